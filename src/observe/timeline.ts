@@ -1,0 +1,150 @@
+import { Histogram, type HistogramJSON } from './histogram.ts';
+
+/**
+What happened in one series during one second of the run. Sidecars and the load client fill these;
+the harness merges them by series key and second.
+*/
+export interface Bucket {
+  /** Requests that completed (a response, or a local error) in this second. */
+  requests: number;
+  /** Of those, the successful ones: a response with status < 500. */
+  ok: number;
+  /** Count by status code; `error` for requests that got no response at all (reset, refused, client timeout). */
+  status: Record<string, number>;
+  /** Count by Envoy response flag (UT, UF, UC, UH, URX, NR…). */
+  flags: Record<string, number>;
+  /** Retries issued in this second (edge and upstream series only). */
+  retries: number;
+  latency: HistogramJSON;
+}
+
+/**
+Series keys:
+- `client`: what the load generator saw;
+- `instance:<instance>`: requests received by that instance's inbound sidecar;
+- `edge:<from>-><to>`: requests from service `from`'s app to service `to`, at `from`'s outbound sidecars
+  (what the caller saw, after retries); `from` is `client` for the ingress;
+- `upstream:<from>-><instance>`: attempts (tries) sent by `from`'s outbound sidecars to one instance.
+*/
+export type SeriesKey = string;
+
+export const seriesKey = {
+  client: (): SeriesKey => 'client',
+  instance: (instance: string): SeriesKey => `instance:${instance}`,
+  edge: (from: string, to: string): SeriesKey => `edge:${from}->${to}`,
+  upstream: (from: string, instance: string): SeriesKey => `upstream:${from}->${instance}`,
+};
+
+/** A run's whole timeline: for each series, one bucket per second from the start of the load. */
+export interface Timeline {
+  /** Epoch ms of second 0 (the start of the load). */
+  t0: number;
+  seconds: number;
+  series: Record<SeriesKey, Bucket[]>;
+}
+
+/** Sparse form shipped by sidecars: series → second → bucket. */
+export type SparseSeries = Record<SeriesKey, Record<string, Bucket>>;
+
+export function emptyBucket(): Bucket {
+  return { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram().toJSON() };
+}
+
+/** One completed request, as recorded into a series. */
+export interface Sample {
+  status: number | 'error';
+  latencyMs: number;
+  /** Envoy response flags, e.g. ['UT'] or ['URX','UF']. */
+  flags?: readonly string[];
+}
+
+/**
+Records samples into per-second buckets. Used on the sidecar's request path, so recording is a few
+map lookups and increments; histograms are serialised only when the timeline is read.
+*/
+export class SeriesRecorder {
+  private readonly data = new Map<SeriesKey, Map<number, LiveBucket>>();
+  /** Epoch ms of second 0; samples before it land in negative seconds, which readers ignore. */
+  t0: number;
+  private readonly now: () => number;
+
+  constructor(options: { t0?: number; now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+    this.t0 = options.t0 ?? this.now();
+  }
+
+  second(at = this.now()): number {
+    return Math.floor((at - this.t0) / 1000);
+  }
+
+  record(key: SeriesKey, sample: Sample, at = this.now()): void {
+    const b = this.bucket(key, this.second(at));
+    b.requests++;
+    const st = sample.status;
+    if (st !== 'error' && st < 500) b.ok++;
+    const sk = String(st);
+    b.status[sk] = (b.status[sk] ?? 0) + 1;
+    if (sample.flags) for (const f of sample.flags) b.flags[f] = (b.flags[f] ?? 0) + 1;
+    b.latency.record(sample.latencyMs);
+  }
+
+  retry(key: SeriesKey, at = this.now()): void {
+    this.bucket(key, this.second(at)).retries++;
+  }
+
+  private bucket(key: SeriesKey, sec: number): LiveBucket {
+    let series = this.data.get(key);
+    if (!series) this.data.set(key, (series = new Map()));
+    let b = series.get(sec);
+    if (!b) series.set(sec, (b = { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram() }));
+    return b;
+  }
+
+  /** Buckets of seconds >= since (all when omitted), as plain JSON. */
+  toJSON(since = -Infinity): SparseSeries {
+    const out: SparseSeries = {};
+    for (const [key, series] of this.data) {
+      const s: Record<string, Bucket> = {};
+      for (const [sec, b] of series) if (sec >= since) s[sec] = { ...b, latency: b.latency.toJSON() };
+      out[key] = s;
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.data.clear();
+  }
+}
+
+interface LiveBucket extends Omit<Bucket, 'latency'> {
+  latency: Histogram;
+}
+
+/** Adds `b` into `a` (in place) and returns `a`. */
+export function mergeBucket(a: Bucket, b: Bucket): Bucket {
+  a.requests += b.requests;
+  a.ok += b.ok;
+  a.retries += b.retries;
+  for (const [k, v] of Object.entries(b.status)) a.status[k] = (a.status[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(b.flags)) a.flags[k] = (a.flags[k] ?? 0) + v;
+  a.latency = Histogram.from(a.latency).merge(b.latency).toJSON();
+  return a;
+}
+
+/** Folds sparse series from any number of sources into a dense timeline of `seconds` seconds. */
+export function buildTimeline(t0: number, seconds: number, sources: SparseSeries[]): Timeline {
+  const series: Record<SeriesKey, Bucket[]> = {};
+  for (const src of sources) {
+    for (const [key, secs] of Object.entries(src)) {
+      const dense = (series[key] ??= Array.from({ length: seconds }, emptyBucket));
+      for (const [sec, b] of Object.entries(secs)) {
+        const i = Number(sec);
+        // A response that completes just after the load ends still belongs to the run's last second.
+        const at = i >= seconds ? seconds - 1 : i;
+        if (at < 0) continue;
+        mergeBucket(dense[at], b);
+      }
+    }
+  }
+  return { t0, seconds, series };
+}

@@ -1,0 +1,40 @@
+import type { Scenario } from '../scenario/scenario.ts';
+import type { Timeline } from '../observe/timeline.ts';
+import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import type { Verdict } from '../verdict/verdict.ts';
+
+/** Everything a run measured and decided: the content of result.json, and the input of every reporter. */
+export interface RunResult {
+  /** Format of this object; bumped on incompatible changes. */
+  format: 1;
+  meshproofVersion: string;
+  runId: string;
+  scenario: Scenario;
+  /** Runtime the run used. */
+  runtime: 'local' | 'docker';
+  startedAt: string;
+  finishedAt: string;
+  /** True when every expectation held. */
+  passed: boolean;
+  /** Set when the run could not complete (the verdicts then cover what was measured before it stopped). */
+  error: string | null;
+  verdicts: Verdict[];
+  timeline: Timeline;
+  /** Events from every sidecar, by time. */
+  events: SidecarEvent[];
+  /** What the load generator did. */
+  load: {
+    requests: number;
+    errors: number;
+    /** Count by status code, `error` for no response. */
+    status: Record<string, number>;
+    /** Error messages (reset, timeout, …) by count, so "N errors" is never a mystery. */
+    errorKinds: Record<string, number>;
+    targetRate: number;
+    achievedRate: number;
+  };
+  /** The instances that ran, with their ports. */
+  instances: { instance: string; service: string; ports: Record<string, number> }[];
+  /** How long a config push took to reach every sidecar (ms), as measured at start. */
+  configPushMs: number | null;
+}
