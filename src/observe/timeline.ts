@@ -53,6 +53,7 @@ export function emptyBucket(): Bucket {
 /** One completed request, as recorded into a series. */
 export interface Sample {
   status: number | 'error';
+  /** NaN when unknown (a request that got no response); then only the count and status are kept. */
   latencyMs: number;
   /** Envoy response flags, e.g. ['UT'] or ['URX','UF']. */
   flags?: readonly string[];
@@ -85,7 +86,8 @@ export class SeriesRecorder {
     const sk = String(st);
     b.status[sk] = (b.status[sk] ?? 0) + 1;
     if (sample.flags) for (const f of sample.flags) b.flags[f] = (b.flags[f] ?? 0) + 1;
-    b.latency.record(sample.latencyMs);
+    // A request that got no response has no meaningful latency (we may not even know when it started).
+    if (!Number.isNaN(sample.latencyMs)) b.latency.record(sample.latencyMs);
   }
 
   retry(key: SeriesKey, at = this.now()): void {

@@ -1,0 +1,178 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { createProgressPrinter } from './cli/progress-printer.ts';
+import { runScenario } from './engine/run-scenario.ts';
+import { MeshproofError, ScenarioInvalidError } from './errors.ts';
+import { rescaleScenario } from './plan/plan-scenario.ts';
+import { renderPlainSummary } from './report/plain.ts';
+import { LocalRuntime } from './runtime/local/local-runtime.ts';
+import { parseDuration } from './scenario/duration.ts';
+import { loadScenario } from './scenario/parse-scenario.ts';
+import type { Scenario } from './scenario/scenario.ts';
+
+const HELP = `meshproof — run a service mesh for real, break it on schedule, and check what must hold.
+
+Usage:
+  meshproof run <scenario.yaml>... [options]   run scenarios on the local runtime
+  meshproof validate <scenario.yaml>...        check scenarios without running anything
+  meshproof list [dir]                         the shipped scenarios and what each shows
+  meshproof help                               this text
+
+Options for run:
+  --duration <d>      compress the scenario's timeline to <d> (e.g. 4s): load, phases and
+                      windows scale; latencies, timeouts and policies do not
+  --reports <dir>     where report folders go (default: ./reports)
+  --no-report         write no report folder
+  --json              print events and the final result as JSON lines on stdout
+  --verbose           also print every instance and sidecar event
+
+Exit codes: 0 every expectation held · 1 an expectation failed · 2 invalid scenario or the run
+could not happen · 130 interrupted (after cleanup).`;
+
+/** The process boundary: the only place that prints a final verdict and decides the exit code. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const err = (s: string) => process.stderr.write(s + '\n');
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(HELP);
+      return command === undefined ? 2 : 0;
+    case 'validate':
+      return validate(rest, out, err);
+    case 'list':
+      return list(rest, out);
+    case 'run':
+      return run(rest, out, err, color);
+    default:
+      err(`meshproof: unknown command "${command}" (commands: run, validate, list, help)`);
+      return 2;
+  }
+}
+
+async function loadAll(files: string[], err: (s: string) => void): Promise<Scenario[] | null> {
+  if (files.length === 0) {
+    err('meshproof: no scenario file given (e.g. meshproof run scenarios/quickstart.yaml)');
+    return null;
+  }
+  const scenarios: Scenario[] = [];
+  let ok = true;
+  for (const f of files) {
+    try {
+      scenarios.push(await loadScenario(f));
+    } catch (e) {
+      if (e instanceof MeshproofError) err(e.message);
+      else throw e;
+      ok = false;
+    }
+  }
+  return ok ? scenarios : null;
+}
+
+async function validate(files: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const scenarios = await loadAll(files, err);
+  if (!scenarios) return 2;
+  for (const s of scenarios) out(`✔ ${s.source.file}: ${s.name} — ${s.services.length} services, ${s.expect.length} expectations`);
+  return 0;
+}
+
+async function list(args: string[], out: (s: string) => void): Promise<number> {
+  const dir = args[0] ?? join(import.meta.dirname, '..', 'scenarios');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  const rows: [string, string][] = [];
+  for (const f of files) {
+    // Read only the two fields shown, so one broken file does not hide the others.
+    let description = '';
+    try {
+      const doc = parseYaml(await readFile(join(dir, f), 'utf8')) as { description?: unknown };
+      description = typeof doc?.description === 'string' ? doc.description : '';
+    } catch {
+      description = '(not valid YAML: run meshproof validate)';
+    }
+    rows.push([join(dir, f).replace(process.cwd() + '/', ''), description]);
+  }
+  const w = Math.max(...rows.map((r) => r[0].length), 0);
+  for (const [f, d] of rows) out(`${f.padEnd(w)}  ${d}`);
+  return 0;
+}
+
+async function run(args: string[], out: (s: string) => void, err: (s: string) => void, color: boolean): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        duration: { type: 'string' },
+        reports: { type: 'string' },
+        'no-report': { type: 'boolean' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        runtime: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    err(`meshproof run: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.runtime && values.runtime !== 'local') {
+    err(`meshproof run: runtime "${values.runtime}" is not available yet; valid: local`);
+    return 2;
+  }
+  let durationMs: number | null = null;
+  if (values.duration) {
+    try {
+      durationMs = parseDuration(values.duration);
+    } catch (e) {
+      err(`meshproof run: --duration: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  let scenarios = await loadAll(positionals, err);
+  if (!scenarios) return 2;
+  if (durationMs) scenarios = scenarios.map((s) => rescaleScenario(s, durationMs));
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const reportsDir = values['no-report'] ? null : resolve(values.reports ?? 'reports');
+  let code = 0;
+  try {
+    for (const scenario of scenarios) {
+      const onEvent = values.json
+        ? (e: unknown) => out(JSON.stringify(e))
+        : createProgressPrinter(out, { color, verbose: values.verbose });
+      const outcome = await runScenario(scenario, { runtime: new LocalRuntime(), reportsDir, onEvent, signal: controller.signal });
+      if (values.json) out(JSON.stringify({ type: 'result', result: outcome.result, reportDir: outcome.reportDir }));
+      else out(renderPlainSummary(outcome.result, { color, reportDir: outcome.reportDir }));
+      if (outcome.interrupted) return 130;
+      // A run that broke (a process would not start, the load could not run) is not a verdict on the scenario.
+      if (outcome.result.error) code = Math.max(code, 2);
+      else if (!outcome.result.passed) code = Math.max(code, 1);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof ScenarioInvalidError || e instanceof MeshproofError) {
+      process.stderr.write(`meshproof: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`meshproof: internal error: ${(e as Error)?.stack ?? e}\nThis is a bug in meshproof; please report it with the scenario that caused it.\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,46 @@
+import type { RunEvent } from '../events.ts';
+
+/**
+Plain progress lines for a non-interactive run (CI, a pipe, or until the live view exists): one line
+per thing that happened, no cursor tricks, colour only when asked.
+*/
+export function createProgressPrinter(write: (line: string) => void, options: { color: boolean; verbose?: boolean }) {
+  const dim = (s: string) => (options.color ? `\x1b[2m${s}\x1b[22m` : s);
+  let started = 0;
+  return (e: RunEvent): void => {
+    const t = started ? dim(`[${((e.at - started) / 1000).toFixed(1).padStart(5)}s] `) : '';
+    switch (e.type) {
+      case 'run-starting':
+        started = e.at;
+        write(`▶ ${e.scenario} (run ${e.runId})`);
+        break;
+      case 'instance-up':
+        if (options.verbose) write(`${t}up   ${e.instance} ${dim(JSON.stringify(e.ports))}`);
+        break;
+      case 'topology-ready':
+        write(`${t}topology ready: ${e.instances} instances with sidecars in ${e.ms}ms`);
+        break;
+      case 'load-started':
+        write(`${t}load: ${e.rate}/s over ${e.connections} connections for ${(e.durationMs / 1000).toFixed(1)}s`);
+        break;
+      case 'tick':
+        write(`${t}second ${String(e.second + 1).padStart(3)}: ${e.rps} req, ${e.errors} errors, p99 ${Number.isFinite(e.p99) ? e.p99.toFixed(1) + 'ms' : '-'}`);
+        break;
+      case 'load-finished':
+        write(`${t}load finished: ${e.requests} requests, ${e.errors} without a response`);
+        break;
+      case 'instance-down':
+        write(`${t}down ${e.instance}: ${e.reason}`);
+        break;
+      case 'sidecar-event':
+        if (options.verbose || e.event.type !== 'config-applied') write(`${t}${e.event.instance}: ${e.event.message}`);
+        break;
+      case 'teardown':
+        write(`${t}teardown: ${e.stopped} processes stopped`);
+        break;
+      case 'expectation-settled':
+      case 'run-finished':
+        break;
+    }
+  };
+}

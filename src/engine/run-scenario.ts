@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { MeshproofError } from '../errors.ts';
+import type { RunEvent, RunEventListener } from '../events.ts';
+import { LoadGenerator, type LoadSummary } from '../load/load-generator.ts';
+import { Collector } from '../observe/collector.ts';
+import { Histogram } from '../observe/histogram.ts';
+import { SeriesRecorder, buildTimeline, seriesKey, type SparseSeries } from '../observe/timeline.ts';
+import { planScenario } from '../plan/plan-scenario.ts';
+import type { RunResult } from '../report/run-result.ts';
+import { reportDirName, writeReports } from '../report/write-reports.ts';
+import type { Runtime, StartedTopology } from '../runtime/runtime.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import { ControlPlane } from '../sim/control-plane/control-plane.ts';
+import { evaluateExpectations } from '../verdict/evaluate.ts';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export interface RunOptions {
+  runtime: Runtime;
+  /** Folder under which the run's report folder is created; null writes no reports. @default null */
+  reportsDir?: string | null;
+  onEvent?: RunEventListener;
+  /** Aborting stops the run early: what was measured is still evaluated, reported and torn down. */
+  signal?: AbortSignal;
+  /** Gap between the last config push and the start of the load, so every sidecar has applied it. @default 200 */
+  settleMs?: number;
+}
+
+export interface RunOutcome {
+  result: RunResult;
+  reportDir: string | null;
+  interrupted: boolean;
+}
+
+/**
+The effectful runner: brings the plan's topology up, configures every sidecar, drives the load,
+collects what every hop saw, decides the expectations and writes the reports. Whatever happens —
+success, a failure mid-run, an abort — the topology is torn down and what was measured is kept.
+*/
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunOutcome> {
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const plan = planScenario(scenario, runId);
+  const emit = (e: RunEvent) => options.onEvent?.(e);
+  const startedAt = new Date();
+  const recorder = new SeriesRecorder();
+  let topology: StartedTopology | null = null;
+  let collector: Collector | null = null;
+  let load: LoadGenerator | null = null;
+  let loadSummary: LoadSummary = { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 };
+  let controlPlane: ControlPlane | null = null;
+  let error: string | null = null;
+  let t0 = Date.now();
+  let sidecarSeries: SparseSeries[] = [];
+  const onAbort = () => load?.stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  emit({ type: 'run-starting', at: Date.now(), scenario: scenario.name, runId });
+  try {
+    const upStarted = performance.now();
+    topology = await options.runtime.start(plan, { onEvent: options.onEvent, signal: options.signal });
+    topology.onUnexpectedExit((instance, role, code, signal) =>
+      emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }),
+    );
+    controlPlane = new ControlPlane(plan, topology.pods, topology.ingress);
+    t0 = Date.now() + (options.settleMs ?? 200);
+    controlPlane.setT0(t0);
+    await controlPlane.push();
+    emit({ type: 'topology-ready', at: Date.now(), instances: topology.pods.length, ms: Math.round(performance.now() - upStarted) });
+    if (options.signal?.aborted) throw new MeshproofError('MESHPROOF_INTERRUPTED', 'interrupted before the load started');
+
+    collector = new Collector([topology.ingress, ...topology.pods], {
+      onEvent: (event) => emit({ type: 'sidecar-event', at: Date.now(), event }),
+    });
+    collector.start();
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
+    recorder.t0 = t0;
+    const maxRate = Math.max(...plan.load.phases.map((p) => p.rate));
+    emit({ type: 'load-started', at: Date.now(), t0, rate: maxRate, connections: plan.load.connections, durationMs: plan.load.durationMs });
+    load = new LoadGenerator({
+      url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
+      host: plan.load.target,
+      path: plan.load.path,
+      phases: plan.load.phases,
+      connections: plan.load.connections,
+      recorder,
+    });
+    const ticker = startTicker(recorder, emit);
+    try {
+      loadSummary = await load.run();
+    } finally {
+      clearInterval(ticker);
+    }
+    emit({ type: 'load-finished', at: Date.now(), requests: loadSummary.requests, errors: loadSummary.errors });
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    if (collector) {
+      await collector.stop().catch(() => {});
+      sidecarSeries = await collector.timelines().catch(() => []);
+    }
+    if (topology) {
+      const stopped = await topology.stop().catch(() => 0);
+      emit({ type: 'teardown', at: Date.now(), stopped });
+    }
+  }
+
+  const interrupted = options.signal?.aborted ?? false;
+  if (interrupted && !error) error = 'interrupted: the run was stopped before the end of its load';
+  const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
+  const timeline = buildTimeline(t0, seconds, [recorder.toJSON(0), ...sidecarSeries]);
+  const verdicts = evaluateExpectations(scenario, timeline);
+  for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
+  const passed = error === null && verdicts.every((v) => v.status === 'held');
+  const result: RunResult = {
+    format: 1,
+    meshproofVersion: version,
+    runId,
+    scenario,
+    runtime: options.runtime.name,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    passed,
+    error,
+    verdicts,
+    timeline,
+    events: collector?.allEvents() ?? [],
+    load: {
+      requests: loadSummary.requests,
+      errors: loadSummary.errors,
+      status: loadSummary.status,
+      errorKinds: loadSummary.errorKinds,
+      targetRate: plan.load.phases.reduce((a, p) => a + p.rate * p.durationMs, 0) / Math.max(1, plan.load.durationMs),
+      achievedRate: loadSummary.elapsedMs > 0 ? (loadSummary.requests * 1000) / loadSummary.elapsedMs : 0,
+    },
+    instances: topology ? [topology.ingress, ...topology.pods].map((p) => ({
+      instance: p.instance,
+      service: p.service,
+      ports: { inbound: p.inbound.port, outbound: p.outbound.port, admin: Number(new URL(p.adminUrl).port), ...(p.appPort ? { app: p.appPort } : {}) },
+    })) : [],
+    configPushMs: controlPlane?.lastPushMs ?? null,
+  };
+  let reportDir: string | null = null;
+  if (options.reportsDir) {
+    reportDir = join(options.reportsDir, reportDirName(result));
+    await writeReports(result, reportDir);
+  }
+  emit({ type: 'run-finished', at: Date.now(), passed, reportDir });
+  return { result, reportDir, interrupted };
+}
+
+/** Once a second, the client's view of the second that just ended, for live progress. */
+function startTicker(recorder: SeriesRecorder, emit: (e: RunEvent) => void): ReturnType<typeof setInterval> {
+  let last = -1;
+  return setInterval(() => {
+    const second = recorder.second() - 1;
+    if (second <= last || second < 0) return;
+    last = second;
+    const b = recorder.toJSON(second)[seriesKey.client()]?.[second];
+    if (!b) return;
+    emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
+  }, 250);
+}

@@ -1,0 +1,81 @@
+import type { RunningPod } from '../runtime/runtime.ts';
+import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import { httpJson } from '../util/http-json.ts';
+import type { SparseSeries } from './timeline.ts';
+
+export interface CollectorOptions {
+  /** Timeout of one admin call. @default 3000 */
+  timeoutMs?: number;
+  onEvent?: (event: SidecarEvent) => void;
+}
+
+/**
+Reads what every sidecar recorded from its admin endpoint: events as they happen (polled, so a
+sidecar's bounded event buffer never overflows unseen) and the per-second stats at the end. A
+sidecar that no longer answers (its process was killed) keeps what was read from it before.
+*/
+export class Collector {
+  private readonly seen = new Map<string, number>();
+  private readonly events: SidecarEvent[] = [];
+  private readonly lastTimeline = new Map<string, SparseSeries>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private polling: Promise<void> | null = null;
+
+  constructor(
+    private readonly sidecars: RunningPod[],
+    private readonly options: CollectorOptions = {},
+  ) {}
+
+  /** Starts polling events every `intervalMs`. */
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => {
+      this.polling ??= this.pollEvents().finally(() => (this.polling = null));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.polling;
+    await this.pollEvents();
+  }
+
+  allEvents(): SidecarEvent[] {
+    return [...this.events].sort((a, b) => a.at - b.at || a.instance.localeCompare(b.instance) || a.seq - b.seq);
+  }
+
+  /** Every sidecar's per-second series, as of now. */
+  async timelines(): Promise<SparseSeries[]> {
+    await Promise.all(
+      this.sidecars.map(async (s) => {
+        try {
+          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          this.lastTimeline.set(s.instance, t.series);
+        } catch {
+          /* keep the last good read of a sidecar that has gone away */
+        }
+      }),
+    );
+    return [...this.lastTimeline.values()];
+  }
+
+  private async pollEvents(): Promise<void> {
+    await Promise.all(
+      this.sidecars.map(async (s) => {
+        const since = this.seen.get(s.instance) ?? 0;
+        try {
+          const { events } = await httpJson<{ events: SidecarEvent[] }>(`${s.adminUrl}/events?since=${since}`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          for (const e of events) {
+            if (e.seq <= (this.seen.get(s.instance) ?? 0)) continue;
+            this.seen.set(s.instance, e.seq);
+            this.events.push(e);
+            this.options.onEvent?.(e);
+          }
+        } catch {
+          /* a sidecar that does not answer now may answer at the next poll */
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,102 @@
+import type { Scenario, ServiceSpec } from '../scenario/scenario.ts';
+import { instanceNames } from '../scenario/scenario.ts';
+import { deriveSeed } from '../util/random.ts';
+
+/** One pod to run: an instance of a service (its app) and the sidecar beside it. */
+export interface PodPlan {
+  instance: string;
+  service: string;
+  index: number;
+  spec: ServiceSpec;
+  /** Seeds for the app's and the sidecar's random choices, derived from the scenario's seed and the instance name. */
+  appSeed: number;
+  sidecarSeed: number;
+}
+
+export interface LoadPhasePlan {
+  /** Offset from the start of the load, ms. */
+  startMs: number;
+  durationMs: number;
+  rate: number;
+}
+
+export interface LoadPlan {
+  target: string;
+  path: string;
+  connections: number;
+  durationMs: number;
+  phases: LoadPhasePlan[];
+}
+
+/** What a run will start and do, decided before anything starts. Pure: no I/O, no clock. */
+export interface Plan {
+  runId: string;
+  scenario: Scenario;
+  pods: PodPlan[];
+  /** The sidecar the load generator talks to, like a mesh's ingress gateway: service `client`, no app. */
+  ingress: { instance: 'ingress'; service: 'client'; sidecarSeed: number };
+  load: LoadPlan;
+  /** For each service, the services it may call (its sidecar's clusters); `client` may call the load target. */
+  routes: Record<string, string[]>;
+}
+
+export function planScenario(scenario: Scenario, runId: string): Plan {
+  const pods: PodPlan[] = [];
+  for (const spec of scenario.services) {
+    instanceNames(spec).forEach((instance, index) => {
+      pods.push({
+        instance,
+        service: spec.name,
+        index,
+        spec,
+        appSeed: deriveSeed(scenario.seed, `app:${instance}`),
+        sidecarSeed: deriveSeed(scenario.seed, `sidecar:${instance}`),
+      });
+    });
+  }
+  const routes: Record<string, string[]> = { client: [scenario.load.target] };
+  for (const s of scenario.services) routes[s.name] = [...new Set(s.calls)];
+
+  const l = scenario.load;
+  let phases: LoadPhasePlan[];
+  if (l.phases.length > 0) {
+    let at = 0;
+    phases = l.phases.map((p) => {
+      const phase = { startMs: at, durationMs: p.durationMs, rate: p.rate };
+      at += p.durationMs;
+      return phase;
+    });
+  } else {
+    phases = [{ startMs: 0, durationMs: l.durationMs, rate: l.rate }];
+  }
+  return {
+    runId,
+    scenario,
+    pods,
+    ingress: { instance: 'ingress', service: 'client', sidecarSeed: deriveSeed(scenario.seed, 'sidecar:ingress') },
+    load: { target: l.target, path: l.path, connections: l.connections, durationMs: l.durationMs, phases },
+    routes,
+  };
+}
+
+/**
+The scenario compressed (or stretched) to a new length: the run, the load and its phases, and every
+window of an expectation scale with it; latencies, timeouts and policies do not. Used by tests and
+by `--duration` to run a long scenario quickly.
+*/
+export function rescaleScenario(scenario: Scenario, durationMs: number): Scenario {
+  const k = durationMs / scenario.durationMs;
+  const scale = (ms: number) => Math.round(ms * k);
+  const phases = scenario.load.phases.map((p) => ({ ...p, durationMs: scale(p.durationMs) }));
+  // Rounding must not leave the phases a few ms short of (or past) the load.
+  const loadMs = scale(scenario.load.durationMs);
+  if (phases.length > 0) phases[phases.length - 1].durationMs += loadMs - phases.reduce((a, p) => a + p.durationMs, 0);
+  return {
+    ...scenario,
+    durationMs,
+    load: { ...scenario.load, durationMs: loadMs, phases },
+    expect: scenario.expect.map((e) =>
+      e.window.kind === 'between' ? { ...e, window: { kind: 'between', fromMs: scale(e.window.fromMs), toMs: scale(e.window.toMs) } } : e,
+    ),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Plan } from '../plan/plan-scenario.ts';
+import type { RunEventListener } from '../events.ts';
+
+/** Where a runtime brings a plan's pods up. `local` (child processes) and `docker` (containers) implement it. */
+export interface Runtime {
+  readonly name: 'local' | 'docker';
+  /** Starts every pod and the ingress; resolves once each sidecar and app has reported its ports. */
+  start(plan: Plan, options: RuntimeStartOptions): Promise<StartedTopology>;
+}
+
+export interface RuntimeStartOptions {
+  onEvent?: RunEventListener;
+  /** Aborts start-up (e.g. Ctrl-C while pods come up); everything started so far is stopped. */
+  signal?: AbortSignal;
+}
+
+/** A running pod: where to reach its sidecar. Addresses are on 127.0.0.1. */
+export interface RunningPod {
+  instance: string;
+  service: string;
+  /** Base URL of the sidecar's admin endpoint. */
+  adminUrl: string;
+  /** The sidecar's inbound listener (what other sidecars dial for this instance). */
+  inbound: { host: string; port: number };
+  /** The sidecar's outbound listener (what the app sends its calls to). */
+  outbound: { host: string; port: number };
+  /** The app's port, null for the ingress. */
+  appPort: number | null;
+}
+
+export interface StartedTopology extends AsyncDisposable {
+  pods: RunningPod[];
+  ingress: RunningPod;
+  /** Stops every process (idempotent); resolves with how many were stopped. */
+  stop(): Promise<number>;
+  /** Called when a process exits on its own while the topology runs. */
+  onUnexpectedExit(listener: (instance: string, role: 'app' | 'sidecar', code: number | null, signal: string | null) => void): void;
+}
