@@ -1,5 +1,5 @@
 import type { Scenario, ServiceSpec } from '../scenario/scenario.ts';
-import { instanceNames } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec } from '../scenario/scenario.ts';
 import { deriveSeed } from '../util/random.ts';
 
 /** One pod to run: an instance of a service (its app) and the sidecar beside it. */
@@ -48,7 +48,7 @@ export function planScenario(scenario: Scenario, runId: string): Plan {
         instance,
         service: spec.name,
         index,
-        spec,
+        spec: instanceSpec(spec, instance),
         appSeed: deriveSeed(scenario.seed, `app:${instance}`),
         sidecarSeed: deriveSeed(scenario.seed, `sidecar:${instance}`),
       });

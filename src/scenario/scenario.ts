@@ -40,6 +40,17 @@ export interface ServiceSpec {
   calls: string[];
   /** Whether `calls` run one after another or all at once. Default sequence. */
   callMode: 'sequence' | 'parallel';
+  /** Per-instance differences from the above, by instance name (e.g. one slower replica). Default none. */
+  instances: Record<string, InstanceOverride>;
+}
+
+/** What one instance of a built-in service may do differently from its siblings. */
+export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue'>>;
+
+/** The spec one instance runs: the service's, with that instance's overrides applied. */
+export function instanceSpec(service: ServiceSpec, instance: string): ServiceSpec {
+  const o = service.instances?.[instance];
+  return o ? { ...service, ...o } : service;
 }
 
 export type LatencySpec =
