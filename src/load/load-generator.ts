@@ -43,7 +43,11 @@ export class LoadGenerator {
   private stopped = false;
   private readonly summary: LoadSummary = { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 };
 
-  constructor(private readonly options: LoadGeneratorOptions) {}
+  private readonly options: LoadGeneratorOptions;
+
+  constructor(options: LoadGeneratorOptions) {
+    this.options = options;
+  }
 
   async run(): Promise<LoadSummary> {
     const started = performance.now();
@@ -89,6 +93,7 @@ export class LoadGenerator {
   private slice(rate: number, connections: number, durationMs: number): Promise<void> {
     const { recorder } = this.options;
     const key = seriesKey.client();
+    // Without a callback autocannon returns an Instance (an EventEmitter that is also thenable); its types only describe the promise.
     const instance = autocannon({
       url: new URL(this.options.path, this.options.url).toString(),
       headers: { host: this.options.host },
@@ -96,7 +101,7 @@ export class LoadGenerator {
       overallRate: rate,
       duration: durationMs / 1000,
       timeout: (this.options.timeoutMs ?? 10_000) / 1000,
-    });
+    }) as unknown as autocannon.Instance;
     this.running.add(instance);
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       this.summary.requests++;

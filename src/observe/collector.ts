@@ -21,10 +21,13 @@ export class Collector {
   private timer: ReturnType<typeof setInterval> | null = null;
   private polling: Promise<void> | null = null;
 
-  constructor(
-    private readonly sidecars: RunningPod[],
-    private readonly options: CollectorOptions = {},
-  ) {}
+  private readonly sidecars: RunningPod[];
+  private readonly options: CollectorOptions;
+
+  constructor(sidecars: RunningPod[], options: CollectorOptions = {}) {
+    this.sidecars = sidecars;
+    this.options = options;
+  }
 
   /** Starts polling events every `intervalMs`. */
   start(intervalMs = 1000): void {

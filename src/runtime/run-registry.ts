@@ -12,10 +12,10 @@ export class RunRegistry {
   private readonly file: string;
   private readonly pids = new Set<number>();
 
-  constructor(
-    readonly runId: string,
-    options: { dir?: string } = {},
-  ) {
+  readonly runId: string;
+
+  constructor(runId: string, options: { dir?: string } = {}) {
+    this.runId = runId;
     this.dir = options.dir ?? defaultRegistryDir();
     this.file = join(this.dir, `${runId}.json`);
   }

@@ -20,7 +20,11 @@ export interface LocalRuntimeOptions {
 /** Every app and sidecar as a child process of the harness, on loopback, on ports the children pick. */
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const;
-  constructor(private readonly options: LocalRuntimeOptions = {}) {}
+  private readonly options: LocalRuntimeOptions;
+
+  constructor(options: LocalRuntimeOptions = {}) {
+    this.options = options;
+  }
 
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
     reapOrphans(this.options.stateDir);

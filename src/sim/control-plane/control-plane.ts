@@ -21,12 +21,16 @@ export class ControlPlane {
   /** Duration of the last complete push to every sidecar, ms. */
   lastPushMs: number | null = null;
 
-  constructor(
-    private readonly plan: Plan,
-    private readonly pods: RunningPod[],
-    private readonly ingress: RunningPod,
-    private readonly options: ControlPlaneOptions = {},
-  ) {
+  private readonly plan: Plan;
+  private readonly pods: RunningPod[];
+  private readonly ingress: RunningPod;
+  private readonly options: ControlPlaneOptions;
+
+  constructor(plan: Plan, pods: RunningPod[], ingress: RunningPod, options: ControlPlaneOptions = {}) {
+    this.plan = plan;
+    this.pods = pods;
+    this.ingress = ingress;
+    this.options = options;
     this.byInstance = new Map(pods.map((p) => [p.instance, p]));
     for (const p of pods) this.healthy.set(p.instance, true);
   }

@@ -1,0 +1,99 @@
+import { Histogram } from '../observe/histogram.ts';
+import type { SeriesKey, Timeline } from '../observe/timeline.ts';
+import type { MetricName, Unit } from '../scenario/scenario.ts';
+import type { BucketRange } from './window.ts';
+
+/** Everything one or more series saw over a range of seconds, summed. */
+export interface Aggregate {
+  /** Length of the range in seconds (the divisor of rps). */
+  seconds: number;
+  requests: number;
+  ok: number;
+  retries: number;
+  /** Count by status code (`error`: no response). */
+  status: Record<string, number>;
+  /** Count by Envoy response flag. */
+  flags: Record<string, number>;
+  /** Latencies of the requests that got a response. */
+  latency: Histogram;
+}
+
+/**
+Sums the buckets `[range.first, range.end)` of the given series. A series the timeline does not
+have saw nothing (series only exist once something was recorded in them).
+*/
+export function aggregate(timeline: Timeline, keys: readonly SeriesKey[], range: BucketRange): Aggregate {
+  const agg: Aggregate = {
+    seconds: range.end - range.first,
+    requests: 0,
+    ok: 0,
+    retries: 0,
+    status: {},
+    flags: {},
+    latency: new Histogram(),
+  };
+  for (const key of keys) {
+    const buckets = timeline.series[key];
+    if (!buckets) continue;
+    for (let s = range.first; s < range.end && s < buckets.length; s++) {
+      const b = buckets[s];
+      if (!b) continue;
+      agg.requests += b.requests;
+      agg.ok += b.ok;
+      agg.retries += b.retries;
+      for (const [k, v] of Object.entries(b.status)) agg.status[k] = (agg.status[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(b.flags)) agg.flags[k] = (agg.flags[k] ?? 0) + v;
+      agg.latency.merge(b.latency);
+    }
+  }
+  return agg;
+}
+
+const LATENCY_QUANTILE: Partial<Record<MetricName, number>> = { p50: 0.5, p90: 0.9, p99: 0.99, max: 1 };
+
+/** Whether a metric is a latency read from the histogram (ms). */
+export function isLatencyMetric(metric: MetricName): boolean {
+  return metric in LATENCY_QUANTILE;
+}
+
+/** Whether a metric is a ratio over requests, which is undefined when there were none. */
+export function isRatioMetric(metric: MetricName): boolean {
+  return metric === 'success_rate' || metric === 'error_rate' || metric === 'retry_ratio';
+}
+
+/** The unit a metric is measured in. */
+export function metricUnit(metric: MetricName): Unit {
+  if (isLatencyMetric(metric)) return 'ms';
+  if (isRatioMetric(metric)) return 'ratio';
+  if (metric === 'rps') return 'rps';
+  return 'count';
+}
+
+/**
+The value of a metric over an aggregate, or NaN when there is nothing to measure: no requests for a
+ratio, no response with a latency for a percentile, no seconds at all for anything. Counts and rps
+over a real window are real measurements even when zero.
+*/
+export function measureMetric(metric: MetricName, agg: Aggregate): number {
+  if (agg.seconds <= 0) return NaN;
+  switch (metric) {
+    case 'requests':
+      return agg.requests;
+    case 'retries':
+      return agg.retries;
+    case 'rps':
+      return agg.requests / agg.seconds;
+    case 'success_rate':
+      return agg.requests === 0 ? NaN : agg.ok / agg.requests;
+    case 'error_rate':
+      // (requests − ok) / requests rather than 1 − ok/requests: exact where the subtraction is not.
+      return agg.requests === 0 ? NaN : (agg.requests - agg.ok) / agg.requests;
+    case 'retry_ratio':
+      return agg.requests === 0 ? NaN : agg.retries / agg.requests;
+    case 'p50':
+    case 'p90':
+    case 'p99':
+    case 'max':
+      return agg.latency.quantile(LATENCY_QUANTILE[metric]!);
+  }
+}

@@ -1,0 +1,48 @@
+import { instanceNames, type Scenario, type Scope } from '../scenario/scenario.ts';
+import { seriesKey, type SeriesKey } from '../observe/timeline.ts';
+
+/**
+The timeline series a scope is measured on (see the series keys in `observe/timeline.ts`):
+- client → `client`;
+- service → every `instance:<service>-<i>` of its replicas, merged;
+- instance → `instance:<instance>`;
+- edge to a service → `edge:<from>-><to>` (what the caller saw, after retries);
+- edge to an instance → `upstream:<from>-><instance>` (the tries sent to that instance).
+A service the scenario does not declare has no series.
+*/
+export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
+  switch (scope.kind) {
+    case 'client':
+      return [seriesKey.client()];
+    case 'service': {
+      const spec = scenario.services.find((s) => s.name === scope.service);
+      return spec ? instanceNames(spec).map(seriesKey.instance) : [];
+    }
+    case 'instance':
+      return [seriesKey.instance(scope.instance)];
+    case 'edge':
+      return scope.toInstance === undefined
+        ? [seriesKey.edge(scope.from, scope.to)]
+        : [seriesKey.upstream(scope.from, scope.toInstance)];
+  }
+}
+
+/** How a scope is written in an expectation: `client`, `payments`, `payments-1`, `checkout -> payments`. */
+export function scopeLabel(scope: Scope): string {
+  switch (scope.kind) {
+    case 'client':
+      return 'client';
+    case 'service':
+      return scope.service;
+    case 'instance':
+      return scope.instance;
+    case 'edge':
+      return `${scope.from} -> ${scope.toInstance ?? scope.to}`;
+  }
+}
+
+/** Who sends requests to a service: the services that list it in `calls`, and `client` when the load targets it. */
+export function callersOf(service: string, scenario: Scenario): string[] {
+  const callers = scenario.services.filter((s) => s.calls.includes(service)).map((s) => s.name);
+  return scenario.load.target === service ? ['client', ...callers] : callers;
+}

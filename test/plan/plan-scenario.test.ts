@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { planScenario, rescaleScenario } from '../../src/plan/plan-scenario.ts';
+import type { Scenario, ServiceSpec } from '../../src/scenario/scenario.ts';
+
+function service(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { name, replicas: 1, latency: { kind: 'fixed', ms: 1 }, errorRate: 0, errorStatus: 500, concurrency: null, queue: 100, calls: [], callMode: 'sequence', instances: {}, ...extra };
+}
+
+const policy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' as const };
+const scenario: Scenario = {
+  version: 1,
+  name: 't',
+  description: 'd',
+  seed: 42,
+  durationMs: 10_000,
+  services: [service('front', { calls: ['store'] }), service('store', { replicas: 3, instances: { 'store-2': { latency: { kind: 'fixed', ms: 150 } } } })],
+  mesh: { front: policy, store: policy },
+  load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [{ durationMs: 4000, rate: 100 }, { durationMs: 6000, rate: 300 }], path: '/' },
+  expect: [{ text: 'x', metric: 'rps', scope: { kind: 'client' }, op: '>', value: 1, unit: 'rps', window: { kind: 'between', fromMs: 2000, toMs: 8000 }, line: 1, col: 1 }],
+  source: { file: 't.yaml' },
+};
+
+test('one pod per instance, with per-instance overrides applied and stable derived seeds', () => {
+  const plan = planScenario(scenario, 'r1');
+  assert.deepEqual(plan.pods.map((p) => p.instance), ['front-0', 'store-0', 'store-1', 'store-2']);
+  assert.deepEqual(plan.pods[3].spec.latency, { kind: 'fixed', ms: 150 });
+  assert.deepEqual(plan.pods[2].spec.latency, { kind: 'fixed', ms: 1 });
+  assert.notEqual(plan.pods[1].sidecarSeed, plan.pods[2].sidecarSeed);
+  assert.equal(planScenario(scenario, 'r2').pods[2].appSeed, plan.pods[2].appSeed, 'same scenario seed, same instance seeds');
+  assert.deepEqual(plan.routes, { client: ['front'], front: ['store'], store: [] });
+});
+
+test('load phases are laid end to end', () => {
+  const plan = planScenario(scenario, 'r1');
+  assert.deepEqual(plan.load.phases, [
+    { startMs: 0, durationMs: 4000, rate: 100 },
+    { startMs: 4000, durationMs: 6000, rate: 300 },
+  ]);
+});
+
+test('rescaling compresses the timeline but not latencies or policies', () => {
+  const s = rescaleScenario(scenario, 5000);
+  assert.equal(s.durationMs, 5000);
+  assert.equal(s.load.durationMs, 5000);
+  assert.deepEqual(s.load.phases.map((p) => p.durationMs), [2000, 3000]);
+  assert.deepEqual(s.expect[0].window, { kind: 'between', fromMs: 1000, toMs: 4000 });
+  assert.deepEqual(s.services, scenario.services);
+  assert.deepEqual(s.mesh, scenario.mesh);
+});
