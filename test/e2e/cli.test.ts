@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { RunResult } from '../../src/report/run-result.ts';
+import { eventually, processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'meshproof-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const BROKEN = `version: 1
+name: broken
+description: two mistakes
+duration: 5s
+services:
+  front:
+    calls: [stor]
+  store: {}
+load: { target: front, rate: 10/s }
+expect:
+  - success_rate(client) >= 99.5%
+`;
+
+test('a wrong scenario: exit 2, file:line:col of every problem, and nothing started', async () => {
+  const file = join(tmp, 'broken.yaml');
+  writeFileSync(file, BROKEN.replace('duration: 5s', 'duration: 5'));
+  const state = join(tmp, 'state-invalid');
+  for (const cmd of ['validate', 'run']) {
+    const r = await runCli([cmd, file, '--reports', join(tmp, 'never')].slice(0, cmd === 'run' ? 4 : 2), { env: { MESHPROOF_STATE_DIR: state }, timeoutMs: 20_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:4:11 duration: .*expected a duration`));
+    assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:7:13 services\\.front\\.calls\\[0\\]: unknown service "stor"; did you mean "store"\\?`));
+  }
+  assert.equal(existsSync(join(tmp, 'never')), false, 'no report folder');
+  assert.equal(existsSync(state), false, 'no process was ever registered');
+});
+
+test('validate accepts every shipped scenario', async () => {
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => join('scenarios', f));
+  const r = await runCli(['validate', ...files], { timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, files.length);
+});
+
+test('list shows each shipped scenario with its description', async () => {
+  const r = await runCli(['list'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /scenarios\/quickstart\.yaml\s+Gateway → checkout/);
+  assert.equal(r.stdout.trim().split('\n').length, readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).length);
+});
+
+test('an unknown command or option exits 2 with what is valid', async () => {
+  const a = await runCli(['frobnicate'], { timeoutMs: 20_000 });
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /unknown command "frobnicate" \(commands: run, validate, list, help\)/);
+  const b = await runCli(['run', 'scenarios/quickstart.yaml', '--bogus'], { timeoutMs: 20_000 });
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /--bogus/);
+});
+
+test('Ctrl-C mid-run: exit 130 after cleanup, and what was measured is still reported', { timeout: 60_000 }, async () => {
+  const reports = join(tmp, 'interrupted');
+  let out = '';
+  const r = await runCli(['run', 'scenarios/quickstart.yaml', '--reports', reports], {
+    timeoutMs: 40_000,
+    onStdout: (chunk, child) => {
+      out += chunk;
+      // Interrupt once the load has produced two seconds of data.
+      if (/second +2:/.test(out) && !child.killed) child.kill('SIGINT');
+    },
+  });
+  assert.equal(r.code, 130, r.stdout + r.stderr);
+  const [folder] = readdirSync(reports);
+  const result = JSON.parse(readFileSync(join(reports, folder, 'result.json'), 'utf8')) as RunResult;
+  assert.match(result.error ?? '', /interrupted/);
+  assert.ok(result.load.requests > 0, 'requests made before the interrupt are kept');
+  assert.deepEqual(processesOfRun(result.runId), []);
+});
+
+test('a crashed harness (SIGKILL) leaves no process behind', { timeout: 60_000 }, async () => {
+  let runId = '';
+  let out = '';
+  const r = await runCli(['run', 'scenarios/quickstart.yaml', '--no-report'], {
+    timeoutMs: 40_000,
+    onStdout: (chunk, child) => {
+      out += chunk;
+      runId ||= /\(run ([\w-]+)\)/.exec(out)?.[1] ?? '';
+      if (/topology ready/.test(out) && !child.killed) child.kill('SIGKILL');
+    },
+  });
+  assert.equal(r.signal, 'SIGKILL');
+  assert.ok(runId, out);
+  // Children notice their parent's IPC channel close and exit on their own.
+  assert.ok(await eventually(() => processesOfRun(runId).length === 0, 10_000), `left: ${processesOfRun(runId).join(', ')}`);
+});
