@@ -50,6 +50,7 @@ export function service(name: string, overrides: Partial<ServiceSpec> = {}): Ser
     queue: 100,
     calls: [],
     callMode: 'sequence',
+    instances: {},
     ...overrides,
   };
 }

@@ -1,0 +1,96 @@
+import type { RunResult } from './run-result.ts';
+import type { Verdict } from '../verdict/verdict.ts';
+import { metricUnit } from '../verdict/measure.ts';
+import { formatDuration, formatLatency, formatPercent, formatRate, formatValue, formatWindow, plural } from './format.ts';
+import { serviceStats } from './service-stats.ts';
+
+const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data' };
+
+/**
+The run as Markdown that fits a CI job summary (`$GITHUB_STEP_SUMMARY`, a GitLab MR note): a title
+with ✅/❌, a table of expectations, why each failure failed, the load, the services, and how to
+re-run it.
+*/
+export function renderMarkdown(result: RunResult): string {
+  const { scenario, verdicts } = result;
+  const held = verdicts.filter((v) => v.status === 'held').length;
+  const out: string[] = [];
+
+  out.push(`## ${result.passed ? '✅' : '❌'} ${inline(scenario.name)} — ${held} of ${plural(verdicts.length, 'expectation')} held`);
+  if (scenario.description) out.push('', inline(scenario.description));
+  if (result.error) out.push('', `> ⚠️ **The run did not complete:** ${inline(result.error.replace(/\s*\n\s*/g, ' '))}`);
+
+  out.push('', '| Status | Expectation | Measured | Window |', '| --- | --- | ---: | --- |');
+  for (const v of verdicts) {
+    const measured = v.status === 'no_data' ? '—' : formatValue(v.measured, metricUnit(v.expectation.metric));
+    out.push(row([STATUS[v.status], code(v.expectation.text), measured, formatWindow(v.window)]));
+  }
+
+  const failed = verdicts.filter((v) => v.status !== 'held');
+  if (failed.length) {
+    out.push('', '**Why it failed**', '');
+    for (const v of failed) out.push(`- ${code(v.expectation.text)}: ${inline(v.explanation)}`);
+  }
+
+  const load = result.load;
+  out.push(
+    '',
+    `**Load:** ${load.requests} requests to ${code(scenario.load.target)} at ${formatRate(load.achievedRate)} (target ${formatRate(load.targetRate)})` +
+      ` · ${errorsByKind(load)}`,
+  );
+
+  const stats = serviceStats(scenario, result.timeline);
+  if (stats.length) {
+    out.push('', '| Service | Instances | rps | Success | p50 | p99 |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const s of stats) {
+      out.push(row([inline(s.service), String(s.replicas), formatRate(s.rps), formatPercent(s.successRate), formatLatency(s.p50), formatLatency(s.p99)]));
+    }
+  }
+
+  out.push(
+    '',
+    `Seed ${code(String(scenario.seed))} · runtime ${code(result.runtime)} · ${formatDuration(scenario.durationMs)} of load · run ${code(result.runId)} · meshproof ${inline(result.meshproofVersion)}`,
+    '',
+    `Re-run: ${code(`npx meshproof run ${scenario.source.file}`)}`,
+    '',
+  );
+  return out.join('\n');
+}
+
+/** "no errors" or "3 errors: 504 ×2, ECONNRESET ×1" (statuses >= 500, then what got no response, by kind). */
+export function errorsByKind(load: RunResult['load']): string {
+  if (load.errors === 0) return 'no errors';
+  const kinds: [string, number][] = Object.entries(load.status).filter(([k, n]) => n > 0 && k !== 'error' && Number(k) >= 500);
+  const kindEntries = Object.entries(load.errorKinds).filter(([, n]) => n > 0);
+  if (kindEntries.length) kinds.push(...kindEntries);
+  else if (load.status.error) kinds.push(['no response', load.status.error]);
+  kinds.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const list = kinds.map(([k, n]) => `${inline(k)} ×${n}`).join(', ');
+  return `${plural(load.errors, 'error')}${list ? `: ${list}` : ''}`;
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
+}
+
+/**
+Text outside code: neutralises what Markdown (or the HTML GitHub lets through) would take as markup
+— a tag, an entity, emphasis at a word boundary, a link — while `p99 < 100ms` and `a -> b` stay
+readable in the raw file.
+*/
+export function inline(s: string): string {
+  return s
+    .replace(/&(?=#?\w+;)/g, '&amp;')
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
+    .replace(/([\\`*[\]])/g, '\\$1')
+    // An underscore inside a word (snake_case) never emphasises; one at a word's edge may.
+    .replace(/_/g, (u, at: number, all: string) => (/[A-Za-z0-9]/.test(all[at - 1] ?? '') && /[A-Za-z0-9]/.test(all[at + 1] ?? '') ? u : '\\_'));
+}
+
+/** A code span that survives backticks in its content. */
+export function code(s: string): string {
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = s.startsWith('`') || s.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${s}${pad}${fence}`;
+}

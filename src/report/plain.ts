@@ -1,0 +1,40 @@
+import type { RunResult } from './run-result.ts';
+import type { Verdict } from '../verdict/verdict.ts';
+
+export interface PlainSummaryOptions {
+  /** ANSI colours; only when the output is a terminal that wants them. */
+  color: boolean;
+  /** The report folder written for this run, named on the last line; null or absent when none was written. */
+  reportDir?: string | null;
+}
+
+const ANSI = { green: 32, red: 31, yellow: 33, dim: 2, bold: 1 } as const;
+
+const LABEL: Record<Verdict['status'], { mark: string; word: string; color: keyof typeof ANSI }> = {
+  held: { mark: '✔', word: 'held', color: 'green' },
+  failed: { mark: '✘', word: 'failed', color: 'red' },
+  no_data: { mark: '✘', word: 'no data', color: 'yellow' },
+};
+
+/**
+The CLI's final words on a run, for a log or a CI console: one line per verdict with its sentence
+and what was measured, then `N held, M failed` and where the report folder is.
+*/
+export function renderPlainSummary(result: RunResult, options: PlainSummaryOptions): string {
+  const paint = (c: keyof typeof ANSI, s: string) => (options.color ? `\x1b[${ANSI[c]}m${s}\x1b[0m` : s);
+  const width = Math.max(...result.verdicts.map((v) => LABEL[v.status].word.length), 0);
+  const lines: string[] = [];
+  for (const v of result.verdicts) {
+    const l = LABEL[v.status];
+    lines.push(`${paint(l.color, `${l.mark} ${l.word.padEnd(width)}`)}  ${v.expectation.text} ${paint('dim', `— ${v.explanation}`)}`);
+  }
+  if (result.error) lines.push(paint('red', `✘ the run did not complete: ${result.error}`));
+
+  const held = result.verdicts.filter((v) => v.status === 'held').length;
+  const failed = result.verdicts.length - held;
+  const noData = result.verdicts.filter((v) => v.status === 'no_data').length;
+  const tally = `${held} held, ${failed} failed${noData ? ` (${noData} with no data)` : ''}`;
+  lines.push('', `${paint('bold', paint(result.passed ? 'green' : 'red', tally))} — ${result.scenario.name}`);
+  if (options.reportDir) lines.push(`Report: ${options.reportDir}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,47 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MeshproofError } from '../errors.ts';
+import type { RunResult } from './run-result.ts';
+import { renderJUnit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
+
+/**
+Writes a run's reports into `dir` (created if missing): `result.json` (the RunResult as is),
+`junit.xml` and `summary.md`. Returns the paths written, in that order. The only reporter that does
+I/O; everything it writes comes from the pure renderers.
+
+Note: JSON has no NaN, so a no-data verdict's `measured` reads back as null.
+*/
+export async function writeReports(result: RunResult, dir: string): Promise<string[]> {
+  const files: [string, string][] = [
+    ['result.json', JSON.stringify(result, null, 2) + '\n'],
+    ['junit.xml', renderJUnit(result)],
+    ['summary.md', renderMarkdown(result)],
+  ];
+  try {
+    await mkdir(dir, { recursive: true });
+    const paths: string[] = [];
+    for (const [name, content] of files) {
+      const path = join(dir, name);
+      await writeFile(path, content, 'utf8');
+      paths.push(path);
+    }
+    return paths;
+  } catch (e) {
+    throw new MeshproofError('MESHPROOF_REPORT_FAILED', `could not write the reports to ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+The name of a run's report folder: `<YYYYMMDD-HHMMSS>-<scenario name>`, the time being when the run
+started, in UTC (so the name does not depend on the machine's zone), and the name reduced to
+characters every file system takes.
+*/
+export function reportDirName(result: Pick<RunResult, 'startedAt'> & { scenario: { name: string } }): string {
+  const d = new Date(result.startedAt);
+  const at = Number.isNaN(d.getTime()) ? new Date(0) : d;
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
+  const name = result.scenario.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'scenario';
+  return `${stamp}-${name}`;
+}

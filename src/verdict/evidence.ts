@@ -1,0 +1,30 @@
+import type { Aggregate } from './measure.ts';
+
+/** Latencies are kept to the microsecond in evidence: enough to check, short enough to read. */
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/**
+The raw numbers behind a verdict, flat so they fit `Record<string, number>` and a JUnit message:
+`window_s`, `requests`, `ok`, `errors`, `retries`, the latency percentiles `p50`/`p90`/`p99`/`max`
+(ms, only when some response had a latency), then `status_<code>` and `flag_<flag>` counts, and
+`requests_<instance>` for each instance when the scope is a service.
+*/
+export function evidenceOf(agg: Aggregate, perInstance: Record<string, number> = {}): Record<string, number> {
+  const ev: Record<string, number> = {
+    window_s: agg.seconds,
+    requests: agg.requests,
+    ok: agg.ok,
+    errors: agg.requests - agg.ok,
+    retries: agg.retries,
+  };
+  if (agg.latency.count > 0) {
+    ev.p50 = round3(agg.latency.quantile(0.5));
+    ev.p90 = round3(agg.latency.quantile(0.9));
+    ev.p99 = round3(agg.latency.quantile(0.99));
+    ev.max = round3(agg.latency.quantile(1));
+  }
+  for (const k of Object.keys(agg.status).sort()) ev[`status_${k}`] = agg.status[k];
+  for (const k of Object.keys(agg.flags).sort()) ev[`flag_${k}`] = agg.flags[k];
+  for (const [instance, n] of Object.entries(perInstance)) ev[`requests_${instance}`] = n;
+  return ev;
+}

@@ -1,0 +1,169 @@
+import type { Expectation, Scenario } from '../scenario/scenario.ts';
+import { seriesKey, type Timeline } from '../observe/timeline.ts';
+import { instanceNames } from '../scenario/scenario.ts';
+import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../report/format.ts';
+import { aggregate, isLatencyMetric, metricUnit, type Aggregate } from './measure.ts';
+import { callersOf, scopeLabel, seriesKeysFor } from './scope.ts';
+import type { BucketRange, WindowMs } from './window.ts';
+
+/** What an explanation is written from. */
+export interface ExplainInput {
+  expectation: Expectation;
+  status: 'held' | 'failed' | 'no_data';
+  measured: number;
+  /** The window evaluated (bucket-aligned, clamped to the timeline). */
+  window: WindowMs;
+  /** The window the expectation asked for, before clamping: named when nothing of it is in the timeline. */
+  requested: WindowMs;
+  range: BucketRange;
+  agg: Aggregate;
+  scenario: Scenario;
+  timeline: Timeline;
+}
+
+/**
+One plain sentence:
+`success_rate(client) was 99.58% (1195 of 1200 ok) over 0s–10s; needed >= 99.5%`,
+`p99(front) was 312ms over 2s–8s; needed < 250ms (slowest 412ms; 37 responses were 504 UT)`,
+`nothing was measured for p99(store-1): no request reached store-1 in 2s–8s (…); needed < 250ms`.
+*/
+export function explain(input: ExplainInput): string {
+  const { expectation: exp, measured, agg } = input;
+  const subject = `${exp.metric}(${scopeLabel(exp.scope)})`;
+  const [m, t] = formatPair(measured, exp.value, metricUnit(exp.metric));
+  const needed = `needed ${exp.op} ${t}`;
+  if (input.status === 'no_data') return `nothing was measured for ${subject}: ${noDataReason(input)}; ${needed}`;
+  const context = input.status === 'failed' ? failureContext(exp, agg) : '';
+  return `${subject} was ${m}${detail(exp, agg)} over ${formatWindow(input.window)}; ${needed}${context}`;
+}
+
+/** The counts behind a derived value, right after it. */
+function detail(exp: Expectation, agg: Aggregate): string {
+  const errors = agg.requests - agg.ok;
+  switch (exp.metric) {
+    case 'success_rate':
+      return ` (${agg.ok} of ${agg.requests} ok)`;
+    case 'error_rate':
+      return ` (${errors} of ${agg.requests} failed)`;
+    case 'rps':
+      return ` (${plural(agg.requests, 'request')} in ${formatDuration(agg.seconds * 1000)})`;
+    case 'retry_ratio':
+      return ` (${plural(agg.retries, 'retry', 'retries')} for ${plural(agg.requests, 'request')})`;
+    case 'p50':
+    case 'p90':
+    case 'p99':
+    case 'max':
+      // Requests that got no response have no latency; a percentile silently without them would flatter.
+      return agg.latency.count < agg.requests ? ` (${agg.latency.count} of ${agg.requests} requests got a response)` : '';
+    default:
+      return '';
+  }
+}
+
+/** On a failure, what a person looks at next: the slowest response and what the errors were. */
+function failureContext(exp: Expectation, agg: Aggregate): string {
+  const parts: string[] = [];
+  if (isLatencyMetric(exp.metric) && exp.metric !== 'max' && agg.latency.count > 0) {
+    parts.push(`slowest ${formatLatency(agg.latency.max)}`);
+  }
+  const errors = describeErrors(agg);
+  if (errors) parts.push(errors);
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
+/**
+The failed responses in words: "37 responses were 504 UT" when one status and one flag account for
+all of them, otherwise "37 responses were 504, 3 got no response; flags UT 37, UF 3". Null when
+there were no failures (status >= 500 or no response).
+*/
+export function describeErrors(agg: Pick<Aggregate, 'status' | 'flags'>): string | null {
+  const failed = Object.entries(agg.status)
+    .filter(([k, n]) => n > 0 && (k === 'error' || Number(k) >= 500))
+    .sort(byCountThenKey);
+  if (failed.length === 0) return null;
+  const flags = Object.entries(agg.flags)
+    .filter(([, n]) => n > 0)
+    .sort(byCountThenKey);
+  const [status, count] = failed[0];
+  if (failed.length === 1 && status !== 'error' && flags.length === 1 && flags[0][1] === count) {
+    return `${plural(count, 'response')} ${count === 1 ? 'was' : 'were'} ${status} ${flags[0][0]}`;
+  }
+  const shown = failed.slice(0, 3).map(([k, n], i) => {
+    const noun = i === 0 ? `${plural(n, k === 'error' ? 'request' : 'response')}` : String(n);
+    return k === 'error' ? `${noun} got no response` : `${noun} ${n === 1 ? 'was' : 'were'} ${k}`;
+  });
+  if (failed.length > 3) shown.push(`${failed.slice(3).reduce((a, [, n]) => a + n, 0)} other`);
+  const flagText = flags.length ? `; flags ${flags.slice(0, 4).map(([f, n]) => `${f} ${n}`).join(', ')}` : '';
+  return shown.join(', ') + flagText;
+}
+
+function byCountThenKey(a: [string, number], b: [string, number]): number {
+  return b[1] - a[1] || a[0].localeCompare(b[0]);
+}
+
+/** Why nothing was measured, with the most likely cause the timeline and scenario can tell. */
+export function noDataReason(input: ExplainInput): string {
+  const { expectation: exp, scenario, timeline, range, agg } = input;
+  const scope = exp.scope;
+  if (range.first === range.end) {
+    const req = input.requested;
+    if (req.toMs <= req.fromMs) return `the window ${formatWindow(req)} is empty`;
+    return `the window ${formatWindow(req)} lies outside the run's timeline (0s–${formatDuration(timeline.seconds * 1000)})`;
+  }
+  const span = formatWindow(input.window);
+  const label = scopeLabel(scope);
+  if (agg.requests > 0) {
+    // Requests but no latency: every one of them got no response (reset, refused, timed out at the client).
+    return `all ${plural(agg.requests, 'request')} to ${label} in ${span} got no response, so there is no latency to measure`;
+  }
+  const count = (keys: string[]): number => aggregate(timeline, keys, range).requests;
+  switch (scope.kind) {
+    case 'client':
+      return `the load generator completed no request in ${span}`;
+    case 'service': {
+      const spec = scenario.services.find((s) => s.name === scope.service);
+      if (!spec) return `${scope.service} is not a service of this scenario`;
+      return `no request reached any instance of ${scope.service} in ${span}${uncalledHint(scope.service, scenario)}`;
+    }
+    case 'instance': {
+      const head = `no request reached ${scope.instance} in ${span}`;
+      const spec = scenario.services.find((s) => s.name === scope.service);
+      if (!spec) return `${head} (${scope.service} is not a service of this scenario)`;
+      if (!instanceNames(spec).includes(scope.instance)) {
+        return `${head} (${scope.service} has no instance ${scope.instance})`;
+      }
+      const siblings = count(seriesKeysFor({ kind: 'service', service: scope.service }, scenario));
+      if (siblings > 0) {
+        return `${head} while the other instances of ${scope.service} received ${siblings} (likely ejected, down or unreachable)`;
+      }
+      return `${head}${uncalledHint(scope.service, scenario) || ` (no instance of ${scope.service} received any)`}`;
+    }
+    case 'edge': {
+      if (scope.toInstance !== undefined) {
+        const head = `${scope.from} sent no request to ${scope.toInstance} in ${span}`;
+        const edge = count([seriesKey.edge(scope.from, scope.to)]);
+        if (edge > 0) return `${head} while ${scope.from} -> ${scope.to} carried ${edge} (likely ejected, down or unreachable)`;
+        return `${head}${edgeHint(scope.from, scope.to, scenario)}`;
+      }
+      const head = `${scope.from} made no calls to ${scope.to} in ${span}`;
+      const hint = edgeHint(scope.from, scope.to, scenario);
+      if (hint || scope.from === 'client') return head + hint;
+      const inbound = count(seriesKeysFor({ kind: 'service', service: scope.from }, scenario));
+      return inbound === 0 ? `${head} (${scope.from} itself received no requests)` : head;
+    }
+  }
+}
+
+function uncalledHint(service: string, scenario: Scenario): string {
+  return callersOf(service, scenario).length === 0 ? ` (nothing in the scenario calls ${service})` : '';
+}
+
+function edgeHint(from: string, to: string, scenario: Scenario): string {
+  if (from === 'client') {
+    return scenario.load.target === to ? '' : ` (the load goes to ${scenario.load.target}, not ${to})`;
+  }
+  const caller = scenario.services.find((s) => s.name === from);
+  if (!caller) return ` (${from} is not a service of this scenario)`;
+  if (!caller.calls.includes(to)) return ` (${from} does not call ${to})`;
+  return '';
+}

@@ -1,0 +1,96 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { code, errorsByKind, inline, renderMarkdown } from '../../src/report/markdown.ts';
+import { exampleResult } from './helpers.ts';
+
+const tableRows = (md: string, header: string): string[][] => {
+  const lines = md.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(header));
+  assert.ok(start >= 0, `no table with header ${header}`);
+  const rows: string[][] = [];
+  for (const l of lines.slice(start + 2)) {
+    if (!l.startsWith('|')) break;
+    rows.push(l.slice(2, -2).split(/ (?<!\\)\| /));
+  }
+  return rows;
+};
+
+describe('renderMarkdown', () => {
+  const result = exampleResult();
+  const md = renderMarkdown(result);
+
+  it('titles the run with ✅/❌, the scenario and its description', () => {
+    const lines = md.split('\n');
+    assert.equal(lines[0], '## ❌ store-slow-replica — 2 of 3 expectations held');
+    assert.equal(lines[2], result.scenario.description);
+    const passed = exampleResult();
+    passed.passed = true;
+    assert.match(renderMarkdown(passed), /^## ✅ store-slow-replica/);
+  });
+
+  it('a table row per expectation: status, expectation, measured, window', () => {
+    assert.deepEqual(tableRows(md, '| Status | Expectation'), [
+      ['✅ held', '`success_rate(client) >= 99%`', '99.4%', '0s–10s'],
+      ['❌ failed', '`p99(client) < 100ms between 2s and 8s`', '135ms', '2s–8s'],
+      ['✅ held', '`retry_ratio(front -> store) <= 20%`', '15.06%', '0s–10s'],
+    ]);
+  });
+
+  it('explains each failure', () => {
+    assert.match(md, /\*\*Why it failed\*\*\n\n- `p99\(client\) < 100ms between 2s and 8s`: p99\(client\) was 135ms over 2s–8s; needed < 100ms \(slowest 202ms; 3 responses were 504\)\n/);
+  });
+
+  it('a load line: requests, achieved vs target rate, errors by kind', () => {
+    assert.match(md, /^\*\*Load:\*\* 498 requests to `front` at 49\.8\/s \(target 50\/s\) · 3 errors: 504 ×3$/m);
+  });
+
+  it('a row per service over the run, from the timeline', () => {
+    const rows = tableRows(md, '| Service |');
+    assert.equal(rows.length, 2);
+    assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
+      ['front', '1', '49.8/s', '99.4%'],
+      ['store', '2', '57.3/s', '100%'],
+    ]);
+    for (const r of rows) for (const c of r.slice(4)) assert.match(c, /^[\d.]+m?s$/);
+  });
+
+  it('the seed and how to re-run', () => {
+    assert.match(md, /Seed `42` · runtime `local`/);
+    assert.match(md, /Re-run: `npx meshproof run scenarios\/store-slow-replica\.yaml`/);
+  });
+
+  it('a run that did not complete says so', () => {
+    const r = exampleResult();
+    r.error = 'store-1 did not start\nwithin 15s';
+    assert.match(renderMarkdown(r), /^> ⚠️ \*\*The run did not complete:\*\* store-1 did not start within 15s$/m);
+  });
+
+  it('no data shows a dash', () => {
+    const r = exampleResult();
+    r.verdicts[2] = { ...r.verdicts[2], status: 'no_data', measured: NaN };
+    assert.deepEqual(tableRows(renderMarkdown(r), '| Status |')[2].slice(0, 3), ['⚠️ no data', '`retry_ratio(front -> store) <= 20%`', '—']);
+  });
+
+  it('keeps tables intact and markup inert', () => {
+    const r = exampleResult();
+    r.verdicts[0].expectation.text = 'a | b';
+    r.scenario.description = 'uses <img src=x> & *stars* but p99 < 5ms -> fine';
+    const out = renderMarkdown(r);
+    assert.equal(tableRows(out, '| Status |')[0][1], '`a \\| b`');
+    assert.match(out, /^uses &lt;img src=x> & \\\*stars\\\* but p99 < 5ms -> fine$/m);
+  });
+
+  it('helpers', () => {
+    assert.equal(code('a`b'), '``a`b``');
+    assert.equal(inline('&amp; <b> _x_ snake_case'), '&amp;amp; &lt;b> \\_x\\_ snake_case');
+    assert.equal(errorsByKind({ requests: 10, errors: 0, status: {}, errorKinds: {}, targetRate: 1, achievedRate: 1 }), 'no errors');
+    assert.equal(
+      errorsByKind({ requests: 10, errors: 7, status: { '200': 3, '503': 2, error: 5 }, errorKinds: { ECONNRESET: 4, timeout: 1 }, targetRate: 1, achievedRate: 1 }),
+      '7 errors: ECONNRESET ×4, 503 ×2, timeout ×1',
+    );
+    assert.equal(
+      errorsByKind({ requests: 10, errors: 5, status: { error: 5 }, errorKinds: {}, targetRate: 1, achievedRate: 1 }),
+      '5 errors: no response ×5',
+    );
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderPlainSummary } from '../../src/report/plain.ts';
+import { exampleResult } from './helpers.ts';
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+describe('renderPlainSummary', () => {
+  it('one line per verdict, then the tally and the report folder', () => {
+    const out = renderPlainSummary(exampleResult(), { color: false, reportDir: 'reports/20260314-092651-store-slow-replica' });
+    assert.doesNotMatch(out, ANSI);
+    const lines = out.split('\n');
+    assert.equal(lines.length, 6);
+    assert.match(lines[0], /^✔ held {4}success_rate\(client\) >= 99% — success_rate\(client\) was 99\.4% \(495 of 498 ok\) over 0s–10s; needed >= 99%$/);
+    assert.match(lines[1], /^✘ failed {2}p99\(client\) < 100ms between 2s and 8s — p99\(client\) was 135ms over 2s–8s; needed < 100ms/);
+    assert.match(lines[2], /^✔ held {4}retry_ratio\(front -> store\) <= 20% — .* was 15\.06%/);
+    assert.equal(lines[3], '');
+    assert.equal(lines[4], '2 held, 1 failed — store-slow-replica');
+    assert.equal(lines[5], 'Report: reports/20260314-092651-store-slow-replica');
+  });
+
+  it('colours only when asked, and the text is the same underneath', () => {
+    const plain = renderPlainSummary(exampleResult(), { color: false, reportDir: null });
+    const colored = renderPlainSummary(exampleResult(), { color: true, reportDir: null });
+    assert.match(colored, /\x1b\[32m✔ held/);
+    assert.match(colored, /\x1b\[31m✘ failed/);
+    assert.equal(colored.replace(ANSI, ''), plain);
+    assert.doesNotMatch(plain, /Report:/);
+  });
+
+  it('no data counts as failed and is named; a run error is shown', () => {
+    const r = exampleResult();
+    r.verdicts[0] = { ...r.verdicts[0], status: 'no_data', measured: NaN, explanation: 'nothing was measured for success_rate(client): …' };
+    r.error = 'the load could not start';
+    const out = renderPlainSummary(r, { color: false });
+    assert.match(out, /^✘ no data {2}success_rate\(client\) >= 99% — nothing was measured/m);
+    assert.match(out, /^✘ the run did not complete: the load could not start$/m);
+    assert.match(out, /^1 held, 2 failed \(1 with no data\) — store-slow-replica$/m);
+    assert.match(renderPlainSummary(r, { color: true }), /\x1b\[33m✘ no data/);
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reportDirName, writeReports } from '../../src/report/write-reports.ts';
+import { renderJUnit } from '../../src/report/junit.ts';
+import { renderMarkdown } from '../../src/report/markdown.ts';
+import { exampleResult } from './helpers.ts';
+
+describe('writeReports', () => {
+  it('creates the folder and writes result.json, junit.xml and summary.md', async (t) => {
+    const base = await mkdtemp(join(tmpdir(), 'meshproof-report-'));
+    t.after(() => rm(base, { recursive: true, force: true }));
+    const result = exampleResult();
+    const dir = join(base, 'nested', reportDirName(result));
+    const paths = await writeReports(result, dir);
+    assert.deepEqual(paths, [join(dir, 'result.json'), join(dir, 'junit.xml'), join(dir, 'summary.md')]);
+    assert.deepEqual(JSON.parse(await readFile(paths[0], 'utf8')), result);
+    assert.equal(await readFile(paths[1], 'utf8'), renderJUnit(result));
+    assert.equal(await readFile(paths[2], 'utf8'), renderMarkdown(result));
+  });
+
+  it('fails with MESHPROOF_REPORT_FAILED when the folder cannot be made', async (t) => {
+    const base = await mkdtemp(join(tmpdir(), 'meshproof-report-'));
+    t.after(() => rm(base, { recursive: true, force: true }));
+    const result = exampleResult();
+    await writeReports(result, join(base, 'a'));
+    // a file where a folder should be
+    await assert.rejects(writeReports(result, join(base, 'a', 'result.json', 'b')), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MESHPROOF_REPORT_FAILED');
+      assert.match(e.message, /could not write the reports to .*result\.json[/\\]b/);
+      return true;
+    });
+  });
+});
+
+describe('reportDirName', () => {
+  it('is <YYYYMMDD-HHMMSS>-<scenario name>, in UTC', () => {
+    assert.equal(reportDirName(exampleResult()), '20260314-092651-store-slow-replica');
+  });
+  it('keeps the name file-system safe', () => {
+    assert.equal(reportDirName({ startedAt: '2026-01-02T03:04:05.678Z', scenario: { name: 'a/b c:d' } }), '20260102-030405-a-b-c-d');
+    assert.equal(reportDirName({ startedAt: '2026-01-02T03:04:05.678Z', scenario: { name: '../..' } }), '20260102-030405-scenario');
+  });
+});
