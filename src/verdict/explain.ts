@@ -46,7 +46,7 @@ function detail(exp: Expectation, agg: Aggregate): string {
     case 'error_rate':
       return ` (${errors} of ${agg.requests} failed)`;
     case 'rps':
-      return ` (${plural(agg.requests, 'request')} in ${formatDuration(agg.seconds * 1000)})`;
+      return ` (${plural(agg.requests, 'request')})`;
     case 'retry_ratio':
       return ` (${plural(agg.retries, 'retry', 'retries')} for ${plural(agg.requests, 'request')})`;
     case 'p50':

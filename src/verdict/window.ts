@@ -15,7 +15,8 @@ add cases here: they will need the scenario's fault schedule, which is why the s
 export function resolveWindow(window: Window, scenario: Scenario): WindowMs {
   switch (window.kind) {
     case 'run':
-      return { fromMs: 0, toMs: scenario.durationMs };
+      // The whole timeline, which is as long as the load (the load may be set shorter than the scenario).
+      return { fromMs: 0, toMs: Math.max(scenario.durationMs, scenario.load.durationMs) };
     case 'between':
       return { fromMs: window.fromMs, toMs: window.toMs };
   }

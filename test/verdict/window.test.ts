@@ -6,8 +6,11 @@ import { makeScenario } from './helpers.ts';
 
 describe('resolveWindow', () => {
   const scenario = makeScenario({ durationMs: 30_000 });
-  it('run is the whole load', () => {
+  it('run is the whole timeline', () => {
     assert.deepEqual(resolveWindow({ kind: 'run' }, scenario), { fromMs: 0, toMs: 30_000 });
+    const longLoad = makeScenario({ durationMs: 10_000 });
+    longLoad.load.durationMs = 12_000;
+    assert.deepEqual(resolveWindow({ kind: 'run' }, longLoad), { fromMs: 0, toMs: 12_000 });
   });
   it('between is taken as written', () => {
     assert.deepEqual(resolveWindow({ kind: 'between', fromMs: 2500, toMs: 8000 }, scenario), { fromMs: 2500, toMs: 8000 });
