@@ -1,0 +1,470 @@
+import type { ScenarioIssue } from '../errors.ts';
+import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
+import { formatDuration } from './duration.ts';
+import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
+import { formatRate } from './rate.ts';
+import type {
+  DestinationPolicy,
+  Expectation,
+  InstanceOverride,
+  LatencySpec,
+  LoadBalancer,
+  LoadPhase,
+  LoadSpec,
+  RetryOn,
+  RetryPolicy,
+  Scenario,
+  ServiceSpec,
+} from './scenario.ts';
+import { childPath, indexPath, type SourceFile } from './source-file.ts';
+import { didYouMean } from './suggest.ts';
+
+// What check-shape produced for the v1 shape. Every field may be missing: either it was invalid
+// (an issue says why) or it has no static default. Rules skip what is missing rather than pile a
+// second message onto the first.
+
+type Calls = Array<string | undefined> | { sequence?: Array<string | undefined>; parallel?: Array<string | undefined> };
+
+interface CheckedBehaviour {
+  latency?: number | { p50?: number; p99?: number };
+  errorRate?: number;
+  errorStatus?: number;
+  concurrency?: number | null;
+  queue?: number;
+}
+
+interface CheckedService extends CheckedBehaviour {
+  replicas?: number;
+  calls?: Calls;
+  instances?: Map<string, CheckedBehaviour>;
+}
+
+interface CheckedRetries {
+  attempts?: number;
+  perTryTimeout?: number | null;
+  retryOn?: Array<RetryOn | undefined>;
+  retriableStatusCodes?: Array<number | undefined>;
+  backoff?: { base?: number; max?: number };
+  budget?: { percent?: number; minRetryConcurrency?: number } | null;
+}
+
+interface CheckedDestination {
+  timeout?: number | null;
+  retries?: CheckedRetries | null;
+  loadBalancer?: LoadBalancer;
+}
+
+interface CheckedLoad {
+  target?: string;
+  rate?: number;
+  connections?: number;
+  duration?: number;
+  path?: string;
+  phases?: Array<{ for?: number; rate?: number } | undefined>;
+}
+
+interface CheckedDoc {
+  version?: 1;
+  name?: string;
+  description?: string;
+  seed?: number;
+  duration?: number;
+  services?: Map<string, CheckedService>;
+  mesh?: Map<string, CheckedDestination>;
+  load?: CheckedLoad;
+  expect?: Array<SentenceAt | undefined>;
+}
+
+export interface Normalised {
+  scenario: Scenario | null;
+  issues: ScenarioIssue[];
+  warnings: ScenarioIssue[];
+}
+
+const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' };
+
+/**
+Applies the rules that relate fields to each other (names that must exist, cycles, phases that must
+add up, ...), fills the defaults that depend on other fields, and builds the `Scenario`. It is
+given the shape check's issues so it can return them with its own; the scenario is null when any
+issue exists.
+*/
+export function normalise(checked: ShapeCheck, source: SourceFile): Normalised {
+  const rules = new Rules(checked, source);
+  const scenario = checked.value === INVALID ? null : rules.run(checked.value as CheckedDoc);
+  const issues = [...checked.issues, ...rules.issues];
+  const warnings = [...checked.warnings, ...rules.warnings];
+  return { scenario: issues.length === 0 ? scenario : null, issues, warnings };
+}
+
+class Rules {
+  readonly issues: ScenarioIssue[] = [];
+  readonly warnings: ScenarioIssue[] = [];
+  readonly #checked: ShapeCheck;
+  readonly #source: SourceFile;
+
+  constructor(checked: ShapeCheck, source: SourceFile) {
+    this.#checked = checked;
+    this.#source = source;
+  }
+
+  /** Offset of a path's value, else of its key, else of the nearest ancestor written in the file. */
+  #offset(path: string): number {
+    for (let p = path; ; p = parentPath(p)) {
+      const at = this.#checked.at.get(p) ?? this.#checked.keyAt.get(p);
+      if (at !== undefined) return at;
+      if (p === '') return 0;
+    }
+  }
+
+  #error(path: string, message: string, atKey = false): void {
+    const offset = atKey ? (this.#checked.keyAt.get(path) ?? this.#offset(path)) : this.#offset(path);
+    this.issues.push(this.#source.issue(offset, path, message));
+  }
+
+  #warn(path: string, message: string, atKey = false): void {
+    const offset = atKey ? (this.#checked.keyAt.get(path) ?? this.#offset(path)) : this.#offset(path);
+    this.warnings.push(this.#source.issue(offset, path, message));
+  }
+
+  #given(path: string): boolean {
+    return this.#checked.keyAt.has(path);
+  }
+
+  run(doc: CheckedDoc): Scenario | null {
+    const services = this.#services(doc.services ?? new Map());
+    const names = services.map((s) => s.name);
+    const mesh = this.#mesh(doc.mesh ?? new Map(), names);
+    const load = this.#load(doc, names);
+    if (load && doc.services) this.#reachability(services, load.target);
+    const expect = this.#expectations(doc, services, load?.target ?? null);
+    if (this.issues.length > 0 || !load || !expect) return null;
+    return {
+      version: 1,
+      name: doc.name!,
+      description: doc.description!,
+      seed: doc.seed!,
+      durationMs: doc.duration!,
+      services,
+      mesh: Object.fromEntries(names.map((n) => [n, mesh.get(n) ?? { ...DEFAULT_POLICY }])),
+      load,
+      expect,
+      source: { file: this.#source.file },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // services
+
+  #services(checked: Map<string, CheckedService>): ServiceSpec[] {
+    const names = [...checked.keys()];
+    const out: ServiceSpec[] = [];
+    for (const [name, s] of checked) {
+      const path = childPath('services', name);
+      const clash = /^(.*)-(\d+)$/.exec(name);
+      const owner = clash ? checked.get(clash[1]) : undefined;
+      if (clash && owner && Number(clash[2]) < (owner.replicas ?? 1) && String(Number(clash[2])) === clash[2]) {
+        this.#error(path, `service name "${name}" is also the name of an instance of ${clash[1]}; rename one so scopes like p99(${name}) are not ambiguous`, true);
+      }
+      const { calls, callMode, callPaths } = this.#calls(s.calls, path, names);
+      out.push({
+        name,
+        replicas: s.replicas ?? 1,
+        latency: this.#latency(s.latency, childPath(path, 'latency')),
+        errorRate: s.errorRate ?? 0,
+        errorStatus: s.errorStatus ?? 500,
+        concurrency: s.concurrency ?? null,
+        queue: s.queue ?? 100,
+        calls,
+        callMode,
+        instances: this.#instances(name, s, path),
+      });
+      callPathsByService.set(out[out.length - 1], callPaths);
+      if (this.#given(childPath(path, 'queue')) && s.concurrency === null) {
+        this.#warn(childPath(path, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
+      }
+    }
+    this.#cycles(out);
+    return out;
+  }
+
+  #instances(service: string, s: CheckedService, path: string): Record<string, InstanceOverride> {
+    const out: Record<string, InstanceOverride> = {};
+    const replicas = s.replicas;
+    for (const [instance, o] of s.instances ?? new Map<string, CheckedBehaviour>()) {
+      const instancePath = childPath(childPath(path, 'instances'), instance);
+      const m = /^(.*)-(\d+)$/.exec(instance)!;
+      const index = Number(m[2]);
+      if (replicas !== undefined) {
+        const names = Array.from({ length: replicas }, (_, i) => `${service}-${i}`).join(', ');
+        if (m[1] !== service) {
+          this.#error(instancePath, `"${instance}" is not an instance of ${service}; its instances are ${names}`, true);
+          continue;
+        }
+        if (index >= replicas || String(index) !== m[2]) {
+          this.#error(instancePath, `${service} has ${replicas} ${replicas === 1 ? 'replica' : 'replicas'} (${names}); there is no ${instance}`, true);
+          continue;
+        }
+      }
+      const override: InstanceOverride = {};
+      if (o.latency !== undefined) override.latency = this.#latency(o.latency, childPath(instancePath, 'latency'));
+      if (o.errorRate !== undefined) override.errorRate = o.errorRate;
+      if (o.errorStatus !== undefined) override.errorStatus = o.errorStatus;
+      if (o.concurrency !== undefined) override.concurrency = o.concurrency;
+      if (o.queue !== undefined) override.queue = o.queue;
+      if (o.queue !== undefined && (o.concurrency ?? s.concurrency ?? null) === null) {
+        this.#warn(childPath(instancePath, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
+      }
+      out[instance] = override;
+    }
+    return out;
+  }
+
+  #calls(
+    calls: Calls | undefined,
+    path: string,
+    names: string[],
+  ): { calls: string[]; callMode: 'sequence' | 'parallel'; callPaths: string[] } {
+    let list: Array<string | undefined> = [];
+    let callMode: 'sequence' | 'parallel' = 'sequence';
+    let listPath = childPath(path, 'calls');
+    if (Array.isArray(calls)) list = calls;
+    else if (calls?.parallel) {
+      list = calls.parallel;
+      callMode = 'parallel';
+      listPath = childPath(listPath, 'parallel');
+    } else if (calls?.sequence) {
+      list = calls.sequence;
+      listPath = childPath(listPath, 'sequence');
+    }
+    const out: string[] = [];
+    const callPaths: string[] = [];
+    list.forEach((callee, i) => {
+      if (callee === undefined) return;
+      const itemPath = indexPath(listPath, i);
+      if (callee === 'client') {
+        this.#error(itemPath, `"client" is the load generator, not a service; it cannot be called (services: ${names.join(', ')})`);
+      } else if (!names.includes(callee)) {
+        this.#error(itemPath, `unknown service "${callee}"${didYouMean(callee, names)} (services: ${names.join(', ')})`);
+      } else {
+        out.push(callee);
+        callPaths.push(itemPath);
+      }
+    });
+    return { calls: out, callMode, callPaths };
+  }
+
+  #latency(latency: CheckedService['latency'], path: string): LatencySpec {
+    if (typeof latency === 'number') return { kind: 'fixed', ms: latency };
+    if (latency && latency.p50 !== undefined && latency.p99 !== undefined) {
+      if (latency.p99 < latency.p50) {
+        this.#error(
+          childPath(path, 'p99'),
+          `p99 (${formatDuration(latency.p99)}) is below p50 (${formatDuration(latency.p50)}); the 99th percentile cannot be faster than the median`,
+        );
+      }
+      return { kind: 'distribution', p50Ms: latency.p50, p99Ms: latency.p99 };
+    }
+    return { kind: 'fixed', ms: 1 };
+  }
+
+  /** A service that calls itself, directly or through others, would recurse on every request. */
+  #cycles(services: ServiceSpec[]): void {
+    const byName = new Map(services.map((s) => [s.name, s]));
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (name: string): void => {
+      state.set(name, 'open');
+      stack.push(name);
+      const s = byName.get(name)!;
+      s.calls.forEach((callee, i) => {
+        const path = callPathsByService.get(s)?.[i] ?? childPath(childPath('services', name), 'calls');
+        if (callee === name) {
+          this.#error(path, `${name} calls itself; every request would recurse forever`);
+        } else if (state.get(callee) === 'open') {
+          const cycle = [...stack.slice(stack.indexOf(callee)), callee].join(' -> ');
+          this.#error(path, `call cycle ${cycle}; every request would recurse forever`);
+        } else if (!state.has(callee) && byName.has(callee)) {
+          visit(callee);
+        }
+      });
+      stack.pop();
+      state.set(name, 'done');
+    };
+    for (const s of services) if (!state.has(s.name)) visit(s.name);
+  }
+
+  /** Services the load never reaches are probably a mistake in calls or load.target. */
+  #reachability(services: ServiceSpec[], target: string): void {
+    if (this.issues.length > 0) return;
+    const byName = new Map(services.map((s) => [s.name, s]));
+    const seen = new Set<string>();
+    const queue = [target];
+    while (queue.length) {
+      const n = queue.shift()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      queue.push(...(byName.get(n)?.calls ?? []));
+    }
+    for (const s of services) {
+      if (!seen.has(s.name)) {
+        this.#warn(childPath('services', s.name), `${s.name} receives no traffic: nothing on the path from load.target ${target} calls it`, true);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // mesh
+
+  #mesh(checked: Map<string, CheckedDestination>, names: string[]): Map<string, DestinationPolicy> {
+    const out = new Map<string, DestinationPolicy>();
+    for (const [name, d] of checked) {
+      const path = childPath('mesh', name);
+      if (!names.includes(name)) {
+        this.#error(path, `unknown service "${name}"${didYouMean(name, names)} (mesh is keyed by destination service; services: ${names.join(', ')})`, true);
+        continue;
+      }
+      const timeoutMs = d.timeout ?? null;
+      out.set(name, {
+        timeoutMs,
+        retries: d.retries ? this.#retries(d.retries, childPath(path, 'retries'), timeoutMs) : null,
+        loadBalancer: d.loadBalancer ?? 'round_robin',
+      });
+    }
+    return out;
+  }
+
+  #retries(r: CheckedRetries, path: string, timeoutMs: number | null): RetryPolicy | null {
+    const retryOn = [...new Set((r.retryOn ?? ['5xx']).filter((x): x is RetryOn => x !== undefined))];
+    const codes = (r.retriableStatusCodes ?? []).filter((x): x is number => x !== undefined);
+    const codesPath = childPath(path, 'retriableStatusCodes');
+    if (retryOn.includes('retriable-status-codes') && codes.length === 0 && r.retriableStatusCodes?.length === 0) {
+      const where = this.#given(codesPath) ? codesPath : childPath(path, 'retryOn');
+      this.#error(where, 'retryOn includes retriable-status-codes but retriableStatusCodes lists none; add the statuses to retry, e.g. retriableStatusCodes: [503]');
+    } else if (this.#given(codesPath) && codes.length > 0 && !retryOn.includes('retriable-status-codes') && r.retryOn !== undefined) {
+      this.#warn(codesPath, 'retriableStatusCodes is ignored: retryOn does not include retriable-status-codes', true);
+    }
+    const base = r.backoff?.base ?? 25;
+    const max = r.backoff?.max ?? base * 10;
+    if (r.backoff?.max !== undefined && r.backoff.base !== undefined && max < base) {
+      this.#error(childPath(childPath(path, 'backoff'), 'max'), `backoff max (${formatDuration(max)}) is below base (${formatDuration(base)}); max must be >= base`);
+    }
+    const perTryTimeoutMs = r.perTryTimeout ?? null;
+    if (perTryTimeoutMs !== null && timeoutMs !== null && perTryTimeoutMs >= timeoutMs) {
+      this.#warn(
+        childPath(path, 'perTryTimeout'),
+        `perTryTimeout (${formatDuration(perTryTimeoutMs)}) is not shorter than the whole-request timeout (${formatDuration(timeoutMs)}), so no try can be retried after timing out`,
+      );
+    }
+    if (r.attempts === 0) return null;
+    return {
+      attempts: r.attempts ?? 1,
+      perTryTimeoutMs,
+      retryOn,
+      retriableStatusCodes: codes,
+      backoff: { baseMs: base, maxMs: max },
+      budget: r.budget ? { percent: r.budget.percent ?? 0.2, minRetryConcurrency: r.budget.minRetryConcurrency ?? 3 } : null,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // load
+
+  #load(doc: CheckedDoc, names: string[]): LoadSpec | null {
+    const l = doc.load;
+    if (!l) return null;
+    let ok = true;
+    if (l.target !== undefined && names.length > 0 && !names.includes(l.target)) {
+      this.#error('load.target', `unknown service "${l.target}"${didYouMean(l.target, names)} (services: ${names.join(', ')})`);
+      ok = false;
+    }
+    let durationMs = doc.duration;
+    if (this.#given('load.duration')) {
+      durationMs = l.duration;
+      if (l.duration !== undefined && doc.duration !== undefined && l.duration > doc.duration) {
+        this.#error(
+          'load.duration',
+          `the load lasts ${formatDuration(l.duration)} but the scenario lasts ${formatDuration(doc.duration)}; load.duration must be at most the scenario's duration`,
+        );
+        ok = false;
+      }
+    }
+    const phases: LoadPhase[] = [];
+    const phasesGiven = this.#given('load.phases');
+    if (phasesGiven) {
+      const complete = l.phases !== undefined && l.phases.every((p) => p?.for !== undefined && p.rate !== undefined);
+      if (!complete) ok = false;
+      else for (const p of l.phases!) phases.push({ durationMs: p!.for!, rate: p!.rate! });
+      const sum = phases.reduce((a, p) => a + p.durationMs, 0);
+      if (complete && durationMs !== undefined && Math.abs(sum - durationMs) > 1e-6) {
+        const whose = this.#given('load.duration') ? 'load.duration' : "the scenario's duration (load.duration is absent)";
+        this.#error(
+          'load.phases',
+          `the phases add up to ${formatDuration(sum)} but the load lasts ${formatDuration(durationMs)} (${whose}); make them equal`,
+        );
+        ok = false;
+      }
+      if (this.#given('load.rate') && l.rate !== undefined) {
+        this.#warn('load.rate', `load.rate (${formatRate(l.rate)}) is ignored because phases are given; the phases set the rate`, true);
+      }
+    } else if (!this.#given('load.rate')) {
+      this.#error('load', 'missing required key "rate": the request rate, such as 200/s (or give phases)');
+      ok = false;
+    }
+    const rate = phasesGiven ? phases[0]?.rate : l.rate;
+    if (!ok || l.target === undefined || rate === undefined || durationMs === undefined || l.path === undefined) return null;
+    if (this.#given('load.connections') && l.connections === undefined) return null;
+    const highest = Math.max(rate, ...phases.map((p) => p.rate));
+    return {
+      target: l.target,
+      rate,
+      connections: l.connections ?? Math.max(10, Math.ceil(highest / 10)),
+      durationMs,
+      phases,
+      path: l.path,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // expect
+
+  #expectations(doc: CheckedDoc, services: ServiceSpec[], target: string | null): Expectation[] | null {
+    const sentences = doc.expect ?? [];
+    if (sentences.length === 0 && !this.#checked.issues.some((i) => i.path === 'expect')) {
+      this.#warn('expect', 'nothing will be checked: expect is empty; add a sentence such as success_rate(client) >= 99.5%', true);
+    }
+    const checkedServices = doc.services ?? new Map<string, CheckedService>();
+    const topology: ExpectationTopology = {
+      services: services.map((s) => ({
+        name: s.name,
+        replicas: checkedServices.get(s.name)?.replicas ?? (this.#given(childPath(childPath('services', s.name), 'replicas')) ? null : 1),
+        calls: s.calls,
+      })),
+      loadTarget: target ?? (doc.load?.target !== undefined && services.some((s) => s.name === doc.load?.target) ? doc.load.target : null),
+      durationMs: doc.duration ?? null,
+    };
+    const out: Expectation[] = [];
+    let ok = true;
+    sentences.forEach((sentence, i) => {
+      if (sentence === undefined) {
+        ok = false;
+        return;
+      }
+      const { line, col } = this.#source.position(sentence.offset);
+      const parsed = parseExpectation(sentence.text, topology, { file: this.#source.file, path: indexPath('expect', i), line, col });
+      this.issues.push(...parsed.issues);
+      if (parsed.expectation) out.push(parsed.expectation);
+      else ok = false;
+    });
+    return ok ? out : null;
+  }
+}
+
+/** Where each service's validated calls were written, to point cycle errors at the closing call. */
+const callPathsByService = new WeakMap<ServiceSpec, string[]>();
+
+function parentPath(path: string): string {
+  if (path.endsWith(']')) return path.slice(0, path.lastIndexOf('['));
+  const dot = path.lastIndexOf('.');
+  return dot < 0 ? '' : path.slice(0, dot);
+}

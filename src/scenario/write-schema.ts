@@ -1,0 +1,19 @@
+// Regenerates schema/scenario.schema.json and the key reference in docs/scenario-language.md from
+// src/scenario/shape.ts. Run with `npm run schema` after changing the language; tests fail until you do.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { scenarioJsonSchema } from './json-schema.ts';
+import { withKeyReference } from './key-reference.ts';
+
+export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/scenario.schema.json', import.meta.url));
+export const LANGUAGE_DOC = fileURLToPath(new URL('../../docs/scenario-language.md', import.meta.url));
+
+export function schemaText(): string {
+  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+}
+
+if (import.meta.main) {
+  writeFileSync(SCHEMA_FILE, schemaText());
+  writeFileSync(LANGUAGE_DOC, withKeyReference(readFileSync(LANGUAGE_DOC, 'utf8')));
+  console.log(`wrote ${SCHEMA_FILE}\nupdated the key reference in ${LANGUAGE_DOC}`);
+}
