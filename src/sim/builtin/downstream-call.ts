@@ -1,0 +1,61 @@
+import { request, type Agent } from 'node:http';
+
+export type CallResult =
+  | { ok: true; status: number }
+  /** `status` is the dependency's (>= 500), or 502 when it gave no response at all. */
+  | { ok: false; status: number; reason: string };
+
+/** Keep this much of a failed dependency's body in the message. */
+const BODY_SNIPPET = 200;
+
+/**
+One call of the built-in service to a dependency, through its sidecar's outbound listener with
+`Host: <service>`, trace headers forwarded. Always settles: a bounded timeout guarantees that
+nothing waits forever, even when the sidecar has no timeout configured.
+*/
+export function callThroughSidecar(options: {
+  agent: Agent;
+  sidecar: { host: string; port: number };
+  service: string;
+  path: string;
+  traceparent: string | undefined;
+  requestId: string | undefined;
+  timeoutMs: number;
+}): Promise<CallResult> {
+  const { agent, sidecar, service } = options;
+  const headers: string[] = ['host', service];
+  if (options.traceparent) headers.push('traceparent', options.traceparent);
+  if (options.requestId) headers.push('x-request-id', options.requestId);
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (r: CallResult) => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    const req = request({ agent, host: sidecar.host, port: sidecar.port, method: 'GET', path: options.path, headers, setHost: false, timeout: options.timeoutMs });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${options.timeoutMs}ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => settle({ ok: false, status: 502, reason: `${service} gave no response (${err.code ?? err.message})` }));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 502;
+      if (status < 500) {
+        res.resume();
+        res.once('end', () => settle({ ok: true, status }));
+        res.once('close', () => settle(res.complete ? { ok: true, status } : { ok: false, status: 502, reason: `${service} cut its response short` }));
+        return;
+      }
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < BODY_SNIPPET) body += d;
+      });
+      res.once('close', () => {
+        const flags = res.headers['x-meshproof-flags'];
+        const text = body.trim().slice(0, BODY_SNIPPET);
+        settle({ ok: false, status, reason: `${service} answered ${status}${flags ? ` [${flags}]` : ''}${text ? `: ${text}` : ''}` });
+      });
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,50 @@
+/**
+Header handling on the proxy path. Headers travel as Node's flat raw arrays (`[name, value, …]`),
+which `http.request` and `writeHead` accept as they are, so a request is copied in one pass with
+one Set lookup per header.
+*/
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and are never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+
+/**
+Headers the sidecar sets itself on each upstream try; copies from the app are dropped.
+The body is buffered for replay, so its length is known and sent as content-length.
+*/
+export const OUTBOUND_REQUEST_OWN = new Set([
+  ...HOP_BY_HOP,
+  'transfer-encoding',
+  'content-length',
+  'traceparent',
+  'x-request-id',
+  'x-envoy-attempt-count',
+  'x-envoy-expected-rq-timeout-ms',
+]);
+
+/** Streamed through as is, so the framing headers stay. */
+export const INBOUND_REQUEST_OWN = new Set([...HOP_BY_HOP, 'x-request-id']);
+
+/**
+Response headers the sidecar sets itself: its own flags and attempt count replace those of the
+hop behind it (flags describe one hop, as in Envoy's access log). Transfer-encoding is re-framed
+by Node when needed.
+*/
+export const RESPONSE_OWN = new Set([...HOP_BY_HOP, 'transfer-encoding', 'x-meshproof-flags', 'x-envoy-attempt-count']);
+
+/** `raw` without the names in `drop` (lower-case), as a new flat array. */
+export function copyRawHeaders(raw: readonly string[], drop: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (drop.has(name) || drop.has(name.toLowerCase())) continue;
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}
+
+/** The host part of a Host header value, lower-cased, without a port. */
+export function hostWithoutPort(host: string): string {
+  const colon = host.indexOf(':');
+  const h = colon === -1 ? host : host.slice(0, colon);
+  return h.toLowerCase();
+}

@@ -1,0 +1,29 @@
+/**
+Sidecar process entry, spawned by the runtime (one per instance, plus the ingress).
+
+Environment:
+- `MESHPROOF_INSTANCE` (required): this pod's instance name;
+- `MESHPROOF_SERVICE` (required): its service (`client` for the ingress);
+- `MESHPROOF_SEED`: seed for random choices until the first config brings its own;
+- `MESHPROOF_ACCESS_LOG=1`: one Envoy-style access-log line per request on stderr.
+
+It starts with no config: the outbound listener answers 503 (flag NC) and `/ready` 503 until the
+control plane pushes one to `POST /config` on the admin port. Once listening it sends
+`{type: 'ready', role: 'sidecar', ports}` over IPC.
+*/
+import { runChild, requireEnv } from '../process/child-lifecycle.ts';
+import { Sidecar } from './sidecar.ts';
+
+const instance = requireEnv('MESHPROOF_INSTANCE', "this pod's instance name");
+const service = requireEnv('MESHPROOF_SERVICE', "this pod's service name");
+const seedEnv = process.env.MESHPROOF_SEED;
+const seed = seedEnv !== undefined && seedEnv !== '' && Number.isFinite(Number(seedEnv)) ? Number(seedEnv) : undefined;
+const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => void process.stderr.write(line + '\n') : undefined;
+
+const sidecar = new Sidecar({ instance, service, seed, accessLog });
+
+await runChild({
+  name: `sidecar ${instance}`,
+  start: async () => ({ type: 'ready', role: 'sidecar', ports: await sidecar.start() }),
+  close: () => sidecar.close(),
+});

@@ -1,0 +1,369 @@
+import type { IncomingMessage } from 'node:http';
+import type { RetryPolicy } from '../../scenario/scenario.ts';
+import type { Clock, TimerHandle } from '../../util/clock.ts';
+import type { Random } from '../../util/random.ts';
+import type { SeriesRecorder } from '../../observe/timeline.ts';
+import { backoffDelayMs } from '../policy/backoff.ts';
+import type { RetryBudget } from '../policy/retry-budget.ts';
+import { decideRetry, isRetriable, type RetryConditions, type RetryDecision, type TryOutcome } from '../policy/retry-policy.ts';
+import type { ClusterState } from './cluster.ts';
+import type { Exchange } from './exchange.ts';
+import type { Handler } from './filter.ts';
+import { Flag, flagsToString } from './flags.ts';
+import { copyRawHeaders, OUTBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import { formatTraceparent, newSpanId } from './trace-context.ts';
+import { UpstreamTry, type TryFailure, type TryHandler } from './upstream-try.ts';
+
+/** What the router needs from the sidecar around it. */
+export interface RouterContext {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly recorder: SeriesRecorder;
+  /** Requests being routed, so `close()` can end them. */
+  readonly inFlight: Set<RoutedRequest>;
+  /** True once the sidecar is closing: no new try starts. */
+  readonly closing: boolean;
+  /** A retry was refused by the cluster's retry budget. */
+  onRetryOverflow(cluster: ClusterState): void;
+}
+
+/** Bodies are buffered so a retry can replay them; beyond this the request is refused (413). */
+export const MAX_BUFFERED_BODY = 16 * 1024 * 1024;
+
+function attemptsText(n: number): string {
+  return n === 1 ? 'after 1 attempt' : `after ${n} attempts`;
+}
+
+/** True when the upstream marked its answer as one that must not be retried. */
+function neverRetry(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i];
+    if (n.length === 19 || n.length === 20) {
+      const l = n.toLowerCase();
+      if (l === 'x-envoy-overloaded' || l === 'x-envoy-ratelimited') return true;
+    }
+  }
+  return false;
+}
+
+/**
+The outbound terminal handler: buffers the request body (so tries can replay it), then routes it
+to `ex.cluster`, which a filter before it has resolved.
+*/
+export function routerHandler(ctx: RouterContext): Handler {
+  return (ex) => {
+    const req = ex.req;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > MAX_BUFFERED_BODY) {
+        refused = true;
+        ex.sendLocalReply(413, 0, `request body over ${MAX_BUFFERED_BODY} bytes: the sidecar buffers bodies to replay them on retry`);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused || ex.res.destroyed) return;
+      const body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      new RoutedRequest(ctx, ex, ex.cluster!, body).start();
+    });
+  };
+}
+
+/**
+One request of the app to a destination, through every try until the answer goes back: Envoy's
+router filter. Whole-request timeout over all tries and back-offs; per-try timeout; retries on the
+policy's conditions with full-jitter back-off, within the retry budget; deadline and trace headers
+on every try.
+*/
+export class RoutedRequest implements TryHandler {
+  private readonly ctx: RouterContext;
+  private readonly ex: Exchange;
+  private readonly cluster: ClusterState;
+  private readonly body: Buffer | null;
+  /** The policy as it was when the request arrived; a push does not change a request in flight. */
+  private readonly retries: RetryPolicy | null;
+  private readonly timeoutMs: number | null;
+  private readonly conditions: RetryConditions | null;
+  private readonly budget: RetryBudget | null;
+  private baseHeaders: string[] = [];
+  private deadline = Infinity;
+  private wholeTimer: TimerHandle | null = null;
+  private tryTimer: TimerHandle | null = null;
+  private backoffTimer: TimerHandle | null = null;
+  private current: UpstreamTry | null = null;
+  private retriesDone = 0;
+  private holdsRetry = false;
+  /** Flags earned on the way (URX, UO) that go with whatever answer the app gets. */
+  private flags = 0;
+  private committed = false;
+  private done = false;
+
+  constructor(ctx: RouterContext, ex: Exchange, cluster: ClusterState, body: Buffer | null) {
+    this.ctx = ctx;
+    this.ex = ex;
+    this.cluster = cluster;
+    this.body = body;
+    this.retries = cluster.policy.retries;
+    this.timeoutMs = cluster.policy.timeoutMs;
+    this.conditions = cluster.retryConditions;
+    this.budget = cluster.budget;
+  }
+
+  start(): void {
+    const { ctx, ex, cluster } = this;
+    cluster.stats.rq_active++;
+    ctx.inFlight.add(this);
+    ex.onDownstreamAbort(() => this.onDownstreamAbort());
+    const headers = copyRawHeaders(ex.req.rawHeaders, OUTBOUND_REQUEST_OWN);
+    if (this.body) headers.push('content-length', String(this.body.length));
+    else if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') headers.push('content-length', '0');
+    this.baseHeaders = headers;
+    const t = this.timeoutMs;
+    if (t !== null && t > 0) {
+      // Envoy starts the route timeout once the whole downstream request has arrived: now.
+      this.deadline = ctx.clock.now() + t;
+      this.wholeTimer = ctx.clock.setTimeout(() => this.onWholeTimeout(), t);
+    }
+    this.sendTry();
+  }
+
+  private sendTry(): void {
+    if (this.done) return;
+    const { ctx, ex, cluster } = this;
+    const ep = ctx.closing ? undefined : cluster.pick();
+    if (!ep) {
+      cluster.stats.upstream_cx_none_healthy++;
+      this.replyLocal(503, Flag.UH, ctx.closing ? 'sidecar shutting down' : `no healthy upstream for ${cluster.name}`);
+      return;
+    }
+    const isRetry = ex.attempts > 0;
+    ex.attempts++;
+    ex.upstreamAddress = ep.address;
+    if (isRetry) {
+      ctx.recorder.retry(cluster.edgeKey);
+      ctx.recorder.retry(ep.upstreamKey);
+    }
+    const now = ctx.clock.now();
+    let expected = this.deadline === Infinity ? Infinity : Math.max(1, Math.ceil(this.deadline - now));
+    const perTry = this.retries?.perTryTimeoutMs ?? null;
+    if (perTry !== null && perTry > 0) {
+      if (perTry < expected) expected = perTry;
+      this.tryTimer = ctx.clock.setTimeout(() => this.onPerTryTimeout(perTry), perTry);
+    }
+    const headers = this.baseHeaders.slice();
+    headers.push(
+      'traceparent',
+      formatTraceparent(ex.traceId, newSpanId(ctx.random), ex.traceFlags),
+      'x-request-id',
+      ex.requestId!,
+      'x-envoy-attempt-count',
+      String(ex.attempts),
+    );
+    if (expected !== Infinity) headers.push('x-envoy-expected-rq-timeout-ms', String(expected));
+    this.current = new UpstreamTry(ctx, cluster, ep, { method: ex.req.method ?? 'GET', path: ex.req.url ?? '/', headers, body: this.body }, this);
+  }
+
+  onTryResponse(t: UpstreamTry, res: IncomingMessage): void {
+    if (this.done) return;
+    this.clearTryTimer();
+    const status = res.statusCode ?? 0;
+    let decision: RetryDecision = 'no-retry';
+    if (this.retries) {
+      const outcome: TryOutcome = { kind: 'response', status, neverRetry: neverRetry(res.rawHeaders) };
+      decision = this.decide(outcome);
+    }
+    if (decision === 'retry') {
+      // Read the discarded answer to its end so its connection goes back to the pool.
+      this.current = null;
+      res.once('close', () => t.end(status, 0));
+      res.resume();
+      return;
+    }
+    if (decision === 'no-retry' && this.retriesDone > 0) this.cluster.stats.upstream_rq_retry_success++;
+    this.commit(t, res, status);
+  }
+
+  onTryFailure(t: UpstreamTry, kind: TryFailure, err: NodeJS.ErrnoException): void {
+    if (this.done) return;
+    this.clearTryTimer();
+    this.current = null;
+    const s = this.cluster.stats;
+    const flag = kind === 'connect-failure' ? Flag.UF : Flag.UC;
+    if (kind === 'connect-failure') s.upstream_cx_connect_fail++;
+    else s.upstream_rq_rx_reset++;
+    t.end(503, flag);
+    const decision = this.decide({ kind });
+    if (decision === 'retry') return;
+    const reason = kind === 'connect-failure' ? 'connection failure' : 'connection termination';
+    const code = err.code ?? err.message;
+    this.replyLocal(
+      503,
+      flag,
+      `upstream connect error or disconnect/reset before headers. reset reason: ${reason} (${code}, ${t.endpoint.instance} at ${t.endpoint.address}) ${attemptsText(this.ex.attempts)}`,
+    );
+  }
+
+  private onPerTryTimeout(perTryMs: number): void {
+    this.tryTimer = null;
+    if (this.done || this.committed) return;
+    const t = this.current;
+    this.current = null;
+    this.cluster.stats.upstream_rq_per_try_timeout++;
+    if (t) {
+      t.abort();
+      t.end(504, Flag.UT);
+    }
+    const decision = this.decide({ kind: 'per-try-timeout' });
+    if (decision === 'retry') return;
+    this.replyLocal(504, Flag.UT, `upstream request timeout (per-try ${perTryMs}ms) ${attemptsText(this.ex.attempts)}`);
+  }
+
+  private onWholeTimeout(): void {
+    this.wholeTimer = null;
+    if (this.done) return;
+    this.cluster.stats.upstream_rq_timeout++;
+    const t = this.current;
+    this.current = null;
+    if (this.committed) {
+      // The answer had started: the only thing left to do is to cut it, as Envoy resets the stream.
+      if (t) {
+        t.abort();
+        t.end(t.response?.statusCode ?? 'error', Flag.UT);
+      }
+      this.ex.resetDownstream(Flag.UT);
+      this.finish();
+      return;
+    }
+    if (t) {
+      t.abort();
+      t.end(504, Flag.UT);
+    }
+    this.replyLocal(504, Flag.UT, `upstream request timeout (whole request ${this.timeoutMs}ms) ${attemptsText(this.ex.attempts)}`);
+  }
+
+  private onDownstreamAbort(): void {
+    if (this.done) return;
+    const t = this.current;
+    this.current = null;
+    if (t) {
+      t.abort();
+      t.end(this.committed ? (t.response?.statusCode ?? 'error') : 'error', Flag.DC);
+    }
+    this.finish();
+  }
+
+  /** Envoy's RetryStateImpl::shouldRetry, with its counters; on `retry`, schedules the next try. */
+  private decide(outcome: TryOutcome): RetryDecision {
+    this.releaseRetry();
+    const retries = this.retries;
+    if (!retries || !this.conditions) return 'no-retry';
+    const c = this.cluster;
+    const s = c.stats;
+    const budget = this.budget;
+    const decision = decideRetry({
+      retriable: isRetriable(outcome, this.conditions),
+      retriesDone: this.retriesDone,
+      maxRetries: retries.attempts,
+      budgetAllows: () => budget === null || budget.allows(s.rq_retry_active, s.rq_active),
+    });
+    switch (decision) {
+      case 'retry': {
+        this.retriesDone++;
+        s.upstream_rq_retry++;
+        s.rq_retry_active++;
+        this.holdsRetry = true;
+        const delay = backoffDelayMs(this.retriesDone, retries.backoff, this.ctx.random);
+        this.backoffTimer = this.ctx.clock.setTimeout(() => {
+          this.backoffTimer = null;
+          this.sendTry();
+        }, delay);
+        break;
+      }
+      case 'limit-exceeded':
+        s.upstream_rq_retry_limit_exceeded++;
+        this.flags |= Flag.URX;
+        break;
+      case 'overflow':
+        s.upstream_rq_retry_overflow++;
+        this.flags |= Flag.UO;
+        this.ctx.onRetryOverflow(c);
+        break;
+    }
+    return decision;
+  }
+
+  /** Sends the upstream answer to the app, streaming its body. */
+  private commit(t: UpstreamTry, res: IncomingMessage, status: number): void {
+    this.committed = true;
+    const ex = this.ex;
+    ex.flags |= this.flags;
+    const headers = copyRawHeaders(res.rawHeaders, RESPONSE_OWN);
+    if (ex.flags !== 0) headers.push('x-meshproof-flags', flagsToString(ex.flags));
+    headers.push('x-envoy-attempt-count', String(ex.attempts));
+    ex.res.writeHead(status, headers);
+    res.once('close', () => {
+      if (res.complete) {
+        t.end(status, 0);
+        this.finish();
+      } else if (!this.done) {
+        // The upstream went away mid-body: the app gets a cut response, as from Envoy.
+        this.cluster.stats.upstream_rq_rx_reset++;
+        t.end(status, Flag.UC);
+        ex.resetDownstream(Flag.UC);
+        this.finish();
+      }
+    });
+    res.pipe(ex.res);
+  }
+
+  private replyLocal(status: number, flag: number, body: string): void {
+    this.ex.sendLocalReply(status, flag | this.flags, body);
+    this.finish();
+  }
+
+  private releaseRetry(): void {
+    if (this.holdsRetry) {
+      this.holdsRetry = false;
+      this.cluster.stats.rq_retry_active--;
+    }
+  }
+
+  private clearTryTimer(): void {
+    if (this.tryTimer !== null) {
+      this.ctx.clock.clearTimeout(this.tryTimer);
+      this.tryTimer = null;
+    }
+  }
+
+  /** Ends the request's routing: timers, retry slot and gauges. Idempotent. */
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const clock = this.ctx.clock;
+    this.clearTryTimer();
+    if (this.wholeTimer !== null) clock.clearTimeout(this.wholeTimer);
+    if (this.backoffTimer !== null) clock.clearTimeout(this.backoffTimer);
+    this.wholeTimer = this.backoffTimer = null;
+    this.releaseRetry();
+    this.cluster.stats.rq_active--;
+    this.ctx.inFlight.delete(this);
+  }
+
+  /** Used by the sidecar's close(): ends the request now, cutting the caller off. */
+  cancel(): void {
+    if (this.done) return;
+    const t = this.current;
+    this.current = null;
+    if (t) {
+      t.abort();
+      t.end('error', Flag.LR);
+    }
+    this.ex.resetDownstream(Flag.LR);
+    this.finish();
+  }
+}

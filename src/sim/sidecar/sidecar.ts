@@ -1,0 +1,406 @@
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { seriesKey, SeriesRecorder, type SparseSeries } from '../../observe/timeline.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
+import { deriveSeed, seededRandom, type Random } from '../../util/random.ts';
+import type { ClusterConfig, SidecarConfig, SidecarEvent, SidecarPorts } from '../sidecar-config.ts';
+import { accessLogLine } from './access-log.ts';
+import { adminHandler, type AdminTarget } from './admin.ts';
+import { ClusterState, type ClusterChanges } from './cluster.ts';
+import { CoalescingReporter, EventLog } from './event-log.ts';
+import { Exchange, type Direction } from './exchange.ts';
+import { compose, type Filter, type Handler } from './filter.ts';
+import { Flag, flagsToList } from './flags.ts';
+import { requestIdentity } from './identity.ts';
+import { forwardToApp, type InboundContext } from './inbound.ts';
+import { routerHandler, type RoutedRequest, type RouterContext } from './router.ts';
+import { ClusterStats, ListenerStats, statsJson, statsPrometheus, type ConfigStats, type StatsSnapshot, type StatsSources } from './stats.ts';
+import { validateSidecarConfig } from './validate-config.ts';
+
+export interface SidecarOptions {
+  /** This pod's instance name, e.g. `payments-1`. */
+  instance: string;
+  /** This pod's service; `client` for the ingress. */
+  service: string;
+  /**
+  Monotonic time for timeouts, back-off and latencies.
+  @default systemClock (performance.now and real timers)
+  */
+  clock?: Clock;
+  /**
+  Source of every random choice (load balancing, jitter, trace and request ids).
+  @default seeded from the pushed config's `seed` (and from `seed` below until then)
+  */
+  random?: Random;
+  /** Seed used before the first config arrives. @default derived from the instance name */
+  seed?: number;
+  /**
+  Wall-clock epoch ms, for the per-second stats buckets and event timestamps.
+  @default Date.now
+  */
+  now?: () => number;
+  /**
+  Receives one Envoy-style access-log line per request, when set.
+  @default off
+  */
+  accessLog?: (line: string) => void;
+}
+
+/**
+A sidecar proxy: an outbound listener the app calls through (routing, load balancing, timeouts,
+retries), an inbound listener in front of the app, and an admin listener the control plane pushes
+config to and the harness reads stats and events from. Embeddable: tests and benchmarks run it in
+process; `main.ts` runs it as its own process.
+*/
+export class Sidecar implements AdminTarget, RouterContext {
+  readonly instance: string;
+  readonly service: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly recorder: SeriesRecorder;
+  readonly inFlight = new Set<RoutedRequest>();
+  private rng: Random;
+  private readonly fixedRandom: boolean;
+  private readonly now: () => number;
+  private readonly log: EventLog;
+  private readonly accessLog: ((line: string) => void) | null;
+  private running: SidecarConfig | null = null;
+  private readonly clusterMap = new Map<string, ClusterState>();
+  /** Kept by name across pushes, so a destination that leaves and comes back keeps counting. */
+  private readonly clusterStats = new Map<string, ClusterStats>();
+  private readonly overflowReporters = new Map<string, CoalescingReporter>();
+  private readonly inboundStats = new ListenerStats();
+  private readonly outboundStats = new ListenerStats();
+  private readonly configStats: ConfigStats = { update_success: 0, update_rejected: 0, update_stale: 0, version: 0 };
+  private readonly instanceKey: string;
+  private readonly appAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+  private servers: Server[] = [];
+  private ports: SidecarPorts | null = null;
+  private isClosing = false;
+
+  constructor(options: SidecarOptions) {
+    this.instance = options.instance;
+    this.service = options.service;
+    this.clock = options.clock ?? systemClock;
+    this.now = options.now ?? Date.now;
+    this.fixedRandom = options.random !== undefined;
+    this.rng = options.random ?? seededRandom(options.seed ?? deriveSeed(0, options.instance));
+    // Load balancers and policies hold this function; a re-seed swaps what it calls.
+    this.random = () => this.rng();
+    this.recorder = new SeriesRecorder({ t0: this.now(), now: this.now });
+    this.log = new EventLog({ instance: this.instance, now: this.now });
+    this.accessLog = options.accessLog ?? null;
+    this.instanceKey = seriesKey.instance(this.instance);
+  }
+
+  get closing(): boolean {
+    return this.isClosing;
+  }
+
+  get config(): SidecarConfig | null {
+    return this.running;
+  }
+
+  /** Binds the inbound, outbound and admin listeners on 127.0.0.1, ports picked by the OS. */
+  async start(): Promise<SidecarPorts> {
+    if (this.ports) return this.ports;
+    const inbound = this.listener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters()));
+    const outbound = this.listener('outbound', compose(routerHandler(this), this.outboundFilters()));
+    const admin = createServer(adminHandler(this));
+    this.servers = [inbound, outbound, admin];
+    const [i, o, a] = await Promise.all(this.servers.map(listen));
+    this.ports = { inbound: i, outbound: o, admin: a };
+    return this.ports;
+  }
+
+  /**
+  Inbound policy, in order, before the request is forwarded to the app. The local rate limit,
+  mTLS/authorization and the callee-side L7 fault filter belong here.
+  */
+  private inboundFilters(): Filter[] {
+    return [requestIdentity(this.random)];
+  }
+
+  /**
+  Outbound policy, in order, before the router. Filters after `resolveRoute` see `ex.cluster`: the
+  caller-side L7 fault filter and the connection-pool limits (circuit breaking) belong there.
+  */
+  private outboundFilters(): Filter[] {
+    return [requestIdentity(this.random), this.resolveRoute()];
+  }
+
+  /** Resolves the Host header to a destination cluster: 503 NC before any config, 404 NR for an unknown one. */
+  private resolveRoute(): Filter {
+    return (next) => (ex) => {
+      const stats = this.outboundStats;
+      if (!this.running) {
+        stats.no_config++;
+        ex.seriesKey = seriesKey.edge(this.service, ex.authority || '-');
+        ex.sendLocalReply(503, Flag.NC, 'no config from the control plane yet: the sidecar knows no destination');
+        return;
+      }
+      const cluster = this.clusterMap.get(ex.authority);
+      if (!cluster) {
+        stats.no_route++;
+        ex.seriesKey = seriesKey.edge(this.service, ex.authority || '-');
+        const known = [...this.clusterMap.keys()].join(', ') || 'none';
+        ex.sendLocalReply(404, Flag.NR, ex.authority ? `no route: ${this.service} has no destination "${ex.authority}" (known: ${known})` : 'no route: the request has no Host header naming a destination');
+        return;
+      }
+      ex.cluster = cluster;
+      ex.seriesKey = cluster.edgeKey;
+      next(ex);
+    };
+  }
+
+  private inboundContext(): InboundContext {
+    return { app: () => this.running?.app ?? null, hasConfig: () => this.running !== null, appAgent: this.appAgent };
+  }
+
+  private listener(direction: Direction, handler: Handler): Server {
+    const stats = direction === 'inbound' ? this.inboundStats : this.outboundStats;
+    return createServer((req: IncomingMessage, res: ServerResponse) => {
+      const ex = new Exchange(req, res, direction, this.clock.now());
+      if (direction === 'inbound') ex.seriesKey = this.instanceKey;
+      stats.downstream_rq_total++;
+      stats.downstream_rq_active++;
+      res.once('close', () => this.complete(ex, stats));
+      handler(ex);
+    });
+  }
+
+  /** Accounts for a finished exchange: listener stats, its timeline series, the access log. */
+  private complete(ex: Exchange, stats: ListenerStats): void {
+    const status = ex.closed();
+    const latencyMs = this.clock.now() - ex.start;
+    stats.downstream_rq_active--;
+    if (status === 'error' || ex.abandoned) stats.downstream_rq_rx_reset++;
+    if (status !== 'error') stats.countStatus(status);
+    if (ex.seriesKey) this.recorder.record(ex.seriesKey, { status, latencyMs, flags: flagsToList(ex.flags) });
+    if (this.accessLog) this.accessLog(accessLogLine(ex, status, latencyMs, this.now() - latencyMs));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Config
+
+  validate(cfg: unknown): string[] {
+    return validateSidecarConfig(cfg);
+  }
+
+  /**
+  Applies a pushed config without restarting: a version not newer than the running one is ignored
+  (`applied: false`). Requests in flight finish on the endpoints they were sent to; their next try
+  uses the new endpoints. Throws when the config is invalid or meant for another instance.
+  */
+  applyConfig(cfg: SidecarConfig): { version: number; applied: boolean } {
+    const problems = validateSidecarConfig(cfg);
+    if (cfg && typeof cfg === 'object' && problems.length === 0 && (cfg.instance !== this.instance || cfg.service !== this.service)) {
+      problems.push(`instance: this sidecar is ${this.instance} of ${this.service}, the config is for ${cfg.instance} of ${cfg.service}`);
+    }
+    if (problems.length > 0) {
+      this.configStats.update_rejected++;
+      throw new Error(`config rejected: ${problems.join('; ')}`);
+    }
+    const prev = this.running;
+    if (prev && cfg.version <= prev.version) {
+      this.configStats.update_stale++;
+      return { version: prev.version, applied: false };
+    }
+    const changed: string[] = [];
+    if (!prev || prev.seed !== cfg.seed) {
+      if (!this.fixedRandom) this.rng = seededRandom(cfg.seed);
+      if (prev) changed.push('seed');
+    }
+    if (!prev || prev.t0 !== cfg.t0) {
+      // A new second 0 starts a new timeline: what was recorded before belongs to no run second.
+      this.recorder.t0 = cfg.t0;
+      this.recorder.clear();
+      if (prev) changed.push('t0');
+    }
+    if (prev && JSON.stringify(prev.app) !== JSON.stringify(cfg.app)) changed.push('app');
+    this.running = cfg;
+
+    for (const [name, cc] of Object.entries(cfg.clusters)) {
+      const existing = this.clusterMap.get(name);
+      if (existing) {
+        const c = existing.update(cc);
+        if (this.reportClusterChanges(name, c)) changed.push(`clusters.${name}`);
+      } else {
+        this.addCluster(name, cc);
+        changed.push(`clusters.${name}`);
+      }
+    }
+    for (const [name, c] of this.clusterMap) {
+      if (cfg.clusters[name]) continue;
+      c.retire();
+      this.clusterMap.delete(name);
+      this.overflowReporters.get(name)?.flush();
+      this.overflowReporters.get(name)?.dispose();
+      this.overflowReporters.delete(name);
+      this.log.emit('cluster-removed', `destination ${name} removed; requests in flight to it finish`, { cluster: name });
+      changed.push(`clusters.${name}`);
+    }
+    this.configStats.update_success++;
+    this.configStats.version = cfg.version;
+    const what = prev ? (changed.length ? `changed: ${changed.join(', ')}` : 'nothing changed') : `first config, ${Object.keys(cfg.clusters).length} destination(s)`;
+    this.log.emit('config-applied', `config v${cfg.version} applied${prev ? ` (was v${prev.version})` : ''}; ${what}`, {
+      version: cfg.version,
+      previousVersion: prev?.version ?? null,
+      changed,
+    });
+    return { version: cfg.version, applied: true };
+  }
+
+  private addCluster(name: string, cc: ClusterConfig): void {
+    let stats = this.clusterStats.get(name);
+    if (!stats) this.clusterStats.set(name, (stats = new ClusterStats()));
+    const empty: ClusterConfig = { policy: cc.policy, endpoints: [] };
+    const cluster = new ClusterState({ name, fromService: this.service, stats, random: this.random, config: empty });
+    this.clusterMap.set(name, cluster);
+    this.log.emit('cluster-added', `destination ${name} added (${cc.endpoints.length} endpoint(s), load balancer ${cc.policy.loadBalancer})`, { cluster: name });
+    this.reportClusterChanges(name, cluster.update(cc));
+  }
+
+  /** Emits an event per endpoint change; true when anything changed. */
+  private reportClusterChanges(name: string, c: ClusterChanges): boolean {
+    for (const e of c.added) {
+      this.log.emit('endpoint-added', `${e.instance} at ${e.address} added to ${name}${e.healthy ? '' : ' (unhealthy: not picked)'}`, {
+        cluster: name,
+        endpoint: e.instance,
+        address: e.address,
+        healthy: e.healthy,
+      });
+    }
+    for (const e of c.removed) {
+      this.log.emit('endpoint-removed', `${e.instance} at ${e.address} removed from ${name}; its in-flight requests finish on their connections`, {
+        cluster: name,
+        endpoint: e.instance,
+        address: e.address,
+      });
+    }
+    for (const { from, to } of c.moved) {
+      this.log.emit('endpoint-address-changed', `${to.instance} in ${name} moved from ${from.address} to ${to.address} (restarted); new connections go to the new address`, {
+        cluster: name,
+        endpoint: to.instance,
+        from: from.address,
+        address: to.address,
+        healthy: to.healthy,
+      });
+    }
+    for (const e of c.health) {
+      this.log.emit(
+        'endpoint-health-changed',
+        e.healthy ? `${e.instance} in ${name} is healthy again: it is picked again` : `${e.instance} in ${name} marked unhealthy by the control plane: it is no longer picked`,
+        { cluster: name, endpoint: e.instance, healthy: e.healthy },
+      );
+    }
+    if (c.policyChanged) this.log.emit('policy-changed', `policy for ${name} changed`, { cluster: name, policy: this.clusterMap.get(name)?.policy });
+    return c.added.length + c.removed.length + c.moved.length + c.health.length > 0 || c.policyChanged;
+  }
+
+  onRetryOverflow(cluster: ClusterState): void {
+    let r = this.overflowReporters.get(cluster.name);
+    if (!r) {
+      const name = cluster.name;
+      r = new CoalescingReporter({
+        clock: this.clock,
+        intervalMs: 1000,
+        report: (count, intervalMs) => {
+          const b = this.clusterMap.get(name)?.budget;
+          const budget = b ? `${Math.round(b.percent * 100)}% of active requests, at least ${b.minRetryConcurrency} concurrent` : 'unknown';
+          this.log.emit(
+            'retry-budget-overflow',
+            `${count} retr${count === 1 ? 'y' : 'ies'} to ${name} refused by the retry budget (${budget}) within ${intervalMs / 1000}s; the callers got the failed answer`,
+            { cluster: name, count, intervalMs, percent: b?.percent ?? null, minRetryConcurrency: b?.minRetryConcurrency ?? null },
+          );
+        },
+      });
+      this.overflowReporters.set(name, r);
+    }
+    r.hit();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reads
+
+  private sources(): StatsSources {
+    const clusters: [string, ClusterStats, { healthy: number; total: number }][] = [];
+    for (const [name, stats] of [...this.clusterStats].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const c = this.clusterMap.get(name);
+      clusters.push([name, stats, { healthy: c?.healthy.length ?? 0, total: c?.endpoints.length ?? 0 }]);
+    }
+    return {
+      clusters,
+      listeners: [
+        ['inbound', this.inboundStats],
+        ['outbound', this.outboundStats],
+      ],
+      config: this.configStats,
+    };
+  }
+
+  stats(): StatsSnapshot {
+    return statsJson(this.instance, this.service, this.sources());
+  }
+
+  prometheus(): string {
+    return statsPrometheus(this.sources());
+  }
+
+  events(since = 0): SidecarEvent[] {
+    return this.log.since(since);
+  }
+
+  timeline(since = -Infinity): { t0: number; series: SparseSeries } {
+    return { t0: this.recorder.t0, series: this.recorder.toJSON(since) };
+  }
+
+  clusters(): unknown {
+    const out: Record<string, unknown> = {};
+    for (const [name, c] of this.clusterMap) {
+      out[name] = {
+        loadBalancer: c.policy.loadBalancer,
+        activeRequests: c.stats.rq_active,
+        activeRetries: c.stats.rq_retry_active,
+        endpoints: c.endpoints.map((e) => ({ instance: e.instance, address: e.address, healthy: e.healthy, active: e.active })),
+      };
+    }
+    return out;
+  }
+
+  /** Closes the listeners and every connection pool; requests still routed are cut (flag LR). */
+  async close(): Promise<void> {
+    if (this.isClosing) return;
+    this.isClosing = true;
+    for (const r of [...this.inFlight]) r.cancel();
+    for (const r of this.overflowReporters.values()) {
+      r.flush();
+      r.dispose();
+    }
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    for (const c of this.clusterMap.values()) c.retire();
+    this.appAgent.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,178 @@
+/**
+Counters and gauges with Envoy's names. The request path increments plain fields; names and the
+JSON / Prometheus forms are made only when the admin endpoint is read.
+*/
+
+/** Per destination cluster, as `cluster.<name>.<counter>` (Envoy's cluster statistics). */
+export class ClusterStats {
+  /** Tries sent (first tries and retries). */
+  upstream_rq_total = 0;
+  /** Tries that got a full response or failed. */
+  upstream_rq_completed = 0;
+  upstream_rq_retry = 0;
+  /** Requests that ended with a non-retriable answer to a retry. */
+  upstream_rq_retry_success = 0;
+  /** Retries refused by the retry budget. */
+  upstream_rq_retry_overflow = 0;
+  /** Requests whose last try was retriable but no retry was left. */
+  upstream_rq_retry_limit_exceeded = 0;
+  /** Whole-request timeouts. */
+  upstream_rq_timeout = 0;
+  upstream_rq_per_try_timeout = 0;
+  /** Resets before a full response (Envoy's upstream_rq_rx_reset). */
+  upstream_rq_rx_reset = 0;
+  upstream_cx_total = 0;
+  upstream_cx_connect_fail = 0;
+  /** Requests that found no healthy host. */
+  upstream_cx_none_healthy = 0;
+  /** By status code; local failures count as Envoy charges them (503 for connect failure and reset, 504 for timeouts). */
+  readonly byCode = new Map<number, number>();
+  /** Tries in flight (gauge). */
+  upstream_rq_active = 0;
+  /** Requests routed to this cluster and not finished, including those waiting out a back-off (gauge). */
+  rq_active = 0;
+  /** Retries in progress, from the decision to retry until that try's outcome (gauge). */
+  rq_retry_active = 0;
+
+  countCode(status: number): void {
+    this.byCode.set(status, (this.byCode.get(status) ?? 0) + 1);
+  }
+}
+
+/** Per listener (`http.inbound.*`, `http.outbound.*`), as Envoy's HTTP connection manager statistics. */
+export class ListenerStats {
+  downstream_rq_total = 0;
+  /** Index 1..5: 1xx..5xx. */
+  readonly byClass = [0, 0, 0, 0, 0, 0];
+  /** Requests the caller abandoned before the response ended. */
+  downstream_rq_rx_reset = 0;
+  /** Outbound only: the Host named no known destination. */
+  no_route = 0;
+  /** Outbound only: no config from the control plane yet. */
+  no_config = 0;
+  /** Gauge. */
+  downstream_rq_active = 0;
+
+  countStatus(status: number): void {
+    const c = (status / 100) | 0;
+    if (c >= 1 && c <= 5) this.byClass[c]++;
+  }
+}
+
+export interface ConfigStats {
+  update_success: number;
+  update_rejected: number;
+  /** Pushes ignored because their version was not newer. */
+  update_stale: number;
+  version: number;
+}
+
+export interface StatsSnapshot {
+  instance: string;
+  service: string;
+  counters: Record<string, number>;
+  gauges: Record<string, number>;
+}
+
+/** One metric sample, in a form both /stats and /stats/prometheus are made from. */
+interface Sample {
+  /** Envoy-style dotted name, e.g. `cluster.payments.upstream_rq_503`. */
+  key: string;
+  /** Prometheus metric name and labels, e.g. `meshproof_cluster_upstream_rq`, `{cluster="payments",response_code="503"}`. */
+  metric: string;
+  labels: string;
+  value: number;
+  gauge: boolean;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+const CLUSTER_COUNTERS = [
+  'upstream_rq_total',
+  'upstream_rq_completed',
+  'upstream_rq_retry',
+  'upstream_rq_retry_success',
+  'upstream_rq_retry_overflow',
+  'upstream_rq_retry_limit_exceeded',
+  'upstream_rq_timeout',
+  'upstream_rq_per_try_timeout',
+  'upstream_rq_rx_reset',
+  'upstream_cx_total',
+  'upstream_cx_connect_fail',
+  'upstream_cx_none_healthy',
+] as const;
+const CLUSTER_GAUGES = ['upstream_rq_active', 'rq_active', 'rq_retry_active'] as const;
+
+export interface StatsSources {
+  clusters: Iterable<[string, ClusterStats, { healthy: number; total: number }]>;
+  listeners: Iterable<[string, ListenerStats]>;
+  config: ConfigStats;
+}
+
+function collect(src: StatsSources): Sample[] {
+  const out: Sample[] = [];
+  for (const [name, s, membership] of src.clusters) {
+    const l = `cluster="${escapeLabel(name)}"`;
+    for (const c of CLUSTER_COUNTERS) out.push({ key: `cluster.${name}.${c}`, metric: `meshproof_cluster_${c}`, labels: `{${l}}`, value: s[c], gauge: false });
+    const classes = [0, 0, 0, 0, 0, 0];
+    for (const [code, n] of [...s.byCode].sort((a, b) => a[0] - b[0])) {
+      out.push({ key: `cluster.${name}.upstream_rq_${code}`, metric: 'meshproof_cluster_upstream_rq', labels: `{${l},response_code="${code}"}`, value: n, gauge: false });
+      const c = (code / 100) | 0;
+      if (c >= 1 && c <= 5) classes[c] += n;
+    }
+    for (let c = 1; c <= 5; c++) {
+      if (classes[c] > 0) out.push({ key: `cluster.${name}.upstream_rq_${c}xx`, metric: 'meshproof_cluster_upstream_rq_xx', labels: `{${l},response_code_class="${c}"}`, value: classes[c], gauge: false });
+    }
+    for (const g of CLUSTER_GAUGES) out.push({ key: `cluster.${name}.${g}`, metric: `meshproof_cluster_${g}`, labels: `{${l}}`, value: s[g], gauge: true });
+    out.push({ key: `cluster.${name}.membership_healthy`, metric: 'meshproof_cluster_membership_healthy', labels: `{${l}}`, value: membership.healthy, gauge: true });
+    out.push({ key: `cluster.${name}.membership_total`, metric: 'meshproof_cluster_membership_total', labels: `{${l}}`, value: membership.total, gauge: true });
+  }
+  for (const [name, s] of src.listeners) {
+    const l = `{listener="${escapeLabel(name)}"}`;
+    out.push({ key: `http.${name}.downstream_rq_total`, metric: 'meshproof_http_downstream_rq_total', labels: l, value: s.downstream_rq_total, gauge: false });
+    for (let c = 1; c <= 5; c++) {
+      out.push({ key: `http.${name}.downstream_rq_${c}xx`, metric: 'meshproof_http_downstream_rq_xx', labels: `{listener="${escapeLabel(name)}",response_code_class="${c}"}`, value: s.byClass[c], gauge: false });
+    }
+    out.push({ key: `http.${name}.downstream_rq_rx_reset`, metric: 'meshproof_http_downstream_rq_rx_reset', labels: l, value: s.downstream_rq_rx_reset, gauge: false });
+    if (name === 'outbound') {
+      out.push({ key: `http.${name}.no_route`, metric: 'meshproof_http_no_route', labels: l, value: s.no_route, gauge: false });
+      out.push({ key: `http.${name}.no_config`, metric: 'meshproof_http_no_config', labels: l, value: s.no_config, gauge: false });
+    }
+    out.push({ key: `http.${name}.downstream_rq_active`, metric: 'meshproof_http_downstream_rq_active', labels: l, value: s.downstream_rq_active, gauge: true });
+  }
+  const c = src.config;
+  out.push({ key: 'config.update_success', metric: 'meshproof_config_update_success', labels: '', value: c.update_success, gauge: false });
+  out.push({ key: 'config.update_rejected', metric: 'meshproof_config_update_rejected', labels: '', value: c.update_rejected, gauge: false });
+  out.push({ key: 'config.update_stale', metric: 'meshproof_config_update_stale', labels: '', value: c.update_stale, gauge: false });
+  out.push({ key: 'config.version', metric: 'meshproof_config_version', labels: '', value: c.version, gauge: true });
+  return out;
+}
+
+/** `GET /stats`: flat maps of Envoy-style names to values. */
+export function statsJson(instance: string, service: string, src: StatsSources): StatsSnapshot {
+  const counters: Record<string, number> = {};
+  const gauges: Record<string, number> = {};
+  for (const s of collect(src)) (s.gauge ? gauges : counters)[s.key] = s.value;
+  return { instance, service, counters, gauges };
+}
+
+/**
+`GET /stats/prometheus`: text exposition format 0.0.4. Names follow Envoy's Prometheus output with a
+`meshproof_` prefix; the cluster, listener and status code are labels.
+*/
+export function statsPrometheus(src: StatsSources): string {
+  const byMetric = new Map<string, Sample[]>();
+  for (const s of collect(src)) {
+    let l = byMetric.get(s.metric);
+    if (!l) byMetric.set(s.metric, (l = []));
+    l.push(s);
+  }
+  const lines: string[] = [];
+  for (const [metric, samples] of byMetric) {
+    lines.push(`# TYPE ${metric} ${samples[0].gauge ? 'gauge' : 'counter'}`);
+    for (const s of samples) lines.push(`${metric}${s.labels} ${s.value}`);
+  }
+  return lines.join('\n') + '\n';
+}
