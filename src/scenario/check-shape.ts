@@ -14,7 +14,8 @@ export const INVALID: unique symbol = Symbol('invalid');
 /**
 What the walk produced: plain values in meshproof's units (durations in ms, percentages as
 fractions, rates per second), with static defaults filled in. Objects become records, `map` shapes
-become ordered Maps, invalid values are left out (the issue says why).
+become ordered Maps. An invalid value is left out of a record, and kept as undefined in a list or a
+Map so that indices and names still line up with the file (an issue says why).
 */
 export interface ShapeCheck {
   value: unknown;
@@ -269,8 +270,9 @@ class ShapeWalker {
         this.#errorAt(keyOffset, keyPath, `invalid ${shape.keyNoun} "${key}"; expected ${shape.keyHint}`);
         keyOk = false;
       }
+      // A valid key with an invalid value stays (as undefined): the name exists, and references to it are not errors.
       const v = this.check(value, shape.values, keyPath, keyOffset);
-      if (keyOk && v !== INVALID) out.set(key, v);
+      if (keyOk) out.set(key, v === INVALID ? undefined : v);
     }
     if (shape.minEntries !== undefined && map.items.length < shape.minEntries) {
       this.#error(node, path, `found an empty mapping; expected at least ${shape.minEntries} ${shape.keyNoun}`);
@@ -305,7 +307,9 @@ class ShapeWalker {
     } else if (shape.nullAsEmpty && scalarValue(node) === null) {
       // `expect:` with nothing under it is an empty list.
     } else {
-      const also = shape.commaString ? ' (or one string of comma-separated items)' : '';
+      let also = shape.commaString ? ' (or one string of comma-separated items)' : '';
+      const text = scalarValue(node);
+      if (!shape.commaString && typeof text === 'string') also = `; write each item on its own line starting with "- " (or [${text}])`;
       return this.#error(node, path, `found ${foundNode(node)}; expected ${describeShape(shape)}${also}`);
     }
     const count = isSeq(node) ? node.items.length : out.length;
@@ -459,6 +463,7 @@ function keyText(key: unknown): string {
   return String((key as Node | null)?.toString() ?? '');
 }
 
+/** "Median time" → "median time", but "HTTP status" stays as it is. */
 function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
+  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
 }

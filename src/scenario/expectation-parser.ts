@@ -5,12 +5,15 @@ import { METRIC_NAMES, metricSpec, type MetricSpec } from './metrics.ts';
 import { readPercent } from './percent.ts';
 import { readRate } from './rate.ts';
 import type { Comparator, Expectation, Scope, Window } from './scenario.ts';
-import { didYouMean } from './suggest.ts';
+import { closest, didYouMean } from './suggest.ts';
 
 /** What the parser needs to know about the scenario to check names and windows. */
 export interface ExpectationTopology {
-  /** Services in declaration order; `replicas` null when the file gave an invalid count. */
-  services: ReadonlyArray<{ name: string; replicas: number | null; calls: readonly string[] }>;
+  /**
+  Services in declaration order. `replicas` and `calls` are null when the file's value was invalid
+  (already reported): instance indices and edges to such a service are then not checked.
+  */
+  services: ReadonlyArray<{ name: string; replicas: number | null; calls: readonly string[] | null }>;
   /** The service the load generator calls (the only edge from `client`); null when unknown. */
   loadTarget: string | null;
   /** The scenario's duration, the bound for windows; null when unknown (then windows are not bounded). */
@@ -45,9 +48,10 @@ const WINDOW_FORMS: Record<string, { syntax: string; parse: (p: ExpectationParse
 /** Words of the fault-relative windows the design describes, answered with "not yet" rather than "unknown". */
 const FAULT_WINDOW_WORDS: readonly string[] = ['during', 'before', 'after', 'within', 'from'];
 
-const WINDOW_HELP = `a window: ${Object.values(WINDOW_FORMS)
+const WINDOW_SYNTAX = Object.values(WINDOW_FORMS)
   .map((w) => w.syntax)
-  .join(', ')}`;
+  .join(', ');
+const WINDOW_HELP = `a window: ${WINDOW_SYNTAX}`;
 
 /**
 Parses one expectation sentence, `metric(scope) op value [window]`, checking names against the
@@ -195,8 +199,8 @@ class ExpectationParser {
         return null;
       }
     } else {
-      const calls = this.#service(from)?.calls ?? [];
-      if (!calls.includes(toService)) {
+      const calls = this.#service(from)?.calls;
+      if (calls && !calls.includes(toService)) {
         const list = calls.length ? `${from} calls: ${[...new Set(calls)].join(', ')}` : `${from} calls nothing`;
         this.#report(toToken, `${from} does not call ${toService}; ${list}`);
         return null;
@@ -238,11 +242,11 @@ class ExpectationParser {
 
   /** An edge that exists, to show in a message: preferably one ending at `to`. */
   #exampleEdge(to?: string): string {
-    const caller = this.#topology.services.find((s) => to !== undefined && s.calls.includes(to));
+    const caller = this.#topology.services.find((s) => to !== undefined && s.calls?.includes(to));
     if (caller && to !== undefined) return `${caller.name} -> ${to}`;
     if (to !== undefined && to === this.#topology.loadTarget) return `client -> ${to}`;
-    const any = this.#topology.services.find((s) => s.calls.length > 0);
-    if (any) return `${any.name} -> ${any.calls[0]}`;
+    const any = this.#topology.services.find((s) => s.calls && s.calls.length > 0);
+    if (any?.calls) return `${any.name} -> ${any.calls[0]}`;
     return this.#topology.loadTarget ? `client -> ${this.#topology.loadTarget}` : 'a -> b';
   }
 
@@ -313,11 +317,11 @@ class ExpectationParser {
       return window;
     }
     if (token.kind === 'word' && FAULT_WINDOW_WORDS.includes(token.text)) {
-      this.#fail(token, `"${token.text}" windows are relative to faults, which this meshproof does not support yet; valid: ${WINDOW_HELP}`);
+      this.#fail(token, `"${token.text}" windows are relative to faults, which this meshproof does not support yet; valid windows: ${WINDOW_SYNTAX}`);
     }
-    const words = Object.keys(WINDOW_FORMS);
-    const hint = token.kind === 'word' ? didYouMean(token.text, words) : '';
-    this.#fail(token, `unexpected ${show(token)} after the value${hint}; expected the end of the expectation or ${WINDOW_HELP}`);
+    const near = token.kind === 'word' ? closest(token.text, Object.keys(WINDOW_FORMS)) : undefined;
+    const hint = near ? ` (did you mean "${near}"?)` : '';
+    this.#fail(token, `unexpected ${show(token)} after the value; expected the end of the expectation or ${WINDOW_HELP}${hint}`);
   }
 
   /** `between 2s and 8s`: from the 2nd to the 8th second of the run. */

@@ -1,26 +1,60 @@
 import { stringify } from 'yaml';
+import { METRICS } from './metrics.ts';
+import type { Unit } from './scenario.ts';
 import { SCENARIO_SHAPE, type FieldSpec, type JsonValue, type ObjectShape, type Shape } from './shape.ts';
 
 /**
-The "every key" table of docs/scenario-language.md, generated from shape.ts like the JSON Schema,
-so the reference cannot drift from what the checker accepts. `npm run schema` rewrites it between
-the markers below; a test fails when the committed document is stale.
+The generated tables of docs/scenario-language.md (every key; every metric), made from shape.ts and
+metrics.ts like the JSON Schema, so the reference cannot drift from what the checker accepts.
+`npm run schema` rewrites them between their markers; a test fails when the committed document is stale.
 */
-export const REFERENCE_START = '<!-- keys:start (generated from src/scenario/shape.ts by npm run schema; do not edit) -->';
-export const REFERENCE_END = '<!-- keys:end -->';
+const BLOCKS = {
+  keys: { generate: scenarioKeyReference, source: 'src/scenario/shape.ts' },
+  metrics: { generate: scenarioMetricReference, source: 'src/scenario/metrics.ts' },
+};
 
+export function blockStart(name: keyof typeof BLOCKS): string {
+  return `<!-- ${name}:start (generated from ${BLOCKS[name].source} by npm run schema; do not edit) -->`;
+}
+
+export function blockEnd(name: keyof typeof BLOCKS): string {
+  return `<!-- ${name}:end -->`;
+}
+
+/** Every key of the language: path, type, default, meaning. */
 export function scenarioKeyReference(): string {
   const rows: string[] = ['| key | type | default | meaning |', '|---|---|---|---|'];
   walkObject(SCENARIO_SHAPE, '', rows);
   return rows.join('\n');
 }
 
-/** Replaces the generated block of a Markdown document (between the markers) with the current table. */
-export function withKeyReference(markdown: string): string {
-  const start = markdown.indexOf(REFERENCE_START);
-  const end = markdown.indexOf(REFERENCE_END);
-  if (start < 0 || end < start) throw new Error(`the document has no ${REFERENCE_START} … ${REFERENCE_END} block`);
-  return `${markdown.slice(0, start)}${REFERENCE_START}\n${scenarioKeyReference()}\n${markdown.slice(end)}`;
+/** Every metric an expectation may name, with its value's form and the scopes it takes. */
+export function scenarioMetricReference(): string {
+  const rows = ['| metric | value | scopes | meaning |', '|---|---|---|---|'];
+  for (const m of METRICS) {
+    const scopes = m.edgeOnly ? 'edge only' : 'client, service, instance, edge';
+    rows.push(`| \`${m.name}\` | ${UNIT_FORM[m.unit]} | ${scopes} | ${escape(m.doc)} |`);
+  }
+  return rows.join('\n');
+}
+
+const UNIT_FORM: Record<Unit, string> = {
+  ratio: 'percentage (`99.5%`)',
+  ms: 'duration (`250ms`, `1s`)',
+  rps: 'rate (`200/s`, or a bare number)',
+  count: 'whole number (`0`)',
+};
+
+/** Replaces each generated block of a Markdown document (between its markers) with the current text. */
+export function withGeneratedReference(markdown: string): string {
+  let out = markdown;
+  for (const name of Object.keys(BLOCKS) as Array<keyof typeof BLOCKS>) {
+    const start = out.indexOf(blockStart(name));
+    const end = out.indexOf(blockEnd(name));
+    if (start < 0 || end < start) throw new Error(`the document has no ${blockStart(name)} … ${blockEnd(name)} block`);
+    out = `${out.slice(0, start)}${blockStart(name)}\n${BLOCKS[name].generate()}\n${out.slice(end)}`;
+  }
+  return out;
 }
 
 function walkObject(shape: ObjectShape, prefix: string, rows: string[]): void {

@@ -36,7 +36,7 @@ interface CheckedBehaviour {
 interface CheckedService extends CheckedBehaviour {
   replicas?: number;
   calls?: Calls;
-  instances?: Map<string, CheckedBehaviour>;
+  instances?: Map<string, CheckedBehaviour | undefined>;
 }
 
 interface CheckedRetries {
@@ -69,8 +69,8 @@ interface CheckedDoc {
   description?: string;
   seed?: number;
   duration?: number;
-  services?: Map<string, CheckedService>;
-  mesh?: Map<string, CheckedDestination>;
+  services?: Map<string, CheckedService | undefined>;
+  mesh?: Map<string, CheckedDestination | undefined>;
   load?: CheckedLoad;
   expect?: Array<SentenceAt | undefined>;
 }
@@ -133,7 +133,8 @@ class Rules {
 
   run(doc: CheckedDoc): Scenario | null {
     const services = this.#services(doc.services ?? new Map());
-    const names = services.map((s) => s.name);
+    // Every service written, even one whose settings are invalid: references to it are fine.
+    const names = [...(doc.services ?? new Map()).keys()];
     const mesh = this.#mesh(doc.mesh ?? new Map(), names);
     const load = this.#load(doc, names);
     if (load && doc.services) this.#reachability(services, load.target);
@@ -156,10 +157,11 @@ class Rules {
   // -------------------------------------------------------------------------------------------
   // services
 
-  #services(checked: Map<string, CheckedService>): ServiceSpec[] {
+  #services(checked: Map<string, CheckedService | undefined>): ServiceSpec[] {
     const names = [...checked.keys()];
     const out: ServiceSpec[] = [];
     for (const [name, s] of checked) {
+      if (s === undefined) continue;
       const path = childPath('services', name);
       const clash = /^(.*)-(\d+)$/.exec(name);
       const owner = clash ? checked.get(clash[1]) : undefined;
@@ -191,7 +193,7 @@ class Rules {
   #instances(service: string, s: CheckedService, path: string): Record<string, InstanceOverride> {
     const out: Record<string, InstanceOverride> = {};
     const replicas = s.replicas;
-    for (const [instance, o] of s.instances ?? new Map<string, CheckedBehaviour>()) {
+    for (const [instance, o] of s.instances ?? new Map<string, CheckedBehaviour | undefined>()) {
       const instancePath = childPath(childPath(path, 'instances'), instance);
       const m = /^(.*)-(\d+)$/.exec(instance)!;
       const index = Number(m[2]);
@@ -206,6 +208,7 @@ class Rules {
           continue;
         }
       }
+      if (o === undefined) continue;
       const override: InstanceOverride = {};
       if (o.latency !== undefined) override.latency = this.#latency(o.latency, childPath(instancePath, 'latency'));
       if (o.errorRate !== undefined) override.errorRate = o.errorRate;
@@ -316,7 +319,7 @@ class Rules {
   // -------------------------------------------------------------------------------------------
   // mesh
 
-  #mesh(checked: Map<string, CheckedDestination>, names: string[]): Map<string, DestinationPolicy> {
+  #mesh(checked: Map<string, CheckedDestination | undefined>, names: string[]): Map<string, DestinationPolicy> {
     const out = new Map<string, DestinationPolicy>();
     for (const [name, d] of checked) {
       const path = childPath('mesh', name);
@@ -324,6 +327,7 @@ class Rules {
         this.#error(path, `unknown service "${name}"${didYouMean(name, names)} (mesh is keyed by destination service; services: ${names.join(', ')})`, true);
         continue;
       }
+      if (d === undefined) continue;
       const timeoutMs = d.timeout ?? null;
       out.set(name, {
         timeoutMs,
@@ -433,13 +437,17 @@ class Rules {
     if (sentences.length === 0 && !this.#checked.issues.some((i) => i.path === 'expect')) {
       this.#warn('expect', 'nothing will be checked: expect is empty; add a sentence such as success_rate(client) >= 99.5%', true);
     }
-    const checkedServices = doc.services ?? new Map<string, CheckedService>();
+    const checkedServices = doc.services ?? new Map<string, CheckedService | undefined>();
+    const specs = new Map(services.map((s) => [s.name, s]));
     const topology: ExpectationTopology = {
-      services: services.map((s) => ({
-        name: s.name,
-        replicas: checkedServices.get(s.name)?.replicas ?? (this.#given(childPath(childPath('services', s.name), 'replicas')) ? null : 1),
-        calls: s.calls,
-      })),
+      services: [...checkedServices.keys()].map((name) => {
+        const replicasGiven = this.#given(childPath(childPath('services', name), 'replicas'));
+        return {
+          name,
+          replicas: checkedServices.get(name)?.replicas ?? (replicasGiven || !specs.has(name) ? null : 1),
+          calls: specs.get(name)?.calls ?? null,
+        };
+      }),
       loadTarget: target ?? (doc.load?.target !== undefined && services.some((s) => s.name === doc.load?.target) ? doc.load.target : null),
       durationMs: doc.duration ?? null,
     };

@@ -138,8 +138,9 @@ const overrideFields: Record<string, FieldSpec> = Object.fromEntries(
   Object.entries(behaviourFields).map(([key, { shape, doc }]) => [key, { shape, doc: `This instance's own value: ${lowerFirst(doc)}` }]),
 );
 
+/** "Median time" → "median time", but "HTTP status" stays as it is. */
 function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
+  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
 }
 
 const serviceShape: ObjectShape = {

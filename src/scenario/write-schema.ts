@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { scenarioJsonSchema } from './json-schema.ts';
-import { withKeyReference } from './key-reference.ts';
+import { withGeneratedReference } from './key-reference.ts';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/scenario.schema.json', import.meta.url));
 export const LANGUAGE_DOC = fileURLToPath(new URL('../../docs/scenario-language.md', import.meta.url));
@@ -14,6 +14,6 @@ export function schemaText(): string {
 
 if (import.meta.main) {
   writeFileSync(SCHEMA_FILE, schemaText());
-  writeFileSync(LANGUAGE_DOC, withKeyReference(readFileSync(LANGUAGE_DOC, 'utf8')));
-  console.log(`wrote ${SCHEMA_FILE}\nupdated the key reference in ${LANGUAGE_DOC}`);
+  writeFileSync(LANGUAGE_DOC, withGeneratedReference(readFileSync(LANGUAGE_DOC, 'utf8')));
+  console.log(`wrote ${SCHEMA_FILE}\nupdated the generated tables in ${LANGUAGE_DOC}`);
 }
