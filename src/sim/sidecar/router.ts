@@ -38,7 +38,7 @@ function attemptsText(n: number): string {
 function neverRetry(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i];
-    if (n.length === 19 || n.length === 20) {
+    if (n.length === 18 || n.length === 19) {
       const l = n.toLowerCase();
       if (l === 'x-envoy-overloaded' || l === 'x-envoy-ratelimited') return true;
     }
