@@ -11,9 +11,10 @@ import { closest, didYouMean } from './suggest.ts';
 export interface ExpectationTopology {
   /**
   Services in declaration order. `replicas` and `calls` are null when the file's value was invalid
-  (already reported): instance indices and edges to such a service are then not checked.
+  (already reported): instance indices and edges to such a service are then not checked. The whole
+  list is null when the file has no valid services block: then names are not checked at all.
   */
-  services: ReadonlyArray<{ name: string; replicas: number | null; calls: readonly string[] | null }>;
+  services: ReadonlyArray<{ name: string; replicas: number | null; calls: readonly string[] | null }> | null;
   /** The service the load generator calls (the only edge from `client`); null when unknown. */
   loadTarget: string | null;
   /** The scenario's duration, the bound for windows; null when unknown (then windows are not bounded). */
@@ -152,6 +153,7 @@ class ExpectationParser {
   #single(token: Token): Scope | null {
     const name = token.text;
     if (name === 'client') return { kind: 'client' };
+    if (this.#topology.services === null) return null;
     const service = this.#service(name);
     if (service) return { kind: 'service', service: service.name };
     const instance = this.#instance(token);
@@ -166,6 +168,7 @@ class ExpectationParser {
   #edge(fromToken: Token, toToken: Token): Scope | null {
     const from = fromToken.text;
     const to = toToken.text;
+    if (this.#topology.services === null) return null;
     let fromOk = true;
     if (from !== 'client' && !this.#service(from)) {
       fromOk = false;
@@ -228,24 +231,28 @@ class ExpectationParser {
     return { service: service.name };
   }
 
+  #services() {
+    return this.#topology.services ?? [];
+  }
+
   #service(name: string) {
-    return this.#topology.services.find((s) => s.name === name);
+    return this.#services().find((s) => s.name === name);
   }
 
   #serviceNames(): string[] {
-    return this.#topology.services.map((s) => s.name);
+    return this.#services().map((s) => s.name);
   }
 
   #instanceNames(): string[] {
-    return this.#topology.services.flatMap((s) => Array.from({ length: s.replicas ?? 0 }, (_, i) => `${s.name}-${i}`));
+    return this.#services().flatMap((s) => Array.from({ length: s.replicas ?? 0 }, (_, i) => `${s.name}-${i}`));
   }
 
   /** An edge that exists, to show in a message: preferably one ending at `to`. */
   #exampleEdge(to?: string): string {
-    const caller = this.#topology.services.find((s) => to !== undefined && s.calls?.includes(to));
+    const caller = this.#services().find((s) => to !== undefined && s.calls?.includes(to));
     if (caller && to !== undefined) return `${caller.name} -> ${to}`;
     if (to !== undefined && to === this.#topology.loadTarget) return `client -> ${to}`;
-    const any = this.#topology.services.find((s) => s.calls && s.calls.length > 0);
+    const any = this.#services().find((s) => s.calls && s.calls.length > 0);
     if (any?.calls) return `${any.name} -> ${any.calls[0]}`;
     return this.#topology.loadTarget ? `client -> ${this.#topology.loadTarget}` : 'a -> b';
   }

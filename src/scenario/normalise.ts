@@ -102,6 +102,8 @@ class Rules {
   readonly warnings: ScenarioIssue[] = [];
   readonly #checked: ShapeCheck;
   readonly #source: SourceFile;
+  /** Where each service's valid calls were written, by service, so a cycle error points at the call that closes it. */
+  readonly #callPaths = new Map<string, string[]>();
 
   constructor(checked: ShapeCheck, source: SourceFile) {
     this.#checked = checked;
@@ -181,7 +183,7 @@ class Rules {
         callMode,
         instances: this.#instances(name, s, path),
       });
-      callPathsByService.set(out[out.length - 1], callPaths);
+      this.#callPaths.set(name, callPaths);
       if (this.#given(childPath(path, 'queue')) && s.concurrency === null) {
         this.#warn(childPath(path, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
       }
@@ -281,7 +283,7 @@ class Rules {
       stack.push(name);
       const s = byName.get(name)!;
       s.calls.forEach((callee, i) => {
-        const path = callPathsByService.get(s)?.[i] ?? childPath(childPath('services', name), 'calls');
+        const path = this.#callPaths.get(name)?.[i] ?? childPath(childPath('services', name), 'calls');
         if (callee === name) {
           this.#error(path, `${name} calls itself; every request would recurse forever`);
         } else if (state.get(callee) === 'open') {
@@ -323,7 +325,8 @@ class Rules {
     const out = new Map<string, DestinationPolicy>();
     for (const [name, d] of checked) {
       const path = childPath('mesh', name);
-      if (!names.includes(name)) {
+      // Without a valid services block every name would be "unknown"; that block's issue says enough.
+      if (!names.includes(name) && names.length > 0) {
         this.#error(path, `unknown service "${name}"${didYouMean(name, names)} (mesh is keyed by destination service; services: ${names.join(', ')})`, true);
         continue;
       }
@@ -401,7 +404,7 @@ class Rules {
       else for (const p of l.phases!) phases.push({ durationMs: p!.for!, rate: p!.rate! });
       const sum = phases.reduce((a, p) => a + p.durationMs, 0);
       if (complete && durationMs !== undefined && Math.abs(sum - durationMs) > 1e-6) {
-        const whose = this.#given('load.duration') ? 'load.duration' : "the scenario's duration (load.duration is absent)";
+        const whose = this.#given('load.duration') ? 'load.duration' : "the scenario's duration; load.duration is not set";
         this.#error(
           'load.phases',
           `the phases add up to ${formatDuration(sum)} but the load lasts ${formatDuration(durationMs)} (${whose}); make them equal`,
@@ -440,7 +443,7 @@ class Rules {
     const checkedServices = doc.services ?? new Map<string, CheckedService | undefined>();
     const specs = new Map(services.map((s) => [s.name, s]));
     const topology: ExpectationTopology = {
-      services: [...checkedServices.keys()].map((name) => {
+      services: checkedServices.size === 0 ? null : [...checkedServices.keys()].map((name) => {
         const replicasGiven = this.#given(childPath(childPath('services', name), 'replicas'));
         return {
           name,
@@ -467,9 +470,6 @@ class Rules {
     return ok ? out : null;
   }
 }
-
-/** Where each service's validated calls were written, to point cycle errors at the closing call. */
-const callPathsByService = new WeakMap<ServiceSpec, string[]>();
 
 function parentPath(path: string): string {
   if (path.endsWith(']')) return path.slice(0, path.lastIndexOf('['));

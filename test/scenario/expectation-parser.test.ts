@@ -100,8 +100,16 @@ describe('scopes', () => {
   });
 
   test('a service named like an instance is the service', () => {
-    const topology: ExpectationTopology = { ...TOPOLOGY, services: [...TOPOLOGY.services, { name: 'db-1', replicas: 1, calls: [] }] };
+    const topology: ExpectationTopology = { ...TOPOLOGY, services: [...TOPOLOGY.services!, { name: 'db-1', replicas: 1, calls: [] }] };
     assert.deepEqual(ok('p99(db-1) < 1s', topology).scope, { kind: 'service', service: 'db-1' });
+  });
+
+  test('without a valid services block, names are not checked (that block has its own issue), syntax still is', () => {
+    const unknown: ExpectationTopology = { services: null, loadTarget: null, durationMs: null };
+    assert.deepEqual(parseExpectation('p99(anything) < 1s', unknown, SITE), { expectation: null, issues: [] });
+    assert.deepEqual(parseExpectation('p99(a -> b) < 1s', unknown, SITE).issues, []);
+    assert.deepEqual(parseExpectation('success_rate(client) >= 99%', unknown, SITE).expectation?.scope, { kind: 'client' });
+    assert.equal(problem('p99(a) < 250', unknown), '14 found "250" (a number); p99 is a latency: write "250ms"');
   });
 
   test('unknown names suggest the nearest valid one', () => {
