@@ -236,6 +236,7 @@ const retriesShape: ObjectShape = {
             },
           },
           none,
+          nullValue,
         ],
       },
       doc: "Envoy's retry budget: caps concurrent retries so they cannot multiply load during an outage. Unbudgeted when absent.",

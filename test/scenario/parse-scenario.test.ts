@@ -208,6 +208,7 @@ describe('defaults and normalisation', () => {
     assert.deepEqual(retriesOf('    retries: { budget: {} }')?.budget, { percent: 0.2, minRetryConcurrency: 3 });
     assert.deepEqual(retriesOf('    retries: { budget: { percent: 50 } }')?.budget, { percent: 0.5, minRetryConcurrency: 3 });
     assert.equal(retriesOf('    retries: { budget: none }')?.budget, null);
+    assert.equal(retriesOf('    retries:\n      budget:')?.budget, null);
     assert.deepEqual(retriesOf('    retries: { backoff: { base: 40ms } }')?.backoff, { baseMs: 40, maxMs: 400 });
     assert.deepEqual(retriesOf('    retries: { backoff: { max: 1s } }')?.backoff, { baseMs: 25, maxMs: 1000 });
   });
