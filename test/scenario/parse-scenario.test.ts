@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import type { DestinationPolicy, RetryPolicy, Scenario } from '../../src/scenario/scenario.ts';
-import { assertIssues, parseFixture } from './helpers.ts';
+import { assertIssues, fixtureText, parseFixture } from './helpers.ts';
 
 /** A valid scenario around the given `mesh:` and `load:` blocks (front -> store, 2 store replicas). */
 function scenario(parts: { services?: string; mesh?: string; load?: string; expect?: string }): Scenario {
@@ -275,4 +275,33 @@ describe('defaults and normalisation', () => {
   test('parsing is pure: the same text gives the same result', () => {
     assert.deepEqual(parseFixture('valid-full.yaml'), parseFixture('valid-full.yaml'));
   });
+});
+
+test('mangled input never throws: every problem comes back as a positioned issue', () => {
+  const text = fixtureText('valid-full.yaml');
+  let seed = 12345;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const inserts = [' ', ':', '-', '[', ']', '{', '}', ',', '"', '\n', '*a', '&a ', '<<: ', '0', 'x', '%', '#', '|', '\t', '->', '(', ')'];
+  let valid = 0;
+  for (let i = 0; i < 600; i++) {
+    let t = text;
+    for (let e = 0; e < 1 + random(3); e++) {
+      const at = random(t.length);
+      const kind = random(3);
+      if (kind === 0) t = t.slice(0, at) + t.slice(at + 1 + random(8));
+      else if (kind === 1) t = t.slice(0, at) + inserts[random(inserts.length)] + t.slice(at);
+      else t = t.split('\n').filter((_, n, all) => n !== random(all.length)).join('\n');
+    }
+    const r = parseScenario(t, 'm.yaml');
+    for (const issue of [...r.issues, ...r.warnings]) {
+      assert.ok(issue.line >= 1 && issue.col >= 1, JSON.stringify(issue));
+      assert.doesNotMatch(issue.message, /undefined|NaN|\[object/, JSON.stringify(issue));
+    }
+    assert.equal(r.scenario === null, r.issues.length > 0);
+    if (r.scenario) valid++;
+  }
+  assert.ok(valid > 50 && valid < 600, `${valid} of 600 mangled files were still valid`);
 });
