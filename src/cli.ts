@@ -65,7 +65,7 @@ async function loadAll(files: string[], err: (s: string) => void): Promise<Scena
   let ok = true;
   for (const f of files) {
     try {
-      scenarios.push(await loadScenario(f));
+      scenarios.push(await loadScenario(f, { onWarning: (w) => err(`warning: ${w.file}:${w.line}:${w.col} ${w.path ? w.path + ': ' : ''}${w.message}`) }));
     } catch (e) {
       if (e instanceof MeshproofError) err(e.message);
       else throw e;

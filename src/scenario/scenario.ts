@@ -10,7 +10,7 @@ export interface Scenario {
   description: string;
   /** Root of every random choice in the run (latency draws, error rolls, jitter, load balancing). */
   seed: number;
-  /** Length of the load (and so of the run's timeline), in ms. */
+  /** Length of the run's timeline, in ms; the load lasts `load.durationMs` (at most this). */
   durationMs: number;
   /** Services in declaration order. */
   services: ServiceSpec[];
@@ -76,7 +76,7 @@ export interface RetryPolicy {
   attempts: number;
   /** Per-try timeout; null = only the whole-request timeout applies. */
   perTryTimeoutMs: number | null;
-  /** Default [5xx, reset, connect-failure]... see defaults in the parser. */
+  /** Outcomes that are retried. Default [5xx] (which, as in Envoy, also covers resets, connect failures and per-try timeouts). */
   retryOn: RetryOn[];
   /** Used when retryOn contains retriable-status-codes. */
   retriableStatusCodes: number[];
@@ -98,7 +98,7 @@ export interface LoadSpec {
   target: string;
   /** Requests per second when there are no phases. */
   rate: number;
-  /** Concurrent connections (= most requests in flight). Default max(10, rate / 10). */
+  /** Concurrent connections (= most requests in flight). Default max(10, ceil(highest rate / 10)). */
   connections: number;
   /** Defaults to the scenario's duration. */
   durationMs: number;
