@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import type { DestinationPolicy } from '../src/scenario/scenario.ts';
+import type { SidecarConfig, SidecarPorts } from '../src/sim/sidecar-config.ts';
+import { httpJson, waitFor } from '../src/util/http-json.ts';
+import type { StartedPath } from './bench-path.ts';
+import type { BenchChildren } from './children.ts';
+
+/** The sidecar under test; MESHPROOF_BENCH_SIDECAR points the bench at another build of it. */
+export const DEFAULT_SIDECAR_MAIN = fileURLToPath(new URL('../src/sim/sidecar/main.ts', import.meta.url));
+
+const HOST = '127.0.0.1';
+/** The destination service name the caller routes by (the Host header the load generator sends). */
+const DESTINATION = 'up';
+
+/** No timeout, no retries: the bench measures the proxy path itself, not a policy's cost. */
+const POLICY: DestinationPolicy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' };
+
+export function sidecarScript(): string {
+  return process.env.MESHPROOF_BENCH_SIDECAR ?? DEFAULT_SIDECAR_MAIN;
+}
+
+export function sidecarPresent(script = sidecarScript()): boolean {
+  return existsSync(script);
+}
+
+/**
+Two real sidecar processes, wired the way a mesh wires a call between two services:
+load generator → caller sidecar (outbound, Host: up) → callee sidecar (inbound) → upstream.
+The caller is configured as the mesh's ingress (service `client`, no app), the callee as the one
+instance of service `up` whose app is the upstream.
+*/
+export async function startSidecarPair(options: {
+  upstreamPort: number;
+  children: BenchChildren;
+  signal: AbortSignal;
+  script?: string;
+  readyTimeoutMs?: number;
+}): Promise<StartedPath> {
+  const { upstreamPort, children, signal, script = sidecarScript(), readyTimeoutMs = 10_000 } = options;
+
+  const start = async (instance: string, service: string, seed: number): Promise<{ pid: number; ports: SidecarPorts }> => {
+    const s = await spawnNodeChild({
+      name: `sidecar ${instance}`,
+      script,
+      env: { MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
+      readyTimeoutMs,
+      signal,
+    });
+    children.add(s.child, `sidecar ${instance}`);
+    if (s.ready.type !== 'ready' || s.ready.role !== 'sidecar') {
+      throw new Error(`sidecar ${instance} sent an unexpected ready message: ${JSON.stringify(s.ready)}`);
+    }
+    return { pid: s.child.pid!, ports: s.ready.ports };
+  };
+
+  const [caller, callee] = await Promise.all([start('ingress', 'client', 1), start(`${DESTINATION}-0`, DESTINATION, 2)]);
+  const t0 = Date.now();
+  const calleeConfig: SidecarConfig = {
+    version: 1,
+    service: DESTINATION,
+    instance: `${DESTINATION}-0`,
+    app: { host: HOST, port: upstreamPort },
+    t0,
+    seed: 2,
+    clusters: {},
+  };
+  const callerConfig: SidecarConfig = {
+    version: 1,
+    service: 'client',
+    instance: 'ingress',
+    app: null,
+    t0,
+    seed: 1,
+    clusters: {
+      [DESTINATION]: {
+        policy: POLICY,
+        endpoints: [{ instance: `${DESTINATION}-0`, host: HOST, port: callee.ports.inbound, healthy: true }],
+      },
+    },
+  };
+  await Promise.all([
+    httpJson(`http://${HOST}:${callee.ports.admin}/config`, { method: 'POST', body: calleeConfig, timeoutMs: 3000 }),
+    httpJson(`http://${HOST}:${caller.ports.admin}/config`, { method: 'POST', body: callerConfig, timeoutMs: 3000 }),
+  ]);
+  for (const [name, s] of [
+    ['caller', caller],
+    ['callee', callee],
+  ] as const) {
+    await waitFor(
+      async () => {
+        if (signal.aborted) throw new Error('interrupted');
+        const res = await fetch(`http://${HOST}:${s.ports.admin}/ready`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        return res.status === 200 ? true : undefined;
+      },
+      { timeoutMs: readyTimeoutMs, intervalMs: 50, describe: () => `GET /ready = 200 on the ${name} sidecar (admin port ${s.ports.admin})` },
+    );
+  }
+
+  const pids = [caller.pid, callee.pid];
+  return {
+    id: 'sidecar',
+    url: `http://${HOST}:${caller.ports.outbound}/`,
+    host: DESTINATION,
+    proxyPids: () => pids,
+    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}`,
+  };
+}
