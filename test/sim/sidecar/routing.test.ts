@@ -151,3 +151,16 @@ describe('outbound routing', () => {
     assert.deepEqual(bodies, ['pay 10 EUR', 'pay 10 EUR']);
   });
 });
+
+describe('access log', () => {
+  it('writes one Envoy-style line per request when enabled, with code, flags and upstream host', async (t) => {
+    const { refusedPort } = await import('../helpers/servers.ts');
+    const dead = await refusedPort();
+    const lines: string[] = [];
+    const { sidecar, ports } = await startSidecar(t, { accessLog: (l) => lines.push(l) });
+    sidecar.applyConfig(sidecarConfig({ clusters: { payments: { policy: policy(), endpoints: [endpoint('payments-0', dead)] } } }));
+    await send(ports.outbound, { host: 'payments', path: '/pay', headers: { 'x-request-id': 'log-1' } });
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\dT[^\\]]+Z\\] "GET /pay HTTP/1.1" 503 UF \\d+ "log-1" "payments" "127.0.0.1:${dead}" outbound attempts=1$`));
+  });
+});
