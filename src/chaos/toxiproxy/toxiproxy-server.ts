@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { formatHostPort } from './address.ts';
 import { ApiError, badRequestBody, internalError } from './errors.ts';
 import { ProxyMetrics } from './metrics.ts';
-import { ProxyCollection, readProxySpec } from './proxy-collection.ts';
+import { ProxyCollection, readProxySpec, type PopulateResult } from './proxy-collection.ts';
 import { Proxy } from './proxy.ts';
 import { SeedSource } from './seeds.ts';
 import { toxicJson } from './toxic-entry.ts';
@@ -160,7 +160,7 @@ export class ToxiproxyEngine {
       const metrics = (): Reply => ({ status: 200, raw: this.metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' });
       return { params, methods: { GET: metrics, POST: metrics, HEAD: metrics } };
     }
-    if (path.length === 1 && a === 'populate') return { params, methods: { POST: (_, body) => this.exclusive(() => this.populate(body())) } };
+    if (path.length === 1 && a === 'populate') return { params, methods: { POST: (_, body) => this.exclusive(() => this.populate(body)) } };
     if (a !== 'proxies') return undefined;
     if (path.length === 1) {
       return { params, methods: { GET: () => this.listProxies(), POST: (_, body) => this.exclusive(() => this.createProxy(body())) } };
@@ -218,8 +218,15 @@ export class ToxiproxyEngine {
     return { status: 201, json: proxy };
   }
 
-  private async populate(body: unknown): Promise<Reply> {
-    const result = await this.proxies.populate(body);
+  /** Unlike other errors, populate's are JSON (not http.Error's text/plain) and carry the proxies applied. */
+  private async populate(body: () => unknown): Promise<Reply> {
+    let result: PopulateResult;
+    try {
+      result = await this.proxies.populate(body());
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      result = { proxies: [], error: err };
+    }
     // Go encodes an empty list of proxies as null; clients see exactly that.
     const proxies = result.proxies.length > 0 ? result.proxies : null;
     if (result.error !== undefined) return { status: result.error.status, json: { error: result.error.message, status: result.error.status, proxies } };
