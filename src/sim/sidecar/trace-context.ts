@@ -36,10 +36,13 @@ export function parseTraceparent(value: string | undefined): TraceContext | null
   return { traceId: value.slice(3, 35), flags: value.slice(53, 55) };
 }
 
+/** Two hex digits per byte value, so ids are made by lookups instead of toString/padStart. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** 4 random bytes as 8 hex digits. */
 function hex8(random: Random): string {
-  return Math.floor(random() * 0x100000000)
-    .toString(16)
-    .padStart(8, '0');
+  const x = (random() * 0x100000000) >>> 0;
+  return HEX[x >>> 24] + HEX[(x >>> 16) & 255] + HEX[(x >>> 8) & 255] + HEX[x & 255];
 }
 
 /** 16 random bytes as 32 hex digits, never all zero. */
