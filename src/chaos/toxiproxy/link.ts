@@ -136,6 +136,7 @@ export class Link implements Sink, StageOwner {
     this.resize();
     stage.start();
     last.start();
+    this.maybeResume();
   }
 
   /** Restarts the toxic with its new attributes and toxicity: a fresh roll, state kept. */

@@ -142,6 +142,10 @@ export class Proxy {
     this.dialing.add(dialing);
     upstream.once('connect', () => {
       if (!this.dialing.delete(dialing)) return;
+      if (client.destroyed) {
+        upstream.destroy();
+        return;
+      }
       const connection = new Connection({
         index,
         client,

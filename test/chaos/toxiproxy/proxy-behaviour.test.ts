@@ -169,3 +169,46 @@ test('a slow reader is not buffered without bound: the proxy stops reading its u
   assert.equal(written, stalled, 'the upstream is held back');
   assert.ok(written < 64 * 1024 * 1024, `only socket buffers' worth was taken (${(written / 1024 / 1024).toFixed(1)} MiB)`);
 });
+
+test('toxics added, updated and removed mid-stream never lose or reorder a byte', async () => {
+  const proxy = await client.createProxy({ name: 'churn', listen: '127.0.0.1:0', upstream: echo.address });
+  const { socket, got } = await open(portOf(proxy.listen));
+  const payload = Buffer.alloc(3 * 1024 * 1024);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 8)) & 0xff;
+  let sent = 0;
+  const writer = (async () => {
+    while (sent < payload.length) {
+      socket.write(payload.subarray(sent, sent + 16 * 1024));
+      sent += 16 * 1024;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  const attrs = { latency: { latency: 3, jitter: 2 }, slicer: { average_size: 2000, size_variation: 500, delay: 0 }, bandwidth: { rate: 100_000 } };
+  for (let round = 0; round < 6; round++) {
+    const a = await proxy.addToxic({ name: 'a', type: 'latency', stream: 'upstream', toxicity: 1, attributes: attrs.latency });
+    const b = await proxy.addToxic({ name: 'b', type: 'slicer', stream: 'upstream', toxicity: 1, attributes: attrs.slicer });
+    const c = await proxy.addToxic({ name: 'c', type: 'latency', stream: 'downstream', toxicity: 0.5, attributes: attrs.latency });
+    const d = await proxy.addToxic({ name: 'd', type: 'bandwidth', stream: 'upstream', toxicity: 1, attributes: attrs.bandwidth });
+    await new Promise((r) => setTimeout(r, 20));
+    await b.update({ ...b.toJson(), attributes: { average_size: 500, size_variation: 100, delay: 0 } });
+    await b.remove(); // from the middle
+    await a.remove(); // from the front
+    await d.remove(); // from the end
+    await c.remove();
+  }
+  await writer;
+  await until(() => got.bytes >= payload.length, 20_000, 'the echo of 3 MiB');
+  assert.equal(digest(Buffer.concat(got.chunks)), digest(payload));
+});
+
+test('as in Toxiproxy, adding a toxic rolls again the toxicity of the toxic before it', async () => {
+  const proxy = await client.createProxy({ name: 'neighbour_roll', listen: '127.0.0.1:0', upstream: echo.address });
+  await proxy.addToxic({ name: 'first', type: 'latency', stream: 'downstream', toxicity: 0.5, attributes: { latency: 1, jitter: 0 } });
+  await openConnections(server, proxy, 16);
+  const before = rolls(server, 'neighbour_roll', 'first');
+  await proxy.addToxic({ name: 'second', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 1, jitter: 0 } });
+  const after = rolls(server, 'neighbour_roll', 'first');
+  assert.notDeepEqual(after, before, 'the first toxic was rolled again on every connection');
+  await proxy.addToxic({ name: 'elsewhere', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 1, jitter: 0 } });
+  assert.deepEqual(rolls(server, 'neighbour_roll', 'first'), after, 'a toxic on the other stream does not touch it');
+});
