@@ -137,10 +137,7 @@ export class ToxiproxyEngine {
       send(res, { status: 403, raw: 'User agent not allowed\n', contentType: 'text/plain; charset=utf-8', headers: { 'x-content-type-options': 'nosniff' } });
       return;
     }
-    const timer = setTimeout(() => {
-      sendError(res, new ApiError(`request not handled within ${this.handlerTimeoutMs}ms`, 503));
-      req.destroy();
-    }, this.handlerTimeoutMs);
+    const timer = setTimeout(() => sendError(res, new ApiError(`request not handled within ${this.handlerTimeoutMs}ms`, 503)), this.handlerTimeoutMs);
     readBody(req)
       .then((text) => handler(route.params, () => parseJson(text)))
       .then(
@@ -166,7 +163,7 @@ export class ToxiproxyEngine {
       return { params, methods: { GET: () => this.listProxies(), POST: (_, body) => this.exclusive(() => this.createProxy(body())) } };
     }
     if (path.length === 2) {
-      const update: Handler = (p, body) => this.exclusive(() => this.updateProxy(p.proxy, body()));
+      const update: Handler = (p, body) => this.exclusive(() => this.updateProxy(p.proxy, body));
       return {
         params,
         methods: {
@@ -187,7 +184,13 @@ export class ToxiproxyEngine {
         },
       };
     }
-    const update: Handler = (p, body) => this.exclusive(() => ok(toxicJson(this.proxies.get(p.proxy).toxics.update(p.toxic, body()))));
+    // Toxiproxy looks the proxy and the toxic up before it reads the body: a missing one is a 404 first.
+    const update: Handler = (p, body) =>
+      this.exclusive(() => {
+        const toxics = this.proxies.get(p.proxy).toxics;
+        toxics.get(p.toxic);
+        return ok(toxicJson(toxics.update(p.toxic, body())));
+      });
     return {
       params,
       methods: {
@@ -233,8 +236,9 @@ export class ToxiproxyEngine {
     return { status: 201, json: { proxies } };
   }
 
-  private async updateProxy(name: string, body: unknown): Promise<Reply> {
+  private async updateProxy(name: string, readBody: () => unknown): Promise<Reply> {
     const proxy = this.proxies.get(name);
+    const body = readBody();
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequestBody(`expected a JSON object, got ${JSON.stringify(body)}`);
     const input = body as Record<string, unknown>;
     const spec = readProxySpec({ ...{ listen: proxy.listen, upstream: proxy.upstream, enabled: proxy.enabled }, ...definedOnly(input) }, proxy.enabled);

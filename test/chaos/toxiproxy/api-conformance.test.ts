@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import { ToxiproxyError } from 'toxiproxy-node-client';
+import { startToxiproxyServer } from '../../../src/chaos/toxiproxy/toxiproxy-server.ts';
 import { api, deadPort, echoServer, open, portOf, roundTrip, startEngine, tcpServer, until } from '../helpers.ts';
 
 const { server, client } = await startEngine();
@@ -282,4 +284,31 @@ test('a proxy whose upstream is down accepts the client, then closes it (not ECO
   await until(() => got.ending !== undefined, 3000, 'the proxy closes the client');
   assert.notEqual(got.ending, 'ECONNREFUSED');
   assert.equal(got.bytes, 0);
+});
+
+test('a missing proxy or toxic is reported before a bad body, as Toxiproxy looks them up first', async () => {
+  assertApiError(await api(url, 'PATCH', '/proxies/nope', '{oops'), 404, 'proxy not found');
+  await api(url, 'POST', '/proxies', { name: 'lookup_first', listen: '127.0.0.1:0', upstream: upstream.address });
+  assertApiError(await api(url, 'PATCH', '/proxies/lookup_first/toxics/nope', '{oops'), 404, 'toxic not found');
+  assertApiError(await api(url, 'PATCH', '/proxies/lookup_first', '{oops'), 400, /^bad request body: /);
+});
+
+test('a request that takes too long is answered 503 instead of hanging', async () => {
+  const slow = await startToxiproxyServer({ seed: 1, handlerTimeoutMs: 100 });
+  try {
+    // A body that never finishes keeps the handler waiting.
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${slow.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, (r) => {
+        let body = '';
+        r.setEncoding('utf8').on('data', (d: string) => (body += d));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write('{"name":');
+    });
+    assert.equal(res.status, 503);
+    assert.deepEqual(JSON.parse(res.body), { error: 'request not handled within 100ms', status: 503 });
+  } finally {
+    await slow.close();
+  }
 });
