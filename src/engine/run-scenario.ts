@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
 import type { RunEvent, RunEventListener } from '../events.ts';
-import { LoadGenerator, type LoadSummary } from '../load/load-generator.ts';
+import type { LoadSummary } from '../load/load-generator.ts';
+import { RemoteLoadGenerator } from '../load/remote-load-generator.ts';
 import { Collector } from '../observe/collector.ts';
 import { Histogram } from '../observe/histogram.ts';
-import { SeriesRecorder, buildTimeline, seriesKey, type SparseSeries } from '../observe/timeline.ts';
+import { buildTimeline, seriesKey, type SparseSeries } from '../observe/timeline.ts';
 import { planScenario } from '../plan/plan-scenario.ts';
 import type { RunResult } from '../report/run-result.ts';
 import { reportDirName, writeReports } from '../report/write-reports.ts';
@@ -44,10 +45,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const plan = planScenario(scenario, runId);
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const startedAt = new Date();
-  const recorder = new SeriesRecorder();
   let topology: StartedTopology | null = null;
   let collector: Collector | null = null;
-  let load: LoadGenerator | null = null;
+  let load: RemoteLoadGenerator | null = null;
+  let clientSeries: SparseSeries = {};
   let loadSummary: LoadSummary = { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 };
   let controlPlane: ControlPlane | null = null;
   let error: string | null = null;
@@ -75,23 +76,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     });
     collector.start();
     await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
-    recorder.t0 = t0;
     const maxRate = Math.max(...plan.load.phases.map((p) => p.rate));
     emit({ type: 'load-started', at: Date.now(), t0, rate: maxRate, connections: plan.load.connections, durationMs: plan.load.durationMs });
-    load = new LoadGenerator({
+    load = new RemoteLoadGenerator({
       url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
       host: plan.load.target,
       path: plan.load.path,
       phases: plan.load.phases,
       connections: plan.load.connections,
-      recorder,
+      t0,
+      env: { MESHPROOF_RUN_ID: runId },
+      onTick: (second, series) => {
+        const b = series[seriesKey.client()]?.[second];
+        if (b) emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
+      },
     });
-    const ticker = startTicker(recorder, emit);
-    try {
-      loadSummary = await load.run();
-    } finally {
-      clearInterval(ticker);
-    }
+    const measured = await load.run();
+    loadSummary = measured.summary;
+    clientSeries = measured.series;
     emit({ type: 'load-finished', at: Date.now(), requests: loadSummary.requests, errors: loadSummary.errors });
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
@@ -110,7 +112,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const interrupted = options.signal?.aborted ?? false;
   if (interrupted && !error) error = 'interrupted: the run was stopped before the end of its load';
   const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
-  const timeline = buildTimeline(t0, seconds, [recorder.toJSON(0), ...sidecarSeries]);
+  const timeline = buildTimeline(t0, seconds, [clientSeries, ...sidecarSeries]);
   const verdicts = evaluateExpectations(scenario, timeline);
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
   const passed = error === null && verdicts.every((v) => v.status === 'held');
@@ -149,17 +151,4 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   }
   emit({ type: 'run-finished', at: Date.now(), passed, reportDir });
   return { result, reportDir, interrupted };
-}
-
-/** Once a second, the client's view of the second that just ended, for live progress. */
-function startTicker(recorder: SeriesRecorder, emit: (e: RunEvent) => void): ReturnType<typeof setInterval> {
-  let last = -1;
-  return setInterval(() => {
-    const second = recorder.second() - 1;
-    if (second <= last || second < 0) return;
-    last = second;
-    const b = recorder.toJSON(second)[seriesKey.client()]?.[second];
-    if (!b) return;
-    emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
-  }, 250);
 }
