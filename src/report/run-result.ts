@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
 import type { SidecarEvent } from '../sim/sidecar-config.ts';
-import type { Verdict } from '../verdict/verdict.ts';
+import type { FaultRecord, StateChange, Verdict } from '../verdict/verdict.ts';
 
 /** Everything a run measured and decided: the content of result.json, and the input of every reporter. */
 export interface RunResult {
@@ -22,6 +22,12 @@ export interface RunResult {
   timeline: Timeline;
   /** Events from every sidecar, by time. */
   events: SidecarEvent[];
+  /** Each fault of the schedule: when it was planned, when it actually took effect and ended. */
+  faults: FaultRecord[];
+  /** Process-level state changes the harness made (kill, pause, restart). */
+  states: StateChange[];
+  /** How long after a process exits the control plane removes it from the endpoints (as Kubernetes would after its probe fails), ms. */
+  endpointRemovalDelayMs: number;
   /** What the load generator did. */
   load: {
     requests: number;

@@ -17,6 +17,10 @@ export interface Scenario {
   /** Effective policy for every service as a destination (defaults filled in for services not listed under `mesh`). */
   mesh: Record<string, DestinationPolicy>;
   load: LoadSpec;
+  /** Whose defaults fill the policies: Envoy's, Istio's or Linkerd's (they differ a lot). Default envoy. */
+  profile: MeshProfile;
+  /** The fault schedule, in declaration order. Default none. */
+  faults: Fault[];
   expect: Expectation[];
   /** Where the scenario came from, for messages. */
   source: { file: string };
@@ -42,10 +46,31 @@ export interface ServiceSpec {
   callMode: 'sequence' | 'parallel';
   /** Per-instance differences from the above, by instance name (e.g. one slower replica). Default none. */
   instances: Record<string, InstanceOverride>;
+  /** Locality of the instances (overridable per instance; `zones: [a, b]` in YAML spreads replicas over them in turn). Default null (no zone). */
+  zone: string | null;
+  /** Version label (a subset, for traffic splits; overridable per instance). Default "v1". */
+  version: string;
+  /** Local rate limit at each instance's inbound sidecar (Envoy local_ratelimit: token bucket, 429 + flag RL). Default none. */
+  rateLimit: RateLimit | null;
+  /**
+  Bulkheads: most requests each instance's sidecar lets be in flight to a destination at once, by
+  destination service; over it, calls fail fast with 503 + UO, so one slow dependency cannot hold
+  all of this service's capacity. Default none.
+  */
+  bulkheads: Record<string, number>;
+}
+
+export interface RateLimit {
+  /** Tokens added per second. */
+  requestsPerSecond: number;
+  /** Bucket size (max tokens). Default = requestsPerSecond. */
+  burst: number;
 }
 
 /** What one instance of a built-in service may do differently from its siblings. */
-export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue'>>;
+export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue' | 'zone' | 'version'>>;
+
+export type MeshProfile = 'envoy' | 'istio' | 'linkerd';
 
 /** The spec one instance runs: the service's, with that instance's overrides applied. */
 export function instanceSpec(service: ServiceSpec, instance: string): ServiceSpec {
@@ -67,8 +92,103 @@ export interface DestinationPolicy {
   timeoutMs: number | null;
   /** null = no retries (Envoy's default when no policy is present). */
   retries: RetryPolicy | null;
-  /** Default round_robin. */
+  /** Default round_robin (envoy), least_request (istio, linkerd: as close to its EWMA as we get). */
   loadBalancer: LoadBalancer;
+  /** Circuit breaking: limits per caller sidecar (Envoy thresholds; null = unlimited). */
+  connectionPool: ConnectionPool;
+  /** Passive health: eject endpoints that fail in a row. null = off. */
+  outlierDetection: OutlierDetection | null;
+  /**
+  Below this healthy share, the load balancer ignores health and uses every endpoint (Envoy's
+  panic threshold; 0 = never panic: answer 503 UH when none is healthy, as Istio does). Fraction. Default 0.5 (envoy), 0 (istio, linkerd).
+  */
+  panicThreshold: number;
+  /** Active health checks from each caller sidecar. null = off. */
+  healthCheck: HealthCheck | null;
+  /** A standing L7 fault at every caller's outbound (Istio VirtualService fault); retries and timeouts do not apply to its outcomes, as in Istio. null = none. */
+  fault: HttpFault | null;
+  /** Prefer endpoints in the caller's zone, failing over as its healthy share drops (Envoy priorities with overprovisioning factor 1.4). */
+  locality: { enabled: boolean; overprovisioningFactor: number };
+  /** Traffic split over the destination's versions. null = all versions alike. */
+  split: TrafficSplit | null;
+}
+
+export interface ConnectionPool {
+  /** Connections to the whole cluster (Envoy max_connections). Over it: requests wait for a connection (pending). */
+  maxConnections: number | null;
+  /** Requests waiting for a connection (Envoy max_pending_requests); over it: 503 UO, counter upstream_rq_pending_overflow. */
+  maxPendingRequests: number | null;
+  /** Requests in flight (Envoy max_requests); over it: 503 UO, counter upstream_rq_pending_overflow. */
+  maxRequests: number | null;
+  /** Retries in flight (Envoy max_retries, used when no budget is set); over it the retry is not made: upstream_rq_retry_overflow. */
+  maxRetries: number | null;
+}
+
+export interface OutlierDetection {
+  /** Consecutive 5xx (incl. locally originated: reset, connect failure, timeout) before ejection. null = not checked. Default 5. */
+  consecutive5xx: number | null;
+  /** Consecutive 502/503/504 before ejection. null = not checked. Default null. */
+  consecutiveGatewayErrors: number | null;
+  /** Sweep interval: ejections end at sweeps, and the ejection multiplier decays by one per interval while healthy. */
+  intervalMs: number;
+  /** Ejection time = base × times ejected, capped at maxEjectionTimeMs. */
+  baseEjectionTimeMs: number;
+  maxEjectionTimeMs: number;
+  /** Most of the cluster that may be ejected at once (fraction). */
+  maxEjectionPercent: number;
+}
+
+export interface HealthCheck {
+  intervalMs: number;
+  timeoutMs: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+  /** Path probed on the callee (the built-in service answers /healthz without taking a slot). Default /healthz. */
+  path: string;
+}
+
+/** Istio's HTTPFaultInjection: each part applies to `percent` of requests (fraction), independently. */
+export interface HttpFault {
+  delay: { ms: number; percent: number } | null;
+  abort: { status: number; percent: number } | null;
+}
+
+export interface TrafficSplit {
+  /** Version → share (fractions summing to 1), for requests no route matches. */
+  weights: Record<string, number>;
+  /** Header-matched routes, first match wins. */
+  routes: { headers: Record<string, string>; version: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+/** What a fault hits. */
+export type FaultTarget =
+  | { kind: 'instance'; service: string; instance: string }
+  | { kind: 'service'; service: string }
+  /** The links from `from`'s instances to `to` (a service, or one instance when `toInstance` is set); `from` may be `client`. */
+  | { kind: 'edge'; from: string; to: string; toInstance?: string };
+
+export type FaultAction =
+  /** L7 fault in the sidecar: at the callers' outbound (target edge or service) or at the target instance's inbound. */
+  | { kind: 'http'; at: 'outbound' | 'inbound'; fault: HttpFault }
+  /** kill: SIGKILL (restartAfterMs: start it again after that long); pause: SIGSTOP for the window, then SIGCONT; restart: kill + start at once. */
+  | { kind: 'process'; action: 'kill' | 'pause' | 'restart'; restartAfterMs: number | null }
+  /** A Toxiproxy toxic on the links of the target. */
+  | { kind: 'toxic'; toxic: { type: string; stream: 'upstream' | 'downstream'; toxicity: number; attributes: Record<string, number> } }
+  /** Every link between the two groups of instances is down for the window. */
+  | { kind: 'partition'; groups: [string[], string[]] };
+
+export interface Fault {
+  name: string;
+  atMs: number;
+  /** null: until the end of the run (process kill without restart: for good). */
+  forMs: number | null;
+  target: FaultTarget;
+  action: FaultAction;
+  line: number;
+  col: number;
 }
 
 export interface RetryPolicy {
@@ -126,7 +246,13 @@ export type MetricName =
   | 'max'
   | 'requests'
   | 'retries'
-  | 'retry_ratio';
+  | 'retry_ratio'
+  /** Requests refused by a circuit breaker or bulkhead (flag UO) on the scope. */
+  | 'overflow'
+  /** Requests refused by a rate limit (429, flag RL) on the scope. */
+  | 'rate_limited'
+  /** Share of a service's requests that reached one version (scope `version`). */
+  | 'share';
 
 export type Scope =
   /** What the load generator saw. */
@@ -140,7 +266,9 @@ export type Scope =
   or an instance (`toInstance` set): then only the attempts sent to that instance count.
   `from` may be `client` for the load generator's ingress.
   */
-  | { kind: 'edge'; from: string; to: string; toInstance?: string };
+  | { kind: 'edge'; from: string; to: string; toInstance?: string }
+  /** The instances of one version of a service (`share(reviews v2)`). */
+  | { kind: 'version'; service: string; version: string };
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -149,11 +277,69 @@ A time window over the run's timeline, in ms from the start of the load.
 Only `run` and `between` exist in v1; fault-relative windows (`during f`, `within 2s after f.start`)
 are added as new kinds without changing these.
 */
-export type Window = { kind: 'run' } | { kind: 'between'; fromMs: number; toMs: number };
+export type Window =
+  | { kind: 'run' }
+  | { kind: 'between'; fromMs: number; toMs: number }
+  /** From the fault's start (+ fromOffsetMs) to its end (or the end of the run). `during f from +3s`. */
+  | { kind: 'during'; fault: string; fromOffsetMs: number }
+  /** From the start of the run to the fault's start. */
+  | { kind: 'before'; fault: string }
+  /** From the fault's start or end (+ offsetMs) to the end of the run. `after f.end`, `after f.start from +2s`. */
+  | { kind: 'after'; fault: string; edge: 'start' | 'end'; offsetMs: number };
+
+/** A point in the run: a fault's start or end plus an offset, or a time from the start of the load. */
+export type Anchor = { kind: 'fault'; fault: string; edge: 'start' | 'end'; offsetMs: number } | { kind: 'time'; ms: number };
 
 export type Unit = 'ratio' | 'ms' | 'rps' | 'count';
 
+/**
+An expectation is one of:
+- a measurement over a window (`kind` absent or 'metric'): `p99(client) < 250ms during slow`;
+- an event by a deadline (`ejected`): `ejected(payments-1) within 2s after p1.start`;
+- a recovery by a deadline (`recovered`): `recovered(client, success_rate >= 99.9%) within 5s after crash.end`;
+- a state at a moment (`state`): `state(payments-1) == ejected at p1.start from +3s`.
+*/
+export type AnyExpectation = Expectation | EjectedExpectation | RecoveredExpectation | StateExpectation;
+
+interface ExpectationSite {
+  /** The sentence as written. */
+  text: string;
+  line: number;
+  col: number;
+}
+
+/** Held when some caller's sidecar ejected the instance within `withinMs` after the anchor. */
+export interface EjectedExpectation extends ExpectationSite {
+  kind: 'ejected';
+  instance: string;
+  service: string;
+  withinMs: number;
+  after: Anchor;
+}
+
+/** Held when, from some second at most `withinMs` after the anchor until the end of the run, every second meets the condition. */
+export interface RecoveredExpectation extends ExpectationSite {
+  kind: 'recovered';
+  scope: Scope;
+  condition: { metric: MetricName; op: Comparator; value: number; unit: Unit };
+  withinMs: number;
+  after: Anchor;
+}
+
+export type InstanceState = 'healthy' | 'ejected' | 'killed' | 'paused' | 'unhealthy';
+
+/** Held when the instance is in that state (as the mesh saw it) at the moment. */
+export interface StateExpectation extends ExpectationSite {
+  kind: 'state';
+  instance: string;
+  service: string;
+  op: '==' | '!=';
+  state: InstanceState;
+  at: Anchor;
+}
+
 export interface Expectation {
+  kind?: 'metric';
   /** The sentence as written. */
   text: string;
   metric: MetricName;

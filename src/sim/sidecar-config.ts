@@ -1,4 +1,4 @@
-import type { DestinationPolicy } from '../scenario/scenario.ts';
+import type { DestinationPolicy, HttpFault, RateLimit } from '../scenario/scenario.ts';
 
 /**
 The configuration a sidecar runs, pushed by the control plane (xDS-like: the whole snapshot each
@@ -18,11 +18,32 @@ export interface SidecarConfig {
   seed: number;
   /** Destinations this sidecar may route to, by service name (the Host header the app sends). */
   clusters: Record<string, ClusterConfig>;
+  /** This pod's zone (locality-aware load balancing prefers endpoints in it). null = none. */
+  zone: string | null;
+  /** This pod's version label. */
+  version: string;
+  /** Policies on traffic into this pod. */
+  inbound: InboundConfig;
+}
+
+export interface InboundConfig {
+  /** Local rate limit (token bucket) on requests into this pod: 429 + flag RL when empty. */
+  rateLimit: RateLimit | null;
+  /** An L7 fault on requests into this pod (a scheduled fault at the instance's inbound); its failures look real to callers, who may retry them. */
+  fault: HttpFault | null;
 }
 
 export interface ClusterConfig {
   policy: DestinationPolicy;
   endpoints: Endpoint[];
+  /**
+  The L7 fault in force at this sidecar's outbound for this destination: the policy's standing
+  fault, or a scheduled one (which replaces it for its window). Outcomes of this fault are not
+  retried and not subject to timeouts, as in Istio. null = none.
+  */
+  fault: HttpFault | null;
+  /** Bulkhead: most requests in flight from this sidecar to this destination (503 + UO beyond). null = none. */
+  bulkhead: number | null;
 }
 
 export interface Endpoint {
@@ -33,6 +54,10 @@ export interface Endpoint {
   port: number;
   /** False once the control plane knows the instance is gone; such endpoints are not picked. */
   healthy: boolean;
+  /** The instance's zone, null = none. */
+  zone: string | null;
+  /** The instance's version label (for traffic splits). */
+  version: string;
 }
 
 /** Ports a sidecar listens on, reported to its parent once bound. */

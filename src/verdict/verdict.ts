@@ -1,8 +1,9 @@
-import type { Expectation } from '../scenario/scenario.ts';
+import type { AnyExpectation, InstanceState } from '../scenario/scenario.ts';
+import type { SidecarEvent } from '../sim/sidecar-config.ts';
 
 /** The decision on one expectation, with the evidence that decided it. */
 export interface Verdict {
-  expectation: Expectation;
+  expectation: AnyExpectation;
   /** held: the comparison is true; failed: false; no_data: nothing was measured in the window (counts as failed). */
   status: 'held' | 'failed' | 'no_data';
   /** The measured value in the expectation's unit (NaN when no data). */
@@ -13,4 +14,36 @@ export interface Verdict {
   evidence: Record<string, number>;
   /** One sentence a person can read, e.g. "success_rate(client) was 99.58% (1195 of 1200 ok) over 0s–10s; needed >= 99.5%". */
   explanation: string;
+  /** Events that decided it (an ejection, the second recovery began…), with their time from the start of the load. */
+  events?: { atMs: number; instance: string; type: string; message: string }[];
+}
+
+/** When a fault actually took effect and ended, in ms from the start of the load (null: never / not yet). */
+export interface FaultRecord {
+  name: string;
+  scheduledAtMs: number;
+  startedMs: number | null;
+  endedMs: number | null;
+  /** What applying it did, in plain words (e.g. "SIGKILL sent to payments-0 (pid 1234)"). */
+  detail: string;
+}
+
+/** A change of an instance's state seen by the harness (process faults) or by the mesh (ejections, health checks). */
+export interface StateChange {
+  /** ms from the start of the load. */
+  atMs: number;
+  instance: string;
+  state: InstanceState;
+  reason: string;
+}
+
+/** What happened during a run besides the per-second stats: what the event-based expectations read. */
+export interface RunFacts {
+  /** Epoch ms of second 0. */
+  t0: number;
+  faults: FaultRecord[];
+  /** Sidecar events (ejections, health changes…), `at` in epoch ms. */
+  events: SidecarEvent[];
+  /** Process-level state changes made by the harness (killed, paused, restarted → healthy). */
+  states: StateChange[];
 }
