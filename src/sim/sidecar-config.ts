@@ -20,8 +20,8 @@ export interface SidecarConfig {
   clusters: Record<string, ClusterConfig>;
   /** This pod's zone (locality-aware load balancing prefers endpoints in it). null = none. */
   zone: string | null;
-  /** This pod's version label. */
-  version: string;
+  /** This pod's version label (its subset, for traffic splits). Named `subset` because `version` is the config's version. */
+  subset: string;
   /** Policies on traffic into this pod. */
   inbound: InboundConfig;
 }
