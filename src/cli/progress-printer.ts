@@ -41,6 +41,15 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
       case 'teardown':
         write(`${t}teardown: ${e.stopped} processes stopped`);
         break;
+      case 'fault-started':
+        write(`${t}fault ${e.fault} started: ${e.detail}`);
+        break;
+      case 'fault-ended':
+        write(`${t}fault ${e.fault} ended: ${e.detail}`);
+        break;
+      case 'instance-state':
+        if (options.verbose) write(`${t}${e.instance} is ${e.state}: ${e.reason}`);
+        break;
       case 'expectation-settled':
       case 'run-finished':
         break;

@@ -15,6 +15,8 @@ import type { Runtime, StartedTopology } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { ControlPlane } from '../sim/control-plane/control-plane.ts';
 import { evaluateExpectations } from '../verdict/evaluate.ts';
+import type { RunFacts } from '../verdict/verdict.ts';
+import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -42,6 +44,8 @@ success, a failure mid-run, an abort — the topology is torn down and what was 
 */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunOutcome> {
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  // A fault this runtime cannot apply is found before anything starts.
+  FaultRunner.check(scenario);
   const plan = planScenario(scenario, runId);
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const startedAt = new Date();
@@ -51,6 +55,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let clientSeries: SparseSeries = {};
   let loadSummary: LoadSummary = { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 };
   let controlPlane: ControlPlane | null = null;
+  let faults: FaultRunner | null = null;
   let error: string | null = null;
   let t0 = Date.now();
   let sidecarSeries: SparseSeries[] = [];
@@ -91,6 +96,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         if (b) emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
       },
     });
+    faults = new FaultRunner({ scenario, t0, controlPlane, topology, emit });
+    faults.start();
     const measured = await load.run();
     loadSummary = measured.summary;
     clientSeries = measured.series;
@@ -99,6 +106,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     error = err instanceof Error ? err.message : String(err);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    await faults?.stop().catch(() => {});
     if (collector) {
       await collector.stop().catch(() => {});
       sidecarSeries = await collector.timelines().catch(() => []);
@@ -113,7 +121,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   if (interrupted && !error) error = 'interrupted: the run was stopped before the end of its load';
   const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
   const timeline = buildTimeline(t0, seconds, [clientSeries, ...sidecarSeries]);
-  const verdicts = evaluateExpectations(scenario, timeline);
+  const facts: RunFacts = { t0, faults: faults?.faults() ?? [], events: collector?.allEvents() ?? [], states: faults?.states() ?? [] };
+  const verdicts = evaluateExpectations(scenario, timeline, facts);
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
   const passed = error === null && verdicts.every((v) => v.status === 'held');
   const result: RunResult = {
@@ -128,7 +137,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     error,
     verdicts,
     timeline,
-    events: collector?.allEvents() ?? [],
+    events: facts.events,
+    faults: facts.faults,
+    states: facts.states,
+    endpointRemovalDelayMs: faults?.endpointRemovalDelayMs ?? 1000,
     load: {
       requests: loadSummary.requests,
       errors: loadSummary.errors,

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import type { SidecarPorts } from '../../sim/sidecar-config.ts';
-import type { Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
+import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
 import { spawnNodeChild, stopChild, type SpawnedChild } from './child-process.ts';
 
@@ -35,13 +35,17 @@ export class LocalRuntime implements Runtime {
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 15_000;
     const baseEnv = { MESHPROOF_RUN_ID: plan.runId };
 
+    const apps = new Map<string, ChildProcess>();
+    /** Apps being killed on purpose (a process fault): their exit is not news. */
+    const expectedExits = new Set<ChildProcess>();
     const track = (instance: string, role: 'app' | 'sidecar', spawned: SpawnedChild) => {
       const { child } = spawned;
       children.push({ instance, role, child });
+      if (role === 'app') apps.set(instance, child);
       registry.add(child.pid!);
       child.once('exit', (code, signal) => {
         registry.remove(child.pid!);
-        if (!stopping) for (const l of exitListeners) l(instance, role, code, signal);
+        if (!stopping && !expectedExits.has(child)) for (const l of exitListeners) l(instance, role, code, signal);
       });
     };
 
@@ -58,8 +62,7 @@ export class LocalRuntime implements Runtime {
       return s.ready.ports;
     };
 
-    const startPod = async (pod: PodPlan): Promise<RunningPod> => {
-      const ports: SidecarPorts = await startSidecar(pod.instance, pod.service, pod.sidecarSeed);
+    const startApp = async (pod: PodPlan, outboundPort: number): Promise<number> => {
       const app = await spawnNodeChild({
         name: `app ${pod.instance}`,
         script: BUILTIN_MAIN,
@@ -68,7 +71,7 @@ export class LocalRuntime implements Runtime {
           PORT: '0',
           MESHPROOF_INSTANCE: pod.instance,
           MESHPROOF_SERVICE: pod.service,
-          MESHPROOF_SIDECAR: `${HOST}:${ports.outbound}`,
+          MESHPROOF_SIDECAR: `${HOST}:${outboundPort}`,
           MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
           MESHPROOF_SEED: String(pod.appSeed),
         },
@@ -76,7 +79,14 @@ export class LocalRuntime implements Runtime {
         signal: options.signal,
       });
       track(pod.instance, 'app', app);
-      const appPort = app.ready.type === 'ready' && app.ready.role === 'app' ? app.ready.port : null;
+      if (app.ready.type !== 'ready' || app.ready.role !== 'app') throw new Error(`app ${pod.instance} sent an unexpected ready message`);
+      return app.ready.port;
+    };
+
+    const running = new Map<string, RunningPod>();
+    const startPod = async (pod: PodPlan): Promise<RunningPod> => {
+      const ports: SidecarPorts = await startSidecar(pod.instance, pod.service, pod.sidecarSeed);
+      const appPort = await startApp(pod, ports.outbound);
       const pod_: RunningPod = {
         instance: pod.instance,
         service: pod.service,
@@ -85,8 +95,47 @@ export class LocalRuntime implements Runtime {
         outbound: { host: HOST, port: ports.outbound },
         appPort,
       };
-      options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { ...ports, app: appPort ?? 0 } });
+      running.set(pod.instance, pod_);
+      options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { ...ports, app: appPort } });
       return pod_;
+    };
+
+    const appOf = (instance: string): ChildProcess => {
+      const app = apps.get(instance);
+      if (!app) throw new Error(`no app process for instance ${instance}`);
+      return app;
+    };
+    const isRunning = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+    const processes: ProcessControl = {
+      async kill(instance) {
+        const app = appOf(instance);
+        if (!isRunning(app)) return `app of ${instance} was not running`;
+        expectedExits.add(app);
+        const exited = new Promise((r) => app.once('exit', r));
+        app.kill('SIGKILL');
+        await exited;
+        return `SIGKILL sent to the app of ${instance} (pid ${app.pid})`;
+      },
+      async pause(instance) {
+        const app = appOf(instance);
+        app.kill('SIGSTOP');
+        return `SIGSTOP sent to the app of ${instance} (pid ${app.pid}): it keeps its port and answers nothing`;
+      },
+      async resume(instance) {
+        const app = appOf(instance);
+        app.kill('SIGCONT');
+        return `SIGCONT sent to the app of ${instance} (pid ${app.pid})`;
+      },
+      async start(instance) {
+        const pod = plan.pods.find((p) => p.instance === instance);
+        const r = running.get(instance);
+        if (!pod || !r) throw new Error(`unknown instance ${instance}`);
+        const old = apps.get(instance);
+        if (old && isRunning(old)) throw new Error(`the app of ${instance} is still running`);
+        const port = await startApp(pod, r.outbound.port);
+        r.appPort = port;
+        return port;
+      },
     };
 
     const stop = async () => {
@@ -120,6 +169,7 @@ export class LocalRuntime implements Runtime {
         pods,
         ingress,
         stop,
+        processes,
         onUnexpectedExit: (l) => void exitListeners.push(l),
         [Symbol.asyncDispose]: async () => void (await stop()),
       };

@@ -1,7 +1,15 @@
 import type { Plan } from '../../plan/plan-scenario.ts';
 import type { RunningPod } from '../../runtime/runtime.ts';
 import { httpJson } from '../../util/http-json.ts';
+import type { HttpFault } from '../../scenario/scenario.ts';
 import type { Endpoint, SidecarConfig } from '../sidecar-config.ts';
+
+/** A scheduled L7 fault at callers' outbound: every sidecar of `from` (all callers when null) sending to `to`. */
+interface OutboundFault {
+  from: string | null;
+  to: string;
+  fault: HttpFault;
+}
 
 export interface ControlPlaneOptions {
   /** Timeout of one push to one sidecar. @default 3000 */
@@ -17,6 +25,9 @@ export class ControlPlane {
   private version = 0;
   private t0 = 0;
   private readonly healthy = new Map<string, boolean>();
+  /** Scheduled faults in force, by fault name, in the order they started (a later one wins on the same cluster). */
+  private readonly outboundFaults = new Map<string, OutboundFault>();
+  private readonly inboundFaults = new Map<string, { instances: string[]; fault: HttpFault }>();
   private readonly byInstance: Map<string, RunningPod>;
   /** Duration of the last complete push to every sidecar, ms. */
   lastPushMs: number | null = null;
@@ -44,11 +55,24 @@ export class ControlPlane {
         .filter((p) => p.service === dest)
         .map((p) => {
           const running = this.byInstance.get(p.instance)!;
-          return { instance: p.instance, host: running.inbound.host, port: running.inbound.port, healthy: this.healthy.get(p.instance) ?? false };
+          return {
+            instance: p.instance,
+            host: running.inbound.host,
+            port: running.inbound.port,
+            healthy: this.healthy.get(p.instance) ?? false,
+            zone: p.spec.zone ?? null,
+            version: p.spec.version ?? 'v1',
+          };
         });
-      clusters[dest] = { policy: scenario.mesh[dest], endpoints };
+      const policy = scenario.mesh[dest];
+      let fault: HttpFault | null = policy.fault ?? null;
+      for (const f of this.outboundFaults.values()) if (f.to === dest && (f.from === null || f.from === pod.service)) fault = f.fault;
+      const bulkhead = this.plan.scenario.services.find((s) => s.name === pod.service)?.bulkheads?.[dest] ?? null;
+      clusters[dest] = { policy, endpoints, fault, bulkhead };
     }
     const planned = this.plan.pods.find((p) => p.instance === pod.instance);
+    let inboundFault: HttpFault | null = null;
+    for (const f of this.inboundFaults.values()) if (f.instances.includes(pod.instance)) inboundFault = f.fault;
     return {
       version: this.version,
       service: pod.service,
@@ -57,7 +81,28 @@ export class ControlPlane {
       t0: this.t0,
       seed: planned?.sidecarSeed ?? this.plan.ingress.sidecarSeed,
       clusters,
+      zone: planned?.spec.zone ?? null,
+      subset: planned?.spec.version ?? 'v1',
+      inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault },
     };
+  }
+
+  /** Starts (fault set) or ends (null) a scheduled fault at callers' outbound. Takes effect at the next push. */
+  setOutboundFault(name: string, target: OutboundFault | null): void {
+    if (target) this.outboundFaults.set(name, target);
+    else this.outboundFaults.delete(name);
+  }
+
+  /** Starts (fault set) or ends (null) a scheduled fault at some instances' inbound. Takes effect at the next push. */
+  setInboundFault(name: string, target: { instances: string[]; fault: HttpFault } | null): void {
+    if (target) this.inboundFaults.set(name, target);
+    else this.inboundFaults.delete(name);
+  }
+
+  /** The instance's app moved (a restart): its sidecar must forward to the new port. */
+  setAppPort(instance: string, port: number): void {
+    const pod = this.byInstance.get(instance);
+    if (pod) pod.appPort = port;
   }
 
   /** Sets the run's second 0 (epoch ms) that every sidecar buckets its stats on. Takes effect at the next push. */
@@ -72,20 +117,22 @@ export class ControlPlane {
 
   /** Pushes a new version to every sidecar and resolves when each has acknowledged it. */
   async push(): Promise<number> {
-    this.version++;
+    const version = ++this.version;
     const started = performance.now();
     const targets = [this.ingress, ...this.pods];
+    // Snapshots are taken now, so a push that overtakes an older one on the wire still carries the newer state.
+    const configs = targets.map((pod) => this.configFor(pod));
     await Promise.all(
-      targets.map(async (pod) => {
+      targets.map(async (pod, i) => {
         const ack = await httpJson<{ version: number }>(`${pod.adminUrl}/config`, {
           method: 'POST',
-          body: this.configFor(pod),
+          body: configs[i],
           timeoutMs: this.options.pushTimeoutMs ?? 3000,
         });
-        if (ack?.version !== this.version) throw new Error(`sidecar ${pod.instance} acknowledged version ${ack?.version}, expected ${this.version}`);
+        if (ack?.version !== version && !(ack?.version > version)) throw new Error(`sidecar ${pod.instance} acknowledged version ${ack?.version}, expected ${version}`);
       }),
     );
     this.lastPushMs = performance.now() - started;
-    return this.version;
+    return version;
   }
 }

@@ -1,0 +1,213 @@
+import { MeshproofError } from '../../errors.ts';
+import type { RunEvent } from '../../events.ts';
+import type { StartedTopology } from '../../runtime/runtime.ts';
+import type { Fault, InstanceState, Scenario } from '../../scenario/scenario.ts';
+import type { ControlPlane } from '../../sim/control-plane/control-plane.ts';
+import type { FaultRecord, StateChange } from '../../verdict/verdict.ts';
+import { faultSchedule, type FaultStep } from './fault-schedule.ts';
+
+export interface FaultRunnerOptions {
+  scenario: Scenario;
+  /** Epoch ms of the start of the load. */
+  t0: number;
+  controlPlane: ControlPlane;
+  topology: StartedTopology;
+  emit: (e: RunEvent) => void;
+  /**
+  How long after an app dies the control plane takes it out of the endpoints, as Kubernetes does
+  once the pod's readiness probe has failed. Until then callers still send to it (and see 503 UF
+  from its sidecar, which outlier detection may catch first).
+  @default 1000
+  */
+  endpointRemovalDelayMs?: number;
+  now?: () => number;
+}
+
+/**
+Applies the scenario's faults on schedule: L7 faults through a control-plane push, process faults
+through the runtime. Records when each actually took effect, and every state change it caused.
+*/
+export class FaultRunner {
+  private readonly o: FaultRunnerOptions;
+  private readonly now: () => number;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly records = new Map<string, FaultRecord>();
+  private readonly stateChanges: StateChange[] = [];
+  private readonly paused = new Set<string>();
+  private readonly killed = new Set<string>();
+  /** Steps run one at a time, in order, so a fault's end never overtakes its start. */
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  readonly endpointRemovalDelayMs: number;
+
+  constructor(options: FaultRunnerOptions) {
+    this.o = options;
+    this.now = options.now ?? Date.now;
+    this.endpointRemovalDelayMs = options.endpointRemovalDelayMs ?? 1000;
+    for (const f of options.scenario.faults) {
+      this.records.set(f.name, { name: f.name, scheduledAtMs: f.atMs, startedMs: null, endedMs: null, detail: '' });
+    }
+  }
+
+  /** Throws, before anything starts, when a fault cannot be applied on this runtime. */
+  static check(scenario: Scenario): void {
+    for (const f of scenario.faults) {
+      if (f.action.kind === 'toxic' || f.action.kind === 'partition') {
+        throw new MeshproofError('MESHPROOF_RUNTIME_UNAVAILABLE', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": ${f.action.kind} faults need the wire fault engine, which this version does not wire into the mesh yet; use an http or process fault`);
+      }
+      if (f.action.kind === 'http' && f.action.at === 'outbound' && f.target.kind === 'edge' && f.target.toInstance) {
+        throw new MeshproofError('MESHPROOF_SCENARIO_INVALID', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": an http fault at the outbound applies to a destination service, as an Istio VirtualService fault does; target "${f.target.from} -> ${f.target.to}", or put it at the inbound of ${f.target.toInstance} (at: inbound)`);
+      }
+      if (f.action.kind === 'process' && f.target.kind !== 'instance') {
+        throw new MeshproofError('MESHPROOF_SCENARIO_INVALID', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": a process fault targets one instance`);
+      }
+    }
+  }
+
+  start(): void {
+    const runMs = this.o.scenario.load.durationMs;
+    for (const step of faultSchedule(this.o.scenario.faults, runMs)) {
+      this.at(step.atMs, () => this.enqueue(() => this.run(step)));
+    }
+  }
+
+  /** Stops the schedule and undoes what is still in force that would hinder teardown (paused apps). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.chain;
+    for (const instance of this.paused) await this.o.topology.processes.resume(instance).catch(() => {});
+    this.paused.clear();
+  }
+
+  faults(): FaultRecord[] {
+    return [...this.records.values()];
+  }
+
+  states(): StateChange[] {
+    return [...this.stateChanges];
+  }
+
+  private sinceT0(): number {
+    return this.now() - this.o.t0;
+  }
+
+  private at(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, Math.max(0, this.o.t0 + ms - this.now()));
+    this.timers.add(t);
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((err: Error) => {
+      this.o.emit({ type: 'fault-ended', at: this.now(), fault: '(error)', detail: `a fault step failed: ${err.message}` });
+    });
+  }
+
+  private state(instance: string, state: InstanceState, reason: string): void {
+    this.stateChanges.push({ atMs: this.sinceT0(), instance, state, reason });
+    this.o.emit({ type: 'instance-state', at: this.now(), instance, state, reason });
+  }
+
+  private started(f: Fault, detail: string): void {
+    const r = this.records.get(f.name)!;
+    r.startedMs = this.sinceT0();
+    r.detail = detail;
+    this.o.emit({ type: 'fault-started', at: this.now(), fault: f.name, detail });
+  }
+
+  private ended(f: Fault, detail: string): void {
+    const r = this.records.get(f.name)!;
+    r.endedMs = this.sinceT0();
+    r.detail = r.detail ? `${r.detail}; ${detail}` : detail;
+    this.o.emit({ type: 'fault-ended', at: this.now(), fault: f.name, detail });
+  }
+
+  private instancesOf(f: Fault): string[] {
+    const t = f.target;
+    if (t.kind === 'instance') return [t.instance];
+    const service = t.kind === 'service' ? t.service : t.to;
+    if (t.kind === 'edge' && t.toInstance) return [t.toInstance];
+    return this.o.topology.pods.filter((p) => p.service === service).map((p) => p.instance);
+  }
+
+  private async run(step: FaultStep): Promise<void> {
+    const { fault: f, phase } = step;
+    const cp = this.o.controlPlane;
+    const a = f.action;
+    if (a.kind === 'http') {
+      if (a.at === 'inbound') {
+        const instances = this.instancesOf(f);
+        cp.setInboundFault(f.name, phase === 'start' ? { instances, fault: a.fault } : null);
+        await cp.push();
+        if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the inbound of ${instances.join(', ')}`);
+        else this.ended(f, 'removed');
+      } else {
+        const t = f.target;
+        const from = t.kind === 'edge' ? t.from : null;
+        const to = t.kind === 'edge' ? t.to : t.kind === 'service' ? t.service : t.service;
+        cp.setOutboundFault(f.name, phase === 'start' ? { from, to, fault: a.fault } : null);
+        await cp.push();
+        if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the outbound of ${from ?? 'every caller'} to ${to}`);
+        else this.ended(f, 'removed');
+      }
+      return;
+    }
+    if (a.kind !== 'process' || f.target.kind !== 'instance') return;
+    const instance = f.target.instance;
+    const processes = this.o.topology.processes;
+    if (phase === 'start') {
+      if (a.action === 'pause') {
+        const detail = await processes.pause(instance);
+        this.paused.add(instance);
+        this.started(f, detail);
+        this.state(instance, 'paused', `fault ${f.name}: ${detail}`);
+        return;
+      }
+      const detail = await processes.kill(instance);
+      this.killed.add(instance);
+      this.started(f, detail);
+      this.state(instance, 'killed', `fault ${f.name}: ${detail}`);
+      // The control plane learns of it the way a real one would: after the readiness probe fails.
+      this.at(this.sinceT0() + this.endpointRemovalDelayMs, () =>
+        this.enqueue(async () => {
+          if (!this.killed.has(instance)) return;
+          cp.setHealthy(instance, false);
+          await cp.push();
+          this.o.emit({ type: 'instance-down', at: this.now(), instance, reason: `removed from the endpoints ${this.endpointRemovalDelayMs}ms after its app died` });
+        }),
+      );
+      if (a.action === 'restart') await this.bringBack(f, instance);
+      return;
+    }
+    if (a.action === 'pause') {
+      const detail = await processes.resume(instance);
+      this.paused.delete(instance);
+      this.ended(f, detail);
+      this.state(instance, 'healthy', `fault ${f.name} ended: ${detail}`);
+    } else if (a.action === 'kill') {
+      await this.bringBack(f, instance);
+    }
+  }
+
+  private async bringBack(f: Fault, instance: string): Promise<void> {
+    const port = await this.o.topology.processes.start(instance);
+    this.killed.delete(instance);
+    const cp = this.o.controlPlane;
+    cp.setAppPort(instance, port);
+    cp.setHealthy(instance, true);
+    await cp.push();
+    this.ended(f, `the app of ${instance} was started again (port ${port}) and is back in the endpoints`);
+    this.state(instance, 'healthy', `fault ${f.name}: restarted`);
+  }
+}
+
+function describeHttp(f: { delay: { ms: number; percent: number } | null; abort: { status: number; percent: number } | null }): string {
+  const parts: string[] = [];
+  if (f.abort) parts.push(`abort ${f.abort.status} for ${+(f.abort.percent * 100).toFixed(2)}% of requests`);
+  if (f.delay) parts.push(`delay ${f.delay.ms}ms for ${+(f.delay.percent * 100).toFixed(2)}% of requests`);
+  return parts.join(' and ') || 'no-op http fault';
+}
