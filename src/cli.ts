@@ -18,6 +18,9 @@ Usage:
   meshproof run <scenario.yaml>... [options]   run scenarios on the local runtime
   meshproof validate <scenario.yaml>...        check scenarios without running anything
   meshproof list [dir]                         the shipped scenarios and what each shows
+  meshproof toxiproxy [--host H] [--port P] [--seed N]
+                                               run meshproof's Toxiproxy-compatible fault engine
+                                               as a standalone server (default 127.0.0.1:8474)
   meshproof help                               this text
 
 Options for run:
@@ -50,8 +53,13 @@ async function main(argv: string[]): Promise<number> {
       return list(rest, out);
     case 'run':
       return run(rest, out, err, color);
+    case 'toxiproxy': {
+      // Loaded only for this command: a run does not pay for the fault engine's server code.
+      const { runToxiproxyCommand } = await import('./chaos/toxiproxy/main.ts');
+      return runToxiproxyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
     default:
-      err(`meshproof: unknown command "${command}" (commands: run, validate, list, help)`);
+      err(`meshproof: unknown command "${command}" (commands: run, validate, list, toxiproxy, help)`);
       return 2;
   }
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'MESHPROOF_INTERRUPTED'
   | 'MESHPROOF_USAGE'
   | 'MESHPROOF_REPORT_FAILED'
+  | 'MESHPROOF_FAULT_INJECTION_FAILED'
   | 'MESHPROOF_INTERNAL';
 
 export class MeshproofError extends Error {

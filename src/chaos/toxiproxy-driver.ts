@@ -89,7 +89,7 @@ export class ToxiproxyDriverError extends MeshproofError {
   readonly status: number | undefined;
   readonly timedOut: boolean;
   constructor(operation: string, message: string, options: { status?: number; timedOut?: boolean; cause?: unknown } = {}) {
-    super('MESHPROOF_INTERNAL', `${operation}: ${message}`, { cause: options.cause });
+    super('MESHPROOF_FAULT_INJECTION_FAILED', `${operation}: ${message}`, { cause: options.cause });
     this.name = 'ToxiproxyDriverError';
     this.operation = operation;
     this.status = options.status;

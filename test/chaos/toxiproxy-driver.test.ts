@@ -84,7 +84,7 @@ test('errors carry the HTTP status the client drops', async () => {
   await assert.rejects(driver.createProxy({ name: 'd_dup', upstream: echo.address }), (e: unknown) => {
     assert.ok(e instanceof ToxiproxyDriverError);
     assert.equal(e.status, 409);
-    assert.equal(e.code, 'MESHPROOF_INTERNAL');
+    assert.equal(e.code, 'MESHPROOF_FAULT_INJECTION_FAILED');
     assert.match(e.message, /^create proxy "d_dup": Toxiproxy answered 409 \(already exists\)/);
     return true;
   });
