@@ -17,6 +17,9 @@ import { ControlPlane } from '../sim/control-plane/control-plane.ts';
 import { evaluateExpectations } from '../verdict/evaluate.ts';
 import type { RunFacts } from '../verdict/verdict.ts';
 import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
+import { planLinks } from '../chaos/links/link-plan.ts';
+import { Wire } from '../chaos/links/wire.ts';
+import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -56,6 +59,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let loadSummary: LoadSummary = { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 };
   let controlPlane: ControlPlane | null = null;
   let faults: FaultRunner | null = null;
+  let driver: ToxiproxyDriver | null = null;
   let error: string | null = null;
   let t0 = Date.now();
   let sidecarSeries: SparseSeries[] = [];
@@ -69,7 +73,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     topology.onUnexpectedExit((instance, role, code, signal) =>
       emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }),
     );
-    controlPlane = new ControlPlane(plan, topology.pods, topology.ingress);
+    let wire: Wire | null = null;
+    if (topology.faultEngine) {
+      driver = new ToxiproxyDriver({ url: topology.faultEngine.url });
+      wire = new Wire(driver, planLinks(plan));
+      const byInstance = new Map(topology.pods.map((p) => [p.instance, p]));
+      await wire.setup((instance) => byInstance.get(instance)!.inbound);
+    }
+    const linkAddress = wire ? (from: string, to: string) => wire!.addressFor(from, to) : undefined;
+    controlPlane = new ControlPlane(plan, topology.pods, topology.ingress, { linkAddress });
     t0 = Date.now() + (options.settleMs ?? 200);
     controlPlane.setT0(t0);
     await controlPlane.push();
@@ -96,7 +108,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         if (b) emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
       },
     });
-    faults = new FaultRunner({ scenario, t0, controlPlane, topology, emit });
+    faults = new FaultRunner({ scenario, t0, controlPlane, topology, emit, wire });
     faults.start();
     const measured = await load.run();
     loadSummary = measured.summary;
@@ -107,6 +119,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await faults?.stop().catch(() => {});
+    driver?.close();
     if (collector) {
       await collector.stop().catch(() => {});
       sidecarSeries = await collector.timelines().catch(() => []);

@@ -38,6 +38,14 @@ export interface Plan {
   load: LoadPlan;
   /** For each service, the services it may call (its sidecar's clusters); `client` may call the load target. */
   routes: Record<string, string[]>;
+  /**
+  Whether links pass through the fault engine (one proxy per calling pod and callee instance).
+  True when the scenario has wire faults (toxics, partitions); otherwise sidecars dial each other
+  directly and the run pays nothing for a fault engine it would not use.
+  */
+  wire: boolean;
+  /** Seed of the fault engine's random choices (jitter, toxicity rolls). */
+  wireSeed: number;
 }
 
 export function planScenario(scenario: Scenario, runId: string): Plan {
@@ -76,6 +84,8 @@ export function planScenario(scenario: Scenario, runId: string): Plan {
     ingress: { instance: 'ingress', service: 'client', sidecarSeed: deriveSeed(scenario.seed, 'sidecar:ingress') },
     load: { target: l.target, path: l.path, connections: l.connections, durationMs: l.durationMs, phases },
     routes,
+    wire: (scenario.faults ?? []).some((f) => f.action.kind === 'toxic' || f.action.kind === 'partition'),
+    wireSeed: deriveSeed(scenario.seed, 'fault-engine'),
   };
 }
 

@@ -44,8 +44,10 @@ export interface StartedTopology extends AsyncDisposable {
   pods: RunningPod[];
   ingress: RunningPod;
   processes: ProcessControl;
+  /** The fault engine (Toxiproxy API) when the plan has wire faults, else null. */
+  faultEngine: { url: string; seed: number } | null;
   /** Stops every process (idempotent); resolves with how many were stopped. */
   stop(): Promise<number>;
   /** Called when a process exits on its own while the topology runs. */
-  onUnexpectedExit(listener: (instance: string, role: 'app' | 'sidecar', code: number | null, signal: string | null) => void): void;
+  onUnexpectedExit(listener: (instance: string, role: 'app' | 'sidecar' | 'fault-engine', code: number | null, signal: string | null) => void): void;
 }

@@ -70,7 +70,8 @@ export interface SidecarPorts {
 /** IPC messages from a child process (sidecar or built-in app) to the runtime that started it. */
 export type ChildMessage =
   | { type: 'ready'; role: 'sidecar'; ports: SidecarPorts }
-  | { type: 'ready'; role: 'app'; port: number };
+  | { type: 'ready'; role: 'app'; port: number }
+  | { type: 'ready'; role: 'fault-engine'; port: number; seed: number };
 
 /** A sidecar event, as served by the admin endpoint's /events. */
 export interface SidecarEvent {

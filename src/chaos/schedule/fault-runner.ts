@@ -5,6 +5,7 @@ import type { Fault, InstanceState, Scenario } from '../../scenario/scenario.ts'
 import type { ControlPlane } from '../../sim/control-plane/control-plane.ts';
 import type { FaultRecord, StateChange } from '../../verdict/verdict.ts';
 import { faultSchedule, type FaultStep } from './fault-schedule.ts';
+import type { Wire } from '../links/wire.ts';
 
 export interface FaultRunnerOptions {
   scenario: Scenario;
@@ -20,6 +21,8 @@ export interface FaultRunnerOptions {
   @default 1000
   */
   endpointRemovalDelayMs?: number;
+  /** The links through the fault engine, for wire faults (toxics, partitions); null when the run has none. */
+  wire?: Wire | null;
   now?: () => number;
 }
 
@@ -52,9 +55,6 @@ export class FaultRunner {
   /** Throws, before anything starts, when a fault cannot be applied on this runtime. */
   static check(scenario: Scenario): void {
     for (const f of scenario.faults) {
-      if (f.action.kind === 'toxic' || f.action.kind === 'partition') {
-        throw new MeshproofError('MESHPROOF_RUNTIME_UNAVAILABLE', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": ${f.action.kind} faults need the wire fault engine, which this version does not wire into the mesh yet; use an http or process fault`);
-      }
       if (f.action.kind === 'http' && f.action.at === 'outbound' && f.target.kind === 'edge' && f.target.toInstance) {
         throw new MeshproofError('MESHPROOF_SCENARIO_INVALID', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": an http fault at the outbound applies to a destination service, as an Istio VirtualService fault does; target "${f.target.from} -> ${f.target.to}", or put it at the inbound of ${f.target.toInstance} (at: inbound)`);
       }
@@ -126,6 +126,12 @@ export class FaultRunner {
     this.o.emit({ type: 'fault-ended', at: this.now(), fault: f.name, detail });
   }
 
+  /** Instances named in a partition group: instance names as they are, service names as all their instances. */
+  private expand(group: string[]): string[] {
+    const pods = this.o.topology.pods;
+    return group.flatMap((n) => (pods.some((p) => p.instance === n) ? [n] : pods.filter((p) => p.service === n).map((p) => p.instance)));
+  }
+
   private instancesOf(f: Fault): string[] {
     const t = f.target;
     if (t.kind === 'instance') return [t.instance];
@@ -153,6 +159,19 @@ export class FaultRunner {
         await cp.push();
         if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the outbound of ${from ?? 'every caller'} to ${to}`);
         else this.ended(f, 'removed');
+      }
+      return;
+    }
+    if (a.kind === 'toxic' || a.kind === 'partition') {
+      const wire = this.o.wire;
+      if (!wire) throw new Error(`fault ${f.name} needs the fault engine, which this run did not start`);
+      if (a.kind === 'toxic') {
+        if (phase === 'start') this.started(f, await wire.applyToxic(f.name, f.target, a.toxic));
+        else this.ended(f, await wire.removeToxic(f.name, f.target, a.toxic));
+      } else {
+        const groups = a.groups.map((g) => this.expand(g)) as [string[], string[]];
+        if (phase === 'start') this.started(f, await wire.partition(groups, false));
+        else this.ended(f, await wire.partition(groups, true));
       }
       return;
     }

@@ -8,6 +8,7 @@ import { spawnNodeChild, stopChild, type SpawnedChild } from './child-process.ts
 
 const SIDECAR_MAIN = fileURLToPath(new URL('../../sim/sidecar/main.ts', import.meta.url));
 const BUILTIN_MAIN = fileURLToPath(new URL('../../sim/builtin/main.ts', import.meta.url));
+const FAULT_ENGINE_MAIN = fileURLToPath(new URL('../../chaos/toxiproxy/engine-process.ts', import.meta.url));
 const HOST = '127.0.0.1';
 
 export interface LocalRuntimeOptions {
@@ -29,8 +30,8 @@ export class LocalRuntime implements Runtime {
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
     reapOrphans(this.options.stateDir);
     const registry = new RunRegistry(plan.runId, { dir: this.options.stateDir });
-    const children: { instance: string; role: 'app' | 'sidecar'; child: ChildProcess }[] = [];
-    const exitListeners: ((instance: string, role: 'app' | 'sidecar', code: number | null, signal: string | null) => void)[] = [];
+    const children: { instance: string; role: 'app' | 'sidecar' | 'fault-engine'; child: ChildProcess }[] = [];
+    const exitListeners: ((instance: string, role: 'app' | 'sidecar' | 'fault-engine', code: number | null, signal: string | null) => void)[] = [];
     let stopping = false;
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 15_000;
     const baseEnv = { MESHPROOF_RUN_ID: plan.runId };
@@ -38,7 +39,7 @@ export class LocalRuntime implements Runtime {
     const apps = new Map<string, ChildProcess>();
     /** Apps being killed on purpose (a process fault): their exit is not news. */
     const expectedExits = new Set<ChildProcess>();
-    const track = (instance: string, role: 'app' | 'sidecar', spawned: SpawnedChild) => {
+    const track = (instance: string, role: 'app' | 'sidecar' | 'fault-engine', spawned: SpawnedChild) => {
       const { child } = spawned;
       children.push({ instance, role, child });
       if (role === 'app') apps.set(instance, child);
@@ -146,17 +147,33 @@ export class LocalRuntime implements Runtime {
       return live.length;
     };
 
+    const startFaultEngine = async () => {
+      if (!plan.wire) return null;
+      const s = await spawnNodeChild({
+        name: 'fault engine',
+        script: FAULT_ENGINE_MAIN,
+        env: { ...baseEnv, MESHPROOF_SEED: String(plan.wireSeed) },
+        readyTimeoutMs,
+        signal: options.signal,
+      });
+      track('fault-engine', 'fault-engine', s);
+      if (s.ready.type !== 'ready' || s.ready.role !== 'fault-engine') throw new Error('the fault engine sent an unexpected ready message');
+      return { url: `http://${HOST}:${s.ready.port}`, seed: s.ready.seed };
+    };
+
     try {
       // allSettled, not all: on a failure, every start still under way must finish (and be tracked)
       // before the teardown, or a late child would outlive the run.
       const settled = await Promise.allSettled([
+        startFaultEngine(),
         startSidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed),
         ...plan.pods.map(startPod),
       ]);
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
-      const ingressPorts = (settled[0] as PromiseFulfilledResult<SidecarPorts>).value;
-      const pods = settled.slice(1).map((s) => (s as PromiseFulfilledResult<RunningPod>).value);
+      const faultEngine = (settled[0] as PromiseFulfilledResult<{ url: string; seed: number } | null>).value;
+      const ingressPorts = (settled[1] as PromiseFulfilledResult<SidecarPorts>).value;
+      const pods = settled.slice(2).map((s) => (s as PromiseFulfilledResult<RunningPod>).value);
       const ingress: RunningPod = {
         instance: plan.ingress.instance,
         service: plan.ingress.service,
@@ -170,6 +187,7 @@ export class LocalRuntime implements Runtime {
         ingress,
         stop,
         processes,
+        faultEngine,
         onUnexpectedExit: (l) => void exitListeners.push(l),
         [Symbol.asyncDispose]: async () => void (await stop()),
       };

@@ -14,6 +14,8 @@ interface OutboundFault {
 export interface ControlPlaneOptions {
   /** Timeout of one push to one sidecar. @default 3000 */
   pushTimeoutMs?: number;
+  /** Where one pod dials another instance when links go through the fault engine; undefined = its inbound listener directly. */
+  linkAddress?: (fromInstance: string, toInstance: string) => { host: string; port: number } | undefined;
 }
 
 /**
@@ -55,10 +57,11 @@ export class ControlPlane {
         .filter((p) => p.service === dest)
         .map((p) => {
           const running = this.byInstance.get(p.instance)!;
+          const at = this.options.linkAddress?.(pod.instance, p.instance) ?? running.inbound;
           return {
             instance: p.instance,
-            host: running.inbound.host,
-            port: running.inbound.port,
+            host: at.host,
+            port: at.port,
             healthy: this.healthy.get(p.instance) ?? false,
             zone: p.spec.zone ?? null,
             version: p.spec.version ?? 'v1',

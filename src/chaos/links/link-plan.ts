@@ -1,0 +1,47 @@
+import type { Plan } from '../../plan/plan-scenario.ts';
+import type { FaultTarget } from '../../scenario/scenario.ts';
+
+/**
+A link: the path from one calling pod to one instance, through its own fault-engine proxy, so a wire
+fault can hit exactly one instance, one edge, a whole service or the client's entry — and a partition
+can cut exactly the links between two groups of instances.
+*/
+export interface Link {
+  /** Proxy name in the fault engine. */
+  name: string;
+  fromInstance: string;
+  fromService: string;
+  toInstance: string;
+  toService: string;
+}
+
+/** Every link of the topology: from each pod (and the ingress) to each instance of each service it calls. Pure. */
+export function planLinks(plan: Plan): Link[] {
+  const callers = [{ instance: plan.ingress.instance, service: plan.ingress.service }, ...plan.pods];
+  const links: Link[] = [];
+  for (const from of callers) {
+    for (const dest of plan.routes[from.service] ?? []) {
+      for (const to of plan.pods.filter((p) => p.service === dest)) {
+        links.push({ name: `${from.instance}__${to.instance}`, fromInstance: from.instance, fromService: from.service, toInstance: to.instance, toService: to.service });
+      }
+    }
+  }
+  return links;
+}
+
+/** The links a fault target covers: into an instance, into a service, along an edge (to a service or one instance). */
+export function linksOf(links: readonly Link[], target: FaultTarget): Link[] {
+  switch (target.kind) {
+    case 'instance':
+      return links.filter((l) => l.toInstance === target.instance);
+    case 'service':
+      return links.filter((l) => l.toService === target.service);
+    case 'edge':
+      return links.filter((l) => l.fromService === target.from && l.toService === target.to && (!target.toInstance || l.toInstance === target.toInstance));
+  }
+}
+
+/** The links between two groups of instances, both ways. */
+export function linksBetween(links: readonly Link[], a: ReadonlySet<string>, b: ReadonlySet<string>): Link[] {
+  return links.filter((l) => (a.has(l.fromInstance) && b.has(l.toInstance)) || (b.has(l.fromInstance) && a.has(l.toInstance)));
+}

@@ -1,0 +1,82 @@
+import type { FaultTarget } from '../../scenario/scenario.ts';
+import type { ToxiproxyDriver, ToxicKind, ToxicStream } from '../toxiproxy-driver.ts';
+import { linksBetween, linksOf, type Link } from './link-plan.ts';
+
+export interface WireToxic {
+  type: string;
+  stream: ToxicStream;
+  toxicity: number;
+  attributes: Record<string, number>;
+}
+
+/**
+The mesh's links as fault-engine proxies, and the wire faults applied to them through the
+Toxiproxy API (toxiproxy-node-client, via the driver) — exactly as with a real Toxiproxy server.
+*/
+export class Wire {
+  private readonly driver: ToxiproxyDriver;
+  private readonly links: Link[];
+  private readonly addresses = new Map<string, { host: string; port: number }>();
+
+  constructor(driver: ToxiproxyDriver, links: Link[]) {
+    this.driver = driver;
+    this.links = links;
+  }
+
+  /** Creates one proxy per link in front of the callee's inbound listener. */
+  async setup(inboundOf: (instance: string) => { host: string; port: number }): Promise<void> {
+    if (this.links.length === 0) return;
+    const created = await this.driver.populate(
+      this.links.map((l) => {
+        const to = inboundOf(l.toInstance);
+        return { name: l.name, upstream: `${to.host}:${to.port}`, listen: '127.0.0.1:0' };
+      }),
+    );
+    for (const p of created) this.addresses.set(p.name, { host: p.host, port: p.port });
+  }
+
+  /** Where `fromInstance`'s sidecar dials to reach `toInstance`; undefined when there is no such link. */
+  addressFor(fromInstance: string, toInstance: string): { host: string; port: number } | undefined {
+    return this.addresses.get(`${fromInstance}__${toInstance}`);
+  }
+
+  /** Adds the toxic (named after the fault) on every link of the target; `down` disables them instead. Returns what was done. */
+  async applyToxic(fault: string, target: FaultTarget, toxic: WireToxic): Promise<string> {
+    const links = linksOf(this.links, target);
+    if (toxic.type === 'down') {
+      await Promise.all(links.map((l) => this.driver.setEnabled(l.name, false)));
+      return `${links.length} link(s) down: ${names(links)}`;
+    }
+    await Promise.all(
+      links.map((l) =>
+        this.driver.addToxic(l.name, { name: fault, type: toxic.type as ToxicKind, stream: toxic.stream, toxicity: toxic.toxicity, attributes: toxic.attributes }),
+      ),
+    );
+    const attrs = Object.entries(toxic.attributes).map(([k, v]) => `${k}=${v}`).join(' ');
+    return `${toxic.type} toxic (${toxic.stream}${attrs ? ', ' + attrs : ''}${toxic.toxicity < 1 ? `, toxicity ${toxic.toxicity}` : ''}) on ${links.length} link(s): ${names(links)}`;
+  }
+
+  async removeToxic(fault: string, target: FaultTarget, toxic: WireToxic): Promise<string> {
+    const links = linksOf(this.links, target);
+    if (toxic.type === 'down') await Promise.all(links.map((l) => this.driver.setEnabled(l.name, true)));
+    else await Promise.all(links.map((l) => this.driver.removeToxic(l.name, fault)));
+    return `removed from ${links.length} link(s)`;
+  }
+
+  /** Takes down every link between the two groups of instances, both ways. */
+  async partition(groups: [string[], string[]], enabled: boolean): Promise<string> {
+    const links = linksBetween(this.links, new Set(groups[0]), new Set(groups[1]));
+    await Promise.all(links.map((l) => this.driver.setEnabled(l.name, enabled)));
+    return enabled ? `${links.length} link(s) back up` : `${links.length} link(s) cut between [${groups[0].join(', ')}] and [${groups[1].join(', ')}]`;
+  }
+
+  /** Clears every fault (falling back to /reset when the API misbehaves), so teardown starts from clean links. */
+  async clear(): Promise<void> {
+    await this.driver.clearFaults(this.links.map((l) => l.name)).catch(() => {});
+  }
+}
+
+function names(links: Link[]): string {
+  const shown = links.slice(0, 4).map((l) => `${l.fromInstance}→${l.toInstance}`);
+  return shown.join(', ') + (links.length > 4 ? ` and ${links.length - 4} more` : '');
+}
