@@ -47,14 +47,14 @@ export class FaultRunner {
     this.o = options;
     this.now = options.now ?? Date.now;
     this.endpointRemovalDelayMs = options.endpointRemovalDelayMs ?? 1000;
-    for (const f of options.scenario.faults) {
+    for (const f of options.scenario.faults ?? []) {
       this.records.set(f.name, { name: f.name, scheduledAtMs: f.atMs, startedMs: null, endedMs: null, detail: '' });
     }
   }
 
   /** Throws, before anything starts, when a fault cannot be applied on this runtime. */
   static check(scenario: Scenario): void {
-    for (const f of scenario.faults) {
+    for (const f of scenario.faults ?? []) {
       if (f.action.kind === 'http' && f.action.at === 'outbound' && f.target.kind === 'edge' && f.target.toInstance) {
         throw new MeshproofError('MESHPROOF_SCENARIO_INVALID', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": an http fault at the outbound applies to a destination service, as an Istio VirtualService fault does; target "${f.target.from} -> ${f.target.to}", or put it at the inbound of ${f.target.toInstance} (at: inbound)`);
       }
@@ -66,7 +66,7 @@ export class FaultRunner {
 
   start(): void {
     const runMs = this.o.scenario.load.durationMs;
-    for (const step of faultSchedule(this.o.scenario.faults, runMs)) {
+    for (const step of faultSchedule(this.o.scenario.faults ?? [], runMs)) {
       this.at(step.atMs, () => this.enqueue(() => this.run(step)));
     }
   }
