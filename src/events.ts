@@ -14,6 +14,8 @@ export type RunEvent =
   | { type: 'load-started'; at: number; t0: number; rate: number; connections: number; durationMs: number }
   | { type: 'tick'; at: number; second: number; rps: number; ok: number; errors: number; p99: number }
   | { type: 'load-finished'; at: number; requests: number; errors: number }
+  /** Once a second: every series' figures for the second that just ended (series keys as in observe/timeline.ts). */
+  | { type: 'live-stats'; at: number; second: number; series: Record<string, LiveFigures> }
   | { type: 'sidecar-event'; at: number; event: SidecarEvent }
   | { type: 'fault-started'; at: number; fault: string; detail: string }
   | { type: 'fault-ended'; at: number; fault: string; detail: string }
@@ -23,3 +25,17 @@ export type RunEvent =
   | { type: 'run-finished'; at: number; passed: boolean; reportDir: string | null };
 
 export type RunEventListener = (event: RunEvent) => void;
+
+/** One series' figures over one second, for live views. */
+export interface LiveFigures {
+  /** Requests completed in the second. */
+  rps: number;
+  /** Fraction of them that failed (5xx or no response). */
+  errorRate: number;
+  /** ms; NaN when nothing completed. */
+  p99: number;
+  /** Retries issued in the second (edges). */
+  retries: number;
+  /** Count by Envoy response flag. */
+  flags: Record<string, number>;
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
-import type { RunEvent, RunEventListener } from '../events.ts';
+import type { LiveFigures, RunEvent, RunEventListener } from '../events.ts';
 import type { LoadSummary } from '../load/load-generator.ts';
 import { RemoteLoadGenerator } from '../load/remote-load-generator.ts';
 import { Collector } from '../observe/collector.ts';
@@ -32,6 +32,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Gap between the last config push and the start of the load, so every sidecar has applied it. @default 200 */
   settleMs?: number;
+  /** Emit `live-stats` once a second (for a live view; costs one admin request per sidecar per second). @default false */
+  liveStats?: boolean;
 }
 
 export interface RunOutcome {
@@ -90,6 +92,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
     collector = new Collector([topology.ingress, ...topology.pods], {
       onEvent: (event) => emit({ type: 'sidecar-event', at: Date.now(), event }),
+      t0,
+      onSecond: options.liveStats ? (second, series) => emit({ type: 'live-stats', at: Date.now(), second, series: liveFigures(series, second) }) : undefined,
     });
     collector.start();
     await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
@@ -176,4 +180,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   }
   emit({ type: 'run-finished', at: Date.now(), passed, reportDir });
   return { result, reportDir, interrupted };
+}
+
+function liveFigures(series: SparseSeries, second: number): Record<string, LiveFigures> {
+  const out: Record<string, LiveFigures> = {};
+  for (const [key, secs] of Object.entries(series)) {
+    const b = secs[second];
+    if (!b) continue;
+    out[key] = {
+      rps: b.requests,
+      errorRate: b.requests === 0 ? 0 : (b.requests - b.ok) / b.requests,
+      p99: Histogram.from(b.latency).quantile(0.99),
+      retries: b.retries,
+      flags: b.flags,
+    };
+  }
+  return out;
 }

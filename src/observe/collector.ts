@@ -7,6 +7,10 @@ export interface CollectorOptions {
   /** Timeout of one admin call. @default 3000 */
   timeoutMs?: number;
   onEvent?: (event: SidecarEvent) => void;
+  /** Called once a second with every sidecar's buckets of the second that just ended; polling them costs a request per sidecar per second, so it only happens when set. */
+  onSecond?: (second: number, series: SparseSeries) => void;
+  /** Epoch ms of second 0, for onSecond. */
+  t0?: number;
 }
 
 /**
@@ -29,12 +33,34 @@ export class Collector {
     this.options = options;
   }
 
-  /** Starts polling events every `intervalMs`. */
+  /** Starts polling events (and, with onSecond, the last second's stats) every `intervalMs`. */
   start(intervalMs = 1000): void {
+    let lastSecond = -1;
     this.timer = setInterval(() => {
-      this.polling ??= this.pollEvents().finally(() => (this.polling = null));
+      const t0 = this.options.t0;
+      const second = t0 === undefined ? -1 : Math.floor((Date.now() - t0) / 1000) - 1;
+      const wantStats = this.options.onSecond && second > lastSecond && second >= 0;
+      if (wantStats) lastSecond = second;
+      this.polling ??= Promise.all([this.pollEvents(), wantStats ? this.pollSecond(second) : null])
+        .then(() => undefined)
+        .finally(() => (this.polling = null));
     }, intervalMs);
     this.timer.unref();
+  }
+
+  private async pollSecond(second: number): Promise<void> {
+    const merged: SparseSeries = {};
+    await Promise.all(
+      this.sidecars.map(async (s) => {
+        try {
+          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline?since=${second}`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          for (const [key, secs] of Object.entries(t.series)) if (secs[second]) (merged[key] ??= {})[second] = secs[second];
+        } catch {
+          /* a sidecar that does not answer now is missing from this second's live view only */
+        }
+      }),
+    );
+    this.options.onSecond?.(second, merged);
   }
 
   async stop(): Promise<void> {
