@@ -72,6 +72,10 @@ const checkoutSpec: ServiceSpec = {
   calls: ['payments'],
   callMode: 'sequence',
   instances: {},
+  zone: null,
+  version: 'v1',
+  rateLimit: null,
+  bulkheads: {},
 };
 
 describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {

@@ -14,10 +14,19 @@ export const Flag = {
   UF: 1 << 2,
   /** Upstream connection termination: reset or closed before a full response (503). */
   UC: 1 << 3,
-  /** Upstream overflow: here, a retry refused by the retry budget. */
+  /**
+  Upstream overflow (503 + `x-envoy-overloaded` when the request itself is refused): a circuit
+  breaker or bulkhead limit was reached, or a retry was refused by the retry budget / max_retries.
+  */
   UO: 1 << 4,
   /** No route: the Host names no known destination (404). */
   NR: 1 << 5,
+  /** Delay injected by an L7 fault. */
+  DI: 1 << 10,
+  /** Abort injected by an L7 fault (the fault's status). */
+  FI: 1 << 11,
+  /** Refused by the local rate limit (429 + `x-envoy-ratelimited`). */
+  RL: 1 << 12,
   /** Downstream connection termination: the caller went away first. */
   DC: 1 << 6,
   /** Upstream retry limit exceeded: the last try was retriable but no retry was left. */

@@ -6,8 +6,9 @@ import type { SeriesRecorder } from '../../observe/timeline.ts';
 import { backoffDelayMs } from '../policy/backoff.ts';
 import type { RetryBudget } from '../policy/retry-budget.ts';
 import { decideRetry, isRetriable, type RetryConditions, type RetryDecision, type TryOutcome } from '../policy/retry-policy.ts';
-import type { ClusterState } from './cluster.ts';
-import type { Exchange } from './exchange.ts';
+import type { PoolWaiter } from '../policy/circuit-breaker.ts';
+import type { ClusterState, HostSet } from './cluster.ts';
+import { OVERLOADED, type Exchange } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, OUTBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
@@ -23,8 +24,10 @@ export interface RouterContext {
   readonly inFlight: Set<RoutedRequest>;
   /** True once the sidecar is closing: no new try starts. */
   readonly closing: boolean;
-  /** A retry was refused by the cluster's retry budget. */
+  /** A retry was refused by the cluster's retry budget, or by connectionPool.maxRetries when there is no budget. */
   onRetryOverflow(cluster: ClusterState): void;
+  /** A try was refused by the cluster's circuit breakers (maxPendingRequests or maxRequests). */
+  onBreakerOverflow(cluster: ClusterState): void;
 }
 
 /** Bodies are buffered so a retry can replay them; beyond this the request is refused (413). */
@@ -80,7 +83,7 @@ router filter. Whole-request timeout over all tries and back-offs; per-try timeo
 policy's conditions with full-jitter back-off, within the retry budget; deadline and trace headers
 on every try.
 */
-export class RoutedRequest implements TryHandler {
+export class RoutedRequest implements TryHandler, PoolWaiter {
   private readonly ctx: RouterContext;
   private readonly ex: Exchange;
   private readonly cluster: ClusterState;
@@ -102,6 +105,10 @@ export class RoutedRequest implements TryHandler {
   private flags = 0;
   private committed = false;
   private done = false;
+  /** The version a traffic split sent this request to (its retries stay in it); null without a split. */
+  private version: string | null = null;
+  /** Queued for a connection (circuit breaker: maxConnections reached). */
+  waiting = false;
 
   constructor(ctx: RouterContext, ex: Exchange, cluster: ClusterState, body: Buffer | null) {
     this.ctx = ctx;
@@ -118,6 +125,7 @@ export class RoutedRequest implements TryHandler {
     const { ctx, ex, cluster } = this;
     cluster.stats.rq_active++;
     ctx.inFlight.add(this);
+    this.version = cluster.chooseVersion(ex.req.rawHeaders);
     ex.onDownstreamAbort(() => this.onDownstreamAbort());
     const headers = copyRawHeaders(ex.req.rawHeaders, OUTBOUND_REQUEST_OWN);
     if (this.body) headers.push('content-length', String(this.body.length));
@@ -132,15 +140,67 @@ export class RoutedRequest implements TryHandler {
     this.sendTry();
   }
 
+  /**
+  Starts a try: no host to pick gives 503 UH (not retried); otherwise the circuit breakers decide
+  whether it gets a connection now, waits for one (pending), or is refused (503 UO).
+  */
   private sendTry(): void {
     if (this.done) return;
-    const { ctx, ex, cluster } = this;
-    const ep = ctx.closing ? undefined : cluster.pick();
-    if (!ep) {
-      cluster.stats.upstream_cx_none_healthy++;
-      this.replyLocal(503, Flag.UH, ctx.closing ? 'sidecar shutting down' : `no healthy upstream for ${cluster.name}`);
-      return;
+    const { ctx, cluster } = this;
+    const set = ctx.closing ? undefined : cluster.hostSet(this.version);
+    if (!set || !set.available) return this.noHealthyUpstream(set);
+    switch (cluster.breaker.admit(this)) {
+      case 'connect':
+        return this.dispatch();
+      case 'pending':
+        cluster.stats.upstream_cx_overflow++;
+        cluster.stats.upstream_rq_pending_total++;
+        return;
+      case 'overflow-pending':
+        cluster.stats.upstream_cx_overflow++;
+        return this.overflow('pending');
     }
+  }
+
+  /** The circuit breaker dequeued this request: a connection is free for it. */
+  onConnectionAvailable(): void {
+    if (this.done) return;
+    this.dispatch();
+  }
+
+  private noHealthyUpstream(set: HostSet | undefined): void {
+    const { ctx, cluster } = this;
+    cluster.stats.upstream_cx_none_healthy++;
+    let why: string;
+    if (ctx.closing) why = 'sidecar shutting down';
+    else if (this.version !== null && (!set || !set.hasEndpoints)) why = `no healthy upstream for ${cluster.name}: no endpoint of version ${this.version} (traffic split)`;
+    else {
+      const scope = this.version === null ? '' : ` version ${this.version}`;
+      why = `no healthy upstream for ${cluster.name}${scope}: ${cluster.healthy.length} of ${cluster.endpoints.length} endpoint(s) healthy`;
+    }
+    this.replyLocal(503, Flag.UH, why);
+  }
+
+  /** Refused by a circuit breaker: 503 UO with x-envoy-overloaded; never retried, never charged to a host. */
+  private overflow(kind: 'pending' | 'requests'): void {
+    const c = this.cluster;
+    c.stats.upstream_rq_pending_overflow++;
+    this.ctx.onBreakerOverflow(c);
+    const lim = c.breaker.limits;
+    const why =
+      kind === 'pending'
+        ? `${c.breaker.connections} connection(s) busy (connectionPool.maxConnections = ${lim.maxConnections}) and ${c.breaker.pending} request(s) already waiting (maxPendingRequests = ${lim.maxPendingRequests})`
+        : `${c.breaker.connections} request(s) in flight (connectionPool.maxRequests = ${lim.maxRequests})`;
+    this.replyLocal(503, Flag.UO, `upstream overflow: the circuit breaker for ${c.name} is open: ${why}`, OVERLOADED);
+  }
+
+  /** A connection is free: pick a host and send the try. */
+  private dispatch(): void {
+    const { ctx, ex, cluster } = this;
+    const set = ctx.closing ? undefined : cluster.hostSet(this.version);
+    const ep = set ? cluster.pick(set) : undefined;
+    if (!ep) return this.noHealthyUpstream(set);
+    if (!cluster.breaker.attach()) return this.overflow('requests');
     const isRetry = ex.attempts > 0;
     ex.attempts++;
     ex.upstreamAddress = ep.address;
@@ -172,6 +232,7 @@ export class RoutedRequest implements TryHandler {
     if (this.done) return;
     this.clearTryTimer();
     const status = res.statusCode ?? 0;
+    this.cluster.reportResult(t.endpoint, status);
     let decision: RetryDecision = 'no-retry';
     if (this.retries) {
       const outcome: TryOutcome = { kind: 'response', status, neverRetry: neverRetry(res.rawHeaders) };
@@ -196,6 +257,8 @@ export class RoutedRequest implements TryHandler {
     const flag = kind === 'connect-failure' ? Flag.UF : Flag.UC;
     if (kind === 'connect-failure') s.upstream_cx_connect_fail++;
     else s.upstream_rq_rx_reset++;
+    // Envoy charges a locally originated failure to the host as a 503.
+    this.cluster.reportResult(t.endpoint, 503);
     t.end(503, flag);
     const decision = this.decide({ kind });
     if (decision === 'retry') return;
@@ -215,6 +278,7 @@ export class RoutedRequest implements TryHandler {
     this.current = null;
     this.cluster.stats.upstream_rq_per_try_timeout++;
     if (t) {
+      this.cluster.reportResult(t.endpoint, 504);
       t.abort();
       t.end(504, Flag.UT);
     }
@@ -240,10 +304,12 @@ export class RoutedRequest implements TryHandler {
       return;
     }
     if (t) {
+      this.cluster.reportResult(t.endpoint, 504);
       t.abort();
       t.end(504, Flag.UT);
     }
-    this.replyLocal(504, Flag.UT, `upstream request timeout (whole request ${this.timeoutMs}ms) ${attemptsText(this.ex.attempts)}`);
+    const waited = this.waiting ? ', waiting for a connection (circuit breaker: maxConnections)' : '';
+    this.replyLocal(504, Flag.UT, `upstream request timeout (whole request ${this.timeoutMs}ms${waited}) ${attemptsText(this.ex.attempts)}`);
   }
 
   private onDownstreamAbort(): void {
@@ -269,7 +335,8 @@ export class RoutedRequest implements TryHandler {
       retriable: isRetriable(outcome, this.conditions),
       retriesDone: this.retriesDone,
       maxRetries: retries.attempts,
-      budgetAllows: () => budget === null || budget.allows(s.rq_retry_active, s.rq_active),
+      // Envoy: the retry budget, when set, replaces max_retries.
+      budgetAllows: () => (budget === null ? c.breaker.retryAllowed(s.rq_retry_active) : budget.allows(s.rq_retry_active, s.rq_active)),
     });
     switch (decision) {
       case 'retry': {
@@ -321,8 +388,8 @@ export class RoutedRequest implements TryHandler {
     res.pipe(ex.res);
   }
 
-  private replyLocal(status: number, flag: number, body: string): void {
-    this.ex.sendLocalReply(status, flag | this.flags, body);
+  private replyLocal(status: number, flag: number, body: string, extraHeaders?: readonly string[]): void {
+    this.ex.sendLocalReply(status, flag | this.flags, body, extraHeaders);
     this.finish();
   }
 
@@ -349,6 +416,7 @@ export class RoutedRequest implements TryHandler {
     if (this.wholeTimer !== null) clock.clearTimeout(this.wholeTimer);
     if (this.backoffTimer !== null) clock.clearTimeout(this.backoffTimer);
     this.wholeTimer = this.backoffTimer = null;
+    if (this.waiting) this.cluster.breaker.cancel(this);
     this.releaseRetry();
     this.cluster.stats.rq_active--;
     this.ctx.inFlight.delete(this);

@@ -3,11 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { seriesKey, SeriesRecorder, type SparseSeries } from '../../observe/timeline.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { deriveSeed, seededRandom, type Random } from '../../util/random.ts';
+import type { HttpFault } from '../../scenario/scenario.ts';
 import type { ClusterConfig, SidecarConfig, SidecarEvent, SidecarPorts } from '../sidecar-config.ts';
+import { isInert } from '../policy/fault-injector.ts';
+import { TokenBucket } from '../policy/token-bucket.ts';
 import { accessLogLine } from './access-log.ts';
 import { adminHandler, type AdminTarget } from './admin.ts';
-import { ClusterState, type ClusterChanges } from './cluster.ts';
+import { bulkheadFilter } from './bulkhead-filter.ts';
+import { ClusterState, type ClusterChanges, type ClusterEnv } from './cluster.ts';
+import { withDefaults } from './config-defaults.ts';
 import { CoalescingReporter, EventLog } from './event-log.ts';
+import { faultFilter } from './fault-filter.ts';
+import { rateLimitFilter } from './rate-limit-filter.ts';
 import { Exchange, type Direction } from './exchange.ts';
 import { compose, type Filter, type Handler } from './filter.ts';
 import { Flag, flagsToList } from './flags.ts';
@@ -68,7 +75,15 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly clusterMap = new Map<string, ClusterState>();
   /** Kept by name across pushes, so a destination that leaves and comes back keeps counting. */
   private readonly clusterStats = new Map<string, ClusterStats>();
-  private readonly overflowReporters = new Map<string, CoalescingReporter>();
+  /** Coalesced events (at most one per second each), by `<kind>:<cluster>`. */
+  private readonly reporters = new Map<string, CoalescingReporter>();
+  /** The inbound local rate limit, when the pod has one. */
+  private bucket: TokenBucket | null = null;
+  /** The L7 fault at this pod's inbound, when one is in force. */
+  private inboundFault: HttpFault | null = null;
+  private readonly clusterEnv: ClusterEnv;
+  /** Keep-alive pool of active health check probes (apart from the endpoints' pools). */
+  private readonly hcAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
   private readonly inboundStats = new ListenerStats();
   private readonly outboundStats = new ListenerStats();
   private readonly configStats: ConfigStats = { update_success: 0, update_rejected: 0, update_stale: 0, version: 0 };
@@ -91,6 +106,14 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.log = new EventLog({ instance: this.instance, now: this.now });
     this.accessLog = options.accessLog ?? null;
     this.instanceKey = seriesKey.instance(this.instance);
+    this.clusterEnv = {
+      fromService: this.service,
+      random: this.random,
+      clock: this.clock,
+      now: this.now,
+      emit: (type, message, data) => void this.log.emit(type, message, data),
+      hcAgent: this.hcAgent,
+    };
   }
 
   get closing(): boolean {
@@ -114,19 +137,31 @@ export class Sidecar implements AdminTarget, RouterContext {
   }
 
   /**
-  Inbound policy, in order, before the request is forwarded to the app. The local rate limit,
-  mTLS/authorization and the callee-side L7 fault filter belong here.
+  Inbound policy, in order, before the request is forwarded to the app: the local rate limit
+  (429 RL; a refused request never meets the fault), then the callee-side L7 fault (DI/FI), whose
+  failures look real to callers. mTLS/authorization would go before both.
   */
   private inboundFilters(): Filter[] {
-    return [requestIdentity(this.random)];
+    return [
+      requestIdentity(this.random),
+      rateLimitFilter({ clock: this.clock, stats: this.inboundStats, bucket: () => this.bucket, onRateLimited: () => this.onRateLimited() }),
+      faultFilter({ clock: this.clock, random: this.random, stats: this.inboundStats, fault: () => this.inboundFault }),
+    ];
   }
 
   /**
   Outbound policy, in order, before the router. Filters after `resolveRoute` see `ex.cluster`: the
-  caller-side L7 fault filter and the connection-pool limits (circuit breaking) belong there.
+  caller-side L7 fault (applied before routing, so its outcomes are neither retried nor timed by the
+  route), then the bulkhead. Circuit breakers are per try, so they live in the router's connection
+  pool step, not here.
   */
   private outboundFilters(): Filter[] {
-    return [requestIdentity(this.random), this.resolveRoute()];
+    return [
+      requestIdentity(this.random),
+      this.resolveRoute(),
+      faultFilter({ clock: this.clock, random: this.random, stats: this.outboundStats, fault: (ex) => ex.cluster!.fault }),
+      bulkheadFilter((c) => this.onBulkheadOverflow(c)),
+    ];
   }
 
   /** Resolves the Host header to a destination cluster: 503 NC before any config, 404 NR for an unknown one. */
@@ -161,7 +196,11 @@ export class Sidecar implements AdminTarget, RouterContext {
     const stats = direction === 'inbound' ? this.inboundStats : this.outboundStats;
     return createServer((req: IncomingMessage, res: ServerResponse) => {
       const ex = new Exchange(req, res, direction, this.clock.now());
-      if (direction === 'inbound') ex.seriesKey = this.instanceKey;
+      if (direction === 'inbound') {
+        // Health check probes are counted, but kept out of the instance's timeline: they are not traffic.
+        if (ex.healthCheck) stats.health_check++;
+        else ex.seriesKey = this.instanceKey;
+      }
       stats.downstream_rq_total++;
       stats.downstream_rq_active++;
       res.once('close', () => this.complete(ex, stats));
@@ -174,6 +213,10 @@ export class Sidecar implements AdminTarget, RouterContext {
     const status = ex.closed();
     const latencyMs = this.clock.now() - ex.start;
     stats.downstream_rq_active--;
+    if (ex.bulkhead !== null) {
+      ex.bulkhead.bulkheadActive--;
+      ex.bulkhead = null;
+    }
     if (status === 'error' || ex.abandoned) stats.downstream_rq_rx_reset++;
     if (status !== 'error') stats.countStatus(status);
     if (ex.seriesKey) this.recorder.record(ex.seriesKey, { status, latencyMs, flags: flagsToList(ex.flags) });
@@ -192,8 +235,9 @@ export class Sidecar implements AdminTarget, RouterContext {
   (`applied: false`). Requests in flight finish on the endpoints they were sent to; their next try
   uses the new endpoints. Throws when the config is invalid or meant for another instance.
   */
-  applyConfig(cfg: SidecarConfig): { version: number; applied: boolean } {
-    const problems = validateSidecarConfig(cfg);
+  applyConfig(pushed: SidecarConfig): { version: number; applied: boolean } {
+    const problems = validateSidecarConfig(pushed);
+    const cfg = problems.length === 0 ? withDefaults(pushed) : pushed;
     if (cfg && typeof cfg === 'object' && problems.length === 0 && (cfg.instance !== this.instance || cfg.service !== this.service)) {
       problems.push(`instance: this sidecar is ${this.instance} of ${this.service}, the config is for ${cfg.instance} of ${cfg.service}`);
     }
@@ -218,12 +262,15 @@ export class Sidecar implements AdminTarget, RouterContext {
       if (prev) changed.push('t0');
     }
     if (prev && JSON.stringify(prev.app) !== JSON.stringify(cfg.app)) changed.push('app');
+    if (prev && prev.zone !== cfg.zone) changed.push('zone');
+    if (prev && JSON.stringify(prev.inbound) !== JSON.stringify(cfg.inbound)) changed.push('inbound');
     this.running = cfg;
+    this.applyInbound(cfg);
 
     for (const [name, cc] of Object.entries(cfg.clusters)) {
       const existing = this.clusterMap.get(name);
       if (existing) {
-        const c = existing.update(cc);
+        const c = existing.update(cc, cfg.zone);
         if (this.reportClusterChanges(name, c)) changed.push(`clusters.${name}`);
       } else {
         this.addCluster(name, cc);
@@ -234,9 +281,12 @@ export class Sidecar implements AdminTarget, RouterContext {
       if (cfg.clusters[name]) continue;
       c.retire();
       this.clusterMap.delete(name);
-      this.overflowReporters.get(name)?.flush();
-      this.overflowReporters.get(name)?.dispose();
-      this.overflowReporters.delete(name);
+      for (const [key, r] of this.reporters) {
+        if (!key.endsWith(`:${name}`)) continue;
+        r.flush();
+        r.dispose();
+        this.reporters.delete(key);
+      }
       this.log.emit('cluster-removed', `destination ${name} removed; requests in flight to it finish`, { cluster: name });
       changed.push(`clusters.${name}`);
     }
@@ -254,21 +304,31 @@ export class Sidecar implements AdminTarget, RouterContext {
   private addCluster(name: string, cc: ClusterConfig): void {
     let stats = this.clusterStats.get(name);
     if (!stats) this.clusterStats.set(name, (stats = new ClusterStats()));
-    const empty: ClusterConfig = { policy: cc.policy, endpoints: [] };
-    const cluster = new ClusterState({ name, fromService: this.service, stats, random: this.random, config: empty });
+    const zone = this.running?.zone ?? null;
+    const empty: ClusterConfig = { policy: cc.policy, endpoints: [], fault: cc.fault, bulkhead: cc.bulkhead };
+    const cluster = new ClusterState({ name, stats, env: this.clusterEnv, config: empty, localZone: zone });
     this.clusterMap.set(name, cluster);
     this.log.emit('cluster-added', `destination ${name} added (${cc.endpoints.length} endpoint(s), load balancer ${cc.policy.loadBalancer})`, { cluster: name });
-    this.reportClusterChanges(name, cluster.update(cc));
+    this.reportClusterChanges(name, cluster.update(cc, zone));
+  }
+
+  /** The pod's inbound policies: the token bucket keeps its tokens across pushes that change its rate. */
+  private applyInbound(cfg: SidecarConfig): void {
+    const rl = cfg.inbound.rateLimit;
+    if (rl === null) this.bucket = null;
+    else if (this.bucket === null) this.bucket = new TokenBucket(rl, this.clock.now());
+    else this.bucket.reconfigure(rl, this.clock.now());
+    this.inboundFault = isInert(cfg.inbound.fault) ? null : cfg.inbound.fault;
   }
 
   /** Emits an event per endpoint change; true when anything changed. */
   private reportClusterChanges(name: string, c: ClusterChanges): boolean {
     for (const e of c.added) {
-      this.log.emit('endpoint-added', `${e.instance} at ${e.address} added to ${name}${e.healthy ? '' : ' (unhealthy: not picked)'}`, {
+      this.log.emit('endpoint-added', `${e.instance} at ${e.address} added to ${name}${e.edsHealthy ? '' : ' (unhealthy: not picked)'}`, {
         cluster: name,
         endpoint: e.instance,
         address: e.address,
-        healthy: e.healthy,
+        healthy: e.edsHealthy,
       });
     }
     for (const e of c.removed) {
@@ -284,50 +344,112 @@ export class Sidecar implements AdminTarget, RouterContext {
         endpoint: to.instance,
         from: from.address,
         address: to.address,
-        healthy: to.healthy,
+        healthy: to.edsHealthy,
       });
     }
     for (const e of c.health) {
       this.log.emit(
         'endpoint-health-changed',
-        e.healthy ? `${e.instance} in ${name} is healthy again: it is picked again` : `${e.instance} in ${name} marked unhealthy by the control plane: it is no longer picked`,
-        { cluster: name, endpoint: e.instance, healthy: e.healthy },
+        e.edsHealthy ? `${e.instance} in ${name} is healthy again for the control plane` : `${e.instance} in ${name} marked unhealthy by the control plane: it is no longer picked (outside panic)`,
+        { cluster: name, endpoint: e.instance, healthy: e.edsHealthy },
       );
     }
-    if (c.policyChanged) this.log.emit('policy-changed', `policy for ${name} changed`, { cluster: name, policy: this.clusterMap.get(name)?.policy });
+    if (c.policyChanged) {
+      const cl = this.clusterMap.get(name);
+      this.log.emit('policy-changed', `policy for ${name} changed`, { cluster: name, policy: cl?.policy, fault: cl?.fault ?? null, bulkhead: cl?.bulkhead ?? null });
+    }
     return c.added.length + c.removed.length + c.moved.length + c.health.length > 0 || c.policyChanged;
   }
 
-  onRetryOverflow(cluster: ClusterState): void {
-    let r = this.overflowReporters.get(cluster.name);
+  /** One reporter per kind and cluster: the first hit is reported at once, the rest once per second with a count. */
+  private coalesced(key: string, report: (count: number, intervalMs: number) => void): CoalescingReporter {
+    let r = this.reporters.get(key);
     if (!r) {
-      const name = cluster.name;
-      r = new CoalescingReporter({
-        clock: this.clock,
-        intervalMs: 1000,
-        report: (count, intervalMs) => {
-          const b = this.clusterMap.get(name)?.budget;
-          const budget = b ? `${Math.round(b.percent * 100)}% of active requests, at least ${b.minRetryConcurrency} concurrent` : 'unknown';
-          this.log.emit(
-            'retry-budget-overflow',
-            `${count} retr${count === 1 ? 'y' : 'ies'} to ${name} refused by the retry budget (${budget}) within ${intervalMs / 1000}s; the callers got the failed answer`,
-            { cluster: name, count, intervalMs, percent: b?.percent ?? null, minRetryConcurrency: b?.minRetryConcurrency ?? null },
-          );
-        },
-      });
-      this.overflowReporters.set(name, r);
+      r = new CoalescingReporter({ clock: this.clock, intervalMs: 1000, report });
+      this.reporters.set(key, r);
     }
-    r.hit();
+    return r;
+  }
+
+  onRetryOverflow(cluster: ClusterState): void {
+    const name = cluster.name;
+    this.coalesced(`retry:${name}`, (count, intervalMs) => {
+      const c = this.clusterMap.get(name);
+      const b = c?.budget;
+      const n = `${count} retr${count === 1 ? 'y' : 'ies'} to ${name}`;
+      if (b || !c) {
+        const budget = b ? `${Math.round(b.percent * 100)}% of active requests, at least ${b.minRetryConcurrency} concurrent` : 'unknown';
+        this.log.emit('retry-budget-overflow', `${n} refused by the retry budget (${budget}) within ${intervalMs / 1000}s; the callers got the failed answer`, {
+          cluster: name,
+          count,
+          intervalMs,
+          percent: b?.percent ?? null,
+          minRetryConcurrency: b?.minRetryConcurrency ?? null,
+        });
+      } else {
+        const max = c.breaker.limits.maxRetries;
+        this.log.emit('retry-overflow', `${n} refused by connectionPool.maxRetries (${max} concurrent retries) within ${intervalMs / 1000}s; the callers got the failed answer`, {
+          cluster: name,
+          count,
+          intervalMs,
+          maxRetries: max,
+        });
+      }
+    }).hit();
+  }
+
+  onBreakerOverflow(cluster: ClusterState): void {
+    const name = cluster.name;
+    this.coalesced(`breaker:${name}`, (count, intervalMs) => {
+      const limits = this.clusterMap.get(name)?.breaker.limits ?? null;
+      const l = limits ? `maxConnections ${limits.maxConnections}, maxPendingRequests ${limits.maxPendingRequests}, maxRequests ${limits.maxRequests}` : 'unknown limits';
+      this.log.emit('circuit-breaker-overflow', `${count} request(s) to ${name} refused by its circuit breaker (${l}) within ${intervalMs / 1000}s: 503 UO`, {
+        cluster: name,
+        count,
+        intervalMs,
+        limits,
+      });
+    }).hit();
+  }
+
+  private onBulkheadOverflow(cluster: ClusterState): void {
+    const name = cluster.name;
+    this.coalesced(`bulkhead:${name}`, (count, intervalMs) => {
+      const limit = this.clusterMap.get(name)?.bulkhead ?? null;
+      this.log.emit('bulkhead-overflow', `${count} request(s) to ${name} refused by the bulkhead (${limit} in flight) within ${intervalMs / 1000}s: 503 UO`, { cluster: name, count, intervalMs, limit });
+    }).hit();
+  }
+
+  private onRateLimited(): void {
+    this.coalesced('rate-limit:', (count, intervalMs) => {
+      const rl = this.running?.inbound.rateLimit ?? null;
+      const what = rl ? `${rl.requestsPerSecond}/s, burst ${rl.burst}` : 'removed since';
+      this.log.emit('rate-limited', `${count} request(s) to ${this.instance} refused by its local rate limit (${what}) within ${intervalMs / 1000}s: 429 RL`, {
+        count,
+        intervalMs,
+        requestsPerSecond: rl?.requestsPerSecond ?? null,
+        burst: rl?.burst ?? null,
+      });
+    }).hit();
   }
 
   // ------------------------------------------------------------------------------------------
   // Reads
 
   private sources(): StatsSources {
-    const clusters: [string, ClusterStats, { healthy: number; total: number }][] = [];
+    const clusters: [string, ClusterStats, Record<string, number>][] = [];
     for (const [name, stats] of [...this.clusterStats].sort((a, b) => a[0].localeCompare(b[0]))) {
       const c = this.clusterMap.get(name);
-      clusters.push([name, stats, { healthy: c?.healthy.length ?? 0, total: c?.endpoints.length ?? 0 }]);
+      const gauges: Record<string, number> = { membership_healthy: c?.healthy.length ?? 0, membership_total: c?.endpoints.length ?? 0 };
+      if (c) {
+        gauges.upstream_rq_pending_active = c.breaker.pending;
+        gauges.bulkhead_active = c.bulkheadActive;
+        gauges['outlier_detection.ejections_active'] = c.outlier.active;
+        gauges['health_check.healthy'] = c.endpoints.filter((e) => e.hc !== null && !e.hc.state.failed).length;
+        gauges.lb_panic = c.inPanic ? 1 : 0;
+        for (const [k, v] of Object.entries(c.breaker.open(stats.rq_retry_active))) gauges[`circuit_breakers.default.${k}`] = v;
+      }
+      clusters.push([name, stats, gauges]);
     }
     return {
       clusters,
@@ -357,14 +479,7 @@ export class Sidecar implements AdminTarget, RouterContext {
 
   clusters(): unknown {
     const out: Record<string, unknown> = {};
-    for (const [name, c] of this.clusterMap) {
-      out[name] = {
-        loadBalancer: c.policy.loadBalancer,
-        activeRequests: c.stats.rq_active,
-        activeRetries: c.stats.rq_retry_active,
-        endpoints: c.endpoints.map((e) => ({ instance: e.instance, address: e.address, healthy: e.healthy, active: e.active })),
-      };
-    }
+    for (const [name, c] of this.clusterMap) out[name] = c.describe();
     return out;
   }
 
@@ -373,7 +488,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (this.isClosing) return;
     this.isClosing = true;
     for (const r of [...this.inFlight]) r.cancel();
-    for (const r of this.overflowReporters.values()) {
+    for (const r of this.reporters.values()) {
       r.flush();
       r.dispose();
     }
@@ -388,6 +503,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     );
     for (const c of this.clusterMap.values()) c.retire();
     this.appAgent.destroy();
+    this.hcAgent.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

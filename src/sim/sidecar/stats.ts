@@ -25,6 +25,29 @@ export class ClusterStats {
   upstream_cx_connect_fail = 0;
   /** Requests that found no healthy host. */
   upstream_cx_none_healthy = 0;
+  /** Tries that had to wait for a connection (maxConnections reached). */
+  upstream_rq_pending_total = 0;
+  /** Tries refused by maxPendingRequests or maxRequests (503 UO, as Envoy counts both). */
+  upstream_rq_pending_overflow = 0;
+  /** Times a try needed a connection and maxConnections said no (it then waited, or overflowed). */
+  upstream_cx_overflow = 0;
+  /** Requests refused by the caller's bulkhead for this destination (503 UO). */
+  bulkhead_overflow = 0;
+  /** Picks made in panic mode (Envoy's lb_healthy_panic). */
+  lb_healthy_panic = 0;
+  // outlier_detection.*
+  od_ejections_enforced_total = 0;
+  od_ejections_enforced_consecutive_5xx = 0;
+  od_ejections_enforced_consecutive_gateway_failure = 0;
+  od_ejections_detected_consecutive_5xx = 0;
+  od_ejections_detected_consecutive_gateway_failure = 0;
+  /** Ejections not made because maxEjectionPercent would have been exceeded. */
+  od_ejections_overflow = 0;
+  // health_check.*
+  hc_attempt = 0;
+  hc_success = 0;
+  hc_failure = 0;
+  hc_network_failure = 0;
   /** By status code; local failures count as Envoy charges them (503 for connect failure and reset, 504 for timeouts). */
   readonly byCode = new Map<number, number>();
   /** Tries in flight (gauge). */
@@ -50,6 +73,14 @@ export class ListenerStats {
   no_route = 0;
   /** Outbound only: no config from the control plane yet. */
   no_config = 0;
+  /** L7 faults injected at this listener (Envoy's fault filter stats). */
+  fault_delays_injected = 0;
+  fault_aborts_injected = 0;
+  /** Inbound only: the local rate limit (Envoy's http_local_rate_limit stats). */
+  local_rate_limit_ok = 0;
+  local_rate_limit_rate_limited = 0;
+  /** Inbound only: active health check requests received (user agent Envoy/HC); not recorded in the timeline. */
+  health_check = 0;
   /** Gauge. */
   downstream_rq_active = 0;
 
@@ -89,7 +120,26 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** [field, Envoy name] of the cluster counters whose names are not valid identifiers. */
+const DOTTED_CLUSTER_COUNTERS = [
+  ['od_ejections_enforced_total', 'outlier_detection.ejections_enforced_total'],
+  ['od_ejections_enforced_consecutive_5xx', 'outlier_detection.ejections_enforced_consecutive_5xx'],
+  ['od_ejections_enforced_consecutive_gateway_failure', 'outlier_detection.ejections_enforced_consecutive_gateway_failure'],
+  ['od_ejections_detected_consecutive_5xx', 'outlier_detection.ejections_detected_consecutive_5xx'],
+  ['od_ejections_detected_consecutive_gateway_failure', 'outlier_detection.ejections_detected_consecutive_gateway_failure'],
+  ['od_ejections_overflow', 'outlier_detection.ejections_overflow'],
+  ['hc_attempt', 'health_check.attempt'],
+  ['hc_success', 'health_check.success'],
+  ['hc_failure', 'health_check.failure'],
+  ['hc_network_failure', 'health_check.network_failure'],
+] as const;
+
 const CLUSTER_COUNTERS = [
+  'upstream_rq_pending_total',
+  'upstream_rq_pending_overflow',
+  'upstream_cx_overflow',
+  'bulkhead_overflow',
+  'lb_healthy_panic',
   'upstream_rq_total',
   'upstream_rq_completed',
   'upstream_rq_retry',
@@ -105,17 +155,24 @@ const CLUSTER_COUNTERS = [
 ] as const;
 const CLUSTER_GAUGES = ['upstream_rq_active', 'rq_active', 'rq_retry_active'] as const;
 
+/** Prometheus-safe form of an Envoy dotted name. */
+function metricName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
 export interface StatsSources {
-  clusters: Iterable<[string, ClusterStats, { healthy: number; total: number }]>;
+  /** Each cluster's counters, and gauges read from its live state (membership, pending, ejections…) by Envoy name. */
+  clusters: Iterable<[string, ClusterStats, Record<string, number>]>;
   listeners: Iterable<[string, ListenerStats]>;
   config: ConfigStats;
 }
 
 function collect(src: StatsSources): Sample[] {
   const out: Sample[] = [];
-  for (const [name, s, membership] of src.clusters) {
+  for (const [name, s, gauges] of src.clusters) {
     const l = `cluster="${escapeLabel(name)}"`;
     for (const c of CLUSTER_COUNTERS) out.push({ key: `cluster.${name}.${c}`, metric: `meshproof_cluster_${c}`, labels: `{${l}}`, value: s[c], gauge: false });
+    for (const [f, n] of DOTTED_CLUSTER_COUNTERS) out.push({ key: `cluster.${name}.${n}`, metric: `meshproof_cluster_${metricName(n)}`, labels: `{${l}}`, value: s[f], gauge: false });
     const classes = [0, 0, 0, 0, 0, 0];
     for (const [code, n] of [...s.byCode].sort((a, b) => a[0] - b[0])) {
       out.push({ key: `cluster.${name}.upstream_rq_${code}`, metric: 'meshproof_cluster_upstream_rq', labels: `{${l},response_code="${code}"}`, value: n, gauge: false });
@@ -126,8 +183,7 @@ function collect(src: StatsSources): Sample[] {
       if (classes[c] > 0) out.push({ key: `cluster.${name}.upstream_rq_${c}xx`, metric: 'meshproof_cluster_upstream_rq_xx', labels: `{${l},response_code_class="${c}"}`, value: classes[c], gauge: false });
     }
     for (const g of CLUSTER_GAUGES) out.push({ key: `cluster.${name}.${g}`, metric: `meshproof_cluster_${g}`, labels: `{${l}}`, value: s[g], gauge: true });
-    out.push({ key: `cluster.${name}.membership_healthy`, metric: 'meshproof_cluster_membership_healthy', labels: `{${l}}`, value: membership.healthy, gauge: true });
-    out.push({ key: `cluster.${name}.membership_total`, metric: 'meshproof_cluster_membership_total', labels: `{${l}}`, value: membership.total, gauge: true });
+    for (const [g, v] of Object.entries(gauges)) out.push({ key: `cluster.${name}.${g}`, metric: `meshproof_cluster_${metricName(g)}`, labels: `{${l}}`, value: v, gauge: true });
   }
   for (const [name, s] of src.listeners) {
     const l = `{listener="${escapeLabel(name)}"}`;
@@ -139,6 +195,13 @@ function collect(src: StatsSources): Sample[] {
     if (name === 'outbound') {
       out.push({ key: `http.${name}.no_route`, metric: 'meshproof_http_no_route', labels: l, value: s.no_route, gauge: false });
       out.push({ key: `http.${name}.no_config`, metric: 'meshproof_http_no_config', labels: l, value: s.no_config, gauge: false });
+    }
+    out.push({ key: `http.${name}.fault.delays_injected`, metric: 'meshproof_http_fault_delays_injected', labels: l, value: s.fault_delays_injected, gauge: false });
+    out.push({ key: `http.${name}.fault.aborts_injected`, metric: 'meshproof_http_fault_aborts_injected', labels: l, value: s.fault_aborts_injected, gauge: false });
+    if (name === 'inbound') {
+      out.push({ key: `http.${name}.local_rate_limit.ok`, metric: 'meshproof_http_local_rate_limit_ok', labels: l, value: s.local_rate_limit_ok, gauge: false });
+      out.push({ key: `http.${name}.local_rate_limit.rate_limited`, metric: 'meshproof_http_local_rate_limit_rate_limited', labels: l, value: s.local_rate_limit_rate_limited, gauge: false });
+      out.push({ key: `http.${name}.health_check`, metric: 'meshproof_http_health_check', labels: l, value: s.health_check, gauge: false });
     }
     out.push({ key: `http.${name}.downstream_rq_active`, metric: 'meshproof_http_downstream_rq_active', labels: l, value: s.downstream_rq_active, gauge: true });
   }

@@ -85,6 +85,8 @@ export class UpstreamTry {
     s.upstream_rq_completed++;
     if (status !== 'error') s.countCode(status);
     this.recorder.record(this.endpoint.upstreamKey, { status, latencyMs: this.clock.now() - this.start, flags: flagsToList(flags) });
+    // Last: the freed connection may start a pending request's try at once.
+    this.cluster.onTryEnded();
   }
 
   /** Drops the exchange with the upstream (its connection is closed); no handler is called after. */

@@ -19,6 +19,10 @@ function spec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     calls: [],
     callMode: 'sequence',
     instances: {},
+    zone: null,
+    version: 'v1',
+    rateLimit: null,
+    bulkheads: {},
     ...overrides,
   };
 }

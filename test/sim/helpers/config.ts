@@ -1,9 +1,29 @@
-import type { DestinationPolicy, RetryPolicy } from '../../../src/scenario/scenario.ts';
-import type { Endpoint, SidecarConfig } from '../../../src/sim/sidecar-config.ts';
+import type { ConnectionPool, DestinationPolicy, OutlierDetection, RetryPolicy } from '../../../src/scenario/scenario.ts';
+import type { ClusterConfig, Endpoint, SidecarConfig } from '../../../src/sim/sidecar-config.ts';
 
-/** A destination policy: no timeout, no retries, round robin, unless overridden. */
+/** No circuit breaker limits (Istio's default: 2^32−1 everywhere). */
+export const UNLIMITED: ConnectionPool = { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null };
+
+/** A destination policy: no timeout, no retries, round robin, and none of the issue-3 policies, unless overridden. */
 export function policy(overrides: Partial<DestinationPolicy> = {}): DestinationPolicy {
-  return { timeoutMs: null, retries: null, loadBalancer: 'round_robin', ...overrides };
+  return {
+    timeoutMs: null,
+    retries: null,
+    loadBalancer: 'round_robin',
+    connectionPool: UNLIMITED,
+    outlierDetection: null,
+    panicThreshold: 0,
+    healthCheck: null,
+    fault: null,
+    locality: { enabled: false, overprovisioningFactor: 1.4 },
+    split: null,
+    ...overrides,
+  };
+}
+
+/** Outlier detection with short times, for tests. */
+export function outlier(overrides: Partial<OutlierDetection> = {}): OutlierDetection {
+  return { consecutive5xx: 5, consecutiveGatewayErrors: null, intervalMs: 100, baseEjectionTimeMs: 1000, maxEjectionTimeMs: 10_000, maxEjectionPercent: 1, ...overrides };
 }
 
 /** A retry policy with tiny back-offs (tests must not wait out real 25ms back-offs by the hundred). */
@@ -19,11 +39,16 @@ export function retries(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   };
 }
 
-export function endpoint(instance: string, port: number, healthy = true): Endpoint {
-  return { instance, host: '127.0.0.1', port, healthy };
+export function endpoint(instance: string, port: number, healthy = true, extra: Partial<Endpoint> = {}): Endpoint {
+  return { instance, host: '127.0.0.1', port, healthy, zone: null, version: 'v1', ...extra };
 }
 
-export function sidecarConfig(overrides: Partial<SidecarConfig> & Pick<SidecarConfig, 'clusters'>): SidecarConfig {
+/** A cluster as tests write it: policy and endpoints, the rest optional. */
+export type TestCluster = Pick<ClusterConfig, 'policy' | 'endpoints'> & Partial<ClusterConfig>;
+
+export function sidecarConfig(overrides: Partial<Omit<SidecarConfig, 'clusters'>> & { clusters: Record<string, TestCluster> }): SidecarConfig {
+  const clusters: Record<string, ClusterConfig> = {};
+  for (const [name, c] of Object.entries(overrides.clusters)) clusters[name] = { fault: null, bulkhead: null, ...c };
   return {
     version: 1,
     service: 'checkout',
@@ -31,6 +56,10 @@ export function sidecarConfig(overrides: Partial<SidecarConfig> & Pick<SidecarCo
     app: null,
     t0: Date.now(),
     seed: 7,
+    zone: null,
+    subset: 'v1',
+    inbound: { rateLimit: null, fault: null },
     ...overrides,
+    clusters,
   };
 }

@@ -107,7 +107,7 @@ describe('config push', () => {
     const { sidecar } = await startSidecar(t);
     assert.throws(() => sidecar.applyConfig(sidecarConfig({ instance: 'payments-0', clusters: {} })), /this sidecar is checkout-0 of checkout, the config is for payments-0/);
     const bad = sidecarConfig({
-      clusters: { payments: { policy: { ...policy(), loadBalancer: 'ring_hash' as never }, endpoints: [{ instance: 'p', host: '127.0.0.1', port: 0, healthy: true }] } },
+      clusters: { payments: { policy: { ...policy(), loadBalancer: 'ring_hash' as never }, endpoints: [{ instance: 'p', host: '127.0.0.1', port: 0, healthy: true, zone: null, version: 'v1' }] } },
     });
     assert.throws(() => sidecar.applyConfig(bad), (err: Error) => {
       assert.match(err.message, /clusters\.payments\.endpoints\[0\]\.port: must be >= 1, got 0/);

@@ -21,6 +21,10 @@ function spec(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     calls: [],
     callMode: 'sequence',
     instances: {},
+    zone: null,
+    version: 'v1',
+    rateLimit: null,
+    bulkheads: {},
     ...overrides,
   };
 }

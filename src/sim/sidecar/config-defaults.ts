@@ -1,0 +1,58 @@
+import type { DestinationPolicy } from '../../scenario/scenario.ts';
+import type { ClusterConfig, Endpoint, SidecarConfig } from '../sidecar-config.ts';
+
+/**
+A validated config with every optional field filled: the control plane sends them all, but a push
+from an older control plane (or a test) that leaves the policies of issue 3 out keeps the
+behaviour from before them. An absent field means "off": no circuit breaker limits, no outlier
+detection, no health checks, no panic (threshold 0), no locality, no split, no fault, no bulkhead,
+no rate limit. A cluster without its own `fault` uses its policy's standing fault.
+*/
+export function withDefaults(cfg: SidecarConfig): SidecarConfig {
+  const clusters: Record<string, ClusterConfig> = {};
+  for (const [name, c] of Object.entries(cfg.clusters)) {
+    const policy = policyDefaults(c.policy);
+    clusters[name] = {
+      policy,
+      endpoints: c.endpoints.map(endpointDefaults),
+      fault: c.fault !== undefined ? c.fault : policy.fault,
+      bulkhead: c.bulkhead ?? null,
+    };
+  }
+  const inbound = cfg.inbound ?? { rateLimit: null, fault: null };
+  const rl = inbound.rateLimit ?? null;
+  return {
+    ...cfg,
+    clusters,
+    zone: cfg.zone ?? null,
+    subset: cfg.subset ?? 'v1',
+    inbound: {
+      rateLimit: rl === null ? null : { requestsPerSecond: rl.requestsPerSecond, burst: rl.burst ?? rl.requestsPerSecond },
+      fault: inbound.fault ?? null,
+    },
+  };
+}
+
+function endpointDefaults(e: Endpoint): Endpoint {
+  return { ...e, zone: e.zone ?? null, version: e.version ?? 'v1' };
+}
+
+function policyDefaults(p: DestinationPolicy): DestinationPolicy {
+  const cp: Partial<DestinationPolicy['connectionPool']> = p.connectionPool ?? {};
+  const hc = p.healthCheck ?? null;
+  return {
+    ...p,
+    connectionPool: {
+      maxConnections: cp.maxConnections ?? null,
+      maxPendingRequests: cp.maxPendingRequests ?? null,
+      maxRequests: cp.maxRequests ?? null,
+      maxRetries: cp.maxRetries ?? null,
+    },
+    outlierDetection: p.outlierDetection ?? null,
+    panicThreshold: p.panicThreshold ?? 0,
+    healthCheck: hc === null ? null : { ...hc, path: hc.path ?? '/healthz' },
+    fault: p.fault ?? null,
+    locality: p.locality ?? { enabled: false, overprovisioningFactor: 1.4 },
+    split: p.split ?? null,
+  };
+}

@@ -1,0 +1,44 @@
+import { request, type Agent } from 'node:http';
+import type { Probe } from '../policy/health-checker.ts';
+
+/** The user agent of health check requests (Envoy's), by which the callee's inbound sidecar recognises them. */
+export const HEALTH_CHECK_USER_AGENT = 'Envoy/HC';
+
+/**
+One active health check probe to an endpoint: `GET <path>` to the endpoint's address (the callee's
+inbound sidecar, which forwards it to its app; the built-in app answers /healthz without taking a
+concurrency slot). 200 passes; any other status fails at once; no answer, a reset or a refused
+connection is a network failure. Probes use their own keep-alive pool, not the endpoint's, so they
+are not counted as upstream requests or connections.
+*/
+export function httpProbe(agent: Agent, target: { host: string; port: number }, path: () => string, authority: string): Probe {
+  return (done) => {
+    const req = request({
+      agent,
+      host: target.host,
+      port: target.port,
+      method: 'GET',
+      path: path(),
+      headers: ['host', authority, 'user-agent', HEALTH_CHECK_USER_AGENT],
+      setHost: false,
+    });
+    let settled = false;
+    req.on('response', (res) => {
+      res.resume();
+      if (settled) return;
+      settled = true;
+      const s = res.statusCode ?? 0;
+      done(s === 200 ? { ok: true } : { ok: false, network: false, reason: `HTTP ${s}` });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      done({ ok: false, network: true, reason: err.code ?? err.message });
+    });
+    req.end();
+    return () => {
+      settled = true;
+      req.destroy();
+    };
+  };
+}
