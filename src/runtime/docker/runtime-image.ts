@@ -1,0 +1,386 @@
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { pack } from 'tar-fs';
+import { MeshproofError } from '../../errors.ts';
+import { LABEL } from './labels.ts';
+
+/** The project's root (where package.json, src/ and docker/ are). */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Repository of meshproof's runtime image; the tag is the hash of its inputs. */
+export const RUNTIME_IMAGE_REPO = 'meshproof-runtime';
+/** Repository of its base (Node, libraries, busybox, production dependencies). */
+export const RUNTIME_BASE_REPO = 'meshproof-runtime-base';
+
+export interface RuntimeImageOptions {
+  /** The project to package. @default the project this file belongs to */
+  root?: string;
+  /**
+  A Node image already present locally to build on (no pull is ever attempted), or null to always
+  build FROM scratch out of the local Node binary. Its `node` must strip types (Node >= 22.18).
+  @default $MESHPROOF_DOCKER_BASE_IMAGE, else a local `node:<major>…` image of the project's Node major or newer, else null
+  */
+  baseImage?: string | null;
+  /** The Node binary to copy into a FROM-scratch image. @default <root>/node_modules/node/bin/node, else the running Node */
+  nodeBinary?: string;
+  /** A statically linked busybox (a shell in the image for `docker exec`), or null for none. @default busybox on PATH when static */
+  busybox?: string | null;
+  /** Receives the build's output lines (only when a build happens). */
+  onBuildOutput?: (line: string) => void;
+}
+
+export interface RuntimeImage {
+  /** `meshproof-runtime:<hash>`. */
+  tag: string;
+  hash: string;
+  /** False when an image with this hash was already there (nothing was built). */
+  built: boolean;
+  /** What its base was built on: `scratch` or a local Node image's name. */
+  base: string;
+  ms: number;
+}
+
+/** Builds in progress in this process, by tag: concurrent starts share one build. */
+const building = new Map<string, Promise<void>>();
+
+/**
+The image every meshproof container runs (sidecars, the built-in app, the fault engine), built
+locally — it must work with no registry reachable — and only when its inputs change. Two layers of
+images, each tagged with the hash of its inputs:
+- `meshproof-runtime-base:<hash>`: the Node binary with its libraries and busybox (or a local Node
+  image), and the production dependencies. Rebuilt when Node or package-lock.json changes.
+- `meshproof-runtime:<hash>`: the base plus package.json and src/. A change of the sources costs a
+  build of this small layer only.
+Older meshproof images are removed after a build, so they do not pile up.
+*/
+export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOptions = {}): Promise<RuntimeImage> {
+  const started = performance.now();
+  const root = options.root ?? PROJECT_ROOT;
+  const nodeImage = options.baseImage !== undefined ? options.baseImage : (process.env.MESHPROOF_DOCKER_BASE_IMAGE || (await findLocalBaseImage(docker, root)));
+  const baseInputs = nodeImage ? await nodeImageInputs(docker, root, nodeImage) : scratchInputs(root, options);
+  const baseHash = hashOf(baseInputs.fingerprint);
+  const baseTag = `${RUNTIME_BASE_REPO}:${baseHash}`;
+  const sources = [join(root, 'package.json'), ...listFiles(join(root, 'src'))];
+  const appDockerfile = readFileSync(join(root, 'docker/runtime.Dockerfile'), 'utf8');
+  const hash = hashOf({ baseHash, appDockerfile, sources: contentHash(root, sources) });
+  const tag = `${RUNTIME_IMAGE_REPO}:${hash}`;
+  let built = false;
+  if (!(await imageExists(docker, tag))) {
+    built = true;
+    if (!(await imageExists(docker, baseTag))) {
+      await buildOnce(docker, baseTag, baseHash, (stage) => stageBase(stage, root, baseInputs), nodeImage ? { NODE_IMAGE: nodeImage } : {}, options);
+    }
+    await buildOnce(
+      docker,
+      tag,
+      hash,
+      (stage) => {
+        writeFileSync(join(stage, 'Dockerfile'), appDockerfile);
+        for (const f of sources) place(f, join(stage, 'app', relative(root, f)));
+      },
+      { BASE: baseTag },
+      options,
+    );
+    await removeRuntimeImages(docker, [hash, baseHash]).catch(() => 0);
+  }
+  return { tag, hash, built, base: nodeImage ?? 'scratch', ms: Math.round(performance.now() - started) };
+}
+
+/** Removes meshproof's runtime images (e.g. to test a cold build) but those whose hash is kept; images in use are kept too. Returns how many were removed. */
+export async function removeRuntimeImages(docker: Docker, keep: string[] = []): Promise<number> {
+  const images = await docker.listImages({ filters: { label: [`${LABEL.meshproof}=1`] } });
+  let removed = 0;
+  // The runtime images first: a base cannot go while an image built on it exists.
+  const order = (role: string | undefined) => (role === 'runtime-image' ? 0 : 1);
+  images.sort((a, b) => order(a.Labels?.[LABEL.role]) - order(b.Labels?.[LABEL.role]));
+  for (const img of images) {
+    const role = img.Labels?.[LABEL.role];
+    if (role !== 'runtime-image' && role !== 'runtime-base') continue;
+    if (keep.includes(img.Labels?.[LABEL.imageHash] ?? '')) continue;
+    try {
+      await docker.getImage(img.Id).remove({ noprune: false });
+      removed++;
+    } catch {
+      /* in use by a container of another run, or already gone */
+    }
+  }
+  await pruneDanglingBuildLayers(docker);
+  return removed;
+}
+
+interface BaseInputs {
+  dockerfile: string;
+  fingerprint: unknown;
+  /** Files of the rootfs (FROM scratch only): path in the image → path on this machine. */
+  rootfs: Map<string, string>;
+  busybox: { path: string; applets: string[] } | null;
+  packages: string[];
+}
+
+function scratchInputs(root: string, options: RuntimeImageOptions): BaseInputs {
+  if (process.platform !== 'linux') {
+    throw new MeshproofError(
+      'MESHPROOF_RUNTIME_UNAVAILABLE',
+      `the docker runtime builds its image from this machine's Node binary, which only works on Linux (this is ${process.platform}); load a Node image instead (docker pull node:24-slim, or docker load from a file) and it is used as the base, or name one with MESHPROOF_DOCKER_BASE_IMAGE`,
+    );
+  }
+  const node = options.nodeBinary ?? (existsSync(join(root, 'node_modules/node/bin/node')) ? join(root, 'node_modules/node/bin/node') : process.execPath);
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  if (!supportsTypeStripping(version)) {
+    throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the Node binary ${node} (${version || 'unknown version'}) cannot run meshproof's TypeScript sources in a container: it needs Node >= 22.18 (npm install brings Node 24 as the devDependency "node")`);
+  }
+  const rootfs = new Map<string, string>([['usr/local/bin/node', node]]);
+  for (const lib of sharedLibraries(node)) rootfs.set(lib.replace(/^\//, ''), realpathSync(lib));
+  const busyboxPath = options.busybox === null ? null : (options.busybox ?? findStaticBusybox());
+  const busybox = busyboxPath ? { path: busyboxPath, applets: busyboxApplets(busyboxPath) } : null;
+  const dockerfile = readFileSync(join(root, 'docker/runtime-base.Dockerfile'), 'utf8');
+  const packages = productionPackages(root);
+  return {
+    dockerfile,
+    rootfs,
+    busybox,
+    packages,
+    fingerprint: {
+      dockerfile,
+      node: [version, ...statOf(node)],
+      rootfs: [...rootfs].map(([at, from]) => [at, ...statOf(from)]),
+      busybox: busybox ? statOf(busybox.path) : null,
+      lock: lockHash(root),
+      packages,
+    },
+  };
+}
+
+async function nodeImageInputs(docker: Docker, root: string, nodeImage: string): Promise<BaseInputs> {
+  let id: string;
+  try {
+    id = (await docker.getImage(nodeImage).inspect()).Id;
+  } catch {
+    throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the base image ${nodeImage} is not present locally (meshproof never pulls: no registry may be reachable); load it first, or unset MESHPROOF_DOCKER_BASE_IMAGE to build FROM scratch`);
+  }
+  const dockerfile = readFileSync(join(root, 'docker/runtime-base-on-node.Dockerfile'), 'utf8');
+  const packages = productionPackages(root);
+  return { dockerfile, rootfs: new Map(), busybox: null, packages, fingerprint: { dockerfile, nodeImage, id, lock: lockHash(root), packages } };
+}
+
+function stageBase(stage: string, root: string, inputs: BaseInputs): void {
+  writeFileSync(join(stage, 'Dockerfile'), inputs.dockerfile);
+  if (inputs.rootfs.size > 0) stageRootfs(join(stage, 'rootfs'), inputs);
+  mkdirSync(join(stage, 'node_modules'), { recursive: true });
+  for (const p of inputs.packages) stageTree(join(root, p), join(stage, p));
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+function statOf(p: string): number[] {
+  const s = statSync(p);
+  return [s.size, Math.round(s.mtimeMs)];
+}
+
+function lockHash(root: string): string {
+  return createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+}
+
+function contentHash(root: string, files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${relative(root, f)}\0`).update(readFileSync(f)).update('\0');
+  return h.digest('hex');
+}
+
+function buildOnce(docker: Docker, tag: string, hash: string, stageFiles: (stage: string) => void, buildargs: Record<string, string>, options: RuntimeImageOptions): Promise<void> {
+  let pending = building.get(tag);
+  if (!pending) {
+    pending = buildImage(docker, tag, hash, stageFiles, buildargs, options).finally(() => building.delete(tag));
+    building.set(tag, pending);
+  }
+  return pending;
+}
+
+async function buildImage(docker: Docker, tag: string, hash: string, stageFiles: (stage: string) => void, buildargs: Record<string, string>, options: RuntimeImageOptions): Promise<void> {
+  const stage = mkdtempSync(join(tmpdir(), 'meshproof-image-'));
+  try {
+    stageFiles(stage);
+    // Uncompressed: dockerode would gzip a context given as a folder, which costs seconds for the Node binary.
+    const context = pack(stage) as unknown as NodeJS.ReadableStream;
+    const stream = await docker.buildImage(context, {
+      t: tag,
+      labels: { [LABEL.imageHash]: hash },
+      buildargs,
+      rm: true,
+      forcerm: true,
+      pull: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null, events: { error?: string; errorDetail?: { message?: string } }[]) => {
+          const failed = err ?? events.find((e) => e.error || e.errorDetail);
+          if (!failed) return resolve();
+          const why = failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error);
+          reject(new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `building the image ${tag} failed: ${why}`));
+        },
+        (e: { stream?: string }) => {
+          if (e.stream?.trim()) options.onBuildOutput?.(e.stream.trimEnd());
+        },
+      );
+    });
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+    // A failed build leaves the steps it completed as untagged images; they carry the label of the
+    // Dockerfile's first step, so they are found and removed.
+    await pruneDanglingBuildLayers(docker).catch(() => {});
+  }
+}
+
+async function pruneDanglingBuildLayers(docker: Docker): Promise<void> {
+  await docker.pruneImages({ filters: { dangling: ['true'], label: [`${LABEL.meshproof}=1`] } });
+}
+
+function stageRootfs(dir: string, inputs: BaseInputs): void {
+  for (const [at, from] of inputs.rootfs) place(from, join(dir, at));
+  if (inputs.busybox) {
+    place(inputs.busybox.path, join(dir, 'bin/busybox'));
+    for (const applet of inputs.busybox.applets) {
+      const at = join(dir, applet);
+      if (existsSync(at)) continue;
+      mkdirSync(dirname(at), { recursive: true });
+      symlinkSync('/bin/busybox', at);
+    }
+  }
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  // glibc resolves container names (other pods, the fault engine) through Docker's DNS; say so
+  // explicitly rather than rely on its built-in default.
+  writeFileSync(join(dir, 'etc/nsswitch.conf'), 'hosts: files dns\n');
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+}
+
+/** Hard-links a file into the build context (same file system), or copies it. */
+function place(from: string, to: string): void {
+  mkdirSync(dirname(to), { recursive: true });
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+/** Copies a package's tree, without its nested node_modules (the production ones are staged on their own). */
+function stageTree(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    if (entry.isDirectory() && entry.name === 'node_modules') continue;
+    const a = join(from, entry.name);
+    const b = join(to, entry.name);
+    if (entry.isDirectory()) stageTree(a, b);
+    else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(a), b);
+    else if (entry.isFile()) place(a, b);
+  }
+}
+
+/** Production packages per package-lock.json (`node_modules/…` paths), those installed here. */
+function productionPackages(root: string): string[] {
+  const lockPath = join(root, 'package-lock.json');
+  if (!existsSync(lockPath)) {
+    throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `no package-lock.json in ${root}: the runtime image packs the production dependencies it lists (run npm install)`);
+  }
+  const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages?: Record<string, { dev?: boolean; link?: boolean }> };
+  return Object.entries(lock.packages ?? {})
+    .filter(([p, meta]) => p.startsWith('node_modules/') && !meta.dev && !meta.link && existsSync(join(root, p)))
+    .map(([p]) => p)
+    .sort();
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** The shared libraries and the loader a dynamically linked binary needs, per `ldd`. */
+export function sharedLibraries(binary: string): string[] {
+  const r = spawnSync('ldd', [binary], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    if (/not a dynamic executable|statically linked/.test(`${r.stdout}${r.stderr}`)) return [];
+    throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `cannot list the libraries of ${binary} with ldd (${r.error?.message ?? r.stderr.trim()}); install it (Debian: libc-bin) or name a local Node image with MESHPROOF_DOCKER_BASE_IMAGE`);
+  }
+  const libs: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);
+    if (m) libs.push(m[1]);
+  }
+  return libs;
+}
+
+function findStaticBusybox(): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = join(dir, 'busybox');
+    try {
+      if (!lstatSync(p).isFile() && !statSync(p).isFile()) continue;
+    } catch {
+      continue;
+    }
+    return sharedLibraries(p).length === 0 ? realpathSync(p) : null;
+  }
+  return null;
+}
+
+function busyboxApplets(busybox: string): string[] {
+  const r = spawnSync(busybox, ['--list-full'], { encoding: 'utf8' });
+  if (r.status !== 0) return ['bin/sh'];
+  return r.stdout.split('\n').filter((l) => l && !l.includes('..') && l !== 'linuxrc' && l !== 'bin/busybox');
+}
+
+export function supportsTypeStripping(version: string): boolean {
+  const m = /^v(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 22 || (major === 22 && minor >= 18);
+}
+
+/** A local `node:<tag>` image whose major is at least the project's Node major (no pull is ever attempted). */
+async function findLocalBaseImage(docker: Docker, root: string): Promise<string | null> {
+  let wanted = Number(process.versions.node.split('.')[0]);
+  try {
+    const v = (JSON.parse(readFileSync(join(root, 'node_modules/node/package.json'), 'utf8')) as { version: string }).version;
+    wanted = Number(v.split('.')[0]);
+  } catch {
+    /* the running Node's major */
+  }
+  const images = await docker.listImages({ filters: { reference: ['node'] } });
+  const candidates: { tag: string; major: number }[] = [];
+  for (const img of images) {
+    for (const t of img.RepoTags ?? []) {
+      const m = /^node:(\d+)/.exec(t);
+      if (m && Number(m[1]) >= wanted) candidates.push({ tag: t, major: Number(m[1]) });
+    }
+  }
+  candidates.sort((a, b) => a.major - b.major || a.tag.localeCompare(b.tag));
+  return candidates[0]?.tag ?? null;
+}
+
+async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
