@@ -32,6 +32,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Gap between the last config push and the start of the load, so every sidecar has applied it. @default 200 */
   settleMs?: number;
+  /** Warm-up traffic before second 0 (not measured), so the first second is not a cold start. 0 = none. @default 1000 */
+  warmupMs?: number;
   /** Emit `live-stats` once a second (for a live view; costs one admin request per sidecar per second). @default false */
   liveStats?: boolean;
 }
@@ -84,7 +86,22 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
     const linkAddress = wire ? (from: string, to: string) => wire!.addressFor(from, to) : undefined;
     controlPlane = new ControlPlane(plan, topology.pods, topology.ingress, { linkAddress });
-    t0 = Date.now() + (options.settleMs ?? 200);
+    load = new RemoteLoadGenerator({
+      url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
+      host: plan.load.target,
+      path: plan.load.path,
+      phases: plan.load.phases,
+      connections: plan.load.connections,
+      env: { MESHPROOF_RUN_ID: runId },
+      onTick: (second, series) => {
+        const b = series[seriesKey.client()]?.[second];
+        if (b) emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
+      },
+    });
+    await load.prepare();
+    // Second 0 comes after the config push and a warm-up: cold connections and cold JIT are not measured.
+    const warmupMs = options.warmupMs ?? 1000;
+    t0 = Date.now() + (options.settleMs ?? 200) + warmupMs;
     controlPlane.setT0(t0);
     await controlPlane.push();
     emit({ type: 'topology-ready', at: Date.now(), instances: topology.pods.length, ms: Math.round(performance.now() - upStarted) });
@@ -96,25 +113,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       onSecond: options.liveStats ? (second, series) => emit({ type: 'live-stats', at: Date.now(), second, series: liveFigures(series, second) }) : undefined,
     });
     collector.start();
+    faults = new FaultRunner({ scenario, t0, controlPlane, topology, emit, wire });
+    faults.start();
+    const loading = load.run(t0, { warmup: warmupMs > 0 });
     await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
     const maxRate = Math.max(...plan.load.phases.map((p) => p.rate));
     emit({ type: 'load-started', at: Date.now(), t0, rate: maxRate, connections: plan.load.connections, durationMs: plan.load.durationMs });
-    load = new RemoteLoadGenerator({
-      url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
-      host: plan.load.target,
-      path: plan.load.path,
-      phases: plan.load.phases,
-      connections: plan.load.connections,
-      t0,
-      env: { MESHPROOF_RUN_ID: runId },
-      onTick: (second, series) => {
-        const b = series[seriesKey.client()]?.[second];
-        if (b) emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
-      },
-    });
-    faults = new FaultRunner({ scenario, t0, controlPlane, topology, emit, wire });
-    faults.start();
-    const measured = await load.run();
+    const measured = await loading;
     loadSummary = measured.summary;
     clientSeries = measured.series;
     emit({ type: 'load-finished', at: Date.now(), requests: loadSummary.requests, errors: loadSummary.errors });
@@ -122,6 +127,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     error = err instanceof Error ? err.message : String(err);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    load?.dispose();
     await faults?.stop().catch(() => {});
     driver?.close();
     if (collector) {

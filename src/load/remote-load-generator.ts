@@ -15,8 +15,6 @@ export interface RemoteLoadOptions {
   path: string;
   phases: LoadPhasePlan[];
   connections: number;
-  /** Epoch ms of second 0, shared with the sidecars. */
-  t0: number;
   /** Called once per second with the client's buckets of the second that just ended. */
   onTick?: (second: number, series: SparseSeries) => void;
   /** Pids of started processes are reported here, so the run registry can reap them after a crash. */
@@ -25,16 +23,23 @@ export interface RemoteLoadOptions {
   env?: Record<string, string>;
 }
 
-/** Runs the load generator in its own process (see load-process.ts) and resolves with what it measured. */
+/**
+Runs the load generator in its own process (see load-process.ts): `prepare()` starts the process,
+`run()` sends it the load and resolves with what it measured.
+*/
 export class RemoteLoadGenerator {
   private readonly options: RemoteLoadOptions;
   private child: ReturnType<typeof spawn> | null = null;
+  private exited: Promise<{ code: number | null; signal: string | null }> | null = null;
+  private done: { summary: LoadSummary; series: SparseSeries } | null = null;
+  private stderr = '';
 
   constructor(options: RemoteLoadOptions) {
     this.options = options;
   }
 
-  run(): Promise<{ summary: LoadSummary; series: SparseSeries }> {
+  /** Starts the load process and resolves once it is ready to send (so its start-up is not part of the load). */
+  prepare(timeoutMs = 15_000): Promise<void> {
     const o = this.options;
     const child = spawn(process.execPath, [LOAD_PROCESS], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -42,30 +47,49 @@ export class RemoteLoadGenerator {
     });
     this.child = child;
     if (child.pid) o.onSpawn?.(child.pid);
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
-    return new Promise((resolve, reject) => {
-      let done: { summary: LoadSummary; series: SparseSeries } | null = null;
-      let started = false;
-      child.on('message', (m: LoadMessage) => {
-        if (m.type === 'tick' && m.second < 0 && !started) {
-          started = true;
-          const cmd: LoadCommand = { type: 'start', url: o.url, host: o.host, path: o.path, phases: o.phases, connections: o.connections, t0: o.t0 };
-          child.send(cmd);
-        } else if (m.type === 'tick') o.onTick?.(m.second, m.series);
-        else if (m.type === 'done') done = { summary: m.summary, series: m.series };
-      });
-      child.on('exit', (code, signal) => {
-        this.child = null;
-        if (done) resolve(done);
-        else reject(new MeshproofError('MESHPROOF_LOAD_FAILED', `the load generator exited (code ${code}, signal ${signal}) before reporting${stderr ? `:\n${stderr.trim()}` : ''}`));
-      });
-      child.on('error', (err) => reject(new MeshproofError('MESHPROOF_LOAD_FAILED', `could not start the load generator: ${err.message}`)));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4096)));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.on('message', (m: LoadMessage) => {
+      if (m.type === 'tick') o.onTick?.(m.second, m.series);
+      else if (m.type === 'done') this.done = { summary: m.summary, series: m.series };
     });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(`not ready within ${timeoutMs}ms`), timeoutMs);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new MeshproofError('MESHPROOF_LOAD_FAILED', `could not start the load generator: ${why}${this.stderr ? `\n${this.stderr.trim()}` : ''}`));
+      };
+      child.once('error', (err) => fail(err.message));
+      this.exited!.then(({ code, signal }) => fail(`it exited (code ${code}, signal ${signal})`));
+      child.on('message', (m: LoadMessage) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Sends the load (measured from `t0`, warming up before it) and resolves with what was measured. */
+  async run(t0: number, options: { warmup?: boolean } = {}): Promise<{ summary: LoadSummary; series: SparseSeries }> {
+    const o = this.options;
+    if (!this.child) await this.prepare();
+    const cmd: LoadCommand = { type: 'start', url: o.url, host: o.host, path: o.path, phases: o.phases, connections: o.connections, t0, warmup: options.warmup ?? true };
+    this.child!.send(cmd);
+    const { code, signal } = await this.exited!;
+    this.child = null;
+    if (this.done) return this.done;
+    throw new MeshproofError('MESHPROOF_LOAD_FAILED', `the load generator exited (code ${code}, signal ${signal}) before reporting${this.stderr ? `:\n${this.stderr.trim()}` : ''}`);
   }
 
   /** Stops the load now; run() then resolves with what was measured so far. */
   stop(): void {
     if (this.child?.connected) this.child.send({ type: 'stop' } satisfies LoadCommand);
+  }
+
+  /** Kills the load process if it is still there (after a failure). */
+  dispose(): void {
+    this.child?.kill('SIGKILL');
   }
 }
