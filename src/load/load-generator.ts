@@ -53,7 +53,8 @@ export class LoadGenerator {
     const started = performance.now();
     for (const phase of this.options.phases) {
       if (this.stopped) break;
-      await this.runPhase(phase);
+      // Phases start on the clock, not after the previous one's stragglers: lateness never adds up.
+      await this.runPhase(phase, started + phase.startMs);
     }
     this.summary.elapsedMs = performance.now() - started;
     return this.summary;
@@ -65,21 +66,20 @@ export class LoadGenerator {
     for (const i of this.running) i.stop();
   }
 
-  private async runPhase(phase: LoadPhasePlan): Promise<void> {
+  private async runPhase(phase: LoadPhasePlan, phaseStart: number): Promise<void> {
     const { rate } = phase;
     if (rate <= 0) {
-      await this.idle(phase.durationMs);
+      await this.idle(phaseStart + phase.durationMs - performance.now());
       return;
     }
     const slices = Math.max(1, Math.min(this.options.slices ?? 10, rate, this.options.connections));
-    const phaseStart = performance.now();
     const runs: Promise<void>[] = [];
     for (let i = 0; i < slices; i++) {
       const offset = Math.round((i * 1000) / slices);
       const sliceRate = Math.floor(rate / slices) + (i < rate % slices ? 1 : 0);
       const connections = Math.max(1, Math.floor(this.options.connections / slices) + (i < this.options.connections % slices ? 1 : 0));
       runs.push(
-        this.delay(offset).then(() => {
+        this.delay(phaseStart + offset - performance.now()).then(() => {
           // Every slice ends at the phase's end, so the load has a sharp edge the timeline can trust.
           const remaining = phase.durationMs - (performance.now() - phaseStart);
           if (this.stopped || remaining <= 5) return;
@@ -101,6 +101,9 @@ export class LoadGenerator {
       overallRate: rate,
       duration: durationMs / 1000,
       timeout: (this.options.timeoutMs ?? 10_000) / 1000,
+      // autocannon notices the end of its duration only at its next sample tick (1s by default) and
+      // keeps sending until then; a short tick makes each slice stop on time.
+      sampleInt: 50,
     }) as unknown as autocannon.Instance;
     this.running.add(instance);
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
