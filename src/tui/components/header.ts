@@ -1,0 +1,88 @@
+import { Box } from 'ink';
+import type { ReactElement } from 'react';
+import { bar, cells, seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
+import { progress, type RunViewState } from '../state/run-view-state.ts';
+import { clientFigures, history } from '../state/selectors.ts';
+import { h } from './h.ts';
+import { Line, type Seg } from './line.ts';
+import { fitSegs, segWidth, spread } from './segs.ts';
+import { errorTone, PHASE_BADGE } from './vocabulary.ts';
+
+export interface HeaderProps {
+  readonly state: RunViewState;
+  readonly width: number;
+  /** `q` was pressed: the run is being stopped and cleaned up. */
+  readonly quitting: boolean;
+  readonly color: boolean;
+}
+
+/**
+Two rows: the run (scenario, phase, progress of the load, the keys), then what the load client sees
+this second (rps, success, p99, with an rps sparkline and the totals so far).
+*/
+export function Header(props: HeaderProps): ReactElement {
+  return h(
+    Box,
+    { flexDirection: 'column', width: props.width },
+    h(Line, { segs: titleRow(props), color: props.color }),
+    h(Line, { segs: clientRow(props.state, props.width), color: props.color }),
+  );
+}
+
+export function titleRow(props: HeaderProps): Seg[] {
+  const { state, width, quitting } = props;
+  const phase: Seg[] = phaseSegs(state, quitting);
+  const p = progress(state);
+  const time = `  ${seconds(p.elapsedMs)}/${seconds(p.durationMs)} `;
+  const pct = ` ${Math.round(p.fraction * 100)}%`.padStart(5);
+  const name: Seg = { text: state.scenario.name, bold: true };
+  // Give way, in turn, until the progress bar has 10 cells: the product name, the long key hints, the scenario name's end.
+  const variants: { brand: boolean; keys: string }[] = [
+    { brand: true, keys: '  ? help  q quit' },
+    { brand: false, keys: '  ? help  q quit' },
+    { brand: false, keys: '  ? q' },
+  ];
+  for (const v of variants) {
+    const left: Seg[] = [...(v.brand ? [{ text: 'meshproof', tone: 'accent' as const, bold: true }, { text: ' · ' }] : []), name, { text: '  ' }, ...phase];
+    const keys: Seg[] = [{ text: v.keys, tone: 'dim' }];
+    const room = width - segWidth(left) - segWidth(keys) - cells(time) - cells(pct);
+    if (room >= 10 || v === variants[variants.length - 1]) {
+      const barW = Math.max(10, Math.min(40, room));
+      const mid: Seg[] = [{ text: time, tone: 'dim' }, { text: bar(p.fraction, barW), tone: state.phase === 'load' ? 'accent' : 'dim' }, { text: pct }];
+      const right = [...mid, ...keys];
+      // Still too long: the scenario name is cut (spread cuts the left part first).
+      return spread(left, right, width);
+    }
+  }
+  return [];
+}
+
+function phaseSegs(state: RunViewState, quitting: boolean): Seg[] {
+  if (quitting && state.phase !== 'done') return [{ text: '■ stopping: cleaning up…', tone: 'warn', bold: true }];
+  if (state.phase === 'done' && state.result) {
+    return state.result.passed ? [{ text: '✔ passed', tone: 'ok', bold: true }] : [{ text: '✘ failed', tone: 'bad', bold: true }];
+  }
+  const b = PHASE_BADGE[state.phase];
+  return [{ text: `${b.mark} ${b.word}`, tone: b.tone, bold: state.phase === 'load' }];
+}
+
+export function clientRow(state: RunViewState, width: number): Seg[] {
+  const f = clientFigures(state);
+  const head: Seg[] = [{ text: 'client ', tone: 'dim' }];
+  if (!f) {
+    const what = state.phase === 'starting' ? 'bringing the topology up…' : state.phase === 'ready' ? 'topology up; load about to start' : 'waiting for the first second of load';
+    return fitSegs([...head, { text: what, tone: 'dim' }, { text: `  target ${state.scenario.targetRate}/s → ${state.scenario.loadTarget}`, tone: 'dim' }], width);
+  }
+  const et = errorTone(f.errorRate);
+  const figures: Seg[] = [
+    { text: `${shortRps(f.rps)} rps`, bold: true },
+    { text: '  ok ' },
+    { text: `${shortPercent(1 - f.errorRate)}${et.mark}`, tone: et.tone },
+    { text: '  p99 ' },
+    { text: f.rps > 0 ? shortLatency(f.p99) : '–' },
+  ];
+  const totals: Seg[] = [{ text: `  ${state.totals.requests} req · ${Math.round(state.totals.errors)} failed`, tone: state.totals.errors > 0 ? 'warn' : 'dim' }];
+  const sparkW = Math.max(0, Math.min(24, width - segWidth(head) - segWidth(figures) - segWidth(totals) - 2));
+  const spark: Seg[] = sparkW >= 6 ? [{ text: '  ' }, { text: sparkline(history(state, ['client'], 'rps', sparkW), sparkW), tone: 'accent' }] : [];
+  return fitSegs([...head, ...figures, ...spark, ...totals], width);
+}

@@ -1,0 +1,452 @@
+import type { LiveFigures, RunEvent } from '../../events.ts';
+import { seriesKey } from '../../observe/timeline.ts';
+import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type FaultTarget, type Scenario } from '../../scenario/scenario.ts';
+import type { Verdict } from '../../verdict/verdict.ts';
+import { upstreamChange } from './sidecar-event-state.ts';
+
+/**
+The live view's model of a run: everything the screen shows, built only from the scenario (up front)
+and the engine's `RunEvent`s, by a pure reducer. Nothing here reads a clock or does I/O: the view
+feeds `withNow` for the progress bar between events.
+
+Times are kept as epoch ms, as the events carry them, and turned into run time (ms from the start
+of the load) when shown, because the start of the load is only known once `load-started` arrives.
+*/
+export interface RunViewState {
+  readonly scenario: ScenarioView;
+  readonly phase: RunPhase;
+  readonly runId: string | null;
+  /** Epoch ms of `run-starting`. */
+  readonly startedAt: number | null;
+  /** Epoch ms of second 0 of the load (from `load-started`). */
+  readonly t0: number | null;
+  /** Latest time known: the latest event's, or the clock's (see `withNow`). */
+  readonly now: number | null;
+  readonly services: readonly ServiceView[];
+  readonly instances: Readonly<Record<string, InstanceView>>;
+  readonly edges: readonly EdgeView[];
+  /** Per series key (observe/timeline.ts), the figures of each second of the load, indexed by second. */
+  readonly series: Readonly<Record<string, readonly (LiveFigures | undefined)[]>>;
+  /** Latest second a `live-stats` event covered (-1: none yet): series absent from it had no traffic. */
+  readonly liveSecond: number;
+  /** Latest second a `tick` covered (-1: none yet). */
+  readonly clientSecond: number;
+  readonly totals: { readonly requests: number; readonly errors: number };
+  readonly faults: readonly FaultView[];
+  readonly checklist: readonly CheckItem[];
+  readonly log: readonly LogLine[];
+  /** Set by `run-finished`. */
+  readonly result: { readonly passed: boolean; readonly reportDir: string | null } | null;
+  /** Processes stopped at teardown (null: not torn down yet). */
+  readonly stopped: number | null;
+}
+
+/** starting: processes coming up · ready: topology up, load not started · load · deciding: load over, verdicts coming · done. */
+export type RunPhase = 'starting' | 'ready' | 'load' | 'deciding' | 'done';
+
+export interface ScenarioView {
+  readonly name: string;
+  readonly description: string;
+  /** How long the load lasts (the progress bar's 100%). */
+  readonly loadDurationMs: number;
+  readonly targetRate: number;
+  readonly loadTarget: string;
+  readonly source: Scenario;
+}
+
+export interface ServiceView {
+  readonly name: string;
+  readonly instances: readonly string[];
+  readonly calls: readonly string[];
+  /** Who calls it: services, and `client` for the load's target. */
+  readonly callers: readonly string[];
+}
+
+/** What the screen says about an instance: healthy, or why not. */
+export type InstanceStatus = 'starting' | 'healthy' | 'ejected' | 'unhealthy' | 'paused' | 'killed' | 'down';
+
+/** The harness's view of the process, from instance-up / instance-state / instance-down. */
+export type ProcessStatus = 'starting' | 'healthy' | 'unhealthy' | 'paused' | 'killed' | 'down';
+
+export interface InstanceView {
+  readonly name: string;
+  readonly service: string;
+  readonly process: ProcessStatus;
+  readonly processReason: string;
+  /** Callers (sidecar instance names, or `mesh` when the engine reports it) that have it ejected now, with the message that said why. */
+  readonly ejectedBy: Readonly<Record<string, string>>;
+  /** Callers whose health checks call it unhealthy now, with why. */
+  readonly unhealthyBy: Readonly<Record<string, string>>;
+  /** Derived from the above: process trouble first, then ejection, then health checks. */
+  readonly status: InstanceStatus;
+  readonly reason: string;
+  /** Epoch ms of the last change of `status` (null: never changed). */
+  readonly since: number | null;
+  /** Every change of `status`, oldest first. */
+  readonly history: readonly { readonly at: number; readonly status: InstanceStatus; readonly reason: string }[];
+}
+
+export interface EdgeView {
+  readonly from: string;
+  readonly to: string;
+  /** `edge:<from>-><to>`: what the caller saw, after retries. */
+  readonly key: string;
+  /** `upstream:<from>-><instance>` for each instance of `to`: the tries actually sent. */
+  readonly upstreamKeys: readonly string[];
+}
+
+export interface FaultView {
+  readonly name: string;
+  readonly atMs: number;
+  /** null: until the end of the run. */
+  readonly forMs: number | null;
+  /** "payments-1", "checkout -> payments-2", "payments". */
+  readonly target: string;
+  /** "abort 503 (100%)", "kill, restart after 4s", "latency 300". */
+  readonly action: string;
+  readonly status: 'scheduled' | 'active' | 'ended';
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  /** What applying (and ending) it did, as the engine said. */
+  readonly detail: string;
+}
+
+export interface CheckItem {
+  readonly expectation: AnyExpectation;
+  /** Set once the engine decided it. */
+  readonly verdict: Verdict | null;
+}
+
+export type Tone = 'info' | 'ok' | 'warn' | 'bad' | 'fault' | 'dim';
+
+export interface LogLine {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly text: string;
+  readonly tone: Tone;
+  /** Instances and services the line is about (for the details pane). */
+  readonly subjects: readonly string[];
+  /** The sidecar that reported it, when a sidecar did. */
+  readonly by: string | null;
+  /** Times the same line came within a short while (several callers ejecting the same instance). */
+  readonly count: number;
+}
+
+/** Lines kept in the log (the screen shows the newest that fit). */
+export const LOG_CAPACITY = 500;
+
+/** Sidecar events that only describe the initial configuration: not worth a line (as in the plain progress output). */
+const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added']);
+
+/** The same line again within this long is counted on the earlier one instead of printed twice. */
+const MERGE_WITHIN_MS = 2000;
+
+/** The state before any event: the topology, the fault schedule and the checklist, all pending. */
+export function initialState(scenario: Scenario): RunViewState {
+  const services: ServiceView[] = scenario.services.map((s) => ({
+    name: s.name,
+    instances: instanceNames(s),
+    calls: [...s.calls],
+    callers: [...(scenario.load.target === s.name ? ['client'] : []), ...scenario.services.filter((c) => c.calls.includes(s.name)).map((c) => c.name)],
+  }));
+  const instances: Record<string, InstanceView> = {};
+  for (const s of services) {
+    for (const name of s.instances) {
+      instances[name] = { name, service: s.name, process: 'starting', processReason: '', ejectedBy: {}, unhealthyBy: {}, status: 'starting', reason: '', since: null, history: [] };
+    }
+  }
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const edge = (from: string, to: string): EdgeView => ({
+    from,
+    to,
+    key: seriesKey.edge(from, to),
+    upstreamKeys: (byName.get(to)?.instances ?? []).map((i) => seriesKey.upstream(from, i)),
+  });
+  const edges: EdgeView[] = [edge('client', scenario.load.target)];
+  for (const s of services) for (const to of s.calls) edges.push(edge(s.name, to));
+  const phases = scenario.load.phases ?? [];
+  return {
+    scenario: {
+      name: scenario.name,
+      description: scenario.description,
+      loadDurationMs: scenario.load.durationMs || scenario.durationMs,
+      targetRate: phases.length ? Math.max(...phases.map((p) => p.rate)) : scenario.load.rate,
+      loadTarget: scenario.load.target,
+      source: scenario,
+    },
+    phase: 'starting',
+    runId: null,
+    startedAt: null,
+    t0: null,
+    now: null,
+    services,
+    instances,
+    edges,
+    series: {},
+    liveSecond: -1,
+    clientSecond: -1,
+    totals: { requests: 0, errors: 0 },
+    faults: (scenario.faults ?? []).map(faultView),
+    checklist: (scenario.expect as readonly AnyExpectation[]).map((expectation) => ({ expectation, verdict: null })),
+    log: [],
+    result: null,
+    stopped: null,
+  };
+}
+
+/** The state after one event. Pure: the same state and event always give the same result. */
+export function reduce(state: RunViewState, event: RunEvent): RunViewState {
+  const s = { ...state, now: Math.max(state.now ?? event.at, event.at) };
+  switch (event.type) {
+    case 'run-starting':
+      return addLog({ ...s, runId: event.runId, startedAt: event.at, phase: 'starting' }, event.at, `run ${event.runId} starting: ${event.scenario}`, 'info');
+    case 'instance-up': {
+      const inst = s.instances[event.instance];
+      if (!inst) return s;
+      return setInstance(s, event.at, { ...inst, process: 'healthy', processReason: 'up' });
+    }
+    case 'instance-down': {
+      const inst = s.instances[event.instance];
+      const next = inst ? setInstance(s, event.at, { ...inst, process: 'down', processReason: event.reason }) : s;
+      return addLog(next, event.at, `${event.instance} down: ${event.reason}`, 'bad', [event.instance]);
+    }
+    case 'topology-ready':
+      return addLog({ ...s, phase: 'ready' }, event.at, `topology ready: ${event.instances} instances with sidecars in ${event.ms}ms`, 'info');
+    case 'load-started':
+      return addLog(
+        { ...s, phase: 'load', t0: event.t0, scenario: { ...s.scenario, loadDurationMs: event.durationMs, targetRate: event.rate } },
+        event.at,
+        `load started: ${event.rate}/s to ${s.scenario.loadTarget} over ${event.connections} connections for ${(event.durationMs / 1000).toFixed(1)}s`,
+        'info',
+      );
+    case 'tick': {
+      const figures: LiveFigures = { rps: event.rps, errorRate: event.rps > 0 ? event.errors / event.rps : 0, p99: event.p99, retries: 0, flags: {} };
+      return {
+        ...s,
+        series: { ...s.series, [seriesKey.client()]: putSecond(s.series[seriesKey.client()], event.second, figures) },
+        clientSecond: Math.max(s.clientSecond, event.second),
+        totals: { requests: s.totals.requests + event.rps, errors: s.totals.errors + event.errors },
+      };
+    }
+    case 'live-stats': {
+      const series = { ...s.series };
+      for (const [key, f] of Object.entries(event.series)) {
+        // The client's figures come from ticks (the load generator's own view); keep those.
+        if (key === seriesKey.client() && series[key]?.[event.second]) continue;
+        series[key] = putSecond(series[key], event.second, f);
+      }
+      return { ...s, series, liveSecond: Math.max(s.liveSecond, event.second) };
+    }
+    case 'load-finished':
+      return addLog(
+        { ...s, phase: 'deciding', totals: { requests: event.requests, errors: event.errors } },
+        event.at,
+        `load finished: ${event.requests} requests, ${event.errors} failed`,
+        event.errors > 0 ? 'warn' : 'info',
+      );
+    case 'sidecar-event':
+      return onSidecarEvent(s, event.at, event.event);
+    case 'fault-started': {
+      const next = updateFault(s, event.fault, (f) => ({ ...f, status: 'active', startedAt: event.at, detail: event.detail }));
+      const f = next.faults.find((x) => x.name === event.fault);
+      return addLog(next, event.at, `fault ${event.fault} started: ${event.detail}`, 'fault', f ? subjectsOfTarget(f.target) : []);
+    }
+    case 'fault-ended': {
+      const next = updateFault(s, event.fault, (f) => ({ ...f, status: 'ended', endedAt: event.at, detail: f.detail ? `${f.detail}; ${event.detail}` : event.detail }));
+      const f = next.faults.find((x) => x.name === event.fault);
+      return addLog(next, event.at, `fault ${event.fault} ended: ${event.detail}`, event.fault === '(error)' ? 'bad' : 'fault', f ? subjectsOfTarget(f.target) : []);
+    }
+    case 'instance-state': {
+      const inst = s.instances[event.instance];
+      if (!inst) return s;
+      let next: InstanceView;
+      if (event.state === 'ejected') next = { ...inst, ejectedBy: { ...inst.ejectedBy, mesh: event.reason } };
+      else if (event.state === 'healthy') next = { ...inst, process: 'healthy', processReason: event.reason, ejectedBy: without(inst.ejectedBy, 'mesh'), unhealthyBy: without(inst.unhealthyBy, 'mesh') };
+      else if (event.state === 'unhealthy') next = { ...inst, unhealthyBy: { ...inst.unhealthyBy, mesh: event.reason } };
+      else next = { ...inst, process: event.state, processReason: event.reason };
+      const tone: Tone = event.state === 'healthy' ? 'ok' : event.state === 'killed' ? 'bad' : 'warn';
+      return addLog(setInstance(s, event.at, next), event.at, `${event.instance} ${event.state}: ${event.reason}`, tone, [event.instance, inst.service]);
+    }
+    case 'expectation-settled': {
+      const v = event.verdict;
+      let done = false;
+      const checklist = s.checklist.map((c) => {
+        if (done || c.verdict || c.expectation.text !== v.expectation.text) return c;
+        done = true;
+        return { ...c, verdict: v };
+      });
+      // A verdict on an expectation the scenario given up front did not have (should not happen): still shown.
+      return { ...s, checklist: done ? checklist : [...checklist, { expectation: v.expectation, verdict: v }] };
+    }
+    case 'teardown':
+      return addLog({ ...s, stopped: event.stopped }, event.at, `teardown: ${event.stopped} processes stopped`, 'dim');
+    case 'run-finished': {
+      const held = s.checklist.filter((c) => c.verdict?.status === 'held').length;
+      const broken = s.checklist.filter((c) => c.verdict && c.verdict.status !== 'held').length;
+      const where = event.reportDir ? `; report in ${event.reportDir}` : '';
+      return addLog(
+        { ...s, phase: 'done', result: { passed: event.passed, reportDir: event.reportDir } },
+        event.at,
+        `run ${event.passed ? 'passed' : 'failed'}: ${held} held, ${broken} broken${where}`,
+        event.passed ? 'ok' : 'bad',
+      );
+    }
+  }
+  return s;
+}
+
+/** The state at a later moment without any event (the view's clock), so progress moves between ticks. */
+export function withNow(state: RunViewState, now: number): RunViewState {
+  if (state.now !== null && now <= state.now) return state;
+  return { ...state, now };
+}
+
+/** Run time of an epoch time: ms from the start of the load (or from the run's start before the load is known). */
+export function runMs(state: RunViewState, at: number): number {
+  const base = state.t0 ?? state.startedAt ?? at;
+  return at - base;
+}
+
+/** How far the load is: elapsed ms (clamped to the load's duration) and the fraction done. */
+export function progress(state: RunViewState): { elapsedMs: number; durationMs: number; fraction: number } {
+  const durationMs = state.scenario.loadDurationMs;
+  if (state.t0 === null || state.now === null) return { elapsedMs: 0, durationMs, fraction: 0 };
+  const done = state.phase === 'deciding' || state.phase === 'done';
+  const elapsedMs = done ? durationMs : Math.max(0, Math.min(durationMs, state.now - state.t0));
+  return { elapsedMs, durationMs, fraction: durationMs > 0 ? elapsedMs / durationMs : 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function onSidecarEvent(s: RunViewState, at: number, e: { instance: string; type: string; message: string; data?: Record<string, unknown> }): RunViewState {
+  if (SETUP_EVENTS.has(e.type)) return s;
+  const known = new Set(Object.keys(s.instances));
+  const change = upstreamChange({ seq: 0, at, ...e }, known);
+  let next = s;
+  let tone: Tone = /overflow|refused|reject|fail|error|timeout|skip|panic-started/.test(e.type) ? 'warn' : e.type === 'panic-ended' ? 'ok' : 'info';
+  const subjects = [e.instance];
+  if (change) {
+    const inst = s.instances[change.instance];
+    subjects.push(change.instance, inst.service);
+    switch (change.kind) {
+      case 'ejected':
+        next = setInstance(s, at, { ...inst, ejectedBy: { ...inst.ejectedBy, [change.by]: e.message } });
+        tone = 'warn';
+        break;
+      case 'returned':
+        next = setInstance(s, at, { ...inst, ejectedBy: without(inst.ejectedBy, change.by) });
+        tone = 'ok';
+        break;
+      case 'unhealthy':
+        next = setInstance(s, at, { ...inst, unhealthyBy: { ...inst.unhealthyBy, [change.by]: e.message } });
+        tone = 'warn';
+        break;
+      case 'healthy':
+        next = setInstance(s, at, { ...inst, unhealthyBy: without(inst.unhealthyBy, change.by) });
+        tone = 'ok';
+        break;
+    }
+  } else {
+    for (const w of e.message.split(/[\s:,()]+/)) if (known.has(w) && !subjects.includes(w)) subjects.push(w);
+  }
+  return addLog(next, at, e.message, tone, subjects, e.instance);
+}
+
+function deriveStatus(i: InstanceView): { status: InstanceStatus; reason: string } {
+  if (i.process !== 'healthy' && i.process !== 'unhealthy') return { status: i.process, reason: i.processReason };
+  const ejectors = Object.keys(i.ejectedBy);
+  if (ejectors.length > 0) return { status: 'ejected', reason: i.ejectedBy[ejectors[ejectors.length - 1]] };
+  const checkers = Object.keys(i.unhealthyBy);
+  if (checkers.length > 0) return { status: 'unhealthy', reason: i.unhealthyBy[checkers[checkers.length - 1]] };
+  if (i.process === 'unhealthy') return { status: 'unhealthy', reason: i.processReason };
+  return { status: 'healthy', reason: i.processReason };
+}
+
+function setInstance(s: RunViewState, at: number, next: InstanceView): RunViewState {
+  const { status, reason } = deriveStatus(next);
+  const prev = s.instances[next.name];
+  let inst: InstanceView = { ...next, status, reason };
+  if (!prev || prev.status !== status) {
+    inst = { ...inst, since: at, history: [...next.history, { at, status, reason }] };
+  }
+  return { ...s, instances: { ...s.instances, [next.name]: inst } };
+}
+
+function addLog(s: RunViewState, at: number, text: string, tone: Tone, subjects: readonly string[] = [], by: string | null = null): RunViewState {
+  const last = s.log[s.log.length - 1];
+  if (last && last.text === text && at - last.at <= MERGE_WITHIN_MS) {
+    return { ...s, log: [...s.log.slice(0, -1), { ...last, count: last.count + 1 }] };
+  }
+  const line: LogLine = { at, text, tone, subjects: [...new Set(subjects)], by, count: 1 };
+  const log = s.log.length >= LOG_CAPACITY ? [...s.log.slice(s.log.length - LOG_CAPACITY + 1), line] : [...s.log, line];
+  return { ...s, log };
+}
+
+function updateFault(s: RunViewState, name: string, fn: (f: FaultView) => FaultView): RunViewState {
+  return { ...s, faults: s.faults.map((f) => (f.name === name ? fn(f) : f)) };
+}
+
+function putSecond<T>(arr: readonly (T | undefined)[] | undefined, second: number, value: T): (T | undefined)[] {
+  const out = arr ? arr.slice() : [];
+  if (second < 0) return out;
+  out[second] = value;
+  return out;
+}
+
+function without<T>(rec: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  if (!(key in rec)) return rec as Record<string, T>;
+  const { [key]: _, ...rest } = rec;
+  return rest;
+}
+
+function faultView(f: Fault): FaultView {
+  return {
+    name: f.name,
+    atMs: f.atMs,
+    forMs: f.forMs,
+    target: targetText(f.target),
+    action: actionText(f.action),
+    status: 'scheduled',
+    startedAt: null,
+    endedAt: null,
+    detail: '',
+  };
+}
+
+export function targetText(t: FaultTarget): string {
+  switch (t.kind) {
+    case 'instance':
+      return t.instance;
+    case 'service':
+      return t.service;
+    case 'edge':
+      return `${t.from} -> ${t.toInstance ?? t.to}`;
+  }
+}
+
+function subjectsOfTarget(target: string): string[] {
+  return target.split(/\s*->\s*/);
+}
+
+export function actionText(a: FaultAction): string {
+  switch (a.kind) {
+    case 'http': {
+      const parts: string[] = [];
+      if (a.fault.abort) parts.push(`abort ${a.fault.abort.status} (${pct(a.fault.abort.percent)})`);
+      if (a.fault.delay) parts.push(`delay ${a.fault.delay.ms}ms (${pct(a.fault.delay.percent)})`);
+      return parts.join(' + ') || 'http fault';
+    }
+    case 'process':
+      return a.action === 'kill' && a.restartAfterMs !== null ? `kill, restart after ${(a.restartAfterMs / 1000).toString()}s` : a.action;
+    case 'toxic': {
+      const attrs = Object.entries(a.toxic.attributes).map(([k, v]) => (k === a.toxic.type ? String(v) : `${k}=${v}`));
+      return [a.toxic.type, ...attrs].join(' ');
+    }
+    case 'partition':
+      return `partition ${a.groups[0].join(',')} | ${a.groups[1].join(',')}`;
+  }
+}
+
+function pct(f: number): string {
+  return `${Math.round(f * 1000) / 10}%`;
+}

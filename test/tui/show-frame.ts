@@ -1,0 +1,15 @@
+import { renderToString } from 'ink';
+import { h } from '../../src/tui/components/h.ts';
+import { LiveApp } from '../../src/tui/live-app.ts';
+import { initialState, reduce, withNow } from '../../src/tui/state/run-view-state.ts';
+import { outlierScenario, scriptedRun, scriptedEnd, T0 } from './fixtures.ts';
+const sc = outlierScenario();
+let st = initialState(sc);
+const n = Number(process.argv[2] ?? 8);
+for (const e of scriptedRun(n)) st = reduce(st, e);
+if (process.argv[5] === 'end') for (const e of scriptedEnd(sc)) st = reduce(st, e);
+const cols = Number(process.argv[3] ?? 80), rows = Number(process.argv[4] ?? 24);
+const out = renderToString(h(LiveApp, { state: st, columns: cols, rows, color: false, onQuit: () => {} }), { columns: cols });
+const ls = out.split('\n');
+console.log(ls.map(l => '|' + l.padEnd(cols) + '|').join('\n'));
+console.log(ls.length, 'lines; widest', Math.max(...ls.map(l => [...l].length)));
