@@ -1,0 +1,374 @@
+import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
+import type Docker from 'dockerode';
+import type { StartedTestContainer } from 'testcontainers';
+import { MeshproofError } from '../../errors.ts';
+import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
+import type { ServiceSpec } from '../../scenario/scenario.ts';
+import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
+import { checkEngine, dockerClient } from './docker-engine.ts';
+import { currentHarness, LABEL, runLabels, type ContainerRole } from './labels.ts';
+import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS } from './pod-ports.ts';
+import { HttpReadyWaitStrategy, PodContainer, waitHttpReady } from './pod-container.ts';
+import { reapLeftovers, removeContainer, removeNetwork } from './reaper.ts';
+import { ensureRuntimeImage, type RuntimeImage, type RuntimeImageOptions } from './runtime-image.ts';
+
+/** Entries inside the runtime image, relative to its working directory (/meshproof). */
+const ENTRY = {
+  sidecar: 'src/runtime/docker/entry/sidecar.ts',
+  faultEngine: 'src/runtime/docker/entry/fault-engine.ts',
+  // The built-in app runs its own entry unchanged: it takes PORT and MESHPROOF_SIDECAR from the
+  // environment, binds the pod's 127.0.0.1 and prints its ready line — the contract of `image:`.
+  builtinApp: 'src/sim/builtin/main.ts',
+} as const;
+
+/** `node` flags of every meshproof container. */
+const NODE = ['node', '--disable-warning=ExperimentalWarning'];
+
+export interface DockerRuntimeOptions {
+  /** The Docker engine. @default DOCKER_HOST, else the local socket */
+  docker?: Docker;
+  /** How the runtime image is built (base image, Node binary, busybox). */
+  image?: RuntimeImageOptions;
+  /** How long each container may take to be ready. @default 60000 */
+  readyTimeoutMs?: number;
+  /** Pods started at once (Docker serialises much of a container's creation; more only queue there). @default 6 */
+  concurrency?: number;
+  /** Access-log lines from every sidecar in its container's output (`docker logs`). @default false */
+  accessLog?: boolean;
+}
+
+/** A pod of the Docker runtime: RunningPod's fields, plus where its containers and host-side ports are. */
+export interface DockerRunningPod extends RunningPod {
+  containers: { sidecar: string; app: string | null };
+  /** Ports published on the host's 127.0.0.1 (the harness's view of the pod). */
+  published: { admin: number; agent: number; outbound: number | null };
+}
+
+/**
+Every pod as two containers sharing a network namespace — the sidecar's container owns it and the
+app's joins it, the Kubernetes pod pattern — on one user-defined network per run, with the fault
+engine in its own container. The harness reaches admin endpoints, pod agents, the ingress and the
+fault API only through ports published on 127.0.0.1; pods reach each other by name on the run's
+network. Everything is labelled with the run, and a crashed run's containers and networks are
+reaped at the next start.
+
+Why the sidecar owns the namespace (and not the app, `container:<app>`): a namespace lives and dies
+with its owner's container. Owned by the app, a process fault that kills the app would take the pod's
+network with it — the sidecar cut off from the mesh and its admin port gone — and a restarted app
+would come back in a new namespace without its sidecar. In Kubernetes a pause container owns it for
+that reason; here the sidecar lives as long as the pod, so it plays that part.
+*/
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+  private readonly options: DockerRuntimeOptions;
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.options = options;
+  }
+
+  async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
+    configureTestcontainers();
+    const docker = this.options.docker ?? dockerClient();
+    await checkEngine(docker);
+    await reapLeftovers(docker);
+    const image = await ensureRuntimeImage(docker, this.options.image);
+    return startTopology(docker, image, plan, options, this.options);
+  }
+}
+
+/**
+testcontainers' settings for meshproof, unless the user set them: its reaper (Ryuk) is an image that
+cannot be pulled without a registry, and meshproof reaps its own leftovers; the host is where the
+published ports are (127.0.0.1), also when the harness itself runs in a container (/.dockerenv),
+where testcontainers would otherwise pick the bridge gateway.
+*/
+function configureTestcontainers(): void {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+}
+
+async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, options: RuntimeStartOptions, settings: DockerRuntimeOptions): Promise<StartedTopology> {
+  const readyTimeoutMs = settings.readyTimeoutMs ?? 60_000;
+  const labels = runLabels(plan.runId, plan.scenario.name, currentHarness());
+  const prefix = `meshproof-${plan.runId}`;
+  const networkName = prefix;
+  const exitListeners: ((instance: string, role: ContainerRole, code: number | null, signal: string | null) => void)[] = [];
+  /** Containers killed or stopped on purpose (a process fault): their exit is not news. */
+  const expectedExits = new Set<string>();
+  const running = new Map<string, DockerRunningPod>();
+  let stopping = false;
+  let stopped: Promise<number> | null = null;
+  let events: NodeJS.ReadableStream | null = null;
+
+  const stop = (): Promise<number> =>
+    (stopped ??= (async () => {
+      stopping = true;
+      process.off('exit', removeOnExit);
+      (events as unknown as { destroy?: () => void } | null)?.destroy?.();
+      const mine = await docker.listContainers({ all: true, filters: { label: [`${LABEL.run}=${plan.runId}`] } }).catch(() => []);
+      const live = mine.filter((c) => c.State === 'running' || c.State === 'paused').length;
+      await Promise.all(mine.map((c) => removeContainer(docker, c.Id).catch(() => false)));
+      const nets = await docker.listNetworks({ filters: { label: [`${LABEL.run}=${plan.runId}`] } }).catch(() => []);
+      await Promise.all(nets.map((n) => removeNetwork(docker, n.Id).catch(() => false)));
+      return live;
+    })());
+
+  // Last resort when the harness exits without stopping (process.exit on an error path): the
+  // removal has to be synchronous there, so it goes through the docker CLI when there is one.
+  const removeOnExit = () => {
+    if (stopped) return;
+    spawnSync('sh', ['-c', `docker rm -f $(docker ps -aq --filter label=${LABEL.run}=${plan.runId}) >/dev/null 2>&1; docker network rm ${networkName} >/dev/null 2>&1`], { stdio: 'ignore', timeout: 15_000 });
+  };
+  process.on('exit', removeOnExit);
+
+  try {
+    await docker.createNetwork({ Name: networkName, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels, [LABEL.role]: 'network' } });
+    events = await watchExits(docker, plan.runId, (e) => {
+      if (expectedExits.delete(e.id) || stopping) return;
+      for (const l of exitListeners) l(e.instance, e.role, e.code, e.signal);
+    });
+
+    const container = (role: ContainerRole, instance: string, service: string) =>
+      new PodContainer(image.tag)
+        .withName(role === 'app' ? `${prefix}-${instance}-app` : `${prefix}-${instance}`)
+        .withLabels({ ...labels, [LABEL.role]: role, [LABEL.instance]: instance, [LABEL.service]: service })
+        .withInit()
+        .withStartupTimeout(readyTimeoutMs);
+
+    const startSidecar = async (instance: string, service: string, seed: number, ingress: boolean): Promise<StartedTestContainer> => {
+      const c = container('sidecar', instance, service)
+        .withRunNetwork(networkName, instance)
+        .withLoopbackPorts(POD_PORTS.admin, POD_PORTS.agent, ...(ingress ? [POD_PORTS.outbound] : []))
+        .withEnvironment({
+          MESHPROOF_RUN_ID: plan.runId,
+          MESHPROOF_INSTANCE: instance,
+          MESHPROOF_SERVICE: service,
+          MESHPROOF_SEED: String(seed),
+          MESHPROOF_APP_PORT: String(POD_PORTS.app),
+          ...(ingress ? { MESHPROOF_OUTBOUND_HOST: '0.0.0.0' } : {}),
+          ...(settings.accessLog ? { MESHPROOF_ACCESS_LOG: '1' } : {}),
+        })
+        .withCommand([...NODE, ENTRY.sidecar])
+        .withWaitStrategy(new HttpReadyWaitStrategy({ what: `sidecar of ${instance}`, url: (p) => `http://127.0.0.1:${p.getBinding(POD_PORTS.agent)}/healthz/ready`, signal: options.signal }));
+      return c.start().catch((err: Error) => {
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `sidecar container of ${instance} did not start: ${err.message}`, { cause: err });
+      });
+    };
+
+    const startApp = async (pod: PodPlan, sidecar: StartedTestContainer, agentPort: number): Promise<StartedTestContainer> => {
+      const userImage = userImageOf(pod.spec);
+      let c = new PodContainer(userImage ?? image.tag)
+        .withName(`${prefix}-${pod.instance}-app`)
+        .withLabels({ ...labels, [LABEL.role]: 'app', [LABEL.instance]: pod.instance, [LABEL.service]: pod.service })
+        .withInit()
+        .withStartupTimeout(readyTimeoutMs)
+        .withNetworkMode(`container:${sidecar.getId()}`)
+        .withEnvironment(appEnvironment(plan.runId, pod))
+        .withWaitStrategy(new HttpReadyWaitStrategy({ what: `app of ${pod.instance}`, url: () => `http://127.0.0.1:${agentPort}/app/ready`, signal: options.signal }));
+      if (!userImage) c = c.withCommand([...NODE, ENTRY.builtinApp]);
+      return c.start().catch((err: Error) => {
+        const hint = userImage ? ` (image ${userImage}: is it present locally, and does it listen on $PORT (${POD_PORTS.app})?)` : '';
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `app container of ${pod.instance} did not start${hint}: ${err.message}`, { cause: err });
+      });
+    };
+
+    const startPod = async (pod: PodPlan): Promise<DockerRunningPod> => {
+      const sidecar = await startSidecar(pod.instance, pod.service, pod.sidecarSeed, false);
+      const admin = sidecar.getMappedPort(POD_PORTS.admin);
+      const agent = sidecar.getMappedPort(POD_PORTS.agent);
+      const app = await startApp(pod, sidecar, agent);
+      const running_: DockerRunningPod = {
+        instance: pod.instance,
+        service: pod.service,
+        adminUrl: `http://127.0.0.1:${admin}`,
+        // What other pods dial: the pod's name on the run's network (the control plane pushes it).
+        inbound: { host: pod.instance, port: POD_PORTS.inbound },
+        // What the app dials, inside the pod.
+        outbound: { host: '127.0.0.1', port: POD_PORTS.outbound },
+        appPort: POD_PORTS.app,
+        containers: { sidecar: sidecar.getId(), app: app.getId() },
+        published: { admin, agent, outbound: null },
+      };
+      running.set(pod.instance, running_);
+      options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: POD_PORTS.inbound, outbound: POD_PORTS.outbound, admin, app: POD_PORTS.app } });
+      return running_;
+    };
+
+    const startIngress = async (): Promise<DockerRunningPod> => {
+      const sidecar = await startSidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, true);
+      const outbound = sidecar.getMappedPort(POD_PORTS.outbound);
+      const admin = sidecar.getMappedPort(POD_PORTS.admin);
+      return {
+        instance: plan.ingress.instance,
+        service: plan.ingress.service,
+        adminUrl: `http://127.0.0.1:${admin}`,
+        inbound: { host: plan.ingress.instance, port: POD_PORTS.inbound },
+        // The load generator runs on the host: the ingress's outbound as published there.
+        outbound: { host: '127.0.0.1', port: outbound },
+        appPort: null,
+        containers: { sidecar: sidecar.getId(), app: null },
+        published: { admin, agent: sidecar.getMappedPort(POD_PORTS.agent), outbound },
+      };
+    };
+
+    const startFaultEngine = async (): Promise<{ url: string; seed: number } | null> => {
+      if (!plan.wire) return null;
+      const c = container('fault-engine', FAULT_ENGINE_HOST, 'fault-engine')
+        .withRunNetwork(networkName, FAULT_ENGINE_HOST)
+        .withLoopbackPorts(FAULT_ENGINE_API_PORT)
+        .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, MESHPROOF_SEED: String(plan.wireSeed), PORT: String(FAULT_ENGINE_API_PORT), MESHPROOF_ADVERTISE_HOST: FAULT_ENGINE_HOST })
+        .withCommand([...NODE, ENTRY.faultEngine])
+        .withWaitStrategy(new HttpReadyWaitStrategy({ what: 'the fault engine', url: (p) => `http://127.0.0.1:${p.getBinding(FAULT_ENGINE_API_PORT)}/version`, signal: options.signal }));
+      const started = await c.start().catch((err: Error) => {
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the fault engine's container did not start: ${err.message}`, { cause: err });
+      });
+      return { url: `http://127.0.0.1:${started.getMappedPort(FAULT_ENGINE_API_PORT)}`, seed: plan.wireSeed };
+    };
+
+    // allSettled, not all: on a failure every start still under way must finish before the
+    // teardown, or a late container would outlive the run (the teardown also goes by label).
+    const limit = limiter(settings.concurrency ?? 6);
+    const settled = await Promise.allSettled([startFaultEngine(), limit(startIngress), ...plan.pods.map((p) => limit(() => startPod(p)))]);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (options.signal?.aborted) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', 'start-up was interrupted');
+    const faultEngine = (settled[0] as PromiseFulfilledResult<{ url: string; seed: number } | null>).value;
+    const ingress = (settled[1] as PromiseFulfilledResult<DockerRunningPod>).value;
+    const pods = settled.slice(2).map((s) => (s as PromiseFulfilledResult<DockerRunningPod>).value);
+
+    const appOf = (instance: string) => {
+      const pod = running.get(instance);
+      if (!pod?.containers.app) throw new Error(`no app container for instance ${instance}`);
+      return { pod, app: docker.getContainer(pod.containers.app) };
+    };
+    const processes: ProcessControl = {
+      async kill(instance) {
+        const { pod, app } = appOf(instance);
+        const state = (await app.inspect()).State;
+        if (!state.Running) return `app container of ${instance} was not running`;
+        expectedExits.add(pod.containers.app!);
+        // A paused container cannot take a signal until it is thawed; thawed, SIGKILL lands first.
+        if (state.Paused) await app.unpause();
+        await app.kill({ signal: 'SIGKILL' });
+        await app.wait();
+        return `SIGKILL sent to the app container of ${instance} (docker kill ${pod.containers.app!.slice(0, 12)}); its sidecar stays, as when a pod's app container crashes`;
+      },
+      async pause(instance) {
+        const { pod, app } = appOf(instance);
+        await app.pause();
+        return `app container of ${instance} paused (docker pause ${pod.containers.app!.slice(0, 12)}, cgroup freezer): it keeps its port and answers nothing`;
+      },
+      async resume(instance) {
+        const { pod, app } = appOf(instance);
+        await app.unpause();
+        return `app container of ${instance} unpaused (docker unpause ${pod.containers.app!.slice(0, 12)})`;
+      },
+      async start(instance) {
+        const { pod, app } = appOf(instance);
+        const state = (await app.inspect()).State;
+        if (state.Running) throw new Error(`the app container of ${instance} is still running`);
+        // The same container again (docker start): same image, environment and pod namespace.
+        await app.start();
+        await waitHttpReady(app, `http://127.0.0.1:${pod.published.agent}/app/ready`, { what: `app of ${instance}`, timeoutMs: readyTimeoutMs });
+        pod.appPort = POD_PORTS.app;
+        return POD_PORTS.app;
+      },
+    };
+
+    return {
+      pods,
+      ingress,
+      processes,
+      faultEngine,
+      stop,
+      onUnexpectedExit: (l) => void exitListeners.push(l),
+      [Symbol.asyncDispose]: async () => void (await stop()),
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+The environment of an app container: the contract of a user's own `image:`, the same as the local
+runtime's `command:` (docs/docker.md). The app listens on PORT on the pod's 127.0.0.1 (or any
+address) and calls other services through its sidecar at MESHPROOF_SIDECAR, naming the destination
+service in the Host header.
+*/
+export function appEnvironment(runId: string, pod: PodPlan): Record<string, string> {
+  return {
+    MESHPROOF_RUN_ID: runId,
+    PORT: String(POD_PORTS.app),
+    MESHPROOF_SIDECAR: `127.0.0.1:${POD_PORTS.outbound}`,
+    MESHPROOF_INSTANCE: pod.instance,
+    MESHPROOF_SERVICE: pod.service,
+    MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
+    MESHPROOF_SEED: String(pod.appSeed),
+  };
+}
+
+/**
+The user's image for a service, when its spec names one. TODO(scenario): ServiceSpec has no `image`
+yet; once the parser adds `image: string | null`, this reads it unchanged.
+*/
+export function userImageOf(spec: ServiceSpec): string | null {
+  const image = (spec as ServiceSpec & { image?: unknown }).image;
+  return typeof image === 'string' && image !== '' ? image : null;
+}
+
+interface ExitEvent {
+  id: string;
+  instance: string;
+  role: ContainerRole;
+  code: number | null;
+  signal: string | null;
+}
+
+/** Follows the run's container exits (Docker's `die` events). Exit codes above 128 are reported as the signal, as the local runtime does. */
+async function watchExits(docker: Docker, runId: string, onExit: (e: ExitEvent) => void): Promise<NodeJS.ReadableStream> {
+  const stream = await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [`${LABEL.run}=${runId}`] } });
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (!line) continue;
+      try {
+        const e = JSON.parse(line) as { id: string; Actor?: { Attributes?: Record<string, string> } };
+        const attrs = e.Actor?.Attributes ?? {};
+        const exitCode = Number(attrs.exitCode);
+        const signal = exitCode > 128 ? signalName(exitCode - 128) : null;
+        onExit({ id: e.id, instance: attrs[LABEL.instance] ?? '?', role: (attrs[LABEL.role] ?? 'app') as ContainerRole, code: signal ? null : exitCode, signal });
+      } catch {
+        /* not an event line */
+      }
+    }
+  });
+  stream.on('error', () => {});
+  return stream;
+}
+
+function signalName(n: number): string | null {
+  for (const [name, num] of Object.entries(constants.signals)) if (num === n) return name;
+  return null;
+}
+
+/** At most `n` of the functions it is given run at once. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>) => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}

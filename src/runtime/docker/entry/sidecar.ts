@@ -1,0 +1,58 @@
+/**
+The sidecar container's entry (Docker runtime). The pod's network namespace belongs to this
+container; the app container joins it, so 127.0.0.1 is shared by the two, as in a Kubernetes pod.
+
+It runs the same `Sidecar` as the local runtime. `Sidecar.start()` binds its three listeners on
+127.0.0.1 on ports it picks, so this entry puts fixed ports in front of them (TCP forwarders):
+- inbound on <bind>:MESHPROOF_INBOUND_PORT (default 15006), on the pod's network address: other pods
+  and the fault engine dial it;
+- admin on <bind>:MESHPROOF_ADMIN_PORT (default 15000), published on the host's 127.0.0.1;
+- outbound on MESHPROOF_OUTBOUND_HOST:MESHPROOF_OUTBOUND_PORT (default 127.0.0.1:15001, where the app
+  calls it; the ingress sets 0.0.0.0 so the load generator reaches it through a published port);
+- the pod agent on <bind>:MESHPROOF_AGENT_PORT (default 15021): readiness of the sidecar and the app.
+<bind> is MESHPROOF_BIND_HOST (default 0.0.0.0).
+
+Environment, as for the local sidecar: MESHPROOF_INSTANCE, MESHPROOF_SERVICE (required),
+MESHPROOF_SEED, MESHPROOF_ACCESS_LOG=1; and MESHPROOF_APP_PORT (default 8080) for the agent.
+Once everything listens it prints `{"type":"ready","role":"sidecar","ports":{…}}` on stdout.
+*/
+import { Sidecar } from '../../../sim/sidecar/sidecar.ts';
+import { POD_PORTS } from '../pod-ports.ts';
+import { exitOnSignals, portEnv, requiredEnv, seedEnv } from './env.ts';
+import { startPodAgent } from './pod-agent.ts';
+import { startTcpForwarder } from './tcp-forwarder.ts';
+
+const ENTRY = 'sidecar container';
+const instance = requiredEnv(ENTRY, 'MESHPROOF_INSTANCE', "this pod's instance name");
+const service = requiredEnv(ENTRY, 'MESHPROOF_SERVICE', "this pod's service name");
+const bind = process.env.MESHPROOF_BIND_HOST || '0.0.0.0';
+const outboundHost = process.env.MESHPROOF_OUTBOUND_HOST || '127.0.0.1';
+const ports = {
+  inbound: portEnv(ENTRY, 'MESHPROOF_INBOUND_PORT', POD_PORTS.inbound),
+  outbound: portEnv(ENTRY, 'MESHPROOF_OUTBOUND_PORT', POD_PORTS.outbound),
+  admin: portEnv(ENTRY, 'MESHPROOF_ADMIN_PORT', POD_PORTS.admin),
+  agent: portEnv(ENTRY, 'MESHPROOF_AGENT_PORT', POD_PORTS.agent),
+  app: portEnv(ENTRY, 'MESHPROOF_APP_PORT', POD_PORTS.app),
+};
+const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => void process.stderr.write(line + '\n') : undefined;
+
+const sidecar = new Sidecar({ instance, service, seed: seedEnv(), accessLog });
+const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
+exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
+
+try {
+  const local = await sidecar.start();
+  const forwarders = await Promise.all([
+    startTcpForwarder({ host: bind, port: ports.inbound, target: { host: '127.0.0.1', port: local.inbound } }),
+    startTcpForwarder({ host: outboundHost, port: ports.outbound, target: { host: '127.0.0.1', port: local.outbound } }),
+    startTcpForwarder({ host: bind, port: ports.admin, target: { host: '127.0.0.1', port: local.admin } }),
+  ]);
+  for (const f of forwarders) closers.push(() => f.close());
+  const reported = { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin };
+  const agent = await startPodAgent({ host: bind, port: ports.agent, appPort: ports.app, info: { instance, service, ports: reported } });
+  closers.push(() => new Promise((r) => agent.close(r)));
+  process.stdout.write(JSON.stringify({ type: 'ready', role: 'sidecar', ports: reported }) + '\n');
+} catch (err) {
+  process.stderr.write(`${ENTRY} ${instance}: could not start: ${(err as Error).message}\n`);
+  process.exit(1);
+}

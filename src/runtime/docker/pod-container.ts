@@ -1,0 +1,116 @@
+import type Dockerode from 'dockerode';
+import { GenericContainer, type BoundPorts, type WaitStrategy } from 'testcontainers';
+
+/**
+A container of a meshproof run. Adds to testcontainers' GenericContainer what it does not offer:
+ports published on the host's 127.0.0.1 only (never on every interface), a user-defined network
+joined with an alias and nothing else (testcontainers' own aliases would also attach the default
+bridge), and an init process as PID 1 (signals and zombies handled for images that do not).
+*/
+export class PodContainer extends GenericContainer {
+  /** Publishes container ports on 127.0.0.1, each on a port Docker picks. */
+  withLoopbackPorts(...ports: number[]): this {
+    this.withExposedPorts(...ports);
+    this.hostConfig.PortBindings = { ...this.hostConfig.PortBindings };
+    for (const p of ports) this.hostConfig.PortBindings[`${p}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: '0' }];
+    return this;
+  }
+
+  /** Joins a user-defined network, reachable there by `alias`. */
+  withRunNetwork(network: string, alias: string): this {
+    this.withNetworkMode(network);
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: [alias] } } };
+    return this;
+  }
+
+  withInit(): this {
+    this.hostConfig.Init = true;
+    return this;
+  }
+}
+
+/**
+Polls an HTTP URL on the host until it answers 200 (a pod agent's readiness routes), failing fast
+when the container exits or start-up is aborted, with the end of the container's log in the error.
+Images without a shell (ours: FROM scratch) cannot use testcontainers' default port check, which
+runs a shell in the container.
+*/
+export class HttpReadyWaitStrategy implements WaitStrategy {
+  private startupTimeoutMs = 60_000;
+  private timeoutSet = false;
+  private readonly url: (boundPorts: BoundPorts) => string;
+  private readonly what: string;
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(options: { url: (boundPorts: BoundPorts) => string; what: string; signal?: AbortSignal }) {
+    this.url = options.url;
+    this.what = options.what;
+    this.signal = options.signal;
+  }
+
+  async waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts): Promise<void> {
+    await waitHttpReady(container, this.url(boundPorts), { what: this.what, timeoutMs: this.startupTimeoutMs, signal: this.signal });
+  }
+
+  withStartupTimeout(startupTimeoutMs: number): this {
+    this.startupTimeoutMs = startupTimeoutMs;
+    this.timeoutSet = true;
+    return this;
+  }
+
+  isStartupTimeoutSet(): boolean {
+    return this.timeoutSet;
+  }
+
+  getStartupTimeout(): number {
+    return this.startupTimeoutMs;
+  }
+}
+
+export async function waitHttpReady(container: Dockerode.Container, url: string, options: { what: string; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = 'no answer yet';
+  for (let attempt = 0; ; attempt++) {
+    if (options.signal?.aborted) throw new Error(`${options.what}: start-up was interrupted`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const body = await res.text();
+      if (res.status === 200) return;
+      last = `${res.status} ${body.trim().slice(0, 200)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (attempt % 5 === 4) {
+      const state = await container.inspect().then((i) => i.State, () => null);
+      if (!state || !state.Running) {
+        const why = state ? `it exited with code ${state.ExitCode}` : 'it is gone';
+        throw new Error(`${options.what} is not ready: ${why}${await logTail(container)}`);
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`${options.what} not ready after ${options.timeoutMs}ms (${url}: ${last})${await logTail(container)}`);
+    await new Promise((r) => setTimeout(r, Math.min(250, 25 * (attempt + 1))));
+  }
+}
+
+/** The end of a container's output, for an error message; empty when there is none. */
+export async function logTail(container: Dockerode.Container, bytes = 2000): Promise<string> {
+  try {
+    const raw = (await container.logs({ stdout: true, stderr: true, tail: 40, follow: false })) as unknown as Buffer;
+    const text = demux(raw).trim();
+    return text ? `\n--- its output ---\n${text.slice(-bytes)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Docker's multiplexed log format (8-byte frame headers) to text; a TTY's raw output passes as is. */
+function demux(buf: Buffer): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && (buf[i] === 1 || buf[i] === 2) && buf[i + 1] === 0) {
+    const len = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + len).toString('utf8'));
+    i += 8 + len;
+  }
+  return i === 0 ? buf.toString('utf8') : parts.join('');
+}
