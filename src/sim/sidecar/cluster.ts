@@ -137,9 +137,12 @@ export class HostSet {
   available = false;
   /** Whether this set has any endpoint at all (a version with none gets a 503 saying so). */
   hasEndpoints = false;
+  /** Its own load balancer (a subset is its own cluster in Envoy), kept across rebuilds. */
+  readonly lb: LoadBalancer;
 
-  constructor(version: string | null) {
+  constructor(version: string | null, lb: LoadBalancer) {
     this.version = version;
+    this.lb = lb;
   }
 
   /** True when a priority that gets traffic balances over all of its hosts. */
@@ -180,7 +183,8 @@ export class ClusterState {
   /** Timeline series of what the app saw calling this destination. */
   readonly edgeKey: string;
   policy!: DestinationPolicy;
-  lb!: LoadBalancer;
+  /** Load balancers by version ('' without a split), so each subset keeps its own rotation. */
+  private readonly lbs = new Map<string, LoadBalancer>();
   retryConditions: RetryConditions | null = null;
   budget: RetryBudget | null = null;
   readonly breaker: ConnectionPoolBreaker;
@@ -196,7 +200,7 @@ export class ClusterState {
   /** The endpoints that may be picked outside panic (for stats). */
   healthy: EndpointState[] = [];
   /** The host set without a split. */
-  allHosts = new HostSet(null);
+  allHosts!: HostSet;
   /** One host set per version, when a split is configured. */
   private readonly byVersion = new Map<string, HostSet>();
   inPanic = false;
@@ -245,7 +249,7 @@ export class ClusterState {
     const panic = p0 ? plan.panic0 : plan.panic1;
     const list = p0 ? (panic ? set.p0All : set.p0Healthy) : panic ? set.p1All : set.p1Healthy;
     if (panic && list.length > 0) this.stats.lb_healthy_panic++;
-    return this.lb.pick(list);
+    return set.lb.pick(list);
   }
 
   update(config: ClusterConfig, localZone: string | null): ClusterChanges {
@@ -266,7 +270,7 @@ export class ClusterState {
     const first = this.policy === undefined;
     if (!this.policy || JSON.stringify(this.policy) !== JSON.stringify(policy)) {
       changes.policyChanged = this.policy !== undefined;
-      if (!this.lb || this.lb.kind !== policy.loadBalancer) this.lb = createLoadBalancer(policy.loadBalancer, this.env.random);
+      if (this.policy?.loadBalancer !== policy.loadBalancer) this.lbs.clear();
       this.retryConditions = policy.retries ? compileRetryOn(policy.retries) : null;
       this.budget = policy.retries?.budget ? new RetryBudget(policy.retries.budget) : null;
       this.split = policy.split ? new CompiledSplit(policy.split) : null;
@@ -420,14 +424,14 @@ export class ClusterState {
     const factor = policy.locality?.overprovisioningFactor ?? 1.4;
     const panicThreshold = policy.panicThreshold ?? 0;
     this.healthy = this.endpoints.filter((e) => e.healthy);
-    this.allHosts = this.fill(new HostSet(null), this.endpoints, locality, factor, panicThreshold);
+    this.allHosts = this.fill(new HostSet(null, this.lbFor('')), this.endpoints, locality, factor, panicThreshold);
     this.byVersion.clear();
     if (this.split) {
       for (const v of this.split.allVersions) {
         this.byVersion.set(
           v,
           this.fill(
-            new HostSet(v),
+            new HostSet(v, this.lbFor(`v:${v}`)),
             this.endpoints.filter((e) => e.version === v),
             locality,
             factor,
@@ -453,6 +457,12 @@ export class ClusterState {
         this.env.emit('panic-ended', `${this.name} out of panic: ${healthy} of ${total} endpoint(s) healthy; only healthy endpoints are picked again`, { cluster: this.name, healthy, total });
       }
     }
+  }
+
+  private lbFor(key: string): LoadBalancer {
+    let lb = this.lbs.get(key);
+    if (!lb) this.lbs.set(key, (lb = createLoadBalancer(this.policy.loadBalancer, this.env.random)));
+    return lb;
   }
 
   private fill(set: HostSet, eps: readonly EndpointState[], locality: boolean, factor: number, panicThreshold: number): HostSet {

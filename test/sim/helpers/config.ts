@@ -23,7 +23,7 @@ export function policy(overrides: Partial<DestinationPolicy> = {}): DestinationP
 
 /** Outlier detection with short times, for tests. */
 export function outlier(overrides: Partial<OutlierDetection> = {}): OutlierDetection {
-  return { consecutive5xx: 5, consecutiveGatewayErrors: null, intervalMs: 100, baseEjectionTimeMs: 1000, maxEjectionTimeMs: 10_000, maxEjectionPercent: 1, ...overrides };
+  return { consecutive5xx: 5, consecutiveGatewayErrors: null, intervalMs: 100, baseEjectionTimeMs: 1000, maxEjectionTimeMs: 300_000, maxEjectionPercent: 1, ...overrides };
 }
 
 /** A retry policy with tiny back-offs (tests must not wait out real 25ms back-offs by the hundred). */

@@ -87,3 +87,97 @@ export async function refusedPort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/**
+An upstream whose behaviour can be switched while it runs: `status` for requests (a number, or a
+function of the request count), `/healthz` answered by `health` (200 by default). `stop()` closes
+it so connections are refused; `restart()` listens again on the same port.
+*/
+export interface ControlledServer extends TestServer {
+  status: number | ((n: number) => number);
+  health: number;
+  delayMs: number;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** Health check probes received. */
+  readonly probes: number;
+}
+
+export async function startControlledServer(initial: { status?: number; health?: number; delayMs?: number; name?: string } = {}): Promise<ControlledServer> {
+  const seen: IncomingMessage['headers'][] = [];
+  let received = 0;
+  let probes = 0;
+  const name = initial.name ?? 'controlled';
+  const state = { status: (initial.status ?? 200) as number | ((n: number) => number), health: initial.health ?? 200, delayMs: initial.delayMs ?? 0 };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    if (req.url === '/healthz') {
+      probes++;
+      res.writeHead(state.health, { 'content-type': 'text/plain' });
+      res.end(`health ${state.health}\n`);
+      return;
+    }
+    received++;
+    seen.push(req.headers);
+    const s = typeof state.status === 'function' ? state.status(received) : state.status;
+    const reply = () => {
+      if (res.destroyed) return;
+      res.writeHead(s, { 'content-type': 'text/plain', 'x-served-by': name });
+      res.end(`${name} ${s}\n`);
+    };
+    if (state.delayMs <= 0) return reply();
+    const timer = setTimeout(reply, state.delayMs);
+    res.once('close', () => clearTimeout(timer));
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  let open = true;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!open) return resolve();
+      open = false;
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return {
+    port,
+    get received() {
+      return received;
+    },
+    get probes() {
+      return probes;
+    },
+    seen,
+    get status() {
+      return state.status;
+    },
+    set status(v) {
+      state.status = v;
+    },
+    get health() {
+      return state.health;
+    },
+    set health(v) {
+      state.health = v;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(v) {
+      state.delayMs = v;
+    },
+    stop,
+    restart: () =>
+      new Promise<void>((resolve, reject) => {
+        if (open) return resolve();
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          open = true;
+          server.off('error', reject);
+          resolve();
+        });
+      }),
+    close: stop,
+  };
+}

@@ -1,6 +1,7 @@
 import type { TestContext } from 'node:test';
 import { Sidecar, type SidecarOptions } from '../../../src/sim/sidecar/sidecar.ts';
-import type { SidecarPorts } from '../../../src/sim/sidecar-config.ts';
+import type { SidecarEvent, SidecarPorts } from '../../../src/sim/sidecar-config.ts';
+import { waitFor } from '../../../src/util/http-json.ts';
 
 /** Starts an in-process sidecar and registers its close with the test. */
 export async function startSidecar(t: TestContext, options: Partial<SidecarOptions> = {}): Promise<{ sidecar: Sidecar; ports: SidecarPorts }> {
@@ -19,4 +20,24 @@ export function closing<T extends { close(): Promise<void> }>(t: TestContext, s:
 /** Counter value from the sidecar's /stats (0 when absent). */
 export function counter(sidecar: Sidecar, name: string): number {
   return sidecar.stats().counters[name] ?? 0;
+}
+
+/** Gauge value from the sidecar's /stats (0 when absent). */
+export function gauge(sidecar: Sidecar, name: string): number {
+  return sidecar.stats().gauges[name] ?? 0;
+}
+
+/** Waits until the sidecar has emitted an event of `type` (matching `where`), and returns it. */
+export async function waitForEvent(sidecar: Sidecar, type: string, options: { timeoutMs?: number; where?: (e: SidecarEvent) => boolean; since?: number } = {}): Promise<SidecarEvent> {
+  const { timeoutMs = 3000, where = () => true, since = 0 } = options;
+  return waitFor(() => sidecar.events(since).find((e) => e.type === type && where(e)), {
+    timeoutMs,
+    intervalMs: 5,
+    describe: () => `a ${type} event from ${sidecar.instance} (events so far: ${sidecar.events(since).map((e) => e.type).join(', ') || 'none'})`,
+  });
+}
+
+/** The events of one type, in order. */
+export function eventsOf(sidecar: Sidecar, type: string): SidecarEvent[] {
+  return sidecar.events(0).filter((e) => e.type === type);
 }
