@@ -1,0 +1,46 @@
+import type { TestContext } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage } from '../../../src/sim/sidecar-config.ts';
+
+export const SIDECAR_MAIN = fileURLToPath(new URL('../../../src/sim/sidecar/main.ts', import.meta.url));
+export const BUILTIN_MAIN = fileURLToPath(new URL('../../../src/sim/builtin/main.ts', import.meta.url));
+
+export interface StartedChild {
+  child: ChildProcess;
+  ready: ChildMessage;
+  stderr(): string;
+}
+
+/** Spawns a Node child with an IPC channel, as the local runtime does, waits for its ready message, and kills it after the test. */
+export function startChild(t: TestContext, script: string, env: Record<string, string>): Promise<StartedChild> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} not ready within 15s; stderr: ${err}`)), 15_000);
+    child.once('message', (m: ChildMessage) => {
+      clearTimeout(timer);
+      resolve({ child, ready: m, stderr: () => err });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it was ready; stderr: ${err}`));
+    });
+  });
+}
+
+/** Resolves when the child has exited (or rejects after `timeoutMs`). */
+export function exited(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: string | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pid ${child.pid} still running after ${timeoutMs}ms`)), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
