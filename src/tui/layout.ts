@@ -55,7 +55,7 @@ export function computeLayout(input: LayoutInput): Layout {
   const { columns, rows } = input;
   const header = 2;
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
-    return { columns, rows, header: Math.min(header, Math.max(0, rows - 1)), body: [], tooSmall: `terminal ${columns}×${rows} is too small: the live view needs at least ${MIN_COLUMNS}×${MIN_ROWS}` };
+    return { columns, rows, header: Math.min(header, Math.max(0, rows - 1)), body: [], tooSmall: `${columns}×${rows} is too small: the live view needs at least ${MIN_COLUMNS}×${MIN_ROWS}` };
   }
   const b = rows - header;
   if (columns >= WIDE_COLUMNS) return { columns, rows, header, body: wide(input, b), tooSmall: null };

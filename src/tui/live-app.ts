@@ -87,7 +87,7 @@ export function LiveApp(props: LiveAppProps): ReactElement {
     helpOpen,
   });
   const header = h(Header, { state, width: columns, quitting, color });
-  if (layout.tooSmall) return h(Box, { flexDirection: 'column', width: columns }, header, h(Text, { wrap: 'truncate-end' }, layout.tooSmall));
+  if (layout.tooSmall) return h(Box, { flexDirection: 'column', width: columns, height: rows, overflow: 'hidden' }, header, h(Text, { wrap: 'wrap' }, layout.tooSmall));
 
   const checks = state.checklist.map((c) => checkView(state, c));
   const pane = (p: Pane, width: number, key: string): ReactElement => {

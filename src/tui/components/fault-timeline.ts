@@ -38,7 +38,7 @@ export function faultTimelineRows(props: FaultTimelineProps): Seg[][] {
   const title: Seg[] = [{ text: 'FAULTS', tone: 'accent', bold: true }, { text: `  now ${seconds(now)}`, tone: 'dim' }, ...nextSegs(state)];
   const nameW = Math.min(16, Math.max(...state.faults.map((f) => cells(f.name))) + 2);
   const statusW = 20;
-  const whatW = width >= 100 ? Math.min(34, Math.floor(width * 0.3)) : 0;
+  const whatW = width >= 100 ? Math.min(40, Math.floor(width * 0.3)) : 0;
   const barW = Math.max(8, width - nameW - statusW - whatW - 2);
   const rows = state.faults.map((f) => {
     const b = FAULT_BADGE[f.status];

@@ -1,11 +1,11 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
-import { bar, cells, seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
+import { bar, cells, clip, seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
 import { progress, type RunViewState } from '../state/run-view-state.ts';
 import { clientFigures, history } from '../state/selectors.ts';
 import { h } from './h.ts';
 import { Line, type Seg } from './line.ts';
-import { fitSegs, segWidth, spread } from './segs.ts';
+import { fitSegs, segWidth } from './segs.ts';
 import { errorTone, PHASE_BADGE } from './vocabulary.ts';
 
 export interface HeaderProps {
@@ -31,28 +31,30 @@ export function Header(props: HeaderProps): ReactElement {
 
 export function titleRow(props: HeaderProps): Seg[] {
   const { state, width, quitting } = props;
-  const phase: Seg[] = phaseSegs(state, quitting);
+  const phase: Seg[] = [{ text: '  ' }, ...phaseSegs(state, quitting)];
   const p = progress(state);
   const time = `  ${seconds(p.elapsedMs)}/${seconds(p.durationMs)} `;
   const pct = ` ${Math.round(p.fraction * 100)}%`.padStart(5);
-  const name: Seg = { text: state.scenario.name, bold: true };
-  // Give way, in turn, until the progress bar has 10 cells: the product name, the long key hints, the scenario name's end.
+  const brand: Seg[] = [{ text: 'meshproof', tone: 'accent', bold: true }, { text: ' · ' }];
+  const progressSegs = (barW: number): Seg[] => [{ text: time, tone: 'dim' }, { text: bar(p.fraction, barW), tone: state.phase === 'load' ? 'accent' : 'dim' }, { text: pct }];
+  // Give way, in turn, until the progress bar has 10 cells: the product name, the long key hints,
+  // then the scenario name's end. The phase is never cut.
   const variants: { brand: boolean; keys: string }[] = [
     { brand: true, keys: '  ? help  q quit' },
     { brand: false, keys: '  ? help  q quit' },
     { brand: false, keys: '  ? q' },
   ];
+  const name = state.scenario.name;
   for (const v of variants) {
-    const left: Seg[] = [...(v.brand ? [{ text: 'meshproof', tone: 'accent' as const, bold: true }, { text: ' · ' }] : []), name, { text: '  ' }, ...phase];
     const keys: Seg[] = [{ text: v.keys, tone: 'dim' }];
-    const room = width - segWidth(left) - segWidth(keys) - cells(time) - cells(pct);
-    if (room >= 10 || v === variants[variants.length - 1]) {
-      const barW = Math.max(10, Math.min(40, room));
-      const mid: Seg[] = [{ text: time, tone: 'dim' }, { text: bar(p.fraction, barW), tone: state.phase === 'load' ? 'accent' : 'dim' }, { text: pct }];
-      const right = [...mid, ...keys];
-      // Still too long: the scenario name is cut (spread cuts the left part first).
-      return spread(left, right, width);
-    }
+    const fixed = (v.brand ? segWidth(brand) : 0) + segWidth(phase) + segWidth(keys) + cells(time) + cells(pct);
+    const room = width - fixed - cells(name);
+    const last = v === variants[variants.length - 1];
+    if (room < 10 && !last) continue;
+    const barW = Math.max(10, Math.min(40, room));
+    const nameW = width - fixed - barW;
+    if (nameW < 4) return fitSegs([...phaseSegs(state, quitting), { text: time }, ...keys], width);
+    return fitSegs([...(v.brand ? brand : []), { text: clip(name, nameW), bold: true }, ...phase, ...progressSegs(barW), ...keys], width);
   }
   return [];
 }
