@@ -8,6 +8,7 @@ import { MeshproofError, ScenarioInvalidError } from './errors.ts';
 import { rescaleScenario } from './plan/plan-scenario.ts';
 import { renderPlainSummary } from './report/plain.ts';
 import { LocalRuntime } from './runtime/local/local-runtime.ts';
+import type { Runtime } from './runtime/runtime.ts';
 import { parseDuration } from './scenario/duration.ts';
 import { loadScenario } from './scenario/parse-scenario.ts';
 import type { Scenario } from './scenario/scenario.ts';
@@ -15,7 +16,7 @@ import type { Scenario } from './scenario/scenario.ts';
 const HELP = `meshproof — run a service mesh for real, break it on schedule, and check what must hold.
 
 Usage:
-  meshproof run <scenario.yaml>... [options]   run scenarios on the local runtime
+  meshproof run <scenario.yaml>... [options]   run scenarios (local processes, or Docker containers)
   meshproof validate <scenario.yaml>...        check scenarios without running anything
   meshproof list [dir]                         the shipped scenarios and what each shows
   meshproof toxiproxy [--host H] [--port P] [--seed N]
@@ -30,6 +31,9 @@ Options for run:
   --no-report         write no report folder
   --json              print events and the final result as JSON lines on stdout
   --verbose           also print every instance and sidecar event
+  --runtime <r>       local (child processes, the default) or docker (each instance a pod of app
+                      + sidecar containers; needs a running Docker engine, see docs/docker.md);
+                      overrides the scenario's runtime key
 
 Exit codes: 0 every expectation held · 1 an expectation failed · 2 invalid scenario or the run
 could not happen · 130 interrupted (after cleanup).`;
@@ -130,8 +134,8 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.runtime && values.runtime !== 'local') {
-    err(`meshproof run: runtime "${values.runtime}" is not available yet; valid: local`);
+  if (values.runtime && values.runtime !== 'local' && values.runtime !== 'docker') {
+    err(`meshproof run: --runtime must be local or docker, got "${values.runtime}"`);
     return 2;
   }
   let durationMs: number | null = null;
@@ -158,7 +162,8 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
       const onEvent = values.json
         ? (e: unknown) => out(JSON.stringify(e))
         : createProgressPrinter(out, { color, verbose: values.verbose });
-      const outcome = await runScenario(scenario, { runtime: new LocalRuntime(), reportsDir, onEvent, signal: controller.signal });
+      const runtime = await runtimeFor((values.runtime as RuntimeName | undefined) ?? scenarioRuntime(scenario));
+      const outcome = await runScenario(scenario, { runtime, reportsDir, onEvent, signal: controller.signal });
       if (values.json) out(JSON.stringify({ type: 'result', result: outcome.result, reportDir: outcome.reportDir }));
       else out(renderPlainSummary(outcome.result, { color, reportDir: outcome.reportDir }));
       if (outcome.interrupted) return 130;
@@ -171,6 +176,27 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
     process.off('SIGTERM', onSignal);
   }
   return code;
+}
+
+type RuntimeName = 'local' | 'docker';
+
+/** The scenario's `runtime` key, when the language has it; local otherwise. */
+function scenarioRuntime(scenario: Scenario): RuntimeName {
+  return (scenario as Scenario & { runtime?: RuntimeName }).runtime ?? 'local';
+}
+
+/**
+The runtime a run uses. Docker's is loaded only when asked for (a local run does not pay for
+testcontainers), and its engine is checked before anything starts: without one, a
+MESHPROOF_RUNTIME_UNAVAILABLE error says what to do, and the CLI exits 2.
+*/
+async function runtimeFor(name: RuntimeName): Promise<Runtime> {
+  if (name === 'local') return new LocalRuntime();
+  const { DockerRuntime } = await import('./runtime/docker/docker-runtime.ts');
+  const { checkEngine, dockerClient } = await import('./runtime/docker/docker-engine.ts');
+  const docker = dockerClient();
+  await checkEngine(docker);
+  return new DockerRuntime({ docker });
 }
 
 main(process.argv.slice(2)).then(
