@@ -6,7 +6,7 @@ import { readPercent } from './percent.ts';
 import { readRate } from './rate.ts';
 import type { LeafShape, ListShape, MapShape, ObjectShape, Shape, UnionShape } from './shape.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
-import { didYouMean } from './suggest.ts';
+import { closest, didYouMean } from './suggest.ts';
 
 /** Marks a value that failed its check; an issue has been recorded for it. */
 export const INVALID: unique symbol = Symbol('invalid');
@@ -40,7 +40,9 @@ export function describeShape(shape: Shape): string {
     case 'object':
       return `a mapping with keys ${Object.keys(shape.fields).join(', ')}`;
     case 'map':
-      return `a mapping of ${shape.keyNoun}s to their settings`;
+      return shape.fields
+        ? `a mapping of ${shape.keyNoun}s to their settings (and ${Object.keys(shape.fields).join(', ')})`
+        : `a mapping of ${shape.keyNoun}s to their settings`;
     case 'list':
       return shape.noun ? `a list of ${shape.noun}` : 'a list';
     case 'union': {
@@ -52,6 +54,10 @@ export function describeShape(shape: Shape): string {
       return shape.noun ?? 'a string';
     case 'integer':
       return describeInteger(shape);
+    case 'number':
+      return shape.min !== undefined ? `a number >= ${shape.min}` : 'a number';
+    case 'boolean':
+      return 'true or false';
     case 'duration':
       return shape.positive ? 'a duration above 0 such as 150ms or 10s' : 'a duration such as 150ms or 10s';
     case 'percent':
@@ -69,11 +75,22 @@ export function describeShape(shape: Shape): string {
   }
 }
 
-function describeInteger(shape: { min?: number; max?: number }): string {
-  if (shape.min !== undefined && shape.max !== undefined) return `an integer from ${shape.min} to ${shape.max}`;
-  if (shape.min !== undefined) return `an integer >= ${shape.min}`;
-  if (shape.max !== undefined) return `an integer <= ${shape.max}`;
-  return 'an integer';
+function describeInteger(shape: { min?: number; max?: number; unit?: string }): string {
+  const unit = shape.unit ? ` (${shape.unit})` : '';
+  if (shape.min !== undefined && shape.max !== undefined) return `an integer from ${shape.min} to ${shape.max}${unit}`;
+  if (shape.min !== undefined) return `an integer >= ${shape.min}${unit}`;
+  if (shape.max !== undefined) return `an integer <= ${shape.max}${unit}`;
+  return `an integer${unit}`;
+}
+
+/** For a number written with a unit where a bare number in that unit is expected: `300ms` → `; write 300`. */
+function bareNumberHint(value: unknown, unit: string | undefined): string {
+  if (typeof value !== 'string' || !unit) return '';
+  const d = readDuration(value);
+  if (!d.ok) return '';
+  if (unit.startsWith('ms')) return `; write ${tidy(d.value)}`;
+  if (unit.startsWith('µs')) return `; write ${tidy(d.value * 1000)}`;
+  return '';
 }
 
 function nodeKindOf(node: unknown): 'map' | 'seq' | 'scalar' {
@@ -220,7 +237,9 @@ class ShapeWalker {
       this.keyAt.set(keyPath, keyOffset);
       const field = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
       if (!field) {
-        if (shape.notYet?.includes(key)) {
+        if (shape.otherNames && Object.hasOwn(shape.otherNames, key)) {
+          this.#errorAt(keyOffset, keyPath, `unknown key "${key}": ${shape.otherNames[key]} (valid: ${valid.join(', ')})`);
+        } else if (shape.notYet?.includes(key)) {
           this.#errorAt(keyOffset, keyPath, `"${key}" is not supported yet by this meshproof (scenario language v1); remove it (valid: ${valid.join(', ')})`);
         } else {
           this.#errorAt(keyOffset, keyPath, `unknown key "${key}"${didYouMean(key, valid)} (valid: ${valid.join(', ')})`);
@@ -246,9 +265,15 @@ class ShapeWalker {
       if (present.length !== 1) {
         const options = shape.exactlyOne.map((k) => `{ ${k}: [...] }`).join(' or ');
         const found = present.length === 0 ? 'none of them' : `${present.join(' and ')}`;
-        this.#errorAt(mapOffset, path, `expected exactly one of ${shape.exactlyOne.join(', ')} (write ${options}); found ${found}`);
+        const hint = shape.exactlyOneHint ?? `(write ${options})`;
+        this.#errorAt(mapOffset, path, `expected exactly one of ${shape.exactlyOne.join(', ')} ${hint}; found ${found}`);
         return INVALID;
       }
+    }
+    if (shape.atLeastOne && !shape.atLeastOne.some((k) => given.has(k))) {
+      const hint = shape.atLeastOneHint ? `, ${shape.atLeastOneHint}` : '';
+      this.#errorAt(mapOffset, path, `expected at least one of ${shape.atLeastOne.join(', ')}${hint}; found none of them`);
+      return INVALID;
     }
     return out;
   }
@@ -258,10 +283,24 @@ class ShapeWalker {
     if (map === INVALID) return INVALID;
     const out = new Map<string, unknown>();
     const pattern = new RegExp(shape.keyPattern);
+    const fixed = shape.fields ?? {};
+    let entries = 0;
     for (const { key, keyNode, value } of this.#pairs(map, path)) {
       const keyPath = childPath(path, key);
       const keyOffset = this.#offsetOf(keyNode);
       this.keyAt.set(keyPath, keyOffset);
+      if (Object.hasOwn(fixed, key)) {
+        const v = this.check(value, fixed[key].shape, keyPath, keyOffset);
+        if (v !== INVALID) out.set(key, v);
+        continue;
+      }
+      const meant = closest(key, Object.keys(fixed));
+      if (meant !== undefined && isScalar(value) && value.value !== null) {
+        // `profiel: istio` is a misspelt setting, not a destination named "profiel".
+        this.#errorAt(keyOffset, keyPath, `unknown key "${key}"; did you mean "${meant}"? (${describeShape(fixed[meant].shape)})`);
+        continue;
+      }
+      entries++;
       let keyOk = true;
       if (shape.reserved && Object.hasOwn(shape.reserved, key)) {
         this.#errorAt(keyOffset, keyPath, `${shape.reserved[key]}; use another ${shape.keyNoun}`);
@@ -274,7 +313,12 @@ class ShapeWalker {
       const v = this.check(value, shape.values, keyPath, keyOffset);
       if (keyOk) out.set(key, v === INVALID ? undefined : v);
     }
-    if (shape.minEntries !== undefined && map.items.length < shape.minEntries) {
+    for (const [key, field] of Object.entries(fixed)) {
+      if (out.has(key) || this.keyAt.has(childPath(path, key)) || field.default === undefined) continue;
+      const v = this.check(this.#doc.createNode(field.default), field.shape, childPath(path, key), this.#offsetOf(node));
+      if (v !== INVALID) out.set(key, v);
+    }
+    if (shape.minEntries !== undefined && entries < shape.minEntries) {
       this.#error(node, path, `found an empty mapping; expected at least ${shape.minEntries} ${shape.keyNoun}`);
       return INVALID;
     }
@@ -314,7 +358,11 @@ class ShapeWalker {
     }
     const count = isSeq(node) ? node.items.length : out.length;
     if (shape.minItems !== undefined && count < shape.minItems) {
-      return this.#error(node, path, `found an empty list; expected at least ${shape.minItems} of ${shape.noun ?? 'item'}`);
+      const found = count === 0 ? 'an empty list' : `a list of ${count}`;
+      return this.#error(node, path, `found ${found}; expected at least ${shape.minItems} of ${shape.noun ?? 'item'}`);
+    }
+    if (shape.maxItems !== undefined && count > shape.maxItems) {
+      return this.#error(node, path, `found a list of ${count}; expected at most ${shape.maxItems} of ${shape.noun ?? 'item'}`);
     }
     return out;
   }
@@ -399,13 +447,21 @@ class ShapeWalker {
       }
       case 'integer': {
         if (typeof value !== 'number' || !Number.isInteger(value) || !Number.isSafeInteger(value)) {
-          return { ok: false, message: `found ${describeFound(value)}; expected ${describeInteger(shape)}` };
+          return { ok: false, message: `found ${describeFound(value)}; expected ${describeInteger(shape)}${bareNumberHint(value, shape.unit)}` };
         }
         if ((shape.min !== undefined && value < shape.min) || (shape.max !== undefined && value > shape.max)) {
           return { ok: false, message: `found ${value}; expected ${describeInteger(shape)}` };
         }
         return { ok: true, value };
       }
+      case 'number': {
+        if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, message: `found ${describeFound(value)}; expected ${describeShape(shape)}` };
+        if (shape.min !== undefined && value < shape.min) return { ok: false, message: `found ${value}; expected ${describeShape(shape)}` };
+        return { ok: true, value };
+      }
+      case 'boolean':
+        if (typeof value !== 'boolean') return { ok: false, message: `found ${describeFound(value)}; expected true or false` };
+        return { ok: true, value };
       case 'duration': {
         const r = readDuration(value);
         if (r.ok && shape.positive && r.value <= 0) return { ok: false, message: `found ${describeFound(value)}; expected a duration above 0` };

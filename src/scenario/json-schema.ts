@@ -37,7 +37,7 @@ export function scenarioJsonSchema(): Schema {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'meshproof scenario',
     description:
-      'A meshproof scenario (language version 1): services and their sidecars, mesh policies, load, and expectations. Reference: docs/scenario-language.md.',
+      'A meshproof scenario (language version 1): services and their sidecars, mesh policies, load, faults, and expectations. Reference: docs/scenario-language.md.',
     ...shapeSchema(SCENARIO_SHAPE),
     $defs: DEFS,
   };
@@ -50,17 +50,18 @@ function shapeSchema(shape: Shape): Schema {
     case 'map': {
       const names: Schema = { pattern: shape.keyPattern };
       if (shape.reserved) names.not = { enum: Object.keys(shape.reserved) };
-      const s: Schema = {
-        type: shape.nullAsEmpty ? ['object', 'null'] : 'object',
-        propertyNames: names,
-        additionalProperties: shapeSchema(shape.values),
-      };
+      const s: Schema = { type: shape.nullAsEmpty ? ['object', 'null'] : 'object' };
+      // Settings of the mapping itself (mesh.profile) are properties; every other key is an entry.
+      if (shape.fields) s.properties = Object.fromEntries(Object.entries(shape.fields).map(([k, f]) => [k, fieldSchema(f)]));
+      s.propertyNames = names;
+      s.additionalProperties = shapeSchema(shape.values);
       if (shape.minEntries !== undefined) s.minProperties = shape.minEntries;
       return s;
     }
     case 'list': {
       const s: Schema = { type: shape.nullAsEmpty ? ['array', 'null'] : 'array', items: shapeSchema(shape.items) };
       if (shape.minItems !== undefined) s.minItems = shape.minItems;
+      if (shape.maxItems !== undefined) s.maxItems = shape.maxItems;
       if (!shape.commaString) return s;
       const item = shape.items.kind === 'string' && shape.items.values ? `(${shape.items.values.join('|')})` : '[^,]+';
       return { anyOf: [s, { type: 'string', pattern: `^\\s*${item}\\s*(,\\s*${item}\\s*)*$` }] };
@@ -79,6 +80,13 @@ function shapeSchema(shape: Shape): Schema {
       if (shape.max !== undefined) s.maximum = shape.max;
       return s;
     }
+    case 'number': {
+      const s: Schema = { type: 'number' };
+      if (shape.min !== undefined) s.minimum = shape.min;
+      return s;
+    }
+    case 'boolean':
+      return { type: 'boolean' };
     case 'duration':
       return { $ref: '#/$defs/duration' };
     case 'percent':
@@ -105,6 +113,7 @@ function objectSchema(shape: ObjectShape): Schema {
   const s: Schema = { type: shape.nullAsEmpty ? ['object', 'null'] : 'object', properties, additionalProperties: false };
   if (required.length) s.required = required;
   if (shape.exactlyOne) s.oneOf = shape.exactlyOne.map((k) => ({ required: [k] }));
+  if (shape.atLeastOne) s.anyOf = shape.atLeastOne.map((k) => ({ required: [k] }));
   return s;
 }
 

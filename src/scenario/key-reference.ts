@@ -32,7 +32,8 @@ export function scenarioKeyReference(): string {
 export function scenarioMetricReference(): string {
   const rows = ['| metric | value | scopes | meaning |', '|---|---|---|---|'];
   for (const m of METRICS) {
-    const scopes = m.edgeOnly ? 'edge only' : 'client, service, instance, edge';
+    const all = ['client', 'service', 'instance', 'edge', 'version'];
+    const scopes = m.edgeOnly ? 'edge only' : m.versionOnly ? 'version only (`service version`)' : all.filter((k) => !m.notOn?.[k as keyof typeof m.notOn]).join(', ');
     rows.push(`| \`${m.name}\` | ${UNIT_FORM[m.unit]} | ${scopes} | ${escape(m.doc)} |`);
   }
   return rows.join('\n');
@@ -58,9 +59,15 @@ export function withGeneratedReference(markdown: string): string {
 }
 
 function walkObject(shape: ObjectShape, prefix: string, rows: string[]): void {
-  for (const [key, field] of Object.entries(shape.fields)) {
+  walkFields(shape.fields, prefix, rows);
+}
+
+function walkFields(fields: Record<string, FieldSpec>, prefix: string, rows: string[]): void {
+  for (const [key, field] of Object.entries(fields)) {
     const path = prefix ? `${prefix}.${key}` : key;
     rows.push(`| \`${path}\` | ${typeLabel(field.shape)} | ${defaultLabel(field)} | ${escape(field.doc)} |`);
+    // A mapping's own settings (mesh.profile) come before its entries.
+    if (field.shape.kind === 'map' && field.shape.fields) walkFields(field.shape.fields, path, rows);
     for (const child of nested(field.shape)) {
       if (child.shape.kind === 'object') walkObject(child.shape, `${path}${child.suffix}`, rows);
     }
@@ -99,10 +106,16 @@ function typeLabel(shape: Shape): string {
     case 'string':
       if (shape.values) return shape.values.map((v) => `\`${v}\``).join(' \\| ');
       return shape.noun ? shape.noun.replace(/^an? /, '') : 'string';
-    case 'integer':
-      if (shape.min !== undefined && shape.max !== undefined) return `integer ${shape.min}–${shape.max}`;
-      if (shape.min !== undefined) return `integer ≥ ${shape.min}`;
-      return 'integer';
+    case 'integer': {
+      const unit = shape.unit ? ` (${shape.unit.split(',')[0]})` : '';
+      if (shape.min !== undefined && shape.max !== undefined) return `integer ${shape.min}–${shape.max}${unit}`;
+      if (shape.min !== undefined) return `integer ≥ ${shape.min}${unit}`;
+      return `integer${unit}`;
+    }
+    case 'number':
+      return shape.min !== undefined ? `number ≥ ${shape.min}` : 'number';
+    case 'boolean':
+      return '`true` \\| `false`';
     case 'duration':
       return 'duration';
     case 'percent':

@@ -9,6 +9,10 @@ export interface MetricSpec {
   edgeOnly?: boolean;
   /** Ratios that count extra attempts may pass 100%; success and error rates cannot. */
   maxRatio?: number;
+  /** Only a version scope (`share(reviews v2)`). */
+  versionOnly?: boolean;
+  /** Scopes it may not take, with the reason. */
+  notOn?: Partial<Record<'client' | 'service' | 'instance' | 'edge' | 'version', string>>;
 }
 
 /** Every metric an expectation may name, in the order the reference lists them. */
@@ -28,6 +32,22 @@ export const METRICS: readonly MetricSpec[] = [
     doc: "Retries per request on the edge, at the caller's sidecars; above 100% when requests are retried more than once.",
     edgeOnly: true,
     maxRatio: Infinity,
+  },
+  {
+    name: 'overflow',
+    unit: 'count',
+    doc: "Requests a circuit breaker or bulkhead refused (503, flag UO), counted at the callers' sidecars: on a service, by all its callers; on an edge, by that caller.",
+    notOn: {
+      instance: "breakers are per destination service at the caller's sidecar, so no request overflows at one instance",
+      version: "breakers are per destination service at the caller's sidecar, whatever version would have answered",
+    },
+  },
+  { name: 'rate_limited', unit: 'count', doc: 'Requests refused by a rate limit (429, flag RL) on the scope.' },
+  {
+    name: 'share',
+    unit: 'ratio',
+    doc: "Share of the service's requests (at its instances' inbound) that reached the instances of one version: share(reviews v2).",
+    versionOnly: true,
   },
 ];
 

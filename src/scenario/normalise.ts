@@ -2,20 +2,12 @@ import type { ScenarioIssue } from '../errors.ts';
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
 import { formatDuration } from './duration.ts';
 import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
+import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
+import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
 import { formatRate } from './rate.ts';
-import type {
-  DestinationPolicy,
-  Expectation,
-  InstanceOverride,
-  LatencySpec,
-  LoadBalancer,
-  LoadPhase,
-  LoadSpec,
-  RetryOn,
-  RetryPolicy,
-  Scenario,
-  ServiceSpec,
-} from './scenario.ts';
+import { RuleContext } from './rule-context.ts';
+import type { AnyExpectation, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, RateLimit, Scenario, ServiceSpec } from './scenario.ts';
+import { instanceNames, instanceSpec } from './scenario.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -31,27 +23,17 @@ interface CheckedBehaviour {
   errorStatus?: number;
   concurrency?: number | null;
   queue?: number;
+  zone?: string;
+  version?: string;
 }
 
 interface CheckedService extends CheckedBehaviour {
   replicas?: number;
   calls?: Calls;
+  zones?: Array<string | undefined>;
+  rateLimit?: { requestsPerSecond?: number; burst?: number } | number | null;
+  bulkheads?: Map<string, number | undefined>;
   instances?: Map<string, CheckedBehaviour | undefined>;
-}
-
-interface CheckedRetries {
-  attempts?: number;
-  perTryTimeout?: number | null;
-  retryOn?: Array<RetryOn | undefined>;
-  retriableStatusCodes?: Array<number | undefined>;
-  backoff?: { base?: number; max?: number };
-  budget?: { percent?: number; minRetryConcurrency?: number } | null;
-}
-
-interface CheckedDestination {
-  timeout?: number | null;
-  retries?: CheckedRetries | null;
-  loadBalancer?: LoadBalancer;
 }
 
 interface CheckedLoad {
@@ -70,8 +52,9 @@ interface CheckedDoc {
   seed?: number;
   duration?: number;
   services?: Map<string, CheckedService | undefined>;
-  mesh?: Map<string, CheckedDestination | undefined>;
+  mesh?: CheckedMesh;
   load?: CheckedLoad;
+  faults?: Array<CheckedFault | undefined>;
   expect?: Array<SentenceAt | undefined>;
 }
 
@@ -81,67 +64,54 @@ export interface Normalised {
   warnings: ScenarioIssue[];
 }
 
-const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' };
-
 /**
 Applies the rules that relate fields to each other (names that must exist, cycles, phases that must
-add up, ...), fills the defaults that depend on other fields, and builds the `Scenario`. It is
-given the shape check's issues so it can return them with its own; the scenario is null when any
-issue exists.
+add up, fault targets, ...), fills the defaults that depend on other fields (the mesh profile's
+among them), and builds the `Scenario`. It is given the shape check's issues so it can return them
+with its own; the scenario is null when any issue exists.
 */
 export function normalise(checked: ShapeCheck, source: SourceFile): Normalised {
-  const rules = new Rules(checked, source);
+  const ctx = new RuleContext(checked, source);
+  const rules = new Rules(ctx);
   const scenario = checked.value === INVALID ? null : rules.run(checked.value as CheckedDoc);
-  const issues = [...checked.issues, ...rules.issues];
-  const warnings = [...checked.warnings, ...rules.warnings];
+  const issues = [...checked.issues, ...ctx.issues];
+  const warnings = [...checked.warnings, ...ctx.warnings];
   return { scenario: issues.length === 0 ? scenario : null, issues, warnings };
 }
 
 class Rules {
-  readonly issues: ScenarioIssue[] = [];
-  readonly warnings: ScenarioIssue[] = [];
-  readonly #checked: ShapeCheck;
-  readonly #source: SourceFile;
+  readonly #ctx: RuleContext;
   /** Where each service's valid calls were written, by service, so a cycle error points at the call that closes it. */
   readonly #callPaths = new Map<string, string[]>();
 
-  constructor(checked: ShapeCheck, source: SourceFile) {
-    this.#checked = checked;
-    this.#source = source;
-  }
-
-  /** Offset of a path's value, else of its key, else of the nearest ancestor written in the file. */
-  #offset(path: string): number {
-    for (let p = path; ; p = parentPath(p)) {
-      const at = this.#checked.at.get(p) ?? this.#checked.keyAt.get(p);
-      if (at !== undefined) return at;
-      if (p === '') return 0;
-    }
+  constructor(ctx: RuleContext) {
+    this.#ctx = ctx;
   }
 
   #error(path: string, message: string, atKey = false): void {
-    const offset = atKey ? (this.#checked.keyAt.get(path) ?? this.#offset(path)) : this.#offset(path);
-    this.issues.push(this.#source.issue(offset, path, message));
+    this.#ctx.error(path, message, atKey);
   }
 
   #warn(path: string, message: string, atKey = false): void {
-    const offset = atKey ? (this.#checked.keyAt.get(path) ?? this.#offset(path)) : this.#offset(path);
-    this.warnings.push(this.#source.issue(offset, path, message));
+    this.#ctx.warn(path, message, atKey);
   }
 
   #given(path: string): boolean {
-    return this.#checked.keyAt.has(path);
+    return this.#ctx.given(path);
   }
 
   run(doc: CheckedDoc): Scenario | null {
     const services = this.#services(doc.services ?? new Map());
     // Every service written, even one whose settings are invalid: references to it are fine.
     const names = [...(doc.services ?? new Map()).keys()];
-    const mesh = this.#mesh(doc.mesh ?? new Map(), names);
+    this.#bulkheads(doc.services ?? new Map(), services);
+    const { profile, policies } = normaliseMesh(this.#ctx, doc.mesh ?? new Map(), names, services);
     const load = this.#load(doc, names);
     if (load && doc.services) this.#reachability(services, load.target);
-    const expect = this.#expectations(doc, services, load?.target ?? null);
-    if (this.issues.length > 0 || !load || !expect) return null;
+    const topology = this.#topology(doc, services, load?.target ?? null);
+    const faults = normaliseFaults(this.#ctx, doc.faults ?? [], topology, load?.durationMs ?? null);
+    const expect = this.#expectations(doc, { ...topology, faults: faults.times });
+    if (this.#ctx.issues.length > 0 || !load || !expect) return null;
     return {
       version: 1,
       name: doc.name!,
@@ -149,10 +119,12 @@ class Rules {
       seed: doc.seed!,
       durationMs: doc.duration!,
       services,
-      mesh: Object.fromEntries(names.map((n) => [n, mesh.get(n) ?? { ...DEFAULT_POLICY }])),
+      mesh: policies,
       load,
+      profile,
+      faults: faults.faults,
       expect,
-      source: { file: this.#source.file },
+      source: { file: this.#ctx.source.file },
     };
   }
 
@@ -171,7 +143,7 @@ class Rules {
         this.#error(path, `service name "${name}" is also the name of an instance of ${clash[1]}; rename one so scopes like p99(${name}) are not ambiguous`, true);
       }
       const { calls, callMode, callPaths } = this.#calls(s.calls, path, names);
-      out.push({
+      const spec: ServiceSpec = {
         name,
         replicas: s.replicas ?? 1,
         latency: this.#latency(s.latency, childPath(path, 'latency')),
@@ -182,7 +154,13 @@ class Rules {
         calls,
         callMode,
         instances: this.#instances(name, s, path),
-      });
+        zone: s.zone ?? null,
+        version: s.version ?? 'v1',
+        rateLimit: this.#rateLimit(s.rateLimit),
+        bulkheads: {},
+      };
+      this.#zones(spec, s, path);
+      out.push(spec);
       this.#callPaths.set(name, callPaths);
       if (this.#given(childPath(path, 'queue')) && s.concurrency === null) {
         this.#warn(childPath(path, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
@@ -217,12 +195,62 @@ class Rules {
       if (o.errorStatus !== undefined) override.errorStatus = o.errorStatus;
       if (o.concurrency !== undefined) override.concurrency = o.concurrency;
       if (o.queue !== undefined) override.queue = o.queue;
+      if (o.zone !== undefined) override.zone = o.zone;
+      if (o.version !== undefined) override.version = o.version;
       if (o.queue !== undefined && (o.concurrency ?? s.concurrency ?? null) === null) {
         this.#warn(childPath(instancePath, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
       }
       out[instance] = override;
     }
     return out;
+  }
+
+  /** `zones: [a, b]` spreads the replicas over the zones in turn; an instance's own zone wins. */
+  #zones(spec: ServiceSpec, s: CheckedService, path: string): void {
+    const zonesPath = childPath(path, 'zones');
+    if (!this.#given(zonesPath)) return;
+    if (this.#given(childPath(path, 'zone'))) {
+      this.#error(zonesPath, 'write either zone (every instance in one zone) or zones (the instances spread over them), not both', true);
+      return;
+    }
+    const zones = (s.zones ?? []).filter((z): z is string => z !== undefined);
+    if (zones.length === 0) return;
+    spec.zone = zones[0];
+    instanceNames(spec).forEach((instance, i) => {
+      const zone = zones[i % zones.length];
+      const own = spec.instances[instance];
+      if (own?.zone !== undefined || zone === spec.zone) return;
+      spec.instances[instance] = { ...own, zone };
+    });
+    if (zones.length > spec.replicas) {
+      const unused = zones.slice(spec.replicas).join(', ');
+      this.#warn(zonesPath, `${spec.name} has ${spec.replicas} ${spec.replicas === 1 ? 'replica' : 'replicas'}, so no instance runs in ${unused}`, true);
+    }
+  }
+
+  #rateLimit(r: CheckedService['rateLimit']): RateLimit | null {
+    if (r === undefined || r === null) return null;
+    if (typeof r === 'number') return { requestsPerSecond: r, burst: Math.max(1, Math.ceil(r)) };
+    if (r.requestsPerSecond === undefined) return null;
+    return { requestsPerSecond: r.requestsPerSecond, burst: r.burst ?? Math.max(1, Math.ceil(r.requestsPerSecond)) };
+  }
+
+  /** A bulkhead limits calls to one destination, so it must name a service this one calls. */
+  #bulkheads(checked: Map<string, CheckedService | undefined>, services: ServiceSpec[]): void {
+    const names = [...checked.keys()];
+    for (const spec of services) {
+      const path = childPath(childPath('services', spec.name), 'bulkheads');
+      for (const [dest, limit] of checked.get(spec.name)?.bulkheads ?? new Map<string, number | undefined>()) {
+        const destPath = childPath(path, dest);
+        if (!names.includes(dest)) {
+          this.#error(destPath, `unknown service "${dest}"${didYouMean(dest, names)} (bulkheads are keyed by called service; ${spec.name} calls: ${spec.calls.join(', ') || 'nothing'})`, true);
+        } else if (!spec.calls.includes(dest)) {
+          this.#error(destPath, `${spec.name} does not call ${dest}, so a bulkhead toward it limits nothing (${spec.name} calls: ${spec.calls.join(', ') || 'nothing'})`, true);
+        } else if (limit !== undefined) {
+          spec.bulkheads[dest] = limit;
+        }
+      }
+    }
   }
 
   #calls(
@@ -301,7 +329,7 @@ class Rules {
 
   /** Services the load never reaches are probably a mistake in calls or load.target. */
   #reachability(services: ServiceSpec[], target: string): void {
-    if (this.issues.length > 0) return;
+    if (this.#ctx.issues.length > 0) return;
     const byName = new Map(services.map((s) => [s.name, s]));
     const seen = new Set<string>();
     const queue = [target];
@@ -316,62 +344,6 @@ class Rules {
         this.#warn(childPath('services', s.name), `${s.name} receives no traffic: nothing on the path from load.target ${target} calls it`, true);
       }
     }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // mesh
-
-  #mesh(checked: Map<string, CheckedDestination | undefined>, names: string[]): Map<string, DestinationPolicy> {
-    const out = new Map<string, DestinationPolicy>();
-    for (const [name, d] of checked) {
-      const path = childPath('mesh', name);
-      // Without a valid services block every name would be "unknown"; that block's issue says enough.
-      if (!names.includes(name) && names.length > 0) {
-        this.#error(path, `unknown service "${name}"${didYouMean(name, names)} (mesh is keyed by destination service; services: ${names.join(', ')})`, true);
-        continue;
-      }
-      if (d === undefined) continue;
-      const timeoutMs = d.timeout ?? null;
-      out.set(name, {
-        timeoutMs,
-        retries: d.retries ? this.#retries(d.retries, childPath(path, 'retries'), timeoutMs) : null,
-        loadBalancer: d.loadBalancer ?? 'round_robin',
-      });
-    }
-    return out;
-  }
-
-  #retries(r: CheckedRetries, path: string, timeoutMs: number | null): RetryPolicy | null {
-    const retryOn = [...new Set((r.retryOn ?? ['5xx']).filter((x): x is RetryOn => x !== undefined))];
-    const codes = (r.retriableStatusCodes ?? []).filter((x): x is number => x !== undefined);
-    const codesPath = childPath(path, 'retriableStatusCodes');
-    if (retryOn.includes('retriable-status-codes') && codes.length === 0 && r.retriableStatusCodes?.length === 0) {
-      const where = this.#given(codesPath) ? codesPath : childPath(path, 'retryOn');
-      this.#error(where, 'retryOn includes retriable-status-codes but retriableStatusCodes lists none; add the statuses to retry, e.g. retriableStatusCodes: [503]');
-    } else if (this.#given(codesPath) && codes.length > 0 && !retryOn.includes('retriable-status-codes') && r.retryOn !== undefined) {
-      this.#warn(codesPath, 'retriableStatusCodes is ignored: retryOn does not include retriable-status-codes', true);
-    }
-    const base = r.backoff?.base ?? 25;
-    const max = r.backoff?.max ?? base * 10;
-    if (r.backoff?.max !== undefined && r.backoff.base !== undefined && max < base) {
-      this.#error(childPath(childPath(path, 'backoff'), 'max'), `backoff max (${formatDuration(max)}) is below base (${formatDuration(base)}); max must be >= base`);
-    }
-    const perTryTimeoutMs = r.perTryTimeout ?? null;
-    if (perTryTimeoutMs !== null && timeoutMs !== null && perTryTimeoutMs >= timeoutMs) {
-      this.#warn(
-        childPath(path, 'perTryTimeout'),
-        `perTryTimeout (${formatDuration(perTryTimeoutMs)}) is not shorter than the whole-request timeout (${formatDuration(timeoutMs)}), so no try can be retried after timing out`,
-      );
-    }
-    if (r.attempts === 0) return null;
-    return {
-      attempts: r.attempts ?? 1,
-      perTryTimeoutMs,
-      retryOn,
-      retriableStatusCodes: codes,
-      backoff: { baseMs: base, maxMs: max },
-      budget: r.budget ? { percent: r.budget.percent ?? 0.2, minRetryConcurrency: r.budget.minRetryConcurrency ?? 3 } : null,
-    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -435,44 +407,45 @@ class Rules {
   // -------------------------------------------------------------------------------------------
   // expect
 
-  #expectations(doc: CheckedDoc, services: ServiceSpec[], target: string | null): Expectation[] | null {
-    const sentences = doc.expect ?? [];
-    if (sentences.length === 0 && !this.#checked.issues.some((i) => i.path === 'expect')) {
-      this.#warn('expect', 'nothing will be checked: expect is empty; add a sentence such as success_rate(client) >= 99.5%', true);
-    }
+  /** What faults and expectations check names against; partial when parts of the file are invalid. */
+  #topology(doc: CheckedDoc, services: ServiceSpec[], target: string | null): ExpectationTopology {
     const checkedServices = doc.services ?? new Map<string, CheckedService | undefined>();
     const specs = new Map(services.map((s) => [s.name, s]));
-    const topology: ExpectationTopology = {
+    return {
       services: checkedServices.size === 0 ? null : [...checkedServices.keys()].map((name) => {
         const replicasGiven = this.#given(childPath(childPath('services', name), 'replicas'));
+        const spec = specs.get(name);
         return {
           name,
-          replicas: checkedServices.get(name)?.replicas ?? (replicasGiven || !specs.has(name) ? null : 1),
-          calls: specs.get(name)?.calls ?? null,
+          replicas: checkedServices.get(name)?.replicas ?? (replicasGiven || !spec ? null : 1),
+          calls: spec?.calls ?? null,
+          versions: spec ? [...new Set(instanceNames(spec).map((i) => instanceSpec(spec, i).version))] : null,
         };
       }),
       loadTarget: target ?? (doc.load?.target !== undefined && services.some((s) => s.name === doc.load?.target) ? doc.load.target : null),
       durationMs: doc.duration ?? null,
+      faults: null,
     };
-    const out: Expectation[] = [];
+  }
+
+  #expectations(doc: CheckedDoc, topology: ExpectationTopology): AnyExpectation[] | null {
+    const sentences = doc.expect ?? [];
+    if (sentences.length === 0 && !this.#ctx.checked.issues.some((i) => i.path === 'expect')) {
+      this.#warn('expect', 'nothing will be checked: expect is empty; add a sentence such as success_rate(client) >= 99.5%', true);
+    }
+    const out: AnyExpectation[] = [];
     let ok = true;
     sentences.forEach((sentence, i) => {
       if (sentence === undefined) {
         ok = false;
         return;
       }
-      const { line, col } = this.#source.position(sentence.offset);
-      const parsed = parseExpectation(sentence.text, topology, { file: this.#source.file, path: indexPath('expect', i), line, col });
-      this.issues.push(...parsed.issues);
+      const { line, col } = this.#ctx.source.position(sentence.offset);
+      const parsed = parseExpectation(sentence.text, topology, { file: this.#ctx.source.file, path: indexPath('expect', i), line, col });
+      this.#ctx.issues.push(...parsed.issues);
       if (parsed.expectation) out.push(parsed.expectation);
       else ok = false;
     });
     return ok ? out : null;
   }
-}
-
-function parentPath(path: string): string {
-  if (path.endsWith(']')) return path.slice(0, path.lastIndexOf('['));
-  const dot = path.lastIndexOf('.');
-  return dot < 0 ? '' : path.slice(0, dot);
 }

@@ -21,7 +21,8 @@ export interface Scenario {
   profile: MeshProfile;
   /** The fault schedule, in declaration order. Default none. */
   faults: Fault[];
-  expect: Expectation[];
+  /** What must hold, in declaration order: measurements (`Expectation`) and event sentences (ejected, recovered, state). */
+  expect: AnyExpectation[];
   /** Where the scenario came from, for messages. */
   source: { file: string };
 }
@@ -273,9 +274,8 @@ export type Scope =
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /**
-A time window over the run's timeline, in ms from the start of the load.
-Only `run` and `between` exist in v1; fault-relative windows (`during f`, `within 2s after f.start`)
-are added as new kinds without changing these.
+A time window over the run's timeline, in ms from the start of the load: the whole run, a fixed
+span, or a span relative to a fault (placed on the times the run recorded for it).
 */
 export type Window =
   | { kind: 'run' }

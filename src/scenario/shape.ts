@@ -29,8 +29,19 @@ export interface ObjectShape {
   nullAsEmpty?: boolean;
   /** Exactly one of these keys must be present (`calls: { parallel: [...] }` or `{ sequence: [...] }`). */
   exactlyOne?: readonly string[];
+  /** Said after "expected exactly one of …" instead of the default `(write { a: [...] } or …)`. */
+  exactlyOneHint?: string;
+  /** At least one of these keys must be present (an http fault aborts, delays, or both). */
+  atLeastOne?: readonly string[];
+  /** Said after "expected at least one of …": an example. */
+  atLeastOneHint?: string;
   /** Keys a later version of the language will define; named so users reading the design get a clear answer. */
   notYet?: readonly string[];
+  /**
+  Keys other tools spell differently (Istio's `consecutive5xxErrors`, `http1MaxPendingRequests`),
+  with the sentence that says what to write instead. Reported as errors, never silently accepted.
+  */
+  otherNames?: Record<string, string>;
 }
 
 export interface MapShape {
@@ -41,6 +52,11 @@ export interface MapShape {
   keyHint: string;
   /** Keys that match the pattern but may not be used, with the reason. */
   reserved?: Record<string, string>;
+  /**
+  Keys that are settings of the mapping itself rather than entries (`mesh.profile` beside the
+  destinations). The checker puts their values in the resulting Map under their own key.
+  */
+  fields?: Record<string, FieldSpec>;
   values: Shape;
   minEntries?: number;
   nullAsEmpty?: boolean;
@@ -52,6 +68,7 @@ export interface ListShape {
   /** For messages: "a list of service names". */
   noun?: string;
   minItems?: number;
+  maxItems?: number;
   /** Also accept one string with comma-separated items ("5xx,reset"), as Envoy's retry_on is written. */
   commaString?: boolean;
   nullAsEmpty?: boolean;
@@ -64,7 +81,10 @@ export interface UnionShape {
 
 export type LeafShape =
   | { kind: 'string'; pattern?: string; patternHint?: string; values?: readonly string[]; noun?: string }
-  | { kind: 'integer'; min?: number; max?: number }
+  /** `unit`: what the number counts, said in messages (Toxiproxy's attributes are bare numbers in its units). */
+  | { kind: 'integer'; min?: number; max?: number; unit?: string }
+  | { kind: 'number'; min?: number }
+  | { kind: 'boolean' }
   | { kind: 'duration'; positive?: boolean }
   | { kind: 'percent' }
   | { kind: 'rate'; positive?: boolean }
@@ -85,12 +105,36 @@ const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 const NAME_HINT = 'lowercase letters, digits and -, starting with a letter';
 
 const serviceName = { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a service name' } as const;
+const zoneName = { kind: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', patternHint: 'a zone name: lowercase letters, digits and -, such as a or us-east-1a', noun: 'a zone name' } as const;
+const versionName = {
+  kind: 'string',
+  pattern: NAME_PATTERN,
+  patternHint: 'a version name: lowercase letters, digits and -, starting with a letter, such as v1 or canary',
+  noun: 'a version name',
+} as const;
 const none = { kind: 'literal', word: 'none', means: null } as const;
+const unlimited = { kind: 'literal', word: 'unlimited', means: null } as const;
 const nullValue = { kind: 'null' } as const;
 const positiveDuration = { kind: 'duration', positive: true } as const;
 
 export const LOAD_BALANCERS = ['round_robin', 'least_request', 'random'] as const;
 export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'] as const;
+export const MESH_PROFILES = ['envoy', 'istio', 'linkerd'] as const;
+
+/** Toxiproxy's toxics, with their attributes in Toxiproxy's own units; `down` is a proxy disabled (enabled=false), not a toxic. */
+export const TOXICS: Record<string, { attributes: Record<string, { unit: string; default?: number }>; doc: string }> = {
+  latency: { attributes: { latency: { unit: 'ms' }, jitter: { unit: 'ms', default: 0 } }, doc: 'each chunk of data waits latency ± jitter' },
+  bandwidth: { attributes: { rate: { unit: 'KB/s' } }, doc: 'data flows at most rate KB/s' },
+  slow_close: { attributes: { delay: { unit: 'ms' } }, doc: 'the close is held back delay ms' },
+  timeout: { attributes: { timeout: { unit: 'ms', default: 0 } }, doc: 'data is dropped and the connection closed after timeout ms (0: a black hole until the fault ends)' },
+  reset_peer: { attributes: { timeout: { unit: 'ms', default: 0 } }, doc: 'the connection is reset (TCP RST) timeout ms after the first data' },
+  slicer: {
+    attributes: { average_size: { unit: 'bytes' }, size_variation: { unit: 'bytes', default: 0 }, delay: { unit: 'µs', default: 0 } },
+    doc: 'writes are cut into pieces of average_size ± size_variation bytes, delay µs apart',
+  },
+  limit_data: { attributes: { bytes: { unit: 'bytes' } }, doc: 'the connection is closed once bytes have passed' },
+  down: { attributes: {}, doc: 'the link is down: connections are refused and open ones closed (Toxiproxy enabled=false)' },
+};
 
 /** What the built-in service does per request; also what one instance may override. */
 const behaviourFields: Record<string, FieldSpec> = {
@@ -133,15 +177,56 @@ const behaviourFields: Record<string, FieldSpec> = {
   },
 };
 
+/** Where an instance runs and which version it is; the service's values, overridable per instance. */
+const placementFields: Record<string, FieldSpec> = {
+  zone: {
+    shape: zoneName,
+    doc: "The locality (zone) of the service's instances; callers with locality on prefer endpoints in their own zone.",
+    defaultNote: 'no zone',
+  },
+  version: {
+    shape: versionName,
+    doc: 'Version label of the instances (a subset, as in an Istio DestinationRule), for traffic splits and share(service version).',
+    default: 'v1',
+  },
+};
+
 /** The same fields with no defaults: an override only changes what it names. */
 const overrideFields: Record<string, FieldSpec> = Object.fromEntries(
-  Object.entries(behaviourFields).map(([key, { shape, doc }]) => [key, { shape, doc: `This instance's own value: ${lowerFirst(doc)}` }]),
+  Object.entries({ ...behaviourFields, ...placementFields }).map(([key, { shape, doc }]) => [
+    key,
+    { shape, doc: `This instance's own value: ${lowerFirst(doc)}` },
+  ]),
 );
 
 /** "Median time" → "median time", but "HTTP status" stays as it is. */
 function lowerFirst(s: string): string {
   return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
 }
+
+const rateLimitShape: Shape = {
+  kind: 'union',
+  options: [
+    {
+      kind: 'object',
+      fields: {
+        requestsPerSecond: {
+          shape: { kind: 'rate', positive: true },
+          doc: 'Tokens added to the bucket per second: the sustained rate let through (Linkerd\'s requestsPerSecond).',
+          required: true,
+        },
+        burst: {
+          shape: { kind: 'integer', min: 1 },
+          doc: 'Size of the bucket: requests let through at once after a quiet spell (Envoy max_tokens).',
+          defaultNote: 'requestsPerSecond (rounded up)',
+        },
+      },
+    },
+    { kind: 'rate', positive: true },
+    none,
+    nullValue,
+  ],
+};
 
 const serviceShape: ObjectShape = {
   kind: 'object',
@@ -172,6 +257,28 @@ const serviceShape: ObjectShape = {
       doc: 'Downstream services called once per request, through the sidecar: a list (in sequence), or { parallel: [...] } / { sequence: [...] }.',
       default: [],
     },
+    ...placementFields,
+    zones: {
+      shape: { kind: 'list', items: zoneName, minItems: 1, noun: 'zone names' },
+      doc: 'Zones the replicas are spread over in turn (<service>-0 in the first, <service>-1 in the second, …); instead of zone.',
+    },
+    rateLimit: {
+      shape: rateLimitShape,
+      doc: "Local rate limit at each instance's inbound sidecar (Envoy local_ratelimit, a token bucket): requests over it are answered 429 with flag RL. { requestsPerSecond, burst } or a rate such as 100/s.",
+      default: 'none',
+    },
+    bulkheads: {
+      shape: {
+        kind: 'map',
+        keyNoun: 'called service',
+        keyPattern: NAME_PATTERN,
+        keyHint: NAME_HINT,
+        values: { kind: 'integer', min: 1 },
+        nullAsEmpty: true,
+      },
+      doc: "Most requests each instance's sidecar keeps in flight to one destination, keyed by that called service (e.g. { payments: 10 }); beyond it calls fail fast with 503 and flag UO, so one slow dependency cannot take all of this service's capacity.",
+      default: {},
+    },
     instances: {
       shape: {
         kind: 'map',
@@ -181,7 +288,7 @@ const serviceShape: ObjectShape = {
         values: { kind: 'object', nullAsEmpty: true, fields: overrideFields },
         nullAsEmpty: true,
       },
-      doc: 'Per-instance differences, keyed by instance name (e.g. store-2: { latency: 150ms } for one slow replica); keys: latency, errorRate, errorStatus, concurrency, queue.',
+      doc: 'Per-instance differences, keyed by instance name (e.g. store-2: { latency: 150ms } for one slow replica); keys: latency, errorRate, errorStatus, concurrency, queue, zone, version.',
       default: {},
     },
   },
@@ -190,11 +297,15 @@ const serviceShape: ObjectShape = {
 const retriesShape: ObjectShape = {
   kind: 'object',
   nullAsEmpty: true,
+  otherNames: {
+    retryOnStatusCodes: 'write retriableStatusCodes (with retriable-status-codes in retryOn)',
+    perTryIdleTimeout: 'meshproof has only perTryTimeout (the time limit of each try)',
+  },
   fields: {
     attempts: {
       shape: { kind: 'integer', min: 0 },
       doc: "Retries after the first try, so at most 1 + attempts requests (Envoy's num_retries); 0 means no retries.",
-      default: 1,
+      defaultNote: '1 (envoy, linkerd), 2 (istio)',
     },
     perTryTimeout: {
       shape: { kind: 'union', options: [positiveDuration, none, nullValue] },
@@ -204,12 +315,12 @@ const retriesShape: ObjectShape = {
     retryOn: {
       shape: { kind: 'list', items: { kind: 'string', values: RETRY_ON }, minItems: 1, commaString: true, noun: 'retry conditions' },
       doc: 'Which failures are retried, as Envoy names them: 5xx, gateway-error (502, 503, 504), reset, connect-failure, retriable-status-codes. A list or a comma-separated string.',
-      default: ['5xx'],
+      defaultNote: '[5xx] (envoy, linkerd); [connect-failure, reset, retriable-status-codes] (istio)',
     },
     retriableStatusCodes: {
       shape: { kind: 'list', items: { kind: 'integer', min: 100, max: 599 }, noun: 'HTTP status codes' },
       doc: 'Statuses retried when retryOn contains retriable-status-codes (required then).',
-      default: [],
+      defaultNote: '[] (envoy, linkerd); [503] (istio)',
     },
     backoff: {
       shape: {
@@ -239,31 +350,262 @@ const retriesShape: ObjectShape = {
           nullValue,
         ],
       },
-      doc: "Envoy's retry budget: caps concurrent retries so they cannot multiply load during an outage. Unbudgeted when absent.",
+      doc: "Envoy's retry budget: caps concurrent retries so they cannot multiply load during an outage (it replaces connectionPool.maxRetries). Unbudgeted when absent.",
       default: 'none',
     },
+  },
+};
+
+const limit = (doc: string, defaultNote: string): FieldSpec => ({
+  shape: { kind: 'union', options: [{ kind: 'integer', min: 0 }, unlimited, nullValue] },
+  doc,
+  defaultNote,
+});
+
+const connectionPoolShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  otherNames: {
+    tcp: 'Istio nests maxConnections under tcp; meshproof takes it directly: connectionPool: { maxConnections: 100 }',
+    http: 'Istio nests the HTTP limits under http; meshproof takes them directly: connectionPool: { maxPendingRequests: 10, maxRequests: 100, maxRetries: 3 }',
+    http1MaxPendingRequests: "that is Istio's name; write maxPendingRequests",
+    http2MaxRequests: "that is Istio's name; write maxRequests",
+  },
+  fields: {
+    maxConnections: limit('Connections each caller sidecar opens to the whole destination (Envoy max_connections); requests beyond them wait as pending.', '1024 (envoy), unlimited (istio, linkerd)'),
+    maxPendingRequests: limit(
+      'Requests waiting for a connection (Envoy max_pending_requests); beyond it a request fails fast with 503, flag UO and x-envoy-overloaded.',
+      '1024 (envoy), unlimited (istio, linkerd)',
+    ),
+    maxRequests: limit('Requests in flight to the destination (Envoy max_requests); beyond it a request fails fast with 503 and flag UO.', '1024 (envoy), unlimited (istio, linkerd)'),
+    maxRetries: limit(
+      'Retries in flight to the destination (Envoy max_retries), when no retry budget is set; a retry beyond it is not made (upstream_rq_retry_overflow).',
+      '3 (envoy), unlimited (istio, linkerd)',
+    ),
+  },
+};
+
+const outlierShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  otherNames: {
+    consecutive5xxErrors: "that is Istio's name; write consecutive5xx",
+    consecutiveErrors: 'write consecutive5xx (Istio deprecated consecutiveErrors)',
+    consecutiveGatewayFailure: "that is Envoy's name; write consecutiveGatewayErrors",
+    minHealthPercent: 'set the panic threshold on the destination: panicThreshold (Istio\'s minHealthPercent)',
+    splitExternalLocalOriginErrors: 'meshproof counts locally originated errors (reset, connect failure, timeout) with the 5xx, as Envoy does by default',
+  },
+  fields: {
+    consecutive5xx: {
+      shape: { kind: 'union', options: [{ kind: 'integer', min: 1 }, none, nullValue] },
+      doc: 'Consecutive 5xx (resets, connect failures and timeouts included) after which an endpoint is ejected; none turns this check off.',
+      defaultNote: '5 (envoy, istio), 7 (linkerd)',
+    },
+    consecutiveGatewayErrors: {
+      shape: { kind: 'union', options: [{ kind: 'integer', min: 1 }, none, nullValue] },
+      doc: 'Consecutive 502, 503 or 504 after which an endpoint is ejected (Envoy detects them but does not enforce by default).',
+      default: 'none',
+    },
+    interval: {
+      shape: positiveDuration,
+      doc: 'Sweep interval: ejections end at sweeps, and while an endpoint stays healthy its ejection count drops by one per interval.',
+      defaultNote: '10s (envoy, istio), 1s (linkerd)',
+    },
+    baseEjectionTime: {
+      shape: positiveDuration,
+      doc: 'An ejection lasts baseEjectionTime × the number of times the endpoint has been ejected.',
+      defaultNote: '30s (envoy, istio), 1s (linkerd)',
+    },
+    maxEjectionTime: {
+      shape: positiveDuration,
+      doc: 'Longest ejection, however often the endpoint was ejected; must be >= baseEjectionTime.',
+      defaultNote: '300s (envoy, istio), 1m (linkerd)',
+    },
+    maxEjectionPercent: {
+      shape: { kind: 'percent' },
+      doc: 'Most of the destination\'s endpoints that may be ejected at once.',
+      defaultNote: '10% (envoy, istio), 100% (linkerd)',
+    },
+  },
+};
+
+const healthCheckShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  otherNames: {
+    unhealthy_threshold: 'write unhealthyThreshold',
+    periodSeconds: "that is Kubernetes' name; write interval (a duration, such as 10s)",
+    failureThreshold: "that is Kubernetes' name; write unhealthyThreshold",
+    successThreshold: "that is Kubernetes' name; write healthyThreshold",
+  },
+  fields: {
+    interval: { shape: positiveDuration, doc: 'Time between two probes of each endpoint, from each caller sidecar.', default: '10s' },
+    timeout: { shape: positiveDuration, doc: 'A probe not answered within this time has failed.', default: '1s' },
+    unhealthyThreshold: { shape: { kind: 'integer', min: 1 }, doc: 'Failed probes in a row after which the endpoint is unhealthy (not picked).', default: 3 },
+    healthyThreshold: { shape: { kind: 'integer', min: 1 }, doc: 'Passed probes in a row after which an unhealthy endpoint is healthy again.', default: 1 },
+    path: {
+      shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path' },
+      doc: 'Path probed; the built-in service answers /healthz without taking a concurrency slot.',
+      default: '/healthz',
+    },
+  },
+};
+
+const faultPercent: FieldSpec = {
+  shape: { kind: 'percent' },
+  doc: 'Share of requests it applies to; Istio injects nothing without one, so it is required.',
+  required: true,
+};
+
+const standingFaultShape: ObjectShape = {
+  kind: 'object',
+  atLeastOne: ['delay', 'abort'],
+  atLeastOneHint: 'e.g. fault: { abort: { status: 503, percent: 5% } }',
+  otherNames: { fixedDelay: 'write delay: { fixed: 200ms, percent: 10% }', httpStatus: 'write abort: { status: 503, percent: 5% }' },
+  fields: {
+    delay: {
+      shape: {
+        kind: 'object',
+        otherNames: { fixedDelay: "that is Istio's name; write fixed", percentage: "write percent: 10% (Istio's percentage.value)" },
+        fields: {
+          fixed: { shape: positiveDuration, doc: 'How long the request is held before it is sent on.', required: true },
+          percent: faultPercent,
+        },
+      },
+      doc: 'Delay some requests before sending them on (Istio HTTPFaultInjection.Delay, flag DI).',
+    },
+    abort: {
+      shape: {
+        kind: 'object',
+        otherNames: { httpStatus: "that is Istio's name; write status", percentage: "write percent: 5% (Istio's percentage.value)" },
+        fields: {
+          status: { shape: { kind: 'integer', min: 200, max: 599 }, doc: 'Status the aborted requests are answered with.', required: true },
+          percent: faultPercent,
+        },
+      },
+      doc: 'Answer some requests at once with a status, without sending them (Istio HTTPFaultInjection.Abort, flag FI).',
+    },
+  },
+};
+
+const headerMatchShape: MapShape = {
+  kind: 'map',
+  keyNoun: 'header name',
+  keyPattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
+  keyHint: 'a header name such as x-user',
+  values: {
+    kind: 'union',
+    options: [
+      { kind: 'string', noun: 'a header value' },
+      {
+        kind: 'object',
+        notYet: ['prefix', 'regex'],
+        fields: { exact: { shape: { kind: 'string', noun: 'a header value' }, doc: 'The value the header must have.', required: true } },
+      },
+    ],
+  },
+  minEntries: 1,
+};
+
+const routeShape: ObjectShape = {
+  kind: 'object',
+  otherNames: { destination: 'write version: v2 (the version the matching requests go to)', subset: "write version: v2 (Istio's subset)" },
+  fields: {
+    match: {
+      shape: {
+        kind: 'object',
+        notYet: ['uri', 'method', 'queryParams'],
+        fields: { headers: { shape: headerMatchShape, doc: 'Request headers that must all match: a value, or { exact: value }.', required: true } },
+      },
+      doc: 'What a request must carry to take this route.',
+      required: true,
+    },
+    version: { shape: versionName, doc: 'The version (subset) the matching requests go to.', required: true },
   },
 };
 
 const destinationShape: ObjectShape = {
   kind: 'object',
   nullAsEmpty: true,
-  notYet: ['outlierDetection', 'connectionPool', 'rateLimit', 'fault', 'tls'],
+  notYet: ['tls', 'mtls'],
+  otherNames: {
+    rateLimit: 'a rate limit applies at the callee: set services.<service>.rateLimit',
+    minHealthPercent: "that is Istio's name; write panicThreshold",
+    consistentHash: 'meshproof balances with round_robin, least_request or random (loadBalancer)',
+    outlier_detection: 'write outlierDetection',
+  },
   fields: {
     timeout: {
       shape: { kind: 'union', options: [positiveDuration, none, nullValue] },
-      doc: "Time limit for the whole request, retries included; on expiry the caller gets 504 (Envoy flag UT). Istio's default: none.",
-      default: 'none',
+      doc: 'Time limit for the whole request, retries included; on expiry the caller gets 504 (Envoy flag UT).',
+      defaultNote: "15s (envoy's route timeout), none (istio, linkerd)",
     },
     retries: {
       shape: { kind: 'union', options: [retriesShape, none, nullValue] },
-      doc: "Retry policy of callers' sidecars toward this service. No retries when absent (Envoy's default without a policy).",
-      default: 'none',
+      doc: "Retry policy of callers' sidecars toward this service.",
+      defaultNote: 'none (envoy, linkerd); istio: 2 attempts on connect-failure, reset and 503',
     },
     loadBalancer: {
       shape: { kind: 'string', values: LOAD_BALANCERS },
       doc: 'How a caller picks an instance: round_robin, least_request (power of two choices) or random.',
-      default: 'round_robin',
+      defaultNote: 'round_robin (envoy), least_request (istio, linkerd)',
+    },
+    connectionPool: {
+      shape: connectionPoolShape,
+      doc: "Circuit breaking: limits each caller's sidecar enforces toward this destination; unlimited is written unlimited.",
+      defaultNote: 'by profile (envoy: 1024 connections, pending and requests, 3 retries; istio and linkerd: unlimited)',
+    },
+    outlierDetection: {
+      shape: { kind: 'union', options: [outlierShape, none, nullValue] },
+      doc: "Passive health checking: each caller's sidecar ejects an endpoint that fails in a row, for a time. {} turns it on with the profile's values.",
+      default: 'none',
+    },
+    panicThreshold: {
+      shape: { kind: 'percent' },
+      doc: 'When less than this share of endpoints is healthy, callers use every endpoint, ejected ones included (Envoy panic mode); 0% never panics: they answer 503 UH instead.',
+      defaultNote: '50% (envoy), 0% (istio, linkerd)',
+    },
+    healthCheck: {
+      shape: { kind: 'union', options: [healthCheckShape, none, nullValue] },
+      doc: "Active health checks from each caller's sidecar (as Envoy's health_checks). {} turns them on with the defaults.",
+      default: 'none',
+    },
+    fault: {
+      shape: { kind: 'union', options: [standingFaultShape, none, nullValue] },
+      doc: "A fault for the whole run at every caller's outbound toward this service (Istio VirtualService fault); retries and timeouts do not apply to what it injects. For a fault during a window, use faults.",
+      default: 'none',
+    },
+    locality: {
+      shape: {
+        kind: 'union',
+        options: [
+          { kind: 'boolean' },
+          {
+            kind: 'object',
+            nullAsEmpty: true,
+            fields: {
+              enabled: { shape: { kind: 'boolean' }, doc: "Whether callers prefer endpoints in their own zone.", default: true },
+              overprovisioningFactor: {
+                shape: { kind: 'number', min: 1 },
+                doc: "Envoy's overprovisioning factor: the caller's zone keeps all traffic while healthy share × factor >= 100%, and spills over as it drops.",
+                default: 1.4,
+              },
+            },
+          },
+        ],
+      },
+      doc: "Locality-aware load balancing (true, false, or { enabled, overprovisioningFactor }): prefer the caller's zone and fail over as its healthy share drops.",
+      defaultNote: 'off (envoy, linkerd); istio: on when outlierDetection is set, as Istio does; overprovisioningFactor 1.4',
+    },
+    split: {
+      shape: { kind: 'map', keyNoun: 'version', keyPattern: NAME_PATTERN, keyHint: 'a version name such as v2', values: { kind: 'percent' }, minEntries: 1 },
+      doc: 'Traffic split over the versions of the service, such as { v1: 90%, v2: 10% }; the weights add up to 100%, and requests a route matches are not split.',
+      defaultNote: 'none: every instance alike',
+    },
+    routes: {
+      shape: { kind: 'list', items: routeShape, noun: 'routes' },
+      doc: 'Header-matched routes to one version, first match wins (A/B testing), such as [{ match: { headers: { x-user: jason } }, version: v2 }].',
+      default: [],
     },
   },
 };
@@ -300,10 +642,128 @@ const loadShape: ObjectShape = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+const scheduledHttpShape: ObjectShape = {
+  kind: 'object',
+  atLeastOne: ['abort', 'delay'],
+  atLeastOneHint: 'e.g. http: { abort: 503 } or http: { delay: 300ms, percent: 50% }',
+  otherNames: { fixedDelay: 'write delay: 300ms', httpStatus: 'write abort: 503', percentage: 'write percent: 50%' },
+  fields: {
+    abort: {
+      shape: {
+        kind: 'union',
+        options: [
+          { kind: 'integer', min: 200, max: 599 },
+          {
+            kind: 'object',
+            fields: {
+              status: { shape: { kind: 'integer', min: 200, max: 599 }, doc: 'Status the aborted requests are answered with.', required: true },
+              percent: { shape: { kind: 'percent' }, doc: 'Share of requests aborted.', defaultNote: "the fault's percent" },
+            },
+          },
+        ],
+      },
+      doc: 'Answer requests at once with this status (flag FI): a status, or { status, percent }.',
+    },
+    delay: {
+      shape: {
+        kind: 'union',
+        options: [
+          positiveDuration,
+          {
+            kind: 'object',
+            fields: {
+              fixed: { shape: positiveDuration, doc: 'How long requests are held.', required: true },
+              percent: { shape: { kind: 'percent' }, doc: 'Share of requests delayed.', defaultNote: "the fault's percent" },
+            },
+          },
+        ],
+      },
+      doc: 'Hold requests this long before passing them on (flag DI): a duration, or { fixed, percent }.',
+    },
+    percent: { shape: { kind: 'percent' }, doc: 'Share of requests the abort and the delay apply to (each rolled on its own).', default: '100%' },
+    at: {
+      shape: { kind: 'string', values: ['inbound', 'outbound'] },
+      doc: "Where the sidecar injects it: at the target instances' inbound (callers see a real failure, and may retry it), or at the callers' outbound (as an Istio VirtualService fault: not retried).",
+      defaultNote: 'inbound for an instance or a service target, outbound for an edge',
+    },
+  },
+};
+
+const toxicShape: ObjectShape = {
+  kind: 'object',
+  otherNames: { attributes: 'write the attributes directly in toxic, as in toxic: { type: latency, latency: 300 }', name: "the toxic is named after the fault" },
+  fields: {
+    type: {
+      shape: { kind: 'string', values: Object.keys(TOXICS) },
+      doc: "Toxiproxy's toxic: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, or down (the link disabled).",
+      required: true,
+    },
+    stream: {
+      shape: { kind: 'string', values: ['downstream', 'upstream'] },
+      doc: 'Which direction it acts on: downstream (callee → caller, the responses) or upstream (caller → callee, the requests).',
+      default: 'downstream',
+    },
+    toxicity: {
+      shape: { kind: 'percent' },
+      doc: 'Share of connections it applies to, rolled once per connection (not per request), as Toxiproxy does.',
+      default: '100%',
+    },
+    ...Object.fromEntries(
+      [...new Set(Object.values(TOXICS).flatMap((t) => Object.keys(t.attributes)))].map((name) => {
+        const users = Object.entries(TOXICS).filter(([, t]) => name in t.attributes);
+        const units = [...new Set(users.map(([, t]) => t.attributes[name].unit))];
+        const where = users.map(([type, t]) => (units.length > 1 ? `${type} (${t.attributes[name].unit})` : type)).join(', ');
+        const doc = `Attribute of ${where}: a number in ${units.length > 1 ? "the toxic's unit" : units[0]}, as Toxiproxy takes it.`;
+        const unit = units.length > 1 ? `${units.join(' or ')} by toxic, as Toxiproxy takes it` : `${units[0]}, as Toxiproxy takes it`;
+        return [name, { shape: { kind: 'integer', min: 0, unit }, doc } satisfies FieldSpec];
+      }),
+    ),
+  },
+};
+
+const faultShape: ObjectShape = {
+  kind: 'object',
+  exactlyOne: ['http', 'process', 'toxic', 'partition'],
+  exactlyOneHint: "(the fault's kind; split two kinds into two faults)",
+  otherNames: { start: 'write at: 5s', duration: 'write for: 10s', kind: 'write the kind as the key: http, process, toxic or partition' },
+  fields: {
+    name: {
+      shape: { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a fault name' },
+      doc: 'Names the fault in windows and anchors (during p1-errors, after p1-errors.end) and in reports.',
+      required: true,
+    },
+    at: { shape: { kind: 'duration' }, doc: 'When it starts, from the start of the load.', required: true },
+    for: { shape: positiveDuration, doc: 'How long it lasts; it lasts to the end of the run when absent (a kill: see restartAfter).', defaultNote: 'until the end of the run' },
+    target: {
+      shape: { kind: 'string', noun: 'an instance, a service or an edge such as checkout -> payments' },
+      doc: 'What it hits: an instance (payments-1), every instance of a service (payments), or an edge (checkout -> payments, checkout -> payments-1, client -> gateway). Not for a partition.',
+    },
+    http: { shape: scheduledHttpShape, doc: 'An L7 fault in the sidecars: abort with a status and/or delay, for a share of requests.' },
+    process: {
+      shape: { kind: 'string', values: ['kill', 'pause', 'restart'] },
+      doc: 'kill (SIGKILL; see restartAfter), pause (SIGSTOP for the window: the instance hangs but keeps its port) or restart (killed and started again at once). Targets one instance.',
+    },
+    restartAfter: { shape: positiveDuration, doc: 'With process: kill, when the instance is started again; it stays dead when absent.' },
+    toxic: { shape: toxicShape, doc: 'A Toxiproxy toxic on the links into the target: { type, stream, toxicity, ...attributes in Toxiproxy\'s units }.' },
+    partition: {
+      shape: {
+        kind: 'list',
+        items: { kind: 'list', items: { kind: 'string', noun: 'an instance or a service' }, minItems: 1, noun: 'instances or services' },
+        minItems: 2,
+        maxItems: 2,
+        noun: 'two groups of instances or services',
+      },
+      doc: 'Cuts every link between two groups of instances (a service stands for all its instances), both ways, for the window: [[a-0, b-0], [c]].',
+    },
+  },
+};
+
 /** The whole language, version 1. */
 export const SCENARIO_SHAPE: ObjectShape = {
   kind: 'object',
-  notYet: ['faults'],
   fields: {
     version: { shape: { kind: 'version', value: 1 }, doc: 'Version of the scenario language; this meshproof reads version 1.', required: true },
     name: {
@@ -324,7 +784,10 @@ export const SCENARIO_SHAPE: ObjectShape = {
         keyNoun: 'service name',
         keyPattern: NAME_PATTERN,
         keyHint: NAME_HINT,
-        reserved: { client: '"client" is reserved for the load generator (scopes like success_rate(client) refer to it)' },
+        reserved: {
+          client: '"client" is reserved for the load generator (scopes like success_rate(client) refer to it)',
+          profile: '"profile" is reserved: mesh.profile picks whose defaults the mesh uses, so mesh could not name a service profile',
+        },
         values: serviceShape,
         minEntries: 1,
       },
@@ -337,21 +800,35 @@ export const SCENARIO_SHAPE: ObjectShape = {
         keyNoun: 'destination service',
         keyPattern: NAME_PATTERN,
         keyHint: NAME_HINT,
-        reserved: { profile: 'mesh.profile (envoy | istio | linkerd defaults) is not supported yet; the defaults are the ones listed here' },
+        fields: {
+          profile: {
+            shape: { kind: 'string', values: MESH_PROFILES },
+            doc: "Whose documented defaults fill every policy value not written: envoy, istio or linkerd (see docs/profiles.md).",
+            default: 'envoy',
+          },
+        },
         values: destinationShape,
         nullAsEmpty: true,
       },
-      doc: "Policies the callers' sidecars apply to requests toward each destination service, keyed by that service.",
-      defaultNote: 'every service gets the default policy',
+      doc: "Policies the callers' sidecars apply to requests toward each destination service, keyed by that service; and profile, whose defaults fill the rest.",
+      defaultNote: "every service gets the profile's default policy",
     },
     load: { shape: loadShape, doc: 'The load generator: what it calls, how fast and for how long.', required: true },
+    faults: {
+      shape: { kind: 'list', items: faultShape, nullAsEmpty: true, noun: 'faults' },
+      doc: 'The fault schedule: each fault has a name, a start (at), an optional length (for), a target and one kind (http, process, toxic or partition).',
+      default: [],
+    },
     expect: {
       shape: { kind: 'list', items: { kind: 'expectation' }, nullAsEmpty: true, noun: 'expectation sentences' },
-      doc: 'What must hold, one sentence each: metric(scope) comparison value [window].',
+      doc: 'What must hold, one sentence each: metric(scope) comparison value [window], or ejected(…), recovered(…), state(…) sentences.',
       default: [],
     },
   },
 };
 
-/** A pattern an editor can use to flag a sentence that does not start with a known metric. */
-export const EXPECTATION_PATTERN = `^\\s*(${METRIC_NAMES.join('|')})\\s*\\(`;
+/** The words an expectation sentence may start with besides a metric. */
+export const SENTENCE_WORDS = ['ejected', 'recovered', 'state'] as const;
+
+/** A pattern an editor can use to flag a sentence that does not start with a known metric or sentence word. */
+export const EXPECTATION_PATTERN = `^\\s*(${[...METRIC_NAMES, ...SENTENCE_WORDS].join('|')})\\s*\\(`;

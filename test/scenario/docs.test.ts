@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseExpectation } from '../../src/scenario/expectation-parser.ts';
 import { withGeneratedReference } from '../../src/scenario/key-reference.ts';
 import { METRIC_NAMES } from '../../src/scenario/metrics.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
@@ -24,7 +23,8 @@ function section(heading: string): string {
 
 test('the generated tables (every key, every metric) are current: run `npm run schema` after changing the language', () => {
   assert.equal(doc, withGeneratedReference(doc));
-  assert.match(doc, /\| `mesh\.<destination-service>\.retries\.attempts` \| integer ≥ 0 \| `1` \|/);
+  assert.match(doc, /\| `mesh\.<destination-service>\.retries\.attempts` \| integer ≥ 0 \| 1 \(envoy, linkerd\), 2 \(istio\) \|/);
+  assert.match(doc, /\| `mesh\.profile` \| `envoy` \\\| `istio` \\\| `linkerd` \| `envoy` \|/);
   for (const m of METRIC_NAMES) assert.match(doc, new RegExp(`\\| \`${m}\` \\|`));
 });
 
@@ -37,22 +37,54 @@ test('the complete example is a valid scenario with no warnings', () => {
   assert.equal(r.scenario?.expect.length, 6);
 });
 
-test('every example sentence parses against the complete example', () => {
-  const example = parseScenario(codeBlocks('yaml').find((b) => b.startsWith('version: 1'))!, 'x').scenario!;
-  const topology = {
-    services: example.services.map((s) => ({ name: s.name, replicas: s.replicas, calls: s.calls })),
-    loadTarget: example.load.target,
-    durationMs: example.durationMs,
-  };
+/** The complete example with its expect list replaced by these sentences. */
+function exampleExpecting(sentences: string[]): string {
+  const example = codeBlocks('yaml').find((b) => b.startsWith('version: 1'))!;
+  const head = example.slice(0, example.indexOf('\nexpect:\n'));
+  return `${head}\nexpect:\n${sentences.map((s) => `  - ${JSON.stringify(s)}\n`).join('')}`;
+}
+
+test('every example sentence parses against the complete example (its services, versions and faults)', () => {
   const sentences = section('### Examples').match(/```text\n([\s\S]*?)```/)![1].trim().split('\n');
   assert.ok(sentences.length >= 10);
   const metrics = new Set<string>();
+  const kinds = new Set<string>();
+  const windows = new Set<string>();
   for (const s of sentences) {
-    const r = parseExpectation(s, topology, { file: 'doc', path: 'example', line: 1, col: 1 });
+    const r = parseScenario(exampleExpecting([s]), 'docs/scenario-language.md');
     assert.deepEqual(r.issues, [], s);
-    metrics.add(r.expectation!.metric);
+    const e = r.scenario!.expect[0];
+    kinds.add(e.kind ?? 'metric');
+    if (e.kind === undefined || e.kind === 'metric') {
+      metrics.add(e.metric);
+      windows.add(e.window.kind);
+    }
   }
   assert.deepEqual([...metrics].sort(), [...METRIC_NAMES].sort(), 'the examples show every metric');
+  assert.deepEqual([...kinds].sort(), ['ejected', 'metric', 'recovered', 'state'], 'the examples show every kind of sentence');
+  assert.deepEqual([...windows].sort(), ['after', 'before', 'between', 'during', 'run'], 'the examples show every window');
+});
+
+test('the faults example is a valid fault schedule', () => {
+  const faults = codeBlocks('yaml').find((b) => b.startsWith('faults:'));
+  assert.ok(faults);
+  const text = [
+    'version: 1',
+    'name: faults-example',
+    'description: the faults section of the docs',
+    'duration: 30s',
+    'services:',
+    '  checkout: { calls: [payments] }',
+    '  payments: { replicas: 3 }',
+    'load: { target: checkout, rate: 10 }',
+    faults,
+    'expect: [success_rate(client) >= 99%]',
+  ].join('\n');
+  const r = parseScenario(text, 'docs/scenario-language.md');
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(r.scenario!.faults.map((f) => f.action.kind), ['http', 'http', 'process', 'process', 'toxic', 'partition']);
+  assert.deepEqual(r.scenario!.faults.slice(0, 2).map((f) => f.action.kind === 'http' && f.action.at), ['inbound', 'outbound']);
 });
 
 test('the error messages quoted in the docs are the ones meshproof prints', () => {

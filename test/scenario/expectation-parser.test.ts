@@ -2,12 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseExpectation, type ExpectationTopology } from '../../src/scenario/expectation-parser.ts';
 import { tokenize } from '../../src/scenario/expectation-tokens.ts';
-import type { Expectation } from '../../src/scenario/scenario.ts';
+import type { AnyExpectation, Expectation } from '../../src/scenario/scenario.ts';
 import { TOPOLOGY } from './helpers.ts';
 
 const SITE = { file: 's.yaml', path: 'expect[0]', line: 7, col: 5 };
+const WINDOWS = 'between <duration> and <duration>, during <fault> [from +<duration>], before <fault>, after <fault>.start|.end [from +<duration>]';
+const METRICS = 'success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, share';
 
 function ok(text: string, topology: ExpectationTopology = TOPOLOGY): Expectation {
+  return any(text, topology) as Expectation;
+}
+
+function any(text: string, topology: ExpectationTopology = TOPOLOGY): AnyExpectation {
   const r = parseExpectation(text, topology, SITE);
   assert.deepEqual(r.issues, [], text);
   assert.ok(r.expectation, text);
@@ -108,7 +114,7 @@ describe('scopes', () => {
     const unknown: ExpectationTopology = { services: null, loadTarget: null, durationMs: null };
     assert.deepEqual(parseExpectation('p99(anything) < 1s', unknown, SITE), { expectation: null, issues: [] });
     assert.deepEqual(parseExpectation('p99(a -> b) < 1s', unknown, SITE).issues, []);
-    assert.deepEqual(parseExpectation('success_rate(client) >= 99%', unknown, SITE).expectation?.scope, { kind: 'client' });
+    assert.deepEqual((parseExpectation('success_rate(client) >= 99%', unknown, SITE).expectation as Expectation | null)?.scope, { kind: 'client' });
     assert.equal(problem('p99(a) < 250', unknown), '14 found "250" (a number); p99 is a latency: write "250ms"');
   });
 
@@ -167,15 +173,12 @@ describe('windows', () => {
     assert.deepEqual(ok('p99(client) < 1s between 8s and 12s', { ...TOPOLOGY, durationMs: null }).window, { kind: 'between', fromMs: 8000, toMs: 12_000 });
   });
 
-  test('unknown and not-yet-supported window words', () => {
+  test('unknown window words, and fault windows in a scenario without faults', () => {
     assert.equal(
       problem('p99(client) < 1s betwen 1s and 2s'),
-      '22 unexpected "betwen" after the value; expected the end of the expectation or a window: between <duration> and <duration> (did you mean "between"?)',
+      `22 unexpected "betwen" after the value; expected the end of the expectation or a window: ${WINDOWS} (did you mean "between"?)`,
     );
-    assert.equal(
-      problem('p99(client) < 1s during p1'),
-      '22 "during" windows are relative to faults, which this meshproof does not support yet; valid windows: between <duration> and <duration>',
-    );
+    assert.equal(problem('p99(client) < 1s during p1'), '29 unknown fault "p1" (this scenario has no faults; declare them under faults:)');
   });
 });
 
@@ -183,7 +186,7 @@ describe('syntax and value errors, positioned at the token', () => {
   test('unknown metric lists the valid ones', () => {
     assert.equal(
       problem('sucess_rate(client) >= 99%'),
-      '5 unknown metric "sucess_rate"; did you mean "success_rate"? (valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio)',
+      `5 unknown metric "sucess_rate"; did you mean "success_rate"? (valid: ${METRICS}; or a sentence: ejected(…), recovered(…), state(…))`,
     );
     assert.match(problem('latency(client) < 1s'), /^5 unknown metric "latency" \(valid: success_rate,/);
   });
@@ -197,7 +200,7 @@ describe('syntax and value errors, positioned at the token', () => {
   });
 
   test('structure', () => {
-    assert.equal(problem('>= 99%'), '5 expected a metric such as success_rate(client) >= 99.5%, found ">=" (metrics: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio)');
+    assert.equal(problem('>= 99%'), `5 expected a metric such as success_rate(client) >= 99.5%, found ">=" (metrics: ${METRICS})`);
     assert.equal(problem('success_rate client >= 99%'), '18 expected "(" after success_rate, found "client"; write success_rate(<scope>), e.g. success_rate(client)');
     assert.equal(problem('success_rate() >= 99%'), '18 empty scope; expected client, a service, an instance or an edge such as front -> store inside success_rate(...)');
     assert.equal(problem('success_rate(client >= 99%'), '25 expected ")" to close the scope, found ">="');
@@ -205,7 +208,7 @@ describe('syntax and value errors, positioned at the token', () => {
     assert.equal(problem('p99(client) 250ms'), '17 expected a comparison (<, <=, >, >=, ==, !=) after "p99(client)", found "250ms"');
     assert.equal(problem('p99(client) <'), '18 expected a value after "<", such as 250ms; found the end of the sentence');
     assert.equal(problem('requests(client) = 0'), '22 found "="; compare with == (or <, <=, >, >=, !=)');
-    assert.equal(problem('p99(client) < 1s,'), '21 unexpected "," after the value; expected the end of the expectation or a window: between <duration> and <duration>');
+    assert.equal(problem('p99(client) < 1s,'), `21 unexpected "," after the value; expected the end of the expectation or a window: ${WINDOWS}`);
   });
 
   test('values in the wrong unit suggest the right form', () => {
@@ -221,6 +224,6 @@ describe('syntax and value errors, positioned at the token', () => {
   });
 
   test('an unexpected character', () => {
-    assert.equal(problem('p99(client) < 1s;'), '21 unexpected ";" after the value; expected the end of the expectation or a window: between <duration> and <duration>');
+    assert.equal(problem('p99(client) < 1s;'), `21 unexpected ";" after the value; expected the end of the expectation or a window: ${WINDOWS}`);
   });
 });

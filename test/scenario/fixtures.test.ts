@@ -21,23 +21,27 @@ test('YAML syntax errors stop there, with their position', () => {
 
 test('an empty file, and a file that is not a mapping', () => {
   assertIssues(invalid('empty.yaml').issues, [['1:1 ', /^the file is empty; a scenario is a YAML mapping starting with version: 1$/]]);
-  assertIssues(invalid('not-a-mapping.yaml').issues, [['1:1 ', /^found a list; expected a mapping with keys version, name, description, seed, duration, services, mesh, load, expect$/]]);
+  assertIssues(invalid('not-a-mapping.yaml').issues, [['1:1 ', /^found a list; expected a mapping with keys version, name, description, seed, duration, services, mesh, load, faults, expect$/]]);
 });
 
-test('unknown keys at every level, with the nearest valid key and the list of valid ones', () => {
-  const serviceKeys = 'valid: replicas, latency, errorRate, errorStatus, concurrency, queue, calls, instances';
+test('unknown keys at every level, with the nearest valid key, the list of valid ones, and the name to use for another tool\'s', () => {
+  const serviceKeys = 'valid: replicas, latency, errorRate, errorStatus, concurrency, queue, calls, zone, version, zones, rateLimit, bulkheads, instances';
   assertIssues(invalid('unknown-keys.yaml').issues, [
     ['8:5 services.front.replica', new RegExp(`^unknown key "replica"; did you mean "replicas"\\? \\(${serviceKeys}\\)$`)],
     ['9:5 services.front.colour', new RegExp(`^unknown key "colour" \\(${serviceKeys}\\)$`)],
     ['11:5 services.store.error_rate', /^unknown key "error_rate"; did you mean "errorRate"\?/],
+    ['13:3 mesh.profle', /^unknown key "profle"; did you mean "profile"\? \(one of envoy, istio, linkerd\)$/],
     [
-      '15:7 mesh.store.retries.atempts',
+      '16:7 mesh.store.retries.atempts',
       /^unknown key "atempts"; did you mean "attempts"\? \(valid: attempts, perTryTimeout, retryOn, retriableStatusCodes, backoff, budget\)$/,
     ],
-    ['16:7 mesh.store.retries.per_try_timeout', /^unknown key "per_try_timeout"; did you mean "perTryTimeout"\?/],
-    ['17:5 mesh.store.outlierDetection', /^"outlierDetection" is not supported yet by this meshproof \(scenario language v1\); remove it \(valid: timeout, retries, loadBalancer\)$/],
-    ['18:36 load.conections', /^unknown key "conections"; did you mean "connections"\? \(valid: target, rate, connections, duration, path, phases\)$/],
-    ['21:1 faults', /^"faults" is not supported yet/],
+    ['17:7 mesh.store.retries.per_try_timeout', /^unknown key "per_try_timeout"; did you mean "perTryTimeout"\?/],
+    [
+      '18:25 mesh.store.outlierDetection.consecutive5xxErrors',
+      /^unknown key "consecutive5xxErrors": that is Istio's name; write consecutive5xx \(valid: consecutive5xx, consecutiveGatewayErrors, interval, baseEjectionTime, maxEjectionTime, maxEjectionPercent\)$/,
+    ],
+    ['19:36 load.conections', /^unknown key "conections"; did you mean "connections"\? \(valid: target, rate, connections, duration, path, phases\)$/],
+    ['23:60 faults[0].restartAftr', /^unknown key "restartAftr"; did you mean "restartAfter"\? \(valid: name, at, for, target, http, process, restartAfter, toxic, partition\)$/],
   ]);
 });
 
@@ -128,7 +132,7 @@ test('instance overrides for instances that do not exist', () => {
 
 test('expectation sentences: each mistake at its token', () => {
   assertIssues(invalid('bad-expectations.yaml').issues, [
-    ['12:5 expect[0]', /^unknown metric "sucess_rate"; did you mean "success_rate"\? \(valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio\)$/],
+    ['12:5 expect[0]', /^unknown metric "sucess_rate"; did you mean "success_rate"\? \(valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, share; or a sentence: ejected\(…\), recovered\(…\), state\(…\)\)$/],
     ['13:18 expect[1]', /^unknown scope "clinet"; did you mean "client"\?/],
     ['14:18 expect[2]', /^front does not call front; front calls: store$/],
     ['15:19 expect[3]', /^found "250" \(a number\); p99 is a latency: write "250ms"$/],
@@ -136,7 +140,7 @@ test('expectation sentences: each mistake at its token', () => {
     ['17:13 expect[5]', /^retries is measured at the caller's sidecar, so it needs an edge scope such as retries\(front -> store\)/],
     ['18:14 expect[6]', /^store has 2 replicas \(store-0, store-1\); there is no store-2$/],
     ['19:41 expect[7]', /^the window ends at 12s, after the run ends \(duration 10s\)$/],
-    ['20:25 expect[8]', /^unexpected "durring" after the value; expected the end of the expectation or a window: between <duration> and <duration>$/],
+    ['20:25 expect[8]', /^unexpected "durring" after the value; expected the end of the expectation or a window: between <duration> and <duration>, during <fault> .* \(did you mean "during"\?\)$/],
     ['21:18 expect[9]', /^expected a comparison \(<, <=, >, >=, ==, !=\) after "p99\(client\)", found "250ms"$/],
     ['22:18 expect[10]', /^expected "\(" after success_rate, found "client"/],
     ['23:33 expect[11]', /^found "1.5"; requests is a count: expected a whole number/],

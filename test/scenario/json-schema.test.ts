@@ -34,8 +34,13 @@ test('every field carries its doc sentence as description, and its default', () 
   assert.equal(service.properties.queue.default, 100);
   assert.equal(service.properties.concurrency.default, null);
   const retries = s.properties.mesh.additionalProperties.properties.retries.anyOf[0];
-  assert.equal(retries.properties.attempts.default, 1);
-  assert.deepEqual(retries.properties.retryOn.default, ['5xx']);
+  // A default that depends on mesh.profile has no single value: it is said in words, per profile.
+  assert.equal(retries.properties.attempts.default, undefined);
+  assert.match(retries.properties.attempts.description, /Default: 1 \(envoy, linkerd\), 2 \(istio\)\.$/);
+  assert.match(retries.properties.retryOn.description, /Default: \[5xx\] \(envoy, linkerd\); \[connect-failure, reset, retriable-status-codes\] \(istio\)\.$/);
+  assert.equal(s.properties.mesh.properties.profile.default, 'envoy');
+  assert.deepEqual(s.properties.mesh.properties.profile.enum, ['envoy', 'istio', 'linkerd']);
+  assert.equal(retries.properties.backoff.properties.base.default, '25ms');
   assert.match(retries.properties.backoff.properties.max.description, /Default: 10 × base/);
   assert.match(s.properties.load.properties.connections.description, /Default: max\(10, ceil\(highest rate \/ 10\)\)\./);
   // Every field, at every depth, has a description.

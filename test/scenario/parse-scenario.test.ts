@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
-import type { DestinationPolicy, RetryPolicy, Scenario } from '../../src/scenario/scenario.ts';
+import type { DestinationPolicy, Expectation, RetryPolicy, Scenario } from '../../src/scenario/scenario.ts';
 import { assertIssues, fixtureText, parseFixture } from './helpers.ts';
 
 /** A valid scenario around the given `mesh:` and `load:` blocks (front -> store, 2 store replicas). */
@@ -26,7 +26,21 @@ function retriesOf(mesh: string): RetryPolicy | null {
   return scenario({ mesh: `mesh:\n  store:\n${mesh}` }).mesh.store.retries;
 }
 
-const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' };
+/** Everything but timeout, retries and the load balancer, as the envoy profile (the default) fills it. */
+const ENVOY_REST = {
+  connectionPool: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+  outlierDetection: null,
+  panicThreshold: 0.5,
+  healthCheck: null,
+  fault: null,
+  locality: { enabled: false, overprovisioningFactor: 1.4 },
+  split: null,
+} satisfies Partial<DestinationPolicy>;
+
+/** The envoy profile's policy for a destination the scenario says nothing about. */
+const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: 15_000, retries: null, loadBalancer: 'round_robin', ...ENVOY_REST };
+
+const PLACEMENT = { zone: null, version: 'v1', rateLimit: null, bulkheads: {} };
 
 describe('defaults and normalisation', () => {
   test('the smallest scenario, with every default filled in', () => {
@@ -51,10 +65,13 @@ describe('defaults and normalisation', () => {
           calls: [],
           callMode: 'sequence',
           instances: {},
+          ...PLACEMENT,
         },
       ],
       mesh: { front: DEFAULT_POLICY },
       load: { target: 'front', rate: 200, connections: 20, durationMs: 5000, phases: [], path: '/' },
+      profile: 'envoy',
+      faults: [],
       expect: [
         {
           text: 'success_rate(client) >= 99%',
@@ -91,6 +108,7 @@ describe('defaults and normalisation', () => {
         calls: ['store', 'cache'],
         callMode: 'sequence',
         instances: {},
+        ...PLACEMENT,
       },
       {
         name: 'store',
@@ -103,6 +121,7 @@ describe('defaults and normalisation', () => {
         calls: ['db', 'cache'],
         callMode: 'parallel',
         instances: { 'store-2': { latency: { kind: 'fixed', ms: 150 }, errorRate: 0.5 } },
+        ...PLACEMENT,
       },
       {
         name: 'cache',
@@ -115,6 +134,7 @@ describe('defaults and normalisation', () => {
         calls: [],
         callMode: 'sequence',
         instances: {},
+        ...PLACEMENT,
       },
       {
         name: 'db',
@@ -127,6 +147,7 @@ describe('defaults and normalisation', () => {
         calls: [],
         callMode: 'sequence',
         instances: {},
+        ...PLACEMENT,
       },
     ]);
     assert.deepEqual(s.mesh, {
@@ -142,6 +163,7 @@ describe('defaults and normalisation', () => {
           budget: { percent: 0.25, minRetryConcurrency: 5 },
         },
         loadBalancer: 'least_request',
+        ...ENVOY_REST,
       },
       cache: {
         timeoutMs: null,
@@ -154,6 +176,7 @@ describe('defaults and normalisation', () => {
           budget: null,
         },
         loadBalancer: 'random',
+        ...ENVOY_REST,
       },
       db: DEFAULT_POLICY,
     });
@@ -171,7 +194,7 @@ describe('defaults and normalisation', () => {
     });
     assert.equal(s.expect.length, 10);
     assert.deepEqual(
-      s.expect.map((e) => [e.metric, e.line, e.col]),
+      s.expect.map((e) => ['metric' in e ? e.metric : e.kind, e.line, e.col]),
       [
         ['success_rate', 51, 5],
         ['error_rate', 52, 5],
@@ -185,7 +208,7 @@ describe('defaults and normalisation', () => {
         ['retry_ratio', 60, 5],
       ],
     );
-    assert.deepEqual(s.expect[6].scope, { kind: 'edge', from: 'front', to: 'store', toInstance: 'store-1' });
+    assert.deepEqual((s.expect[6] as Expectation).scope, { kind: 'edge', from: 'front', to: 'store', toInstance: 'store-1' });
     assert.deepEqual(s.source, { file: 'valid-full.yaml' });
   });
 
