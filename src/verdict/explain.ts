@@ -2,9 +2,9 @@ import type { Expectation, Scenario } from '../scenario/scenario.ts';
 import { seriesKey, type Timeline } from '../observe/timeline.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../report/format.ts';
-import { aggregate, isLatencyMetric, metricUnit, type Aggregate } from './measure.ts';
-import { callersOf, scopeLabel, seriesKeysFor } from './scope.ts';
-import type { BucketRange, WindowMs } from './window.ts';
+import { aggregate, isLatencyMetric, metricUnit, overflowed, rateLimited, type Aggregate } from './measure.ts';
+import { callersOf, instancesOfVersion, scopeLabel, seriesKeysFor } from './scope.ts';
+import type { BucketRange, ResolvedWindow, WindowMs } from './window.ts';
 
 /** What an explanation is written from. */
 export interface ExplainInput {
@@ -14,9 +14,11 @@ export interface ExplainInput {
   /** The window evaluated (bucket-aligned, clamped to the timeline). */
   window: WindowMs;
   /** The window the expectation asked for, before clamping: named when nothing of it is in the timeline. */
-  requested: WindowMs;
+  requested: ResolvedWindow;
   range: BucketRange;
   agg: Aggregate;
+  /** For share: the whole service's requests. */
+  whole?: Aggregate;
   scenario: Scenario;
   timeline: Timeline;
 }
@@ -34,13 +36,24 @@ export function explain(input: ExplainInput): string {
   const needed = `needed ${exp.op} ${t}`;
   if (input.status === 'no_data') return `nothing was measured for ${subject}: ${noDataReason(input)}; ${needed}`;
   const context = input.status === 'failed' ? failureContext(exp, agg) : '';
-  return `${subject} was ${m}${detail(exp, agg)} over ${formatWindow(input.window)}; ${needed}${context}`;
+  const label = input.requested.label ? ` (${input.requested.label})` : '';
+  return `${subject} was ${m}${detail(exp, agg, input.whole)} over ${formatWindow(input.window)}${label}; ${needed}${context}`;
 }
 
 /** The counts behind a derived value, right after it. */
-function detail(exp: Expectation, agg: Aggregate): string {
+function detail(exp: Expectation, agg: Aggregate, whole?: Aggregate): string {
   const errors = agg.requests - agg.ok;
   switch (exp.metric) {
+    case 'share':
+      return whole ? ` (${agg.requests} of ${plural(whole.requests, 'request')} to ${exp.scope.kind === 'version' ? exp.scope.service : '?'})` : '';
+    case 'overflow': {
+      const n = overflowed(agg);
+      return n > 0 ? ` (answered 503 UO by a breaker or bulkhead; ${plural(agg.requests, 'request')} in all)` : '';
+    }
+    case 'rate_limited': {
+      const n = rateLimited(agg);
+      return n > 0 ? ` (answered 429${agg.flags.RL ? ' RL' : ''}, of ${plural(agg.requests, 'request')})` : '';
+    }
     case 'success_rate':
       return ` (${agg.ok} of ${agg.requests} ok)`;
     case 'error_rate':
@@ -105,6 +118,7 @@ function byCountThenKey(a: [string, number], b: [string, number]): number {
 export function noDataReason(input: ExplainInput): string {
   const { expectation: exp, scenario, timeline, range, agg } = input;
   const scope = exp.scope;
+  if (input.requested.missing) return `${input.requested.label ? `the window ${input.requested.label} could not be placed: ` : ''}${input.requested.missing}`;
   if (range.first === range.end) {
     const req = input.requested;
     if (req.toMs <= req.fromMs) return `the window ${formatWindow(req)} is empty`;
@@ -124,6 +138,16 @@ export function noDataReason(input: ExplainInput): string {
       const spec = scenario.services.find((s) => s.name === scope.service);
       if (!spec) return `${scope.service} is not a service of this scenario`;
       return `no request reached any instance of ${scope.service} in ${span}${uncalledHint(scope.service, scenario)}`;
+    }
+    case 'version': {
+      const spec = scenario.services.find((s) => s.name === scope.service);
+      if (!spec) return `${scope.service} is not a service of this scenario`;
+      const instances = instancesOfVersion(scope.service, scope.version, scenario);
+      if (instances.length === 0) return `${scope.service} has no instance of version ${scope.version}`;
+      if (exp.metric === 'share') return `no request reached any instance of ${scope.service} in ${span}${uncalledHint(scope.service, scenario)}`;
+      const siblings = count(seriesKeysFor({ kind: 'service', service: scope.service }, scenario));
+      const head = `no request reached ${scope.service} ${scope.version} (${instances.join(', ')}) in ${span}`;
+      return siblings > 0 ? `${head} while ${scope.service} received ${siblings}` : `${head}${uncalledHint(scope.service, scenario)}`;
     }
     case 'instance': {
       const head = `no request reached ${scope.instance} in ${span}`;

@@ -58,7 +58,7 @@ export function isLatencyMetric(metric: MetricName): boolean {
 
 /** Whether a metric is a ratio over requests, which is undefined when there were none. */
 export function isRatioMetric(metric: MetricName): boolean {
-  return metric === 'success_rate' || metric === 'error_rate' || metric === 'retry_ratio';
+  return metric === 'success_rate' || metric === 'error_rate' || metric === 'retry_ratio' || metric === 'share';
 }
 
 /** The unit a metric is measured in. */
@@ -72,11 +72,18 @@ export function metricUnit(metric: MetricName): Unit {
 /**
 The value of a metric over an aggregate, or NaN when there is nothing to measure: no requests for a
 ratio, no response with a latency for a percentile, no seconds at all for anything. Counts and rps
-over a real window are real measurements even when zero.
+over a real window are real measurements even when zero. `share` needs the whole service's
+aggregate as `of` (the denominator); without it, it is NaN.
 */
-export function measureMetric(metric: MetricName, agg: Aggregate): number {
+export function measureMetric(metric: MetricName, agg: Aggregate, of?: Aggregate): number {
   if (agg.seconds <= 0) return NaN;
   switch (metric) {
+    case 'overflow':
+      return overflowed(agg);
+    case 'rate_limited':
+      return rateLimited(agg);
+    case 'share':
+      return !of || of.requests === 0 ? NaN : agg.requests / of.requests;
     case 'requests':
       return agg.requests;
     case 'retries':
@@ -96,4 +103,17 @@ export function measureMetric(metric: MetricName, agg: Aggregate): number {
     case 'max':
       return agg.latency.quantile(LATENCY_QUANTILE[metric]!);
   }
+}
+
+/** Requests a breaker or bulkhead refused: flag UO (Envoy's overflow flag). */
+export function overflowed(agg: Pick<Aggregate, 'flags'>): number {
+  return agg.flags.UO ?? 0;
+}
+
+/**
+Requests a rate limit refused: status 429 or flag RL. Every RL answer is a 429, so the larger of the
+two counts is the number of requests that were either (a 429 from the app has no flag).
+*/
+export function rateLimited(agg: Pick<Aggregate, 'flags' | 'status'>): number {
+  return Math.max(agg.status['429'] ?? 0, agg.flags.RL ?? 0);
 }

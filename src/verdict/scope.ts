@@ -1,4 +1,4 @@
-import { instanceNames, type Scenario, type Scope } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
 import { seriesKey, type SeriesKey } from '../observe/timeline.ts';
 
 /**
@@ -7,7 +7,8 @@ The timeline series a scope is measured on (see the series keys in `observe/time
 - service → every `instance:<service>-<i>` of its replicas, merged;
 - instance → `instance:<instance>`;
 - edge to a service → `edge:<from>-><to>` (what the caller saw, after retries);
-- edge to an instance → `upstream:<from>-><instance>` (the tries sent to that instance).
+- edge to an instance → `upstream:<from>-><instance>` (the tries sent to that instance);
+- version → every `instance:<service>-<i>` whose version it is, merged.
 A service the scenario does not declare has no series.
 */
 export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
@@ -24,7 +25,25 @@ export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
       return scope.toInstance === undefined
         ? [seriesKey.edge(scope.from, scope.to)]
         : [seriesKey.upstream(scope.from, scope.toInstance)];
+    case 'version':
+      return instancesOfVersion(scope.service, scope.version, scenario).map(seriesKey.instance);
   }
+}
+
+/**
+The series a metric is measured on over a scope. As `seriesKeysFor`, except `overflow` on a
+service: a breaker refuses at the caller's sidecar, before any instance is reached, so it is
+counted on the edges into the service from each of its callers.
+*/
+export function metricSeriesKeys(metric: MetricName, scope: Scope, scenario: Scenario): SeriesKey[] {
+  if (metric === 'overflow' && scope.kind === 'service') return callersOf(scope.service, scenario).map((c) => seriesKey.edge(c, scope.service));
+  return seriesKeysFor(scope, scenario);
+}
+
+/** The instances of a service that carry a version label. */
+export function instancesOfVersion(service: string, version: string, scenario: Scenario): string[] {
+  const spec = scenario.services.find((s) => s.name === service);
+  return spec ? instanceNames(spec).filter((i) => instanceSpec(spec, i).version === version) : [];
 }
 
 /** How a scope is written in an expectation: `client`, `payments`, `payments-1`, `checkout -> payments`. */
@@ -38,6 +57,8 @@ export function scopeLabel(scope: Scope): string {
       return scope.instance;
     case 'edge':
       return `${scope.from} -> ${scope.toInstance ?? scope.to}`;
+    case 'version':
+      return `${scope.service} ${scope.version}`;
   }
 }
 

@@ -1,5 +1,8 @@
 import type { Scenario, Window } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
+import { formatDuration } from '../report/format.ts';
+import { endMissing, faultSpan, isMissing, noFacts } from './fault-times.ts';
+import type { RunFacts } from './verdict.ts';
 
 /** A span of the run in ms from the start of the load; `toMs` is exclusive. */
 export interface WindowMs {
@@ -8,17 +11,54 @@ export interface WindowMs {
 }
 
 /**
-Where a window lies in the run, in ms from the start of the load. Pure and separate from the
-measuring so that fault-relative windows (`during p1-errors`, `within 2s after p0-crash.end`) only
-add cases here: they will need the scenario's fault schedule, which is why the scenario is passed.
+A window placed on the run. `missing` says why it could not be (a fault that never started, an end
+that never came): the expectation is then `no_data`. `label` names a fault window in words
+("during p1-errors from +3s").
 */
-export function resolveWindow(window: Window, scenario: Scenario): WindowMs {
+export type ResolvedWindow = WindowMs & { missing?: string; label?: string };
+
+/**
+Where a window lies in the run, in ms from the start of the load. Fault-relative windows use the
+times the run recorded in `facts.faults` (when each fault really took effect and ended), and the
+schedule for a fault the run has no record of.
+*/
+export function resolveWindow(window: Window, scenario: Scenario, facts: RunFacts = noFacts(0)): ResolvedWindow {
+  // The whole timeline, which is as long as the load (the load may be set shorter than the scenario).
+  const runEnd = Math.max(scenario.durationMs, scenario.load.durationMs);
   switch (window.kind) {
     case 'run':
-      // The whole timeline, which is as long as the load (the load may be set shorter than the scenario).
-      return { fromMs: 0, toMs: Math.max(scenario.durationMs, scenario.load.durationMs) };
+      return { fromMs: 0, toMs: runEnd };
     case 'between':
       return { fromMs: window.fromMs, toMs: window.toMs };
+    case 'during': {
+      const offset = window.fromOffsetMs ? ` from +${formatDuration(window.fromOffsetMs)}` : '';
+      const label = `during ${window.fault}${offset}`;
+      const span = faultSpan(window.fault, scenario, facts);
+      if (isMissing(span)) return { fromMs: 0, toMs: 0, missing: span.missing, label };
+      const fromMs = span.startMs + window.fromOffsetMs;
+      const toMs = span.endMs ?? runEnd;
+      if (toMs <= fromMs) {
+        const lasted = toMs - span.startMs;
+        const why = lasted <= 0 ? `${window.fault} was instant` : `${window.fault} lasted ${formatDuration(lasted)}, no longer than the +${formatDuration(window.fromOffsetMs)} offset`;
+        return { fromMs, toMs: fromMs, missing: `the window is empty: ${why}`, label };
+      }
+      return { fromMs, toMs, label };
+    }
+    case 'before': {
+      const label = `before ${window.fault}`;
+      const span = faultSpan(window.fault, scenario, facts);
+      if (isMissing(span)) return { fromMs: 0, toMs: 0, missing: span.missing, label };
+      return { fromMs: 0, toMs: span.startMs, label };
+    }
+    case 'after': {
+      const offset = window.offsetMs ? ` from +${formatDuration(window.offsetMs)}` : '';
+      const label = `after ${window.fault}.${window.edge}${offset}`;
+      const span = faultSpan(window.fault, scenario, facts);
+      if (isMissing(span)) return { fromMs: 0, toMs: 0, missing: span.missing, label };
+      const base = window.edge === 'start' ? span.startMs : span.endMs;
+      if (base === null) return { fromMs: runEnd, toMs: runEnd, missing: endMissing(span), label };
+      return { fromMs: base + window.offsetMs, toMs: runEnd, label };
+    }
   }
 }
 
@@ -29,13 +69,27 @@ export interface BucketRange {
 }
 
 /**
-The buckets `[floor(fromMs/1000), ceil(toMs/1000))` of a window, clamped to the seconds the timeline
-has. A window that lies wholly outside the timeline (or is empty) gives `first === end`.
+How a window's edges fall on whole seconds. `cover`: every second the window touches
+(`[floor(from), ceil(to))`), as `between` windows are read. `nearest`: the seconds at least half
+inside the window (edges rounded to the nearest second), as fault windows are read: a fault that
+took effect at 5.004s covers second 5, not second 4, and a window from 8.6s does not count the
+0.6s of second 8 that came before it. A window shorter than that falls back to `cover`.
 */
-export function bucketRange(window: WindowMs, timeline: Pick<Timeline, 'seconds'>): BucketRange {
-  const first = Math.min(timeline.seconds, Math.max(0, Math.floor(window.fromMs / 1000)));
-  const end = Math.max(first, Math.min(timeline.seconds, Math.ceil(window.toMs / 1000)));
-  return { first, end };
+export type Rounding = 'cover' | 'nearest';
+
+/**
+The buckets of a window, clamped to the seconds the timeline has. A window that lies wholly outside
+the timeline (or is empty) gives `first === end`.
+*/
+export function bucketRange(window: WindowMs, timeline: Pick<Timeline, 'seconds'>, rounding: Rounding = 'cover'): BucketRange {
+  const clamp = (first: number, end: number): BucketRange => {
+    const f = Math.min(timeline.seconds, Math.max(0, first));
+    return { first: f, end: Math.max(f, Math.min(timeline.seconds, end)) };
+  };
+  const cover = clamp(Math.floor(window.fromMs / 1000), Math.ceil(window.toMs / 1000));
+  if (rounding === 'cover' || window.toMs <= window.fromMs) return cover;
+  const nearest = clamp(Math.round(window.fromMs / 1000), Math.round(window.toMs / 1000));
+  return nearest.end > nearest.first ? nearest : cover;
 }
 
 /** The ms span a bucket range covers, which is the window actually evaluated. */

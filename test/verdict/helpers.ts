@@ -1,5 +1,7 @@
 import { buildTimeline, SeriesRecorder, type SeriesKey, type Timeline } from '../../src/observe/timeline.ts';
-import type { Expectation, Scenario, ServiceSpec } from '../../src/scenario/scenario.ts';
+import type { Expectation, Scenario } from '../../src/scenario/scenario.ts';
+import { destinationPolicy, serviceSpec } from '../helpers/scenario.ts';
+
 
 export const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -39,27 +41,16 @@ export function steady(key: SeriesKey, from: number, to: number, sample: Omit<Sa
   return Array.from({ length: to - from }, (_, i) => ({ key, second: from + i, ...sample }));
 }
 
-export function service(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    replicas: 1,
-    latency: { kind: 'fixed', ms: 1 },
-    errorRate: 0,
-    errorStatus: 500,
-    concurrency: null,
-    queue: 100,
-    calls: [],
-    callMode: 'sequence',
-    instances: {},
-    ...overrides,
-  };
-}
+export const service = serviceSpec;
+
+/** A destination policy with no timeout, no retries and no limits. */
+export const policy = destinationPolicy;
 
 /** front (1 replica) → store (2 replicas), load on front, 10s. */
 export function makeScenario(overrides: Partial<Scenario> = {}): Scenario {
   const services = overrides.services ?? [service('front', { calls: ['store'] }), service('store', { replicas: 2 })];
   const mesh: Scenario['mesh'] = {};
-  for (const s of services) mesh[s.name] = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' };
+  for (const s of services) mesh[s.name] = policy();
   return {
     version: 1,
     name: 'test-scenario',
@@ -69,6 +60,8 @@ export function makeScenario(overrides: Partial<Scenario> = {}): Scenario {
     services,
     mesh,
     load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [], path: '/' },
+    profile: 'envoy',
+    faults: [],
     expect: [],
     source: { file: 'scenarios/test.yaml' },
     ...overrides,
@@ -86,6 +79,9 @@ const UNIT: Record<Expectation['metric'], Expectation['unit']> = {
   max: 'ms',
   requests: 'count',
   retries: 'count',
+  overflow: 'count',
+  rate_limited: 'count',
+  share: 'ratio',
 };
 
 export function expectation(
