@@ -1,7 +1,7 @@
 import type { RunResult } from './run-result.ts';
 import type { Verdict } from '../verdict/verdict.ts';
-import { formatDuration, formatValue, formatWindow } from './format.ts';
-import { metricUnit } from '../verdict/measure.ts';
+import { formatDuration, formatWindow } from './format.ts';
+import { measuredText } from './describe.ts';
 
 /**
 The run as JUnit XML, in the shape GitHub (test reporters), GitLab (`artifacts:reports:junit`) and
@@ -85,17 +85,18 @@ function wallMs(result: RunResult): number {
 
 /** What a CI page shows under a failed testcase: the sentence, then every number behind it. */
 function failureBody(v: Verdict): string {
-  const measured = v.status === 'no_data' ? 'no data' : formatValue(v.measured, metricUnit(v.expectation.metric));
+  const measured = measuredText(v) ?? 'no data';
   const lines = [
     v.explanation,
     '',
     `status: ${v.status}`,
     `measured: ${measured}`,
-    `window: ${formatWindow(v.window)}`,
+    `window: ${v.window.toMs === v.window.fromMs && v.expectation.kind === 'state' ? `at ${formatDuration(v.window.fromMs)}` : formatWindow(v.window)}`,
     `expectation: ${v.expectation.text} (line ${v.expectation.line}, column ${v.expectation.col})`,
     'evidence:',
     ...Object.entries(v.evidence).map(([k, n]) => `  ${k}: ${n}`),
   ];
+  if (v.events?.length) lines.push('events:', ...v.events.map((e) => `  ${formatDuration(e.atMs)} ${e.instance} ${e.type}: ${e.message}`));
   return lines.join('\n');
 }
 

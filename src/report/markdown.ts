@@ -1,15 +1,16 @@
 import type { RunResult } from './run-result.ts';
 import type { Verdict } from '../verdict/verdict.ts';
-import { metricUnit } from '../verdict/measure.ts';
-import { formatDuration, formatLatency, formatPercent, formatRate, formatValue, formatWindow, plural } from './format.ts';
+import { actualText, faultTargetText, faultText, measuredText, policyCells, scheduledText } from './describe.ts';
+import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from './format.ts';
 import { serviceStats } from './service-stats.ts';
 
 const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data' };
 
 /**
 The run as Markdown that fits a CI job summary (`$GITHUB_STEP_SUMMARY`, a GitLab MR note): a title
-with ✅/❌, a table of expectations, why each failure failed, the load, the services, and how to
-re-run it.
+with ✅/❌, a table of expectations, why each failure failed (with the events that decided it), the
+fault timeline (planned and actual), the load, the services, the effective mesh policies, and how
+to re-run it.
 */
 export function renderMarkdown(result: RunResult): string {
   const { scenario, verdicts } = result;
@@ -22,14 +23,27 @@ export function renderMarkdown(result: RunResult): string {
 
   out.push('', '| Status | Expectation | Measured | Window |', '| --- | --- | ---: | --- |');
   for (const v of verdicts) {
-    const measured = v.status === 'no_data' ? '—' : formatValue(v.measured, metricUnit(v.expectation.metric));
-    out.push(row([STATUS[v.status], code(v.expectation.text), measured, formatWindow(v.window)]));
+    const measured = measuredText(v) ?? '—';
+    const window = v.window.toMs === v.window.fromMs ? `at ${formatDuration(v.window.fromMs)}` : formatWindow(v.window);
+    out.push(row([STATUS[v.status], code(v.expectation.text), measured, window]));
   }
 
   const failed = verdicts.filter((v) => v.status !== 'held');
   if (failed.length) {
     out.push('', '**Why it failed**', '');
-    for (const v of failed) out.push(`- ${code(v.expectation.text)}: ${inline(v.explanation)}`);
+    for (const v of failed) {
+      out.push(`- ${code(v.expectation.text)}: ${inline(v.explanation)}`);
+      for (const e of (v.events ?? []).slice(0, 5)) out.push(`  - ${formatDuration(e.atMs)} ${inline(e.instance)} ${code(e.type)}: ${inline(e.message)}`);
+    }
+  }
+
+  const faults = scenario.faults ?? [];
+  if (faults.length) {
+    out.push('', '**Faults**', '', '| Fault | Target | What | Planned | Took effect | Detail |', '| --- | --- | --- | --- | --- | --- |');
+    for (const f of faults) {
+      const r = (result.faults ?? []).find((x) => x.name === f.name);
+      out.push(row([code(f.name), code(faultTargetText(f)), inline(faultText(f)), scheduledText(f), actualText(r), inline(r?.detail || '—')]));
+    }
   }
 
   const load = result.load;
@@ -47,14 +61,40 @@ export function renderMarkdown(result: RunResult): string {
     }
   }
 
+  out.push(...policyTable(result));
+
+  const removal = result.endpointRemovalDelayMs;
   out.push(
     '',
-    `Seed ${code(String(scenario.seed))} · runtime ${code(result.runtime)} · ${formatDuration(scenario.durationMs)} of load · run ${code(result.runId)} · meshproof ${inline(result.meshproofVersion)}`,
+    `Seed ${code(String(scenario.seed))} · runtime ${code(result.runtime)} · ${formatDuration(scenario.durationMs)} of load · run ${code(result.runId)} · meshproof ${inline(result.meshproofVersion)}` +
+      (removal !== undefined ? ` · an exited instance leaves the endpoints ${formatDuration(removal)} later` : ''),
     '',
     `Re-run: ${code(`npx meshproof run ${scenario.source.file}`)}`,
     '',
   );
   return out.join('\n');
+}
+
+/**
+The policy each destination ran with, every default filled in from the profile (so a reader sees
+that Envoy's 15s route timeout or Istio's two retries were in force without having written them).
+*/
+function policyTable(result: RunResult): string[] {
+  const { scenario } = result;
+  const names = Object.keys(scenario.mesh ?? {});
+  if (names.length === 0 || !scenario.mesh[names[0]].connectionPool) return [];
+  const out = [
+    '',
+    `**Mesh policies** (profile ${code(scenario.profile ?? 'envoy')}; what is not written in the scenario is the profile's default)`,
+    '',
+    '| Destination | Timeout | Retries | Load balancer | Connection pool | Outlier detection | Panic below | Health check | Locality | Fault | Split |',
+    '| --- | --- | --- | --- | --- | --- | ---: | --- | --- | --- | --- |',
+  ];
+  for (const name of names) {
+    const c = policyCells(scenario.mesh[name]);
+    out.push(row([code(name), c.timeout, inline(c.retries), c.loadBalancer, c.connectionPool, inline(c.outlierDetection), c.panicThreshold, inline(c.healthCheck), c.locality, c.fault, inline(c.split)]));
+  }
+  return out;
 }
 
 /** "no errors" or "3 errors: 504 ×2, ECONNRESET ×1" (statuses >= 500, then what got no response, by kind). */

@@ -1,5 +1,6 @@
 import type { RunResult } from './run-result.ts';
 import type { Verdict } from '../verdict/verdict.ts';
+import { actualText, faultTargetText, faultText, scheduledText } from './describe.ts';
 
 export interface PlainSummaryOptions {
   /** ANSI colours; only when the output is a terminal that wants them. */
@@ -29,6 +30,18 @@ export function renderPlainSummary(result: RunResult, options: PlainSummaryOptio
     lines.push(`${paint(l.color, `${l.mark} ${l.word.padEnd(width)}`)}  ${v.expectation.text} ${paint('dim', `— ${v.explanation}`)}`);
   }
   if (result.error) lines.push(paint('red', `✘ the run did not complete: ${result.error}`));
+
+  // The faults, briefly: when each really held against its plan, and what applying it did.
+  const faults = result.scenario.faults ?? [];
+  if (faults.length) {
+    const nameWidth = Math.max(...faults.map((f) => f.name.length));
+    lines.push('', 'Faults:');
+    for (const f of faults) {
+      const r = (result.faults ?? []).find((x) => x.name === f.name);
+      const detail = r?.detail ? ` — ${r.detail}` : '';
+      lines.push(paint('dim', `  ${f.name.padEnd(nameWidth)}  ${actualText(r)} (planned ${scheduledText(f)})  ${faultText(f)} on ${faultTargetText(f)}${detail}`));
+    }
+  }
 
   const held = result.verdicts.filter((v) => v.status === 'held').length;
   const failed = result.verdicts.length - held;

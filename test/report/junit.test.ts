@@ -8,11 +8,11 @@ describe('renderJUnit', () => {
   it('one testsuite named after the scenario, one testcase per expectation', () => {
     const doc = parseXml(renderJUnit(exampleResult()));
     assert.equal(doc.name, 'testsuites');
-    assert.deepEqual({ tests: doc.attrs.tests, failures: doc.attrs.failures, errors: doc.attrs.errors }, { tests: '3', failures: '1', errors: '0' });
+    assert.deepEqual({ tests: doc.attrs.tests, failures: doc.attrs.failures, errors: doc.attrs.errors }, { tests: '4', failures: '1', errors: '0' });
     const suites = all(doc, 'testsuite');
     assert.equal(suites.length, 1);
     assert.equal(suites[0].attrs.name, 'store-slow-replica');
-    assert.equal(suites[0].attrs.tests, '3');
+    assert.equal(suites[0].attrs.tests, '4');
     assert.equal(suites[0].attrs.failures, '1');
     assert.equal(suites[0].attrs.time, '13.055');
     assert.equal(suites[0].attrs.timestamp, '2026-03-14T09:26:51');
@@ -20,10 +20,10 @@ describe('renderJUnit', () => {
     const cases = all(doc, 'testcase');
     assert.deepEqual(
       cases.map((c) => c.attrs.name),
-      ['success_rate(client) >= 99%', 'p99(client) < 100ms between 2s and 8s', 'retry_ratio(front -> store) <= 20%'],
+      ['success_rate(client) >= 99%', 'p99(client) < 100ms between 2s and 8s', 'retry_ratio(front -> store) <= 20%', 'requests(front -> store-1) > 0 during s1-slow'],
     );
     for (const c of cases) assert.equal(c.attrs.classname, 'meshproof.store-slow-replica');
-    assert.deepEqual(cases.map((c) => c.attrs.time), ['10.000', '6.000', '10.000']);
+    assert.deepEqual(cases.map((c) => c.attrs.time), ['10.000', '6.000', '10.000', '3.000']);
   });
 
   it('properties: seed, runtime, duration', () => {
@@ -75,7 +75,7 @@ describe('renderJUnit', () => {
     assert.equal(err[0].attrs.message, 'store-1 did not start within 15000ms');
     assert.equal(err[0].text, result.error);
     assert.equal(doc.attrs.errors, '1');
-    assert.equal(doc.attrs.tests, '4');
+    assert.equal(doc.attrs.tests, '5');
   });
 
   it('escapes <, &, quotes and -> so that everything reads back as written', () => {
@@ -107,7 +107,7 @@ describe('renderJUnit', () => {
     b.scenario.name = 'second';
     const doc = parseXml(renderJUnitSuites([a, b]));
     assert.deepEqual(all(doc, 'testsuite').map((s) => s.attrs.name), ['store-slow-replica', 'second']);
-    assert.equal(doc.attrs.tests, '6');
+    assert.equal(doc.attrs.tests, '8');
     assert.equal(doc.attrs.failures, '2');
   });
 });

@@ -21,7 +21,7 @@ describe('renderMarkdown', () => {
 
   it('titles the run with ✅/❌, the scenario and its description', () => {
     const lines = md.split('\n');
-    assert.equal(lines[0], '## ❌ store-slow-replica — 2 of 3 expectations held');
+    assert.equal(lines[0], '## ❌ store-slow-replica — 3 of 4 expectations held');
     assert.equal(lines[2], result.scenario.description);
     const passed = exampleResult();
     passed.passed = true;
@@ -33,11 +33,35 @@ describe('renderMarkdown', () => {
       ['✅ held', '`success_rate(client) >= 99%`', '99.4%', '0s–10s'],
       ['❌ failed', '`p99(client) < 100ms between 2s and 8s`', '135ms', '2s–8s'],
       ['✅ held', '`retry_ratio(front -> store) <= 20%`', '15.06%', '0s–10s'],
+      ['✅ held', '`requests(front -> store-1) > 0 during s1-slow`', '75', '4s–7s'],
     ]);
   });
 
   it('explains each failure', () => {
     assert.match(md, /\*\*Why it failed\*\*\n\n- `p99\(client\) < 100ms between 2s and 8s`: p99\(client\) was 135ms over 2s–8s; needed < 100ms \(slowest 202ms; 3 responses were 504\)\n/);
+  });
+
+  it('the events that decided a failure are listed under it', () => {
+    const r = exampleResult();
+    r.verdicts[1] = { ...r.verdicts[1], events: [{ atMs: 6930, instance: 'front-0', type: 'upstream-timeout', message: 'request to store timed out after 200ms' }] };
+    assert.match(renderMarkdown(r), /^- `p99\(client\) .*\n {2}- 6\.93s front-0 `upstream-timeout`: request to store timed out after 200ms$/m);
+  });
+
+  it('a fault table: target, what, planned and when it took effect', () => {
+    assert.deepEqual(tableRows(md, '| Fault |'), [
+      ['`s1-slow`', '`store-1`', 'latency toxic (latency 250, jitter 0, downstream)', '4s–7s', '4.012s–7.009s', 'latency toxic (downstream, latency=250 jitter=0) on 1 link(s): front-0→store-1; removed from 1 link(s)'],
+    ]);
+  });
+
+  it("the effective mesh policies, the profile's defaults filled in", () => {
+    assert.match(md, /\*\*Mesh policies\*\* \(profile `envoy`/);
+    const rows = tableRows(md, '| Destination |');
+    assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
+      ['`front`', '15s', 'none', 'round_robin'],
+      ['`store`', '200ms', '1 on 5xx, reset, connect-failure; per try 100ms; budget 20% (min 3)', 'round_robin'],
+    ]);
+    assert.equal(rows[1][4], '1024 connections, 1024 pending, 1024 requests, 3 retries');
+    assert.equal(rows[1][6], '50%');
   });
 
   it('a load line: requests, achieved vs target rate, errors by kind', () => {

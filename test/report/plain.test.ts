@@ -10,13 +10,26 @@ describe('renderPlainSummary', () => {
     const out = renderPlainSummary(exampleResult(), { color: false, reportDir: 'reports/20260314-092651-store-slow-replica' });
     assert.doesNotMatch(out, ANSI);
     const lines = out.split('\n');
-    assert.equal(lines.length, 6);
+    assert.equal(lines.length, 10);
     assert.match(lines[0], /^✔ held {4}success_rate\(client\) >= 99% — success_rate\(client\) was 99\.4% \(495 of 498 ok\) over 0s–10s; needed >= 99%$/);
     assert.match(lines[1], /^✘ failed {2}p99\(client\) < 100ms between 2s and 8s — p99\(client\) was 135ms over 2s–8s; needed < 100ms/);
     assert.match(lines[2], /^✔ held {4}retry_ratio\(front -> store\) <= 20% — .* was 15\.06%/);
-    assert.equal(lines[3], '');
-    assert.equal(lines[4], '2 held, 1 failed — store-slow-replica');
-    assert.equal(lines[5], 'Report: reports/20260314-092651-store-slow-replica');
+    assert.match(lines[3], /^✔ held {4}requests\(front -> store-1\) > 0 during s1-slow — .* was 75 over 4s–7s \(during s1-slow\)/);
+    assert.equal(lines[4], '');
+    assert.equal(lines[5], 'Faults:');
+    // When the fault really held, against its plan, and what applying it did.
+    assert.match(lines[6], /^ {2}s1-slow {2}4\.012s–7\.009s \(planned 4s–7s\) {2}latency toxic \(latency 250, jitter 0, downstream\) on store-1 — latency toxic .* on 1 link\(s\): front-0→store-1/);
+    assert.equal(lines[7], '');
+    assert.equal(lines[8], '3 held, 1 failed — store-slow-replica');
+    assert.equal(lines[9], 'Report: reports/20260314-092651-store-slow-replica');
+  });
+
+  it('a scenario without faults has no fault section', () => {
+    const r = exampleResult();
+    r.scenario.faults = [];
+    const out = renderPlainSummary(r, { color: false });
+    assert.doesNotMatch(out, /Faults:/);
+    assert.equal(out.split('\n').length, 6);
   });
 
   it('colours only when asked, and the text is the same underneath', () => {
@@ -35,7 +48,7 @@ describe('renderPlainSummary', () => {
     const out = renderPlainSummary(r, { color: false });
     assert.match(out, /^✘ no data {2}success_rate\(client\) >= 99% — nothing was measured/m);
     assert.match(out, /^✘ the run did not complete: the load could not start$/m);
-    assert.match(out, /^1 held, 2 failed \(1 with no data\) — store-slow-replica$/m);
+    assert.match(out, /^2 held, 2 failed \(1 with no data\) — store-slow-replica$/m);
     assert.match(renderPlainSummary(r, { color: true }), /\x1b\[33m✘ no data/);
   });
 });
