@@ -15,7 +15,18 @@ const HOST = '127.0.0.1';
 const DESTINATION = 'up';
 
 /** No timeout, no retries: the bench measures the proxy path itself, not a policy's cost. */
-const POLICY: DestinationPolicy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' };
+const POLICY: DestinationPolicy = {
+  timeoutMs: null,
+  retries: null,
+  loadBalancer: 'round_robin',
+  connectionPool: { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null },
+  outlierDetection: null,
+  panicThreshold: 0,
+  healthCheck: null,
+  fault: null,
+  locality: { enabled: false, overprovisioningFactor: 1.4 },
+  split: null,
+};
 
 export function sidecarScript(): string {
   return process.env.MESHPROOF_BENCH_SIDECAR ?? DEFAULT_SIDECAR_MAIN;
@@ -64,6 +75,9 @@ export async function startSidecarPair(options: {
     app: { host: HOST, port: upstreamPort },
     t0,
     seed: 2,
+    zone: null,
+    subset: 'v1',
+    inbound: { rateLimit: null, fault: null },
     clusters: {},
   };
   const callerConfig: SidecarConfig = {
@@ -73,10 +87,15 @@ export async function startSidecarPair(options: {
     app: null,
     t0,
     seed: 1,
+    zone: null,
+    subset: 'v1',
+    inbound: { rateLimit: null, fault: null },
     clusters: {
       [DESTINATION]: {
         policy: POLICY,
-        endpoints: [{ instance: `${DESTINATION}-0`, host: HOST, port: callee.ports.inbound, healthy: true }],
+        endpoints: [{ instance: `${DESTINATION}-0`, host: HOST, port: callee.ports.inbound, healthy: true, zone: null, version: 'v1' }],
+        fault: null,
+        bulkhead: null,
       },
     },
   };

@@ -1,4 +1,4 @@
-import type { Scenario, ServiceSpec } from '../scenario/scenario.ts';
+import type { Anchor, AnyExpectation, Scenario, ServiceSpec } from '../scenario/scenario.ts';
 import { instanceNames, instanceSpec } from '../scenario/scenario.ts';
 import { deriveSeed } from '../util/random.ts';
 
@@ -101,12 +101,29 @@ export function rescaleScenario(scenario: Scenario, durationMs: number): Scenari
   // Rounding must not leave the phases a few ms short of (or past) the load.
   const loadMs = scale(scenario.load.durationMs);
   if (phases.length > 0) phases[phases.length - 1].durationMs += loadMs - phases.reduce((a, p) => a + p.durationMs, 0);
+  const anchor = (a: Anchor): Anchor => (a.kind === 'time' ? { kind: 'time', ms: scale(a.ms) } : a);
   return {
     ...scenario,
     durationMs,
     load: { ...scenario.load, durationMs: loadMs, phases },
-    expect: scenario.expect.map((e) =>
-      e.window.kind === 'between' ? { ...e, window: { kind: 'between', fromMs: scale(e.window.fromMs), toMs: scale(e.window.toMs) } } : e,
-    ),
+    // Fault times follow the timeline; offsets and deadlines (`from +2s`, `within 2s`) are the
+    // mesh's own reaction times and stay as written.
+    faults: (scenario.faults ?? []).map((f) => ({
+      ...f,
+      atMs: scale(f.atMs),
+      forMs: f.forMs === null ? null : scale(f.forMs),
+      action: f.action.kind === 'process' && f.action.restartAfterMs !== null ? { ...f.action, restartAfterMs: scale(f.action.restartAfterMs) } : f.action,
+    })),
+    expect: scenario.expect.map((e): AnyExpectation => {
+      switch (e.kind) {
+        case 'ejected':
+        case 'recovered':
+          return { ...e, after: anchor(e.after) };
+        case 'state':
+          return { ...e, at: anchor(e.at) };
+        default:
+          return e.window.kind === 'between' ? { ...e, window: { kind: 'between', fromMs: scale(e.window.fromMs), toMs: scale(e.window.toMs) } } : e;
+      }
+    }),
   };
 }

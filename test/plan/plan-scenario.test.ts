@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planScenario, rescaleScenario } from '../../src/plan/plan-scenario.ts';
-import type { Scenario, ServiceSpec } from '../../src/scenario/scenario.ts';
+import type { Expectation, Scenario } from '../../src/scenario/scenario.ts';
+import { destinationPolicy, serviceSpec } from '../helpers/scenario.ts';
 
-function service(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
-  return { name, replicas: 1, latency: { kind: 'fixed', ms: 1 }, errorRate: 0, errorStatus: 500, concurrency: null, queue: 100, calls: [], callMode: 'sequence', instances: {}, ...extra };
-}
+const service = serviceSpec;
 
-const policy = { timeoutMs: null, retries: null, loadBalancer: 'round_robin' as const };
+const policy = destinationPolicy();
 const scenario: Scenario = {
   version: 1,
   name: 't',
@@ -17,6 +16,8 @@ const scenario: Scenario = {
   services: [service('front', { calls: ['store'] }), service('store', { replicas: 3, instances: { 'store-2': { latency: { kind: 'fixed', ms: 150 } } } })],
   mesh: { front: policy, store: policy },
   load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [{ durationMs: 4000, rate: 100 }, { durationMs: 6000, rate: 300 }], path: '/' },
+  profile: 'envoy',
+  faults: [],
   expect: [{ text: 'x', metric: 'rps', scope: { kind: 'client' }, op: '>', value: 1, unit: 'rps', window: { kind: 'between', fromMs: 2000, toMs: 8000 }, line: 1, col: 1 }],
   source: { file: 't.yaml' },
 };
@@ -44,7 +45,7 @@ test('rescaling compresses the timeline but not latencies or policies', () => {
   assert.equal(s.durationMs, 5000);
   assert.equal(s.load.durationMs, 5000);
   assert.deepEqual(s.load.phases.map((p) => p.durationMs), [2000, 3000]);
-  assert.deepEqual(s.expect[0].window, { kind: 'between', fromMs: 1000, toMs: 4000 });
+  assert.deepEqual((s.expect[0] as Expectation).window, { kind: 'between', fromMs: 1000, toMs: 4000 });
   assert.deepEqual(s.services, scenario.services);
   assert.deepEqual(s.mesh, scenario.mesh);
 });

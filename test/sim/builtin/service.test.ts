@@ -6,26 +6,9 @@ import { waitFor } from '../../../src/util/http-json.ts';
 import { send } from '../helpers/http.ts';
 import { startServer, startStatusServer } from '../helpers/servers.ts';
 import { closing } from '../helpers/sidecar.ts';
+import { serviceSpec } from '../../helpers/scenario.ts';
 
-function spec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'checkout',
-    replicas: 1,
-    latency: { kind: 'fixed', ms: 1 },
-    errorRate: 0,
-    errorStatus: 500,
-    concurrency: null,
-    queue: 100,
-    calls: [],
-    callMode: 'sequence',
-    instances: {},
-    zone: null,
-    version: 'v1',
-    rateLimit: null,
-    bulkheads: {},
-    ...overrides,
-  };
-}
+const spec = (overrides: Partial<ServiceSpec> = {}): ServiceSpec => serviceSpec('checkout', overrides);
 
 async function start(t: Parameters<typeof closing>[0], s: ServiceSpec, sidecarPort: number | null = null, seed = 1) {
   const svc = closing(t, new BuiltinService({ spec: s, instance: `${s.name}-0`, sidecar: sidecarPort === null ? null : { host: '127.0.0.1', port: sidecarPort }, seed }));

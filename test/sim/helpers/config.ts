@@ -1,25 +1,10 @@
-import type { ConnectionPool, DestinationPolicy, OutlierDetection, RetryPolicy } from '../../../src/scenario/scenario.ts';
+import type { OutlierDetection, RetryPolicy } from '../../../src/scenario/scenario.ts';
 import type { ClusterConfig, Endpoint, SidecarConfig } from '../../../src/sim/sidecar-config.ts';
+import { destinationPolicy, UNLIMITED } from '../../helpers/scenario.ts';
+export { UNLIMITED };
 
-/** No circuit breaker limits (Istio's default: 2^32−1 everywhere). */
-export const UNLIMITED: ConnectionPool = { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null };
 
-/** A destination policy: no timeout, no retries, round robin, and none of the issue-3 policies, unless overridden. */
-export function policy(overrides: Partial<DestinationPolicy> = {}): DestinationPolicy {
-  return {
-    timeoutMs: null,
-    retries: null,
-    loadBalancer: 'round_robin',
-    connectionPool: UNLIMITED,
-    outlierDetection: null,
-    panicThreshold: 0,
-    healthCheck: null,
-    fault: null,
-    locality: { enabled: false, overprovisioningFactor: 1.4 },
-    split: null,
-    ...overrides,
-  };
-}
+export const policy = destinationPolicy;
 
 /** Outlier detection with short times, for tests. */
 export function outlier(overrides: Partial<OutlierDetection> = {}): OutlierDetection {

@@ -8,26 +8,9 @@ import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { refusedPort, startEchoServer, startSlowServer } from '../helpers/servers.ts';
 import { closing, counter, startSidecar } from '../helpers/sidecar.ts';
+import { serviceSpec } from '../../helpers/scenario.ts';
 
-function spec(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    replicas: 1,
-    latency: { kind: 'fixed', ms: 1 },
-    errorRate: 0,
-    errorStatus: 500,
-    concurrency: null,
-    queue: 100,
-    calls: [],
-    callMode: 'sequence',
-    instances: {},
-    zone: null,
-    version: 'v1',
-    rateLimit: null,
-    bulkheads: {},
-    ...overrides,
-  };
-}
+const spec = serviceSpec;
 
 describe('sidecar pair: caller outbound → callee inbound → app', () => {
   it('a request crosses both sidecars; each records its side; trace and request id reach the app', async (t) => {
