@@ -2,13 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Histogram } from '../src/observe/histogram.ts';
 import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
 import { PATH_LABELS, type PathId, type StartedPath } from './bench-path.ts';
 import { BenchChildren, reapBenchOrphans } from './children.ts';
+import { runEngineBench } from './engine.ts';
+import { formatEngineReport } from './engine-bench.ts';
 import { runFixedRate, runSaturated, stopAllLoad, type LoadWindowResult, type Target } from './load.ts';
 import { findNginx, NGINX_MISSING, startNginxPair } from './nginx-pair.ts';
 import { CLOCK_TICKS, coresUsed, cpuSnapshot, machineTicks, memory, procAvailable, readStat, withDescendants, type CpuSnapshot } from './proc-stats.ts';
@@ -353,6 +355,14 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
     console.log(formatReport(report));
     console.log(`\nwritten: ${relative(process.cwd(), out) || out}`);
+    // The fault engine (issue 4): direct vs through a Toxiproxy proxy, against the same upstream.
+    const engineOut = join(dirname(out), 'engine.json');
+    const engine = await runEngineBench({ children, signal: abort.signal, upstreamPort, rounds: settings.rounds, rate: settings.rate, out: engineOut, log });
+    console.log(`\n${formatEngineReport(engine)}\n\nwritten: ${relative(process.cwd(), engineOut) || engineOut}`);
+    if (engine.unavailable.some((u) => u.failed)) {
+      console.error(`\nbench: the fault engine could not be measured: ${engine.unavailable.map((u) => u.reason).join('; ')}`);
+      return 1;
+    }
     const sidecar = report.unavailable.sidecar;
     if (sidecar) {
       console.error(`\nbench: the sidecar pair could not be measured: ${sidecar.reason}`);
