@@ -31,6 +31,17 @@ export class Exchange {
   /** Trace this request belongs to (outbound: from its traceparent, or a new one). */
   traceId = '';
   traceFlags = '01';
+  /** The caller's span (from `traceparent`), null when this request starts its trace. */
+  parentSpanId: string | null = null;
+  /** This exchange's span when tracing is on and its trace is sampled; '' = no span (see spans.ts). */
+  spanId = '';
+  /** Inbound: the span of the call to the app, '' = none; `appStart` is when it was sent. */
+  appSpanId = '';
+  appStart = 0;
+  /** Policies that acted on this request, for its span (only kept when it has one). */
+  policies: string[] | null = null;
+  /** Outbound: the instance the last try went to, '' = none. */
+  upstreamInstance = '';
   /** Envoy response flags (bits of `Flag`). */
   flags = 0;
   /** Tries sent upstream. */

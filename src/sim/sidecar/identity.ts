@@ -15,6 +15,7 @@ export function requestIdentity(random: Random): Filter {
       if (tc) {
         ex.traceId = tc.traceId;
         ex.traceFlags = tc.flags;
+        ex.parentSpanId = tc.parentId;
       } else {
         ex.traceId = newTraceId(random);
         ex.traceFlags = '01';

@@ -3,6 +3,10 @@ import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
 import { isConnectFailure } from './upstream-try.ts';
+import type { Exchange } from './exchange.ts';
+
+/** A traced request gets a new `traceparent` (the app span's) instead of the caller's. */
+const INBOUND_REQUEST_OWN_TRACED = new Set([...INBOUND_REQUEST_OWN, 'traceparent']);
 
 export interface InboundContext {
   /** Where the app listens, or null when this pod has none (the ingress) or no config has arrived. */
@@ -10,6 +14,8 @@ export interface InboundContext {
   hasConfig(): boolean;
   /** Keep-alive pool to the app. */
   readonly appAgent: Agent;
+  /** With tracing on: starts the exchange's app span and returns the `traceparent` for the app. */
+  traceApp?: ((ex: Exchange) => string) | null;
 }
 
 /**
@@ -27,8 +33,10 @@ export function forwardToApp(ctx: InboundContext): Handler {
       return;
     }
     const req = ex.req;
-    const headers = copyRawHeaders(req.rawHeaders, INBOUND_REQUEST_OWN);
+    const traced = ex.spanId !== '' && ctx.traceApp;
+    const headers = copyRawHeaders(req.rawHeaders, traced ? INBOUND_REQUEST_OWN_TRACED : INBOUND_REQUEST_OWN);
     headers.push('x-request-id', ex.requestId!);
+    if (traced) headers.push('traceparent', ctx.traceApp!(ex));
     ex.upstreamAddress = `${app.host}:${app.port}`;
     let aborted = false;
     let responded = false;

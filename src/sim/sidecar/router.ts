@@ -12,6 +12,8 @@ import { OVERLOADED, type Exchange } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, OUTBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import type { SpanSink } from './span-sink.ts';
+import { markPolicy } from './spans.ts';
 import { formatTraceparent, newSpanId } from './trace-context.ts';
 import { UpstreamTry, type TryFailure, type TryHandler } from './upstream-try.ts';
 
@@ -20,6 +22,8 @@ export interface RouterContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly recorder: SeriesRecorder;
+  /** Where spans go when tracing is on; null = off. */
+  readonly spans: SpanSink | null;
   /** Requests being routed, so `close()` can end them. */
   readonly inFlight: Set<RoutedRequest>;
   /** True once the sidecar is closing: no new try starts. */
@@ -185,6 +189,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
   private overflow(kind: 'pending' | 'requests'): void {
     const c = this.cluster;
     c.stats.upstream_rq_pending_overflow++;
+    markPolicy(this.ex, 'circuit-breaker');
     this.ctx.onBreakerOverflow(c);
     const lim = c.breaker.limits;
     const why =
@@ -216,9 +221,11 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       this.tryTimer = ctx.clock.setTimeout(() => this.onPerTryTimeout(perTry), perTry);
     }
     const headers = this.baseHeaders.slice();
+    // The try's span id: the callee's inbound span is its child.
+    const spanId = newSpanId(ctx.random);
     headers.push(
       'traceparent',
-      formatTraceparent(ex.traceId, newSpanId(ctx.random), ex.traceFlags),
+      formatTraceparent(ex.traceId, spanId, ex.traceFlags),
       'x-request-id',
       ex.requestId!,
       'x-envoy-attempt-count',
@@ -226,13 +233,30 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     );
     if (expected !== Infinity) headers.push('x-envoy-expected-rq-timeout-ms', String(expected));
     this.current = new UpstreamTry(ctx, cluster, ep, { method: ex.req.method ?? 'GET', path: ex.req.url ?? '/', headers, body: this.body }, this);
+    if (ex.spanId !== '') {
+      ex.upstreamInstance = ep.instance;
+      this.current.span = { traceId: ex.traceId, spanId, parentSpanId: ex.spanId, attempt: ex.attempts, destination: cluster.name, policies: isRetry ? ['retry'] : [] };
+      if (isRetry) markPolicy(ex, 'retry');
+    }
+  }
+
+  /** Reports a try's result to outlier detection; a traced try that got its host ejected says so in its span. */
+  private report(t: UpstreamTry, status: number): void {
+    const span = t.span;
+    if (span === null) return this.cluster.reportResult(t.endpoint, status);
+    const was = t.endpoint.outlier.ejected;
+    this.cluster.reportResult(t.endpoint, status);
+    if (!was && t.endpoint.outlier.ejected) {
+      span.policies.push('outlier-ejection');
+      markPolicy(this.ex, 'outlier-ejection');
+    }
   }
 
   onTryResponse(t: UpstreamTry, res: IncomingMessage): void {
     if (this.done) return;
     this.clearTryTimer();
     const status = res.statusCode ?? 0;
-    this.cluster.reportResult(t.endpoint, status);
+    this.report(t, status);
     let decision: RetryDecision = 'no-retry';
     if (this.retries) {
       const outcome: TryOutcome = { kind: 'response', status, neverRetry: neverRetry(res.rawHeaders) };
@@ -258,7 +282,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     if (kind === 'connect-failure') s.upstream_cx_connect_fail++;
     else s.upstream_rq_rx_reset++;
     // Envoy charges a locally originated failure to the host as a 503.
-    this.cluster.reportResult(t.endpoint, 503);
+    this.report(t, 503);
     t.end(503, flag);
     const decision = this.decide({ kind });
     if (decision === 'retry') return;
@@ -277,8 +301,10 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     const t = this.current;
     this.current = null;
     this.cluster.stats.upstream_rq_per_try_timeout++;
+    markPolicy(this.ex, 'per-try-timeout');
     if (t) {
-      this.cluster.reportResult(t.endpoint, 504);
+      t.span?.policies.push('per-try-timeout');
+      this.report(t, 504);
       t.abort();
       t.end(504, Flag.UT);
     }
@@ -291,8 +317,10 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     this.wholeTimer = null;
     if (this.done) return;
     this.cluster.stats.upstream_rq_timeout++;
+    markPolicy(this.ex, 'timeout');
     const t = this.current;
     this.current = null;
+    t?.span?.policies.push('timeout');
     if (this.committed) {
       // The answer had started: the only thing left to do is to cut it, as Envoy resets the stream.
       if (t) {
@@ -304,7 +332,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       return;
     }
     if (t) {
-      this.cluster.reportResult(t.endpoint, 504);
+      this.report(t, 504);
       t.abort();
       t.end(504, Flag.UT);
     }
@@ -358,6 +386,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       case 'overflow':
         s.upstream_rq_retry_overflow++;
         this.flags |= Flag.UO;
+        markPolicy(this.ex, budget === null ? 'max-retries' : 'retry-budget');
         this.ctx.onRetryOverflow(c);
         break;
     }

@@ -22,6 +22,8 @@ import { requestIdentity } from './identity.ts';
 import { forwardToApp, type InboundContext } from './inbound.ts';
 import { routerHandler, type RoutedRequest, type RouterContext } from './router.ts';
 import { ClusterStats, ListenerStats, statsJson, statsPrometheus, type ConfigStats, type StatsSnapshot, type StatsSources } from './stats.ts';
+import type { SpanSink } from './span-sink.ts';
+import { recordExchangeSpans, spanFilter, startAppSpan } from './spans.ts';
 import { validateSidecarConfig } from './validate-config.ts';
 
 export interface SidecarOptions {
@@ -51,6 +53,11 @@ export interface SidecarOptions {
   @default off
   */
   accessLog?: (line: string) => void;
+  /**
+  Where spans go (inbound, outbound, every try, the app call); the sidecar's share of tracing.
+  @default none: no spans, nothing on the request path but a check of an empty string
+  */
+  spans?: SpanSink | null;
 }
 
 /**
@@ -66,6 +73,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   readonly random: Random;
   readonly recorder: SeriesRecorder;
   readonly inFlight = new Set<RoutedRequest>();
+  readonly spans: SpanSink | null;
   private rng: Random;
   private readonly fixedRandom: boolean;
   private readonly now: () => number;
@@ -105,6 +113,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.recorder = new SeriesRecorder({ t0: this.now(), now: this.now });
     this.log = new EventLog({ instance: this.instance, now: this.now });
     this.accessLog = options.accessLog ?? null;
+    this.spans = options.spans ?? null;
     this.instanceKey = seriesKey.instance(this.instance);
     this.clusterEnv = {
       fromService: this.service,
@@ -144,6 +153,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   private inboundFilters(): Filter[] {
     return [
       requestIdentity(this.random),
+      ...this.spanFilters(),
       rateLimitFilter({ clock: this.clock, stats: this.inboundStats, bucket: () => this.bucket, onRateLimited: () => this.onRateLimited() }),
       faultFilter({ clock: this.clock, random: this.random, stats: this.inboundStats, fault: () => this.inboundFault }),
     ];
@@ -158,10 +168,16 @@ export class Sidecar implements AdminTarget, RouterContext {
   private outboundFilters(): Filter[] {
     return [
       requestIdentity(this.random),
+      ...this.spanFilters(),
       this.resolveRoute(),
       faultFilter({ clock: this.clock, random: this.random, stats: this.outboundStats, fault: (ex) => ex.cluster!.fault }),
       bulkheadFilter((c) => this.onBulkheadOverflow(c)),
     ];
+  }
+
+  /** Right after the request's identity: whether it gets a span (only with tracing on). */
+  private spanFilters(): Filter[] {
+    return this.spans ? [spanFilter(this.spans)] : [];
   }
 
   /** Resolves the Host header to a destination cluster: 503 NC before any config, 404 NR for an unknown one. */
@@ -189,7 +205,13 @@ export class Sidecar implements AdminTarget, RouterContext {
   }
 
   private inboundContext(): InboundContext {
-    return { app: () => this.running?.app ?? null, hasConfig: () => this.running !== null, appAgent: this.appAgent };
+    const spans = this.spans;
+    return {
+      app: () => this.running?.app ?? null,
+      hasConfig: () => this.running !== null,
+      appAgent: this.appAgent,
+      traceApp: spans ? (ex) => startAppSpan(ex, spans, this.clock.now()) : null,
+    };
   }
 
   private listener(direction: Direction, handler: Handler): Server {
@@ -211,7 +233,9 @@ export class Sidecar implements AdminTarget, RouterContext {
   /** Accounts for a finished exchange: listener stats, its timeline series, the access log. */
   private complete(ex: Exchange, stats: ListenerStats): void {
     const status = ex.closed();
-    const latencyMs = this.clock.now() - ex.start;
+    const end = this.clock.now();
+    const latencyMs = end - ex.start;
+    if (ex.spanId !== '') recordExchangeSpans(this.spans!, ex, status, end, this.instance);
     stats.downstream_rq_active--;
     if (ex.bulkhead !== null) {
       ex.bulkhead.bulkheadActive--;
@@ -458,6 +482,7 @@ export class Sidecar implements AdminTarget, RouterContext {
         ['outbound', this.outboundStats],
       ],
       config: this.configStats,
+      tracing: this.spans ? { ...this.spans.stats() } : null,
     };
   }
 
@@ -504,6 +529,8 @@ export class Sidecar implements AdminTarget, RouterContext {
     for (const c of this.clusterMap.values()) c.retire();
     this.appAgent.destroy();
     this.hcAgent.destroy();
+    // Last: the spans of the requests cut above are queued too.
+    await this.spans?.shutdown();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -7,6 +7,8 @@ Parsing is by character codes: no regular expression on the request path.
 */
 export interface TraceContext {
   traceId: string;
+  /** The caller's span (the parent of the next span in this trace). */
+  parentId: string;
   flags: string;
 }
 
@@ -33,7 +35,7 @@ export function parseTraceparent(value: string | undefined): TraceContext | null
   if (!isLowerHex(value, 3, 35) || allZero(value, 3, 35)) return null;
   if (!isLowerHex(value, 36, 52) || allZero(value, 36, 52)) return null;
   if (!isLowerHex(value, 53, 55)) return null;
-  return { traceId: value.slice(3, 35), flags: value.slice(53, 55) };
+  return { traceId: value.slice(3, 35), parentId: value.slice(36, 52), flags: value.slice(53, 55) };
 }
 
 /** Two hex digits per byte value, so ids are made by lookups instead of toString/padStart. */

@@ -3,6 +3,8 @@ import type { Clock } from '../../util/clock.ts';
 import type { SeriesRecorder } from '../../observe/timeline.ts';
 import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
+import type { SpanSink } from './span-sink.ts';
+import { recordAttemptSpan, type TrySpan } from './spans.ts';
 
 /** Errors that mean the connection was never made (Envoy: connect failure, flag UF). */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
@@ -38,6 +40,9 @@ export class UpstreamTry {
   /** clock.now() when sent. */
   readonly start: number;
   response: IncomingMessage | null = null;
+  /** The try's span, when its request is traced: recorded by `end`. */
+  span: TrySpan | null = null;
+  private readonly sink: SpanSink | null;
   private readonly req: ClientRequest;
   private readonly cluster: ClusterState;
   private readonly clock: Clock;
@@ -45,11 +50,12 @@ export class UpstreamTry {
   private ended = false;
   private aborted = false;
 
-  constructor(env: { clock: Clock; recorder: SeriesRecorder }, cluster: ClusterState, endpoint: EndpointState, rq: TryRequest, handler: TryHandler) {
+  constructor(env: { clock: Clock; recorder: SeriesRecorder; spans?: SpanSink | null }, cluster: ClusterState, endpoint: EndpointState, rq: TryRequest, handler: TryHandler) {
     this.endpoint = endpoint;
     this.cluster = cluster;
     this.clock = env.clock;
     this.recorder = env.recorder;
+    this.sink = env.spans ?? null;
     this.start = env.clock.now();
     endpoint.acquire();
     cluster.stats.upstream_rq_total++;
@@ -84,7 +90,9 @@ export class UpstreamTry {
     s.upstream_rq_active--;
     s.upstream_rq_completed++;
     if (status !== 'error') s.countCode(status);
-    this.recorder.record(this.endpoint.upstreamKey, { status, latencyMs: this.clock.now() - this.start, flags: flagsToList(flags) });
+    const now = this.clock.now();
+    this.recorder.record(this.endpoint.upstreamKey, { status, latencyMs: now - this.start, flags: flagsToList(flags) });
+    if (this.span !== null && this.sink !== null) recordAttemptSpan(this.sink, this.span, this.endpoint, this.start, now, status, flags);
     // Last: the freed connection may start a pending request's try at once.
     this.cluster.onTryEnded();
   }

@@ -21,7 +21,7 @@ describe('response flags', () => {
 
 describe('W3C trace context', () => {
   it('parses a valid traceparent and refuses malformed ones', () => {
-    assert.deepEqual(parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), { traceId: '0af7651916cd43dd8448eb211c80319c', flags: '01' });
+    assert.deepEqual(parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), { traceId: '0af7651916cd43dd8448eb211c80319c', parentId: 'b7ad6b7169203331', flags: '01' });
     for (const bad of [
       undefined,
       '',
