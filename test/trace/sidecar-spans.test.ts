@@ -88,7 +88,7 @@ describe('sidecar spans', () => {
     const parent = `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`;
     const r = await send(caller.ports.outbound, { host: 'store', headers: { traceparent: parent } });
     assert.equal(r.status, 200);
-    await waitFor(() => (sink.spans.length >= 4 ? true : undefined), { timeoutMs: 3000 });
+    await waitFor(() => (sink.spans.length >= 4 ? true : undefined), { timeoutMs: 3000, describe: () => `4 spans, got ${sink.spans.length}` });
     const outbound = only(sink.byName('outbound'), 'outbound');
     assert.equal(outbound.traceId, 'ab'.repeat(16));
     assert.equal(outbound.parentSpanId, 'cd'.repeat(8));
@@ -113,7 +113,7 @@ describe('sidecar spans', () => {
     const { caller } = await pair(t, sink, app.port, retries({ attempts: 1, perTryTimeoutMs: 50, retryOn: ['5xx', 'reset'] }));
     const r = await send(caller.ports.outbound, { host: 'store' });
     assert.equal(r.status, 504);
-    await waitFor(() => (sink.byName('outbound').length === 1 && sink.byName('attempt').length === 2 ? true : undefined), { timeoutMs: 3000 });
+    await waitFor(() => (sink.byName('outbound').length === 1 && sink.byName('attempt').length === 2 ? true : undefined), { timeoutMs: 3000, describe: () => `1 outbound and 2 attempt spans, got ${sink.spans.map((s) => s.name).join(', ')}` });
     const outbound = only(sink.byName('outbound'), 'outbound');
     assert.equal(outbound.attributes['meshproof.response_flags'], 'UT,URX');
     assert.deepEqual(outbound.attributes['meshproof.policy'], ['per-try-timeout', 'retry', 'retry-limit']);
