@@ -18,6 +18,10 @@ const HELP = `meshproof — run a service mesh for real, break it on schedule, a
 Usage:
   meshproof run <scenario.yaml>... [options]   run scenarios (local processes, or Docker containers)
   meshproof validate <scenario.yaml>...        check scenarios without running anything
+  meshproof explain <scenario.yaml> [--duration <d>]
+                                               say in plain words what a scenario will do: topology,
+                                               effective policies, fault timeline, what each
+                                               expectation checks
   meshproof list [dir]                         the shipped scenarios and what each shows
   meshproof toxiproxy [--host H] [--port P] [--seed N]
                                                run meshproof's Toxiproxy-compatible fault engine
@@ -53,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     case 'validate':
       return validate(rest, out, err);
+    case 'explain':
+      return explain(rest, out, err);
     case 'list':
       return list(rest, out);
     case 'run':
@@ -63,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
       return runToxiproxyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     }
     default:
-      err(`meshproof: unknown command "${command}" (commands: run, validate, list, toxiproxy, help)`);
+      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, list, toxiproxy, help)`);
       return 2;
   }
 }
@@ -91,6 +97,35 @@ async function validate(files: string[], out: (s: string) => void, err: (s: stri
   const scenarios = await loadAll(files, err);
   if (!scenarios) return 2;
   for (const s of scenarios) out(`✔ ${s.source.file}: ${s.name} — ${s.services.length} services, ${s.expect.length} expectations`);
+  return 0;
+}
+
+/** `meshproof explain`: the scenario in words, with every effective value; invalid → the same errors as validate, exit 2. */
+async function explain(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { duration: { type: 'string' } } });
+  } catch (e) {
+    err(`meshproof explain: ${(e as Error).message}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  let durationMs: number | null = null;
+  if (values.duration) {
+    try {
+      durationMs = parseDuration(values.duration);
+    } catch (e) {
+      err(`meshproof explain: --duration: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  const scenarios = await loadAll(positionals, err);
+  if (!scenarios) return 2;
+  const { explainScenario } = await import('./explain/explain-scenario.ts');
+  scenarios.forEach((s, i) => {
+    if (i > 0) out('');
+    out(explainScenario(durationMs ? rescaleScenario(s, durationMs) : s).join('\n'));
+  });
   return 0;
 }
 

@@ -26,7 +26,7 @@ test('a wrong scenario: exit 2, file:line:col of every problem, and nothing star
   const file = join(tmp, 'broken.yaml');
   writeFileSync(file, BROKEN.replace('duration: 5s', 'duration: 5'));
   const state = join(tmp, 'state-invalid');
-  for (const cmd of ['validate', 'run']) {
+  for (const cmd of ['validate', 'explain', 'run']) {
     const r = await runCli([cmd, file, '--reports', join(tmp, 'never')].slice(0, cmd === 'run' ? 4 : 2), { env: { MESHPROOF_STATE_DIR: state }, timeoutMs: 20_000 });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:4:11 duration: .*expected a duration`));
@@ -43,6 +43,20 @@ test('validate accepts every shipped scenario', async () => {
   assert.equal(r.stdout.trim().split('\n').length, files.length);
 });
 
+test('explain says in words what a shipped scenario will do, before anything runs', async () => {
+  const r = await runCli(['explain', 'scenarios/quickstart.yaml'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const sections = r.stdout.split('\n').slice(2).filter((l) => l !== '' && !l.startsWith(' '));
+  assert.deepEqual(sections.map((l) => l.split(' ')[0]), ['Topology', 'Policies', 'Faults', 'Expectations']);
+  assert.match(r.stdout, /^ {2}client \(the load generator\) sends \/ to gateway at /m);
+  assert.match(r.stdout, /^ {4}Timeout and retries: .*'s sidecar retries /m);
+  assert.match(r.stdout, /^ {2}1\. .*\n {5}checks that /m);
+  // --duration shows the compressed timeline a run with the same option would use.
+  const short = await runCli(['explain', 'scenarios/quickstart.yaml', '--duration', '5s'], { timeoutMs: 20_000 });
+  assert.equal(short.code, 0, short.stderr);
+  assert.match(short.stdout, / · 5s run · /);
+});
+
 test('list shows each shipped scenario with its description', async () => {
   const r = await runCli(['list'], { timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
@@ -53,7 +67,7 @@ test('list shows each shipped scenario with its description', async () => {
 test('an unknown command or option exits 2 with what is valid', async () => {
   const a = await runCli(['frobnicate'], { timeoutMs: 20_000 });
   assert.equal(a.code, 2);
-  assert.match(a.stderr, /unknown command "frobnicate" \(commands: run, validate, list, toxiproxy, help\)/);
+  assert.match(a.stderr, /unknown command "frobnicate" \(commands: run, validate, explain, list, toxiproxy, help\)/);
   const b = await runCli(['run', 'scenarios/quickstart.yaml', '--bogus'], { timeoutMs: 20_000 });
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--bogus/);

@@ -1,0 +1,95 @@
+import { formatDuration, formatPercent, formatRate, plural } from '../report/format.ts';
+import { instanceNames, instanceSpec, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
+import { callersOf } from '../verdict/scope.ts';
+import { describeExpectation } from './describe-expectation.ts';
+import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';
+import { describePolicy } from './describe-policy.ts';
+import { andList, latencyText } from './words.ts';
+
+export type ExplainOptions = FaultTimelineOptions;
+
+/**
+The scenario in plain words, before anything runs (`meshproof explain`): the topology (services,
+instances with their zones and versions, who calls whom), each destination's policy with its
+effective values (the mesh profile's defaults filled in) and what it will do, the fault timeline,
+and what each expectation checks with its window resolved to times. Pure: the lines to print, from
+the normalised scenario.
+*/
+export function explainScenario(scenario: Scenario, options: ExplainOptions = {}): string[] {
+  const out: string[] = [];
+  const profile = scenario.profile ?? 'envoy';
+  out.push(`${scenario.name} — ${scenario.description}`);
+  out.push(`${scenario.source.file} · seed ${scenario.seed} · ${formatDuration(scenario.durationMs)} run · mesh profile ${profile} (what the scenario does not write is ${profile}'s default)`);
+
+  out.push('', 'Topology');
+  const l = scenario.load;
+  const rate = l.phases.length
+    ? `in phases: ${l.phases.map((p, i) => `${formatDuration(phaseStart(l.phases, i))}–${formatDuration(phaseStart(l.phases, i) + p.durationMs)} at ${formatRate(p.rate)}`).join(', ')}`
+    : `at ${formatRate(l.rate)}`;
+  out.push(
+    `  client (the load generator) sends ${l.path} to ${l.target} ${rate}, for ${formatDuration(l.durationMs)}, open loop (it does not slow down when responses do), at most ${plural(l.connections, 'request')} in flight.`,
+  );
+  for (const s of scenario.services) out.push(...describeService(s, scenario).map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
+
+  out.push('', "Policies (what the callers' sidecars do toward each destination)");
+  for (const s of scenario.services) {
+    const lines = describePolicy(s.name, scenario);
+    out.push(...lines.map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
+  }
+
+  const faults = describeFaults(scenario, options);
+  out.push('', 'Faults (times from the start of the load, as planned)');
+  if (faults.length === 0) out.push('  none');
+  else out.push(...faults.map((f) => `  ${f}`));
+
+  out.push('', 'Expectations');
+  if (scenario.expect.length === 0) out.push('  none: the run will check nothing');
+  scenario.expect.forEach((e, i) => {
+    out.push(`  ${i + 1}. ${e.text}`);
+    out.push(`     checks that ${describeExpectation(e, scenario)}`);
+  });
+  return out;
+}
+
+function phaseStart(phases: Scenario['load']['phases'], i: number): number {
+  return phases.slice(0, i).reduce((a, p) => a + p.durationMs, 0);
+}
+
+/** A service: its instances (with zone and version), what the built-in service does, whom it calls, its inbound rate limit and bulkheads. */
+function describeService(s: ServiceSpec, scenario: Scenario): string[] {
+  const names = instanceNames(s);
+  const labels = names.map((i) => {
+    const spec = instanceSpec(s, i);
+    const tags = [spec.zone !== null ? `zone ${spec.zone}` : '', spec.version !== 'v1' || hasVersions(s) ? spec.version : ''].filter(Boolean);
+    return tags.length ? `${i} (${tags.join(', ')})` : i;
+  });
+  const callers = callersOf(s.name, scenario).map((c) => (c === 'client' ? 'the load generator' : c));
+  const lines = [`${s.name}: ${plural(s.replicas, 'instance')} — ${labels.join(', ')}; called by ${callers.length ? andList(callers) : 'nobody'}.`];
+
+  const work = [`answers after ${latencyText(s.latency)}`];
+  if (s.errorRate > 0) work.push(`fails ${formatPercent(s.errorRate)} of requests at once with ${s.errorStatus}`);
+  if (s.concurrency !== null) work.push(`works on ${s.concurrency} at once, ${s.queue} more wait, the rest are answered 503`);
+  const calls = s.calls.length === 0 ? 'calls nothing' : s.callMode === 'parallel' ? `calls ${andList(s.calls)} at once, per request` : `calls ${s.calls.join(' then ')}, per request`;
+  lines.push(`Built-in service: ${work.join('; ')}; ${calls}.`);
+  for (const [instance, o] of Object.entries(s.instances)) {
+    const diff: string[] = [];
+    if (o.latency) diff.push(`answers after ${latencyText(o.latency)}`);
+    if (o.errorRate !== undefined) diff.push(`fails ${formatPercent(o.errorRate)} of requests`);
+    if (o.errorStatus !== undefined) diff.push(`with status ${o.errorStatus}`);
+    if (o.concurrency !== undefined) diff.push(o.concurrency === null ? 'has no concurrency limit' : `works on ${o.concurrency} at once`);
+    if (o.queue !== undefined) diff.push(`queues ${o.queue}`);
+    if (diff.length) lines.push(`${instance} differs: ${diff.join('; ')}.`);
+  }
+  if (s.rateLimit) {
+    lines.push(`Rate limit: each instance's sidecar lets ${formatRate(s.rateLimit.requestsPerSecond)} through (bursts of ${s.rateLimit.burst}); beyond that it answers 429 RL.`);
+  }
+  for (const [to, max] of Object.entries(s.bulkheads)) {
+    lines.push(`Bulkhead: each instance's sidecar keeps at most ${plural(max, 'request')} in flight to ${to}; beyond that a call fails at once with 503 UO.`);
+  }
+  return lines;
+}
+
+/** Whether the instances of a service carry different versions (then every instance's version is worth saying). */
+function hasVersions(s: ServiceSpec): boolean {
+  return new Set(instanceNames(s).map((i) => instanceSpec(s, i).version)).size > 1;
+}
