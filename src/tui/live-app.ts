@@ -56,22 +56,28 @@ export function LiveApp(props: LiveAppProps): ReactElement {
         return;
       }
       if (key.return || input === 'd') return setDetailsOpen((v) => !v);
-      const at = current === null ? -1 : ids.indexOf(current);
-      const move = (to: number) => {
+      // Keys can come faster than frames (a held arrow key): each move starts from the selection the
+      // previous key left, not from the one this render saw, so no key press is lost.
+      const step = (to: (at: number) => number | undefined) => {
         if (ids.length === 0) return;
-        setSelected(ids[Math.max(0, Math.min(ids.length - 1, to))]);
+        setSelected((prev) => {
+          const from = prev !== null && ids.includes(prev) ? prev : ids[0];
+          const i = to(ids.indexOf(from)) ?? 0;
+          return ids[Math.max(0, Math.min(ids.length - 1, i))];
+        });
         setDetailsOpen(true);
         setHelpOpen(false);
       };
-      if (key.downArrow || input === 'j') return move(at + 1);
-      if (key.upArrow || input === 'k') return move(at - 1);
       const services = items.map((it, i) => (it.kind === 'service' ? i : -1)).filter((i) => i >= 0);
-      if (key.rightArrow || input === 'l') return move(services.find((i) => i > at) ?? services[services.length - 1]);
+      if (key.downArrow || input === 'j') return step((at) => at + 1);
+      if (key.upArrow || input === 'k') return step((at) => at - 1);
+      if (key.rightArrow || input === 'l') return step((at) => services.find((i) => i > at) ?? services[services.length - 1]);
       if (key.leftArrow || input === 'h') {
-        const it = items[at];
         // From an instance, back to its service; from a service, the previous one.
-        const parent = it?.kind === 'instance' ? ids.indexOf(`service:${it.service}`) : [...services].reverse().find((i) => i < at);
-        return move(parent ?? 0);
+        return step((at) => {
+          const it = items[at];
+          return it?.kind === 'instance' ? ids.indexOf(`service:${it.service}`) : [...services].reverse().find((i) => i < at);
+        });
       }
     },
     { isActive: isRawModeSupported === true },

@@ -52,13 +52,17 @@ export class FakeStdout extends EventEmitter {
     this.columns = columns;
     this.rows = rows;
   }
-  write = (chunk: string): boolean => {
-    this.writes.push(chunk);
+  /** As a stream does, calls back once written: Ink waits for an empty write's callback before `waitUntilExit` resolves. */
+  write = (chunk: string, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+    if (chunk !== '') this.writes.push(chunk);
+    const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
     return true;
   };
-  /** The last frame written whole (debug mode writes each frame whole). */
+  /** The last frame written whole (debug mode writes each frame whole); unmounting's bare newline and cursor codes are not frames. */
   lastFrame(): string {
-    return this.writes[this.writes.length - 1] ?? '';
+    for (let i = this.writes.length - 1; i >= 0; i--) if (stripVTControlCharacters(this.writes[i]).trim() !== '') return this.writes[i];
+    return '';
   }
   resize(columns: number, rows: number): void {
     this.columns = columns;
