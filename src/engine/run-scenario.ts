@@ -20,6 +20,12 @@ import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
 import { planLinks } from '../chaos/links/link-plan.ts';
 import { Wire } from '../chaos/links/wire.ts';
 import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
+import type { TracingStats } from '../sim/sidecar/span-sink.ts';
+import { forwardTargetFromEnv, TraceReceiver, type ForwardTarget } from '../trace/receiver.ts';
+import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';
+import { TraceStore } from '../trace/trace-store.ts';
+import { summariseTraces } from '../trace/trace-summary.ts';
+import { writeTraces } from '../trace/write-traces.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -36,6 +42,13 @@ export interface RunOptions {
   warmupMs?: number;
   /** Emit `live-stats` once a second (for a live view; costs one admin request per sidecar per second). @default false */
   liveStats?: boolean;
+  /**
+  Traces: every sidecar exports spans to an OTLP receiver in the harness; they land in the run's
+  traces.json (and go on to OTEL_EXPORTER_OTLP_ENDPOINT when set). `sampleRatio` is the share of
+  requests traced (head sampling at the ingress); `maxSpans` bounds what the harness keeps.
+  false = no tracing. @default { sampleRatio: 1, maxSpans: 200000 }
+  */
+  tracing?: { sampleRatio?: number; maxSpans?: number } | false;
 }
 
 export interface RunOutcome {
@@ -54,6 +67,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // A fault this runtime cannot apply is found before anything starts.
   FaultRunner.check(scenario);
   const plan = planScenario(scenario, runId);
+  const tracing = options.tracing === false ? null : (options.tracing ?? {});
+  let forward: ForwardTarget | null = null;
+  try {
+    forward = tracing ? forwardTargetFromEnv() : null;
+  } catch (err) {
+    throw new MeshproofError('MESHPROOF_USAGE', `traces cannot be forwarded: ${(err as Error).message}`);
+  }
+  let receiver: TraceReceiver | null = null;
+  let sidecarSpans: Record<string, TracingStats> = {};
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const startedAt = new Date();
   let topology: StartedTopology | null = null;
@@ -73,7 +95,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   emit({ type: 'run-starting', at: Date.now(), scenario: scenario.name, runId });
   try {
     const upStarted = performance.now();
-    topology = await options.runtime.start(plan, { onEvent: options.onEvent, signal: options.signal });
+    if (tracing) {
+      receiver = new TraceReceiver({ forward, store: new TraceStore({ maxSpans: tracing.maxSpans }) });
+      await receiver.start();
+    }
+    topology = await options.runtime.start(plan, {
+      onEvent: options.onEvent,
+      signal: options.signal,
+      tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio: tracing?.sampleRatio ?? 1 } : null,
+    });
     topology.onUnexpectedExit((instance, role, code, signal) =>
       emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }),
     );
@@ -135,9 +165,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       sidecarSeries = await collector.timelines().catch(() => []);
     }
     if (topology) {
+      if (receiver) sidecarSpans = await sidecarTracingStats([topology.ingress, ...topology.pods]).catch(() => ({}));
+      // Sidecars export what they still hold as they stop, so the receiver closes after them.
       const stopped = await topology.stop().catch(() => 0);
       emit({ type: 'teardown', at: Date.now(), stopped });
     }
+    await receiver?.close().catch(() => {});
   }
 
   const interrupted = options.signal?.aborted ?? false;
@@ -178,11 +211,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       ports: { inbound: p.inbound.port, outbound: p.outbound.port, admin: Number(new URL(p.adminUrl).port), ...(p.appPort ? { app: p.appPort } : {}) },
     })) : [],
     configPushMs: controlPlane?.lastPushMs ?? null,
+    ...(receiver ? { traces: summariseTraces(receiver.store, receiver.stats(), sidecarSpans, forward?.url ?? null, { fromMs: t0, toMs: t0 + plan.load.durationMs }) } : {}),
   };
   let reportDir: string | null = null;
   if (options.reportsDir) {
     reportDir = join(options.reportsDir, reportDirName(result));
     await writeReports(result, reportDir);
+    if (receiver && result.traces) await writeTraces(reportDir, runId, result.traces, receiver.store.spans());
   }
   emit({ type: 'run-finished', at: Date.now(), passed, reportDir });
   return { result, reportDir, interrupted };

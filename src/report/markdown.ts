@@ -1,4 +1,5 @@
 import type { RunResult } from './run-result.ts';
+import { tracesMarkdown } from '../trace/trace-summary.ts';
 import type { Verdict } from '../verdict/verdict.ts';
 import { actualText, faultTargetText, faultText, measuredText, policyCells, scheduledText } from './describe.ts';
 import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from './format.ts';
@@ -62,6 +63,7 @@ export function renderMarkdown(result: RunResult): string {
   }
 
   out.push(...policyTable(result));
+  out.push(...tracesMarkdown(result.traces));
 
   const removal = result.endpointRemovalDelayMs;
   out.push(

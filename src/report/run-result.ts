@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
 import type { SidecarEvent } from '../sim/sidecar-config.ts';
 import type { FaultRecord, StateChange, Verdict } from '../verdict/verdict.ts';
+import type { TraceSummary } from '../trace/trace-summary.ts';
 
 /** Everything a run measured and decided: the content of result.json, and the input of every reporter. */
 export interface RunResult {
@@ -43,4 +44,6 @@ export interface RunResult {
   instances: { instance: string; service: string; ports: Record<string, number> }[];
   /** How long a config push took to reach every sidecar (ms), as measured at start. */
   configPushMs: number | null;
+  /** The run's traces: counts, losses, the slowest and a failed trace as waterfalls (spans in traces.json). Absent when tracing was off. */
+  traces?: TraceSummary | null;
 }

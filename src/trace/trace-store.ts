@@ -1,4 +1,4 @@
-import { ATTR, spanFailed, spanRole, type SpanRecord } from './span-model.ts';
+import { ATTR, spanFailed, spanRole, spanStatus, type SpanRecord } from './span-model.ts';
 
 export interface TraceStoreOptions {
   /**
@@ -105,26 +105,28 @@ export class TraceStore {
     return r;
   }
 
-  /** The trace that took longest, or null when there is none. */
-  slowest(): TraceInfo | null {
+  /** The trace that took longest among those whose root started in [fromMs, toMs), or null. */
+  slowest(fromMs = -Infinity, toMs = Infinity): TraceInfo | null {
     let best: TraceInfo | null = null;
-    for (const t of this.traces()) if (!best || t.durationMs > best.durationMs) best = t;
+    for (const t of this.traces()) if (t.startMs >= fromMs && t.startMs < toMs && (!best || t.durationMs > best.durationMs)) best = t;
     return best;
   }
 
   /**
-  A failed trace to show: among the traces whose root failed, the one with the most attempt spans
-  (the most to see), then the longest. null when no request failed.
+  A failed trace to show, among those whose root started in [fromMs, toMs): one that got an error
+  status rather than none (a request the load generator cut at its end is a failure of little
+  interest), then the one with the most attempt spans (the most to see), then the longest.
+  null when no request failed.
   */
-  failed(): TraceInfo | null {
+  failed(fromMs = -Infinity, toMs = Infinity): TraceInfo | null {
     let best: TraceInfo | null = null;
-    let bestAttempts = -1;
+    let bestKey: number[] = [];
     for (const t of this.traces()) {
-      if (!t.failed) continue;
-      const n = t.spans.filter((s) => spanRole(s) === 'attempt').length;
-      if (n > bestAttempts || (n === bestAttempts && best !== null && t.durationMs > best.durationMs)) {
+      if (!t.failed || t.startMs < fromMs || t.startMs >= toMs) continue;
+      const key = [spanStatus(t.root) === null ? 0 : 1, t.spans.filter((s) => spanRole(s) === 'attempt').length, t.durationMs];
+      if (!best || key[0] > bestKey[0] || (key[0] === bestKey[0] && (key[1] > bestKey[1] || (key[1] === bestKey[1] && key[2] > bestKey[2])))) {
         best = t;
-        bestAttempts = n;
+        bestKey = key;
       }
     }
     return best;

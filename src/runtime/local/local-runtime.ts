@@ -35,6 +35,9 @@ export class LocalRuntime implements Runtime {
     let stopping = false;
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 15_000;
     const baseEnv = { MESHPROOF_RUN_ID: plan.runId };
+    const tracingEnv: Record<string, string> = options.tracing
+      ? { MESHPROOF_OTLP_ENDPOINT: options.tracing.endpoint, MESHPROOF_TRACE_SAMPLE: String(options.tracing.sampleRatio) }
+      : {};
 
     const apps = new Map<string, ChildProcess>();
     /** Apps being killed on purpose (a process fault): their exit is not news. */
@@ -54,7 +57,7 @@ export class LocalRuntime implements Runtime {
       const s = await spawnNodeChild({
         name: `sidecar of ${instance}`,
         script: SIDECAR_MAIN,
-        env: { ...baseEnv, MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
+        env: { ...baseEnv, ...tracingEnv, MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
         readyTimeoutMs,
         signal: options.signal,
       });
