@@ -1,9 +1,10 @@
-/** The three request paths the bench compares. */
-export type PathId = 'direct' | 'sidecar' | 'nginx';
+/** The request paths the bench compares; `traced` is the sidecar pair exporting a span per hop (docs/traces.md). */
+export type PathId = 'direct' | 'sidecar' | 'traced' | 'nginx';
 
 export const PATH_LABELS: Record<PathId, string> = {
   direct: 'direct',
   sidecar: 'sidecar pair',
+  traced: 'sidecar pair, traced',
   nginx: 'nginx pair',
 };
 

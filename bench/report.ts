@@ -305,7 +305,8 @@ const mb = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—');
 const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 
-const ORDER: PathId[] = ['direct', 'sidecar', 'nginx'];
+const ORDER: PathId[] = ['direct', 'sidecar', 'traced', 'nginx'];
+const signed = (x: number, digits = 3) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(digits)}` : '—');
 
 /** The table and the goals, as printed at the end of `npm run bench`. */
 export function formatReport(r: BenchReport): string {
@@ -345,10 +346,22 @@ export function formatReport(r: BenchReport): string {
     ['load generator CPU saturated (cores)', (p) => cores(p.loadGenSaturatedCores), ''],
     ['failed responses (all windows)', (p) => String(p.failures), ''],
   ];
-  const header = ['', ...ORDER.map((id) => PATH_LABELS[id]), 'sidecar ÷ nginx'];
-  const body = rows.map(([name, f, rat]) => [name, ...ORDER.map((id) => cell(id, f)), r.paths.sidecar && r.paths.nginx ? rat : '']);
+  // A path nobody asked for (traced, in an older report) gets no column.
+  const order = ORDER.filter((id) => id !== 'traced' || r.paths.traced || r.unavailable.traced);
+  const header = ['', ...order.map((id) => PATH_LABELS[id]), 'sidecar ÷ nginx'];
+  const body = rows.map(([name, f, rat]) => [name, ...order.map((id) => cell(id, f)), r.paths.sidecar && r.paths.nginx ? rat : '']);
   out.push(...table([header, ...body]), '');
-  for (const id of ORDER) {
+  const s = r.paths.sidecar;
+  const tr = r.paths.traced;
+  if (s && tr) {
+    out.push(
+      `tracing on vs off (traced pair − sidecar pair): p50 ${signed(tr.p50Ms - s.p50Ms)} ms, p99 ${signed(tr.p99Ms - s.p99Ms)} ms, ` +
+        `CPU per 1000 rps ${signed(tr.coresPer1000Rps - s.coresPer1000Rps, 3)} cores (${pct(tr.coresPer1000Rps / s.coresPer1000Rps - 1)}), ` +
+        `saturated ${pct(tr.saturatedRps / s.saturatedRps - 1)} rps, RSS ${signed(tr.rssMbPer1000Rps - s.rssMbPer1000Rps, 1)} MB`,
+      '',
+    );
+  }
+  for (const id of order) {
     const p = r.paths[id];
     const u = r.unavailable[id];
     if (p && id !== 'direct') out.push(`${PATH_LABELS[id]}: ${p.describe}`);

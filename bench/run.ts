@@ -27,6 +27,7 @@ See docs/benchmarks.md.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const UPSTREAM_MAIN = fileURLToPath(new URL('./upstream.ts', import.meta.url));
+const RECEIVER_MAIN = fileURLToPath(new URL('./trace-receiver.ts', import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL('../reports/bench/sidecar.json', import.meta.url));
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--rate RPS] [--seconds S] [--saturated-seconds S] [--out FILE]
@@ -258,6 +259,20 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
       }
     }
 
+    if (process.env.MESHPROOF_BENCH_TRACES === 'none') outcomes.set('traced', { id: 'traced', unavailable: 'left out (MESHPROOF_BENCH_TRACES=none)', failed: false });
+    else if (sidecarPresent(script)) {
+      try {
+        const receiver = await spawnNodeChild({ name: 'bench trace receiver', script: RECEIVER_MAIN, env: {}, readyTimeoutMs: 10_000, signal: abort.signal });
+        children.add(receiver.child, 'trace receiver');
+        if (receiver.ready.type !== 'ready' || receiver.ready.role !== 'app') throw new Error('the trace receiver sent an unexpected ready message');
+        const tracesUrl = `http://127.0.0.1:${receiver.ready.port}/v1/traces`;
+        started.push(await startSidecarPair({ upstreamPort, children, signal: abort.signal, script, tracesUrl }));
+      } catch (err) {
+        if (abort.signal.aborted) throw err;
+        outcomes.set('traced', { id: 'traced', unavailable: `could not start: ${(err as Error).message}`, failed: true });
+      }
+    }
+
     const nginx = findNginx();
     if (!nginx) {
       const reason = process.env.MESHPROOF_BENCH_NGINX === 'none' ? 'left out (MESHPROOF_BENCH_NGINX=none)' : NGINX_MISSING;
@@ -349,7 +364,7 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
       settings,
       source: sourceInfo(),
       rounds,
-      outcomes: (['direct', 'sidecar', 'nginx'] as const).map((id) => outcomes.get(id)!).filter(Boolean),
+      outcomes: (['direct', 'sidecar', 'traced', 'nginx'] as const).map((id) => outcomes.get(id)!).filter(Boolean),
     });
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

@@ -48,14 +48,17 @@ export async function startSidecarPair(options: {
   signal: AbortSignal;
   script?: string;
   readyTimeoutMs?: number;
+  /** `traced`: both sidecars export spans to this OTLP traces URL (MESHPROOF_OTLP_ENDPOINT). @default not traced */
+  tracesUrl?: string;
 }): Promise<StartedPath> {
   const { upstreamPort, children, signal, script = sidecarScript(), readyTimeoutMs = 10_000 } = options;
+  const tracing: Record<string, string> = options.tracesUrl ? { MESHPROOF_OTLP_ENDPOINT: options.tracesUrl } : {};
 
   const start = async (instance: string, service: string, seed: number): Promise<{ pid: number; ports: SidecarPorts }> => {
     const s = await spawnNodeChild({
       name: `sidecar ${instance}`,
       script,
-      env: { MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
+      env: { ...tracing, MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
       readyTimeoutMs,
       signal,
     });
@@ -120,10 +123,10 @@ export async function startSidecarPair(options: {
 
   const pids = [caller.pid, callee.pid];
   return {
-    id: 'sidecar',
+    id: options.tracesUrl ? 'traced' : 'sidecar',
     url: `http://${HOST}:${caller.ports.outbound}/`,
     host: DESTINATION,
     proxyPids: () => pids,
-    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}`,
+    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}${options.tracesUrl ? ', each exporting 2 spans per request (OTLP/HTTP JSON) to a receiver process not counted here' : ''}`,
   };
 }

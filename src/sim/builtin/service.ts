@@ -112,10 +112,10 @@ export class BuiltinService {
       if (this.spec.errorRate > 0 && this.random() < this.spec.errorRate) {
         return finish(this.spec.errorStatus, `${this.instance} failed on purpose (errorRate ${this.spec.errorRate})`);
       }
-      if (this.spec.calls.length === 0) return finish(200, `ok ${this.instance}`);
+      if (this.spec.calls.length === 0) return finish(200, this.okBody());
       this.callDependencies(req).then((failed) => {
         if (failed) finish(failed.status, `${this.instance}: dependency ${failed.reason}`);
-        else finish(200, `ok ${this.instance}`);
+        else finish(200, this.okBody());
       });
     }, this.sample());
   }
@@ -143,6 +143,17 @@ export class BuiltinService {
       if (!r.ok) return r;
     }
     return null;
+  }
+
+  /**
+  The body of a 200: `ok <instance>`, padded with dots to `spec.responseBytes` in all (the newline
+  included) when that is larger, so bandwidth and limit_data toxics have real bytes to act on.
+  Errors keep their short sentence, as error pages are small.
+  */
+  private okBody(): string {
+    const text = `ok ${this.instance}`;
+    const size = this.spec.responseBytes ?? 0;
+    return size - 1 > text.length ? text.padEnd(size - 1, '.') : text;
   }
 
   private reply(res: ServerResponse, status: number, body: string): void {
