@@ -24,6 +24,14 @@ export interface BuiltinServiceOptions {
   @default 30000
   */
   callTimeoutMs?: number;
+  /**
+  Whether a request whose caller left while it waited in the queue is dropped when its turn comes.
+  A real server (a worker pool behind an accept queue) cannot tell that the caller left and does the
+  work anyway; that wasted work is what makes a retry storm a storm (every timed-out try still costs
+  a slot), so it is off by default.
+  @default false
+  */
+  skipAbandoned?: boolean;
 }
 
 /**
@@ -40,6 +48,7 @@ export class BuiltinService {
   private readonly random: Random;
   private readonly clock: Clock;
   private readonly callTimeoutMs: number;
+  private readonly skipAbandoned: boolean;
   private readonly limiter: ConcurrencyLimiter;
   private readonly sample: () => number;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
@@ -54,6 +63,7 @@ export class BuiltinService {
     this.random = options.random ?? seededRandom(options.seed ?? 1);
     this.clock = options.clock ?? systemClock;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
+    this.skipAbandoned = options.skipAbandoned ?? false;
     this.limiter = new ConcurrencyLimiter({ limit: options.spec.concurrency, queue: options.spec.queue });
     this.sample = latencySampler(options.spec.latency, this.random);
     if (options.spec.calls.length > 0 && !options.sidecar) {
@@ -90,9 +100,9 @@ export class BuiltinService {
     req.resume();
     if (req.url === '/healthz') return this.reply(res, 200, `ok ${this.instance}`);
     let gone = false;
-    res.once('close', () => (gone = true));
+    if (this.skipAbandoned) res.once('close', () => (gone = true));
     const outcome = this.limiter.acquire(() => {
-      // A caller that left while queued is not worked for: its slot goes to the next one.
+      // Only when asked: a caller that left while queued is not worked for, its slot goes to the next one.
       if (gone) return this.limiter.release();
       this.work(req, res);
     });
