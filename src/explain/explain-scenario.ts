@@ -1,5 +1,6 @@
 import { formatDuration, formatPercent, formatRate, plural } from '../report/format.ts';
 import { instanceNames, instanceSpec, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
+import { formatSize } from '../scenario/size.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { describeExpectation } from './describe-expectation.ts';
 import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';
@@ -19,7 +20,9 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   const out: string[] = [];
   const profile = scenario.profile ?? 'envoy';
   out.push(`${scenario.name} — ${scenario.description}`);
-  out.push(`${scenario.source.file} · seed ${scenario.seed} · ${formatDuration(scenario.durationMs)} run · mesh profile ${profile} (what the scenario does not write is ${profile}'s default)`);
+  out.push(
+    `${scenario.source.file} · seed ${scenario.seed} · ${formatDuration(scenario.durationMs)} run · runtime ${scenario.runtime ?? 'local'} · mesh profile ${profile} (what the scenario does not write is ${profile}'s default)`,
+  );
 
   out.push('', 'Topology');
   const l = scenario.load;
@@ -41,6 +44,7 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   out.push('', 'Faults (times from the start of the load, as planned)');
   if (faults.length === 0) out.push('  none');
   else out.push(...faults.map((f) => `  ${f}`));
+  if ((scenario.faults ?? []).some((f) => f.action.kind === 'toxic' || f.action.kind === 'partition')) out.push(`  Toxics and partitions are applied by ${engineText(scenario.chaos)}.`);
 
   out.push('', 'Expectations');
   if (scenario.expect.length === 0) out.push('  none: the run will check nothing');
@@ -66,7 +70,8 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   const callers = callersOf(s.name, scenario).map((c) => (c === 'client' ? 'the load generator' : c));
   const lines = [`${s.name}: ${plural(s.replicas, 'instance')} — ${labels.join(', ')}; called by ${callers.length ? andList(callers) : 'nobody'}.`];
 
-  const work = [`answers after ${latencyText(s.latency)}`];
+  const body = s.responseBytes > 0 ? ` with a ${formatSize(s.responseBytes)} body` : '';
+  const work = [`answers after ${latencyText(s.latency)}${body}`];
   if (s.errorRate > 0) work.push(`fails ${formatPercent(s.errorRate)} of requests at once with ${s.errorStatus}`);
   if (s.concurrency !== null) work.push(`works on ${s.concurrency} at once, ${s.queue} more wait, the rest are answered 503`);
   const calls = s.calls.length === 0 ? 'calls nothing' : s.callMode === 'parallel' ? `calls ${andList(s.calls)} at once, per request` : `calls ${s.calls.join(' then ')}, per request`;
@@ -78,6 +83,7 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
     if (o.errorStatus !== undefined) diff.push(`with status ${o.errorStatus}`);
     if (o.concurrency !== undefined) diff.push(o.concurrency === null ? 'has no concurrency limit' : `works on ${o.concurrency} at once`);
     if (o.queue !== undefined) diff.push(`queues ${o.queue}`);
+    if (o.responseBytes !== undefined) diff.push(o.responseBytes > 0 ? `answers with a ${formatSize(o.responseBytes)} body` : 'answers with the usual short body');
     if (diff.length) lines.push(`${instance} differs: ${diff.join('; ')}.`);
   }
   if (s.rateLimit) {
@@ -87,6 +93,12 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
     lines.push(`Bulkhead: each instance's sidecar keeps at most ${plural(max, 'request')} in flight to ${to}; beyond that a call fails at once with 503 UO.`);
   }
   return lines;
+}
+
+/** Which engine applies wire faults, in words. */
+function engineText(chaos: Scenario['chaos'] | undefined): string {
+  if (!chaos || chaos.engine === 'builtin') return "meshproof's built-in Toxiproxy-compatible engine (chaos.engine builtin)";
+  return chaos.address ? `the toxiproxy-server at ${chaos.address}` : 'a toxiproxy-server that meshproof starts from PATH for the run';
 }
 
 /** Whether the instances of a service carry different versions (then every instance's version is worth saying). */

@@ -3,6 +3,7 @@ import type { ScenarioIssue } from '../errors.ts';
 import { readDuration } from './duration.ts';
 import { describeFound, tidy, type Parsed } from './parsed.ts';
 import { readPercent } from './percent.ts';
+import { readSize } from './size.ts';
 import { readRate } from './rate.ts';
 import type { LeafShape, ListShape, MapShape, ObjectShape, Shape, UnionShape } from './shape.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
@@ -64,6 +65,8 @@ export function describeShape(shape: Shape): string {
       return 'a percentage such as 10%';
     case 'rate':
       return 'a rate such as 200/s';
+    case 'size':
+      return 'a size such as 64KiB or 1MB';
     case 'literal':
       return `"${shape.word}"`;
     case 'null':
@@ -474,6 +477,8 @@ class ShapeWalker {
         if (r.ok && shape.positive && r.value <= 0) return { ok: false, message: `found ${describeFound(value)}; expected a rate above 0 such as 200/s` };
         return r;
       }
+      case 'size':
+        return readSize(value);
       case 'literal':
         return value === shape.word ? { ok: true, value: shape.means } : { ok: false, message: `found ${describeFound(value)}; expected "${shape.word}"` };
       case 'null':

@@ -18,6 +18,13 @@ const DEFS: Record<string, Schema> = {
       { type: 'number', minimum: 0, maximum: 100 },
     ],
   },
+  size: {
+    description: 'A number of bytes: 64KiB, 1MB, 512B, or a bare number of bytes.',
+    anyOf: [
+      { type: 'string', pattern: `^${NUMBER}\\s*(B|KB|KiB|MB|MiB)?$` },
+      { type: 'integer', minimum: 0 },
+    ],
+  },
   rate: {
     description: 'Requests per second: 200/s, 200rps, 12000/m, 3600/h, or a bare number per second.',
     anyOf: [
@@ -93,6 +100,8 @@ function shapeSchema(shape: Shape): Schema {
       return { $ref: '#/$defs/percent' };
     case 'rate':
       return { $ref: '#/$defs/rate' };
+    case 'size':
+      return { $ref: '#/$defs/size' };
     case 'literal':
       return { const: shape.word };
     case 'null':

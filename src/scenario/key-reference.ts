@@ -122,6 +122,8 @@ function typeLabel(shape: Shape): string {
       return 'percentage';
     case 'rate':
       return 'rate';
+    case 'size':
+      return 'size';
     case 'literal':
       return `\`${shape.word}\``;
     case 'null':

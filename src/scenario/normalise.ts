@@ -6,7 +6,7 @@ import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
 import { formatRate } from './rate.ts';
 import { RuleContext } from './rule-context.ts';
-import type { AnyExpectation, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, RateLimit, Scenario, ServiceSpec } from './scenario.ts';
+import type { AnyExpectation, ChaosEngine, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, RateLimit, Scenario, ServiceSpec } from './scenario.ts';
 import { instanceNames, instanceSpec } from './scenario.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
@@ -25,6 +25,7 @@ interface CheckedBehaviour {
   queue?: number;
   zone?: string;
   version?: string;
+  responseSize?: number;
 }
 
 interface CheckedService extends CheckedBehaviour {
@@ -55,6 +56,8 @@ interface CheckedDoc {
   mesh?: CheckedMesh;
   load?: CheckedLoad;
   faults?: Array<CheckedFault | undefined>;
+  chaos?: { engine?: 'builtin' | 'toxiproxy'; address?: string } | null;
+  runtime?: 'local' | 'docker';
   expect?: Array<SentenceAt | undefined>;
 }
 
@@ -111,6 +114,7 @@ class Rules {
     const topology = this.#topology(doc, services, load?.target ?? null);
     const faults = normaliseFaults(this.#ctx, doc.faults ?? [], topology, load?.durationMs ?? null);
     const expect = this.#expectations(doc, { ...topology, faults: faults.times });
+    const chaos = this.#chaos(doc.chaos);
     if (this.#ctx.issues.length > 0 || !load || !expect) return null;
     return {
       version: 1,
@@ -123,9 +127,24 @@ class Rules {
       load,
       profile,
       faults: faults.faults,
+      chaos,
+      runtime: doc.runtime ?? 'local',
       expect,
       source: { file: this.#ctx.source.file },
     };
+  }
+
+  /** `chaos.address` names a real toxiproxy-server, so it only goes with engine toxiproxy. */
+  #chaos(c: CheckedDoc['chaos']): ChaosEngine {
+    const engine = c?.engine ?? 'builtin';
+    if (c?.address !== undefined && engine !== 'toxiproxy') {
+      this.#error(
+        'chaos.address',
+        `address is where a real toxiproxy-server listens, so it goes with engine: toxiproxy; the builtin engine is started by meshproof (remove address, or set engine: toxiproxy)`,
+        true,
+      );
+    }
+    return { engine, address: engine === 'toxiproxy' ? (c?.address ?? null) : null };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -158,6 +177,7 @@ class Rules {
         version: s.version ?? 'v1',
         rateLimit: this.#rateLimit(s.rateLimit),
         bulkheads: {},
+        responseBytes: s.responseSize ?? 0,
       };
       this.#zones(spec, s, path);
       out.push(spec);
@@ -197,6 +217,7 @@ class Rules {
       if (o.queue !== undefined) override.queue = o.queue;
       if (o.zone !== undefined) override.zone = o.zone;
       if (o.version !== undefined) override.version = o.version;
+      if (o.responseSize !== undefined) override.responseBytes = o.responseSize;
       if (o.queue !== undefined && (o.concurrency ?? s.concurrency ?? null) === null) {
         this.#warn(childPath(instancePath, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
       }

@@ -21,6 +21,10 @@ export interface Scenario {
   profile: MeshProfile;
   /** The fault schedule, in declaration order. Default none. */
   faults: Fault[];
+  /** What applies wire faults (toxics, partitions). Default `{ engine: 'builtin', address: null }`. */
+  chaos: ChaosEngine;
+  /** Where instances run. Default local; the CLI's `--runtime` overrides it. */
+  runtime: RuntimeKind;
   /** What must hold, in declaration order: measurements (`Expectation`) and event sentences (ejected, recovered, state). */
   expect: AnyExpectation[];
   /** Where the scenario came from, for messages. */
@@ -59,7 +63,24 @@ export interface ServiceSpec {
   all of this service's capacity. Default none.
   */
   bulkheads: Record<string, number>;
+  /**
+  Built-in service: bytes of the response body (overridable per instance), so bandwidth and
+  limit_data toxics have something to act on. Default 0: the service's usual short body.
+  */
+  responseBytes: number;
 }
+
+/**
+The engine for wire faults. `builtin`: meshproof's own Toxiproxy-compatible engine. `toxiproxy`: a
+real toxiproxy-server, at `address` when one is already running there (host:port of its API), or
+started from PATH for the run when `address` is null. `address` is always null with `builtin`.
+*/
+export interface ChaosEngine {
+  engine: 'builtin' | 'toxiproxy';
+  address: string | null;
+}
+
+export type RuntimeKind = 'local' | 'docker';
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -69,7 +90,7 @@ export interface RateLimit {
 }
 
 /** What one instance of a built-in service may do differently from its siblings. */
-export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue' | 'zone' | 'version'>>;
+export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue' | 'zone' | 'version' | 'responseBytes'>>;
 
 export type MeshProfile = 'envoy' | 'istio' | 'linkerd';
 

@@ -88,6 +88,8 @@ export type LeafShape =
   | { kind: 'duration'; positive?: boolean }
   | { kind: 'percent' }
   | { kind: 'rate'; positive?: boolean }
+  /** A number of bytes: `64KiB`, `1MB`, `512B`, or a bare number of bytes. */
+  | { kind: 'size' }
   /** A word standing for a value: `none` for null. */
   | { kind: 'literal'; word: string; means: JsonValue }
   /** An explicit YAML null (`key:` with nothing after it, `~`, `null`). */
@@ -120,6 +122,10 @@ const positiveDuration = { kind: 'duration', positive: true } as const;
 export const LOAD_BALANCERS = ['round_robin', 'least_request', 'random'] as const;
 export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'] as const;
 export const MESH_PROFILES = ['envoy', 'istio', 'linkerd'] as const;
+export const CHAOS_ENGINES = ['builtin', 'toxiproxy'] as const;
+export const RUNTIMES = ['local', 'docker'] as const;
+/** host:port, where host is a name, an IPv4 address or a bracketed IPv6 address. */
+const ADDRESS_PATTERN = '^([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$';
 
 /** Toxiproxy's toxics, with their attributes in Toxiproxy's own units; `down` is a proxy disabled (enabled=false), not a toxic. */
 export const TOXICS: Record<string, { attributes: Record<string, { unit: string; default?: number }>; doc: string }> = {
@@ -174,6 +180,11 @@ const behaviourFields: Record<string, FieldSpec> = {
     shape: { kind: 'integer', min: 0 },
     doc: 'Requests that may wait for a concurrency slot; beyond that they are answered 503. Only meaningful with concurrency.',
     default: 100,
+  },
+  responseSize: {
+    shape: { kind: 'size' },
+    doc: 'Size of the body the built-in service answers with, such as 64KiB or 1MB (a bare number is bytes), so that bandwidth and data limits on a link matter. At most 64MiB.',
+    defaultNote: 'a small body of a few bytes',
   },
 };
 
@@ -288,7 +299,7 @@ const serviceShape: ObjectShape = {
         values: { kind: 'object', nullAsEmpty: true, fields: overrideFields },
         nullAsEmpty: true,
       },
-      doc: 'Per-instance differences, keyed by instance name (e.g. store-2: { latency: 150ms } for one slow replica); keys: latency, errorRate, errorStatus, concurrency, queue, zone, version.',
+      doc: 'Per-instance differences, keyed by instance name (e.g. store-2: { latency: 150ms } for one slow replica); keys: latency, errorRate, errorStatus, concurrency, queue, responseSize, zone, version.',
       default: {},
     },
   },
@@ -818,6 +829,31 @@ export const SCENARIO_SHAPE: ObjectShape = {
       shape: { kind: 'list', items: faultShape, nullAsEmpty: true, noun: 'faults' },
       doc: 'The fault schedule: each fault has a name, a start (at), an optional length (for), a target and one kind (http, process, toxic or partition).',
       default: [],
+    },
+    chaos: {
+      shape: {
+        kind: 'object',
+        nullAsEmpty: true,
+        fields: {
+          engine: {
+            shape: { kind: 'string', values: CHAOS_ENGINES },
+            doc: "What applies toxics and partitions: builtin (meshproof's own Toxiproxy-compatible engine, nothing to install) or toxiproxy (a real toxiproxy-server).",
+            default: 'builtin',
+          },
+          address: {
+            shape: { kind: 'string', pattern: ADDRESS_PATTERN, patternHint: 'host:port, such as 127.0.0.1:8474', noun: 'an address' },
+            doc: "Only with engine toxiproxy: the API address of a toxiproxy-server already running there. Without it, meshproof starts toxiproxy-server from PATH for the run.",
+            defaultNote: 'none: meshproof starts toxiproxy-server from PATH (engine toxiproxy)',
+          },
+        },
+      },
+      doc: 'The fault engine for wire faults (toxic, partition): the built-in one, or a real Toxiproxy.',
+      defaultNote: '{ engine: builtin }',
+    },
+    runtime: {
+      shape: { kind: 'string', values: RUNTIMES },
+      doc: "Where instances run: local (child processes, needs only Node) or docker (each instance a pod of app + sidecar containers). meshproof run --runtime overrides it.",
+      default: 'local',
     },
     expect: {
       shape: { kind: 'list', items: { kind: 'expectation' }, nullAsEmpty: true, noun: 'expectation sentences' },

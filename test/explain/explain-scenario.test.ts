@@ -84,7 +84,7 @@ describe('explainScenario', () => {
 
   it('heads with the scenario, its seed, length and profile', () => {
     assert.equal(lines[0], 'store — one store replica fails and another is killed');
-    assert.equal(lines[1], "x.yaml · seed 42 · 20s run · mesh profile envoy (what the scenario does not write is envoy's default)");
+    assert.equal(lines[1], "x.yaml · seed 42 · 20s run · runtime local · mesh profile envoy (what the scenario does not write is envoy's default)");
     assert.deepEqual(
       lines.slice(2).filter((l) => l !== '' && !l.startsWith(' ')).map((l) => l.split(' ')[0]),
       ['Topology', 'Policies', 'Faults', 'Expectations'],
@@ -200,6 +200,7 @@ services:
   checkout: { calls: [payments] }
   payments: { replicas: 3 }
 load: { target: checkout, rate: 10 }
+runtime: docker
 faults:
   - { name: slow-out, at: 5s, for: 5s, target: checkout -> payments, http: { delay: 300ms, percent: 50% } }
   - { name: hang, at: 8s, for: 6s, target: payments-2, process: pause }
@@ -222,7 +223,31 @@ expect:
       '  12s–17s  cut        every link between [checkout] and [payments-0, payments-1] is cut, both ways, until 17s.',
       '  15s–end  dark       the links into every instance of payments (from checkout) are down to the end of the run: connections are refused and open ones closed.',
       "  20s–end  gone       payments-0 is killed (SIGKILL) and stays dead; the control plane removes it from the endpoints 1s after it dies, until then callers' tries to it fail.",
+      "  Toxics and partitions are applied by meshproof's built-in Toxiproxy-compatible engine (chaos.engine builtin).",
     ]);
+  });
+
+  it('the runtime and a real toxiproxy-server, when the scenario asks for them', () => {
+    assert.match(lines[1], / · runtime docker · /);
+    const real = explainScenario(scenario(`version: 1
+name: real
+description: a real toxiproxy
+duration: 10s
+services:
+  front: { calls: [store] }
+  store: { responseSize: 64KiB, replicas: 2, instances: { store-1: { responseSize: 1MB } } }
+load: { target: front, rate: 10 }
+chaos: { engine: toxiproxy, address: "127.0.0.1:8474" }
+faults:
+  - { name: thin, at: 2s, for: 5s, target: front -> store, toxic: { type: bandwidth, rate: 100 } }
+`));
+    assert.deepEqual(section(real, 'Faults'), [
+      "  2s–7s  thin  bandwidth toxic (rate 100 KB/s, downstream) on the links from front's instances to store until 7s: data flows at most rate KB/s.",
+      '  Toxics and partitions are applied by the toxiproxy-server at 127.0.0.1:8474.',
+    ]);
+    const topology = section(real, 'Topology');
+    assert.ok(topology.includes('    Built-in service: answers after 1ms with a 64KiB body; calls nothing.'), topology.join('\n'));
+    assert.ok(topology.includes('    store-1 differs: answers with a 1MB body.'));
   });
 
   it('warns when an ejection is expected where outlier detection is off', () => {

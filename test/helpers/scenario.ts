@@ -20,6 +20,7 @@ export function serviceSpec(name: string, overrides: Partial<ServiceSpec> = {}):
     version: 'v1',
     rateLimit: null,
     bulkheads: {},
+    responseBytes: 0,
     ...overrides,
   };
 }

@@ -17,6 +17,8 @@ const scenario: Scenario = {
   mesh: { front: policy, store: policy },
   load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [{ durationMs: 4000, rate: 100 }, { durationMs: 6000, rate: 300 }], path: '/' },
   profile: 'envoy',
+  chaos: { engine: 'builtin', address: null },
+  runtime: 'local',
   faults: [],
   expect: [{ text: 'x', metric: 'rps', scope: { kind: 'client' }, op: '>', value: 1, unit: 'rps', window: { kind: 'between', fromMs: 2000, toMs: 8000 }, line: 1, col: 1 }],
   source: { file: 't.yaml' },

@@ -40,7 +40,7 @@ const ENVOY_REST = {
 /** The envoy profile's policy for a destination the scenario says nothing about. */
 const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: 15_000, retries: null, loadBalancer: 'round_robin', ...ENVOY_REST };
 
-const PLACEMENT = { zone: null, version: 'v1', rateLimit: null, bulkheads: {} };
+const PLACEMENT = { zone: null, version: 'v1', rateLimit: null, bulkheads: {}, responseBytes: 0 };
 
 describe('defaults and normalisation', () => {
   test('the smallest scenario, with every default filled in', () => {
@@ -72,6 +72,8 @@ describe('defaults and normalisation', () => {
       load: { target: 'front', rate: 200, connections: 20, durationMs: 5000, phases: [], path: '/' },
       profile: 'envoy',
       faults: [],
+      chaos: { engine: 'builtin', address: null },
+      runtime: 'local',
       expect: [
         {
           text: 'success_rate(client) >= 99%',

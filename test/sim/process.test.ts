@@ -76,6 +76,7 @@ const checkoutSpec: ServiceSpec = {
   version: 'v1',
   rateLimit: null,
   bulkheads: {},
+  responseBytes: 0,
 };
 
 describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {

@@ -61,6 +61,8 @@ export function makeScenario(overrides: Partial<Scenario> = {}): Scenario {
     mesh,
     load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [], path: '/' },
     profile: 'envoy',
+    chaos: { engine: 'builtin', address: null },
+    runtime: 'local',
     faults: [],
     expect: [],
     source: { file: 'scenarios/test.yaml' },

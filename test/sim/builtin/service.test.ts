@@ -29,6 +29,21 @@ describe('built-in service', () => {
     assert.ok(r.ms >= 115, `${r.ms}ms`);
   });
 
+  it('responseBytes pads a 200 to that many bytes in all; errors stay short; 0 keeps the short body', async (t) => {
+    const big = await start(t, spec({ responseBytes: 65_536 }));
+    const r = await send(big.port);
+    assert.equal(r.status, 200);
+    assert.equal(Buffer.byteLength(r.body), 65_536);
+    assert.equal(r.headers['content-length'], '65536');
+    assert.match(r.body, /^ok checkout-0\.+\n$/);
+    const failing = await start(t, spec({ name: 'failing', responseBytes: 65_536, errorRate: 1, errorStatus: 503 }));
+    const e = await send(failing.port);
+    assert.equal(e.status, 503);
+    assert.ok(Buffer.byteLength(e.body) < 100, `${Buffer.byteLength(e.body)} bytes`);
+    const small = await start(t, spec({ name: 'small', responseBytes: 0 }));
+    assert.equal((await send(small.port)).body, 'ok small-0\n');
+  });
+
   it('queue full → 503 at once, saying so; queued requests wait their turn (FIFO)', async (t) => {
     const { svc, port } = await start(t, spec({ latency: { kind: 'fixed', ms: 200 }, concurrency: 1, queue: 1 }));
     const first = send(port);
