@@ -3,7 +3,10 @@ import { describe, test } from 'node:test';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import { formatSize, readSize } from '../../src/scenario/size.ts';
 import { instanceSpec } from '../../src/scenario/scenario.ts';
+import { parse } from 'yaml';
+import { scenarioJsonSchema } from '../../src/scenario/json-schema.ts';
 import { assertIssues } from './helpers.ts';
+import { validate } from './mini-json-schema.ts';
 
 /** front -> store (2 replicas) with extra top-level text and store settings. */
 function text(extra: string, store = '{ replicas: 2 }'): string {
@@ -110,5 +113,26 @@ describe('sizes', () => {
     assert.equal(formatSize(1_048_576), '1MiB');
     assert.equal(formatSize(1500), '1500B');
     assert.equal(formatSize(0), '0B');
+  });
+});
+
+describe('the JSON Schema agrees', () => {
+  const schema = scenarioJsonSchema();
+  test('accepts chaos, runtime and sizes as the checker does', () => {
+    for (const extra of ['chaos: { engine: toxiproxy, address: "127.0.0.1:8474" }', 'chaos: { engine: builtin }', 'runtime: docker']) {
+      assert.deepEqual(validate(schema, parse(text(extra))), [], extra);
+    }
+    for (const size of ['64KiB', '1.5MB', '512', '512B']) assert.deepEqual(validate(schema, parse(text('', `{ responseSize: ${size} }`))), [], size);
+  });
+
+  test('rejects what the checker rejects', () => {
+    for (const extra of ['chaos: { engine: chaosmonkey }', 'chaos: { engine: toxiproxy, address: "http://x:1" }', 'chaos: { engine: toxiproxy, port: 1 }', 'runtime: k8s']) {
+      assert.notDeepEqual(validate(schema, parse(text(extra))), [], extra);
+      assert.notDeepEqual(parseScenario(text(extra), 't.yaml').issues, [], extra);
+    }
+    for (const size of ['64kb', '-1', '1GB']) {
+      assert.notDeepEqual(validate(schema, parse(text('', `{ responseSize: ${size} }`))), [], size);
+      assert.notDeepEqual(parseScenario(text('', `{ responseSize: ${size} }`), 't.yaml').issues, [], size);
+    }
   });
 });
