@@ -8,3 +8,6 @@ ARG BASE
 FROM ${BASE}
 LABEL meshproof=1 meshproof.role=runtime-image
 COPY app/ /meshproof/
+# Node's compile cache of the sources, in the image: containers start without compiling them again
+# (exec form: a FROM-scratch image may have no shell).
+RUN ["node", "--disable-warning=ExperimentalWarning", "src/runtime/docker/entry/warm-compile-cache.ts"]

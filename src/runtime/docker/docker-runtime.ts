@@ -9,7 +9,7 @@ import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedT
 import { checkEngine, dockerClient } from './docker-engine.ts';
 import { currentHarness, LABEL, runLabels, type ContainerRole } from './labels.ts';
 import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS } from './pod-ports.ts';
-import { HttpReadyWaitStrategy, PodContainer, waitHttpReady } from './pod-container.ts';
+import { PodContainer, RunningWaitStrategy, waitHttpReady } from './pod-container.ts';
 import { reapLeftovers, removeContainer, removeNetwork } from './reaper.ts';
 import { ensureRuntimeImage, type RuntimeImage, type RuntimeImageOptions } from './runtime-image.ts';
 
@@ -32,7 +32,7 @@ export interface DockerRuntimeOptions {
   image?: RuntimeImageOptions;
   /** How long each container may take to be ready. @default 60000 */
   readyTimeoutMs?: number;
-  /** Pods started at once (Docker serialises much of a container's creation; more only queue there). @default 6 */
+  /** Containers created at once (Docker serialises much of a container's creation; more only queue there). Readiness waits are not limited. @default 8 */
   concurrency?: number;
   /** Access-log lines from every sidecar in its container's output (`docker logs`). @default false */
   accessLog?: boolean;
@@ -136,6 +136,21 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         .withInit()
         .withStartupTimeout(readyTimeoutMs);
 
+    // Only the containers' creation is limited: it is what Docker serialises; the waits are not.
+    const limit = limiter(settings.concurrency ?? 8);
+
+    /** Waits for a started container's readiness route; a failure is the run's start-up failure. */
+    const ready = async (started: StartedTestContainer, url: string, what: string, hint = ''): Promise<void> => {
+      try {
+        await waitHttpReady(docker.getContainer(started.getId()), url, { what, timeoutMs: readyTimeoutMs, signal: options.signal });
+      } catch (err) {
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `${what} did not start${hint}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+
+    // Containers are started without waiting (RunningWaitStrategy) and their readiness is polled
+    // afterwards: the app container can join its pod as soon as the sidecar's container runs, and
+    // every pod's Node processes boot at once instead of one container's start-up after another.
     const startSidecar = async (instance: string, service: string, seed: number, ingress: boolean): Promise<StartedTestContainer> => {
       const c = container('sidecar', instance, service)
         .withRunNetwork(networkName, instance)
@@ -150,13 +165,13 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
           ...(settings.accessLog ? { MESHPROOF_ACCESS_LOG: '1' } : {}),
         })
         .withCommand([...NODE, ENTRY.sidecar])
-        .withWaitStrategy(new HttpReadyWaitStrategy({ what: `sidecar of ${instance}`, url: (p) => `http://127.0.0.1:${p.getBinding(POD_PORTS.agent)}/healthz/ready`, signal: options.signal }));
-      return c.start().catch((err: Error) => {
+        .withWaitStrategy(new RunningWaitStrategy());
+      return limit(() => c.start()).catch((err: Error) => {
         throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `sidecar container of ${instance} did not start: ${err.message}`, { cause: err });
       });
     };
 
-    const startApp = async (pod: PodPlan, sidecar: StartedTestContainer, agentPort: number): Promise<StartedTestContainer> => {
+    const startApp = async (pod: PodPlan, sidecar: StartedTestContainer): Promise<StartedTestContainer> => {
       const userImage = userImageOf(pod.spec);
       let c = new PodContainer(userImage ?? image.tag)
         .withName(`${prefix}-${pod.instance}-app`)
@@ -165,11 +180,10 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         .withStartupTimeout(readyTimeoutMs)
         .withNetworkMode(`container:${sidecar.getId()}`)
         .withEnvironment(appEnvironment(plan.runId, pod))
-        .withWaitStrategy(new HttpReadyWaitStrategy({ what: `app of ${pod.instance}`, url: () => `http://127.0.0.1:${agentPort}/app/ready`, signal: options.signal }));
+        .withWaitStrategy(new RunningWaitStrategy());
       if (!userImage) c = c.withCommand([...NODE, ENTRY.builtinApp]);
-      return c.start().catch((err: Error) => {
-        const hint = userImage ? ` (image ${userImage}: is it present locally, and does it listen on $PORT (${POD_PORTS.app})?)` : '';
-        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `app container of ${pod.instance} did not start${hint}: ${err.message}`, { cause: err });
+      return limit(() => c.start()).catch((err: Error) => {
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `app container of ${pod.instance} did not start${userImageHint(userImage)}: ${err.message}`, { cause: err });
       });
     };
 
@@ -177,7 +191,9 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       const sidecar = await startSidecar(pod.instance, pod.service, pod.sidecarSeed, false);
       const admin = sidecar.getMappedPort(POD_PORTS.admin);
       const agent = sidecar.getMappedPort(POD_PORTS.agent);
-      const app = await startApp(pod, sidecar, agent);
+      const app = await startApp(pod, sidecar);
+      await ready(sidecar, `http://127.0.0.1:${agent}/healthz/ready`, `the sidecar container of ${pod.instance}`);
+      await ready(app, `http://127.0.0.1:${agent}/app/ready`, `the app container of ${pod.instance}`, userImageHint(userImageOf(pod.spec)));
       const running_: DockerRunningPod = {
         instance: pod.instance,
         service: pod.service,
@@ -199,6 +215,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       const sidecar = await startSidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, true);
       const outbound = sidecar.getMappedPort(POD_PORTS.outbound);
       const admin = sidecar.getMappedPort(POD_PORTS.admin);
+      await ready(sidecar, `http://127.0.0.1:${sidecar.getMappedPort(POD_PORTS.agent)}/healthz/ready`, 'the ingress container');
       return {
         instance: plan.ingress.instance,
         service: plan.ingress.service,
@@ -219,17 +236,17 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         .withLoopbackPorts(FAULT_ENGINE_API_PORT)
         .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, MESHPROOF_SEED: String(plan.wireSeed), PORT: String(FAULT_ENGINE_API_PORT), MESHPROOF_ADVERTISE_HOST: FAULT_ENGINE_HOST })
         .withCommand([...NODE, ENTRY.faultEngine])
-        .withWaitStrategy(new HttpReadyWaitStrategy({ what: 'the fault engine', url: (p) => `http://127.0.0.1:${p.getBinding(FAULT_ENGINE_API_PORT)}/version`, signal: options.signal }));
-      const started = await c.start().catch((err: Error) => {
+        .withWaitStrategy(new RunningWaitStrategy());
+      const started = await limit(() => c.start()).catch((err: Error) => {
         throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the fault engine's container did not start: ${err.message}`, { cause: err });
       });
+      await ready(started, `http://127.0.0.1:${started.getMappedPort(FAULT_ENGINE_API_PORT)}/version`, "the fault engine's container");
       return { url: `http://127.0.0.1:${started.getMappedPort(FAULT_ENGINE_API_PORT)}`, seed: plan.wireSeed };
     };
 
     // allSettled, not all: on a failure every start still under way must finish before the
     // teardown, or a late container would outlive the run (the teardown also goes by label).
-    const limit = limiter(settings.concurrency ?? 6);
-    const settled = await Promise.allSettled([startFaultEngine(), limit(startIngress), ...plan.pods.map((p) => limit(() => startPod(p)))]);
+    const settled = await Promise.allSettled([startFaultEngine(), startIngress(), ...plan.pods.map((p) => startPod(p))]);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
     if (options.signal?.aborted) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', 'start-up was interrupted');
@@ -307,6 +324,10 @@ export function appEnvironment(runId: string, pod: PodPlan): Record<string, stri
     MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
     MESHPROOF_SEED: String(pod.appSeed),
   };
+}
+
+function userImageHint(userImage: string | null): string {
+  return userImage ? ` (image ${userImage}: is it present locally, and does it listen on $PORT (${POD_PORTS.app})?)` : '';
 }
 
 /**

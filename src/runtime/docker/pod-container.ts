@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { GenericContainer, type BoundPorts, type WaitStrategy } from 'testcontainers';
+import { GenericContainer, type WaitStrategy } from 'testcontainers';
 
 /**
 A container of a meshproof run. Adds to testcontainers' GenericContainer what it does not offer:
@@ -30,43 +30,30 @@ export class PodContainer extends GenericContainer {
 }
 
 /**
-Polls an HTTP URL on the host until it answers 200 (a pod agent's readiness routes), failing fast
-when the container exits or start-up is aborted, with the end of the container's log in the error.
-Images without a shell (ours: FROM scratch) cannot use testcontainers' default port check, which
-runs a shell in the container.
+Ready as soon as the container runs: the Docker runtime polls readiness itself after starting a
+pod's containers (waitHttpReady), so that one container's boot does not hold up the next one's start.
 */
-export class HttpReadyWaitStrategy implements WaitStrategy {
+export class RunningWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
-  private timeoutSet = false;
-  private readonly url: (boundPorts: BoundPorts) => string;
-  private readonly what: string;
-  private readonly signal: AbortSignal | undefined;
-
-  constructor(options: { url: (boundPorts: BoundPorts) => string; what: string; signal?: AbortSignal }) {
-    this.url = options.url;
-    this.what = options.what;
-    this.signal = options.signal;
-  }
-
-  async waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts): Promise<void> {
-    await waitHttpReady(container, this.url(boundPorts), { what: this.what, timeoutMs: this.startupTimeoutMs, signal: this.signal });
-  }
-
+  async waitUntilReady(): Promise<void> {}
   withStartupTimeout(startupTimeoutMs: number): this {
     this.startupTimeoutMs = startupTimeoutMs;
-    this.timeoutSet = true;
     return this;
   }
-
   isStartupTimeoutSet(): boolean {
-    return this.timeoutSet;
+    return false;
   }
-
   getStartupTimeout(): number {
     return this.startupTimeoutMs;
   }
 }
 
+/**
+Polls an HTTP URL on the host until it answers 200 (a pod agent's readiness routes), failing fast
+when the container exits or start-up is aborted, with the end of the container's log in the error.
+Images without a shell (ours: FROM scratch) cannot use testcontainers' default port check, which
+runs a shell in the container.
+*/
 export async function waitHttpReady(container: Dockerode.Container, url: string, options: { what: string; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let last = 'no answer yet';

@@ -146,6 +146,8 @@ function scratchInputs(root: string, options: RuntimeImageOptions): BaseInputs {
     busybox,
     packages,
     fingerprint: {
+      // Bumped when the way the context is staged changes (2: modes kept as staged, /tmp 1777).
+      staging: 2,
       dockerfile,
       node: [version, ...statOf(node)],
       rootfs: [...rootfs].map(([at, from]) => [at, ...statOf(from)]),
@@ -208,7 +210,8 @@ async function buildImage(docker: Docker, tag: string, hash: string, stageFiles:
   try {
     stageFiles(stage);
     // Uncompressed: dockerode would gzip a context given as a folder, which costs seconds for the Node binary.
-    const context = pack(stage) as unknown as NodeJS.ReadableStream;
+    // umask 0: modes as staged (tar-fs would apply the process's umask, and /tmp must stay 1777).
+    const context = pack(stage, { umask: 0 } as Parameters<typeof pack>[1]) as unknown as NodeJS.ReadableStream;
     const stream = await docker.buildImage(context, {
       t: tag,
       labels: { [LABEL.imageHash]: hash },
