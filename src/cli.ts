@@ -2,11 +2,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { createProgressPrinter } from './cli/progress-printer.ts';
-import { runScenario } from './engine/run-scenario.ts';
+import { outputMode } from './cli/output-mode.ts';
+import { startRunOutput } from './cli/run-output.ts';
+import { appendStepSummary } from './cli/step-summary.ts';
+import { runScenario, type RunOutcome } from './engine/run-scenario.ts';
 import { MeshproofError, ScenarioInvalidError } from './errors.ts';
 import { rescaleScenario } from './plan/plan-scenario.ts';
-import { renderPlainSummary } from './report/plain.ts';
+import { renderMarkdown } from './report/markdown.ts';
 import { LocalRuntime } from './runtime/local/local-runtime.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { parseDuration } from './scenario/duration.ts';
@@ -34,6 +36,8 @@ Options for run:
   --reports <dir>     where report folders go (default: ./reports)
   --no-report         write no report folder
   --json              print events and the final result as JSON lines on stdout
+  --plain             plain progress lines even on a terminal (the default when stdout is not a
+                      terminal, or CI is set); on a terminal a live view shows the run: q stops it
   --verbose           also print every instance and sidecar event
   --runtime <r>       local (child processes, the default) or docker (each instance a pod of app
                       + sidecar containers; needs a running Docker engine, see docs/docker.md);
@@ -160,6 +164,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
         reports: { type: 'string' },
         'no-report': { type: 'boolean' },
         json: { type: 'boolean' },
+        plain: { type: 'boolean' },
         verbose: { type: 'boolean' },
         runtime: { type: 'string' },
       },
@@ -191,16 +196,20 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reportsDir = values['no-report'] ? null : resolve(values.reports ?? 'reports');
+  const mode = outputMode({ json: values.json, plain: values.plain, stdoutIsTTY: Boolean(process.stdout.isTTY), env: process.env });
   let code = 0;
   try {
     for (const scenario of scenarios) {
-      const onEvent = values.json
-        ? (e: unknown) => out(JSON.stringify(e))
-        : createProgressPrinter(out, { color, verbose: values.verbose });
       const runtime = await runtimeFor((values.runtime as RuntimeName | undefined) ?? scenarioRuntime(scenario));
-      const outcome = await runScenario(scenario, { runtime, reportsDir, onEvent, signal: controller.signal });
-      if (values.json) out(JSON.stringify({ type: 'result', result: outcome.result, reportDir: outcome.reportDir }));
-      else out(renderPlainSummary(outcome.result, { color, reportDir: outcome.reportDir }));
+      // On a terminal the live view draws the run (q or Ctrl-C aborts it); elsewhere plain lines or JSON.
+      const output = await startRunOutput(mode, scenario, { out, color, verbose: values.verbose, onQuit: () => controller.abort(), signal: controller.signal });
+      let outcome: RunOutcome | null = null;
+      try {
+        outcome = await runScenario(scenario, { runtime, reportsDir, onEvent: output.onEvent, signal: controller.signal, liveStats: output.liveStats });
+      } finally {
+        await output.finish(outcome);
+      }
+      await appendStepSummary(renderMarkdown(outcome.result), process.env);
       if (outcome.interrupted) return 130;
       // A run that broke (a process would not start, the load could not run) is not a verdict on the scenario.
       if (outcome.result.error) code = Math.max(code, 2);

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { RunResult } from '../../src/report/run-result.ts';
+import { CLI, processesOfRun, ROOT } from '../helpers/cli.ts';
+
+/*
+The real `meshproof run` on a real terminal: tmux gives it a 100×30 pty, keys go in with send-keys
+and the screen comes out with capture-pane. Each test has its own tmux server (-L), so nothing here
+touches a person's sessions, and the server is killed at the end.
+*/
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const skip = hasTmux ? false : 'tmux is not installed (apt-get install -y tmux): the live view was not tested on a real terminal';
+
+const FIXTURE = join(ROOT, 'test/e2e/fixtures/tui-outlier.yaml');
+const tmp = mkdtempSync(join(tmpdir(), 'meshproof-tui-'));
+const sockets: string[] = [];
+after(() => {
+  for (const s of sockets) spawnSync('tmux', ['-L', s, 'kill-server']);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Terminal {
+  /** The visible screen, as text. */
+  screen(): string;
+  /** null while the command runs; its exit status once it has exited (the pane stays, remain-on-exit). */
+  exitStatus(): number | null;
+  keys(...keys: string[]): void;
+}
+
+/** Starts `meshproof <args>` in a detached 100×30 tmux session, on a terminal as a person would. */
+function startInTmux(name: string, args: string[], env: Record<string, string>): Terminal {
+  const socket = `meshproof-test-${process.pid}-${name}`;
+  sockets.push(socket);
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  // The live view is for a person at a terminal: not in CI, not for a dumb terminal.
+  delete childEnv.CI;
+  delete childEnv.NO_COLOR;
+  childEnv.TERM = 'xterm-256color';
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], { encoding: 'utf8', env: childEnv as NodeJS.ProcessEnv, cwd: ROOT });
+  // remain-on-exit keeps the pane after the command ends, so its exit status and last screen can be read.
+  tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', '-c', ROOT, command, ';', 'set-option', '-w', '-t', name, 'remain-on-exit', 'on');
+  return {
+    // -J joins lines the terminal wrapped, so a long summary line reads whole; -S - includes what scrolled off the top.
+    screen: () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', name),
+    exitStatus: () => {
+      const [dead, status] = tmux('display-message', '-p', '-t', name, '#{pane_dead} #{pane_dead_status}').trim().split(' ');
+      return dead === '1' ? Number(status) : null;
+    },
+    keys: (...k) => void tmux('send-keys', '-t', name, ...k),
+  };
+}
+
+/** Polls the screen until `pattern` is on it; fails with the last screen seen. */
+async function waitForScreen(term: Terminal, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = term.screen();
+    if (pattern.test(last)) return last;
+    if (term.exitStatus() !== null && !pattern.test(last)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  last = term.screen();
+  if (pattern.test(last)) return last;
+  assert.fail(`${what}: ${pattern} not on the screen within ${timeoutMs}ms. Last screen:\n${last}`);
+}
+
+async function waitForExit(term: Terminal, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const s = term.exitStatus();
+    if (s !== null) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`meshproof did not exit within ${timeoutMs}ms. Screen:\n${term.screen()}`);
+}
+
+function onlyResult(reports: string): RunResult {
+  const folders = readdirSync(reports);
+  assert.equal(folders.length, 1, `one report folder: ${folders.join(', ')}`);
+  return JSON.parse(readFileSync(join(reports, folders[0], 'result.json'), 'utf8')) as RunResult;
+}
+
+test('the live view on a terminal: the topology, the fault as it happens, then the final verdicts and the report folder', { skip, timeout: 90_000 }, async () => {
+  const reports = join(tmp, 'full');
+  const term = startInTmux('full', ['run', FIXTURE, '--duration', '8s', '--reports', reports], { MESHPROOF_STATE_DIR: join(tmp, 'state-full') });
+
+  // The topology is drawn from the scenario before anything runs: services, instances, the edge.
+  const first = await waitForScreen(term, /TOPOLOGY/, 30_000, 'the live view starts');
+  assert.match(first, /meshproof · tui-outlier/);
+  assert.match(first, /client → front/);
+  assert.match(first, /→ store/);
+  for (const i of ['front-0', 'store-0', 'store-1', 'store-2']) assert.match(first, new RegExp(`${i}\\b`), i);
+  assert.match(first, /store1-errors store-1: abort 503/, 'the fault schedule');
+  assert.match(first, /EXPECTATIONS/);
+
+  // Live figures, then the fault taking effect, named in the event log.
+  await waitForScreen(term, /● load/, 40_000, 'the load starts');
+  const faulted = await waitForScreen(term, /fault store1-errors started/, 30_000, 'the fault is applied');
+  assert.match(faulted, /client → front\s+\d+/, 'the edge has a live rps figure');
+
+  const code = await waitForExit(term, 60_000);
+  const result = onlyResult(reports);
+  assert.equal(code, result.passed ? 0 : 1, `exit code follows the verdicts${result.error ? ` (run error: ${result.error})` : ''}`);
+  // The live view gave the terminal back; the final verdicts and the report folder are on the screen.
+  const end = term.screen();
+  for (const v of result.verdicts) {
+    const mark = v.status === 'held' ? '✔ held' : v.status === 'failed' ? '✘ failed' : '✘ no data';
+    assert.ok(end.split('\n').some((l) => new RegExp(`^${mark}\\s+`).test(l) && l.includes(`${v.expectation.text} — `)), `${mark} ${v.expectation.text} is on the screen:\n${end}`);
+  }
+  assert.match(end, /^\d+ held, \d+ failed.* — tui-outlier$/m);
+  assert.match(end, new RegExp(`^Report: ${reports.replace(/[.]/g, '\\.')}/\\d{8}-\\d{6}-tui-outlier`, 'm'));
+  assert.doesNotMatch(end, /TOPOLOGY/, 'the alternate screen is gone');
+  assert.deepEqual(processesOfRun(result.runId), []);
+});
+
+test('q mid-run: the run stops with full cleanup, exit 130, nothing left running', { skip, timeout: 90_000 }, async () => {
+  const reports = join(tmp, 'quit');
+  const state = join(tmp, 'state-quit');
+  const term = startInTmux('quit', ['run', FIXTURE, '--duration', '30s', '--reports', reports], { MESHPROOF_STATE_DIR: state });
+  const loading = await waitForScreen(term, /● load/, 60_000, 'the load starts');
+  const runId = /run ([a-z0-9]+-[0-9a-f]{6}) starting/.exec(loading)?.[1];
+  assert.ok(runId, `the run id is in the event log:\n${loading}`);
+  assert.ok(processesOfRun(runId).length > 0, 'the run has processes before q');
+  term.keys('q');
+  const code = await waitForExit(term, 40_000);
+  assert.equal(code, 130, term.screen());
+  assert.deepEqual(processesOfRun(runId), [], 'no process of the run is left');
+  assert.deepEqual(existsSync(state) ? readdirSync(state).filter((f) => f.startsWith(runId)) : [], [], 'the run registry was closed');
+  const result = onlyResult(reports);
+  assert.equal(result.runId, runId);
+  assert.match(result.error ?? '', /interrupted/);
+  assert.match(term.screen(), /the run did not complete: interrupted/);
+});
