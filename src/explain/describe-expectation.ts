@@ -126,7 +126,7 @@ function subject(metric: MetricName, scope: Scope, scenario: Scenario): string {
       return `the number of ${reqs} refused by a rate limit (429 RL) is`;
     case 'share':
       if (scope.kind !== 'version') return 'the share is';
-      return `the share of ${scope.service}'s requests that reached ${scope.version} (${instancesOfVersion(scope.service, scope.version, scenario).join(', ') || 'no instance'}) is`;
+      return `the share of the requests to ${scope.service} that reached ${scope.version} (${instancesOfVersion(scope.service, scope.version, scenario).join(', ') || 'no instance'}) is`;
   }
 }
 

@@ -141,7 +141,7 @@ describe('explainScenario', () => {
       "the share of the load generator's requests answered below 500 is at least 99.5% over the whole run (0s–20s).",
       "some caller's sidecar (front) ejects store-1 at most 2s after s1-errors starts (5s–7s as planned).",
       'the number of the tries front sent to store-1 is exactly 0 while s1-errors holds, from 3s after it starts (8s–13s as planned).',
-      "the share of store's requests that reached v2 (store-2) is at least 5% over the whole run (0s–20s).",
+      "the share of the requests to store that reached v2 (store-2) is at least 5% over the whole run (0s–20s).",
       "in every second from some moment at most 5s after s0-crash ends (16s–21s as planned) to the end of the run, the share of the load generator's requests answered below 500 is at least 99.9%.",
       'store-0 is killed (by a process fault) at s0-crash.start + 500ms (14.5s as planned).',
       "the 99th percentile latency of the load generator's requests is below 300ms before s1-errors starts (0s–5s).",
