@@ -226,7 +226,7 @@ type RuntimeName = 'local' | 'docker';
 
 /** The scenario's `runtime` key, when the language has it; local otherwise. */
 function scenarioRuntime(scenario: Scenario): RuntimeName {
-  return (scenario as Scenario & { runtime?: RuntimeName }).runtime ?? 'local';
+  return scenario.runtime ?? 'local';
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Fault, FaultTarget, HttpFault, Scenario } from '../scenario/scenar
 import { scheduledEnd } from '../verdict/fault-times.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { andList, shareOf, sidecarsOf, spanText } from './words.ts';
+import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from '../chaos/schedule/endpoint-removal.ts';
 
 export interface FaultTimelineOptions {
   /**
@@ -44,7 +45,7 @@ export function describeFault(f: Fault, scenario: Scenario, options: FaultTimeli
     }
     case 'process': {
       const who = targetWords(f.target);
-      const removal = formatDuration(options.endpointRemovalDelayMs ?? 1000);
+      const removal = formatDuration(options.endpointRemovalDelayMs ?? DEFAULT_ENDPOINT_REMOVAL_DELAY_MS);
       switch (a.action) {
         case 'kill':
           return `${who} is killed (SIGKILL)${a.restartAfterMs === null ? ' and stays dead' : ` and started again at ${formatDuration(f.atMs + a.restartAfterMs)}`}; the control plane removes it from the endpoints ${removal} after it dies, until then callers' tries to it fail.`;

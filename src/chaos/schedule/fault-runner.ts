@@ -6,6 +6,7 @@ import type { ControlPlane } from '../../sim/control-plane/control-plane.ts';
 import type { FaultRecord, StateChange } from '../../verdict/verdict.ts';
 import { faultSchedule, type FaultStep } from './fault-schedule.ts';
 import type { Wire } from '../links/wire.ts';
+import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from './endpoint-removal.ts';
 
 export interface FaultRunnerOptions {
   scenario: Scenario;
@@ -46,7 +47,7 @@ export class FaultRunner {
   constructor(options: FaultRunnerOptions) {
     this.o = options;
     this.now = options.now ?? Date.now;
-    this.endpointRemovalDelayMs = options.endpointRemovalDelayMs ?? 1000;
+    this.endpointRemovalDelayMs = options.endpointRemovalDelayMs ?? DEFAULT_ENDPOINT_REMOVAL_DELAY_MS;
     for (const f of options.scenario.faults ?? []) {
       this.records.set(f.name, { name: f.name, scheduledAtMs: f.atMs, startedMs: null, endedMs: null, detail: '' });
     }
