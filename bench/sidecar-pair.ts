@@ -6,6 +6,7 @@ import type { SidecarConfig, SidecarPorts } from '../src/sim/sidecar-config.ts';
 import { httpJson, waitFor } from '../src/util/http-json.ts';
 import type { StartedPath } from './bench-path.ts';
 import type { BenchChildren } from './children.ts';
+import { DEFAULT_MAX_TRACES_PER_SECOND } from '../src/trace/defaults.ts';
 
 /** The sidecar under test; MESHPROOF_BENCH_SIDECAR points the bench at another build of it. */
 export const DEFAULT_SIDECAR_MAIN = fileURLToPath(new URL('../src/sim/sidecar/main.ts', import.meta.url));
@@ -52,7 +53,10 @@ export async function startSidecarPair(options: {
   tracesUrl?: string;
 }): Promise<StartedPath> {
   const { upstreamPort, children, signal, script = sidecarScript(), readyTimeoutMs = 10_000 } = options;
-  const tracing: Record<string, string> = options.tracesUrl ? { MESHPROOF_OTLP_ENDPOINT: options.tracesUrl } : {};
+  // As a run sets it up, unless the bench is told another limit (MESHPROOF_TRACE_MAX_PER_SECOND=0: every request).
+  const tracing: Record<string, string> = options.tracesUrl
+    ? { MESHPROOF_OTLP_ENDPOINT: options.tracesUrl, MESHPROOF_TRACE_MAX_PER_SECOND: process.env.MESHPROOF_TRACE_MAX_PER_SECOND ?? String(DEFAULT_MAX_TRACES_PER_SECOND) }
+    : {};
 
   const start = async (instance: string, service: string, seed: number): Promise<{ pid: number; ports: SidecarPorts }> => {
     const s = await spawnNodeChild({
@@ -127,6 +131,6 @@ export async function startSidecarPair(options: {
     url: `http://${HOST}:${caller.ports.outbound}/`,
     host: DESTINATION,
     proxyPids: () => pids,
-    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}${options.tracesUrl ? ', each exporting 2 spans per request (OTLP/HTTP JSON) to a receiver process not counted here' : ''}`,
+    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}${options.tracesUrl ? `, each exporting 2 spans per traced request (OTLP/HTTP JSON, at most ${tracing.MESHPROOF_TRACE_MAX_PER_SECOND === '0' ? 'every request' : `${tracing.MESHPROOF_TRACE_MAX_PER_SECOND} traced requests/s`}) to a receiver process not counted here` : ''}`,
   };
 }

@@ -24,6 +24,7 @@ import type { TracingStats } from '../sim/sidecar/span-sink.ts';
 import { forwardTargetFromEnv, TraceReceiver, type ForwardTarget } from '../trace/receiver.ts';
 import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';
 import { TraceStore } from '../trace/trace-store.ts';
+import { DEFAULT_MAX_TRACES_PER_SECOND } from '../trace/defaults.ts';
 import { summariseTraces } from '../trace/trace-summary.ts';
 import { writeTraces } from '../trace/write-traces.ts';
 
@@ -44,11 +45,12 @@ export interface RunOptions {
   liveStats?: boolean;
   /**
   Traces: every sidecar exports spans to an OTLP receiver in the harness; they land in the run's
-  traces.json (and go on to OTEL_EXPORTER_OTLP_ENDPOINT when set). `sampleRatio` is the share of
-  requests traced (head sampling at the ingress); `maxSpans` bounds what the harness keeps.
-  false = no tracing. @default { sampleRatio: 1, maxSpans: 200000 }
+  traces.json (and go on to OTEL_EXPORTER_OTLP_ENDPOINT when set). Head sampling at the ingress:
+  `sampleRatio` of the requests, at most `maxTracesPerSecond` of them a second (0 = no limit), which
+  bounds what tracing costs (docs/traces.md); `maxSpans` bounds what the harness keeps.
+  false = no tracing. @default { sampleRatio: 1, maxTracesPerSecond: 500, maxSpans: 200000 }
   */
-  tracing?: { sampleRatio?: number; maxSpans?: number } | false;
+  tracing?: { sampleRatio?: number; maxTracesPerSecond?: number; maxSpans?: number } | false;
 }
 
 export interface RunOutcome {
@@ -102,7 +104,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     topology = await options.runtime.start(plan, {
       onEvent: options.onEvent,
       signal: options.signal,
-      tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio: tracing?.sampleRatio ?? 1 } : null,
+      tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio: tracing?.sampleRatio ?? 1, maxTracesPerSecond: tracing?.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND } : null,
     });
     topology.onUnexpectedExit((instance, role, code, signal) =>
       emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }),

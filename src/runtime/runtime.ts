@@ -14,10 +14,12 @@ export interface RuntimeStartOptions {
   signal?: AbortSignal;
   /**
   Tracing for every sidecar: they export spans over OTLP/HTTP to `endpoint` (the harness's receiver,
-  on 127.0.0.1) as env MESHPROOF_OTLP_ENDPOINT, sampling new traces at `sampleRatio` (MESHPROOF_TRACE_SAMPLE).
-  A runtime whose sidecars cannot reach 127.0.0.1 of the harness maps the address. @default none: no spans
+  on 127.0.0.1) as env MESHPROOF_OTLP_ENDPOINT, sampling new traces at `sampleRatio`
+  (MESHPROOF_TRACE_SAMPLE) and at most `maxTracesPerSecond` (MESHPROOF_TRACE_MAX_PER_SECOND, 0 = no
+  limit). A runtime whose sidecars cannot reach 127.0.0.1 of the harness maps the address.
+  @default none: no spans
   */
-  tracing?: { endpoint: string; sampleRatio: number } | null;
+  tracing?: { endpoint: string; sampleRatio: number; maxTracesPerSecond: number } | null;
 }
 
 /** A running pod: where to reach its sidecar. Addresses are on 127.0.0.1. */

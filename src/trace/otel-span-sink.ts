@@ -16,6 +16,7 @@ import {
 import type { FinishedSpan, SpanSink, TracingStats } from '../sim/sidecar/span-sink.ts';
 import { newSpanId, newTraceId } from '../sim/sidecar/trace-context.ts';
 import type { Random } from '../util/random.ts';
+import { RateLimitingSampler } from './rate-limiting-sampler.ts';
 
 export interface OtelSpanSinkOptions {
   /** Full URL of the OTLP/HTTP traces endpoint (the harness's receiver), e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -30,10 +31,12 @@ export interface OtelSpanSinkOptions {
   toEpochMs: (clockMs: number) => number;
   /** Share of the traces started at this sidecar that are recorded (head sampling, by trace id). @default 1 */
   sampleRatio?: number;
+  /** Most traces started at this sidecar recorded per second (after the ratio); 0 = no limit. @default 0 */
+  maxTracesPerSecond?: number;
   /**
   Spans waiting for export at most; beyond, new spans are dropped (and counted) rather than
   held: tracing must never grow a sidecar's memory or slow its request path.
-  @default 8192
+  @default 2048
   */
   maxQueueSize?: number;
   /** Largest export request, in spans. @default 512 */
@@ -54,7 +57,7 @@ export class OtelSpanSink implements SpanSink {
   private readonly tracer: Tracer;
   private readonly provider: BasicTracerProvider;
   private readonly ids: SlotIdGenerator;
-  private readonly rootSampler: Sampler;
+  private readonly rootSampler: RateLimitingSampler;
   private readonly random: Random;
   private readonly toEpochMs: (clockMs: number) => number;
   private readonly processor: BoundedProcessor;
@@ -63,15 +66,19 @@ export class OtelSpanSink implements SpanSink {
     this.random = options.random;
     this.toEpochMs = options.toEpochMs;
     const ratio = options.sampleRatio ?? 1;
-    this.rootSampler = ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
+    const byId: Sampler = ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
+    this.rootSampler = new RateLimitingSampler(byId, options.maxTracesPerSecond ?? 0);
     this.ids = new SlotIdGenerator(options.random);
     const timeoutMs = options.exportTimeoutMs ?? 3000;
-    const exporter = new CountingExporter(new OTLPTraceExporter({ url: options.endpoint, timeoutMillis: timeoutMs, concurrencyLimit: 8 }));
-    const maxQueue = options.maxQueueSize ?? 8192;
+    const maxQueue = options.maxQueueSize ?? 2048;
+    const batchSize = options.maxExportBatchSize ?? 512;
+    // A flush exports the whole queue at once, a batch per request: the exporter must take them all.
+    const concurrencyLimit = Math.ceil(maxQueue / batchSize) + 1;
+    const exporter = new CountingExporter(new OTLPTraceExporter({ url: options.endpoint, timeoutMillis: timeoutMs, concurrencyLimit }));
     const batch = new BatchSpanProcessor(exporter, {
       // Larger than ours: the SDK's own (uncounted) drop never happens.
       maxQueueSize: maxQueue + 1,
-      maxExportBatchSize: options.maxExportBatchSize ?? 512,
+      maxExportBatchSize: batchSize,
       scheduledDelayMillis: options.scheduledDelayMs ?? 500,
       exportTimeoutMillis: timeoutMs,
     });
@@ -88,7 +95,7 @@ export class OtelSpanSink implements SpanSink {
   }
 
   sampleRoot(traceId: string): boolean {
-    return this.rootSampler.shouldSample(ROOT_CONTEXT, traceId, '', SpanKind.SERVER, {}, []).decision !== 0;
+    return this.rootSampler.sample(traceId);
   }
 
   newSpanId(): string {
@@ -115,7 +122,13 @@ export class OtelSpanSink implements SpanSink {
 
   stats(): TracingStats {
     const p = this.processor;
-    return { spans_recorded: p.recorded, spans_dropped: p.dropped, spans_exported: p.exporter.exported, spans_export_failed: p.exporter.failed };
+    return {
+      spans_recorded: p.recorded,
+      spans_dropped: p.dropped,
+      spans_exported: p.exporter.exported,
+      spans_export_failed: p.exporter.failed,
+      traces_rate_limited: this.rootSampler.limited,
+    };
   }
 
   async shutdown(): Promise<void> {

@@ -19,6 +19,7 @@ export async function sidecarTracingStats(pods: readonly RunningPod[], timeoutMs
           spans_dropped: c['tracing.spans_dropped'] ?? 0,
           spans_exported: c['tracing.spans_exported'] ?? 0,
           spans_export_failed: c['tracing.spans_export_failed'] ?? 0,
+          traces_rate_limited: c['tracing.traces_rate_limited'] ?? 0,
         };
       } catch {
         /* gone: its counters went with it */

@@ -19,7 +19,7 @@ export class MemorySink implements SpanSink {
   }
 
   stats(): TracingStats {
-    return { spans_recorded: this.spans.length, spans_dropped: 0, spans_exported: 0, spans_export_failed: 0 };
+    return { spans_recorded: this.spans.length, spans_dropped: 0, spans_exported: 0, spans_export_failed: 0, traces_rate_limited: 0 };
   }
 
   async shutdown(): Promise<void> {}

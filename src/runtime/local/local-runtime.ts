@@ -36,7 +36,11 @@ export class LocalRuntime implements Runtime {
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 15_000;
     const baseEnv = { MESHPROOF_RUN_ID: plan.runId };
     const tracingEnv: Record<string, string> = options.tracing
-      ? { MESHPROOF_OTLP_ENDPOINT: options.tracing.endpoint, MESHPROOF_TRACE_SAMPLE: String(options.tracing.sampleRatio) }
+      ? {
+          MESHPROOF_OTLP_ENDPOINT: options.tracing.endpoint,
+          MESHPROOF_TRACE_SAMPLE: String(options.tracing.sampleRatio),
+          MESHPROOF_TRACE_MAX_PER_SECOND: String(options.tracing.maxTracesPerSecond),
+        }
       : {};
 
     const apps = new Map<string, ChildProcess>();

@@ -8,7 +8,8 @@ Environment:
 - `MESHPROOF_ACCESS_LOG=1`: one Envoy-style access-log line per request on stderr;
 - `MESHPROOF_OTLP_ENDPOINT`: OTLP/HTTP traces URL (the harness's receiver) to export spans to;
   unset = no tracing, and the OpenTelemetry SDK is not even loaded;
-- `MESHPROOF_TRACE_SAMPLE`: share of the traces started here that are recorded, 0–1 (default 1).
+- `MESHPROOF_TRACE_SAMPLE`: share of the traces started here that are recorded, 0–1 (default 1);
+- `MESHPROOF_TRACE_MAX_PER_SECOND`: most traces started here recorded per second (default 0 = no limit).
 
 It starts with no config: the outbound listener answers 503 (flag NC) and `/ready` 503 until the
 control plane pushes one to `POST /config` on the admin port. Once listening it sends
@@ -40,6 +41,7 @@ if (otlp) {
     // The sidecar's clock is performance.now().
     toEpochMs: (ms) => performance.timeOrigin + ms,
     sampleRatio: Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1,
+    maxTracesPerSecond: Math.max(0, Number(process.env.MESHPROOF_TRACE_MAX_PER_SECOND ?? '0') || 0),
   });
 }
 

@@ -39,4 +39,6 @@ export interface TracingStats {
   spans_exported: number;
   /** Spans in exports that failed (receiver gone, timeout). */
   spans_export_failed: number;
+  /** New traces not recorded because of the traces-per-second limit. */
+  traces_rate_limited: number;
 }
