@@ -25,6 +25,8 @@ Usage:
                                                effective policies, fault timeline, what each
                                                expectation checks
   meshproof list [dir]                         the shipped scenarios and what each shows
+  meshproof report <run folder>...             re-render a run's reports (report.html, summary.md,
+                                               junit.xml) from its result.json
   meshproof toxiproxy [--host H] [--port P] [--seed N]
                                                run meshproof's Toxiproxy-compatible fault engine
                                                as a standalone server (default 127.0.0.1:8474)
@@ -63,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest, out, err);
     case 'explain':
       return explain(rest, out, err);
+    case 'report': {
+      const { reportCommand } = await import('./cli/report-command.ts');
+      return reportCommand(rest, out, err);
+    }
     case 'list':
       return list(rest, out);
     case 'run':
@@ -73,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       return runToxiproxyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     }
     default:
-      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, list, toxiproxy, help)`);
+      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, list, report, toxiproxy, help)`);
       return 2;
   }
 }

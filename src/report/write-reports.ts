@@ -4,10 +4,11 @@ import { MeshproofError } from '../errors.ts';
 import type { RunResult } from './run-result.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
+import { renderHtml } from './html/render-html.ts';
 
 /**
 Writes a run's reports into `dir` (created if missing): `result.json` (the RunResult as is),
-`junit.xml` and `summary.md`. Returns the paths written, in that order. The only reporter that does
+`junit.xml`, `summary.md` and `report.html` (charts, offline). Returns the paths written, in that order. The only reporter that does
 I/O; everything it writes comes from the pure renderers.
 
 Note: JSON has no NaN, so a no-data verdict's `measured` reads back as null.
@@ -17,6 +18,7 @@ export async function writeReports(result: RunResult, dir: string): Promise<stri
     ['result.json', JSON.stringify(result, null, 2) + '\n'],
     ['junit.xml', renderJUnit(result)],
     ['summary.md', renderMarkdown(result)],
+    ['report.html', renderHtml(result)],
   ];
   try {
     await mkdir(dir, { recursive: true });

@@ -3,22 +3,24 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { renderHtml } from '../../src/report/html/render-html.ts';
 import { reportDirName, writeReports } from '../../src/report/write-reports.ts';
 import { renderJUnit } from '../../src/report/junit.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { exampleResult } from './helpers.ts';
 
 describe('writeReports', () => {
-  it('creates the folder and writes result.json, junit.xml and summary.md', async (t) => {
+  it('creates the folder and writes result.json, junit.xml, summary.md and report.html', async (t) => {
     const base = await mkdtemp(join(tmpdir(), 'meshproof-report-'));
     t.after(() => rm(base, { recursive: true, force: true }));
     const result = exampleResult();
     const dir = join(base, 'nested', reportDirName(result));
     const paths = await writeReports(result, dir);
-    assert.deepEqual(paths, [join(dir, 'result.json'), join(dir, 'junit.xml'), join(dir, 'summary.md')]);
+    assert.deepEqual(paths, [join(dir, 'result.json'), join(dir, 'junit.xml'), join(dir, 'summary.md'), join(dir, 'report.html')]);
     assert.deepEqual(JSON.parse(await readFile(paths[0], 'utf8')), result);
     assert.equal(await readFile(paths[1], 'utf8'), renderJUnit(result));
     assert.equal(await readFile(paths[2], 'utf8'), renderMarkdown(result));
+    assert.equal(await readFile(paths[3], 'utf8'), renderHtml(result));
   });
 
   it('fails with MESHPROOF_REPORT_FAILED when the folder cannot be made', async (t) => {

@@ -1,0 +1,80 @@
+import { Histogram } from '../../observe/histogram.ts';
+import { mergeBucket, emptyBucket, type Bucket } from '../../observe/timeline.ts';
+import { instanceNames } from '../../scenario/scenario.ts';
+import type { RunResult } from '../run-result.ts';
+
+/** One second of one scope, as the charts draw it. */
+export interface SecondFigures {
+  /** Requests completed in the second (= rps). */
+  requests: number;
+  /** Retries issued in the second (edges only; 0 elsewhere). */
+  retries: number;
+  /** Requests that failed: 5xx, or no response at all. */
+  errors: number;
+  /** errors / requests; NaN when nothing completed. */
+  errorRate: number;
+  /** Latency percentiles, ms; NaN when nothing completed with a latency. */
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** What one chart row is about: the client, an edge between services, or a service. */
+export interface ScopeSeries {
+  kind: 'client' | 'edge' | 'service';
+  /** The timeline's series key (for a service: `service:<name>`, its instances merged). */
+  key: string;
+  title: string;
+  /** Services whose instances' state changes matter here (the callee of an edge, the service itself; every service for the client). */
+  services: string[];
+  seconds: SecondFigures[];
+}
+
+/**
+The per-second figures of every scope worth a chart, in reading order: the client, the edges in the
+order calls flow (the ingress edge first, then each service's calls as the scenario lists them),
+then each service (its instances' inbound series merged). Everything comes from result.json's
+timeline, so a report re-rendered later draws the same charts.
+*/
+export function chartData(result: RunResult): ScopeSeries[] {
+  const { timeline, scenario } = result;
+  const n = timeline.seconds;
+  const out: ScopeSeries[] = [];
+  const allServices = scenario.services.map((s) => s.name);
+  const client = timeline.series.client;
+  if (client) out.push({ kind: 'client', key: 'client', title: 'client (what the load generator saw)', services: allServices, seconds: client.map(figures) });
+
+  const edges: [string, string][] = [['client', scenario.load.target]];
+  for (const s of scenario.services) for (const callee of s.calls) edges.push([s.name, callee]);
+  for (const [from, to] of edges) {
+    const key = `edge:${from}->${to}`;
+    const series = timeline.series[key];
+    if (!series) continue;
+    out.push({ kind: 'edge', key, title: `${from} → ${to}`, services: [to], seconds: series.map(figures) });
+  }
+
+  for (const s of scenario.services) {
+    const parts = instanceNames(s).map((i) => timeline.series[`instance:${i}`]).filter((x): x is Bucket[] => Boolean(x));
+    if (parts.length === 0) continue;
+    const merged = Array.from({ length: n }, (_, sec) => parts.reduce((acc, p) => (p[sec] ? mergeBucket(acc, p[sec]) : acc), emptyBucket()));
+    const count = instanceNames(s).length;
+    out.push({ kind: 'service', key: `service:${s.name}`, title: `${s.name} (${count} instance${count === 1 ? '' : 's'}, at their inbound)`, services: [s.name], seconds: merged.map(figures) });
+  }
+  return out;
+}
+
+/** A bucket's figures. A request with no response (status `error`) counts as an error and has no latency. */
+export function figures(b: Bucket | undefined): SecondFigures {
+  if (!b || b.requests === 0) return { requests: 0, retries: b?.retries ?? 0, errors: 0, errorRate: NaN, p50: NaN, p90: NaN, p99: NaN };
+  const h = Histogram.from(b.latency);
+  const errors = b.requests - b.ok;
+  return {
+    requests: b.requests,
+    retries: b.retries,
+    errors,
+    errorRate: errors / b.requests,
+    p50: h.quantile(0.5),
+    p90: h.quantile(0.9),
+    p99: h.quantile(0.99),
+  };
+}

@@ -1,0 +1,170 @@
+import type { RunResult } from '../run-result.ts';
+import type { Verdict } from '../../verdict/verdict.ts';
+import { actualText, faultTargetText, faultText, scheduledText } from '../describe.ts';
+import { formatDuration, formatLatency, formatPercent, formatRate, plural } from '../format.ts';
+import { chartData, type ScopeSeries } from './chart-data.ts';
+import { escapeHtml } from './escape.ts';
+import { expectationsTable } from './expectations-table.ts';
+import { faultBands, stateMarks, type FaultBand, type StateMark } from './run-marks.ts';
+import { STYLES } from './styles.ts';
+import { timeChart, type ChartSeries } from './time-chart.ts';
+
+/** Sidecar events that only describe the initial configuration: left out of the event list. */
+const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added', 'ready']);
+/** At most this many events in the list (a long run with a chatty policy could have thousands). */
+const MAX_EVENTS = 300;
+
+/**
+The run as one self-contained HTML page (report.html): the verdicts with their evidence, the faults
+planned and as they happened, and SVG charts per scope — the client, every edge, every service —
+of rps, latency percentiles and errors over the run, with faults as bands and state changes
+(ejections, health checks, kills, pauses) as marks. Inline CSS and SVG only: no script, no font, no
+fetch, so it opens offline and from a CI artefact. Pure: everything comes from `result` (as read
+back from result.json too, where a NaN is null), so `meshproof report` re-renders it.
+*/
+export function renderHtml(result: RunResult): string {
+  const verdicts: Verdict[] = result.verdicts.map((v) => ({ ...v, measured: v.measured ?? NaN }));
+  const { scenario } = result;
+  const held = verdicts.filter((v) => v.status === 'held').length;
+  const bands = faultBands(result);
+  const marks = stateMarks(result);
+  const scopes = chartData(result);
+  const title = `${result.passed ? '✔' : '✘'} ${scenario.name} — meshproof`;
+
+  const body: string[] = [];
+  const status = result.passed ? '<span class="pill passed">✔ passed</span>' : '<span class="pill failed">✘ failed</span>';
+  body.push(`<header><h1><span>${escapeHtml(scenario.name)}</span>${status}<span class="muted" style="font-size:14px;font-weight:400">${held} of ${plural(verdicts.length, 'expectation')} held</span></h1>`);
+  if (scenario.description) body.push(`<p class="description">${escapeHtml(scenario.description)}</p>`);
+  body.push(
+    `<div class="meta"><span>run <code>${escapeHtml(result.runId)}</code></span><span>started ${escapeHtml(result.startedAt)}</span>` +
+      `<span>${escapeHtml(formatDuration(scenario.durationMs))} of load</span><span>runtime ${escapeHtml(result.runtime)}</span>` +
+      `<span>seed ${escapeHtml(String(scenario.seed))}</span><span><code>${escapeHtml(scenario.source?.file ?? '')}</code></span><span>meshproof ${escapeHtml(result.meshproofVersion)}</span></div></header>`,
+  );
+  if (result.error) body.push(`<div class="alert"><strong>The run did not complete:</strong> ${escapeHtml(result.error)}</div>`);
+  body.push(cards(result));
+
+  body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario')}</section>`);
+  if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
+  body.push(chartsSection(result, scopes, bands, marks));
+  body.push(eventsSection(result, marks));
+  body.push(
+    `<footer>Written by meshproof ${escapeHtml(result.meshproofVersion)} from result.json; re-render with <code>meshproof report &lt;this folder&gt;</code>. ` +
+      `Re-run with <code>meshproof run ${escapeHtml(scenario.source?.file ?? '')}</code>.</footer>`,
+  );
+
+  return (
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    // No request may leave the page: everything it shows is in it.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
+    `<title>${escapeHtml(title)}</title><style>${STYLES}</style></head>\n<body><main>\n${body.join('\n')}\n</main></body></html>\n`
+  );
+}
+
+function cards(result: RunResult): string {
+  const load = result.load;
+  const client = result.timeline.series.client ?? [];
+  const ok = client.reduce((a, b) => a + b.ok, 0);
+  const total = client.reduce((a, b) => a + b.requests, 0);
+  const items: [string, string][] = [
+    [String(load.requests), 'requests'],
+    [formatRate(load.achievedRate), `achieved (target ${formatRate(load.targetRate)})`],
+    [total ? formatPercent(ok / total) : '—', 'client success'],
+    [String(load.errors), 'without a response'],
+    [String((result.faults ?? []).filter((f) => f.startedMs !== null).length) + ' / ' + String((result.scenario.faults ?? []).length), 'faults applied'],
+    [result.configPushMs === null ? '—' : formatLatency(result.configPushMs), 'config push to every sidecar'],
+  ];
+  return `<div class="cards">${items.map(([v, k]) => `<div class="card"><div class="v">${escapeHtml(v)}</div><div class="k">${escapeHtml(k)}</div></div>`).join('')}</div>`;
+}
+
+function faultsSection(result: RunResult, bands: FaultBand[]): string {
+  const rows = (result.scenario.faults ?? []).map((f, i) => {
+    const r = (result.faults ?? []).find((x) => x.name === f.name);
+    return (
+      `<tr data-fault="${escapeHtml(f.name)}"><td><span class="legend"><span class="sw c${bands[i]?.colour % 4}"></span></span><code>${escapeHtml(f.name)}</code></td>` +
+      `<td><code>${escapeHtml(faultTargetText(f))}</code></td><td>${escapeHtml(faultText(f))}</td><td>${escapeHtml(scheduledText(f))}</td>` +
+      `<td>${escapeHtml(actualText(r))}</td><td>${escapeHtml(r?.detail || '—')}</td></tr>`
+    );
+  });
+  return (
+    `<section id="faults"><h2>Faults</h2><table class="faults"><thead><tr><th>Fault</th><th>Target</th><th>What</th><th>Planned</th><th>Took effect</th><th>Detail</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>` +
+    `<p class="muted">An exited instance leaves the endpoints ${escapeHtml(formatDuration(result.endpointRemovalDelayMs ?? 0))} after it exits, as a readiness probe would notice.</p></section>`
+  );
+}
+
+function chartsSection(result: RunResult, scopes: ScopeSeries[], bands: FaultBand[], marks: StateMark[]): string {
+  const seconds = result.timeline.seconds;
+  const legend =
+    `<div class="legend">` +
+    bands.map((b) => `<span><span class="sw c${b.colour % 4}"></span>fault <code>${escapeHtml(b.name)}</code>${b.applied ? '' : ' (never took effect)'}</span>`).join('') +
+    `<span>⊘ ejected · ↺ back from ejection · ✚ health check failed · ✓ passed · ✖ killed · Ⅱ paused · ▶ restarted</span>` +
+    `<span>per second of the load; hover a chart for the figures</span></div>`;
+  const groups: [ScopeSeries['kind'], string][] = [
+    ['client', 'Client'],
+    ['edge', 'Edges (what the caller saw, after retries)'],
+    ['service', 'Services (what their instances received)'],
+  ];
+  const parts = [`<section id="charts"><h2>Over time</h2>${legend}`];
+  for (const [kind, heading] of groups) {
+    const of = scopes.filter((s) => s.kind === kind);
+    if (!of.length) continue;
+    if (kind !== 'client') parts.push(`<h3>${escapeHtml(heading)}</h3>`);
+    for (const s of of) parts.push(scopeCharts(s, seconds, bands, kind === 'client' ? marks : marks.filter((m) => s.services.includes(m.service))));
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+function scopeCharts(s: ScopeSeries, seconds: number, bands: FaultBand[], marks: StateMark[]): string {
+  const col = <K extends keyof ScopeSeries['seconds'][number]>(k: K) => s.seconds.map((f) => f[k]);
+  const rps: ChartSeries[] = [{ label: 'rps', cls: 's-rps', values: col('requests') }];
+  if (s.kind === 'edge' && s.seconds.some((f) => f.retries > 0)) rps.push({ label: 'retries/s', cls: 's-retries', values: col('retries') });
+  const latency: ChartSeries[] = [
+    { label: 'p50', cls: 's-p50', values: col('p50') },
+    { label: 'p90', cls: 's-p90', values: col('p90') },
+    { label: 'p99', cls: 's-p99', values: col('p99') },
+  ];
+  const errors: ChartSeries[] = [{ label: 'errors/s', cls: 's-errors', values: col('errors'), draw: 'bars' }];
+  const totalErrors = s.seconds.reduce((a, f) => a + f.errors, 0);
+  const totalRequests = s.seconds.reduce((a, f) => a + f.requests, 0);
+  const common = { seconds, bands, marks };
+  const fig = (caption: string, keys: ChartSeries[], chart: string) =>
+    `<figure><figcaption><span>${escapeHtml(caption)}</span><span class="keys">${keys.map((k) => `<span class="${k.cls}"><i></i>${escapeHtml(k.label)}</span>`).join('')}</span></figcaption>${chart}</figure>`;
+  const attrs = (metric: string) => ({ 'data-scope': s.key, 'data-metric': metric });
+  return (
+    `<div class="scope" data-scope="${escapeHtml(s.key)}"><h3>${escapeHtml(s.title)}</h3><div class="charts">` +
+    fig('requests per second', rps, timeChart({ ...common, series: rps, format: (v) => `${round(v)}/s`, label: `${s.title}: requests per second`, attributes: attrs('rps') })) +
+    fig('latency', latency, timeChart({ ...common, series: latency, format: (v) => formatLatency(v), label: `${s.title}: latency p50, p90, p99`, attributes: attrs('latency') })) +
+    fig(
+      `errors (5xx or no response): ${totalErrors} of ${totalRequests}${totalRequests ? `, ${formatPercent(totalErrors / totalRequests)}` : ''}`,
+      errors,
+      timeChart({ ...common, series: errors, format: (v) => `${round(v)}/s`, label: `${s.title}: errors per second`, attributes: attrs('errors') }),
+    ) +
+    `</div></div>`
+  );
+}
+
+function eventsSection(result: RunResult, marks: StateMark[]): string {
+  const t0 = result.timeline.t0;
+  const events = (result.events ?? []).filter((e) => !SETUP_EVENTS.has(e.type)).sort((a, b) => a.at - b.at);
+  const rows: { atMs: number; who: string; type: string; message: string }[] = events.map((e) => ({ atMs: e.at - t0, who: e.instance, type: e.type, message: e.message }));
+  for (const f of result.faults ?? []) {
+    if (f.startedMs !== null) rows.push({ atMs: f.startedMs, who: 'harness', type: 'fault-started', message: `${f.name}: ${f.detail}` });
+    if (f.endedMs !== null) rows.push({ atMs: f.endedMs, who: 'harness', type: 'fault-ended', message: f.name });
+  }
+  for (const s of result.states ?? []) rows.push({ atMs: s.atMs, who: 'harness', type: s.state, message: `${s.instance}: ${s.reason}` });
+  rows.sort((a, b) => a.atMs - b.atMs);
+  const shown = rows.slice(0, MAX_EVENTS);
+  const body = shown
+    .map((r) => `<tr><td class="t">${escapeHtml(formatDuration(Math.round(r.atMs)))}</td><td>${escapeHtml(r.who)}</td><td><code>${escapeHtml(r.type)}</code></td><td>${escapeHtml(r.message)}</td></tr>`)
+    .join('');
+  const more = rows.length > shown.length ? `<p class="muted">and ${rows.length - shown.length} more in result.json.</p>` : '';
+  return (
+    `<section id="events"><h2>Events</h2><details${rows.length <= 40 ? ' open' : ''}><summary>${plural(rows.length, 'event')} (faults, state changes and what the sidecars reported; ${marks.length} state change${marks.length === 1 ? '' : 's'} marked on the charts)</summary>` +
+    `<table class="events"><thead><tr><th>At</th><th>Who</th><th>What</th><th>Message</th></tr></thead><tbody>${body}</tbody></table>${more}</details></section>`
+  );
+}
+
+function round(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 10) / 10);
+}
