@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type Docker from 'dockerode';
+import type { RunEvent } from '../../../src/events.ts';
+import type { RunResult } from '../../../src/report/run-result.ts';
+import { LABEL } from '../../../src/runtime/docker/labels.ts';
+import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
+import { processesOfRun, runCli } from '../../helpers/cli.ts';
+import { assertNothingLeft, describeWithDocker, dockerEngine } from './helpers.ts';
+
+/**
+Scenarios run for real by the CLI on the Docker runtime: shipped ones, and a fixture with a wire
+fault (a latency toxic through the fault engine's container) and a process fault (an app container
+killed and started again), which also runs on the local runtime to check that the verdicts agree.
+Short runs (--duration 5s, a 6s fixture): these check the runtime, not the policies.
+*/
+
+const FIXTURE = 'test/runtime/docker/fixtures/slow-link-and-crash.yaml';
+
+interface JsonRun {
+  code: number | null;
+  events: RunEvent[];
+  result: RunResult;
+  context: string;
+}
+
+/** `meshproof run … --json --no-report`: the events and the result; `onEvent` sees each event as it comes. */
+async function runJson(args: string[], onEvent?: (e: RunEvent) => void): Promise<JsonRun> {
+  const events: RunEvent[] = [];
+  let result: RunResult | null = null;
+  let pending = '';
+  const run = await runCli(['run', ...args, '--json', '--no-report'], {
+    timeoutMs: 150_000,
+    onStdout: (chunk) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const msg = JSON.parse(line) as RunEvent | { type: 'result'; result: RunResult };
+        if (msg.type === 'result') result = (msg as { result: RunResult }).result;
+        else {
+          events.push(msg as RunEvent);
+          onEvent?.(msg as RunEvent);
+        }
+      }
+    },
+  });
+  const context = `\n--- stderr ---\n${run.stderr.slice(-4000)}`;
+  assert.ok(result, `a result was printed${context}`);
+  return { code: run.code, events, result, context };
+}
+
+function verdictsOf(result: RunResult): Record<string, string> {
+  return Object.fromEntries(result.verdicts.map((v) => [v.expectation.text, v.status]));
+}
+
+const engine = await dockerEngine();
+
+describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) => {
+  // A cold build of the runtime image (Node, its libraries, the dependencies) takes ~45s on a
+  // 2-core machine; it happens once, here, and not inside a test's own time limit.
+  before(async () => void (await ensureRuntimeImage(docker)), { timeout: 300_000 });
+  after(async () => assertNothingLeft(docker));
+
+  test('quickstart.yaml: every instance a pod of two containers on the run network, ports on 127.0.0.1 only; every expectation holds', { timeout: 180_000 }, async () => {
+    let seen: Promise<Docker.ContainerInfo[]> | null = null;
+    let runId = '';
+    const run = await runJson(['scenarios/quickstart.yaml', '--runtime', 'docker', '--duration', '5s'], (e) => {
+      if (e.type === 'run-starting') runId = e.runId;
+      // Looked at while the load runs: what the run is made of in Docker.
+      if (e.type === 'load-started') seen = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`] } });
+    });
+    assert.equal(run.code, 0, `exit code; verdicts: ${run.result.verdicts.map((v) => v.explanation).join('\n')}${run.context}`);
+    assert.equal(run.result.runtime, 'docker');
+    assert.equal(run.result.error, null);
+    assert.ok(run.result.verdicts.length > 0 && run.result.verdicts.every((v) => v.status === 'held'));
+
+    assert.ok(seen, 'the load started');
+    const containers = await (seen as Promise<Docker.ContainerInfo[]>);
+    const roles = (role: string) => containers.filter((c) => c.Labels[LABEL.role] === role);
+    const pods = ['gateway-0', 'checkout-0', 'payments-0', 'payments-1'];
+    assert.deepEqual(roles('app').map((c) => c.Labels[LABEL.instance]).sort(), pods.sort());
+    assert.deepEqual(roles('sidecar').map((c) => c.Labels[LABEL.instance]).sort(), [...pods, 'ingress'].sort());
+    assert.equal(roles('fault-engine').length, 0, 'no fault engine without wire faults');
+    for (const app of roles('app')) {
+      const sidecar = roles('sidecar').find((s) => s.Labels[LABEL.instance] === app.Labels[LABEL.instance])!;
+      assert.equal(app.HostConfig.NetworkMode, `container:${sidecar.Id}`, `the app of ${app.Labels[LABEL.instance]} shares its sidecar's network namespace`);
+      assert.deepEqual(app.Ports, [], 'an app container publishes nothing');
+    }
+    for (const s of roles('sidecar')) {
+      assert.deepEqual(Object.keys(s.NetworkSettings.Networks), [`meshproof-${runId}`], 'sidecars are on the run network only');
+      assert.ok(s.Ports.length >= 2, 'admin and agent are published');
+      for (const p of s.Ports) assert.equal(p.IP, '127.0.0.1', `published on 127.0.0.1 only: ${JSON.stringify(p)}`);
+    }
+    await assertNothingLeft(docker, runId);
+    assert.deepEqual(processesOfRun(runId), []);
+  });
+
+  test('a-timeout-caps-a-slow-dependency.yaml holds on Docker', { timeout: 180_000 }, async () => {
+    const run = await runJson(['scenarios/a-timeout-caps-a-slow-dependency.yaml', '--runtime', 'docker', '--duration', '5s']);
+    assert.equal(run.code, 0, `exit code; verdicts: ${run.result.verdicts.map((v) => v.explanation).join('\n')}${run.context}`);
+    assert.equal(run.result.runtime, 'docker');
+    await assertNothingLeft(docker, run.result.runId);
+  });
+
+  test('a toxic and a kill + restart: container operations on Docker, and the same verdicts as on the local runtime', { timeout: 300_000 }, async () => {
+    const onDocker = await runJson([FIXTURE, '--runtime', 'docker']);
+    assert.equal(onDocker.result.error, null, onDocker.context);
+    assert.equal(onDocker.result.runtime, 'docker');
+    await assertNothingLeft(docker, onDocker.result.runId);
+
+    const started = (name: string) => onDocker.events.find((e) => e.type === 'fault-started' && e.fault === name) as Extract<RunEvent, { type: 'fault-started' }> | undefined;
+    const ended = (name: string) => onDocker.events.find((e) => e.type === 'fault-ended' && e.fault === name) as Extract<RunEvent, { type: 'fault-ended' }> | undefined;
+    assert.match(started('slow-link')?.detail ?? '', /latency toxic .*checkout-0→payments-0/, 'the toxic went on the link through the fault engine');
+    assert.ok(ended('slow-link'), 'the toxic was removed');
+    assert.match(started('crash')?.detail ?? '', /SIGKILL sent to the app container of payments-1 \(docker kill [0-9a-f]{12}\)/);
+    assert.match(ended('crash')?.detail ?? '', /payments-1 was started again/);
+    const states = onDocker.events.filter((e): e is Extract<RunEvent, { type: 'instance-state' }> => e.type === 'instance-state' && e.instance === 'payments-1').map((e) => e.state);
+    assert.ok(states.indexOf('killed') >= 0 && states.lastIndexOf('healthy') > states.indexOf('killed'), `payments-1 was killed, then healthy again: ${states.join(' → ')}`);
+
+    const onLocal = await runJson([FIXTURE, '--runtime', 'local']);
+    assert.equal(onLocal.result.error, null, onLocal.context);
+    assert.equal(onLocal.result.runtime, 'local');
+    const expected = { 'success_rate(client) >= 90%': 'held', 'requests(payments-1) > 0': 'held', 'p99(client) < 80ms': 'failed' };
+    const explain = (r: JsonRun) => r.result.verdicts.map((v) => `  ${v.status} ${v.explanation}`).join('\n');
+    assert.deepEqual(verdictsOf(onDocker.result), expected, `on docker:\n${explain(onDocker)}`);
+    assert.deepEqual(verdictsOf(onLocal.result), verdictsOf(onDocker.result), `local:\n${explain(onLocal)}\ndocker:\n${explain(onDocker)}`);
+    assert.equal(onDocker.code, 1);
+    assert.equal(onLocal.code, 1);
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test, type SuiteContext } from 'node:test';
+import type Docker from 'dockerode';
+import { checkEngine, dockerClient } from '../../../src/runtime/docker/docker-engine.ts';
+import { LABEL } from '../../../src/runtime/docker/labels.ts';
+
+/** Whether a Docker engine answers here; why not, when it does not. Checked once per test file. */
+export async function dockerEngine(): Promise<{ docker: Docker; why: null } | { docker: null; why: string }> {
+  const docker = dockerClient();
+  try {
+    await checkEngine(docker, 5000);
+    return { docker, why: null };
+  } catch (err) {
+    return { docker: null, why: (err as Error).message };
+  }
+}
+
+/**
+A suite that needs Docker. Without an engine it is skipped with the reason — unless
+MESHPROOF_REQUIRE_DOCKER=1 (set by .ci/run), where a missing engine is a failure, not a skip.
+*/
+export function describeWithDocker(name: string, engine: Awaited<ReturnType<typeof dockerEngine>>, fn: (docker: Docker, suite: SuiteContext) => void): void {
+  if (engine.docker) {
+    const docker = engine.docker;
+    describe(name, { concurrency: 1 }, (suite) => fn(docker, suite));
+  } else if (process.env.MESHPROOF_REQUIRE_DOCKER === '1') {
+    test(name, () => assert.fail(`MESHPROOF_REQUIRE_DOCKER=1 but there is no Docker engine: ${engine.why}`));
+  } else {
+    describe(name, { skip: `no Docker engine here (set MESHPROOF_REQUIRE_DOCKER=1 to fail instead): ${engine.why}` }, () => {});
+  }
+}
+
+export interface Leftovers {
+  containers: string[];
+  networks: string[];
+  /** Images labelled meshproof that are not the cached runtime images (a run's layer, a failed build's steps). */
+  images: string[];
+}
+
+/** What meshproof left in Docker: containers and networks by label (of one run, or of any), and stray images. */
+export async function leftovers(docker: Docker, runId?: string): Promise<Leftovers> {
+  const label = runId ? [`${LABEL.run}=${runId}`] : [`${LABEL.meshproof}=1`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  const networks = await docker.listNetworks({ filters: { label } });
+  const images = await docker.listImages({ all: true, filters: { label: [`${LABEL.meshproof}=1`] } });
+  return {
+    containers: containers.map((c) => `${c.Names.join(',')} (${c.State})`),
+    networks: networks.map((n) => n.Name),
+    images: images
+      .filter((i) => {
+        const role = i.Labels?.[LABEL.role];
+        const tagged = (i.RepoTags ?? []).some((t) => t !== '<none>:<none>');
+        // A tagged runtime image or base is the cache; an untagged one is a parent layer of it
+        // (kept by Docker with it) or a stray. Strays carry no hash label of their own build.
+        if (tagged) return role !== 'runtime-image' && role !== 'runtime-base';
+        return i.Containers > 0 || !isParentLayer(i, images);
+      })
+      .map((i) => `${i.Id.slice(7, 19)} ${(i.RepoTags ?? []).join(',')} role=${i.Labels?.[LABEL.role] ?? '?'}`),
+  };
+}
+
+/** Whether an untagged image is an intermediate step of a tagged one (`docker images -a` lists them). */
+function isParentLayer(image: Docker.ImageInfo, all: Docker.ImageInfo[]): boolean {
+  const byId = new Map(all.map((i) => [i.Id, i]));
+  for (const i of all) {
+    if (!(i.RepoTags ?? []).some((t) => t !== '<none>:<none>')) continue;
+    for (let p = byId.get(i.ParentId); p; p = byId.get(p.ParentId)) if (p.Id === image.Id) return true;
+  }
+  return false;
+}
+
+export async function assertNothingLeft(docker: Docker, runId?: string): Promise<void> {
+  const left = await leftovers(docker, runId);
+  assert.deepEqual(left, { containers: [], networks: [], images: [] }, `meshproof left these in Docker${runId ? ` (run ${runId})` : ''}`);
+}
+
+/** Polls until `check` resolves true or the deadline passes. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
