@@ -42,7 +42,7 @@ export function chartData(result: RunResult): ScopeSeries[] {
   const out: ScopeSeries[] = [];
   const allServices = scenario.services.map((s) => s.name);
   const client = timeline.series.client;
-  if (client) out.push({ kind: 'client', key: 'client', title: 'client (what the load generator saw)', services: allServices, seconds: client.map(figures) });
+  if (client) out.push({ kind: 'client', key: 'client', title: 'client', services: allServices, seconds: client.map(figures) });
 
   const edges: [string, string][] = [['client', scenario.load.target]];
   for (const s of scenario.services) for (const callee of s.calls) edges.push([s.name, callee]);

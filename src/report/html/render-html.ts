@@ -80,8 +80,8 @@ function faultsSection(result: RunResult, bands: FaultBand[]): string {
   const rows = (result.scenario.faults ?? []).map((f, i) => {
     const r = (result.faults ?? []).find((x) => x.name === f.name);
     return (
-      `<tr data-fault="${escapeHtml(f.name)}"><td><span class="legend"><span class="sw c${bands[i]?.colour % 4}"></span></span><code>${escapeHtml(f.name)}</code></td>` +
-      `<td><code>${escapeHtml(faultTargetText(f))}</code></td><td>${escapeHtml(faultText(f))}</td><td>${escapeHtml(scheduledText(f))}</td>` +
+      `<tr data-fault="${escapeHtml(f.name)}"><td class="nowrap"><span class="sw c${bands[i]?.colour % 4}"></span><code>${escapeHtml(f.name)}</code></td>` +
+      `<td class="nowrap"><code>${escapeHtml(faultTargetText(f))}</code></td><td>${escapeHtml(faultText(f))}</td><td>${escapeHtml(scheduledText(f))}</td>` +
       `<td>${escapeHtml(actualText(r))}</td><td>${escapeHtml(r?.detail || '—')}</td></tr>`
     );
   });
@@ -100,7 +100,7 @@ function chartsSection(result: RunResult, scopes: ScopeSeries[], bands: FaultBan
     `<span>⊘ ejected · ↺ back from ejection · ✚ health check failed · ✓ passed · ✖ killed · Ⅱ paused · ▶ restarted</span>` +
     `<span>per second of the load; hover a chart for the figures</span></div>`;
   const groups: [ScopeSeries['kind'], string][] = [
-    ['client', 'Client'],
+    ['client', 'Client (what the load generator saw, end to end)'],
     ['edge', 'Edges (what the caller saw, after retries)'],
     ['service', 'Services (what their instances received)'],
   ];
@@ -108,7 +108,7 @@ function chartsSection(result: RunResult, scopes: ScopeSeries[], bands: FaultBan
   for (const [kind, heading] of groups) {
     const of = scopes.filter((s) => s.kind === kind);
     if (!of.length) continue;
-    if (kind !== 'client') parts.push(`<h3>${escapeHtml(heading)}</h3>`);
+    parts.push(`<h3 class="group">${escapeHtml(heading)}</h3>`);
     for (const s of of) parts.push(scopeCharts(s, seconds, bands, kind === 'client' ? marks : marks.filter((m) => s.services.includes(m.service))));
   }
   parts.push('</section>');
@@ -132,13 +132,13 @@ function scopeCharts(s: ScopeSeries, seconds: number, bands: FaultBand[], marks:
     `<figure><figcaption><span>${escapeHtml(caption)}</span><span class="keys">${keys.map((k) => `<span class="${k.cls}"><i></i>${escapeHtml(k.label)}</span>`).join('')}</span></figcaption>${chart}</figure>`;
   const attrs = (metric: string) => ({ 'data-scope': s.key, 'data-metric': metric });
   return (
-    `<div class="scope" data-scope="${escapeHtml(s.key)}"><h3>${escapeHtml(s.title)}</h3><div class="charts">` +
+    `<div class="scope" data-scope="${escapeHtml(s.key)}"><h4>${escapeHtml(s.title)}</h4><div class="charts">` +
     fig('requests per second', rps, timeChart({ ...common, series: rps, format: (v) => `${round(v)}/s`, label: `${s.title}: requests per second`, attributes: attrs('rps') })) +
     fig('latency', latency, timeChart({ ...common, series: latency, format: (v) => formatLatency(v), label: `${s.title}: latency p50, p90, p99`, attributes: attrs('latency') })) +
     fig(
       `errors (5xx or no response): ${totalErrors} of ${totalRequests}${totalRequests ? `, ${formatPercent(totalErrors / totalRequests)}` : ''}`,
       errors,
-      timeChart({ ...common, series: errors, format: (v) => `${round(v)}/s`, label: `${s.title}: errors per second`, attributes: attrs('errors') }),
+      timeChart({ ...common, series: errors, integer: true, format: (v) => `${round(v)}/s`, label: `${s.title}: errors per second`, attributes: attrs('errors') }),
     ) +
     `</div></div>`
   );

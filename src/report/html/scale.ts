@@ -21,17 +21,18 @@ export function linearScale(domain: readonly [number, number], range: readonly [
 /**
 Round tick values covering [min, max]: steps of 1, 2 or 5 × 10^k, about `count` of them, the first at
 or below `min` and the last at or above `max` (so the axis ends on a tick). An empty or flat
-interval still gets an axis: [0, 1] for nothing, [v - 1, v + 1]-ish around a constant.
+interval still gets an axis: [0, 1] for nothing, [v - 1, v + 1]-ish around a constant. `minStep`
+keeps counts on whole numbers (1: no "0.5 errors").
 */
-export function niceTicks(min: number, max: number, count = 4): number[] {
+export function niceTicks(min: number, max: number, count = 4, minStep = 0): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
   if (max < min) [min, max] = [max, min];
   if (max === min) {
     if (max === 0) return [0, 1];
     const pad = Math.abs(max) * 0.5;
-    return niceTicks(max > 0 ? 0 : min - pad, max > 0 ? max + pad : 0, count);
+    return niceTicks(max > 0 ? 0 : min - pad, max > 0 ? max + pad : 0, count, minStep);
   }
-  const step = niceStep((max - min) / Math.max(1, count));
+  const step = Math.max(minStep, niceStep((max - min) / Math.max(1, count)));
   const first = Math.floor(min / step + 1e-9) * step;
   const last = Math.ceil(max / step - 1e-9) * step;
   const ticks: number[] = [];

@@ -13,6 +13,10 @@ main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
 h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 14px; margin: 18px 0 6px; }
+h3.group { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-top: 26px; }
+h4 { font-size: 14px; margin: 12px 0 6px; }
+.nowrap { white-space: nowrap; }
+.sw { display: inline-block; width: 14px; height: 10px; border-radius: 2px; vertical-align: -1px; margin-right: 6px; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 .muted, .where { color: var(--muted); }
 .where { font-size: 11.5px; }
@@ -74,7 +78,7 @@ svg.chart .series.line.s-rps, svg.chart .series.line.s-p50, svg.chart .series.li
 .fault-band.c2, .sw.c2 { fill: var(--b2); background: var(--b2); stroke: var(--b2s); }
 .fault-band.c3, .sw.c3 { fill: var(--b3); background: var(--b3); stroke: var(--b3s); }
 svg.chart .fault-band { stroke-width: 0; }
-svg.chart .fault-band.not-applied { fill: none; stroke-width: 1; stroke-dasharray: 3 3; }
+svg.chart .fault-band.not-applied { fill: none; stroke-width: 1; stroke-dasharray: 2 3; opacity: .7; }
 svg.chart .band-label { font-size: 9.5px; fill: var(--muted); font-weight: 600; }
 svg.chart .mark line { stroke: var(--fg); stroke-width: 1; stroke-dasharray: 2 2; opacity: .55; }
 svg.chart .mark text { text-anchor: middle; font-size: 10px; fill: var(--fg); }

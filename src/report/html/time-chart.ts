@@ -22,6 +22,8 @@ export interface TimeChartOptions {
   marks: readonly StateMark[];
   /** Extra attributes on the <svg> (data-scope, data-metric), to find the chart in a page. */
   attributes?: Record<string, string>;
+  /** The values are counts: y ticks on whole numbers. @default false */
+  integer?: boolean;
   /** Accessible name of the chart. */
   label: string;
   /** @default 360 */
@@ -45,7 +47,7 @@ export function timeChart(o: TimeChartOptions): string {
   const n = Math.max(1, o.seconds);
   const x = linearScale([0, n], [M.left, width - M.right]);
   const finite = o.series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)));
-  const yTicks = niceTicks(0, Math.max(0, ...finite), 4);
+  const yTicks = niceTicks(0, Math.max(0, ...finite), 4, o.integer ? 1 : 0);
   const y = linearScale([0, yTicks[yTicks.length - 1]], [height - M.bottom, M.top]);
   const top = M.top;
   const bottom = height - M.bottom;

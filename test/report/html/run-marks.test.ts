@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { faultBands, stateMarks } from '../../../src/report/html/run-marks.ts';
+import { markedResult } from './helpers.ts';
+
+describe('faultBands', () => {
+  it('when each fault really held; one that never took effect where it was planned, marked so', () => {
+    assert.deepEqual(faultBands(markedResult()), [
+      { name: 's1-slow', fromMs: 4012, toMs: 7009, applied: true, detail: 'latency toxic (downstream, latency=250 jitter=0) on 1 link(s): front-0→store-1; removed from 1 link(s)', colour: 0 },
+      { name: 's0-crash', fromMs: 8500, toMs: 9500, applied: false, detail: 'never took effect', colour: 1 },
+    ]);
+  });
+
+  it('a fault still on at the end of the run reaches the end', () => {
+    const r = markedResult();
+    r.faults[0].endedMs = null;
+    assert.equal(faultBands(r)[0].toMs, 10_000);
+  });
+});
+
+describe('stateMarks', () => {
+  it("ejections and their end from the callers' sidecars, kills from the harness, by time, about an instance of a service", () => {
+    assert.deepEqual(
+      stateMarks(markedResult()).map((m) => [m.atMs, m.kind, m.instance, m.service, m.text]),
+      [
+        [5000, 'ejected', 'store-1', 'store', 'store-1 ejected: 5 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 5 (seen by front-0)'],
+        [8000, 'returned', 'store-1', 'store', 'store-1 back after 3s (seen by front-0)'],
+        [9000, 'killed', 'store-0', 'store', 'store-0 killed: SIGKILL sent (fault s0-crash)'],
+      ],
+    );
+  });
+
+  it('other sidecar events are not marks', () => {
+    assert.deepEqual(stateMarks({ ...markedResult(), events: [], states: [] }), []);
+  });
+});
