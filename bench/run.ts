@@ -16,6 +16,7 @@ import { findNginx, NGINX_MISSING, startNginxPair } from './nginx-pair.ts';
 import { CLOCK_TICKS, coresUsed, cpuSnapshot, machineTicks, memory, procAvailable, readStat, withDescendants, type CpuSnapshot } from './proc-stats.ts';
 import { buildReport, formatReport, type Machine, type PathMeasurement, type PathOutcome, type RoundRecord, type Settings } from './report.ts';
 import { sidecarPresent, sidecarScript, startSidecarPair } from './sidecar-pair.ts';
+import { runStartupBench } from './startup.ts';
 
 /**
 `npm run bench`: the cost of the mesh's request path, measured three ways in one run (direct to the
@@ -35,7 +36,9 @@ const USAGE = `usage: npm run bench -- [--rounds N] [--rate RPS] [--seconds S] [
   --rate RPS             the fixed request rate (default 1000)
   --seconds S            measured seconds per fixed-rate round, after a 1s warm-up (default 4)
   --saturated-seconds S  measured seconds per saturated round (default 3)
-  --out FILE             where the JSON goes (default reports/bench/sidecar.json)`;
+  --out FILE             where the JSON goes (default reports/bench/sidecar.json)
+  --startup-rounds N     rounds of topology start-up, local vs Docker, after the request path
+                         (default 2; 0 leaves it out); writes reports/bench/startup.json`;
 
 function parseSettings(argv: string[]): { settings: Settings; out: string } {
   const { values } = parseArgs({
@@ -46,6 +49,7 @@ function parseSettings(argv: string[]): { settings: Settings; out: string } {
       seconds: { type: 'string' },
       'saturated-seconds': { type: 'string' },
       out: { type: 'string' },
+      'startup-rounds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -422,8 +426,21 @@ process.on('SIGHUP', onSignal);
 // Whatever happens, nothing the bench started outlives it.
 process.on('exit', () => children.killAllNow());
 
+/** Then topology start-up (bench/startup.ts), once the request path's processes are all gone. */
+async function startup(): Promise<number> {
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { 'startup-rounds': { type: 'string' } } });
+  const rounds = values['startup-rounds'] === undefined ? 2 : Number(values['startup-rounds']);
+  if (!Number.isInteger(rounds) || rounds < 0) {
+    console.error(`bench: --startup-rounds must be a whole number ≥ 0, got "${values['startup-rounds']}"`);
+    return 2;
+  }
+  if (rounds === 0 || interrupted) return 0;
+  console.log('');
+  return runStartupBench({ rounds, out: fileURLToPath(new URL('../reports/bench/startup.json', import.meta.url)), log });
+}
+
 main(children, abort).then(
-  (code) => process.exit(interrupted ? 130 : code),
+  async (code) => process.exit(interrupted ? 130 : Math.max(code, await startup())),
   (err: unknown) => {
     if (interrupted) return;
     console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
