@@ -180,6 +180,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
   const timeline = buildTimeline(t0, seconds, [clientSeries, ...sidecarSeries]);
   const facts: RunFacts = { t0, faults: faults?.faults() ?? [], events: collector?.allEvents() ?? [], states: faults?.states() ?? [] };
+  if (receiver) {
+    const store = receiver.store;
+    const sidecarDropped = Object.values(sidecarSpans).reduce((a, s) => a + s.spans_dropped, 0);
+    facts.traces = { attempts: (...a) => store.attempts(...a), dropped: store.dropped, sidecarDropped };
+  }
   const verdicts = evaluateExpectations(scenario, timeline, facts);
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
   const passed = error === null && verdicts.every((v) => v.status === 'held');

@@ -127,6 +127,9 @@ function subject(metric: MetricName, scope: Scope, scenario: Scenario): string {
     case 'share':
       if (scope.kind !== 'version') return 'the share is';
       return `the share of the requests to ${scope.service} that reached ${scope.version} (${instancesOfVersion(scope.service, scope.version, scenario).join(', ') || 'no instance'}) is`;
+    case 'attempts':
+      if (scope.kind !== 'edge') return 'the attempts per request are';
+      return `in every traced request, the tries ${scope.from === 'client' ? 'the load generator' : scope.from} sent to ${scope.toInstance ?? scope.to} (the first and each retry, counted from the run's traces) are`;
   }
 }
 

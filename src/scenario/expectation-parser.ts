@@ -149,9 +149,19 @@ class ExpectationParser {
     }
     const op = this.#parseComparator(close);
     const value = this.#parseValue(metric, op.token);
+    if (metric?.perRequest) this.#parsePerRequest(metric);
     const window = this.#parseWindow();
     if (!metric || !scope) return null;
     return { ...this.#where(), metric: metric.name, scope, op: op.comparator, value, unit: metric.unit, window, text: this.#text };
+  }
+
+  /** `per request` after the value of a per-request metric (attempts). */
+  #parsePerRequest(metric: MetricSpec): void {
+    const per = this.#next();
+    const request = per.kind === 'word' && per.text === 'per' ? this.#next() : per;
+    if (per.kind !== 'word' || per.text !== 'per' || request.kind !== 'word' || request.text !== 'request') {
+      this.#fail(request, `expected "per request" after the value: ${metric.name} is counted in each request, e.g. ${metric.name}(${this.#exampleEdge()}) <= 3 per request; found ${show(request)}`);
+    }
   }
 
   #unknownMetric(token: Token): void {

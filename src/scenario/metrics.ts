@@ -11,6 +11,8 @@ export interface MetricSpec {
   maxRatio?: number;
   /** Only a version scope (`share(reviews v2)`). */
   versionOnly?: boolean;
+  /** Read from the run's traces, one value per request: the sentence says so with `per request` after the value. */
+  perRequest?: boolean;
   /** Scopes it may not take, with the reason. */
   notOn?: Partial<Record<'client' | 'service' | 'instance' | 'edge' | 'version', string>>;
 }
@@ -48,6 +50,13 @@ export const METRICS: readonly MetricSpec[] = [
     unit: 'ratio',
     doc: "Share of the service's requests (at its instances' inbound) that reached the instances of one version: share(reviews v2).",
     versionOnly: true,
+  },
+  {
+    name: 'attempts',
+    unit: 'count',
+    doc: "Most attempts (the first try and its retries) the caller's sidecars sent on the edge within any one request, read from the run's traces: attempts(front -> store) <= 3 per request.",
+    edgeOnly: true,
+    perRequest: true,
   },
 ];
 

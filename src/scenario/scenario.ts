@@ -274,7 +274,9 @@ export type MetricName =
   /** Requests refused by a rate limit (429, flag RL) on the scope. */
   | 'rate_limited'
   /** Share of a service's requests that reached one version (scope `version`). */
-  | 'share';
+  | 'share'
+  /** Most attempts (first try and retries) on an edge within any one request, from the run's traces: `attempts(front -> store) <= 3 per request`. */
+  | 'attempts';
 
 export type Scope =
   /** What the load generator saw. */

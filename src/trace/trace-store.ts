@@ -85,15 +85,19 @@ export class TraceStore {
 
   /**
   Attempts from service `from` to service `to`, per request: for each trace whose root starts in
-  [fromMs, toMs), the attempt spans sent by `from`'s sidecars to `to`.
+  [fromMs, toMs), the attempt spans sent by `from`'s sidecars to `to` (only those to instance
+  `toInstance` when given).
   */
-  attempts(from: string, to: string, fromMs = -Infinity, toMs = Infinity): AttemptsOnEdge {
+  attempts(from: string, to: string, fromMs = -Infinity, toMs = Infinity, toInstance?: string): AttemptsOnEdge {
     const r: AttemptsOnEdge = { max: 0, traceId: null, requests: 0, traces: 0, retried: 0 };
     for (const t of this.traces()) {
       if (t.startMs < fromMs || t.startMs >= toMs) continue;
       r.traces++;
       let n = 0;
-      for (const s of t.spans) if (s.service === from && spanRole(s) === 'attempt' && s.attributes[ATTR.destination] === to) n++;
+      for (const s of t.spans) {
+        if (s.service !== from || spanRole(s) !== 'attempt' || s.attributes[ATTR.destination] !== to) continue;
+        if (toInstance === undefined || s.attributes[ATTR.upstreamInstance] === toInstance) n++;
+      }
       if (n === 0) continue;
       r.requests++;
       if (n > 1) r.retried++;

@@ -3,6 +3,7 @@ import { seriesKey, type Timeline } from '../observe/timeline.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import type { RunFacts, Verdict } from './verdict.ts';
 import { compare } from './compare.ts';
+import { evaluateAttempts } from './attempts.ts';
 import { evaluateEjected } from './ejected.ts';
 import { evidenceOf } from './evidence.ts';
 import { explain } from './explain.ts';
@@ -33,6 +34,7 @@ export function evaluateAny(e: AnyExpectation, scenario: Scenario, timeline: Tim
     case 'state':
       return evaluateState(e, scenario, facts);
     default:
+      if (e.metric === 'attempts') return evaluateAttempts(e, scenario, facts);
       return evaluateExpectation(e, scenario, timeline, facts);
   }
 }

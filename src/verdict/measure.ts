@@ -102,6 +102,9 @@ export function measureMetric(metric: MetricName, agg: Aggregate, of?: Aggregate
     case 'p99':
     case 'max':
       return agg.latency.quantile(LATENCY_QUANTILE[metric]!);
+    case 'attempts':
+      // Per request, from the traces (attempts.ts): the per-second timeline cannot say.
+      return NaN;
   }
 }
 

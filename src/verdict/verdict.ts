@@ -1,5 +1,6 @@
 import type { AnyExpectation, InstanceState } from '../scenario/scenario.ts';
 import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import type { TraceStore } from '../trace/trace-store.ts';
 
 /** The decision on one expectation, with the evidence that decided it. */
 export interface Verdict {
@@ -46,4 +47,6 @@ export interface RunFacts {
   events: SidecarEvent[];
   /** Process-level state changes made by the harness (killed, paused, restarted → healthy). */
   states: StateChange[];
+  /** The run's traces, for expectations over them (`attempts`); absent when tracing was off. */
+  traces?: Pick<TraceStore, 'attempts' | 'dropped'> & { sidecarDropped?: number };
 }

@@ -30,6 +30,8 @@ mesh:
 load: { target: front, rate: 100/s, connections: 5 }
 expect:
   - success_rate(client) >= 50%
+  - attempts(front -> store) <= 2 per request
+  - attempts(front -> store) < 2 per request
 `;
 
 describe('traces of a real run (sidecar processes, OTLP export, the harness receiver)', () => {
@@ -51,6 +53,12 @@ describe('traces of a real run (sidecar processes, OTLP export, the harness rece
 
     const out = await runScenario(scenario!, { runtime: new LocalRuntime(), reportsDir: dir, warmupMs: 300 });
     assert.equal(out.result.error, null);
+    // Expectations over the traces: one retry at most, and some requests did need it.
+    const [, atMost2, under2] = out.result.verdicts;
+    assert.equal(atMost2.status, 'held', atMost2.explanation);
+    assert.equal(atMost2.measured, 2);
+    assert.equal(under2.status, 'failed');
+    assert.match(under2.explanation, /^attempts\(front -> store\) was at most 2 attempts in one request, in trace [0-9a-f]{32} \(\d+ of \d+ traced requests on the edge retried\)/);
     const file = JSON.parse(readFileSync(join(out.reportDir!, 'traces.json'), 'utf8')) as { format: number; summary: TraceSummary; spans: SpanRecord[] };
     assert.equal(file.format, 1);
     const spans = file.spans;
@@ -98,8 +106,9 @@ describe('traces of a real run (sidecar processes, OTLP export, the harness rece
       const app = list.find((s) => s.spanId === o.parentSpanId);
       if (app) assert.equal(spanRole(app), 'app', "front's outbound is a child of front's app span");
     }
-    assert.ok(retried > 30, `about half the requests retried, got ${retried}`);
-    assert.ok(exhausted > 5, `about a quarter ran out of retries, got ${exhausted}`);
+    // Half of the requests retry and a quarter run out; loose bounds, as a loaded machine sends fewer.
+    assert.ok(retried >= 10, `about half the requests retried, got ${retried}`);
+    assert.ok(exhausted >= 3, `about a quarter ran out of retries, got ${exhausted}`);
 
     // The report: a failed trace with its retries, the slowest trace, as waterfalls.
     const failed = out.result.traces!.failed!;
@@ -109,7 +118,7 @@ describe('traces of a real run (sidecar processes, OTLP export, the harness rece
     assert.equal(failed.rows[0].depth, 0);
     const summary = readFileSync(join(out.reportDir!, 'summary.md'), 'utf8');
     assert.match(summary, /Slowest trace: `[0-9a-f]{32}`/);
-    assert.match(summary, /A failed trace: `[0-9a-f]{32}` — [\d.]+ ms, status 503/);
+    assert.match(summary, /A failed trace: `[0-9a-f]{32}` — [\d.]+ ms, status 503|The slowest trace is also a failed one\./);
     assert.match(summary, /attempt 2 store-[01] \(front\)/);
 
     // Forwarded as received: the user's collector has every span.

@@ -84,6 +84,7 @@ const UNIT: Record<Expectation['metric'], Expectation['unit']> = {
   overflow: 'count',
   rate_limited: 'count',
   share: 'ratio',
+  attempts: 'count',
 };
 
 export function expectation(
