@@ -20,6 +20,7 @@ import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
 import { planLinks } from '../chaos/links/link-plan.ts';
 import { Wire } from '../chaos/links/wire.ts';
 import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
+import { checkWireEngine, describeWireEngine, startToxiproxyEngine, type WireEngine } from '../chaos/engine/wire-engine.ts';
 import type { TracingStats } from '../sim/sidecar/span-sink.ts';
 import { forwardTargetFromEnv, TraceReceiver, type ForwardTarget } from '../trace/receiver.ts';
 import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';
@@ -69,6 +70,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // A fault this runtime cannot apply is found before anything starts.
   FaultRunner.check(scenario);
   const plan = planScenario(scenario, runId);
+  // chaos.engine: toxiproxy without a server to use is found before anything starts, too.
+  if (plan.wire) checkWireEngine(scenario.chaos, { runtime: options.runtime.name, file: scenario.source.file });
   const tracing = options.tracing === false ? null : (options.tracing ?? {});
   let forward: ForwardTarget | null = null;
   try {
@@ -88,6 +91,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let controlPlane: ControlPlane | null = null;
   let faults: FaultRunner | null = null;
   let driver: ToxiproxyDriver | null = null;
+  let wireEngine: WireEngine | null = null;
+  let wire: Wire | null = null;
   let error: string | null = null;
   let t0 = Date.now();
   let sidecarSeries: SparseSeries[] = [];
@@ -101,7 +106,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       receiver = new TraceReceiver({ forward, store: new TraceStore({ maxSpans: tracing.maxSpans }) });
       await receiver.start();
     }
-    topology = await options.runtime.start(plan, {
+    // A real toxiproxy-server takes the place of meshproof's engine: the runtime starts none.
+    const realToxiproxy = plan.wire && scenario.chaos.engine === 'toxiproxy';
+    if (realToxiproxy) wireEngine = await startToxiproxyEngine(scenario.chaos, { runId, signal: options.signal });
+    topology = await options.runtime.start(realToxiproxy ? { ...plan, wire: false } : plan, {
       onEvent: options.onEvent,
       signal: options.signal,
       tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio: tracing?.sampleRatio ?? 1, maxTracesPerSecond: tracing?.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND } : null,
@@ -109,10 +117,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     topology.onUnexpectedExit((instance, role, code, signal) =>
       emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }),
     );
-    let wire: Wire | null = null;
-    if (topology.faultEngine) {
-      driver = new ToxiproxyDriver({ url: topology.faultEngine.url });
-      wire = new Wire(driver, planLinks(plan));
+    if (!wireEngine && topology.faultEngine) {
+      wireEngine = { kind: 'builtin', url: topology.faultEngine.url, external: false, seed: topology.faultEngine.seed, version: 'meshproof', stop: async () => {} };
+    }
+    if (wireEngine) {
+      driver = new ToxiproxyDriver({ url: wireEngine.url });
+      const engineNote = describeWireEngine(wireEngine);
+      // A server that outlives the run may be shared: its proxies carry the run's id.
+      wire = new Wire(driver, planLinks(plan), { prefix: wireEngine.external ? `meshproof-${runId}-` : '', engineNote });
       const byInstance = new Map(topology.pods.map((p) => [p.instance, p]));
       await wire.setup((instance) => byInstance.get(instance)!.inbound);
     }
@@ -161,7 +173,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     options.signal?.removeEventListener('abort', onAbort);
     load?.dispose();
     await faults?.stop().catch(() => {});
+    // A real toxiproxy-server is left as it was found: faults cleared (/reset as the fallback), proxies deleted.
+    if (wire && wireEngine?.kind === 'toxiproxy') {
+      const torn = await wire.teardown();
+      if (torn.problems.length > 0) emit({ type: 'fault-ended', at: Date.now(), fault: '(teardown)', detail: `toxiproxy teardown${torn.fellBackToReset ? ' fell back to /reset' : ''}: ${torn.problems.join('; ')}` });
+    }
     driver?.close();
+    await wireEngine?.stop().catch(() => {});
     if (collector) {
       await collector.stop().catch(() => {});
       sidecarSeries = await collector.timelines().catch(() => []);

@@ -7,6 +7,9 @@ import { startEchoServer, startServer, startSlowServer } from '../sim/helpers/se
 import { closing, startSidecar } from '../sim/helpers/sidecar.ts';
 import { MemorySink } from './helpers.ts';
 import type { FinishedSpan } from '../../src/sim/sidecar/span-sink.ts';
+import { OtelSpanSink } from '../../src/trace/otel-span-sink.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { refusedPort } from '../sim/helpers/servers.ts';
 
 /** Caller (front-0, service front) → callee sidecar (store-0) → app, both sidecars sending spans to `sink`. */
 async function pair(t: Parameters<typeof startSidecar>[0], sink: MemorySink, appPort: number, retryPolicy = retries({ attempts: 2 }), extra: Partial<ReturnType<typeof policy>> = {}) {
@@ -133,5 +136,22 @@ describe('sidecar spans', () => {
     const r = await send(callee.ports.inbound, { host: 'store', headers: { traceparent: parent } });
     assert.equal(JSON.parse(r.body).headers.traceparent, parent);
     assert.equal(callee.sidecar.stats().counters['tracing.spans_recorded'], undefined);
+  });
+
+  it('a receiver that is not there breaks nothing: every request is answered, the lost spans are counted', async (t) => {
+    const app = closing(t, await startEchoServer());
+    const dead = await refusedPort();
+    const sink = new OtelSpanSink({ endpoint: `http://127.0.0.1:${dead}/v1/traces`, service: 'store', instance: 'store-0', random: seededRandom(3), toEpochMs: (ms) => performance.timeOrigin + ms, scheduledDelayMs: 20, exportTimeoutMs: 500 });
+    const callee = await startSidecar(t, { instance: 'store-0', service: 'store', spans: sink });
+    callee.sidecar.applyConfig(sidecarConfig({ service: 'store', instance: 'store-0', app: { host: '127.0.0.1', port: app.port }, clusters: {} }));
+    for (let i = 0; i < 20; i++) {
+      const r = await send(callee.ports.inbound, { host: 'store', headers: { traceparent: `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01` } });
+      assert.equal(r.status, 200);
+    }
+    await callee.sidecar.close();
+    const c = callee.sidecar.stats().counters;
+    assert.equal(c['tracing.spans_recorded'], 40, 'an inbound and an app span per request');
+    assert.equal(c['tracing.spans_exported'], 0);
+    assert.equal(c['tracing.spans_export_failed'], 40);
   });
 });
