@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
+import { WIRE_CASES } from './wire-scenario-cases.ts';
 
 /**
 Every shipped scenario, run for real by the CLI. A scenario with a policy must hold (exit 0); its
@@ -39,7 +40,8 @@ const cases: Case[] = [
 
 describe('shipped scenarios', { concurrency: 1 }, () => {
   test('every shipped scenario is covered here', () => {
-    const shipped = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort();
+    // The wire-fault scenarios (issue 4) run in wire-scenarios.test.ts.
+    const shipped = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml') && !WIRE_CASES.some((w) => w.file === f)).sort();
     assert.deepEqual(shipped, cases.map((c) => c.file).sort());
   });
 
