@@ -103,12 +103,14 @@ export async function startToxiproxyEngine(chaos: ChaosEngine, options: { runId:
     throw new Error('unreachable');
   }
   const port = await freePort();
-  // MESHPROOF_RUN_ID lets the next run reap it should this harness die before stopping it.
+  // Its own entry in the run registry (the runtime's holds the run's id), and the same id in its
+  // environment: the next run's reaper kills it should this harness die before stopping it.
+  const registryId = `${options.runId}-toxiproxy`;
   const child = spawn(binary, ['-host', '127.0.0.1', '-port', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...(options.env ?? process.env), MESHPROOF_RUN_ID: options.runId },
+    env: { ...(options.env ?? process.env), MESHPROOF_RUN_ID: registryId },
   });
-  const registry = new RunRegistry(options.runId + '-toxiproxy', { dir: options.stateDir });
+  const registry = new RunRegistry(registryId, { dir: options.stateDir });
   let tail = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (tail = (tail + d).slice(-2000)));
   let exited: string | null = null;
