@@ -198,8 +198,12 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         instance: pod.instance,
         service: pod.service,
         adminUrl: `http://127.0.0.1:${admin}`,
-        // What other pods dial: the pod's name on the run's network (the control plane pushes it).
-        inbound: { host: pod.instance, port: POD_PORTS.inbound },
+        // What other pods dial: the pod's address on the run's network (the control plane pushes
+        // it). An address, not the pod's name: a new connection to a name costs a lookup in
+        // Docker's embedded DNS, 100ms and more when the engine is busy (longer than a per-try
+        // timeout), and a mesh under load opens connections all the time. The address is the
+        // sidecar container's, which lives as long as the pod (a restarted app joins it again).
+        inbound: { host: sidecar.getIpAddress(networkName), port: POD_PORTS.inbound },
         // What the app dials, inside the pod.
         outbound: { host: '127.0.0.1', port: POD_PORTS.outbound },
         appPort: POD_PORTS.app,
@@ -220,7 +224,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         instance: plan.ingress.instance,
         service: plan.ingress.service,
         adminUrl: `http://127.0.0.1:${admin}`,
-        inbound: { host: plan.ingress.instance, port: POD_PORTS.inbound },
+        inbound: { host: sidecar.getIpAddress(networkName), port: POD_PORTS.inbound },
         // The load generator runs on the host: the ingress's outbound as published there.
         outbound: { host: '127.0.0.1', port: outbound },
         appPort: null,
@@ -234,7 +238,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       const c = container('fault-engine', FAULT_ENGINE_HOST, 'fault-engine')
         .withRunNetwork(networkName, FAULT_ENGINE_HOST)
         .withLoopbackPorts(FAULT_ENGINE_API_PORT)
-        .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, MESHPROOF_SEED: String(plan.wireSeed), PORT: String(FAULT_ENGINE_API_PORT), MESHPROOF_ADVERTISE_HOST: FAULT_ENGINE_HOST })
+        .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, MESHPROOF_SEED: String(plan.wireSeed), PORT: String(FAULT_ENGINE_API_PORT) })
         .withCommand([...NODE, ENTRY.faultEngine])
         .withWaitStrategy(new RunningWaitStrategy());
       const started = await limit(() => c.start()).catch((err: Error) => {

@@ -104,8 +104,9 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
     await assertNothingLeft(docker, run.result.runId);
   });
 
-  test('a toxic and a kill + restart: container operations on Docker, and the same verdicts as on the local runtime', { timeout: 300_000 }, async () => {
-    const onDocker = await runJson([FIXTURE, '--runtime', 'docker']);
+  test('a toxic and a kill + restart: container operations on Docker (runtime: docker), and the same verdicts on the local runtime (--runtime local)', { timeout: 300_000 }, async () => {
+    // The fixture says `runtime: docker`; `--runtime local` overrides it for the second run.
+    const onDocker = await runJson([FIXTURE]);
     assert.equal(onDocker.result.error, null, onDocker.context);
     assert.equal(onDocker.result.runtime, 'docker');
     await assertNothingLeft(docker, onDocker.result.runId);

@@ -5,11 +5,12 @@ the run's seed (MESHPROOF_SEED).
 
 The engine's API itself listens on 127.0.0.1 inside the container; the published port is a thin
 HTTP front that rewrites proxy addresses (see listen-rewrite.ts): proxies bind the container's
-interface and are reported as MESHPROOF_ADVERTISE_HOST:<port> (default `fault-engine`, its name on
+interface and are reported as MESHPROOF_ADVERTISE_HOST:<port> (default: the container's address on
 the run's network), which is what the sidecars dial. Prints `{"type":"ready","role":"fault-engine",…}`
 on stdout once listening.
 */
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { startToxiproxyServer } from '../../../chaos/toxiproxy/toxiproxy-server.ts';
 import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST } from '../pod-ports.ts';
 import { exitOnSignals, portEnv, seedEnv } from './env.ts';
@@ -18,7 +19,19 @@ import { listenIn, listenOut, rewriteListen, type ListenRewrite } from './listen
 const ENTRY = 'fault engine container';
 const bind = process.env.MESHPROOF_BIND_HOST || '0.0.0.0';
 const port = portEnv(ENTRY, 'PORT', FAULT_ENGINE_API_PORT);
-const rewrite: ListenRewrite = { advertised: process.env.MESHPROOF_ADVERTISE_HOST || FAULT_ENGINE_HOST, bind };
+/**
+This container's IPv4 address on the run's network (its only interface besides loopback). Proxies
+are advertised by address, not by name: every new connection to a name costs a lookup in Docker's
+embedded DNS, which answers in 100ms and more when the engine is busy — longer than a per-try timeout.
+*/
+function ownAddress(): string | null {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return null;
+}
+
+const rewrite: ListenRewrite = { advertised: process.env.MESHPROOF_ADVERTISE_HOST || ownAddress() || FAULT_ENGINE_HOST, bind };
 
 const engine = await startToxiproxyServer({ host: '127.0.0.1', port: 0, seed: seedEnv() });
 const agent = new Agent({ keepAlive: true });

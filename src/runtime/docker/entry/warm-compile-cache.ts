@@ -9,15 +9,26 @@ Imports the modules the entries use, not the entries themselves: an entry starts
 */
 import { flushCompileCache, getCompileCacheDir } from 'node:module';
 
-await import('../../../sim/sidecar/sidecar.ts');
-await import('../../../sim/builtin/service.ts');
-await import('../../../sim/process/child-lifecycle.ts');
-await import('../../../scenario/scenario.ts');
-await import('../../../chaos/toxiproxy/toxiproxy-server.ts');
-await import('./env.ts');
-await import('./pod-agent.ts');
-await import('./tcp-forwarder.ts');
-await import('./listen-rewrite.ts');
-await import('../pod-ports.ts');
+const modules = [
+  '../../../sim/sidecar/sidecar.ts',
+  '../../../sim/builtin/service.ts',
+  '../../../sim/process/child-lifecycle.ts',
+  '../../../scenario/scenario.ts',
+  '../../../chaos/toxiproxy/toxiproxy-server.ts',
+  './env.ts',
+  './pod-agent.ts',
+  './tcp-forwarder.ts',
+  './listen-rewrite.ts',
+  '../pod-ports.ts',
+];
+// The cache only saves time: a module that fails to load here fails the build of nothing (the
+// container that needs it says why when it starts).
+for (const m of modules) {
+  try {
+    await import(m);
+  } catch (err) {
+    process.stdout.write(`not cached: ${m}: ${(err as Error).message.split('\n')[0]}\n`);
+  }
+}
 flushCompileCache();
 process.stdout.write(`compile cache written to ${getCompileCacheDir() ?? '(none: NODE_COMPILE_CACHE is not set)'}\n`);
