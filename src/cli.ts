@@ -41,6 +41,10 @@ Options for run:
   --plain             plain progress lines even on a terminal (the default when stdout is not a
                       terminal, or CI is set); on a terminal a live view shows the run: q stops it
   --verbose           also print every instance and sidecar event
+  --traces-per-second <n>
+                      most requests traced per second (default 500; 0 = every request); spans go
+                      to the report's traces.json and to OTEL_EXPORTER_OTLP_ENDPOINT when set
+  --no-traces         trace nothing (see docs/traces.md)
   --runtime <r>       local (child processes, the default) or docker (each instance a pod of app
                       + sidecar containers; needs a running Docker engine, see docs/docker.md);
                       overrides the scenario's runtime key
@@ -173,6 +177,8 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
         plain: { type: 'boolean' },
         verbose: { type: 'boolean' },
         runtime: { type: 'string' },
+        'traces-per-second': { type: 'string' },
+        'no-traces': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -184,6 +190,12 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
     err(`meshproof run: --runtime must be local or docker, got "${values.runtime}"`);
     return 2;
   }
+  const tps = values['traces-per-second'];
+  if (tps !== undefined && !/^\d+$/.test(tps)) {
+    err(`meshproof run: --traces-per-second must be a whole number (0 = every request), got "${tps}"`);
+    return 2;
+  }
+  const tracing = values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined;
   let durationMs: number | null = null;
   if (values.duration) {
     try {
@@ -211,7 +223,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
       const output = await startRunOutput(mode, scenario, { out, color, verbose: values.verbose, onQuit: () => controller.abort(), signal: controller.signal });
       let outcome: RunOutcome | null = null;
       try {
-        outcome = await runScenario(scenario, { runtime, reportsDir, onEvent: output.onEvent, signal: controller.signal, liveStats: output.liveStats });
+        outcome = await runScenario(scenario, { runtime, reportsDir, onEvent: output.onEvent, signal: controller.signal, liveStats: output.liveStats, tracing });
       } finally {
         await output.finish(outcome);
       }
