@@ -18,6 +18,11 @@ export interface ForwardTarget {
 }
 
 export interface TraceReceiverOptions {
+  /**
+  Address to listen on. Only a runtime whose sidecars cannot reach the harness's loopback (containers)
+  should pass another, and then a host-only one such as its bridge network's gateway. @default 127.0.0.1
+  */
+  host?: string;
   /** Where decoded spans go. @default a new TraceStore with its defaults */
   store?: TraceStore;
   /** Forward every export, as received, to this collector as well. @default none */
@@ -60,6 +65,7 @@ export class TraceReceiver {
   private readonly options: TraceReceiverOptions;
   private server: Server | null = null;
   private port = 0;
+  private host = '127.0.0.1';
   private readonly counters: ReceiverStats = { exports: 0, spans: 0, rejected: 0, forwarded: 0, forwardFailed: 0, forwardDropped: 0 };
   private readonly forwards = new Set<Promise<void>>();
   /** Why the last export was refused, for error messages and tests. */
@@ -78,18 +84,20 @@ export class TraceReceiver {
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(0, this.options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
     this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    const address = server.address() as AddressInfo;
+    this.port = address.port;
+    this.host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return this.baseUrl;
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   /** The URL an OTLP/HTTP exporter posts traces to. */
