@@ -27,6 +27,8 @@ after(() => {
 interface Terminal {
   /** The visible screen, as text. */
   screen(): string;
+  /** The visible screen with its colours and attributes as escape sequences. */
+  styled(): string;
   /** null while the command runs; its exit status once it has exited (the pane stays, remain-on-exit). */
   exitStatus(): number | null;
   keys(...keys: string[]): void;
@@ -39,18 +41,23 @@ function startInTmux(name: string, args: string[], env: Record<string, string>):
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   // The live view is for a person at a terminal: not in CI, not for a dumb terminal.
   delete childEnv.CI;
-  delete childEnv.NO_COLOR;
+  if (!env.NO_COLOR) delete childEnv.NO_COLOR;
   childEnv.TERM = 'xterm-256color';
-  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  // The shell that runs it records its exit code: tmux's own pane_dead_status is not reliable (the pane
+  // can read as dead, its tty closed, before tmux has reaped the process and knows its status).
+  const exitFile = join(tmp, `${name}.exit`);
+  const command = `${[process.execPath, CLI, ...args].map(quote).join(' ')}; echo "$?" > ${quote(exitFile)}`;
   const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], { encoding: 'utf8', env: childEnv as NodeJS.ProcessEnv, cwd: ROOT });
-  // remain-on-exit keeps the pane after the command ends, so its exit status and last screen can be read.
+  // remain-on-exit keeps the pane after the command ends, so its last screen can be read.
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', '-c', ROOT, command, ';', 'set-option', '-w', '-t', name, 'remain-on-exit', 'on');
   return {
     // -J joins lines the terminal wrapped, so a long summary line reads whole; -S - includes what scrolled off the top.
     screen: () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', name),
+    styled: () => tmux('capture-pane', '-p', '-e', '-t', name),
     exitStatus: () => {
-      const [dead, status] = tmux('display-message', '-p', '-t', name, '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-      return dead === '1' ? Number(status) : null;
+      const text = existsSync(exitFile) ? readFileSync(exitFile, 'utf8').trim() : '';
+      return /^\d+$/.test(text) ? Number(text) : null;
     },
     keys: (...k) => void tmux('send-keys', '-t', name, ...k),
   };
@@ -71,6 +78,9 @@ async function waitForScreen(term: Terminal, pattern: RegExp, timeoutMs: number,
   assert.fail(`${what}: ${pattern} not on the screen within ${timeoutMs}ms. Last screen:\n${last}`);
 }
 
+/** An SGR sequence that sets a foreground colour (16, 256 or true colour). */
+const COLOUR = /\x1b\[(?:\d+;)*(?:3[0-7]|9[0-7]|38)(?:;\d+)*m/;
+
 async function waitForExit(term: Terminal, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -89,7 +99,7 @@ function onlyResult(reports: string): RunResult {
 
 test('the live view on a terminal: the topology, the fault as it happens, then the final verdicts and the report folder', { skip, timeout: 90_000 }, async () => {
   const reports = join(tmp, 'full');
-  const term = startInTmux('full', ['run', FIXTURE, '--duration', '8s', '--reports', reports], { MESHPROOF_STATE_DIR: join(tmp, 'state-full') });
+  const term = startInTmux('full', ['run', FIXTURE, '--duration', '8s', '--reports', reports], { MESHPROOF_STATE_DIR: join(tmp, 'state-full'), NO_COLOR: '1' });
 
   // The topology is drawn from the scenario before anything runs: services, instances, the edge.
   const first = await waitForScreen(term, /TOPOLOGY/, 30_000, 'the live view starts');
@@ -104,10 +114,12 @@ test('the live view on a terminal: the topology, the fault as it happens, then t
   await waitForScreen(term, /● load/, 40_000, 'the load starts');
   const faulted = await waitForScreen(term, /fault store1-errors started/, 30_000, 'the fault is applied');
   assert.match(faulted, /client → front\s+\d+/, 'the edge has a live rps figure');
+  assert.doesNotMatch(term.styled(), COLOUR, 'NO_COLOR: no colours, the marks and words carry the states');
 
   const code = await waitForExit(term, 60_000);
   const result = onlyResult(reports);
-  assert.equal(code, result.passed ? 0 : 1, `exit code follows the verdicts${result.error ? ` (run error: ${result.error})` : ''}`);
+  // As the CLI decides: 2 when the run itself broke, else 0 or 1 by the verdicts.
+  assert.equal(code, result.error ? 2 : result.passed ? 0 : 1, `exit code follows the result (error: ${result.error}, passed: ${result.passed}):\n${term.screen()}`);
   // The live view gave the terminal back; the final verdicts and the report folder are on the screen.
   const end = term.screen();
   for (const v of result.verdicts) {
@@ -125,6 +137,7 @@ test('q mid-run: the run stops with full cleanup, exit 130, nothing left running
   const state = join(tmp, 'state-quit');
   const term = startInTmux('quit', ['run', FIXTURE, '--duration', '30s', '--reports', reports], { MESHPROOF_STATE_DIR: state });
   const loading = await waitForScreen(term, /● load/, 60_000, 'the load starts');
+  assert.match(term.styled(), COLOUR, 'without NO_COLOR, states are coloured');
   const runId = /run ([a-z0-9]+-[0-9a-f]{6}) starting/.exec(loading)?.[1];
   assert.ok(runId, `the run id is in the event log:\n${loading}`);
   assert.ok(processesOfRun(runId).length > 0, 'the run has processes before q');
