@@ -18,13 +18,13 @@ export const WIRE_CASES: WireCase[] = [
     file: 'slow-link-hidden-by-per-try-timeout.yaml',
     code: 0,
     duration: '6s',
-    faults: [{ name: 'slow-link', detail: /latency toxic \(downstream, latency=1000.*front-0→store-1/ }],
+    faults: [{ name: 'slow-link', detail: /latency toxic \(downstream, latency=3000.*front-0→store-1/ }],
   },
   {
     file: 'slow-link-hidden-by-per-try-timeout--without-per-try-timeout.yaml',
     code: 1,
     duration: '6s',
-    failing: ['p99(client) < 800ms during slow-link'],
+    failing: ['p99(client) < 1500ms during slow-link'],
     faults: [{ name: 'slow-link', detail: /latency toxic/ }],
   },
   {
@@ -41,17 +41,20 @@ export const WIRE_CASES: WireCase[] = [
     faults: [{ name: 'resets', detail: /reset_peer toxic/ }],
   },
   {
-    file: 'per-try-timeout-routes-around-a-bandwidth-limited-link.yaml',
+    file: 'locality-keeps-traffic-off-a-bandwidth-limited-link.yaml',
     code: 0,
     duration: '6s',
-    faults: [{ name: 'thin-link', detail: /bandwidth toxic \(downstream, rate=16\) on 1 link\(s\): front-0→store-2/ }],
+    faults: [
+      { name: 'thin-link-1', detail: /bandwidth toxic \(downstream, rate=16\) on 1 link\(s\): front-0→store-1 \(meshproof's engine, seed \d+\)/ },
+      { name: 'thin-link-3', detail: /bandwidth toxic \(downstream, rate=16\) on 1 link\(s\): front-0→store-3/ },
+    ],
   },
   {
-    file: 'per-try-timeout-routes-around-a-bandwidth-limited-link--without-per-try-timeout.yaml',
+    file: 'locality-keeps-traffic-off-a-bandwidth-limited-link--without-locality.yaml',
     code: 1,
     duration: '6s',
-    failing: ['p99(client) < 500ms during thin-link'],
-    faults: [{ name: 'thin-link', detail: /bandwidth toxic/ }],
+    failing: ['p99(client) < 800ms during thin-link-1', 'requests(front -> store-1) == 0', 'requests(front -> store-3) == 0'],
+    faults: [{ name: 'thin-link-1', detail: /bandwidth toxic/ }],
   },
   {
     file: 'zone-partition-fails-over-to-the-other-zone.yaml',
