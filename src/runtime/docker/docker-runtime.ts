@@ -6,7 +6,7 @@ import { MeshproofError } from '../../errors.ts';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import type { ServiceSpec } from '../../scenario/scenario.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
-import { checkEngine, dockerClient } from './docker-engine.ts';
+import { checkEngine, dockerClient, podCgroupParent } from './docker-engine.ts';
 import { currentHarness, LABEL, runLabels, type ContainerRole } from './labels.ts';
 import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS } from './pod-ports.ts';
 import { PodContainer, RunningWaitStrategy, waitHttpReady } from './pod-container.ts';
@@ -36,6 +36,11 @@ export interface DockerRuntimeOptions {
   concurrency?: number;
   /** Access-log lines from every sidecar in its container's output (`docker logs`). @default false */
   accessLog?: boolean;
+  /**
+  The cgroup the run's containers are created in, or null for Docker's default.
+  @default the harness's own cgroup with cgroup v1 and the cgroupfs driver (see podCgroupParent), else Docker's default
+  */
+  cgroupParent?: string | null;
 }
 
 /** A pod of the Docker runtime: RunningPod's fields, plus where its containers and host-side ports are. */
@@ -73,7 +78,8 @@ export class DockerRuntime implements Runtime {
     await checkEngine(docker);
     await reapLeftovers(docker);
     const image = await ensureRuntimeImage(docker, this.options.image);
-    return startTopology(docker, image, plan, options, this.options);
+    const cgroupParent = this.options.cgroupParent !== undefined ? (this.options.cgroupParent ?? undefined) : await podCgroupParent(docker);
+    return startTopology(docker, image, plan, options, { ...this.options, cgroupParent });
   }
 }
 
@@ -134,6 +140,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         .withName(role === 'app' ? `${prefix}-${instance}-app` : `${prefix}-${instance}`)
         .withLabels({ ...labels, [LABEL.role]: role, [LABEL.instance]: instance, [LABEL.service]: service })
         .withInit()
+        .withCgroupParent(settings.cgroupParent ?? undefined)
         .withStartupTimeout(readyTimeoutMs);
 
     // Only the containers' creation is limited: it is what Docker serialises; the waits are not.
@@ -177,6 +184,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         .withName(`${prefix}-${pod.instance}-app`)
         .withLabels({ ...labels, [LABEL.role]: 'app', [LABEL.instance]: pod.instance, [LABEL.service]: pod.service })
         .withInit()
+        .withCgroupParent(settings.cgroupParent ?? undefined)
         .withStartupTimeout(readyTimeoutMs)
         .withNetworkMode(`container:${sidecar.getId()}`)
         .withEnvironment(appEnvironment(plan.runId, pod))

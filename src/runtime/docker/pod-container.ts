@@ -27,6 +27,12 @@ export class PodContainer extends GenericContainer {
     this.hostConfig.Init = true;
     return this;
   }
+
+  /** The cgroup the container's own cgroup is created in; undefined leaves Docker's default. */
+  withCgroupParent(parent: string | undefined): this {
+    if (parent) this.hostConfig.CgroupParent = parent;
+    return this;
+  }
 }
 
 /**

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { MeshproofError } from '../../../src/errors.ts';
-import { checkEngine } from '../../../src/runtime/docker/docker-engine.ts';
+import { checkEngine, harnessCpuCgroup } from '../../../src/runtime/docker/docker-engine.ts';
 import { harnessAlive, LABEL, processStart, runLabels } from '../../../src/runtime/docker/labels.ts';
 import { runCli } from '../../helpers/cli.ts';
 
@@ -64,4 +67,21 @@ describe('harness labels (who owns a run, for the reaper)', () => {
   test('labels without a harness pid are dead (nothing can own them)', () => {
     assert.equal(harnessAlive({ [LABEL.meshproof]: '1' }, here), false);
   });
+});
+
+test("the harness's cgroup of the v1 cpu controller (where the run's containers go with cgroupfs)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-cgroup-'));
+  try {
+    const file = (text: string) => {
+      const p = join(dir, String(Math.random()));
+      writeFileSync(p, text);
+      return p;
+    };
+    assert.equal(harnessCpuCgroup(file('5:devices:/\n4:memory:/x/y\n2:cpuacct:/\n1:cpu:/\n0::/\n')), '/');
+    assert.equal(harnessCpuCgroup(file('3:cpu,cpuacct:/user.slice/session-2.scope\n1:name=systemd:/user.slice\n')), '/user.slice/session-2.scope');
+    assert.equal(harnessCpuCgroup(file('0::/user.slice/user-0.slice\n')), undefined, 'cgroup v2 has no cpu line: Docker decides');
+    assert.equal(harnessCpuCgroup(join(dir, 'absent')), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
