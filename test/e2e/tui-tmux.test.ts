@@ -116,6 +116,10 @@ test('the live view on a terminal: the topology, the fault as it happens, then t
   assert.match(faulted, /client → front\s+\d+/, 'the edge has a live rps figure');
   assert.doesNotMatch(term.styled(), COLOUR, 'NO_COLOR: no colours, the marks and words carry the states');
 
+  // The final frame: the run's verdict in the header and every expectation settled, before the view closes.
+  const final = await waitForScreen(term, /^meshproof · tui-outlier {2}[✔✘] (passed|failed)/m, 60_000, 'the final frame');
+  assert.match(final, /^EXPECTATIONS {2}\d+ (held|broken)/m);
+  assert.doesNotMatch(final, /^(… pending|◐ holding|▲ at risk)/m, 'nothing is left pending');
   const code = await waitForExit(term, 60_000);
   const result = onlyResult(reports);
   // As the CLI decides: 2 when the run itself broke, else 0 or 1 by the verdicts.
@@ -132,22 +136,26 @@ test('the live view on a terminal: the topology, the fault as it happens, then t
   assert.deepEqual(processesOfRun(result.runId), []);
 });
 
-test('q mid-run: the run stops with full cleanup, exit 130, nothing left running', { skip, timeout: 90_000 }, async () => {
-  const reports = join(tmp, 'quit');
-  const state = join(tmp, 'state-quit');
-  const term = startInTmux('quit', ['run', FIXTURE, '--duration', '30s', '--reports', reports], { MESHPROOF_STATE_DIR: state });
-  const loading = await waitForScreen(term, /● load/, 60_000, 'the load starts');
-  assert.match(term.styled(), COLOUR, 'without NO_COLOR, states are coloured');
-  const runId = /run ([a-z0-9]+-[0-9a-f]{6}) starting/.exec(loading)?.[1];
-  assert.ok(runId, `the run id is in the event log:\n${loading}`);
-  assert.ok(processesOfRun(runId).length > 0, 'the run has processes before q');
-  term.keys('q');
-  const code = await waitForExit(term, 40_000);
-  assert.equal(code, 130, term.screen());
-  assert.deepEqual(processesOfRun(runId), [], 'no process of the run is left');
-  assert.deepEqual(existsSync(state) ? readdirSync(state).filter((f) => f.startsWith(runId)) : [], [], 'the run registry was closed');
-  const result = onlyResult(reports);
-  assert.equal(result.runId, runId);
-  assert.match(result.error ?? '', /interrupted/);
-  assert.match(term.screen(), /the run did not complete: interrupted/);
-});
+// Ctrl-C on a terminal in raw mode is a key, not a SIGINT to the whole process group: the run's own
+// processes must not be killed under the harness, which stops them itself.
+for (const [key, name] of [['q', 'q'], ['C-c', 'ctrl-c']] as const) {
+  test(`${name} mid-run: the run stops with full cleanup, exit 130, nothing left running`, { skip, timeout: 90_000 }, async () => {
+    const reports = join(tmp, `quit-${name}`);
+    const state = join(tmp, `state-quit-${name}`);
+    const term = startInTmux(`quit-${name}`, ['run', FIXTURE, '--duration', '30s', '--reports', reports], { MESHPROOF_STATE_DIR: state });
+    const loading = await waitForScreen(term, /● load/, 60_000, 'the load starts');
+    assert.match(term.styled(), COLOUR, 'without NO_COLOR, states are coloured');
+    const runId = /run ([a-z0-9]+-[0-9a-f]{6}) starting/.exec(loading)?.[1];
+    assert.ok(runId, `the run id is in the event log:\n${loading}`);
+    assert.ok(processesOfRun(runId).length > 0, `the run has processes before ${name}`);
+    term.keys(key);
+    const code = await waitForExit(term, 40_000);
+    assert.equal(code, 130, term.screen());
+    assert.deepEqual(processesOfRun(runId), [], 'no process of the run is left');
+    assert.deepEqual(existsSync(state) ? readdirSync(state).filter((f) => f.startsWith(runId)) : [], [], 'the run registry was closed');
+    const result = onlyResult(reports);
+    assert.equal(result.runId, runId);
+    assert.match(result.error ?? '', /interrupted/);
+    assert.match(term.screen(), /the run did not complete: interrupted/);
+  });
+}
