@@ -259,7 +259,7 @@ export async function benchEngine(o: {
   const d = totals.get('direct')!;
   const directFig = figures('direct', 'load generator → upstream', d, null, settings);
   const figs = [directFig, ...engines.map((e) => figures(e.id, e.describe, totals.get(e.id)!, directFig, settings))];
-  return { settings, figures: figs, unavailable, goals: goalsOf(figs) };
+  return { settings, figures: figs, unavailable, goals: goalsOf(figs, settings) };
 }
 
 function figures(id: TargetId, describe: string, t: Totals, direct: EngineFigures | null, s: EngineBenchSettings): EngineFigures {
@@ -286,7 +286,7 @@ function figures(id: TargetId, describe: string, t: Totals, direct: EngineFigure
   };
 }
 
-function goalsOf(figs: EngineFigures[]): EngineBenchReport['goals'] {
+function goalsOf(figs: EngineFigures[], s: EngineBenchSettings): EngineBenchReport['goals'] {
   const goals: EngineBenchReport['goals'] = [];
   for (const f of figs) {
     if (f.id === 'direct') continue;
@@ -297,10 +297,11 @@ function goalsOf(figs: EngineFigures[]): EngineBenchReport['goals'] {
         measured: `${Math.round(f.saturatedRps)} rps = ${f.saturatedRatio.toFixed(2)} × direct`,
         met: f.saturatedRatio >= ENGINE_GOALS.saturatedRatioToDirect,
       },
-      { engine: f.id, goal: `added p50 at 1000 rps ≤ ${ENGINE_GOALS.addedP50Ms} ms`, measured: `${f.addedP50Ms.toFixed(3)} ms`, met: f.addedP50Ms <= ENGINE_GOALS.addedP50Ms },
+      // The goal is stated at 1000 rps; at another --rate the line says so.
+      { engine: f.id, goal: `added p50 at ${s.rate} rps ≤ ${ENGINE_GOALS.addedP50Ms} ms`, measured: `${f.addedP50Ms.toFixed(3)} ms`, met: f.addedP50Ms <= ENGINE_GOALS.addedP50Ms },
       {
         engine: f.id,
-        goal: `20ms latency toxic within ${ENGINE_GOALS.toxicP50ErrorMs} ms at p50`,
+        goal: `${s.toxicLatencyMs}ms latency toxic within ${ENGINE_GOALS.toxicP50ErrorMs} ms at p50`,
         measured: `${f.toxicP50ErrorMs >= 0 ? '+' : ''}${f.toxicP50ErrorMs.toFixed(3)} ms (p50 ${f.toxicP50Ms.toFixed(3)} vs ${f.plainP50AtToxicRateMs.toFixed(3)} without)`,
         met: Math.abs(f.toxicP50ErrorMs) <= ENGINE_GOALS.toxicP50ErrorMs,
       },
