@@ -69,6 +69,9 @@ export function summariseTraces(
   };
 }
 
+/** Most waterfall rows shown per trace in summary.md. */
+const MAX_MARKDOWN_ROWS = 40;
+
 /** Markdown lines for summary.md: the slowest and a failed trace as text waterfalls, and what was lost. */
 export function tracesMarkdown(summary: TraceSummary | null | undefined): string[] {
   if (!summary) return [];
@@ -77,7 +80,12 @@ export function tracesMarkdown(summary: TraceSummary | null | undefined): string
   if (lost > 0) out.push('', `> ${lost} span(s) were dropped (export queues or the trace store were full): some traces are incomplete.`);
   if (summary.forward) out.push('', `Forwarded to ${summary.forward.url}: ${summary.forward.forwarded} export(s)${summary.forward.failed ? `, ${summary.forward.failed} failed` : ''}${summary.forward.dropped ? `, ${summary.forward.dropped} dropped` : ''}.`);
   const show = (title: string, v: TraceView) => {
-    out.push('', `${title}: \`${v.traceId}\` — ${v.durationMs.toFixed(1)} ms, ${v.status === null ? 'no response' : `status ${v.status}`}`, '', '```', waterfallText(v.rows), '```');
+    // A CI summary has little room: a long trace is cut, the rest is in traces.json.
+    const rows = v.rows.slice(0, MAX_MARKDOWN_ROWS);
+    const more = v.rows.length - rows.length;
+    out.push('', `${title}: \`${v.traceId}\` — ${v.durationMs.toFixed(1)} ms, ${v.status === null ? 'no response' : `status ${v.status}`}`, '', '```', waterfallText(rows));
+    if (more > 0) out.push(`… ${more} more span(s) in traces.json`);
+    out.push('```');
   };
   if (summary.slowest) show('Slowest trace', summary.slowest);
   if (summary.failed && summary.failed.traceId !== summary.slowest?.traceId) show('A failed trace', summary.failed);

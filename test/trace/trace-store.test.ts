@@ -137,6 +137,14 @@ describe('waterfall', () => {
     assert.equal(file.spans.length, 7);
     assert.equal(file.summary.traces, 2);
   });
+  it('a long trace is cut to 40 rows in summary.md, saying how many more are in traces.json', () => {
+    const store = new TraceStore();
+    store.add(request('a', 1000, 50, 503));
+    const summary = summariseTraces(store, { exports: 1, spans: 52, rejected: 0, forwarded: 0, forwardFailed: 0, forwardDropped: 0 }, {}, null);
+    const md = tracesMarkdown(summary).join('\n');
+    assert.match(md, /… 12 more span\(s\) in traces\.json\n```/);
+    assert.equal(summary.slowest!.rows.length, 52, 'result.json keeps every row');
+  });
 });
 
 describe('OTLP JSON decoding', () => {
