@@ -49,7 +49,7 @@ export interface RunOptions {
   traces.json (and go on to OTEL_EXPORTER_OTLP_ENDPOINT when set). Head sampling at the ingress:
   `sampleRatio` of the requests, at most `maxTracesPerSecond` of them a second (0 = no limit), which
   bounds what tracing costs (docs/traces.md); `maxSpans` bounds what the harness keeps.
-  false = no tracing. @default { sampleRatio: 1, maxTracesPerSecond: 500, maxSpans: 200000 }
+  false = no tracing. @default { sampleRatio: 1, maxTracesPerSecond: 500, maxSpans: 400000 }
   */
   tracing?: { sampleRatio?: number; maxTracesPerSecond?: number; maxSpans?: number } | false;
 }
