@@ -33,6 +33,8 @@ export interface TimeChartOptions {
 }
 
 const M = { top: 16, right: 10, bottom: 22, left: 48 };
+/** Room a mark's glyph takes, px. */
+const GLYPH_W = 9;
 const MARK_GLYPH: Record<StateMark['kind'], string> = { ejected: '⊘', returned: '↺', unhealthy: '✚', healthy: '✓', killed: '✖', paused: 'Ⅱ', restarted: '▶' };
 
 /**
@@ -87,11 +89,16 @@ export function timeChart(o: TimeChartOptions): string {
     }
   }
 
+  // Marks come sorted by time; glyphs closer than one glyph apart (a kill and the ejection it causes)
+  // are set side by side, while each line stays at its true time.
+  let lastGlyph = -Infinity;
   for (const m of o.marks) {
-    const xx = r(x(Math.max(0, Math.min(n, m.atMs / 1000))));
+    const at = x(Math.max(0, Math.min(n, m.atMs / 1000)));
+    const glyph = Math.max(at, lastGlyph + GLYPH_W);
+    lastGlyph = glyph;
     parts.push(
       `<g class="mark mark-${m.kind}" data-kind="${m.kind}" data-instance="${escapeHtml(m.instance)}"><title>${escapeHtml(`${fmtS(m.atMs)} ${m.text}`)}</title>` +
-        `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${bottom}"/><text x="${xx}" y="${top - 4}">${MARK_GLYPH[m.kind]}</text></g>`,
+        `<line x1="${r(at)}" x2="${r(at)}" y1="${top}" y2="${bottom}"/><text x="${r(glyph)}" y="${top - 4}">${MARK_GLYPH[m.kind]}</text></g>`,
     );
   }
 

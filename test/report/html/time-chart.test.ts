@@ -62,6 +62,12 @@ describe('timeChart', () => {
     assert.match(svg, />⊘<\/text><\/g>/);
   });
 
+  it('marks at about the same time: lines at their times, glyphs side by side', () => {
+    const svg = chart({ marks: [mark, { ...mark, atMs: 5550, kind: 'killed', instance: 'store-0', text: 'store-0 killed' }] });
+    assert.match(svg, /<line x1="214\.1" x2="214\.1"[^>]*\/><text x="214\.1"[^>]*>⊘<\/text>/);
+    assert.match(svg, /<line x1="215\.6" x2="215\.6"[^>]*\/><text x="223\.1"[^>]*>✖<\/text>/);
+  });
+
   it('bars: one per second with something in it; nothing for an empty second', () => {
     const svg = chart({ series: [{ label: 'errors/s', cls: 's-errors', values: [0, 0, 3, 0, NaN, 12, 0, 0, 0, 0], draw: 'bars' }] });
     const bars = /<g class="series bars s-errors" data-series="errors\/s">(.*?)<\/g>/.exec(svg)?.[1] ?? '';
