@@ -1,4 +1,4 @@
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import type { DestinationPolicy, HealthCheck, HttpFault } from '../../scenario/scenario.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
@@ -14,6 +14,7 @@ import { RetryBudget } from '../policy/retry-budget.ts';
 import { compileRetryOn, type RetryConditions } from '../policy/retry-policy.ts';
 import { CompiledSplit } from '../policy/traffic-split.ts';
 import { httpProbe } from './health-probe.ts';
+import { createUpstreamPool, destroyPool, type UpstreamPool } from './upstream-pool.ts';
 import type { ClusterStats } from './stats.ts';
 
 /** What a cluster needs from the sidecar around it. */
@@ -42,7 +43,8 @@ export class EndpointState implements LbHost {
   readonly address: string;
   /** Timeline series of the tries sent to this instance. */
   readonly upstreamKey: string;
-  readonly agent: Agent;
+  /** Its keep-alive connection pool. */
+  readonly pool: UpstreamPool;
   zone: string | null;
   version: string;
   /** The control plane's view (Envoy: EDS health); false = gone or not ready. */
@@ -61,13 +63,8 @@ export class EndpointState implements LbHost {
     this.version = ep.version ?? 'v1';
     this.address = `${ep.host}:${ep.port}`;
     this.upstreamKey = seriesKey.upstream(fromService, ep.instance);
-    this.agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
     // Counting connections where they are made keeps the per-request path free of it.
-    const create = this.agent.createConnection.bind(this.agent);
-    this.agent.createConnection = (options, callback) => {
-      onNewConnection();
-      return create(options, callback);
-    };
+    this.pool = createUpstreamPool(ep.host, ep.port, onNewConnection);
   }
 
   /** Failed by active health checking (Envoy's FAILED_ACTIVE_HC). */
@@ -99,7 +96,7 @@ export class EndpointState implements LbHost {
 
   release(): void {
     this.active--;
-    if (this.retired && this.active === 0) this.agent.destroy();
+    if (this.retired && this.active === 0) destroyPool(this.pool);
   }
 
   /** The endpoint left the config: its checks stop, its pool closes once its last try has finished, not before. */
@@ -107,7 +104,7 @@ export class EndpointState implements LbHost {
     this.retired = true;
     this.hc?.stop();
     this.hc = null;
-    if (this.active === 0) this.agent.destroy();
+    if (this.active === 0) destroyPool(this.pool);
   }
 }
 

@@ -8,11 +8,18 @@ one Set lookup per header.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
 
 /**
+`Expect: 100-continue` is answered by the sidecar's own server (Node sends the 100); it is not
+passed on, as Envoy does not by default (and the upstream client refuses it).
+*/
+const EXPECT = 'expect';
+
+/**
 Headers the sidecar sets itself on each upstream try; copies from the app are dropped.
 The body is buffered for replay, so its length is known and sent as content-length.
 */
 export const OUTBOUND_REQUEST_OWN = new Set([
   ...HOP_BY_HOP,
+  EXPECT,
   'transfer-encoding',
   'content-length',
   'traceparent',
@@ -21,8 +28,11 @@ export const OUTBOUND_REQUEST_OWN = new Set([
   'x-envoy-expected-rq-timeout-ms',
 ]);
 
-/** Streamed through as is, so the framing headers stay. */
-export const INBOUND_REQUEST_OWN = new Set([...HOP_BY_HOP, 'x-request-id']);
+/**
+Streamed through: content-length stays (the pool checks the body against it); without one the
+pool sends the body chunked itself, so the caller's transfer-encoding is dropped.
+*/
+export const INBOUND_REQUEST_OWN = new Set([...HOP_BY_HOP, EXPECT, 'transfer-encoding', 'x-request-id']);
 
 /**
 Response headers the sidecar sets itself: its own flags and attempt count replace those of the
@@ -30,6 +40,19 @@ hop behind it (flags describe one hop, as in Envoy's access log). Transfer-encod
 by Node when needed.
 */
 export const RESPONSE_OWN = new Set([...HOP_BY_HOP, 'transfer-encoding', 'x-meshproof-flags', 'x-envoy-attempt-count']);
+
+/** Whether a request's raw headers announce a body (RFC 9112 §6.3: content-length > 0 or transfer-encoding). */
+export function hasRequestBody(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 14) {
+      if ((name === 'content-length' || name.toLowerCase() === 'content-length') && raw[i + 1] !== '0') return true;
+    } else if (name.length === 17) {
+      if (name === 'transfer-encoding' || name.toLowerCase() === 'transfer-encoding') return true;
+    }
+  }
+  return false;
+}
 
 /** `raw` without the names in `drop` (lower-case), as a new flat array. */
 export function copyRawHeaders(raw: readonly string[], drop: ReadonlySet<string>): string[] {

@@ -1,19 +1,24 @@
-import { request, type Agent } from 'node:http';
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
-import { copyRawHeaders, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
-import { isConnectFailure } from './upstream-try.ts';
+import { copyRawHeaders, hasRequestBody, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import { isConnectFailure, responseHeaders, tryErrorCode, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
+import type { ResponseHeaders } from './upstream-try.ts';
 import type { Exchange } from './exchange.ts';
 
 /** A traced request gets a new `traceparent` (the app span's) instead of the caller's. */
 const INBOUND_REQUEST_OWN_TRACED = new Set([...INBOUND_REQUEST_OWN, 'traceparent']);
 
+/** Where the app listens, with the keep-alive pool to it. */
+export interface AppTarget {
+  host: string;
+  port: number;
+  pool: UpstreamPool;
+}
+
 export interface InboundContext {
   /** Where the app listens, or null when this pod has none (the ingress) or no config has arrived. */
-  app(): { host: string; port: number } | null;
+  app(): AppTarget | null;
   hasConfig(): boolean;
-  /** Keep-alive pool to the app. */
-  readonly appAgent: Agent;
   /** With tracing on: starts the exchange's app span and returns the `traceparent` for the app. */
   traceApp?: ((ex: Exchange) => string) | null;
 }
@@ -38,32 +43,76 @@ export function forwardToApp(ctx: InboundContext): Handler {
     headers.push('x-request-id', ex.requestId!);
     if (traced) headers.push('traceparent', ctx.traceApp!(ex));
     ex.upstreamAddress = `${app.host}:${app.port}`;
-    let aborted = false;
-    let responded = false;
-    const up = request({ agent: ctx.appAgent, host: app.host, port: app.port, method: req.method, path: req.url, headers, setHost: false });
-    ex.onDownstreamAbort(() => {
-      aborted = true;
-      up.destroy();
-    });
-    up.on('response', (res) => {
-      if (aborted) {
-        res.resume();
-        return;
-      }
-      responded = true;
-      const out = copyRawHeaders(res.rawHeaders, RESPONSE_OWN);
-      if (ex.flags !== 0) out.push('x-meshproof-flags', flagsToString(ex.flags));
-      ex.res.writeHead(res.statusCode ?? 502, out);
-      res.once('close', () => {
-        if (!res.complete && !aborted) ex.resetDownstream(Flag.UC);
-      });
-      res.pipe(ex.res);
-    });
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (aborted || responded) return;
-      if (isConnectFailure(err)) ex.sendLocalReply(503, Flag.UF, `upstream connect error: the app at ${app.host}:${app.port} is unreachable (${err.code})`);
-      else ex.sendLocalReply(503, Flag.UC, `upstream disconnect/reset before headers: the app at ${app.host}:${app.port} closed the connection (${err.code ?? err.message})`);
-    });
-    req.pipe(up);
+    const call = new AppCall(ex, app);
+    ex.onDownstreamAbort(() => call.abort());
+    // A request without a body is sent whole; one with a body is streamed as it arrives.
+    const body = hasRequestBody(req.rawHeaders) ? req : null;
+    try {
+      app.pool.dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body }, call);
+    } catch (err) {
+      ex.sendLocalReply(400, 0, `the request cannot be forwarded to the app as it is: ${(err as Error).message}`);
+    }
   };
+}
+
+/** One request to the app: the pool's dispatch handler, writing the answer straight to the caller. */
+class AppCall implements DispatchHandler {
+  private readonly ex: Exchange;
+  private readonly app: AppTarget;
+  private controller: DispatchController | null = null;
+  private aborted = false;
+  private responded = false;
+
+  constructor(ex: Exchange, app: AppTarget) {
+    this.ex = ex;
+    this.app = app;
+  }
+
+  onRequestStart(controller: DispatchController): void {
+    this.controller = controller;
+    if (this.aborted) controller.abort(new Error('caller went away'));
+  }
+
+  onResponseStart(controller: DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    if (this.aborted) return;
+    this.controller = controller;
+    this.responded = true;
+    const ex = this.ex;
+    const out = responseHeaders(headers, RESPONSE_OWN);
+    if (ex.flags !== 0) out.push('x-meshproof-flags', flagsToString(ex.flags));
+    ex.res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
+    if (this.aborted) return;
+    const res = this.ex.res;
+    if (!res.write(chunk)) {
+      controller.pause();
+      res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (!this.aborted) this.ex.res.end();
+  }
+
+  onResponseError(_controller: DispatchController | null, err: Error): void {
+    if (this.aborted) return;
+    const ex = this.ex;
+    if (this.responded) {
+      // The app went away mid-body: the caller gets a cut response.
+      ex.resetDownstream(Flag.UC);
+      return;
+    }
+    const e = err as NodeJS.ErrnoException;
+    const { host, port } = this.app;
+    if (isConnectFailure(e)) ex.sendLocalReply(503, Flag.UF, `upstream connect error: the app at ${host}:${port} is unreachable (${tryErrorCode(e)})`);
+    else ex.sendLocalReply(503, Flag.UC, `upstream disconnect/reset before headers: the app at ${host}:${port} closed the connection (${tryErrorCode(e)})`);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort(new Error('caller went away'));
+  }
 }

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { RetryPolicy } from '../../scenario/scenario.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
@@ -12,10 +11,11 @@ import { OVERLOADED, type Exchange } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, OUTBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import { responseHeaders, tryErrorCode } from './upstream-pool.ts';
 import type { SpanSink } from './span-sink.ts';
 import { markPolicy } from './spans.ts';
 import { formatTraceparent, newSpanId } from './trace-context.ts';
-import { UpstreamTry, type TryFailure, type TryHandler } from './upstream-try.ts';
+import { UpstreamTry, type ResponseHeaders, type TryFailure, type TryHandler } from './upstream-try.ts';
 
 /** What the router needs from the sidecar around it. */
 export interface RouterContext {
@@ -42,15 +42,8 @@ function attemptsText(n: number): string {
 }
 
 /** True when the upstream marked its answer as one that must not be retried. */
-function neverRetry(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const n = raw[i];
-    if (n.length === 18 || n.length === 19) {
-      const l = n.toLowerCase();
-      if (l === 'x-envoy-overloaded' || l === 'x-envoy-ratelimited') return true;
-    }
-  }
-  return false;
+function neverRetry(headers: ResponseHeaders): boolean {
+  return headers['x-envoy-overloaded'] !== undefined || headers['x-envoy-ratelimited'] !== undefined;
 }
 
 /**
@@ -252,31 +245,38 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     }
   }
 
-  onTryResponse(t: UpstreamTry, res: IncomingMessage): void {
-    if (this.done) return;
+  onTryResponse(t: UpstreamTry, status: number, headers: ResponseHeaders): void {
+    if (this.done) {
+      t.discard(() => t.end(status, 0));
+      return;
+    }
     this.clearTryTimer();
-    const status = res.statusCode ?? 0;
     this.report(t, status);
     let decision: RetryDecision = 'no-retry';
     if (this.retries) {
-      const outcome: TryOutcome = { kind: 'response', status, neverRetry: neverRetry(res.rawHeaders) };
+      const outcome: TryOutcome = { kind: 'response', status, neverRetry: neverRetry(headers) };
       decision = this.decide(outcome);
     }
     if (decision === 'retry') {
       // Read the discarded answer to its end so its connection goes back to the pool.
       this.current = null;
-      res.once('close', () => t.end(status, 0));
-      res.resume();
+      t.discard(() => t.end(status, 0));
       return;
     }
     if (decision === 'no-retry' && this.retriesDone > 0) this.cluster.stats.upstream_rq_retry_success++;
-    this.commit(t, res, status);
+    this.commit(t, headers, status);
   }
 
   onTryFailure(t: UpstreamTry, kind: TryFailure, err: NodeJS.ErrnoException): void {
     if (this.done) return;
     this.clearTryTimer();
     this.current = null;
+    if (kind === 'invalid') {
+      // Nothing reached the upstream: not charged to the host, not retried (the same request would fail the same way).
+      t.end('error', 0);
+      this.replyLocal(400, 0, `the request cannot be forwarded as it is: ${err.message}`);
+      return;
+    }
     const s = this.cluster.stats;
     const flag = kind === 'connect-failure' ? Flag.UF : Flag.UC;
     if (kind === 'connect-failure') s.upstream_cx_connect_fail++;
@@ -287,7 +287,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     const decision = this.decide({ kind });
     if (decision === 'retry') return;
     const reason = kind === 'connect-failure' ? 'connection failure' : 'connection termination';
-    const code = err.code ?? err.message;
+    const code = tryErrorCode(err);
     this.replyLocal(
       503,
       flag,
@@ -325,7 +325,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       // The answer had started: the only thing left to do is to cut it, as Envoy resets the stream.
       if (t) {
         t.abort();
-        t.end(t.response?.statusCode ?? 'error', Flag.UT);
+        t.end(t.responded ? t.status : 'error', Flag.UT);
       }
       this.ex.resetDownstream(Flag.UT);
       this.finish();
@@ -346,7 +346,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     this.current = null;
     if (t) {
       t.abort();
-      t.end(this.committed ? (t.response?.statusCode ?? 'error') : 'error', Flag.DC);
+      t.end(this.committed && t.responded ? t.status : 'error', Flag.DC);
     }
     this.finish();
   }
@@ -394,16 +394,16 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
   }
 
   /** Sends the upstream answer to the app, streaming its body. */
-  private commit(t: UpstreamTry, res: IncomingMessage, status: number): void {
+  private commit(t: UpstreamTry, upstreamHeaders: ResponseHeaders, status: number): void {
     this.committed = true;
     const ex = this.ex;
     ex.flags |= this.flags;
-    const headers = copyRawHeaders(res.rawHeaders, RESPONSE_OWN);
+    const headers = responseHeaders(upstreamHeaders, RESPONSE_OWN);
     if (ex.flags !== 0) headers.push('x-meshproof-flags', flagsToString(ex.flags));
     headers.push('x-envoy-attempt-count', String(ex.attempts));
     ex.res.writeHead(status, headers);
-    res.once('close', () => {
-      if (res.complete) {
+    t.forward(ex.res, (complete) => {
+      if (complete) {
         t.end(status, 0);
         this.finish();
       } else if (!this.done) {
@@ -414,7 +414,6 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
         this.finish();
       }
     });
-    res.pipe(ex.res);
   }
 
   private replyLocal(status: number, flag: number, body: string, extraHeaders?: readonly string[]): void {

@@ -19,11 +19,12 @@ import { Exchange, type Direction } from './exchange.ts';
 import { compose, type Filter, type Handler } from './filter.ts';
 import { Flag, flagsToList } from './flags.ts';
 import { requestIdentity } from './identity.ts';
-import { forwardToApp, type InboundContext } from './inbound.ts';
+import { forwardToApp, type AppTarget, type InboundContext } from './inbound.ts';
 import { routerHandler, type RoutedRequest, type RouterContext } from './router.ts';
 import { ClusterStats, ListenerStats, statsJson, statsPrometheus, type ConfigStats, type StatsSnapshot, type StatsSources } from './stats.ts';
 import type { SpanSink } from './span-sink.ts';
 import { recordExchangeSpans, spanFilter, startAppSpan } from './spans.ts';
+import { createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 import { validateSidecarConfig } from './validate-config.ts';
 
 export interface SidecarOptions {
@@ -96,7 +97,8 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly outboundStats = new ListenerStats();
   private readonly configStats: ConfigStats = { update_success: 0, update_rejected: 0, update_stale: 0, version: 0 };
   private readonly instanceKey: string;
-  private readonly appAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+  /** Where the app listens and the keep-alive pool to it; replaced when a push moves the app. */
+  private appTarget: AppTarget | null = null;
   private servers: Server[] = [];
   private ports: SidecarPorts | null = null;
   private isClosing = false;
@@ -207,9 +209,8 @@ export class Sidecar implements AdminTarget, RouterContext {
   private inboundContext(): InboundContext {
     const spans = this.spans;
     return {
-      app: () => this.running?.app ?? null,
+      app: () => this.appTarget,
       hasConfig: () => this.running !== null,
-      appAgent: this.appAgent,
       traceApp: spans ? (ex) => startAppSpan(ex, spans, this.clock.now()) : null,
     };
   }
@@ -290,6 +291,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (prev && JSON.stringify(prev.inbound) !== JSON.stringify(cfg.inbound)) changed.push('inbound');
     this.running = cfg;
     this.applyInbound(cfg);
+    this.applyApp(cfg);
 
     for (const [name, cc] of Object.entries(cfg.clusters)) {
       const existing = this.clusterMap.get(name);
@@ -334,6 +336,15 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.clusterMap.set(name, cluster);
     this.log.emit('cluster-added', `destination ${name} added (${cc.endpoints.length} endpoint(s), load balancer ${cc.policy.loadBalancer})`, { cluster: name });
     this.reportClusterChanges(name, cluster.update(cc, zone));
+  }
+
+  /** The app's address: a new one gets a new pool; the old one closes once its requests in flight are answered. */
+  private applyApp(cfg: SidecarConfig): void {
+    const app = cfg.app;
+    const cur = this.appTarget;
+    if (cur && app && cur.host === app.host && cur.port === app.port) return;
+    this.appTarget = app ? { host: app.host, port: app.port, pool: createUpstreamPool(app.host, app.port) } : null;
+    if (cur) closePool(cur.pool);
   }
 
   /** The pod's inbound policies: the token bucket keeps its tokens across pushes that change its rate. */
@@ -527,7 +538,7 @@ export class Sidecar implements AdminTarget, RouterContext {
       ),
     );
     for (const c of this.clusterMap.values()) c.retire();
-    this.appAgent.destroy();
+    if (this.appTarget) this.appTarget.pool.destroy().catch(() => {});
     this.hcAgent.destroy();
     // Last: the spans of the requests cut above are queued too.
     await this.spans?.shutdown();
@@ -536,6 +547,11 @@ export class Sidecar implements AdminTarget, RouterContext {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Closes a pool once its requests in flight have their answers (new ones are refused). */
+function closePool(pool: UpstreamPool): void {
+  pool.close().catch(() => {});
 }
 
 function listen(server: Server): Promise<number> {

@@ -1,24 +1,27 @@
-import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Clock } from '../../util/clock.ts';
 import type { SeriesRecorder } from '../../observe/timeline.ts';
 import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
 import type { SpanSink } from './span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
+import { isConnectFailure, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
 
-/** Errors that mean the connection was never made (Envoy: connect failure, flag UF). */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+export type TryFailure = 'reset' | 'connect-failure' | 'invalid';
 
-export function isConnectFailure(err: NodeJS.ErrnoException): boolean {
-  return err.code !== undefined && CONNECT_ERRORS.has(err.code);
-}
-
-export type TryFailure = 'reset' | 'connect-failure';
+/** Response headers as the pool parsed them: names lower-case, repeated ones as arrays. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface TryHandler {
-  /** Response headers arrived. Not called once the try was aborted. */
-  onTryResponse(t: UpstreamTry, res: IncomingMessage): void;
-  /** The try failed before any response headers. Not called once the try was aborted. */
+  /**
+  Response headers arrived. Not called once the try was aborted. The handler says, before it
+  returns, where the body goes: `forward` (to the caller) or `discard` (a retry follows).
+  */
+  onTryResponse(t: UpstreamTry, status: number, headers: ResponseHeaders): void;
+  /**
+  The try failed before any response headers (`invalid`: the request could not be sent as it is,
+  e.g. a header the upstream client refuses). Not called once the try was aborted.
+  */
   onTryFailure(t: UpstreamTry, kind: TryFailure, err: NodeJS.ErrnoException): void;
 }
 
@@ -34,19 +37,29 @@ export interface TryRequest {
 One try of a request to one endpoint, over the endpoint's keep-alive pool. Owns the try's
 accounting: the endpoint's active count (least_request), the cluster's try counters, and the
 sample in the `upstream:<from>-><instance>` series, recorded exactly once by `end`.
+
+It is the pool's dispatch handler: the response body is written straight to the caller's
+response (with back-pressure) or dropped, with no stream in between.
 */
-export class UpstreamTry {
+export class UpstreamTry implements DispatchHandler {
   readonly endpoint: EndpointState;
   /** clock.now() when sent. */
   readonly start: number;
-  response: IncomingMessage | null = null;
+  /** Whether response headers arrived; `status` is then theirs. */
+  responded = false;
+  status = 0;
   /** The try's span, when its request is traced: recorded by `end`. */
   span: TrySpan | null = null;
   private readonly sink: SpanSink | null;
-  private readonly req: ClientRequest;
+  private readonly handler: TryHandler;
   private readonly cluster: ClusterState;
   private readonly clock: Clock;
   private readonly recorder: SeriesRecorder;
+  private controller: DispatchController | null = null;
+  /** Where the body goes once forwarded; null = dropped. */
+  private out: ServerResponse | null = null;
+  /** Called once when the body has ended (true) or the upstream cut it (false). */
+  private onBodyEnd: ((complete: boolean) => void) | null = null;
   private ended = false;
   private aborted = false;
 
@@ -56,26 +69,74 @@ export class UpstreamTry {
     this.clock = env.clock;
     this.recorder = env.recorder;
     this.sink = env.spans ?? null;
+    this.handler = handler;
     this.start = env.clock.now();
     endpoint.acquire();
     cluster.stats.upstream_rq_total++;
     cluster.stats.upstream_rq_active++;
-    const req = request({ agent: endpoint.agent, host: endpoint.host, port: endpoint.port, method: rq.method, path: rq.path, headers: rq.headers, setHost: false });
-    this.req = req;
-    req.on('response', (res) => {
-      if (this.aborted) {
-        res.resume();
-        return;
-      }
-      this.response = res;
-      handler.onTryResponse(this, res);
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.aborted || this.response) return;
-      handler.onTryFailure(this, isConnectFailure(err) ? 'connect-failure' : 'reset', err);
-    });
-    if (rq.body) req.end(rq.body);
-    else req.end();
+    try {
+      endpoint.pool.dispatch({ method: rq.method, path: rq.path, headers: rq.headers, body: rq.body }, this);
+    } catch (err) {
+      // Refused before anything was sent; reported after the caller has its try in hand.
+      process.nextTick(() => {
+        if (!this.aborted) handler.onTryFailure(this, 'invalid', err as NodeJS.ErrnoException);
+      });
+    }
+  }
+
+  onRequestStart(controller: DispatchController): void {
+    this.controller = controller;
+    if (this.aborted) controller.abort(new Error('try aborted'));
+  }
+
+  onResponseStart(controller: DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    if (this.aborted) return;
+    this.controller = controller;
+    this.responded = true;
+    this.status = statusCode;
+    this.handler.onTryResponse(this, statusCode, headers);
+  }
+
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
+    const out = this.out;
+    if (out !== null && !out.write(chunk)) {
+      controller.pause();
+      out.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.aborted) return;
+    this.out?.end();
+    this.bodyEnded(true);
+  }
+
+  onResponseError(_controller: DispatchController | null, err: Error): void {
+    if (this.aborted) return;
+    if (!this.responded) {
+      const e = err as NodeJS.ErrnoException;
+      this.handler.onTryFailure(this, isConnectFailure(e) ? 'connect-failure' : 'reset', e);
+      return;
+    }
+    this.bodyEnded(false);
+  }
+
+  /** Sends the response body to `out` as it arrives; `onEnd(complete)` when it has ended or was cut. */
+  forward(out: ServerResponse, onEnd: (complete: boolean) => void): void {
+    this.out = out;
+    this.onBodyEnd = onEnd;
+  }
+
+  /** Reads the body to its end and drops it, so the connection goes back to the pool. */
+  discard(onEnd: (complete: boolean) => void): void {
+    this.out = null;
+    this.onBodyEnd = onEnd;
+  }
+
+  private bodyEnded(complete: boolean): void {
+    const cb = this.onBodyEnd;
+    this.onBodyEnd = null;
+    cb?.(complete);
   }
 
   /**
@@ -101,8 +162,9 @@ export class UpstreamTry {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.req.destroy();
-    this.response?.destroy();
+    this.onBodyEnd = null;
+    // Before the request was written there is no controller yet: onRequestStart aborts it.
+    this.controller?.abort(new Error('try aborted'));
   }
 
   get isEnded(): boolean {
