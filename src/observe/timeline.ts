@@ -64,7 +64,7 @@ Records samples into per-second buckets. Used on the sidecar's request path, so 
 map lookups and increments; histograms are serialised only when the timeline is read.
 */
 export class SeriesRecorder {
-  private readonly data = new Map<SeriesKey, Map<number, LiveBucket>>();
+  private readonly data = new Map<SeriesKey, LiveSeries>();
   /** Epoch ms of second 0; samples before it land in negative seconds, which readers ignore. */
   t0: number;
   private readonly now: () => number;
@@ -79,15 +79,19 @@ export class SeriesRecorder {
   }
 
   record(key: SeriesKey, sample: Sample, at = this.now()): void {
+    this.add(key, sample.status, sample.latencyMs, sample.flags ?? null, at);
+  }
+
+  /** `record` without a Sample object, for the request path: one call per completed request or try. */
+  add(key: SeriesKey, status: number | 'error', latencyMs: number, flags: readonly string[] | null, at = this.now()): void {
     const b = this.bucket(key, this.second(at));
     b.requests++;
-    const st = sample.status;
-    if (st !== 'error' && st < 500) b.ok++;
-    const sk = String(st);
+    if (status !== 'error' && status < 500) b.ok++;
+    const sk = String(status);
     b.status[sk] = (b.status[sk] ?? 0) + 1;
-    if (sample.flags) for (const f of sample.flags) b.flags[f] = (b.flags[f] ?? 0) + 1;
+    if (flags !== null) for (const f of flags) b.flags[f] = (b.flags[f] ?? 0) + 1;
     // A request that got no response has no meaningful latency (we may not even know when it started).
-    if (!Number.isNaN(sample.latencyMs)) b.latency.record(sample.latencyMs);
+    if (!Number.isNaN(latencyMs)) b.latency.record(latencyMs);
   }
 
   retry(key: SeriesKey, at = this.now()): void {
@@ -96,9 +100,13 @@ export class SeriesRecorder {
 
   private bucket(key: SeriesKey, sec: number): LiveBucket {
     let series = this.data.get(key);
-    if (!series) this.data.set(key, (series = new Map()));
-    let b = series.get(sec);
-    if (!b) series.set(sec, (b = { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram() }));
+    if (!series) this.data.set(key, (series = { lastSec: NaN, last: null, buckets: new Map() }));
+    // Most samples of a series land in the same second as the one before.
+    if (sec === series.lastSec && series.last !== null) return series.last;
+    let b = series.buckets.get(sec);
+    if (!b) series.buckets.set(sec, (b = { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram() }));
+    series.lastSec = sec;
+    series.last = b;
     return b;
   }
 
@@ -107,7 +115,7 @@ export class SeriesRecorder {
     const out: SparseSeries = {};
     for (const [key, series] of this.data) {
       const s: Record<string, Bucket> = {};
-      for (const [sec, b] of series) if (sec >= since) s[sec] = { ...b, latency: b.latency.toJSON() };
+      for (const [sec, b] of series.buckets) if (sec >= since) s[sec] = { ...b, latency: b.latency.toJSON() };
       out[key] = s;
     }
     return out;
@@ -120,6 +128,13 @@ export class SeriesRecorder {
 
 interface LiveBucket extends Omit<Bucket, 'latency'> {
   latency: Histogram;
+}
+
+/** One series' buckets by second, and the bucket the last sample went to. */
+interface LiveSeries {
+  lastSec: number;
+  last: LiveBucket | null;
+  buckets: Map<number, LiveBucket>;
 }
 
 /** Adds `b` into `a` (in place) and returns `a`. */

@@ -52,6 +52,8 @@ export class Exchange {
   cluster: ClusterState | null = null;
   /** Outbound: the cluster whose bulkhead slot this request holds, released when it completes. */
   bulkhead: ClusterState | null = null;
+  /** Whether the request announces a body (content-length > 0, or transfer-encoding): without one it is complete on arrival. */
+  hasBody = false;
   /** An active health check probe (user agent `Envoy/HC`): not rate limited, not recorded in the timeline. */
   healthCheck = false;
   /** Timeline series the request is recorded into when it completes; empty = not recorded. */
@@ -83,6 +85,12 @@ export class Exchange {
           break;
         case 10:
           if (raw[i + 1] === HEALTH_CHECK_USER_AGENT && name.toLowerCase() === 'user-agent') this.healthCheck = true;
+          break;
+        case 14:
+          if (raw[i + 1] !== '0' && (name === 'content-length' || name.toLowerCase() === 'content-length')) this.hasBody = true;
+          break;
+        case 17:
+          if (name === 'transfer-encoding' || name.toLowerCase() === 'transfer-encoding') this.hasBody = true;
           break;
       }
     }

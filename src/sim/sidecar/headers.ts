@@ -41,19 +41,6 @@ by Node when needed.
 */
 export const RESPONSE_OWN = new Set([...HOP_BY_HOP, 'transfer-encoding', 'x-meshproof-flags', 'x-envoy-attempt-count']);
 
-/** Whether a request's raw headers announce a body (RFC 9112 §6.3: content-length > 0 or transfer-encoding). */
-export function hasRequestBody(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === 14) {
-      if ((name === 'content-length' || name.toLowerCase() === 'content-length') && raw[i + 1] !== '0') return true;
-    } else if (name.length === 17) {
-      if (name === 'transfer-encoding' || name.toLowerCase() === 'transfer-encoding') return true;
-    }
-  }
-  return false;
-}
-
 /** `raw` without the names in `drop` (lower-case), as a new flat array. */
 export function copyRawHeaders(raw: readonly string[], drop: ReadonlySet<string>): string[] {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
-import { copyRawHeaders, hasRequestBody, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import { copyRawHeaders, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
 import { isConnectFailure, responseHeaders, tryErrorCode, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
 import type { ResponseHeaders } from './upstream-try.ts';
 import type { Exchange } from './exchange.ts';
@@ -46,7 +46,7 @@ export function forwardToApp(ctx: InboundContext): Handler {
     const call = new AppCall(ex, app);
     ex.onDownstreamAbort(() => call.abort());
     // A request without a body is sent whole; one with a body is streamed as it arrives.
-    const body = hasRequestBody(req.rawHeaders) ? req : null;
+    const body = ex.hasBody ? req : null;
     try {
       app.pool.dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body }, call);
     } catch (err) {

@@ -48,10 +48,15 @@ function neverRetry(headers: ResponseHeaders): boolean {
 
 /**
 The outbound terminal handler: buffers the request body (so tries can replay it), then routes it
-to `ex.cluster`, which a filter before it has resolved.
+to `ex.cluster`, which a filter before it has resolved. A request without a body is complete on
+arrival and is routed at once.
 */
 export function routerHandler(ctx: RouterContext): Handler {
   return (ex) => {
+    if (!ex.hasBody) {
+      new RoutedRequest(ctx, ex, ex.cluster!, null).start();
+      return;
+    }
     const req = ex.req;
     const chunks: Buffer[] = [];
     let size = 0;

@@ -226,7 +226,8 @@ export class Sidecar implements AdminTarget, RouterContext {
       }
       stats.downstream_rq_total++;
       stats.downstream_rq_active++;
-      res.once('close', () => this.complete(ex, stats));
+      // 'close' is emitted once; `on` spares the wrapper `once` makes per request.
+      res.on('close', () => this.complete(ex, stats));
       handler(ex);
     });
   }
@@ -244,7 +245,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     }
     if (status === 'error' || ex.abandoned) stats.downstream_rq_rx_reset++;
     if (status !== 'error') stats.countStatus(status);
-    if (ex.seriesKey) this.recorder.record(ex.seriesKey, { status, latencyMs, flags: flagsToList(ex.flags) });
+    if (ex.seriesKey) this.recorder.add(ex.seriesKey, status, latencyMs, ex.flags === 0 ? null : flagsToList(ex.flags));
     if (this.accessLog) this.accessLog(accessLogLine(ex, status, latencyMs, this.now() - latencyMs));
   }
 

@@ -152,7 +152,7 @@ export class UpstreamTry implements DispatchHandler {
     s.upstream_rq_completed++;
     if (status !== 'error') s.countCode(status);
     const now = this.clock.now();
-    this.recorder.record(this.endpoint.upstreamKey, { status, latencyMs: now - this.start, flags: flagsToList(flags) });
+    this.recorder.add(this.endpoint.upstreamKey, status, now - this.start, flags === 0 ? null : flagsToList(flags));
     if (this.span !== null && this.sink !== null) recordAttemptSpan(this.sink, this.span, this.endpoint, this.start, now, status, flags);
     // Last: the freed connection may start a pending request's try at once.
     this.cluster.onTryEnded();
