@@ -154,4 +154,24 @@ describe('sidecar spans', () => {
     assert.equal(c['tracing.spans_exported'], 0);
     assert.equal(c['tracing.spans_export_failed'], 40);
   });
+
+  it('a request the bulkhead refuses: its outbound span says 503 UO and bulkhead, and it has no attempt', async (t) => {
+    const app = closing(t, await startSlowServer(300));
+    const sink = new MemorySink();
+    const callee = await startSidecar(t, { instance: 'store-0', service: 'store', spans: sink });
+    callee.sidecar.applyConfig(sidecarConfig({ service: 'store', instance: 'store-0', app: { host: '127.0.0.1', port: app.port }, clusters: {} }));
+    const caller = await startSidecar(t, { instance: 'front-0', service: 'front', spans: sink });
+    caller.sidecar.applyConfig(sidecarConfig({ service: 'front', instance: 'front-0', clusters: { store: { policy: policy(), endpoints: [endpoint('store-0', callee.ports.inbound)], bulkhead: 1 } } }));
+    const first = send(caller.ports.outbound, { host: 'store' });
+    await waitFor(() => (app.received === 1 ? true : undefined), { timeoutMs: 3000, describe: () => 'the first request at the app' });
+    const second = await send(caller.ports.outbound, { host: 'store' });
+    assert.equal(second.status, 503);
+    assert.equal((await first).status, 200);
+    await waitFor(() => (sink.byName('outbound').length === 2 ? true : undefined), { timeoutMs: 3000, describe: () => `2 outbound spans, got ${sink.spans.map((x) => x.name).join(', ')}` });
+    const refused = sink.byName('outbound').find((x) => x.attributes['http.response.status_code'] === 503)!;
+    assert.equal(refused.attributes['meshproof.response_flags'], 'UO');
+    assert.deepEqual(refused.attributes['meshproof.policy'], ['bulkhead']);
+    assert.equal(refused.attributes['meshproof.attempts'], 0);
+    assert.equal(sink.byName('attempt').filter((a) => a.parentSpanId === refused.spanId).length, 0);
+  });
 });

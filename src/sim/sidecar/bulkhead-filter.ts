@@ -2,6 +2,7 @@ import type { ClusterState } from './cluster.ts';
 import { OVERLOADED } from './exchange.ts';
 import type { Filter } from './filter.ts';
 import { Flag } from './flags.ts';
+import { markPolicy } from './spans.ts';
 
 /**
 A bulkhead: at most `bulkhead` requests from this sidecar in flight to one destination; beyond it
@@ -18,6 +19,7 @@ export function bulkheadFilter(onOverflow: (cluster: ClusterState) => void): Fil
       if (c.bulkheadActive >= limit) {
         c.stats.bulkhead_overflow++;
         onOverflow(c);
+        markPolicy(ex, 'bulkhead');
         ex.sendLocalReply(503, Flag.UO, `upstream overflow: the bulkhead for ${c.name} is full: ${c.bulkheadActive} request(s) in flight (bulkhead ${limit})`, OVERLOADED);
         return;
       }
