@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../src/util/http-json.ts';
-import { endpoint, policy, retries, sidecarConfig } from '../sim/helpers/config.ts';
+import { endpoint, outlier, policy, retries, sidecarConfig } from '../sim/helpers/config.ts';
 import { send } from '../sim/helpers/http.ts';
 import { startEchoServer, startServer, startSlowServer } from '../sim/helpers/servers.ts';
 import { closing, startSidecar } from '../sim/helpers/sidecar.ts';
@@ -173,5 +173,22 @@ describe('sidecar spans', () => {
     assert.deepEqual(refused.attributes['meshproof.policy'], ['bulkhead']);
     assert.equal(refused.attributes['meshproof.attempts'], 0);
     assert.equal(sink.byName('attempt').filter((a) => a.parentSpanId === refused.spanId).length, 0);
+  });
+
+  it('the try whose failure ejects its host says outlier-ejection, and so does its request', async (t) => {
+    const app = closing(t, await startServer((_req, res) => {
+      res.writeHead(503);
+      res.end('down');
+    }));
+    const sink = new MemorySink();
+    const { caller } = await pair(t, sink, app.port, retries({ attempts: 0 }), { outlierDetection: outlier({ consecutive5xx: 2 }), panicThreshold: 0 });
+    assert.equal((await send(caller.ports.outbound, { host: 'store' })).status, 503);
+    assert.equal((await send(caller.ports.outbound, { host: 'store' })).status, 503);
+    await waitFor(() => (sink.byName('attempt').length === 2 && sink.byName('outbound').length === 2 ? true : undefined), { timeoutMs: 3000, describe: () => `2 attempts, got ${sink.spans.map((x) => x.name).join(', ')}` });
+    const [first, second] = sink.byName('attempt').sort((a, b) => a.start - b.start);
+    assert.equal(first.attributes['meshproof.policy'], undefined);
+    assert.deepEqual(second.attributes['meshproof.policy'], ['outlier-ejection']);
+    const out = sink.byName('outbound').find((o) => o.spanId === second.parentSpanId)!;
+    assert.deepEqual(out.attributes['meshproof.policy'], ['outlier-ejection', 'retry-limit'], 'retriable, and no retry allowed: URX');
   });
 });
