@@ -9,10 +9,11 @@ import { processesOfRun, runCli } from '../../helpers/cli.ts';
 import { assertNothingLeft, describeWithDocker, dockerEngine } from './helpers.ts';
 
 /**
-Scenarios run for real by the CLI on the Docker runtime: shipped ones, and a fixture with a wire
-fault (a latency toxic through the fault engine's container) and a process fault (an app container
-killed and started again), which also runs on the local runtime to check that the verdicts agree.
-Short runs (--duration 5s, a 6s fixture): these check the runtime, not the policies.
+Scenarios run for real by the CLI on the Docker runtime: two shipped ones, one with a process fault
+(an app container killed and started again) and one with a wire fault (a toxic through the fault
+engine's container); and a fixture with both, which also runs on the local runtime to check that
+the verdicts agree. Their expectations are about success rates and traffic, not tight latencies:
+they check the runtime, and must hold on a busy 2-core machine.
 */
 
 const FIXTURE = 'test/runtime/docker/fixtures/slow-link-and-crash.yaml';
@@ -63,10 +64,11 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
   before(async () => void (await ensureRuntimeImage(docker)), { timeout: 300_000 });
   after(async () => assertNothingLeft(docker));
 
-  test('quickstart.yaml: every instance a pod of two containers on the run network, ports on 127.0.0.1 only; every expectation holds', { timeout: 180_000 }, async () => {
+  test('failover-when-an-instance-is-killed.yaml: pods of two containers on the run network, ports on 127.0.0.1 only; the kill is a docker kill of the app container, and every expectation holds', { timeout: 180_000 }, async () => {
     let seen: Promise<Docker.ContainerInfo[]> | null = null;
     let runId = '';
-    const run = await runJson(['scenarios/quickstart.yaml', '--runtime', 'docker', '--duration', '5s'], (e) => {
+    // Full length, as in the local end-to-end tests: the restarted app needs time to take traffic again.
+    const run = await runJson(['scenarios/failover-when-an-instance-is-killed.yaml', '--runtime', 'docker'], (e) => {
       if (e.type === 'run-starting') runId = e.runId;
       // Looked at while the load runs: what the run is made of in Docker.
       if (e.type === 'load-started') seen = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`] } });
@@ -75,11 +77,14 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
     assert.equal(run.result.runtime, 'docker');
     assert.equal(run.result.error, null);
     assert.ok(run.result.verdicts.length > 0 && run.result.verdicts.every((v) => v.status === 'held'));
+    const crash = run.events.find((e) => e.type === 'fault-started' && e.fault === 'p0-crash') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
+    assert.match(crash?.detail ?? '', /SIGKILL sent to the app container of payments-0 \(docker kill [0-9a-f]{12}\)/);
 
     assert.ok(seen, 'the load started');
     const containers = await (seen as Promise<Docker.ContainerInfo[]>);
     const roles = (role: string) => containers.filter((c) => c.Labels[LABEL.role] === role);
-    const pods = ['gateway-0', 'checkout-0', 'payments-0', 'payments-1'];
+    const pods = run.events.filter((e) => e.type === 'instance-up').map((e) => (e as Extract<RunEvent, { type: 'instance-up' }>).instance);
+    assert.deepEqual([...pods].sort(), ['checkout-0', 'gateway-0', 'payments-0', 'payments-1', 'payments-2']);
     assert.deepEqual(roles('app').map((c) => c.Labels[LABEL.instance]).sort(), pods.sort());
     assert.deepEqual(roles('sidecar').map((c) => c.Labels[LABEL.instance]).sort(), [...pods, 'ingress'].sort());
     assert.equal(roles('fault-engine').length, 0, 'no fault engine without wire faults');
@@ -97,10 +102,21 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
     assert.deepEqual(processesOfRun(runId), []);
   });
 
-  test('a-timeout-caps-a-slow-dependency.yaml holds on Docker', { timeout: 180_000 }, async () => {
-    const run = await runJson(['scenarios/a-timeout-caps-a-slow-dependency.yaml', '--runtime', 'docker', '--duration', '5s']);
+  test('reset-peer-absorbed-by-retry-on-reset.yaml: a toxic through the fault engine container; every expectation holds', { timeout: 180_000 }, async () => {
+    let engines: Promise<Docker.ContainerInfo[]> | null = null;
+    let runId = '';
+    const run = await runJson(['scenarios/reset-peer-absorbed-by-retry-on-reset.yaml', '--runtime', 'docker', '--duration', '6s'], (e) => {
+      if (e.type === 'run-starting') runId = e.runId;
+      if (e.type === 'load-started') engines = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.role}=fault-engine`] } });
+    });
     assert.equal(run.code, 0, `exit code; verdicts: ${run.result.verdicts.map((v) => v.explanation).join('\n')}${run.context}`);
     assert.equal(run.result.runtime, 'docker');
+    const resets = run.events.find((e) => e.type === 'fault-started' && e.fault === 'resets') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
+    assert.match(resets?.detail ?? '', /reset_peer toxic \(downstream, timeout=0\) on 1 link\(s\): front-0→store-1/);
+    assert.ok(engines, 'the load started');
+    const [engine] = await (engines as Promise<Docker.ContainerInfo[]>);
+    assert.ok(engine, 'the fault engine ran in its own container');
+    for (const p of engine.Ports) assert.equal(p.IP, '127.0.0.1', `its API is published on 127.0.0.1 only: ${JSON.stringify(p)}`);
     await assertNothingLeft(docker, run.result.runId);
   });
 
