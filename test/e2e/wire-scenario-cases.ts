@@ -37,7 +37,7 @@ export const WIRE_CASES: WireCase[] = [
     file: 'reset-peer-absorbed-by-retry-on-reset--without-retries.yaml',
     code: 1,
     duration: '6s',
-    failing: ['success_rate(client) >= 99.5%', 'success_rate(client) >= 99% during resets'],
+    failing: ['success_rate(client) >= 99%', 'success_rate(client) >= 98% during resets'],
     faults: [{ name: 'resets', detail: /reset_peer toxic/ }],
   },
   {
