@@ -8,7 +8,8 @@ import type { ServiceSpec } from '../../scenario/scenario.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { checkEngine, dockerClient, podCgroupParent } from './docker-engine.ts';
 import { currentHarness, LABEL, runLabels, type ContainerRole } from './labels.ts';
-import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS } from './pod-ports.ts';
+import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS, SPAN_RELAY_HOST, SPAN_RELAY_PORT } from './pod-ports.ts';
+import { drainSpanRelay, type SpanRelayDrain } from './span-relay-drain.ts';
 import { PodContainer, RunningWaitStrategy, waitHttpReady } from './pod-container.ts';
 import { reapLeftovers, removeContainer, removeNetwork } from './reaper.ts';
 import { ensureRuntimeImage, type RuntimeImage, type RuntimeImageOptions } from './runtime-image.ts';
@@ -20,6 +21,7 @@ const ENTRY = {
   // The built-in app runs its own entry unchanged: it takes PORT and MESHPROOF_SIDECAR from the
   // environment, binds the pod's 127.0.0.1 and prints its ready line — the contract of `image:`.
   builtinApp: 'src/sim/builtin/main.ts',
+  spanRelay: 'src/runtime/docker/entry/span-relay.ts',
 } as const;
 
 /** `node` flags of every meshproof container. */
@@ -98,20 +100,31 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
   const readyTimeoutMs = settings.readyTimeoutMs ?? 60_000;
   const labels = runLabels(plan.runId, plan.scenario.name, currentHarness());
   const prefix = `meshproof-${plan.runId}`;
+  // Sidecars export spans to the run's span relay container; the harness drains it into its receiver.
+  const tracingEnv: Record<string, string> = options.tracing
+    ? {
+        MESHPROOF_OTLP_ENDPOINT: `http://${SPAN_RELAY_HOST}:${SPAN_RELAY_PORT}/v1/traces`,
+        MESHPROOF_TRACE_SAMPLE: String(options.tracing.sampleRatio),
+        MESHPROOF_TRACE_MAX_PER_SECOND: String(options.tracing.maxTracesPerSecond),
+      }
+    : {};
   const networkName = prefix;
-  const exitListeners: ((instance: string, role: ContainerRole, code: number | null, signal: string | null) => void)[] = [];
+  const exitListeners: ((instance: string, role: Exclude<ContainerRole, 'span-relay'>, code: number | null, signal: string | null) => void)[] = [];
   /** Containers killed or stopped on purpose (a process fault): their exit is not news. */
   const expectedExits = new Set<string>();
   const running = new Map<string, DockerRunningPod>();
   let stopping = false;
   let stopped: Promise<number> | null = null;
   let events: NodeJS.ReadableStream | null = null;
+  /** The span relay's drain, when the run traces (see startSpanRelay). */
+  let spanRelay: SpanRelayDrain | null = null;
 
   const stop = (): Promise<number> =>
     (stopped ??= (async () => {
       stopping = true;
       process.off('exit', removeOnExit);
       (events as unknown as { destroy?: () => void } | null)?.destroy?.();
+      await spanRelay?.finish().catch(() => {});
       const mine = await docker.listContainers({ all: true, filters: { label: [`${LABEL.run}=${plan.runId}`] } }).catch(() => []);
       const live = mine.filter((c) => c.State === 'running' || c.State === 'paused').length;
       await Promise.all(mine.map((c) => removeContainer(docker, c.Id).catch(() => false)));
@@ -131,8 +144,10 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
   try {
     await docker.createNetwork({ Name: networkName, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels, [LABEL.role]: 'network' } });
     events = await watchExits(docker, plan.runId, (e) => {
-      if (expectedExits.delete(e.id) || stopping) return;
-      for (const l of exitListeners) l(e.instance, e.role, e.code, e.signal);
+      // The span relay is telemetry: its end is not the run's business.
+      const role = e.role;
+      if (expectedExits.delete(e.id) || stopping || role === 'span-relay') return;
+      for (const l of exitListeners) l(e.instance, role, e.code, e.signal);
     });
 
     const container = (role: ContainerRole, instance: string, service: string) =>
@@ -170,6 +185,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
           MESHPROOF_APP_PORT: String(POD_PORTS.app),
           ...(ingress ? { MESHPROOF_OUTBOUND_HOST: '0.0.0.0' } : {}),
           ...(settings.accessLog ? { MESHPROOF_ACCESS_LOG: '1' } : {}),
+          ...tracingEnv,
         })
         .withCommand([...NODE, ENTRY.sidecar])
         .withWaitStrategy(new RunningWaitStrategy());
@@ -258,13 +274,29 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
 
     // allSettled, not all: on a failure every start still under way must finish before the
     // teardown, or a late container would outlive the run (the teardown also goes by label).
-    const settled = await Promise.allSettled([startFaultEngine(), startIngress(), ...plan.pods.map((p) => startPod(p))]);
+    const startRelay = async (): Promise<void> => {
+      if (!options.tracing) return;
+      const c = container('span-relay', SPAN_RELAY_HOST, 'span-relay')
+        .withRunNetwork(networkName, SPAN_RELAY_HOST)
+        .withLoopbackPorts(SPAN_RELAY_PORT)
+        .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, PORT: String(SPAN_RELAY_PORT) })
+        .withCommand([...NODE, ENTRY.spanRelay])
+        .withWaitStrategy(new RunningWaitStrategy());
+      const started = await limit(() => c.start()).catch((err: Error) => {
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the span relay's container did not start: ${err.message}`, { cause: err });
+      });
+      const url = `http://127.0.0.1:${started.getMappedPort(SPAN_RELAY_PORT)}`;
+      await ready(started, `${url}/drain`, "the span relay's container");
+      spanRelay = drainSpanRelay(docker, plan.runId, url, options.tracing.endpoint);
+    };
+
+    const settled = await Promise.allSettled([startFaultEngine(), startIngress(), ...plan.pods.map((p) => startPod(p)), startRelay()]);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
     if (options.signal?.aborted) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', 'start-up was interrupted');
     const faultEngine = (settled[0] as PromiseFulfilledResult<{ url: string; seed: number } | null>).value;
     const ingress = (settled[1] as PromiseFulfilledResult<DockerRunningPod>).value;
-    const pods = settled.slice(2).map((s) => (s as PromiseFulfilledResult<DockerRunningPod>).value);
+    const pods = settled.slice(2, 2 + plan.pods.length).map((s) => (s as PromiseFulfilledResult<DockerRunningPod>).value);
 
     const appOf = (instance: string) => {
       const pod = running.get(instance);

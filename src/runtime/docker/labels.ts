@@ -10,7 +10,7 @@ export const LABEL = {
   meshproof: 'meshproof',
   run: 'meshproof.run',
   scenario: 'meshproof.scenario',
-  /** `sidecar`, `app`, `fault-engine` (containers), `network`, `runtime-image`. */
+  /** `sidecar`, `app`, `fault-engine`, `span-relay` (containers), `network`, `runtime-image`. */
   role: 'meshproof.role',
   instance: 'meshproof.instance',
   service: 'meshproof.service',
@@ -22,7 +22,7 @@ export const LABEL = {
   imageHash: 'meshproof.image.hash',
 } as const;
 
-export type ContainerRole = 'sidecar' | 'app' | 'fault-engine';
+export type ContainerRole = 'sidecar' | 'app' | 'fault-engine' | 'span-relay';
 
 /** Who this harness is, as written into labels and checked by the reaper. */
 export interface HarnessIdentity {

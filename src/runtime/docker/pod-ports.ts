@@ -16,6 +16,12 @@ export const POD_PORTS = {
   agent: 15021,
 } as const;
 
+/** The span relay's OTLP/HTTP port (OTLP's own default) in its container, published on 127.0.0.1 for the harness to drain. */
+export const SPAN_RELAY_PORT = 4318;
+
+/** The span relay's name on a run's network: sidecars export to http://span-relay:4318/v1/traces. */
+export const SPAN_RELAY_HOST = 'span-relay';
+
 /** The fault engine's Toxiproxy API port inside its container (Toxiproxy's own default), published on 127.0.0.1. */
 export const FAULT_ENGINE_API_PORT = 8474;
 

@@ -145,5 +145,12 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
     assert.deepEqual(verdictsOf(onLocal.result), verdictsOf(onDocker.result), `local:\n${explain(onLocal)}\ndocker:\n${explain(onDocker)}`);
     assert.equal(onDocker.code, 1);
     assert.equal(onLocal.code, 1);
+    // Traces on both: on Docker the sidecars export to the run's span relay container, drained into the harness.
+    for (const r of [onDocker, onLocal]) {
+      const t = r.result.traces;
+      assert.ok(t && t.traces >= 0.95 * r.result.load.requests, `${r.result.runtime}: every request traced (${t?.traces} traces for ${r.result.load.requests} requests)`);
+      assert.ok(t.spans >= 5 * t.traces, `${r.result.runtime}: traces span the pods (${t.spans} spans)`);
+      assert.deepEqual(t.loss.sidecarExportFailed, {}, `${r.result.runtime}: no export failed`);
+    }
   });
 });

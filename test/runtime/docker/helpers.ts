@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test, type SuiteContext } from 'node:test';
 import type Docker from 'dockerode';
 import { checkEngine, dockerClient } from '../../../src/runtime/docker/docker-engine.ts';
-import { LABEL } from '../../../src/runtime/docker/labels.ts';
+import { harnessAlive, LABEL } from '../../../src/runtime/docker/labels.ts';
 
 /** Whether a Docker engine answers here; why not, when it does not. Checked once per test file. */
 export async function dockerEngine(): Promise<{ docker: Docker; why: null } | { docker: null; why: string }> {
@@ -37,11 +37,16 @@ export interface Leftovers {
   images: string[];
 }
 
-/** What meshproof left in Docker: containers and networks by label (of one run, or of any), and stray images. */
+/**
+What meshproof left in Docker: the containers and networks of one run, or else those of every run
+whose harness is gone (a live run of someone else sharing the engine is not a leftover), and stray
+images.
+*/
 export async function leftovers(docker: Docker, runId?: string): Promise<Leftovers> {
   const label = runId ? [`${LABEL.run}=${runId}`] : [`${LABEL.meshproof}=1`];
-  const containers = await docker.listContainers({ all: true, filters: { label } });
-  const networks = await docker.listNetworks({ filters: { label } });
+  const orphan = (labels: Record<string, string> | undefined) => runId !== undefined || !harnessAlive(labels ?? {});
+  const containers = (await docker.listContainers({ all: true, filters: { label } })).filter((c) => orphan(c.Labels));
+  const networks = (await docker.listNetworks({ filters: { label } })).filter((n) => orphan(n.Labels));
   const images = await docker.listImages({ all: true, filters: { label: [`${LABEL.meshproof}=1`] } });
   return {
     containers: containers.map((c) => `${c.Names.join(',')} (${c.State})`),

@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+
+/**
+The span relay of a Docker run, in the ingress pod. Sidecars in containers cannot reach the
+harness's OTLP receiver: it listens on the host's 127.0.0.1 only. So they export to this relay on the
+run's network, which keeps each export as it came (body, content type and encoding untouched), and
+the harness drains it through a port published on 127.0.0.1 and hands every export to its receiver:
+the receiver sees exactly what a local sidecar would have sent.
+
+- `POST /v1/traces`: an OTLP/HTTP export (protobuf or JSON); answered with OTLP's empty success.
+- `GET /drain`: the exports held, oldest first, as JSON `[{type, encoding, body (base64)}]`; they
+  are removed. `dropped` in the `x-meshproof-dropped` header: exports refused because the relay
+  held `maxBytes` already (the harness stopped draining).
+*/
+export interface HeldExport {
+  type: string;
+  encoding: string | null;
+  body: string;
+}
+
+export function startOtlpRelay(options: { host: string; port: number; maxBytes?: number }): Promise<Server> {
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  let held: { type: string; encoding: string | null; body: Buffer }[] = [];
+  let heldBytes = 0;
+  let dropped = 0;
+  const readAll = async (req: IncomingMessage): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const server = createServer(async (req, res) => {
+    try {
+      if (req.method === 'POST' && req.url === '/v1/traces') {
+        const body = await readAll(req);
+        const type = req.headers['content-type'] ?? 'application/x-protobuf';
+        if (heldBytes + body.length > maxBytes) dropped++;
+        else {
+          held.push({ type, encoding: req.headers['content-encoding'] ?? null, body });
+          heldBytes += body.length;
+        }
+        if (type.startsWith('application/json')) {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+          res.end('{}');
+        } else {
+          res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' });
+          res.end();
+        }
+        return;
+      }
+      if (req.method === 'GET' && req.url === '/drain') {
+        req.resume();
+        const out: HeldExport[] = held.map((h) => ({ type: h.type, encoding: h.encoding, body: h.body.toString('base64') }));
+        held = [];
+        heldBytes = 0;
+        const text = JSON.stringify(out);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'x-meshproof-dropped': String(dropped) });
+        res.end(text);
+        return;
+      }
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('span relay: POST /v1/traces, GET /drain\n');
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`span relay: ${(err as Error).message}\n`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
