@@ -70,25 +70,78 @@ export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOp
   const hash = hashOf({ baseHash, appDockerfile, sources: contentHash(root, sources) });
   const tag = `${RUNTIME_IMAGE_REPO}:${hash}`;
   let built = false;
+  // Another meshproof process may be building the same image right now (two runs started at once):
+  // one build at a time on this machine, and the image is looked for again once it is our turn.
+  // Two builds of one tag would leave the first one's image behind, untagged.
   if (!(await imageExists(docker, tag))) {
-    built = true;
-    if (!(await imageExists(docker, baseTag))) {
-      await buildOnce(docker, baseTag, baseHash, (stage) => stageBase(stage, root, baseInputs), nodeImage ? { NODE_IMAGE: nodeImage } : {}, options);
-    }
-    await buildOnce(
-      docker,
-      tag,
-      hash,
-      (stage) => {
-        writeFileSync(join(stage, 'Dockerfile'), appDockerfile);
-        for (const f of sources) place(f, join(stage, 'app', relative(root, f)));
-      },
-      { BASE: baseTag },
-      options,
-    );
-    await removeRuntimeImages(docker, [hash, baseHash]).catch(() => 0);
+    await withBuildLock(async () => {
+      if (await imageExists(docker, tag)) return;
+      built = true;
+      if (!(await imageExists(docker, baseTag))) {
+        await buildOnce(docker, baseTag, baseHash, (stage) => stageBase(stage, root, baseInputs), nodeImage ? { NODE_IMAGE: nodeImage } : {}, options);
+      }
+      await buildOnce(
+        docker,
+        tag,
+        hash,
+        (stage) => {
+          writeFileSync(join(stage, 'Dockerfile'), appDockerfile);
+          for (const f of sources) place(f, join(stage, 'app', relative(root, f)));
+        },
+        { BASE: baseTag },
+        options,
+      );
+      await removeRuntimeImages(docker, [hash, baseHash]).catch(() => 0);
+    });
   }
   return { tag, hash, built, base: nodeImage ?? 'scratch', ms: Math.round(performance.now() - started) };
+}
+
+/**
+Runs `fn` holding this machine's image-build lock: a file created exclusively in the temp folder,
+holding the pid of its owner. A lock whose owner is gone (a crashed build) is taken over.
+*/
+function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  // Calls in this process queue here first: the file lock is between processes.
+  const run = lockQueue.then(() => withFileLock(fn));
+  lockQueue = run.catch(() => {});
+  return run;
+}
+let lockQueue: Promise<unknown> = Promise.resolve();
+
+async function withFileLock<T>(fn: () => Promise<T>, timeoutMs = 10 * 60_000): Promise<T> {
+  const path = join(tmpdir(), 'meshproof-image-build.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(path, 'utf8').trim() || 'NaN');
+      if (owner === process.pid || !Number.isInteger(owner) || !pidAlive(owner)) {
+        // Ours cannot be held by a live call (they queue in lockQueue): stale, as is a dead owner's.
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `another meshproof process (pid ${owner}) has been building the runtime image for ${Math.round(timeoutMs / 60_000)} minutes; if it is stuck, remove ${path}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Removes meshproof's runtime images (e.g. to test a cold build) but those whose hash is kept; images in use are kept too. Returns how many were removed. */
