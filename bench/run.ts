@@ -375,12 +375,15 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
     console.log(formatReport(report));
     console.log(`\nwritten: ${relative(process.cwd(), out) || out}`);
     // The fault engine (issue 4): direct vs through a Toxiproxy proxy, against the same upstream.
-    const engineOut = join(dirname(out), 'engine.json');
-    const engine = await runEngineBench({ children, signal: abort.signal, upstreamPort, rounds: settings.rounds, rate: settings.rate, out: engineOut, log });
-    console.log(`\n${formatEngineReport(engine)}\n\nwritten: ${relative(process.cwd(), engineOut) || engineOut}`);
-    if (engine.unavailable.some((u) => u.failed)) {
-      console.error(`\nbench: the fault engine could not be measured: ${engine.unavailable.map((u) => u.reason).join('; ')}`);
-      return 1;
+    // MESHPROOF_BENCH_ENGINE=none leaves it out (npm run bench:engine runs it alone).
+    if (process.env.MESHPROOF_BENCH_ENGINE !== 'none') {
+      const engineOut = join(dirname(out), 'engine.json');
+      const engine = await runEngineBench({ children, signal: abort.signal, upstreamPort, rounds: settings.rounds, rate: settings.rate, out: engineOut, log });
+      console.log(`\n${formatEngineReport(engine)}\n\nwritten: ${relative(process.cwd(), engineOut) || engineOut}`);
+      if (engine.unavailable.some((u) => u.failed)) {
+        console.error(`\nbench: the fault engine could not be measured: ${engine.unavailable.map((u) => u.reason).join('; ')}`);
+        return 1;
+      }
     }
     const sidecar = report.unavailable.sidecar;
     if (sidecar) {
