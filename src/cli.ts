@@ -258,7 +258,13 @@ async function runtimeFor(name: RuntimeName): Promise<Runtime> {
   const { checkEngine, dockerClient } = await import('./runtime/docker/docker-engine.ts');
   const docker = dockerClient();
   await checkEngine(docker);
-  return new DockerRuntime({ docker });
+  // A cold build takes about a minute: say what is happening rather than sit silent.
+  let told = false;
+  const onBuildOutput = () => {
+    if (!told) process.stderr.write("meshproof: building the Docker runtime image from this machine's Node (once per change of meshproof; about a minute the first time)…\n");
+    told = true;
+  };
+  return new DockerRuntime({ docker, image: { onBuildOutput } });
 }
 
 main(process.argv.slice(2)).then(
