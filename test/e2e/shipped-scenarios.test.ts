@@ -53,7 +53,7 @@ const cases: Case[] = [
     ],
   },
   { file: 'a-circuit-breaker-sheds-load.yaml', code: 0, duration: '6s' },
-  { file: 'a-circuit-breaker-sheds-load--without-circuit-breaker.yaml', code: 1, duration: '6s', failing: ['overflow(api -> backend) > 0', 'p99(backend) < 150ms', 'p99(client) < 500ms'] },
+  { file: 'a-circuit-breaker-sheds-load--without-circuit-breaker.yaml', code: 1, duration: '6s', failing: ['overflow(api -> backend) > 0', 'p99(backend) < 150ms', 'p99(client) < 750ms'] },
   // Full length: starting a killed app again can take a second or two on a busy machine, and
   // traffic to it must have time to come back before the end.
   { file: 'failover-when-an-instance-is-killed.yaml', code: 0 },
@@ -63,7 +63,7 @@ const cases: Case[] = [
     file: 'a-hung-instance-is-caught-by-per-try-timeout-and-ejection--without-per-try-timeout.yaml',
     code: 1,
     duration: '8s',
-    failing: ['success_rate(client) >= 99.5%', 'p99(client) < 300ms during p2-hang', 'ejected(payments-2) within 1s after p2-hang.start', 'requests(checkout -> payments-2) == 0 during p2-hang from +1s'],
+    failing: ['success_rate(client) >= 99.5%', 'p99(client) < 500ms during p2-hang', 'ejected(payments-2) within 1s after p2-hang.start', 'requests(checkout -> payments-2) == 0 during p2-hang from +1s'],
   },
   { file: 'a-rate-limit-keeps-a-callee-within-capacity.yaml', code: 0, duration: '6s' },
   { file: 'a-rate-limit-keeps-a-callee-within-capacity--without-rate-limit.yaml', code: 1, duration: '6s', failing: ['rate_limited(inventory) > 0', 'p99(inventory) < 200ms', 'p99(client) < 500ms'] },
