@@ -78,7 +78,8 @@ export class DockerRuntime implements Runtime {
     configureTestcontainers();
     const docker = this.options.docker ?? dockerClient();
     await checkEngine(docker);
-    await reapLeftovers(docker);
+    // Leftovers never stop a run: what cannot be reaped now is tried again at the next start.
+    await reapLeftovers(docker).catch(() => null);
     const image = await ensureRuntimeImage(docker, this.options.image);
     const cgroupParent = this.options.cgroupParent !== undefined ? (this.options.cgroupParent ?? undefined) : await podCgroupParent(docker);
     return startTopology(docker, image, plan, options, { ...this.options, cgroupParent });

@@ -19,13 +19,15 @@ export async function reapLeftovers(docker: Docker, isAlive: (labels: Record<str
     deadRuns.add(c.Labels[LABEL.run]);
     return true;
   });
-  const removed = await Promise.all(doomed.map((c) => removeContainer(docker, c.Id)));
+  // Best effort: another process may be removing the same leftovers right now (its own teardown,
+  // another run's reaper), and a leftover that resists is tried again at the next start.
+  const removed = await Promise.all(doomed.map((c) => removeContainer(docker, c.Id).catch(() => false)));
   const networks = await docker.listNetworks({ filters: { label: [`${LABEL.meshproof}=1`, LABEL.run] } });
   let networksRemoved = 0;
   for (const n of networks) {
     const labels = n.Labels ?? {};
     if (!deadRuns.has(labels[LABEL.run]) && isAlive(labels)) continue;
-    if (await removeNetwork(docker, n.Id)) networksRemoved++;
+    if (await removeNetwork(docker, n.Id).catch(() => false)) networksRemoved++;
   }
   return { containers: removed.filter(Boolean).length, networks: networksRemoved };
 }
@@ -48,7 +50,9 @@ export async function removeNetwork(docker: Docker, id: string): Promise<boolean
     await docker.getNetwork(id).remove();
     return true;
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    const status = (err as { statusCode?: number }).statusCode;
+    // 404: gone already; 403: containers still attached (their removal is under way elsewhere).
+    if (status === 404 || status === 403) return false;
     throw err;
   }
 }
