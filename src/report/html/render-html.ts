@@ -5,7 +5,7 @@ import { formatDuration, formatLatency, formatPercent, formatRate, plural } from
 import { chartData, type ScopeSeries } from './chart-data.ts';
 import { escapeHtml } from './escape.ts';
 import { expectationsTable } from './expectations-table.ts';
-import { faultBands, stateMarks, type FaultBand, type StateMark } from './run-marks.ts';
+import { faultBands, stateMarks, stoppedAtSecond, type FaultBand, type StateMark } from './run-marks.ts';
 import { STYLES } from './styles.ts';
 import { timeChart, type ChartSeries } from './time-chart.ts';
 
@@ -94,10 +94,13 @@ function faultsSection(result: RunResult, bands: FaultBand[]): string {
 
 function chartsSection(result: RunResult, scopes: ScopeSeries[], bands: FaultBand[], marks: StateMark[]): string {
   const seconds = result.timeline.seconds;
+  const stopped = stoppedAtSecond(result);
+  if (scopes.length === 0) return `<section id="charts"><h2>Over time</h2><p class="muted">Nothing was measured: the run stopped before its load started.</p></section>`;
   const legend =
     `<div class="legend">` +
     bands.map((b) => `<span><span class="sw c${b.colour % 4}"></span>fault <code>${escapeHtml(b.name)}</code>${b.applied ? '' : ' (never took effect)'}</span>`).join('') +
     `<span>⊘ ejected · ↺ back from ejection · ✚ health check failed · ✓ passed · ✖ killed · Ⅱ paused · ▶ restarted</span>` +
+    (stopped !== null ? `<span><span class="sw stopped"></span>the run stopped at ${stopped}s: nothing measured after</span>` : '') +
     `<span>per second of the load; hover a chart for the figures</span></div>`;
   const groups: [ScopeSeries['kind'], string][] = [
     ['client', 'Client (what the load generator saw, end to end)'],
@@ -109,13 +112,13 @@ function chartsSection(result: RunResult, scopes: ScopeSeries[], bands: FaultBan
     const of = scopes.filter((s) => s.kind === kind);
     if (!of.length) continue;
     parts.push(`<h3 class="group">${escapeHtml(heading)}</h3>`);
-    for (const s of of) parts.push(scopeCharts(s, seconds, bands, kind === 'client' ? marks : marks.filter((m) => s.services.includes(m.service))));
+    for (const s of of) parts.push(scopeCharts(s, seconds, stopped, bands, kind === 'client' ? marks : marks.filter((m) => s.services.includes(m.service))));
   }
   parts.push('</section>');
   return parts.join('\n');
 }
 
-function scopeCharts(s: ScopeSeries, seconds: number, bands: FaultBand[], marks: StateMark[]): string {
+function scopeCharts(s: ScopeSeries, seconds: number, stopped: number | null, bands: FaultBand[], marks: StateMark[]): string {
   const col = <K extends keyof ScopeSeries['seconds'][number]>(k: K) => s.seconds.map((f) => f[k]);
   const rps: ChartSeries[] = [{ label: 'rps', cls: 's-rps', values: col('requests') }];
   if (s.kind === 'edge' && s.seconds.some((f) => f.retries > 0)) rps.push({ label: 'retries/s', cls: 's-retries', values: col('retries') });
@@ -127,7 +130,7 @@ function scopeCharts(s: ScopeSeries, seconds: number, bands: FaultBand[], marks:
   const errors: ChartSeries[] = [{ label: 'errors/s', cls: 's-errors', values: col('errors'), draw: 'bars' }];
   const totalErrors = s.seconds.reduce((a, f) => a + f.errors, 0);
   const totalRequests = s.seconds.reduce((a, f) => a + f.requests, 0);
-  const common = { seconds, bands, marks };
+  const common = { seconds, bands, marks, stoppedAtSecond: stopped };
   const fig = (caption: string, keys: ChartSeries[], chart: string) =>
     `<figure><figcaption><span>${escapeHtml(caption)}</span><span class="keys">${keys.map((k) => `<span class="${k.cls}"><i></i>${escapeHtml(k.label)}</span>`).join('')}</span></figcaption>${chart}</figure>`;
   const attrs = (metric: string) => ({ 'data-scope': s.key, 'data-metric': metric });

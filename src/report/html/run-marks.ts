@@ -87,3 +87,19 @@ function subject(data: Record<string, unknown> | undefined, message: string, kno
 function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
 }
+
+/**
+For a run that stopped early (interrupted, or broken mid-load): the second from which nothing was
+measured, so charts say "stopped" there instead of drawing zeros. The load's last busy second + 1,
+as the client saw it; null for a run that went to its end.
+*/
+export function stoppedAtSecond(result: RunResult): number | null {
+  if (!result.error) return null;
+  const client = result.timeline.series.client ?? [];
+  let last = -1;
+  client.forEach((b, i) => {
+    if (b.requests > 0) last = i;
+  });
+  const at = last + 1;
+  return at < result.timeline.seconds ? at : null;
+}

@@ -86,6 +86,8 @@ svg.chart .mark-ejected line, svg.chart .mark-unhealthy line, svg.chart .mark-ki
 svg.chart .mark-ejected text, svg.chart .mark-unhealthy text, svg.chart .mark-killed text { fill: var(--failed); }
 svg.chart .mark-returned line, svg.chart .mark-healthy line, svg.chart .mark-restarted line { stroke: var(--held); }
 svg.chart .mark-returned text, svg.chart .mark-healthy text, svg.chart .mark-restarted text { fill: var(--held); }
+svg.chart .stopped, .sw.stopped { fill: rgba(127,127,127,.14); background: rgba(127,127,127,.18); }
+svg.chart .stopped-label { text-anchor: middle; font-size: 11px; fill: var(--muted); }
 svg.chart .hover rect { fill: transparent; }
 svg.chart .hover rect:hover { fill: rgba(127,127,127,.10); }
 .events td.t { white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--muted); }

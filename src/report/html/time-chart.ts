@@ -22,6 +22,8 @@ export interface TimeChartOptions {
   marks: readonly StateMark[];
   /** Extra attributes on the <svg> (data-scope, data-metric), to find the chart in a page. */
   attributes?: Record<string, string>;
+  /** The run stopped early at this second: from it on, a grey "stopped" area and no data. @default null */
+  stoppedAtSecond?: number | null;
   /** The values are counts: y ticks on whole numbers. @default false */
   integer?: boolean;
   /** Accessible name of the chart. */
@@ -66,6 +68,12 @@ export function timeChart(o: TimeChartOptions): string {
     if (x1 - x0 >= b.name.length * 5.5 + 4) parts.push(`<text class="band-label" x="${r(x0 + 3)}" y="${top + 9}">${escapeHtml(b.name)}</text>`);
   }
 
+  if (o.stoppedAtSecond !== null && o.stoppedAtSecond !== undefined && o.stoppedAtSecond < n) {
+    const x0 = x(o.stoppedAtSecond);
+    parts.push(`<rect class="stopped" x="${r(x0)}" y="${top}" width="${r(x(n) - x0)}" height="${bottom - top}"><title>the run stopped here: nothing measured after ${o.stoppedAtSecond}s</title></rect>`);
+    if (x(n) - x0 > 50) parts.push(`<text class="stopped-label" x="${r((x0 + x(n)) / 2)}" y="${r((top + bottom) / 2)}">stopped</text>`);
+  }
+
   // Axes: horizontal grid at the y ticks, seconds along the bottom.
   for (const t of yTicks) {
     const yy = r(y(t));
@@ -77,7 +85,9 @@ export function timeChart(o: TimeChartOptions): string {
   }
   parts.push(`<line class="axis" x1="${M.left}" x2="${width - M.right}" y1="${bottom}" y2="${bottom}"/>`);
 
-  for (const s of o.series) {
+  const stop = o.stoppedAtSecond ?? Infinity;
+  for (const series of o.series) {
+    const s = { ...series, values: series.values.map((v, i) => (i < stop ? v : NaN)) };
     if ((s.draw ?? 'line') === 'bars') {
       const w = Math.max(1, (x(1) - x(0)) * 0.7);
       const rects = s.values
@@ -106,7 +116,7 @@ export function timeChart(o: TimeChartOptions): string {
   const colW = x(1) - x(0);
   const cols: string[] = [];
   for (let i = 0; i < n; i++) {
-    const values = o.series.map((s) => `${s.label} ${Number.isFinite(s.values[i]) ? o.format(s.values[i]) : '–'}`).join(' · ');
+    const values = o.series.map((s) => `${s.label} ${i < stop && Number.isFinite(s.values[i]) ? o.format(s.values[i]) : '–'}`).join(' · ');
     cols.push(`<rect x="${r(x(i))}" y="${top}" width="${r(colW)}" height="${bottom - top}"><title>${i}s–${i + 1}s: ${escapeHtml(values)}</title></rect>`);
   }
   parts.push(`<g class="hover">${cols.join('')}</g>`);

@@ -65,6 +65,15 @@ describe('renderHtml', () => {
     assert.match(renderHtml(again), /<span class="pill no-data">⚠ no data<\/span>/);
   });
 
+  it('a run that stopped before its load: no charts, and it says why', () => {
+    const r = exampleResult();
+    r.error = 'interrupted before the load started';
+    r.timeline.series = {};
+    const html = renderHtml(r);
+    assert.doesNotMatch(html, /<svg/);
+    assert.match(html, /Nothing was measured: the run stopped before its load started\./);
+  });
+
   it('says when the run did not complete; escapes what the scenario says', () => {
     const r = exampleResult();
     r.error = 'interrupted: <the run> was stopped';

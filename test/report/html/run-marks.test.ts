@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { faultBands, stateMarks } from '../../../src/report/html/run-marks.ts';
+import { faultBands, stateMarks, stoppedAtSecond } from '../../../src/report/html/run-marks.ts';
 import { markedResult } from './helpers.ts';
 
 describe('faultBands', () => {
@@ -32,5 +32,18 @@ describe('stateMarks', () => {
 
   it('other sidecar events are not marks', () => {
     assert.deepEqual(stateMarks({ ...markedResult(), events: [], states: [] }), []);
+  });
+});
+
+describe('stoppedAtSecond', () => {
+  it('a run that went to its end: none', () => {
+    assert.equal(stoppedAtSecond(markedResult()), null);
+  });
+
+  it('an interrupted run: the second after the last one the client saw requests in', () => {
+    const r = markedResult();
+    r.error = 'interrupted: the run was stopped before the end of its load';
+    for (let i = 4; i < 10; i++) r.timeline.series.client[i] = { ...r.timeline.series.client[i], requests: 0, ok: 0 };
+    assert.equal(stoppedAtSecond(r), 4);
   });
 });

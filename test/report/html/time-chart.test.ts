@@ -82,6 +82,15 @@ describe('timeChart', () => {
     assert.match(cols, /<title>9s–10s: p50 4\/s · p99 –<\/title>/);
   });
 
+  it('a run that stopped early: a grey area from that second, and no data drawn in it (not zeros)', () => {
+    const svg = chart({ stoppedAtSecond: 6 });
+    assert.match(svg, /<rect class="stopped" x="229.2" y="16" width="120.8" height="142"><title>the run stopped here: nothing measured after 6s<\/title><\/rect>/);
+    assert.match(svg, />stopped<\/text>/);
+    const d = /class="series line s-rps" data-series="rps" d="([^"]+)"/.exec(svg)?.[1] ?? '';
+    assert.equal(d.split(/[ML]/).filter(Boolean).length, 6, d);
+    assert.match(svg, /<title>7s–8s: rps –<\/title>/);
+  });
+
   it('text is escaped', () => {
     const svg = chart({ label: '<b>&', bands: [band({ name: 'a"<b' })] });
     assert.match(svg, /aria-label="&lt;b&gt;&amp;"/);
