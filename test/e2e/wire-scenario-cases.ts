@@ -53,7 +53,7 @@ export const WIRE_CASES: WireCase[] = [
     file: 'locality-keeps-traffic-off-a-bandwidth-limited-link--without-locality.yaml',
     code: 1,
     duration: '6s',
-    failing: ['p90(client) < 1000ms during thin-link-1', 'requests(front -> store-1) == 0', 'requests(front -> store-3) == 0'],
+    failing: ['p90(client) < 1500ms during thin-link-1', 'requests(front -> store-1) == 0', 'requests(front -> store-3) == 0'],
     faults: [{ name: 'thin-link-1', detail: /bandwidth toxic/ }],
   },
   {
