@@ -17,14 +17,15 @@ export const WIRE_CASES: WireCase[] = [
   {
     file: 'slow-link-hidden-by-per-try-timeout.yaml',
     code: 0,
-    duration: '6s',
+    // 8s: the fault then lasts 4.8s, longer than the 3s toxic, so the twin's slow requests show whole.
+    duration: '8s',
     faults: [{ name: 'slow-link', detail: /latency toxic \(downstream, latency=3000.*front-0→store-1/ }],
   },
   {
     file: 'slow-link-hidden-by-per-try-timeout--without-per-try-timeout.yaml',
     code: 1,
-    duration: '6s',
-    failing: ['p90(client) < 1000ms during slow-link'],
+    duration: '8s',
+    failing: ['p90(client) < 1500ms during slow-link'],
     faults: [{ name: 'slow-link', detail: /latency toxic/ }],
   },
   {
