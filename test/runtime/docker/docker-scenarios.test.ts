@@ -6,7 +6,7 @@ import type { RunResult } from '../../../src/report/run-result.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { processesOfRun, runCli } from '../../helpers/cli.ts';
-import { assertNothingLeft, describeWithDocker, dockerEngine } from './helpers.ts';
+import { assertNothingLeft, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
 
 /**
 Scenarios run for real by the CLI on the Docker runtime: two shipped ones, one with a process fault
@@ -62,7 +62,9 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
   // A cold build of the runtime image (Node, its libraries, the dependencies) takes ~45s on a
   // 2-core machine; it happens once, here, and not inside a test's own time limit.
   before(async () => void (await ensureRuntimeImage(docker)), { timeout: 300_000 });
-  after(async () => assertNothingLeft(docker));
+  let baseline: Leftovers | undefined;
+  before(async () => void (baseline = await leftovers(docker)));
+  after(async () => assertNothingLeft(docker, undefined, baseline));
 
   test('failover-when-an-instance-is-killed.yaml: pods of two containers on the run network, ports on 127.0.0.1 only; the kill is a docker kill of the app container, and every expectation holds', { timeout: 180_000 }, async () => {
     let seen: Promise<Docker.ContainerInfo[]> | null = null;

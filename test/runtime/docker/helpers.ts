@@ -74,9 +74,16 @@ function isParentLayer(image: Docker.ImageInfo, all: Docker.ImageInfo[]): boolea
   return false;
 }
 
-export async function assertNothingLeft(docker: Docker, runId?: string): Promise<void> {
+/**
+Nothing left: of one run, or (without a run id) of any run whose harness is gone — except what was
+already there before (`baseline`, from leftovers() in a before hook): on an engine shared with other
+work, another process's crashed run is not this test's leftover.
+*/
+export async function assertNothingLeft(docker: Docker, runId?: string, baseline?: Leftovers): Promise<void> {
   const left = await leftovers(docker, runId);
-  assert.deepEqual(left, { containers: [], networks: [], images: [] }, `meshproof left these in Docker${runId ? ` (run ${runId})` : ''}`);
+  const minus = (now: string[], then: string[] | undefined) => now.filter((x) => !(then ?? []).includes(x));
+  const fresh = { containers: minus(left.containers, baseline?.containers), networks: minus(left.networks, baseline?.networks), images: minus(left.images, baseline?.images) };
+  assert.deepEqual(fresh, { containers: [], networks: [], images: [] }, `meshproof left these in Docker${runId ? ` (run ${runId})` : ''}`);
 }
 
 /** Polls until `check` resolves true or the deadline passes. */

@@ -10,7 +10,7 @@ import { reapLeftovers, removeContainer, removeNetwork } from '../../../src/runt
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
 import { runCli } from '../../helpers/cli.ts';
-import { assertNothingLeft, describeWithDocker, dockerEngine, until } from './helpers.ts';
+import { assertNothingLeft, describeWithDocker, dockerEngine, leftovers, type Leftovers, until } from './helpers.ts';
 
 /**
 A run whose harness dies without cleaning up (kill -9) leaves its containers and network behind;
@@ -36,7 +36,9 @@ const count = async (docker: Docker, runId: string) => ({
 describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
   let image = '';
   before(async () => void (image = (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
-  after(async () => assertNothingLeft(docker));
+  let baseline: Leftovers | undefined;
+  before(async () => void (baseline = await leftovers(docker)));
+  after(async () => assertNothingLeft(docker, undefined, baseline));
 
   test('reapLeftovers removes the containers and network of a dead harness and keeps those of a live one', { timeout: 60_000 }, async () => {
     const dead = runLabels('reaper-test-dead', 'reaper-test', { pid: await deadPid(), start: '1', host: currentHarness().host });
@@ -102,6 +104,6 @@ describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
       await topology.stop();
     }
     await until(async () => (await count(docker, 'reaper-test-next')).containers === 0, 20_000, 'the new run is stopped');
-    await assertNothingLeft(docker);
+    await assertNothingLeft(docker, undefined, baseline);
   });
 });

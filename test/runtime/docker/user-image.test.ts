@@ -11,7 +11,7 @@ import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { parseScenario } from '../../../src/scenario/parse-scenario.ts';
 import type { Scenario, ServiceSpec } from '../../../src/scenario/scenario.ts';
-import { assertNothingLeft, describeWithDocker, dockerEngine } from './helpers.ts';
+import { assertNothingLeft, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
 
 /**
 A user's own service as an image, with the contract of docs/docker.md: it listens on $PORT and calls
@@ -77,10 +77,12 @@ async function buildUserImage(docker: Docker, base: string): Promise<void> {
 }
 
 describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
+  let baseline: Leftovers | undefined;
+  before(async () => void (baseline = await leftovers(docker)));
   before(async () => buildUserImage(docker, (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
   after(async () => {
     await docker.getImage(USER_IMAGE).remove({ force: true }).catch(() => {});
-    await assertNothingLeft(docker);
+    await assertNothingLeft(docker, undefined, baseline);
   });
 
   test('the app container runs the image; it gets PORT and MESHPROOF_SIDECAR and its calls go through the mesh', { timeout: 180_000 }, async () => {
