@@ -9,8 +9,9 @@ import { CLI, processesOfRun, ROOT } from '../helpers/cli.ts';
 
 /*
 The real `meshproof run` on a real terminal: tmux gives it a 100×30 pty, keys go in with send-keys
-and the screen comes out with capture-pane. Each test has its own tmux server (-L), so nothing here
-touches a person's sessions, and the server is killed at the end.
+and the screen comes out with capture-pane. Each test has its own tmux server on a socket in the
+test's temporary folder (-S), so nothing here touches a person's sessions; the servers are killed
+and their sockets removed at the end.
 */
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -20,7 +21,7 @@ const FIXTURE = join(ROOT, 'test/e2e/fixtures/tui-outlier.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-tui-'));
 const sockets: string[] = [];
 after(() => {
-  for (const s of sockets) spawnSync('tmux', ['-L', s, 'kill-server']);
+  for (const s of sockets) spawnSync('tmux', ['-S', s, 'kill-server']);
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -36,7 +37,7 @@ interface Terminal {
 
 /** Starts `meshproof <args>` in a detached 100×30 tmux session, on a terminal as a person would. */
 function startInTmux(name: string, args: string[], env: Record<string, string>): Terminal {
-  const socket = `meshproof-test-${process.pid}-${name}`;
+  const socket = join(tmp, `${name}.tmux`);
   sockets.push(socket);
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   // The live view is for a person at a terminal: not in CI, not for a dumb terminal.
@@ -48,7 +49,7 @@ function startInTmux(name: string, args: string[], env: Record<string, string>):
   // can read as dead, its tty closed, before tmux has reaped the process and knows its status).
   const exitFile = join(tmp, `${name}.exit`);
   const command = `${[process.execPath, CLI, ...args].map(quote).join(' ')}; echo "$?" > ${quote(exitFile)}`;
-  const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], { encoding: 'utf8', env: childEnv as NodeJS.ProcessEnv, cwd: ROOT });
+  const tmux = (...a: string[]) => execFileSync('tmux', ['-S', socket, ...a], { encoding: 'utf8', env: childEnv as NodeJS.ProcessEnv, cwd: ROOT });
   // remain-on-exit keeps the pane after the command ends, so its last screen can be read.
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', '-c', ROOT, command, ';', 'set-option', '-w', '-t', name, 'remain-on-exit', 'on');
   return {
