@@ -6,7 +6,7 @@ import type { RunResult } from '../../../src/report/run-result.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { processesOfRun, runCli } from '../../helpers/cli.ts';
-import { assertNothingLeft, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
+import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
 
 /**
 Scenarios run for real by the CLI on the Docker runtime: two shipped ones, one with a process fault
@@ -17,6 +17,8 @@ they check the runtime, and must hold on a busy 2-core machine.
 */
 
 const FIXTURE = 'test/runtime/docker/fixtures/slow-link-and-crash.yaml';
+/** Every run this file starts, checked at the end. */
+const runs = new Set<string>();
 
 interface JsonRun {
   code: number | null;
@@ -41,6 +43,7 @@ async function runJson(args: string[], onEvent?: (e: RunEvent) => void): Promise
         const msg = JSON.parse(line) as RunEvent | { type: 'result'; result: RunResult };
         if (msg.type === 'result') result = (msg as { result: RunResult }).result;
         else {
+          if (msg.type === 'run-starting') runs.add(msg.runId);
           events.push(msg as RunEvent);
           onEvent?.(msg as RunEvent);
         }
@@ -64,7 +67,7 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
   before(async () => void (await ensureRuntimeImage(docker)), { timeout: 300_000 });
   let baseline: Leftovers | undefined;
   before(async () => void (baseline = await leftovers(docker)));
-  after(async () => assertNothingLeft(docker, undefined, baseline));
+  after(async () => assertRunsLeftNothing(docker, runs, baseline));
 
   test('failover-when-an-instance-is-killed.yaml: pods of two containers on the run network, ports on 127.0.0.1 only; the kill is a docker kill of the app container, and every expectation holds', { timeout: 180_000 }, async () => {
     let seen: Promise<Docker.ContainerInfo[]> | null = null;

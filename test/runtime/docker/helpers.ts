@@ -47,7 +47,8 @@ export async function leftovers(docker: Docker, runId?: string): Promise<Leftove
   const orphan = (labels: Record<string, string> | undefined) => runId !== undefined || !harnessAlive(labels ?? {});
   const containers = (await docker.listContainers({ all: true, filters: { label } })).filter((c) => orphan(c.Labels));
   const networks = (await docker.listNetworks({ filters: { label } })).filter((n) => orphan(n.Labels));
-  const images = await docker.listImages({ all: true, filters: { label: [`${LABEL.meshproof}=1`] } });
+  // A run makes no image: images are only looked at in the check of everything.
+  const images = runId ? [] : await docker.listImages({ all: true, filters: { label: [`${LABEL.meshproof}=1`] } });
   return {
     containers: containers.map((c) => `${c.Names.join(',')} (${c.State})`),
     networks: networks.map((n) => n.Name),
@@ -56,9 +57,9 @@ export async function leftovers(docker: Docker, runId?: string): Promise<Leftove
         const role = i.Labels?.[LABEL.role];
         const tagged = (i.RepoTags ?? []).some((t) => t !== '<none>:<none>');
         // A tagged runtime image or base is the cache; an untagged one is a parent layer of it
-        // (kept by Docker with it) or a stray. Strays carry no hash label of their own build.
-        if (tagged) return role !== 'runtime-image' && role !== 'runtime-base';
-        return i.Containers > 0 || !isParentLayer(i, images);
+        // (kept by Docker with it) or a stray: a build that was replaced, or failed half-way.
+        if (tagged || (role !== 'runtime-image' && role !== 'runtime-base')) return false;
+        return !isParentLayer(i, images);
       })
       .map((i) => `${i.Id.slice(7, 19)} ${(i.RepoTags ?? []).join(',')} role=${i.Labels?.[LABEL.role] ?? '?'}`),
   };
@@ -93,4 +94,16 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs}ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+The end of a test file: every run it started (`runs`, by id) is gone from Docker, and no stray
+meshproof image appeared (beyond `baseline`, what was there before the file ran). Runs are checked
+by id, not by "every meshproof container": on an engine shared with other work (other test suites,
+a bench), their live or crashed runs are not this file's leftovers.
+*/
+export async function assertRunsLeftNothing(docker: Docker, runs: Iterable<string>, baseline: Leftovers | undefined): Promise<void> {
+  for (const id of runs) await assertNothingLeft(docker, id);
+  const images = (await leftovers(docker)).images.filter((i) => !(baseline?.images ?? []).includes(i));
+  assert.deepEqual(images, [], 'stray meshproof images (not the cached runtime image and its layers)');
 }

@@ -10,7 +10,7 @@ import { reapLeftovers, removeContainer, removeNetwork } from '../../../src/runt
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
 import { runCli } from '../../helpers/cli.ts';
-import { assertNothingLeft, describeWithDocker, dockerEngine, leftovers, type Leftovers, until } from './helpers.ts';
+import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers, until } from './helpers.ts';
 
 /**
 A run whose harness dies without cleaning up (kill -9) leaves its containers and network behind;
@@ -38,7 +38,8 @@ describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
   before(async () => void (image = (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
   let baseline: Leftovers | undefined;
   before(async () => void (baseline = await leftovers(docker)));
-  after(async () => assertNothingLeft(docker, undefined, baseline));
+  const runs = new Set(['reaper-test-dead', 'reaper-test-live', 'reaper-test-next']);
+  after(async () => assertRunsLeftNothing(docker, runs, baseline));
 
   test('reapLeftovers removes the containers and network of a dead harness and keeps those of a live one', { timeout: 60_000 }, async () => {
     const dead = runLabels('reaper-test-dead', 'reaper-test', { pid: await deadPid(), start: '1', host: currentHarness().host });
@@ -79,7 +80,7 @@ describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
         for (const line of chunk.split('\n')) {
           if (!line.startsWith('{')) continue;
           const e = JSON.parse(line) as RunEvent;
-          if (e.type === 'run-starting') runId = e.runId;
+          if (e.type === 'run-starting') runs.add((runId = e.runId));
           if (e.type === 'load-started' && killedAt === null) {
             killedAt = Date.now();
             child.kill('SIGKILL');
@@ -104,6 +105,6 @@ describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
       await topology.stop();
     }
     await until(async () => (await count(docker, 'reaper-test-next')).containers === 0, 20_000, 'the new run is stopped');
-    await assertNothingLeft(docker, undefined, baseline);
+    await assertNothingLeft(docker, runId);
   });
 });

@@ -11,7 +11,7 @@ import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { parseScenario } from '../../../src/scenario/parse-scenario.ts';
 import type { Scenario, ServiceSpec } from '../../../src/scenario/scenario.ts';
-import { assertNothingLeft, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
+import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
 
 /**
 A user's own service as an image, with the contract of docs/docker.md: it listens on $PORT and calls
@@ -20,7 +20,9 @@ other services through $MESHPROOF_SIDECAR, naming them in the Host header. The l
 */
 
 const engine = await dockerEngine();
-const USER_IMAGE = 'meshproof-test-user-app:contract';
+/** Its own tag per test process: two test suites on one engine must not share (and remove) one image. */
+const USER_IMAGE = `meshproof-test-user-app:${process.pid}`;
+const runs = new Set<string>();
 
 /** The user's app: plain Node, nothing from meshproof. Each request calls `store` through the sidecar and answers with its status. */
 const APP = `
@@ -62,7 +64,7 @@ async function buildUserImage(docker: Docker, base: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-user-image-'));
   try {
     writeFileSync(join(dir, 'app.mjs'), APP);
-    writeFileSync(join(dir, 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY app.mjs /user/app.mjs\nCMD ["node", "/user/app.mjs"]\n');
+    writeFileSync(join(dir, 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nLABEL meshproof.role=test-user-image\nCOPY app.mjs /user/app.mjs\nCMD ["node", "/user/app.mjs"]\n');
     const stream = await docker.buildImage(pack(dir) as unknown as NodeJS.ReadableStream, { t: USER_IMAGE, buildargs: { BASE: base }, pull: false, rm: true, forcerm: true });
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
@@ -82,7 +84,7 @@ describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
   before(async () => buildUserImage(docker, (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
   after(async () => {
     await docker.getImage(USER_IMAGE).remove({ force: true }).catch(() => {});
-    await assertNothingLeft(docker, undefined, baseline);
+    await assertRunsLeftNothing(docker, runs, baseline);
   });
 
   test('the app container runs the image; it gets PORT and MESHPROOF_SIDECAR and its calls go through the mesh', { timeout: 180_000 }, async () => {
@@ -98,7 +100,7 @@ describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
       runtime: new DockerRuntime({ docker }),
       reportsDir: null,
       onEvent: (e) => {
-        if (e.type === 'run-starting') runId = e.runId;
+        if (e.type === 'run-starting') runs.add((runId = e.runId));
         if (e.type === 'load-started') {
           images = docker
             .listContainers({ filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.role}=app`] } })
