@@ -28,6 +28,8 @@ export interface ScopeSeries {
   /** Services whose instances' state changes matter here (the callee of an edge, the service itself; every service for the client). */
   services: string[];
   seconds: SecondFigures[];
+  /** A service's instances one by one (so an ejected or killed one is seen dropping out); absent elsewhere. */
+  instances?: { instance: string; seconds: SecondFigures[] }[];
 }
 
 /**
@@ -54,11 +56,13 @@ export function chartData(result: RunResult): ScopeSeries[] {
   }
 
   for (const s of scenario.services) {
-    const parts = instanceNames(s).map((i) => timeline.series[`instance:${i}`]).filter((x): x is Bucket[] => Boolean(x));
+    const names = instanceNames(s).filter((i) => timeline.series[`instance:${i}`]);
+    const parts = names.map((i) => timeline.series[`instance:${i}`]);
     if (parts.length === 0) continue;
     const merged = Array.from({ length: n }, (_, sec) => parts.reduce((acc, p) => (p[sec] ? mergeBucket(acc, p[sec]) : acc), emptyBucket()));
     const count = instanceNames(s).length;
-    out.push({ kind: 'service', key: `service:${s.name}`, title: `${s.name} (${count} instance${count === 1 ? '' : 's'}, at their inbound)`, services: [s.name], seconds: merged.map(figures) });
+    const instances = names.map((instance, k) => ({ instance, seconds: parts[k].map(figures) }));
+    out.push({ kind: 'service', key: `service:${s.name}`, title: `${s.name} (${count} instance${count === 1 ? '' : 's'}, at their inbound)`, services: [s.name], seconds: merged.map(figures), instances });
   }
   return out;
 }

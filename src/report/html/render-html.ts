@@ -11,6 +11,8 @@ import { timeChart, type ChartSeries } from './time-chart.ts';
 
 /** Sidecar events that only describe the initial configuration: left out of the event list. */
 const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added', 'ready']);
+/** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */
+const INSTANCE_LINES = 6;
 /** At most this many events in the list (a long run with a chatty policy could have thousands). */
 const MAX_EVENTS = 300;
 
@@ -122,6 +124,11 @@ function scopeCharts(s: ScopeSeries, seconds: number, stopped: number | null, ba
   const col = <K extends keyof ScopeSeries['seconds'][number]>(k: K) => s.seconds.map((f) => f[k]);
   const rps: ChartSeries[] = [{ label: 'rps', cls: 's-rps', values: col('requests') }];
   if (s.kind === 'edge' && s.seconds.some((f) => f.retries > 0)) rps.push({ label: 'retries/s', cls: 's-retries', values: col('retries') });
+  // A service with a few instances: each one's rps too, so an ejected, killed or starved instance shows.
+  const instances = s.instances ?? [];
+  if (instances.length > 1 && instances.length <= INSTANCE_LINES) {
+    instances.forEach((i, k) => rps.push({ label: i.instance, cls: `s-i${k} inst`, values: i.seconds.map((f) => f.requests) }));
+  }
   const latency: ChartSeries[] = [
     { label: 'p50', cls: 's-p50', values: col('p50') },
     { label: 'p90', cls: 's-p90', values: col('p90') },
@@ -135,7 +142,7 @@ function scopeCharts(s: ScopeSeries, seconds: number, stopped: number | null, ba
     `<figure><figcaption><span>${escapeHtml(caption)}</span><span class="keys">${keys.map((k) => `<span class="${k.cls}"><i></i>${escapeHtml(k.label)}</span>`).join('')}</span></figcaption>${chart}</figure>`;
   const attrs = (metric: string) => ({ 'data-scope': s.key, 'data-metric': metric });
   return (
-    `<div class="scope" data-scope="${escapeHtml(s.key)}"><h4>${escapeHtml(s.title)}</h4><div class="charts">` +
+    `<div class="scope" id="${escapeHtml(s.key.replace(/[^A-Za-z0-9_-]+/g, "-"))}" data-scope="${escapeHtml(s.key)}"><h4>${escapeHtml(s.title)}</h4><div class="charts">` +
     fig('requests per second', rps, timeChart({ ...common, series: rps, format: (v) => `${round(v)}/s`, label: `${s.title}: requests per second`, attributes: attrs('rps') })) +
     fig('latency', latency, timeChart({ ...common, series: latency, format: (v) => formatLatency(v), label: `${s.title}: latency p50, p90, p99`, attributes: attrs('latency') })) +
     fig(

@@ -68,6 +68,9 @@ svg.chart .series.bars rect { stroke: none; }
 .s-rps { stroke: var(--rps); fill: var(--rps); color: var(--rps); }
 .s-retries { stroke: var(--retries); fill: var(--retries); color: var(--retries); }
 svg.chart .series.line.s-retries { stroke-dasharray: 4 3; }
+.s-i0 { stroke: #54aeff; color: #54aeff; } .s-i1 { stroke: #e16f24; color: #e16f24; } .s-i2 { stroke: #2da44e; color: #2da44e; }
+.s-i3 { stroke: #bf3989; color: #bf3989; } .s-i4 { stroke: #9a6700; color: #9a6700; } .s-i5 { stroke: #6639ba; color: #6639ba; }
+svg.chart .series.line.inst { stroke-width: 1.1; opacity: .9; }
 .s-p50 { stroke: var(--p50); color: var(--p50); }
 .s-p90 { stroke: var(--p90); color: var(--p90); }
 .s-p99 { stroke: var(--p99); color: var(--p99); }

@@ -25,6 +25,8 @@ describe('chartData', () => {
     const store = chartData(r).find((s) => s.key === 'service:store')!;
     const s0 = r.timeline.series['instance:store-0'];
     const s1 = r.timeline.series['instance:store-1'];
+    assert.deepEqual(store.instances?.map((x) => x.instance), ['store-0', 'store-1']);
+    assert.deepEqual(store.instances?.[1].seconds.map((f) => f.requests), s1.map((b) => b.requests));
     for (let i = 0; i < 10; i++) {
       assert.equal(store.seconds[i].requests, s0[i].requests + s1[i].requests);
       assert.equal(store.seconds[i].errors, s0[i].requests - s0[i].ok + s1[i].requests - s1[i].ok);

@@ -25,6 +25,15 @@ describe('renderHtml', () => {
     assert.equal(count(html, /class="series line s-retries"/), 1, 'retries on the edge that retried');
   });
 
+  it("a service's rps chart also draws each instance, so one dropping out shows", () => {
+    const html = renderHtml(markedResult());
+    const store = /<svg class="chart"[^>]*data-scope="service:store" data-metric="rps">.*?<\/svg>/.exec(html)?.[0] ?? '';
+    assert.match(store, /class="series line s-i0 inst" data-series="store-0"/);
+    assert.match(store, /class="series line s-i1 inst" data-series="store-1"/);
+    assert.match(html, /<div class="scope" id="service-store" data-scope="service:store">/);
+    assert.doesNotMatch(html, /data-series="front-0"/, 'a service of one instance: no separate line');
+  });
+
   it('faults as bands on every chart; state changes marked where they matter', () => {
     const html = renderHtml(markedResult());
     assert.equal(count(html, /<rect class="fault-band c0" data-fault="s1-slow"/), 15);
