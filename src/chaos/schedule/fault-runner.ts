@@ -113,18 +113,23 @@ export class FaultRunner {
     this.o.emit({ type: 'instance-state', at: this.now(), instance, state, reason });
   }
 
-  private started(f: Fault, detail: string): void {
+  /**
+  A fault takes effect from the moment its step began (the push sent, the signal sent, the toxic
+  posted), not when the last sidecar acknowledged it: under load an acknowledgement can lag by most
+  of a second, while the first sidecar — and an ejection it causes — acts at once.
+  */
+  private started(f: Fault, detail: string, begunMs: number): void {
     const r = this.records.get(f.name)!;
-    r.startedMs = this.sinceT0();
+    r.startedMs = begunMs;
     r.detail = detail;
-    this.o.emit({ type: 'fault-started', at: this.now(), fault: f.name, detail });
+    this.o.emit({ type: 'fault-started', at: this.o.t0 + begunMs, fault: f.name, detail });
   }
 
-  private ended(f: Fault, detail: string): void {
+  private ended(f: Fault, detail: string, begunMs: number): void {
     const r = this.records.get(f.name)!;
-    r.endedMs = this.sinceT0();
+    r.endedMs = begunMs;
     r.detail = r.detail ? `${r.detail}; ${detail}` : detail;
-    this.o.emit({ type: 'fault-ended', at: this.now(), fault: f.name, detail });
+    this.o.emit({ type: 'fault-ended', at: this.o.t0 + begunMs, fault: f.name, detail });
   }
 
   /** Instances named in a partition group: instance names as they are, service names as all their instances. */
@@ -143,6 +148,7 @@ export class FaultRunner {
 
   private async run(step: FaultStep): Promise<void> {
     const { fault: f, phase } = step;
+    const begun = this.sinceT0();
     const cp = this.o.controlPlane;
     const a = f.action;
     if (a.kind === 'http') {
@@ -150,16 +156,16 @@ export class FaultRunner {
         const instances = this.instancesOf(f);
         cp.setInboundFault(f.name, phase === 'start' ? { instances, fault: a.fault } : null);
         await cp.push();
-        if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the inbound of ${instances.join(', ')}`);
-        else this.ended(f, 'removed');
+        if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the inbound of ${instances.join(', ')}`, begun);
+        else this.ended(f, 'removed', begun);
       } else {
         const t = f.target;
         const from = t.kind === 'edge' ? t.from : null;
         const to = t.kind === 'edge' ? t.to : t.kind === 'service' ? t.service : t.service;
         cp.setOutboundFault(f.name, phase === 'start' ? { from, to, fault: a.fault } : null);
         await cp.push();
-        if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the outbound of ${from ?? 'every caller'} to ${to}`);
-        else this.ended(f, 'removed');
+        if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the outbound of ${from ?? 'every caller'} to ${to}`, begun);
+        else this.ended(f, 'removed', begun);
       }
       return;
     }
@@ -167,12 +173,12 @@ export class FaultRunner {
       const wire = this.o.wire;
       if (!wire) throw new Error(`fault ${f.name} needs the fault engine, which this run did not start`);
       if (a.kind === 'toxic') {
-        if (phase === 'start') this.started(f, await wire.applyToxic(f.name, f.target, a.toxic));
-        else this.ended(f, await wire.removeToxic(f.name, f.target, a.toxic));
+        if (phase === 'start') this.started(f, await wire.applyToxic(f.name, f.target, a.toxic), begun);
+        else this.ended(f, await wire.removeToxic(f.name, f.target, a.toxic), begun);
       } else {
         const groups = a.groups.map((g) => this.expand(g)) as [string[], string[]];
-        if (phase === 'start') this.started(f, await wire.partition(groups, false));
-        else this.ended(f, await wire.partition(groups, true));
+        if (phase === 'start') this.started(f, await wire.partition(groups, false), begun);
+        else this.ended(f, await wire.partition(groups, true), begun);
       }
       return;
     }
@@ -183,13 +189,13 @@ export class FaultRunner {
       if (a.action === 'pause') {
         const detail = await processes.pause(instance);
         this.paused.add(instance);
-        this.started(f, detail);
+        this.started(f, detail, begun);
         this.state(instance, 'paused', `fault ${f.name}: ${detail}`);
         return;
       }
       const detail = await processes.kill(instance);
       this.killed.add(instance);
-      this.started(f, detail);
+      this.started(f, detail, begun);
       this.state(instance, 'killed', `fault ${f.name}: ${detail}`);
       // The control plane learns of it the way a real one would: after the readiness probe fails.
       this.at(this.sinceT0() + this.endpointRemovalDelayMs, () =>
@@ -206,13 +212,14 @@ export class FaultRunner {
     if (a.action === 'pause') {
       const detail = await processes.resume(instance);
       this.paused.delete(instance);
-      this.ended(f, detail);
+      this.ended(f, detail, begun);
       this.state(instance, 'healthy', `fault ${f.name} ended: ${detail}`);
     } else if (a.action === 'kill') {
       await this.bringBack(f, instance);
     }
   }
 
+  /** A killed app's fault ends when it is back in the endpoints (that is what `crash.end` means to a caller), not when the start began. */
   private async bringBack(f: Fault, instance: string): Promise<void> {
     const port = await this.o.topology.processes.start(instance);
     this.killed.delete(instance);
@@ -220,7 +227,7 @@ export class FaultRunner {
     cp.setAppPort(instance, port);
     cp.setHealthy(instance, true);
     await cp.push();
-    this.ended(f, `the app of ${instance} was started again (port ${port}) and is back in the endpoints`);
+    this.ended(f, `the app of ${instance} was started again (port ${port}) and is back in the endpoints`, this.sinceT0());
     this.state(instance, 'healthy', `fault ${f.name}: restarted`);
   }
 }
