@@ -10,7 +10,12 @@ with a keep-alive Agent (see docs/benchmarks.md).
 
 Only the pool is loaded (not undici's fetch, cache and WebSocket code): a few MB instead of ~25.
 */
-const PoolImpl = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof Pool;
+const require = createRequire(import.meta.url);
+const PoolImpl = require('undici/lib/dispatcher/pool.js') as typeof Pool;
+const buildConnector = require('undici/lib/core/connect.js') as typeof import('undici').buildConnector;
+
+/** Envoy's and Istio's default `connect_timeout`. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export type UpstreamPool = Pool;
 export type DispatchController = Dispatcher.DispatchController;
@@ -22,18 +27,23 @@ tries in flight (the circuit breakers limit them, not the pool), one request per
 time, the most recently used connection first. No headers or body timeout: the router's per-try
 and whole-request timeouts are the only ones, as in Envoy (whose route timeout is off unless set).
 Connecting gives up after 10 s, Envoy's and Istio's default `connect_timeout`, as a connect failure.
-`onConnect` is called for each new connection (the cluster's `upstream_cx_total`).
+`onConnect` is called for each connection the pool opens, as it starts to open it (the cluster's
+`upstream_cx_total`, which in Envoy counts failed connections too).
 */
 export function createUpstreamPool(host: string, port: number, onConnect?: () => void): UpstreamPool {
-  const pool = new PoolImpl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, {
+  const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS });
+  return new PoolImpl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, {
     connections: null,
     pipelining: 1,
     headersTimeout: 0,
     bodyTimeout: 0,
-    connectTimeout: 10_000,
+    connect: onConnect
+      ? (options, callback) => {
+          onConnect();
+          return connector(options, callback);
+        }
+      : connector,
   });
-  if (onConnect) pool.on('connect', onConnect);
-  return pool;
 }
 
 function noop(): void {}

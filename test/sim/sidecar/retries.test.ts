@@ -165,6 +165,7 @@ describe('connect failures', () => {
     assert.equal(r.headers['x-meshproof-flags'], 'UF');
     assert.match(r.body, /connection failure \(ECONNREFUSED, payments-0 at 127\.0\.0\.1:\d+\) after 1 attempt/);
     assert.equal(counter(sidecar, 'cluster.payments.upstream_cx_connect_fail'), 1);
+    assert.equal(counter(sidecar, 'cluster.payments.upstream_cx_total'), 1, 'a connection that failed to open still counts, as in Envoy');
   });
 
   it('retried under connect-failure onto the live endpoint', async (t) => {
