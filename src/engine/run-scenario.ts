@@ -96,6 +96,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let error: string | null = null;
   let t0 = Date.now();
   let sidecarSeries: SparseSeries[] = [];
+  // A real Toxiproxy takes the place of meshproof's engine (the runtime then starts none). It is
+  // reached, or started, before anything else: without one the run cannot happen (exit 2).
+  const realToxiproxy = plan.wire && scenario.chaos.engine === 'toxiproxy';
+  if (realToxiproxy) wireEngine = await startToxiproxyEngine(scenario.chaos, { runId, signal: options.signal });
+
   const onAbort = () => load?.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -106,9 +111,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       receiver = new TraceReceiver({ forward, store: new TraceStore({ maxSpans: tracing.maxSpans }) });
       await receiver.start();
     }
-    // A real toxiproxy-server takes the place of meshproof's engine: the runtime starts none.
-    const realToxiproxy = plan.wire && scenario.chaos.engine === 'toxiproxy';
-    if (realToxiproxy) wireEngine = await startToxiproxyEngine(scenario.chaos, { runId, signal: options.signal });
     topology = await options.runtime.start(realToxiproxy ? { ...plan, wire: false } : plan, {
       onEvent: options.onEvent,
       signal: options.signal,

