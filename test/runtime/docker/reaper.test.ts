@@ -13,8 +13,9 @@ import { runCli } from '../../helpers/cli.ts';
 import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers, until } from './helpers.ts';
 
 /**
-A run whose harness dies without cleaning up (kill -9) leaves its containers and network behind;
-the next start of the Docker runtime removes them — and only them: a live run's are kept.
+A run whose harness is stopped (SIGTERM) removes its containers and network before it exits. One
+whose harness dies without cleaning up (kill -9) leaves them behind; the next start of the Docker
+runtime removes them — and only them: a live run's are kept.
 */
 
 const engine = await dockerEngine();
@@ -33,7 +34,7 @@ const count = async (docker: Docker, runId: string) => ({
   networks: (await docker.listNetworks({ filters: { label: [`${LABEL.run}=${runId}`] } })).length,
 });
 
-describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
+describeWithDocker('stopping and reaping runs', engine, (docker: Docker) => {
   let image = '';
   before(async () => void (image = (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
   let baseline: Leftovers | undefined;
@@ -68,6 +69,28 @@ describeWithDocker('reaping a crashed run', engine, (docker: Docker) => {
       for (const id of made.containers) await removeContainer(docker, id);
       for (const id of made.networks) await removeNetwork(docker, id);
     }
+  });
+
+  test('SIGTERM during a run: the harness removes its containers and network, then exits 130', { timeout: 180_000 }, async () => {
+    let runId = '';
+    let signalled = false;
+    const run = await runCli(['run', 'scenarios/quickstart.yaml', '--runtime', 'docker', '--duration', '30s', '--json', '--no-report'], {
+      timeoutMs: 150_000,
+      onStdout: (chunk, child) => {
+        for (const line of chunk.split('\n')) {
+          if (!line.startsWith('{')) continue;
+          const e = JSON.parse(line) as RunEvent;
+          if (e.type === 'run-starting') runs.add((runId = e.runId));
+          if (e.type === 'load-started' && !signalled) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        }
+      },
+    });
+    assert.ok(signalled, `the load started\n${run.stderr}`);
+    assert.equal(run.code, 130, `exit code\n${run.stderr}`);
+    await assertNothingLeft(docker, runId);
   });
 
   test('a run killed with SIGKILL leaves its pods; the next start removes them', { timeout: 180_000 }, async () => {
