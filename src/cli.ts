@@ -218,7 +218,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
   let code = 0;
   try {
     for (const scenario of scenarios) {
-      const runtime = await runtimeFor((values.runtime as RuntimeName | undefined) ?? scenarioRuntime(scenario));
+      const runtime = await runtimeFor((values.runtime as RuntimeName | undefined) ?? scenarioRuntime(scenario), scenario);
       // On a terminal the live view draws the run (q or Ctrl-C aborts it); elsewhere plain lines or JSON.
       const output = await startRunOutput(mode, scenario, { out, color, verbose: values.verbose, onQuit: () => controller.abort(), signal: controller.signal });
       let outcome: RunOutcome | null = null;
@@ -252,8 +252,17 @@ The runtime a run uses. Docker's is loaded only when asked for (a local run does
 testcontainers), and its engine is checked before anything starts: without one, a
 MESHPROOF_RUNTIME_UNAVAILABLE error says what to do, and the CLI exits 2.
 */
-async function runtimeFor(name: RuntimeName): Promise<Runtime> {
-  if (name === 'local') return new LocalRuntime();
+async function runtimeFor(name: RuntimeName, scenario: Scenario): Promise<Runtime> {
+  if (name === 'local') {
+    const imaged = scenario.services.find((s) => s.image !== null);
+    if (imaged) {
+      throw new MeshproofError(
+        'MESHPROOF_RUNTIME_UNAVAILABLE',
+        `${scenario.source.file}: service ${imaged.name} runs the image ${imaged.image}, and images run only on the Docker runtime: run with --runtime docker (or runtime: docker in the scenario)`,
+      );
+    }
+    return new LocalRuntime();
+  }
   const { DockerRuntime } = await import('./runtime/docker/docker-runtime.ts');
   const { checkEngine, dockerClient } = await import('./runtime/docker/docker-engine.ts');
   const docker = dockerClient();

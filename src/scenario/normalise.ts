@@ -29,6 +29,7 @@ interface CheckedBehaviour {
 }
 
 interface CheckedService extends CheckedBehaviour {
+  image?: string;
   replicas?: number;
   calls?: Calls;
   zones?: Array<string | undefined>;
@@ -178,6 +179,7 @@ class Rules {
         rateLimit: this.#rateLimit(s.rateLimit),
         bulkheads: {},
         responseBytes: s.responseSize ?? 0,
+        image: s.image ?? null,
       };
       this.#zones(spec, s, path);
       out.push(spec);

@@ -68,6 +68,8 @@ export interface ServiceSpec {
   limit_data toxics have something to act on. Default 0: the service's usual short body.
   */
   responseBytes: number;
+  /** The user's own app as a locally present Docker image (Docker runtime only); null = the built-in service. Default null. */
+  image: string | null;
 }
 
 /**

@@ -242,7 +242,7 @@ const rateLimitShape: Shape = {
 const serviceShape: ObjectShape = {
   kind: 'object',
   nullAsEmpty: true,
-  notYet: ['command', 'image', 'env'],
+  notYet: ['command', 'env'],
   fields: {
     replicas: {
       shape: { kind: 'integer', min: 1 },
@@ -301,6 +301,11 @@ const serviceShape: ObjectShape = {
       },
       doc: 'Per-instance differences, keyed by instance name (e.g. store-2: { latency: 150ms } for one slow replica); keys: latency, errorRate, errorStatus, concurrency, queue, responseSize, zone, version.',
       default: {},
+    },
+    image: {
+      shape: { kind: 'string', pattern: '^[a-z0-9][A-Za-z0-9._/:@-]*$', patternHint: 'a local Docker image reference such as my-team/payments:1.4', noun: 'an image reference' },
+      doc: "The service's own app as a locally present Docker image instead of the built-in service (Docker runtime only; see docs/docker.md for the contract: listen on $PORT, call other services through $MESHPROOF_SIDECAR with the Host header). The built-in service's behaviour keys (latency, errorRate, concurrency, responseSize) do not apply to it; calls still names the services it calls, for its sidecar.",
+      defaultNote: 'none: the built-in service',
     },
   },
 };

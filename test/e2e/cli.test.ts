@@ -36,6 +36,18 @@ test('a wrong scenario: exit 2, file:line:col of every problem, and nothing star
   assert.equal(existsSync(state), false, 'no process was ever registered');
 });
 
+test('a service run from an image on the local runtime: exit 2 saying to use the Docker runtime, nothing started', async () => {
+  const file = join(tmp, 'imaged.yaml');
+  writeFileSync(file, BROKEN.replace('calls: [stor]', 'image: my-team/front:1.0\n    calls: [store]'));
+  const state = join(tmp, 'state-imaged');
+  const valid = await runCli(['validate', file], { timeoutMs: 20_000 });
+  assert.equal(valid.code, 0, valid.stderr);
+  const r = await runCli(['run', file, '--runtime', 'local', '--reports', join(tmp, 'never-imaged')], { env: { MESHPROOF_STATE_DIR: state }, timeoutMs: 30_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /service front runs the image my-team\/front:1\.0, and images run only on the Docker runtime: run with --runtime docker/);
+  assert.deepEqual(existsSync(state) ? readdirSync(state) : [], [], 'no run registered');
+});
+
 test('validate accepts every shipped scenario', async () => {
   const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => join('scenarios', f));
   const r = await runCli(['validate', ...files], { timeoutMs: 20_000 });

@@ -21,6 +21,7 @@ export function serviceSpec(name: string, overrides: Partial<ServiceSpec> = {}):
     rateLimit: null,
     bulkheads: {},
     responseBytes: 0,
+    image: null,
     ...overrides,
   };
 }

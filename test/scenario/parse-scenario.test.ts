@@ -40,7 +40,7 @@ const ENVOY_REST = {
 /** The envoy profile's policy for a destination the scenario says nothing about. */
 const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: 15_000, retries: null, loadBalancer: 'round_robin', ...ENVOY_REST };
 
-const PLACEMENT = { zone: null, version: 'v1', rateLimit: null, bulkheads: {}, responseBytes: 0 };
+const PLACEMENT = { zone: null, version: 'v1', rateLimit: null, bulkheads: {}, responseBytes: 0, image: null };
 
 describe('defaults and normalisation', () => {
   test('the smallest scenario, with every default filled in', () => {

@@ -77,6 +77,7 @@ const checkoutSpec: ServiceSpec = {
   rateLimit: null,
   bulkheads: {},
   responseBytes: 0,
+  image: null,
 };
 
 describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {

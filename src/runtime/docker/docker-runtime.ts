@@ -375,13 +375,9 @@ function userImageHint(userImage: string | null): string {
   return userImage ? ` (image ${userImage}: is it present locally, and does it listen on $PORT (${POD_PORTS.app})?)` : '';
 }
 
-/**
-The user's image for a service, when its spec names one. TODO(scenario): ServiceSpec has no `image`
-yet; once the parser adds `image: string | null`, this reads it unchanged.
-*/
+/** The user's image for a service, when its spec names one. */
 export function userImageOf(spec: ServiceSpec): string | null {
-  const image = (spec as ServiceSpec & { image?: unknown }).image;
-  return typeof image === 'string' && image !== '' ? image : null;
+  return spec.image ?? null;
 }
 
 interface ExitEvent {

@@ -5,6 +5,7 @@ import type { SidecarPorts } from '../../sim/sidecar-config.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
 import { spawnNodeChild, stopChild, type SpawnedChild } from './child-process.ts';
+import { MeshproofError } from '../../errors.ts';
 
 const SIDECAR_MAIN = fileURLToPath(new URL('../../sim/sidecar/main.ts', import.meta.url));
 const BUILTIN_MAIN = fileURLToPath(new URL('../../sim/builtin/main.ts', import.meta.url));
@@ -28,6 +29,13 @@ export class LocalRuntime implements Runtime {
   }
 
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
+    const imaged = plan.pods.find((p) => p.spec.image !== null && p.spec.image !== undefined);
+    if (imaged) {
+      throw new MeshproofError(
+        'MESHPROOF_RUNTIME_UNAVAILABLE',
+        `service ${imaged.service} runs the image ${imaged.spec.image}, and images run only on the Docker runtime: run with --runtime docker (or runtime: docker in the scenario)`,
+      );
+    }
     reapOrphans(this.options.stateDir);
     const registry = new RunRegistry(plan.runId, { dir: this.options.stateDir });
     const children: { instance: string; role: 'app' | 'sidecar' | 'fault-engine'; child: ChildProcess }[] = [];

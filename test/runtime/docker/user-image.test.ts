@@ -10,13 +10,13 @@ import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { parseScenario } from '../../../src/scenario/parse-scenario.ts';
-import type { Scenario, ServiceSpec } from '../../../src/scenario/scenario.ts';
+import type { Scenario } from '../../../src/scenario/scenario.ts';
 import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
 
 /**
 A user's own service as an image, with the contract of docs/docker.md: it listens on $PORT and calls
-other services through $MESHPROOF_SIDECAR, naming them in the Host header. The language has no
-`image:` key yet, so the test puts it on the parsed scenario's spec — what the parser will do.
+other services through $MESHPROOF_SIDECAR, naming them in the Host header; the scenario names it
+with `image:`.
 */
 
 const engine = await dockerEngine();
@@ -51,6 +51,7 @@ seed: 3
 duration: 3s
 services:
   front:
+    image: ${USER_IMAGE}
     calls: [store]
   store:
     replicas: 2
@@ -90,10 +91,8 @@ describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
   test('the app container runs the image; it gets PORT and MESHPROOF_SIDECAR and its calls go through the mesh', { timeout: 180_000 }, async () => {
     const parsed = parseScenario(SCENARIO, 'user-image.yaml');
     assert.ok(parsed.scenario, JSON.stringify(parsed.issues));
-    const scenario: Scenario = {
-      ...parsed.scenario,
-      services: parsed.scenario.services.map((s): ServiceSpec => (s.name === 'front' ? ({ ...s, image: USER_IMAGE } as ServiceSpec) : s)),
-    };
+    const scenario: Scenario = parsed.scenario;
+    assert.equal(scenario.services.find((s) => s.name === 'front')?.image, USER_IMAGE);
     let images: Promise<Record<string, string>> | null = null;
     let runId = '';
     const outcome = await runScenario(scenario, {
