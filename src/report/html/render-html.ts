@@ -8,6 +8,7 @@ import { expectationsTable } from './expectations-table.ts';
 import { faultBands, stateMarks, stoppedAtSecond, type FaultBand, type StateMark } from './run-marks.ts';
 import { STYLES } from './styles.ts';
 import { timeChart, type ChartSeries } from './time-chart.ts';
+import { tracesSection } from './traces-section.ts';
 
 /** Sidecar events that only describe the initial configuration: left out of the event list. */
 const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added', 'ready']);
@@ -48,6 +49,7 @@ export function renderHtml(result: RunResult): string {
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario')}</section>`);
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
   body.push(chartsSection(result, scopes, bands, marks));
+  body.push(tracesSection(result.traces));
   body.push(eventsSection(result, marks));
   body.push(
     `<footer>Written by meshproof ${escapeHtml(result.meshproofVersion)} from result.json; re-render with <code>meshproof report &lt;this folder&gt;</code>. ` +
