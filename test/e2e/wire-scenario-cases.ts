@@ -25,7 +25,7 @@ export const WIRE_CASES: WireCase[] = [
     file: 'slow-link-hidden-by-per-try-timeout--without-per-try-timeout.yaml',
     code: 1,
     duration: '8s',
-    failing: ['p90(client) < 1500ms between 2s and 10s'],
+    failing: ['p99(client) < 2s between 2s and 10s'],
     faults: [{ name: 'slow-link', detail: /latency toxic/ }],
   },
   {
