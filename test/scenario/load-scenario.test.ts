@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { MeshproofError, ScenarioInvalidError, type ScenarioIssue } from '../../src/errors.ts';
 import { loadScenario } from '../../src/scenario/parse-scenario.ts';
 import { FIXTURES } from './helpers.ts';
+
+const PARSE_SCENARIO = fileURLToPath(new URL('../../src/scenario/parse-scenario.ts', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'meshproof-scenario-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,9 +57,22 @@ test('a file that cannot be read: MESHPROOF_SCENARIO_UNREADABLE naming the path 
   await assert.rejects(loadScenario(dir), { code: 'MESHPROOF_SCENARIO_UNREADABLE', message: `cannot read scenario ${dir}: it is a directory, not a file` });
 });
 
-test('a file without read permission', { skip: process.getuid?.() === 0 ? 'root can read anything' : false }, async () => {
+test('a file without read permission', async () => {
   const locked = join(dir, 'locked.yaml');
   writeFileSync(locked, 'version: 1\n');
   chmodSync(locked, 0o000);
-  await assert.rejects(loadScenario(locked), { code: 'MESHPROOF_SCENARIO_UNREADABLE', message: `cannot read scenario ${locked}: permission denied` });
+  const expected = { code: 'MESHPROOF_SCENARIO_UNREADABLE', message: `cannot read scenario ${locked}: permission denied` };
+  if (process.getuid?.() !== 0) {
+    await assert.rejects(loadScenario(locked), expected);
+    return;
+  }
+  // Root reads anything, so the read happens in a child that drops to nobody once its modules are loaded.
+  chmodSync(dir, 0o755);
+  const script = `import { loadScenario } from ${JSON.stringify(PARSE_SCENARIO)};
+process.setgid(65534);
+process.setuid(65534);
+loadScenario(${JSON.stringify(locked)}).then(() => console.log('{"read":true}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim()), expected);
 });
