@@ -148,7 +148,8 @@ export class FaultRunner {
 
   private async run(step: FaultStep): Promise<void> {
     const { fault: f, phase } = step;
-    const begun = this.sinceT0();
+    // A timer can fire a millisecond before the wall clock says it is due; a step never begins before its time.
+    const begun = Math.max(this.sinceT0(), step.atMs);
     const cp = this.o.controlPlane;
     const a = f.action;
     if (a.kind === 'http') {

@@ -96,3 +96,22 @@ test('a killed app comes back: the fault ends when it is back in the endpoints, 
   assert.equal(r.endedMs, 800, 'ended when the app was back in the endpoints, not when its start began');
   assert.deepEqual(runner.states().map((s) => s.state), ['killed', 'healthy']);
 });
+
+test('a step never begins before its time, even when its timer fires ahead of the clock', async () => {
+  // This clock never moves: the timer fires (after 50ms of real time) while the clock still says 0.
+  const clock = { ms: 3_000_000 };
+  const runner = new FaultRunner({
+    scenario: makeScenario({ faults: [{ ...errors, atMs: 50, forMs: 50 }] }),
+    t0: clock.ms,
+    now: () => clock.ms,
+    controlPlane: slowControlPlane(clock, 0),
+    topology: slowTopology(clock, 0),
+    emit: () => {},
+    endpointRemovalDelayMs: 60_000,
+  });
+  runner.start();
+  await waitFor(() => (runner.faults()[0].endedMs !== null ? true : undefined), { timeoutMs: 2000, describe: () => 'the fault to end' });
+  await runner.stop();
+  assert.equal(runner.faults()[0].startedMs, 50);
+  assert.equal(runner.faults()[0].endedMs, 100);
+});
