@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './pid-alive.ts';
 
 /**
 A record on disk of every process a run started, so that a run whose harness crashed (kill -9, OOM,
@@ -67,9 +68,9 @@ export function reapOrphans(dir = defaultRegistryDir()): number {
       rmSync(path, { force: true });
       continue;
     }
-    if (isAlive(rec.harnessPid) && carriesRun(rec.harnessPid, null)) continue;
+    if (pidAlive(rec.harnessPid) && carriesRun(rec.harnessPid, null)) continue;
     for (const pid of rec.pids) {
-      if (isAlive(pid) && carriesRun(pid, rec.runId)) {
+      if (pidAlive(pid) && carriesRun(pid, rec.runId)) {
         try {
           process.kill(pid, 'SIGKILL');
           killed++;
@@ -81,15 +82,6 @@ export function reapOrphans(dir = defaultRegistryDir()): number {
     rmSync(path, { force: true });
   }
   return killed;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Whether a pid's environment has MESHPROOF_RUN_ID=runId (runId null: the process is a live harness, assume yes when unreadable). */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { pidAlive } from '../pid-alive.ts';
 
 /**
 Labels on everything the Docker runtime creates (containers, networks, images): how a run's
@@ -73,13 +74,4 @@ export function harnessAlive(labels: Record<string, string>, here: { host: strin
   if (!recorded) return true;
   const start = (here.startOf ?? processStart)(pid);
   return start === null ? process.platform !== 'linux' : start === recorded;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

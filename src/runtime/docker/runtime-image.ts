@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import { MeshproofError } from '../../errors.ts';
+import { pidAlive } from '../pid-alive.ts';
 import { LABEL } from './labels.ts';
 
 /** The project's root (where package.json, src/ and docker/ are). */
@@ -132,15 +133,6 @@ async function withFileLock<T>(fn: () => Promise<T>, timeoutMs = 10 * 60_000): P
     return await fn();
   } finally {
     rmSync(path, { force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
