@@ -1,4 +1,5 @@
-import type { Chunk, Toxic, ToxicRun, ToxicStub } from './toxic.ts';
+import { PacedRun } from './paced-run.ts';
+import type { Toxic, ToxicRun, ToxicStub } from './toxic.ts';
 
 export interface BandwidthAttributes {
   /** KB/s (1 KB = 1000 bytes). 0 or less: nothing flows until the toxic is removed. */
@@ -27,25 +28,17 @@ export class BandwidthToxic implements Toxic {
   }
 }
 
-class BandwidthRun implements ToxicRun {
+class BandwidthRun extends PacedRun {
   private readonly rate: number;
-  private readonly stub: ToxicStub;
-  private held: Chunk | null = null;
   /** When the link has earned the bytes sent so far (performance.now() ms). */
   private due = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
 
   constructor(rate: number, stub: ToxicStub) {
+    super(stub);
     this.rate = rate;
-    this.stub = stub;
   }
 
-  onInput(): void {
-    if (this.held === null && !this.stopped) this.next();
-  }
-
-  private next(): void {
+  protected next(): void {
     const c = this.stub.take();
     if (c === undefined) return;
     if (c === null) {
@@ -64,11 +57,10 @@ class BandwidthRun implements ToxicRun {
     const slice = this.rate * SLICE_MS;
     const bytes = Math.min(c.data.length, slice);
     this.due += bytes / this.rate;
-    this.timer = setTimeout(this.release, Math.max(0, this.due - performance.now()));
+    this.wait(Math.max(0, this.due - performance.now()));
   }
 
-  private readonly release = (): void => {
-    this.timer = undefined;
+  protected release(): void {
     const c = this.held!;
     const slice = this.rate * SLICE_MS;
     if (c.data.length > slice) {
@@ -81,22 +73,5 @@ class BandwidthRun implements ToxicRun {
     this.held = null;
     this.stub.emit(c);
     if (!this.stopped) this.next();
-  };
-
-  interrupt(): boolean {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const c = this.held;
-    this.held = null;
-    if (c !== null) this.stub.emit(c);
-    return true;
-  }
-
-  dispose(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.held = null;
   }
 }

@@ -1,4 +1,5 @@
-import { randomInt, type Chunk, type Toxic, type ToxicRun, type ToxicStub } from './toxic.ts';
+import { PacedRun } from './paced-run.ts';
+import { randomInt, type Toxic, type ToxicRun, type ToxicStub } from './toxic.ts';
 
 export interface LatencyAttributes {
   /** Milliseconds added to every chunk. */
@@ -27,23 +28,16 @@ export class LatencyToxic implements Toxic {
   }
 }
 
-class LatencyRun implements ToxicRun {
+class LatencyRun extends PacedRun {
   private readonly latency: number;
   private readonly jitter: number;
-  private readonly stub: ToxicStub;
-  private held: Chunk | null = null;
+  /** The sleep drawn for the held chunk. */
   private sleep = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
 
   constructor(attributes: LatencyAttributes, stub: ToxicStub) {
+    super(stub);
     this.latency = attributes.latency;
     this.jitter = attributes.jitter;
-    this.stub = stub;
-  }
-
-  onInput(): void {
-    if (this.held === null && !this.stopped) this.next();
   }
 
   private delay(): number {
@@ -51,7 +45,7 @@ class LatencyRun implements ToxicRun {
     return jitter > 0 ? this.latency + randomInt(this.stub.random, jitter * 2) - jitter : this.latency;
   }
 
-  private next(): void {
+  protected next(): void {
     const stub = this.stub;
     for (let c = stub.take(); c !== undefined; c = stub.take()) {
       if (c === null) {
@@ -62,7 +56,7 @@ class LatencyRun implements ToxicRun {
       if (sleep > 0) {
         this.held = c;
         this.sleep = sleep;
-        this.timer = setTimeout(this.release, sleep);
+        this.wait(sleep);
         return;
       }
       // Toxiproxy moves the stamp by the sleep it applied, so a following latency toxic counts from there.
@@ -71,30 +65,11 @@ class LatencyRun implements ToxicRun {
     }
   }
 
-  private readonly release = (): void => {
+  protected release(): void {
     const c = this.held!;
     this.held = null;
-    this.timer = undefined;
     c.ts += this.sleep;
     this.stub.emit(c);
     if (!this.stopped) this.next();
-  };
-
-  interrupt(): boolean {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const c = this.held;
-    this.held = null;
-    // Toxiproxy hands the delayed chunk on at once rather than drop it.
-    if (c !== null) this.stub.emit(c);
-    return true;
-  }
-
-  dispose(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.held = null;
   }
 }

@@ -1,4 +1,5 @@
 import type { Random } from '../../../util/random.ts';
+import { PacedRun } from './paced-run.ts';
 import { randomInt, type Chunk, type Toxic, type ToxicRun, type ToxicStub } from './toxic.ts';
 
 export interface SlicerAttributes {
@@ -54,26 +55,18 @@ export function sliceOffsets(size: number, averageSize: number, variation: numbe
   return out;
 }
 
-class SlicerRun implements ToxicRun {
+class SlicerRun extends PacedRun {
   private readonly attributes: SlicerAttributes;
-  private readonly stub: ToxicStub;
-  private held: Chunk | null = null;
   private offsets: number[] = [];
   /** Index in offsets of the end of the next slice to send. */
   private index = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
 
   constructor(attributes: SlicerAttributes, stub: ToxicStub) {
+    super(stub);
     this.attributes = attributes;
-    this.stub = stub;
   }
 
-  onInput(): void {
-    if (this.held === null && !this.stopped) this.next();
-  }
-
-  private next(): void {
+  protected next(): void {
     const stub = this.stub;
     for (let c = stub.take(); c !== undefined; c = stub.take()) {
       if (c === null) {
@@ -103,30 +96,17 @@ class SlicerRun implements ToxicRun {
     const last = this.index >= this.offsets.length;
     if (last) this.held = null;
     this.stub.emit({ data: c.data.subarray(from, to), ts: c.ts });
-    if (this.attributes.delay > 0 && !this.stopped) this.timer = setTimeout(this.afterDelay, this.attributes.delay / 1000);
+    if (this.attributes.delay > 0 && !this.stopped) this.wait(this.attributes.delay / 1000);
   }
 
-  private readonly afterDelay = (): void => {
-    this.timer = undefined;
+  /** The delay after a slice is over: the next slice, or the next chunk. */
+  protected release(): void {
     if (this.held !== null) this.sendOne();
     else this.next();
-  };
-
-  interrupt(): boolean {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const c = this.held;
-    this.held = null;
-    // The rest of the chunk being sliced goes on in one piece, as in Toxiproxy.
-    if (c !== null) this.stub.emit({ data: c.data.subarray(this.offsets[this.index - 1]), ts: c.ts });
-    return true;
   }
 
-  dispose(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.held = null;
+  /** The rest of the chunk being sliced goes on in one piece, as in Toxiproxy. */
+  protected override rest(held: Chunk): Chunk {
+    return { data: held.data.subarray(this.offsets[this.index - 1]), ts: held.ts };
   }
 }
