@@ -17,8 +17,7 @@ control plane pushes one to `POST /config` on the admin port. Once listening it 
 */
 import { runChild, requireEnv } from '../process/child-lifecycle.ts';
 import { Sidecar } from './sidecar.ts';
-import type { SpanSink } from './span-sink.ts';
-import { deriveSeed, seededRandom } from '../../util/random.ts';
+import { spanSinkFromEnv } from './span-sink-from-env.ts';
 
 const instance = requireEnv('MESHPROOF_INSTANCE', "this pod's instance name");
 const service = requireEnv('MESHPROOF_SERVICE', "this pod's service name");
@@ -26,28 +25,7 @@ const seedEnv = process.env.MESHPROOF_SEED;
 const seed = seedEnv !== undefined && seedEnv !== '' && Number.isFinite(Number(seedEnv)) ? Number(seedEnv) : undefined;
 const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => void process.stderr.write(line + '\n') : undefined;
 
-let spans: SpanSink | null = null;
-const otlp = process.env.MESHPROOF_OTLP_ENDPOINT;
-if (otlp) {
-  const ratio = Number(process.env.MESHPROOF_TRACE_SAMPLE ?? '1');
-  try {
-    const { OtelSpanSink } = await import('../../trace/otel-span-sink.ts');
-    spans = new OtelSpanSink({
-      endpoint: otlp,
-      service,
-      instance,
-      // Its own stream: tracing on or off, the load balancer sees the same random numbers.
-      random: seededRandom(deriveSeed(seed ?? 0, `${instance}:spans`)),
-      // The sidecar's clock is performance.now().
-      toEpochMs: (ms) => performance.timeOrigin + ms,
-      sampleRatio: Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1,
-      maxTracesPerSecond: Math.max(0, Number(process.env.MESHPROOF_TRACE_MAX_PER_SECOND ?? '0') || 0),
-    });
-  } catch (err) {
-    // Telemetry never stops a pod from serving: without the SDK the sidecar runs untraced.
-    process.stderr.write(`sidecar ${instance}: tracing off, the OpenTelemetry SDK could not be set up: ${(err as Error).message}\n`);
-  }
-}
+const spans = await spanSinkFromEnv({ service, instance, seed, who: `sidecar ${instance}` });
 
 const sidecar = new Sidecar({ instance, service, seed, accessLog, spans });
 

@@ -19,8 +19,7 @@ Once everything listens it prints `{"type":"ready","role":"sidecar","ports":{…
 import { Sidecar } from '../../../sim/sidecar/sidecar.ts';
 import { POD_PORTS } from '../pod-ports.ts';
 import { exitOnSignals, portEnv, requiredEnv, seedEnv } from './env.ts';
-import { deriveSeed, seededRandom } from '../../../util/random.ts';
-import type { SpanSink } from '../../../sim/sidecar/span-sink.ts';
+import { spanSinkFromEnv } from '../../../sim/sidecar/span-sink-from-env.ts';
 import { startPodAgent } from './pod-agent.ts';
 import { startTcpForwarder } from './tcp-forwarder.ts';
 
@@ -38,30 +37,12 @@ const ports = {
 };
 const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => void process.stderr.write(line + '\n') : undefined;
 
-// Tracing, as the local sidecar's entry (src/sim/sidecar/main.ts) sets it up: MESHPROOF_OTLP_ENDPOINT
-// (here the run's span relay container, see span-relay.ts), MESHPROOF_TRACE_SAMPLE, MESHPROOF_TRACE_MAX_PER_SECOND.
-let spans: SpanSink | null = null;
-const otlp = process.env.MESHPROOF_OTLP_ENDPOINT;
-if (otlp) {
-  const ratio = Number(process.env.MESHPROOF_TRACE_SAMPLE ?? '1');
-  try {
-    const { OtelSpanSink } = await import('../../../trace/otel-span-sink.ts');
-    spans = new OtelSpanSink({
-      endpoint: otlp,
-      service,
-      instance,
-      random: seededRandom(deriveSeed(seedEnv() ?? 0, `${instance}:spans`)),
-      toEpochMs: (ms) => performance.timeOrigin + ms,
-      sampleRatio: Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1,
-      maxTracesPerSecond: Math.max(0, Number(process.env.MESHPROOF_TRACE_MAX_PER_SECOND ?? '0') || 0),
-    });
-  } catch (err) {
-    // Telemetry never stops a pod from serving.
-    process.stderr.write(`${ENTRY} ${instance}: tracing off, the OpenTelemetry SDK could not be set up: ${(err as Error).message}\n`);
-  }
-}
+// Tracing, as the local sidecar's: MESHPROOF_OTLP_ENDPOINT (here the run's span relay container, see
+// span-relay.ts), MESHPROOF_TRACE_SAMPLE, MESHPROOF_TRACE_MAX_PER_SECOND.
+const seed = seedEnv();
+const spans = await spanSinkFromEnv({ service, instance, seed, who: `${ENTRY} ${instance}` });
 
-const sidecar = new Sidecar({ instance, service, seed: seedEnv(), accessLog, spans });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans });
 const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
 exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
 
