@@ -168,18 +168,7 @@ class ShapeWalker {
     if ((node as { range?: unknown } | null)?.range) this.at.set(path, this.#offsetOf(node));
     this.#stack.add(node);
     try {
-      switch (shape.kind) {
-        case 'object':
-          return this.#object(node, shape, path);
-        case 'map':
-          return this.#map(node, shape, path);
-        case 'list':
-          return this.#list(node, shape, path);
-        case 'union':
-          return this.#union(node, shape, path);
-        default:
-          return this.#leaf(node, shape, path);
-      }
+      return this.#dispatch(node, shape, path);
     } finally {
       this.#stack.delete(node);
       this.#fallbackOffset = saved;
