@@ -36,6 +36,16 @@ the Kubernetes readiness-probe defaults: every 10s, 1s timeout, 3 failures, 1 su
 */
 const HEALTH_CHECK: HealthCheck = { intervalMs: 10_000, timeoutMs: 1000, unhealthyThreshold: 3, healthyThreshold: 1, path: '/healthz' };
 
+/** Envoy's outlier detection defaults; Istio's DestinationRule keeps them unchanged. */
+const ENVOY_OUTLIER_DETECTION: OutlierDetection = {
+  consecutive5xx: 5,
+  consecutiveGatewayErrors: null,
+  intervalMs: 10_000,
+  baseEjectionTimeMs: 30_000,
+  maxEjectionTimeMs: 300_000,
+  maxEjectionPercent: 0.1,
+};
+
 const UNLIMITED: ConnectionPool = { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null };
 
 export const PROFILES: Record<MeshProfile, ProfileDefaults> = {
@@ -46,14 +56,7 @@ export const PROFILES: Record<MeshProfile, ProfileDefaults> = {
     loadBalancer: 'round_robin',
     connectionPool: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
     panicThreshold: 0.5,
-    outlierDetection: {
-      consecutive5xx: 5,
-      consecutiveGatewayErrors: null,
-      intervalMs: 10_000,
-      baseEjectionTimeMs: 30_000,
-      maxEjectionTimeMs: 300_000,
-      maxEjectionPercent: 0.1,
-    },
+    outlierDetection: ENVOY_OUTLIER_DETECTION,
     healthCheck: HEALTH_CHECK,
     locality: 'off',
     overprovisioningFactor: 1.4,
@@ -75,14 +78,7 @@ export const PROFILES: Record<MeshProfile, ProfileDefaults> = {
     loadBalancer: 'least_request',
     connectionPool: UNLIMITED,
     panicThreshold: 0,
-    outlierDetection: {
-      consecutive5xx: 5,
-      consecutiveGatewayErrors: null,
-      intervalMs: 10_000,
-      baseEjectionTimeMs: 30_000,
-      maxEjectionTimeMs: 300_000,
-      maxEjectionPercent: 0.1,
-    },
+    outlierDetection: ENVOY_OUTLIER_DETECTION,
     healthCheck: HEALTH_CHECK,
     locality: 'with-outlier-detection',
     overprovisioningFactor: 1.4,
