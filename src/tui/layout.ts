@@ -136,9 +136,3 @@ function wide(input: LayoutInput, b: number): Column[] {
 function panes(list: [PaneKind, number][]): Pane[] {
   return list.filter(([, h]) => h > 0).map(([kind, height]) => ({ kind, height }));
 }
-
-/** Rows the layout uses in all (header + the tallest column). */
-export function usedRows(layout: Layout): number {
-  const body = Math.max(0, ...layout.body.map((c) => c.panes.reduce((a, p) => a + p.height, 0)));
-  return layout.header + body + (layout.tooSmall ? 1 : 0);
-}

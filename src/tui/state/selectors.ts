@@ -1,6 +1,6 @@
 import type { LiveFigures } from '../../events.ts';
 import { seriesKey } from '../../observe/timeline.ts';
-import { runMs, type EdgeView, type FaultView, type InstanceView, type RunViewState, type ServiceView } from './run-view-state.ts';
+import { runMs, type EdgeView, type FaultView, type RunViewState, type ServiceView } from './run-view-state.ts';
 
 /**
 Derived figures the components show, read from the reducer's state: the latest second of each
@@ -133,9 +133,4 @@ export function selectableId(s: Selectable): string {
 /** Log lines about an instance or service (for its details), newest last. */
 export function logAbout(state: RunViewState, subject: string) {
   return state.log.filter((l) => l.subjects.includes(subject));
-}
-
-/** Instances of a service that are not healthy right now. */
-export function troubled(state: RunViewState, service: ServiceView): InstanceView[] {
-  return service.instances.map((i) => state.instances[i]).filter((i) => i && i.status !== 'healthy');
 }
