@@ -44,6 +44,8 @@ export class TraceStore {
   private readonly maxSpans: number;
   private readonly byTrace = new Map<string, SpanRecord[]>();
   private count = 0;
+  /** traces() as of the last add: the summary and every expectation over traces read it, often over 10⁵ spans. */
+  private cached: readonly TraceInfo[] | null = null;
   /** Spans refused because the store was full. */
   dropped = 0;
 
@@ -55,7 +57,13 @@ export class TraceStore {
     return this.count;
   }
 
+  /** Traces held. */
+  get traceCount(): number {
+    return this.byTrace.size;
+  }
+
   add(spans: readonly SpanRecord[]): void {
+    if (spans.length > 0) this.cached = null;
     for (const s of spans) {
       if (this.count >= this.maxSpans) {
         this.dropped++;
@@ -79,9 +87,10 @@ export class TraceStore {
     return spans ? traceInfo(traceId, spans) : null;
   }
 
-  /** Every trace, earliest first. */
-  traces(): TraceInfo[] {
-    return [...this.byTrace].map(([id, spans]) => traceInfo(id, spans)).sort((a, b) => a.startMs - b.startMs);
+  /** Every trace, earliest first (built once per change of the store). */
+  traces(): readonly TraceInfo[] {
+    this.cached ??= [...this.byTrace].map(([id, spans]) => traceInfo(id, spans)).sort((a, b) => a.startMs - b.startMs);
+    return this.cached;
   }
 
   /**

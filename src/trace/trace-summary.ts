@@ -61,7 +61,7 @@ export function summariseTraces(
   }
   return {
     spans: store.size,
-    traces: store.traces().length,
+    traces: store.traceCount,
     slowest: slowest ? traceView(slowest) : null,
     failed: failed ? traceView(failed) : null,
     loss: { sidecarDropped, sidecarExportFailed, storeDropped: store.dropped, rejectedExports: receiver.rejected },
