@@ -7,7 +7,7 @@ import { endpoint, outlier, policy, retries, sidecarConfig, UNLIMITED } from './
 import { getJson, send } from './helpers/http.ts';
 import { startControlledServer } from './helpers/servers.ts';
 import { closing } from './helpers/sidecar.ts';
-import { serviceSpec } from './helpers/spec.ts';
+import { serviceSpec } from '../helpers/scenario.ts';
 
 function portsOf(m: ChildMessage): SidecarPorts {
   assert.ok(m.type === 'ready' && m.role === 'sidecar');

@@ -1,84 +1,19 @@
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ServiceSpec } from '../../src/scenario/scenario.ts';
-import type { ChildMessage } from '../../src/sim/sidecar-config.ts';
+import { pidAlive as isAlive } from '../../src/runtime/pid-alive.ts';
 import { waitFor } from '../../src/util/http-json.ts';
+import { serviceSpec } from '../helpers/scenario.ts';
+import { BUILTIN_MAIN, exited, SIDECAR_MAIN, startChild } from './helpers/child.ts';
 import { endpoint, policy, sidecarConfig } from './helpers/config.ts';
 import { send } from './helpers/http.ts';
 import { startEchoServer } from './helpers/servers.ts';
 import { closing } from './helpers/sidecar.ts';
 
-const SIDECAR_MAIN = fileURLToPath(new URL('../../src/sim/sidecar/main.ts', import.meta.url));
-const BUILTIN_MAIN = fileURLToPath(new URL('../../src/sim/builtin/main.ts', import.meta.url));
 const PARENT_FIXTURE = fileURLToPath(new URL('./fixtures/parent-of-sidecar.ts', import.meta.url));
 
-interface Started {
-  child: ChildProcess;
-  ready: ChildMessage;
-  stderr(): string;
-}
-
-/** Spawns a Node child with an IPC channel, as the local runtime does, and waits for its ready message. */
-function startChild(t: TestContext, script: string, env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready within 10s; stderr: ${err}`)), 10_000);
-    child.once('message', (m: ChildMessage) => {
-      clearTimeout(timer);
-      resolve({ child, ready: m, stderr: () => err });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before it was ready; stderr: ${err}`));
-    });
-  });
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: string | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pid ${child.pid} still running after ${timeoutMs}ms`)), timeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const checkoutSpec: ServiceSpec = {
-  name: 'checkout',
-  replicas: 1,
-  latency: { kind: 'fixed', ms: 2 },
-  errorRate: 0,
-  errorStatus: 500,
-  concurrency: 8,
-  queue: 8,
-  calls: ['payments'],
-  callMode: 'sequence',
-  instances: {},
-  zone: null,
-  version: 'v1',
-  rateLimit: null,
-  bulkheads: {},
-  responseBytes: 0,
-  image: null,
-};
+const checkoutSpec = serviceSpec('checkout', { latency: { kind: 'fixed', ms: 2 }, concurrency: 8, queue: 8, calls: ['payments'] });
 
 describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {
   it('start, report ready over IPC, take a config push over HTTP, carry a request, and exit when the IPC channel closes', async (t) => {

@@ -6,7 +6,7 @@ import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, outlier, policy, sidecarConfig } from '../helpers/config.ts';
 import { getJson, send } from '../helpers/http.ts';
 import { startControlledServer } from '../helpers/servers.ts';
-import { serviceSpec } from '../helpers/spec.ts';
+import { serviceSpec } from '../../helpers/scenario.ts';
 import { closing, counter, eventsOf, gauge, startSidecar, waitForEvent } from '../helpers/sidecar.ts';
 
 function hc(overrides: Partial<HealthCheck> = {}): HealthCheck {

@@ -1,1 +1,0 @@
-export { serviceSpec } from '../../helpers/scenario.ts';
