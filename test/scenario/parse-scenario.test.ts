@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import type { DestinationPolicy, Expectation, RetryPolicy, Scenario } from '../../src/scenario/scenario.ts';
+import { serviceSpec } from '../helpers/scenario.ts';
 import { assertIssues, fixtureText, parseFixture } from './helpers.ts';
 
 /** A valid scenario around the given `mesh:` and `load:` blocks (front -> store, 2 store replicas). */
@@ -40,8 +41,6 @@ const ENVOY_REST = {
 /** The envoy profile's policy for a destination the scenario says nothing about. */
 const DEFAULT_POLICY: DestinationPolicy = { timeoutMs: 15_000, retries: null, loadBalancer: 'round_robin', ...ENVOY_REST };
 
-const PLACEMENT = { zone: null, version: 'v1', rateLimit: null, bulkheads: {}, responseBytes: 0, image: null };
-
 describe('defaults and normalisation', () => {
   test('the smallest scenario, with every default filled in', () => {
     const r = parseFixture('valid-minimal.yaml');
@@ -65,7 +64,12 @@ describe('defaults and normalisation', () => {
           calls: [],
           callMode: 'sequence',
           instances: {},
-          ...PLACEMENT,
+          zone: null,
+          version: 'v1',
+          rateLimit: null,
+          bulkheads: {},
+          responseBytes: 0,
+          image: null,
         },
       ],
       mesh: { front: DEFAULT_POLICY },
@@ -99,58 +103,18 @@ describe('defaults and normalisation', () => {
     assert.equal(s.seed, 42);
     assert.equal(s.durationMs, 10_000);
     assert.deepEqual(s.services, [
-      {
-        name: 'front',
-        replicas: 2,
-        latency: { kind: 'fixed', ms: 5 },
-        errorRate: 0.01,
-        errorStatus: 502,
-        concurrency: 64,
-        queue: 10,
-        calls: ['store', 'cache'],
-        callMode: 'sequence',
-        instances: {},
-        ...PLACEMENT,
-      },
-      {
-        name: 'store',
+      serviceSpec('front', { replicas: 2, latency: { kind: 'fixed', ms: 5 }, errorRate: 0.01, errorStatus: 502, concurrency: 64, queue: 10, calls: ['store', 'cache'] }),
+      serviceSpec('store', {
         replicas: 3,
         latency: { kind: 'distribution', p50Ms: 5, p99Ms: 25 },
         errorRate: 0.1,
         errorStatus: 503,
-        concurrency: null,
-        queue: 100,
         calls: ['db', 'cache'],
         callMode: 'parallel',
         instances: { 'store-2': { latency: { kind: 'fixed', ms: 150 }, errorRate: 0.5 } },
-        ...PLACEMENT,
-      },
-      {
-        name: 'cache',
-        replicas: 1,
-        latency: { kind: 'fixed', ms: 0.5 },
-        errorRate: 0,
-        errorStatus: 500,
-        concurrency: null,
-        queue: 100,
-        calls: [],
-        callMode: 'sequence',
-        instances: {},
-        ...PLACEMENT,
-      },
-      {
-        name: 'db',
-        replicas: 1,
-        latency: { kind: 'fixed', ms: 1 },
-        errorRate: 0,
-        errorStatus: 500,
-        concurrency: null,
-        queue: 100,
-        calls: [],
-        callMode: 'sequence',
-        instances: {},
-        ...PLACEMENT,
-      },
+      }),
+      serviceSpec('cache', { latency: { kind: 'fixed', ms: 0.5 } }),
+      serviceSpec('db'),
     ]);
     assert.deepEqual(s.mesh, {
       front: DEFAULT_POLICY,
