@@ -124,15 +124,8 @@ async function explain(args: string[], out: (s: string) => void, err: (s: string
     return 2;
   }
   const { values, positionals } = parsed;
-  let durationMs: number | null = null;
-  if (values.duration) {
-    try {
-      durationMs = parseDuration(values.duration);
-    } catch (e) {
-      err(`meshproof explain: --duration: ${(e as Error).message}`);
-      return 2;
-    }
-  }
+  const durationMs = durationOption('explain', values.duration, err);
+  if (durationMs === undefined) return 2;
   const scenarios = await loadAll(positionals, err);
   if (!scenarios) return 2;
   const { explainScenario } = await import('./explain/explain-scenario.ts');
@@ -141,6 +134,17 @@ async function explain(args: string[], out: (s: string) => void, err: (s: string
     out(explainScenario(durationMs ? rescaleScenario(s, durationMs) : s).join('\n'));
   });
   return 0;
+}
+
+/** `--duration` in ms, null when not given; undefined (after saying why) when it is not a duration. */
+function durationOption(command: string, value: string | undefined, err: (s: string) => void): number | null | undefined {
+  if (!value) return null;
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    err(`meshproof ${command}: --duration: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 async function list(args: string[], out: (s: string) => void): Promise<number> {
@@ -196,15 +200,8 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
     return 2;
   }
   const tracing = values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined;
-  let durationMs: number | null = null;
-  if (values.duration) {
-    try {
-      durationMs = parseDuration(values.duration);
-    } catch (e) {
-      err(`meshproof run: --duration: ${(e as Error).message}`);
-      return 2;
-    }
-  }
+  const durationMs = durationOption('run', values.duration, err);
+  if (durationMs === undefined) return 2;
   let scenarios = await loadAll(positionals, err);
   if (!scenarios) return 2;
   if (durationMs) scenarios = scenarios.map((s) => rescaleScenario(s, durationMs));
