@@ -3,6 +3,7 @@ import { seriesKey } from '../observe/timeline.ts';
 import { formatDuration, formatLatency, formatWindow, plural } from '../report/format.ts';
 import type { EjectedExpectation, Scenario } from '../scenario/scenario.ts';
 import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import { round3 } from './evidence.ts';
 import { isMissing, resolveAnchor } from './fault-times.ts';
 import { eventsAbout, type TimedEvent } from './instance-state.ts';
 import { aggregate } from './measure.ts';
@@ -26,12 +27,12 @@ export function evaluateEjected(e: EjectedExpectation, scenario: Scenario, timel
   const after = e.after.kind === 'fault' ? anchor.label : `${formatDuration(from)}`;
   const ejections = eventsAbout(e.instance, ['ejected'], facts);
   const inTime = ejections.filter((x) => x.atMs >= from && x.atMs <= deadline);
-  const evidence: Record<string, number> = { anchor_ms: round(from), deadline_ms: round(deadline), ejections: inTime.length, ejections_in_run: ejections.length };
+  const evidence: Record<string, number> = { anchor_ms: round3(from), deadline_ms: round3(deadline), ejections: inTime.length, ejections_in_run: ejections.length };
 
   if (inTime.length > 0) {
     const first = inTime[0];
     const delay = first.atMs - from;
-    evidence.ejected_after_ms = round(delay);
+    evidence.ejected_after_ms = round3(delay);
     const others = new Set(inTime.map((x) => x.event.instance)).size;
     const more = others > 1 ? `; ${others} sidecars ejected it in that time` : '';
     return {
@@ -62,7 +63,7 @@ export function evaluateEjected(e: EjectedExpectation, scenario: Scenario, timel
   const events = [...skipped, ...(earlier ? [earlier] : []), ...(later ? [later] : [])].sort((a, b) => a.atMs - b.atMs).map(eventOf);
   if (later) {
     const delay = later.atMs - from;
-    evidence.ejected_after_ms = round(delay);
+    evidence.ejected_after_ms = round3(delay);
     return {
       expectation: e,
       status: 'failed',
@@ -103,9 +104,5 @@ export function ejectionReason(event: SidecarEvent): string {
 }
 
 export function eventOf(t: TimedEvent): NonNullable<Verdict['events']>[number] {
-  return { atMs: round(t.atMs), instance: t.event.instance, type: t.event.type, message: t.event.message };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+  return { atMs: round3(t.atMs), instance: t.event.instance, type: t.event.type, message: t.event.message };
 }

@@ -1,7 +1,9 @@
 import type { Aggregate } from './measure.ts';
 
-/** Latencies are kept to the microsecond in evidence: enough to check, short enough to read. */
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+/** Times (ms) are kept to the microsecond in evidence and event marks: enough to check, short enough to read. */
+export function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
 
 /**
 The raw numbers behind a verdict, flat so they fit `Record<string, number>` and a JUnit message:

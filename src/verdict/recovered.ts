@@ -2,6 +2,7 @@ import type { Timeline } from '../observe/timeline.ts';
 import { formatDuration, formatLatency, formatPair, formatValue } from '../report/format.ts';
 import type { RecoveredExpectation, Scenario } from '../scenario/scenario.ts';
 import { compare } from './compare.ts';
+import { round3 } from './evidence.ts';
 import { isMissing, resolveAnchor } from './fault-times.ts';
 import { measureOver } from './measure-scope.ts';
 import { scopeLabel } from './scope.ts';
@@ -46,7 +47,7 @@ export function evaluateRecovered(e: RecoveredExpectation, scenario: Scenario, t
   const lastBad = k > 0 ? seconds[k - 1] : null;
   const failing = seconds.filter((s) => !s.ok).length;
   const window = { fromMs: from, toMs: end };
-  const evidence: Record<string, number> = { anchor_ms: round(from), deadline_ms: round(deadline), seconds_checked: seconds.length, seconds_failing: failing };
+  const evidence: Record<string, number> = { anchor_ms: round3(from), deadline_ms: round3(deadline), seconds_checked: seconds.length, seconds_failing: failing };
   const after = e.after.kind === 'fault' ? anchor.label : formatDuration(from);
   const badText = (b: { second: number; value: number; requests: number }) =>
     `${formatDuration(b.second * 1000)} was ${Number.isNaN(b.value) ? 'not measured (no request)' : formatValue(b.value, c.unit)}`;
@@ -74,11 +75,11 @@ export function evaluateRecovered(e: RecoveredExpectation, scenario: Scenario, t
   }
   const recoveredAt = Math.max(from, seconds[k].second * 1000);
   const delay = recoveredAt - from;
-  evidence.recovered_at_ms = round(recoveredAt);
-  evidence.recovery_ms = round(delay);
+  evidence.recovered_at_ms = round3(recoveredAt);
+  evidence.recovery_ms = round3(delay);
   const held = recoveredAt <= deadline;
   const since = `every second from ${formatDuration(seconds[k].second * 1000)} on was ${c.op} ${target}`;
-  const recoveredEvent = { atMs: round(recoveredAt), instance: scopeLabel(e.scope), type: 'recovered', message: `${subject}: ${since}` };
+  const recoveredEvent = { atMs: round3(recoveredAt), instance: scopeLabel(e.scope), type: 'recovered', message: `${subject}: ${since}` };
   const events = [...(lastBad ? [badEvent(lastBad)] : []), recoveredEvent];
   if (held) {
     const when = delay === 0 ? `from ${after} on` : `${formatLatency(delay)} after ${after}`;
@@ -93,8 +94,4 @@ export function evaluateRecovered(e: RecoveredExpectation, scenario: Scenario, t
     explanation: `${subject} recovered only ${formatLatency(delay)} after ${after} (${since}; ${badText(lastBad!)}); ${needed}`,
     events,
   };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from '../report/format.ts';
 import type { Scenario, StateExpectation } from '../scenario/scenario.ts';
 import { by, eventOf } from './ejected.ts';
+import { round3 } from './evidence.ts';
 import { isMissing, resolveAnchor } from './fault-times.ts';
 import { instanceStateAt, statesOf, type InstanceStateAt } from './instance-state.ts';
 import type { RunFacts, Verdict } from './verdict.ts';
@@ -24,7 +25,7 @@ export function evaluateState(e: StateExpectation, scenario: Scenario, facts: Ru
   const isIt = states.includes(e.state);
   const held = e.op === '==' ? isIt : !isIt;
   const evidence: Record<string, number> = {
-    at_ms: round(at),
+    at_ms: round3(at),
     [`state_${e.state}`]: isIt ? 1 : 0,
     killed: s.process?.state === 'killed' ? 1 : 0,
     paused: s.process?.state === 'paused' ? 1 : 0,
@@ -35,7 +36,7 @@ export function evaluateState(e: StateExpectation, scenario: Scenario, facts: Ru
   const events = [...s.ejectedBy, ...s.unhealthyBy, ...(s.lastMeshEvent && !s.ejectedBy.includes(s.lastMeshEvent) && !s.unhealthyBy.includes(s.lastMeshEvent) ? [s.lastMeshEvent] : [])]
     .sort((a, b) => a.atMs - b.atMs)
     .map(eventOf);
-  if (s.process) events.unshift({ atMs: round(s.process.change.atMs), instance: e.instance, type: s.process.state, message: s.process.change.reason });
+  if (s.process) events.unshift({ atMs: round3(s.process.change.atMs), instance: e.instance, type: s.process.state, message: s.process.change.reason });
   return {
     expectation: e,
     status: held ? 'held' : 'failed',
@@ -60,8 +61,4 @@ function why(s: InstanceStateAt): string {
   }
   if (!s.process && !s.lastProcessChange) parts.push('the harness had not killed or paused it');
   return parts.join('; ');
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
