@@ -37,12 +37,6 @@ class Recorder {
   non2xx = 0;
   errors = 0;
   private open = false;
-  start(): void {
-    this.open = true;
-  }
-  end(): void {
-    this.open = false;
-  }
   attach(instance: autocannon.Instance): void {
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       if (!this.open) return;
@@ -54,9 +48,18 @@ class Recorder {
       if (this.open) this.errors++;
     });
   }
-  result(windowMs: number): LoadWindowResult {
+  /** Waits `warmupMs`, then records for `windowMs` (calling the hooks as the window opens and closes). */
+  async measure(warmupMs: number, windowMs: number, hooks: WindowHooks): Promise<LoadWindowResult> {
+    await sleep(warmupMs);
+    this.open = true;
+    hooks.onWindowStart?.();
+    const started = performance.now();
+    await sleep(windowMs);
+    hooks.onWindowEnd?.();
+    this.open = false;
+    const elapsed = performance.now() - started;
     const { histogram, responses, non2xx, errors } = this;
-    return { histogram, responses, non2xx, errors, windowMs, rps: responses / (windowMs / 1000) };
+    return { histogram, responses, non2xx, errors, windowMs: elapsed, rps: responses / (elapsed / 1000) };
   }
 }
 
@@ -135,18 +138,8 @@ export async function runFixedRate(
       }),
     );
   }
-  const windowDone = (async () => {
-    await sleep(Math.max(warmupMs, 1000));
-    rec.start();
-    hooks.onWindowStart?.();
-    const started = performance.now();
-    await sleep(windowMs);
-    hooks.onWindowEnd?.();
-    rec.end();
-    return performance.now() - started;
-  })();
-  const [elapsed] = await Promise.all([windowDone, runInstances(instances)]);
-  return rec.result(elapsed);
+  const [result] = await Promise.all([rec.measure(Math.max(warmupMs, 1000), windowMs, hooks), runInstances(instances)]);
+  return result;
 }
 
 /** As many requests as `connections` closed-loop connections get through, after a short warm-up. */
@@ -159,16 +152,6 @@ export async function runSaturated(
   const rec = new Recorder();
   const inst = cannon(target, { connections, durationS: Math.ceil((warmupMs + windowMs) / 1000) });
   rec.attach(inst);
-  const windowDone = (async () => {
-    await sleep(warmupMs);
-    rec.start();
-    hooks.onWindowStart?.();
-    const started = performance.now();
-    await sleep(windowMs);
-    hooks.onWindowEnd?.();
-    rec.end();
-    return performance.now() - started;
-  })();
-  const [elapsed] = await Promise.all([windowDone, runInstances([Promise.resolve({ instance: inst })])]);
-  return rec.result(elapsed);
+  const [result] = await Promise.all([rec.measure(warmupMs, windowMs, hooks), runInstances([Promise.resolve({ instance: inst })])]);
+  return result;
 }
