@@ -15,6 +15,47 @@ export function endpointOf(event: SidecarEvent): string | null {
   return typeof e === 'string' ? e : null;
 }
 
+/**
+What a sidecar event says about an upstream instance's standing with that sidecar, if anything: an
+outlier ejection, its end, or an active health check's verdict. The sidecar that reports it is the
+caller (`event.instance`); the instance it is about is `data.endpoint` (as the outlier detector and
+the health checker write it), or `data.instance` (as `endpoint-added` does), or else the first
+instance of `known` the message names ("payments-1 ejected: …").
+
+Other events about an endpoint (`ejection-skipped`: over maxEjectionPercent, not ejected) change
+nothing; null for them, and for an event about no instance in `known`.
+*/
+export type UpstreamChange =
+  | { kind: 'ejected'; instance: string; by: string }
+  | { kind: 'returned'; instance: string; by: string }
+  | { kind: 'unhealthy'; instance: string; by: string }
+  | { kind: 'healthy'; instance: string; by: string };
+
+const UPSTREAM_KINDS: Readonly<Record<string, UpstreamChange['kind']>> = {
+  ejected: 'ejected',
+  'endpoint-ejected': 'ejected',
+  unejected: 'returned',
+  'endpoint-unejected': 'returned',
+  'health-check-failed': 'unhealthy',
+  'health-check-passed': 'healthy',
+};
+
+export function upstreamChange(event: SidecarEvent, known: { has(instance: string): boolean }): UpstreamChange | null {
+  const kind = UPSTREAM_KINDS[event.type];
+  if (!kind) return null;
+  const instance = subjectOf(event, known);
+  return instance ? { kind, instance, by: event.instance } : null;
+}
+
+function subjectOf(event: SidecarEvent, known: { has(instance: string): boolean }): string | null {
+  const d = event.data ?? {};
+  for (const k of ['endpoint', 'instance']) {
+    const v = d[k];
+    if (typeof v === 'string' && known.has(v)) return v;
+  }
+  return event.message.split(/[\s:,()]+/).find((w) => known.has(w)) ?? null;
+}
+
 /** The events of some types about one endpoint, in time order, `at` converted to ms from the start of the load. */
 export function eventsAbout(instance: string, types: readonly string[], facts: RunFacts): TimedEvent[] {
   return facts.events

@@ -1,4 +1,5 @@
 import { instanceNames } from '../../scenario/scenario.ts';
+import { upstreamChange } from '../../verdict/instance-state.ts';
 import type { RunResult } from '../run-result.ts';
 
 /** A fault drawn as a band over every chart: from when it took effect to when it ended. */
@@ -27,15 +28,6 @@ export interface StateMark {
   text: string;
 }
 
-const SIDECAR_KINDS: Readonly<Record<string, StateMark['kind']>> = {
-  ejected: 'ejected',
-  'endpoint-ejected': 'ejected',
-  unejected: 'returned',
-  'endpoint-unejected': 'returned',
-  'health-check-failed': 'unhealthy',
-  'health-check-passed': 'healthy',
-};
-
 /** The faults of the run as bands, in schedule order. */
 export function faultBands(result: RunResult): FaultBand[] {
   const runMs = result.timeline.seconds * 1000;
@@ -63,25 +55,15 @@ export function stateMarks(result: RunResult): StateMark[] {
   const t0 = result.timeline.t0;
   const marks: StateMark[] = [];
   for (const e of result.events ?? []) {
-    const kind = SIDECAR_KINDS[e.type];
-    if (!kind) continue;
-    const instance = subject(e.data, e.message, serviceOf);
-    if (!instance) continue;
-    marks.push({ atMs: e.at - t0, instance, service: serviceOf.get(instance) ?? '', kind, text: `${e.message} (seen by ${e.instance})` });
+    const change = upstreamChange(e, serviceOf);
+    if (!change) continue;
+    marks.push({ atMs: e.at - t0, instance: change.instance, service: serviceOf.get(change.instance) ?? '', kind: change.kind, text: `${e.message} (seen by ${e.instance})` });
   }
   for (const s of result.states ?? []) {
     const kind: StateMark['kind'] = s.state === 'killed' ? 'killed' : s.state === 'paused' ? 'paused' : s.state === 'healthy' ? 'restarted' : s.state === 'ejected' ? 'ejected' : 'unhealthy';
     marks.push({ atMs: s.atMs, instance: s.instance, service: serviceOf.get(s.instance) ?? '', kind, text: `${s.instance} ${s.state}: ${s.reason}` });
   }
   return marks.sort((a, b) => a.atMs - b.atMs);
-}
-
-function subject(data: Record<string, unknown> | undefined, message: string, known: Map<string, string>): string | null {
-  for (const k of ['endpoint', 'instance']) {
-    const v = data?.[k];
-    if (typeof v === 'string' && known.has(v)) return v;
-  }
-  return message.split(/[\s:,()]+/).find((w) => known.has(w)) ?? null;
 }
 
 function clamp(v: number, lo: number, hi: number): number {
