@@ -2,7 +2,7 @@ import type { LiveFigures, RunEvent } from '../../events.ts';
 import { seriesKey } from '../../observe/timeline.ts';
 import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type FaultTarget, type Scenario } from '../../scenario/scenario.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
-import { upstreamChange } from './sidecar-event-state.ts';
+import { upstreamChange } from '../../verdict/instance-state.ts';
 
 /**
 The live view's model of a run: everything the screen shows, built only from the scenario (up front)
