@@ -12,6 +12,8 @@ const INBOUND_REQUEST_OWN_TRACED = new Set([...INBOUND_REQUEST_OWN, 'traceparent
 export interface AppTarget {
   host: string;
   port: number;
+  /** `host:port`, made once per config push (the access log's upstream address). */
+  address: string;
   pool: UpstreamPool;
 }
 
@@ -42,7 +44,7 @@ export function forwardToApp(ctx: InboundContext): Handler {
     const headers = copyRawHeaders(req.rawHeaders, traced ? INBOUND_REQUEST_OWN_TRACED : INBOUND_REQUEST_OWN);
     headers.push('x-request-id', ex.requestId!);
     if (traced) headers.push('traceparent', ctx.traceApp!(ex));
-    ex.upstreamAddress = `${app.host}:${app.port}`;
+    ex.upstreamAddress = app.address;
     const call = new AppCall(ex, app);
     ex.onDownstreamAbort(() => call.abort());
     // A request without a body is sent whole; one with a body is streamed as it arrives.
@@ -105,9 +107,9 @@ class AppCall implements DispatchHandler {
       return;
     }
     const e = err as NodeJS.ErrnoException;
-    const { host, port } = this.app;
-    if (isConnectFailure(e)) ex.sendLocalReply(503, Flag.UF, `upstream connect error: the app at ${host}:${port} is unreachable (${tryErrorCode(e)})`);
-    else ex.sendLocalReply(503, Flag.UC, `upstream disconnect/reset before headers: the app at ${host}:${port} closed the connection (${tryErrorCode(e)})`);
+    const address = this.app.address;
+    if (isConnectFailure(e)) ex.sendLocalReply(503, Flag.UF, `upstream connect error: the app at ${address} is unreachable (${tryErrorCode(e)})`);
+    else ex.sendLocalReply(503, Flag.UC, `upstream disconnect/reset before headers: the app at ${address} closed the connection (${tryErrorCode(e)})`);
   }
 
   abort(): void {

@@ -344,7 +344,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     const app = cfg.app;
     const cur = this.appTarget;
     if (cur && app && cur.host === app.host && cur.port === app.port) return;
-    this.appTarget = app ? { host: app.host, port: app.port, pool: createUpstreamPool(app.host, app.port) } : null;
+    this.appTarget = app ? { host: app.host, port: app.port, address: `${app.host}:${app.port}`, pool: createUpstreamPool(app.host, app.port) } : null;
     if (cur) closePool(cur.pool);
   }
 
