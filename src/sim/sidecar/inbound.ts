@@ -1,7 +1,7 @@
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
-import { isConnectFailure, responseHeaders, tryErrorCode, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
+import { isConnectFailure, responseHeaders, tryErrorCode, writeOrPause, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
 import type { ResponseHeaders } from './upstream-try.ts';
 import type { Exchange } from './exchange.ts';
 
@@ -86,12 +86,7 @@ class AppCall implements DispatchHandler {
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (this.aborted) return;
-    const res = this.ex.res;
-    if (!res.write(chunk)) {
-      controller.pause();
-      res.once('drain', () => controller.resume());
-    }
+    if (!this.aborted) writeOrPause(this.ex.res, controller, chunk);
   }
 
   onResponseEnd(): void {

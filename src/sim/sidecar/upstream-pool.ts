@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 
 /**
@@ -69,6 +70,14 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 
 export function isConnectFailure(err: NodeJS.ErrnoException): boolean {
   return err.code !== undefined && CONNECT_ERRORS.has(err.code);
+}
+
+/** Writes a response body chunk to the caller; when its buffer is full, pauses the upstream until it drains. */
+export function writeOrPause(out: Writable, controller: DispatchController, chunk: Buffer): void {
+  if (!out.write(chunk)) {
+    controller.pause();
+    out.once('drain', () => controller.resume());
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
 import type { SpanSink } from './span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
-import { isConnectFailure, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
+import { isConnectFailure, writeOrPause, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
 
 export type TryFailure = 'reset' | 'connect-failure' | 'invalid';
 
@@ -98,11 +98,7 @@ export class UpstreamTry implements DispatchHandler {
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    const out = this.out;
-    if (out !== null && !out.write(chunk)) {
-      controller.pause();
-      out.once('drain', () => controller.resume());
-    }
+    if (this.out !== null) writeOrPause(this.out, controller, chunk);
   }
 
   onResponseEnd(): void {
