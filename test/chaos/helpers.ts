@@ -1,6 +1,8 @@
 import { after } from 'node:test';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
+import type { Direction } from '../../src/chaos/toxiproxy/direction.ts';
+import type { LinkCounters } from '../../src/chaos/toxiproxy/metrics.ts';
 import { startToxiproxyServer, type StartedToxiproxyServer } from '../../src/chaos/toxiproxy/toxiproxy-server.ts';
 
 /** Starts an engine on 127.0.0.1:0 and closes it after the file's tests. */
@@ -8,6 +10,14 @@ export async function startEngine(seed = 1): Promise<{ server: StartedToxiproxyS
   const server = await startToxiproxyServer({ seed });
   after(() => server.close());
   return { server, client: new Toxiproxy(server.url) };
+}
+
+/**
+The live byte counters of a proxy's links in one direction (its metrics series), so a test can wait
+until the engine has read some data (it has then reached the toxics) before it asserts on what follows.
+*/
+export function linkCounters(server: StartedToxiproxyServer, proxy: { name: string; listen: string; upstream: string }, direction: Direction): LinkCounters {
+  return server.engine.metrics.counters(direction, proxy.name, proxy.listen, proxy.upstream);
 }
 
 /** A TCP server on 127.0.0.1:0, closed after the file's tests (its open sockets too). */

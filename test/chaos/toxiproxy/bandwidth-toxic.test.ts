@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { open, portOf, sleep, startEngine, tcpServer, until } from '../helpers.ts';
+import { linkCounters, open, portOf, sleep, startEngine, tcpServer, until } from '../helpers.ts';
 
-const { client } = await startEngine();
+const { server, client } = await startEngine();
 const PAYLOAD = 100_000;
 // Sends 100 kB as soon as a client connects.
 const sender = await tcpServer((s) => s.end(Buffer.alloc(PAYLOAD, 7)));
@@ -26,6 +26,8 @@ test('bandwidth 0 lets nothing through until the toxic is removed', async () => 
   const proxy = await client.createProxy({ name: 'bw_zero', listen: '127.0.0.1:0', upstream: sender.address });
   const toxic = await proxy.addToxic({ name: 'stopped', type: 'bandwidth', stream: 'downstream', toxicity: 1, attributes: { rate: 0 } });
   const { got } = await open(portOf(proxy.listen));
+  // The window counts from when the engine has read the data, so the toxic has had it all along.
+  await until(() => linkCounters(server, proxy, 'downstream').received > 0, 2000, 'the engine reads what the upstream sends');
   await sleep(300);
   assert.equal(got.bytes, 0, 'nothing flows at rate 0');
   await toxic.remove();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Socket } from 'node:net';
-import { echoServer, open, portOf, roundTrip, sleep, startEngine, tcpServer, until } from '../helpers.ts';
+import { echoServer, linkCounters, open, portOf, roundTrip, sleep, startEngine, tcpServer, until } from '../helpers.ts';
 
 const EARLY = 3;
 const LATE = 250;
 
-const { client } = await startEngine();
+const { server, client } = await startEngine();
 const echo = await echoServer();
 
 /** An upstream that records how each of its connections ended ('end' for FIN, or the error code). */
@@ -67,6 +67,8 @@ test('timeout 0 is a black hole until removed; removing it closes the connection
   const toxic = await proxy.addToxic({ name: 'hole', type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { timeout: 0 } });
   const { socket, got } = await open(portOf(proxy.listen));
   socket.write('anyone?');
+  // The window counts from when the engine has read the request, so the toxic has had it all along.
+  await until(() => linkCounters(server, proxy, 'upstream').received >= 7, 2000, 'the engine reads the request');
   await sleep(400);
   assert.equal(got.bytes, 0);
   assert.equal(got.ending, undefined, 'still open');

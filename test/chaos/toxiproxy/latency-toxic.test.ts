@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { echoServer, open, portOf, roundTrip, sleep, startEngine, tcpServer, until } from '../helpers.ts';
+import { echoServer, linkCounters, open, portOf, roundTrip, sleep, startEngine, tcpServer, until } from '../helpers.ts';
 
 // Timers never fire early by more than the event loop's 1 ms clock, so lower bounds are tight; a
 // busy machine only makes things later, so upper bounds are generous.
 const EARLY = 2;
 const LATE = 120;
 
-const { client } = await startEngine();
+const { server, client } = await startEngine();
 const echo = await echoServer();
 
 test('latency delays every response by `latency` ms', async () => {
@@ -78,9 +78,11 @@ test('adding latency slows connections already open; removing it restores them, 
   assert.ok(slow >= 300 - EARLY, `slow once added: ${slow.toFixed(1)}ms`);
   // A response held by the toxic when it is removed is released at once, not dropped.
   const before = got.bytes;
+  const responses = linkCounters(server, proxy, 'downstream');
+  const read = responses.received;
   const t0 = performance.now();
   socket.write('held');
-  await sleep(50);
+  await until(() => responses.received >= read + 4, 1000, 'the response reaches the toxic');
   await toxic.remove();
   await until(() => got.bytes >= before + 4, 1000, 'the held response arrives');
   assert.ok(got.times.at(-1)! - t0 < 250, 'released when the toxic went, not after its 300ms');
