@@ -11,7 +11,7 @@ import { PATH_LABELS, type PathId, type StartedPath } from './bench-path.ts';
 import { BenchChildren, reapBenchOrphans } from './children.ts';
 import { runEngineBench } from './engine.ts';
 import { formatEngineReport } from './engine-bench.ts';
-import { runFixedRate, runSaturated, stopAllLoad, type LoadWindowResult, type Target } from './load.ts';
+import { runFixedRate, runSaturated, stopAllLoad, type LoadWindowResult, type Target, type WindowHooks } from './load.ts';
 import { findNginx, NGINX_MISSING, startNginxPair } from './nginx-pair.ts';
 import { CLOCK_TICKS, coresUsed, cpuSnapshot, machineTicks, memory, procAvailable, readStat, withDescendants, type CpuSnapshot } from './proc-stats.ts';
 import { buildReport, formatReport, type Machine, type PathMeasurement, type PathOutcome, type RoundRecord, type Settings } from './report.ts';
@@ -94,13 +94,27 @@ class PathTotals {
   idleAnonBytes = 0;
   processes = 0;
 
-  add(kind: 'fixed' | 'saturated', r: LoadWindowResult): void {
+  /** One round's window and what the path's proxies (and, saturated, the load generator) cost during it. */
+  add(kind: 'fixed' | 'saturated', r: LoadWindowResult, cost: ProbeCost): void {
     const t = this[kind];
     t.histogram.merge(r.histogram);
     t.responses += r.responses;
     t.non2xx += r.non2xx;
     t.errors += r.errors;
     t.windowMs += r.windowMs;
+    if (kind === 'fixed') {
+      this.fixedCpuSeconds += cost.cpuSeconds;
+      this.fixedWallSeconds += cost.wallSeconds;
+      if (cost.rssBytes > this.fixedRssBytes) {
+        this.fixedRssBytes = cost.rssBytes;
+        this.fixedAnonBytes = cost.anonBytes;
+      }
+    } else {
+      this.saturatedCpuSeconds += cost.cpuSeconds;
+      this.saturatedWallSeconds += cost.wallSeconds;
+      this.loadGenCpuSeconds += cost.selfCpuSeconds;
+      this.loadGenWallSeconds += cost.selfWallSeconds;
+    }
   }
 
   toMeasurement(path: StartedPath): PathMeasurement {
@@ -128,6 +142,8 @@ class PathTotals {
     };
   }
 }
+
+type ProbeCost = ReturnType<typeof costProbe>['result'];
 
 /** Snapshots CPU (and, at the end, RSS) of a path's proxies and of the bench itself around a window. */
 function costProbe(pids: number[]) {
@@ -319,45 +335,21 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
     // Round r runs the paths in order, round r+1 in reverse (ABC CBA…), so a drift in the
     // machine's load over the run does not favour the path that happens to run first.
     const orderFor = (r: number) => (r % 2 === 0 ? paths : [...paths].reverse());
+    const measure = async (kind: 'fixed' | 'saturated', r: number, p: StartedPath, run: (hooks: WindowHooks) => Promise<LoadWindowResult>) => {
+      if (abort.signal.aborted) throw new Error('interrupted');
+      log(`round ${r + 1}/${settings.rounds}: ${PATH_LABELS[p.id]} ${kind === 'fixed' ? `at ${settings.rate} rps` : 'saturated'}`);
+      const probeCost = costProbe(pidsOf.get(p.id)!);
+      const res = await run(probeCost.hooks);
+      totals.get(p.id)!.add(kind, res, probeCost.result);
+      rounds.push(roundRecord(p.id, kind, r + 1, res, probeCost.result));
+    };
+    const fixed = { rate: settings.rate, connections: settings.fixedConnections, warmupMs: settings.warmupMs, windowMs: settings.fixedWindowMs };
     for (let r = 0; r < settings.rounds; r++) {
-      for (const p of orderFor(r)) {
-        if (abort.signal.aborted) throw new Error('interrupted');
-        log(`round ${r + 1}/${settings.rounds}: ${PATH_LABELS[p.id]} at ${settings.rate} rps`);
-        const probeCost = costProbe(pidsOf.get(p.id)!);
-        const res = await runFixedRate(
-          p,
-          { rate: settings.rate, connections: settings.fixedConnections, warmupMs: settings.warmupMs, windowMs: settings.fixedWindowMs },
-          probeCost.hooks,
-        );
-        const t = totals.get(p.id)!;
-        t.add('fixed', res);
-        rounds.push(roundRecord(p.id, 'fixed', r + 1, res, probeCost.result));
-        t.fixedCpuSeconds += probeCost.result.cpuSeconds;
-        t.fixedWallSeconds += probeCost.result.wallSeconds;
-        if (probeCost.result.rssBytes > t.fixedRssBytes) {
-          t.fixedRssBytes = probeCost.result.rssBytes;
-          t.fixedAnonBytes = probeCost.result.anonBytes;
-        }
-      }
+      for (const p of orderFor(r)) await measure('fixed', r, p, (hooks) => runFixedRate(p, fixed, hooks));
     }
+    const saturated = { connections: settings.saturatedConnections, warmupMs: settings.saturatedWarmupMs, windowMs: settings.saturatedWindowMs };
     for (let r = 0; r < settings.rounds; r++) {
-      for (const p of orderFor(r + 1)) {
-        if (abort.signal.aborted) throw new Error('interrupted');
-        log(`round ${r + 1}/${settings.rounds}: ${PATH_LABELS[p.id]} saturated`);
-        const probeCost = costProbe(pidsOf.get(p.id)!);
-        const res = await runSaturated(
-          p,
-          { connections: settings.saturatedConnections, warmupMs: settings.saturatedWarmupMs, windowMs: settings.saturatedWindowMs },
-          probeCost.hooks,
-        );
-        const t = totals.get(p.id)!;
-        t.add('saturated', res);
-        rounds.push(roundRecord(p.id, 'saturated', r + 1, res, probeCost.result));
-        t.saturatedCpuSeconds += probeCost.result.cpuSeconds;
-        t.saturatedWallSeconds += probeCost.result.wallSeconds;
-        t.loadGenCpuSeconds += probeCost.result.selfCpuSeconds;
-        t.loadGenWallSeconds += probeCost.result.selfWallSeconds;
-      }
+      for (const p of orderFor(r + 1)) await measure('saturated', r, p, (hooks) => runSaturated(p, saturated, hooks));
     }
 
     for (const p of paths) outcomes.set(p.id, { id: p.id, measured: totals.get(p.id)!.toMeasurement(p) });
