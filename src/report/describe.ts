@@ -1,6 +1,7 @@
-import type { DestinationPolicy, Fault, FaultTarget, HttpFault } from '../scenario/scenario.ts';
+import type { DestinationPolicy, Fault, HttpFault } from '../scenario/scenario.ts';
 import type { FaultRecord, Verdict } from '../verdict/verdict.ts';
 import { metricUnit } from '../verdict/measure.ts';
+import { scopeLabel } from '../verdict/scope.ts';
 import { formatDuration, formatLatency, formatPercent, formatValue } from './format.ts';
 
 /**
@@ -31,18 +32,6 @@ export function measuredText(v: Verdict): string | null {
     }
     default:
       return v.status === 'no_data' ? null : formatValue(v.measured, metricUnit(e.metric));
-  }
-}
-
-/** How a fault's target is written in a scenario: `payments-1`, `payments`, `checkout -> payments`. */
-export function targetText(target: FaultTarget): string {
-  switch (target.kind) {
-    case 'instance':
-      return target.instance;
-    case 'service':
-      return target.service;
-    case 'edge':
-      return `${target.from} -> ${target.toInstance ?? target.to}`;
   }
 }
 
@@ -79,7 +68,7 @@ export function faultText(f: Fault): string {
 
 /** What a fault hits: its target, or for a partition its groups. */
 export function faultTargetText(f: Fault): string {
-  return f.action.kind === 'partition' ? `${f.action.groups[0].join(', ')} ⟂ ${f.action.groups[1].join(', ')}` : targetText(f.target);
+  return f.action.kind === 'partition' ? `${f.action.groups[0].join(', ')} ⟂ ${f.action.groups[1].join(', ')}` : scopeLabel(f.target);
 }
 
 /** When a fault was planned: "5s–20s", "20s–" (to the end of the run), "20s" (instant). */

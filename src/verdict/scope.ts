@@ -1,4 +1,4 @@
-import { instanceNames, instanceSpec, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
 import { seriesKey, type SeriesKey } from '../observe/timeline.ts';
 
 /**
@@ -46,8 +46,8 @@ export function instancesOfVersion(service: string, version: string, scenario: S
   return spec ? instanceNames(spec).filter((i) => instanceSpec(spec, i).version === version) : [];
 }
 
-/** How a scope is written in an expectation: `client`, `payments`, `payments-1`, `checkout -> payments`. */
-export function scopeLabel(scope: Scope): string {
+/** How a scope is written in an expectation, or a fault's target (a scope without `client` and versions): `client`, `payments`, `payments-1`, `checkout -> payments`. */
+export function scopeLabel(scope: Scope | FaultTarget): string {
   switch (scope.kind) {
     case 'client':
       return 'client';
