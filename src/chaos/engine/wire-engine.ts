@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { MeshproofError } from '../../errors.ts';
+import { stopChild } from '../../runtime/local/child-process.ts';
 import { RunRegistry } from '../../runtime/run-registry.ts';
 import type { ChaosEngine } from '../../scenario/scenario.ts';
 import { ToxiproxyDriver } from '../toxiproxy-driver.ts';
@@ -118,7 +119,8 @@ export async function startToxiproxyEngine(chaos: ChaosEngine, options: { runId:
   child.once('error', (err) => (exited = err.message));
   if (child.pid !== undefined) registry.add(child.pid);
   const stop = async () => {
-    await stopProcess(child);
+    // No pid: the spawn itself failed, and there is no process to stop (nor an 'exit' to wait for).
+    if (child.pid !== undefined) await stopChild(child);
     registry.close();
   };
   const url = `http://127.0.0.1:${port}`;
@@ -164,17 +166,5 @@ function freePort(): Promise<number> {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
-  });
-}
-
-function stopProcess(child: ChildProcess, graceMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
