@@ -9,7 +9,7 @@ import { runScenario, type RunOutcome } from './engine/run-scenario.ts';
 import { MeshproofError, ScenarioInvalidError } from './errors.ts';
 import { rescaleScenario } from './plan/plan-scenario.ts';
 import { renderMarkdown } from './report/markdown.ts';
-import { LocalRuntime } from './runtime/local/local-runtime.ts';
+import { LocalRuntime, refuseImages } from './runtime/local/local-runtime.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { parseDuration } from './scenario/duration.ts';
 import { loadScenario } from './scenario/parse-scenario.ts';
@@ -251,13 +251,7 @@ MESHPROOF_RUNTIME_UNAVAILABLE error says what to do, and the CLI exits 2.
 */
 async function runtimeFor(name: RuntimeName, scenario: Scenario): Promise<Runtime> {
   if (name === 'local') {
-    const imaged = scenario.services.find((s) => s.image !== null);
-    if (imaged) {
-      throw new MeshproofError(
-        'MESHPROOF_RUNTIME_UNAVAILABLE',
-        `${scenario.source.file}: service ${imaged.name} runs the image ${imaged.image}, and images run only on the Docker runtime: run with --runtime docker (or runtime: docker in the scenario)`,
-      );
-    }
+    refuseImages(scenario.services, `${scenario.source.file}: `);
     return new LocalRuntime();
   }
   const { DockerRuntime } = await import('./runtime/docker/docker-runtime.ts');

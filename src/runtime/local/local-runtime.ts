@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
+import type { ServiceSpec } from '../../scenario/scenario.ts';
 import type { SidecarPorts } from '../../sim/sidecar-config.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
@@ -19,6 +20,20 @@ export interface LocalRuntimeOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+Images run only on the Docker runtime. Checked twice on purpose: by the CLI before anything starts
+(`where` = the scenario file; an early exit 2), and by `LocalRuntime.start` for callers of the API.
+*/
+export function refuseImages(services: readonly ServiceSpec[], where = ''): void {
+  const imaged = services.find((s) => s.image !== null && s.image !== undefined);
+  if (imaged) {
+    throw new MeshproofError(
+      'MESHPROOF_RUNTIME_UNAVAILABLE',
+      `${where}service ${imaged.name} runs the image ${imaged.image}, and images run only on the Docker runtime: run with --runtime docker (or runtime: docker in the scenario)`,
+    );
+  }
+}
+
 /** Every app and sidecar as a child process of the harness, on loopback, on ports the children pick. */
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const;
@@ -29,13 +44,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
-    const imaged = plan.pods.find((p) => p.spec.image !== null && p.spec.image !== undefined);
-    if (imaged) {
-      throw new MeshproofError(
-        'MESHPROOF_RUNTIME_UNAVAILABLE',
-        `service ${imaged.service} runs the image ${imaged.spec.image}, and images run only on the Docker runtime: run with --runtime docker (or runtime: docker in the scenario)`,
-      );
-    }
+    refuseImages(plan.pods.map((p) => p.spec));
     reapOrphans(this.options.stateDir);
     const registry = new RunRegistry(plan.runId, { dir: this.options.stateDir });
     const children: { instance: string; role: 'app' | 'sidecar' | 'fault-engine'; child: ChildProcess }[] = [];
