@@ -31,7 +31,6 @@ export interface WireEngine {
   stop(): Promise<void>;
 }
 
-/** What the run's record says about the engine (result.json). */
 /** How the engine is named in each wire fault's record, e.g. "meshproof's engine, seed 42". */
 export function describeWireEngine(e: WireEngine): string {
   if (e.kind === 'builtin') return `meshproof's engine, seed ${e.seed}`;
