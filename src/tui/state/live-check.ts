@@ -1,6 +1,7 @@
 import { seriesKey } from '../../observe/timeline.ts';
 import { formatValue } from '../../report/format.ts';
-import { instanceNames, instanceSpec, type Anchor, type AnyExpectation, type Comparator, type Expectation, type Scope, type Window } from '../../scenario/scenario.ts';
+import type { Anchor, AnyExpectation, Comparator, Expectation, Window } from '../../scenario/scenario.ts';
+import { seriesKeysFor } from '../../verdict/scope.ts';
 import type { CheckItem, RunViewState } from './run-view-state.ts';
 import { faultWindow, merge, nowMs, seriesAt, type Figures } from './selectors.ts';
 
@@ -147,30 +148,9 @@ function windowMs(state: RunViewState, w: Window): { fromMs: number; toMs: numbe
   return null;
 }
 
-function keysFor(state: RunViewState, scope: Scope): string[] {
-  const scenario = state.scenario.source;
-  switch (scope.kind) {
-    case 'client':
-      return [seriesKey.client()];
-    case 'service': {
-      const spec = scenario.services.find((s) => s.name === scope.service);
-      return spec ? instanceNames(spec).map(seriesKey.instance) : [];
-    }
-    case 'instance':
-      return [seriesKey.instance(scope.instance)];
-    case 'edge':
-      return scope.toInstance === undefined ? [seriesKey.edge(scope.from, scope.to)] : [seriesKey.upstream(scope.from, scope.toInstance)];
-    case 'version': {
-      const spec = scenario.services.find((s) => s.name === scope.service);
-      return spec ? instanceNames(spec).filter((i) => instanceSpec(spec, i).version === scope.version).map(seriesKey.instance) : [];
-    }
-  }
-  return [];
-}
-
 /** The metric over the whole seconds of the window measured so far; null when none. */
 function measure(state: RunViewState, e: Expectation, w: { fromMs: number; toMs: number }): number | null {
-  const keys = keysFor(state, e.scope);
+  const keys = seriesKeysFor(e.scope, state.scenario.source);
   const isClient = keys.length === 1 && keys[0] === seriesKey.client();
   const last = isClient ? state.clientSecond : state.liveSecond;
   const first = Math.max(0, Math.floor(w.fromMs / 1000));
@@ -207,7 +187,7 @@ function measure(state: RunViewState, e: Expectation, w: { fromMs: number; toMs:
       return flag('RL');
     case 'share': {
       if (e.scope.kind !== 'version') return null;
-      const serviceKeys = keysFor(state, { kind: 'service', service: e.scope.service });
+      const serviceKeys = seriesKeysFor({ kind: 'service', service: e.scope.service }, state.scenario.source);
       let all = 0;
       for (let s = first; s < end; s++) all += merge(serviceKeys.map((k) => seriesAt(state, k, s)))?.rps ?? 0;
       return all > 0 ? requests / all : null;

@@ -1,8 +1,9 @@
 import type { LiveFigures, RunEvent } from '../../events.ts';
 import { seriesKey } from '../../observe/timeline.ts';
-import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type FaultTarget, type Scenario } from '../../scenario/scenario.ts';
+import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
 import { upstreamChange } from '../../verdict/instance-state.ts';
+import { scopeLabel } from '../../verdict/scope.ts';
 
 /**
 The live view's model of a run: everything the screen shows, built only from the scenario (up front)
@@ -404,24 +405,13 @@ function faultView(f: Fault): FaultView {
     name: f.name,
     atMs: f.atMs,
     forMs: f.forMs,
-    target: targetText(f.target),
+    target: scopeLabel(f.target),
     action: actionText(f.action),
     status: 'scheduled',
     startedAt: null,
     endedAt: null,
     detail: '',
   };
-}
-
-export function targetText(t: FaultTarget): string {
-  switch (t.kind) {
-    case 'instance':
-      return t.instance;
-    case 'service':
-      return t.service;
-    case 'edge':
-      return `${t.from} -> ${t.toInstance ?? t.to}`;
-  }
 }
 
 function subjectsOfTarget(target: string): string[] {
