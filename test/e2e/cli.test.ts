@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { RunResult } from '../../src/report/run-result.ts';
-import { eventually, processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
+import { waitFor } from '../../src/util/http-json.ts';
+import { processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -118,5 +119,5 @@ test('a crashed harness (SIGKILL) leaves no process behind', { timeout: 60_000 }
   assert.equal(r.signal, 'SIGKILL');
   assert.ok(runId, out);
   // Children notice their parent's IPC channel close and exit on their own.
-  assert.ok(await eventually(() => processesOfRun(runId).length === 0, 10_000), `left: ${processesOfRun(runId).join(', ')}`);
+  await waitFor(() => (processesOfRun(runId).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50, describe: () => `no process of the run left (left: ${processesOfRun(runId).join(', ')})` });
 });

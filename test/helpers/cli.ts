@@ -52,13 +52,3 @@ export function processesOfRun(runId: string): number[] {
   }
   return pids;
 }
-
-/** Polls until `check` is true or the deadline passes; returns the last value of check. */
-export async function eventually(check: () => boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  return check();
-}
