@@ -52,3 +52,10 @@ export async function getJson<T>(port: number, path: string): Promise<T> {
   if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}: ${r.body}`);
   return JSON.parse(r.body) as T;
 }
+
+/** Statuses of `n` requests sent one after another, each naming `host` (the destination). */
+export async function sendMany(port: number, n: number, host = 'payments'): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await send(port, { host })).status);
+  return out;
+}

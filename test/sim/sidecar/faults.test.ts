@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HttpFault } from '../../../src/scenario/scenario.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';
-import { send } from '../helpers/http.ts';
+import { send, sendMany } from '../helpers/http.ts';
 import { startStatusServer } from '../helpers/servers.ts';
 import { closing, counter, eventsOf, startSidecar } from '../helpers/sidecar.ts';
 
@@ -75,9 +75,7 @@ describe('L7 faults at the caller outbound (Istio VirtualService fault)', () => 
     const run = async () => {
       const { sidecar, ports } = await startSidecar(t, { seed: 1 });
       sidecar.applyConfig(sidecarConfig({ seed: 99, clusters: { payments: { policy: policy(), endpoints: [endpoint('payments-0', up.port)], fault: { delay: null, abort: { status: 503, percent: 0.3 } } } } }));
-      const out: number[] = [];
-      for (let i = 0; i < 40; i++) out.push((await send(ports.outbound, { host: 'payments' })).status);
-      return out;
+      return sendMany(ports.outbound, 40);
     };
     const a = await run();
     const b = await run();

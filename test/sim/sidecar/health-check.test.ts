@@ -4,19 +4,13 @@ import type { HealthCheck } from '../../../src/scenario/scenario.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, outlier, policy, sidecarConfig } from '../helpers/config.ts';
-import { getJson, send } from '../helpers/http.ts';
+import { getJson, send, sendMany } from '../helpers/http.ts';
 import { startControlledServer } from '../helpers/servers.ts';
 import { serviceSpec } from '../../helpers/scenario.ts';
 import { closing, counter, eventsOf, gauge, startSidecar, waitForEvent } from '../helpers/sidecar.ts';
 
 function hc(overrides: Partial<HealthCheck> = {}): HealthCheck {
   return { intervalMs: 50, timeoutMs: 200, unhealthyThreshold: 2, healthyThreshold: 2, path: '/healthz', ...overrides };
-}
-
-async function sendMany(port: number, n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push((await send(port, { host: 'payments' })).status);
-  return out;
 }
 
 describe('active health checks through a real sidecar', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getJson, send } from '../helpers/http.ts';
+import { getJson, send, sendMany } from '../helpers/http.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { startControlledServer, type ControlledServer } from '../helpers/servers.ts';
 import { closing, counter, eventsOf, gauge, startSidecar, waitForEvent } from '../helpers/sidecar.ts';
@@ -12,12 +12,6 @@ async function cluster(t: T, servers: ControlledServer[], pol: DestinationPolicy
   const { sidecar, ports } = await startSidecar(t);
   sidecar.applyConfig(sidecarConfig({ clusters: { payments: { policy: pol, endpoints: servers.map((s, i) => endpoint(`payments-${i}`, s.port)) } } }));
   return { sidecar, port: ports.outbound, admin: ports.admin };
-}
-
-async function sendMany(port: number, n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push((await send(port, { host: 'payments' })).status);
-  return out;
 }
 
 describe('outlier detection through a real sidecar', () => {
