@@ -1,6 +1,7 @@
 import { seriesKey } from '../../observe/timeline.ts';
 import { formatValue } from '../../report/format.ts';
-import type { Anchor, AnyExpectation, Comparator, Expectation, Window } from '../../scenario/scenario.ts';
+import type { Anchor, AnyExpectation, Expectation, Window } from '../../scenario/scenario.ts';
+import { compare } from '../../verdict/compare.ts';
 import { seriesKeysFor } from '../../verdict/scope.ts';
 import type { CheckItem, RunViewState } from './run-view-state.ts';
 import { faultWindow, merge, nowMs, seriesAt, type Figures } from './selectors.ts';
@@ -91,23 +92,6 @@ function estimate(state: RunViewState, e: AnyExpectation): CheckView {
 
 function runOf(state: RunViewState, at: number): number {
   return state.t0 === null ? 0 : at - state.t0;
-}
-
-function compare(a: number, op: Comparator, b: number): boolean {
-  switch (op) {
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-  }
 }
 
 function anchorMs(state: RunViewState, a: Anchor): number | null {
