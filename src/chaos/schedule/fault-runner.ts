@@ -162,7 +162,7 @@ export class FaultRunner {
       } else {
         const t = f.target;
         const from = t.kind === 'edge' ? t.from : null;
-        const to = t.kind === 'edge' ? t.to : t.kind === 'service' ? t.service : t.service;
+        const to = t.kind === 'edge' ? t.to : t.service;
         cp.setOutboundFault(f.name, phase === 'start' ? { from, to, fault: a.fault } : null);
         await cp.push();
         if (phase === 'start') this.started(f, `${describeHttp(a.fault)} at the outbound of ${from ?? 'every caller'} to ${to}`, begun);

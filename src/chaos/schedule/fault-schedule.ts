@@ -25,7 +25,7 @@ export function faultSchedule(faults: readonly Fault[], runMs: number): FaultSte
 }
 
 /** When a fault is planned to end, ms from the start of the load; null = with the run. */
-export function endOf(fault: Fault): number | null {
+function endOf(fault: Fault): number | null {
   if (fault.action.kind === 'process') {
     if (fault.action.action === 'kill') return fault.action.restartAfterMs === null ? null : fault.atMs + fault.action.restartAfterMs;
     if (fault.action.action === 'restart') return fault.atMs;
