@@ -74,7 +74,9 @@ describe('LiveApp keys', () => {
     assert.equal(quits, 1);
     stdin.write('q');
     stdin.write('\u0003'); // Ctrl-C
-    await settle();
+    // Keys are handled in order: once a later key has taken effect, so have these two.
+    stdin.write('?');
+    await eventually(() => assert.match(text(lastFrame()), /^HELP/m));
     assert.equal(quits, 1);
   });
 
