@@ -105,9 +105,14 @@ describe('sidecar spans', () => {
     const { caller } = await pair(t, sink, app.port);
     const r = await send(caller.ports.outbound, { host: 'store' });
     assert.equal(r.status, 200);
-    assert.match(JSON.parse(r.body).headers.traceparent, /-00$/);
-    await new Promise((res) => setTimeout(res, 50));
-    assert.deepEqual(sink.spans, []);
+    const unsampled = JSON.parse(r.body).headers.traceparent as string;
+    assert.match(unsampled, /-00$/);
+    // A sampled request after it: once its spans are in, any of the first request's would be too.
+    sink.sample = true;
+    const r2 = await send(caller.ports.outbound, { host: 'store' });
+    const sampled = (JSON.parse(r2.body).headers.traceparent as string).split('-')[1];
+    await waitFor(() => (sink.byName('outbound').length > 0 ? true : undefined), { timeoutMs: 3000, describe: () => `the sampled request's spans, got ${sink.spans.map((s) => s.name).join(', ')}` });
+    assert.deepEqual(sink.spans.filter((s) => s.traceId !== sampled), [], `no span of the unsampled trace ${unsampled}`);
   });
 
   it('a per-try timeout: the timed-out attempt says UT and per-try-timeout, the request says per-try-timeout, retry and retry-limit', async (t) => {
