@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { startEchoServer, startSlowServer, startStatusServer } from '../helpers/servers.ts';
@@ -71,11 +72,14 @@ describe('outbound routing', () => {
     sidecar.applyConfig(
       sidecarConfig({ clusters: { payments: { policy: policy({ loadBalancer: 'least_request' }), endpoints: [endpoint('slow', slow.port), endpoint('fast', fast.port)] } } }),
     );
-    // Requests one after another: whenever one is stuck on the slow host, the next goes to the fast one.
+    // Requests one after another, each sent once the one before is held by the slow host or answered
+    // by the fast one (which is then idle again): whenever one is stuck on the slow host, the next goes to the fast one.
     const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < 10; i++) {
-      inFlight.push(send(ports.outbound, { host: 'payments' }));
-      await new Promise((r) => setTimeout(r, 15));
+      const slowBefore = slow.received;
+      let answered = false;
+      inFlight.push(send(ports.outbound, { host: 'payments' }).then(() => (answered = true)));
+      await waitFor(() => (answered || slow.received > slowBefore ? true : undefined), { timeoutMs: 5000, intervalMs: 2, describe: () => `request ${i + 1} at the slow host or answered` });
     }
     await Promise.all(inFlight);
     assert.ok(slow.received <= 2, `slow host got ${slow.received} of 10 (P2C with 2 hosts always picks the less loaded)`);
