@@ -1,6 +1,5 @@
 import type { DestinationPolicy, Fault, HttpFault } from '../scenario/scenario.ts';
 import type { FaultRecord, Verdict } from '../verdict/verdict.ts';
-import { metricUnit } from '../verdict/measure.ts';
 import { scopeLabel } from '../verdict/scope.ts';
 import { formatDuration, formatLatency, formatPercent, formatValue } from './format.ts';
 
@@ -31,7 +30,7 @@ export function measuredText(v: Verdict): string | null {
       return states.length ? states.join(' and ') : 'healthy';
     }
     default:
-      return v.status === 'no_data' ? null : formatValue(v.measured, metricUnit(e.metric));
+      return v.status === 'no_data' ? null : formatValue(v.measured, e.unit);
   }
 }
 

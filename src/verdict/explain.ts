@@ -2,7 +2,7 @@ import type { Expectation, Scenario } from '../scenario/scenario.ts';
 import { seriesKey, type Timeline } from '../observe/timeline.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../report/format.ts';
-import { aggregate, isLatencyMetric, metricUnit, overflowed, rateLimited, type Aggregate } from './measure.ts';
+import { aggregate, isLatencyMetric, overflowed, rateLimited, type Aggregate } from './measure.ts';
 import { callersOf, instancesOfVersion, scopeLabel, seriesKeysFor } from './scope.ts';
 import type { BucketRange, ResolvedWindow, WindowMs } from './window.ts';
 
@@ -32,7 +32,7 @@ One plain sentence:
 export function explain(input: ExplainInput): string {
   const { expectation: exp, measured, agg } = input;
   const subject = `${exp.metric}(${scopeLabel(exp.scope)})`;
-  const [m, t] = formatPair(measured, exp.value, metricUnit(exp.metric));
+  const [m, t] = formatPair(measured, exp.value, exp.unit);
   const needed = `needed ${exp.op} ${t}`;
   if (input.status === 'no_data') return `nothing was measured for ${subject}: ${noDataReason(input)}; ${needed}`;
   const context = input.status === 'failed' ? failureContext(exp, agg) : '';

@@ -1,6 +1,6 @@
 import { Histogram } from '../observe/histogram.ts';
 import type { SeriesKey, Timeline } from '../observe/timeline.ts';
-import type { MetricName, Unit } from '../scenario/scenario.ts';
+import type { MetricName } from '../scenario/scenario.ts';
 import type { BucketRange } from './window.ts';
 
 /** Everything one or more series saw over a range of seconds, summed. */
@@ -54,19 +54,6 @@ const LATENCY_QUANTILE: Partial<Record<MetricName, number>> = { p50: 0.5, p90: 0
 /** Whether a metric is a latency read from the histogram (ms). */
 export function isLatencyMetric(metric: MetricName): boolean {
   return metric in LATENCY_QUANTILE;
-}
-
-/** Whether a metric is a ratio over requests, which is undefined when there were none. */
-export function isRatioMetric(metric: MetricName): boolean {
-  return metric === 'success_rate' || metric === 'error_rate' || metric === 'retry_ratio' || metric === 'share';
-}
-
-/** The unit a metric is measured in. */
-export function metricUnit(metric: MetricName): Unit {
-  if (isLatencyMetric(metric)) return 'ms';
-  if (isRatioMetric(metric)) return 'ratio';
-  if (metric === 'rps') return 'rps';
-  return 'count';
 }
 
 /**

@@ -1,7 +1,7 @@
 import { buildTimeline, SeriesRecorder, type SeriesKey, type Timeline } from '../../src/observe/timeline.ts';
 import type { Expectation, Scenario } from '../../src/scenario/scenario.ts';
+import { metricSpec } from '../../src/scenario/metrics.ts';
 import { destinationPolicy, serviceSpec } from '../helpers/scenario.ts';
-
 
 export const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -70,25 +70,8 @@ export function makeScenario(overrides: Partial<Scenario> = {}): Scenario {
   };
 }
 
-const UNIT: Record<Expectation['metric'], Expectation['unit']> = {
-  success_rate: 'ratio',
-  error_rate: 'ratio',
-  retry_ratio: 'ratio',
-  rps: 'rps',
-  p50: 'ms',
-  p90: 'ms',
-  p99: 'ms',
-  max: 'ms',
-  requests: 'count',
-  retries: 'count',
-  overflow: 'count',
-  rate_limited: 'count',
-  share: 'ratio',
-  attempts: 'count',
-};
-
 export function expectation(
   e: Pick<Expectation, 'metric' | 'scope' | 'op' | 'value'> & Partial<Expectation>,
 ): Expectation {
-  return { text: `${e.metric} ${e.op} ${e.value}`, unit: UNIT[e.metric], window: { kind: 'run' }, line: 1, col: 1, ...e };
+  return { text: `${e.metric} ${e.op} ${e.value}`, unit: metricSpec(e.metric)!.unit, window: { kind: 'run' }, line: 1, col: 1, ...e };
 }
