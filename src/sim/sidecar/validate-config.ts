@@ -1,5 +1,3 @@
-import type { SidecarConfig } from '../sidecar-config.ts';
-
 const RETRY_ON = new Set(['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes']);
 const LOAD_BALANCERS = new Set(['round_robin', 'least_request', 'random']);
 
@@ -225,9 +223,4 @@ export function validateSidecarConfig(v: unknown): string[] {
     }
   }
   return p;
-}
-
-/** Narrows after validation. */
-export function isValidSidecarConfig(v: unknown): v is SidecarConfig {
-  return validateSidecarConfig(v).length === 0;
 }
