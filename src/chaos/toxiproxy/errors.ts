@@ -26,3 +26,14 @@ export const toxicAlreadyExists = (): ApiError => new ApiError('toxic already ex
 export const toxicNotFound = (): ApiError => new ApiError('toxic not found', 404);
 /** Anything that is not one of the above answers 500, as Toxiproxy does for a failed listen. */
 export const internalError = (message: string): ApiError => new ApiError(message, 500);
+
+/** A JSON value as an error message shows it: `"100"`, `1.5`, `null`, `{"a":1}`, or `an array`. */
+export function describeJson(value: unknown): string {
+  return Array.isArray(value) ? 'an array' : (JSON.stringify(value) ?? String(value));
+}
+
+/** A request body that must be a JSON object; anything else is a 400. */
+export function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequestBody(`expected a JSON object, got ${describeJson(body)}`);
+  return body as Record<string, unknown>;
+}

@@ -1,4 +1,4 @@
-import { ApiError, badRequestBody, internalError, missingField, proxyAlreadyExists, proxyNotFound } from './errors.ts';
+import { ApiError, badRequestBody, describeJson, internalError, missingField, proxyAlreadyExists, proxyNotFound } from './errors.ts';
 import type { Proxy } from './proxy.ts';
 
 export interface ProxySpec {
@@ -53,10 +53,10 @@ export class ProxyCollection {
   Stops at the first error, keeping what was applied before it, as Toxiproxy 2.12 does.
   */
   async populate(body: unknown): Promise<PopulateResult> {
-    if (!Array.isArray(body)) throw badRequestBody(`expected a JSON array of proxies, got ${describe(body)}`);
+    if (!Array.isArray(body)) throw badRequestBody(`expected a JSON array of proxies, got ${describeJson(body)}`);
     const specs: ProxySpec[] = [];
     body.forEach((item: unknown, i) => {
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw badRequestBody(`proxy ${i + 1} must be an object, got ${describe(item)}`);
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw badRequestBody(`proxy ${i + 1} must be an object, got ${describeJson(item)}`);
       const spec = readProxySpec(item as Record<string, unknown>, true);
       if (spec.name === '') throw missingField(`name at proxy ${i + 1}`);
       if (spec.upstream === '') throw missingField(`upstream at proxy ${i + 1}`);
@@ -115,14 +115,10 @@ export function readProxySpec(input: Record<string, unknown>, enabledByDefault: 
   const str = (key: string): string => {
     const v = input[key];
     if (v === undefined || v === null) return '';
-    if (typeof v !== 'string') throw badRequestBody(`${key} must be a string, got ${describe(v)}`);
+    if (typeof v !== 'string') throw badRequestBody(`${key} must be a string, got ${describeJson(v)}`);
     return v;
   };
   const e = input.enabled;
-  if (e !== undefined && e !== null && typeof e !== 'boolean') throw badRequestBody(`enabled must be true or false, got ${describe(e)}`);
+  if (e !== undefined && e !== null && typeof e !== 'boolean') throw badRequestBody(`enabled must be true or false, got ${describeJson(e)}`);
   return { name: str('name'), listen: str('listen'), upstream: str('upstream'), enabled: typeof e === 'boolean' ? e : enabledByDefault };
-}
-
-function describe(value: unknown): string {
-  return Array.isArray(value) ? 'an array' : JSON.stringify(value) ?? String(value);
 }

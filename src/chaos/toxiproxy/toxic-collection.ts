@@ -1,5 +1,5 @@
 import { DIRECTIONS, parseDirection, type Direction } from './direction.ts';
-import { badRequestBody, invalidStream, invalidToxicType, toxicAlreadyExists, toxicNotFound } from './errors.ts';
+import { badRequestBody, describeJson, invalidStream, invalidToxicType, objectBody, toxicAlreadyExists, toxicNotFound } from './errors.ts';
 import type { Link } from './link.ts';
 import { toxicJson, type ToxicEntry, type ToxicJson } from './toxic-entry.ts';
 import { buildToxic, isToxicType } from './toxics/toxic-factory.ts';
@@ -114,23 +114,16 @@ export class ToxicCollection {
   }
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequestBody(`expected a JSON object, got ${Array.isArray(body) ? 'an array' : JSON.stringify(body)}`);
-  }
-  return body as Record<string, unknown>;
-}
-
 function optionalString(input: Record<string, unknown>, key: string): string | undefined {
   const v = input[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw badRequestBody(`${key} must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw badRequestBody(`${key} must be a string, got ${describeJson(v)}`);
   return v;
 }
 
 function optionalNumber(input: Record<string, unknown>, key: string): number | undefined {
   const v = input[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequestBody(`${key} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequestBody(`${key} must be a number, got ${describeJson(v)}`);
   return v;
 }

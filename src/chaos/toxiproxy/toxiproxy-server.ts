@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort } from './address.ts';
-import { ApiError, badRequestBody, internalError } from './errors.ts';
+import { ApiError, badRequestBody, internalError, missingField, objectBody } from './errors.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { ProxyCollection, readProxySpec, type PopulateResult } from './proxy-collection.ts';
 import { Proxy } from './proxy.ts';
@@ -213,10 +213,9 @@ export class ToxiproxyEngine {
   }
 
   private async createProxy(body: unknown): Promise<Reply> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequestBody(`expected a JSON object, got ${JSON.stringify(body)}`);
-    const spec = readProxySpec(body as Record<string, unknown>, true);
-    if (spec.name === '') throw new ApiError('missing required field: name', 400);
-    if (spec.upstream === '') throw new ApiError('missing required field: upstream', 400);
+    const spec = readProxySpec(objectBody(body), true);
+    if (spec.name === '') throw missingField('name');
+    if (spec.upstream === '') throw missingField('upstream');
     const proxy = await this.proxies.add(spec);
     return { status: 201, json: proxy };
   }
@@ -236,12 +235,10 @@ export class ToxiproxyEngine {
     return { status: 201, json: { proxies } };
   }
 
-  private async updateProxy(name: string, readBody: () => unknown): Promise<Reply> {
+  private async updateProxy(name: string, body: () => unknown): Promise<Reply> {
     const proxy = this.proxies.get(name);
-    const body = readBody();
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequestBody(`expected a JSON object, got ${JSON.stringify(body)}`);
-    const input = body as Record<string, unknown>;
-    const spec = readProxySpec({ ...{ listen: proxy.listen, upstream: proxy.upstream, enabled: proxy.enabled }, ...definedOnly(input) }, proxy.enabled);
+    const input = objectBody(body());
+    const spec = readProxySpec({ listen: proxy.listen, upstream: proxy.upstream, enabled: proxy.enabled, ...definedOnly(input) }, proxy.enabled);
     await proxy.update(spec);
     return ok(proxy);
   }

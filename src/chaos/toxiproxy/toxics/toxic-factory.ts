@@ -6,6 +6,7 @@ import { ResetPeerToxic } from './reset-peer-toxic.ts';
 import { SlicerToxic } from './slicer-toxic.ts';
 import { SlowCloseToxic } from './slow-close-toxic.ts';
 import { TimeoutToxic } from './timeout-toxic.ts';
+import { describeJson } from '../errors.ts';
 import type { Toxic, ToxicType } from './toxic.ts';
 
 type Attributes = Record<string, number>;
@@ -48,19 +49,15 @@ export function buildToxic(type: ToxicType, given: unknown, base?: Readonly<Attr
   const attributes: Attributes = {};
   for (const key of kind.keys) attributes[key] = base?.[key] ?? 0;
   if (given !== undefined && given !== null) {
-    if (typeof given !== 'object' || Array.isArray(given)) throw new Error(`attributes must be an object, got ${describe(given)}`);
+    if (typeof given !== 'object' || Array.isArray(given)) throw new Error(`attributes must be an object, got ${describeJson(given)}`);
     for (const key of kind.keys) {
       const value = (given as Record<string, unknown>)[key];
       if (value === undefined || value === null) continue;
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-        throw new Error(`attribute ${key} of a ${type} toxic must be an integer, got ${describe(value)}`);
+        throw new Error(`attribute ${key} of a ${type} toxic must be an integer, got ${describeJson(value)}`);
       }
       attributes[key] = value;
     }
   }
   return kind.build(attributes);
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : String(value);
 }
