@@ -26,6 +26,9 @@ export type RunEvent =
 
 export type RunEventListener = (event: RunEvent) => void;
 
+/** Sidecar event types that only describe the initial configuration: the live views leave them out (plain lines show them with --verbose). */
+export const SETUP_EVENT_TYPES: ReadonlySet<string> = new Set(['config-applied', 'cluster-added', 'endpoint-added']);
+
 /** One series' figures over one second, for live views. */
 export interface LiveFigures {
   /** Requests completed in the second. */

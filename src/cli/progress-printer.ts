@@ -1,12 +1,9 @@
-import type { RunEvent } from '../events.ts';
+import { SETUP_EVENT_TYPES, type RunEvent } from '../events.ts';
 
 /**
 Plain progress lines for a non-interactive run (CI, a pipe, or until the live view exists): one line
 per thing that happened, no cursor tricks, colour only when asked.
 */
-/** Sidecar events that only describe the initial configuration; shown with --verbose. */
-const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added']);
-
 export function createProgressPrinter(write: (line: string) => void, options: { color: boolean; verbose?: boolean }) {
   const dim = (s: string) => (options.color ? `\x1b[2m${s}\x1b[22m` : s);
   let started = 0;
@@ -36,7 +33,7 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
         write(`${t}down ${e.instance}: ${e.reason}`);
         break;
       case 'sidecar-event':
-        if (options.verbose || !SETUP_EVENTS.has(e.event.type)) write(`${t}${e.event.instance}: ${e.event.message}`);
+        if (options.verbose || !SETUP_EVENT_TYPES.has(e.event.type)) write(`${t}${e.event.instance}: ${e.event.message}`);
         break;
       case 'teardown':
         write(`${t}teardown: ${e.stopped} processes stopped`);

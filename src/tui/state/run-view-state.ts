@@ -1,4 +1,4 @@
-import type { LiveFigures, RunEvent } from '../../events.ts';
+import { SETUP_EVENT_TYPES, type LiveFigures, type RunEvent } from '../../events.ts';
 import { seriesKey } from '../../observe/timeline.ts';
 import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
@@ -135,9 +135,6 @@ export interface LogLine {
 
 /** Lines kept in the log (the screen shows the newest that fit). */
 export const LOG_CAPACITY = 500;
-
-/** Sidecar events that only describe the initial configuration: not worth a line (as in the plain progress output). */
-const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added']);
 
 /** The same line again within this long is counted on the earlier one instead of printed twice. */
 const MERGE_WITHIN_MS = 2000;
@@ -320,7 +317,7 @@ export function progress(state: RunViewState): { elapsedMs: number; durationMs: 
 // ---------------------------------------------------------------------------------------------
 
 function onSidecarEvent(s: RunViewState, at: number, e: { instance: string; type: string; message: string; data?: Record<string, unknown> }): RunViewState {
-  if (SETUP_EVENTS.has(e.type)) return s;
+  if (SETUP_EVENT_TYPES.has(e.type)) return s;
   const known = new Set(Object.keys(s.instances));
   const change = upstreamChange({ seq: 0, at, ...e }, known);
   let next = s;
