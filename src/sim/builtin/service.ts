@@ -51,6 +51,12 @@ export class BuiltinService {
   private readonly skipAbandoned: boolean;
   private readonly limiter: ConcurrencyLimiter;
   private readonly sample: () => number;
+  /**
+  The body of a 200, made once: `ok <instance>`, padded with dots to `spec.responseBytes` in all (the
+  newline included) when that is larger, so bandwidth and limit_data toxics have real bytes to act on.
+  Errors keep their short sentence, as error pages are small.
+  */
+  private readonly okBody: string;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
   private server: Server | null = null;
   /** Requests answered, by status (for tests and debugging). */
@@ -66,6 +72,9 @@ export class BuiltinService {
     this.skipAbandoned = options.skipAbandoned ?? false;
     this.limiter = new ConcurrencyLimiter({ limit: options.spec.concurrency, queue: options.spec.queue });
     this.sample = latencySampler(options.spec.latency, this.random);
+    const ok = `ok ${options.instance}`;
+    const size = options.spec.responseBytes ?? 0;
+    this.okBody = size - 1 > ok.length ? ok.padEnd(size - 1, '.') : ok;
     if (options.spec.calls.length > 0 && !options.sidecar) {
       throw new Error(`${options.spec.name} calls ${options.spec.calls.join(', ')} but no sidecar address was given`);
     }
@@ -122,10 +131,10 @@ export class BuiltinService {
       if (this.spec.errorRate > 0 && this.random() < this.spec.errorRate) {
         return finish(this.spec.errorStatus, `${this.instance} failed on purpose (errorRate ${this.spec.errorRate})`);
       }
-      if (this.spec.calls.length === 0) return finish(200, this.okBody());
+      if (this.spec.calls.length === 0) return finish(200, this.okBody);
       this.callDependencies(req).then((failed) => {
         if (failed) finish(failed.status, `${this.instance}: dependency ${failed.reason}`);
-        else finish(200, this.okBody());
+        else finish(200, this.okBody);
       });
     }, this.sample());
   }
@@ -153,17 +162,6 @@ export class BuiltinService {
       if (!r.ok) return r;
     }
     return null;
-  }
-
-  /**
-  The body of a 200: `ok <instance>`, padded with dots to `spec.responseBytes` in all (the newline
-  included) when that is larger, so bandwidth and limit_data toxics have real bytes to act on.
-  Errors keep their short sentence, as error pages are small.
-  */
-  private okBody(): string {
-    const text = `ok ${this.instance}`;
-    const size = this.spec.responseBytes ?? 0;
-    return size - 1 > text.length ? text.padEnd(size - 1, '.') : text;
   }
 
   private reply(res: ServerResponse, status: number, body: string): void {
