@@ -5,7 +5,7 @@ import { describeFound, tidy, type Parsed } from './parsed.ts';
 import { readPercent } from './percent.ts';
 import { readSize } from './size.ts';
 import { readRate } from './rate.ts';
-import type { LeafShape, ListShape, MapShape, ObjectShape, Shape, UnionShape } from './shape.ts';
+import { lowerFirst, type LeafShape, type ListShape, type MapShape, type ObjectShape, type Shape, type UnionShape } from './shape.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
 import { closest, didYouMean } from './suggest.ts';
 
@@ -511,9 +511,4 @@ function contentShift(source: string, offset: number, value: string): number {
 function keyText(key: unknown): string {
   if (isScalar(key)) return key.value === null ? '' : String(key.value);
   return String((key as Node | null)?.toString() ?? '');
-}
-
-/** "Median time" → "median time", but "HTTP status" stays as it is. */
-function lowerFirst(s: string): string {
-  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
 }

@@ -210,8 +210,8 @@ const overrideFields: Record<string, FieldSpec> = Object.fromEntries(
   ]),
 );
 
-/** "Median time" → "median time", but "HTTP status" stays as it is. */
-function lowerFirst(s: string): string {
+/** A doc sentence inside another sentence: "Median time" → "median time", but "HTTP status" stays as it is. */
+export function lowerFirst(s: string): string {
   return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
 }
 
