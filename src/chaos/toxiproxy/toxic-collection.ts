@@ -3,7 +3,7 @@ import { badRequestBody, describeJson, invalidStream, invalidToxicType, objectBo
 import type { Link } from './link.ts';
 import { toxicJson, type ToxicEntry, type ToxicJson } from './toxic-entry.ts';
 import { buildToxic, isToxicType } from './toxics/toxic-factory.ts';
-import type { ToxicType } from './toxics/toxic.ts';
+import type { Toxic, ToxicType } from './toxics/toxic.ts';
 
 /**
 The toxics of one proxy (Toxiproxy's ToxicCollection): a chain per direction, in the order they were
@@ -56,12 +56,7 @@ export class ToxicCollection {
     const toxicName = name === undefined || name === '' ? `${type}_${stream}` : name;
     if (!isToxicType(type)) throw invalidToxicType();
     if (this.find(toxicName) !== undefined) throw toxicAlreadyExists();
-    let toxic;
-    try {
-      toxic = buildToxic(type, input.attributes);
-    } catch (err) {
-      throw badRequestBody((err as Error).message);
-    }
+    const toxic = toxicFrom(type, input.attributes);
     const entry: ToxicEntry = { name: toxicName, type, stream, direction, toxicity, toxic };
     this.chains[direction].push(entry);
     for (const link of this.linksOf(direction)) link.addToxic(entry);
@@ -73,13 +68,7 @@ export class ToxicCollection {
     const entry = this.get(name);
     const input = objectBody(body);
     const toxicity = optionalNumber(input, 'toxicity') ?? entry.toxicity;
-    let toxic;
-    try {
-      toxic = buildToxic(entry.type, input.attributes, entry.toxic.attributes);
-    } catch (err) {
-      throw badRequestBody((err as Error).message);
-    }
-    entry.toxic = toxic;
+    entry.toxic = toxicFrom(entry.type, input.attributes, entry.toxic.attributes);
     entry.toxicity = toxicity;
     for (const link of this.linksOf(entry.direction)) link.updateToxic(entry);
     return entry;
@@ -111,6 +100,15 @@ export class ToxicCollection {
     const out: Link[] = [];
     for (const link of this.links) if (link.direction === direction) out.push(link);
     return out;
+  }
+}
+
+/** buildToxic, with its complaint (a bad attribute) answered as a 400. */
+function toxicFrom(type: ToxicType, attributes: unknown, base?: Readonly<Record<string, number>>): Toxic {
+  try {
+    return buildToxic(type, attributes, base);
+  } catch (err) {
+    throw badRequestBody((err as Error).message);
   }
 }
 
