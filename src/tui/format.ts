@@ -1,5 +1,3 @@
-import { formatDuration, formatLatency, formatPercent } from '../report/format.ts';
-
 /**
 Small formatters for the live view: numbers that fit a narrow column, sparklines, bars. Values read
 the same as in reports (`12.5ms`, `99.5%`), only shorter where a column demands it.
@@ -37,13 +35,6 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** A time as a scenario writes it: "5s", "1m30s". */
-export function duration(ms: number): string {
-  return formatDuration(ms);
-}
-
-export { formatLatency, formatPercent };
-
 const SPARKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /**
@@ -69,14 +60,6 @@ export function bar(fraction: number, width: number): string {
   const f = Number.isFinite(fraction) ? Math.max(0, Math.min(1, fraction)) : 0;
   const full = Math.round(f * width);
   return '█'.repeat(full) + '░'.repeat(width - full);
-}
-
-/** `s` cut to `width` characters (with an ellipsis when cut) and padded to exactly `width`. */
-export function fit(s: string, width: number, align: 'left' | 'right' = 'left'): string {
-  if (width <= 0) return '';
-  const chars = [...s];
-  const cut = chars.length > width ? chars.slice(0, Math.max(0, width - 1)).join('') + '…' : s;
-  return align === 'left' ? cut.padEnd(width, ' ') : cut.padStart(width, ' ');
 }
 
 /** `s` cut to at most `width` characters, with an ellipsis when cut; never padded. */

@@ -1,7 +1,8 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
 import type { DestinationPolicy } from '../../scenario/scenario.ts';
-import { duration, seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
+import { formatDuration } from '../../report/format.ts';
+import { seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
 import { runMs, type RunViewState } from '../state/run-view-state.ts';
 import { edgeFigures, history, instanceFigures, logAbout, serviceFigures, serviceKeys, type Figures } from '../state/selectors.ts';
 import { h } from './h.ts';
@@ -74,7 +75,7 @@ function serviceRows(state: RunViewState, name: string, width: number): Seg[][] 
     { text: ` · ${s.instances.length} instance${s.instances.length === 1 ? '' : 's'} · called by ${s.callers.join(', ') || 'nobody'}${s.calls.length ? ` · calls ${s.calls.join(', ')}` : ''}`, tone: 'dim' },
   ]);
   if (spec) {
-    const lat = spec.latency?.kind === 'distribution' ? `p50 ${duration(spec.latency.p50Ms)}, p99 ${duration(spec.latency.p99Ms)}` : spec.latency?.kind === 'fixed' ? `${duration(spec.latency.ms)}` : '?';
+    const lat = spec.latency?.kind === 'distribution' ? `p50 ${formatDuration(spec.latency.p50Ms)}, p99 ${formatDuration(spec.latency.p99Ms)}` : spec.latency?.kind === 'fixed' ? `${formatDuration(spec.latency.ms)}` : '?';
     const app = [`latency ${lat}`];
     if (spec.errorRate) app.push(`${shortPercent(spec.errorRate)} answered ${spec.errorStatus}`);
     if (spec.concurrency !== null && spec.concurrency !== undefined) app.push(`concurrency ${spec.concurrency} + queue ${spec.queue}`);
@@ -150,10 +151,10 @@ export function policyLines(p: DestinationPolicy | undefined): string[] {
   if (!p) return [];
   const out: string[] = [];
   const first: string[] = [];
-  first.push(p.timeoutMs !== null && p.timeoutMs !== undefined ? `timeout ${duration(p.timeoutMs)}` : 'no timeout');
+  first.push(p.timeoutMs !== null && p.timeoutMs !== undefined ? `timeout ${formatDuration(p.timeoutMs)}` : 'no timeout');
   if (p.retries) {
     const r = p.retries;
-    const per = r.perTryTimeoutMs !== null ? ` × ${duration(r.perTryTimeoutMs)} per try` : '';
+    const per = r.perTryTimeoutMs !== null ? ` × ${formatDuration(r.perTryTimeoutMs)} per try` : '';
     const budget = r.budget ? `, budget ${Math.round(r.budget.percent * 100)}%` : '';
     first.push(`retries ${r.attempts}${per} on ${r.retryOn.join(',')}${budget}`);
   } else first.push('no retries');
@@ -162,7 +163,7 @@ export function policyLines(p: DestinationPolicy | undefined): string[] {
   const od = p.outlierDetection;
   if (od) {
     const when = [od.consecutive5xx !== null ? `${od.consecutive5xx} consecutive 5xx` : '', od.consecutiveGatewayErrors !== null && od.consecutiveGatewayErrors !== undefined ? `${od.consecutiveGatewayErrors} gateway errors` : ''].filter(Boolean).join(' or ');
-    out.push(`outlier: ${when} → eject ${duration(od.baseEjectionTimeMs)}×n, at most ${Math.round(od.maxEjectionPercent * 100)}%`);
+    out.push(`outlier: ${when} → eject ${formatDuration(od.baseEjectionTimeMs)}×n, at most ${Math.round(od.maxEjectionPercent * 100)}%`);
   }
   const cp = p.connectionPool;
   if (cp && (cp.maxConnections !== null || cp.maxPendingRequests !== null || cp.maxRequests !== null)) {

@@ -1,6 +1,7 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
-import { bar, cells, duration, seconds } from '../format.ts';
+import { formatDuration } from '../../report/format.ts';
+import { bar, cells, seconds } from '../format.ts';
 import type { FaultView, RunViewState } from '../state/run-view-state.ts';
 import { faultTimeline, faultWindow, nowMs } from '../state/selectors.ts';
 import { h } from './h.ts';
@@ -57,7 +58,7 @@ function summary(state: RunViewState): Seg[] {
   for (const f of active) {
     const w = faultWindow(state, f);
     const ran = Math.max(0, nowMs(state) - w.startMs);
-    out.push({ text: `● ${f.name}`, tone: 'fault', bold: true }, { text: ` ${f.target}`, tone: 'dim' }, { text: ` ${seconds(ran)}${f.forMs !== null ? `/${duration(f.forMs)}` : ''} ` });
+    out.push({ text: `● ${f.name}`, tone: 'fault', bold: true }, { text: ` ${f.target}`, tone: 'dim' }, { text: ` ${seconds(ran)}${f.forMs !== null ? `/${formatDuration(f.forMs)}` : ''} ` });
     if (f.forMs) out.push({ text: bar(ran / f.forMs, 8), tone: 'fault' });
     out.push({ text: '  ' });
   }
@@ -71,19 +72,19 @@ function nextSegs(state: RunViewState): Seg[] {
   const { next } = faultTimeline(state);
   if (!next) return [];
   const inMs = next.atMs - nowMs(state);
-  return [{ text: '  next ', tone: 'dim' }, { text: next.name, bold: true }, { text: ` ${next.target}`, tone: 'dim' }, { text: state.t0 === null ? ` at ${duration(next.atMs)}` : ` in ${seconds(Math.max(0, inMs))}` }];
+  return [{ text: '  next ', tone: 'dim' }, { text: next.name, bold: true }, { text: ` ${next.target}`, tone: 'dim' }, { text: state.t0 === null ? ` at ${formatDuration(next.atMs)}` : ` in ${seconds(Math.max(0, inMs))}` }];
 }
 
 function statusSegs(state: RunViewState, f: FaultView): Seg[] {
   const w = faultWindow(state, f);
   switch (f.status) {
     case 'scheduled':
-      if (state.t0 === null) return [{ text: `at ${duration(f.atMs)}`, tone: 'dim' }];
-      if (state.phase !== 'load') return [{ text: `at ${duration(f.atMs)} (not applied)`, tone: 'dim' }];
-      return [{ text: `at ${duration(f.atMs)}`, tone: 'dim' }, { text: f.atMs > nowMs(state) ? ` (in ${seconds(f.atMs - nowMs(state))})` : ' (due)', tone: 'dim' }];
+      if (state.t0 === null) return [{ text: `at ${formatDuration(f.atMs)}`, tone: 'dim' }];
+      if (state.phase !== 'load') return [{ text: `at ${formatDuration(f.atMs)} (not applied)`, tone: 'dim' }];
+      return [{ text: `at ${formatDuration(f.atMs)}`, tone: 'dim' }, { text: f.atMs > nowMs(state) ? ` (in ${seconds(f.atMs - nowMs(state))})` : ' (due)', tone: 'dim' }];
     case 'active': {
       const ran = Math.max(0, nowMs(state) - w.startMs);
-      return [{ text: 'active ', tone: 'fault', bold: true }, { text: `${seconds(ran)}${f.forMs !== null ? `/${duration(f.forMs)}` : ''}` }];
+      return [{ text: 'active ', tone: 'fault', bold: true }, { text: `${seconds(ran)}${f.forMs !== null ? `/${formatDuration(f.forMs)}` : ''}` }];
     }
     case 'ended':
       return [{ text: `ended at ${seconds(w.endMs ?? nowMs(state))}`, tone: 'dim' }];
