@@ -151,17 +151,14 @@ export interface BenchReport {
   histograms: Partial<Record<PathId, { fixed: HistogramJSON; saturated: HistogramJSON }>>;
 }
 
-function quantile(h: HistogramJSON, q: number): number {
-  return Histogram.from(h).quantile(q);
-}
-
 export function figuresOf(m: PathMeasurement, direct: PathMeasurement | null): PathFigures {
   const fixed = Histogram.from(m.fixed.histogram);
   const sat = Histogram.from(m.saturated.histogram);
   const p50 = fixed.quantile(0.5);
   const p99 = fixed.quantile(0.99);
-  const dp50 = direct && direct !== m ? quantile(direct.fixed.histogram, 0.5) : NaN;
-  const dp99 = direct && direct !== m ? quantile(direct.fixed.histogram, 0.99) : NaN;
+  const d = direct && direct !== m ? Histogram.from(direct.fixed.histogram) : null;
+  const dp50 = d ? d.quantile(0.5) : NaN;
+  const dp99 = d ? d.quantile(0.99) : NaN;
   const achievedRps = m.fixed.windowMs > 0 ? m.fixed.responses / (m.fixed.windowMs / 1000) : NaN;
   const c = m.cost;
   const cores = c && c.fixedWallSeconds > 0 ? c.fixedCpuSeconds / c.fixedWallSeconds : NaN;
