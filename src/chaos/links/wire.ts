@@ -27,6 +27,7 @@ export interface WireOptions {
 export class Wire {
   private readonly driver: ToxiproxyDriver;
   private readonly links: Link[];
+  /** Where each link's proxy listens, by `from\0to` instance: the control plane asks for every endpoint of every push. */
   private readonly addresses = new Map<string, { host: string; port: number }>();
   private readonly via: string;
 
@@ -51,13 +52,16 @@ export class Wire {
         return { name: l.name, upstream: `${to.host}:${to.port}`, listen: '127.0.0.1:0' };
       }),
     );
-    for (const p of created) this.addresses.set(p.name, { host: p.host, port: p.port });
+    const byName = new Map(created.map((p) => [p.name, { host: p.host, port: p.port }]));
+    for (const l of this.links) {
+      const at = byName.get(l.name);
+      if (at !== undefined) this.addresses.set(`${l.fromInstance}\u0000${l.toInstance}`, at);
+    }
   }
 
   /** Where `fromInstance`'s sidecar dials to reach `toInstance`; undefined when there is no such link. */
   addressFor(fromInstance: string, toInstance: string): { host: string; port: number } | undefined {
-    const link = this.links.find((l) => l.fromInstance === fromInstance && l.toInstance === toInstance);
-    return link && this.addresses.get(link.name);
+    return this.addresses.get(`${fromInstance}\u0000${toInstance}`);
   }
 
   /** Adds the toxic (named after the fault) on every link of the target; `down` disables them instead. Returns what was done. */
