@@ -109,7 +109,7 @@ export class LoadGenerator {
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       this.summary.requests++;
       this.summary.status[statusCode] = (this.summary.status[statusCode] ?? 0) + 1;
-      recorder.record(key, { status: statusCode, latencyMs: responseTime });
+      recorder.add(key, statusCode, responseTime, null);
     });
     instance.on('reqError', (err: Error) => {
       this.summary.requests++;
@@ -117,7 +117,7 @@ export class LoadGenerator {
       this.summary.status.error = (this.summary.status.error ?? 0) + 1;
       const kind = (err as NodeJS.ErrnoException).code ?? err.message;
       this.summary.errorKinds[kind] = (this.summary.errorKinds[kind] ?? 0) + 1;
-      recorder.record(key, { status: 'error', latencyMs: NaN });
+      recorder.add(key, 'error', NaN, null);
     });
     return new Promise((resolve) => {
       instance.on('done', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import type { RunEvent } from '../../../src/events.ts';
@@ -9,7 +9,7 @@ import { currentHarness, LABEL, runLabels } from '../../../src/runtime/docker/la
 import { reapLeftovers, removeContainer, removeNetwork } from '../../../src/runtime/docker/reaper.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
-import { runCli } from '../../helpers/cli.ts';
+import { runCli, type CliRun } from '../../helpers/cli.ts';
 import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers, until } from './helpers.ts';
 
 /**
@@ -71,23 +71,38 @@ describeWithDocker('stopping and reaping runs', engine, (docker: Docker) => {
     }
   });
 
-  test('SIGTERM during a run: the harness removes its containers and network, then exits 130', { timeout: 180_000 }, async () => {
+  /**
+  The quickstart on the Docker runtime for 30s (`--json`), `atLoad(child)` called once as its load
+  starts. Events are read a whole line at a time (a chunk of stdout may end inside one); the run's
+  id joins `runs` for the final leftovers check.
+  */
+  async function quickstartInterruptedAtLoad(atLoad: (child: ChildProcess) => void): Promise<{ run: CliRun; runId: string; interrupted: boolean }> {
     let runId = '';
-    let signalled = false;
+    let interrupted = false;
+    let pending = '';
     const run = await runCli(['run', 'scenarios/quickstart.yaml', '--runtime', 'docker', '--duration', '30s', '--json', '--no-report'], {
       timeoutMs: 150_000,
       onStdout: (chunk, child) => {
-        for (const line of chunk.split('\n')) {
+        pending += chunk;
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
           if (!line.startsWith('{')) continue;
           const e = JSON.parse(line) as RunEvent;
           if (e.type === 'run-starting') runs.add((runId = e.runId));
-          if (e.type === 'load-started' && !signalled) {
-            signalled = true;
-            child.kill('SIGTERM');
+          if (e.type === 'load-started' && !interrupted) {
+            interrupted = true;
+            atLoad(child);
           }
         }
       },
     });
+    return { run, runId, interrupted };
+  }
+
+  test('SIGTERM during a run: the harness removes its containers and network, then exits 130', { timeout: 180_000 }, async () => {
+    const { run, runId, interrupted: signalled } = await quickstartInterruptedAtLoad((child) => child.kill('SIGTERM'));
     assert.ok(signalled, `the load started\n${run.stderr}`);
     assert.equal(run.code, 130, `exit code\n${run.stderr}`);
     await assertNothingLeft(docker, runId);
@@ -95,22 +110,7 @@ describeWithDocker('stopping and reaping runs', engine, (docker: Docker) => {
 
   test('a run killed with SIGKILL leaves its pods; the next start removes them', { timeout: 180_000 }, async () => {
     // A run that would last 30s, killed as soon as its load starts: its harness cannot clean up.
-    let runId = '';
-    let killedAt: number | null = null;
-    const run = await runCli(['run', 'scenarios/quickstart.yaml', '--runtime', 'docker', '--duration', '30s', '--json', '--no-report'], {
-      timeoutMs: 150_000,
-      onStdout: (chunk, child) => {
-        for (const line of chunk.split('\n')) {
-          if (!line.startsWith('{')) continue;
-          const e = JSON.parse(line) as RunEvent;
-          if (e.type === 'run-starting') runs.add((runId = e.runId));
-          if (e.type === 'load-started' && killedAt === null) {
-            killedAt = Date.now();
-            child.kill('SIGKILL');
-          }
-        }
-      },
-    });
+    const { run, runId } = await quickstartInterruptedAtLoad((child) => child.kill('SIGKILL'));
     assert.equal(run.signal, 'SIGKILL', `the harness was killed during its load\n${run.stderr}`);
     assert.ok(runId);
     const leftBehind = await count(docker, runId);
