@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { Histogram } from '../../src/observe/histogram.ts';
 import type { PathId } from '../../bench/bench-path.ts';
 import { BenchChildren, reapBenchOrphans } from '../../bench/children.ts';
@@ -103,14 +103,34 @@ test('nginx config: one worker, keep-alive to the upstream, no access log, loopb
   assert.match(conf, /fastcgi_temp_path \/tmp\/x\/fastcgi_temp;/);
 });
 
-test('CPU accounting from /proc sees a busy process use about one core', { skip: process.platform !== 'linux' }, async () => {
-  const child = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+test('CPU accounting from /proc agrees with the CPU time a busy process measures for itself', { skip: process.platform !== 'linux' }, async () => {
+  // The child idles until told to go, burns 400ms of its own CPU time (as it measures it), reports,
+  // and idles again: the two snapshots bracket exactly that work, however busy the machine is.
+  const script = `
+    process.stdin.once('data', () => {
+      const from = process.cpuUsage();
+      const used = () => { const u = process.cpuUsage(from); return (u.user + u.system) / 1e6; };
+      while (used() < 0.4) {}
+      process.stdout.write('done ' + used() + '\\n');
+    });
+    process.stdout.write('ready\\n');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
   try {
-    await new Promise((r) => setTimeout(r, 100));
+    let out = '';
+    const line = (re: RegExp) => new Promise<RegExpMatchArray>((resolve) => {
+      const check = () => { const m = out.match(re); if (m) { child.stdout!.off('data', onData); resolve(m); } };
+      const onData = (c: Buffer) => { out += c; check(); };
+      child.stdout!.on('data', onData);
+      check();
+    });
+    await line(/ready\n/);
     const before = cpuSnapshot([child.pid!]);
-    await new Promise((r) => setTimeout(r, 500));
-    const { cores } = coresUsed(before, cpuSnapshot([child.pid!]));
-    assert.ok(cores > 0.3 && cores < 1.2, `a busy loop used ${cores} cores`);
+    child.stdin!.write('go\n');
+    const [, selfSeconds] = await line(/done ([0-9.]+)\n/);
+    const { cpuSeconds } = coresUsed(before, cpuSnapshot([child.pid!]));
+    // /proc counts in clock ticks (10ms); the idle child adds next to nothing on either side.
+    assert.ok(Math.abs(cpuSeconds - Number(selfSeconds)) <= 0.05, `/proc saw ${cpuSeconds}s of CPU, the process measured ${selfSeconds}s`);
   } finally {
     child.kill('SIGKILL');
   }

@@ -1,4 +1,4 @@
-import { after } from 'node:test';
+import { afterAll } from 'vitest';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import type { Direction } from '../../src/chaos/toxiproxy/direction.ts';
@@ -8,7 +8,7 @@ import { startToxiproxyServer, type StartedToxiproxyServer } from '../../src/cha
 /** Starts an engine on 127.0.0.1:0 and closes it after the file's tests. */
 export async function startEngine(seed = 1): Promise<{ server: StartedToxiproxyServer; client: Toxiproxy }> {
   const server = await startToxiproxyServer({ seed });
-  after(() => server.close());
+  afterAll(() => server.close());
   return { server, client: new Toxiproxy(server.url) };
 }
 
@@ -30,7 +30,7 @@ export async function tcpServer(onConnection: (socket: Socket) => void): Promise
     onConnection(s);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => {
+  afterAll(() => {
     for (const s of sockets) s.destroy();
     server.close();
   });
@@ -82,7 +82,7 @@ export async function open(port: number): Promise<{ socket: Socket; got: Receive
   socket.on('end', () => finish('end'));
   socket.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
   socket.on('close', () => finish('close'));
-  after(() => socket.destroy());
+  afterAll(() => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);

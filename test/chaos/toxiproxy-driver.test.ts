@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { ToxiproxyDriver, ToxiproxyDriverError } from '../../src/chaos/toxiproxy-driver.ts';
 import { echoServer, open, roundTrip, startEngine, until } from './helpers.ts';
 
@@ -10,7 +10,7 @@ const echo = await echoServer();
 
 function driverFor(url: string, timeoutMs = 2000): ToxiproxyDriver {
   const d = new ToxiproxyDriver({ url, timeoutMs });
-  after(() => d.close());
+  afterAll(() => d.close());
   return d;
 }
 
@@ -18,7 +18,7 @@ function driverFor(url: string, timeoutMs = 2000): ToxiproxyDriver {
 async function httpServer(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const s = createServer(handle);
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  after(() => {
+  afterAll(() => {
     s.closeAllConnections();
     s.close();
   });

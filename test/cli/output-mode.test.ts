@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { isCI, outputMode } from '../../src/cli/output-mode.ts';
 
 test('the live view only on a terminal, outside CI, without --json or --plain', () => {

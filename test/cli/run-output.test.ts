@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { startRunOutput } from '../../src/cli/run-output.ts';
 import type { RunOutcome } from '../../src/engine/run-scenario.ts';
 import { exampleResult } from '../report/helpers.ts';

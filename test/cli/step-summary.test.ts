@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { appendStepSummary } from '../../src/cli/step-summary.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-step-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('appends to $GITHUB_STEP_SUMMARY, one run after the other', async () => {
   const file = join(tmp, 'summary');

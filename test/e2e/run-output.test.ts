@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { ROOT, runCli } from '../helpers/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-output-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const FIXTURE = join(ROOT, 'test/e2e/fixtures/tui-outlier.yaml');
 
 test('--json: one JSON event a line, then the result; summary.md appended to $GITHUB_STEP_SUMMARY; report.html written', { timeout: 90_000 }, async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { afterAll, describe, test } from 'vitest';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
 import { WIRE_CASES } from './wire-scenario-cases.ts';
@@ -13,7 +13,7 @@ twin without the policy must fail (exit 1) on the expectation the policy exists 
 the expectations bite. Runs one at a time: these are timing experiments on a 2-core machine.
 */
 const reports = mkdtempSync(join(tmpdir(), 'meshproof-e2e-'));
-after(() => rmSync(reports, { recursive: true, force: true }));
+afterAll(() => rmSync(reports, { recursive: true, force: true }));
 
 interface Case {
   file: string;
@@ -73,7 +73,7 @@ const cases: Case[] = [
   { file: 'zone-failover--without-locality.yaml', code: 1, duration: '8s', failing: ['requests(front -> backend-1) == 0 before zone-a-down', 'requests(front -> backend-3) == 0 before zone-a-down'] },
 ];
 
-describe('shipped scenarios', { concurrency: 1 }, () => {
+describe('shipped scenarios', () => {
   test('every shipped scenario is covered here', () => {
     // The wire-fault scenarios (issue 4) run in wire-scenarios.test.ts.
     const shipped = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml') && !WIRE_CASES.some((w) => w.file === f)).sort();

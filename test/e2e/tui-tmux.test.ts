@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { CLI, processesOfRun, ROOT } from '../helpers/cli.ts';
 
@@ -15,12 +15,15 @@ and their sockets removed at the end.
 */
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const skip = hasTmux ? false : 'tmux is not installed (apt-get install -y tmux): the live view was not tested on a real terminal';
+const skipReason = hasTmux ? false : 'tmux is not installed (apt-get install -y tmux): the live view was not tested on a real terminal';
+/** A skipped test carries its reason in its name (vitest's skip takes no reason). */
+const named = (name: string) => (skipReason ? `${name} [skipped: ${skipReason}]` : name);
+const skip = skipReason !== false;
 
 const FIXTURE = join(ROOT, 'test/e2e/fixtures/tui-outlier.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-tui-'));
 const sockets: string[] = [];
-after(() => {
+afterAll(() => {
   for (const s of sockets) spawnSync('tmux', ['-S', s, 'kill-server']);
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -98,7 +101,7 @@ function onlyResult(reports: string): RunResult {
   return JSON.parse(readFileSync(join(reports, folders[0], 'result.json'), 'utf8')) as RunResult;
 }
 
-test('the live view on a terminal: the topology, the fault as it happens, then the final verdicts and the report folder', { skip, timeout: 90_000 }, async () => {
+test(named('the live view on a terminal: the topology, the fault as it happens, then the final verdicts and the report folder'), { skip, timeout: 90_000 }, async () => {
   const reports = join(tmp, 'full');
   const term = startInTmux('full', ['run', FIXTURE, '--duration', '8s', '--reports', reports], { MESHPROOF_STATE_DIR: join(tmp, 'state-full'), NO_COLOR: '1' });
 
@@ -140,7 +143,7 @@ test('the live view on a terminal: the topology, the fault as it happens, then t
 // Ctrl-C on a terminal in raw mode is a key, not a SIGINT to the whole process group: the run's own
 // processes must not be killed under the harness, which stops them itself.
 for (const [key, name] of [['q', 'q'], ['C-c', 'ctrl-c']] as const) {
-  test(`${name} mid-run: the run stops with full cleanup, exit 130, nothing left running`, { skip, timeout: 90_000 }, async () => {
+  test(named(`${name} mid-run: the run stops with full cleanup, exit 130, nothing left running`), { skip, timeout: 90_000 }, async () => {
     const reports = join(tmp, `quit-${name}`);
     const state = join(tmp, `state-quit-${name}`);
     const term = startInTmux(`quit-${name}`, ['run', FIXTURE, '--duration', '30s', '--reports', reports], { MESHPROOF_STATE_DIR: state });

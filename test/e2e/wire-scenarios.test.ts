@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { afterAll, describe, test } from 'vitest';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { CLI, processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
 import { WIRE_CASES } from './wire-scenario-cases.ts';
@@ -16,7 +16,7 @@ the expectations the policy exists for. One at a time: these are timing experime
 2-core machine, so every threshold sits far from both sides (see each scenario's comments).
 */
 const reports = mkdtempSync(join(tmpdir(), 'meshproof-e2e-wire-'));
-after(() => rmSync(reports, { recursive: true, force: true }));
+afterAll(() => rmSync(reports, { recursive: true, force: true }));
 
 function readResult(dir: string, context: string): RunResult {
   const [folder] = readdirSync(dir);
@@ -25,7 +25,7 @@ function readResult(dir: string, context: string): RunResult {
   return JSON.parse(readFileSync(join(dir, folder, 'result.json'), 'utf8')) as RunResult;
 }
 
-describe('shipped wire-fault scenarios', { concurrency: 1 }, () => {
+describe('shipped wire-fault scenarios', () => {
   for (const c of WIRE_CASES) {
     test(`${c.file} exits ${c.code}`, { timeout: 120_000 }, async () => {
       const dir = join(reports, c.file.replace('.yaml', ''));
@@ -78,7 +78,7 @@ ${chaos}
   return file;
 }
 
-describe('chaos.engine: toxiproxy', { concurrency: 1 }, () => {
+describe('chaos.engine: toxiproxy', () => {
   test('without toxiproxy-server on PATH and without an address, the run stops before it starts, with exit 2 and what to do', { timeout: 60_000 }, async () => {
     const file = toxiproxyScenario('toxiproxy-missing', 'chaos: { engine: toxiproxy }');
     const run = await runCli(['run', file, '--no-report', '--duration', '5s'], { env: { PATH: '/nonexistent' } });
@@ -99,7 +99,7 @@ describe('chaos.engine: toxiproxy', { concurrency: 1 }, () => {
     // Exactly what a user with a real server does: start one, point the scenario at it. Here the
     // server is meshproof's engine run standalone (the real binary cannot be installed here).
     const server = spawn(process.execPath, [CLI, 'toxiproxy', '--port', '0', '--seed', '9'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    after(() => server.kill('SIGKILL'));
+    afterAll(() => server.kill('SIGKILL'));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       server.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -2,7 +2,7 @@
 // example of docs/scenario-language.md.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { explainScenario } from '../../src/explain/explain-scenario.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 

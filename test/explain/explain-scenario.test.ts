@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { explainScenario } from '../../src/explain/explain-scenario.ts';
 import { rescaleScenario } from '../../src/plan/plan-scenario.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { planScenario, rescaleScenario } from '../../src/plan/plan-scenario.ts';
 import type { Expectation, Scenario } from '../../src/scenario/scenario.ts';
 import { destinationPolicy, serviceSpec } from '../helpers/scenario.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { renderJUnit, renderJUnitSuites, escapeXmlAttr, escapeXmlText } from '../../src/report/junit.ts';
 import { all, parseXml } from './xml.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { renderPlainSummary } from '../../src/report/plain.ts';
 import { exampleResult } from './helpers.ts';

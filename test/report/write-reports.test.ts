@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { exampleResult } from './helpers.ts';
 describe('writeReports', () => {
   it('creates the folder and writes result.json, junit.xml, summary.md and report.html', async (t) => {
     const base = await mkdtemp(join(tmpdir(), 'meshproof-report-'));
-    t.after(() => rm(base, { recursive: true, force: true }));
+    t.onTestFinished(() => rm(base, { recursive: true, force: true }));
     const result = exampleResult();
     const dir = join(base, 'nested', reportDirName(result));
     const paths = await writeReports(result, dir);
@@ -25,7 +25,7 @@ describe('writeReports', () => {
 
   it('fails with MESHPROOF_REPORT_FAILED when the folder cannot be made', async (t) => {
     const base = await mkdtemp(join(tmpdir(), 'meshproof-report-'));
-    t.after(() => rm(base, { recursive: true, force: true }));
+    t.onTestFinished(() => rm(base, { recursive: true, force: true }));
     const result = exampleResult();
     await writeReports(result, join(base, 'a'));
     // a file where a folder should be

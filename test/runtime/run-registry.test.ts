@@ -3,12 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { RunRegistry, reapOrphans } from '../../src/runtime/run-registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshproof-registry-'));
 const started: ChildProcess[] = [];
-after(() => {
+afterAll(() => {
   for (const c of started) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import { formatSize, readSize } from '../../src/scenario/size.ts';
 import { instanceSpec } from '../../src/scenario/scenario.ts';

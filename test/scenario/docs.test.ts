@@ -2,7 +2,7 @@
 // is a valid scenario, and every example sentence parses against it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { withGeneratedReference } from '../../src/scenario/key-reference.ts';
 import { METRIC_NAMES } from '../../src/scenario/metrics.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { parseExpectation, type ExpectationTopology } from '../../src/scenario/expectation-parser.ts';
 import { tokenize } from '../../src/scenario/expectation-tokens.ts';
 import type { AnyExpectation, Expectation } from '../../src/scenario/scenario.ts';

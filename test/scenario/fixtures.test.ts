@@ -1,6 +1,6 @@
 // One fixture per family of mistakes; each test pins every issue's line:col, path and message.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { formatIssues } from '../../src/errors.ts';
 import { assertIssues, parseFixture } from './helpers.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { parse } from 'yaml';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';

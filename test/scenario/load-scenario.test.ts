@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { MeshproofError, ScenarioInvalidError, type ScenarioIssue } from '../../src/errors.ts';
 import { loadScenario } from '../../src/scenario/parse-scenario.ts';
@@ -12,7 +12,7 @@ import { FIXTURES } from './helpers.ts';
 const PARSE_SCENARIO = fileURLToPath(new URL('../../src/scenario/parse-scenario.ts', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'meshproof-scenario-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const fixture = (name: string) => fileURLToPath(new URL(name, FIXTURES));
 

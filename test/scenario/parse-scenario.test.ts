@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import type { DestinationPolicy, Expectation, RetryPolicy, Scenario } from '../../src/scenario/scenario.ts';
 import { serviceSpec } from '../helpers/scenario.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { closest, didYouMean, editDistance } from '../../src/scenario/suggest.ts';
 
 test('edit distance counts a swap of neighbours as one edit', () => {

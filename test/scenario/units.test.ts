@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { formatDuration, parseDuration, readDuration } from '../../src/scenario/duration.ts';
 import { formatPercent, parsePercent, readPercent } from '../../src/scenario/percent.ts';
 import { formatRate, parseRate, readRate } from '../../src/scenario/rate.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { SidecarConfig, SidecarEvent, SidecarPorts, ChildMessage } from '../../src/sim/sidecar-config.ts';
 import { waitFor } from '../../src/util/http-json.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -74,13 +74,13 @@ describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {
 
   it('a sidecar whose parent is SIGKILLed goes away too (no child outlives a crashed harness)', async (t) => {
     const parent = spawn(process.execPath, [PARENT_FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'] });
-    t.after(() => {
+    t.onTestFinished(() => {
       if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     });
     let out = '';
     parent.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     const pid = await waitFor(() => (out.includes('\n') ? Number(out.trim()) : undefined), { timeoutMs: 10_000, describe: () => 'the sidecar started by the fixture' });
-    t.after(() => {
+    t.onTestFinished(() => {
       if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     });
     assert.ok(isAlive(pid));
@@ -90,7 +90,7 @@ describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {
 
   it('a missing required variable: exit 1 with the variable named', async (t) => {
     const child = spawn(process.execPath, [SIDECAR_MAIN], { env: { ...process.env, MESHPROOF_INSTANCE: '', MESHPROOF_SERVICE: 'x' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    t.after(() => {
+    t.onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
     let err = '';

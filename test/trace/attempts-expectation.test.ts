@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseExpectation } from '../../src/scenario/expectation-parser.ts';
 import type { Expectation } from '../../src/scenario/scenario.ts';

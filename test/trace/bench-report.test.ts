@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { Histogram } from '../../src/observe/histogram.ts';
 import type { PathId } from '../../bench/bench-path.ts';
 import { buildReport, formatReport, MB, type PathOutcome } from '../../bench/report.ts';

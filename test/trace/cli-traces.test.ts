@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli.ts';
 describe('meshproof run: trace options', () => {
   it('--no-traces: the run writes no traces.json; a bad --traces-per-second is a usage error (exit 2)', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'meshproof-cli-traces-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    t.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const bad = await runCli(['run', 'scenarios/quickstart.yaml', '--traces-per-second', '5/s'], { timeoutMs: 30_000 });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--traces-per-second must be a whole number \(0 = every request\), got "5\/s"/);

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -60,7 +60,7 @@ function checkDecoded(receiver: TraceReceiver) {
 describe('OTLP receiver', () => {
   it('decodes an OTLP/HTTP JSON export as the OTel exporter serialises it', async (t) => {
     const receiver = new TraceReceiver();
-    t.after(() => receiver.close());
+    t.onTestFinished(() => receiver.close());
     await receiver.start();
     const body = JsonTraceSerializer.serializeRequest(sdkSpans())!;
     const r = await post(receiver.tracesUrl, body, { 'content-type': 'application/json' });
@@ -72,7 +72,7 @@ describe('OTLP receiver', () => {
 
   it('decodes an OTLP/HTTP protobuf export, gzip-compressed, as the OTel proto exporter sends it', async (t) => {
     const receiver = new TraceReceiver();
-    t.after(() => receiver.close());
+    t.onTestFinished(() => receiver.close());
     await receiver.start();
     const body = gzipSync(ProtobufTraceSerializer.serializeRequest(sdkSpans())!);
     const r = await post(receiver.tracesUrl, body, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
@@ -83,7 +83,7 @@ describe('OTLP receiver', () => {
 
   it('refuses what is not an OTLP trace export, with a reason, and keeps nothing from it', async (t) => {
     const receiver = new TraceReceiver();
-    t.after(() => receiver.close());
+    t.onTestFinished(() => receiver.close());
     await receiver.start();
     assert.equal((await post(receiver.tracesUrl, '{"resourceSpans": 3}', { 'content-type': 'application/json' })).status, 400);
     assert.match(receiver.lastRejection!, /resourceSpans must be an array/);
@@ -98,12 +98,12 @@ describe('OTLP receiver', () => {
 
   it('forwards every export as received to the user collector (OTEL_EXPORTER_OTLP_ENDPOINT), headers from OTEL_EXPORTER_OTLP_HEADERS', async (t) => {
     const user = new TraceReceiver();
-    t.after(() => user.close());
+    t.onTestFinished(() => user.close());
     await user.start();
     const target = forwardTargetFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: user.baseUrl + '/', OTEL_EXPORTER_OTLP_HEADERS: 'x-team=mesh%20proof' });
     assert.deepEqual(target, { url: user.tracesUrl, headers: { 'x-team': 'mesh proof' } });
     const receiver = new TraceReceiver({ forward: target });
-    t.after(() => receiver.close());
+    t.onTestFinished(() => receiver.close());
     await receiver.start();
     const spans = sdkSpans();
     await post(receiver.tracesUrl, JsonTraceSerializer.serializeRequest(spans)!, { 'content-type': 'application/json' });
@@ -116,7 +116,7 @@ describe('OTLP receiver', () => {
 
   it('a collector that is down costs the run nothing but a count', async (t) => {
     const receiver = new TraceReceiver({ forward: { url: 'http://127.0.0.1:9/v1/traces', headers: {} } });
-    t.after(() => receiver.close());
+    t.onTestFinished(() => receiver.close());
     await receiver.start();
     const r = await post(receiver.tracesUrl, JsonTraceSerializer.serializeRequest(sdkSpans())!, { 'content-type': 'application/json' });
     assert.equal(r.status, 200, 'the sidecar gets its answer whatever the collector does');
@@ -133,7 +133,7 @@ describe('OTLP receiver', () => {
 
   it("the sidecar's OTel sink exports through the SDK to the receiver: ids and times as given, queue bounded and counted", async (t) => {
     const receiver = new TraceReceiver();
-    t.after(() => receiver.close());
+    t.onTestFinished(() => receiver.close());
     await receiver.start();
     const sink = new OtelSpanSink({ endpoint: receiver.tracesUrl, service: 'store', instance: 'store-2', random: seededRandom(1), toEpochMs: (ms) => 1_700_000_000_000 + ms, maxQueueSize: 3, scheduledDelayMs: 20 });
     const traceId = 'ab'.repeat(16);

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../src/util/http-json.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../sim/helpers/config.ts';

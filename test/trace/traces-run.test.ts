@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,14 +49,14 @@ describe('traces of a real run (sidecar processes, OTLP export, the harness rece
     const { scenario, issues } = parseScenario(SCENARIO, 'traces-flaky-store.yaml');
     assert.deepEqual(issues, []);
     const dir = mkdtempSync(join(tmpdir(), 'meshproof-traces-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    t.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     // The user's collector, as OTEL_EXPORTER_OTLP_ENDPOINT names it.
     const user = new TraceReceiver();
-    t.after(() => user.close());
+    t.onTestFinished(() => user.close());
     await user.start();
     const saved = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = user.baseUrl;
-    t.after(() => {
+    t.onTestFinished(() => {
       if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
       else process.env.OTEL_EXPORTER_OTLP_ENDPOINT = saved;
     });

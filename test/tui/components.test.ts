@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { Checklist } from '../../src/tui/components/checklist.ts';

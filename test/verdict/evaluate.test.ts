@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { evaluateExpectation, evaluateExpectations } from '../../src/verdict/evaluate.ts';
 import type { Comparator, Expectation, Scope } from '../../src/scenario/scenario.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { bucketRange, rangeWindow, resolveWindow } from '../../src/verdict/window.ts';
 import { compare, nearlyEqual } from '../../src/verdict/compare.ts';

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { apiUrl, checkWireEngine, describeWireEngine, findToxiproxyServer, startToxiproxyEngine } from '../../../src/chaos/engine/wire-engine.ts';
 import { MeshproofError } from '../../../src/errors.ts';
 import { ToxiproxyDriver } from '../../../src/chaos/toxiproxy-driver.ts';
@@ -11,7 +11,7 @@ import { startEngine } from '../helpers.ts';
 
 const CLI = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
 const dirs: string[] = [];
-after(() => {
+afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 function tempDir(): string {
@@ -68,7 +68,7 @@ test('an address where nothing answers is a clear error, within the deadline', a
 
 test('a server already running at the address is used as it is and not stopped', async () => {
   const { server } = await startEngine(7);
-  after(() => server.close());
+  afterAll(() => server.close());
   const engine = await startToxiproxyEngine(toxiproxy(server.url.replace('http://', '')), { runId: 'wire-engine-test' });
   assert.equal(engine.url, server.url);
   assert.equal(engine.external, true);

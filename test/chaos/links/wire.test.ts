@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import type { Link } from '../../../src/chaos/links/link-plan.ts';
 import { Wire } from '../../../src/chaos/links/wire.ts';
 import { ToxiproxyDriver } from '../../../src/chaos/toxiproxy-driver.ts';
@@ -8,7 +8,7 @@ import { echoServer, open, roundTrip, startEngine } from '../helpers.ts';
 const { server } = await startEngine(5);
 const echo = await echoServer();
 const driver = new ToxiproxyDriver({ url: server.url, timeoutMs: 2000 });
-after(async () => {
+afterAll(async () => {
   driver.close();
   await server.close();
   echo.server.close();

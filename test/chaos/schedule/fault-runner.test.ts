@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { FaultRunner } from '../../../src/chaos/schedule/fault-runner.ts';
 import type { RunEvent } from '../../../src/events.ts';
 import type { ProcessControl, StartedTopology } from '../../../src/runtime/runtime.ts';

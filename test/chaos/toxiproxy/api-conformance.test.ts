@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { ToxiproxyError } from 'toxiproxy-node-client';
 import { startToxiproxyServer } from '../../../src/chaos/toxiproxy/toxiproxy-server.ts';
 import { api, deadPort, echoServer, open, portOf, roundTrip, startEngine, tcpServer, until } from '../helpers.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { linkCounters, open, portOf, sleep, startEngine, tcpServer, until } from '../helpers.ts';
 
 const { server, client } = await startEngine();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { Socket } from 'node:net';
 import { echoServer, linkCounters, open, portOf, roundTrip, sleep, startEngine, tcpServer, until } from '../helpers.ts';
 

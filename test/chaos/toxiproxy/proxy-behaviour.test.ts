@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { Proxy as ClientProxy } from 'toxiproxy-node-client';
 import { startToxiproxyServer, type StartedToxiproxyServer } from '../../../src/chaos/toxiproxy/toxiproxy-server.ts';
 import { Toxiproxy } from 'toxiproxy-node-client';

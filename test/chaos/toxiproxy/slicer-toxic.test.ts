@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { seededRandom } from '../../../src/util/random.ts';
 import { sliceOffsets } from '../../../src/chaos/toxiproxy/toxics/slicer-toxic.ts';
 import { open, portOf, startEngine, tcpServer, until } from '../helpers.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { chartData, figures } from '../../../src/report/html/chart-data.ts';
 import { Histogram } from '../../../src/observe/histogram.ts';
 import { exampleResult } from '../helpers.ts';

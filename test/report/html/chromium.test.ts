@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { writeReports } from '../../../src/report/write-reports.ts';
 import { markedResult } from './helpers.ts';
 
@@ -17,10 +17,13 @@ charts, fault bands, table rows) is what a person gets.
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const required = Boolean(process.env.MESHPROOF_REQUIRE_CHROMIUM);
 const present = existsSync(CHROMIUM);
-const skip = present || required ? false : `${CHROMIUM} is not installed (apt-get install -y chromium; MESHPROOF_REQUIRE_CHROMIUM=1 makes this a failure): report.html was not checked in a browser`;
+const skipReason = present || required ? false : `${CHROMIUM} is not installed (apt-get install -y chromium; MESHPROOF_REQUIRE_CHROMIUM=1 makes this a failure): report.html was not checked in a browser`;
+/** A skipped test carries its reason in its name (vitest's skip takes no reason). */
+const named = (name: string) => (skipReason ? `${name} [skipped: ${skipReason}]` : name);
+const skip = skipReason !== false;
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-html-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function chromium(args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> {
   const profile = mkdtempSync(join(tmp, 'profile-'));
@@ -35,7 +38,7 @@ function chromium(args: string[], timeoutMs = 60_000): Promise<{ stdout: string;
 
 const count = (s: string, re: RegExp) => s.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
-test('headless Chromium builds the page: the charts, the fault bands, the marks and the expectation rows are in its DOM', { skip, timeout: 120_000 }, async () => {
+test(named('headless Chromium builds the page: the charts, the fault bands, the marks and the expectation rows are in its DOM'), { skip, timeout: 120_000 }, async () => {
   assert.ok(present, `${CHROMIUM} is required (MESHPROOF_REQUIRE_CHROMIUM is set) but not installed`);
   const dir = join(tmp, 'run');
   await writeReports(markedResult(), dir);
@@ -57,7 +60,7 @@ test('headless Chromium builds the page: the charts, the fault bands, the marks 
   assert.match(section, /<td class="measured">135ms<\/td>/);
 });
 
-test('the page renders to pixels without errors (a screenshot of the first screen)', { skip, timeout: 120_000 }, async () => {
+test(named('the page renders to pixels without errors (a screenshot of the first screen)'), { skip, timeout: 120_000 }, async () => {
   const dir = join(tmp, 'shot');
   await writeReports(markedResult(), dir);
   const png = join(tmp, 'report.png');

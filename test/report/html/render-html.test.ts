@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { renderHtml } from '../../../src/report/html/render-html.ts';
 import { exampleResult } from '../helpers.ts';
 import { markedResult } from './helpers.ts';

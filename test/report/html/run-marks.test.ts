@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { faultBands, stateMarks, stoppedAtSecond } from '../../../src/report/html/run-marks.ts';
 import { markedResult } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { linePath, timeChart } from '../../../src/report/html/time-chart.ts';
 import type { FaultBand, StateMark } from '../../../src/report/html/run-marks.ts';
 

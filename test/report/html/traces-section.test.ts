@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { renderHtml } from '../../../src/report/html/render-html.ts';
 import { tracesSection } from '../../../src/report/html/traces-section.ts';
 import type { TraceSummary } from '../../../src/trace/trace-summary.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type Docker from 'dockerode';
 import type { RunEvent } from '../../../src/events.ts';
 import type { RunResult } from '../../../src/report/run-result.ts';
@@ -64,10 +64,10 @@ const engine = await dockerEngine();
 describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) => {
   // A cold build of the runtime image (Node, its libraries, the dependencies) takes ~45s on a
   // 2-core machine; it happens once, here, and not inside a test's own time limit.
-  before(async () => void (await ensureRuntimeImage(docker)), { timeout: 300_000 });
+  beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
   let baseline: Leftovers | undefined;
-  before(async () => void (baseline = await leftovers(docker)));
-  after(async () => assertRunsLeftNothing(docker, runs, baseline));
+  beforeAll(async () => void (baseline = await leftovers(docker)));
+  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
 
   test('failover-when-an-instance-is-killed.yaml: pods of two containers on the run network, ports on 127.0.0.1 only; the kill is a docker kill of the app container, and every expectation holds', { timeout: 180_000 }, async () => {
     let seen: Promise<Docker.ContainerInfo[]> | null = null;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import Docker from 'dockerode';
 import { MeshproofError } from '../../../src/errors.ts';
 import { checkEngine, harnessCpuCgroup } from '../../../src/runtime/docker/docker-engine.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test, type SuiteContext } from 'node:test';
+import { describe, test } from 'vitest';
 import type Docker from 'dockerode';
 import { checkEngine, dockerClient } from '../../../src/runtime/docker/docker-engine.ts';
 import { harnessAlive, LABEL } from '../../../src/runtime/docker/labels.ts';
@@ -19,15 +19,15 @@ export async function dockerEngine(): Promise<{ docker: Docker; why: null } | { 
 A suite that needs Docker. Without an engine it is skipped with the reason — unless
 MESHPROOF_REQUIRE_DOCKER=1 (set by .ci/run), where a missing engine is a failure, not a skip.
 */
-export function describeWithDocker(name: string, engine: Awaited<ReturnType<typeof dockerEngine>>, fn: (docker: Docker, suite: SuiteContext) => void): void {
+export function describeWithDocker(name: string, engine: Awaited<ReturnType<typeof dockerEngine>>, fn: (docker: Docker) => void): void {
   if (engine.docker) {
     const docker = engine.docker;
-    describe(name, { concurrency: 1 }, (suite) => fn(docker, suite));
+    describe(name, () => fn(docker));
   } else if (process.env.MESHPROOF_REQUIRE_DOCKER === '1') {
     test(name, () => assert.fail(`MESHPROOF_REQUIRE_DOCKER=1 but there is no Docker engine: ${engine.why}`));
   } else {
     // A skipped test (not an empty skipped suite), so the reason shows in the report.
-    test(name, { skip: `no Docker engine here (set MESHPROOF_REQUIRE_DOCKER=1 to fail instead): ${engine.why}` }, () => {});
+    test.skip(`${name} — no Docker engine here (set MESHPROOF_REQUIRE_DOCKER=1 to fail instead): ${engine.why}`, () => {});
   }
 }
 

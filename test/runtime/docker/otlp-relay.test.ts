@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { startOtlpRelay, type HeldExport } from '../../../src/runtime/docker/entry/otlp-relay.ts';
 
 /** The span relay of the Docker runtime, in process (no Docker needed): it keeps exports untouched until drained. */
 
 const relay = await startOtlpRelay({ host: '127.0.0.1', port: 0, maxBytes: 100 });
 const base = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
-after(() => new Promise<void>((r) => relay.close(() => r())));
+afterAll(() => new Promise<void>((r) => relay.close(() => r())));
 
 const post = (body: Buffer, headers: Record<string, string>) => fetch(`${base}/v1/traces`, { method: 'POST', body, headers });
 const drain = async () => {

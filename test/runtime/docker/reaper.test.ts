@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type Docker from 'dockerode';
 import type { RunEvent } from '../../../src/events.ts';
 import { planScenario } from '../../../src/plan/plan-scenario.ts';
@@ -36,11 +36,11 @@ const count = async (docker: Docker, runId: string) => ({
 
 describeWithDocker('stopping and reaping runs', engine, (docker: Docker) => {
   let image = '';
-  before(async () => void (image = (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
+  beforeAll(async () => void (image = (await ensureRuntimeImage(docker)).tag), 300_000);
   let baseline: Leftovers | undefined;
-  before(async () => void (baseline = await leftovers(docker)));
+  beforeAll(async () => void (baseline = await leftovers(docker)));
   const runs = new Set(['reaper-test-dead', 'reaper-test-live', 'reaper-test-next']);
-  after(async () => assertRunsLeftNothing(docker, runs, baseline));
+  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
 
   test('reapLeftovers removes the containers and network of a dead harness and keeps those of a live one', { timeout: 60_000 }, async () => {
     const dead = runLabels('reaper-test-dead', 'reaper-test', { pid: await deadPid(), start: '1', host: currentHarness().host });

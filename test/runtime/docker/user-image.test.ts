@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import { runScenario } from '../../../src/engine/run-scenario.ts';
@@ -81,9 +81,9 @@ async function buildUserImage(docker: Docker, base: string): Promise<void> {
 
 describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
   let baseline: Leftovers | undefined;
-  before(async () => void (baseline = await leftovers(docker)));
-  before(async () => buildUserImage(docker, (await ensureRuntimeImage(docker)).tag), { timeout: 300_000 });
-  after(async () => {
+  beforeAll(async () => void (baseline = await leftovers(docker)));
+  beforeAll(async () => buildUserImage(docker, (await ensureRuntimeImage(docker)).tag), 300_000);
+  afterAll(async () => {
     await docker.getImage(USER_IMAGE).remove({ force: true }).catch(() => {});
     await assertRunsLeftNothing(docker, runs, baseline);
   });

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { ConcurrencyLimiter } from '../../../src/sim/builtin/concurrency-limiter.ts';
 import { latencySampler } from '../../../src/sim/builtin/latency-sampler.ts';

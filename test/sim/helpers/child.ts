@@ -1,4 +1,4 @@
-import type { TestContext } from 'node:test';
+import type { TestContext } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage } from '../../../src/sim/sidecar-config.ts';
@@ -15,7 +15,7 @@ export interface StartedChild {
 /** Spawns a Node child with an IPC channel, as the local runtime does, waits for its ready message, and kills it after the test. */
 export function startChild(t: TestContext, script: string, env: Record<string, string>): Promise<StartedChild> {
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  t.after(() => {
+  t.onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let err = '';

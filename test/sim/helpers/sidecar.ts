@@ -1,4 +1,4 @@
-import type { TestContext } from 'node:test';
+import type { TestContext } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../../src/sim/sidecar/sidecar.ts';
 import type { SidecarEvent, SidecarPorts } from '../../../src/sim/sidecar-config.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
@@ -6,14 +6,14 @@ import { waitFor } from '../../../src/util/http-json.ts';
 /** Starts an in-process sidecar and registers its close with the test. */
 export async function startSidecar(t: TestContext, options: Partial<SidecarOptions> = {}): Promise<{ sidecar: Sidecar; ports: SidecarPorts }> {
   const sidecar = new Sidecar({ instance: 'checkout-0', service: 'checkout', ...options });
-  t.after(() => sidecar.close());
+  t.onTestFinished(() => sidecar.close());
   const ports = await sidecar.start();
   return { sidecar, ports };
 }
 
 /** Registers a server's close with the test and returns it. */
 export function closing<T extends { close(): Promise<void> }>(t: TestContext, s: T): T {
-  t.after(() => s.close());
+  t.onTestFinished(() => s.close());
   return s;
 }
 

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/util/clock.ts';
 import { ActiveHealthCheck, HealthCheckState, type ProbeResult } from '../../../src/sim/policy/health-checker.ts';

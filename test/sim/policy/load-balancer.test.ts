@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { createLoadBalancer, LeastRequestLoadBalancer, RandomLoadBalancer, RoundRobinLoadBalancer } from '../../../src/sim/policy/load-balancer.ts';
 import { seededRandom } from '../../../src/util/random.ts';

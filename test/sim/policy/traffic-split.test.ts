@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { CompiledSplit } from '../../../src/sim/policy/traffic-split.ts';
 import { seededRandom } from '../../../src/util/random.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { waitFor } from '../../../src/util/http-json.ts';
@@ -6,7 +6,7 @@ import { endpoint, policy, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { startEchoServer, startServer } from '../helpers/servers.ts';
 import { closing, counter, startSidecar } from '../helpers/sidecar.ts';
-import type { TestContext } from 'node:test';
+import type { TestContext } from 'vitest';
 
 /** Caller outbound → callee inbound → app, as in a run. */
 async function pair(t: TestContext, appPort: number) {

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { endpoint, outlier, policy, retries, sidecarConfig, UNLIMITED, type TestCluster } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';

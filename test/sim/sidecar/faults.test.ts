@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { HttpFault } from '../../../src/scenario/scenario.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { HealthCheck } from '../../../src/scenario/scenario.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
@@ -73,7 +73,7 @@ describe('active health checks through a real sidecar', () => {
   it('probes cross the callee inbound sidecar to the built-in app: /healthz passes while every slot is busy, is not rate limited, and stays out of the timeline', async (t) => {
     const app = new BuiltinService({ spec: serviceSpec('payments', { concurrency: 1, queue: 0, latency: { kind: 'fixed', ms: 400 } }), instance: 'payments-0', sidecar: null });
     const appPort = await app.start();
-    t.after(() => app.close());
+    t.onTestFinished(() => app.close());
     const callee = await startSidecar(t, { instance: 'payments-0', service: 'payments' });
     callee.sidecar.applyConfig(
       sidecarConfig({

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { DestinationPolicy } from '../../../src/scenario/scenario.ts';
 import type { Endpoint } from '../../../src/sim/sidecar-config.ts';

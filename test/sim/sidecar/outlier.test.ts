@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { getJson, send, sendMany } from '../helpers/http.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { ServiceSpec } from '../../../src/scenario/scenario.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
@@ -99,7 +99,7 @@ describe('sidecar pair: caller outbound → callee inbound → app', () => {
     );
 
     const ingress = new Sidecar({ instance: 'client', service: 'client' });
-    t.after(() => ingress.close());
+    t.onTestFinished(() => ingress.close());
     const ingressPorts = await ingress.start();
     ingress.applyConfig(sidecarConfig({ service: 'client', instance: 'client', clusters: { checkout: { policy: policy(), endpoints: [endpoint('checkout-0', checkoutSidecar.ports.inbound)] } } }));
 

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { RetryOn } from '../../../src/scenario/scenario.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
