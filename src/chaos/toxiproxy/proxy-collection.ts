@@ -18,9 +18,12 @@ export interface PopulateResult {
 export class ProxyCollection {
   private readonly proxies = new Map<string, Proxy>();
   private readonly create: (spec: ProxySpec) => Proxy;
+  private readonly validate: (spec: ProxySpec) => void;
 
-  constructor(create: (spec: ProxySpec) => Proxy) {
+  /** @param validate throws an ApiError for a spec the server refuses (its name, where it listens). */
+  constructor(create: (spec: ProxySpec) => Proxy, validate: (spec: ProxySpec) => void = () => {}) {
     this.create = create;
+    this.validate = validate;
   }
 
   /** Sorted by name, as Go's JSON encoder orders a map. */
@@ -36,6 +39,7 @@ export class ProxyCollection {
 
   /** POST /proxies: 409 if the name is taken; the proxy is kept only if it started (when asked to). */
   async add(spec: ProxySpec): Promise<Proxy> {
+    this.validate(spec);
     if (this.proxies.has(spec.name)) throw proxyAlreadyExists();
     const proxy = this.create(spec);
     if (spec.enabled) await proxy.start();
@@ -60,6 +64,7 @@ export class ProxyCollection {
       const spec = readProxySpec(item as Record<string, unknown>, true);
       if (spec.name === '') throw missingField(`name at proxy ${i + 1}`);
       if (spec.upstream === '') throw missingField(`upstream at proxy ${i + 1}`);
+      this.validate(spec);
       specs.push(spec);
     });
     const applied: Proxy[] = [];
@@ -71,6 +76,15 @@ export class ProxyCollection {
       }
     }
     return { proxies: applied };
+  }
+
+  /** A proxy's new listen, upstream and enabled (PATCH), checked as a new proxy's would be. */
+  async update(name: string, input: Record<string, unknown>): Promise<Proxy> {
+    const proxy = this.get(name);
+    const spec = readProxySpec({ listen: proxy.listen, upstream: proxy.upstream, enabled: proxy.enabled, ...definedOnly(input), name }, proxy.enabled);
+    this.validate(spec);
+    await proxy.update(spec);
+    return proxy;
   }
 
   remove(name: string): void {
@@ -121,4 +135,10 @@ export function readProxySpec(input: Record<string, unknown>, enabledByDefault: 
   const e = input.enabled;
   if (e !== undefined && e !== null && typeof e !== 'boolean') throw badRequestBody(`enabled must be true or false, got ${describeJson(e)}`);
   return { name: str('name'), listen: str('listen'), upstream: str('upstream'), enabled: typeof e === 'boolean' ? e : enabledByDefault };
+}
+
+function definedOnly(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['listen', 'upstream', 'enabled']) if (input[key] !== undefined && input[key] !== null) out[key] = input[key];
+  return out;
 }

@@ -1,6 +1,7 @@
 import { DIRECTIONS, parseDirection, type Direction } from './direction.ts';
 import { badRequestBody, describeJson, invalidStream, invalidToxicType, objectBody, toxicAlreadyExists, toxicNotFound } from './errors.ts';
 import type { Link } from './link.ts';
+import { checkName } from './names.ts';
 import { toxicJson, type ToxicEntry, type ToxicJson } from './toxic-entry.ts';
 import { buildToxic, isToxicType } from './toxics/toxic-factory.ts';
 import type { Toxic, ToxicType } from './toxics/toxic.ts';
@@ -55,6 +56,7 @@ export class ToxicCollection {
     if (direction === undefined) throw invalidStream();
     const toxicName = name === undefined || name === '' ? `${type}_${stream}` : name;
     if (!isToxicType(type)) throw invalidToxicType();
+    checkName('toxic', toxicName);
     if (this.find(toxicName) !== undefined) throw toxicAlreadyExists();
     const toxic = toxicFrom(type, input.attributes);
     const entry: ToxicEntry = { name: toxicName, type, stream, direction, toxicity, toxic };

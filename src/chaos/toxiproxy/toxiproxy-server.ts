@@ -3,7 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { formatHostPort } from './address.ts';
 import { ApiError, badRequestBody, internalError, missingField, objectBody } from './errors.ts';
+import { browserRefusal } from './browser-refusal.ts';
+import { ListenPolicy } from './listen-policy.ts';
 import { ProxyMetrics } from './metrics.ts';
+import { checkName } from './names.ts';
 import { ProxyCollection, readProxySpec, type PopulateResult } from './proxy-collection.ts';
 import { Proxy } from './proxy.ts';
 import { SeedSource } from './seeds.ts';
@@ -31,6 +34,12 @@ export interface ToxiproxyServerOptions {
   @default 25000
   */
   handlerTimeoutMs?: number;
+  /**
+  Addresses beyond loopback that proxies may listen on; `0.0.0.0` or `::` allows every address. A
+  `listen` on any other address is refused (400). Note: Toxiproxy has no such check.
+  @default loopback only, unless `host` is not a loopback address: then `host` too (every address when it is 0.0.0.0 or ::)
+  */
+  listenHosts?: readonly string[];
 }
 
 export interface StartedToxiproxyServer extends AsyncDisposable {
@@ -49,7 +58,8 @@ export interface StartedToxiproxyServer extends AsyncDisposable {
 export async function startToxiproxyServer(options: ToxiproxyServerOptions = {}): Promise<StartedToxiproxyServer> {
   const host = options.host ?? '127.0.0.1';
   const seed = options.seed ?? randomInt(0, 2 ** 32);
-  const engine = new ToxiproxyEngine({ seed, handlerTimeoutMs: options.handlerTimeoutMs });
+  const listenPolicy = options.listenHosts ? new ListenPolicy(options.listenHosts) : ListenPolicy.forApiHost(options.host);
+  const engine = new ToxiproxyEngine({ seed, handlerTimeoutMs: options.handlerTimeoutMs, listenPolicy });
   const http = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 60_000 }, engine.handle);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -84,8 +94,11 @@ interface Reply {
 type Params = { proxy: string; toxic: string };
 type Handler = (params: Params, body: () => unknown) => Reply | Promise<Reply>;
 
-/** Bodies above this are refused (Toxiproxy sets no limit; nothing legitimate comes close). */
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/**
+Bodies above this are answered 400 (Toxiproxy sets no limit). A populate of 10 000 proxies is about
+1 MiB; nothing legitimate comes close.
+*/
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
 The proxies, their metrics and seed, and the HTTP handler that speaks Toxiproxy 2.x's API over them.
@@ -99,11 +112,16 @@ export class ToxiproxyEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(options: { seed: number; handlerTimeoutMs?: number }) {
+  constructor(options: { seed: number; handlerTimeoutMs?: number; listenPolicy?: ListenPolicy }) {
     this.seeds = new SeedSource(options.seed);
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? 25_000;
+    const listenPolicy = options.listenPolicy ?? new ListenPolicy([]);
     this.proxies = new ProxyCollection(
       (spec) => new Proxy({ name: spec.name, listen: spec.listen, upstream: spec.upstream, seeds: this.seeds, metrics: this.metrics }),
+      (spec) => {
+        checkName('proxy', spec.name);
+        listenPolicy.check(spec.listen);
+      },
     );
   }
 
@@ -133,8 +151,9 @@ export class ToxiproxyEngine {
       return;
     }
     // Toxiproxy turns browsers away, so a web page cannot drive it through a victim's browser.
-    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {
-      send(res, { status: 403, raw: 'User agent not allowed\n', contentType: 'text/plain; charset=utf-8', headers: { 'x-content-type-options': 'nosniff' } });
+    const refusal = browserRefusal(req);
+    if (refusal !== null) {
+      send(res, { status: refusal.status, raw: `${refusal.message}\n`, contentType: 'text/plain; charset=utf-8', headers: { 'x-content-type-options': 'nosniff' } });
       return;
     }
     const timer = setTimeout(() => sendError(res, new ApiError(`request not handled within ${this.handlerTimeoutMs}ms`, 503)), this.handlerTimeoutMs);
@@ -207,9 +226,8 @@ export class ToxiproxyEngine {
   }
 
   private listProxies(): Reply {
-    const out: Record<string, unknown> = {};
-    for (const p of this.proxies.all()) out[p.name] = p.toJSON();
-    return ok(out);
+    // fromEntries defines keys as own properties: no name can reach a prototype.
+    return ok(Object.fromEntries(this.proxies.all().map((p) => [p.name, p.toJSON()])));
   }
 
   private async createProxy(body: unknown): Promise<Reply> {
@@ -236,11 +254,8 @@ export class ToxiproxyEngine {
   }
 
   private async updateProxy(name: string, body: () => unknown): Promise<Reply> {
-    const proxy = this.proxies.get(name);
-    const input = objectBody(body());
-    const spec = readProxySpec({ listen: proxy.listen, upstream: proxy.upstream, enabled: proxy.enabled, ...definedOnly(input) }, proxy.enabled);
-    await proxy.update(spec);
-    return ok(proxy);
+    this.proxies.get(name);
+    return ok(await this.proxies.update(name, objectBody(body())));
   }
 
   private deleteProxy(name: string): Reply {
@@ -277,26 +292,25 @@ function ok(value: unknown): Reply {
   return { status: 200, json: value };
 }
 
-function definedOnly(input: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of ['listen', 'upstream', 'enabled']) if (input[key] !== undefined && input[key] !== null) out[key] = input[key];
-  return out;
-}
-
+/**
+The request's body as text. One larger than MAX_BODY_BYTES is read to its end without being kept,
+then refused with a 400. Answering before the end would make Node close the connection with the
+rest of the body unread, which resets it: the client may then see ECONNRESET or EPIPE rather than
+the answer. How long a body may take to arrive is bounded by the server's request timeout.
+*/
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(badRequestBody(`larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) reject(badRequestBody(`the body is larger than ${MAX_BODY_BYTES} bytes, the most this server reads`));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }

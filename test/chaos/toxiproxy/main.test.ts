@@ -71,6 +71,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       assert.match(out, /seed 7/);
       const created = await fetch(`http://127.0.0.1:${port}/proxies`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'p', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }),
       }).then((r) => r.json() as Promise<{ listen: string }>);
       child.kill(signal);

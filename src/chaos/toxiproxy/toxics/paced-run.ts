@@ -1,5 +1,8 @@
 import type { Chunk, ToxicRun, ToxicStub } from './toxic.ts';
 
+/** Latency plus jitter may add up beyond what one attribute may be; the wait is capped there. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 /**
 A toxic run that holds one chunk at a time and lets it go on a timer: latency, bandwidth and
 slicer. It owns the held chunk, the timer and the stop flag, so each toxic only says how long a
@@ -33,9 +36,9 @@ export abstract class PacedRun implements ToxicRun {
     return held;
   }
 
-  /** Calls release() after `ms` milliseconds. */
+  /** Calls release() after `ms` milliseconds (at most 2^31 - 1: a Node timer fires at once beyond it). */
   protected wait(ms: number): void {
-    this.timer = setTimeout(this.fire, ms);
+    this.timer = setTimeout(this.fire, Math.min(ms, LONGEST_TIMER_MS));
   }
 
   private readonly fire = (): void => {

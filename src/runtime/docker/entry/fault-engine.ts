@@ -33,7 +33,9 @@ function ownAddress(): string | null {
 
 const rewrite: ListenRewrite = { advertised: process.env.MESHPROOF_ADVERTISE_HOST || ownAddress() || FAULT_ENGINE_HOST, bind };
 
-const engine = await startToxiproxyServer({ host: '127.0.0.1', port: 0, seed: seedEnv() });
+// The API stays on loopback (the front above is what the host reaches); the proxies must listen on
+// the container's interface, so that address is allowed explicitly.
+const engine = await startToxiproxyServer({ host: '127.0.0.1', port: 0, seed: seedEnv(), listenHosts: [bind] });
 const agent = new Agent({ keepAlive: true });
 
 const readAll = async (stream: IncomingMessage): Promise<Buffer> => {

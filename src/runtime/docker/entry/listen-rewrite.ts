@@ -31,9 +31,8 @@ export function listenOut(listen: string, r: ListenRewrite): string {
 export function rewriteListen(body: unknown, map: (listen: string) => string): unknown {
   if (Array.isArray(body)) return body.map((v) => rewriteListen(v, map));
   if (body && typeof body === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(body)) out[k] = k === 'listen' && typeof v === 'string' ? map(v) : rewriteListen(v, map);
-    return out;
+    // fromEntries defines own properties: a key such as "__proto__" stays a key.
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, k === 'listen' && typeof v === 'string' ? map(v) : rewriteListen(v, map)]));
   }
   return body;
 }
