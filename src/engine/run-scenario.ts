@@ -57,7 +57,13 @@ export interface RunOptions {
 export interface RunOutcome {
   result: RunResult;
   reportDir: string | null;
+  /** The signal was aborted (Ctrl-C, SIGTERM, q) before the run returned. */
   interrupted: boolean;
+  /**
+  The load had finished when the run returned. An interrupt after that point (during the teardown,
+  the verdicts or the reports) costs nothing that was measured: the verdicts are complete.
+  */
+  loadFinished: boolean;
 }
 
 /**
@@ -96,6 +102,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let error: string | null = null;
   let t0 = Date.now();
   let sidecarSeries: SparseSeries[] = [];
+  let loadFinished = false;
   // A real Toxiproxy takes the place of meshproof's engine (the runtime then starts none). It is
   // reached, or started, before anything else: without one the run cannot happen (exit 2).
   const realToxiproxy = plan.wire && scenario.chaos.engine === 'toxiproxy';
@@ -169,6 +176,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     loadSummary = measured.summary;
     clientSeries = measured.series;
     emit({ type: 'load-finished', at: Date.now(), requests: loadSummary.requests, errors: loadSummary.errors });
+    // A load cut short by the abort also returns here: it finished only if nothing had stopped it.
+    loadFinished = !options.signal?.aborted;
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   } finally {
@@ -196,7 +205,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   }
 
   const interrupted = options.signal?.aborted ?? false;
-  if (interrupted && !error) error = 'interrupted: the run was stopped before the end of its load';
+  if (interrupted && !error && !loadFinished) error = 'interrupted: the run was stopped before the end of its load';
   const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
   const timeline = buildTimeline(t0, seconds, [clientSeries, ...sidecarSeries]);
   const facts: RunFacts = { t0, faults: faults?.faults() ?? [], events: collector?.allEvents() ?? [], states: faults?.states() ?? [] };
@@ -247,7 +256,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (receiver && result.traces) await writeTraces(reportDir, runId, result.traces, receiver.store.spans());
   }
   emit({ type: 'run-finished', at: Date.now(), passed, reportDir });
-  return { result, reportDir, interrupted };
+  return { result, reportDir, interrupted, loadFinished };
 }
 
 function liveFigures(series: SparseSeries, second: number): Record<string, LiveFigures> {

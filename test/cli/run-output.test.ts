@@ -6,7 +6,7 @@ import { exampleResult } from '../report/helpers.ts';
 import { FakeStdin, FakeStdout, frameLines } from '../tui/helpers.ts';
 import { outlierScenario, scriptedEnd, scriptedRun } from '../tui/fixtures.ts';
 
-const outcome = (interrupted = false): RunOutcome => ({ result: exampleResult(), reportDir: '/tmp/reports/20260314-092651-store-slow-replica', interrupted });
+const outcome = (interrupted = false): RunOutcome => ({ result: exampleResult(), reportDir: '/tmp/reports/20260314-092651-store-slow-replica', interrupted, loadFinished: !interrupted });
 
 function lines() {
   const out: string[] = [];

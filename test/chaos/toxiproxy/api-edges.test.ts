@@ -374,7 +374,7 @@ describe('browsers are refused', () => {
     expect((await call(engine.url, 'POST', '/reset', { headers: { 'content-type': 'text/plain' } })).status).toBe(415);
     expect(await proxyNames()).toEqual([]);
     // JSON in any of its spellings, or no Content-Type at all (older toxiproxy-cli), is accepted.
-    for (const [i, headers] of [{ 'content-type': 'application/json; charset=utf-8' }, { 'content-type': 'Application/JSON' }, { 'content-type': 'application/merge-patch+json' }, {}].entries()) {
+    for (const [i, headers] of ([{ 'content-type': 'application/json; charset=utf-8' }, { 'content-type': 'Application/JSON' }, { 'content-type': 'application/merge-patch+json' }, {}] as Record<string, string>[]).entries()) {
       const res = await call(engine.url, 'POST', '/proxies', { body: JSON.stringify({ name: `ok-${i}`, listen: '127.0.0.1:0', upstream: upstream.address }), headers });
       expect(res.status, JSON.stringify(headers)).toBe(201);
       expect((await call(engine.url, 'DELETE', `/proxies/ok-${i}`)).status).toBe(204);
