@@ -8,6 +8,8 @@ import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import { MeshproofError } from '../../errors.ts';
 import { pidAlive } from '../pid-alive.ts';
+import { fileDigest } from './file-digest.ts';
+import { ImageLeases } from './image-leases.ts';
 import { LABEL } from './labels.ts';
 
 /** The project's root (where package.json, src/ and docker/ are). */
@@ -33,6 +35,21 @@ export interface RuntimeImageOptions {
   busybox?: string | null;
   /** Receives the build's output lines (only when a build happens). */
   onBuildOutput?: (line: string) => void;
+  /**
+  Where this machine's meshproof processes record the images they use, so a build never removes
+  them (see ImageLeases). @default <tmpdir>/meshproof/images
+  */
+  leases?: ImageLeases;
+}
+
+/** The hashes (and tags) of the two images of a checkout: equal for equal content, wherever it sits. */
+export interface RuntimeImageKey {
+  tag: string;
+  hash: string;
+  baseTag: string;
+  baseHash: string;
+  /** A local Node image the base is built on, or null for FROM scratch. */
+  nodeImage: string | null;
 }
 
 export interface RuntimeImage {
@@ -57,24 +74,28 @@ images, each tagged with the hash of its inputs:
   image), and the production dependencies. Rebuilt when Node or package-lock.json changes.
 - `meshproof-runtime:<hash>`: the base plus package.json and src/. A change of the sources costs a
   build of this small layer only.
-Older meshproof images are removed after a build, so they do not pile up.
+The hashes are of contents only, so every checkout of the same code on this machine shares them.
+After a build, the images nothing may still use are removed, so they do not pile up: never one that
+a running meshproof process asked for, that a container uses, or that is the last one of a checkout
+still on disk (see ImageLeases and removeRuntimeImages).
 */
 export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOptions = {}): Promise<RuntimeImage> {
   const started = performance.now();
   const root = options.root ?? PROJECT_ROOT;
-  const nodeImage = options.baseImage !== undefined ? options.baseImage : (process.env.MESHPROOF_DOCKER_BASE_IMAGE || (await findLocalBaseImage(docker, root)));
-  const baseInputs = nodeImage ? await nodeImageInputs(docker, root, nodeImage) : scratchInputs(root, options);
-  const baseHash = hashOf(baseInputs.fingerprint);
-  const baseTag = `${RUNTIME_BASE_REPO}:${baseHash}`;
-  const sources = [join(root, 'package.json'), ...listFiles(join(root, 'src'))];
-  const appDockerfile = readFileSync(join(root, 'docker/runtime.Dockerfile'), 'utf8');
-  const hash = hashOf({ baseHash, appDockerfile, sources: contentHash(root, sources) });
-  const tag = `${RUNTIME_IMAGE_REPO}:${hash}`;
+  const leases = options.leases ?? new ImageLeases();
+  const { key, baseInputs, sources, appDockerfile } = await imageInputs(docker, root, options);
+  const { tag, hash, baseTag, baseHash, nodeImage } = key;
   let built = false;
+  // The lease is taken, and the image looked for, while no build removes images: an image found
+  // here cannot be removed before this run's containers hold it.
+  const found = await withImagesLock(async () => {
+    leases.take(root, [hash, baseHash]);
+    return imageExists(docker, tag);
+  });
   // Another meshproof process may be building the same image right now (two runs started at once):
   // one build at a time on this machine, and the image is looked for again once it is our turn.
   // Two builds of one tag would leave the first one's image behind, untagged.
-  if (!(await imageExists(docker, tag))) {
+  if (!found) {
     await withBuildLock(async () => {
       if (await imageExists(docker, tag)) return;
       built = true;
@@ -92,10 +113,35 @@ export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOp
         { BASE: baseTag },
         options,
       );
-      await removeRuntimeImages(docker, [hash, baseHash]).catch(() => 0);
+      await removeRuntimeImages(docker, { keep: [hash, baseHash], leases }).catch(() => 0);
     });
   }
   return { tag, hash, built, base: nodeImage ?? 'scratch', ms: Math.round(performance.now() - started) };
+}
+
+/**
+The key of a checkout's images, from their inputs' content: the Node binary and its libraries (or
+the local Node image's id), the lock file, the Dockerfiles and the sources. Nothing depends on where
+the checkout is or when its files were written, so a second checkout of the same code on this
+machine finds the images the first one built.
+*/
+export async function runtimeImageKey(docker: Docker, options: RuntimeImageOptions = {}): Promise<RuntimeImageKey> {
+  return (await imageInputs(docker, options.root ?? PROJECT_ROOT, options)).key;
+}
+
+async function imageInputs(docker: Docker, root: string, options: RuntimeImageOptions): Promise<{ key: RuntimeImageKey; baseInputs: BaseInputs; sources: string[]; appDockerfile: string }> {
+  const nodeImage = options.baseImage !== undefined ? options.baseImage : (process.env.MESHPROOF_DOCKER_BASE_IMAGE || (await findLocalBaseImage(docker, root)));
+  const baseInputs = nodeImage ? await nodeImageInputs(docker, root, nodeImage) : scratchInputs(root, options);
+  const baseHash = hashOf(baseInputs.fingerprint);
+  const sources = [join(root, 'package.json'), ...listFiles(join(root, 'src'))];
+  const appDockerfile = readFileSync(join(root, 'docker/runtime.Dockerfile'), 'utf8');
+  const hash = hashOf({ baseHash, appDockerfile, sources: contentHash(root, sources) });
+  return {
+    key: { tag: `${RUNTIME_IMAGE_REPO}:${hash}`, hash, baseTag: `${RUNTIME_BASE_REPO}:${baseHash}`, baseHash, nodeImage },
+    baseInputs,
+    sources,
+    appDockerfile,
+  };
 }
 
 /**
@@ -104,14 +150,26 @@ holding the pid of its owner. A lock whose owner is gone (a crashed build) is ta
 */
 function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   // Calls in this process queue here first: the file lock is between processes.
-  const run = lockQueue.then(() => withFileLock(fn));
-  lockQueue = run.catch(() => {});
+  const run = buildQueue.then(() => withFileLock(join(tmpdir(), 'meshproof-image-build.lock'), fn, { what: 'building the runtime image', timeoutMs: 10 * 60_000, pollMs: 250 }));
+  buildQueue = run.catch(() => {});
   return run;
 }
-let lockQueue: Promise<unknown> = Promise.resolve();
+let buildQueue: Promise<unknown> = Promise.resolve();
 
-async function withFileLock<T>(fn: () => Promise<T>, timeoutMs = 10 * 60_000): Promise<T> {
-  const path = join(tmpdir(), 'meshproof-image-build.lock');
+/**
+Runs `fn` holding the lock between taking a lease and removing images: held for milliseconds (a
+lease and a lookup, or the removal of one image), so a run never finds an image that a build in
+another checkout then removes before the run's containers use it.
+*/
+function withImagesLock<T>(fn: () => Promise<T>): Promise<T> {
+  const run = imagesQueue.then(() => withFileLock(join(tmpdir(), 'meshproof-images.lock'), fn, { what: 'removing an unused image', timeoutMs: 2 * 60_000, pollMs: 20 }));
+  imagesQueue = run.catch(() => {});
+  return run;
+}
+let imagesQueue: Promise<unknown> = Promise.resolve();
+
+async function withFileLock<T>(path: string, fn: () => Promise<T>, o: { what: string; timeoutMs: number; pollMs: number }): Promise<T> {
+  const { timeoutMs } = o;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -121,12 +179,12 @@ async function withFileLock<T>(fn: () => Promise<T>, timeoutMs = 10 * 60_000): P
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(path, 'utf8').trim() || 'NaN');
       if (owner === process.pid || !Number.isInteger(owner) || !pidAlive(owner)) {
-        // Ours cannot be held by a live call (they queue in lockQueue): stale, as is a dead owner's.
+        // Ours cannot be held by a live call (they queue in this process first): stale, as is a dead owner's.
         rmSync(path, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `another meshproof process (pid ${owner}) has been building the runtime image for ${Math.round(timeoutMs / 60_000)} minutes; if it is stuck, remove ${path}`);
-      await new Promise((r) => setTimeout(r, 250));
+      if (Date.now() > deadline) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `another meshproof process (pid ${owner}) has been ${o.what} for ${Math.round(timeoutMs / 60_000)} minutes; if it is stuck, remove ${path}`);
+      await new Promise((r) => setTimeout(r, o.pollMs));
     }
   }
   try {
@@ -136,9 +194,26 @@ async function withFileLock<T>(fn: () => Promise<T>, timeoutMs = 10 * 60_000): P
   }
 }
 
-/** Removes meshproof's runtime images (e.g. to test a cold build) but those whose hash is kept; images in use are kept too. Returns how many were removed. */
-export async function removeRuntimeImages(docker: Docker, keep: string[] = []): Promise<number> {
-  const images = await docker.listImages({ filters: { label: [`${LABEL.meshproof}=1`] } });
+export interface RemoveRuntimeImagesOptions {
+  /** Hashes to keep whatever else is true (the images just built). @default [] */
+  keep?: readonly string[];
+  /** The leases that say which images other processes and checkouts still want. @default the machine's (<tmpdir>/meshproof/images) */
+  leases?: ImageLeases;
+  /**
+  The label (`key=value`) that marks the candidate images. Note: tests give their own images another
+  value, so that they act on those only. @default meshproof=1
+  */
+  selector?: string;
+}
+
+/**
+Removes meshproof's runtime images that nothing may still use: not in `keep`, not leased by a
+meshproof process that is still running, not the last images of a checkout that still exists, and
+not used by any container (running or stopped). Returns how many were removed.
+*/
+export async function removeRuntimeImages(docker: Docker, options: RemoveRuntimeImagesOptions = {}): Promise<number> {
+  const leases = options.leases ?? new ImageLeases();
+  const images = await docker.listImages({ filters: { label: [options.selector ?? `${LABEL.meshproof}=1`] } });
   let removed = 0;
   // The runtime images first: a base cannot go while an image built on it exists.
   const order = (role: string | undefined) => (role === 'runtime-image' ? 0 : 1);
@@ -146,13 +221,20 @@ export async function removeRuntimeImages(docker: Docker, keep: string[] = []): 
   for (const img of images) {
     const role = img.Labels?.[LABEL.role];
     if (role !== 'runtime-image' && role !== 'runtime-base') continue;
-    if (keep.includes(img.Labels?.[LABEL.imageHash] ?? '')) continue;
-    try {
-      await docker.getImage(img.Id).remove({ noprune: false });
-      removed++;
-    } catch {
-      /* in use by a container of another run, or already gone */
-    }
+    const hash = img.Labels?.[LABEL.imageHash] ?? '';
+    if (options.keep?.includes(hash)) continue;
+    // Looked at again for each image, under the lock a run takes its lease under.
+    await withImagesLock(async () => {
+      if (leases.inUse().has(hash)) return;
+      const containers = await docker.listContainers({ all: true, filters: { ancestor: [img.Id] } });
+      if (containers.length > 0) return;
+      try {
+        await docker.getImage(img.Id).remove({ noprune: false });
+        removed++;
+      } catch {
+        /* a child image or a container appeared meanwhile, or it is already gone */
+      }
+    });
   }
   await pruneDanglingBuildLayers(docker);
   return removed;
@@ -194,9 +276,10 @@ function scratchInputs(root: string, options: RuntimeImageOptions): BaseInputs {
       // Bumped when the way the context is staged changes (2: modes kept as staged, /tmp 1777).
       staging: 2,
       dockerfile,
-      node: [version, ...statOf(node)],
-      rootfs: [...rootfs].map(([at, from]) => [at, ...statOf(from)]),
-      busybox: busybox ? statOf(busybox.path) : null,
+      // Contents, never times or places: two checkouts with the same Node share the base.
+      node: [version, fileDigest(node)],
+      rootfs: [...rootfs].map(([at, from]) => [at, fileDigest(from)]),
+      busybox: busybox ? fileDigest(busybox.path) : null,
       lock: lockHash(root),
       packages,
     },
@@ -224,11 +307,6 @@ function stageBase(stage: string, root: string, inputs: BaseInputs): void {
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-}
-
-function statOf(p: string): number[] {
-  const s = statSync(p);
-  return [s.size, Math.round(s.mtimeMs)];
 }
 
 function lockHash(root: string): string {
