@@ -7,7 +7,8 @@ const USAGE = `Usage: meshproof toxiproxy [--host 127.0.0.1] [--port 8474] [--se
 Runs meshproof's Toxiproxy-compatible server (Toxiproxy ${TOXIPROXY_COMPATIBLE_VERSION} HTTP API and toxics)
 until SIGINT or SIGTERM. Drive it with any Toxiproxy client or toxiproxy-cli.
 
-  --host <addr>   address of the HTTP API (default 127.0.0.1)
+  --host <addr>   address of the HTTP API (default 127.0.0.1); proxies may listen on loopback,
+                  and on this address too when it is not loopback (every address for 0.0.0.0)
   --port <n>      port of the HTTP API, 0 for any free one (default 8474)
   --seed <n>      seed of every random draw, 0..4294967295 (default: random, printed at start)`;
 
