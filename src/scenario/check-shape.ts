@@ -1,7 +1,8 @@
 import { Document, isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import type { ScenarioIssue } from '../errors.ts';
 import { readDuration } from './duration.ts';
-import { describeFound, tidy, type Parsed } from './parsed.ts';
+import { atMost, LIMITS, type Limit } from './limits.ts';
+import { describeFound, shortText, tidy, type Parsed } from './parsed.ts';
 import { readPercent } from './percent.ts';
 import { readSize } from './size.ts';
 import { readRate } from './rate.ts';
@@ -124,6 +125,16 @@ function isMergeKey(key: unknown): boolean {
   return isScalar(key) && (typeof key.value === 'symbol' || key.value === '<<') && (key as { source?: string }).source === '<<';
 }
 
+/** Compose's extension keys: `x-anything` at any level is allowed and ignored, so anchors have a home. */
+export function isExtensionKey(key: string): boolean {
+  return key.startsWith('x-');
+}
+
+/** `found 300 characters ("aaaa…")`: a string over its limit, shown by its length and its start. */
+function tooLong(text: string, limit: Limit): string {
+  return `found ${text.length} characters (${shortText(text, 40)}); ${atMost(limit)}`;
+}
+
 class ShapeWalker {
   readonly issues: ScenarioIssue[] = [];
   readonly warnings: ScenarioIssue[] = [];
@@ -133,6 +144,8 @@ class ShapeWalker {
   readonly #doc: Document;
   /** Nodes on the current walk, so an alias to an ancestor cannot recurse forever. */
   readonly #stack = new Set<unknown>();
+  /** Each merged mapping's pairs, merges expanded, by node. */
+  readonly #merged = new Map<unknown, KeyedPair[]>();
   /** Offset of the nearest enclosing node that has one, for values that come from defaults or aliases. */
   #fallbackOffset = 0;
 
@@ -175,8 +188,13 @@ class ShapeWalker {
     }
   }
 
-  /** Pairs of a mapping, with `<<: *anchor` merge keys expanded; keys written here win over merged ones. */
-  #pairs(map: { items: Pair[] }, path: string): KeyedPair[] {
+  /**
+  Pairs of a mapping, with `<<: *anchor` merge keys expanded as the yaml library reads them (YAML
+  1.1's merge): keys written here win over merged ones, an earlier merged mapping wins over a later
+  one, and a merged mapping's own merge keys are expanded first, so merges chain. A merged pair is
+  positioned at the alias that brought it in (`via`), where the person wrote it into this mapping.
+  */
+  #pairs(map: { items: Pair[] }, path: string, chain: Set<unknown> = new Set(), via?: unknown): KeyedPair[] {
     const own: KeyedPair[] = [];
     const merged: KeyedPair[] = [];
     const seen = new Map<string, unknown>();
@@ -185,19 +203,40 @@ class ShapeWalker {
         const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
         for (const s of sources) {
           const target = isAlias(s) ? s.resolve(this.#doc) : s;
+          const at = via ?? s;
           if (!isMap(target)) {
-            this.#error(s, path, `a merge key (<<) takes an alias to a mapping, found ${foundNode(target)}`);
+            if (via === undefined) this.#error(s, path, `a merge key (<<) takes an alias to a mapping, found ${foundNode(target)}`);
             continue;
           }
-          for (const p of target.items) merged.push({ key: keyText(p.key), keyNode: s, value: p.value });
+          if (chain.has(target) || target === map) {
+            this.#error(at, path, 'a merge key (<<) merges a mapping that merges this one back');
+            continue;
+          }
+          if (chain.size + 1 >= LIMITS.depth.max) {
+            this.#error(at, path, `merge keys (<<) chained more than ${LIMITS.depth.max} deep; ${atMost(LIMITS.depth)}`);
+            continue;
+          }
+          // Expanded once per mapping: a mapping merged from many places (or merged twice along a
+          // diamond of merges) costs its size once, not once per path to it.
+          let expanded = this.#merged.get(target);
+          if (expanded === undefined) {
+            chain.add(map);
+            expanded = this.#pairs(target, path, chain, at);
+            chain.delete(map);
+            this.#merged.set(target, expanded);
+          }
+          for (const p of expanded) merged.push({ key: p.key, keyNode: at, value: p.value });
         }
         continue;
       }
       const key = keyText(pair.key);
       const first = seen.get(key);
       if (first !== undefined) {
-        const line = this.#source.position(this.#offsetOf(first)).line;
-        this.#error(pair.key, childPath(path, key), `duplicate key "${key}" (already set on line ${line}); a key may appear once in a mapping`);
+        // A merged mapping's own mistakes are reported where it is written, not once per use.
+        if (via === undefined) {
+          const line = this.#source.position(this.#offsetOf(first)).line;
+          this.#error(pair.key, childPath(path, key), `duplicate key "${key}" (already set on line ${line}); a key may appear once in a mapping`);
+        }
         continue;
       }
       seen.set(key, pair.key);
@@ -211,6 +250,13 @@ class ShapeWalker {
     return own;
   }
 
+  /** A mapping with more entries than its limit is refused before any of them is read. */
+  #tooManyEntries(node: unknown, map: { items: Pair[] }, path: string, limit: Limit, noun: string): boolean {
+    if (map.items.length <= limit.max) return false;
+    this.#error(node, path, `found a mapping of ${map.items.length} ${noun}; ${atMost(limit)}`);
+    return true;
+  }
+
   #expectMapping(node: unknown, path: string, what: string, nullAsEmpty: boolean | undefined): { items: Pair[] } | typeof INVALID {
     if (isMap(node)) return node;
     if (nullAsEmpty && scalarValue(node) === null) return { items: [] };
@@ -220,10 +266,12 @@ class ShapeWalker {
   #object(node: unknown, shape: ObjectShape, path: string): unknown {
     const map = this.#expectMapping(node, path, describeShape(shape), shape.nullAsEmpty);
     if (map === INVALID) return INVALID;
+    if (this.#tooManyEntries(node, map, path, LIMITS.mapEntries, 'keys')) return INVALID;
     const out: Record<string, unknown> = {};
     const valid = Object.keys(shape.fields);
     const given = new Set<string>();
     for (const { key, keyNode, value } of this.#pairs(map, path)) {
+      if (isExtensionKey(key)) continue;
       const keyPath = childPath(path, key);
       const keyOffset = this.#offsetOf(keyNode);
       this.keyAt.set(keyPath, keyOffset);
@@ -234,7 +282,8 @@ class ShapeWalker {
         } else if (shape.notYet?.includes(key)) {
           this.#errorAt(keyOffset, keyPath, `"${key}" is not supported yet by this meshproof (scenario language v1); remove it (valid: ${valid.join(', ')})`);
         } else {
-          this.#errorAt(keyOffset, keyPath, `unknown key "${key}"${didYouMean(key, valid)} (valid: ${valid.join(', ')})`);
+          const shown = key.length > LIMITS.name.max ? shortText(key, 40) : `"${key}"`;
+          this.#errorAt(keyOffset, keyPath, `unknown key ${shown}${didYouMean(key, valid)} (valid: ${valid.join(', ')})`);
         }
         continue;
       }
@@ -273,11 +322,14 @@ class ShapeWalker {
   #map(node: unknown, shape: MapShape, path: string): unknown {
     const map = this.#expectMapping(node, path, describeShape(shape), shape.nullAsEmpty);
     if (map === INVALID) return INVALID;
+    if (this.#tooManyEntries(node, map, path, shape.limit ?? LIMITS.mapEntries, `${shape.keyNoun}s`)) return INVALID;
     const out = new Map<string, unknown>();
     const pattern = new RegExp(shape.keyPattern);
     const fixed = shape.fields ?? {};
+    const keyLimit = shape.keyLimit ?? LIMITS.name;
     let entries = 0;
     for (const { key, keyNode, value } of this.#pairs(map, path)) {
+      if (!shape.dataKeys && isExtensionKey(key)) continue;
       const keyPath = childPath(path, key);
       const keyOffset = this.#offsetOf(keyNode);
       this.keyAt.set(keyPath, keyOffset);
@@ -294,7 +346,10 @@ class ShapeWalker {
       }
       entries++;
       let keyOk = true;
-      if (shape.reserved && Object.hasOwn(shape.reserved, key)) {
+      if (key.length > keyLimit.max) {
+        this.#errorAt(keyOffset, keyPath, `invalid ${shape.keyNoun}: ${tooLong(key, keyLimit)}`);
+        keyOk = false;
+      } else if (shape.reserved && Object.hasOwn(shape.reserved, key)) {
         this.#errorAt(keyOffset, keyPath, `${shape.reserved[key]}; use another ${shape.keyNoun}`);
         keyOk = false;
       } else if (!pattern.test(key)) {
@@ -319,9 +374,14 @@ class ShapeWalker {
 
   #list(node: unknown, shape: ListShape, path: string): unknown {
     const out: unknown[] = [];
+    const limit = shape.limit ?? LIMITS.listItems;
+    const tooMany = (count: number) => this.#error(node, path, `found a list of ${count} ${shape.noun ?? 'items'}; ${atMost(limit)}`);
+    if (isSeq(node) && node.items.length > limit.max) return tooMany(node.items.length);
     if (shape.commaString && isScalar(node) && typeof node.value === 'string') {
       // "5xx, reset": each item is checked on its own and positioned at its own column.
       const text = node.value;
+      const commas = text.split(',').length;
+      if (commas > limit.max) return tooMany(commas);
       const base = this.#offsetOf(node) + contentShift(this.#source.text, this.#offsetOf(node), text);
       let from = 0;
       text.split(',').forEach((raw, i) => {
@@ -425,15 +485,23 @@ class ShapeWalker {
     return r.value;
   }
 
+  /** The value read (in meshproof's units) if it is within the limit; else a message showing it as written. */
+  #withinLimit(value: number, written: unknown, limit: Limit): Parsed<unknown> {
+    if (value <= limit.max) return { ok: true, value };
+    return { ok: false, message: `found ${typeof written === 'number' ? written : describeFound(written)}; ${atMost(limit)}` };
+  }
+
   #leafValue(value: unknown, shape: LeafShape, node?: unknown): Parsed<unknown> {
     switch (shape.kind) {
       case 'string': {
         if (typeof value !== 'string') return { ok: false, message: `found ${describeFound(value)}; expected ${describeShape(shape)}` };
+        const limit = shape.limit ?? LIMITS.text;
+        if (value.length > limit.max) return { ok: false, message: tooLong(value, limit) };
         if (shape.values && !shape.values.includes(value)) {
-          return { ok: false, message: `found ${JSON.stringify(value)}${didYouMean(value, shape.values)} (valid: ${shape.values.join(', ')})` };
+          return { ok: false, message: `found ${shortText(value)}${didYouMean(value, shape.values)} (valid: ${shape.values.join(', ')})` };
         }
         if (shape.pattern && !new RegExp(shape.pattern).test(value)) {
-          return { ok: false, message: `found ${JSON.stringify(value)}; expected ${shape.patternHint ?? `a string matching ${shape.pattern}`}` };
+          return { ok: false, message: `found ${shortText(value)}; expected ${shape.patternHint ?? `a string matching ${shape.pattern}`}` };
         }
         return { ok: true, value };
       }
@@ -444,12 +512,12 @@ class ShapeWalker {
         if ((shape.min !== undefined && value < shape.min) || (shape.max !== undefined && value > shape.max)) {
           return { ok: false, message: `found ${value}; expected ${describeInteger(shape)}` };
         }
-        return { ok: true, value };
+        return this.#withinLimit(value, value, shape.limit ?? LIMITS.count);
       }
       case 'number': {
         if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, message: `found ${describeFound(value)}; expected ${describeShape(shape)}` };
         if (shape.min !== undefined && value < shape.min) return { ok: false, message: `found ${value}; expected ${describeShape(shape)}` };
-        return { ok: true, value };
+        return this.#withinLimit(value, value, shape.limit ?? LIMITS.count);
       }
       case 'boolean':
         if (typeof value !== 'boolean') return { ok: false, message: `found ${describeFound(value)}; expected true or false` };
@@ -457,17 +525,19 @@ class ShapeWalker {
       case 'duration': {
         const r = readDuration(value);
         if (r.ok && shape.positive && r.value <= 0) return { ok: false, message: `found ${describeFound(value)}; expected a duration above 0` };
-        return r;
+        return r.ok ? this.#withinLimit(r.value, value, shape.limit ?? LIMITS.duration) : r;
       }
       case 'percent':
         return readPercent(value);
       case 'rate': {
         const r = readRate(value);
         if (r.ok && shape.positive && r.value <= 0) return { ok: false, message: `found ${describeFound(value)}; expected a rate above 0 such as 200/s` };
-        return r;
+        return r.ok ? this.#withinLimit(r.value, value, shape.limit ?? LIMITS.rate) : r;
       }
-      case 'size':
-        return readSize(value);
+      case 'size': {
+        const r = readSize(value);
+        return r.ok ? this.#withinLimit(r.value, value, shape.limit ?? LIMITS.size) : r;
+      }
       case 'literal':
         return value === shape.word ? { ok: true, value: shape.means } : { ok: false, message: `found ${describeFound(value)}; expected "${shape.word}"` };
       case 'null':
@@ -482,6 +552,7 @@ class ShapeWalker {
         if (typeof value !== 'string' || value.trim() === '') {
           return { ok: false, message: `found ${describeFound(value)}; expected ${describeShape(shape)}` };
         }
+        if (value.length > LIMITS.text.max) return { ok: false, message: tooLong(value, LIMITS.text) };
         // Kept with its position: the expectation parser needs the column of the sentence in the file.
         const offset = this.#offsetOf(node);
         return { ok: true, value: { text: value, offset: offset + contentShift(this.#source.text, offset, value) } };

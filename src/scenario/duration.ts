@@ -1,4 +1,4 @@
-import { describeFound, fail, ok, scaleDecimal, tidy, type Parsed } from './parsed.ts';
+import { describeFound, shortText, fail, ok, scaleDecimal, tidy, type Parsed } from './parsed.ts';
 
 /** Microseconds per unit. Go's time.ParseDuration units, as Istio and Envoy configs use them. */
 const UNIT_US: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
@@ -21,7 +21,7 @@ export function readDuration(input: unknown): Parsed<number> {
   if (/^[+-]?(\d+(\.\d+)?|\.\d+)$/.test(text)) {
     return fail(`found "${text}" (a number); ${EXPECTED} (a unit is required: "${text}ms" or "${text}s")`);
   }
-  if (text.startsWith('-')) return fail(`found ${JSON.stringify(input)}; a duration cannot be negative`);
+  if (text.startsWith('-')) return fail(`found ${shortText(input)}; a duration cannot be negative`);
   let us = 0;
   let at = 0;
   PART.lastIndex = 0;
@@ -36,9 +36,9 @@ export function readDuration(input: unknown): Parsed<number> {
   if (at === 0 || at < text.length) {
     const unspaced = text.replace(/\s+/g, '');
     if (unspaced !== text && readDuration(unspaced).ok) {
-      return fail(`found ${JSON.stringify(input)}; write it without spaces: "${unspaced}"`);
+      return fail(`found ${shortText(input)}; write it without spaces: "${unspaced}"`);
     }
-    return fail(`found ${JSON.stringify(input)}; ${EXPECTED} (${UNITS_HINT})`);
+    return fail(`found ${shortText(input)}; ${EXPECTED} (${UNITS_HINT})`);
   }
   return ok(us / 1000);
 }

@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { MeshproofError, ScenarioInvalidError, type ScenarioIssue } from '../errors.ts';
 import { checkShape } from './check-shape.ts';
+import { atMost, formatLimit, LIMITS } from './limits.ts';
+import { nestingTooDeep } from './nesting-depth.ts';
 import { normalise } from './normalise.ts';
 import type { Scenario } from './scenario.ts';
 import { SCENARIO_SHAPE } from './shape.ts';
@@ -22,6 +24,15 @@ used in messages. Pipeline: YAML syntax → shape (types, keys, static defaults;
 and computed defaults (normalise.ts) → expectation sentences (expectation-parser.ts).
 */
 export function parseScenario(text: string, file: string): ScenarioParse {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > LIMITS.fileSize.max) return { scenario: null, issues: [fileTooBig(text, file, `${bytes} bytes`)], warnings: [] };
+  const tooDeep = nestingTooDeep(text, LIMITS.depth.max);
+  if (tooDeep !== null) {
+    const lines = new LineCounter();
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+    const message = `found mappings and lists nested more than ${LIMITS.depth.max} levels deep; ${atMost(LIMITS.depth)}`;
+    return { scenario: null, issues: [new SourceFile(file, text, lines).issue(tooDeep, '', message)], warnings: [] };
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const source = new SourceFile(file, text, lines);
@@ -51,16 +62,50 @@ Reads and parses a scenario file. Throws `ScenarioInvalidError` carrying every i
 `MeshproofError` with code `MESHPROOF_SCENARIO_UNREADABLE` when the file cannot be read.
 */
 export async function loadScenario(path: string, options: LoadOptions = {}): Promise<Scenario> {
-  let text: string;
+  let read: { text: string; size: string | null };
   try {
-    text = await readFile(path, 'utf8');
+    read = await readBounded(path, LIMITS.fileSize.max);
   } catch (e) {
     throw new MeshproofError('MESHPROOF_SCENARIO_UNREADABLE', `cannot read scenario ${path}: ${readFailure(e)}`, { cause: e });
   }
-  const { scenario, issues, warnings } = parseScenario(text, path);
+  if (read.size !== null) throw new ScenarioInvalidError([fileTooBig(read.text, path, read.size)]);
+  const { scenario, issues, warnings } = parseScenario(read.text, path);
   for (const w of warnings) options.onWarning?.(w);
   if (!scenario) throw new ScenarioInvalidError(issues);
   return scenario;
+}
+
+/**
+A file's text, read no further than `max` bytes plus one: a 2 GB file, or /dev/zero, is refused after
+reading 1 MiB of it rather than read whole. `size` is null when the file fits, else its size in words.
+*/
+async function readBounded(path: string, max: number): Promise<{ text: string; size: string | null }> {
+  const handle = await open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const buffer = Buffer.alloc(max + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    const text = buffer.subarray(0, length).toString('utf8');
+    if (length <= max) return { text, size: null };
+    return { text, size: stat.isFile() && stat.size > max ? `${stat.size} bytes` : `more than ${max} bytes` };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The file-size issue, positioned where the file passes the limit. */
+function fileTooBig(text: string, file: string, size: string): ScenarioIssue {
+  const lines = new LineCounter();
+  const head = Buffer.from(text, 'utf8').subarray(0, LIMITS.fileSize.max).toString('utf8');
+  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  const message = `found a file of ${size} (it passes ${formatLimit(LIMITS.fileSize)} here); ${atMost(LIMITS.fileSize)}`;
+  return new SourceFile(file, head, lines).issue(head.length, '', message);
 }
 
 function readFailure(e: unknown): string {

@@ -16,12 +16,21 @@ export function fail<T = never>(message: string): Parsed<T> {
 /** How a value found in YAML reads in a message: `"10ms"`, `"10" (a number)`, `true (a boolean)`. */
 export function describeFound(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (null)';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return shortText(value);
   if (typeof value === 'number') return `"${value}" (a number)`;
   if (typeof value === 'boolean') return `${value} (a boolean)`;
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return String(value);
+}
+
+/**
+A text found in the file, quoted for a message; a long one is shown by its start and its length,
+so a message never repeats a whole pasted file.
+*/
+export function shortText(text: string, keep = 60): string {
+  if (text.length <= keep + 10) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, keep) + '…')} (${text.length} characters)`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describeFound, fail, ok, scaleDecimal, tidy, type Parsed } from './parsed.ts';
+import { describeFound, shortText, fail, ok, scaleDecimal, tidy, type Parsed } from './parsed.ts';
 
 export interface PercentOptions {
   /** Largest allowed value, as a fraction. Default 1 (100%); retry ratios may exceed it. */
@@ -22,8 +22,8 @@ export function readPercent(input: unknown, options: PercentOptions = {}): Parse
     const text = input.trim();
     const m = /^(.*?)\s*%$/.exec(text);
     const body = m ? m[1] : text;
-    if (body.startsWith('-')) return fail(`found ${JSON.stringify(input)}; a percentage cannot be negative`);
-    if (!NUMBER.test(body)) return fail(`found ${JSON.stringify(input)}; expected a percentage such as 10% or 99.5%`);
+    if (body.startsWith('-')) return fail(`found ${shortText(input)}; a percentage cannot be negative`);
+    if (!NUMBER.test(body)) return fail(`found ${shortText(input)}; expected a percentage such as 10% or 99.5%`);
     digits = body;
   } else {
     return fail(`found ${describeFound(input)}; expected a percentage such as 10% or 99.5%`);

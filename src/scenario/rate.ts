@@ -1,4 +1,4 @@
-import { describeFound, fail, ok, tidy, type Parsed } from './parsed.ts';
+import { describeFound, shortText, fail, ok, tidy, type Parsed } from './parsed.ts';
 
 const PER: Record<string, number> = { '/s': 1, rps: 1, '/m': 60, '/h': 3600 };
 const RATE = /^(\d+(?:\.\d+)?|\.\d+)\s*(\/s|rps|\/m|\/h)?$/;
@@ -12,9 +12,9 @@ export function readRate(input: unknown): Parsed<number> {
   }
   if (typeof input !== 'string') return fail(`found ${describeFound(input)}; ${EXPECTED}`);
   const text = input.trim();
-  if (text.startsWith('-')) return fail(`found ${JSON.stringify(input)}; a rate cannot be negative`);
+  if (text.startsWith('-')) return fail(`found ${shortText(input)}; a rate cannot be negative`);
   const m = RATE.exec(text);
-  if (!m) return fail(`found ${JSON.stringify(input)}; ${EXPECTED}`);
+  if (!m) return fail(`found ${shortText(input)}; ${EXPECTED}`);
   return ok(Number(m[1]) / PER[m[2] ?? '/s']);
 }
 

@@ -1,3 +1,4 @@
+import { LIMITS, type Limit } from './limits.ts';
 import { METRIC_NAMES } from './metrics.ts';
 
 /**
@@ -59,6 +60,15 @@ export interface MapShape {
   fields?: Record<string, FieldSpec>;
   values: Shape;
   minEntries?: number;
+  /** Most entries. @default LIMITS.mapEntries */
+  limit?: Limit;
+  /** Longest key, in characters. @default LIMITS.name */
+  keyLimit?: Limit;
+  /**
+  The keys are data (header names), not names the scenario defines, so an `x-` key is an entry like
+  any other rather than an extension to ignore.
+  */
+  dataKeys?: boolean;
   nullAsEmpty?: boolean;
 }
 
@@ -68,7 +78,10 @@ export interface ListShape {
   /** For messages: "a list of service names". */
   noun?: string;
   minItems?: number;
+  /** An exact count the language requires (two groups of a partition). */
   maxItems?: number;
+  /** Most items. @default LIMITS.listItems */
+  limit?: Limit;
   /** Also accept one string with comma-separated items ("5xx,reset"), as Envoy's retry_on is written. */
   commaString?: boolean;
   nullAsEmpty?: boolean;
@@ -79,17 +92,22 @@ export interface UnionShape {
   options: Shape[];
 }
 
+/**
+`limit` on a leaf is its ceiling with the reason (limits.ts); without one, the kind's default applies:
+LIMITS.text for the length of a string, LIMITS.count for numbers, LIMITS.duration, LIMITS.rate and
+LIMITS.size. `max` on an integer is different: the end of its valid range (an HTTP status), said as a range.
+*/
 export type LeafShape =
-  | { kind: 'string'; pattern?: string; patternHint?: string; values?: readonly string[]; noun?: string }
+  | { kind: 'string'; pattern?: string; patternHint?: string; values?: readonly string[]; noun?: string; limit?: Limit }
   /** `unit`: what the number counts, said in messages (Toxiproxy's attributes are bare numbers in its units). */
-  | { kind: 'integer'; min?: number; max?: number; unit?: string }
-  | { kind: 'number'; min?: number }
+  | { kind: 'integer'; min?: number; max?: number; unit?: string; limit?: Limit }
+  | { kind: 'number'; min?: number; limit?: Limit }
   | { kind: 'boolean' }
-  | { kind: 'duration'; positive?: boolean }
+  | { kind: 'duration'; positive?: boolean; limit?: Limit }
   | { kind: 'percent' }
-  | { kind: 'rate'; positive?: boolean }
+  | { kind: 'rate'; positive?: boolean; limit?: Limit }
   /** A number of bytes: `64KiB`, `1MB`, `512B`, or a bare number of bytes. */
-  | { kind: 'size' }
+  | { kind: 'size'; limit?: Limit }
   /** A word standing for a value: `none` for null. */
   | { kind: 'literal'; word: string; means: JsonValue }
   /** An explicit YAML null (`key:` with nothing after it, `~`, `null`). */
@@ -106,13 +124,20 @@ export type Shape = ObjectShape | MapShape | ListShape | UnionShape | LeafShape;
 const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 const NAME_HINT = 'lowercase letters, digits and -, starting with a letter';
 
-const serviceName = { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a service name' } as const;
-const zoneName = { kind: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', patternHint: 'a zone name: lowercase letters, digits and -, such as a or us-east-1a', noun: 'a zone name' } as const;
+const serviceName = { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a service name', limit: LIMITS.name } as const;
+const zoneName = {
+  kind: 'string',
+  pattern: '^[a-z0-9][a-z0-9-]*$',
+  patternHint: 'a zone name: lowercase letters, digits and -, such as a or us-east-1a',
+  noun: 'a zone name',
+  limit: LIMITS.name,
+} as const;
 const versionName = {
   kind: 'string',
   pattern: NAME_PATTERN,
   patternHint: 'a version name: lowercase letters, digits and -, starting with a letter, such as v1 or canary',
   noun: 'a version name',
+  limit: LIMITS.name,
 } as const;
 const none = { kind: 'literal', word: 'none', means: null } as const;
 const unlimited = { kind: 'literal', word: 'unlimited', means: null } as const;
@@ -245,7 +270,7 @@ const serviceShape: ObjectShape = {
   notYet: ['command', 'env'],
   fields: {
     replicas: {
-      shape: { kind: 'integer', min: 1 },
+      shape: { kind: 'integer', min: 1, limit: LIMITS.instances },
       doc: 'Number of instances, named <service>-0 … <service>-(n-1), each with its own sidecar.',
       default: 1,
     },
@@ -319,7 +344,7 @@ const retriesShape: ObjectShape = {
   },
   fields: {
     attempts: {
-      shape: { kind: 'integer', min: 0 },
+      shape: { kind: 'integer', min: 0, limit: LIMITS.retryAttempts },
       doc: "Retries after the first try, so at most 1 + attempts requests (Envoy's num_retries); 0 means no retries.",
       defaultNote: '1 (envoy, linkerd), 2 (istio)',
     },
@@ -460,7 +485,7 @@ const healthCheckShape: ObjectShape = {
     unhealthyThreshold: { shape: { kind: 'integer', min: 1 }, doc: 'Failed probes in a row after which the endpoint is unhealthy (not picked).', default: 3 },
     healthyThreshold: { shape: { kind: 'integer', min: 1 }, doc: 'Passed probes in a row after which an unhealthy endpoint is healthy again.', default: 1 },
     path: {
-      shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path' },
+      shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path', limit: LIMITS.requestPath },
       doc: 'Path probed; the built-in service answers /healthz without taking a concurrency slot.',
       default: '/healthz',
     },
@@ -509,6 +534,8 @@ const headerMatchShape: MapShape = {
   keyNoun: 'header name',
   keyPattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
   keyHint: 'a header name such as x-user',
+  keyLimit: LIMITS.text,
+  dataKeys: true,
   values: {
     kind: 'union',
     options: [
@@ -645,14 +672,14 @@ const loadShape: ObjectShape = {
       defaultNote: "required unless phases are given; then the first phase's rate",
     },
     connections: {
-      shape: { kind: 'integer', min: 1 },
+      shape: { kind: 'integer', min: 1, limit: LIMITS.connections },
       doc: 'Connections the load generator keeps open, which bounds the requests in flight.',
       defaultNote: 'max(10, ceil(highest rate / 10))',
     },
     duration: { shape: positiveDuration, doc: "How long load is sent; at most the scenario's duration.", defaultNote: "the scenario's duration" },
-    path: { shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path' }, doc: 'Request path.', default: '/' },
+    path: { shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path', limit: LIMITS.requestPath }, doc: 'Request path.', default: '/' },
     phases: {
-      shape: { kind: 'list', items: phaseShape, minItems: 1, noun: 'phases' },
+      shape: { kind: 'list', items: phaseShape, minItems: 1, noun: 'phases', limit: LIMITS.phases },
       doc: 'Piecewise-constant rate, in order from the start of the load; their lengths must add up to the load duration.',
     },
   },
@@ -747,7 +774,7 @@ const faultShape: ObjectShape = {
   otherNames: { start: 'write at: 5s', duration: 'write for: 10s', kind: 'write the kind as the key: http, process, toxic or partition' },
   fields: {
     name: {
-      shape: { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a fault name' },
+      shape: { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a fault name', limit: LIMITS.name },
       doc: 'Names the fault in windows and anchors (during p1-errors, after p1-errors.end) and in reports.',
       required: true,
     },
@@ -783,13 +810,13 @@ export const SCENARIO_SHAPE: ObjectShape = {
   fields: {
     version: { shape: { kind: 'version', value: 1 }, doc: 'Version of the scenario language; this meshproof reads version 1.', required: true },
     name: {
-      shape: { kind: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', patternHint: 'lowercase letters, digits and -', noun: 'a name' },
+      shape: { kind: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', patternHint: 'lowercase letters, digits and -', noun: 'a name', limit: LIMITS.scenarioName },
       doc: 'Identifier of the scenario, used in report folders and JUnit suite names.',
       required: true,
     },
     description: { shape: { kind: 'string', noun: 'a sentence' }, doc: 'One line saying what the scenario shows or guards against.', required: true },
     seed: {
-      shape: { kind: 'integer' },
+      shape: { kind: 'integer', limit: LIMITS.seed },
       doc: 'Root of every random choice (latency draws, error rolls, back-off jitter, load balancing): the same seed replays the same run.',
       default: 1,
     },
@@ -806,6 +833,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
         },
         values: serviceShape,
         minEntries: 1,
+        limit: LIMITS.instances,
       },
       doc: 'The topology: one entry per service, keyed by its name, in the order they are listed.',
       required: true,
@@ -831,7 +859,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
     },
     load: { shape: loadShape, doc: 'The load generator: what it calls, how fast and for how long.', required: true },
     faults: {
-      shape: { kind: 'list', items: faultShape, nullAsEmpty: true, noun: 'faults' },
+      shape: { kind: 'list', items: faultShape, nullAsEmpty: true, noun: 'faults', limit: LIMITS.faults },
       doc: 'The fault schedule: each fault has a name, a start (at), an optional length (for), a target and one kind (http, process, toxic or partition).',
       default: [],
     },
@@ -861,7 +889,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
       default: 'local',
     },
     expect: {
-      shape: { kind: 'list', items: { kind: 'expectation' }, nullAsEmpty: true, noun: 'expectation sentences' },
+      shape: { kind: 'list', items: { kind: 'expectation' }, nullAsEmpty: true, noun: 'expectation sentences', limit: LIMITS.expectations },
       doc: 'What must hold, one sentence each: metric(scope) comparison value [window], or ejected(…), recovered(…), state(…) sentences.',
       default: [],
     },

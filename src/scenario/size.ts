@@ -1,12 +1,10 @@
-import { describeFound, fail, ok, scaleDecimal, type Parsed } from './parsed.ts';
+import { atMost, LIMITS } from './limits.ts';
+import { describeFound, shortText, fail, ok, scaleDecimal, type Parsed } from './parsed.ts';
 
 /** Bytes per unit: SI (KB = 1000) and binary (KiB = 1024), as people write them. */
 const UNITS: Record<string, number> = { B: 1, KB: 1000, KiB: 1024, MB: 1_000_000, MiB: 1_048_576 };
 const SIZE = /^(\d+(?:\.\d+)?|\.\d+)\s*(B|KB|KiB|MB|MiB)?$/;
 const EXPECTED = 'expected a size such as 64KiB, 1MB or 512 (bytes)';
-
-/** The largest size accepted: a body bigger than this would measure the harness's memory, not the mesh. */
-export const MAX_SIZE_BYTES = 64 * 1_048_576;
 
 /**
 Reads a size into whole bytes: `64KiB` (65536), `1.5KB` (1500), `1MB`, `512B`, or a bare number of
@@ -23,7 +21,7 @@ export function readSize(input: unknown): Parsed<number> {
   if (!m) {
     const unit = /[a-zA-Z]+$/.exec(text)?.[0];
     const near = unit ? Object.keys(UNITS).find((u) => u.toLowerCase() === unit.toLowerCase()) : undefined;
-    return fail(`found ${JSON.stringify(input)}; ${EXPECTED}${near ? `; did you mean ${text.slice(0, -unit!.length)}${near}?` : ' (units: B, KB, KiB, MB, MiB)'}`);
+    return fail(`found ${shortText(input)}; ${EXPECTED}${near ? `; did you mean ${text.slice(0, -unit!.length)}${near}?` : ' (units: B, KB, KiB, MB, MiB)'}`);
   }
   const factor = UNITS[m[2] ?? 'B'];
   const exact = factor === 1 ? Number(m[1]) : m[2]!.includes('i') ? Number(m[1]) * factor : scaleDecimal(m[1], Math.log10(factor));
@@ -32,7 +30,7 @@ export function readSize(input: unknown): Parsed<number> {
 }
 
 function within(bytes: number, input: unknown): Parsed<number> {
-  if (bytes > MAX_SIZE_BYTES) return fail(`found ${describeFound(input)}; at most 64MiB`);
+  if (bytes > LIMITS.size.max) return fail(`found ${describeFound(input)}; ${atMost(LIMITS.size)}`);
   return ok(bytes);
 }
 

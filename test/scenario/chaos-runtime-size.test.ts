@@ -81,7 +81,7 @@ describe('services.<name>.responseSize', () => {
       ['7:26 services.store.responseSize', /^found "64kib"; expected a size such as 64KiB, 1MB or 512 \(bytes\); did you mean 64KiB\?$/],
     ]);
     assertIssues(parseScenario(text('', '{ responseSize: 1GB }'), 't.yaml').issues, [['7:26 services.store.responseSize', /units: B, KB, KiB, MB, MiB/]]);
-    assertIssues(parseScenario(text('', '{ responseSize: 65MiB }'), 't.yaml').issues, [['7:26 services.store.responseSize', /at most 64MiB$/]]);
+    assertIssues(parseScenario(text('', '{ responseSize: 65MiB }'), 't.yaml').issues, [['7:26 services.store.responseSize', /^found "65MiB"; at most 64MiB: every response is built in memory/]]);
   });
 });
 
