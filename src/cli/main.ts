@@ -12,8 +12,10 @@ import { rescaleScenario } from '../plan/plan-scenario.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { LocalRuntime, refuseImages } from '../runtime/local/local-runtime.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { formatDuration, parseDuration } from '../scenario/duration.ts';
+import { atMost, LIMITS } from '../scenario/limits.ts';
 import { loadScenario } from '../scenario/parse-scenario.ts';
+import { runTooLong } from '../scenario/run-size.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
 const HELP = `meshproof — run a service mesh for real, break it on schedule, and check what must hold.
@@ -132,14 +134,34 @@ async function explain(args: string[], out: (s: string) => void, err: (s: string
   const { values, positionals } = parsed;
   const durationMs = durationOption('explain', values.duration, err);
   if (durationMs === undefined) return 2;
-  const scenarios = await loadAll(positionals, err);
+  const scenarios = rescaled('explain', await loadAll(positionals, err), durationMs, err);
   if (!scenarios) return 2;
   const { explainScenario } = await import('../explain/explain-scenario.ts');
   scenarios.forEach((s, i) => {
     if (i > 0) out('');
-    out(explainScenario(durationMs ? rescaleScenario(s, durationMs) : s).join('\n'));
+    out(explainScenario(s).join('\n'));
   });
   return 0;
+}
+
+/**
+The scenarios compressed or stretched to `--duration`, which must keep the scenario within its
+limits as the file itself must: no longer than a run may last, no more per-second figures than a
+run may keep. Null (after saying why) when it does not.
+*/
+function rescaled(command: string, scenarios: Scenario[] | null, durationMs: number | null, err: (s: string) => void): Scenario[] | null {
+  if (!scenarios || !durationMs) return scenarios;
+  if (durationMs > LIMITS.duration.max) {
+    err(`meshproof ${command}: --duration: found ${formatDuration(durationMs)}; ${atMost(LIMITS.duration)}`);
+    return null;
+  }
+  let ok = true;
+  for (const s of scenarios) {
+    const tooLong = runTooLong({ services: s.services, loadTarget: s.load.target }, durationMs);
+    if (tooLong) err(`meshproof ${command}: --duration: ${s.source.file}: ${tooLong}`);
+    ok &&= tooLong === null;
+  }
+  return ok ? scenarios.map((s) => rescaleScenario(s, durationMs)) : null;
 }
 
 /** `--duration` in ms, null when not given; undefined (after saying why) when it is not a duration. */
@@ -208,9 +230,8 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
   const tracing = values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined;
   const durationMs = durationOption('run', values.duration, err);
   if (durationMs === undefined) return 2;
-  let scenarios = await loadAll(positionals, err);
+  const scenarios = rescaled('run', await loadAll(positionals, err), durationMs, err);
   if (!scenarios) return 2;
-  if (durationMs) scenarios = scenarios.map((s) => rescaleScenario(s, durationMs));
 
   const reportsDir = values['no-report'] ? null : resolve(values.reports ?? 'reports');
   const mode = outputMode({ json: values.json, plain: values.plain, stdoutIsTTY: Boolean(process.stdout.isTTY), env: process.env });

@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.ts';
 import type { ExpectationTopology } from './expectation-parser.ts';
+import { formatLimit, LIMITS } from './limits.ts';
 import type { RuleContext } from './rule-context.ts';
 import type { Fault, FaultAction, FaultTarget, HttpFault } from './scenario.ts';
 import { TOXICS } from './shape.ts';
@@ -312,7 +313,11 @@ class FaultRules {
         this.#ctx.error(childPath(path, key), `"${key}" is not an attribute of ${type}${didYouMean(key, allowed)}; ${takes}`, true);
         ok = false;
       } else if (typeof value === 'number') {
-        attributes[key] = value;
+        const over = timeOver(value, spec.attributes[key].unit);
+        if (over) {
+          this.#ctx.error(childPath(path, key), over);
+          ok = false;
+        } else attributes[key] = value;
       }
     }
     if (type === 'down') {
@@ -394,3 +399,14 @@ class FaultRules {
 }
 
 const EXAMPLE: Record<string, number> = { latency: 300, rate: 100, delay: 1000, average_size: 64, bytes: 1024 };
+
+/**
+A toxic's time in its own unit (ms, or µs for the slicer's delay) past the longest duration a
+scenario may have; the message says it in that unit. Which unit applies is known only with the
+toxic's type (slow_close's delay is in ms), so it is checked here rather than by the shape.
+*/
+function timeOver(value: number, unit: string): string | null {
+  const perMs = unit === 'ms' ? 1 : unit === 'µs' ? 1000 : 0;
+  if (perMs === 0 || value <= LIMITS.duration.max * perMs) return null;
+  return `found ${value} (${unit}); at most ${LIMITS.duration.max * perMs} (${formatLimit(LIMITS.duration)}): ${LIMITS.duration.why}`;
+}

@@ -5,7 +5,9 @@ import { parseExpectation, type ExpectationTopology } from './expectation-parser
 import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
 import { formatRate } from './rate.ts';
+import { atMost, LIMITS } from './limits.ts';
 import { RuleContext } from './rule-context.ts';
+import { runTooLong, tooManyCalls } from './run-size.ts';
 import type { AnyExpectation, ChaosEngine, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, RateLimit, Scenario, ServiceSpec } from './scenario.ts';
 import { instanceNames, instanceSpec } from './scenario.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
@@ -112,6 +114,7 @@ class Rules {
     const { profile, policies } = normaliseMesh(this.#ctx, doc.mesh ?? new Map(), names, services);
     const load = this.#load(doc, names);
     if (load && doc.services) this.#reachability(services, load.target);
+    if (load) this.#runSize(doc, services, load);
     const topology = this.#topology(doc, services, load?.target ?? null);
     const faults = normaliseFaults(this.#ctx, doc.faults ?? [], topology, load?.durationMs ?? null);
     const expect = this.#expectations(doc, { ...topology, faults: faults.times });
@@ -348,6 +351,26 @@ class Rules {
       state.set(name, 'done');
     };
     for (const s of services) if (!state.has(s.name)) visit(s.name);
+  }
+
+  /**
+  The limits that relate several fields: instances in all, calls one request makes, per-second
+  figures the run keeps. Checked once the topology is otherwise valid (a cycle has no call count).
+  */
+  #runSize(doc: CheckedDoc, services: ServiceSpec[], load: LoadSpec): void {
+    if (this.#ctx.issues.length > 0 || (doc.services?.size ?? 0) !== services.length) return;
+    const total = services.reduce((a, s) => a + s.replicas, 0);
+    if (total > LIMITS.instances.max) {
+      const most = [...services].sort((a, b) => b.replicas - a.replicas).slice(0, 3).map((s) => `${s.name} ${s.replicas}`);
+      this.#error('services', `found ${total} instances in all (most in ${most.join(', ')}); ${atMost(LIMITS.instances)}`, true);
+      return;
+    }
+    const topology = { services, loadTarget: load.target };
+    const calls = tooManyCalls(topology);
+    if (calls) this.#error('load.target', calls);
+    if (doc.duration === undefined) return;
+    const tooLong = runTooLong(topology, doc.duration);
+    if (tooLong) this.#error('duration', tooLong);
   }
 
   /** Services the load never reaches are probably a mistake in calls or load.target. */
