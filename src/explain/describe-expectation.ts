@@ -4,6 +4,7 @@ import { isMissing, noFacts, resolveAnchor } from '../verdict/fault-times.ts';
 import { callersOf, instancesOfVersion } from '../verdict/scope.ts';
 import { resolveWindow } from '../verdict/window.ts';
 import { instanceNames } from '../scenario/scenario.ts';
+import { serviceNamed } from '../scenario/scenario-index.ts';
 import { andList, comparatorText } from './words.ts';
 
 /**
@@ -141,7 +142,7 @@ function requestsWords(scope: Scope, scenario: Scenario, metric: MetricName): st
     case 'service': {
       // A breaker refuses at the caller's sidecar, before any instance sees the request.
       if (metric === 'overflow') return `the calls to ${scope.service} (from ${andList(callersOf(scope.service, scenario))})`;
-      const spec = scenario.services.find((s) => s.name === scope.service);
+      const spec = serviceNamed(scenario, scope.service);
       return `the requests ${scope.service} received (on ${spec ? instanceNames(spec).join(', ') : scope.service})`;
     }
     case 'instance':

@@ -2,6 +2,7 @@ import { formatDuration, formatPercent, plural } from '../report/format.ts';
 import { PROFILES } from '../scenario/profiles.ts';
 import { instanceNames, instanceSpec, type ConnectionPool, type DestinationPolicy, type Scenario } from '../scenario/scenario.ts';
 import { httpFaultText } from '../report/describe.ts';
+import { serviceNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion } from '../verdict/scope.ts';
 import { andList, retryOnText, sidecarsOf } from './words.ts';
 
@@ -14,7 +15,7 @@ The first line names the destination and its callers; the rest are its policies.
 export function describePolicy(destination: string, scenario: Scenario): string[] {
   const p = scenario.mesh[destination];
   const callers = callersOf(destination, scenario);
-  const spec = scenario.services.find((s) => s.name === destination);
+  const spec = serviceNamed(scenario, destination);
   const instances = spec ? instanceNames(spec) : [];
   if (callers.length === 0) return [`${destination}: nothing calls it, so its policy is never used.`];
   const profile = scenario.profile ?? 'envoy';

@@ -26,9 +26,9 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
 
   out.push('', 'Topology');
   const l = scenario.load;
-  const rate = l.phases.length
-    ? `in phases: ${l.phases.map((p, i) => `${formatDuration(phaseStart(l.phases, i))}–${formatDuration(phaseStart(l.phases, i) + p.durationMs)} at ${formatRate(p.rate)}`).join(', ')}`
-    : `at ${formatRate(l.rate)}`;
+  let at = 0;
+  const phases = l.phases.map((p) => `${formatDuration(at)}–${formatDuration((at += p.durationMs))} at ${formatRate(p.rate)}`);
+  const rate = l.phases.length ? `in phases: ${phases.join(', ')}` : `at ${formatRate(l.rate)}`;
   out.push(
     `  client (the load generator) sends ${l.path} to ${l.target} ${rate}, for ${formatDuration(l.durationMs)}, open loop (it does not slow down when responses do), at most ${plural(l.connections, 'request')} in flight.`,
   );
@@ -55,16 +55,13 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   return out;
 }
 
-function phaseStart(phases: Scenario['load']['phases'], i: number): number {
-  return phases.slice(0, i).reduce((a, p) => a + p.durationMs, 0);
-}
-
 /** A service: its instances (with zone and version), what the built-in service does, whom it calls, its inbound rate limit and bulkheads. */
 function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   const names = instanceNames(s);
+  const versions = hasVersions(s);
   const labels = names.map((i) => {
     const spec = instanceSpec(s, i);
-    const tags = [spec.zone !== null ? `zone ${spec.zone}` : '', spec.version !== 'v1' || hasVersions(s) ? spec.version : ''].filter(Boolean);
+    const tags = [spec.zone !== null ? `zone ${spec.zone}` : '', spec.version !== 'v1' || versions ? spec.version : ''].filter(Boolean);
     return tags.length ? `${i} (${tags.join(', ')})` : i;
   });
   const callers = callersOf(s.name, scenario).map((c) => (c === 'client' ? 'the load generator' : c));

@@ -1,6 +1,7 @@
 import type { AnyExpectation, Expectation, Scenario } from '../scenario/scenario.ts';
 import { seriesKey, type Timeline } from '../observe/timeline.ts';
 import { instanceNames } from '../scenario/scenario.ts';
+import { serviceNamed } from '../scenario/scenario-index.ts';
 import type { RunFacts, Verdict } from './verdict.ts';
 import { compare } from './compare.ts';
 import { evaluateAttempts } from './attempts.ts';
@@ -79,7 +80,7 @@ function perInstance(e: Expectation, scenario: Scenario, timeline: Timeline, ran
   const scope = e.scope;
   if (scope.kind !== 'service' && scope.kind !== 'version') return out;
   if (e.metric === 'overflow') return out;
-  const spec = scenario.services.find((s) => s.name === scope.service);
+  const spec = serviceNamed(scenario, scope.service);
   for (const instance of spec ? instanceNames(spec) : []) out[instance] = aggregate(timeline, [seriesKey.instance(instance)], range).requests;
   return out;
 }

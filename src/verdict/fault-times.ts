@@ -1,5 +1,6 @@
 import type { Anchor, Fault, Scenario } from '../scenario/scenario.ts';
 import { formatDuration } from '../report/format.ts';
+import { faultNamed } from '../scenario/scenario-index.ts';
 import type { RunFacts } from './verdict.ts';
 
 /** When a fault held, in ms from the start of the load: as recorded by the run, else as scheduled. */
@@ -43,7 +44,7 @@ and ended, which lag the schedule by a push or a signal), else the schedule. A f
 never started has no span.
 */
 export function faultSpan(name: string, scenario: Scenario, facts: RunFacts): FaultSpan | Missing {
-  const fault = (scenario.faults ?? []).find((f) => f.name === name);
+  const fault = faultNamed(scenario, name);
   if (!fault) return { missing: `the scenario has no fault named ${name}` };
   const scheduledStartMs = fault.atMs;
   const scheduledEndMs = scheduledEnd(fault);

@@ -1,5 +1,6 @@
 import { instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
 import { seriesKey, type SeriesKey } from '../observe/timeline.ts';
+import { serviceNamed, servicesCalling } from '../scenario/scenario-index.ts';
 
 /**
 The timeline series a scope is measured on (see the series keys in `observe/timeline.ts`):
@@ -16,7 +17,7 @@ export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
     case 'client':
       return [seriesKey.client()];
     case 'service': {
-      const spec = scenario.services.find((s) => s.name === scope.service);
+      const spec = serviceNamed(scenario, scope.service);
       return spec ? instanceNames(spec).map(seriesKey.instance) : [];
     }
     case 'instance':
@@ -42,7 +43,7 @@ export function metricSeriesKeys(metric: MetricName, scope: Scope, scenario: Sce
 
 /** The instances of a service that carry a version label. */
 export function instancesOfVersion(service: string, version: string, scenario: Scenario): string[] {
-  const spec = scenario.services.find((s) => s.name === service);
+  const spec = serviceNamed(scenario, service);
   return spec ? instanceNames(spec).filter((i) => instanceSpec(spec, i).version === version) : [];
 }
 
@@ -64,6 +65,6 @@ export function scopeLabel(scope: Scope | FaultTarget): string {
 
 /** Who sends requests to a service: the services that list it in `calls`, and `client` when the load targets it. */
 export function callersOf(service: string, scenario: Scenario): string[] {
-  const callers = scenario.services.filter((s) => s.calls.includes(service)).map((s) => s.name);
-  return scenario.load.target === service ? ['client', ...callers] : callers;
+  const callers = servicesCalling(scenario, service);
+  return scenario.load.target === service ? ['client', ...callers] : [...callers];
 }

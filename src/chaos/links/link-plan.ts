@@ -18,10 +18,16 @@ export interface Link {
 /** Every link of the topology: from each pod (and the ingress) to each instance of each service it calls. Pure. */
 export function planLinks(plan: Plan): Link[] {
   const callers = [{ instance: plan.ingress.instance, service: plan.ingress.service }, ...plan.pods];
+  const podsOf = new Map<string, Plan['pods']>();
+  for (const p of plan.pods) {
+    const list = podsOf.get(p.service);
+    if (list) list.push(p);
+    else podsOf.set(p.service, [p]);
+  }
   const links: Link[] = [];
   for (const from of callers) {
     for (const dest of plan.routes[from.service] ?? []) {
-      for (const to of plan.pods.filter((p) => p.service === dest)) {
+      for (const to of podsOf.get(dest) ?? []) {
         links.push({ name: `${from.instance}__${to.instance}`, fromInstance: from.instance, fromService: from.service, toInstance: to.instance, toService: to.service });
       }
     }

@@ -2,6 +2,7 @@ import type { Plan } from '../../plan/plan-scenario.ts';
 import type { RunningPod } from '../../runtime/runtime.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../scenario/scenario.ts';
+import { serviceNamed } from '../../scenario/scenario-index.ts';
 import type { Endpoint, SidecarConfig } from '../sidecar-config.ts';
 
 /** A scheduled L7 fault at callers' outbound: every sidecar of `from` (all callers when null) sending to `to`. */
@@ -70,7 +71,7 @@ export class ControlPlane {
       const policy = scenario.mesh[dest];
       let fault: HttpFault | null = policy.fault ?? null;
       for (const f of this.outboundFaults.values()) if (f.to === dest && (f.from === null || f.from === pod.service)) fault = f.fault;
-      const bulkhead = this.plan.scenario.services.find((s) => s.name === pod.service)?.bulkheads?.[dest] ?? null;
+      const bulkhead = serviceNamed(this.plan.scenario, pod.service)?.bulkheads?.[dest] ?? null;
       clusters[dest] = { policy, endpoints, fault, bulkhead };
     }
     const planned = this.plan.pods.find((p) => p.instance === pod.instance);
