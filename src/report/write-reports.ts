@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
@@ -34,16 +35,28 @@ export async function writeReports(result: RunResult, dir: string): Promise<stri
   }
 }
 
+/** The longest scenario name kept whole in a folder name: every valid name (LIMITS.scenarioName) fits. */
+const NAME_BYTES = 100;
+
 /**
 The name of a run's report folder: `<YYYYMMDD-HHMMSS>-<scenario name>`, the time being when the run
 started, in UTC (so the name does not depend on the machine's zone), and the name reduced to
-characters every file system takes.
+characters every file system takes: letters stripped of accents, anything else but digits, `.`,
+`_` and `-` replaced by `-`. A name longer than 100 characters is cut and given a short hash of the
+whole, so the folder name stays far below the 255 bytes a file name may have and two long names
+that start alike still get two folders.
 */
 export function reportDirName(result: Pick<RunResult, 'startedAt'> & { scenario: { name: string } }): string {
   const d = new Date(result.startedAt);
   const at = Number.isNaN(d.getTime()) ? new Date(0) : d;
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
-  const name = result.scenario.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'scenario';
+  const original = result.scenario.name;
+  const ascii = original.normalize('NFKD').replace(/\p{M}+/gu, '');
+  let name = ascii.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'scenario';
+  if (name.length > NAME_BYTES) {
+    const hash = createHash('sha256').update(original).digest('hex').slice(0, 8);
+    name = `${name.slice(0, NAME_BYTES - 9).replace(/[-.]+$/, '')}-${hash}`;
+  }
   return `${stamp}-${name}`;
 }

@@ -45,4 +45,27 @@ describe('reportDirName', () => {
     assert.equal(reportDirName({ startedAt: '2026-01-02T03:04:05.678Z', scenario: { name: 'a/b c:d' } }), '20260102-030405-a-b-c-d');
     assert.equal(reportDirName({ startedAt: '2026-01-02T03:04:05.678Z', scenario: { name: '../..' } }), '20260102-030405-scenario');
   });
+  it('takes any name: accents dropped, other scripts and slashes replaced, a long one cut with a hash of the whole', () => {
+    const at = '2026-01-02T03:04:05.678Z';
+    assert.equal(reportDirName({ startedAt: at, scenario: { name: 'café-crème' } }), '20260102-030405-cafe-creme');
+    assert.equal(reportDirName({ startedAt: at, scenario: { name: '支付/超时' } }), '20260102-030405-scenario');
+    assert.equal(reportDirName({ startedAt: at, scenario: { name: 'a\\b\u0000c' } }), '20260102-030405-a-b-c');
+    const long = 'x'.repeat(300);
+    const cut = reportDirName({ startedAt: at, scenario: { name: long } });
+    assert.match(cut, /^20260102-030405-x{91}-[0-9a-f]{8}$/);
+    assert.ok(Buffer.byteLength(cut) <= 120);
+    assert.notEqual(cut, reportDirName({ startedAt: at, scenario: { name: long + 'y' } }));
+    // Every valid name (at most 100 characters) is kept whole.
+    assert.equal(reportDirName({ startedAt: at, scenario: { name: 'a'.repeat(100) } }), `20260102-030405-${'a'.repeat(100)}`);
+  });
+  it('a folder with a 300-character name is written where a raw name would fail with ENAMETOOLONG', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'meshproof-long-'));
+    try {
+      const result = { ...exampleResult(), scenario: { ...exampleResult().scenario, name: 'é'.repeat(150) + 'z'.repeat(150) } };
+      const paths = await writeReports(result, join(base, reportDirName(result)));
+      assert.equal(paths.length, 4);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
 });
