@@ -49,7 +49,7 @@ exercised proves nothing.
 export function evaluateExpectation(expectation: Expectation, scenario: Scenario, timeline: Timeline, facts: RunFacts = noFacts(timeline.t0)): Verdict {
   const requested = resolveWindow(expectation.window, scenario, facts);
   const faultWindow = expectation.window.kind !== 'run' && expectation.window.kind !== 'between';
-  const range: BucketRange = requested.missing ? { first: 0, end: 0 } : bucketRange(requested, timeline, faultWindow ? 'nearest' : 'cover');
+  const range: BucketRange = requested.missing ? { first: 0, end: 0 } : bucketRange(requested, timeline, faultWindow ? 'half' : 'cover');
   const window = range.first === range.end ? { fromMs: requested.fromMs, toMs: requested.toMs } : rangeWindow(range);
   const scope = expectation.scope;
   const { value: measured, agg, whole } = measureOver(expectation.metric, scope, scenario, timeline, range);

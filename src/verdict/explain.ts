@@ -123,6 +123,10 @@ export function noDataReason(input: ExplainInput): string {
   if (range.first === range.end) {
     const req = input.requested;
     if (req.toMs <= req.fromMs) return `the window ${formatWindow(req)} is empty`;
+    if (range.tooShort) {
+      const which = req.label ? `the window ${req.label} (${formatWindow(req)})` : `the window ${formatWindow(req)}`;
+      return `${which} lasts ${formatDuration(req.toMs - req.fromMs)} and covers no second by at least half; results are kept per second, so it is too short to judge`;
+    }
     return `the window ${formatWindow(req)} lies outside the run's timeline (0s–${formatDuration(timeline.seconds * 1000)})`;
   }
   const span = formatWindow(input.window);

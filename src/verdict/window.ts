@@ -66,30 +66,49 @@ export function resolveWindow(window: Window, scenario: Scenario, facts: RunFact
 export interface BucketRange {
   first: number;
   end: number;
+  /**
+  Set when the window lies within the timeline but no second is at least half inside it (a fault
+  shorter than a second, or one across the boundary of two): too short to judge on per-second results.
+  */
+  tooShort?: true;
 }
 
 /**
 How a window's edges fall on whole seconds. `cover`: every second the window touches
-(`[floor(from), ceil(to))`), as `between` windows are read. `nearest`: the seconds at least half
-inside the window (edges rounded to the nearest second), as fault windows are read: a fault that
-took effect at 5.004s covers second 5, not second 4, and a window from 8.6s does not count the
-0.6s of second 8 that came before it. A window shorter than that falls back to `cover`.
+(`[floor(from), ceil(to))`), as `between` windows are read. `half`: the seconds at least half inside
+the window, as fault windows are read: a fault that took effect at 5.004s covers second 5, not
+second 4, a window from 8.6s does not count the 0.6s of second 8 before it, and a 1 ms fault at
+9.999s covers no second at all, rather than the whole of second 9.
 */
-export type Rounding = 'cover' | 'nearest';
+export type Rounding = 'cover' | 'half';
 
 /**
 The buckets of a window, clamped to the seconds the timeline has. A window that lies wholly outside
-the timeline (or is empty) gives `first === end`.
+the timeline (or is empty, or with `half` too short) gives `first === end`.
 */
 export function bucketRange(window: WindowMs, timeline: Pick<Timeline, 'seconds'>, rounding: Rounding = 'cover'): BucketRange {
   const clamp = (first: number, end: number): BucketRange => {
     const f = Math.min(timeline.seconds, Math.max(0, first));
     return { first: f, end: Math.max(f, Math.min(timeline.seconds, end)) };
   };
-  const cover = clamp(Math.floor(window.fromMs / 1000), Math.ceil(window.toMs / 1000));
-  if (rounding === 'cover' || window.toMs <= window.fromMs) return cover;
-  const nearest = clamp(Math.round(window.fromMs / 1000), Math.round(window.toMs / 1000));
-  return nearest.end > nearest.first ? nearest : cover;
+  if (rounding === 'cover' || window.toMs <= window.fromMs) return clamp(Math.floor(window.fromMs / 1000), Math.ceil(window.toMs / 1000));
+  const { first, end } = halfInside(window);
+  if (end > first) return clamp(first, end);
+  const touched = clamp(Math.floor(window.fromMs / 1000), Math.ceil(window.toMs / 1000));
+  // Inside the timeline but under half of every second it touches; outside it, the window is simply not in the run.
+  return touched.end > touched.first ? { first: touched.first, end: touched.first, tooShort: true } : touched;
+}
+
+/**
+The seconds `[first, end)` that at least half of lies inside the window (unclamped). Computed on ms,
+so an edge exactly at a half second counts that second (it is half inside).
+*/
+function halfInside(w: WindowMs): { first: number; end: number } {
+  const startSecond = Math.floor(w.fromMs / 1000);
+  const first = Math.min(w.toMs, (startSecond + 1) * 1000) - w.fromMs >= 500 ? startSecond : startSecond + 1;
+  const endSecond = Math.ceil(w.toMs / 1000) - 1;
+  const end = w.toMs - Math.max(w.fromMs, endSecond * 1000) >= 500 ? endSecond + 1 : endSecond;
+  return { first, end };
 }
 
 /** The ms span a bucket range covers, which is the window actually evaluated. */
