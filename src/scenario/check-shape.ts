@@ -132,7 +132,7 @@ export function isExtensionKey(key: string): boolean {
 
 /** `found 300 characters ("aaaa…")`: a string over its limit, shown by its length and its start. */
 function tooLong(text: string, limit: Limit): string {
-  return `found ${text.length} characters (${shortText(text, 40)}); ${atMost(limit)}`;
+  return `found ${text.length} characters (${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}); ${atMost(limit)}`;
 }
 
 class ShapeWalker {

@@ -1,8 +1,12 @@
+import { LIMITS } from './limits.ts';
 import { EXPECTATION_PATTERN, SCENARIO_SHAPE, type FieldSpec, type JsonValue, type ObjectShape, type Shape } from './shape.ts';
 
 type Schema = { [key: string]: JsonValue };
 
 const NUMBER = '(\\d+(\\.\\d+)?|\\.\\d+)';
+
+/** Compose's extension keys: allowed anywhere the language names the keys, and ignored. */
+const EXTENSIONS: Schema = { '^x-': true };
 
 /** Reused value types, referenced as `#/$defs/<name>`. The patterns accept what duration.ts, percent.ts and rate.ts read. */
 const DEFS: Record<string, Schema> = {
@@ -55,20 +59,25 @@ function shapeSchema(shape: Shape): Schema {
     case 'object':
       return objectSchema(shape);
     case 'map': {
-      const names: Schema = { pattern: shape.keyPattern };
+      const names: Schema = { pattern: shape.keyPattern, maxLength: (shape.keyLimit ?? LIMITS.name).max };
       if (shape.reserved) names.not = { enum: Object.keys(shape.reserved) };
       const s: Schema = { type: shape.nullAsEmpty ? ['object', 'null'] : 'object' };
       // Settings of the mapping itself (mesh.profile) are properties; every other key is an entry.
       if (shape.fields) s.properties = Object.fromEntries(Object.entries(shape.fields).map(([k, f]) => [k, fieldSchema(f)]));
-      s.propertyNames = names;
+      if (shape.dataKeys) s.propertyNames = names;
+      else {
+        s.patternProperties = EXTENSIONS;
+        s.propertyNames = { anyOf: [names, { pattern: '^x-' }] };
+      }
       s.additionalProperties = shapeSchema(shape.values);
       if (shape.minEntries !== undefined) s.minProperties = shape.minEntries;
+      s.maxProperties = (shape.limit ?? LIMITS.mapEntries).max;
       return s;
     }
     case 'list': {
       const s: Schema = { type: shape.nullAsEmpty ? ['array', 'null'] : 'array', items: shapeSchema(shape.items) };
       if (shape.minItems !== undefined) s.minItems = shape.minItems;
-      if (shape.maxItems !== undefined) s.maxItems = shape.maxItems;
+      s.maxItems = Math.min(shape.maxItems ?? Infinity, (shape.limit ?? LIMITS.listItems).max);
       if (!shape.commaString) return s;
       const item = shape.items.kind === 'string' && shape.items.values ? `(${shape.items.values.join('|')})` : '[^,]+';
       return { anyOf: [s, { type: 'string', pattern: `^\\s*${item}\\s*(,\\s*${item}\\s*)*$` }] };
@@ -78,18 +87,20 @@ function shapeSchema(shape: Shape): Schema {
     case 'string': {
       const s: Schema = { type: 'string' };
       if (shape.values) s.enum = [...shape.values];
+      else s.maxLength = (shape.limit ?? LIMITS.text).max;
       if (shape.pattern) s.pattern = shape.pattern;
       return s;
     }
     case 'integer': {
       const s: Schema = { type: 'integer' };
       if (shape.min !== undefined) s.minimum = shape.min;
-      if (shape.max !== undefined) s.maximum = shape.max;
+      s.maximum = Math.min(shape.max ?? Infinity, (shape.limit ?? LIMITS.count).max);
       return s;
     }
     case 'number': {
       const s: Schema = { type: 'number' };
       if (shape.min !== undefined) s.minimum = shape.min;
+      s.maximum = (shape.limit ?? LIMITS.count).max;
       return s;
     }
     case 'boolean':
@@ -109,7 +120,7 @@ function shapeSchema(shape: Shape): Schema {
     case 'version':
       return { const: shape.value };
     case 'expectation':
-      return { type: 'string', pattern: EXPECTATION_PATTERN };
+      return { type: 'string', pattern: EXPECTATION_PATTERN, maxLength: LIMITS.text.max };
   }
 }
 
@@ -119,7 +130,7 @@ function objectSchema(shape: ObjectShape): Schema {
   const required = Object.entries(shape.fields)
     .filter(([, f]) => f.required)
     .map(([k]) => k);
-  const s: Schema = { type: shape.nullAsEmpty ? ['object', 'null'] : 'object', properties, additionalProperties: false };
+  const s: Schema = { type: shape.nullAsEmpty ? ['object', 'null'] : 'object', properties, patternProperties: EXTENSIONS, additionalProperties: false };
   if (required.length) s.required = required;
   if (shape.exactlyOne) s.oneOf = shape.exactlyOne.map((k) => ({ required: [k] }));
   if (shape.atLeastOne) s.anyOf = shape.atLeastOne.map((k) => ({ required: [k] }));

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { formatLimit, LIMITS } from './limits.ts';
 import { METRICS } from './metrics.ts';
 import type { Unit } from './scenario.ts';
 import { SCENARIO_SHAPE, type FieldSpec, type JsonValue, type ObjectShape, type Shape } from './shape.ts';
@@ -9,6 +10,7 @@ metrics.ts like the JSON Schema, so the reference cannot drift from what the che
 `npm run schema` rewrites them between their markers; a test fails when the committed document is stale.
 */
 const BLOCKS = {
+  limits: { generate: scenarioLimitReference, source: 'src/scenario/limits.ts' },
   keys: { generate: scenarioKeyReference, source: 'src/scenario/shape.ts' },
   metrics: { generate: scenarioMetricReference, source: 'src/scenario/metrics.ts' },
 };
@@ -25,6 +27,13 @@ export function blockEnd(name: keyof typeof BLOCKS): string {
 export function scenarioKeyReference(): string {
   const rows: string[] = ['| key | type | default | meaning |', '|---|---|---|---|'];
   walkObject(SCENARIO_SHAPE, '', rows);
+  return rows.join('\n');
+}
+
+/** Every limit: what it bounds, its maximum, and why. */
+export function scenarioLimitReference(): string {
+  const rows = ['| what | at most | why |', '|---|---|---|'];
+  for (const limit of Object.values(LIMITS)) rows.push(`| ${escape(limit.what)} | ${formatLimit(limit).replace(/(\d)(?=(\d{3})+(?!\d))/g, '$1 ')} | ${escape(limit.why)} |`);
   return rows.join('\n');
 }
 
@@ -95,9 +104,11 @@ function typeLabel(shape: Shape): string {
     case 'object':
       return 'mapping';
     case 'map':
-      return `mapping by ${shape.keyNoun}`;
-    case 'list':
-      return `list of ${typeLabel(shape.items)}${shape.commaString ? ' (or "a,b")' : ''}`;
+      return `mapping by ${shape.keyNoun}${shape.limit ? `, at most ${shape.limit.max}` : ''}`;
+    case 'list': {
+      const most = shape.limit ? `, at most ${shape.limit.max}` : '';
+      return `list of ${typeLabel(shape.items)}${shape.commaString ? ' (or "a,b")' : ''}${most}`;
+    }
     case 'union':
       return shape.options
         .filter((o) => o.kind !== 'null')
@@ -105,10 +116,11 @@ function typeLabel(shape: Shape): string {
         .join(' \\| ');
     case 'string':
       if (shape.values) return shape.values.map((v) => `\`${v}\``).join(' \\| ');
-      return shape.noun ? shape.noun.replace(/^an? /, '') : 'string';
+      return `${shape.noun ? shape.noun.replace(/^an? /, '') : 'string'}${shape.limit ? ` (≤ ${shape.limit.max} characters)` : ''}`;
     case 'integer': {
       const unit = shape.unit ? ` (${shape.unit.split(',')[0]})` : '';
-      if (shape.min !== undefined && shape.max !== undefined) return `integer ${shape.min}–${shape.max}${unit}`;
+      const max = shape.max ?? (shape.limit && shape.limit !== LIMITS.seed ? shape.limit.max : undefined);
+      if (shape.min !== undefined && max !== undefined) return `integer ${shape.min}–${max}${unit}`;
       if (shape.min !== undefined) return `integer ≥ ${shape.min}${unit}`;
       return `integer${unit}`;
     }

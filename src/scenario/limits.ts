@@ -29,7 +29,7 @@ export const LIMITS = {
     max: MiB,
     unit: 'bytes',
     what: 'size of a scenario file',
-    why: 'the largest scenario the other limits allow (100 services with every key written, 1000 faults, 1000 expectations) is under 400 KB, so a bigger file is a mistake; 1 MiB is read and checked in well under a second',
+    why: 'the largest scenario the other limits allow, with every key written out (100 services, 1000 faults, 1000 expectations), is about 470 KB and is checked in 0.6–1.1 s on a busy 2-core machine; 1 MiB leaves room for comments and x- extensions, and a bigger file is a mistake that would only cost time',
   },
   depth: {
     max: 64,
@@ -48,6 +48,12 @@ export const LIMITS = {
     unit: 'characters',
     what: 'a service, version, zone or fault name',
     why: 'an instance is named <service>-<index>, and with at most 100 instances that stays within 63 characters, the most a DNS label, a Docker host name or a Kubernetes name may have',
+  },
+  instanceName: {
+    max: 63,
+    unit: 'characters',
+    what: 'an instance name (<service>-<index>), as a key of instances',
+    why: 'the most a DNS label, a Docker host name or a Kubernetes name may have',
   },
   text: {
     max: 1024,
@@ -89,7 +95,7 @@ export const LIMITS = {
     max: 360_000,
     unit: 'series-seconds',
     what: 'per-second figures a run keeps: the series it records (the client, each instance, each edge, each caller-to-instance pair) × the seconds of the run',
-    why: 'each is a bucket of counts and a latency histogram held in memory and written to result.json (0.3 KB idle to 5 KB busy, measured); 360 000 keeps result.json far from the 512 MB a JavaScript string may hold, so the report of a long run can always be written',
+    why: 'each is a bucket of counts and a latency histogram held in memory and written to result.json (0.3 KB idle, 2–5 KB busy, up to 19 KB at 20 000 requests/s with a wide spread; measured), so 360 000 keep result.json in the low hundreds of MB, below the 512 MB a JavaScript string may hold, and the report of a long run can be written',
   },
   phases: {
     max: 3600,
@@ -107,7 +113,7 @@ export const LIMITS = {
     max: 1000,
     unit: 'expectations',
     what: 'expect',
-    why: 'each is measured over the timeline (up to a second per hundred on an hour-long run) and printed with its evidence; a thousand already fills a report nobody reads to the end',
+    why: 'each is measured over its window of the timeline once the run ends: 1000 over the whole of a 10-minute run took 11–12 s on a busy 2-core machine (about a minute after an hour-long run), and each is printed with its evidence',
   },
   callsPerRequest: {
     max: 1000,

@@ -28,10 +28,8 @@ export function parseScenario(text: string, file: string): ScenarioParse {
   if (bytes > LIMITS.fileSize.max) return { scenario: null, issues: [fileTooBig(text, file, `${bytes} bytes`)], warnings: [] };
   const tooDeep = nestingTooDeep(text, LIMITS.depth.max);
   if (tooDeep !== null) {
-    const lines = new LineCounter();
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
     const message = `found mappings and lists nested more than ${LIMITS.depth.max} levels deep; ${atMost(LIMITS.depth)}`;
-    return { scenario: null, issues: [new SourceFile(file, text, lines).issue(tooDeep, '', message)], warnings: [] };
+    return { scenario: null, issues: [new SourceFile(file, text, linesOf(text)).issue(tooDeep, '', message)], warnings: [] };
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
@@ -101,11 +99,18 @@ async function readBounded(path: string, max: number): Promise<{ text: string; s
 
 /** The file-size issue, positioned where the file passes the limit. */
 function fileTooBig(text: string, file: string, size: string): ScenarioIssue {
-  const lines = new LineCounter();
   const head = Buffer.from(text, 'utf8').subarray(0, LIMITS.fileSize.max).toString('utf8');
-  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  const lines = linesOf(head);
   const message = `found a file of ${size} (it passes ${formatLimit(LIMITS.fileSize)} here); ${atMost(LIMITS.fileSize)}`;
   return new SourceFile(file, head, lines).issue(head.length, '', message);
+}
+
+/** Line starts of a text the YAML reader has not read (it is refused before that). */
+function linesOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
 }
 
 function readFailure(e: unknown): string {

@@ -321,6 +321,7 @@ const serviceShape: ObjectShape = {
         keyNoun: 'instance name',
         keyPattern: '^[a-z][a-z0-9-]*-[0-9]+$',
         keyHint: 'an instance name such as store-1 (<service>-<index>)',
+        keyLimit: LIMITS.instanceName,
         values: { kind: 'object', nullAsEmpty: true, fields: overrideFields },
         nullAsEmpty: true,
       },

@@ -23,7 +23,7 @@ function section(heading: string): string {
 
 test('the generated tables (every key, every metric) are current: run `npm run schema` after changing the language', () => {
   assert.equal(doc, withGeneratedReference(doc));
-  assert.match(doc, /\| `mesh\.<destination-service>\.retries\.attempts` \| integer ≥ 0 \| 1 \(envoy, linkerd\), 2 \(istio\) \|/);
+  assert.match(doc, /\| `mesh\.<destination-service>\.retries\.attempts` \| integer 0–100 \| 1 \(envoy, linkerd\), 2 \(istio\) \|/);
   assert.match(doc, /\| `mesh\.profile` \| `envoy` \\\| `istio` \\\| `linkerd` \| `envoy` \|/);
   for (const m of METRIC_NAMES) assert.match(doc, new RegExp(`\\| \`${m}\` \\|`));
 });
@@ -94,4 +94,18 @@ test('the error messages quoted in the docs are the ones meshproof prints', () =
   const message = r.issues.find((i) => i.path === 'duration')!.message;
   assert.ok(quoted.includes(`duration: ${message}`), message);
   assert.ok(doc.includes('unsupported version 2; this meshproof reads version 1'));
+  // The nesting message, as printed for a file nested too deep.
+  const deep = parseScenario(`version: 1\nname: deep\nx-deep: ${'['.repeat(70)}${']'.repeat(70)}\n`, 'deep.yaml').issues[0];
+  assert.ok(section('## Errors and warnings').includes(`deep.yaml:${deep.line}:${deep.col} ${deep.message}`), deep.message);
+});
+
+test('the limits table is generated from limits.ts, and the x- example is a valid part of a scenario', () => {
+  assert.match(section('## Limits'), /\| replicas of a service, services, and instances in all \(replicas summed over the services\) \| 100 instances \|/);
+  const example = section('### Anchors, merge keys and x- keys').match(/```yaml\n([\s\S]*?)```/)![1];
+  const r = parseScenario(`version: 1\nname: x\ndescription: x\nduration: 5s\n${example}load: { target: front, rate: 10/s }\nexpect: [ success_rate(client) >= 99% ]\n`, 'x.yaml');
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.scenario!.services.map((s) => [s.name, s.latency]), [
+    ['front', { kind: 'distribution', p50Ms: 20, p99Ms: 50 }],
+    ['store', { kind: 'distribution', p50Ms: 20, p99Ms: 200 }],
+  ]);
 });

@@ -90,6 +90,10 @@ test('the schema rejects what the checker rejects, for each kind of mistake', ()
     ['missing target', (d) => delete d.load.target],
     ['bad rate', (d) => (d.load.rate = '200 per second')],
     ['expectation with an unknown metric', (d) => (d.expect = ['sucess_rate(client) >= 99%'])],
+    ['replicas over the limit', (d) => (d.services.front = { replicas: 101 })],
+    ['a scenario name over the limit', (d) => (d.name = 'n'.repeat(101))],
+    ['a service name over the limit', (d) => (d.services['s'.repeat(61)] = {})],
+    ['connections over the limit', (d) => (d.load.connections = 10_001)],
   ];
   for (const [name, change] of variants) {
     const doc = structuredClone(base);
@@ -97,4 +101,14 @@ test('the schema rejects what the checker rejects, for each kind of mistake', ()
     assert.notDeepEqual(validate(schema, doc), [], `${name} should be rejected by the schema`);
   }
   assert.deepEqual(validate(schema, base), []);
+});
+
+test('x- keys are accepted at every level the language names the keys, as the checker ignores them', () => {
+  const doc = parse(fixtureText('valid-minimal.yaml'));
+  doc['x-anchors'] = { latency: '5ms' };
+  doc.services['x-template'] = { anything: [1, 2] };
+  doc.services.front = { 'x-note': 'kept for people' };
+  doc.load['x-why'] = 'a comment with structure';
+  assert.deepEqual(validate(schema, doc), []);
+  assert.equal(parseScenario(fixtureText('valid-minimal.yaml').replace('services:', 'x-anchors: { a: 1 }\nservices:'), 'v.yaml').issues.length, 0);
 });

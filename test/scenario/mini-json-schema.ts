@@ -77,6 +77,9 @@ export function schemaProblems(root: Schema): string[] {
           break;
         case 'minItems':
         case 'minProperties':
+        case 'maxItems':
+        case 'maxProperties':
+        case 'maxLength':
           if (!Number.isInteger(v) || (v as number) < 0) problems.push(`${here}: must be a non-negative integer`);
           break;
         case 'description':
@@ -122,23 +125,29 @@ export function validate(root: Schema, value: unknown): string[] {
     if ('const' in s && JSON.stringify(s.const) !== JSON.stringify(v)) fail(`expected ${JSON.stringify(s.const)}`);
     if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) fail(`not one of ${JSON.stringify(s.enum)}`);
     if (typeof v === 'string' && typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v)) fail(`does not match ${s.pattern}`);
+    if (typeof v === 'string' && typeof s.maxLength === 'number' && [...v].length > s.maxLength) fail(`longer than ${s.maxLength}`);
     if (typeof v === 'number') {
       if (typeof s.minimum === 'number' && v < s.minimum) fail(`below ${s.minimum}`);
       if (typeof s.maximum === 'number' && v > s.maximum) fail(`above ${s.maximum}`);
     }
     if (Array.isArray(v)) {
       if (typeof s.minItems === 'number' && v.length < s.minItems) fail(`fewer than ${s.minItems} items`);
+      if (typeof s.maxItems === 'number' && v.length > s.maxItems) fail(`more than ${s.maxItems} items`);
       if (s.items !== undefined) v.forEach((item, i) => check(s.items as Schema, item, `${at}[${i}]`));
     }
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const obj = v as Record<string, unknown>;
       const props = (s.properties ?? {}) as Record<string, Schema>;
       if (typeof s.minProperties === 'number' && Object.keys(obj).length < s.minProperties) fail(`fewer than ${s.minProperties} properties`);
+      if (typeof s.maxProperties === 'number' && Object.keys(obj).length > s.maxProperties) fail(`more than ${s.maxProperties} properties`);
+      const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Schema>);
       for (const r of (s.required ?? []) as string[]) if (!(r in obj)) fail(`missing "${r}"`);
       for (const [k, sub] of Object.entries(obj)) {
         if (s.propertyNames !== undefined) check(s.propertyNames as Schema, k, `${at}.${k}(name)`);
+        const matching = patterns.filter(([p]) => new RegExp(p, 'u').test(k));
+        for (const [, ps] of matching) check(ps, sub, `${at}.${k}`);
         if (k in props) check(props[k], sub, `${at}.${k}`);
-        else if (s.additionalProperties !== undefined) check(s.additionalProperties as Schema, sub, `${at}.${k}`);
+        else if (matching.length === 0 && s.additionalProperties !== undefined) check(s.additionalProperties as Schema, sub, `${at}.${k}`);
       }
     }
     for (const [kw, want] of [
