@@ -205,7 +205,9 @@ class ShapeWalker {
           const target = isAlias(s) ? s.resolve(this.#doc) : s;
           const at = via ?? s;
           if (!isMap(target)) {
-            if (via === undefined) this.#error(s, path, `a merge key (<<) takes an alias to a mapping, found ${foundNode(target)}`);
+            if (via !== undefined) continue;
+            if (isAlias(s) && target === undefined) this.#error(s, path, `unknown alias *${s.source}; an alias refers to an anchor (&${s.source}) written before it`);
+            else this.#error(s, path, `a merge key (<<) takes an alias to a mapping, found ${foundNode(target)}`);
             continue;
           }
           if (chain.has(target) || target === map) {
@@ -506,6 +508,8 @@ class ShapeWalker {
         return { ok: true, value };
       }
       case 'integer': {
+        // Past 2^53 a number is no longer exact: it is over any limit, and is said as such.
+        if (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) return this.#withinLimit(value, value, shape.limit ?? LIMITS.count);
         if (typeof value !== 'number' || !Number.isInteger(value) || !Number.isSafeInteger(value)) {
           return { ok: false, message: `found ${describeFound(value)}; expected ${describeInteger(shape)}${bareNumberHint(value, shape.unit)}` };
         }

@@ -1,9 +1,9 @@
 import { open } from 'node:fs/promises';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { Composer, type Document, Lexer, LineCounter, Parser, YAMLParseError, type YAMLError } from 'yaml';
 import { MeshproofError, ScenarioInvalidError, type ScenarioIssue } from '../errors.ts';
 import { checkShape } from './check-shape.ts';
 import { atMost, formatLimit, LIMITS } from './limits.ts';
-import { nestingTooDeep } from './nesting-depth.ts';
+import { NestingDepth } from './nesting-depth.ts';
 import { normalise } from './normalise.ts';
 import type { Scenario } from './scenario.ts';
 import { SCENARIO_SHAPE } from './shape.ts';
@@ -26,14 +26,14 @@ and computed defaults (normalise.ts) → expectation sentences (expectation-pars
 export function parseScenario(text: string, file: string): ScenarioParse {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > LIMITS.fileSize.max) return { scenario: null, issues: [fileTooBig(text, file, `${bytes} bytes`)], warnings: [] };
-  const tooDeep = nestingTooDeep(text, LIMITS.depth.max);
-  if (tooDeep !== null) {
-    const message = `found mappings and lists nested more than ${LIMITS.depth.max} levels deep; ${atMost(LIMITS.depth)}`;
-    return { scenario: null, issues: [new SourceFile(file, text, linesOf(text)).issue(tooDeep, '', message)], warnings: [] };
-  }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  const read = readYaml(text, lines);
   const source = new SourceFile(file, text, lines);
+  if (typeof read === 'number') {
+    const message = `found mappings and lists nested more than ${LIMITS.depth.max} levels deep; ${atMost(LIMITS.depth)}`;
+    return { scenario: null, issues: [source.issue(read, '', message)], warnings: [] };
+  }
+  const doc = read;
   // Duplicate keys are reported by the shape walk, with the key's path and the line of the first one.
   const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY').map((e) => source.issue(e.pos[0], '', yamlMessage(e)));
   const yamlWarnings = doc.warnings.map((w) => source.issue(w.pos[0], '', `YAML: ${w.message}`));
@@ -48,6 +48,35 @@ export function parseScenario(text: string, file: string): ScenarioParse {
   const checked = checkShape(doc.contents, SCENARIO_SHAPE, source, doc);
   const result = normalise(checked, source);
   return { scenario: result.scenario, issues: byPosition(result.issues), warnings: byPosition([...yamlWarnings, ...result.warnings]) };
+}
+
+/**
+The text as one YAML document, as the yaml library's parseDocument reads it (merge keys on, a key
+at most once), but with the nesting watched between its lexer and its parser: past the nesting limit
+it stops and returns the offset where it went too deep, before the document is built (building it
+recurses once per level). Lexed once either way.
+*/
+function readYaml(text: string, lines: LineCounter): Document.Parsed | number {
+  lines.addNewLine(0);
+  const parser = new Parser(lines.addNewLine);
+  const depth = new NestingDepth(LIMITS.depth.max);
+  const tokens = [];
+  for (const lexeme of new Lexer().lex(text)) {
+    const tooDeep = depth.next(lexeme);
+    if (tooDeep !== null) return tooDeep;
+    for (const token of parser.next(lexeme)) tokens.push(token);
+  }
+  for (const token of parser.end()) tokens.push(token);
+  let doc: Document.Parsed | null = null;
+  for (const next of new Composer({ prettyErrors: false, uniqueKeys: true, merge: true }).compose(tokens, true, text.length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
+  }
+  // compose(…, true) always ends with a document, an empty one for an empty text.
+  return doc!;
 }
 
 export interface LoadOptions {
