@@ -130,6 +130,14 @@ export function isExtensionKey(key: string): boolean {
   return key.startsWith('x-');
 }
 
+/**
+A key as a segment of an issue's path: whole, unless it is longer than any valid key could be (a
+pasted 100 000-character name), which is cut so the path stays a path and not a copy of the file.
+*/
+function pathKey(key: string): string {
+  return key.length > LIMITS.text.max ? `${key.slice(0, 40)}…` : key;
+}
+
 /** `found 300 characters ("aaaa…")`: a string over its limit, shown by its length and its start. */
 function tooLong(text: string, limit: Limit): string {
   return `found ${text.length} characters (${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}); ${atMost(limit)}`;
@@ -274,7 +282,7 @@ class ShapeWalker {
     const given = new Set<string>();
     for (const { key, keyNode, value } of this.#pairs(map, path)) {
       if (isExtensionKey(key)) continue;
-      const keyPath = childPath(path, key);
+      const keyPath = childPath(path, pathKey(key));
       const keyOffset = this.#offsetOf(keyNode);
       this.keyAt.set(keyPath, keyOffset);
       const field = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
@@ -332,7 +340,7 @@ class ShapeWalker {
     let entries = 0;
     for (const { key, keyNode, value } of this.#pairs(map, path)) {
       if (!shape.dataKeys && isExtensionKey(key)) continue;
-      const keyPath = childPath(path, key);
+      const keyPath = childPath(path, pathKey(key));
       const keyOffset = this.#offsetOf(keyNode);
       this.keyAt.set(keyPath, keyOffset);
       if (Object.hasOwn(fixed, key)) {

@@ -2,6 +2,7 @@ import type { ScenarioIssue } from '../errors.ts';
 import { formatDuration, readDuration } from './duration.ts';
 import { tokenize, type Token } from './expectation-tokens.ts';
 import { METRIC_NAMES, metricSpec, type MetricSpec } from './metrics.ts';
+import { atMost, LIMITS } from './limits.ts';
 import { readPercent } from './percent.ts';
 import { readRate } from './rate.ts';
 import type {
@@ -273,6 +274,7 @@ class ExpectationParser {
     let withinMs: number | null = null;
     if (!r.ok) this.#report(d, r.message);
     else if (r.value <= 0) this.#report(d, `found "${d.text}"; the deadline must be above 0`);
+    else if (r.value > LIMITS.duration.max) this.#report(d, `found "${d.text}"; ${atMost(LIMITS.duration)}`);
     else withinMs = r.value;
     const after = this.#next();
     if (after.kind !== 'word' || after.text !== 'after') {
@@ -347,6 +349,10 @@ class ExpectationParser {
     const r = readDuration(d.text);
     if (!r.ok) {
       this.#report(d, r.message);
+      return null;
+    }
+    if (r.value > LIMITS.duration.max) {
+      this.#report(d, `found "${d.text}"; ${atMost(LIMITS.duration)}`);
       return null;
     }
     return r.value;

@@ -54,6 +54,10 @@ const FILES: Record<string, Array<[string, string]>> = {
   'calls-per-request.yaml': [
     ['11:17 load.target', `one request to a makes more than 1000 calls through the mesh (most to d 1000, c 100, b 10); ${atMost(LIMITS.callsPerRequest)}`],
   ],
+  'sentence-limits.yaml': [
+    ['14:29 expect[0]', over('"2h"', LIMITS.duration)],
+    ['15:37 expect[1]', over('"5h"', LIMITS.duration)],
+  ],
   'series-seconds.yaml': [
     [
       '5:11 duration',
