@@ -10,7 +10,7 @@ import { Histogram } from '../observe/histogram.ts';
 import { buildTimeline, seriesKey, type SparseSeries } from '../observe/timeline.ts';
 import { planScenario } from '../plan/plan-scenario.ts';
 import type { RunResult } from '../report/run-result.ts';
-import { reportDirName, writeReports } from '../report/write-reports.ts';
+import { checkReportsDir, reportDirName, writeReports } from '../report/write-reports.ts';
 import type { Runtime, StartedTopology } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { ControlPlane } from '../sim/control-plane/control-plane.ts';
@@ -78,6 +78,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const plan = planScenario(scenario, runId);
   // chaos.engine: toxiproxy without a server to use is found before anything starts, too.
   if (plan.wire) checkWireEngine(scenario.chaos, { runtime: options.runtime.name, file: scenario.source.file });
+  // So is a reports folder the run could not write into once it is over.
+  if (options.reportsDir) await checkReportsDir(options.reportsDir, scenario, new Date());
   const tracing = options.tracing === false ? null : (options.tracing ?? {});
   let forward: ForwardTarget | null = null;
   try {

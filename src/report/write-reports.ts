@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
 import type { RunResult } from './run-result.ts';
@@ -32,6 +32,23 @@ export async function writeReports(result: RunResult, dir: string): Promise<stri
     return paths;
   } catch (e) {
     throw new MeshproofError('MESHPROOF_REPORT_FAILED', `could not write the reports to ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+Checks, before a run starts, that its report folder can be made under `reportsDir`: the parent is
+created if missing, and a folder with a name as long as the run's is made and removed. A parent that
+cannot be written, or a path too long for the file system, is then found before the run rather than
+after it, when the reports would be lost. Throws MESHPROOF_REPORT_FAILED saying why.
+*/
+export async function checkReportsDir(reportsDir: string, scenario: { name: string }, now: Date): Promise<void> {
+  const probe = join(reportsDir, `${reportDirName({ startedAt: now.toISOString(), scenario })}.${process.pid}.check`);
+  try {
+    await mkdir(reportsDir, { recursive: true });
+    await mkdir(probe);
+    await rmdir(probe);
+  } catch (e) {
+    throw new MeshproofError('MESHPROOF_REPORT_FAILED', `cannot write reports under ${reportsDir}: ${(e as Error).message}; nothing was started (use --reports <dir>, or --no-report)`, { cause: e });
   }
 }
 

@@ -107,6 +107,15 @@ describe('run starts nothing for a scenario it refuses', { timeout: 300_000 }, (
     expect(r.stderr).toMatch(/^meshproof run: --duration: found 2h; at most 1h: /m);
   });
 
+  test('a reports folder the run could not write into is refused before anything starts', async () => {
+    const valid = readFileSync(new URL('../scenario/fixtures/valid-minimal.yaml', import.meta.url), 'utf8');
+    const blocker = join(base, 'not-a-folder');
+    await writeFile(blocker, '');
+    const r = await observeRun('unwritable.yaml', valid, ['--reports', join(blocker, 'reports')]);
+    expect({ code: r.code, children: r.children, left: r.left }).toEqual({ code: 2, children: [], left: [] });
+    expect(r.stderr).toMatch(/cannot write reports under .*not-a-folder\/reports: ENOTDIR.*nothing was started/);
+  });
+
   test('control: a valid scenario does start its processes and write its report, seen the same way', async () => {
     const valid = readFileSync(new URL('../scenario/fixtures/valid-minimal.yaml', import.meta.url), 'utf8').replace('200/s', '20/s');
     const r = await observeRun('control.yaml', valid, ['--duration', '1s', '--no-traces']);

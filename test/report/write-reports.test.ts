@@ -1,10 +1,10 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtml } from '../../src/report/html/render-html.ts';
-import { reportDirName, writeReports } from '../../src/report/write-reports.ts';
+import { checkReportsDir, reportDirName, writeReports } from '../../src/report/write-reports.ts';
 import { renderJUnit } from '../../src/report/junit.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { exampleResult } from './helpers.ts';
@@ -67,5 +67,23 @@ describe('reportDirName', () => {
     } finally {
       await rm(base, { recursive: true, force: true });
     }
+  });
+});
+
+describe('checkReportsDir', () => {
+  it('makes the parent, leaves it empty, and refuses before a run what the run could not write', async (t) => {
+    const base = await mkdtemp(join(tmpdir(), 'meshproof-check-'));
+    t.after(() => rm(base, { recursive: true, force: true }));
+    const now = new Date('2026-01-02T03:04:05Z');
+    await checkReportsDir(join(base, 'reports'), { name: 'quickstart' }, now);
+    assert.deepEqual(await readdir(join(base, 'reports')), []);
+
+    await writeFile(join(base, 'a-file'), '');
+    await assert.rejects(checkReportsDir(join(base, 'a-file', 'reports'), { name: 'quickstart' }, now), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MESHPROOF_REPORT_FAILED');
+      assert.match(e.message, /^cannot write reports under .*a-file\/reports: ENOTDIR.*; nothing was started \(use --reports <dir>, or --no-report\)$/);
+      return true;
+    });
+    await assert.rejects(checkReportsDir(join(base, 'x'.repeat(300)), { name: 'quickstart' }, now), /ENAMETOOLONG/);
   });
 });
