@@ -73,7 +73,7 @@ describe('reportDirName', () => {
 describe('checkReportsDir', () => {
   it('makes the parent, leaves it empty, and refuses before a run what the run could not write', async (t) => {
     const base = await mkdtemp(join(tmpdir(), 'meshproof-check-'));
-    t.after(() => rm(base, { recursive: true, force: true }));
+    t.onTestFinished(() => rm(base, { recursive: true, force: true }));
     const now = new Date('2026-01-02T03:04:05Z');
     await checkReportsDir(join(base, 'reports'), { name: 'quickstart' }, now);
     assert.deepEqual(await readdir(join(base, 'reports')), []);
