@@ -45,9 +45,11 @@ Options for run:
                       terminal, or CI is set); on a terminal a live view shows the run: q stops it
   --verbose           also print every instance and sidecar event
   --traces-per-second <n>
-                      most requests traced per second (default 500; 0 = every request); spans go
-                      to the report's traces.json and to OTEL_EXPORTER_OTLP_ENDPOINT when set
-  --no-traces         trace nothing (see docs/traces.md)
+                      most requests traced per second (default 500; 0 = every request), after
+                      OTEL_TRACES_SAMPLER; spans go to the report's traces.json, and with the
+                      run's own spans to your collector when OTEL_TRACES_EXPORTER or
+                      OTEL_EXPORTER_OTLP_ENDPOINT says so (OTLP http/protobuf, http/json or grpc)
+  --no-traces         trace nothing, export nothing (see docs/traces.md)
   --runtime <r>       local (child processes, the default) or docker (each instance a pod of app
                       + sidecar containers; needs a running Docker engine, see docs/docker.md);
                       overrides the scenario's runtime key

@@ -22,12 +22,14 @@ import { Wire } from '../chaos/links/wire.ts';
 import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
 import { checkWireEngine, describeWireEngine, startToxiproxyEngine, type WireEngine } from '../chaos/engine/wire-engine.ts';
 import type { TracingStats } from '../sim/sidecar/span-sink.ts';
-import { forwardTargetFromEnv, TraceReceiver, type ForwardTarget } from '../trace/receiver.ts';
+import { otelSettingsFromEnv } from '../trace/otel-settings.ts';
+import { TraceReceiver } from '../trace/receiver.ts';
 import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';
 import { TraceStore } from '../trace/trace-store.ts';
 import { DEFAULT_MAX_TRACES_PER_SECOND } from '../trace/defaults.ts';
 import { summariseTraces } from '../trace/trace-summary.ts';
 import { writeTraces } from '../trace/write-traces.ts';
+import { startRunTelemetry, type RunTelemetry } from './run-telemetry.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -46,10 +48,11 @@ export interface RunOptions {
   liveStats?: boolean;
   /**
   Traces: every sidecar exports spans to an OTLP receiver in the harness; they land in the run's
-  traces.json (and go on to OTEL_EXPORTER_OTLP_ENDPOINT when set). Head sampling at the ingress:
-  `sampleRatio` of the requests, at most `maxTracesPerSecond` of them a second (0 = no limit), which
-  bounds what tracing costs (docs/traces.md); `maxSpans` bounds what the harness keeps.
-  false = no tracing. @default { sampleRatio: 1, maxTracesPerSecond: 500, maxSpans: 400000 }
+  traces.json, and go on with the run's own spans to the user's collector when the standard OTEL_*
+  variables name one (docs/traces.md). Head sampling at the ingress: `sampleRatio` of the requests
+  (unset: as OTEL_TRACES_SAMPLER says, else all), at most `maxTracesPerSecond` of them a second
+  (0 = no limit), which bounds what tracing costs; `maxSpans` bounds what the harness keeps.
+  false = no tracing, no export. @default { sampleRatio: OTEL_TRACES_SAMPLER's or 1, maxTracesPerSecond: 500, maxSpans: 400000 }
   */
   tracing?: { sampleRatio?: number; maxTracesPerSecond?: number; maxSpans?: number } | false;
 }
@@ -81,15 +84,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // So is a reports folder the run could not write into once it is over.
   if (options.reportsDir) await checkReportsDir(options.reportsDir, scenario, new Date());
   const tracing = options.tracing === false ? null : (options.tracing ?? {});
-  let forward: ForwardTarget | null = null;
-  try {
-    forward = tracing ? forwardTargetFromEnv() : null;
-  } catch (err) {
-    throw new MeshproofError('MESHPROOF_USAGE', `traces cannot be forwarded: ${(err as Error).message}`);
-  }
+  // The standard OTEL_* variables, checked before anything starts (a bad value is exit 2).
+  const otel = tracing ? otelSettingsFromEnv() : null;
+  const sampleRatio = tracing?.sampleRatio ?? otel?.sampler?.ratio ?? 1;
+  // The SDK is loaded only when the user named somewhere to send spans.
+  const telemetry: RunTelemetry | null = otel
+    ? await startRunTelemetry(otel, { runId, scenario: scenario.name, file: scenario.source.file, seed: scenario.seed, runtime: options.runtime.name, version })
+    : null;
   let receiver: TraceReceiver | null = null;
   let sidecarSpans: Record<string, TracingStats> = {};
-  const emit = (e: RunEvent) => options.onEvent?.(e);
+  const emit = (e: RunEvent) => {
+    telemetry?.onEvent(e);
+    options.onEvent?.(e);
+  };
   const startedAt = new Date();
   let topology: StartedTopology | null = null;
   let collector: Collector | null = null;
@@ -108,7 +115,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // A real Toxiproxy takes the place of meshproof's engine (the runtime then starts none). It is
   // reached, or started, before anything else: without one the run cannot happen (exit 2).
   const realToxiproxy = plan.wire && scenario.chaos.engine === 'toxiproxy';
-  if (realToxiproxy) wireEngine = await startToxiproxyEngine(scenario.chaos, { runId, signal: options.signal });
+  if (realToxiproxy) {
+    try {
+      wireEngine = await startToxiproxyEngine(scenario.chaos, { runId, signal: options.signal });
+    } catch (err) {
+      await telemetry?.finish({ passed: false, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
 
   const onAbort = () => load?.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -117,13 +131,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   try {
     const upStarted = performance.now();
     if (tracing) {
-      receiver = new TraceReceiver({ forward, store: new TraceStore({ maxSpans: tracing.maxSpans }) });
+      receiver = new TraceReceiver({ store: new TraceStore({ maxSpans: tracing.maxSpans }), onExport: telemetry ? (request) => telemetry.exportReceived(request) : null });
       await receiver.start();
     }
     topology = await options.runtime.start(realToxiproxy ? { ...plan, wire: false } : plan, {
-      onEvent: options.onEvent,
+      onEvent: emit,
       signal: options.signal,
-      tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio: tracing?.sampleRatio ?? 1, maxTracesPerSecond: tracing?.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND } : null,
+      tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio, maxTracesPerSecond: tracing?.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND } : null,
     });
     topology.onUnexpectedExit((instance, role, code, signal) =>
       emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }),
@@ -183,6 +197,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   } finally {
+    telemetry?.phase('teardown');
     options.signal?.removeEventListener('abort', onAbort);
     load?.dispose();
     await faults?.stop().catch(() => {});
@@ -216,9 +231,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const sidecarDropped = Object.values(sidecarSpans).reduce((a, s) => a + s.spans_dropped, 0);
     facts.traces = { attempts: (...a) => store.attempts(...a), dropped: store.dropped, sidecarDropped };
   }
+  telemetry?.phase('verdicts');
   const verdicts = evaluateExpectations(scenario, timeline, facts);
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
   const passed = error === null && verdicts.every((v) => v.status === 'held');
+  // The run's spans end here and the export is flushed, so the reports can say what was sent.
+  await telemetry?.finish({ passed, error });
   const result: RunResult = {
     format: 1,
     meshproofVersion: version,
@@ -249,7 +267,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       ports: { inbound: p.inbound.port, outbound: p.outbound.port, admin: Number(new URL(p.adminUrl).port), ...(p.appPort ? { app: p.appPort } : {}) },
     })) : [],
     configPushMs: controlPlane?.lastPushMs ?? null,
-    ...(receiver ? { traces: summariseTraces(receiver.store, receiver.stats(), sidecarSpans, forward?.url ?? null, { fromMs: t0, toMs: t0 + plan.load.durationMs }) } : {}),
+    ...(receiver ? { traces: summariseTraces(receiver.store, receiver.stats(), sidecarSpans, telemetry?.stats() ?? null, { fromMs: t0, toMs: t0 + plan.load.durationMs }) } : {}),
   };
   let reportDir: string | null = null;
   if (options.reportsDir) {

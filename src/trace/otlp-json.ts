@@ -54,7 +54,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const HEX_RE = /^[0-9a-fA-F]+$/;
 
 /** An id as lower-case hex: given as hex (OTLP JSON) or base64 (proto3 JSON); null when neither, or all zero. */
-function idHex(v: unknown, bytes: number): string | null {
+export function idHex(v: unknown, bytes: number): string | null {
   if (typeof v !== 'string') return null;
   let hex: string | null = null;
   if (v.length === bytes * 2 && HEX_RE.test(v)) hex = v.toLowerCase();

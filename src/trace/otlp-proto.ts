@@ -1,3 +1,4 @@
+import { I64, LEN, ProtoReader as Reader, VARINT } from './proto-reader.ts';
 import { SPAN_KINDS, type AttributeValue, type SpanRecord } from './span-model.ts';
 
 /**
@@ -15,115 +16,6 @@ export function decodeOtlpProto(buf: Uint8Array): SpanRecord[] {
     else r.skip(wire);
   }
   return out;
-}
-
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
-
-class Reader {
-  private readonly buf: Uint8Array;
-  pos: number;
-  private readonly end: number;
-
-  constructor(buf: Uint8Array, pos: number, end: number) {
-    this.buf = buf;
-    this.pos = pos;
-    this.end = end;
-  }
-
-  more(): boolean {
-    return this.pos < this.end;
-  }
-
-  /** A varint as a number; exact up to 2^53, which covers tags, lengths, enums and the counts we read. */
-  varint(): number {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
-      const b = this.buf[this.pos++];
-      result += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return result;
-      mul *= 128;
-    }
-    throw new Error('varint longer than 10 bytes');
-  }
-
-  /** One raw byte of a varint (for re-reading a negative int64 exactly). */
-  varintByte(): number {
-    if (this.pos >= this.end) throw new Error('truncated varint');
-    return this.buf[this.pos++];
-  }
-
-  tag(): [number, number] {
-    const t = this.varint();
-    return [Math.floor(t / 8), t & 7];
-  }
-
-  private need(n: number): void {
-    if (n < 0 || this.pos + n > this.end) throw new Error('truncated message');
-  }
-
-  bytes(): Uint8Array {
-    const n = this.varint();
-    this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-
-  string(): string {
-    return Buffer.from(this.bytes()).toString('utf8');
-  }
-
-  /** A length-delimited sub-message, as a reader over it. */
-  sub(): Reader {
-    const n = this.varint();
-    this.need(n);
-    const r = new Reader(this.buf, this.pos, this.pos + n);
-    this.pos += n;
-    return r;
-  }
-
-  fixed64(): bigint {
-    this.need(8);
-    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readBigUInt64LE(0);
-    this.pos += 8;
-    return v;
-  }
-
-  double(): number {
-    this.need(8);
-    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readDoubleLE(0);
-    this.pos += 8;
-    return v;
-  }
-
-  skip(wire: number): void {
-    switch (wire) {
-      case VARINT:
-        this.varint();
-        return;
-      case I64:
-        this.need(8);
-        this.pos += 8;
-        return;
-      case LEN: {
-        const n = this.varint();
-        this.need(n);
-        this.pos += n;
-        return;
-      }
-      case I32:
-        this.need(4);
-        this.pos += 4;
-        return;
-      default:
-        throw new Error(`unsupported wire type ${wire}`);
-    }
-  }
 }
 
 function resourceSpans(r: Reader, out: SpanRecord[]): void {
@@ -234,7 +126,7 @@ function anyValue(r: Reader): AttributeValue {
     const [f, w] = r.tag();
     if (f === 1 && w === LEN) v = r.string();
     else if (f === 2 && w === VARINT) v = r.varint() !== 0;
-    else if (f === 3 && w === VARINT) v = int64(r);
+    else if (f === 3 && w === VARINT) v = r.int64();
     else if (f === 4 && w === I64) v = r.double();
     else if (f === 5 && w === LEN) {
       const arr: AttributeValue[] = [];
@@ -258,22 +150,4 @@ function anyValue(r: Reader): AttributeValue {
     else r.skip(w);
   }
   return v;
-}
-
-/** An int64 varint: negative values are ten bytes of two's complement. */
-function int64(r: Reader): number {
-  const start = r.pos;
-  const n = r.varint();
-  if (n < 2 ** 63) return n;
-  // Re-read exactly as a BigInt to get the sign right.
-  r.pos = start;
-  let result = 0n;
-  let shift = 0n;
-  for (;;) {
-    const b = BigInt(r.varintByte());
-    result |= (b & 0x7fn) << shift;
-    if ((b & 0x80n) === 0n) break;
-    shift += 7n;
-  }
-  return Number(BigInt.asIntN(64, result));
 }

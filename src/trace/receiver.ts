@@ -4,18 +4,13 @@ import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import { decodeOtlpJson } from './otlp-json.ts';
 import { decodeOtlpProto } from './otlp-proto.ts';
+import { decodeOtlpProtoRequest } from './otlp-proto-request.ts';
+import type { OtlpTraceRequest } from './otlp-request.ts';
 import type { SpanRecord } from './span-model.ts';
 import { TraceStore } from './trace-store.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
-
-/** Where spans are forwarded besides the run's own store: a user's OTLP/HTTP collector. */
-export interface ForwardTarget {
-  /** Full URL of the collector's traces endpoint, e.g. `http://localhost:4318/v1/traces`. */
-  url: string;
-  headers: Record<string, string>;
-}
 
 export interface TraceReceiverOptions {
   /**
@@ -25,18 +20,14 @@ export interface TraceReceiverOptions {
   host?: string;
   /** Where decoded spans go. @default a new TraceStore with its defaults */
   store?: TraceStore;
-  /** Forward every export, as received, to this collector as well. @default none */
-  forward?: ForwardTarget | null;
+  /**
+  Called with every export accepted, in its OTLP/JSON shape with every field (a protobuf body is
+  decoded in full for it), for spans that go on to the user's collector. A throw is ignored.
+  @default none
+  */
+  onExport?: ((request: OtlpTraceRequest) => void) | null;
   /** Largest export body accepted (after decompression); a larger one is answered 413. @default 16 MiB */
   maxBodyBytes?: number;
-  /**
-  Forwarded exports waiting or in flight at most; beyond, exports are not forwarded (counted in
-  `forwardDropped`), so a slow or absent collector never holds the run's memory or time.
-  @default 64
-  */
-  maxForwardQueue?: number;
-  /** Timeout of one forward request. @default 5000 */
-  forwardTimeoutMs?: number;
 }
 
 export interface ReceiverStats {
@@ -46,19 +37,13 @@ export interface ReceiverStats {
   spans: number;
   /** Export requests refused (malformed, unsupported content type, too large). */
   rejected: number;
-  /** Exports forwarded to the user's collector with a 2xx answer. */
-  forwarded: number;
-  /** Forwards that failed (no answer in time, refused, non-2xx). */
-  forwardFailed: number;
-  /** Exports not forwarded because the forward queue was full. */
-  forwardDropped: number;
 }
 
 /**
 The run's OTLP/HTTP trace receiver: sidecars export their spans to `POST /v1/traces` (JSON or
-protobuf, optionally gzip), the spans land in a TraceStore, and each export is passed on as it
-came (same body, same content type) to the user's collector when one is configured. Binds
-127.0.0.1 on a port the OS picks.
+protobuf, optionally gzip), the spans land in a TraceStore, and each export is handed, whole, to
+`onExport` when spans go on to the user's collector (through the OpenTelemetry SDK, see
+sdk-trace-export.ts). Binds 127.0.0.1 on a port the OS picks.
 */
 export class TraceReceiver {
   readonly store: TraceStore;
@@ -66,8 +51,7 @@ export class TraceReceiver {
   private server: Server | null = null;
   private port = 0;
   private host = '127.0.0.1';
-  private readonly counters: ReceiverStats = { exports: 0, spans: 0, rejected: 0, forwarded: 0, forwardFailed: 0, forwardDropped: 0 };
-  private readonly forwards = new Set<Promise<void>>();
+  private readonly counters: ReceiverStats = { exports: 0, spans: 0, rejected: 0 };
   /** Why the last export was refused, for error messages and tests. */
   lastRejection: string | null = null;
 
@@ -109,17 +93,8 @@ export class TraceReceiver {
     return { ...this.counters };
   }
 
-  /** Waits (at most `timeoutMs`) for forwards still in flight. */
-  async flushForwards(timeoutMs = 3000): Promise<void> {
-    if (this.forwards.size === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.allSettled([...this.forwards]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
-  }
-
-  /** Stops listening (after waiting briefly for forwards in flight); the store keeps what it got. */
+  /** Stops listening; the store keeps what it got. */
   async close(): Promise<void> {
-    await this.flushForwards();
     const s = this.server;
     this.server = null;
     if (!s) return;
@@ -148,41 +123,32 @@ export class TraceReceiver {
       return this.reject(res, 413, (err as Error).message);
     }
     let spans: SpanRecord[];
+    let body: Buffer;
+    let json: unknown = null;
     try {
       const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-      const body = encoding === 'gzip' ? await gunzipAsync(raw, { maxOutputLength: max }) : encoding === 'deflate' ? await inflateAsync(raw, { maxOutputLength: max }) : raw;
-      spans = proto ? decodeOtlpProto(body) : decodeOtlpJson(JSON.parse(body.toString('utf8')));
+      body = encoding === 'gzip' ? await gunzipAsync(raw, { maxOutputLength: max }) : encoding === 'deflate' ? await inflateAsync(raw, { maxOutputLength: max }) : raw;
+      if (proto) spans = decodeOtlpProto(body);
+      else spans = decodeOtlpJson((json = JSON.parse(body.toString('utf8'))));
     } catch (err) {
       return this.reject(res, 400, `malformed OTLP ${proto ? 'protobuf' : 'JSON'} trace export: ${(err as Error).message}`);
     }
     this.counters.exports++;
     this.counters.spans += spans.length;
     this.store.add(spans);
-    if (this.options.forward) this.forward(raw, req.headers['content-type']!, req.headers['content-encoding']);
+    const onExport = this.options.onExport;
+    if (onExport && spans.length > 0) {
+      try {
+        onExport(proto ? decodeOtlpProtoRequest(body) : (json as OtlpTraceRequest));
+      } catch {
+        // What goes on to the user's collector never costs the run its own traces.
+      }
+    }
     // An empty ExportTraceServiceResponse: full success.
     if (proto) {
       res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' });
       res.end();
     } else this.reply(res, 200, '{}', 'application/json');
-  }
-
-  private forward(body: Buffer, contentType: string, contentEncoding: string | undefined): void {
-    const target = this.options.forward!;
-    if (this.forwards.size >= (this.options.maxForwardQueue ?? 64)) {
-      this.counters.forwardDropped++;
-      return;
-    }
-    const headers: Record<string, string> = { ...target.headers, 'content-type': contentType };
-    if (contentEncoding) headers['content-encoding'] = contentEncoding;
-    const p = fetch(target.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.forwardTimeoutMs ?? 5000) })
-      .then(async (res) => {
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) this.counters.forwarded++;
-        else this.counters.forwardFailed++;
-      })
-      .catch(() => void this.counters.forwardFailed++)
-      .finally(() => this.forwards.delete(p));
-    this.forwards.add(p);
   }
 
   private reject(res: ServerResponse, status: number, message: string): void {
@@ -214,41 +180,4 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
-}
-
-/**
-The user's collector from the standard OTel environment variables: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
-(used as is) or `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces`), with `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
-/ `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,…`, values URL-encoded). null when neither is set.
-Throws an Error naming the variable when its URL is not an http(s) URL.
-*/
-export function forwardTargetFromEnv(env: NodeJS.ProcessEnv = process.env): ForwardTarget | null {
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  let url: string;
-  let from: string;
-  if (traces) {
-    url = traces;
-    from = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
-  } else if (base) {
-    url = base.replace(/\/+$/, '') + '/v1/traces';
-    from = 'OTEL_EXPORTER_OTLP_ENDPOINT';
-  } else return null;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`${from} is not a URL: "${url}"`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${from} must be an http(s) URL (OTLP/HTTP), got "${url}"`);
-  const headers: Record<string, string> = {};
-  for (const spec of [env.OTEL_EXPORTER_OTLP_HEADERS, env.OTEL_EXPORTER_OTLP_TRACES_HEADERS]) {
-    if (!spec) continue;
-    for (const part of spec.split(',')) {
-      const eq = part.indexOf('=');
-      if (eq <= 0) continue;
-      headers[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(part.slice(eq + 1).trim());
-    }
-  }
-  return { url: parsed.toString(), headers };
 }

@@ -1,5 +1,6 @@
 import type { TracingStats } from '../sim/sidecar/span-sink.ts';
 import type { ReceiverStats } from './receiver.ts';
+import type { SdkExportStats } from './sdk-trace-export.ts';
 import { spanStatus, type SpanRecord } from './span-model.ts';
 import type { TraceInfo, TraceStore } from './trace-store.ts';
 import { waterfall, waterfallText, type WaterfallRow } from './waterfall.ts';
@@ -35,7 +36,11 @@ export interface TraceSummary {
     /** Exports the receiver refused. */
     rejectedExports: number;
   };
-  /** Forwarding to the user's collector (OTEL_EXPORTER_OTLP_ENDPOINT); null when not set. */
+  /**
+  Export to the user's collector (the OTEL_* variables; docs/traces.md), counted in spans: the
+  sidecars' and the harness's own run spans. `url` names the exporters (`otlp (grpc) http://…`).
+  null when nothing was exported.
+  */
   forward: { url: string; forwarded: number; failed: number; dropped: number } | null;
 }
 
@@ -47,7 +52,7 @@ export function summariseTraces(
   store: TraceStore,
   receiver: ReceiverStats,
   sidecars: Record<string, TracingStats>,
-  forwardUrl: string | null,
+  exported: SdkExportStats | null,
   /** The measured window (epoch ms): the traces shown start in it, not in the warm-up. @default everything */
   window: { fromMs: number; toMs: number } = { fromMs: -Infinity, toMs: Infinity },
 ): TraceSummary {
@@ -65,7 +70,7 @@ export function summariseTraces(
     slowest: slowest ? traceView(slowest) : null,
     failed: failed ? traceView(failed) : null,
     loss: { sidecarDropped, sidecarExportFailed, storeDropped: store.dropped, rejectedExports: receiver.rejected },
-    forward: forwardUrl ? { url: forwardUrl, forwarded: receiver.forwarded, failed: receiver.forwardFailed, dropped: receiver.forwardDropped } : null,
+    forward: exported ? { url: exported.exporters.join(', '), forwarded: exported.exported, failed: exported.failed, dropped: exported.dropped } : null,
   };
 }
 
@@ -78,7 +83,7 @@ export function tracesMarkdown(summary: TraceSummary | null | undefined): string
   const out: string[] = ['', `**Traces** — ${summary.traces} trace(s), ${summary.spans} span(s) in \`traces.json\``];
   const lost = Object.values(summary.loss.sidecarDropped).reduce((a, b) => a + b, 0) + summary.loss.storeDropped;
   if (lost > 0) out.push('', `> ${lost} span(s) were dropped (export queues or the trace store were full): some traces are incomplete.`);
-  if (summary.forward) out.push('', `Forwarded to ${summary.forward.url}: ${summary.forward.forwarded} export(s)${summary.forward.failed ? `, ${summary.forward.failed} failed` : ''}${summary.forward.dropped ? `, ${summary.forward.dropped} dropped` : ''}.`);
+  if (summary.forward) out.push('', `Exported to ${summary.forward.url}: ${summary.forward.forwarded} span(s)${summary.forward.failed ? `, ${summary.forward.failed} failed` : ''}${summary.forward.dropped ? `, ${summary.forward.dropped} dropped` : ''}.`);
   const show = (title: string, v: TraceView) => {
     // A CI summary has little room: a long trace is cut, the rest is in traces.json.
     const rows = v.rows.slice(0, MAX_MARKDOWN_ROWS);
