@@ -101,7 +101,10 @@ function otlpEndpoint(protocol: OtlpProtocol, get: (name: string) => string | un
   }
   // OTLP/HTTP: the signal-specific variable is the full URL; the general one gets /v1/traces appended.
   if (specific !== undefined) return httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', specific);
-  if (base !== undefined) return httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base.endsWith('/') ? `${base}v1/traces` : `${base}/v1/traces`);
+  if (base !== undefined) {
+    const checked = httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base);
+    return checked.endsWith('/') ? `${checked}v1/traces` : `${checked}/v1/traces`;
+  }
   return DEFAULT_OTLP_HTTP;
 }
 

@@ -1,9 +1,9 @@
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, it, type TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import type { RunResult } from '../../src/report/run-result.ts';
 import type { OtlpKeyValue } from '../../src/trace/otlp-request.ts';
@@ -61,7 +61,7 @@ async function run(env: Record<string, string>): Promise<Run> {
   return { code: out.code, stderr: out.stderr, result, recorded };
 }
 
-async function collector(kind: 'http' | 'grpc', t: { onTestFinished: (fn: () => unknown) => void }): Promise<CollectorStub> {
+async function collector(kind: 'http' | 'grpc', t: TestContext): Promise<CollectorStub> {
   const c = kind === 'http' ? await startHttpCollector() : await startGrpcCollector();
   t.onTestFinished(() => c.close());
   return c;
@@ -188,7 +188,7 @@ describe('export to the user\'s collector through the OpenTelemetry SDK (OTEL_* 
     assertSidecarSpansIntact(c, r);
     const sampler = new TraceIdRatioBasedSampler(0.25);
     const traces = new Set(r.recorded.map((s) => s.traceId));
-    for (const id of traces) assert.equal(sampler.shouldSample(ROOT_CONTEXT, id, '', SpanKind.SERVER, {}, []).decision, SamplingDecision.RECORD_AND_SAMPLED, `trace ${id} is one the ratio keeps`);
+    for (const id of traces) assert.equal(sampler.shouldSample(ROOT_CONTEXT, id).decision, SamplingDecision.RECORD_AND_SAMPLED, `trace ${id} is one the ratio keeps`);
     // About a quarter of the requests (warm-up included) are traced: far fewer than the measured ones alone.
     assert.ok(traces.size > 0 && traces.size < r.result.load.requests * 0.6, `${traces.size} traces for ${r.result.load.requests} measured requests`);
   });

@@ -5,7 +5,8 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/ap
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { forwardTargetFromEnv, TraceReceiver } from '../../src/trace/receiver.ts';
+import type { OtlpTraceRequest } from '../../src/trace/otlp-request.ts';
+import { TraceReceiver } from '../../src/trace/receiver.ts';
 import { OtelSpanSink } from '../../src/trace/otel-span-sink.ts';
 import { seededRandom } from '../../src/util/random.ts';
 
@@ -67,7 +68,7 @@ describe('OTLP receiver', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body, '{}');
     checkDecoded(receiver);
-    assert.deepEqual(receiver.stats(), { exports: 1, spans: 2, rejected: 0, forwarded: 0, forwardFailed: 0, forwardDropped: 0 });
+    assert.deepEqual(receiver.stats(), { exports: 1, spans: 2, rejected: 0 });
   });
 
   it('decodes an OTLP/HTTP protobuf export, gzip-compressed, as the OTel proto exporter sends it', async (t) => {
@@ -96,39 +97,31 @@ describe('OTLP receiver', () => {
     assert.equal(receiver.stats().rejected, 4);
   });
 
-  it('forwards every export as received to the user collector (OTEL_EXPORTER_OTLP_ENDPOINT), headers from OTEL_EXPORTER_OTLP_HEADERS', async (t) => {
-    const user = new TraceReceiver();
-    t.onTestFinished(() => user.close());
-    await user.start();
-    const target = forwardTargetFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: user.baseUrl + '/', OTEL_EXPORTER_OTLP_HEADERS: 'x-team=mesh%20proof' });
-    assert.deepEqual(target, { url: user.tracesUrl, headers: { 'x-team': 'mesh proof' } });
-    const receiver = new TraceReceiver({ forward: target });
+  it('hands every export it accepts, whole, to onExport (JSON as parsed, protobuf decoded in full); a throwing onExport costs the sidecar nothing', async (t) => {
+    const got: OtlpTraceRequest[] = [];
+    let fail = false;
+    const receiver = new TraceReceiver({
+      onExport: (request) => {
+        got.push(request);
+        if (fail) throw new Error('the collector side broke');
+      },
+    });
     t.onTestFinished(() => receiver.close());
     await receiver.start();
     const spans = sdkSpans();
     await post(receiver.tracesUrl, JsonTraceSerializer.serializeRequest(spans)!, { 'content-type': 'application/json' });
-    await post(receiver.tracesUrl, ProtobufTraceSerializer.serializeRequest(spans)!, { 'content-type': 'application/x-protobuf' });
-    await receiver.flushForwards();
-    assert.equal(receiver.stats().forwarded, 2);
-    assert.equal(user.stats().exports, 2);
-    assert.equal(user.store.size, 4);
-  });
-
-  it('a collector that is down costs the run nothing but a count', async (t) => {
-    const receiver = new TraceReceiver({ forward: { url: 'http://127.0.0.1:9/v1/traces', headers: {} } });
-    t.onTestFinished(() => receiver.close());
-    await receiver.start();
-    const r = await post(receiver.tracesUrl, JsonTraceSerializer.serializeRequest(sdkSpans())!, { 'content-type': 'application/json' });
-    assert.equal(r.status, 200, 'the sidecar gets its answer whatever the collector does');
-    await receiver.flushForwards();
-    assert.equal(receiver.stats().forwardFailed, 1);
-    assert.equal(receiver.store.size, 2);
-  });
-
-  it('the traces endpoint from the environment: the traces-specific variable wins; a bad URL names its variable', () => {
-    assert.equal(forwardTargetFromEnv({}), null);
-    assert.equal(forwardTargetFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/custom' })!.url, 'http://b:4318/custom');
-    assert.throws(() => forwardTargetFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://a:4317' }), /OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/);
+    await post(receiver.tracesUrl, gzipSync(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
+    fail = true;
+    const r = await post(receiver.tracesUrl, JsonTraceSerializer.serializeRequest(spans)!, { 'content-type': 'application/json' });
+    assert.equal(r.status, 200, 'the sidecar gets its answer whatever onExport does');
+    assert.equal(got.length, 3);
+    // Both encodings give the same request: the JSON body as the exporter wrote it.
+    const asJson = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)!)) as OtlpTraceRequest;
+    assert.deepEqual(got[0], asJson);
+    const [fromProto] = got[1].resourceSpans!;
+    assert.deepEqual(fromProto.resource!.attributes, asJson.resourceSpans![0].resource!.attributes);
+    assert.deepEqual(fromProto.scopeSpans![0].spans!.map((s) => [s.traceId, s.spanId, s.parentSpanId, s.name, s.startTimeUnixNano, s.endTimeUnixNano]), asJson.resourceSpans![0].scopeSpans![0].spans!.map((s) => [s.traceId, s.spanId, s.parentSpanId, s.name, s.startTimeUnixNano, s.endTimeUnixNano]));
+    assert.equal(receiver.store.size, 6);
   });
 
   it("the sidecar's OTel sink exports through the SDK to the receiver: ids and times as given, queue bounded and counted", async (t) => {

@@ -124,7 +124,7 @@ describe('waterfall', () => {
     const b = request('b', 2000, 2, 503);
     b[0].durationMs = 60;
     store.add([...request('a', 1000, 1), ...b]);
-    const summary = summariseTraces(store, { exports: 1, spans: 7, rejected: 0, forwarded: 0, forwardFailed: 0, forwardDropped: 0 }, { 'front-0': { spans_recorded: 7, spans_dropped: 3, spans_exported: 7, spans_export_failed: 0, traces_rate_limited: 0 } }, null);
+    const summary = summariseTraces(store, { exports: 1, spans: 7, rejected: 0 }, { 'front-0': { spans_recorded: 7, spans_dropped: 3, spans_exported: 7, spans_export_failed: 0, traces_rate_limited: 0 } }, null);
     assert.deepEqual(summary.loss.sidecarDropped, { 'front-0': 3 });
     const md = tracesMarkdown(summary).join('\n');
     assert.match(md, /\*\*Traces\*\* — 2 trace\(s\), 7 span\(s\) in `traces.json`/);
@@ -140,7 +140,7 @@ describe('waterfall', () => {
   it('a long trace is cut to 40 rows in summary.md, saying how many more are in traces.json', () => {
     const store = new TraceStore();
     store.add(request('a', 1000, 50, 503));
-    const summary = summariseTraces(store, { exports: 1, spans: 52, rejected: 0, forwarded: 0, forwardFailed: 0, forwardDropped: 0 }, {}, null);
+    const summary = summariseTraces(store, { exports: 1, spans: 52, rejected: 0 }, {}, null);
     const md = tracesMarkdown(summary).join('\n');
     assert.match(md, /… 12 more span\(s\) in traces\.json\n```/);
     assert.equal(summary.slowest!.rows.length, 52, 'result.json keeps every row');

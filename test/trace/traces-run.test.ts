@@ -143,9 +143,13 @@ describe('traces of a real run (sidecar processes, OTLP export, the harness rece
     assert.match(summary, /A failed trace: `[0-9a-f]{32}` — [\d.]+ ms, status 503|The slowest trace is also a failed one\./);
     assert.match(summary, /attempt 2 cache-0 \(front\)/);
 
-    // Forwarded as received: the user's collector has every span.
-    assert.equal(out.result.traces!.forward!.url, user.tracesUrl);
+    // Exported through the OpenTelemetry SDK (in this process, as an embedding program would run
+    // it): the user's collector has every span the sidecars recorded, and the run's own spans.
+    assert.equal(out.result.traces!.forward!.url, `otlp (http/protobuf) ${user.tracesUrl}`);
     assert.equal(out.result.traces!.forward!.failed, 0);
-    assert.equal(user.store.size, file.spans.length);
+    const sidecarSpans = user.store.spans().filter((s) => spanRole(s) !== null);
+    assert.equal(sidecarSpans.length, file.spans.length);
+    assert.ok(user.store.spans().some((s) => s.name === 'meshproof run traces-flaky-store' && s.service === 'meshproof'));
+    assert.equal(out.result.traces!.forward!.forwarded, user.store.size);
   });
 });
