@@ -18,6 +18,8 @@ import { newSpanId, newTraceId } from '../sim/sidecar/trace-context.ts';
 import type { Random } from '../util/random.ts';
 import { RateLimitingSampler } from './rate-limiting-sampler.ts';
 
+type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
+
 export interface OtelSpanSinkOptions {
   /** Full URL of the OTLP/HTTP traces endpoint (the harness's receiver), e.g. `http://127.0.0.1:4318/v1/traces`. */
   endpoint: string;
@@ -78,7 +80,9 @@ export class OtelSpanSink implements SpanSink {
     const batchSize = options.maxExportBatchSize ?? 128;
     // A flush exports the whole queue at once, a batch per request: the exporter must take them all.
     const concurrencyLimit = Math.ceil(maxQueue / batchSize) + 1;
-    const exporter = new CountingExporter(new OTLPTraceExporter({ url: options.endpoint, timeoutMillis: timeoutMs, concurrencyLimit }));
+    // This hop is meshproof's own (sidecar → harness on loopback): the OTEL_* variables a user sets
+    // for their collector must not change it, so what the exporter would take from them is given here.
+    const exporter = new CountingExporter(new OTLPTraceExporter({ url: options.endpoint, timeoutMillis: timeoutMs, concurrencyLimit, compression: 'none' as ExporterConfig['compression'] }));
     const batch = new BatchSpanProcessor(exporter, {
       // Larger than ours: the SDK's own (uncounted) drop never happens.
       maxQueueSize: maxQueue + 1,
