@@ -16,10 +16,13 @@ Variants:
 - `sdk-node`: a NodeSDK configured only from the environment (OTLP/HTTP protobuf, the SDK's default
   batch settings), spans made with the global tracer: what a sidecar would cost on sdk-node;
 - `sdk-node-json`: the same with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, to tell the encoding from
-  the rest.
+  the rest;
+- `harness`: not a sidecar's cost but the harness's, for each sidecar span it sends on to the
+  user's collector: spans as the receiver has them (parsed OTLP/JSON exports of 128 spans, made
+  beforehand), converted and exported by SdkTraceExport over OTLP/HTTP protobuf.
 Reports {type:'result', …} over IPC and exits.
 */
-type Variant = 'none' | 'lean' | 'sdk-node' | 'sdk-node-json';
+type Variant = 'none' | 'lean' | 'sdk-node' | 'sdk-node-json' | 'harness';
 
 const variant = process.argv[2] as Variant;
 const endpoint = process.env.MESHPROOF_BENCH_OTLP!;
@@ -72,6 +75,7 @@ async function setUp(v: Variant): Promise<Maker> {
   }
   process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = endpoint;
   process.env.OTEL_EXPORTER_OTLP_PROTOCOL = v === 'sdk-node-json' ? 'http/json' : 'http/protobuf';
+  if (v === 'harness') return harness();
   process.env.OTEL_SERVICE_NAME = 'front';
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const api = await import('@opentelemetry/api');
@@ -91,6 +95,39 @@ async function setUp(v: Variant): Promise<Maker> {
     },
     close: () => sdk.shutdown(),
     dropped: () => dropped,
+  };
+}
+
+/** The harness sending sidecar spans on: receiver-shaped exports, converted and exported through the SDK. */
+async function harness(): Promise<Maker> {
+  const { SdkTraceExport } = await import('../src/trace/sdk-trace-export.ts');
+  const { otelSettingsFromEnv } = await import('../src/trace/otel-settings.ts');
+  const { OtelSpanSink } = await import('../src/trace/otel-span-sink.ts');
+  const { seededRandom } = await import('../src/util/random.ts');
+  const { newTraceId } = await import('../src/sim/sidecar/trace-context.ts');
+  // The exports a sidecar would send, captured from its own sink by a local receiver.
+  const { TraceReceiver } = await import('../src/trace/receiver.ts');
+  const { TraceStore } = await import('../src/trace/trace-store.ts');
+  const requests: import('../src/trace/otlp-request.ts').OtlpTraceRequest[] = [];
+  const capture = new TraceReceiver({ store: new TraceStore({ maxSpans: 0 }), onExport: (r) => void requests.push(r) });
+  await capture.start();
+  const random = seededRandom(2);
+  const sink = new OtelSpanSink({ endpoint: capture.tracesUrl, service: 'front', instance: 'front-0', random, toEpochMs: (ms) => performance.timeOrigin + ms, maxQueueSize: 1e9, scheduledDelayMs: 60_000 });
+  const needed = total + Math.round(total / 10) + 128;
+  for (let i = 0; i < needed; i++) {
+    const now = performance.now();
+    sink.record({ traceId: newTraceId(random), spanId: sink.newSpanId(), parentSpanId: null, name: 'attempt 2 store-1', kind: 'client', start: now - 2, end: now, error: false, attributes: ATTRIBUTES });
+  }
+  await sink.shutdown();
+  await capture.close();
+  const exporter = SdkTraceExport.start(otelSettingsFromEnv(), { resource: { 'service.name': 'meshproof' } });
+  let next = 0;
+  return {
+    span: (i) => {
+      if (i % 128 === 127 && next < requests.length) exporter.exportReceived(requests[next++]);
+    },
+    close: () => exporter.shutdown(30_000),
+    dropped: () => exporter.stats().dropped,
   };
 }
 

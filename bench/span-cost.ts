@@ -10,7 +10,8 @@ import { BenchChildren, reapBenchOrphans } from './children.ts';
 /**
 `npm run bench:spans`: what one span costs a sidecar, made and exported the sidecar's lean way
 (sdk-trace-base, OTLP/HTTP JSON) and the @opentelemetry/sdk-node way (NodeSDK from the
-environment, OTLP/HTTP protobuf, and JSON), side by side: rounds alternate between the variants,
+environment, OTLP/HTTP protobuf, and JSON), and what the harness spends sending a sidecar span on
+to the user's collector, side by side: rounds alternate between the variants,
 each in a fresh process, all exporting to the same receiver in its own process (the harness's
 receiver, keeping nothing). Prints a table (median over rounds) with the machine's load, and writes
 reports/bench/span-cost.json. See docs/traces.md.
@@ -19,7 +20,7 @@ reports/bench/span-cost.json. See docs/traces.md.
 const CHILD = fileURLToPath(new URL('./span-cost-child.ts', import.meta.url));
 const RECEIVER_MAIN = fileURLToPath(new URL('./trace-receiver.ts', import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL('../reports/bench/span-cost.json', import.meta.url));
-const VARIANTS = ['none', 'lean', 'sdk-node', 'sdk-node-json'] as const;
+const VARIANTS = ['none', 'lean', 'sdk-node', 'sdk-node-json', 'harness'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface ChildResult {
