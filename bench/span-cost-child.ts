@@ -17,12 +17,15 @@ Variants:
   batch settings), spans made with the global tracer: what a sidecar would cost on sdk-node;
 - `sdk-node-json`: the same with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, to tell the encoding from
   the rest;
+- `sdk-node-b128`: sdk-node exporting as the sidecar does (JSON, OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128,
+  OTEL_BSP_SCHEDULE_DELAY=500: small batches, which keep a sidecar's event loop free for requests),
+  to tell the SDK from the batch size;
 - `harness`: not a sidecar's cost but the harness's, for each sidecar span it sends on to the
   user's collector: spans as the receiver has them (parsed OTLP/JSON exports of 128 spans, made
   beforehand), converted and exported by SdkTraceExport over OTLP/HTTP protobuf.
 Reports {type:'result', …} over IPC and exits.
 */
-type Variant = 'none' | 'lean' | 'sdk-node' | 'sdk-node-json' | 'harness';
+type Variant = 'none' | 'lean' | 'sdk-node' | 'sdk-node-json' | 'sdk-node-b128' | 'harness';
 
 const variant = process.argv[2] as Variant;
 const endpoint = process.env.MESHPROOF_BENCH_OTLP!;
@@ -74,7 +77,11 @@ async function setUp(v: Variant): Promise<Maker> {
     };
   }
   process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = endpoint;
-  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = v === 'sdk-node-json' ? 'http/json' : 'http/protobuf';
+  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = v === 'sdk-node-json' || v === 'sdk-node-b128' ? 'http/json' : 'http/protobuf';
+  if (v === 'sdk-node-b128') {
+    process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE = '128';
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '500';
+  }
   if (v === 'harness') return harness();
   process.env.OTEL_SERVICE_NAME = 'front';
   const { NodeSDK } = await import('@opentelemetry/sdk-node');

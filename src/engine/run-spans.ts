@@ -74,7 +74,8 @@ export class RunSpans {
         this.phase('warm-up', e.at);
         break;
       case 'load-started':
-        this.phase('load', e.at, { 'meshproof.load.rate': e.rate, 'meshproof.load.connections': e.connections, 'meshproof.load.duration_ms': e.durationMs });
+        // Second 0 is when the load was scheduled to start (the event comes once the timer fired).
+        this.phase('load', e.t0, { 'meshproof.load.rate': e.rate, 'meshproof.load.connections': e.connections, 'meshproof.load.duration_ms': e.durationMs });
         break;
       case 'load-finished':
         if (this.phaseName === 'load') {

@@ -35,7 +35,7 @@ describe('the run\'s own spans, from the engine\'s events', () => {
       { type: 'run-starting', at: T, scenario: 'demo', runId: 'r1' },
       { type: 'instance-up', at: T + 100, instance: 'store-0', service: 'store', ports: {} },
       { type: 'topology-ready', at: T + 800, instances: 3, ms: 800 },
-      { type: 'load-started', at: T + 2000, t0: T + 2000, rate: 100, connections: 10, durationMs: 2000 },
+      { type: 'load-started', at: T + 2003, t0: T + 2000, rate: 100, connections: 10, durationMs: 2000 },
       { type: 'fault-started', at: T + 2400, fault: 'p0-crash', detail: 'SIGKILL sent to payments-0' },
       { type: 'instance-down', at: T + 2400, instance: 'payments-0', reason: 'app exited' },
       { type: 'fault-ended', at: T + 3400, fault: 'p0-crash', detail: 'payments-0 started again' },
