@@ -76,7 +76,7 @@ function attrs(kvs: OtlpKeyValue[] | undefined): Record<string, unknown> {
 /** The sidecars' spans arrived as they were recorded: same ids, parents, names, times, attributes, statuses, each under its own sidecar's resource. */
 function assertSidecarSpansIntact(c: CollectorStub, r: Run): void {
   const sent = c.spans().filter((s) => spanRole(s) !== null);
-  assert.ok(r.recorded.length > 100, `the run recorded spans (${r.recorded.length})`);
+  assert.ok(r.recorded.length > 0, 'the run recorded spans');
   assert.deepEqual(sent.sort(byId), [...r.recorded].sort(byId), 'every span of traces.json, unchanged');
   let resources = 0;
   for (const e of c.exports) {
