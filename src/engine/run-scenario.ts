@@ -236,7 +236,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
   const passed = error === null && verdicts.every((v) => v.status === 'held');
   // The run's spans end here and the export is flushed, so the reports can say what was sent.
-  await telemetry?.finish({ passed, error });
+  await telemetry?.finish({ passed, error }, options.signal);
   const result: RunResult = {
     format: 1,
     meshproofVersion: version,

@@ -15,9 +15,10 @@ export interface RunTelemetry {
   exportReceived(request: OtlpTraceRequest): void;
   /**
   Ends the run's spans with its outcome and flushes the export, waiting at most the exporter's
-  timeout for a slow collector. Idempotent; never throws.
+  timeout for a slow collector, and no longer once `signal` aborts (a second Ctrl-C). Idempotent;
+  never throws.
   */
-  finish(outcome: { passed: boolean; error: string | null }): Promise<void>;
+  finish(outcome: { passed: boolean; error: string | null }, signal?: AbortSignal): Promise<void>;
   stats(): SdkExportStats;
 }
 
@@ -42,9 +43,9 @@ export async function startRunTelemetry(settings: OtelSettings, info: RunSpanInf
     onEvent: (e) => spans.onEvent(e),
     phase: (name) => spans.phase(name),
     exportReceived: (request) => exporter.exportReceived(request),
-    finish: async (outcome) => {
+    finish: async (outcome, signal) => {
       spans.finish(outcome);
-      await exporter.shutdown(timeoutMs);
+      await exporter.shutdown(timeoutMs, signal);
     },
     stats: () => exporter.stats(),
   };

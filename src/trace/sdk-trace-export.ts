@@ -107,13 +107,28 @@ export class SdkTraceExport {
 
   /**
   Exports what is still queued and stops, waiting at most `timeoutMs` for a slow collector (what
-  has not gone by then counts as dropped). Idempotent.
+  has not gone by then counts as dropped). Once `signal` has aborted (the run was interrupted), at
+  most `INTERRUPTED_FLUSH_MS` more: an interrupted run still sends what it has, but soon. Idempotent.
   */
-  shutdown(timeoutMs: number): Promise<void> {
+  shutdown(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     this.stopped ??= (async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.sdk.shutdown().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      let cap: (() => void) | undefined;
+      await Promise.race([
+        this.sdk.shutdown().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          const started = performance.now();
+          timer = setTimeout(resolve, timeoutMs);
+          cap = () => {
+            clearTimeout(timer);
+            timer = setTimeout(resolve, Math.min(INTERRUPTED_FLUSH_MS, Math.max(0, timeoutMs - (performance.now() - started))));
+          };
+          if (signal?.aborted) cap();
+          else signal?.addEventListener('abort', cap, { once: true });
+        }),
+      ]);
       clearTimeout(timer);
+      if (cap) signal?.removeEventListener('abort', cap);
       if (this.ownsGlobals) {
         trace.disable();
         context.disable();
@@ -124,6 +139,9 @@ export class SdkTraceExport {
     return this.stopped;
   }
 }
+
+/** How long the last flush may still take once the run has been interrupted. */
+const INTERRUPTED_FLUSH_MS = 2000;
 
 /** The provider behind the API's global proxy (the no-op one when nothing is registered). */
 function globalTracerProvider(): unknown {

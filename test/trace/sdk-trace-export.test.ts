@@ -73,6 +73,27 @@ describe('the harness\'s OpenTelemetry SDK', () => {
     assert.equal(s.failed + s.dropped, 3);
   });
 
+  it('an interrupted run still flushes, but for 2 s at most, whatever the exporter\'s timeout', async (t) => {
+    const sockets = new Set<Socket>();
+    const hole = createTcpServer((s) => sockets.add(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    t.onTestFinished(() => {
+      for (const s of sockets) s.destroy();
+      hole.close();
+    });
+    env(t, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(hole.address() as { port: number }).port}`, OTEL_EXPORTER_OTLP_TIMEOUT: '30000' });
+    const sdk = start(t);
+    sdk.exportReceived(sidecarExport(3));
+    const interrupt = new AbortController();
+    const began = performance.now();
+    const stopping = sdk.shutdown(30_000, interrupt.signal);
+    setTimeout(() => interrupt.abort(), 200);
+    await stopping;
+    const took = performance.now() - began;
+    assert.ok(took >= 2000 && took < 5000, `shutdown took ${Math.round(took)} ms: the interruption at 200 ms, then 2 s`);
+    assert.equal(sdk.stats().exported, 0);
+  });
+
   it('registers the OpenTelemetry API globals for the run and gives them back at shutdown, so the next run can register again; a provider the process had is left alone', async (t) => {
     const collector = await startHttpCollector();
     t.onTestFinished(() => collector.close());
