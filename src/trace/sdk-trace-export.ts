@@ -114,8 +114,14 @@ export class SdkTraceExport {
     this.stopped ??= (async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let cap: (() => void) | undefined;
+      // Flushed first: the SDK's shutdown does not wait for a console export still waiting on the
+      // resource's detectors (host.id is read asynchronously).
+      const flushAndStop = async () => {
+        await Promise.all(this.processors.map((p) => p.forceFlush().catch(() => undefined)));
+        await this.sdk.shutdown().catch(() => undefined);
+      };
       await Promise.race([
-        this.sdk.shutdown().catch(() => undefined),
+        flushAndStop(),
         new Promise<void>((resolve) => {
           const started = performance.now();
           timer = setTimeout(resolve, timeoutMs);
