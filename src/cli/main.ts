@@ -27,6 +27,13 @@ Usage:
                                                say in plain words what a scenario will do: topology,
                                                effective policies, fault timeline, what each
                                                expectation checks
+  meshproof import <files or folders>... [--out scenario.yaml]
+                                               Kubernetes manifests (Istio, Gateway API, Linkerd,
+                                               Deployments, Services) in, a scenario skeleton out;
+                                               what cannot be expressed is warned with its position
+  meshproof export istio|gateway-api|linkerd <scenario.yaml> [--out dir]
+                                               the scenario's mesh and topology as manifests for
+                                               that mesh, validated; what it cannot express is said
   meshproof list [dir]                         the shipped scenarios and what each shows
   meshproof report <run folder>...             re-render a run's reports (report.html, summary.md,
                                                junit.xml) from its result.json
@@ -84,6 +91,14 @@ export async function main(argv: string[], interrupts: Interrupts): Promise<numb
     }
     case 'list':
       return list(rest, out);
+    case 'import': {
+      const { importCommand } = await import('./import-command.ts');
+      return importCommand(rest, out, err);
+    }
+    case 'export': {
+      const { exportCommand } = await import('./export-command.ts');
+      return exportCommand(rest, out, err);
+    }
     case 'run':
       return run(rest, out, err, color, interrupts);
     case 'toxiproxy': {
@@ -93,7 +108,7 @@ export async function main(argv: string[], interrupts: Interrupts): Promise<numb
       return interrupts.whileRunning((signal) => runToxiproxyCommand(rest, { stdout: process.stdout, stderr: process.stderr, signal }));
     }
     default:
-      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, list, report, toxiproxy, help)`);
+      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, import, export, list, report, toxiproxy, help)`);
       return 2;
   }
 }
@@ -105,9 +120,11 @@ async function loadAll(files: string[], err: (s: string) => void): Promise<Scena
   }
   const scenarios: Scenario[] = [];
   let ok = true;
+  // mesh.from reads Kubernetes manifests with meshproof's importer; the scenario parser is given it here.
+  const { readMeshFrom } = await import('../k8s/import/mesh-from-reader.ts');
   for (const f of files) {
     try {
-      scenarios.push(await loadScenario(f, { onWarning: (w) => err(`warning: ${w.file}:${w.line}:${w.col} ${w.path ? w.path + ': ' : ''}${w.message}`) }));
+      scenarios.push(await loadScenario(f, { meshFrom: readMeshFrom, onWarning: (w) => err(`warning: ${w.file}:${w.line}:${w.col} ${w.path ? w.path + ': ' : ''}${w.message}`) }));
     } catch (e) {
       if (e instanceof MeshproofError) err(e.message);
       else throw e;

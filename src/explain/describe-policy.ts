@@ -1,6 +1,6 @@
 import { formatDuration, formatPercent, plural } from '../report/format.ts';
 import { PROFILES } from '../scenario/profiles.ts';
-import { instanceNames, instanceSpec, type ConnectionPool, type DestinationPolicy, type Scenario } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec, type ConnectionPool, type DestinationPolicy, type ManifestSource, type Scenario } from '../scenario/scenario.ts';
 import { httpFaultText } from '../report/describe.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion } from '../verdict/scope.ts';
@@ -94,9 +94,18 @@ export function describePolicy(destination: string, scenario: Scenario): string[
   if (p.fault) {
     lines.push(`Standing fault, for the whole run: ${httpFaultText(p.fault)}, injected at the caller's outbound as an Istio VirtualService fault (not retried).`);
   }
+  const imported = Object.entries(scenario.meshImport?.sources ?? {}).filter(([k]) => k.startsWith(`${destination}.`));
+  if (imported.length > 0) {
+    lines.push('From the manifests:', ...imported.map(([k, s]) => `  ${k.slice(destination.length + 1)} ← ${sourceText(s)}`));
+  }
   const off = [h ? '' : 'health checks', p.locality.enabled ? '' : 'locality-aware balancing', p.split ? '' : 'traffic split', p.fault ? '' : 'standing fault'].filter(Boolean);
   if (off.length) lines.push(`Off: ${andList(off)}.`);
   return lines;
+}
+
+/** `VirtualService reviews spec.http[0].timeout at k8s/reviews.yaml:14:7`. */
+export function sourceText(s: ManifestSource): string {
+  return `${s.resource} ${s.field} at ${s.file}:${s.line}:${s.col}`;
 }
 
 function loadBalancerText(lb: DestinationPolicy['loadBalancer']): string {

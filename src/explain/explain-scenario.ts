@@ -1,10 +1,10 @@
 import { formatDuration, formatPercent, formatRate, plural } from '../report/format.ts';
-import { instanceNames, instanceSpec, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec, type MeshImport, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
 import { formatSize } from '../scenario/size.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { describeExpectation } from './describe-expectation.ts';
 import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';
-import { describePolicy } from './describe-policy.ts';
+import { describePolicy, sourceText } from './describe-policy.ts';
 import { andList, latencyText } from './words.ts';
 
 export type ExplainOptions = FaultTimelineOptions;
@@ -35,6 +35,7 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   for (const s of scenario.services) out.push(...describeService(s, scenario).map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
 
   out.push('', "Policies (what the callers' sidecars do toward each destination)");
+  if (scenario.meshImport) out.push(...describeMeshImport(scenario.meshImport).map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
   for (const s of scenario.services) {
     const lines = describePolicy(s.name, scenario);
     out.push(...lines.map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
@@ -88,6 +89,21 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   }
   for (const [to, max] of Object.entries(s.bulkheads)) {
     lines.push(`Bulkhead: each instance's sidecar keeps at most ${plural(max, 'request')} in flight to ${to}; beyond that a call fails at once with 503 UO.`);
+  }
+  return lines;
+}
+
+/** What mesh.from brought in: the files, and every warning with its position (values name their sources under each destination). */
+function describeMeshImport(m: MeshImport): string[] {
+  const values = Object.keys(m.sources).filter((k) => k !== 'profile').length;
+  const lines = [
+    `From Kubernetes manifests (mesh.from: ${m.from.join(', ')}): ${plural(m.files.length, 'file')} (${m.files.join(', ')}), ${plural(values, 'value')} in effect; what the scenario writes itself wins.`,
+  ];
+  if (m.sources.profile) lines.push(`The profile comes from ${sourceText(m.sources.profile)}.`);
+  if (m.warnings.length === 0) lines.push('Everything in them is expressed.');
+  else {
+    lines.push(`Not applied as written (${plural(m.warnings.length, 'warning')}):`);
+    for (const w of m.warnings) lines.push(`  ${w.file}:${w.line}:${w.col} ${w.path ? `${w.path}: ` : ''}${w.message}`);
   }
   return lines;
 }

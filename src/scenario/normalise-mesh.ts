@@ -73,8 +73,8 @@ export interface CheckedDestination {
   routes?: Array<CheckedRoute | undefined>;
 }
 
-/** `mesh` as check-shape produced it: destinations by name, and `profile` under its own key. */
-export type CheckedMesh = Map<string, CheckedDestination | string | undefined>;
+/** `mesh` as check-shape produced it: destinations by name, and `profile` and `from` under their own keys. */
+export type CheckedMesh = Map<string, CheckedDestination | string | string[] | undefined>;
 
 /** The profile named in `mesh.profile` (envoy when absent or invalid). */
 export function profileOf(mesh: CheckedMesh | undefined): MeshProfile {
@@ -96,7 +96,8 @@ export function normaliseMesh(
   const defaults = PROFILES[profile];
   const written = new Map<string, CheckedDestination | undefined>();
   for (const [name, d] of mesh) {
-    if (name === 'profile') continue;
+    // Settings of mesh itself: the profile, and mesh.from (merged in before the shape check, mesh-from.ts).
+    if (name === 'profile' || name === 'from') continue;
     const path = childPath('mesh', name);
     // Without a valid services block every name would be "unknown"; that block's issue says enough.
     if (!names.includes(name) && names.length > 0) {

@@ -4,6 +4,7 @@ import { MeshproofError, ScenarioInvalidError, type ScenarioIssue } from '../err
 import { checkShape } from './check-shape.ts';
 import { atMost, formatLimit, LIMITS } from './limits.ts';
 import { NestingDepth } from './nesting-depth.ts';
+import { applyMeshFrom, relocateIssue, type MeshFromReader } from './mesh-from.ts';
 import { normalise } from './normalise.ts';
 import type { Scenario } from './scenario.ts';
 import { SCENARIO_SHAPE } from './shape.ts';
@@ -18,12 +19,22 @@ export interface ScenarioParse {
   warnings: ScenarioIssue[];
 }
 
+export interface ParseOptions {
+  /**
+  Reads the Kubernetes manifests `mesh.from` names (meshproof's importer, src/k8s). Without one, a
+  scenario with `mesh.from` is refused with a message saying so. Default none.
+  */
+  meshFrom?: MeshFromReader;
+}
+
 /**
-YAML text in, normalised `Scenario` out, with every problem reported at once. Pure: `file` is only
-used in messages. Pipeline: YAML syntax → shape (types, keys, static defaults; shape.ts) → rules
-and computed defaults (normalise.ts) → expectation sentences (expectation-parser.ts).
+YAML text in, normalised `Scenario` out, with every problem reported at once. Pure but for
+`options.meshFrom`, which reads the manifests `mesh.from` names: `file` is only used in messages
+(and to find those manifests). Pipeline: YAML syntax → `mesh.from` merged under `mesh`
+(mesh-from.ts) → shape (types, keys, static defaults; shape.ts) → rules and computed defaults
+(normalise.ts) → expectation sentences (expectation-parser.ts).
 */
-export function parseScenario(text: string, file: string): ScenarioParse {
+export function parseScenario(text: string, file: string, options: ParseOptions = {}): ScenarioParse {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > LIMITS.fileSize.max) return { scenario: null, issues: [fileTooBig(text, file, `${bytes} bytes`)], warnings: [] };
   const lines = new LineCounter();
@@ -45,9 +56,15 @@ export function parseScenario(text: string, file: string): ScenarioParse {
     const issue = source.issue(0, '', 'the file is empty; a scenario is a YAML mapping starting with version: 1');
     return { scenario: null, issues: [issue], warnings: [] };
   }
+  const imported = applyMeshFrom(doc, source, options.meshFrom);
   const checked = checkShape(doc.contents, SCENARIO_SHAPE, source, doc);
   const result = normalise(checked, source);
-  return { scenario: result.scenario, issues: byPosition(result.issues), warnings: byPosition([...yamlWarnings, ...result.warnings]) };
+  // An issue about an imported value is reported at the manifest line that holds it.
+  const issues = [...imported.issues, ...result.issues.map((i) => relocateIssue(i, imported.imported))];
+  const warnings = [...yamlWarnings, ...imported.warnings, ...result.warnings.map((w) => relocateIssue(w, imported.imported))];
+  const scenario = issues.length === 0 ? result.scenario : null;
+  if (scenario && imported.record) scenario.meshImport = imported.record;
+  return { scenario, issues: byPosition(issues, file), warnings: byPosition(warnings, file) };
 }
 
 /**
@@ -79,7 +96,7 @@ function readYaml(text: string, lines: LineCounter): Document.Parsed | number {
   return doc!;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends ParseOptions {
   /** Receives each warning (valid but suspicious input); by default they are dropped. */
   onWarning?: (warning: ScenarioIssue) => void;
 }
@@ -96,7 +113,7 @@ export async function loadScenario(path: string, options: LoadOptions = {}): Pro
     throw new MeshproofError('MESHPROOF_SCENARIO_UNREADABLE', `cannot read scenario ${path}: ${readFailure(e)}`, { cause: e });
   }
   if (read.size !== null) throw new ScenarioInvalidError([fileTooBig(read.text, path, read.size)]);
-  const { scenario, issues, warnings } = parseScenario(read.text, path);
+  const { scenario, issues, warnings } = parseScenario(read.text, path, { meshFrom: options.meshFrom });
   for (const w of warnings) options.onWarning?.(w);
   if (!scenario) throw new ScenarioInvalidError(issues);
   return scenario;
@@ -165,6 +182,8 @@ function yamlMessage(e: YAMLError): string {
   return `YAML syntax: ${e.message}`;
 }
 
-function byPosition(issues: ScenarioIssue[]): ScenarioIssue[] {
-  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
+/** In file order; issues in the scenario before those in the manifests it imports. */
+function byPosition(issues: ScenarioIssue[], file = ''): ScenarioIssue[] {
+  const rank = (i: ScenarioIssue) => (i.file === file ? '' : i.file);
+  return [...issues].sort((a, b) => rank(a).localeCompare(rank(b)) || a.line - b.line || a.col - b.col);
 }

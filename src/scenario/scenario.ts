@@ -1,3 +1,5 @@
+import type { ScenarioIssue } from '../errors.ts';
+
 /**
 The normalised scenario: what `parseScenario` returns once a YAML file has been parsed, validated
 and filled with defaults. Every other part of meshproof (planner, runtime, sidecars, verdicts,
@@ -29,6 +31,35 @@ export interface Scenario {
   expect: AnyExpectation[];
   /** Where the scenario came from, for messages. */
   source: { file: string };
+  /** What `mesh.from` brought in from Kubernetes manifests; absent when the scenario has no `mesh.from`. */
+  meshImport?: MeshImport;
+}
+
+/** A position in a Kubernetes manifest, and what is there: where an imported mesh value came from. */
+export interface ManifestSource {
+  file: string;
+  /** 1-based. */
+  line: number;
+  col: number;
+  /** Kind and name of the resource, e.g. `DestinationRule reviews`. */
+  resource: string;
+  /** Dotted path of the field in the resource, e.g. `spec.trafficPolicy.outlierDetection.interval`. */
+  field: string;
+}
+
+/** What `mesh.from` read, what it applied, and what it could not. */
+export interface MeshImport {
+  /** The patterns as written in the scenario (relative to it). */
+  from: string[];
+  /** The manifest files they matched, in the order read. */
+  files: string[];
+  /**
+  Where each imported value still in effect came from, by its key under `mesh`
+  (`reviews.retries.attempts`, `profile`). Values the scenario writes itself win and are not listed.
+  */
+  sources: Record<string, ManifestSource>;
+  /** What the manifests say that meshproof cannot express or did not apply, each at its position. */
+  warnings: ScenarioIssue[];
 }
 
 export interface ServiceSpec {

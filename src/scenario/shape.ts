@@ -831,6 +831,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
         reserved: {
           client: '"client" is reserved for the load generator (scopes like success_rate(client) refer to it)',
           profile: '"profile" is reserved: mesh.profile picks whose defaults the mesh uses, so mesh could not name a service profile',
+          from: '"from" is reserved: mesh.from names the Kubernetes manifests to import, so mesh could not name a service from',
         },
         values: serviceShape,
         minEntries: 1,
@@ -850,6 +851,17 @@ export const SCENARIO_SHAPE: ObjectShape = {
             shape: { kind: 'string', values: MESH_PROFILES },
             doc: "Whose documented defaults fill every policy value not written: envoy, istio or linkerd (see docs/profiles.md).",
             default: 'envoy',
+          },
+          from: {
+            shape: {
+              kind: 'union',
+              options: [
+                { kind: 'list', items: { kind: 'string', noun: 'a file, folder or glob' }, noun: 'files, folders or globs', minItems: 1 },
+                { kind: 'string', noun: 'a file, folder or glob' },
+              ],
+            },
+            doc: "Kubernetes manifests to take policies from (Istio DestinationRule and VirtualService, Gateway API HTTPRoute, Linkerd annotations), relative to the scenario file; keys written in the scenario win (see docs/import-export.md).",
+            defaultNote: 'none',
           },
         },
         values: destinationShape,
