@@ -1,0 +1,45 @@
+import type { Scenario } from '../../scenario/scenario.ts';
+import { exportIstio } from './export-istio.ts';
+import { exportGatewayApi, exportLinkerd } from './export-routes.ts';
+import { exportTopology } from './export-topology.ts';
+import type { ExportNote, ExportTarget, Exported, Resource } from './exported.ts';
+
+/**
+A scenario's mesh section and topology as manifests for one mesh. Pure: the scenario in, resources
+and notes (what the target cannot express) out; validating and writing them is the caller's.
+*/
+export function exportScenario(scenario: Scenario, target: ExportTarget): Exported {
+  const notes: ExportNote[] = [];
+  let mesh: Resource[];
+  let topology: Resource[];
+  const split = new Set(scenario.services.filter((s) => scenario.mesh[s.name]?.split).map((s) => s.name));
+  switch (target) {
+    case 'istio':
+      mesh = exportIstio(scenario, notes);
+      topology = exportTopology(scenario, target, new Set(), notes);
+      break;
+    case 'gateway-api':
+      mesh = exportGatewayApi(scenario, notes);
+      topology = exportTopology(scenario, target, split, notes);
+      break;
+    case 'linkerd': {
+      const { annotations, routes } = exportLinkerd(scenario, notes);
+      mesh = routes;
+      topology = exportTopology(scenario, target, split, notes);
+      // Linkerd's policy lives on the Service itself.
+      for (const r of topology) {
+        const a = r.kind === 'Service' ? annotations.get(r.metadata.name) : undefined;
+        if (a && Object.keys(a).length > 0) r.metadata.annotations = { ...r.metadata.annotations, ...a };
+      }
+      break;
+    }
+  }
+  return {
+    target,
+    files: [
+      { name: 'topology.yaml', resources: topology },
+      ...(mesh.length > 0 ? [{ name: `${target}.yaml`, resources: mesh }] : []),
+    ],
+    notes,
+  };
+}
