@@ -51,20 +51,38 @@ export function effectivePolicy(p: DestinationPolicy, spec: ServiceSpec | undefi
   };
 }
 
-const cache = new Map<MeshProfile, DestinationPolicy>();
+const cache = new Map<MeshProfile, { unwritten: DestinationPolicy; blocks: DestinationPolicy }>();
+
+function profilePolicies(profile: MeshProfile): { unwritten: DestinationPolicy; blocks: DestinationPolicy } {
+  let p = cache.get(profile);
+  if (!p) {
+    const text = [
+      'version: 1',
+      'name: d',
+      'description: d',
+      'duration: 1s',
+      'services: { s: { calls: [b] }, b: {} }',
+      `mesh: { profile: ${profile}, b: { outlierDetection: {}, healthCheck: {}, retries: {} } }`,
+      'load: { target: s, rate: 1/s }',
+      'expect: [success_rate(client) >= 1%]',
+    ].join('\n');
+    const parsed = parseScenario(text, `(${profile} defaults)`);
+    if (!parsed.scenario) throw new Error(`the ${profile} profile's defaults do not parse: ${parsed.issues.map((i) => i.message).join('; ')}`);
+    p = { unwritten: parsed.scenario.mesh.s, blocks: parsed.scenario.mesh.b };
+    cache.set(profile, p);
+  }
+  return p;
+}
 
 /**
 What a profile gives a destination the scenario says nothing about: the policy a mesh applies
 by default. Read through the scenario parser, so it is the normaliser's own answer.
 */
 export function defaultPolicy(profile: MeshProfile): DestinationPolicy {
-  let p = cache.get(profile);
-  if (!p) {
-    const text = `version: 1\nname: d\ndescription: d\nduration: 1s\nservices: { s: {} }\nmesh: { profile: ${profile} }\nload: { target: s, rate: 1/s }\nexpect: [success_rate(client) >= 1%]\n`;
-    const parsed = parseScenario(text, `(${profile} defaults)`);
-    if (!parsed.scenario) throw new Error(`the ${profile} profile's defaults do not parse: ${parsed.issues.map((i) => i.message).join('; ')}`);
-    p = parsed.scenario.mesh.s;
-    cache.set(profile, p);
-  }
-  return structuredClone(p);
+  return structuredClone(profilePolicies(profile).unwritten);
+}
+
+/** The profile's values for blocks that are off unless written (outlierDetection, healthCheck, a retries block): what `{}` gives. */
+export function defaultBlocks(profile: MeshProfile): DestinationPolicy {
+  return structuredClone(profilePolicies(profile).blocks);
 }

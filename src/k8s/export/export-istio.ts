@@ -1,5 +1,5 @@
 import type { DestinationPolicy, Scenario } from '../../scenario/scenario.ts';
-import { defaultPolicy } from '../effective-policy.ts';
+import { defaultBlocks, defaultPolicy } from '../effective-policy.ts';
 import { goDuration, MANAGED_BY, percentNumber, type ExportNote, type Resource } from './exported.ts';
 
 const LB = { round_robin: 'ROUND_ROBIN', least_request: 'LEAST_REQUEST', random: 'RANDOM' } as const;
@@ -60,9 +60,8 @@ function destinationRule(host: string, p: DestinationPolicy, istio: DestinationP
     od.baseEjectionTime = goDuration(o.baseEjectionTimeMs);
     od.maxEjectionPercent = wholePercent(o.maxEjectionPercent, 'outlierDetection.maxEjectionPercent', note);
     od.minHealthPercent = wholePercent(p.panicThreshold, 'panicThreshold', note);
-    if (o.maxEjectionTimeMs !== istio.outlierDetection!.maxEjectionTimeMs) {
-      note('outlierDetection.maxEjectionTime', `Istio has no maxEjectionTime: Envoy's ${goDuration(istio.outlierDetection!.maxEjectionTimeMs)} applies, not ${goDuration(o.maxEjectionTimeMs)}`);
-    }
+    const max = defaultBlocks('istio').outlierDetection!.maxEjectionTimeMs;
+    if (o.maxEjectionTimeMs !== max) note('outlierDetection.maxEjectionTime', `Istio has no maxEjectionTime: Envoy's ${goDuration(max)} applies, not ${goDuration(o.maxEjectionTimeMs)}`);
     tp.outlierDetection = od;
   } else if (p.healthCheck && p.panicThreshold !== istio.panicThreshold) {
     note('panicThreshold', 'Istio sets the panic threshold (minHealthPercent) only with outlier detection; without it the cluster answers 503 when no endpoint is ready');

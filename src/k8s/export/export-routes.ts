@@ -43,7 +43,8 @@ is that behaviour (the target mesh's defaults, or for the Gateway API, the profi
 function unwritable(keys: string[], p: DestinationPolicy, base: DestinationPolicy, scenario: Scenario, service: string, what: string, note: (key: string, message: string) => void): void {
   const spec = scenario.services.find((s) => s.name === service);
   const mine = effectivePolicy(p, spec);
-  const theirs = effectivePolicy(base, spec);
+  // The retries the target writes, without the budget none of these targets can: they decide which connection-pool limits matter.
+  const theirs = effectivePolicy({ ...base, retries: p.retries ? { ...p.retries, budget: null } : null }, spec);
   for (const key of keys) {
     if (JSON.stringify(KEYS[key](mine)) !== JSON.stringify(KEYS[key](theirs))) note(key, `${what} cannot express ${key}; the cluster will use its default`);
   }
@@ -144,6 +145,7 @@ export function exportLinkerd(scenario: Scenario, notes: ExportNote[]): { annota
       }
       parts.push(...statusRanges([...left]));
       if (parts.length > 0) a['retry.linkerd.io/http'] = parts.join(',');
+      else note('retries.retryOn', 'with no status to retry, Linkerd is given only a retry limit; what it then retries (tries that time out) is approximated');
       a['retry.linkerd.io/limit'] = String(r.attempts);
       if (r.perTryTimeoutMs !== null) {
         const d = duration(r.perTryTimeoutMs, 'retries.perTryTimeout');

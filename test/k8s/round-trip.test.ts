@@ -1,0 +1,90 @@
+// Export then import gives the same effective policy: for every shipped scenario and every target,
+// what the export writes comes back through mesh.from as the same behaviour, except exactly what
+// the export said the target cannot express.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { afterAll, describe, test } from 'vitest';
+import { exportText } from '../../src/cli/export-command.ts';
+import { effectivePolicy, type EffectivePolicy } from '../../src/k8s/effective-policy.ts';
+import { exportScenario } from '../../src/k8s/export/export-scenario.ts';
+import { EXPORT_TARGETS } from '../../src/k8s/export/exported.ts';
+import { validateExport } from '../../src/k8s/export/validate-export.ts';
+import { importManifests } from '../../src/k8s/import/import-manifests.ts';
+import { readMeshFrom } from '../../src/k8s/import/mesh-from-reader.ts';
+import { readManifests } from '../../src/k8s/import/read-manifests.ts';
+import { parseScenario } from '../../src/scenario/parse-scenario.ts';
+import { instanceNames, instanceSpec, type Scenario } from '../../src/scenario/scenario.ts';
+import { ROOT } from '../helpers/cli.ts';
+
+const SCENARIOS = join(ROOT, 'scenarios');
+const shipped = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
+const tmp = mkdtempSync(join(tmpdir(), 'meshproof-round-trip-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function load(file: string): { text: string; scenario: Scenario } {
+  const text = readFileSync(file, 'utf8');
+  const r = parseScenario(text, file, { meshFrom: readMeshFrom });
+  assert.deepEqual(r.issues, [], file);
+  return { text, scenario: r.scenario! };
+}
+
+/** The scenario with its mesh section replaced by mesh.from the exported folder. */
+function reimported(text: string, dir: string): { scenario: Scenario; warnings: string[] } {
+  const doc = parseDocument(text);
+  doc.set('mesh', { from: ['k8s'] });
+  const file = join(dir, 'reimported.yaml');
+  writeFileSync(file, doc.toString());
+  const r = parseScenario(doc.toString(), file, { meshFrom: readMeshFrom });
+  assert.deepEqual(r.issues, [], `the re-imported scenario is valid:\n${r.issues.map((i) => `${i.file}:${i.line}:${i.col} ${i.path}: ${i.message}`).join('\n')}`);
+  return { scenario: r.scenario!, warnings: r.scenario!.meshImport!.warnings.map((w) => `${w.file}:${w.line} ${w.path}: ${w.message}`) };
+}
+
+/** Versions and zones of a service's instances, as a sorted multiset. */
+function instancesOf(s: Scenario, name: string): string[] {
+  const spec = s.services.find((x) => x.name === name)!;
+  return instanceNames(spec).map((i) => `${instanceSpec(spec, i).version}/${instanceSpec(spec, i).zone ?? ''}`).sort();
+}
+
+describe.each(EXPORT_TARGETS)('export %s, then import', (target) => {
+  test.each(shipped)('%s: the same effective policy, but for what the export said it cannot express', async (name) => {
+    const { text, scenario } = load(join(SCENARIOS, name));
+    const exported = exportScenario(scenario, target);
+    assert.deepEqual(await validateExport(exported), [], 'the export validates');
+    const dir = join(tmp, target, name.replace(/\.yaml$/, ''));
+    mkdirSync(join(dir, 'k8s'), { recursive: true });
+    for (const f of exportText(exported, name)) writeFileSync(join(dir, 'k8s', f.name), f.text);
+
+    const back = reimported(text, dir);
+    // Everything the export wrote is read back without a warning, but approximations it noted.
+    const unexpected = back.warnings.filter((w) => !(/approximated/.test(w) && exported.notes.some((n) => /approximated/.test(n.message))));
+    assert.deepEqual(unexpected, [], 'everything the export wrote is read back without a warning');
+    for (const s of scenario.services) {
+      const before = effectivePolicy(scenario.mesh[s.name], s);
+      const after = effectivePolicy(back.scenario.mesh[s.name], back.scenario.services.find((x) => x.name === s.name));
+      for (const key of Object.keys(before) as (keyof EffectivePolicy)[]) {
+        if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+        const noted = exported.notes.some((n) => n.destination === s.name && (n.key === key || n.key.startsWith(`${key}.`)));
+        assert.ok(noted, `${target}, ${s.name}.${key} changed without a note:\n  before ${JSON.stringify(before[key])}\n  after  ${JSON.stringify(after[key])}\nnotes: ${JSON.stringify(exported.notes)}`);
+      }
+    }
+
+    // The topology comes back too: services, replicas, versions and zones.
+    const draft = importManifests(readManifests([join(dir, 'k8s')], '.').manifests);
+    assert.deepEqual([...draft.services.keys()].sort(), scenario.services.map((s) => s.name).sort());
+    for (const s of scenario.services) {
+      const groups = draft.services.get(s.name)!.groups;
+      const back = groups.flatMap((g) => Array.from({ length: g.replicas }, () => `${g.version ?? 'v1'}/${g.zone ?? ''}`)).sort();
+      assert.deepEqual(back, instancesOf(scenario, s.name), `${s.name}'s instances`);
+    }
+  });
+});
+
+test('istio keeps every policy of every shipped scenario but the few it cannot write, and says which', () => {
+  const notes = shipped.flatMap((name) => exportScenario(load(join(SCENARIOS, name)).scenario, 'istio').notes.map((n) => `${name}: ${n.destination}.${n.key}`));
+  // Istio has no maxEjectionTime, locality without outlier detection, or health checks; nothing else is lost.
+  for (const n of notes) assert.match(n, /(outlierDetection\.maxEjectionTime|locality|healthCheck|split|panicThreshold|backoff\.max|services\.[a-z-]+\.instances)$/, n);
+  assert.ok(notes.some((n) => /outlierDetection\.maxEjectionTime$/.test(n)) === false || notes.length > 0);
+});
