@@ -58,7 +58,12 @@ export function importLinkerdAnnotations(m: Manifest, service: string, draft: Im
     }
     return formatDuration(r.value);
   };
-  const skip = (group: string) => !fromRoute && routeGroups.has(group);
+  const skip = (group: string) => {
+    if (fromRoute || !routeGroups.has(group)) return false;
+    const key = annotations.find(([k]) => k.startsWith(`${group}/`))![0];
+    draft.warn(m, at(key), `not applied: an HTTPRoute toward ${service} has ${group} annotations, and Linkerd then ignores every ${group} annotation of the Service`);
+    return true;
+  };
   if (groups.has('retry.linkerd.io') && !skip('retry.linkerd.io')) {
     if (fromRoute) routeGroups.add('retry.linkerd.io');
     retries(m, service, a, draft, duration, at);
