@@ -96,6 +96,17 @@ function policyTable(result: RunResult): string[] {
     const c = policyCells(scenario.mesh[name]);
     out.push(row([code(name), c.timeout, inline(c.retries), c.loadBalancer, c.connectionPool, inline(c.outlierDetection), c.panicThreshold, inline(c.healthCheck), c.locality, c.fault, inline(c.split)]));
   }
+  const imported = scenario.meshImport;
+  if (imported) {
+    // What the run took from Kubernetes manifests, and what of them it could not apply.
+    const values = Object.keys(imported.sources).filter((k) => k !== 'profile').length;
+    out.push('', `Imported from ${imported.files.length} Kubernetes manifest${imported.files.length === 1 ? '' : 's'} (${code(`mesh.from: ${imported.from.join(', ')}`)}): ${values} value${values === 1 ? '' : 's'} in effect.`);
+    if (imported.warnings.length > 0) {
+      out.push('', `<details><summary>${imported.warnings.length} not applied as written</summary>`, '');
+      for (const w of imported.warnings) out.push(`- ${code(`${w.file}:${w.line}:${w.col}`)} ${inline(`${w.path ? `${w.path}: ` : ''}${w.message}`)}`);
+      out.push('', '</details>');
+    }
+  }
   return out;
 }
 
