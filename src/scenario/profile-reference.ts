@@ -20,6 +20,8 @@ const L = {
   envoyPriority: '[Envoy priority levels](https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/priority)',
   istioVs: '[Istio VirtualService](https://istio.io/latest/docs/reference/config/networking/virtual-service/)',
   istioRetry: '[Istio retry.go](https://github.com/istio/istio/blob/master/pilot/pkg/networking/core/route/retry/retry.go)',
+  istioPilot: '[Istio pilot.go](https://github.com/istio/istio/blob/master/pilot/pkg/features/pilot.go) (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY, true)',
+  istio124: '[Istio 1.24 upgrade notes](https://istio.io/latest/news/releases/1.24.x/announcing-1.24/upgrade-notes/)',
   istioDr: '[Istio DestinationRule](https://istio.io/latest/docs/reference/config/networking/destination-rule/)',
   linkerdRetries: '[Linkerd retries](https://linkerd.io/2-edge/reference/retries/)',
   linkerdTimeouts: '[Linkerd timeouts](https://linkerd.io/2-edge/reference/timeouts/)',
@@ -41,12 +43,12 @@ const ROWS: Row[] = [
   { key: '`timeout`', value: (p) => (p.timeoutMs === null ? 'none' : formatDuration(p.timeoutMs)), sources: `${L.envoyRoute} (15s); ${L.istioVs} (disabled); ${L.linkerdTimeouts} (none on routes)` },
   {
     key: '`retries` (not written)',
-    value: (p) => (p.retries ? `${p.retries.attempts} on ${list(p.retries.retryOn.filter((c) => c !== 'retriable-status-codes'))}, ${list(p.retries.retriableStatusCodes)}` : 'none'),
-    sources: `${L.envoyRouter} (no policy, no retries); ${L.istioRetry} (attempts 2; connect-failure, refused-stream, unavailable, cancelled, 503 — refused-stream is a reset here, the gRPC ones have no HTTP/1 form); ${L.linkerdRetries} (off)`,
+    value: (p) => (p.retries ? `${p.retries.attempts} on ${list([...p.retries.retryOn.filter((c) => c !== 'retriable-status-codes'), ...p.retries.retriableStatusCodes])}` : 'none'),
+    sources: `${L.envoyRouter} (no policy, no retries); ${L.istioRetry} (attempts 2; connect-failure, refused-stream, unavailable, cancelled — refused-stream is a reset here, the gRPC ones have no HTTP/1 form), and 503 only up to 1.23: ${L.istioPilot}, ${L.istio124}; ${L.linkerdRetries} (off)`,
   },
   { key: '`retries.attempts`', value: (p) => String(p.retriesBlock.attempts), sources: `${L.envoyRouter} (num_retries 1); ${L.istioRetry}; ${L.linkerdRetries} (limit 1)` },
-  { key: '`retries.retryOn`', value: (p) => list(p.retriesBlock.retryOn), sources: `meshproof's choice for Envoy and Linkerd (5xx, Linkerd's example condition); ${L.istioRetry}` },
-  { key: '`retries.retriableStatusCodes`', value: (p) => list(p.retriesBlock.retriableStatusCodes), sources: L.istioRetry },
+  { key: '`retries.retryOn`', value: (p) => list(p.retriesBlock.retryOn), sources: `meshproof's choice for Envoy and Linkerd (5xx, Linkerd's example condition); ${L.istioRetry} (a written retries block keeps the default conditions)` },
+  { key: '`retries.retriableStatusCodes`', value: (p) => list(p.retriesBlock.retriableStatusCodes), sources: `${L.istioRetry}; 503 up to 1.23 only (${L.istioPilot})` },
   { key: '`retries.backoff`', value: () => '25ms, max 250ms', sources: `${L.envoyRouter} (base 25ms, max 10 × base); Istio sets only the base (25ms); Linkerd does not document one` },
   { key: '`loadBalancer`', value: (p) => p.loadBalancer, sources: `${L.envoyLb}; ${L.istioDr} (LEAST_REQUEST); ${L.linkerdLb} (peak EWMA with P2C, nearest: least_request)` },
   { key: '`connectionPool.maxConnections`', value: (p) => limit(p.connectionPool.maxConnections), sources: `${L.envoyCb} (1024); ${L.istioDr} (2^32−1); Linkerd has no breaker` },
@@ -77,14 +79,14 @@ const ROWS: Row[] = [
   { key: '`locality.overprovisioningFactor`', value: (p) => String(p.overprovisioningFactor), sources: `${L.envoyPriority} (1.4)` },
 ];
 
-const ORDER: MeshProfile[] = ['envoy', 'istio', 'linkerd'];
+const ORDER: MeshProfile[] = ['envoy', 'istio', 'istio-1.23', 'linkerd'];
 
 export const PROFILES_DOC_START = '<!-- profiles:start (generated from src/scenario/profiles.ts by npm run schema; do not edit) -->';
 export const PROFILES_DOC_END = '<!-- profiles:end -->';
 
 /** The defaults table: a row per knob, a column per profile, and the sources. */
 export function profileReference(): string {
-  const rows = ['| key | envoy (default) | istio | linkerd | documented in |', '|---|---|---|---|---|'];
+  const rows = ['| key | envoy (default) | istio (≥ 1.24) | istio-1.23 | linkerd (≥ 2.16) | documented in |', '|---|---|---|---|---|---|'];
   for (const r of ROWS) rows.push(`| ${r.key} | ${ORDER.map((p) => r.value(PROFILES[p]).replace(/\|/g, '\\|')).join(' | ')} | ${r.sources} |`);
   return rows.join('\n');
 }

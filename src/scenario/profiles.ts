@@ -48,6 +48,18 @@ const ENVOY_OUTLIER_DETECTION: OutlierDetection = {
 
 const UNLIMITED: ConnectionPool = { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null };
 
+/** What every Istio version shares: no route timeout, least request, no breakers, no panic, Envoy's outlier values, locality with outlier detection. */
+const ISTIO_COMMON = {
+  timeoutMs: null,
+  loadBalancer: 'least_request',
+  connectionPool: UNLIMITED,
+  panicThreshold: 0,
+  outlierDetection: ENVOY_OUTLIER_DETECTION,
+  healthCheck: HEALTH_CHECK,
+  locality: 'with-outlier-detection',
+  overprovisioningFactor: 1.4,
+} as const satisfies Omit<ProfileDefaults, 'retries' | 'retriesBlock'>;
+
 export const PROFILES: Record<MeshProfile, ProfileDefaults> = {
   envoy: {
     timeoutMs: 15_000,
@@ -61,11 +73,18 @@ export const PROFILES: Record<MeshProfile, ProfileDefaults> = {
     locality: 'off',
     overprovisioningFactor: 1.4,
   },
+  // Istio 1.24 and later: the default route retry policy (retry.go) is 2 attempts on connect-failure,
+  // refused-stream, unavailable and cancelled; 503 is no longer retried by default
+  // (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY, on since 1.24). refused-stream is a reset here; the gRPC
+  // conditions have no HTTP/1 equivalent.
   istio: {
-    timeoutMs: null,
-    // Istio's default route retry policy (retry.go): 2 attempts on connect-failure, refused-stream,
-    // unavailable, cancelled and retriable-status-codes 503. refused-stream is a reset here; the gRPC
-    // conditions have no HTTP/1 equivalent.
+    ...ISTIO_COMMON,
+    retries: { attempts: 2, perTryTimeoutMs: null, retryOn: ['connect-failure', 'reset'], retriableStatusCodes: [], backoff: BACKOFF, budget: null },
+    retriesBlock: { attempts: 2, retryOn: ['connect-failure', 'reset'], retriableStatusCodes: [] },
+  },
+  // Istio up to 1.23 (or compatibilityVersion 1.23): the same, and retriable-status-codes 503.
+  'istio-1.23': {
+    ...ISTIO_COMMON,
     retries: {
       attempts: 2,
       perTryTimeoutMs: null,
@@ -75,13 +94,6 @@ export const PROFILES: Record<MeshProfile, ProfileDefaults> = {
       budget: null,
     },
     retriesBlock: { attempts: 2, retryOn: ['connect-failure', 'reset', 'retriable-status-codes'], retriableStatusCodes: [503] },
-    loadBalancer: 'least_request',
-    connectionPool: UNLIMITED,
-    panicThreshold: 0,
-    outlierDetection: ENVOY_OUTLIER_DETECTION,
-    healthCheck: HEALTH_CHECK,
-    locality: 'with-outlier-detection',
-    overprovisioningFactor: 1.4,
   },
   linkerd: {
     timeoutMs: null,

@@ -125,7 +125,12 @@ export interface RateLimit {
 /** What one instance of a built-in service may do differently from its siblings. */
 export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue' | 'zone' | 'version' | 'responseBytes'>>;
 
-export type MeshProfile = 'envoy' | 'istio' | 'linkerd';
+/**
+Whose defaults fill what a scenario does not write. `istio` follows current Istio (1.24 and later),
+`istio-1.23` Istio up to 1.23 (or a later one with compatibilityVersion 1.23), whose default retries
+also retry 503; `linkerd` current Linkerd (2.16 and later).
+*/
+export type MeshProfile = 'envoy' | 'istio' | 'istio-1.23' | 'linkerd';
 
 /** The spec one instance runs: the service's, with that instance's overrides applied. */
 export function instanceSpec(service: ServiceSpec, instance: string): ServiceSpec {

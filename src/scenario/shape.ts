@@ -146,7 +146,7 @@ const positiveDuration = { kind: 'duration', positive: true } as const;
 
 export const LOAD_BALANCERS = ['round_robin', 'least_request', 'random'] as const;
 export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'] as const;
-export const MESH_PROFILES = ['envoy', 'istio', 'linkerd'] as const;
+export const MESH_PROFILES = ['envoy', 'istio', 'istio-1.23', 'linkerd'] as const;
 export const CHAOS_ENGINES = ['builtin', 'toxiproxy'] as const;
 export const RUNTIMES = ['local', 'docker'] as const;
 /** host:port, where host is a name, an IPv4 address or a bracketed IPv6 address. */
@@ -347,7 +347,7 @@ const retriesShape: ObjectShape = {
     attempts: {
       shape: { kind: 'integer', min: 0, limit: LIMITS.retryAttempts },
       doc: "Retries after the first try, so at most 1 + attempts requests (Envoy's num_retries); 0 means no retries.",
-      defaultNote: '1 (envoy, linkerd), 2 (istio)',
+      defaultNote: '1 (envoy, linkerd), 2 (istio, istio-1.23)',
     },
     perTryTimeout: {
       shape: { kind: 'union', options: [positiveDuration, none, nullValue] },
@@ -357,12 +357,12 @@ const retriesShape: ObjectShape = {
     retryOn: {
       shape: { kind: 'list', items: { kind: 'string', values: RETRY_ON }, minItems: 1, commaString: true, noun: 'retry conditions' },
       doc: 'Which failures are retried, as Envoy names them: 5xx, gateway-error (502, 503, 504), reset, connect-failure, retriable-status-codes. A list or a comma-separated string.',
-      defaultNote: '[5xx] (envoy, linkerd); [connect-failure, reset, retriable-status-codes] (istio)',
+      defaultNote: '[5xx] (envoy, linkerd); [connect-failure, reset] (istio); [connect-failure, reset, retriable-status-codes] (istio-1.23)',
     },
     retriableStatusCodes: {
       shape: { kind: 'list', items: { kind: 'integer', min: 100, max: 599 }, noun: 'HTTP status codes' },
       doc: 'Statuses retried when retryOn contains retriable-status-codes (required then).',
-      defaultNote: '[] (envoy, linkerd); [503] (istio)',
+      defaultNote: '[] (envoy, linkerd, istio); [503] (istio-1.23)',
     },
     backoff: {
       shape: {
@@ -587,7 +587,7 @@ const destinationShape: ObjectShape = {
     retries: {
       shape: { kind: 'union', options: [retriesShape, none, nullValue] },
       doc: "Retry policy of callers' sidecars toward this service.",
-      defaultNote: 'none (envoy, linkerd); istio: 2 attempts on connect-failure, reset and 503',
+      defaultNote: 'none (envoy, linkerd); istio: 2 attempts on connect-failure and reset; istio-1.23: and 503 too',
     },
     loadBalancer: {
       shape: { kind: 'string', values: LOAD_BALANCERS },
@@ -849,7 +849,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
         fields: {
           profile: {
             shape: { kind: 'string', values: MESH_PROFILES },
-            doc: "Whose documented defaults fill every policy value not written: envoy, istio or linkerd (see docs/profiles.md).",
+            doc: "Whose documented defaults fill every policy value not written: envoy, istio (Istio 1.24 and later), istio-1.23 (Istio up to 1.23, which also retries 503 by default) or linkerd (see docs/profiles.md).",
             default: 'envoy',
           },
           from: {

@@ -173,7 +173,7 @@ expect:
 
   it("fills in Istio's retries, load balancer, breaker, panic and locality, and says so", () => {
     const p = policyOf(lines, 'store');
-    assert.equal(p[0], "Timeout and retries: front's sidecar retries store up to 2 times on refused connections, resets and status 503 (istio's default), no limit per try, no limit on the whole request (istio's default).");
+    assert.equal(p[0], "Timeout and retries: front's sidecar retries store up to 2 times on refused connections and resets (istio's default), no limit per try, no limit on the whole request (istio's default).");
     assert.equal(p[2], 'Retry budget: none, and no limit on retries in flight: in an outage, retries multiply the load.');
     assert.equal(p[3], "Load balancer (istio's default): least_request, of two random instances the one with fewer requests in flight.");
     assert.equal(p[4], "Circuit breaker (istio's default): no limits.");

@@ -23,8 +23,8 @@ function section(heading: string): string {
 
 test('the generated tables (every key, every metric) are current: run `npm run schema` after changing the language', () => {
   assert.equal(doc, withGeneratedReference(doc));
-  assert.match(doc, /\| `mesh\.<destination-service>\.retries\.attempts` \| integer 0–100 \| 1 \(envoy, linkerd\), 2 \(istio\) \|/);
-  assert.match(doc, /\| `mesh\.profile` \| `envoy` \\\| `istio` \\\| `linkerd` \| `envoy` \|/);
+  assert.match(doc, /\| `mesh\.<destination-service>\.retries\.attempts` \| integer 0–100 \| 1 \(envoy, linkerd\), 2 \(istio, istio-1\.23\) \|/);
+  assert.match(doc, /\| `mesh\.profile` \| `envoy` \\\| `istio` \\\| `istio-1\.23` \\\| `linkerd` \| `envoy` \|/);
   for (const m of METRIC_NAMES) assert.match(doc, new RegExp(`\\| \`${m}\` \\|`));
 });
 

@@ -30,7 +30,7 @@ test('unknown keys at every level, with the nearest valid key, the list of valid
     ['8:5 services.front.replica', new RegExp(`^unknown key "replica"; did you mean "replicas"\\? \\(${serviceKeys}\\)$`)],
     ['9:5 services.front.colour', new RegExp(`^unknown key "colour" \\(${serviceKeys}\\)$`)],
     ['11:5 services.store.error_rate', /^unknown key "error_rate"; did you mean "errorRate"\?/],
-    ['13:3 mesh.profle', /^unknown key "profle"; did you mean "profile"\? \(one of envoy, istio, linkerd\)$/],
+    ['13:3 mesh.profle', /^unknown key "profle"; did you mean "profile"\? \(one of envoy, istio, istio-1\.23, linkerd\)$/],
     [
       '16:7 mesh.store.retries.atempts',
       /^unknown key "atempts"; did you mean "attempts"\? \(valid: attempts, perTryTimeout, retryOn, retriableStatusCodes, backoff, budget\)$/,

@@ -36,10 +36,10 @@ test('every field carries its doc sentence as description, and its default', () 
   const retries = s.properties.mesh.additionalProperties.properties.retries.anyOf[0];
   // A default that depends on mesh.profile has no single value: it is said in words, per profile.
   assert.equal(retries.properties.attempts.default, undefined);
-  assert.match(retries.properties.attempts.description, /Default: 1 \(envoy, linkerd\), 2 \(istio\)\.$/);
-  assert.match(retries.properties.retryOn.description, /Default: \[5xx\] \(envoy, linkerd\); \[connect-failure, reset, retriable-status-codes\] \(istio\)\.$/);
+  assert.match(retries.properties.attempts.description, /Default: 1 \(envoy, linkerd\), 2 \(istio, istio-1\.23\)\.$/);
+  assert.match(retries.properties.retryOn.description, /Default: \[5xx\] \(envoy, linkerd\); \[connect-failure, reset\] \(istio\); \[connect-failure, reset, retriable-status-codes\] \(istio-1\.23\)\.$/);
   assert.equal(s.properties.mesh.properties.profile.default, 'envoy');
-  assert.deepEqual(s.properties.mesh.properties.profile.enum, ['envoy', 'istio', 'linkerd']);
+  assert.deepEqual(s.properties.mesh.properties.profile.enum, ['envoy', 'istio', 'istio-1.23', 'linkerd']);
   assert.equal(retries.properties.backoff.properties.base.default, '25ms');
   assert.match(retries.properties.backoff.properties.max.description, /Default: 10 × base/);
   assert.match(s.properties.load.properties.connections.description, /Default: max\(10, ceil\(highest rate \/ 10\)\)\./);
