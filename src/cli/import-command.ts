@@ -49,7 +49,7 @@ export function importCommand(args: string[], out: (s: string) => void, err: (s:
   const where = outFile ? relative('.', resolve(outFile)) : 'stdout';
   err(
     `meshproof import: ${read.manifests.length} resources from ${read.files.length} file${read.files.length === 1 ? '' : 's'} → ${where}: ` +
-      `${draft.services.size} services, ${draft.destinations.size} destinations with policies, ${draft.warnings.length} warning${draft.warnings.length === 1 ? '' : 's'} (listed at the end of the file)`,
+      `${new Set([...draft.services.keys(), ...draft.destinations.keys()]).size} services, ${draft.destinations.size} destinations with policies, ${draft.warnings.length} warning${draft.warnings.length === 1 ? '' : 's'} (listed at the end of the file)`,
   );
   if (check.issues.length > 0) {
     err(`meshproof import: the skeleton does not validate yet; fix these in ${where}:\n${formatIssues(check.issues)}`);
