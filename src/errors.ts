@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'MESHPROOF_USAGE'
   | 'MESHPROOF_REPORT_FAILED'
   | 'MESHPROOF_FAULT_INJECTION_FAILED'
+  | 'MESHPROOF_FILE_EXISTS'
   | 'MESHPROOF_INTERNAL';
 
 export class MeshproofError extends Error {

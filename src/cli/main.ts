@@ -1,28 +1,25 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_REPORTS_DIR, runScenarios, type RunSummary } from '../api/run.ts';
+import { validate as validateFiles } from '../api/validate.ts';
 import { outputMode } from './output-mode.ts';
-import { startRunOutput } from './run-output.ts';
 import { INTERRUPTED_EXIT_CODE, type Interrupts } from './interrupts.ts';
-import { appendStepSummary } from './step-summary.ts';
-import { runScenario, type RunOutcome } from '../engine/run-scenario.ts';
 import { MeshproofError, ScenarioInvalidError } from '../errors.ts';
 import { rescaleScenario } from '../plan/plan-scenario.ts';
-import { renderMarkdown } from '../report/markdown.ts';
-import { LocalRuntime, refuseImages } from '../runtime/local/local-runtime.ts';
-import type { Runtime } from '../runtime/runtime.ts';
-import { formatDuration, parseDuration } from '../scenario/duration.ts';
-import { atMost, LIMITS } from '../scenario/limits.ts';
-import { loadScenario } from '../scenario/parse-scenario.ts';
-import { runTooLong } from '../scenario/run-size.ts';
+import { parseDuration } from '../scenario/duration.ts';
+import { rescaleProblems } from '../scenario/run-size.ts';
 import type { Scenario } from '../scenario/scenario.ts';
+import { codeLayout } from '../util/code-layout.ts';
 
 const HELP = `meshproof — run a service mesh for real, break it on schedule, and check what must hold.
 
 Usage:
-  meshproof run <scenario.yaml>... [options]   run scenarios (local processes, or Docker containers)
-  meshproof validate <scenario.yaml>...        check scenarios without running anything
+  meshproof run <scenario.yaml|folder>... [options]
+                                               run scenarios (local processes, or Docker
+                                               containers); a folder runs every *.yaml in it
+  meshproof validate <scenario.yaml|folder>... check scenarios without running anything
   meshproof explain <scenario.yaml> [--duration <d>]
                                                say in plain words what a scenario will do: topology,
                                                effective policies, fault timeline, what each
@@ -34,7 +31,12 @@ Usage:
   meshproof export istio|gateway-api|linkerd <scenario.yaml> [--out dir]
                                                the scenario's mesh and topology as manifests for
                                                that mesh, validated; what it cannot express is said
-  meshproof list [dir]                         the shipped scenarios and what each shows
+  meshproof list [dir]                         the scenarios shipped with meshproof (examples to run
+                                               or copy), or those in dir, and what each shows
+  meshproof init [dir] [--force]               start using meshproof in a project: a commented
+                                               starter scenario (scenarios/starter.yaml) and a
+                                               GitHub Actions workflow; never overwrites a file
+                                               unless --force
   meshproof report <run folder>...             re-render a run's reports (report.html, summary.md,
                                                junit.xml) from its result.json
   meshproof toxiproxy [--host H] [--port P] [--seed N]
@@ -45,7 +47,7 @@ Usage:
 Options for run:
   --duration <d>      compress the scenario's timeline to <d> (e.g. 4s): load, phases and
                       windows scale; latencies, timeouts and policies do not
-  --reports <dir>     where report folders go (default: ./reports)
+  --out <dir>         where report folders go (default: ./reports); --reports is the same
   --no-report         write no report folder
   --json              print events and the final result as JSON lines on stdout
   --plain             plain progress lines even on a terminal (the default when stdout is not a
@@ -90,7 +92,11 @@ export async function main(argv: string[], interrupts: Interrupts): Promise<numb
       return reportCommand(rest, out, err);
     }
     case 'list':
-      return list(rest, out);
+      return list(rest, out, err);
+    case 'init': {
+      const { initCommand } = await import('./init-command.ts');
+      return initCommand(rest, out, err);
+    }
     case 'import': {
       const { importCommand } = await import('./import-command.ts');
       return importCommand(rest, out, err);
@@ -108,30 +114,17 @@ export async function main(argv: string[], interrupts: Interrupts): Promise<numb
       return interrupts.whileRunning((signal) => runToxiproxyCommand(rest, { stdout: process.stdout, stderr: process.stderr, signal }));
     }
     default:
-      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, import, export, list, report, toxiproxy, help)`);
+      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, import, export, list, init, report, toxiproxy, help)`);
       return 2;
   }
 }
 
+/** Every file's scenario, or null after printing every problem of every file (and the warnings). */
 async function loadAll(files: string[], err: (s: string) => void): Promise<Scenario[] | null> {
-  if (files.length === 0) {
-    err('meshproof: no scenario file given (e.g. meshproof run scenarios/quickstart.yaml)');
-    return null;
-  }
-  const scenarios: Scenario[] = [];
-  let ok = true;
-  // mesh.from reads Kubernetes manifests with meshproof's importer; the scenario parser is given it here.
-  const { readMeshFrom } = await import('../k8s/import/mesh-from-reader.ts');
-  for (const f of files) {
-    try {
-      scenarios.push(await loadScenario(f, { meshFrom: readMeshFrom, onWarning: (w) => err(`warning: ${w.file}:${w.line}:${w.col} ${w.path ? w.path + ': ' : ''}${w.message}`) }));
-    } catch (e) {
-      if (e instanceof MeshproofError) err(e.message);
-      else throw e;
-      ok = false;
-    }
-  }
-  return ok ? scenarios : null;
+  const checked = await validateFiles(files);
+  for (const w of checked.warnings) err(`warning: ${w.file}:${w.line}:${w.col} ${w.path ? w.path + ': ' : ''}${w.message}`);
+  for (const p of checked.problems) err(p.code === 'MESHPROOF_USAGE' ? `meshproof: ${p.message}` : p.message);
+  return checked.valid ? checked.scenarios.map((s) => s.scenario) : null;
 }
 
 async function validate(files: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -170,17 +163,9 @@ run may keep. Null (after saying why) when it does not.
 */
 function rescaled(command: string, scenarios: Scenario[] | null, durationMs: number | null, err: (s: string) => void): Scenario[] | null {
   if (!scenarios || !durationMs) return scenarios;
-  if (durationMs > LIMITS.duration.max) {
-    err(`meshproof ${command}: --duration: found ${formatDuration(durationMs)}; ${atMost(LIMITS.duration)}`);
-    return null;
-  }
-  let ok = true;
-  for (const s of scenarios) {
-    const tooLong = runTooLong({ services: s.services, loadTarget: s.load.target }, durationMs);
-    if (tooLong) err(`meshproof ${command}: --duration: ${s.source.file}: ${tooLong}`);
-    ok &&= tooLong === null;
-  }
-  return ok ? scenarios.map((s) => rescaleScenario(s, durationMs)) : null;
+  const problems = rescaleProblems(scenarios, durationMs);
+  for (const p of problems) err(`meshproof ${command}: --duration: ${p}`);
+  return problems.length === 0 ? scenarios.map((s) => rescaleScenario(s, durationMs)) : null;
 }
 
 /** `--duration` in ms, null when not given; undefined (after saying why) when it is not a duration. */
@@ -194,11 +179,24 @@ function durationOption(command: string, value: string | undefined, err: (s: str
   }
 }
 
-async function list(args: string[], out: (s: string) => void): Promise<number> {
-  const dir = args[0] ?? join(import.meta.dirname, '..', '..', 'scenarios');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+/**
+`meshproof list [dir]`: each scenario of a folder with its description. Without a folder, the
+scenarios shipped with meshproof: in a clone its scenarios/; once installed, the package's copy,
+shown with paths that run as they are (node_modules/meshproof/scenarios/…) — examples to run or
+to copy into the project.
+*/
+async function list(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const shipped = join(codeLayout.root, 'scenarios');
+  const dir = args[0] ?? shipped;
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  } catch (e) {
+    err(`meshproof list: cannot read the folder ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (e as Error).message}`);
+    return 2;
+  }
   const rows: [string, string][] = [];
-  for (const f of files) {
+  for (const f of names) {
     // Read only the two fields shown, so one broken file does not hide the others.
     let description = '';
     try {
@@ -207,11 +205,18 @@ async function list(args: string[], out: (s: string) => void): Promise<number> {
     } catch {
       description = '(not valid YAML: run meshproof validate)';
     }
-    rows.push([join(dir, f).replace(process.cwd() + '/', ''), description]);
+    rows.push([shownPath(join(dir, f)), description]);
   }
   const w = Math.max(...rows.map((r) => r[0].length), 0);
   for (const [f, d] of rows) out(`${f.padEnd(w)}  ${d}`);
+  if (dir === shipped && codeLayout.compiled) err(`(meshproof's example scenarios: run one as it is, or copy it into your project; meshproof list <folder> lists yours)`);
   return 0;
+}
+
+/** A path relative to the working folder when it is inside it, else as it is. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..' + sep) || rel === '..' || rel.startsWith(sep) ? path : rel;
 }
 
 async function run(args: string[], out: (s: string) => void, err: (s: string) => void, color: boolean, interrupts: Interrupts): Promise<number> {
@@ -222,6 +227,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
       allowPositionals: true,
       options: {
         duration: { type: 'string' },
+        out: { type: 'string' },
         reports: { type: 'string' },
         'no-report': { type: 'boolean' },
         json: { type: 'boolean' },
@@ -241,84 +247,46 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
     err(`meshproof run: --runtime must be local or docker, got "${values.runtime}"`);
     return 2;
   }
+  if (values.out !== undefined && values.reports !== undefined && values.out !== values.reports) {
+    err(`meshproof run: --out and --reports name the same thing; give one (got "${values.out}" and "${values.reports}")`);
+    return 2;
+  }
   const tps = values['traces-per-second'];
   if (tps !== undefined && !/^\d+$/.test(tps)) {
     err(`meshproof run: --traces-per-second must be a whole number (0 = every request), got "${tps}"`);
     return 2;
   }
-  const tracing = values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined;
   const durationMs = durationOption('run', values.duration, err);
   if (durationMs === undefined) return 2;
   const scenarios = rescaled('run', await loadAll(positionals, err), durationMs, err);
   if (!scenarios) return 2;
 
-  const reportsDir = values['no-report'] ? null : resolve(values.reports ?? 'reports');
   const mode = outputMode({ json: values.json, plain: values.plain, stdoutIsTTY: Boolean(process.stdout.isTTY), env: process.env });
-  return interrupts.whileRunning(async (signal) => {
-    let code = 0;
-    for (const scenario of scenarios) {
-      if (signal.aborted) return interrupted(interrupts, err, 'before the next scenario started');
-      const runtime = await runtimeFor((values.runtime as RuntimeName | undefined) ?? scenarioRuntime(scenario), scenario);
+  // From here on a signal aborts the run (which tears down what it started) instead of exiting.
+  const summary = await interrupts.whileRunning((signal) =>
+    // Already compressed to --duration (above, where every problem of every file is printed).
+    runScenarios(scenarios, {
+      reports: values['no-report'] ? null : (values.out ?? values.reports ?? DEFAULT_REPORTS_DIR),
+      runtime: values.runtime as 'local' | 'docker' | undefined,
+      traces: values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined,
+      signal,
       // On a terminal the live view draws the run (q or Ctrl-C aborts it); elsewhere plain lines or JSON.
-      const output = await startRunOutput(mode, scenario, { out, color, verbose: values.verbose, onQuit: () => interrupts.stop(), signal });
-      let outcome: RunOutcome | null = null;
-      try {
-        outcome = await runScenario(scenario, { runtime, reportsDir, onEvent: output.onEvent, signal, liveStats: output.liveStats, tracing });
-      } finally {
-        await output.finish(outcome);
-      }
-      await appendStepSummary(renderMarkdown(outcome.result), process.env);
-      if (outcome.interrupted) {
-        return interrupted(
-          interrupts,
-          err,
-          outcome.loadFinished
-            ? 'after the load had finished: every request was measured, and the verdicts above stand'
-            : 'before the end of its load: what was measured until then is reported, and everything the run started was stopped',
-        );
-      }
-      // A run that broke (a process would not start, the load could not run) is not a verdict on the scenario.
-      if (outcome.result.error) code = Math.max(code, 2);
-      else if (!outcome.result.passed) code = Math.max(code, 1);
-    }
-    return code;
-  });
+      output: { stream: process.stdout, format: mode, color, verbose: values.verbose },
+      onNotice: (message) => err(`meshproof: ${message}`),
+      stepSummary: true,
+    }),
+  );
+  if (summary.exitCode === INTERRUPTED_EXIT_CODE) err(`meshproof: interrupted${interrupts.received ? ` by ${interrupts.received}` : ''} ${interruptedWhen(summary)}`);
+  return summary.exitCode;
 }
 
-/** Says what an interrupt stopped, and gives the exit code for it. */
-function interrupted(interrupts: Interrupts, err: (s: string) => void, when: string): number {
-  err(`meshproof: interrupted${interrupts.received ? ` by ${interrupts.received}` : ''} ${when}`);
-  return INTERRUPTED_EXIT_CODE;
-}
-
-type RuntimeName = 'local' | 'docker';
-
-/** The scenario's `runtime` key, when the language has it; local otherwise. */
-function scenarioRuntime(scenario: Scenario): RuntimeName {
-  return scenario.runtime ?? 'local';
-}
-
-/**
-The runtime a run uses. Docker's is loaded only when asked for (a local run does not pay for
-testcontainers), and its engine is checked before anything starts: without one, a
-MESHPROOF_RUNTIME_UNAVAILABLE error says what to do, and the CLI exits 2.
-*/
-async function runtimeFor(name: RuntimeName, scenario: Scenario): Promise<Runtime> {
-  if (name === 'local') {
-    refuseImages(scenario.services, `${scenario.source.file}: `);
-    return new LocalRuntime();
-  }
-  const { DockerRuntime } = await import('../runtime/docker/docker-runtime.ts');
-  const { checkEngine, dockerClient } = await import('../runtime/docker/docker-engine.ts');
-  const docker = dockerClient();
-  await checkEngine(docker);
-  // A cold build takes about a minute: say what is happening rather than sit silent.
-  let told = false;
-  const onBuildOutput = () => {
-    if (!told) process.stderr.write("meshproof: building the Docker runtime image from this machine's Node (once per change of meshproof; about a minute the first time)…\n");
-    told = true;
-  };
-  return new DockerRuntime({ docker, image: { onBuildOutput } });
+/** What an interrupt stopped, for the line the CLI prints after the summary. */
+function interruptedWhen(summary: RunSummary): string {
+  const last = summary.runs.at(-1);
+  if (last?.outcome !== 'interrupted') return 'before the next scenario started';
+  return last.loadFinished
+    ? 'after the load had finished: every request was measured, and the verdicts above stand'
+    : 'before the end of its load: what was measured until then is reported, and everything the run started was stopped';
 }
 
 /** What the CLI prints for an error that escaped a command. */

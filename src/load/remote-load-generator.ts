@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { MeshproofError } from '../errors.ts';
 import type { SparseSeries } from '../observe/timeline.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import { compileCacheDir } from '../runtime/local/child-process.ts';
+import { codeLayout } from '../util/code-layout.ts';
 import type { LoadSummary } from './load-generator.ts';
 import type { LoadCommand, LoadMessage } from './load-process.ts';
 
-const LOAD_PROCESS = fileURLToPath(new URL('./load-process.ts', import.meta.url));
+const LOAD_PROCESS = codeLayout.file('load/load-process.ts');
 
 export interface RemoteLoadOptions {
   url: string;

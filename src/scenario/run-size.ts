@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.ts';
 import { atMost, formatLimit, LIMITS } from './limits.ts';
+import type { Scenario } from './scenario.ts';
 
 /** What the size of a run depends on: its services, how many instances each has, whom each calls. */
 export interface TopologySize {
@@ -50,6 +51,22 @@ export function runTooLong(t: TopologySize, durationMs: number): string | null {
     `${series.edges} edges between services, ${series.pairs} caller-to-instance pairs): ${figures} per-second figures; ` +
     `${atMost(LIMITS.seriesSeconds)}. With this topology a run lasts at most ${formatDuration(longest)}`
   );
+}
+
+/**
+Why compressing or stretching these scenarios to `durationMs` (`--duration`, the API's `duration`)
+would take them past the limits a scenario file itself must keep: no longer than a run may last, no
+more per-second figures than a run may keep. One message per problem (naming the file when it is one
+scenario's); empty when every scenario fits.
+*/
+export function rescaleProblems(scenarios: readonly Scenario[], durationMs: number): string[] {
+  if (durationMs > LIMITS.duration.max) return [`found ${formatDuration(durationMs)}; ${atMost(LIMITS.duration)}`];
+  const problems: string[] = [];
+  for (const s of scenarios) {
+    const tooLong = runTooLong({ services: s.services, loadTarget: s.load.target }, durationMs);
+    if (tooLong) problems.push(`${s.source.file}: ${tooLong}`);
+  }
+  return problems;
 }
 
 /**

@@ -13,15 +13,16 @@ import { drainSpanRelay, type SpanRelayDrain } from './span-relay-drain.ts';
 import { PodContainer, RunningWaitStrategy, waitHttpReady } from './pod-container.ts';
 import { reapLeftovers, removeContainer, removeNetwork } from './reaper.ts';
 import { ensureRuntimeImage, type RuntimeImage, type RuntimeImageOptions } from './runtime-image.ts';
+import { codeLayout } from '../../util/code-layout.ts';
 
-/** Entries inside the runtime image, relative to its working directory (/meshproof). */
+/** Entries inside the runtime image, relative to its working directory (meshproof's root there). */
 const ENTRY = {
-  sidecar: 'src/runtime/docker/entry/sidecar.ts',
-  faultEngine: 'src/runtime/docker/entry/fault-engine.ts',
+  sidecar: codeLayout.relative('runtime/docker/entry/sidecar.ts'),
+  faultEngine: codeLayout.relative('runtime/docker/entry/fault-engine.ts'),
   // The built-in app runs its own entry unchanged: it takes PORT and MESHPROOF_SIDECAR from the
   // environment, binds the pod's 127.0.0.1 and prints its ready line — the contract of `image:`.
-  builtinApp: 'src/sim/builtin/main.ts',
-  spanRelay: 'src/runtime/docker/entry/span-relay.ts',
+  builtinApp: codeLayout.relative('sim/builtin/main.ts'),
+  spanRelay: codeLayout.relative('runtime/docker/entry/span-relay.ts'),
 } as const;
 
 /** `node` flags of every meshproof container. */

@@ -2,18 +2,18 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import { MeshproofError } from '../../errors.ts';
 import { pidAlive } from '../pid-alive.ts';
+import { codeLayout } from '../../util/code-layout.ts';
 import { fileDigest } from './file-digest.ts';
 import { ImageLeases } from './image-leases.ts';
 import { LABEL } from './labels.ts';
 
-/** The project's root (where package.json, src/ and docker/ are). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** meshproof's root (where package.json, docker/ and the code — src/ in a clone, dist/ once installed — are). */
+export const PROJECT_ROOT = codeLayout.root;
 
 /** Repository of meshproof's runtime image; the tag is the hash of its inputs. */
 export const RUNTIME_IMAGE_REPO = 'meshproof-runtime';
@@ -21,11 +21,12 @@ export const RUNTIME_IMAGE_REPO = 'meshproof-runtime';
 export const RUNTIME_BASE_REPO = 'meshproof-runtime-base';
 
 export interface RuntimeImageOptions {
-  /** The project to package. @default the project this file belongs to */
+  /** The project to package; its code is in the layout of the running meshproof (src/ or dist/). @default the project this file belongs to */
   root?: string;
   /**
   A Node image already present locally to build on (no pull is ever attempted), or null to always
-  build FROM scratch out of the local Node binary. Its `node` must strip types (Node >= 22.18).
+  build FROM scratch out of the local Node binary. Its `node` must run meshproof's code (Node >= 22.19;
+  a clone's TypeScript sources need type stripping, Node >= 22.18).
   @default $MESHPROOF_DOCKER_BASE_IMAGE, else a local `node:<major>…` image of the project's Node major or newer, else null
   */
   baseImage?: string | null;
@@ -71,9 +72,10 @@ The image every meshproof container runs (sidecars, the built-in app, the fault 
 locally — it must work with no registry reachable — and only when its inputs change. Two layers of
 images, each tagged with the hash of its inputs:
 - `meshproof-runtime-base:<hash>`: the Node binary with its libraries and busybox (or a local Node
-  image), and the production dependencies. Rebuilt when Node or package-lock.json changes.
-- `meshproof-runtime:<hash>`: the base plus package.json and src/. A change of the sources costs a
-  build of this small layer only.
+  image), and the production dependencies as installed here (see dependencyTree). Rebuilt when
+  Node or a dependency changes.
+- `meshproof-runtime:<hash>`: the base plus package.json and the code (src/ in a clone, dist/ in an
+  installed package). A change of the code costs a build of this small layer only.
 The hashes are of contents only, so every checkout of the same code on this machine shares them.
 After a build, the images nothing may still use are removed, so they do not pile up: never one that
 a running meshproof process asked for, that a container uses, or that is the last one of a checkout
@@ -83,7 +85,7 @@ export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOp
   const started = performance.now();
   const root = options.root ?? PROJECT_ROOT;
   const leases = options.leases ?? new ImageLeases();
-  const { key, baseInputs, sources, appDockerfile } = await imageInputs(docker, root, options);
+  const { key, baseInputs, sources, appDockerfile, appDir } = await imageInputs(docker, root, options);
   const { tag, hash, baseTag, baseHash, nodeImage } = key;
   let built = false;
   // The lease is taken, and the image looked for, while no build removes images: an image found
@@ -110,7 +112,7 @@ export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOp
           writeFileSync(join(stage, 'Dockerfile'), appDockerfile);
           for (const f of sources) place(f, join(stage, 'app', relative(root, f)));
         },
-        { BASE: baseTag },
+        { BASE: baseTag, APP_DIR: appDir },
         options,
       );
       await removeRuntimeImages(docker, { keep: [hash, baseHash], leases }).catch(() => 0);
@@ -121,7 +123,7 @@ export async function ensureRuntimeImage(docker: Docker, options: RuntimeImageOp
 
 /**
 The key of a checkout's images, from their inputs' content: the Node binary and its libraries (or
-the local Node image's id), the lock file, the Dockerfiles and the sources. Nothing depends on where
+the local Node image's id), the dependency tree, the Dockerfiles and the code. Nothing depends on where
 the checkout is or when its files were written, so a second checkout of the same code on this
 machine finds the images the first one built.
 */
@@ -129,18 +131,23 @@ export async function runtimeImageKey(docker: Docker, options: RuntimeImageOptio
   return (await imageInputs(docker, options.root ?? PROJECT_ROOT, options)).key;
 }
 
-async function imageInputs(docker: Docker, root: string, options: RuntimeImageOptions): Promise<{ key: RuntimeImageKey; baseInputs: BaseInputs; sources: string[]; appDockerfile: string }> {
+async function imageInputs(docker: Docker, root: string, options: RuntimeImageOptions): Promise<{ key: RuntimeImageKey; baseInputs: BaseInputs; sources: string[]; appDockerfile: string; appDir: string }> {
   const nodeImage = options.baseImage !== undefined ? options.baseImage : (process.env.MESHPROOF_DOCKER_BASE_IMAGE || (await findLocalBaseImage(docker, root)));
   const baseInputs = nodeImage ? await nodeImageInputs(docker, root, nodeImage) : scratchInputs(root, options);
   const baseHash = hashOf(baseInputs.fingerprint);
-  const sources = [join(root, 'package.json'), ...listFiles(join(root, 'src'))];
-  const appDockerfile = readFileSync(join(root, 'docker/runtime.Dockerfile'), 'utf8');
-  const hash = hashOf({ baseHash, appDockerfile, sources: contentHash(root, sources) });
+  // Declarations are for editors, not for the containers.
+  const sources = [join(root, 'package.json'), ...listFiles(join(root, codeLayout.dir)).filter((f) => !f.endsWith('.d.ts'))];
+  // RUN's exec form takes no build arguments (and a FROM-scratch image may have no shell), so the
+  // warm-up module's path, which differs between the layouts, is written into the Dockerfile.
+  const appDockerfile = readFileSync(join(root, 'docker/runtime.Dockerfile'), 'utf8').replaceAll('{{WARM_COMPILE_CACHE}}', codeLayout.relative('runtime/docker/entry/warm-compile-cache.ts'));
+  const appDir = baseInputs.appDir;
+  const hash = hashOf({ baseHash, appDockerfile, appDir, sources: contentHash(root, sources) });
   return {
     key: { tag: `${RUNTIME_IMAGE_REPO}:${hash}`, hash, baseTag: `${RUNTIME_BASE_REPO}:${baseHash}`, baseHash, nodeImage },
     baseInputs,
     sources,
     appDockerfile,
+    appDir,
   };
 }
 
@@ -246,7 +253,9 @@ interface BaseInputs {
   /** Files of the rootfs (FROM scratch only): path in the image → path on this machine. */
   rootfs: Map<string, string>;
   busybox: { path: string; applets: string[] } | null;
-  packages: string[];
+  deps: DependencyTree;
+  /** meshproof's root in the image, relative to /meshproof (`.` in a clone). */
+  appDir: string;
 }
 
 function scratchInputs(root: string, options: RuntimeImageOptions): BaseInputs {
@@ -258,20 +267,26 @@ function scratchInputs(root: string, options: RuntimeImageOptions): BaseInputs {
   }
   const node = options.nodeBinary ?? (existsSync(join(root, 'node_modules/node/bin/node')) ? join(root, 'node_modules/node/bin/node') : process.execPath);
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-  if (!supportsTypeStripping(version)) {
-    throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the Node binary ${node} (${version || 'unknown version'}) cannot run meshproof's TypeScript sources in a container: it needs Node >= 22.18 (npm install brings Node 24 as the devDependency "node")`);
+  if (!canRunCode(version)) {
+    throw new MeshproofError(
+      'MESHPROOF_RUNTIME_START_FAILED',
+      codeLayout.compiled
+        ? `the Node binary ${node} (${version || 'unknown version'}) cannot run meshproof in a container: it needs Node >= 22.19`
+        : `the Node binary ${node} (${version || 'unknown version'}) cannot run meshproof's TypeScript sources in a container: it needs Node >= 22.18 (npm install brings Node 24 as the devDependency "node")`,
+    );
   }
   const rootfs = new Map<string, string>([['usr/local/bin/node', node]]);
   for (const lib of sharedLibraries(node)) rootfs.set(lib.replace(/^\//, ''), realpathSync(lib));
   const busyboxPath = options.busybox === null ? null : (options.busybox ?? findStaticBusybox());
   const busybox = busyboxPath ? { path: busyboxPath, applets: busyboxApplets(busyboxPath) } : null;
   const dockerfile = readFileSync(join(root, 'docker/runtime-base.Dockerfile'), 'utf8');
-  const packages = productionPackages(root);
+  const deps = dependencyTree(root);
   return {
     dockerfile,
     rootfs,
     busybox,
-    packages,
+    deps,
+    appDir: deps.appDir,
     fingerprint: {
       // Bumped when the way the context is staged changes (2: modes kept as staged, /tmp 1777).
       staging: 2,
@@ -280,8 +295,7 @@ function scratchInputs(root: string, options: RuntimeImageOptions): BaseInputs {
       node: [version, fileDigest(node)],
       rootfs: [...rootfs].map(([at, from]) => [at, fileDigest(from)]),
       busybox: busybox ? fileDigest(busybox.path) : null,
-      lock: lockHash(root),
-      packages,
+      deps: depsFingerprint(deps),
     },
   };
 }
@@ -294,23 +308,24 @@ async function nodeImageInputs(docker: Docker, root: string, nodeImage: string):
     throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the base image ${nodeImage} is not present locally (meshproof never pulls: no registry may be reachable); load it first, or unset MESHPROOF_DOCKER_BASE_IMAGE to build FROM scratch`);
   }
   const dockerfile = readFileSync(join(root, 'docker/runtime-base-on-node.Dockerfile'), 'utf8');
-  const packages = productionPackages(root);
-  return { dockerfile, rootfs: new Map(), busybox: null, packages, fingerprint: { dockerfile, nodeImage, id, lock: lockHash(root), packages } };
+  const deps = dependencyTree(root);
+  return { dockerfile, rootfs: new Map(), busybox: null, deps, appDir: deps.appDir, fingerprint: { dockerfile, nodeImage, id, deps: depsFingerprint(deps) } };
 }
 
 function stageBase(stage: string, root: string, inputs: BaseInputs): void {
   writeFileSync(join(stage, 'Dockerfile'), inputs.dockerfile);
   if (inputs.rootfs.size > 0) stageRootfs(join(stage, 'rootfs'), inputs);
-  mkdirSync(join(stage, 'node_modules'), { recursive: true });
-  for (const p of inputs.packages) stageTree(join(root, p), join(stage, p));
+  const { base, packages, links } = inputs.deps;
+  mkdirSync(join(stage, 'deps'), { recursive: true });
+  for (const p of packages) stageTree(join(base, p.path), join(stage, 'deps', p.path));
+  for (const l of links) {
+    mkdirSync(dirname(join(stage, 'deps', l.path)), { recursive: true });
+    symlinkSync(l.target, join(stage, 'deps', l.path));
+  }
 }
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-}
-
-function lockHash(root: string): string {
-  return createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
 }
 
 function contentHash(root: string, files: string[]): string {
@@ -414,17 +429,94 @@ function stageTree(from: string, to: string): void {
   }
 }
 
-/** Production packages per package-lock.json (`node_modules/…` paths), those installed here. */
-function productionPackages(root: string): string[] {
-  const lockPath = join(root, 'package-lock.json');
-  if (!existsSync(lockPath)) {
-    throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `no package-lock.json in ${root}: the runtime image packs the production dependencies it lists (run npm install)`);
+/**
+meshproof's production dependencies as installed on this machine, for the image to have the same
+tree: found the way Node finds them (`node_modules/<name>` in the folder of the package that needs
+it, then in each parent), from meshproof's `dependencies`, then theirs, recursively (optional and
+peer dependencies when installed). This works in a clone (everything under its node_modules) and in
+a user's project, where npm hoists meshproof's dependencies beside it, and with pnpm's symlinked
+layout (the links are kept). Paths are relative to `base`, the folder above every node_modules
+involved, which becomes /meshproof in the image.
+*/
+export interface DependencyTree {
+  base: string;
+  /** meshproof's root relative to base (`.` in a clone, `node_modules/meshproof` in a project). */
+  appDir: string;
+  /** Package folders (real ones) to copy, without their nested node_modules, with their versions. */
+  packages: { path: string; version: string }[];
+  /** Symlinks at the paths Node looks in, to a relative target (pnpm). */
+  links: { path: string; target: string }[];
+}
+
+export function dependencyTree(root: string): DependencyTree {
+  const realRoot = realpathSync(root);
+  const found = new Map<string, string>();
+  const links = new Map<string, string>();
+  const queue = [realRoot];
+  while (queue.length > 0) {
+    const dir = queue.shift()!;
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const wanted: [string, boolean][] = [
+      ...Object.keys(manifest.dependencies ?? {}).map((n): [string, boolean] => [n, true]),
+      ...Object.keys({ ...manifest.optionalDependencies, ...manifest.peerDependencies }).map((n): [string, boolean] => [n, false]),
+    ];
+    for (const [name, required] of wanted) {
+      const at = lookUpPackage(dir, name);
+      if (!at) {
+        if (required && !(manifest.optionalDependencies ?? {})[name]) {
+          throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `${name}, a dependency of ${dir === realRoot ? 'meshproof' : relative(realRoot, dir) || dir}, is not installed (looked for node_modules/${name} from ${dir} up); run npm install`);
+        }
+        continue;
+      }
+      const real = realpathSync(at);
+      if (real !== at) links.set(at, real);
+      if (real === realRoot || found.has(real)) continue;
+      found.set(real, (JSON.parse(readFileSync(join(real, 'package.json'), 'utf8')) as { version?: string }).version ?? '');
+      queue.push(real);
+    }
   }
-  const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages?: Record<string, { dev?: boolean; link?: boolean }> };
-  return Object.entries(lock.packages ?? {})
-    .filter(([p, meta]) => p.startsWith('node_modules/') && !meta.dev && !meta.link && existsSync(join(root, p)))
-    .map(([p]) => p)
-    .sort();
+  const base = installBase([realRoot, ...found.keys(), ...links.keys()]);
+  return {
+    base,
+    appDir: relative(base, realRoot) || '.',
+    packages: [...found].map(([p, version]) => ({ path: relative(base, p), version })).sort((a, b) => a.path.localeCompare(b.path)),
+    links: [...links].map(([at, real]) => ({ path: relative(base, at), target: relative(dirname(at), real) })).sort((a, b) => a.path.localeCompare(b.path)),
+  };
+}
+
+/** Where Node's resolution finds package `name` from a package in `dir`, or null. */
+function lookUpPackage(dir: string, name: string): string | null {
+  for (let d = dir; ; d = dirname(d)) {
+    if (basename(d) !== 'node_modules') {
+      const candidate = join(d, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) return candidate;
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
+/** The deepest folder above all `paths` and above every node_modules in them (resolution must find the same folders in the image). */
+function installBase(paths: string[]): string {
+  let common = paths[0].split(sep);
+  for (const p of paths.slice(1)) {
+    const parts = p.split(sep);
+    let i = 0;
+    while (i < common.length && i < parts.length && common[i] === parts[i]) i++;
+    common = common.slice(0, i);
+  }
+  const nm = common.indexOf('node_modules');
+  if (nm >= 0) common = common.slice(0, nm);
+  return common.join(sep) || sep;
+}
+
+/**
+The dependency tree as the base image's key sees it: where each package sits and at which version,
+and the links — what an install decides, never where or when it happened (no times: a second
+`npm ci` of the same lock, or another checkout, gives the same key; a version of a package is fixed
+content on the registry).
+*/
+function depsFingerprint(deps: DependencyTree): unknown {
+  return { appDir: deps.appDir, packages: deps.packages.map((p) => `${p.path}@${p.version}`), links: deps.links.map((l) => `${l.path}->${l.target}`) };
 }
 
 function listFiles(dir: string): string[] {
@@ -472,6 +564,13 @@ function busyboxApplets(busybox: string): string[] {
   const r = spawnSync(busybox, ['--list-full'], { encoding: 'utf8' });
   if (r.status !== 0) return ['bin/sh'];
   return r.stdout.split('\n').filter((l) => l && !l.includes('..') && l !== 'linuxrc' && l !== 'bin/busybox');
+}
+
+/** Whether a Node of this version runs meshproof's code as laid out here: compiled JavaScript needs >= 22.19 (undici 8's minimum), the sources type stripping. */
+function canRunCode(version: string): boolean {
+  if (!codeLayout.compiled) return supportsTypeStripping(version);
+  const m = /^v(\d+)\.(\d+)/.exec(version);
+  return m !== null && (Number(m[1]) > 22 || (Number(m[1]) === 22 && Number(m[2]) >= 19));
 }
 
 export function supportsTypeStripping(version: string): boolean {

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import type { ServiceSpec } from '../../scenario/scenario.ts';
 import type { SidecarPorts } from '../../sim/sidecar-config.ts';
@@ -7,10 +6,11 @@ import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedT
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
 import { spawnNodeChild, stopChild, type SpawnedChild } from './child-process.ts';
 import { MeshproofError } from '../../errors.ts';
+import { codeLayout } from '../../util/code-layout.ts';
 
-const SIDECAR_MAIN = fileURLToPath(new URL('../../sim/sidecar/main.ts', import.meta.url));
-const BUILTIN_MAIN = fileURLToPath(new URL('../../sim/builtin/main.ts', import.meta.url));
-const FAULT_ENGINE_MAIN = fileURLToPath(new URL('../../chaos/toxiproxy/engine-process.ts', import.meta.url));
+const SIDECAR_MAIN = codeLayout.file('sim/sidecar/main.ts');
+const BUILTIN_MAIN = codeLayout.file('sim/builtin/main.ts');
+const FAULT_ENGINE_MAIN = codeLayout.file('chaos/toxiproxy/engine-process.ts');
 const HOST = '127.0.0.1';
 
 export interface LocalRuntimeOptions {

@@ -1,0 +1,213 @@
+import { resolve } from 'node:path';
+import { appendStepSummary } from '../cli/step-summary.ts';
+import { startRunOutput } from '../cli/run-output.ts';
+import { runScenario, type RunOutcome } from '../engine/run-scenario.ts';
+import { MeshproofError } from '../errors.ts';
+import type { RunEvent } from '../events.ts';
+import { rescaleScenario } from '../plan/plan-scenario.ts';
+import { renderMarkdown } from '../report/markdown.ts';
+import type { RunResult } from '../report/run-result.ts';
+import { LocalRuntime, refuseImages } from '../runtime/local/local-runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { parseDuration } from '../scenario/duration.ts';
+import { rescaleProblems } from '../scenario/run-size.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import type { Verdict } from '../verdict/verdict.ts';
+import { validate } from './validate.ts';
+
+/** Where report folders go when nothing else is said: `reports/` of the folder meshproof runs in. */
+export const DEFAULT_REPORTS_DIR = 'reports';
+
+export interface RunOptions {
+  /** Folder that relative scenario paths and `reports` resolve against. @default process.cwd() */
+  cwd?: string;
+  /** Folder under which each run writes its report folder (`<time>-<name>/`); null writes none. @default 'reports' */
+  reports?: string | null;
+  /** Compress each scenario's timeline to this length (`'4s'`, or ms): load, phases and windows scale; latencies, timeouts and policies do not. @default the scenario's own duration */
+  duration?: string | number;
+  /** Where instances run, for every scenario. @default each scenario's `runtime` key, else 'local' */
+  runtime?: 'local' | 'docker';
+  /** Traces (docs/traces.md): false traces nothing; `maxTracesPerSecond` 0 traces every request. @default { maxTracesPerSecond: 500 } */
+  traces?: false | { maxTracesPerSecond?: number };
+  /** Aborting stops the scenario running now — what was measured is still decided, reported and torn down — and skips the rest (exit code 130). @default none */
+  signal?: AbortSignal;
+  /** Every engine event of every scenario, as it happens. */
+  onEvent?: (event: RunEvent, scenario: Scenario) => void;
+  /** Things a person should know that are not events, e.g. that a Docker image is being built (about a minute). @default dropped */
+  onNotice?: (message: string) => void;
+  /** Print progress and each scenario's summary, as the CLI does. @default nothing is printed */
+  output?: RunPrintOptions;
+  /** Append each scenario's Markdown summary to the file named by $GITHUB_STEP_SUMMARY, when it is set. @default false (the CLI: true) */
+  stepSummary?: boolean;
+}
+
+export interface RunPrintOptions {
+  /** Where the lines go (a `Writable`, `process.stdout`, or anything with `write`). */
+  stream: { write(chunk: string): unknown };
+  /**
+  `plain`: a line per event worth knowing and a summary per scenario (what `meshproof run` prints in
+  CI); `json`: every event and each result as a JSON line; `live`: the terminal view (`stream` must
+  be a terminal's WriteStream; q or Ctrl-C aborts the run).
+  @default 'plain'
+  */
+  format?: 'plain' | 'json' | 'live';
+  /** ANSI colours. @default false */
+  color?: boolean;
+  /** Plain lines for every instance and sidecar event too. @default false */
+  verbose?: boolean;
+}
+
+/** One scenario's run. */
+export interface ScenarioRun {
+  file: string;
+  name: string;
+  /** `passed`: every expectation held · `failed`: one did not · `error`: the run could not complete (the verdicts cover what was measured before) · `interrupted`: aborted. */
+  outcome: 'passed' | 'failed' | 'error' | 'interrupted';
+  /** Why the run could not complete, when `outcome` is `error`. */
+  error: string | null;
+  /**
+  The load ran to its end. A run interrupted after that point (during the teardown, the verdicts or
+  the reports) lost nothing that was measured: its verdicts are complete and stand.
+  */
+  loadFinished: boolean;
+  /** The run's report folder (result.json, report.html, junit.xml, summary.md, traces.json), or null when `reports` was null. */
+  reportDir: string | null;
+  /** Each expectation with its verdict, the measured value and the evidence. */
+  verdicts: Verdict[];
+  /** Everything the run measured and decided: the content of result.json. */
+  result: RunResult;
+}
+
+export interface RunSummary {
+  /** True when every expectation of every scenario held. */
+  passed: boolean;
+  /** What `meshproof run` exits with: 0 every expectation held · 1 one failed · 2 a run could not complete · 130 interrupted. */
+  exitCode: 0 | 1 | 2 | 130;
+  /** In the order given; after an interruption, the scenarios not run are missing. */
+  runs: ScenarioRun[];
+}
+
+/**
+Runs scenario files one after the other, as `meshproof run` does, and returns every verdict and
+report folder. Prints nothing unless `output` says where; never exits the process. A folder stands
+for the scenario files directly in it.
+
+Throws, before anything starts, a `MeshproofError` when a file is invalid or unreadable (a
+`ScenarioInvalidError` with every issue when it is one file; `validate` lists them all separately),
+when `duration` is not one or takes a scenario past its limits (`MESHPROOF_USAGE`), when the reports
+folder cannot be written (`MESHPROOF_REPORT_FAILED`), or when the runtime cannot run here
+(`MESHPROOF_RUNTIME_UNAVAILABLE`, e.g. no Docker engine).
+*/
+export async function run(files: string | readonly string[], options: RunOptions = {}): Promise<RunSummary> {
+  const checked = await validate(files, { cwd: options.cwd });
+  if (!checked.valid) {
+    const { problems } = checked;
+    if (problems.length === 1) throw problems[0].error;
+    const code = problems.every((p) => p.code === problems[0].code) ? problems[0].code : 'MESHPROOF_SCENARIO_INVALID';
+    throw new MeshproofError(code, problems.map((p) => p.message).join('\n'), { cause: new AggregateError(problems.map((p) => p.error)) });
+  }
+  return runScenarios(
+    checked.scenarios.map((s) => s.scenario),
+    options,
+  );
+}
+
+/** `run` for scenarios already loaded (the CLI validates first, to print every problem of every file). */
+export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<RunSummary> {
+  const cwd = options.cwd ?? process.cwd();
+  const reportsDir = options.reports === null ? null : resolve(cwd, options.reports ?? DEFAULT_REPORTS_DIR);
+  const durationMs = durationOf(options.duration);
+  // The compressed or stretched scenarios must keep the limits the files keep, found before anything starts.
+  const tooLong = durationMs ? rescaleProblems(scenarios, durationMs) : [];
+  if (tooLong.length > 0) throw new MeshproofError('MESHPROOF_USAGE', tooLong.map((p) => `duration: ${p}`).join('\n'));
+  const tracing = options.traces === false ? false : options.traces?.maxTracesPerSecond !== undefined ? { maxTracesPerSecond: options.traces.maxTracesPerSecond } : undefined;
+  // Aborted by the caller's signal, or by the live view (q).
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (options.signal?.aborted) controller.abort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const runs: ScenarioRun[] = [];
+  let exitCode: RunSummary['exitCode'] = 0;
+  try {
+    for (const loaded of scenarios) {
+      // Aborted between two scenarios (or before the first): the rest are skipped.
+      if (controller.signal.aborted) {
+        exitCode = 130;
+        break;
+      }
+      const scenario = durationMs ? rescaleScenario(loaded, durationMs) : loaded;
+      const runtime = await runtimeFor(options.runtime ?? scenario.runtime ?? 'local', scenario, options.onNotice);
+      const print = options.output;
+      const output = print
+        ? await startRunOutput(print.format ?? 'plain', scenario, {
+            out: (line) => print.stream.write(line + '\n'),
+            color: print.color ?? false,
+            verbose: print.verbose,
+            onQuit: () => controller.abort(),
+            signal: controller.signal,
+            ...(print.format === 'live' ? { stdout: print.stream as NodeJS.WriteStream } : {}),
+          })
+        : null;
+      const onEvent = (e: RunEvent) => {
+        output?.onEvent(e);
+        options.onEvent?.(e, scenario);
+      };
+      let outcome: RunOutcome | null = null;
+      try {
+        outcome = await runScenario(scenario, { runtime, reportsDir, onEvent, signal: controller.signal, liveStats: output?.liveStats ?? false, tracing });
+      } finally {
+        await output?.finish(outcome);
+      }
+      if (options.stepSummary) await appendStepSummary(renderMarkdown(outcome.result), process.env);
+      const { result } = outcome;
+      // A run that broke (a process would not start, the load could not run) is not a verdict on the scenario.
+      const verdict = outcome.interrupted ? 'interrupted' : result.error ? 'error' : result.passed ? 'passed' : 'failed';
+      runs.push({ file: scenario.source.file, name: scenario.name, outcome: verdict, error: result.error, loadFinished: outcome.loadFinished, reportDir: outcome.reportDir, verdicts: result.verdicts, result });
+      if (verdict === 'interrupted') {
+        exitCode = 130;
+        break;
+      }
+      if (verdict === 'error') exitCode = 2;
+      else if (verdict === 'failed' && exitCode === 0) exitCode = 1;
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  return { passed: exitCode === 0, exitCode, runs };
+}
+
+function durationOf(value: string | number | undefined): number | null {
+  if (value === undefined) return null;
+  if (typeof value === 'number') {
+    if (!(value > 0) || !Number.isFinite(value)) throw new MeshproofError('MESHPROOF_USAGE', `duration: expected a positive number of ms, got ${value}`);
+    return value;
+  }
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new MeshproofError('MESHPROOF_USAGE', `duration: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+The runtime a run uses. Docker's is loaded only when asked for (a local run does not pay for
+testcontainers), and its engine is checked before anything starts: without one, a
+MESHPROOF_RUNTIME_UNAVAILABLE error says what to do.
+*/
+async function runtimeFor(name: 'local' | 'docker', scenario: Scenario, onNotice?: (message: string) => void): Promise<Runtime> {
+  if (name === 'local') {
+    refuseImages(scenario.services, `${scenario.source.file}: `);
+    return new LocalRuntime();
+  }
+  const { DockerRuntime } = await import('../runtime/docker/docker-runtime.ts');
+  const { checkEngine, dockerClient } = await import('../runtime/docker/docker-engine.ts');
+  const docker = dockerClient();
+  await checkEngine(docker);
+  // A cold build takes about a minute: say what is happening rather than sit silent.
+  let told = false;
+  const onBuildOutput = () => {
+    if (!told) onNotice?.("building the Docker runtime image from this machine's Node (once per change of meshproof; about a minute the first time)…");
+    told = true;
+  };
+  return new DockerRuntime({ docker, image: { onBuildOutput } });
+}
