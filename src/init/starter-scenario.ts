@@ -1,6 +1,6 @@
 /**
 The scenario `meshproof init` writes: small, commented, and green on a laptop or a CI runner in
-about ten seconds. Its first line is the yaml-language-server modeline naming the JSON Schema
+about fifteen seconds. Its first line is the yaml-language-server modeline naming the JSON Schema
 (`schemaPath`, relative to the scenario's folder), so editors with a YAML language server (VS Code's
 Red Hat YAML, Neovim, JetBrains) complete and check its keys.
 */

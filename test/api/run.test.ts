@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, onTestFinished, test, vi } from 'vitest';
+import { starterScenario } from '../../src/init/starter-scenario.ts';
+// The package entry: what `import { run, validate } from 'meshproof'` loads (compiled, once installed).
+import { run, ScenarioInvalidError, validate, type RunEvent } from '../../src/index.ts';
+
+// A project as `meshproof init` leaves it: scenarios/starter.yaml, plus its twin without the policies.
+const project = mkdtempSync(join(tmpdir(), 'meshproof-api-'));
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+mkdirSync(join(project, 'scenarios'));
+const STARTER = starterScenario('../node_modules/meshproof/schema/scenario.schema.json');
+writeFileSync(join(project, 'scenarios/starter.yaml'), STARTER);
+const WITHOUT_POLICIES = STARTER.slice(0, STARTER.indexOf('\nmesh:')).replace('name: starter', 'name: starter--without-policies') + STARTER.slice(STARTER.indexOf('\nload:'));
+assert.doesNotMatch(WITHOUT_POLICIES, /^\s*(mesh|retries|outlierDetection):/m);
+writeFileSync(join(project, 'scenarios/starter--without-policies.yaml'), WITHOUT_POLICIES);
+
+/** Everything written to the process's stdout and stderr while `fn` runs. */
+async function printed<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
+  let text = '';
+  const capture = (chunk: string | Uint8Array) => {
+    text += String(chunk);
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  try {
+    return { value: await fn(), text };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('the programmatic API', () => {
+  // example:start
+  test('the starter scenario: a failing db replica never reaches the clients', async () => {
+    const checked = await validate('scenarios/starter.yaml', { cwd: project });
+    expect(checked.problems).toEqual([]);
+
+    const summary = await run('scenarios/starter.yaml', { cwd: project });
+    expect(summary.exitCode).toBe(0);
+    const [starter] = summary.runs;
+    for (const verdict of starter.verdicts) expect(verdict.status, verdict.explanation).toBe('held');
+    // result.json, report.html, junit.xml, summary.md, traces.json
+    expect(starter.reportDir).toMatch(/\/reports\/\d{8}-\d{6}-starter$/);
+  }, 90_000);
+  // example:end
+
+  test('it prints nothing unless asked, and a failed expectation is exit code 1 with the verdicts that say why', async () => {
+    const events: RunEvent['type'][] = [];
+    const { value: summary, text } = await printed(() =>
+      run('scenarios/starter--without-policies.yaml', { cwd: project, reports: null, duration: '4s', onEvent: (e) => events.push(e.type) }),
+    );
+    expect(text).toBe('');
+    expect(summary).toMatchObject({ passed: false, exitCode: 1 });
+    const [r] = summary.runs;
+    expect(r).toMatchObject({ name: 'starter--without-policies', outcome: 'failed', error: null, reportDir: null });
+    expect(r.file).toBe(join(project, 'scenarios/starter--without-policies.yaml'));
+    // Without retries a quarter of the fault's requests fail; without ejection db-1 keeps getting them.
+    const byText = Object.fromEntries(r.verdicts.map((v) => [v.expectation.text, v]));
+    expect(byText['success_rate(client) >= 99%'].status).toBe('failed');
+    expect(byText['ejected(db-1) within 2s after db-1-fails.start'].status).toBe('failed');
+    expect(r.result.scenario.durationMs).toBe(4000);
+    expect(events).toContain('load-started');
+    expect(events).toContain('expectation-settled');
+  }, 90_000);
+
+  test('output goes to the stream given, as plain lines; a folder runs every scenario in it, in name order', async () => {
+    let lines = '';
+    const reports = join(project, 'elsewhere');
+    const controller = new AbortController();
+    const summary = await run('scenarios', {
+      cwd: project,
+      reports: reports,
+      duration: '2s',
+      traces: false,
+      output: { stream: { write: (s: string) => (lines += s) } },
+      // Stop during the first scenario's load: it is still decided and reported, the second never starts.
+      onEvent: (e) => e.type === 'load-started' && controller.abort(),
+      signal: controller.signal,
+    });
+    expect(summary.exitCode).toBe(130);
+    expect(summary.runs.map((r) => [r.name, r.outcome])).toEqual([['starter--without-policies', 'interrupted']]);
+    expect(lines).toMatch(/\] load: 50\/s over /);
+    expect(lines).toMatch(/Report: .*\/elsewhere\/\d{8}-\d{6}-starter--without-policies\n/);
+    expect(readdirSync(reports)).toHaveLength(1);
+  }, 90_000);
+
+  test('an invalid scenario: validate lists every problem at its line; run throws before anything starts', async () => {
+    const broken = join(project, 'broken.yaml');
+    writeFileSync(broken, STARTER.replace('rate: 50/s', 'rate: fast').replace('target: db-1\n', 'target: db-9\n'));
+    onTestFinished(() => rmSync(broken));
+    const checked = await validate(['broken.yaml', 'missing.yaml'], { cwd: project });
+    expect(checked.valid).toBe(false);
+    expect(checked.problems.map((p) => p.code)).toEqual(['MESHPROOF_SCENARIO_INVALID', 'MESHPROOF_SCENARIO_UNREADABLE']);
+    expect(checked.problems[0].issues.map((i) => [i.line, i.path])).toEqual([
+      [42, 'load.rate'],
+      [50, 'faults[0].target'],
+    ]);
+    expect(checked.problems[1].message).toBe(`cannot read scenario ${join(project, 'missing.yaml')}: no such file`);
+    const reports = join(project, 'never');
+    const error = await run('broken.yaml', { cwd: project, reports }).catch((e: unknown) => e);
+    assert.ok(error instanceof ScenarioInvalidError);
+    expect(error.code).toBe('MESHPROOF_SCENARIO_INVALID');
+    expect(error.issues).toHaveLength(2);
+    expect(existsSync(reports)).toBe(false);
+  });
+});
