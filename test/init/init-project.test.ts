@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { ciWorkflow } from '../../src/init/ci-workflow.ts';
 import { initProject } from '../../src/init/init-project.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import { SCHEMA_FILE } from '../../src/scenario/write-schema.ts';
@@ -88,4 +89,12 @@ describe('meshproof init', () => {
     assert.equal(extra.code, 2);
     assert.match(extra.stderr, /one project folder at most/);
   }, 90_000);
+
+  test('docs/ci.md shows the workflow init writes', () => {
+    const doc = readFileSync(new URL('../../docs/ci.md', import.meta.url), 'utf8');
+    const shown = doc.match(/## GitHub Actions\n\n```yaml\n([\s\S]*?)```/)![1];
+    const written = ciWorkflow('scenarios');
+    expect(written.endsWith(shown)).toBe(true);
+    expect(shown.startsWith('name: meshproof\n')).toBe(true);
+  });
 });
