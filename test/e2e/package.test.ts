@@ -69,6 +69,8 @@ function sh(cmd: string, args: string[], cwd: string, options: { timeoutMs: numb
 }
 
 const npx = (args: string[], timeoutMs = 30_000, until?: RegExp) => sh('npx', ['--no-install', 'meshproof', ...args], project, { timeoutMs, until });
+/** The bin npx runs, without npm exec's start-up in between. */
+const bin = (args: string[], timeoutMs = 30_000) => sh(join(project, 'node_modules/.bin/meshproof'), args, project, { timeoutMs });
 
 interface Packed {
   filename: string;
@@ -141,7 +143,7 @@ describe('the npm package, installed in an empty project', () => {
     expect(schema).toBe('../node_modules/meshproof/schema/scenario.schema.json');
     assert.ok(existsSync(join(project, 'scenarios', schema!)), 'the modeline names the installed schema');
     assert.ok(existsSync(join(project, '.github/workflows/meshproof.yml')));
-    const again = await npx(['init']);
+    const again = await bin(['init']);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /scenarios\/starter\.yaml and \.github\/workflows\/meshproof\.yml exist; nothing was written/);
 
@@ -164,12 +166,12 @@ describe('the npm package, installed in an empty project', () => {
 
     // A failed expectation is exit 1, an invalid scenario exit 2 (nothing started).
     writeFileSync(join(project, 'scenarios/failing.yaml'), starter.replace('name: starter', 'name: failing').replace('p99(client) < 500ms', 'p99(client) < 1us'));
-    const failing = await npx(['run', 'scenarios/failing.yaml', '--duration', '2s', '--out', 'other-reports'], 120_000);
+    const failing = await bin(['run', 'scenarios/failing.yaml', '--duration', '2s', '--out', 'other-reports'], 120_000);
     assert.equal(failing.code, 1, `${failing.stdout}\n${failing.stderr}`);
     assert.match(failing.stdout, /^✘ failed +p99\(client\) < 1us/m);
     expect(readdirSync(join(project, 'other-reports'))).toHaveLength(1);
     writeFileSync(join(project, 'scenarios/failing.yaml'), 'version: 1\nname: broken\n');
-    const invalid = await npx(['run', 'scenarios/'], 30_000);
+    const invalid = await bin(['run', 'scenarios/'], 30_000);
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /scenarios\/failing\.yaml:1:1 .*description/);
     rmSync(join(project, 'scenarios/failing.yaml'));
@@ -180,16 +182,16 @@ describe('the npm package, installed in an empty project', () => {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^node_modules\/meshproof\/scenarios\/quickstart\.yaml +Gateway → checkout/m);
     assert.match(list.stderr, /example scenarios/);
-    const mine = await npx(['list', 'scenarios']);
+    const mine = await bin(['list', 'scenarios']);
     assert.match(mine.stdout, /^scenarios\/starter\.yaml +web → api/m);
-    const explain = await npx(['explain', 'scenarios/starter.yaml']);
+    const explain = await bin(['explain', 'scenarios/starter.yaml']);
     assert.equal(explain.code, 0, explain.stderr);
     assert.match(explain.stdout, /^Topology/m);
     const folder = readdirSync(join(project, 'reports'))[0];
-    const report = await npx(['report', join('reports', folder)]);
+    const report = await bin(['report', join('reports', folder)]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /re-rendered from result\.json/);
-    const help = await npx(['help']);
+    const help = await bin(['help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /meshproof init \[dir\]/);
     // The fault engine as a server: it listens, answers Toxiproxy's API, and stops on SIGTERM.
