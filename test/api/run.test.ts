@@ -8,13 +8,13 @@ import { starterScenario } from '../../src/init/starter-scenario.ts';
 import { run, ScenarioInvalidError, validate, type RunEvent } from '../../src/index.ts';
 
 // A project as `meshproof init` leaves it: scenarios/starter.yaml, plus its twin without the policies.
+const STARTER = starterScenario('../node_modules/meshproof/schema/scenario.schema.json');
+const WITHOUT_POLICIES = STARTER.slice(0, STARTER.indexOf('\nmesh:')).replace('name: starter', 'name: starter--without-policies') + STARTER.slice(STARTER.indexOf('\nload:'));
+assert.doesNotMatch(WITHOUT_POLICIES, /^\s*(mesh|retries|outlierDetection):/m);
 const project = mkdtempSync(join(tmpdir(), 'meshproof-api-'));
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 mkdirSync(join(project, 'scenarios'));
-const STARTER = starterScenario('../node_modules/meshproof/schema/scenario.schema.json');
 writeFileSync(join(project, 'scenarios/starter.yaml'), STARTER);
-const WITHOUT_POLICIES = STARTER.slice(0, STARTER.indexOf('\nmesh:')).replace('name: starter', 'name: starter--without-policies') + STARTER.slice(STARTER.indexOf('\nload:'));
-assert.doesNotMatch(WITHOUT_POLICIES, /^\s*(mesh|retries|outlierDetection):/m);
 writeFileSync(join(project, 'scenarios/starter--without-policies.yaml'), WITHOUT_POLICIES);
 
 /** Everything written to the process's stdout and stderr while `fn` runs. */
