@@ -191,9 +191,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const measured = await loading;
     loadSummary = measured.summary;
     clientSeries = measured.series;
-    emit({ type: 'load-finished', at: Date.now(), requests: loadSummary.requests, errors: loadSummary.errors });
     // A load cut short by the abort also returns here: it finished only if nothing had stopped it.
+    // Decided before the event goes out: an abort in answer to it comes after the load's end.
     loadFinished = !options.signal?.aborted;
+    emit({ type: 'load-finished', at: Date.now(), requests: loadSummary.requests, errors: loadSummary.errors });
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   } finally {

@@ -83,10 +83,47 @@ describe('the programmatic API', () => {
       signal: controller.signal,
     });
     expect(summary.exitCode).toBe(130);
-    expect(summary.runs.map((r) => [r.name, r.outcome])).toEqual([['starter--without-policies', 'interrupted']]);
+    expect(summary.runs.map((r) => [r.name, r.outcome, r.loadFinished])).toEqual([['starter--without-policies', 'interrupted', false]]);
+    expect(summary.runs[0].error).toMatch(/interrupted/);
     expect(lines).toMatch(/\] load: 50\/s over /);
     expect(lines).toMatch(/Report: .*\/elsewhere\/\d{8}-\d{6}-starter--without-policies\n/);
     expect(readdirSync(reports)).toHaveLength(1);
+  }, 90_000);
+
+  test('aborted after the load finished: interrupted (130), and the verdicts are complete and stand', async () => {
+    const controller = new AbortController();
+    const summary = await run('scenarios/starter--without-policies.yaml', {
+      cwd: project,
+      reports: null,
+      duration: '2s',
+      traces: false,
+      onEvent: (e) => e.type === 'load-finished' && controller.abort(),
+      signal: controller.signal,
+    });
+    expect(summary.exitCode).toBe(130);
+    const [r] = summary.runs;
+    expect(r).toMatchObject({ outcome: 'interrupted', loadFinished: true, error: null });
+    expect(r.verdicts).toHaveLength(r.result.scenario.expect.length);
+    expect(r.verdicts.map((v) => v.status)).toContain('failed');
+  }, 90_000);
+
+  test('aborted between two scenarios: the next one never starts, and the one that finished keeps its outcome', async () => {
+    const controller = new AbortController();
+    const started: string[] = [];
+    const summary = await run('scenarios', {
+      cwd: project,
+      reports: null,
+      duration: '2s',
+      traces: false,
+      onEvent: (e, scenario) => {
+        if (e.type === 'run-starting') started.push(scenario.name);
+        if (e.type === 'run-finished') controller.abort();
+      },
+      signal: controller.signal,
+    });
+    expect(summary.exitCode).toBe(130);
+    expect(started).toEqual(['starter--without-policies']);
+    expect(summary.runs.map((r) => [r.name, r.outcome, r.loadFinished])).toEqual([['starter--without-policies', 'failed', true]]);
   }, 90_000);
 
   test('an invalid scenario: validate lists every problem at its line; run throws before anything starts', async () => {

@@ -1,6 +1,6 @@
 // The runtime image's key across checkouts, and which images a build may remove (issue 16).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dockerClient } from '../../../src/runtime/docker/docker-engine.ts';
 import { ImageLeases } from '../../../src/runtime/docker/image-leases.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
-import { PROJECT_ROOT, removeRuntimeImages, runtimeImageKey } from '../../../src/runtime/docker/runtime-image.ts';
+import { dependencyTree, PROJECT_ROOT, removeRuntimeImages, runtimeImageKey } from '../../../src/runtime/docker/runtime-image.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-image-key-'));
@@ -22,13 +22,16 @@ function copyCheckout(name: string): string {
   const root = join(tmp, name);
   mkdirSync(root);
   for (const entry of ['src', 'docker', 'package.json', 'package-lock.json']) cpSync(join(PROJECT_ROOT, entry), join(root, entry), { recursive: true });
-  // The installed packages themselves: the lock file decides their content, and the key reads the lock.
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
+  // Its own installed dependencies, as its own `npm ci` would write them: the same tree, new files
+  // with new times (and one of them dated years back).
+  const deps = dependencyTree(PROJECT_ROOT);
+  for (const p of deps.packages) cpSync(join(deps.base, p.path), join(root, p.path), { recursive: true, filter: (from) => !from.slice(join(deps.base, p.path).length).includes('/node_modules') });
+  utimesSync(join(root, deps.packages[0].path, 'package.json'), new Date('2001-02-03'), new Date('2001-02-03'));
   return root;
 }
 
 describe('the runtime image key', () => {
-  test('is the same for two checkouts with the same content, whatever the Node binary\'s time; it changes with a source or with Node', async () => {
+  test('is the same for two checkouts with the same content, whatever the times of Node and of the installed dependencies; it changes with a source, with Node or with a dependency\'s version', async () => {
     const original = await runtimeImageKey(docker, { baseImage: null });
     const copy = copyCheckout('second');
     // Its own copy of the Node binary, written at another time, as a second `npm ci` would.
@@ -49,6 +52,13 @@ describe('the runtime image key', () => {
     appendFileSync(node, Buffer.from([0]));
     const otherNode = await runtimeImageKey(docker, { root: copy, baseImage: null, nodeBinary: node });
     expect(otherNode.baseHash).not.toBe(original.baseHash);
+
+    // Another version of a dependency: a new base.
+    const yamlManifest = join(copy, 'node_modules/yaml/package.json');
+    const manifest = JSON.parse(readFileSync(yamlManifest, 'utf8')) as { version: string };
+    writeFileSync(yamlManifest, JSON.stringify({ ...manifest, version: `${manifest.version}-patched` }));
+    const otherDep = await runtimeImageKey(docker, { root: copy, baseImage: null, nodeBinary: node });
+    expect(otherDep.baseHash).not.toBe(otherNode.baseHash);
   }, 120_000);
 });
 
