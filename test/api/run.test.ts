@@ -6,6 +6,7 @@ import { afterAll, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { starterScenario } from '../../src/init/starter-scenario.ts';
 // The package entry: what `import { run, validate } from 'meshproof'` loads (compiled, once installed).
 import { run, ScenarioInvalidError, validate, type RunEvent } from '../../src/index.ts';
+import { MeshproofError } from '../../src/errors.ts';
 
 // A project as `meshproof init` leaves it: scenarios/starter.yaml, plus its twin without the policies.
 const STARTER = starterScenario('../node_modules/meshproof/schema/scenario.schema.json');
@@ -143,6 +144,17 @@ describe('the programmatic API', () => {
     assert.ok(error instanceof ScenarioInvalidError);
     expect(error.code).toBe('MESHPROOF_SCENARIO_INVALID');
     expect(error.issues).toHaveLength(2);
+    expect(existsSync(reports)).toBe(false);
+  });
+
+  test('a duration past the limits a scenario file keeps: run throws before anything starts, as the CLI exits 2', async () => {
+    const reports = join(project, 'never-too-long');
+    const events: string[] = [];
+    const error = await run('scenarios/starter.yaml', { cwd: project, reports, duration: '2h', onEvent: (e) => events.push(e.type) }).catch((e: unknown) => e);
+    assert.ok(error instanceof MeshproofError);
+    expect(error.code).toBe('MESHPROOF_USAGE');
+    expect(error.message).toMatch(/^duration: found 2h; at most 1h\b/);
+    expect(events).toEqual([]);
     expect(existsSync(reports)).toBe(false);
   });
 });
