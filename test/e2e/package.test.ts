@@ -177,7 +177,7 @@ describe('the npm package, installed in an empty project', () => {
     rmSync(join(project, 'scenarios/failing.yaml'));
   }, 300_000);
 
-  test('every other command works from the package: list, explain, report, toxiproxy, help', async () => {
+  test('every other command works from the package: list, explain, report, export, import, toxiproxy, help', async () => {
     const list = await npx(['list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^node_modules\/meshproof\/scenarios\/quickstart\.yaml +Gateway → checkout/m);
@@ -191,6 +191,13 @@ describe('the npm package, installed in an empty project', () => {
     const report = await bin(['report', join('reports', folder)]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /re-rendered from result\.json/);
+    // Kubernetes manifests out and back in (the validators are dependencies of the package).
+    const exported = await bin(['export', 'istio', 'scenarios/starter.yaml', '--out', 'k8s']);
+    assert.equal(exported.code, 0, exported.stderr);
+    expect(readdirSync(join(project, 'k8s')).sort()).toEqual(['istio.yaml', 'topology.yaml']);
+    const imported = await bin(['import', 'k8s', '--out', 'imported.yaml']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(readFileSync(join(project, 'imported.yaml'), 'utf8'), /outlierDetection:/);
     const help = await bin(['help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /meshproof init \[dir\]/);
