@@ -14,4 +14,11 @@ try {
   code = 2;
 }
 interrupts.uninstall();
+// A pipe takes output asynchronously: exiting at once would cut off what is still queued
+// (`meshproof explain big.yaml | less` showed a tenth of its lines). Exit once both streams have
+// taken everything written so far, or after 10 s if a reader has stopped reading.
+await Promise.race([
+  Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve())))),
+  new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref()),
+]);
 process.exit(code);

@@ -121,3 +121,16 @@ test('a crashed harness (SIGKILL) leaves no process behind', { timeout: 60_000 }
   // Children notice their parent's IPC channel close and exit on their own.
   await waitFor(() => (processesOfRun(runId).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50, describe: () => `no process of the run left (left: ${processesOfRun(runId).join(', ')})` });
 });
+
+test('output larger than a pipe holds reaches the reader whole before the CLI exits', async () => {
+  // explain of 900 expectations is ~180 KB: more than a pipe's buffer, so the CLI must wait for it
+  // to drain before exiting (it printed 128 KB and stopped, before).
+  const lines = ['version: 1', 'name: long-explain', 'description: many expectations', 'duration: 5s', 'services:', '  a: { calls: [b] }', '  b: {}', 'load: { target: a, rate: 10/s }', 'expect:'];
+  for (let i = 0; i < 900; i++) lines.push(`  - success_rate(a -> b) >= ${50 + (i % 50)}%`);
+  const file = join(tmp, 'long-explain.yaml');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const run = await runCli(['explain', file], { timeoutMs: 60_000 });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.stdout.length > 150_000, `the whole explanation arrived: ${run.stdout.length} characters`);
+  assert.match(run.stdout, /900\. success_rate\(a -> b\) >= 99%/);
+});
