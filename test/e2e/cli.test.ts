@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, test } from 'vitest';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { waitFor } from '../../src/util/http-json.ts';
-import { processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
+import { CLI, processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -122,15 +123,19 @@ test('a crashed harness (SIGKILL) leaves no process behind', { timeout: 60_000 }
   await waitFor(() => (processesOfRun(runId).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50, describe: () => `no process of the run left (left: ${processesOfRun(runId).join(', ')})` });
 });
 
-test('output larger than a pipe holds reaches the reader whole before the CLI exits', async () => {
-  // explain of 900 expectations is ~180 KB: more than a pipe's buffer, so the CLI must wait for it
-  // to drain before exiting (it printed 128 KB and stopped, before).
+test('output larger than a pipe holds reaches a slow reader whole before the CLI exits', async () => {
+  // explain of 900 expectations is ~180 KB: more than a pipe's buffer. The reader here waits 1.5 s
+  // before it reads anything (or until the CLI has exited), so the CLI must wait for the pipe to
+  // drain before exiting — it used to exit at once and the reader got the first 128 KB.
   const lines = ['version: 1', 'name: long-explain', 'description: many expectations', 'duration: 5s', 'services:', '  a: { calls: [b] }', '  b: {}', 'load: { target: a, rate: 10/s }', 'expect:'];
   for (let i = 0; i < 900; i++) lines.push(`  - success_rate(a -> b) >= ${50 + (i % 50)}%`);
   const file = join(tmp, 'long-explain.yaml');
   writeFileSync(file, lines.join('\n') + '\n');
-  const run = await runCli(['explain', file], { timeoutMs: 60_000 });
-  assert.equal(run.code, 0, run.stderr);
-  assert.ok(run.stdout.length > 150_000, `the whole explanation arrived: ${run.stdout.length} characters`);
-  assert.match(run.stdout, /900\. success_rate\(a -> b\) >= 99%/);
+  const outFile = join(tmp, 'long-explain.txt');
+  const shell = spawn('sh', ['-c', '"$0" "$1" explain "$2" | (sleep 1.5; cat > "$3")', process.execPath, CLI, file, outFile], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => shell.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0);
+  const out = readFileSync(outFile, 'utf8');
+  assert.ok(out.length > 150_000, `the whole explanation arrived: ${out.length} characters`);
+  assert.match(out, /900\. success_rate\(a -> b\) >= 99%/);
 });
