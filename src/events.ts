@@ -1,4 +1,4 @@
-import type { SidecarEvent } from './sim/sidecar-config.ts';
+import type { MeshEvent } from './contract/mesh-event.ts';
 import type { Verdict } from './verdict/verdict.ts';
 import type { InstanceState } from './scenario/scenario.ts';
 
@@ -16,7 +16,7 @@ export type RunEvent =
   | { type: 'load-finished'; at: number; requests: number; errors: number }
   /** Once a second: every series' figures for the second that just ended (series keys as in observe/timeline.ts). */
   | { type: 'live-stats'; at: number; second: number; series: Record<string, LiveFigures> }
-  | { type: 'sidecar-event'; at: number; event: SidecarEvent }
+  | { type: 'sidecar-event'; at: number; event: MeshEvent }
   | { type: 'fault-started'; at: number; fault: string; detail: string }
   | { type: 'fault-ended'; at: number; fault: string; detail: string }
   | { type: 'instance-state'; at: number; instance: string; state: InstanceState; reason: string }
@@ -25,9 +25,6 @@ export type RunEvent =
   | { type: 'run-finished'; at: number; passed: boolean; reportDir: string | null };
 
 export type RunEventListener = (event: RunEvent) => void;
-
-/** Sidecar event types that only describe the initial configuration: the live views leave them out (plain lines show them with --verbose). */
-export const SETUP_EVENT_TYPES: ReadonlySet<string> = new Set(['config-applied', 'cluster-added', 'endpoint-added']);
 
 /** One series' figures over one second, for live views. */
 export interface LiveFigures {

@@ -1,10 +1,13 @@
-import { SETUP_EVENT_TYPES, type RunEvent } from '../events.ts';
+import { describeMeshEvent, type Describer } from '../contract/describe-mesh-event.ts';
+import { SETUP_EVENT_TYPES } from '../contract/mesh-event.ts';
+import type { RunEvent } from '../events.ts';
 
 /**
 Plain progress lines for a non-interactive run (CI, a pipe, or until the live view exists): one line
 per thing that happened, no cursor tricks, colour only when asked.
 */
-export function createProgressPrinter(write: (line: string) => void, options: { color: boolean; verbose?: boolean }) {
+export function createProgressPrinter(write: (line: string) => void, options: { color: boolean; verbose?: boolean; describe?: Describer }) {
+  const describe = options.describe ?? describeMeshEvent;
   const dim = (s: string) => (options.color ? `\x1b[2m${s}\x1b[22m` : s);
   let started = 0;
   return (e: RunEvent): void => {
@@ -33,7 +36,7 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
         write(`${t}down ${e.instance}: ${e.reason}`);
         break;
       case 'sidecar-event':
-        if (options.verbose || !SETUP_EVENT_TYPES.has(e.event.type)) write(`${t}${e.event.instance}: ${e.event.message}`);
+        if (options.verbose || !SETUP_EVENT_TYPES.has(e.event.type)) write(`${t}${e.event.instance}: ${describe(e.event)}`);
         break;
       case 'teardown':
         write(`${t}teardown: ${e.stopped} processes stopped`);

@@ -239,7 +239,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // The run's spans end here and the export is flushed, so the reports can say what was sent.
   await telemetry?.finish({ passed, error }, options.signal);
   const result: RunResult = {
-    format: 1,
+    format: 2,
     meshproofVersion: version,
     runId,
     scenario,

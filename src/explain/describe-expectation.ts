@@ -1,4 +1,4 @@
-import { formatDuration, formatValue } from '../report/format.ts';
+import { formatDuration, formatValue } from '../util/format.ts';
 import type { Anchor, AnyExpectation, Expectation, MetricName, Scenario, Scope } from '../scenario/scenario.ts';
 import { isMissing, noFacts, resolveAnchor } from '../verdict/fault-times.ts';
 import { callersOf, instancesOfVersion } from '../verdict/scope.ts';

@@ -1,4 +1,4 @@
-import { formatDuration, formatLatency, formatPercent } from '../report/format.ts';
+import { formatDuration, formatLatency, formatPercent } from '../util/format.ts';
 import { TOXICS } from '../scenario/shape.ts';
 import type { Fault, FaultTarget, HttpFault, Scenario } from '../scenario/scenario.ts';
 import { scheduledEnd } from '../verdict/fault-times.ts';

@@ -1,7 +1,7 @@
-import { formatDuration, formatPercent, plural } from '../report/format.ts';
+import { formatDuration, formatPercent, plural } from '../util/format.ts';
 import { PROFILES } from '../scenario/profiles.ts';
 import { instanceNames, instanceSpec, type ConnectionPool, type DestinationPolicy, type ManifestSource, type Scenario } from '../scenario/scenario.ts';
-import { httpFaultText } from '../report/describe.ts';
+import { httpFaultText } from '../contract/describe-mesh-event.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion } from '../verdict/scope.ts';
 import { andList, retryOnText, sidecarsOf } from './words.ts';

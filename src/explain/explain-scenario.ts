@@ -1,6 +1,5 @@
-import { formatDuration, formatPercent, formatRate, plural } from '../report/format.ts';
+import { formatDuration, formatPercent, formatRate, formatSize, plural } from '../util/format.ts';
 import { instanceNames, instanceSpec, type MeshImport, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
-import { formatSize } from '../scenario/size.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { describeExpectation } from './describe-expectation.ts';
 import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';

@@ -1,4 +1,4 @@
-import { formatDuration, formatLatency, formatPercent } from '../report/format.ts';
+import { formatDuration, formatLatency, formatPercent } from '../util/format.ts';
 import type { Comparator, LatencySpec, RetryOn } from '../scenario/scenario.ts';
 
 /** Small phrases the explanation is built from, so one thing is always said the same way. */

@@ -1,12 +1,12 @@
 import type { RunningPod } from '../runtime/runtime.ts';
-import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import { fromRecord, type MeshEvent, type MeshEventRecord } from '../contract/mesh-event.ts';
 import { httpJson } from '../util/http-json.ts';
 import type { SparseSeries } from './timeline.ts';
 
 export interface CollectorOptions {
   /** Timeout of one admin call. @default 3000 */
   timeoutMs?: number;
-  onEvent?: (event: SidecarEvent) => void;
+  onEvent?: (event: MeshEvent) => void;
   /** Called once a second with every sidecar's buckets of the second that just ended; polling them costs a request per sidecar per second, so it only happens when set. */
   onSecond?: (second: number, series: SparseSeries) => void;
   /** Epoch ms of second 0, for onSecond. */
@@ -20,7 +20,7 @@ sidecar that no longer answers (its process was killed) keeps what was read from
 */
 export class Collector {
   private readonly seen = new Map<string, number>();
-  private readonly events: SidecarEvent[] = [];
+  private readonly events: MeshEvent[] = [];
   private readonly lastTimeline = new Map<string, SparseSeries>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private polling: Promise<void> | null = null;
@@ -70,7 +70,7 @@ export class Collector {
     await this.pollEvents();
   }
 
-  allEvents(): SidecarEvent[] {
+  allEvents(): MeshEvent[] {
     return [...this.events].sort((a, b) => a.at - b.at || a.instance.localeCompare(b.instance) || a.seq - b.seq);
   }
 
@@ -94,10 +94,12 @@ export class Collector {
       this.sidecars.map(async (s) => {
         const since = this.seen.get(s.instance) ?? 0;
         try {
-          const { events } = await httpJson<{ events: SidecarEvent[] }>(`${s.adminUrl}/events?since=${since}`, { timeoutMs: this.options.timeoutMs ?? 3000 });
-          for (const e of events) {
-            if (e.seq <= (this.seen.get(s.instance) ?? 0)) continue;
-            this.seen.set(s.instance, e.seq);
+          const { events } = await httpJson<{ events: MeshEventRecord[] }>(`${s.adminUrl}/events?since=${since}`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          for (const record of events) {
+            if (record.seq <= (this.seen.get(s.instance) ?? 0)) continue;
+            this.seen.set(s.instance, record.seq);
+            // The words are for people reading the stream; what is kept is the facts.
+            const e = fromRecord(record);
             this.events.push(e);
             this.options.onEvent?.(e);
           }

@@ -1,7 +1,8 @@
-import type { DestinationPolicy, Fault, HttpFault } from '../scenario/scenario.ts';
-import type { FaultRecord, Verdict } from '../verdict/verdict.ts';
+import { httpFaultText, type Describer } from '../contract/describe-mesh-event.ts';
+import type { DestinationPolicy, Fault } from '../scenario/scenario.ts';
+import type { DecidingEvent, FaultRecord, Verdict } from '../verdict/verdict.ts';
 import { scopeLabel } from '../verdict/scope.ts';
-import { formatDuration, formatLatency, formatPercent, formatValue } from './format.ts';
+import { formatDuration, formatLatency, formatPercent, formatValue } from '../util/format.ts';
 
 /**
 Words for what a run was configured with and what a verdict measured, shared by the reporters so a
@@ -34,12 +35,9 @@ export function measuredText(v: Verdict): string | null {
   }
 }
 
-/** "abort 503 (100%)", "delay 300ms (50%)", both joined with "and". */
-export function httpFaultText(f: HttpFault): string {
-  const parts: string[] = [];
-  if (f.abort) parts.push(`abort ${f.abort.status} (${formatPercent(f.abort.percent)})`);
-  if (f.delay) parts.push(`delay ${formatLatency(f.delay.ms)} (${formatPercent(f.delay.percent)})`);
-  return parts.join(' and ') || 'nothing';
+/** A deciding event as a line: who reported it, what it is, and the words (the describer's, for a mesh event). */
+export function decidingEventLine(d: DecidingEvent, describe: Describer): { atMs: number; instance: string; type: string; message: string } {
+  return 'event' in d ? { atMs: d.atMs, instance: d.event.instance, type: d.event.type, message: describe(d.event) } : d;
 }
 
 /** What a fault does, in a few words: "http abort 503 (100%) at the inbound", "kill, restart after 4s", "latency toxic 300ms ± 0ms downstream". */

@@ -1,7 +1,8 @@
-import type { RunResult } from './run-result.ts';
+import { describeMeshEvent, type Describer } from '../contract/describe-mesh-event.ts';
+import type { ReportOptions, RunResult } from './run-result.ts';
 import type { Verdict } from '../verdict/verdict.ts';
-import { formatDuration, formatWindow } from './format.ts';
-import { measuredText } from './describe.ts';
+import { formatDuration, formatWindow } from '../util/format.ts';
+import { decidingEventLine, measuredText } from './describe.ts';
 
 /**
 The run as JUnit XML, in the shape GitHub (test reporters), GitLab (`artifacts:reports:junit`) and
@@ -12,13 +13,14 @@ data, and a `<testcase name="run">` with an `<error>` when the run could not com
 A testcase's `time` is the length of the window it was measured over; the suite's `time` is the
 run's wall-clock duration.
 */
-export function renderJUnit(result: RunResult): string {
-  return renderJUnitSuites([result]);
+export function renderJUnit(result: RunResult, options: ReportOptions = {}): string {
+  return renderJUnitSuites([result], options);
 }
 
 /** Several runs (one scenario each) in one JUnit file: a `<testsuite>` per scenario, in order. */
-export function renderJUnitSuites(results: readonly RunResult[]): string {
-  const suites = results.map(suite);
+export function renderJUnitSuites(results: readonly RunResult[], options: ReportOptions = {}): string {
+  const describe = options.describe ?? describeMeshEvent;
+  const suites = results.map((r) => suite(r, describe));
   const sum = (k: 'tests' | 'failures' | 'errors') => suites.reduce((a, s) => a + s[k], 0);
   const time = results.reduce((a, r) => a + wallMs(r), 0);
   return [
@@ -30,7 +32,7 @@ export function renderJUnitSuites(results: readonly RunResult[]): string {
   ].join('\n');
 }
 
-function suite(result: RunResult): { tests: number; failures: number; errors: number; lines: string[] } {
+function suite(result: RunResult, describe: Describer): { tests: number; failures: number; errors: number; lines: string[] } {
   const { scenario, verdicts } = result;
   const classname = `meshproof.${scenario.name}`;
   const failures = verdicts.filter((v) => v.status !== 'held').length;
@@ -62,7 +64,7 @@ function suite(result: RunResult): { tests: number; failures: number; errors: nu
     }
     lines.push(
       `${open}>`,
-      `      <failure message="${attr(v.explanation)}" type="expectation-failed">${text(failureBody(v))}</failure>`,
+      `      <failure message="${attr(v.explanation)}" type="expectation-failed">${text(failureBody(v, describe))}</failure>`,
       '    </testcase>',
     );
   }
@@ -84,7 +86,7 @@ function wallMs(result: RunResult): number {
 }
 
 /** What a CI page shows under a failed testcase: the sentence, then every number behind it. */
-function failureBody(v: Verdict): string {
+function failureBody(v: Verdict, describe: Describer): string {
   const measured = measuredText(v) ?? 'no data';
   const lines = [
     v.explanation,
@@ -96,7 +98,7 @@ function failureBody(v: Verdict): string {
     'evidence:',
     ...Object.entries(v.evidence).map(([k, n]) => `  ${k}: ${n}`),
   ];
-  if (v.events?.length) lines.push('events:', ...v.events.map((e) => `  ${formatDuration(e.atMs)} ${e.instance} ${e.type}: ${e.message}`));
+  if (v.events?.length) lines.push('events:', ...v.events.map((d) => decidingEventLine(d, describe)).map((e) => `  ${formatDuration(e.atMs)} ${e.instance} ${e.type}: ${e.message}`));
   return lines.join('\n');
 }
 

@@ -1,8 +1,9 @@
-import type { RunResult } from './run-result.ts';
+import { describeMeshEvent } from '../contract/describe-mesh-event.ts';
+import type { ReportOptions, RunResult } from './run-result.ts';
 import { tracesMarkdown } from '../trace/trace-summary.ts';
 import type { Verdict } from '../verdict/verdict.ts';
-import { actualText, faultTargetText, faultText, measuredText, policyCells, scheduledText } from './describe.ts';
-import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from './format.ts';
+import { actualText, decidingEventLine, faultTargetText, faultText, measuredText, policyCells, scheduledText } from './describe.ts';
+import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from '../util/format.ts';
 import { serviceStats } from './service-stats.ts';
 
 const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data' };
@@ -13,7 +14,8 @@ with ✅/❌, a table of expectations, why each failure failed (with the events 
 fault timeline (planned and actual), the load, the services, the effective mesh policies, and how
 to re-run it.
 */
-export function renderMarkdown(result: RunResult): string {
+export function renderMarkdown(result: RunResult, options: ReportOptions = {}): string {
+  const describe = options.describe ?? describeMeshEvent;
   const { scenario, verdicts } = result;
   const held = verdicts.filter((v) => v.status === 'held').length;
   const out: string[] = [];
@@ -34,7 +36,7 @@ export function renderMarkdown(result: RunResult): string {
     out.push('', '**Why it failed**', '');
     for (const v of failed) {
       out.push(`- ${code(v.expectation.text)}: ${inline(v.explanation)}`);
-      for (const e of (v.events ?? []).slice(0, 5)) out.push(`  - ${formatDuration(e.atMs)} ${inline(e.instance)} ${code(e.type)}: ${inline(e.message)}`);
+      for (const e of (v.events ?? []).slice(0, 5).map((d) => decidingEventLine(d, describe))) out.push(`  - ${formatDuration(e.atMs)} ${inline(e.instance)} ${code(e.type)}: ${inline(e.message)}`);
     }
   }
 

@@ -5,7 +5,7 @@ import type { RunResult } from './run-result.ts';
 
 /**
 Reads a run folder's result.json back, for re-rendering its reports. Checks what the renderers rely
-on (format 1, the scenario, the verdicts, the timeline) and says what is wrong with the folder
+on (format 2, the scenario, the verdicts, the timeline) and says what is wrong with the folder
 otherwise, as a MESHPROOF_USAGE error: not a folder, no result.json, not JSON, another format.
 */
 export async function readRunResult(dir: string): Promise<RunResult> {
@@ -27,7 +27,10 @@ export async function readRunResult(dir: string): Promise<RunResult> {
   }
   const r = doc as Partial<RunResult> | null;
   if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new MeshproofError('MESHPROOF_USAGE', `${file}: not a run result (expected a JSON object)`);
-  if (r.format !== 1) throw new MeshproofError('MESHPROOF_USAGE', `${file}: result format ${JSON.stringify(r.format)} is not one this meshproof reads (it reads format 1)`);
+  if (r.format !== 2) {
+    const older = r.format === 1 ? '; it was written by an older meshproof, whose events carry words instead of typed fields: run the scenario again' : '';
+    throw new MeshproofError('MESHPROOF_USAGE', `${file}: result format ${JSON.stringify(r.format)} is not one this meshproof reads (it reads format 2)${older}`);
+  }
   const missing = (['scenario', 'verdicts', 'timeline', 'load'] as const).filter((k) => typeof r[k] !== 'object' || r[k] === null);
   if (missing.length) throw new MeshproofError('MESHPROOF_USAGE', `${file}: not a complete run result: no ${missing.join(', ')}`);
   return r as RunResult;

@@ -1,13 +1,14 @@
 import type { Scenario } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
-import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import type { Describer } from '../contract/describe-mesh-event.ts';
+import type { MeshEvent } from '../contract/mesh-event.ts';
 import type { FaultRecord, StateChange, Verdict } from '../verdict/verdict.ts';
 import type { TraceSummary } from '../trace/trace-summary.ts';
 
 /** Everything a run measured and decided: the content of result.json, and the input of every reporter. */
 export interface RunResult {
-  /** Format of this object; bumped on incompatible changes. */
-  format: 1;
+  /** Format of this object; bumped on incompatible changes (2: mesh events are typed, without their words). */
+  format: 2;
   meshproofVersion: string;
   runId: string;
   scenario: Scenario;
@@ -21,8 +22,8 @@ export interface RunResult {
   error: string | null;
   verdicts: Verdict[];
   timeline: Timeline;
-  /** Events from every sidecar, by time. */
-  events: SidecarEvent[];
+  /** Mesh events from every sidecar, by time: their facts (reports put them in words with the describer). */
+  events: MeshEvent[];
   /** Each fault of the schedule: when it was planned, when it actually took effect and ended. */
   faults: FaultRecord[];
   /** Process-level state changes the harness made (kill, pause, restart). */
@@ -46,4 +47,13 @@ export interface RunResult {
   configPushMs: number | null;
   /** The run's traces: counts, losses, the slowest and a failed trace as waterfalls (spans in traces.json). Absent when tracing was off. */
   traces?: TraceSummary | null;
+}
+
+/** What every reporter takes besides the result. */
+export interface ReportOptions {
+  /**
+  Turns a mesh event into the words the report shows; reports read nothing else from words.
+  @default describeMeshEvent
+  */
+  describe?: Describer;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
-import type { RunResult } from './run-result.ts';
+import type { ReportOptions, RunResult } from './run-result.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderHtml } from './html/render-html.ts';
@@ -14,12 +14,12 @@ I/O; everything it writes comes from the pure renderers.
 
 Note: JSON has no NaN, so a no-data verdict's `measured` reads back as null.
 */
-export async function writeReports(result: RunResult, dir: string): Promise<string[]> {
+export async function writeReports(result: RunResult, dir: string, options: ReportOptions = {}): Promise<string[]> {
   const files: [string, string][] = [
     ['result.json', JSON.stringify(result, null, 2) + '\n'],
-    ['junit.xml', renderJUnit(result)],
-    ['summary.md', renderMarkdown(result)],
-    ['report.html', renderHtml(result)],
+    ['junit.xml', renderJUnit(result, options)],
+    ['summary.md', renderMarkdown(result, options)],
+    ['report.html', renderHtml(result, options)],
   ];
   try {
     await mkdir(dir, { recursive: true });

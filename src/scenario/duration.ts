@@ -1,4 +1,4 @@
-import { describeFound, shortText, fail, ok, scaleDecimal, tidy, type Parsed } from './parsed.ts';
+import { describeFound, shortText, fail, ok, scaleDecimal, type Parsed } from './parsed.ts';
 
 /** Microseconds per unit. Go's time.ParseDuration units, as Istio and Envoy configs use them. */
 const UNIT_US: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
@@ -48,20 +48,4 @@ export function parseDuration(input: string): number {
   const r = readDuration(input);
   if (!r.ok) throw new RangeError(r.message);
   return r.value;
-}
-
-/**
-The shortest way to write `ms` that {@link parseDuration} reads back to the same number:
-150 → "150ms", 1500 → "1.5s", 60000 → "1m", 0.5 → "500us".
-*/
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  if (ms === 0) return '0ms';
-  const us = Math.round(ms * 1000);
-  if (us % 1000 !== 0 && ms < 1) return `${us}us`;
-  if (ms < 1000) return `${tidy(ms)}ms`;
-  if (us % UNIT_US.h === 0) return `${us / UNIT_US.h}h`;
-  if (us % UNIT_US.m === 0) return `${us / UNIT_US.m}m`;
-  return `${tidy(ms / 1000)}s`;
 }

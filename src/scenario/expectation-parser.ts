@@ -1,5 +1,6 @@
 import type { ScenarioIssue } from '../errors.ts';
-import { formatDuration, readDuration } from './duration.ts';
+import { formatDuration } from '../util/format.ts';
+import { readDuration } from './duration.ts';
 import { tokenize, type Token } from './expectation-tokens.ts';
 import { METRIC_NAMES, metricSpec, type MetricSpec } from './metrics.ts';
 import { atMost, LIMITS } from './limits.ts';

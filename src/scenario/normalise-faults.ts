@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../util/format.ts';
 import type { ExpectationTopology } from './expectation-parser.ts';
 import { formatLimit, LIMITS } from './limits.ts';
 import type { RuleContext } from './rule-context.ts';

@@ -1,5 +1,4 @@
-import { formatDuration } from './duration.ts';
-import { formatPercent } from './percent.ts';
+import { formatDuration, formatPercent } from '../util/format.ts';
 import { DEFAULT_PROFILE, PROFILES, type ProfileDefaults } from './profiles.ts';
 import type { RuleContext } from './rule-context.ts';
 import {

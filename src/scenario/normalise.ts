@@ -1,10 +1,9 @@
 import type { ScenarioIssue } from '../errors.ts';
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration, formatRate } from '../util/format.ts';
 import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
 import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
-import { formatRate } from './rate.ts';
 import { atMost, LIMITS } from './limits.ts';
 import { RuleContext } from './rule-context.ts';
 import { runTooLong, tooManyCalls } from './run-size.ts';

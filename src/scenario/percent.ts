@@ -1,4 +1,5 @@
-import { describeFound, shortText, fail, ok, scaleDecimal, tidy, type Parsed } from './parsed.ts';
+import { formatPercent } from '../util/format.ts';
+import { describeFound, shortText, fail, ok, scaleDecimal, type Parsed } from './parsed.ts';
 
 export interface PercentOptions {
   /** Largest allowed value, as a fraction. Default 1 (100%); retry ratios may exceed it. */
@@ -40,9 +41,4 @@ export function parsePercent(input: string | number, options?: PercentOptions): 
   const r = readPercent(input, options);
   if (!r.ok) throw new RangeError(r.message);
   return r.value;
-}
-
-/** 0.995 → "99.5%", 0.2 → "20%". */
-export function formatPercent(ratio: number): string {
-  return `${tidy(ratio * 100)}%`;
 }

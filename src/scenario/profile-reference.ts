@@ -1,5 +1,4 @@
-import { formatDuration } from './duration.ts';
-import { formatPercent } from './percent.ts';
+import { formatDuration, formatPercent } from '../util/format.ts';
 import { PROFILES, type ProfileDefaults } from './profiles.ts';
 import type { MeshProfile } from './scenario.ts';
 

@@ -1,4 +1,4 @@
-import { describeFound, shortText, fail, ok, tidy, type Parsed } from './parsed.ts';
+import { describeFound, shortText, fail, ok, type Parsed } from './parsed.ts';
 
 const PER: Record<string, number> = { '/s': 1, rps: 1, '/m': 60, '/h': 3600 };
 const RATE = /^(\d+(?:\.\d+)?|\.\d+)\s*(\/s|rps|\/m|\/h)?$/;
@@ -23,9 +23,4 @@ export function parseRate(input: string | number): number {
   const r = readRate(input);
   if (!r.ok) throw new RangeError(r.message);
   return r.value;
-}
-
-/** 200 → "200/s". */
-export function formatRate(perSecond: number): string {
-  return `${tidy(perSecond)}/s`;
 }

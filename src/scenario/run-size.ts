@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../util/format.ts';
 import { atMost, formatLimit, LIMITS } from './limits.ts';
 import type { Scenario } from './scenario.ts';
 

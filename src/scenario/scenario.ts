@@ -1,4 +1,5 @@
 import type { ScenarioIssue } from '../errors.ts';
+import type { Unit } from '../util/format.ts';
 
 /**
 The normalised scenario: what `parseScenario` returns once a YAML file has been parsed, validated
@@ -351,7 +352,8 @@ export type Window =
 /** A point in the run: a fault's start or end plus an offset, or a time from the start of the load. */
 export type Anchor = { kind: 'fault'; fault: string; edge: 'start' | 'end'; offsetMs: number } | { kind: 'time'; ms: number };
 
-export type Unit = 'ratio' | 'ms' | 'rps' | 'count';
+/** A metric's unit (declared with the formatters that print it). */
+export type { Unit };
 
 /**
 An expectation is one of:

@@ -1,8 +1,8 @@
+import { SIZE_UNITS } from '../util/format.ts';
 import { atMost, LIMITS } from './limits.ts';
 import { describeFound, shortText, fail, ok, scaleDecimal, type Parsed } from './parsed.ts';
 
-/** Bytes per unit: SI (KB = 1000) and binary (KiB = 1024), as people write them. */
-const UNITS: Record<string, number> = { B: 1, KB: 1000, KiB: 1024, MB: 1_000_000, MiB: 1_048_576 };
+const UNITS: Readonly<Record<string, number>> = SIZE_UNITS;
 const SIZE = /^(\d+(?:\.\d+)?|\.\d+)\s*(B|KB|KiB|MB|MiB)?$/;
 const EXPECTED = 'expected a size such as 64KiB, 1MB or 512 (bytes)';
 
@@ -32,13 +32,4 @@ export function readSize(input: unknown): Parsed<number> {
 function within(bytes: number, input: unknown): Parsed<number> {
   if (bytes > LIMITS.size.max) return fail(`found ${describeFound(input)}; ${atMost(LIMITS.size)}`);
   return ok(bytes);
-}
-
-/** 65536 → "64KiB", 1500 → "1500B", 1000000 → "1MB": the shortest exact form. */
-export function formatSize(bytes: number): string {
-  for (const unit of ['MiB', 'MB', 'KiB', 'KB'] as const) {
-    const f = UNITS[unit];
-    if (bytes >= f && bytes % f === 0) return `${bytes / f}${unit}`;
-  }
-  return `${bytes}B`;
 }

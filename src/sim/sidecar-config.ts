@@ -72,16 +72,3 @@ export type ChildMessage =
   | { type: 'ready'; role: 'sidecar'; ports: SidecarPorts }
   | { type: 'ready'; role: 'app'; port: number }
   | { type: 'ready'; role: 'fault-engine'; port: number; seed: number };
-
-/** A sidecar event, as served by the admin endpoint's /events. */
-export interface SidecarEvent {
-  /** Sequence number within this sidecar, from 1. */
-  seq: number;
-  /** Epoch ms. */
-  at: number;
-  instance: string;
-  type: string;
-  /** Plain-words explanation with the cause. */
-  message: string;
-  data?: Record<string, unknown>;
-}

@@ -1,4 +1,4 @@
-import { formatWindow, plural } from '../report/format.ts';
+import { formatWindow, plural } from '../util/format.ts';
 import type { Expectation, Scenario } from '../scenario/scenario.ts';
 import { compare } from './compare.ts';
 import { resolveWindow } from './window.ts';

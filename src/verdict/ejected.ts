@@ -1,13 +1,14 @@
+import { ejectionCause } from '../contract/describe-mesh-event.ts';
+import type { MeshEvent, MeshEventOf } from '../contract/mesh-event.ts';
 import type { Timeline } from '../observe/timeline.ts';
 import { seriesKey } from '../observe/timeline.ts';
-import { formatDuration, formatLatency, formatWindow, plural } from '../report/format.ts';
+import { formatDuration, formatLatency, formatPercent, formatWindow, plural } from '../util/format.ts';
 import type { EjectedExpectation, Scenario } from '../scenario/scenario.ts';
-import type { SidecarEvent } from '../sim/sidecar-config.ts';
 import { round3 } from './evidence.ts';
 import { isMissing, resolveAnchor } from './fault-times.ts';
 import { eventsAbout, type TimedEvent } from './instance-state.ts';
 import { aggregate } from './measure.ts';
-import type { RunFacts, Verdict } from './verdict.ts';
+import type { DecidingEvent, RunFacts, Verdict } from './verdict.ts';
 import { bucketRange } from './window.ts';
 
 /**
@@ -56,7 +57,12 @@ export function evaluateEjected(e: EjectedExpectation, scenario: Scenario, timel
   evidence.errors = seen.requests - seen.ok;
   evidence.skipped = skipped.length;
   const reasons: string[] = [];
-  if (skipped.length > 0) reasons.push(`${by(skipped[0].event, 'did not eject it')} at ${formatDuration(skipped[0].atMs)}: ${skipped[0].event.message}`);
+  if (skipped.length > 0) {
+    const d = skipped[0].event.data;
+    reasons.push(
+      `${skipped[0].event.instance}'s sidecar did not eject it at ${formatDuration(skipped[0].atMs)} despite ${ejectionCause(d.reason, d.consecutive)}: ${d.ejected} of ${d.total} endpoints were ejected already, at most ${formatPercent(d.maxEjectionPercent)} may be (maxEjectionPercent)`,
+    );
+  }
   if (earlier) reasons.push(`it had been ejected earlier, at ${formatDuration(earlier.atMs)} (${by(earlier.event)})`);
   if (scenario.mesh[e.service]?.outlierDetection === null) reasons.push(`outlierDetection is off for ${e.service}`);
   reasons.push(`${e.instance} received ${plural(seen.requests, 'request')} in ${formatWindow(range.first === range.end ? window : { fromMs: range.first * 1000, toMs: range.end * 1000 })}, ${seen.requests - seen.ok} of them failed`);
@@ -86,23 +92,10 @@ export function evaluateEjected(e: EjectedExpectation, scenario: Scenario, timel
 }
 
 /** "by checkout-0's sidecar: 5 consecutive 5xx". */
-export function by(event: SidecarEvent, verb = ''): string {
-  const who = `${verb ? '' : 'by '}${event.instance}'s sidecar${verb ? ` ${verb}` : ''}`;
-  if (verb) return who;
-  const why = ejectionReason(event);
-  return why ? `${who}: ${why}` : who;
+export function by(event: MeshEventOf<'ejected'>): string {
+  return `by ${event.instance}'s sidecar: ${ejectionCause(event.data.reason, event.data.consecutive)}`;
 }
 
-/** Why a sidecar ejected an endpoint, from the event's data: "5 consecutive 5xx". */
-export function ejectionReason(event: SidecarEvent): string {
-  const d = event.data ?? {};
-  const n = typeof d.consecutive === 'number' ? d.consecutive : null;
-  if (d.reason === 'consecutive_5xx') return n === null ? 'consecutive 5xx' : `${n} consecutive 5xx`;
-  if (d.reason === 'consecutive_gateway_failure') return n === null ? 'consecutive gateway errors' : `${n} consecutive gateway errors`;
-  if (typeof d.reason === 'string') return d.reason.replace(/_/g, ' ');
-  return '';
-}
-
-export function eventOf(t: TimedEvent): NonNullable<Verdict['events']>[number] {
-  return { atMs: round3(t.atMs), instance: t.event.instance, type: t.event.type, message: t.event.message };
+export function eventOf(t: { atMs: number; event: MeshEvent }): DecidingEvent {
+  return { atMs: round3(t.atMs), event: t.event };
 }

@@ -1,7 +1,7 @@
 import type { Expectation, Scenario } from '../scenario/scenario.ts';
 import { seriesKey, type Timeline } from '../observe/timeline.ts';
 import { instanceNames } from '../scenario/scenario.ts';
-import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../report/format.ts';
+import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../util/format.ts';
 import { aggregate, isLatencyMetric, overflowed, rateLimited, type Aggregate } from './measure.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion, scopeLabel, seriesKeysFor } from './scope.ts';

@@ -1,5 +1,5 @@
 import type { Anchor, Fault, Scenario } from '../scenario/scenario.ts';
-import { formatDuration } from '../report/format.ts';
+import { formatDuration } from '../util/format.ts';
 import { faultNamed } from '../scenario/scenario-index.ts';
 import type { RunFacts } from './verdict.ts';
 

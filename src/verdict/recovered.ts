@@ -1,5 +1,5 @@
 import type { Timeline } from '../observe/timeline.ts';
-import { formatDuration, formatLatency, formatPair, formatValue } from '../report/format.ts';
+import { formatDuration, formatLatency, formatPair, formatValue } from '../util/format.ts';
 import type { RecoveredExpectation, Scenario } from '../scenario/scenario.ts';
 import { compare } from './compare.ts';
 import { round3 } from './evidence.ts';

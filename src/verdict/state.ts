@@ -1,10 +1,10 @@
-import { formatDuration } from '../report/format.ts';
+import { formatDuration } from '../util/format.ts';
 import type { Scenario, StateExpectation } from '../scenario/scenario.ts';
 import { by, eventOf } from './ejected.ts';
 import { round3 } from './evidence.ts';
 import { isMissing, resolveAnchor } from './fault-times.ts';
-import { instanceStateAt, statesOf, type InstanceStateAt } from './instance-state.ts';
-import type { RunFacts, Verdict } from './verdict.ts';
+import { instanceStateAt, statesOf, type InstanceStateAt, type TimedEvent } from './instance-state.ts';
+import type { DecidingEvent, RunFacts, Verdict } from './verdict.ts';
 
 /**
 `state(payments-1) == ejected at p1-errors.start from +3s`: the instance's state at that moment, as
@@ -33,10 +33,9 @@ export function evaluateState(e: StateExpectation, scenario: Scenario, facts: Ru
     unhealthy_by: s.unhealthyBy.length,
   };
   const when = e.at.kind === 'fault' ? anchor.label : formatDuration(at);
-  const events = [...s.ejectedBy, ...s.unhealthyBy, ...(s.lastMeshEvent && !s.ejectedBy.includes(s.lastMeshEvent) && !s.unhealthyBy.includes(s.lastMeshEvent) ? [s.lastMeshEvent] : [])]
-    .sort((a, b) => a.atMs - b.atMs)
-    .map(eventOf);
-  if (s.process) events.unshift({ atMs: round3(s.process.change.atMs), instance: e.instance, type: s.process.state, message: s.process.change.reason });
+  const standing: TimedEvent[] = [...s.ejectedBy, ...s.unhealthyBy];
+  const events = [...standing, ...(s.lastMeshEvent && !standing.includes(s.lastMeshEvent) ? [s.lastMeshEvent] : [])].sort((a, b) => a.atMs - b.atMs).map(eventOf);
+  const deciding: DecidingEvent[] = s.process ? [{ atMs: round3(s.process.change.atMs), instance: e.instance, type: s.process.state, message: s.process.change.reason }, ...events] : events;
   return {
     expectation: e,
     status: held ? 'held' : 'failed',
@@ -44,7 +43,7 @@ export function evaluateState(e: StateExpectation, scenario: Scenario, facts: Ru
     window: { fromMs: at, toMs: at },
     evidence,
     explanation: `${e.instance} was ${states.join(' and ')} at ${when}: ${why(s)}; ${needed}`,
-    events,
+    events: deciding,
   };
 }
 

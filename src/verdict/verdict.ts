@@ -1,5 +1,5 @@
 import type { AnyExpectation, InstanceState } from '../scenario/scenario.ts';
-import type { SidecarEvent } from '../sim/sidecar-config.ts';
+import type { MeshEvent } from '../contract/mesh-event.ts';
 import type { TraceStore } from '../trace/trace-store.ts';
 
 /** The decision on one expectation, with the evidence that decided it. */
@@ -15,9 +15,17 @@ export interface Verdict {
   evidence: Record<string, number>;
   /** One sentence a person can read, e.g. "success_rate(client) was 99.58% (1195 of 1200 ok) over 0s–10s; needed >= 99.5%". */
   explanation: string;
-  /** Events that decided it (an ejection, the second recovery began…), with their time from the start of the load. */
-  events?: { atMs: number; instance: string; type: string; message: string }[];
+  /** Events that decided it (an ejection, a kill…), with their time from the start of the load. */
+  events?: DecidingEvent[];
 }
+
+/**
+A fact that decided a verdict, at its time from the start of the load: a mesh event (shown in the
+describer's words), or one already in words: a change the harness made to an instance (`type` its
+state: killed, paused…, `message` the harness's reason) or what the verdict found in a second of
+the timeline (`condition-not-met`, `recovered`).
+*/
+export type DecidingEvent = { atMs: number; event: MeshEvent } | { atMs: number; instance: string; type: string; message: string };
 
 /** When a fault actually took effect and ended, in ms from the start of the load (null: never / not yet). */
 export interface FaultRecord {
@@ -43,8 +51,8 @@ export interface RunFacts {
   /** Epoch ms of second 0. */
   t0: number;
   faults: FaultRecord[];
-  /** Sidecar events (ejections, health changes…), `at` in epoch ms. */
-  events: SidecarEvent[];
+  /** Mesh events (ejections, health changes…), `at` in epoch ms. */
+  events: MeshEvent[];
   /** Process-level state changes made by the harness (killed, paused, restarted → healthy). */
   states: StateChange[];
   /** The run's traces, for expectations over them (`attempts`); absent when tracing was off. */

@@ -1,6 +1,6 @@
 import type { Scenario, Window } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
-import { formatDuration } from '../report/format.ts';
+import { formatDuration } from '../util/format.ts';
 import { endMissing, faultSpan, isMissing, noFacts } from './fault-times.ts';
 import type { RunFacts } from './verdict.ts';
 

@@ -9,7 +9,7 @@ import {
   formatRate,
   formatValue,
   formatWindow,
-} from '../../src/report/format.ts';
+} from '../../src/util/format.ts';
 
 describe('format', () => {
   it('percentages', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
-import { formatSize, readSize } from '../../src/scenario/size.ts';
+import { readSize } from '../../src/scenario/size.ts';
+import { formatSize } from '../../src/util/format.ts';
 import { instanceSpec } from '../../src/scenario/scenario.ts';
 import { parse } from 'yaml';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.ts';

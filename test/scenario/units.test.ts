@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
-import { formatDuration, parseDuration, readDuration } from '../../src/scenario/duration.ts';
-import { formatPercent, parsePercent, readPercent } from '../../src/scenario/percent.ts';
-import { formatRate, parseRate, readRate } from '../../src/scenario/rate.ts';
+import { parseDuration, readDuration } from '../../src/scenario/duration.ts';
+import { parsePercent, readPercent } from '../../src/scenario/percent.ts';
+import { parseRate, readRate } from '../../src/scenario/rate.ts';
+import { formatDuration, formatPercent, formatRate } from '../../src/util/format.ts';
 
 describe('durations', () => {
   test('units people write, to milliseconds', () => {

@@ -1,5 +1,4 @@
-import { formatDuration } from '../../scenario/duration.ts';
-import { formatPercent } from '../../scenario/percent.ts';
+import { formatDuration } from '../../util/format.ts';
 
 /** The meshes meshproof exports to. */
 export const EXPORT_TARGETS = ['istio', 'gateway-api', 'linkerd'] as const;
@@ -43,4 +42,3 @@ export function percentNumber(fraction: number): number {
   return Number((fraction * 100).toPrecision(12));
 }
 
-export { formatPercent };

@@ -1,4 +1,5 @@
-import { formatDuration, readDuration } from '../../scenario/duration.ts';
+import { formatDuration } from '../../util/format.ts';
+import { readDuration } from '../../scenario/duration.ts';
 import type { Manifest } from '../manifest.ts';
 import { ALL_5XX, GATEWAY_ERRORS, retryOnFor } from '../retry-conditions.ts';
 import { WARN_PREFIX, type FieldRule, type FieldTable } from './field-rules.ts';

@@ -1,5 +1,5 @@
-import { formatDuration, readDuration } from '../../scenario/duration.ts';
-import { formatPercent } from '../../scenario/percent.ts';
+import { readDuration } from '../../scenario/duration.ts';
+import { formatDuration, formatPercent } from '../../util/format.ts';
 import type { FieldPath, Manifest } from '../manifest.ts';
 import type { ImportDraft } from './import-draft.ts';
 
@@ -51,7 +51,8 @@ export class ValueReader {
       this.#draft.error(this.#m, path, `found ${JSON.stringify(v)}; expected a percentage from 0 to ${max}`);
       return undefined;
     }
-    return formatPercent(n / 100);
+    // Every decimal the manifest wrote, so the scenario reads back the same share.
+    return formatPercent(n / 100, 10);
   }
 
   boolean(path: FieldPath): boolean | undefined {

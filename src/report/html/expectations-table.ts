@@ -1,6 +1,7 @@
+import type { Describer } from '../../contract/describe-mesh-event.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
-import { measuredText } from '../describe.ts';
-import { formatDuration, formatWindow } from '../format.ts';
+import { decidingEventLine, measuredText } from '../describe.ts';
+import { formatDuration, formatWindow } from '../../util/format.ts';
 import { escapeHtml } from './escape.ts';
 
 const STATUS: Record<Verdict['status'], { mark: string; word: string }> = {
@@ -14,7 +15,7 @@ The expectations as an HTML table: verdict, the sentence (with its line in the s
 measured value, the window evaluated, and the evidence — the explanation, the numbers behind it and
 the events that decided it. Failures come first open; held ones keep their evidence one click away.
 */
-export function expectationsTable(verdicts: readonly Verdict[], scenarioFile: string): string {
+export function expectationsTable(verdicts: readonly Verdict[], scenarioFile: string, describe: Describer): string {
   const rows = verdicts.map((v) => {
     const s = STATUS[v.status];
     const e = v.expectation;
@@ -22,7 +23,7 @@ export function expectationsTable(verdicts: readonly Verdict[], scenarioFile: st
     const numbers = Object.entries(v.evidence ?? {})
       .map(([k, n]) => `<span class="chip"><span class="k">${escapeHtml(k.replace(/_/g, ' '))}</span> ${escapeHtml(formatNumber(n))}</span>`)
       .join('');
-    const events = (v.events ?? []).slice(0, 8).map(
+    const events = (v.events ?? []).slice(0, 8).map((d) => decidingEventLine(d, describe)).map(
       (ev) => `<li><span class="t">${escapeHtml(formatDuration(ev.atMs))}</span> <span class="who">${escapeHtml(ev.instance)}</span> <code>${escapeHtml(ev.type)}</code> ${escapeHtml(ev.message)}</li>`,
     );
     const more = (v.events?.length ?? 0) > 8 ? `<li class="more">and ${v.events!.length - 8} more</li>` : '';

@@ -1,7 +1,9 @@
-import type { RunResult } from '../run-result.ts';
+import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
+import { SETUP_EVENT_TYPES } from '../../contract/mesh-event.ts';
+import type { ReportOptions, RunResult } from '../run-result.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
 import { actualText, faultTargetText, faultText, scheduledText } from '../describe.ts';
-import { formatDuration, formatLatency, formatPercent, formatRate, plural } from '../format.ts';
+import { formatDuration, formatLatency, formatPercent, formatRate, plural } from '../../util/format.ts';
 import { chartData, type ScopeSeries } from './chart-data.ts';
 import { escapeHtml } from './escape.ts';
 import { expectationsTable } from './expectations-table.ts';
@@ -10,8 +12,6 @@ import { STYLES } from './styles.ts';
 import { timeChart, type ChartSeries } from './time-chart.ts';
 import { tracesSection } from './traces-section.ts';
 
-/** Sidecar events that only describe the initial configuration: left out of the event list. */
-const SETUP_EVENTS = new Set(['config-applied', 'cluster-added', 'endpoint-added', 'ready']);
 /** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */
 const INSTANCE_LINES = 6;
 /** At most this many events in the list (a long run with a chatty policy could have thousands). */
@@ -25,12 +25,13 @@ of rps, latency percentiles and errors over the run, with faults as bands and st
 fetch, so it opens offline and from a CI artefact. Pure: everything comes from `result` (as read
 back from result.json too, where a NaN is null), so `meshproof report` re-renders it.
 */
-export function renderHtml(result: RunResult): string {
+export function renderHtml(result: RunResult, options: ReportOptions = {}): string {
+  const describe = options.describe ?? describeMeshEvent;
   const verdicts: Verdict[] = result.verdicts.map((v) => ({ ...v, measured: v.measured ?? NaN }));
   const { scenario } = result;
   const held = verdicts.filter((v) => v.status === 'held').length;
   const bands = faultBands(result);
-  const marks = stateMarks(result);
+  const marks = stateMarks(result, describe);
   const scopes = chartData(result);
   const title = `${result.passed ? '✔' : '✘'} ${scenario.name} — meshproof`;
 
@@ -46,11 +47,11 @@ export function renderHtml(result: RunResult): string {
   if (result.error) body.push(`<div class="alert"><strong>The run did not complete:</strong> ${escapeHtml(result.error)}</div>`);
   body.push(cards(result));
 
-  body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario')}</section>`);
+  body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
   body.push(chartsSection(result, scopes, bands, marks));
   body.push(tracesSection(result.traces));
-  body.push(eventsSection(result, marks));
+  body.push(eventsSection(result, marks, describe));
   body.push(
     `<footer>Written by meshproof ${escapeHtml(result.meshproofVersion)} from result.json; re-render with <code>meshproof report &lt;this folder&gt;</code>. ` +
       `Re-run with <code>meshproof run ${escapeHtml(scenario.source?.file ?? '')}</code>.</footer>`,
@@ -156,10 +157,10 @@ function scopeCharts(s: ScopeSeries, seconds: number, stopped: number | null, ba
   );
 }
 
-function eventsSection(result: RunResult, marks: StateMark[]): string {
+function eventsSection(result: RunResult, marks: StateMark[], describe: Describer): string {
   const t0 = result.timeline.t0;
-  const events = (result.events ?? []).filter((e) => !SETUP_EVENTS.has(e.type)).sort((a, b) => a.at - b.at);
-  const rows: { atMs: number; who: string; type: string; message: string }[] = events.map((e) => ({ atMs: e.at - t0, who: e.instance, type: e.type, message: e.message }));
+  const events = (result.events ?? []).filter((e) => !SETUP_EVENT_TYPES.has(e.type)).sort((a, b) => a.at - b.at);
+  const rows: { atMs: number; who: string; type: string; message: string }[] = events.map((e) => ({ atMs: e.at - t0, who: e.instance, type: e.type, message: describe(e) }));
   for (const f of result.faults ?? []) {
     if (f.startedMs !== null) rows.push({ atMs: f.startedMs, who: 'harness', type: 'fault-started', message: `${f.name}: ${f.detail}` });
     if (f.endedMs !== null) rows.push({ atMs: f.endedMs, who: 'harness', type: 'fault-ended', message: f.name });

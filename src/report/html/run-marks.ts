@@ -1,5 +1,6 @@
+import type { Describer } from '../../contract/describe-mesh-event.ts';
+import { upstreamChange } from '../../contract/upstream-change.ts';
 import { instanceNames } from '../../scenario/scenario.ts';
-import { upstreamChange } from '../../verdict/instance-state.ts';
 import type { RunResult } from '../run-result.ts';
 
 /** A fault drawn as a band over every chart: from when it took effect to when it ended. */
@@ -49,7 +50,7 @@ Every instance state change of the run, by time: the harness's own (kill, pause,
 callers' sidecars saw (ejections, their end, health checks). A change several callers saw at once
 is one mark per caller, so the text says who.
 */
-export function stateMarks(result: RunResult): StateMark[] {
+export function stateMarks(result: RunResult, describe: Describer): StateMark[] {
   const serviceOf = new Map<string, string>();
   for (const s of result.scenario.services) for (const i of instanceNames(s)) serviceOf.set(i, s.name);
   const t0 = result.timeline.t0;
@@ -57,7 +58,7 @@ export function stateMarks(result: RunResult): StateMark[] {
   for (const e of result.events ?? []) {
     const change = upstreamChange(e, serviceOf);
     if (!change) continue;
-    marks.push({ atMs: e.at - t0, instance: change.instance, service: serviceOf.get(change.instance) ?? '', kind: change.kind, text: `${e.message} (seen by ${e.instance})` });
+    marks.push({ atMs: e.at - t0, instance: change.instance, service: serviceOf.get(change.instance) ?? '', kind: change.kind, text: `${describe(e)} (seen by ${e.instance})` });
   }
   for (const s of result.states ?? []) {
     const kind: StateMark['kind'] = s.state === 'killed' ? 'killed' : s.state === 'paused' ? 'paused' : s.state === 'healthy' ? 'restarted' : s.state === 'ejected' ? 'ejected' : 'unhealthy';

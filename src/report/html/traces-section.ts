@@ -1,4 +1,4 @@
-import { formatLatency, plural } from '../format.ts';
+import { formatLatency, plural } from '../../util/format.ts';
 import type { TraceSummary, TraceView } from '../../trace/trace-summary.ts';
 import type { WaterfallRow } from '../../trace/waterfall.ts';
 import { escapeHtml } from './escape.ts';

@@ -1,13 +1,14 @@
+import type { ProbeFailure } from '../../contract/mesh-event.ts';
 import type { HealthCheck } from '../../scenario/scenario.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import { unrefTimer } from './unref-timer.ts';
 
 /**
-How one probe ended. `network` failures (connect failure, reset, timeout) count toward
+How one probe ended. Network failures (connect failure, reset, timeout) count toward
 unhealthyThreshold; a response with another status than 200 fails the host at once, as in Envoy's
 HTTP health checker (`setUnhealthy`: a non-network, non-retriable failure ignores the threshold).
 */
-export type ProbeResult = { ok: true } | { ok: false; network: boolean; reason: string };
+export type ProbeResult = { ok: true } | { ok: false; failure: ProbeFailure };
 
 /**
 Sends one probe and calls `done` once with its result (it may never call it if aborted). Returns
@@ -30,14 +31,14 @@ export class HealthCheckState {
   failed = false;
   numHealthy = 0;
   numUnhealthy = 0;
-  /** Why the last check failed ('' after a success). */
-  reason = '';
+  /** Why the last check failed (null after a success). */
+  failure: ProbeFailure | null = null;
 
   /** Returns true when the host changed state. */
   onResult(r: ProbeResult, hc: Pick<HealthCheck, 'healthyThreshold' | 'unhealthyThreshold'>): boolean {
     if (r.ok) {
       this.numUnhealthy = 0;
-      this.reason = '';
+      this.failure = null;
       if (this.failed && ++this.numHealthy >= hc.healthyThreshold) {
         this.failed = false;
         this.numHealthy = 0;
@@ -46,8 +47,8 @@ export class HealthCheckState {
       return false;
     }
     this.numHealthy = 0;
-    this.reason = r.reason;
-    if (!this.failed && (!r.network || ++this.numUnhealthy >= hc.unhealthyThreshold)) {
+    this.failure = r.failure;
+    if (!this.failed && (r.failure.kind === 'status' || ++this.numUnhealthy >= hc.unhealthyThreshold)) {
       this.failed = true;
       this.numUnhealthy = 0;
       return true;
@@ -134,7 +135,7 @@ export class ActiveHealthCheck {
       const a = this.abort;
       this.abort = null;
       a?.();
-      this.finish(g, { ok: false, network: true, reason: `no answer within ${timeoutMs}ms (timeout)` });
+      this.finish(g, { ok: false, failure: { kind: 'timeout', timeoutMs } });
     }, timeoutMs);
     unrefTimer(this.timeoutTimer);
     const abort = this.probe((r) => this.finish(g, r));
@@ -151,7 +152,7 @@ export class ActiveHealthCheck {
     if (r.ok) k.hc_success++;
     else {
       k.hc_failure++;
-      if (r.network) k.hc_network_failure++;
+      if (r.failure.kind !== 'status') k.hc_network_failure++;
     }
     const changed = this.state.onResult(r, this.config);
     this.onCheck(r, changed);

@@ -1,12 +1,8 @@
+import type { EjectionReason, UnejectReason } from '../../contract/mesh-event.ts';
 import type { OutlierDetection } from '../../scenario/scenario.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import { unrefTimer } from './unref-timer.ts';
 
-/** Why a host was ejected, with Envoy's names (`OutlierEjectionType`). */
-export type EjectionReason = 'consecutive_5xx' | 'consecutive_gateway_failure';
-
-/** Why a host came back. */
-export type UnejectReason = 'ejection-time-elapsed' | 'health-check-passed' | 'endpoint-removed' | 'endpoint-replaced' | 'outlier-detection-disabled';
 
 /** One host's passive-health state (Envoy's DetectorHostMonitorImpl). Lives on the host object, so a config push that keeps the host keeps it. */
 export class OutlierHostState {

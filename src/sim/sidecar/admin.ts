@@ -1,6 +1,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { SparseSeries } from '../../observe/timeline.ts';
-import type { SidecarConfig, SidecarEvent } from '../sidecar-config.ts';
+import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
+import type { MeshEvent, MeshEventRecord } from '../../contract/mesh-event.ts';
+import type { SidecarConfig } from '../sidecar-config.ts';
 import type { StatsSnapshot } from './stats.ts';
 
 /** What the admin endpoint reads from and writes to. */
@@ -11,7 +13,7 @@ export interface AdminTarget {
   validate(cfg: unknown): string[];
   stats(): StatsSnapshot;
   prometheus(): string;
-  events(since: number): SidecarEvent[];
+  events(since: number): MeshEvent[];
   timeline(since: number): { t0: number; series: SparseSeries };
   clusters(): unknown;
 }
@@ -41,11 +43,11 @@ The admin listener, like Envoy's admin port:
 - `GET /config_dump`: the running SidecarConfig (503 before the first push);
 - `POST /config`: push a SidecarConfig; applied without restart when its version is newer;
   answers `{version, applied}` (400 with `{error, problems}` when invalid);
-- `GET /events?since=<seq>`: `{events}` with seq > since;
+- `GET /events?since=<seq>`: `{events}` with seq > since, each with the describer's `message`;
 - `GET /timeline?since=<second>`: `{t0, series}`, the per-second buckets of seconds >= since;
 - `GET /clusters`: each destination's endpoints, health and in-flight tries.
 */
-export function adminHandler(target: AdminTarget): RequestListener {
+export function adminHandler(target: AdminTarget, describe: Describer = describeMeshEvent): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -67,7 +69,8 @@ export function adminHandler(target: AdminTarget): RequestListener {
         case 'GET /events': {
           const since = intParam(query, 'since', 0);
           if (since === null) return json(res, 400, { error: `since: expected a sequence number, got ${JSON.stringify(query.get('since'))}` });
-          return json(res, 200, { events: target.events(since) });
+          const events: MeshEventRecord[] = target.events(since).map((e) => ({ ...e, message: describe(e) }));
+          return json(res, 200, { events });
         }
         case 'GET /timeline': {
           const since = intParam(query, 'since', Number.MIN_SAFE_INTEGER);

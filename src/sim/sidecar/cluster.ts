@@ -3,13 +3,15 @@ import type { DestinationPolicy, HealthCheck, HttpFault } from '../../scenario/s
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import { seriesKey } from '../../observe/timeline.ts';
+import { probeFailureText } from '../../contract/describe-mesh-event.ts';
+import type { EjectionReason, MeshEventBody, UnejectReason } from '../../contract/mesh-event.ts';
 import type { ClusterConfig, Endpoint } from '../sidecar-config.ts';
 import { ConnectionPoolBreaker } from '../policy/circuit-breaker.ts';
 import { isInert } from '../policy/fault-injector.ts';
 import { ActiveHealthCheck, type ProbeResult } from '../policy/health-checker.ts';
 import { createLoadBalancer, type LbHost, type LoadBalancer } from '../policy/load-balancer.ts';
 import { planPriorities, type PriorityPlan } from '../policy/locality.ts';
-import { OutlierDetector, OutlierHostState, type Ejection, type EjectionReason, type UnejectReason } from '../policy/outlier-detector.ts';
+import { OutlierDetector, OutlierHostState, type Ejection } from '../policy/outlier-detector.ts';
 import { RetryBudget } from '../policy/retry-budget.ts';
 import { compileRetryOn, type RetryConditions } from '../policy/retry-policy.ts';
 import { CompiledSplit } from '../policy/traffic-split.ts';
@@ -24,8 +26,8 @@ export interface ClusterEnv {
   readonly clock: Clock;
   /** Wall-clock epoch ms, for `/clusters`. */
   readonly now: () => number;
-  /** Emits a sidecar event (ejections, health checks, panic). */
-  emit(type: string, message: string, data: Record<string, unknown>): void;
+  /** Emits a mesh event (ejections, health checks, panic). */
+  emit(body: MeshEventBody): void;
   /** Keep-alive pool for active health check probes. */
   readonly hcAgent: Agent;
 }
@@ -114,7 +116,10 @@ export interface ClusterChanges {
   removed: EndpointState[];
   moved: { from: EndpointState; to: EndpointState }[];
   health: EndpointState[];
+  /** The policy or the bulkhead changed. */
   policyChanged: boolean;
+  /** The L7 fault at this outbound changed. */
+  faultChanged: boolean;
 }
 
 /**
@@ -148,24 +153,6 @@ export class HostSet {
     return (p.panic0 && p.p0Load > 0 && this.p0All.length > 0) || (p.panic1 && p.p0Load < 100 && this.p1All.length > 0);
   }
 }
-
-function fmtMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
-}
-
-function pct(x: number): string {
-  return `${Math.round(x * 1000) / 10}%`;
-}
-
-const UNEJECT_WHY: Record<UnejectReason, string> = {
-  'ejection-time-elapsed': 'its ejection time is over',
-  'health-check-passed': 'an active health check passed (successful_active_health_check_uneject_host)',
-  'endpoint-removed': 'it left the cluster',
-  'endpoint-replaced': 'it was replaced by the same instance at a new address',
-  'outlier-detection-disabled': 'outlier detection was turned off',
-};
 
 /**
 A destination service as this sidecar routes to it: its endpoints, its policy compiled for the
@@ -260,7 +247,7 @@ export class ClusterState {
   }
 
   private apply(config: ClusterConfig, localZone: string | null): ClusterChanges {
-    const changes: ClusterChanges = { added: [], removed: [], moved: [], health: [], policyChanged: false };
+    const changes: ClusterChanges = { added: [], removed: [], moved: [], health: [], policyChanged: false, faultChanged: false };
     const policy = config.policy;
     const fault = isInert(config.fault ?? null) ? null : config.fault;
     const bulkhead = config.bulkhead ?? null;
@@ -274,9 +261,12 @@ export class ClusterState {
       this.breaker.configure(policy.connectionPool ?? NO_LIMITS);
       this.policy = policy;
     }
-    if (JSON.stringify(fault) !== JSON.stringify(this.fault) || bulkhead !== this.bulkhead) {
-      if (!first) changes.policyChanged = true;
+    if (JSON.stringify(fault) !== JSON.stringify(this.fault)) {
+      if (!first) changes.faultChanged = true;
       this.fault = fault;
+    }
+    if (bulkhead !== this.bulkhead) {
+      if (!first) changes.policyChanged = true;
       this.bulkhead = bulkhead;
     }
     this.localZone = localZone;
@@ -331,7 +321,7 @@ export class ClusterState {
           const failed = e.hc.state.failed;
           e.hc.stop();
           e.hc = null;
-          if (failed) this.env.emit('health-check-passed', `${e.instance} in ${this.name} no longer failed by health checks: they were turned off`, { cluster: this.name, endpoint: e.instance, reason: 'health checks turned off' });
+          if (failed) this.env.emit({ type: 'health-check-passed', data: { cluster: this.name, endpoint: e.instance, reason: 'checks-off', healthyThreshold: null } });
         }
         continue;
       }
@@ -354,20 +344,11 @@ export class ClusterState {
     if (e.hc === null) return;
     if (changed) {
       const hc = e.hc.settings;
-      if (e.hc.state.failed) {
-        const reason = r.ok ? 'unknown' : r.reason;
-        const rule = !r.ok && r.network ? `${hc.unhealthyThreshold} failed check(s) in a row (healthCheck.unhealthyThreshold = ${hc.unhealthyThreshold})` : 'a wrong status fails a host at once (Envoy HTTP health checker)';
-        this.env.emit('health-check-failed', `${e.instance} in ${this.name} failed its active health check (GET ${hc.path}: ${reason}); ${rule}; it is no longer picked`, {
-          cluster: this.name,
-          endpoint: e.instance,
-          reason,
-        });
-      } else {
-        this.env.emit('health-check-passed', `${e.instance} in ${this.name} passed ${hc.healthyThreshold} health check(s) in a row (healthCheck.healthyThreshold = ${hc.healthyThreshold}); it is picked again`, {
-          cluster: this.name,
-          endpoint: e.instance,
-          reason: `${hc.healthyThreshold} check(s) passed`,
-        });
+      // A host only fails on a failed probe, so `r` is one when it has failed.
+      if (e.hc.state.failed && !r.ok) {
+        this.env.emit({ type: 'health-check-failed', data: { cluster: this.name, endpoint: e.instance, path: hc.path, failure: r.failure, unhealthyThreshold: hc.unhealthyThreshold } });
+      } else if (!e.hc.state.failed) {
+        this.env.emit({ type: 'health-check-passed', data: { cluster: this.name, endpoint: e.instance, reason: 'checks-passed', healthyThreshold: hc.healthyThreshold } });
       }
       this.rebuild();
     }
@@ -377,40 +358,32 @@ export class ClusterState {
 
   private onEject(h: EndpointState, e: Ejection): void {
     const od = this.outlier.settings!;
-    const what = e.reason === 'consecutive_5xx' ? `${e.consecutive} consecutive 5xx` : `${e.consecutive} consecutive gateway errors`;
-    const rule = e.reason === 'consecutive_5xx' ? `outlierDetection.consecutive5xx = ${e.threshold}` : `outlierDetection.consecutiveGatewayErrors = ${e.threshold}`;
-    const times = e.multiplier === e.timesEjected ? `ejection ${e.timesEjected}` : `ejection ${e.timesEjected}, multiplier ${e.multiplier}`;
-    const capped = e.ejectionMs < od.baseEjectionTimeMs * e.multiplier ? `, capped at maxEjectionTime` : '';
-    this.env.emit('ejected', `${h.instance} ejected: ${what} (last ${e.lastStatus}), ${rule}; for ${fmtMs(e.ejectionMs)} (${times}${capped})`, {
-      cluster: this.name,
-      endpoint: h.instance,
-      reason: e.reason,
-      consecutive: e.consecutive,
-      lastStatus: e.lastStatus,
-      ejectionMs: e.ejectionMs,
-      timesEjected: e.timesEjected,
-      multiplier: e.multiplier,
+    this.env.emit({
+      type: 'ejected',
+      data: {
+        cluster: this.name,
+        endpoint: h.instance,
+        reason: e.reason,
+        consecutive: e.consecutive,
+        threshold: e.threshold,
+        lastStatus: e.lastStatus,
+        ejectionMs: e.ejectionMs,
+        timesEjected: e.timesEjected,
+        multiplier: e.multiplier,
+        capped: e.ejectionMs < od.baseEjectionTimeMs * e.multiplier,
+      },
     });
     this.rebuild();
   }
 
   private onUneject(h: EndpointState, reason: UnejectReason, ejectedForMs: number): void {
-    this.env.emit('unejected', `${h.instance} back in ${this.name} after ${fmtMs(ejectedForMs)}: ${UNEJECT_WHY[reason]}`, {
-      cluster: this.name,
-      endpoint: h.instance,
-      reason,
-      ejectedMs: Math.round(ejectedForMs),
-    });
+    this.env.emit({ type: 'unejected', data: { cluster: this.name, endpoint: h.instance, reason, ejectedMs: Math.round(ejectedForMs) } });
     this.rebuild();
   }
 
   private onEjectionOverflow(h: EndpointState, reason: EjectionReason, consecutive: number, ejected: number, total: number): void {
     const max = this.outlier.settings!.maxEjectionPercent;
-    this.env.emit(
-      'ejection-skipped',
-      `${h.instance} not ejected despite ${consecutive} consecutive ${reason === 'consecutive_5xx' ? '5xx' : 'gateway errors'}: ${ejected} of ${total} endpoint(s) already ejected and one more would exceed outlierDetection.maxEjectionPercent ${pct(max)}`,
-      { cluster: this.name, endpoint: h.instance, reason, consecutive, ejected, total, maxEjectionPercent: max },
-    );
+    this.env.emit({ type: 'ejection-skipped', data: { cluster: this.name, endpoint: h.instance, reason, consecutive, ejected, total, maxEjectionPercent: max } });
   }
 
   /** Recomputes the host sets and the panic state after any membership or health change. */
@@ -444,15 +417,8 @@ export class ClusterState {
       this.inPanic = panic;
       const healthy = this.healthy.length;
       const total = this.endpoints.length;
-      if (panic) {
-        this.env.emit(
-          'panic',
-          `${this.name} in panic: ${healthy} of ${total} endpoint(s) healthy, below panicThreshold ${pct(panicThreshold)}; the load balancer now uses every endpoint, ejected and unhealthy ones included (Envoy)`,
-          { cluster: this.name, healthy, total },
-        );
-      } else {
-        this.env.emit('panic-ended', `${this.name} out of panic: ${healthy} of ${total} endpoint(s) healthy; only healthy endpoints are picked again`, { cluster: this.name, healthy, total });
-      }
+      if (panic) this.env.emit({ type: 'panic', data: { cluster: this.name, healthy, total, panicThreshold } });
+      else this.env.emit({ type: 'panic-ended', data: { cluster: this.name, healthy, total } });
     }
   }
 
@@ -516,7 +482,7 @@ export class ClusterState {
           timesEjected: o.timesEjected,
           consecutive5xx: o.consecutive5xx,
           consecutiveGatewayErrors: o.consecutiveGateway,
-          healthCheck: e.hc ? { failed: e.hc.state.failed, reason: e.hc.state.reason || null } : null,
+          healthCheck: e.hc ? { failed: e.hc.state.failed, reason: e.hc.state.failure && probeFailureText(e.hc.state.failure) } : null,
           active: e.active,
         };
       }),

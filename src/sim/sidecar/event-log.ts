@@ -1,12 +1,12 @@
 import type { Clock, TimerHandle } from '../../util/clock.ts';
-import type { SidecarEvent } from '../sidecar-config.ts';
+import type { MeshEvent, MeshEventBody } from '../../contract/mesh-event.ts';
 
 /**
 A sidecar's events, numbered from 1, served by `GET /events?since=<seq>`. Bounded: the oldest are
 dropped past `capacity` (the harness polls every second, far more often than that fills up).
 */
 export class EventLog {
-  private readonly events: SidecarEvent[] = [];
+  private readonly events: MeshEvent[] = [];
   private seq = 0;
   private readonly instance: string;
   private readonly now: () => number;
@@ -18,16 +18,15 @@ export class EventLog {
     this.capacity = options.capacity ?? 10_000;
   }
 
-  emit(type: string, message: string, data?: Record<string, unknown>): SidecarEvent {
-    const e: SidecarEvent = { seq: ++this.seq, at: this.now(), instance: this.instance, type, message };
-    if (data) e.data = data;
+  emit(body: MeshEventBody): MeshEvent {
+    const e = { seq: ++this.seq, at: this.now(), instance: this.instance, ...body } as MeshEvent;
     this.events.push(e);
     if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
     return e;
   }
 
   /** Events with seq > since, oldest first. */
-  since(since = 0): SidecarEvent[] {
+  since(since = 0): MeshEvent[] {
     // seq is dense, so the position of `since` is known without a search
     const first = this.events.length === 0 ? 0 : this.events[0].seq;
     const start = Math.max(0, since + 1 - first);

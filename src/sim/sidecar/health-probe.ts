@@ -28,12 +28,12 @@ export function httpProbe(agent: Agent, target: { host: string; port: number }, 
       if (settled) return;
       settled = true;
       const s = res.statusCode ?? 0;
-      done(s === 200 ? { ok: true } : { ok: false, network: false, reason: `HTTP ${s}` });
+      done(s === 200 ? { ok: true } : { ok: false, failure: { kind: 'status', status: s } });
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
-      done({ ok: false, network: true, reason: err.code ?? err.message });
+      done({ ok: false, failure: { kind: 'network', code: err.code ?? err.message } });
     });
     req.end();
     return () => {

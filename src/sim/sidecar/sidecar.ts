@@ -4,7 +4,9 @@ import { seriesKey, SeriesRecorder, type SparseSeries } from '../../observe/time
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { deriveSeed, seededRandom, type Random } from '../../util/random.ts';
 import type { HttpFault } from '../../scenario/scenario.ts';
-import type { ClusterConfig, SidecarConfig, SidecarEvent, SidecarPorts } from '../sidecar-config.ts';
+import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
+import type { MeshEvent } from '../../contract/mesh-event.ts';
+import type { ClusterConfig, SidecarConfig, SidecarPorts } from '../sidecar-config.ts';
 import { isInert } from '../policy/fault-injector.ts';
 import { TokenBucket } from '../policy/token-bucket.ts';
 import { accessLogLine } from './access-log.ts';
@@ -59,6 +61,11 @@ export interface SidecarOptions {
   @default none: no spans, nothing on the request path but a check of an empty string
   */
   spans?: SpanSink | null;
+  /**
+  Turns an event into the words `GET /events` serves beside it.
+  @default describeMeshEvent
+  */
+  describe?: Describer;
 }
 
 /**
@@ -80,6 +87,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly now: () => number;
   private readonly log: EventLog;
   private readonly accessLog: ((line: string) => void) | null;
+  private readonly describe: Describer;
   private running: SidecarConfig | null = null;
   private readonly clusterMap = new Map<string, ClusterState>();
   /** Kept by name across pushes, so a destination that leaves and comes back keeps counting. */
@@ -116,13 +124,14 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.log = new EventLog({ instance: this.instance, now: this.now });
     this.accessLog = options.accessLog ?? null;
     this.spans = options.spans ?? null;
+    this.describe = options.describe ?? describeMeshEvent;
     this.instanceKey = seriesKey.instance(this.instance);
     this.clusterEnv = {
       fromService: this.service,
       random: this.random,
       clock: this.clock,
       now: this.now,
-      emit: (type, message, data) => void this.log.emit(type, message, data),
+      emit: (body) => void this.log.emit(body),
       hcAgent: this.hcAgent,
     };
   }
@@ -140,7 +149,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (this.ports) return this.ports;
     const inbound = this.listener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters()));
     const outbound = this.listener('outbound', compose(routerHandler(this), this.outboundFilters()));
-    const admin = createServer(adminHandler(this));
+    const admin = createServer(adminHandler(this, this.describe));
     this.servers = [inbound, outbound, admin];
     const [i, o, a] = await Promise.all(this.servers.map(listen));
     this.ports = { inbound: i, outbound: o, admin: a };
@@ -314,16 +323,14 @@ export class Sidecar implements AdminTarget, RouterContext {
         r.dispose();
         this.reporters.delete(key);
       }
-      this.log.emit('cluster-removed', `destination ${name} removed; requests in flight to it finish`, { cluster: name });
+      this.log.emit({ type: 'cluster-removed', data: { cluster: name } });
       changed.push(`clusters.${name}`);
     }
     this.configStats.update_success++;
     this.configStats.version = cfg.version;
-    const what = prev ? (changed.length ? `changed: ${changed.join(', ')}` : 'nothing changed') : `first config, ${Object.keys(cfg.clusters).length} destination(s)`;
-    this.log.emit('config-applied', `config v${cfg.version} applied${prev ? ` (was v${prev.version})` : ''}; ${what}`, {
-      version: cfg.version,
-      previousVersion: prev?.version ?? null,
-      changed,
+    this.log.emit({
+      type: 'config-applied',
+      data: { version: cfg.version, previousVersion: prev?.version ?? null, changed, destinations: Object.keys(cfg.clusters).length },
     });
     return { version: cfg.version, applied: true };
   }
@@ -335,7 +342,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     const empty: ClusterConfig = { policy: cc.policy, endpoints: [], fault: cc.fault, bulkhead: cc.bulkhead };
     const cluster = new ClusterState({ name, stats, env: this.clusterEnv, config: empty, localZone: zone });
     this.clusterMap.set(name, cluster);
-    this.log.emit('cluster-added', `destination ${name} added (${cc.endpoints.length} endpoint(s), load balancer ${cc.policy.loadBalancer})`, { cluster: name });
+    this.log.emit({ type: 'cluster-added', data: { cluster: name, endpoints: cc.endpoints.length, loadBalancer: cc.policy.loadBalancer } });
     this.reportClusterChanges(name, cluster.update(cc, zone));
   }
 
@@ -354,47 +361,35 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (rl === null) this.bucket = null;
     else if (this.bucket === null) this.bucket = new TokenBucket(rl, this.clock.now());
     else this.bucket.reconfigure(rl, this.clock.now());
-    this.inboundFault = isInert(cfg.inbound.fault) ? null : cfg.inbound.fault;
+    const fault = isInert(cfg.inbound.fault) ? null : cfg.inbound.fault;
+    const changed = JSON.stringify(fault) !== JSON.stringify(this.inboundFault);
+    this.inboundFault = fault;
+    if (changed) this.emitFault(null, fault);
   }
 
   /** Emits an event per endpoint change; true when anything changed. */
   private reportClusterChanges(name: string, c: ClusterChanges): boolean {
     for (const e of c.added) {
-      this.log.emit('endpoint-added', `${e.instance} at ${e.address} added to ${name}${e.edsHealthy ? '' : ' (unhealthy: not picked)'}`, {
-        cluster: name,
-        endpoint: e.instance,
-        address: e.address,
-        healthy: e.edsHealthy,
-      });
+      this.log.emit({ type: 'endpoint-added', data: { cluster: name, endpoint: e.instance, address: e.address, healthy: e.edsHealthy } });
     }
     for (const e of c.removed) {
-      this.log.emit('endpoint-removed', `${e.instance} at ${e.address} removed from ${name}; its in-flight requests finish on their connections`, {
-        cluster: name,
-        endpoint: e.instance,
-        address: e.address,
-      });
+      this.log.emit({ type: 'endpoint-removed', data: { cluster: name, endpoint: e.instance, address: e.address } });
     }
     for (const { from, to } of c.moved) {
-      this.log.emit('endpoint-address-changed', `${to.instance} in ${name} moved from ${from.address} to ${to.address} (restarted); new connections go to the new address`, {
-        cluster: name,
-        endpoint: to.instance,
-        from: from.address,
-        address: to.address,
-        healthy: to.edsHealthy,
-      });
+      this.log.emit({ type: 'endpoint-address-changed', data: { cluster: name, endpoint: to.instance, from: from.address, address: to.address, healthy: to.edsHealthy } });
     }
     for (const e of c.health) {
-      this.log.emit(
-        'endpoint-health-changed',
-        e.edsHealthy ? `${e.instance} in ${name} is healthy again for the control plane` : `${e.instance} in ${name} marked unhealthy by the control plane: it is no longer picked (outside panic)`,
-        { cluster: name, endpoint: e.instance, healthy: e.edsHealthy },
-      );
+      this.log.emit({ type: 'endpoint-health-changed', data: { cluster: name, endpoint: e.instance, healthy: e.edsHealthy } });
     }
-    if (c.policyChanged) {
-      const cl = this.clusterMap.get(name);
-      this.log.emit('policy-changed', `policy for ${name} changed`, { cluster: name, policy: cl?.policy, fault: cl?.fault ?? null, bulkhead: cl?.bulkhead ?? null });
-    }
-    return c.added.length + c.removed.length + c.moved.length + c.health.length > 0 || c.policyChanged;
+    const cl = this.clusterMap.get(name)!;
+    if (c.policyChanged) this.log.emit({ type: 'policy-changed', data: { cluster: name, policy: cl.policy, bulkhead: cl.bulkhead } });
+    if (c.faultChanged) this.emitFault(name, cl.fault);
+    return c.added.length + c.removed.length + c.moved.length + c.health.length > 0 || c.policyChanged || c.faultChanged;
+  }
+
+  /** A fault came into force at this sidecar or ended: at its inbound (cluster null) or toward a destination. */
+  private emitFault(cluster: string | null, fault: HttpFault | null): void {
+    this.log.emit(fault ? { type: 'fault-applied', data: { cluster, fault } } : { type: 'fault-cleared', data: { cluster } });
   }
 
   /** One reporter per kind and cluster: the first hit is reported at once, the rest once per second with a count. */
@@ -412,24 +407,10 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.coalesced(`retry:${name}`, (count, intervalMs) => {
       const c = this.clusterMap.get(name);
       const b = c?.budget;
-      const n = `${count} retr${count === 1 ? 'y' : 'ies'} to ${name}`;
       if (b || !c) {
-        const budget = b ? `${Math.round(b.percent * 100)}% of active requests, at least ${b.minRetryConcurrency} concurrent` : 'unknown';
-        this.log.emit('retry-budget-overflow', `${n} refused by the retry budget (${budget}) within ${intervalMs / 1000}s; the callers got the failed answer`, {
-          cluster: name,
-          count,
-          intervalMs,
-          percent: b?.percent ?? null,
-          minRetryConcurrency: b?.minRetryConcurrency ?? null,
-        });
+        this.log.emit({ type: 'retry-budget-overflow', data: { cluster: name, count, intervalMs, percent: b?.percent ?? null, minRetryConcurrency: b?.minRetryConcurrency ?? null } });
       } else {
-        const max = c.breaker.limits.maxRetries;
-        this.log.emit('retry-overflow', `${n} refused by connectionPool.maxRetries (${max} concurrent retries) within ${intervalMs / 1000}s; the callers got the failed answer`, {
-          cluster: name,
-          count,
-          intervalMs,
-          maxRetries: max,
-        });
+        this.log.emit({ type: 'retry-overflow', data: { cluster: name, count, intervalMs, maxRetries: c.breaker.limits.maxRetries } });
       }
     }).hit();
   }
@@ -438,13 +419,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     const name = cluster.name;
     this.coalesced(`breaker:${name}`, (count, intervalMs) => {
       const limits = this.clusterMap.get(name)?.breaker.limits ?? null;
-      const l = limits ? `maxConnections ${limits.maxConnections}, maxPendingRequests ${limits.maxPendingRequests}, maxRequests ${limits.maxRequests}` : 'unknown limits';
-      this.log.emit('circuit-breaker-overflow', `${count} request(s) to ${name} refused by its circuit breaker (${l}) within ${intervalMs / 1000}s: 503 UO`, {
-        cluster: name,
-        count,
-        intervalMs,
-        limits,
-      });
+      this.log.emit({ type: 'circuit-breaker-overflow', data: { cluster: name, count, intervalMs, limits: limits && { ...limits } } });
     }).hit();
   }
 
@@ -452,20 +427,14 @@ export class Sidecar implements AdminTarget, RouterContext {
     const name = cluster.name;
     this.coalesced(`bulkhead:${name}`, (count, intervalMs) => {
       const limit = this.clusterMap.get(name)?.bulkhead ?? null;
-      this.log.emit('bulkhead-overflow', `${count} request(s) to ${name} refused by the bulkhead (${limit} in flight) within ${intervalMs / 1000}s: 503 UO`, { cluster: name, count, intervalMs, limit });
+      this.log.emit({ type: 'bulkhead-overflow', data: { cluster: name, count, intervalMs, limit } });
     }).hit();
   }
 
   private onRateLimited(): void {
     this.coalesced('rate-limit:', (count, intervalMs) => {
       const rl = this.running?.inbound.rateLimit ?? null;
-      const what = rl ? `${rl.requestsPerSecond}/s, burst ${rl.burst}` : 'removed since';
-      this.log.emit('rate-limited', `${count} request(s) to ${this.instance} refused by its local rate limit (${what}) within ${intervalMs / 1000}s: 429 RL`, {
-        count,
-        intervalMs,
-        requestsPerSecond: rl?.requestsPerSecond ?? null,
-        burst: rl?.burst ?? null,
-      });
+      this.log.emit({ type: 'rate-limited', data: { count, intervalMs, requestsPerSecond: rl?.requestsPerSecond ?? null, burst: rl?.burst ?? null } });
     }).hit();
   }
 
@@ -506,7 +475,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     return statsPrometheus(this.sources());
   }
 
-  events(since = 0): SidecarEvent[] {
+  events(since = 0): MeshEvent[] {
     return this.log.since(since);
   }
 

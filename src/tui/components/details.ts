@@ -1,7 +1,7 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
 import type { DestinationPolicy } from '../../scenario/scenario.ts';
-import { formatDuration } from '../../report/format.ts';
+import { formatDuration, formatPercent } from '../../util/format.ts';
 import { seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
 import { runMs, type RunViewState } from '../state/run-view-state.ts';
 import { edgeFigures, history, instanceFigures, logAbout, serviceFigures, serviceKeys, type Figures } from '../state/selectors.ts';
@@ -155,7 +155,7 @@ export function policyLines(p: DestinationPolicy | undefined): string[] {
   if (p.retries) {
     const r = p.retries;
     const per = r.perTryTimeoutMs !== null ? ` × ${formatDuration(r.perTryTimeoutMs)} per try` : '';
-    const budget = r.budget ? `, budget ${Math.round(r.budget.percent * 100)}%` : '';
+    const budget = r.budget ? `, budget ${formatPercent(r.budget.percent)}` : '';
     first.push(`retries ${r.attempts}${per} on ${r.retryOn.join(',')}${budget}`);
   } else first.push('no retries');
   if (p.loadBalancer) first.push(p.loadBalancer);
@@ -163,7 +163,7 @@ export function policyLines(p: DestinationPolicy | undefined): string[] {
   const od = p.outlierDetection;
   if (od) {
     const when = [od.consecutive5xx !== null ? `${od.consecutive5xx} consecutive 5xx` : '', od.consecutiveGatewayErrors !== null && od.consecutiveGatewayErrors !== undefined ? `${od.consecutiveGatewayErrors} gateway errors` : ''].filter(Boolean).join(' or ');
-    out.push(`outlier: ${when} → eject ${formatDuration(od.baseEjectionTimeMs)}×n, at most ${Math.round(od.maxEjectionPercent * 100)}%`);
+    out.push(`outlier: ${when} → eject ${formatDuration(od.baseEjectionTimeMs)}×n, at most ${formatPercent(od.maxEjectionPercent)}`);
   }
   const cp = p.connectionPool;
   if (cp && (cp.maxConnections !== null || cp.maxPendingRequests !== null || cp.maxRequests !== null)) {

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
-import { formatDuration } from '../../report/format.ts';
+import { formatDuration } from '../../util/format.ts';
 import { bar, cells, seconds } from '../format.ts';
 import type { FaultView, RunViewState } from '../state/run-view-state.ts';
 import { faultTimeline, faultWindow, nowMs } from '../state/selectors.ts';

@@ -1,5 +1,5 @@
 import { seriesKey } from '../../observe/timeline.ts';
-import { formatValue } from '../../report/format.ts';
+import { formatDuration, formatLatency, formatValue } from '../../util/format.ts';
 import type { Anchor, AnyExpectation, Expectation, Window } from '../../scenario/scenario.ts';
 import { compare } from '../../verdict/compare.ts';
 import { seriesKeysFor } from '../../verdict/scope.ts';
@@ -53,7 +53,7 @@ function estimate(state: RunViewState, e: AnyExpectation): CheckView {
     case 'metric': {
       const w = windowMs(state, e.window);
       if (!w) return pending('its fault has not started');
-      if (now < w.fromMs) return pending(`window opens at ${(w.fromMs / 1000).toFixed(1)}s`);
+      if (now < w.fromMs) return pending(`window opens at ${formatDuration(w.fromMs)}`);
       const m = measure(state, e, w);
       if (m === null) return pending('nothing measured yet');
       const ok = compare(m, e.op, e.value);
@@ -67,9 +67,9 @@ function estimate(state: RunViewState, e: AnyExpectation): CheckView {
       const ejection = inst?.history.find((h) => h.status === 'ejected' && runOf(state, h.at) >= from - 1000);
       if (ejection) {
         const after = runOf(state, ejection.at) - from;
-        return { text: e.text, status: after <= e.withinMs ? 'holding' : 'at-risk', value: `${(after / 1000).toFixed(1)}s`, note: `ejected ${(after / 1000).toFixed(1)}s after; needs within ${(e.withinMs / 1000).toFixed(1)}s` };
+        return { text: e.text, status: after <= e.withinMs ? 'holding' : 'at-risk', value: formatLatency(after), note: `ejected ${formatLatency(after)} after; needs within ${formatDuration(e.withinMs)}` };
       }
-      if (now > from + e.withinMs) return { text: e.text, status: 'at-risk', value: null, note: `not ejected within ${(e.withinMs / 1000).toFixed(1)}s` };
+      if (now > from + e.withinMs) return { text: e.text, status: 'at-risk', value: null, note: `not ejected within ${formatDuration(e.withinMs)}` };
       return pending('not ejected yet');
     }
     case 'state': {
@@ -84,7 +84,7 @@ function estimate(state: RunViewState, e: AnyExpectation): CheckView {
     case 'recovered': {
       const from = anchorMs(state, e.after);
       if (from === null || now < from) return pending('waiting for its moment');
-      return pending(`watching for ${(e.withinMs / 1000).toFixed(1)}s`);
+      return pending(`watching for ${formatDuration(e.withinMs)}`);
     }
   }
   return pending('');

@@ -1,8 +1,11 @@
-import { SETUP_EVENT_TYPES, type LiveFigures, type RunEvent } from '../../events.ts';
+import { describeMeshEvent, httpFaultText, type Describer } from '../../contract/describe-mesh-event.ts';
+import { clusterOf, endpointOf, SETUP_EVENT_TYPES, type MeshEvent, type MeshEventType } from '../../contract/mesh-event.ts';
+import { upstreamChange } from '../../contract/upstream-change.ts';
+import type { LiveFigures, RunEvent } from '../../events.ts';
 import { seriesKey } from '../../observe/timeline.ts';
 import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
+import { formatDuration } from '../../util/format.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
-import { upstreamChange } from '../../verdict/instance-state.ts';
 import { scopeLabel } from '../../verdict/scope.ts';
 
 /**
@@ -74,7 +77,7 @@ export interface InstanceView {
   readonly service: string;
   readonly process: ProcessStatus;
   readonly processReason: string;
-  /** Callers (sidecar instance names, or `mesh` when the engine reports it) that have it ejected now, with the message that said why. */
+  /** Callers (sidecar instance names, or `mesh` when the engine reports it) that have it ejected now, with the words that say why. */
   readonly ejectedBy: Readonly<Record<string, string>>;
   /** Callers whose health checks call it unhealthy now, with why. */
   readonly unhealthyBy: Readonly<Record<string, string>>;
@@ -131,6 +134,8 @@ export interface LogLine {
   readonly by: string | null;
   /** Times the same line came within a short while (several callers ejecting the same instance). */
   readonly count: number;
+  /** What makes two lines the same: a mesh event's type and facts (whoever reported it), or else the text. */
+  readonly key: string;
 }
 
 /** Lines kept in the log (the screen shows the newest that fit). */
@@ -192,8 +197,11 @@ export function initialState(scenario: Scenario): RunViewState {
   };
 }
 
-/** The state after one event. Pure: the same state and event always give the same result. */
-export function reduce(state: RunViewState, event: RunEvent): RunViewState {
+/**
+The state after one event. Pure: the same state and event always give the same result. Mesh events
+are put in words by `describe` (the log, an instance's reason); nothing here reads those words.
+*/
+export function reduce(state: RunViewState, event: RunEvent, describe: Describer = describeMeshEvent): RunViewState {
   const s = { ...state, now: Math.max(state.now ?? event.at, event.at) };
   switch (event.type) {
     case 'run-starting':
@@ -214,7 +222,7 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
       return addLog(
         { ...s, phase: 'load', t0: event.t0, scenario: { ...s.scenario, loadDurationMs: event.durationMs, targetRate: event.rate } },
         event.at,
-        `load started: ${event.rate}/s to ${s.scenario.loadTarget} over ${event.connections} connections for ${(event.durationMs / 1000).toFixed(1)}s`,
+        `load started: ${event.rate}/s to ${s.scenario.loadTarget} over ${event.connections} connections for ${formatDuration(event.durationMs)}`,
         'info',
       );
     case 'tick': {
@@ -243,7 +251,7 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
         event.errors > 0 ? 'warn' : 'info',
       );
     case 'sidecar-event':
-      return onSidecarEvent(s, event.at, event.event);
+      return onMeshEvent(s, event.at, event.event, describe);
     case 'fault-started': {
       const next = updateFault(s, event.fault, (f) => ({ ...f, status: 'active', startedAt: event.at, detail: event.detail }));
       const f = next.faults.find((x) => x.name === event.fault);
@@ -316,38 +324,62 @@ export function progress(state: RunViewState): { elapsedMs: number; durationMs: 
 
 // ---------------------------------------------------------------------------------------------
 
-function onSidecarEvent(s: RunViewState, at: number, e: { instance: string; type: string; message: string; data?: Record<string, unknown> }): RunViewState {
+/** How each mesh event reads in the log: trouble (warn), a return to normal (ok), a fault, or news (info). */
+const MESH_TONE: Readonly<Record<MeshEventType, Tone>> = {
+  'config-applied': 'info',
+  'cluster-added': 'info',
+  'cluster-removed': 'info',
+  'endpoint-added': 'info',
+  'endpoint-removed': 'info',
+  'endpoint-address-changed': 'info',
+  'endpoint-health-changed': 'info',
+  'policy-changed': 'info',
+  'fault-applied': 'fault',
+  'fault-cleared': 'fault',
+  ejected: 'warn',
+  unejected: 'ok',
+  'ejection-skipped': 'warn',
+  'health-check-failed': 'warn',
+  'health-check-passed': 'ok',
+  panic: 'warn',
+  'panic-ended': 'ok',
+  'retry-budget-overflow': 'warn',
+  'retry-overflow': 'warn',
+  'circuit-breaker-overflow': 'warn',
+  'bulkhead-overflow': 'warn',
+  'rate-limited': 'warn',
+};
+
+function onMeshEvent(s: RunViewState, at: number, e: MeshEvent, describe: Describer): RunViewState {
   if (SETUP_EVENT_TYPES.has(e.type)) return s;
-  const known = new Set(Object.keys(s.instances));
-  const change = upstreamChange({ seq: 0, at, ...e }, known);
+  const isInstance = { has: (name: string) => Object.hasOwn(s.instances, name) };
+  const change = upstreamChange(e, isInstance);
+  const text = describe(e);
   let next = s;
-  let tone: Tone = /overflow|refused|reject|fail|error|timeout|skip|panic-started/.test(e.type) ? 'warn' : e.type === 'panic-ended' ? 'ok' : 'info';
   const subjects = [e.instance];
+  const endpoint = endpointOf(e);
+  if (endpoint !== null && isInstance.has(endpoint)) subjects.push(endpoint, s.instances[endpoint].service);
+  const cluster = clusterOf(e);
+  if (cluster !== null && s.services.some((x) => x.name === cluster)) subjects.push(cluster);
   if (change) {
     const inst = s.instances[change.instance];
-    subjects.push(change.instance, inst.service);
     switch (change.kind) {
       case 'ejected':
-        next = setInstance(s, at, { ...inst, ejectedBy: { ...inst.ejectedBy, [change.by]: e.message } });
-        tone = 'warn';
+        next = setInstance(s, at, { ...inst, ejectedBy: { ...inst.ejectedBy, [change.by]: text } });
         break;
       case 'returned':
         next = setInstance(s, at, { ...inst, ejectedBy: without(inst.ejectedBy, change.by) });
-        tone = 'ok';
         break;
       case 'unhealthy':
-        next = setInstance(s, at, { ...inst, unhealthyBy: { ...inst.unhealthyBy, [change.by]: e.message } });
-        tone = 'warn';
+        next = setInstance(s, at, { ...inst, unhealthyBy: { ...inst.unhealthyBy, [change.by]: text } });
         break;
       case 'healthy':
         next = setInstance(s, at, { ...inst, unhealthyBy: without(inst.unhealthyBy, change.by) });
-        tone = 'ok';
         break;
     }
-  } else {
-    for (const w of e.message.split(/[\s:,()]+/)) if (known.has(w) && !subjects.includes(w)) subjects.push(w);
   }
-  return addLog(next, at, e.message, tone, subjects, e.instance);
+  // Several callers reporting the same thing (each ejecting payments-1) is one line with a count.
+  return addLog(next, at, text, MESH_TONE[e.type], subjects, e.instance, `${e.type}\u0000${JSON.stringify(e.data)}`);
 }
 
 function deriveStatus(i: InstanceView): { status: InstanceStatus; reason: string } {
@@ -370,12 +402,12 @@ function setInstance(s: RunViewState, at: number, next: InstanceView): RunViewSt
   return { ...s, instances: { ...s.instances, [next.name]: inst } };
 }
 
-function addLog(s: RunViewState, at: number, text: string, tone: Tone, subjects: readonly string[] = [], by: string | null = null): RunViewState {
+function addLog(s: RunViewState, at: number, text: string, tone: Tone, subjects: readonly string[] = [], by: string | null = null, key = text): RunViewState {
   const last = s.log[s.log.length - 1];
-  if (last && last.text === text && at - last.at <= MERGE_WITHIN_MS) {
+  if (last && last.key === key && at - last.at <= MERGE_WITHIN_MS) {
     return { ...s, log: [...s.log.slice(0, -1), { ...last, count: last.count + 1 }] };
   }
-  const line: LogLine = { at, text, tone, subjects: [...new Set(subjects)], by, count: 1 };
+  const line: LogLine = { at, text, tone, subjects: [...new Set(subjects)], by, count: 1, key };
   const log = s.log.length >= LOG_CAPACITY ? [...s.log.slice(s.log.length - LOG_CAPACITY + 1), line] : [...s.log, line];
   return { ...s, log };
 }
@@ -417,14 +449,10 @@ function subjectsOfTarget(target: string): string[] {
 
 export function actionText(a: FaultAction): string {
   switch (a.kind) {
-    case 'http': {
-      const parts: string[] = [];
-      if (a.fault.abort) parts.push(`abort ${a.fault.abort.status} (${pct(a.fault.abort.percent)})`);
-      if (a.fault.delay) parts.push(`delay ${a.fault.delay.ms}ms (${pct(a.fault.delay.percent)})`);
-      return parts.join(' + ') || 'http fault';
-    }
+    case 'http':
+      return httpFaultText(a.fault);
     case 'process':
-      return a.action === 'kill' && a.restartAfterMs !== null ? `kill, restart after ${(a.restartAfterMs / 1000).toString()}s` : a.action;
+      return a.action === 'kill' && a.restartAfterMs !== null ? `kill, restart after ${formatDuration(a.restartAfterMs)}` : a.action;
     case 'toxic': {
       const attrs = Object.entries(a.toxic.attributes).map(([k, v]) => (k === a.toxic.type ? String(v) : `${k}=${v}`));
       return [a.toxic.type, ...attrs].join(' ');
@@ -434,6 +462,3 @@ export function actionText(a: FaultAction): string {
   }
 }
 
-function pct(f: number): string {
-  return `${Math.round(f * 1000) / 10}%`;
-}

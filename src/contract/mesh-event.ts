@@ -1,0 +1,138 @@
+import type { ConnectionPool, DestinationPolicy, HttpFault, LoadBalancer } from '../scenario/scenario.ts';
+
+/**
+What the mesh reports as it runs: every event a sidecar emits, typed, with its facts as fields.
+The sidecar emits these, its admin endpoint serves them (`GET /events`, with a `message` from the
+describer for people reading the stream), the collector gathers them, and verdicts, the live view
+and the reports read their fields. No part reads words: `describeMeshEvent` (describe-mesh-event.ts)
+turns an event into words, and only for people.
+*/
+
+/** Fields every mesh event has. */
+export interface MeshEventBase {
+  /** Sequence number within the reporting sidecar, from 1. */
+  seq: number;
+  /**
+  When, in epoch ms on the run's clock: the clock `t0` (the run's second 0, pushed in every config)
+  is written on, so `at - t0` is the time into the run.
+  */
+  at: number;
+  /** The sidecar that reports it (for events about an upstream endpoint: the caller). */
+  instance: string;
+}
+
+/** Why outlier detection ejected an endpoint, with Envoy's names (`OutlierEjectionType`). */
+export type EjectionReason = 'consecutive_5xx' | 'consecutive_gateway_failure';
+
+/** Why an ejected endpoint came back (or left the ejected set). */
+export type UnejectReason = 'ejection-time-elapsed' | 'health-check-passed' | 'endpoint-removed' | 'endpoint-replaced' | 'outlier-detection-disabled';
+
+/**
+How one active health check probe failed: a status other than 200 (fails the endpoint at once), or
+a network failure (no connection, a reset, or no answer in time; counts toward unhealthyThreshold).
+*/
+export type ProbeFailure = { kind: 'status'; status: number } | { kind: 'network'; code: string } | { kind: 'timeout'; timeoutMs: number };
+
+/** Events over a burst are coalesced: at most one per kind and cluster per interval, with the count. */
+interface Coalesced {
+  /** Occurrences reported by this event. */
+  count: number;
+  /** The interval they happened within, ms. */
+  intervalMs: number;
+}
+
+/** The body of every mesh event, by type. `data` holds the facts; nothing else in it is words. */
+export type MeshEventBody =
+  /** A config push was applied. `changed` lists `t0`, `seed`, `app`, `zone`, `inbound` and `clusters.<name>`. */
+  | { type: 'config-applied'; data: { version: number; previousVersion: number | null; changed: string[]; destinations: number } }
+  /** A destination appears in the config. */
+  | { type: 'cluster-added'; data: { cluster: string; endpoints: number; loadBalancer: LoadBalancer } }
+  /** A destination leaves the config; requests in flight to it finish. */
+  | { type: 'cluster-removed'; data: { cluster: string } }
+  /** An endpoint joins a destination (`healthy`: as the control plane says). */
+  | { type: 'endpoint-added'; data: { cluster: string; endpoint: string; address: string; healthy: boolean } }
+  /** An endpoint leaves a destination; its requests in flight finish on their connections. */
+  | { type: 'endpoint-removed'; data: { cluster: string; endpoint: string; address: string } }
+  /** The same instance at a new address (restarted): a new host, with fresh outlier and health state. */
+  | { type: 'endpoint-address-changed'; data: { cluster: string; endpoint: string; from: string; address: string; healthy: boolean } }
+  /** The control plane's view of an endpoint changed. */
+  | { type: 'endpoint-health-changed'; data: { cluster: string; endpoint: string; healthy: boolean } }
+  /** A destination's policy or bulkhead changed (its fault: `fault-applied` / `fault-cleared`). */
+  | { type: 'policy-changed'; data: { cluster: string; policy: DestinationPolicy; bulkhead: number | null } }
+  /** An L7 fault is now in force at this sidecar: at its inbound (`cluster` null), or at its outbound toward `cluster`. */
+  | { type: 'fault-applied'; data: { cluster: string | null; fault: HttpFault } }
+  /** The L7 fault at this sidecar's inbound (`cluster` null) or toward `cluster` is over. */
+  | { type: 'fault-cleared'; data: { cluster: string | null } }
+  /** Outlier detection ejected an endpoint. `capped`: maxEjectionTime shortened it. */
+  | {
+      type: 'ejected';
+      data: {
+        cluster: string;
+        endpoint: string;
+        reason: EjectionReason;
+        /** The failures in a row that triggered it, and the threshold they reached. */
+        consecutive: number;
+        threshold: number;
+        lastStatus: number;
+        ejectionMs: number;
+        timesEjected: number;
+        multiplier: number;
+        capped: boolean;
+      };
+    }
+  /** An ejected endpoint is back in the pool (or gone from it). */
+  | { type: 'unejected'; data: { cluster: string; endpoint: string; reason: UnejectReason; ejectedMs: number } }
+  /** An ejection maxEjectionPercent refused: `ejected` of `total` endpoints were out already. */
+  | {
+      type: 'ejection-skipped';
+      data: { cluster: string; endpoint: string; reason: EjectionReason; consecutive: number; ejected: number; total: number; maxEjectionPercent: number };
+    }
+  /** An endpoint failed active health checking: it is not picked (outside panic). */
+  | { type: 'health-check-failed'; data: { cluster: string; endpoint: string; path: string; failure: ProbeFailure; unhealthyThreshold: number } }
+  /** An endpoint no longer fails active health checking: `healthyThreshold` probes passed, or the checks were turned off. */
+  | { type: 'health-check-passed'; data: { cluster: string; endpoint: string; reason: 'checks-passed' | 'checks-off'; healthyThreshold: number | null } }
+  /** The destination entered panic: too few healthy endpoints, so every endpoint is picked. */
+  | { type: 'panic'; data: { cluster: string; healthy: number; total: number; panicThreshold: number } }
+  /** The destination left panic. */
+  | { type: 'panic-ended'; data: { cluster: string; healthy: number; total: number } }
+  /** Retries the retry budget refused (`percent` null: the destination left the config meanwhile). */
+  | { type: 'retry-budget-overflow'; data: Coalesced & { cluster: string; percent: number | null; minRetryConcurrency: number | null } }
+  /** Retries connectionPool.maxRetries refused (no budget). */
+  | { type: 'retry-overflow'; data: Coalesced & { cluster: string; maxRetries: number | null } }
+  /** Requests the destination's circuit breaker refused (503 UO); `limits` null: the destination left the config meanwhile. */
+  | { type: 'circuit-breaker-overflow'; data: Coalesced & { cluster: string; limits: ConnectionPool | null } }
+  /** Requests this sidecar's bulkhead toward the destination refused (503 UO). */
+  | { type: 'bulkhead-overflow'; data: Coalesced & { cluster: string; limit: number | null } }
+  /** Requests into this pod its local rate limit refused (429 RL); null: the limit was removed meanwhile. */
+  | { type: 'rate-limited'; data: Coalesced & { requestsPerSecond: number | null; burst: number | null } };
+
+/** A mesh event as the parts exchange it. */
+export type MeshEvent = MeshEventBase & MeshEventBody;
+
+export type MeshEventType = MeshEventBody['type'];
+
+/** The event of one type. */
+export type MeshEventOf<T extends MeshEventType> = MeshEventBase & Extract<MeshEventBody, { type: T }>;
+
+/** What `GET /events` serves: each event with the describer's words, for people reading the stream. */
+export type MeshEventRecord = MeshEvent & { message: string };
+
+/** A mesh event as it arrives from the admin stream: the words dropped, so nothing downstream can read them. */
+export function fromRecord(record: MeshEventRecord | MeshEvent): MeshEvent {
+  if (!('message' in record)) return record;
+  const { message: _words, ...event } = record;
+  return event as MeshEvent;
+}
+
+/** Event types that only describe the initial configuration: the live views leave them out (plain lines show them with --verbose, the HTML report's event list never). */
+export const SETUP_EVENT_TYPES: ReadonlySet<MeshEventType> = new Set<MeshEventType>(['config-applied', 'cluster-added', 'endpoint-added']);
+
+/** The upstream instance an event is about (`data.endpoint`), or null for events about no endpoint. */
+export function endpointOf(event: MeshEvent): string | null {
+  return 'endpoint' in event.data ? event.data.endpoint : null;
+}
+
+/** The destination an event is about (`data.cluster`), or null for events about this pod itself (its inbound, its config). */
+export function clusterOf(event: MeshEvent): string | null {
+  return 'cluster' in event.data ? event.data.cluster : null;
+}
