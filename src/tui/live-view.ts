@@ -1,9 +1,10 @@
 import { render, type Instance } from 'ink';
+import { describeMeshEvent, type Describer } from '../contract/describe-mesh-event.ts';
 import type { RunEvent } from '../events.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { h } from './components/h.ts';
 import { LiveApp } from './live-app.ts';
-import { initialState, reduce, withNow, type RunViewState } from './state/run-view-state.ts';
+import { initialState, reducer, withNow, type RunViewState } from './state/run-view-state.ts';
 
 export interface LiveViewOptions {
   /** The normalised scenario: the topology, the fault schedule and the checklist are drawn from it before any event. */
@@ -42,6 +43,11 @@ export interface LiveViewOptions {
   debug?: boolean;
   /** @default Date.now */
   now?: () => number;
+  /**
+  Turns a mesh event into the words of the event log and of an instance's reason.
+  @default describeMeshEvent
+  */
+  describe?: Describer;
 }
 
 export interface LiveView {
@@ -64,6 +70,7 @@ export function startLiveView(options: LiveViewOptions): LiveView {
   const now = options.now ?? Date.now;
   const color = options.color ?? !(process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '');
   const frameMs = 1000 / Math.max(1, options.maxFps ?? 10);
+  const reduce = reducer(options.describe ?? describeMeshEvent);
   let state: RunViewState = initialState(options.scenario);
   let quitAsked = false;
   let closed = false;

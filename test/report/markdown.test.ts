@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { code, errorsByKind, inline, renderMarkdown } from '../../src/report/markdown.ts';
 import { exampleResult } from './helpers.ts';
+import type { MeshEvent } from '../../src/contract/mesh-event.ts';
 
 const tableRows = (md: string, header: string): string[][] => {
   const lines = md.split('\n');
@@ -43,8 +44,12 @@ describe('renderMarkdown', () => {
 
   it('the events that decided a failure are listed under it', () => {
     const r = exampleResult();
-    r.verdicts[1] = { ...r.verdicts[1], events: [{ atMs: 6930, instance: 'front-0', type: 'upstream-timeout', message: 'request to store timed out after 200ms' }] };
-    assert.match(renderMarkdown(r), /^- `p99\(client\) .*\n {2}- 6\.93s front-0 `upstream-timeout`: request to store timed out after 200ms$/m);
+    const overflow: MeshEvent = { seq: 9, at: r.timeline.t0 + 6930, instance: 'front-0', type: 'circuit-breaker-overflow', data: { cluster: 'store', count: 3, intervalMs: 1000, limits: { maxConnections: 1, maxPendingRequests: 0, maxRequests: 1, maxRetries: 3 } } };
+    r.verdicts[1] = { ...r.verdicts[1], events: [{ atMs: 6930, event: overflow }] };
+    assert.match(
+      renderMarkdown(r),
+      /^- `p99\(client\) .*\n {2}- 6\.93s front-0 `circuit-breaker-overflow`: 3 request\(s\) to store refused by its circuit breaker \(maxConnections 1, maxPendingRequests 0, maxRequests 1\) within 1s: 503 UO$/m,
+    );
   });
 
   it('a fault table: target, what, planned and when it took effect', () => {

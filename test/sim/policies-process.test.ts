@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { SidecarConfig, SidecarEvent, SidecarPorts, ChildMessage } from '../../src/sim/sidecar-config.ts';
+import type { MeshEventRecord } from '../../src/contract/mesh-event.ts';
+import type { SidecarConfig, SidecarPorts, ChildMessage } from '../../src/sim/sidecar-config.ts';
 import { waitFor } from '../../src/util/http-json.ts';
 import { BUILTIN_MAIN, exited, SIDECAR_MAIN, startChild } from './helpers/child.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig, UNLIMITED } from './helpers/config.ts';
@@ -20,8 +21,8 @@ async function push(admin: number, cfg: SidecarConfig): Promise<void> {
   assert.equal(JSON.parse(r.body).applied, true);
 }
 
-async function events(admin: number, type: string): Promise<SidecarEvent[]> {
-  return (await getJson<{ events: SidecarEvent[] }>(admin, '/events')).events.filter((e) => e.type === type);
+async function events(admin: number, type: string): Promise<MeshEventRecord[]> {
+  return (await getJson<{ events: MeshEventRecord[] }>(admin, '/events')).events.filter((e) => e.type === type);
 }
 
 async function counters(admin: number): Promise<Record<string, number>> {
@@ -50,7 +51,7 @@ describe('policies through real sidecar and built-in app processes', () => {
     // 1. outlier detection: payments-1 is ejected, the retries hide its failures
     for (let i = 0; i < 10; i++) assert.equal((await send(c.outbound, { host: 'payments' })).status, 200);
     const [ejected] = await events(c.admin, 'ejected');
-    assert.deepEqual(ejected.data, { cluster: 'payments', endpoint: 'payments-1', reason: 'consecutive_5xx', consecutive: 3, lastStatus: 503, ejectionMs: 60_000, timesEjected: 1, multiplier: 1 });
+    assert.deepEqual(ejected.data, { cluster: 'payments', endpoint: 'payments-1', reason: 'consecutive_5xx', consecutive: 3, threshold: 3, lastStatus: 503, ejectionMs: 60_000, timesEjected: 1, multiplier: 1, capped: false });
     assert.equal(ejected.instance, 'checkout-0');
 
     // 2. an inbound rate limit pushed to payments-0: 429 RL at its inbound, passed back by the caller without a retry
@@ -81,11 +82,11 @@ describe('policies through real sidecar and built-in app processes', () => {
         clusters: { payments: { policy: { ...pol, healthCheck: { intervalMs: 100, timeoutMs: 500, unhealthyThreshold: 2, healthyThreshold: 1, path: '/healthz' } }, endpoints: [eps[0]] } },
       }),
     );
-    assert.deepEqual((await events(c.admin, 'unejected')).map((e) => e.data!.reason), ['endpoint-removed']);
+    assert.deepEqual((await events(c.admin, 'unejected')).map((e) => e.type === 'unejected' && e.data.reason), ['endpoint-removed']);
     app.child.kill('SIGKILL');
     await exited(app.child, 5000);
     const failed = await waitFor(async () => (await events(c.admin, 'health-check-failed'))[0], { timeoutMs: 5000, describe: () => 'a health-check-failed event at the caller' });
-    assert.deepEqual(failed.data, { cluster: 'payments', endpoint: 'payments-0', reason: 'HTTP 503' });
+    assert.deepEqual(failed.data, { cluster: 'payments', endpoint: 'payments-0', path: '/healthz', failure: { kind: 'status', status: 503 }, unhealthyThreshold: 2 });
     const clusters = await getJson<Record<string, { endpoints: { instance: string; healthFlags: string[] }[] }>>(c.admin, '/clusters');
     assert.deepEqual(clusters.payments.endpoints[0].healthFlags, ['failed_active_hc']);
     const r = await send(c.outbound, { host: 'payments' });

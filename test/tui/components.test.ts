@@ -67,7 +67,7 @@ describe('Topology', () => {
 describe('Checklist', () => {
   it('held / broken with the measured value, and a tally', () => {
     const sc = outlierScenario();
-    const state = [...scriptedRun(30), ...scriptedEnd(sc)].reduce(reduce, stateAfter([]));
+    const state = [...scriptedRun(30), ...scriptedEnd(sc)].reduce((s, e) => reduce(s, e), stateAfter([]));
     const items = state.checklist.map((c) => checkView(state, c));
     const out = lastLines(h(Checklist, { items, width: 80, height: 10, color: false }));
     assert.match(out[0], /^EXPECTATIONS {2}4 held · 1 broken/);
@@ -86,7 +86,7 @@ describe('Checklist', () => {
 
   it('on a wide pane the explanation follows', () => {
     const sc = outlierScenario();
-    const state = [...scriptedRun(30), ...scriptedEnd(sc)].reduce(reduce, stateAfter([]));
+    const state = [...scriptedRun(30), ...scriptedEnd(sc)].reduce((s, e) => reduce(s, e), stateAfter([]));
     const items = state.checklist.map((c) => checkView(state, c));
     const out = lastLines(h(Checklist, { items, width: 130, height: 10, color: false }));
     assert.match(out[3], /312ms {2}p99\(client\) was 312ms over 0s–30s; needed < 250ms/);

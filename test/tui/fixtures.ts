@@ -2,6 +2,7 @@ import type { LiveFigures, RunEvent } from '../../src/events.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import type { AnyExpectation, Fault, Scenario } from '../../src/scenario/scenario.ts';
 import type { Verdict } from '../../src/verdict/verdict.ts';
+import * as mesh from '../helpers/mesh-events.ts';
 
 const YAML = `
 version: 1
@@ -65,7 +66,7 @@ export function scriptedRun(untilSecond = 8): RunEvent[] {
     ev.push({ type: 'instance-up', at: start + 100 + i * 50, instance, service: instance.replace(/-\d+$/, ''), ports: { inbound: 40000 + i } });
   });
   ev.push({ type: 'topology-ready', at: start + 900, instances: 5, ms: 812 });
-  ev.push({ type: 'sidecar-event', at: start + 950, event: { seq: 1, at: start + 950, instance: 'checkout-0', type: 'config-applied', message: 'config v1 applied' } });
+  ev.push({ type: 'sidecar-event', at: start + 950, event: mesh.configApplied(start + 950, 'checkout-0') });
   ev.push({ type: 'load-started', at: T0, t0: T0, rate: 200, connections: 20, durationMs: 30000 });
   for (let s = 0; s < untilSecond; s++) {
     const at = T0 + (s + 1) * 1000 + 20;
@@ -74,14 +75,14 @@ export function scriptedRun(untilSecond = 8): RunEvent[] {
       ev.push({
         type: 'sidecar-event',
         at: T0 + 5400,
-        event: { seq: 9, at: T0 + 5400, instance: 'checkout-0', type: 'ejected', message: 'payments-1 ejected: 5 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 5; for 10s (ejection 1)', data: { cluster: 'payments', endpoint: 'payments-1', reason: 'consecutive_5xx' } },
+        event: mesh.ejected(T0 + 5400, 'checkout-0', 'payments-1'),
       });
     }
     if (s === 8) ev.push({ type: 'fault-started', at: T0 + 8000, fault: 'p2-slow', detail: 'latency 300ms on the link checkout-0 → payments-2' });
     if (s === 14) ev.push({ type: 'fault-ended', at: T0 + 14000, fault: 'p2-slow', detail: 'latency toxic removed' });
     if (s === 20) ev.push({ type: 'fault-ended', at: T0 + 20000, fault: 'p1-errors', detail: 'payments-1 inbound fault removed' });
     if (s === 15) {
-      ev.push({ type: 'sidecar-event', at: T0 + 15400, event: { seq: 12, at: T0 + 15400, instance: 'checkout-0', type: 'unejected', message: 'payments-1 back in payments after 10s: its ejection time ended', data: { cluster: 'payments', endpoint: 'payments-1', reason: 'time' } } });
+      ev.push({ type: 'sidecar-event', at: T0 + 15400, event: mesh.unejected(T0 + 15400, 'checkout-0', 'payments-1') });
     }
     const failing = s === 5;
     const ejected = s > 5 && s < 16;

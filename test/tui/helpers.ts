@@ -10,7 +10,7 @@ import { outlierScenario } from './fixtures.ts';
 
 /** The state after some events of the outlier scenario. */
 export function stateAfter(events: readonly RunEvent[], scenario = outlierScenario()): RunViewState {
-  return events.reduce(reduce, initialState(scenario));
+  return events.reduce((s, e) => reduce(s, e), initialState(scenario));
 }
 
 /** The whole app at a size, as text (no key handling: for layout checks). */

@@ -5,9 +5,10 @@ import { checkView } from '../../src/tui/state/live-check.ts';
 import { initialState, LOG_CAPACITY, progress, reduce, withNow, type RunViewState } from '../../src/tui/state/run-view-state.ts';
 import { clientFigures, edgeFigures, faultTimeline, instanceFigures, serviceFigures } from '../../src/tui/state/selectors.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
+import { ejected, ejectionSkipped, healthCheckFailed, retryBudgetOverflow } from '../helpers/mesh-events.ts';
 
 function run(events: readonly RunEvent[], from: RunViewState = initialState(outlierScenario())): RunViewState {
-  return events.reduce(reduce, from);
+  return events.reduce((s, e) => reduce(s, e), from);
 }
 
 function deepFreeze<T>(o: T): T {
@@ -90,13 +91,13 @@ describe('reduce', () => {
     const p1 = s.instances['payments-1'];
     assert.equal(p1.status, 'healthy');
     assert.deepEqual(p1.history.map((x) => x.status), ['healthy', 'ejected', 'healthy']);
-    assert.ok(s.log.some((l) => l.text === 'payments-1 back in payments after 10s: its ejection time ended' && l.tone === 'ok'));
+    assert.ok(s.log.some((l) => l.text === 'payments-1 back in payments after 10s: its ejection time is over' && l.tone === 'ok'));
   });
 
   it('an ejection skipped over maxEjectionPercent is a log line, not an ejection', () => {
     const s = run([
       ...scriptedRun(1),
-      { type: 'sidecar-event', at: T0 + 1500, event: { seq: 3, at: T0 + 1500, instance: 'checkout-0', type: 'ejection-skipped', message: 'payments-2 not ejected despite 5 consecutive 5xx: 1 of 3 endpoint(s) already ejected and one more would exceed outlierDetection.maxEjectionPercent 50%', data: { endpoint: 'payments-2' } } },
+      { type: 'sidecar-event', at: T0 + 1500, event: ejectionSkipped(T0 + 1500, 'checkout-0', 'payments-2') },
     ]);
     assert.equal(s.instances['payments-2'].status, 'healthy');
     const line = s.log[s.log.length - 1];
@@ -112,7 +113,7 @@ describe('reduce', () => {
     assert.match(killed.log[killed.log.length - 1].text, /^payments-0 killed: SIGKILL sent/);
     assert.equal(killed.log[killed.log.length - 1].tone, 'bad');
     // An ejection while killed does not hide that it is killed.
-    const both = reduce(killed, { type: 'sidecar-event', at: T0 + 2100, event: { seq: 4, at: T0 + 2100, instance: 'checkout-0', type: 'ejected', message: 'payments-0 ejected: 5 consecutive 5xx (last 503)', data: { endpoint: 'payments-0' } } });
+    const both = reduce(killed, { type: 'sidecar-event', at: T0 + 2100, event: ejected(T0 + 2100, 'checkout-0', 'payments-0') });
     assert.equal(both.instances['payments-0'].status, 'killed');
     const restarted = reduce(both, { type: 'instance-state', at: T0 + 6000, instance: 'payments-0', state: 'healthy', reason: 'restarted after 4s' });
     assert.equal(restarted.instances['payments-0'].status, 'ejected', 'still ejected by checkout-0 until it says otherwise');
@@ -128,7 +129,7 @@ describe('reduce', () => {
     const e = reduce(base, { type: 'instance-state', at: T0 + 1200, instance: 'payments-1', state: 'ejected', reason: 'ejected by checkout-0' });
     assert.equal(e.instances['payments-1'].status, 'ejected');
     assert.equal(reduce(e, { type: 'instance-state', at: T0 + 1300, instance: 'payments-1', state: 'healthy', reason: 'back' }).instances['payments-1'].status, 'healthy');
-    const hc = reduce(base, { type: 'sidecar-event', at: T0 + 1200, event: { seq: 5, at: T0 + 1200, instance: 'checkout-0', type: 'health-check-failed', message: 'payments-2 in payments failed its active health check', data: { endpoint: 'payments-2' } } });
+    const hc = reduce(base, { type: 'sidecar-event', at: T0 + 1200, event: healthCheckFailed(T0 + 1200, 'checkout-0', 'payments-2') });
     assert.equal(hc.instances['payments-2'].status, 'unhealthy');
   });
 
@@ -172,7 +173,7 @@ describe('reduce', () => {
     assert.equal(early[0].value, '100%');
     const mid = checks(run(scriptedRun(10)));
     assert.equal(mid[3].status, 'holding', 'ejected 0.4s after p1-errors started, within 2s');
-    assert.equal(mid[3].value, '0.4s');
+    assert.equal(mid[3].value, '400ms');
     assert.equal(mid[4].status, 'holding', 'no tries to payments-1 from 8s (p1-errors + 3s)');
     assert.equal(mid[4].value, '0');
     const done = checks(run(scriptedEnd(sc), run(scriptedRun(30))));
@@ -194,9 +195,9 @@ describe('reduce', () => {
   });
 
   it('the same line from several sidecars within 2s is counted, not repeated; setup chatter is left out', () => {
-    const ej = (at: number, by: string): RunEvent => ({ type: 'sidecar-event', at, event: { seq: 1, at, instance: by, type: 'ejected', message: 'payments-1 ejected: 5 consecutive 5xx', data: { endpoint: 'payments-1' } } });
+    const ej = (at: number, by: string): RunEvent => ({ type: 'sidecar-event', at, event: ejected(at, by, 'payments-1') });
     const s = run([...scriptedRun(1), ej(T0 + 1000, 'checkout-0'), ej(T0 + 1500, 'checkout-1')]);
-    const lines = s.log.filter((l) => l.text === 'payments-1 ejected: 5 consecutive 5xx');
+    const lines = s.log.filter((l) => l.text.startsWith('payments-1 ejected: 5 consecutive 5xx'));
     assert.equal(lines.length, 1);
     assert.equal(lines[0].count, 2);
     assert.ok(!s.log.some((l) => l.text.startsWith('config v1')));
@@ -205,10 +206,10 @@ describe('reduce', () => {
   it('the log is bounded', () => {
     let s = run(scriptedRun(0));
     for (let i = 0; i < LOG_CAPACITY + 50; i++) {
-      s = reduce(s, { type: 'sidecar-event', at: T0 + i, event: { seq: i, at: T0 + i, instance: 'checkout-0', type: 'retry-budget-overflow', message: `overflow ${i}` } });
+      s = reduce(s, { type: 'sidecar-event', at: T0 + i * 3000, event: retryBudgetOverflow(T0 + i * 3000, 'checkout-0', 'payments', i, i) });
     }
     assert.equal(s.log.length, LOG_CAPACITY);
-    assert.equal(s.log[s.log.length - 1].text, `overflow ${LOG_CAPACITY + 49}`);
+    assert.match(s.log[s.log.length - 1].text, new RegExp(`^${LOG_CAPACITY + 49} retries to payments refused by the retry budget`));
   });
 
   it('progress moves with the clock between events, and is full once the load is over', () => {

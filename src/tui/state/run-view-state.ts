@@ -198,10 +198,17 @@ export function initialState(scenario: Scenario): RunViewState {
 }
 
 /**
-The state after one event. Pure: the same state and event always give the same result. Mesh events
-are put in words by `describe` (the log, an instance's reason); nothing here reads those words.
+The reducer that puts mesh events in words with `describe` (the log, an instance's reason); nothing
+in the state is decided by those words.
 */
-export function reduce(state: RunViewState, event: RunEvent, describe: Describer = describeMeshEvent): RunViewState {
+export function reducer(describe: Describer): (state: RunViewState, event: RunEvent) => RunViewState {
+  return (state, event) => reduceWith(state, event, describe);
+}
+
+/** The state after one event. Pure: the same state and event always give the same result. */
+export const reduce = reducer(describeMeshEvent);
+
+function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): RunViewState {
   const s = { ...state, now: Math.max(state.now ?? event.at, event.at) };
   switch (event.type) {
     case 'run-starting':

@@ -10,8 +10,14 @@ export function markedResult(): RunResult {
   const r = exampleResult();
   const t0 = r.timeline.t0;
   r.events.push(
-    { seq: 90, at: t0 + 5000, instance: 'front-0', type: 'ejected', message: 'store-1 ejected: 5 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 5', data: { cluster: 'store', endpoint: 'store-1' } },
-    { seq: 91, at: t0 + 8000, instance: 'front-0', type: 'unejected', message: 'store-1 back after 3s', data: { cluster: 'store', endpoint: 'store-1' } },
+    {
+      seq: 90,
+      at: t0 + 5000,
+      instance: 'front-0',
+      type: 'ejected',
+      data: { cluster: 'store', endpoint: 'store-1', reason: 'consecutive_5xx', consecutive: 5, threshold: 5, lastStatus: 503, ejectionMs: 3000, timesEjected: 1, multiplier: 1, capped: false },
+    },
+    { seq: 91, at: t0 + 8000, instance: 'front-0', type: 'unejected', data: { cluster: 'store', endpoint: 'store-1', reason: 'ejection-time-elapsed', ejectedMs: 3000 } },
   );
   r.states.push({ atMs: 9000, instance: 'store-0', state: 'killed', reason: 'SIGKILL sent (fault s0-crash)' });
   const first = r.scenario.faults[0];

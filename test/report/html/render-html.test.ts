@@ -3,6 +3,7 @@ import { describe, it } from 'vitest';
 import { renderHtml } from '../../../src/report/html/render-html.ts';
 import { exampleResult } from '../helpers.ts';
 import { markedResult } from './helpers.ts';
+import type { MeshEvent } from '../../../src/contract/mesh-event.ts';
 
 const count = (s: string, re: RegExp) => s.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
@@ -61,8 +62,12 @@ describe('renderHtml', () => {
 
   it('decisive events of a verdict are listed with their time', () => {
     const r = markedResult();
-    r.verdicts[1].events = [{ atMs: 4200, instance: 'front-0', type: 'upstream-timeout', message: 'store-1 timed out after 100ms' }];
-    assert.match(renderHtml(r), /<ol class="decisive"><li><span class="t">4\.2s<\/span> <span class="who">front-0<\/span> <code>upstream-timeout<\/code> store-1 timed out after 100ms<\/li><\/ol>/);
+    const skipped: MeshEvent = { seq: 7, at: r.timeline.t0 + 4200, instance: 'front-0', type: 'ejection-skipped', data: { cluster: 'store', endpoint: 'store-1', reason: 'consecutive_5xx', consecutive: 5, ejected: 1, total: 2, maxEjectionPercent: 0.5 } };
+    r.verdicts[1].events = [{ atMs: 4200, event: skipped }, { atMs: 4300, instance: 'store-0', type: 'killed', message: 'SIGKILL sent' }];
+    assert.match(
+      renderHtml(r),
+      /<ol class="decisive"><li><span class="t">4\.2s<\/span> <span class="who">front-0<\/span> <code>ejection-skipped<\/code> store-1 not ejected despite 5 consecutive 5xx: 1 of 2 endpoint\(s\) already ejected and one more would exceed outlierDetection\.maxEjectionPercent 50%<\/li><li><span class="t">4\.3s<\/span> <span class="who">store-0<\/span> <code>killed<\/code> SIGKILL sent<\/li><\/ol>/,
+    );
   });
 
   it('re-rendering from result.json (where NaN became null) gives the same page', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
 import { faultBands, stateMarks, stoppedAtSecond } from '../../../src/report/html/run-marks.ts';
 import { markedResult } from './helpers.ts';
 
@@ -21,17 +22,18 @@ describe('faultBands', () => {
 describe('stateMarks', () => {
   it("ejections and their end from the callers' sidecars, kills from the harness, by time, about an instance of a service", () => {
     assert.deepEqual(
-      stateMarks(markedResult()).map((m) => [m.atMs, m.kind, m.instance, m.service, m.text]),
+      stateMarks(markedResult(), describeMeshEvent).map((m) => [m.atMs, m.kind, m.instance, m.service, m.text]),
       [
-        [5000, 'ejected', 'store-1', 'store', 'store-1 ejected: 5 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 5 (seen by front-0)'],
-        [8000, 'returned', 'store-1', 'store', 'store-1 back after 3s (seen by front-0)'],
+        [5000, 'ejected', 'store-1', 'store', 'store-1 ejected: 5 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 5; for 3s (ejection 1) (seen by front-0)'],
+        [8000, 'returned', 'store-1', 'store', 'store-1 back in store after 3s: its ejection time is over (seen by front-0)'],
         [9000, 'killed', 'store-0', 'store', 'store-0 killed: SIGKILL sent (fault s0-crash)'],
       ],
     );
   });
 
   it('other sidecar events are not marks', () => {
-    assert.deepEqual(stateMarks({ ...markedResult(), events: [], states: [] }), []);
+    const result = markedResult();
+    assert.deepEqual(stateMarks({ ...result, events: result.events.filter((e) => e.type !== 'ejected' && e.type !== 'unejected'), states: [] }, describeMeshEvent), []);
   });
 });
 

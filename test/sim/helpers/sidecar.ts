@@ -1,6 +1,7 @@
 import type { TestContext } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../../src/sim/sidecar/sidecar.ts';
-import type { SidecarEvent, SidecarPorts } from '../../../src/sim/sidecar-config.ts';
+import type { MeshEvent, MeshEventOf, MeshEventType } from '../../../src/contract/mesh-event.ts';
+import type { SidecarPorts } from '../../../src/sim/sidecar-config.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 
 /** Starts an in-process sidecar and registers its close with the test. */
@@ -28,9 +29,13 @@ export function gauge(sidecar: Sidecar, name: string): number {
 }
 
 /** Waits until the sidecar has emitted an event of `type` (matching `where`), and returns it. */
-export async function waitForEvent(sidecar: Sidecar, type: string, options: { timeoutMs?: number; where?: (e: SidecarEvent) => boolean; since?: number } = {}): Promise<SidecarEvent> {
+export async function waitForEvent<T extends MeshEventType>(
+  sidecar: Sidecar,
+  type: T,
+  options: { timeoutMs?: number; where?: (e: MeshEventOf<T>) => boolean; since?: number } = {},
+): Promise<MeshEventOf<T>> {
   const { timeoutMs = 3000, where = () => true, since = 0 } = options;
-  return waitFor(() => sidecar.events(since).find((e) => e.type === type && where(e)), {
+  return waitFor(() => sidecar.events(since).find((e): e is MeshEventOf<T> => e.type === type && where(e as MeshEventOf<T>)), {
     timeoutMs,
     intervalMs: 5,
     describe: () => `a ${type} event from ${sidecar.instance} (events so far: ${sidecar.events(since).map((e) => e.type).join(', ') || 'none'})`,
@@ -38,6 +43,6 @@ export async function waitForEvent(sidecar: Sidecar, type: string, options: { ti
 }
 
 /** The events of one type, in order. */
-export function eventsOf(sidecar: Sidecar, type: string): SidecarEvent[] {
-  return sidecar.events(0).filter((e) => e.type === type);
+export function eventsOf<T extends MeshEventType>(sidecar: Sidecar, type: T): MeshEventOf<T>[] {
+  return sidecar.events(0).filter((e: MeshEvent): e is MeshEventOf<T> => e.type === type);
 }

@@ -2,10 +2,11 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/util/clock.ts';
 import { ActiveHealthCheck, HealthCheckState, type ProbeResult } from '../../../src/sim/policy/health-checker.ts';
+import { probeFailureText } from '../../../src/contract/describe-mesh-event.ts';
 
 const OK: ProbeResult = { ok: true };
-const NET: ProbeResult = { ok: false, network: true, reason: 'ECONNREFUSED' };
-const BAD: ProbeResult = { ok: false, network: false, reason: 'HTTP 503' };
+const NET: ProbeResult = { ok: false, failure: { kind: 'network', code: 'ECONNREFUSED' } };
+const BAD: ProbeResult = { ok: false, failure: { kind: 'status', status: 503 } };
 const hc = { healthyThreshold: 2, unhealthyThreshold: 3 };
 
 describe('active health checking (Envoy health_checker_impl.cc)', () => {
@@ -21,7 +22,7 @@ describe('active health checking (Envoy health_checker_impl.cc)', () => {
     const s = new HealthCheckState();
     assert.equal(s.onResult(BAD, hc), true);
     assert.equal(s.failed, true);
-    assert.equal(s.reason, 'HTTP 503');
+    assert.deepEqual(s.failure, { kind: 'status', status: 503 });
   });
 
   it('Envoy health checking: healthy_threshold successes in a row bring a failed host back; a failure in between resets', () => {
@@ -47,7 +48,7 @@ describe('active health checking (Envoy health_checker_impl.cc)', () => {
         pending.push(done);
         return () => aborted++;
       },
-      onCheck: (r, changed) => log.push(`${r.ok ? 'ok' : (r as { reason: string }).reason} @${clock.now()}${changed ? ' changed' : ''}`),
+      onCheck: (r, changed) => log.push(`${r.ok ? 'ok' : probeFailureText(r.failure)} @${clock.now()}${changed ? ' changed' : ''}`),
     });
     check.start();
     clock.advance(0);

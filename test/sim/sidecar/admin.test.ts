@@ -1,6 +1,8 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { SidecarConfig, SidecarEvent } from '../../../src/sim/sidecar-config.ts';
+import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
+import { fromRecord, type MeshEventRecord } from '../../../src/contract/mesh-event.ts';
+import type { SidecarConfig } from '../../../src/sim/sidecar-config.ts';
 import type { SparseSeries } from '../../../src/observe/timeline.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { getJson, send } from '../helpers/http.ts';
@@ -90,7 +92,7 @@ describe('admin endpoint', () => {
     const up = closing(t, await startStatusServer(200));
     const { sidecar, ports } = await startSidecar(t);
     sidecar.applyConfig(sidecarConfig({ t0: Date.now() - 10_000, clusters: { payments: { policy: policy(), endpoints: [endpoint('payments-0', up.port)] } } }));
-    const { events } = await getJson<{ events: SidecarEvent[] }>(ports.admin, '/events');
+    const { events } = await getJson<{ events: MeshEventRecord[] }>(ports.admin, '/events');
     assert.deepEqual(
       events.map((e) => e.seq),
       [1, 2, 3],
@@ -98,10 +100,12 @@ describe('admin endpoint', () => {
     for (const e of events) {
       assert.equal(e.instance, 'checkout-0');
       assert.equal(typeof e.at, 'number');
-      assert.equal(typeof e.message, 'string');
+      // The words are the describer's, of the event's own fields.
+      assert.equal(e.message, describeMeshEvent(fromRecord(e)));
     }
-    assert.deepEqual((await getJson<{ events: SidecarEvent[] }>(ports.admin, '/events?since=2')).events.map((e) => e.seq), [3]);
-    assert.deepEqual((await getJson<{ events: SidecarEvent[] }>(ports.admin, '/events?since=3')).events, []);
+    assert.deepEqual(events.map(fromRecord), sidecar.events(0));
+    assert.deepEqual((await getJson<{ events: MeshEventRecord[] }>(ports.admin, '/events?since=2')).events.map((e) => e.seq), [3]);
+    assert.deepEqual((await getJson<{ events: MeshEventRecord[] }>(ports.admin, '/events?since=3')).events, []);
     assert.equal((await send(ports.admin, { path: '/events?since=abc' })).status, 400);
 
     await send(ports.outbound, { host: 'payments' });

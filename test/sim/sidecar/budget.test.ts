@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { SidecarEvent } from '../../../src/sim/sidecar-config.ts';
+import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
@@ -54,8 +54,8 @@ describe('retry budget (Envoy retry_budget: active retries < max(min_retry_concu
       { timeoutMs: 3000, describe: () => 'overflow events adding up to the counter' },
     );
     assert.ok(events.length <= 3, `${events.length} events for ${overflow} overflows`);
-    const first: SidecarEvent = events[0];
-    assert.match(first.message, /refused by the retry budget \(10% of active requests, at least 1 concurrent\)/);
+    const first = events[0];
+    assert.match(describeMeshEvent(first), /refused by the retry budget \(10% of active requests, at least 1 concurrent\)/);
     for (let i = 1; i < events.length; i++) assert.ok(events[i].at - events[i - 1].at >= 990, 'events at least a second apart');
   });
 

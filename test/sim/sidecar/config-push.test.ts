@@ -1,5 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
+import { endpointOf } from '../../../src/contract/mesh-event.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
@@ -28,11 +30,11 @@ describe('config push', () => {
       Array(3).fill([200, 'slow 200']),
       'the requests in flight finished on the old endpoint',
     );
-    const changes = sidecar.events(0).filter((e) => e.type.startsWith('endpoint-')).map((e) => `${e.type} ${e.data!.endpoint}`);
+    const changes = sidecar.events(0).filter((e) => e.type.startsWith('endpoint-')).map((e) => `${e.type} ${endpointOf(e)}`);
     assert.deepEqual(changes, ['endpoint-added payments-0', 'endpoint-added payments-1', 'endpoint-removed payments-0']);
     const applied = sidecar.events(0).filter((e) => e.type === 'config-applied');
     assert.equal(applied.length, 2);
-    assert.deepEqual(applied[1].data, { version: 2, previousVersion: 1, changed: ['clusters.payments'] });
+    assert.deepEqual(applied[1].data, { version: 2, previousVersion: 1, changed: ['clusters.payments'], destinations: 1 });
   });
 
   it('reuses the keep-alive pool of an endpoint whose address did not change', async (t) => {
@@ -82,7 +84,7 @@ describe('config push', () => {
       later.map((e) => e.type),
       ['endpoint-health-changed', 'policy-changed', 'cluster-removed', 'config-applied'],
     );
-    assert.match(later[0].message, /payments-0 in payments marked unhealthy by the control plane: it is no longer picked/);
+    assert.match(describeMeshEvent(later[0]), /payments-0 in payments marked unhealthy by the control plane: it is no longer picked/);
     assert.deepEqual(later[0].data, { cluster: 'payments', endpoint: 'payments-0', healthy: false });
     assert.ok(later.every((e) => e.seq > seq && e.instance === 'checkout-0' && typeof e.at === 'number'));
   });

@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
 import type { HealthCheck } from '../../../src/scenario/scenario.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
@@ -23,8 +24,8 @@ describe('active health checks through a real sidecar', () => {
 
     await b.stop();
     const failed = await waitForEvent(sidecar, 'health-check-failed', { timeoutMs: 3000 });
-    assert.deepEqual(failed.data, { cluster: 'payments', endpoint: 'payments-1', reason: 'ECONNREFUSED' });
-    assert.match(failed.message, /2 failed check\(s\) in a row \(healthCheck\.unhealthyThreshold = 2\)/);
+    assert.deepEqual(failed.data, { cluster: 'payments', endpoint: 'payments-1', path: '/healthz', failure: { kind: 'network', code: 'ECONNREFUSED' }, unhealthyThreshold: 2 });
+    assert.match(describeMeshEvent(failed), /\(GET \/healthz: ECONNREFUSED\); 2 failed check\(s\) in a row \(healthCheck\.unhealthyThreshold = 2\)/);
     const clusters = await getJson<Record<string, { endpoints: { instance: string; healthFlags: string[] }[] }>>(ports.admin, '/clusters');
     assert.deepEqual(clusters.payments.endpoints[1].healthFlags, ['failed_active_hc']);
     assert.deepEqual(await sendMany(ports.outbound, 6), Array(6).fill(200), 'only the live endpoint is picked');
@@ -32,7 +33,7 @@ describe('active health checks through a real sidecar', () => {
 
     await b.restart();
     const passed = await waitForEvent(sidecar, 'health-check-passed', { timeoutMs: 3000 });
-    assert.equal(passed.data!.endpoint, 'payments-1');
+    assert.deepEqual(passed.data, { cluster: 'payments', endpoint: 'payments-1', reason: 'checks-passed', healthyThreshold: 2 });
     const before = b.received;
     await sendMany(ports.outbound, 4);
     assert.ok(b.received > before, 'picked again');
@@ -45,7 +46,8 @@ describe('active health checks through a real sidecar', () => {
     const { sidecar } = await startSidecar(t);
     sidecar.applyConfig(sidecarConfig({ clusters: { payments: { policy: policy({ healthCheck: hc({ unhealthyThreshold: 5 }) }), endpoints: [endpoint('payments-0', a.port)] } } }));
     const failed = await waitForEvent(sidecar, 'health-check-failed');
-    assert.equal(failed.data!.reason, 'HTTP 503');
+    assert.deepEqual(failed.data.failure, { kind: 'status', status: 503 });
+    assert.match(describeMeshEvent(failed), /\(GET \/healthz: HTTP 503\); a wrong status fails a host at once/);
     assert.equal(a.probes, 1, 'one check was enough');
   });
 
@@ -105,7 +107,7 @@ describe('active health checks through a real sidecar', () => {
     await waitForEvent(sidecar, 'health-check-failed');
     sidecar.applyConfig(cfg(2, null));
     const passed = await waitForEvent(sidecar, 'health-check-passed');
-    assert.equal(passed.data!.reason, 'health checks turned off');
+    assert.equal(passed.data.reason, 'checks-off');
     assert.equal(gauge(sidecar, 'cluster.payments.membership_healthy'), 1);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
+import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
 import { getJson, send, sendMany } from '../helpers/http.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { startControlledServer, type ControlledServer } from '../helpers/servers.ts';
@@ -22,8 +23,8 @@ describe('outlier detection through a real sidecar', () => {
     // round robin alternates: 6 requests give the bad host its 3 in a row
     await sendMany(port, 6);
     const ej = await waitForEvent(sidecar, 'ejected');
-    assert.deepEqual(ej.data, { cluster: 'payments', endpoint: 'payments-1', reason: 'consecutive_5xx', consecutive: 3, lastStatus: 503, ejectionMs: 400, timesEjected: 1, multiplier: 1 });
-    assert.equal(ej.message, 'payments-1 ejected: 3 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 3; for 400ms (ejection 1)');
+    assert.deepEqual(ej.data, { cluster: 'payments', endpoint: 'payments-1', reason: 'consecutive_5xx', consecutive: 3, threshold: 3, lastStatus: 503, ejectionMs: 400, timesEjected: 1, multiplier: 1, capped: false });
+    assert.equal(describeMeshEvent(ej), 'payments-1 ejected: 3 consecutive 5xx (last 503), outlierDetection.consecutive5xx = 3; for 400ms (ejection 1)');
     assert.equal(counter(sidecar, 'cluster.payments.outlier_detection.ejections_enforced_total'), 1);
     assert.equal(counter(sidecar, 'cluster.payments.outlier_detection.ejections_enforced_consecutive_5xx'), 1);
     assert.equal(gauge(sidecar, 'cluster.payments.outlier_detection.ejections_active'), 1);
@@ -75,7 +76,7 @@ describe('outlier detection through a real sidecar', () => {
     await sendMany(port, 4);
     const ej = await waitForEvent(sidecar, 'ejected');
     assert.equal(ej.data!.reason, 'consecutive_gateway_failure');
-    assert.match(ej.message, /2 consecutive gateway errors \(last 502\), outlierDetection\.consecutiveGatewayErrors = 2/);
+    assert.match(describeMeshEvent(ej), /2 consecutive gateway errors \(last 502\), outlierDetection\.consecutiveGatewayErrors = 2/);
     assert.equal(counter(sidecar, 'cluster.payments.outlier_detection.ejections_enforced_consecutive_gateway_failure'), 1);
   });
 });
@@ -93,7 +94,7 @@ describe('panic threshold through a real sidecar', () => {
     await sendMany(port, 3);
     assert.equal(eventsOf(sidecar, 'ejected').length, 2);
     const panic = await waitForEvent(sidecar, 'panic');
-    assert.deepEqual(panic.data, { cluster: 'payments', healthy: 1, total: 3 });
+    assert.deepEqual(panic.data, { cluster: 'payments', healthy: 1, total: 3, panicThreshold: 0.5 });
     const clusters = await getJson<Record<string, { panic: boolean }>>(admin, '/clusters');
     assert.equal(clusters.payments.panic, true);
     const before = bad1.received + bad2.received;

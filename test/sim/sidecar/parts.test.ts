@@ -7,6 +7,7 @@ import { compose, type Filter } from '../../../src/sim/sidecar/filter.ts';
 import { Flag, flagsToList, flagsToString } from '../../../src/sim/sidecar/flags.ts';
 import { copyRawHeaders, hostWithoutPort, OUTBOUND_REQUEST_OWN } from '../../../src/sim/sidecar/headers.ts';
 import { formatTraceparent, newRequestId, newSpanId, newTraceId, parseTraceparent } from '../../../src/sim/sidecar/trace-context.ts';
+import { clusterOf } from '../../../src/contract/mesh-event.ts';
 import type { Exchange } from '../../../src/sim/sidecar/exchange.ts';
 
 describe('response flags', () => {
@@ -88,14 +89,14 @@ describe('filter composition (undici-style compose)', () => {
 describe('event log', () => {
   it('numbers events from 1 and serves those after a sequence number', () => {
     const log = new EventLog({ instance: 'i', now: () => 1000 });
-    for (let i = 0; i < 5; i++) log.emit('t', `m${i}`);
+    for (let i = 0; i < 5; i++) log.emit({ type: 'cluster-removed', data: { cluster: `c${i}` } });
     assert.deepEqual(log.since(0).map((e) => e.seq), [1, 2, 3, 4, 5]);
-    assert.deepEqual(log.since(3).map((e) => e.message), ['m3', 'm4']);
+    assert.deepEqual(log.since(3).map((e) => clusterOf(e)), ['c3', 'c4']);
     assert.deepEqual(log.since(5), []);
   });
   it('drops the oldest past its capacity, still answering by sequence number', () => {
     const log = new EventLog({ instance: 'i', now: () => 0, capacity: 3 });
-    for (let i = 0; i < 10; i++) log.emit('t', `m${i}`);
+    for (let i = 0; i < 10; i++) log.emit({ type: 'cluster-removed', data: { cluster: `c${i}` } });
     assert.deepEqual(log.since(0).map((e) => e.seq), [8, 9, 10]);
     assert.deepEqual(log.since(8).map((e) => e.seq), [9, 10]);
   });
