@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import { readSize } from '../../src/scenario/size.ts';
-import { formatSize } from '../../src/util/format.ts';
 import { instanceSpec } from '../../src/scenario/scenario.ts';
 import { parse } from 'yaml';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.ts';
@@ -106,14 +105,6 @@ describe('sizes', () => {
 
   test('refused: negative, fractional bytes, unknown units, too big', () => {
     for (const bad of [-1, 1.5, '-1KB', '1 GB', 'big', true, 64 * 1_048_576 + 1]) assert.equal(readSize(bad).ok, false, String(bad));
-  });
-
-  test('written back in the shortest exact form', () => {
-    assert.equal(formatSize(65_536), '64KiB');
-    assert.equal(formatSize(1_000_000), '1MB');
-    assert.equal(formatSize(1_048_576), '1MiB');
-    assert.equal(formatSize(1500), '1500B');
-    assert.equal(formatSize(0), '0B');
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, test } from 'vitest';
 import { parseDuration, readDuration } from '../../src/scenario/duration.ts';
 import { parsePercent, readPercent } from '../../src/scenario/percent.ts';
 import { parseRate, readRate } from '../../src/scenario/rate.ts';
-import { formatDuration, formatPercent, formatRate } from '../../src/util/format.ts';
+import { formatPercent, formatRate } from '../../src/util/format.ts';
 
 describe('durations', () => {
   test('units people write, to milliseconds', () => {
@@ -42,25 +42,6 @@ describe('durations', () => {
     assert.throws(() => parseDuration(''), /expected a duration/);
     assert.match((readDuration(true) as { message: string }).message, /found true \(a boolean\)/);
     assert.match((readDuration(null) as { message: string }).message, /found nothing \(null\)/);
-  });
-
-  test('formatDuration picks the shortest unit and reads back to the same number', () => {
-    const cases: Array<[number, string]> = [
-      [0, '0ms'],
-      [150, '150ms'],
-      [1.5, '1.5ms'],
-      [0.5, '500us'],
-      [1000, '1s'],
-      [1500, '1.5s'],
-      [1234.5, '1.2345s'],
-      [60_000, '1m'],
-      [90_000, '90s'],
-      [7_200_000, '2h'],
-    ];
-    for (const [ms, text] of cases) {
-      assert.equal(formatDuration(ms), text, String(ms));
-      assert.equal(parseDuration(text), ms, text);
-    }
   });
 });
 

@@ -8,8 +8,10 @@ import {
   formatPercent,
   formatRate,
   formatValue,
+  formatSize,
   formatWindow,
 } from '../../src/util/format.ts';
+import { parseDuration } from '../../src/scenario/duration.ts';
 
 describe('format', () => {
   it('percentages', () => {
@@ -42,7 +44,37 @@ describe('format', () => {
     assert.equal(formatDuration(90_000), '1m30s');
     assert.equal(formatDuration(120_000), '2m');
     assert.equal(formatDuration(3_900_000), '1h5m');
+    assert.equal(formatDuration(-1500), '-1.5s');
+    assert.equal(formatDuration(NaN), 'n/a');
     assert.equal(formatWindow({ fromMs: 2000, toMs: 8000 }), '2s–8s');
+  });
+  it('durations read back as the scenario reader reads them: to the microsecond below a second, to the millisecond from a second on', () => {
+    const cases: Array<[number, string]> = [
+      [0, '0s'],
+      [0.5, '500us'],
+      [1.5, '1.5ms'],
+      [150, '150ms'],
+      [999.999, '999.999ms'],
+      [1000, '1s'],
+      [1500, '1.5s'],
+      [1234, '1.234s'],
+      [60_000, '1m'],
+      [90_000, '1m30s'],
+      [90_500, '1m30.5s'],
+      [7_200_000, '2h'],
+    ];
+    for (const [ms, text] of cases) {
+      assert.equal(formatDuration(ms), text, String(ms));
+      assert.equal(parseDuration(text), ms, text);
+    }
+    assert.equal(formatDuration(1234.5678), '1.235s', 'from a second on, rounded to the millisecond');
+  });
+  it('sizes in the shortest exact form', () => {
+    assert.equal(formatSize(65_536), '64KiB');
+    assert.equal(formatSize(1_000_000), '1MB');
+    assert.equal(formatSize(1_048_576), '1MiB');
+    assert.equal(formatSize(1500), '1500B');
+    assert.equal(formatSize(0), '0B');
   });
   it('values by unit', () => {
     assert.equal(formatValue(0.5, 'ratio'), '50%');
