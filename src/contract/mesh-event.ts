@@ -111,6 +111,34 @@ export type MeshEvent = MeshEventBase & MeshEventBody;
 
 export type MeshEventType = MeshEventBody['type'];
 
+/** Every type, once (the table makes the compiler check that none is missing). */
+const TYPES: Readonly<Record<MeshEventType, true>> = {
+  'config-applied': true,
+  'cluster-added': true,
+  'cluster-removed': true,
+  'endpoint-added': true,
+  'endpoint-removed': true,
+  'endpoint-address-changed': true,
+  'endpoint-health-changed': true,
+  'policy-changed': true,
+  'fault-applied': true,
+  'fault-cleared': true,
+  ejected: true,
+  unejected: true,
+  'ejection-skipped': true,
+  'health-check-failed': true,
+  'health-check-passed': true,
+  panic: true,
+  'panic-ended': true,
+  'retry-budget-overflow': true,
+  'retry-overflow': true,
+  'circuit-breaker-overflow': true,
+  'bulkhead-overflow': true,
+  'rate-limited': true,
+};
+
+export const MESH_EVENT_TYPES: readonly MeshEventType[] = Object.keys(TYPES) as MeshEventType[];
+
 /** The event of one type. */
 export type MeshEventOf<T extends MeshEventType> = MeshEventBase & Extract<MeshEventBody, { type: T }>;
 
