@@ -1,5 +1,5 @@
 import { formatDuration, formatPercent, plural } from '../util/format.ts';
-import { PROFILES } from '../scenario/profiles.ts';
+import { PROFILES } from '../contract/defaults.ts';
 import { instanceNames, instanceSpec, type ConnectionPool, type DestinationPolicy, type ManifestSource, type Scenario } from '../scenario/scenario.ts';
 import { httpFaultText } from '../contract/describe-mesh-event.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';

@@ -1,3 +1,4 @@
+import { DEFAULT_VERSION } from '../contract/defaults.ts';
 import { formatDuration, formatPercent, formatRate, formatSize, plural } from '../util/format.ts';
 import { instanceNames, instanceSpec, type MeshImport, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
 import { callersOf } from '../verdict/scope.ts';
@@ -61,7 +62,7 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   const versions = hasVersions(s);
   const labels = names.map((i) => {
     const spec = instanceSpec(s, i);
-    const tags = [spec.zone !== null ? `zone ${spec.zone}` : '', spec.version !== 'v1' || versions ? spec.version : ''].filter(Boolean);
+    const tags = [spec.zone !== null ? `zone ${spec.zone}` : '', spec.version !== DEFAULT_VERSION || versions ? spec.version : ''].filter(Boolean);
     return tags.length ? `${i} (${tags.join(', ')})` : i;
   });
   const callers = callersOf(s.name, scenario).map((c) => (c === 'client' ? 'the load generator' : c));

@@ -1,3 +1,4 @@
+import { DEFAULT_VERSION } from '../contract/defaults.ts';
 import type { ScenarioIssue } from '../errors.ts';
 import { formatDuration } from '../util/format.ts';
 import { readDuration } from './duration.ts';
@@ -458,7 +459,7 @@ class ExpectationParser {
 
   #exampleVersion(service?: string): string {
     const s = this.#service(service ?? '') ?? this.#services().find((x) => (x.versions?.length ?? 0) > 1) ?? this.#services()[0];
-    return s ? `${s.name} ${s.versions?.[s.versions.length - 1] ?? 'v1'}` : 'reviews v2';
+    return s ? `${s.name} ${s.versions?.[s.versions.length - 1] ?? DEFAULT_VERSION}` : 'reviews v2';
   }
 
   #single(token: Token): Scope | null {

@@ -1,5 +1,5 @@
 import { formatDuration, formatPercent } from '../util/format.ts';
-import { DEFAULT_PROFILE, PROFILES, type ProfileDefaults } from './profiles.ts';
+import { DEFAULT_PROFILE, PROFILES, type ProfileDefaults } from '../contract/defaults.ts';
 import type { RuleContext } from './rule-context.ts';
 import {
   instanceNames,
@@ -165,8 +165,8 @@ class DestinationRules {
     } else if (written !== undefined && codes.length > 0 && !retryOn.includes('retriable-status-codes') && r.retryOn !== undefined) {
       this.#ctx.warn(codesPath, 'retriableStatusCodes is ignored: retryOn does not include retriable-status-codes', true);
     }
-    const base = r.backoff?.base ?? 25;
-    const max = r.backoff?.max ?? base * 10;
+    const base = r.backoff?.base ?? block.backoff.baseMs;
+    const max = r.backoff?.max ?? base * block.backoff.maxTimesBase;
     if (r.backoff?.max !== undefined && r.backoff.base !== undefined && max < base) {
       this.#ctx.error(childPath(childPath(path, 'backoff'), 'max'), `backoff max (${formatDuration(max)}) is below base (${formatDuration(base)}); max must be >= base`);
     }
@@ -186,7 +186,7 @@ class DestinationRules {
       retryOn,
       retriableStatusCodes: codes,
       backoff: { baseMs: base, maxMs: max },
-      budget: r.budget ? { percent: r.budget.percent ?? 0.2, minRetryConcurrency: r.budget.minRetryConcurrency ?? 3 } : null,
+      budget: r.budget ? { percent: r.budget.percent ?? block.budget.percent, minRetryConcurrency: r.budget.minRetryConcurrency ?? block.budget.minRetryConcurrency } : null,
     };
   }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_VERSION } from '../contract/defaults.ts';
 import type { ScenarioIssue } from '../errors.ts';
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
 import { formatDuration, formatRate } from '../util/format.ts';
@@ -177,7 +178,7 @@ class Rules {
         callMode,
         instances: this.#instances(name, s, path),
         zone: s.zone ?? null,
-        version: s.version ?? 'v1',
+        version: s.version ?? DEFAULT_VERSION,
         rateLimit: this.#rateLimit(s.rateLimit),
         bulkheads: {},
         responseBytes: s.responseSize ?? 0,

@@ -1,9 +1,9 @@
 import { formatDuration, formatPercent } from '../util/format.ts';
-import { PROFILES, type ProfileDefaults } from './profiles.ts';
+import { DEFAULT_PROFILE, MESH_PROFILES, PROFILES, type ProfileDefaults } from '../contract/defaults.ts';
 import type { MeshProfile } from './scenario.ts';
 
 /**
-The table of docs/profiles.md: every default each profile fills in, read from profiles.ts (so the
+The table of docs/profiles.md: every default each profile fills in, read from the table of defaults (src/contract/defaults.ts, so the
 page cannot drift from what the normaliser does), with where each value is documented upstream.
 `npm run schema` rewrites it between its markers; a test fails when the committed page is stale.
 */
@@ -48,7 +48,16 @@ const ROWS: Row[] = [
   { key: '`retries.attempts`', value: (p) => String(p.retriesBlock.attempts), sources: `${L.envoyRouter} (num_retries 1); ${L.istioRetry}; ${L.linkerdRetries} (limit 1)` },
   { key: '`retries.retryOn`', value: (p) => list(p.retriesBlock.retryOn), sources: `meshproof's choice for Envoy and Linkerd (5xx, Linkerd's example condition); ${L.istioRetry} (a written retries block keeps the default conditions)` },
   { key: '`retries.retriableStatusCodes`', value: (p) => list(p.retriesBlock.retriableStatusCodes), sources: `${L.istioRetry}; 503 up to 1.23 only (${L.istioPilot})` },
-  { key: '`retries.backoff`', value: () => '25ms, max 250ms', sources: `${L.envoyRouter} (base 25ms, max 10 × base); Istio sets only the base (25ms); Linkerd does not document one` },
+  {
+    key: '`retries.backoff`',
+    value: ({ retriesBlock: { backoff: b } }) => `${formatDuration(b.baseMs)}, max ${b.maxTimesBase} × base (${formatDuration(b.baseMs * b.maxTimesBase)})`,
+    sources: `${L.envoyRouter} (base 25ms, max 10 × base); Istio sets only the base (25ms); Linkerd does not document one`,
+  },
+  {
+    key: '`retries.budget` (percent, minRetryConcurrency), when written',
+    value: ({ retriesBlock: { budget: b } }) => `${formatPercent(b.percent)}, ${b.minRetryConcurrency}`,
+    sources: `${L.envoyCb} (RetryBudget: budget_percent 20%, min_retry_concurrency 3)`,
+  },
   { key: '`loadBalancer`', value: (p) => p.loadBalancer, sources: `${L.envoyLb}; ${L.istioDr} (LEAST_REQUEST); ${L.linkerdLb} (peak EWMA with P2C, nearest: least_request)` },
   { key: '`connectionPool.maxConnections`', value: (p) => limit(p.connectionPool.maxConnections), sources: `${L.envoyCb} (1024); ${L.istioDr} (2^32−1); Linkerd has no breaker` },
   { key: '`connectionPool.maxPendingRequests`', value: (p) => limit(p.connectionPool.maxPendingRequests), sources: `${L.envoyCb} (1024); ${L.istioDr} (http1MaxPendingRequests 2^32−1)` },
@@ -56,7 +65,7 @@ const ROWS: Row[] = [
   { key: '`connectionPool.maxRetries`', value: (p) => limit(p.connectionPool.maxRetries), sources: `${L.envoyCb} (3; a retry budget replaces it); ${L.istioDr} (2^32−1)` },
   { key: '`panicThreshold`', value: (p) => formatPercent(p.panicThreshold), sources: `${L.envoyPanic} (50%); ${L.istioDr} (minHealthPercent 0); Linkerd answers 503 when every endpoint is tripped (${L.linkerdCb})` },
   { key: '`outlierDetection.consecutive5xx`', value: (p) => String(p.outlierDetection.consecutive5xx), sources: `${L.envoyOd} (5); ${L.istioDr} (consecutive5xxErrors 5); ${L.linkerdCb} (max-failures 7)` },
-  { key: '`outlierDetection.consecutiveGatewayErrors`', value: () => 'none', sources: `${L.envoyOd} (detected, enforcing 0%); ${L.istioDr} (off)` },
+  { key: '`outlierDetection.consecutiveGatewayErrors`', value: (p) => (p.outlierDetection.consecutiveGatewayErrors === null ? 'none' : String(p.outlierDetection.consecutiveGatewayErrors)), sources: `${L.envoyOd} (detected, enforcing 0%); ${L.istioDr} (off)` },
   {
     key: '`outlierDetection.interval`',
     value: (p) => formatDuration(p.outlierDetection.intervalMs),
@@ -66,8 +75,8 @@ const ROWS: Row[] = [
   { key: '`outlierDetection.maxEjectionTime`', value: (p) => formatDuration(p.outlierDetection.maxEjectionTimeMs), sources: `${L.envoyOd} (300s); Istio inherits Envoy's; ${L.linkerdCb} (max-penalty 1m)` },
   { key: '`outlierDetection.maxEjectionPercent`', value: (p) => formatPercent(p.outlierDetection.maxEjectionPercent), sources: `${L.envoyOd} (10%, enforced strictly); ${L.istioDr} (10%); Linkerd trips any endpoint` },
   {
-    key: '`healthCheck` (interval, timeout, unhealthy, healthy)',
-    value: (p) => `${formatDuration(p.healthCheck.intervalMs)}, ${formatDuration(p.healthCheck.timeoutMs)}, ${p.healthCheck.unhealthyThreshold}, ${p.healthCheck.healthyThreshold}`,
+    key: '`healthCheck` (interval, timeout, unhealthy, healthy, path)',
+    value: (p) => `${formatDuration(p.healthCheck.intervalMs)}, ${formatDuration(p.healthCheck.timeoutMs)}, ${p.healthCheck.unhealthyThreshold}, ${p.healthCheck.healthyThreshold}, ${p.healthCheck.path}`,
     sources: `${L.envoyHc} requires all four (no defaults); Istio and Linkerd rely on readiness probes, so all three use the ${L.k8sProbe} (period 10s, timeout 1s, failure 3, success 1)`,
   },
   {
@@ -78,15 +87,20 @@ const ROWS: Row[] = [
   { key: '`locality.overprovisioningFactor`', value: (p) => String(p.overprovisioningFactor), sources: `${L.envoyPriority} (1.4)` },
 ];
 
-const ORDER: MeshProfile[] = ['envoy', 'istio', 'istio-1.23', 'linkerd'];
+/** The versions each profile follows, for the table's head. */
+const VERSIONS: Readonly<Partial<Record<MeshProfile, string>>> = { istio: '≥ 1.24', linkerd: '≥ 2.16' };
 
-export const PROFILES_DOC_START = '<!-- profiles:start (generated from src/scenario/profiles.ts by npm run schema; do not edit) -->';
+export const PROFILES_DOC_START = '<!-- profiles:start (generated from src/contract/defaults.ts by npm run schema; do not edit) -->';
 export const PROFILES_DOC_END = '<!-- profiles:end -->';
 
 /** The defaults table: a row per knob, a column per profile, and the sources. */
 export function profileReference(): string {
-  const rows = ['| key | envoy (default) | istio (≥ 1.24) | istio-1.23 | linkerd (≥ 2.16) | documented in |', '|---|---|---|---|---|---|'];
-  for (const r of ROWS) rows.push(`| ${r.key} | ${ORDER.map((p) => r.value(PROFILES[p]).replace(/\|/g, '\\|')).join(' | ')} | ${r.sources} |`);
+  const head = MESH_PROFILES.map((p) => {
+    const notes = [VERSIONS[p], p === DEFAULT_PROFILE ? 'default' : undefined].filter(Boolean);
+    return notes.length ? `${p} (${notes.join(', ')})` : p;
+  });
+  const rows = [`| key | ${head.join(' | ')} | documented in |`, `|---|${MESH_PROFILES.map(() => '---|').join('')}---|`];
+  for (const r of ROWS) rows.push(`| ${r.key} | ${MESH_PROFILES.map((p) => r.value(PROFILES[p]).replace(/\|/g, '\\|')).join(' | ')} | ${r.sources} |`);
   return rows.join('\n');
 }
 

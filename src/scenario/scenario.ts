@@ -1,3 +1,4 @@
+import type { LOAD_BALANCERS, MESH_PROFILES, RETRY_ON } from '../contract/defaults.ts';
 import type { ScenarioIssue } from '../errors.ts';
 import type { Unit } from '../util/format.ts';
 
@@ -127,11 +128,11 @@ export interface RateLimit {
 export type InstanceOverride = Partial<Pick<ServiceSpec, 'latency' | 'errorRate' | 'errorStatus' | 'concurrency' | 'queue' | 'zone' | 'version' | 'responseBytes'>>;
 
 /**
-Whose defaults fill what a scenario does not write. `istio` follows current Istio (1.24 and later),
-`istio-1.23` Istio up to 1.23 (or a later one with compatibilityVersion 1.23), whose default retries
-also retry 503; `linkerd` current Linkerd (2.16 and later).
+Whose defaults fill what a scenario does not write (contract/defaults.ts): `istio` follows current
+Istio (1.24 and later), `istio-1.23` Istio up to 1.23 (or a later one with compatibilityVersion
+1.23), whose default retries also retry 503; `linkerd` current Linkerd (2.16 and later).
 */
-export type MeshProfile = 'envoy' | 'istio' | 'istio-1.23' | 'linkerd';
+export type MeshProfile = (typeof MESH_PROFILES)[number];
 
 /** The spec one instance runs: the service's, with that instance's overrides applied. */
 export function instanceSpec(service: ServiceSpec, instance: string): ServiceSpec {
@@ -144,12 +145,12 @@ export type LatencySpec =
   /** Log-normal fitted through p50 and p99. */
   | { kind: 'distribution'; p50Ms: number; p99Ms: number };
 
-export type LoadBalancer = 'round_robin' | 'least_request' | 'random';
+export type LoadBalancer = (typeof LOAD_BALANCERS)[number];
 
-export type RetryOn = '5xx' | 'gateway-error' | 'reset' | 'connect-failure' | 'retriable-status-codes';
+export type RetryOn = (typeof RETRY_ON)[number];
 
 export interface DestinationPolicy {
-  /** Whole-request timeout, retries included; 504 + UT on expiry. null = none. Default null (Istio's; Envoy's route default is 15s). */
+  /** Whole-request timeout, retries included; 504 + UT on expiry. null = none. Default: the profile's (contract/defaults.ts). */
   timeoutMs: number | null;
   /** null = no retries (Envoy's default when no policy is present). */
   retries: RetryPolicy | null;
@@ -168,7 +169,7 @@ export interface DestinationPolicy {
   healthCheck: HealthCheck | null;
   /** A standing L7 fault at every caller's outbound (Istio VirtualService fault); retries and timeouts do not apply to its outcomes, as in Istio. null = none. */
   fault: HttpFault | null;
-  /** Prefer endpoints in the caller's zone, failing over as its healthy share drops (Envoy priorities with overprovisioning factor 1.4). */
+  /** Prefer endpoints in the caller's zone, failing over as its healthy share drops (Envoy priorities and their overprovisioning factor). */
   locality: { enabled: boolean; overprovisioningFactor: number };
   /** Traffic split over the destination's versions. null = all versions alike. */
   split: TrafficSplit | null;
@@ -204,7 +205,7 @@ export interface HealthCheck {
   timeoutMs: number;
   unhealthyThreshold: number;
   healthyThreshold: number;
-  /** Path probed on the callee (the built-in service answers /healthz without taking a slot). Default /healthz. */
+  /** Path probed on the callee (the built-in service answers its health path without taking a slot). Default: the profile's. */
   path: string;
 }
 
@@ -257,20 +258,20 @@ export interface RetryPolicy {
   attempts: number;
   /** Per-try timeout; null = only the whole-request timeout applies. */
   perTryTimeoutMs: number | null;
-  /** Outcomes that are retried. Default [5xx] (which, as in Envoy, also covers resets, connect failures and per-try timeouts). */
+  /** Outcomes that are retried (5xx, as in Envoy, also covers resets, connect failures and per-try timeouts). Default: the profile's. */
   retryOn: RetryOn[];
   /** Used when retryOn contains retriable-status-codes. */
   retriableStatusCodes: number[];
-  /** Full-jitter exponential back-off: retry N waits U[0, min(max, base·(2^N − 1))). Default 25ms / 250ms. */
+  /** Full-jitter exponential back-off: retry N waits U[0, min(max, base·(2^N − 1))). Default: the profile's. */
   backoff: { baseMs: number; maxMs: number };
   /** Envoy's retry budget; null = unbudgeted. */
   budget: RetryBudget | null;
 }
 
 export interface RetryBudget {
-  /** Active retries allowed as a fraction of active requests (+ pending). Default 0.2. */
+  /** Active retries allowed as a fraction of active requests (+ pending). Default: the profile's. */
   percent: number;
-  /** Active retries always allowed. Default 3. */
+  /** Active retries always allowed. Default: the profile's. */
   minRetryConcurrency: number;
 }
 

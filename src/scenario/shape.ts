@@ -1,3 +1,5 @@
+import { byProfile, DEFAULT_PROFILE, DEFAULT_VERSION, LOAD_BALANCERS, MESH_PROFILES, RETRY_ON, sharedDefault, type ProfileDefaults } from '../contract/defaults.ts';
+import { formatDuration, formatPercent } from '../util/format.ts';
 import { LIMITS, type Limit } from './limits.ts';
 import { METRIC_NAMES } from './metrics.ts';
 
@@ -119,6 +121,33 @@ export type LeafShape =
 export type Shape = ObjectShape | MapShape | ListShape | UnionShape | LeafShape;
 
 // ---------------------------------------------------------------------------------------------
+// Defaults, as the language writes them, read from the one table of them (contract/defaults.ts)
+
+const durationOrNone = (ms: number | null) => (ms === null ? 'none' : formatDuration(ms));
+const limitWord = (n: number | null) => (n === null ? 'unlimited' : String(n));
+const listWords = (xs: readonly (string | number)[]) => `[${xs.join(', ')}]`;
+/** A default every profile shares, as written in a scenario. */
+const written = <T>(pick: (p: ProfileDefaults) => T): T => sharedDefault(pick);
+
+const BACKOFF_BASE = written((p) => p.retriesBlock.backoff.baseMs);
+const BACKOFF_TIMES = written((p) => p.retriesBlock.backoff.maxTimesBase);
+const HEALTH_CHECK_PATH = written((p) => p.healthCheck.path);
+const OVERPROVISIONING = written((p) => p.overprovisioningFactor);
+
+function retriesWords(p: ProfileDefaults): string {
+  const r = p.retries;
+  if (!r) return 'none';
+  const on = [...r.retryOn.filter((c) => c !== 'retriable-status-codes'), ...r.retriableStatusCodes.map(String)];
+  return `${r.attempts} attempts on ${on.join(', ')}`;
+}
+
+function connectionPoolWords(p: ProfileDefaults): string {
+  const c = p.connectionPool;
+  if (Object.values(c).every((v) => v === null)) return 'unlimited';
+  return `${limitWord(c.maxConnections)} connections, ${limitWord(c.maxPendingRequests)} pending, ${limitWord(c.maxRequests)} requests, ${limitWord(c.maxRetries)} retries`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Building blocks
 
 const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
@@ -144,9 +173,6 @@ const unlimited = { kind: 'literal', word: 'unlimited', means: null } as const;
 const nullValue = { kind: 'null' } as const;
 const positiveDuration = { kind: 'duration', positive: true } as const;
 
-export const LOAD_BALANCERS = ['round_robin', 'least_request', 'random'] as const;
-export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'] as const;
-export const MESH_PROFILES = ['envoy', 'istio', 'istio-1.23', 'linkerd'] as const;
 export const CHAOS_ENGINES = ['builtin', 'toxiproxy'] as const;
 export const RUNTIMES = ['local', 'docker'] as const;
 /** host:port, where host is a name, an IPv4 address or a bracketed IPv6 address. */
@@ -223,7 +249,7 @@ const placementFields: Record<string, FieldSpec> = {
   version: {
     shape: versionName,
     doc: 'Version label of the instances (a subset, as in an Istio DestinationRule), for traffic splits and share(service version).',
-    default: 'v1',
+    default: DEFAULT_VERSION,
   },
 };
 
@@ -347,7 +373,7 @@ const retriesShape: ObjectShape = {
     attempts: {
       shape: { kind: 'integer', min: 0, limit: LIMITS.retryAttempts },
       doc: "Retries after the first try, so at most 1 + attempts requests (Envoy's num_retries); 0 means no retries.",
-      defaultNote: '1 (envoy, linkerd), 2 (istio, istio-1.23)',
+      defaultNote: byProfile((p) => String(p.retriesBlock.attempts)),
     },
     perTryTimeout: {
       shape: { kind: 'union', options: [positiveDuration, none, nullValue] },
@@ -357,24 +383,28 @@ const retriesShape: ObjectShape = {
     retryOn: {
       shape: { kind: 'list', items: { kind: 'string', values: RETRY_ON }, minItems: 1, commaString: true, noun: 'retry conditions' },
       doc: 'Which failures are retried, as Envoy names them: 5xx, gateway-error (502, 503, 504), reset, connect-failure, retriable-status-codes. A list or a comma-separated string.',
-      defaultNote: '[5xx] (envoy, linkerd); [connect-failure, reset] (istio); [connect-failure, reset, retriable-status-codes] (istio-1.23)',
+      defaultNote: byProfile((p) => listWords(p.retriesBlock.retryOn)),
     },
     retriableStatusCodes: {
       shape: { kind: 'list', items: { kind: 'integer', min: 100, max: 599 }, noun: 'HTTP status codes' },
       doc: 'Statuses retried when retryOn contains retriable-status-codes (required then).',
-      defaultNote: '[] (envoy, linkerd, istio); [503] (istio-1.23)',
+      defaultNote: byProfile((p) => listWords(p.retriesBlock.retriableStatusCodes)),
     },
     backoff: {
       shape: {
         kind: 'object',
         nullAsEmpty: true,
         fields: {
-          base: { shape: positiveDuration, doc: 'Base interval: retry N waits a random time in [0, base × (2^N − 1)).', default: '25ms' },
-          max: { shape: positiveDuration, doc: 'Longest wait between tries; must be >= base.', defaultNote: "10 × base, as Envoy does (250ms with the default base)" },
+          base: { shape: positiveDuration, doc: 'Base interval: retry N waits a random time in [0, base × (2^N − 1)).', default: formatDuration(BACKOFF_BASE) },
+          max: {
+            shape: positiveDuration,
+            doc: 'Longest wait between tries; must be >= base.',
+            defaultNote: `${BACKOFF_TIMES} × base, as Envoy does (${formatDuration(BACKOFF_BASE * BACKOFF_TIMES)} with the default base)`,
+          },
         },
       },
       doc: 'Exponential back-off with full jitter between tries.',
-      default: { base: '25ms', max: '250ms' },
+      default: { base: formatDuration(BACKOFF_BASE), max: formatDuration(BACKOFF_BASE * BACKOFF_TIMES) },
     },
     budget: {
       shape: {
@@ -384,8 +414,12 @@ const retriesShape: ObjectShape = {
             kind: 'object',
             nullAsEmpty: true,
             fields: {
-              percent: { shape: { kind: 'percent' }, doc: 'Retries allowed in flight, as a share of active requests.', default: '20%' },
-              minRetryConcurrency: { shape: { kind: 'integer', min: 0 }, doc: 'Retries always allowed in flight, whatever the share.', default: 3 },
+              percent: { shape: { kind: 'percent' }, doc: 'Retries allowed in flight, as a share of active requests.', default: written((p) => formatPercent(p.retriesBlock.budget.percent)) },
+              minRetryConcurrency: {
+                shape: { kind: 'integer', min: 0 },
+                doc: 'Retries always allowed in flight, whatever the share.',
+                default: written((p) => p.retriesBlock.budget.minRetryConcurrency),
+              },
             },
           },
           none,
@@ -398,10 +432,10 @@ const retriesShape: ObjectShape = {
   },
 };
 
-const limit = (doc: string, defaultNote: string): FieldSpec => ({
+const limit = (doc: string, key: keyof ProfileDefaults['connectionPool']): FieldSpec => ({
   shape: { kind: 'union', options: [{ kind: 'integer', min: 0 }, unlimited, nullValue] },
   doc,
-  defaultNote,
+  defaultNote: byProfile((p) => limitWord(p.connectionPool[key])),
 });
 
 const connectionPoolShape: ObjectShape = {
@@ -414,15 +448,15 @@ const connectionPoolShape: ObjectShape = {
     http2MaxRequests: "that is Istio's name; write maxRequests",
   },
   fields: {
-    maxConnections: limit('Connections each caller sidecar opens to the whole destination (Envoy max_connections); requests beyond them wait as pending.', '1024 (envoy), unlimited (istio, linkerd)'),
+    maxConnections: limit('Connections each caller sidecar opens to the whole destination (Envoy max_connections); requests beyond them wait as pending.', 'maxConnections'),
     maxPendingRequests: limit(
       'Requests waiting for a connection (Envoy max_pending_requests); beyond it a request fails fast with 503, flag UO and x-envoy-overloaded.',
-      '1024 (envoy), unlimited (istio, linkerd)',
+      'maxPendingRequests',
     ),
-    maxRequests: limit('Requests in flight to the destination (Envoy max_requests); beyond it a request fails fast with 503 and flag UO.', '1024 (envoy), unlimited (istio, linkerd)'),
+    maxRequests: limit('Requests in flight to the destination (Envoy max_requests); beyond it a request fails fast with 503 and flag UO.', 'maxRequests'),
     maxRetries: limit(
       'Retries in flight to the destination (Envoy max_retries), when no retry budget is set; a retry beyond it is not made (upstream_rq_retry_overflow).',
-      '3 (envoy), unlimited (istio, linkerd)',
+      'maxRetries',
     ),
   },
 };
@@ -441,7 +475,7 @@ const outlierShape: ObjectShape = {
     consecutive5xx: {
       shape: { kind: 'union', options: [{ kind: 'integer', min: 1 }, none, nullValue] },
       doc: 'Consecutive 5xx (resets, connect failures and timeouts included) after which an endpoint is ejected; none turns this check off.',
-      defaultNote: '5 (envoy, istio), 7 (linkerd)',
+      defaultNote: byProfile((p) => String(p.outlierDetection.consecutive5xx ?? 'none')),
     },
     consecutiveGatewayErrors: {
       shape: { kind: 'union', options: [{ kind: 'integer', min: 1 }, none, nullValue] },
@@ -451,22 +485,22 @@ const outlierShape: ObjectShape = {
     interval: {
       shape: positiveDuration,
       doc: 'Sweep interval: ejections end at sweeps, and while an endpoint stays healthy its ejection count drops by one per interval.',
-      defaultNote: '10s (envoy, istio), 1s (linkerd)',
+      defaultNote: byProfile((p) => formatDuration(p.outlierDetection.intervalMs)),
     },
     baseEjectionTime: {
       shape: positiveDuration,
       doc: 'An ejection lasts baseEjectionTime × the number of times the endpoint has been ejected.',
-      defaultNote: '30s (envoy, istio), 1s (linkerd)',
+      defaultNote: byProfile((p) => formatDuration(p.outlierDetection.baseEjectionTimeMs)),
     },
     maxEjectionTime: {
       shape: positiveDuration,
       doc: 'Longest ejection, however often the endpoint was ejected; must be >= baseEjectionTime.',
-      defaultNote: '300s (envoy, istio), 1m (linkerd)',
+      defaultNote: byProfile((p) => formatDuration(p.outlierDetection.maxEjectionTimeMs)),
     },
     maxEjectionPercent: {
       shape: { kind: 'percent' },
       doc: 'Most of the destination\'s endpoints that may be ejected at once.',
-      defaultNote: '10% (envoy, istio), 100% (linkerd)',
+      defaultNote: byProfile((p) => formatPercent(p.outlierDetection.maxEjectionPercent)),
     },
   },
 };
@@ -481,14 +515,22 @@ const healthCheckShape: ObjectShape = {
     successThreshold: "that is Kubernetes' name; write healthyThreshold",
   },
   fields: {
-    interval: { shape: positiveDuration, doc: 'Time between two probes of each endpoint, from each caller sidecar.', default: '10s' },
-    timeout: { shape: positiveDuration, doc: 'A probe not answered within this time has failed.', default: '1s' },
-    unhealthyThreshold: { shape: { kind: 'integer', min: 1 }, doc: 'Failed probes in a row after which the endpoint is unhealthy (not picked).', default: 3 },
-    healthyThreshold: { shape: { kind: 'integer', min: 1 }, doc: 'Passed probes in a row after which an unhealthy endpoint is healthy again.', default: 1 },
+    interval: { shape: positiveDuration, doc: 'Time between two probes of each endpoint, from each caller sidecar.', default: written((p) => formatDuration(p.healthCheck.intervalMs)) },
+    timeout: { shape: positiveDuration, doc: 'A probe not answered within this time has failed.', default: written((p) => formatDuration(p.healthCheck.timeoutMs)) },
+    unhealthyThreshold: {
+      shape: { kind: 'integer', min: 1 },
+      doc: 'Failed probes in a row after which the endpoint is unhealthy (not picked).',
+      default: written((p) => p.healthCheck.unhealthyThreshold),
+    },
+    healthyThreshold: {
+      shape: { kind: 'integer', min: 1 },
+      doc: 'Passed probes in a row after which an unhealthy endpoint is healthy again.',
+      default: written((p) => p.healthCheck.healthyThreshold),
+    },
     path: {
       shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path', limit: LIMITS.requestPath },
-      doc: 'Path probed; the built-in service answers /healthz without taking a concurrency slot.',
-      default: '/healthz',
+      doc: `Path probed; the built-in service answers ${HEALTH_CHECK_PATH} without taking a concurrency slot.`,
+      default: HEALTH_CHECK_PATH,
     },
   },
 };
@@ -582,22 +624,22 @@ const destinationShape: ObjectShape = {
     timeout: {
       shape: { kind: 'union', options: [positiveDuration, none, nullValue] },
       doc: 'Time limit for the whole request, retries included; on expiry the caller gets 504 (Envoy flag UT).',
-      defaultNote: "15s (envoy's route timeout), none (istio, linkerd)",
+      defaultNote: byProfile((p) => durationOrNone(p.timeoutMs)),
     },
     retries: {
       shape: { kind: 'union', options: [retriesShape, none, nullValue] },
       doc: "Retry policy of callers' sidecars toward this service.",
-      defaultNote: 'none (envoy, linkerd); istio: 2 attempts on connect-failure and reset; istio-1.23: and 503 too',
+      defaultNote: byProfile(retriesWords),
     },
     loadBalancer: {
       shape: { kind: 'string', values: LOAD_BALANCERS },
       doc: 'How a caller picks an instance: round_robin, least_request (power of two choices) or random.',
-      defaultNote: 'round_robin (envoy), least_request (istio, linkerd)',
+      defaultNote: byProfile((p) => p.loadBalancer),
     },
     connectionPool: {
       shape: connectionPoolShape,
       doc: "Circuit breaking: limits each caller's sidecar enforces toward this destination; unlimited is written unlimited.",
-      defaultNote: 'by profile (envoy: 1024 connections, pending and requests, 3 retries; istio and linkerd: unlimited)',
+      defaultNote: byProfile(connectionPoolWords),
     },
     outlierDetection: {
       shape: { kind: 'union', options: [outlierShape, none, nullValue] },
@@ -607,7 +649,7 @@ const destinationShape: ObjectShape = {
     panicThreshold: {
       shape: { kind: 'percent' },
       doc: 'When less than this share of endpoints is healthy, callers use every endpoint, ejected ones included (Envoy panic mode); 0% never panics: they answer 503 UH instead.',
-      defaultNote: '50% (envoy), 0% (istio, linkerd)',
+      defaultNote: byProfile((p) => formatPercent(p.panicThreshold)),
     },
     healthCheck: {
       shape: { kind: 'union', options: [healthCheckShape, none, nullValue] },
@@ -632,14 +674,14 @@ const destinationShape: ObjectShape = {
               overprovisioningFactor: {
                 shape: { kind: 'number', min: 1 },
                 doc: "Envoy's overprovisioning factor: the caller's zone keeps all traffic while healthy share × factor >= 100%, and spills over as it drops.",
-                default: 1.4,
+                default: OVERPROVISIONING,
               },
             },
           },
         ],
       },
       doc: "Locality-aware load balancing (true, false, or { enabled, overprovisioningFactor }): prefer the caller's zone and fail over as its healthy share drops.",
-      defaultNote: 'off (envoy, linkerd); istio: on when outlierDetection is set, as Istio does; overprovisioningFactor 1.4',
+      defaultNote: `${byProfile((p) => (p.locality === 'off' ? 'off' : 'on when outlierDetection is set, as Istio does'))}; overprovisioningFactor ${OVERPROVISIONING}`,
     },
     split: {
       shape: { kind: 'map', keyNoun: 'version', keyPattern: NAME_PATTERN, keyHint: 'a version name such as v2', values: { kind: 'percent' }, minEntries: 1 },
@@ -850,7 +892,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
           profile: {
             shape: { kind: 'string', values: MESH_PROFILES },
             doc: "Whose documented defaults fill every policy value not written: envoy, istio (Istio 1.24 and later), istio-1.23 (Istio up to 1.23, which also retries 503 by default) or linkerd (see docs/profiles.md).",
-            default: 'envoy',
+            default: DEFAULT_PROFILE,
           },
           from: {
             shape: {

@@ -1,5 +1,5 @@
 // Regenerates schema/scenario.schema.json, the key reference in docs/scenario-language.md and the
-// defaults table in docs/profiles.md from src/scenario/shape.ts, metrics.ts and profiles.ts. Run
+// defaults table in docs/profiles.md from src/scenario/shape.ts, metrics.ts and src/contract/defaults.ts. Run
 // with `npm run schema` after changing the language; tests fail until you do.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+import { PROFILES } from '../../src/contract/defaults.ts';
 import type { ConnectionPool, DestinationPolicy, ServiceSpec } from '../../src/scenario/scenario.ts';
 
 /** No circuit breaker limits (Istio's default: 2^32−1 everywhere). */
@@ -37,7 +38,7 @@ export function destinationPolicy(overrides: Partial<DestinationPolicy> = {}): D
     panicThreshold: 0,
     healthCheck: null,
     fault: null,
-    locality: { enabled: false, overprovisioningFactor: 1.4 },
+    locality: { enabled: false, overprovisioningFactor: PROFILES.envoy.overprovisioningFactor },
     split: null,
     ...overrides,
   };

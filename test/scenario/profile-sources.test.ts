@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'vitest';
-import { PROFILES } from '../../src/scenario/profiles.ts';
+import { PROFILES } from '../../src/contract/defaults.ts';
 import type { MeshProfile } from '../../src/scenario/scenario.ts';
 import { PROFILES_DOC } from '../../src/scenario/write-schema.ts';
 

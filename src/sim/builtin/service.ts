@@ -1,11 +1,15 @@
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sharedDefault } from '../../contract/defaults.ts';
 import type { ServiceSpec } from '../../scenario/scenario.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { seededRandom, type Random } from '../../util/random.ts';
 import { ConcurrencyLimiter } from './concurrency-limiter.ts';
 import { callThroughSidecar, type CallResult } from './downstream-call.ts';
 import { latencySampler } from './latency-sampler.ts';
+
+/** The path health checks probe by default: answered at once, without a concurrency slot. */
+const HEALTH_PATH = sharedDefault((p) => p.healthCheck.path);
 
 export interface BuiltinServiceOptions {
   spec: ServiceSpec;
@@ -107,7 +111,7 @@ export class BuiltinService {
     res.on('error', () => {});
     // The request body is not used; reading it keeps the connection reusable.
     req.resume();
-    if (req.url === '/healthz') return this.reply(res, 200, `ok ${this.instance}`);
+    if (req.url === HEALTH_PATH) return this.reply(res, 200, `ok ${this.instance}`);
     let gone = false;
     if (this.skipAbandoned) res.once('close', () => (gone = true));
     const outcome = this.limiter.acquire(() => {

@@ -1,3 +1,4 @@
+import { DEFAULT_VERSION } from '../../contract/defaults.ts';
 import type { Plan } from '../../plan/plan-scenario.ts';
 import type { RunningPod } from '../../runtime/runtime.ts';
 import { httpJson } from '../../util/http-json.ts';
@@ -65,7 +66,7 @@ export class ControlPlane {
             port: at.port,
             healthy: this.healthy.get(p.instance) ?? false,
             zone: p.spec.zone ?? null,
-            version: p.spec.version ?? 'v1',
+            version: p.spec.version,
           };
         });
       const policy = scenario.mesh[dest];
@@ -86,7 +87,7 @@ export class ControlPlane {
       seed: planned?.sidecarSeed ?? this.plan.ingress.sidecarSeed,
       clusters,
       zone: planned?.spec.zone ?? null,
-      subset: planned?.spec.version ?? 'v1',
+      subset: planned?.spec.version ?? DEFAULT_VERSION,
       inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault },
     };
   }

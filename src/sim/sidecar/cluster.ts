@@ -62,7 +62,7 @@ export class EndpointState implements LbHost {
     this.port = ep.port;
     this.edsHealthy = ep.healthy;
     this.zone = ep.zone ?? null;
-    this.version = ep.version ?? 'v1';
+    this.version = ep.version;
     this.address = `${ep.host}:${ep.port}`;
     this.upstreamKey = seriesKey.upstream(fromService, ep.instance);
     // Counting connections where they are made keeps the per-request path free of it.
@@ -294,7 +294,7 @@ export class ClusterState {
           changes.health.push(old);
         }
         old.zone = ep.zone ?? null;
-        old.version = ep.version ?? 'v1';
+        old.version = ep.version;
         next.push(old);
       }
     }
@@ -333,7 +333,7 @@ export class ClusterState {
         config: hc,
         clock: this.env.clock,
         counters: this.stats,
-        probe: httpProbe(this.env.hcAgent, e, () => this.hcConfig?.path ?? '/healthz', this.name),
+        probe: httpProbe(this.env.hcAgent, e, () => (this.hcConfig ?? hc).path, this.name),
         onCheck: (r, changed) => this.onHealthCheck(e, r, changed),
       });
       e.hc.start();
@@ -391,7 +391,7 @@ export class ClusterState {
     if (this.updating || !this.policy) return;
     const policy = this.policy;
     const locality = policy.locality?.enabled === true && this.localZone !== null;
-    const factor = policy.locality?.overprovisioningFactor ?? 1.4;
+    const factor = policy.locality.overprovisioningFactor;
     const panicThreshold = policy.panicThreshold ?? 0;
     this.healthy = this.endpoints.filter((e) => e.healthy);
     this.allHosts = this.fill(new HostSet(null, this.lbFor('')), this.endpoints, locality, factor, panicThreshold);

@@ -1,3 +1,4 @@
+import { DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES } from '../../contract/defaults.ts';
 import type { DestinationPolicy } from '../../scenario/scenario.ts';
 import type { ClusterConfig, Endpoint, SidecarConfig } from '../sidecar-config.ts';
 
@@ -6,7 +7,9 @@ A validated config with every optional field filled: the control plane sends the
 from an older control plane (or a test) that leaves the policies of issue 3 out keeps the
 behaviour from before them. An absent field means "off": no circuit breaker limits, no outlier
 detection, no health checks, no panic (threshold 0), no locality, no split, no fault, no bulkhead,
-no rate limit. A cluster without its own `fault` uses its policy's standing fault.
+no rate limit. A cluster without its own `fault` uses its policy's standing fault. Values a policy
+that is on leaves out (a health check's path, locality's overprovisioning factor) are the default
+profile's.
 */
 export function withDefaults(cfg: SidecarConfig): SidecarConfig {
   const clusters: Record<string, ClusterConfig> = {};
@@ -25,7 +28,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
     ...cfg,
     clusters,
     zone: cfg.zone ?? null,
-    subset: cfg.subset ?? 'v1',
+    subset: cfg.subset ?? DEFAULT_VERSION,
     inbound: {
       rateLimit: rl === null ? null : { requestsPerSecond: rl.requestsPerSecond, burst: rl.burst ?? rl.requestsPerSecond },
       fault: inbound.fault ?? null,
@@ -34,8 +37,10 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
 }
 
 function endpointDefaults(e: Endpoint): Endpoint {
-  return { ...e, zone: e.zone ?? null, version: e.version ?? 'v1' };
+  return { ...e, zone: e.zone ?? null, version: e.version ?? DEFAULT_VERSION };
 }
+
+const FALLBACK = PROFILES[DEFAULT_PROFILE];
 
 function policyDefaults(p: DestinationPolicy): DestinationPolicy {
   const cp: Partial<DestinationPolicy['connectionPool']> = p.connectionPool ?? {};
@@ -50,9 +55,9 @@ function policyDefaults(p: DestinationPolicy): DestinationPolicy {
     },
     outlierDetection: p.outlierDetection ?? null,
     panicThreshold: p.panicThreshold ?? 0,
-    healthCheck: hc === null ? null : { ...hc, path: hc.path ?? '/healthz' },
+    healthCheck: hc === null ? null : { ...hc, path: hc.path ?? FALLBACK.healthCheck.path },
     fault: p.fault ?? null,
-    locality: p.locality ?? { enabled: false, overprovisioningFactor: 1.4 },
+    locality: { enabled: p.locality?.enabled ?? false, overprovisioningFactor: p.locality?.overprovisioningFactor ?? FALLBACK.overprovisioningFactor },
     split: p.split ?? null,
   };
 }

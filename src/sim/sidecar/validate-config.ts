@@ -1,5 +1,7 @@
-const RETRY_ON = new Set(['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes']);
-const LOAD_BALANCERS = new Set(['round_robin', 'least_request', 'random']);
+import { LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/defaults.ts';
+
+const RETRY_ON: ReadonlySet<string> = new Set(RETRY_ON_NAMES);
+const LOAD_BALANCERS: ReadonlySet<string> = new Set(LB_NAMES);
 
 type Obj = Record<string, unknown>;
 

@@ -1,0 +1,191 @@
+import type { ConnectionPool, HealthCheck, OutlierDetection, RetryBudget, RetryPolicy } from '../scenario/scenario.ts';
+
+/**
+Every default of the mesh, written once, per profile: what a policy value is when a scenario does
+not write it — the documented defaults of Envoy, Istio and Linkerd
+(../shared/reference/mesh-semantics.md §1; the upstream sources are listed in docs/profiles.md,
+which is generated from this table). Everything else reads it: the normaliser fills what a scenario
+leaves out from `mesh.profile`'s column, the scenario checker, the JSON Schema and the key reference
+say the defaults from it, docs/profiles.md is generated from it, and a sidecar given a config
+without some value falls back on the default profile's.
+*/
+
+/** The load balancers a destination may use. */
+export const LOAD_BALANCERS = ['round_robin', 'least_request', 'random'] as const;
+
+/** The retry conditions, as Envoy names them. */
+export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'] as const;
+
+/**
+Whose defaults a scenario's mesh takes. `istio` follows current Istio (1.24 and later), `istio-1.23`
+Istio up to 1.23 (or a later one with compatibilityVersion 1.23), whose default retries also retry
+503; `linkerd` current Linkerd (2.16 and later).
+*/
+export const MESH_PROFILES = ['envoy', 'istio', 'istio-1.23', 'linkerd'] as const;
+
+export interface ProfileDefaults {
+  /** Whole-request timeout when `timeout` is not written; null = none. */
+  timeoutMs: number | null;
+  /** The retry policy when `retries` is not written; null = no retries. */
+  retries: RetryPolicy | null;
+  /** What a written `retries` block leaves out. The back-off's max is `maxTimesBase` × its base unless written. */
+  retriesBlock: {
+    attempts: number;
+    retryOn: (typeof RETRY_ON)[number][];
+    retriableStatusCodes: number[];
+    backoff: { baseMs: number; maxTimesBase: number };
+    /** What a written `budget` block leaves out. */
+    budget: RetryBudget;
+  };
+  loadBalancer: (typeof LOAD_BALANCERS)[number];
+  connectionPool: ConnectionPool;
+  /** Fraction. */
+  panicThreshold: number;
+  /** What a written `outlierDetection` block leaves out. */
+  outlierDetection: OutlierDetection;
+  /** What a written `healthCheck` block leaves out. */
+  healthCheck: HealthCheck;
+  /** Whether locality-aware balancing is on when `locality` is not written: off, or on as soon as outlier detection is (Istio). */
+  locality: 'off' | 'with-outlier-detection';
+  /** Envoy's overprovisioning factor, when `locality` does not write one. */
+  overprovisioningFactor: number;
+}
+
+/** Envoy's router: a 25ms base interval, and a max of 10 × base (250ms) unless written. */
+const BACKOFF = { baseMs: 25, maxTimesBase: 10 };
+
+/** Envoy's retry budget defaults (RetryBudget: budget_percent 20%, min_retry_concurrency 3). */
+const BUDGET: RetryBudget = { percent: 0.2, minRetryConcurrency: 3 };
+
+/**
+Active health checks: Envoy requires all four fields (it has no defaults) and Istio and Linkerd have
+none of their own (they rely on Kubernetes readiness probes), so a written `healthCheck: {}` takes
+the Kubernetes readiness-probe defaults: every 10s, 1s timeout, 3 failures, 1 success; on the path
+the built-in service answers without taking a concurrency slot.
+*/
+const HEALTH_CHECK: HealthCheck = { intervalMs: 10_000, timeoutMs: 1000, unhealthyThreshold: 3, healthyThreshold: 1, path: '/healthz' };
+
+/** Envoy's outlier detection defaults; Istio's DestinationRule keeps them unchanged. */
+const ENVOY_OUTLIER_DETECTION: OutlierDetection = {
+  consecutive5xx: 5,
+  consecutiveGatewayErrors: null,
+  intervalMs: 10_000,
+  baseEjectionTimeMs: 30_000,
+  maxEjectionTimeMs: 300_000,
+  maxEjectionPercent: 0.1,
+};
+
+/** Envoy's priority load: a priority keeps all traffic while its healthy share × 1.4 >= 100%. */
+const OVERPROVISIONING_FACTOR = 1.4;
+
+const UNLIMITED: ConnectionPool = { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null };
+
+/** The back-off of a default retry policy: the base, and its max when not written. */
+const BACKOFF_POLICY = { baseMs: BACKOFF.baseMs, maxMs: BACKOFF.baseMs * BACKOFF.maxTimesBase };
+
+/** What every Istio version shares: no route timeout, least request, no breakers, no panic, Envoy's outlier values, locality with outlier detection. */
+const ISTIO_COMMON = {
+  timeoutMs: null,
+  loadBalancer: 'least_request',
+  connectionPool: UNLIMITED,
+  panicThreshold: 0,
+  outlierDetection: ENVOY_OUTLIER_DETECTION,
+  healthCheck: HEALTH_CHECK,
+  locality: 'with-outlier-detection',
+  overprovisioningFactor: OVERPROVISIONING_FACTOR,
+} as const satisfies Omit<ProfileDefaults, 'retries' | 'retriesBlock'>;
+
+export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDefaults>> = {
+  envoy: {
+    timeoutMs: 15_000,
+    retries: null,
+    retriesBlock: { attempts: 1, retryOn: ['5xx'], retriableStatusCodes: [], backoff: BACKOFF, budget: BUDGET },
+    loadBalancer: 'round_robin',
+    connectionPool: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+    panicThreshold: 0.5,
+    outlierDetection: ENVOY_OUTLIER_DETECTION,
+    healthCheck: HEALTH_CHECK,
+    locality: 'off',
+    overprovisioningFactor: OVERPROVISIONING_FACTOR,
+  },
+  // Istio 1.24 and later: the default route retry policy (retry.go) is 2 attempts on connect-failure,
+  // refused-stream, unavailable and cancelled; 503 is no longer retried by default
+  // (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY, on since 1.24). refused-stream is a reset here; the gRPC
+  // conditions have no HTTP/1 equivalent. Istio sets only the back-off's base (25ms).
+  istio: {
+    ...ISTIO_COMMON,
+    retries: { attempts: 2, perTryTimeoutMs: null, retryOn: ['connect-failure', 'reset'], retriableStatusCodes: [], backoff: BACKOFF_POLICY, budget: null },
+    retriesBlock: { attempts: 2, retryOn: ['connect-failure', 'reset'], retriableStatusCodes: [], backoff: BACKOFF, budget: BUDGET },
+  },
+  // Istio up to 1.23 (or compatibilityVersion 1.23): the same, and retriable-status-codes 503.
+  'istio-1.23': {
+    ...ISTIO_COMMON,
+    retries: {
+      attempts: 2,
+      perTryTimeoutMs: null,
+      retryOn: ['connect-failure', 'reset', 'retriable-status-codes'],
+      retriableStatusCodes: [503],
+      backoff: BACKOFF_POLICY,
+      budget: null,
+    },
+    retriesBlock: { attempts: 2, retryOn: ['connect-failure', 'reset', 'retriable-status-codes'], retriableStatusCodes: [503], backoff: BACKOFF, budget: BUDGET },
+  },
+  linkerd: {
+    timeoutMs: null,
+    retries: null,
+    retriesBlock: { attempts: 1, retryOn: ['5xx'], retriableStatusCodes: [], backoff: BACKOFF, budget: BUDGET },
+    // Linkerd balances on peak EWMA latency with power of two choices; least_request is the nearest.
+    loadBalancer: 'least_request',
+    connectionPool: UNLIMITED,
+    panicThreshold: 0,
+    // Failure accrual, consecutive mode: 7 failures, penalty from 1s (min-penalty) doubling to 1m
+    // (max-penalty), any share of endpoints. Linkerd has no sweep; probation starts when the penalty
+    // ends, which a 1s interval approximates.
+    outlierDetection: {
+      consecutive5xx: 7,
+      consecutiveGatewayErrors: null,
+      intervalMs: 1000,
+      baseEjectionTimeMs: 1000,
+      maxEjectionTimeMs: 60_000,
+      maxEjectionPercent: 1,
+    },
+    healthCheck: HEALTH_CHECK,
+    locality: 'off',
+    overprovisioningFactor: OVERPROVISIONING_FACTOR,
+  },
+};
+
+/** The version label (subset) of an instance that names none. */
+export const DEFAULT_VERSION = 'v1';
+
+/** The profile used when `mesh.profile` is not written. */
+export const DEFAULT_PROFILE: (typeof MESH_PROFILES)[number] = 'envoy';
+
+/**
+A default every profile shares (the health check's, the back-off's…), for places that hold one value:
+the scenario checker filling a written block, a sidecar given a config without it. Throws when the
+profiles disagree: such a default must be read from the scenario's own profile instead.
+*/
+export function sharedDefault<T>(pick: (p: ProfileDefaults) => T): T {
+  const values = MESH_PROFILES.map((name) => pick(PROFILES[name]));
+  const first = JSON.stringify(values[0]);
+  const other = MESH_PROFILES.find((_, i) => JSON.stringify(values[i]) !== first);
+  if (other) throw new Error(`profiles disagree on this default (${first} for ${MESH_PROFILES[0]}, ${JSON.stringify(values[MESH_PROFILES.indexOf(other)])} for ${other}): read it from the scenario's profile`);
+  return values[0];
+}
+
+/**
+A default in words by profile, profiles with the same value grouped, in table order: "1 (envoy,
+linkerd), 2 (istio)", or with semicolons between values that hold commas; one value for all when
+they agree. For the scenario language's reference.
+*/
+export function byProfile(pick: (p: ProfileDefaults) => string): string {
+  const groups = new Map<string, string[]>();
+  for (const name of MESH_PROFILES) {
+    const v = pick(PROFILES[name]);
+    groups.set(v, [...(groups.get(v) ?? []), name]);
+  }
+  if (groups.size === 1) return [...groups.keys()][0];
+  const separator = [...groups.keys()].some((v) => v.includes(',')) ? '; ' : ', ';
+  return [...groups].map(([v, names]) => `${v} (${names.join(', ')})`).join(separator);
+}
