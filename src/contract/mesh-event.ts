@@ -24,6 +24,20 @@ export interface MeshEventBase {
 /** Why outlier detection ejected an endpoint, with Envoy's names (`OutlierEjectionType`). */
 export type EjectionReason = 'consecutive_5xx' | 'consecutive_gateway_failure';
 
+/** What outlier detection decided when it ejected an endpoint. */
+export interface Ejection {
+  reason: EjectionReason;
+  /** The failures in a row that triggered it. */
+  consecutive: number;
+  /** The threshold that was reached. */
+  threshold: number;
+  lastStatus: number;
+  /** min(base × multiplier, max): how long at least; it ends at the first sweep after that. */
+  ejectionMs: number;
+  timesEjected: number;
+  multiplier: number;
+}
+
 /** Why an ejected endpoint came back (or left the ejected set). */
 export type UnejectReason = 'ejection-time-elapsed' | 'health-check-passed' | 'endpoint-removed' | 'endpoint-replaced' | 'outlier-detection-disabled';
 
@@ -64,22 +78,7 @@ export type MeshEventBody =
   /** The L7 fault at this sidecar's inbound (`cluster` null) or toward `cluster` is over. */
   | { type: 'fault-cleared'; data: { cluster: string | null } }
   /** Outlier detection ejected an endpoint. `capped`: maxEjectionTime shortened it. */
-  | {
-      type: 'ejected';
-      data: {
-        cluster: string;
-        endpoint: string;
-        reason: EjectionReason;
-        /** The failures in a row that triggered it, and the threshold they reached. */
-        consecutive: number;
-        threshold: number;
-        lastStatus: number;
-        ejectionMs: number;
-        timesEjected: number;
-        multiplier: number;
-        capped: boolean;
-      };
-    }
+  | { type: 'ejected'; data: Ejection & { cluster: string; endpoint: string; capped: boolean } }
   /** An ejected endpoint is back in the pool (or gone from it). */
   | { type: 'unejected'; data: { cluster: string; endpoint: string; reason: UnejectReason; ejectedMs: number } }
   /** An ejection maxEjectionPercent refused: `ejected` of `total` endpoints were out already. */

@@ -20,6 +20,7 @@ import type {
   Window,
 } from './scenario.ts';
 import { SENTENCE_WORDS } from './shape.ts';
+import { NameResolver, type NamePart } from './name-resolver.ts';
 import { closest, didYouMean } from './suggest.ts';
 
 /** What the parser needs to know about the scenario to check names and windows. */
@@ -96,7 +97,11 @@ class ExpectationParser {
   #at = 0;
   readonly #issues: ScenarioIssue[] = [];
 
+  /** Looks names up without reporting anything. */
+  readonly #lookup: NameResolver;
+
   constructor(text: string, topology: ExpectationTopology, site: SentenceSite) {
+    this.#lookup = new NameResolver(topology, () => {});
     this.#text = text;
     this.#topology = topology;
     this.#site = site;
@@ -478,50 +483,14 @@ class ExpectationParser {
   }
 
   #edge(fromToken: Token, toToken: Token): Scope | null {
-    const from = fromToken.text;
-    const to = toToken.text;
     if (this.#topology.services === null) return null;
-    let fromOk = true;
-    if (from !== 'client' && !this.#service(from)) {
-      fromOk = false;
-      const inst = /^(.*)-(\d+)$/.exec(from);
-      if (inst && this.#service(inst[1])) {
-        this.#report(fromToken, `an edge starts at client or a service, not an instance: all of ${inst[1]}'s sidecars count; write ${inst[1]} -> ${to}`);
-      } else {
-        this.#report(fromToken, `unknown caller "${from}"${didYouMean(from, ['client', ...this.#serviceNames()])} (valid: client, ${this.#serviceNames().join(', ')})`);
-      }
-    }
-    let toService: string | null = null;
-    let toInstance: string | undefined;
-    if (to === 'client') {
-      this.#report(toToken, `nothing calls client: it is the load generator; an edge ends at a service or an instance`);
-    } else if (this.#service(to)) {
-      toService = to;
-    } else {
-      const inst = this.#instance(toToken);
-      if (inst) {
-        toService = inst.service;
-        toInstance = to;
-      } else if (inst === undefined) {
-        this.#report(toToken, `unknown service "${to}"${didYouMean(to, [...this.#serviceNames(), ...this.#instanceNames()])} (services: ${this.#serviceNames().join(', ')})`);
-      }
-    }
-    if (!fromOk || toService === null) return null;
-    if (from === 'client') {
-      const target = this.#topology.loadTarget;
-      if (target !== null && toService !== target) {
-        this.#report(toToken, `client only calls the load target ${target}, not ${toService}; write client -> ${target}`);
-        return null;
-      }
-    } else {
-      const calls = this.#service(from)?.calls;
-      if (calls && !calls.includes(toService)) {
-        const list = calls.length ? `${from} calls: ${[...new Set(calls)].join(', ')}` : `${from} calls nothing`;
-        this.#report(toToken, `${from} does not call ${toService}; ${list}`);
-        return null;
-      }
-    }
-    return toInstance === undefined ? { kind: 'edge', from, to: toService } : { kind: 'edge', from, to: toService, toInstance };
+    const edge = this.#names({ from: fromToken, to: toToken, name: toToken }).edge(fromToken.text, toToken.text, (caller) => `all of ${caller}'s sidecars count`);
+    return edge && { kind: 'edge', ...edge };
+  }
+
+  /** Names resolved against the topology; a problem is reported at the token of the part it is about. */
+  #names(at: Record<NamePart, Token>): NameResolver {
+    return new NameResolver(this.#topology, (part, message) => this.#report(at[part], message));
   }
 
   /**
@@ -529,34 +498,26 @@ class ExpectationParser {
   instance of a known service, null when it is but the index is out of range (reported here).
   */
   #instance(token: Token): { service: string } | null | undefined {
-    const m = /^(.*)-(\d+)$/.exec(token.text);
-    if (!m) return undefined;
-    const service = this.#service(m[1]);
-    if (!service) return undefined;
-    const index = Number(m[2]);
-    if (service.replicas !== null && (index >= service.replicas || String(index) !== m[2])) {
-      const names = Array.from({ length: service.replicas }, (_, i) => `${service.name}-${i}`).join(', ');
-      const plural = service.replicas === 1 ? 'replica' : 'replicas';
-      this.#report(token, `${service.name} has ${service.replicas} ${plural} (${names}); there is no ${token.text}`);
-      return null;
-    }
-    return { service: service.name };
+    const n = this.#names({ from: token, to: token, name: token }).named(token.text);
+    if (n === null) return null;
+    return n?.instance === undefined ? undefined : { service: n.service };
   }
 
   #services() {
     return this.#topology.services ?? [];
   }
 
+
   #service(name: string) {
-    return this.#services().find((s) => s.name === name);
+    return this.#lookup.service(name);
   }
 
   #serviceNames(): string[] {
-    return this.#services().map((s) => s.name);
+    return this.#lookup.serviceNames();
   }
 
   #instanceNames(): string[] {
-    return this.#services().flatMap((s) => Array.from({ length: s.replicas ?? 0 }, (_, i) => `${s.name}-${i}`));
+    return this.#lookup.instanceNames();
   }
 
   /** An edge that exists, to show in a message: preferably one ending at `to`. */

@@ -5,6 +5,7 @@ import type { RuleContext } from './rule-context.ts';
 import type { Fault, FaultAction, FaultTarget, HttpFault } from './scenario.ts';
 import { TOXICS } from './shape.ts';
 import { childPath, indexPath } from './source-file.ts';
+import { NameResolver } from './name-resolver.ts';
 import { didYouMean } from './suggest.ts';
 
 // What check-shape produced for one item of `faults`; every field may be missing (invalid, or not written).
@@ -163,33 +164,15 @@ class FaultRules {
   // -------------------------------------------------------------------------------------------
   // Targets
 
-  #serviceNames(): string[] {
-    return (this.#services ?? []).map((s) => s.name);
-  }
-
-  #instanceNames(): string[] {
-    return (this.#services ?? []).flatMap((s) => Array.from({ length: s.replicas ?? 0 }, (_, i) => `${s.name}-${i}`));
-  }
-
-  /** A service, or an instance of one (checking its index); undefined when the name is neither (not reported). */
-  #named(name: string, path: string): { service: string; instance?: string } | null | undefined {
-    const services = this.#services ?? [];
-    if (services.some((s) => s.name === name)) return { service: name };
-    const m = /^(.*)-(\d+)$/.exec(name);
-    const owner = m ? services.find((s) => s.name === m[1]) : undefined;
-    if (!m || !owner) return undefined;
-    const index = Number(m[2]);
-    if (owner.replicas !== null && (index >= owner.replicas || String(index) !== m[2])) {
-      const names = Array.from({ length: owner.replicas }, (_, i) => `${owner.name}-${i}`).join(', ');
-      this.#ctx.error(path, `${owner.name} has ${owner.replicas} ${owner.replicas === 1 ? 'replica' : 'replicas'} (${names}); there is no ${name}`);
-      return null;
-    }
-    return { service: owner.name, instance: name };
+  /** Names resolved against the topology, problems reported at `path`. */
+  #names(path: string): NameResolver {
+    return new NameResolver({ services: this.#services, loadTarget: this.#loadTarget }, (_part, message) => this.#ctx.error(path, message));
   }
 
   #unknown(name: string, path: string, what: string): void {
-    const candidates = [...this.#serviceNames(), ...this.#instanceNames()];
-    this.#ctx.error(path, `unknown ${what} "${name}"${didYouMean(name, candidates)} (services: ${this.#serviceNames().join(', ')}; instances are named like ${this.#instanceNames()[0] ?? 'front-0'})`);
+    const names = this.#names(path);
+    const candidates = [...names.serviceNames(), ...names.instanceNames()];
+    this.#ctx.error(path, `unknown ${what} "${name}"${didYouMean(name, candidates)} (services: ${names.serviceNames().join(', ')}; instances are named like ${names.instanceNames()[0] ?? 'front-0'})`);
   }
 
   #target(text: string, path: string): FaultTarget | null {
@@ -199,48 +182,20 @@ class FaultRules {
       this.#ctx.error(path, `found ${JSON.stringify(text)}; expected an instance (payments-1), a service (payments) or an edge such as ${this.#exampleEdge()}`);
       return null;
     }
+    const names = this.#names(path);
     if (parts.length === 1) {
       const [name] = parts;
       if (name === 'client') {
         this.#ctx.error(path, `client is the load generator; to hit what it sends, target the edge client -> ${this.#loadTarget ?? '<load target>'}`);
         return null;
       }
-      const n = this.#named(name, path);
+      const n = names.named(name);
       if (n === undefined) this.#unknown(name, path, 'target');
       if (!n) return null;
       return n.instance === undefined ? { kind: 'service', service: n.service } : { kind: 'instance', service: n.service, instance: n.instance };
     }
-    const [from, to] = parts;
-    let ok = true;
-    if (from !== 'client' && !this.#services.some((s) => s.name === from)) {
-      ok = false;
-      const inst = /^(.*)-(\d+)$/.exec(from);
-      if (inst && this.#services.some((s) => s.name === inst[1])) {
-        this.#ctx.error(path, `an edge starts at client or a service, not an instance: a fault on an edge hits every sidecar of the caller; write ${inst[1]} -> ${to}`);
-      } else {
-        this.#ctx.error(path, `unknown caller "${from}"${didYouMean(from, ['client', ...this.#serviceNames()])} (valid: client, ${this.#serviceNames().join(', ')})`);
-      }
-    }
-    if (to === 'client') {
-      this.#ctx.error(path, 'nothing calls client: it is the load generator; an edge ends at a service or an instance');
-      return null;
-    }
-    const n = this.#named(to, path);
-    if (n === undefined) this.#unknown(to, path, 'service');
-    if (!n || !ok) return null;
-    if (from === 'client') {
-      if (this.#loadTarget !== null && n.service !== this.#loadTarget) {
-        this.#ctx.error(path, `client only calls the load target ${this.#loadTarget}, not ${n.service}; write client -> ${this.#loadTarget}`);
-        return null;
-      }
-    } else {
-      const calls = this.#services.find((s) => s.name === from)?.calls;
-      if (calls && !calls.includes(n.service)) {
-        this.#ctx.error(path, `${from} does not call ${n.service}; ${calls.length ? `${from} calls: ${[...new Set(calls)].join(', ')}` : `${from} calls nothing`}`);
-        return null;
-      }
-    }
-    return n.instance === undefined ? { kind: 'edge', from, to: n.service } : { kind: 'edge', from, to: n.service, toInstance: n.instance };
+    const edge = names.edge(parts[0], parts[1], () => 'a fault on an edge hits every sidecar of the caller');
+    return edge && { kind: 'edge', ...edge };
   }
 
   #exampleEdge(): string {
@@ -361,7 +316,7 @@ class FaultRules {
           return;
         }
         if (this.#services === null) return;
-        const n = this.#named(name, itemPath);
+        const n = this.#names(itemPath).named(name);
         if (n === undefined) this.#unknown(name, itemPath, 'instance or service');
         if (!n) {
           ok = false;

@@ -1,4 +1,4 @@
-import type { EjectionReason, UnejectReason } from '../../contract/mesh-event.ts';
+import type { Ejection, EjectionReason, UnejectReason } from '../../contract/mesh-event.ts';
 import type { OutlierDetection } from '../../scenario/scenario.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import { unrefTimer } from './unref-timer.ts';
@@ -24,19 +24,6 @@ export class OutlierHostState {
 export interface OutlierHost {
   readonly instance: string;
   readonly outlier: OutlierHostState;
-}
-
-export interface Ejection {
-  reason: EjectionReason;
-  /** The failures in a row that triggered it. */
-  consecutive: number;
-  /** The threshold that was reached. */
-  threshold: number;
-  lastStatus: number;
-  /** min(base × multiplier, max): how long at least; it ends at the first sweep after that. */
-  ejectionMs: number;
-  timesEjected: number;
-  multiplier: number;
 }
 
 /** Counters with Envoy's names (`cluster.<name>.outlier_detection.*`), kept by the caller across config pushes. */

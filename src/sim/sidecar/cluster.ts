@@ -4,14 +4,14 @@ import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import { seriesKey } from '../../observe/timeline.ts';
 import { probeFailureText } from '../../contract/describe-mesh-event.ts';
-import type { EjectionReason, MeshEventBody, UnejectReason } from '../../contract/mesh-event.ts';
+import type { Ejection, EjectionReason, MeshEventBody, UnejectReason } from '../../contract/mesh-event.ts';
 import type { ClusterConfig, Endpoint } from '../sidecar-config.ts';
 import { ConnectionPoolBreaker } from '../policy/circuit-breaker.ts';
 import { isInert } from '../policy/fault-injector.ts';
 import { ActiveHealthCheck, type ProbeResult } from '../policy/health-checker.ts';
 import { createLoadBalancer, type LbHost, type LoadBalancer } from '../policy/load-balancer.ts';
 import { planPriorities, type PriorityPlan } from '../policy/locality.ts';
-import { OutlierDetector, OutlierHostState, type Ejection } from '../policy/outlier-detector.ts';
+import { OutlierDetector, OutlierHostState } from '../policy/outlier-detector.ts';
 import { RetryBudget } from '../policy/retry-budget.ts';
 import { compileRetryOn, type RetryConditions } from '../policy/retry-policy.ts';
 import { CompiledSplit } from '../policy/traffic-split.ts';
@@ -360,18 +360,7 @@ export class ClusterState {
     const od = this.outlier.settings!;
     this.env.emit({
       type: 'ejected',
-      data: {
-        cluster: this.name,
-        endpoint: h.instance,
-        reason: e.reason,
-        consecutive: e.consecutive,
-        threshold: e.threshold,
-        lastStatus: e.lastStatus,
-        ejectionMs: e.ejectionMs,
-        timesEjected: e.timesEjected,
-        multiplier: e.multiplier,
-        capped: e.ejectionMs < od.baseEjectionTimeMs * e.multiplier,
-      },
+      data: { cluster: this.name, endpoint: h.instance, ...e, capped: e.ejectionMs < od.baseEjectionTimeMs * e.multiplier },
     });
     this.rebuild();
   }

@@ -2,7 +2,8 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { OutlierDetection } from '../../../src/scenario/scenario.ts';
 import { ManualClock } from '../../../src/util/clock.ts';
-import { OutlierDetector, OutlierHostState, type Ejection, type OutlierCounters } from '../../../src/sim/policy/outlier-detector.ts';
+import type { Ejection } from '../../../src/contract/mesh-event.ts';
+import { OutlierDetector, OutlierHostState, type OutlierCounters } from '../../../src/sim/policy/outlier-detector.ts';
 
 interface Host {
   instance: string;
