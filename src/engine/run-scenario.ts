@@ -76,10 +76,8 @@ success, a failure mid-run, an abort — the topology is torn down and what was 
 */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunOutcome> {
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  // A fault this runtime cannot apply is found before anything starts.
-  FaultRunner.check(scenario);
   const plan = planScenario(scenario, runId);
-  // chaos.engine: toxiproxy without a server to use is found before anything starts, too.
+  // chaos.engine: toxiproxy without a server to use is found before anything starts.
   if (plan.wire) checkWireEngine(scenario.chaos, { runtime: options.runtime.name, file: scenario.source.file });
   // So is a reports folder the run could not write into once it is over.
   if (options.reportsDir) await checkReportsDir(options.reportsDir, scenario, new Date());

@@ -1,4 +1,3 @@
-import { MeshproofError } from '../../errors.ts';
 import type { RunEvent } from '../../events.ts';
 import type { StartedTopology } from '../../runtime/runtime.ts';
 import type { Fault, InstanceState, Scenario } from '../../scenario/scenario.ts';
@@ -50,18 +49,6 @@ export class FaultRunner {
     this.endpointRemovalDelayMs = options.endpointRemovalDelayMs ?? DEFAULT_ENDPOINT_REMOVAL_DELAY_MS;
     for (const f of options.scenario.faults ?? []) {
       this.records.set(f.name, { name: f.name, scheduledAtMs: f.atMs, startedMs: null, endedMs: null, detail: '' });
-    }
-  }
-
-  /** Throws, before anything starts, when a fault cannot be applied on this runtime. */
-  static check(scenario: Scenario): void {
-    for (const f of scenario.faults ?? []) {
-      if (f.action.kind === 'http' && f.action.at === 'outbound' && f.target.kind === 'edge' && f.target.toInstance) {
-        throw new MeshproofError('MESHPROOF_SCENARIO_INVALID', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": an http fault at the outbound applies to a destination service, as an Istio VirtualService fault does; target "${f.target.from} -> ${f.target.to}", or put it at the inbound of ${f.target.toInstance} (at: inbound)`);
-      }
-      if (f.action.kind === 'process' && f.target.kind !== 'instance') {
-        throw new MeshproofError('MESHPROOF_SCENARIO_INVALID', `${scenario.source.file}:${f.line}:${f.col} fault "${f.name}": a process fault targets one instance`);
-      }
     }
   }
 
