@@ -16,6 +16,7 @@ import type { Scenario } from '../scenario/scenario.ts';
 import { ControlPlane } from '../sim/control-plane/control-plane.ts';
 import { evaluateExpectations } from '../verdict/evaluate.ts';
 import type { RunFacts } from '../verdict/verdict.ts';
+import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from '../chaos/schedule/endpoint-removal.ts';
 import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
 import { planLinks } from '../chaos/links/link-plan.ts';
 import { Wire } from '../chaos/links/wire.ts';
@@ -251,7 +252,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     events: facts.events,
     faults: facts.faults,
     states: facts.states,
-    endpointRemovalDelayMs: faults?.endpointRemovalDelayMs ?? 1000,
+    endpointRemovalDelayMs: faults?.endpointRemovalDelayMs ?? DEFAULT_ENDPOINT_REMOVAL_DELAY_MS,
     load: {
       requests: loadSummary.requests,
       errors: loadSummary.errors,

@@ -27,10 +27,12 @@ export class Collector {
 
   private readonly sidecars: RunningPod[];
   private readonly options: CollectorOptions;
+  private readonly timeoutMs: number;
 
   constructor(sidecars: RunningPod[], options: CollectorOptions = {}) {
     this.sidecars = sidecars;
     this.options = options;
+    this.timeoutMs = options.timeoutMs ?? 3000;
   }
 
   /** Starts polling events (and, with onSecond, the last second's stats) every `intervalMs`. */
@@ -53,7 +55,7 @@ export class Collector {
     await Promise.all(
       this.sidecars.map(async (s) => {
         try {
-          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline?since=${second}`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline?since=${second}`, { timeoutMs: this.timeoutMs });
           for (const [key, secs] of Object.entries(t.series)) if (secs[second]) (merged[key] ??= {})[second] = secs[second];
         } catch {
           /* a sidecar that does not answer now is missing from this second's live view only */
@@ -79,7 +81,7 @@ export class Collector {
     await Promise.all(
       this.sidecars.map(async (s) => {
         try {
-          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline`, { timeoutMs: this.timeoutMs });
           this.lastTimeline.set(s.instance, t.series);
         } catch {
           /* keep the last good read of a sidecar that has gone away */
@@ -94,7 +96,7 @@ export class Collector {
       this.sidecars.map(async (s) => {
         const since = this.seen.get(s.instance) ?? 0;
         try {
-          const { events } = await httpJson<{ events: MeshEventRecord[] }>(`${s.adminUrl}/events?since=${since}`, { timeoutMs: this.options.timeoutMs ?? 3000 });
+          const { events } = await httpJson<{ events: MeshEventRecord[] }>(`${s.adminUrl}/events?since=${since}`, { timeoutMs: this.timeoutMs });
           for (const record of events) {
             if (record.seq <= (this.seen.get(s.instance) ?? 0)) continue;
             this.seen.set(s.instance, record.seq);
