@@ -1,3 +1,4 @@
+import { describeMeshEvent } from '../contract/describe-mesh-event.ts';
 import type { RunEvent, RunEventListener } from '../events.ts';
 import type { RunOutcome } from '../engine/run-scenario.ts';
 import { renderPlainSummary } from '../report/plain.ts';
@@ -47,7 +48,8 @@ export async function startRunOutput(mode: OutputMode, scenario: Scenario, optio
   const { out, color } = options;
   if (mode === 'json') {
     return {
-      onEvent: (e: RunEvent) => out(JSON.stringify(e)),
+      // A mesh event carries the describer's words too, as the admin stream serves it: a person reads these lines as well.
+      onEvent: (e: RunEvent) => out(JSON.stringify(e.type === 'sidecar-event' ? { ...e, event: { ...e.event, message: describeMeshEvent(e.event) } } : e)),
       liveStats: false,
       async finish(outcome) {
         if (outcome) out(JSON.stringify({ type: 'result', result: outcome.result, reportDir: outcome.reportDir }));
