@@ -1,3 +1,4 @@
+import { formatDuration, formatWindow } from '../../util/format.ts';
 import { escapeHtml } from './escape.ts';
 import type { FaultBand, StateMark } from './run-marks.ts';
 import { linearScale, niceTicks } from './scale.ts';
@@ -63,7 +64,7 @@ export function timeChart(o: TimeChartOptions): string {
   for (const b of o.bands) {
     const x0 = x(b.fromMs / 1000);
     const x1 = Math.max(x0 + 1, x(b.toMs / 1000));
-    const tip = `${b.name}: ${fmtS(b.fromMs)}–${fmtS(b.toMs)}${b.applied ? '' : ' (planned; never took effect)'}${b.detail ? ` — ${b.detail}` : ''}`;
+    const tip = `${b.name}: ${formatWindow({ fromMs: Math.round(b.fromMs), toMs: Math.round(b.toMs) })}${b.applied ? '' : ' (planned; never took effect)'}${b.detail ? ` — ${b.detail}` : ''}`;
     parts.push(`<rect class="fault-band c${b.colour % 4}${b.applied ? '' : ' not-applied'}" data-fault="${escapeHtml(b.name)}" x="${r(x0)}" y="${top}" width="${r(x1 - x0)}" height="${bottom - top}"><title>${escapeHtml(tip)}</title></rect>`);
     if (x1 - x0 >= b.name.length * 5.5 + 4) parts.push(`<text class="band-label" x="${r(x0 + 3)}" y="${top + 9}">${escapeHtml(b.name)}</text>`);
   }
@@ -107,7 +108,7 @@ export function timeChart(o: TimeChartOptions): string {
     const glyph = Math.max(at, lastGlyph + GLYPH_W);
     lastGlyph = glyph;
     parts.push(
-      `<g class="mark mark-${m.kind}" data-kind="${m.kind}" data-instance="${escapeHtml(m.instance)}"><title>${escapeHtml(`${fmtS(m.atMs)} ${m.text}`)}</title>` +
+      `<g class="mark mark-${m.kind}" data-kind="${m.kind}" data-instance="${escapeHtml(m.instance)}"><title>${escapeHtml(`${formatDuration(Math.round(m.atMs))} ${m.text}`)}</title>` +
         `<line x1="${r(at)}" x2="${r(at)}" y1="${top}" y2="${bottom}"/><text x="${r(glyph)}" y="${top - 4}">${MARK_GLYPH[m.kind]}</text></g>`,
     );
   }
@@ -143,8 +144,4 @@ export function linePath(values: readonly number[], x: (i: number) => number, y:
 
 function r(v: number): string {
   return String(Math.round(v * 10) / 10);
-}
-
-function fmtS(ms: number): string {
-  return `${Math.round(ms / 100) / 10}s`;
 }
