@@ -6,7 +6,7 @@ import { formatDuration, formatLatency, formatPercent, formatWindow, plural } fr
 import type { EjectedExpectation, Scenario } from '../scenario/scenario.ts';
 import { round3 } from './evidence.ts';
 import { isMissing, resolveAnchor } from './fault-times.ts';
-import { eventsAbout, type TimedEvent } from './instance-state.ts';
+import { eventsAbout } from './instance-state.ts';
 import { aggregate } from './measure.ts';
 import type { DecidingEvent, RunFacts, Verdict } from './verdict.ts';
 import { bucketRange } from './window.ts';
