@@ -7,7 +7,7 @@ import type { RunEvent } from '../events.ts';
 import { rescaleScenario } from '../plan/plan-scenario.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import type { RunResult } from '../report/run-result.ts';
-import { LocalRuntime, refuseImages } from '../runtime/local/local-runtime.ts';
+import { checkLocalServices, LocalRuntime } from '../runtime/local/local-runtime.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { parseDuration } from '../scenario/duration.ts';
 import { rescaleProblems } from '../scenario/run-size.ts';
@@ -196,10 +196,11 @@ MESHPROOF_RUNTIME_UNAVAILABLE error says what to do.
 */
 async function runtimeFor(name: 'local' | 'docker', scenario: Scenario, onNotice?: (message: string) => void): Promise<Runtime> {
   if (name === 'local') {
-    refuseImages(scenario.services, `${scenario.source.file}: `);
+    checkLocalServices(scenario.services, `${scenario.source.file}: `);
     return new LocalRuntime();
   }
-  const { DockerRuntime } = await import('../runtime/docker/docker-runtime.ts');
+  const { DockerRuntime, refuseCommands } = await import('../runtime/docker/docker-runtime.ts');
+  refuseCommands(scenario.services, `${scenario.source.file}: `);
   const { checkEngine, dockerClient } = await import('../runtime/docker/docker-engine.ts');
   const docker = dockerClient();
   await checkEngine(docker);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
 import type { LiveFigures, RunEvent, RunEventListener } from '../events.ts';
 import type { LoadSummary } from '../load/load-generator.ts';
@@ -126,6 +127,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const onAbort = () => load?.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  // Known before the run, so users' programs can write their output into it as they run.
+  const reportDirPlanned = options.reportsDir ? join(options.reportsDir, reportDirName({ startedAt: startedAt.toISOString(), scenario })) : null;
   emit({ type: 'run-starting', at: Date.now(), scenario: scenario.name, runId });
   try {
     const upStarted = performance.now();
@@ -136,6 +139,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     topology = await options.runtime.start(realToxiproxy ? { ...plan, wire: false } : plan, {
       onEvent: emit,
       signal: options.signal,
+      logsDir: reportDirPlanned ? join(reportDirPlanned, LOGS_DIR) : null,
       tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio, maxTracesPerSecond: tracing?.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND } : null,
     });
     topology.onUnexpectedExit((instance, role, code, signal) =>
@@ -265,18 +269,33 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       instance: p.instance,
       service: p.service,
       ports: { inbound: p.inbound.port, outbound: p.outbound.port, admin: Number(new URL(p.adminUrl).port), ...(p.appPort ? { app: p.appPort } : {}) },
-    })) : [],
+      ...(p.logFile && reportDirPlanned ? { log: `${LOGS_DIR}/${basename(p.logFile)}` } : {}),
+    })) : logsOf(plan.pods, reportDirPlanned),
     configPushMs: controlPlane?.lastPushMs ?? null,
     ...(receiver ? { traces: summariseTraces(receiver.store, receiver.stats(), sidecarSpans, telemetry?.stats() ?? null, { fromMs: t0, toMs: t0 + plan.load.durationMs }) } : {}),
   };
   let reportDir: string | null = null;
-  if (options.reportsDir) {
-    reportDir = join(options.reportsDir, reportDirName(result));
+  if (reportDirPlanned) {
+    reportDir = reportDirPlanned;
     await writeReports(result, reportDir);
     if (receiver && result.traces) await writeTraces(reportDir, runId, result.traces, receiver.store.spans());
   }
   emit({ type: 'run-finished', at: Date.now(), passed, reportDir });
   return { result, reportDir, interrupted, loadFinished };
+}
+
+/** Folder of a report where users' programs write their output, one `<instance>.log` each. */
+const LOGS_DIR = 'logs';
+
+/**
+The logs of a run whose topology never came up (a program that did not start): those written before
+the failure are still worth a link, the failing one's above all.
+*/
+function logsOf(pods: readonly { instance: string; service: string }[], reportDir: string | null): RunResult['instances'] {
+  if (!reportDir) return [];
+  return pods
+    .filter((p) => existsSync(join(reportDir, LOGS_DIR, `${p.instance}.log`)))
+    .map((p) => ({ instance: p.instance, service: p.service, ports: {}, log: `${LOGS_DIR}/${p.instance}.log` }));
 }
 
 function liveFigures(series: SparseSeries, second: number): Record<string, LiveFigures> {

@@ -22,7 +22,12 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
 
   out.push(`## ${result.passed ? '✅' : '❌'} ${inline(scenario.name)} — ${held} of ${plural(verdicts.length, 'expectation')} held`);
   if (scenario.description) out.push('', inline(scenario.description));
-  if (result.error) out.push('', `> ⚠️ **The run did not complete:** ${inline(result.error.replace(/\s*\n\s*/g, ' '))}`);
+  if (result.error) {
+    // A program that did not start brings the end of its output: kept as lines, in a block.
+    const [first, ...rest] = result.error.split('\n');
+    out.push('', `> ⚠️ **The run did not complete:** ${inline(first)}`);
+    if (rest.length) out.push('', fence(rest.join('\n')));
+  }
 
   out.push('', '| Status | Expectation | Measured | Window |', '| --- | --- | ---: | --- |');
   for (const v of verdicts) {
@@ -63,6 +68,9 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
       out.push(row([inline(s.service), String(s.replicas), formatRate(s.rps), formatPercent(s.successRate), formatLatency(s.p50), formatLatency(s.p99)]));
     }
   }
+
+  const logs = (result.instances ?? []).filter((i) => i.log);
+  if (logs.length) out.push('', `**Output of your programs** (in the report folder): ${logs.map((i) => `${code(i.log!)} (${inline(i.instance)})`).join(', ')}`);
 
   out.push(...policyTable(result));
   out.push(...tracesMarkdown(result.traces));
@@ -140,6 +148,13 @@ export function inline(s: string): string {
     .replace(/([\\`*[\]])/g, '\\$1')
     // An underscore inside a word (snake_case) never emphasises; one at a word's edge may.
     .replace(/_/g, (u, at: number, all: string) => (/[A-Za-z0-9]/.test(all[at - 1] ?? '') && /[A-Za-z0-9]/.test(all[at + 1] ?? '') ? u : '\\_'));
+}
+
+/** A fenced block that survives backtick fences in its content. */
+function fence(text: string): string {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const f = '`'.repeat(longest + 1);
+  return `${f}text\n${text}\n${f}`;
 }
 
 /** A code span that survives backticks in its content. */

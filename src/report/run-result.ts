@@ -41,8 +41,11 @@ export interface RunResult {
     targetRate: number;
     achievedRate: number;
   };
-  /** The instances that ran, with their ports. */
-  instances: { instance: string; service: string; ports: Record<string, number> }[];
+  /**
+  The instances that ran, with their ports, and for a user's own program the file its output went
+  to, relative to the report folder (`logs/<instance>.log`).
+  */
+  instances: { instance: string; service: string; ports: Record<string, number>; log?: string }[];
   /** How long a config push took to reach every sidecar (ms), as measured at start. */
   configPushMs: number | null;
   /** The run's traces: counts, losses, the slowest and a failed trace as waterfalls (spans in traces.json). Absent when tracing was off. */

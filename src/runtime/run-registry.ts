@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from './pid-alive.ts';
+import { killProcessesOfRun } from './run-processes.ts';
 
 /**
 A record on disk of every process a run started, so that a run whose harness crashed (kill -9, OOM,
@@ -52,7 +53,7 @@ carries that run's id, so a recycled pid of an unrelated process is never touche
 Returns the number of processes killed.
 */
 export function reapOrphans(dir = defaultRegistryDir()): number {
-  let killed = 0;
+  const killed = new Set<number>();
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -72,16 +73,25 @@ export function reapOrphans(dir = defaultRegistryDir()): number {
     for (const pid of rec.pids) {
       if (pidAlive(pid) && carriesRun(pid, rec.runId)) {
         try {
+          // Every recorded child leads its own process group (they are started detached): the group
+          // takes with it what a user's program started.
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* not a group leader, or gone */
+        }
+        try {
           process.kill(pid, 'SIGKILL');
-          killed++;
         } catch {
           /* already gone */
         }
+        killed.add(pid);
       }
     }
+    // Whatever else carries the run's id: a user program's children that left its group.
+    for (const pid of killProcessesOfRun(rec.runId)) killed.add(pid);
     rmSync(path, { force: true });
   }
-  return killed;
+  return killed.size;
 }
 
 /** Whether a pid's environment has MESHPROOF_RUN_ID=runId (runId null: the process is a live harness, assume yes when unreadable). */

@@ -20,6 +20,12 @@ export interface RuntimeStartOptions {
   @default none: no spans
   */
   tracing?: { endpoint: string; sampleRatio: number; maxTracesPerSecond: number } | null;
+  /**
+  Folder for the output of users' own programs (command or image): each instance's stdout and
+  stderr go to `<logsDir>/<instance>.log` (created as needed). null keeps only the last lines, for
+  messages. @default null
+  */
+  logsDir?: string | null;
 }
 
 /** A running pod: where to reach its sidecar. Addresses are on 127.0.0.1. */
@@ -34,6 +40,8 @@ export interface RunningPod {
   outbound: { host: string; port: number };
   /** The app's port, null for the ingress. */
   appPort: number | null;
+  /** Where the output of the instance's own program goes (command or image); absent for the built-in service and the ingress. */
+  logFile?: string | null;
 }
 
 /** Process faults: what a runtime can do to an instance's app (its sidecar stays, as a pod's sidecar container does when the app container dies). */

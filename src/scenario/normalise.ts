@@ -1,5 +1,7 @@
+import { dirname, resolve } from 'node:path';
 import { DEFAULT_VERSION } from '../contract/defaults.ts';
 import type { ScenarioIssue } from '../errors.ts';
+import { parseTemplate, referableVariables, reservedVariable } from './app-contract.ts';
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
 import { formatDuration, formatRate } from '../util/format.ts';
 import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
@@ -8,10 +10,12 @@ import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
 import { atMost, LIMITS } from './limits.ts';
 import { RuleContext } from './rule-context.ts';
 import { runTooLong, tooManyCalls } from './run-size.ts';
-import type { AnyExpectation, ChaosEngine, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, RateLimit, Scenario, ServiceSpec } from './scenario.ts';
+import type { AnyExpectation, ChaosEngine, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, RateLimit, ReadySpec, Scenario, ServiceSpec } from './scenario.ts';
 import { instanceNames, instanceSpec } from './scenario.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
+import { BEHAVIOUR_KEYS, READY_TIMEOUT_DEFAULT } from './shape.ts';
+import { parseDuration } from './duration.ts';
 
 // What check-shape produced for the v1 shape. Every field may be missing: either it was invalid
 // (an issue says why) or it has no static default. Rules skip what is missing rather than pile a
@@ -30,8 +34,19 @@ interface CheckedBehaviour {
   responseSize?: number;
 }
 
+interface CheckedReady {
+  tcp?: boolean;
+  http?: string;
+  log?: string;
+  timeout?: number;
+}
+
 interface CheckedService extends CheckedBehaviour {
   image?: string;
+  command?: string | Array<string | undefined>;
+  cwd?: string;
+  env?: Map<string, string | number | boolean | undefined>;
+  ready?: CheckedReady;
   replicas?: number;
   calls?: Calls;
   zones?: Array<string | undefined>;
@@ -166,6 +181,7 @@ class Rules {
         this.#error(path, `service name "${name}" is also the name of an instance of ${clash[1]}; rename one so scopes like p99(${name}) are not ambiguous`, true);
       }
       const { calls, callMode, callPaths } = this.#calls(s.calls, path, names);
+      const own = this.#ownProgram(name, s, path, calls);
       const spec: ServiceSpec = {
         name,
         replicas: s.replicas ?? 1,
@@ -183,6 +199,7 @@ class Rules {
         bulkheads: {},
         responseBytes: s.responseSize ?? 0,
         image: s.image ?? null,
+        ...own,
       };
       this.#zones(spec, s, path);
       out.push(spec);
@@ -193,6 +210,97 @@ class Rules {
     }
     this.#cycles(out);
     return out;
+  }
+
+  /**
+  A service that runs its own program (command or image): where it runs, its environment and when
+  it is ready. The built-in service's behaviour keys do not apply to it, and the keys of a program
+  mean nothing without one: both are errors at the key.
+  */
+  #ownProgram(name: string, s: CheckedService, path: string, calls: string[]): Pick<ServiceSpec, 'command' | 'cwd' | 'env' | 'ready'> {
+    const hasCommand = this.#given(childPath(path, 'command'));
+    const hasImage = this.#given(childPath(path, 'image'));
+    const runs = hasCommand && hasImage ? 'its own program (command, image)' : hasCommand ? 'its own program (command)' : 'its own image';
+    if (hasCommand || hasImage) {
+      for (const key of BEHAVIOUR_KEYS) {
+        if (this.#given(childPath(path, key))) {
+          this.#error(childPath(path, key), `${key} is a setting of the built-in service, and ${name} runs ${runs}: remove it (to make ${name} slow or fail, use a fault: http delay/abort, a toxic, or a process fault)`, true);
+        }
+      }
+      for (const instance of s.instances?.keys() ?? []) {
+        for (const key of BEHAVIOUR_KEYS) {
+          const p = childPath(childPath(childPath(path, 'instances'), instance), key);
+          if (this.#given(p)) this.#error(p, `${key} is a setting of the built-in service, and ${name} runs ${runs}: an instance of it may only change zone and version`, true);
+        }
+      }
+    } else {
+      for (const key of ['cwd', 'env', 'ready']) {
+        if (this.#given(childPath(path, key))) {
+          this.#error(childPath(path, key), `${key} goes with command (or image): ${name} runs the built-in service, which has no program of its own to set it for`, true);
+        }
+      }
+    }
+    if (this.#given(childPath(path, 'cwd')) && !hasCommand && hasImage) {
+      this.#error(childPath(path, 'cwd'), `cwd is the working folder of command; an image has its own (WORKDIR)`, true);
+    }
+    const referable = referableVariables(calls);
+    const checkTemplate = (value: string, at: string) => {
+      const { parts, problem } = parseTemplate(value);
+      if (problem) return this.#error(at, problem.message);
+      for (const p of parts) {
+        if (p.kind === 'ref' && !referable.includes(p.name)) {
+          this.#error(at, `unknown reference \${${p.name}}${didYouMean(p.name, referable)} (meshproof fills: ${referable.map((r) => `\${${r}}`).join(', ')}; $$ is a literal $)`);
+        }
+      }
+    };
+
+    let command: string | string[] | null = null;
+    if (hasCommand && s.command !== undefined) {
+      if (typeof s.command === 'string') command = s.command;
+      else if (s.command.every((a): a is string => a !== undefined)) {
+        command = s.command;
+        command.forEach((arg, i) => checkTemplate(arg, indexPath(childPath(path, 'command'), i)));
+      }
+    }
+    const env: Record<string, string> = {};
+    for (const [key, value] of s.env ?? new Map<string, string | number | boolean | undefined>()) {
+      const keyPath = childPath(childPath(path, 'env'), key);
+      const reserved = reservedVariable(key, calls);
+      if (reserved) {
+        this.#error(keyPath, `${key} cannot be set in env: ${reserved}`, true);
+        continue;
+      }
+      if (value === undefined) continue;
+      env[key] = String(value);
+      checkTemplate(env[key], keyPath);
+    }
+    return {
+      command,
+      cwd: hasCommand ? resolve(dirname(this.#ctx.source.file), s.cwd === undefined ? '.' : s.cwd) : null,
+      env,
+      ready: hasCommand || hasImage ? this.#ready(s.ready, childPath(path, 'ready')) : null,
+    };
+  }
+
+  #ready(r: CheckedReady | undefined, path: string): ReadySpec {
+    const timeoutMs = r?.timeout ?? parseDuration(READY_TIMEOUT_DEFAULT);
+    const kinds = (['tcp', 'http', 'log'] as const).filter((k) => this.#given(childPath(path, k)));
+    if (kinds.length > 1) {
+      this.#error(path, `ready takes one kind of check; found ${kinds.join(' and ')} (write one of tcp: true, http: /healthz, log: "<regex>")`, true);
+    }
+    if (this.#given(childPath(path, 'tcp')) && r?.tcp === false) {
+      this.#error(childPath(path, 'tcp'), 'tcp: false would start the load before the program listens; write tcp: true, or another check: http: /healthz or log: "<regex>"');
+    }
+    if (r?.log !== undefined) {
+      try {
+        new RegExp(r.log);
+      } catch (err) {
+        this.#error(childPath(path, 'log'), `not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+      }
+    }
+    if (r?.http !== undefined && kinds[0] === 'http') return { probe: { kind: 'http', path: r.http }, timeoutMs };
+    if (r?.log !== undefined && kinds[0] === 'log') return { probe: { kind: 'log', pattern: r.log }, timeoutMs };
+    return { probe: { kind: 'tcp' }, timeoutMs };
   }
 
   #instances(service: string, s: CheckedService, path: string): Record<string, InstanceOverride> {

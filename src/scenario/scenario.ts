@@ -103,6 +103,41 @@ export interface ServiceSpec {
   responseBytes: number;
   /** The user's own app as a locally present Docker image (Docker runtime only); null = the built-in service. Default null. */
   image: string | null;
+  /**
+  The user's own program (local runtime): a command line run by `sh -c`, or an argv list run as is
+  (its items may hold `${...}` references, see `env`). null = the built-in service. Default null.
+  */
+  command: string | string[] | null;
+  /** Absolute working folder of `command` (written relative to the scenario file's folder). null without a command. */
+  cwd: string | null;
+  /**
+  Environment of the user's program (command or image) on top of what meshproof sets, as written:
+  values may hold `${PORT}`, `${MESHPROOF_INSTANCE}`, `${MESHPROOF_SERVICE}`, `${MESHPROOF_SIDECAR}`
+  and `${<NAME>_URL}` of each called service, filled per instance at start (`$$` is a literal `$`).
+  Default {}.
+  */
+  env: Record<string, string>;
+  /** When the user's program is ready for traffic; null for the built-in service. Default `{ probe: { kind: 'tcp' }, timeoutMs: 30000 }` for command and image services. */
+  ready: ReadySpec | null;
+}
+
+/** A readiness check of a user's program, and how long it may take to pass. */
+export interface ReadySpec {
+  probe: ReadyProbe;
+  timeoutMs: number;
+}
+
+export type ReadyProbe =
+  /** 127.0.0.1:$PORT accepts a TCP connection. */
+  | { kind: 'tcp' }
+  /** GET `path` on 127.0.0.1:$PORT answers 2xx. */
+  | { kind: 'http'; path: string }
+  /** A line of the program's output (stdout or stderr) matches `pattern` (a JavaScript regular expression). */
+  | { kind: 'log'; pattern: string };
+
+/** Whether a service runs the user's own program (command or image) rather than the built-in service. */
+export function runsOwnProgram(spec: Pick<ServiceSpec, 'command' | 'image'>): boolean {
+  return (spec.command ?? null) !== null || (spec.image ?? null) !== null;
 }
 
 /**

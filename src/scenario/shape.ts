@@ -290,10 +290,60 @@ const rateLimitShape: Shape = {
   ],
 };
 
+/** How long a command or image service may take to be ready when `ready.timeout` is not written. */
+export const READY_TIMEOUT_DEFAULT = '30s';
+
+/** The built-in service's behaviour keys: they do not apply to a service that runs its own program (command or image). */
+export const BEHAVIOUR_KEYS = ['latency', 'errorRate', 'errorStatus', 'concurrency', 'queue', 'responseSize'] as const;
+
+/** An environment variable's name, as POSIX shells accept it. */
+const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+/** Written in YAML as text, a number or true/false; the app sees the text. */
+const envValue: Shape = { kind: 'union', options: [{ kind: 'string', noun: 'a text' }, { kind: 'number' }, { kind: 'boolean' }] };
+
+const readyShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  otherNames: {
+    path: 'write http: /healthz',
+    port: 'the app is probed on its $PORT',
+    regex: 'write log: "<regular expression>"',
+    startupTimeout: 'write timeout: 60s',
+  },
+  fields: {
+    tcp: {
+      shape: { kind: 'boolean' },
+      doc: 'Ready once 127.0.0.1:$PORT accepts a TCP connection (the kind used when none is written).',
+    },
+    http: {
+      shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /, such as /healthz', noun: 'a request path' },
+      doc: 'Ready once GET on this path at 127.0.0.1:$PORT answers with a 2xx status.',
+    },
+    log: {
+      shape: { kind: 'string', noun: 'a regular expression' },
+      doc: 'Ready once a line of its output (stdout or stderr) matches this regular expression (JavaScript syntax), such as "listening on".',
+    },
+    timeout: {
+      shape: positiveDuration,
+      doc: 'How long it may take to be ready; past it (or if it exits first) the run stops before the load, exit 2, with the end of its output.',
+      default: READY_TIMEOUT_DEFAULT,
+    },
+  },
+};
+
 const serviceShape: ObjectShape = {
   kind: 'object',
   nullAsEmpty: true,
-  notYet: ['command', 'env'],
+  otherNames: {
+    cmd: 'write command: (a command line, or a list [program, arg, …])',
+    args: 'write the arguments in command as a list: command: [python3, app.py, --verbose]',
+    environment: 'write env: { NAME: value }',
+    workdir: 'write cwd: (relative to the scenario file)',
+    workingDir: 'write cwd: (relative to the scenario file)',
+    healthcheck: 'write ready: { http: /healthz } (or tcp: true, or log: "<regex>")',
+    readiness: 'write ready: { http: /healthz } (or tcp: true, or log: "<regex>")',
+  },
   fields: {
     replicas: {
       shape: { kind: 'integer', min: 1, limit: LIMITS.instances },
@@ -356,8 +406,41 @@ const serviceShape: ObjectShape = {
     },
     image: {
       shape: { kind: 'string', pattern: '^[a-z0-9][A-Za-z0-9._/:@-]*$', patternHint: 'a local Docker image reference such as my-team/payments:1.4', noun: 'an image reference' },
-      doc: "The service's own app as a locally present Docker image instead of the built-in service (Docker runtime only; see docs/docker.md for the contract: listen on $PORT, call other services through $MESHPROOF_SIDECAR with the Host header). The built-in service's behaviour keys (latency, errorRate, concurrency, responseSize) do not apply to it; calls still names the services it calls, for its sidecar.",
+      doc: "The service's own app as a locally present Docker image instead of the built-in service (Docker runtime only), with the contract of command: it listens on $PORT and reaches each service it calls at $<NAME>_URL (docs/own-services.md). The built-in service's behaviour keys (latency, errorRate, …) are errors beside it; calls still names the services it calls.",
       defaultNote: 'none: the built-in service',
+    },
+    command: {
+      shape: {
+        kind: 'union',
+        options: [
+          { kind: 'string', pattern: '\\S', patternHint: 'a command line', noun: 'a command line' },
+          { kind: 'list', items: { kind: 'string', noun: 'an argument' }, minItems: 1, noun: 'the program and its arguments' },
+        ],
+      },
+      doc: "The service's own program instead of the built-in service (local runtime): a command line run by sh -c, or a list [program, arg, …] run as is, whose items may use ${...}. It listens on 127.0.0.1:$PORT and reaches each service it calls at $<NAME>_URL (docs/own-services.md). The built-in service's behaviour keys (latency, errorRate, …) are errors beside it.",
+      defaultNote: 'none: the built-in service',
+    },
+    cwd: {
+      shape: { kind: 'string', pattern: '\\S', patternHint: 'a folder', noun: 'a folder' },
+      doc: "Working folder of command, relative to the scenario file's folder (or absolute).",
+      defaultNote: "the scenario file's folder",
+    },
+    env: {
+      shape: {
+        kind: 'map',
+        keyNoun: 'environment variable',
+        keyPattern: ENV_NAME_PATTERN,
+        keyHint: 'letters, digits and _, not starting with a digit, such as LOG_LEVEL',
+        values: envValue,
+        nullAsEmpty: true,
+      },
+      doc: "Environment of the service's own program (command or image), on top of what meshproof sets: { NAME: value }, where a value may use ${PORT}, ${MESHPROOF_INSTANCE}, ${MESHPROOF_SERVICE}, ${MESHPROOF_SIDECAR} and ${<NAME>_URL} of each called service ($$ for a literal $).",
+      default: {},
+    },
+    ready: {
+      shape: readyShape,
+      doc: "When the service's own program (command or image) is ready for traffic: { tcp: true }, { http: /healthz } or { log: \"<regex>\" }, and the timeout. The load starts once every instance is ready.",
+      defaultNote: `{ tcp: true, timeout: ${READY_TIMEOUT_DEFAULT} } for a command or image service`,
     },
   },
 };

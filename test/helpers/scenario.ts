@@ -23,6 +23,10 @@ export function serviceSpec(name: string, overrides: Partial<ServiceSpec> = {}):
     bulkheads: {},
     responseBytes: 0,
     image: null,
+    command: null,
+    cwd: null,
+    env: {},
+    ready: null,
     ...overrides,
   };
 }

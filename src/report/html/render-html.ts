@@ -44,8 +44,9 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
       `<span>${escapeHtml(formatDuration(scenario.durationMs))} of load</span><span>runtime ${escapeHtml(result.runtime)}</span>` +
       `<span>seed ${escapeHtml(String(scenario.seed))}</span><span><code>${escapeHtml(scenario.source?.file ?? '')}</code></span><span>meshproof ${escapeHtml(result.meshproofVersion)}</span></div></header>`,
   );
-  if (result.error) body.push(`<div class="alert"><strong>The run did not complete:</strong> ${escapeHtml(result.error)}</div>`);
+  if (result.error) body.push(errorAlert(result.error));
   body.push(cards(result));
+  body.push(logsSection(result));
 
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
@@ -63,6 +64,21 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
     `<title>${escapeHtml(title)}</title><style>${STYLES}</style></head>\n<body><main>\n${body.join('\n')}\n</main></body></html>\n`
   );
+}
+
+/** A multi-line error (a program that did not start, with the end of its output) keeps its lines. */
+function errorAlert(error: string): string {
+  const nl = error.indexOf('\n');
+  if (nl < 0) return `<div class="alert"><strong>The run did not complete:</strong> ${escapeHtml(error)}</div>`;
+  return `<div class="alert"><strong>The run did not complete:</strong> ${escapeHtml(error.slice(0, nl))}<pre>${escapeHtml(error.slice(nl + 1))}</pre></div>`;
+}
+
+/** Links to the output of each user's program (command or image), kept beside the report. */
+function logsSection(result: RunResult): string {
+  const logs = (result.instances ?? []).filter((i) => i.log);
+  if (logs.length === 0) return '';
+  const items = logs.map((i) => `<li><a href="${escapeHtml(i.log!)}"><code>${escapeHtml(i.log!)}</code></a> — ${escapeHtml(i.instance)}</li>`).join('');
+  return `<section id="logs"><h2>Your programs' output</h2><p class="muted">stdout and stderr of each instance, with a line from meshproof at each start and exit.</p><ul class="logs">${items}</ul></section>`;
 }
 
 function cards(result: RunResult): string {

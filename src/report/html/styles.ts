@@ -29,6 +29,8 @@ h1 .pill { font-size: 14px; padding: 2px 12px; }
 .pill.failed { color: var(--failed); background: var(--failed-bg); }
 .pill.no-data { color: var(--nodata); background: var(--nodata-bg); }
 .alert { border-left: 4px solid var(--failed); background: var(--failed-bg); padding: 8px 12px; margin: 12px 0; border-radius: 4px; }
+.alert pre { margin: 8px 0 0; white-space: pre-wrap; font-size: 12px; }
+ul.logs { margin: 4px 0; padding-left: 20px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; margin: 16px 0 4px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 .card .v { font-size: 20px; font-weight: 600; }

@@ -24,6 +24,11 @@ export function spawnNodeChild(options: {
   readyTimeoutMs?: number;
   signal?: AbortSignal;
   nodeArgs?: string[];
+  /**
+  The message of a start-up failure the child reported itself (a supervisor's `failed`: why, and the
+  end of its program's output). @default "<name> did not start: <why>"
+  */
+  describeFailure?: (why: string, output: string[]) => string;
 }): Promise<SpawnedChild> {
   const { name, script, env, readyTimeoutMs = 10_000, signal } = options;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
@@ -38,9 +43,10 @@ export function spawnNodeChild(options: {
   });
   const stderrTail = () => tail.trim();
   return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
+    const fail = (why: string, reported?: string[]) => {
       cleanup();
       child.kill('SIGKILL');
+      if (reported && options.describeFailure) return reject(new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', options.describeFailure(why, reported)));
       const err = stderrTail();
       reject(new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `${name} did not start: ${why}${err ? `\n--- its stderr ---\n${err}` : ''}`));
     };
@@ -49,20 +55,23 @@ export function spawnNodeChild(options: {
       if (m && m.type === 'ready') {
         cleanup();
         resolve({ child, ready: m, stderrTail });
+      } else if (m && m.type === 'failed') {
+        fail(m.why, m.output);
       }
     };
+    // 'close', not 'exit': a message the child sent just before it exited may be read after 'exit'.
     const onExit = (code: number | null, sig: string | null) => fail(`it exited (code ${code}, signal ${sig}) before it was ready`);
     const onError = (err: Error) => fail(err.message);
     const onAbort = () => fail('start-up was interrupted');
     function cleanup() {
       clearTimeout(timer);
       child.off('message', onMessage);
-      child.off('exit', onExit);
+      child.off('close', onExit);
       child.off('error', onError);
       signal?.removeEventListener('abort', onAbort);
     }
     child.on('message', onMessage);
-    child.on('exit', onExit);
+    child.on('close', onExit);
     child.on('error', onError);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });

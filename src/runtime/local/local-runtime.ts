@@ -1,37 +1,30 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
-import type { ServiceSpec } from '../../scenario/scenario.ts';
+import { runsOwnProgram } from '../../scenario/scenario.ts';
 import type { SidecarPorts } from '../../sim/sidecar-config.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
+import { killProcessesOfRun } from '../run-processes.ts';
 import { spawnNodeChild, stopChild, type SpawnedChild } from './child-process.ts';
-import { MeshproofError } from '../../errors.ts';
 import { codeLayout } from '../../util/code-layout.ts';
+import { checkLocalServices, programStartFailure } from './own-program.ts';
+import { signalGroup, type ProgramSpec } from './supervised-program.ts';
 
 const SIDECAR_MAIN = codeLayout.file('sim/sidecar/main.ts');
 const BUILTIN_MAIN = codeLayout.file('sim/builtin/main.ts');
+const SUPERVISOR_MAIN = codeLayout.file('runtime/local/command-supervisor.ts');
 const FAULT_ENGINE_MAIN = codeLayout.file('chaos/toxiproxy/engine-process.ts');
 const HOST = '127.0.0.1';
+
+export { checkLocalServices };
 
 export interface LocalRuntimeOptions {
   /** Directory of the run registry used to reap a crashed run's processes. @default $MESHPROOF_STATE_DIR or <tmpdir>/meshproof/runs */
   stateDir?: string;
-  /** How long each process may take to report it is ready. @default 15000 */
+  /** How long each meshproof process may take to report it is ready (a user's program has its scenario's ready.timeout on top). @default 15000 */
   readyTimeoutMs?: number;
-}
-
-/**
-Images run only on the Docker runtime. Checked twice on purpose: by the CLI before anything starts
-(`where` = the scenario file; an early exit 2), and by `LocalRuntime.start` for callers of the API.
-*/
-export function refuseImages(services: readonly ServiceSpec[], where = ''): void {
-  const imaged = services.find((s) => s.image !== null && s.image !== undefined);
-  if (imaged) {
-    throw new MeshproofError(
-      'MESHPROOF_RUNTIME_UNAVAILABLE',
-      `${where}service ${imaged.name} runs the image ${imaged.image}, and images run only on the Docker runtime: run with --runtime docker (or runtime: docker in the scenario)`,
-    );
-  }
 }
 
 /** Every app and sidecar as a child process of the harness, on loopback, on ports the children pick. */
@@ -44,13 +37,20 @@ export class LocalRuntime implements Runtime {
   }
 
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
-    refuseImages(plan.pods.map((p) => p.spec));
+    checkLocalServices(plan.scenario.services);
     reapOrphans(this.options.stateDir);
     const registry = new RunRegistry(plan.runId, { dir: this.options.stateDir });
     const children: { instance: string; role: 'app' | 'sidecar' | 'fault-engine'; child: ChildProcess }[] = [];
     const exitListeners: ((instance: string, role: 'app' | 'sidecar' | 'fault-engine', code: number | null, signal: string | null) => void)[] = [];
     let stopping = false;
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 15_000;
+    // One start that fails stops the others at once, rather than after their own time-outs.
+    const starting = new AbortController();
+    const onAbort = () => starting.abort();
+    if (options.signal?.aborted) starting.abort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const logsDir = options.logsDir ?? null;
+    if (logsDir && plan.pods.some((p) => p.spec.command !== null && p.spec.command !== undefined)) mkdirSync(logsDir, { recursive: true });
     const baseEnv = { MESHPROOF_RUN_ID: plan.runId };
     const tracingEnv: Record<string, string> = options.tracing
       ? {
@@ -61,6 +61,11 @@ export class LocalRuntime implements Runtime {
       : {};
 
     const apps = new Map<string, ChildProcess>();
+    /**
+    The process group process faults signal, by instance: a user's program's own group (its
+    supervisor stays out of it), or the built-in app's (it leads its own).
+    */
+    const groups = new Map<string, number>();
     /** Apps being killed on purpose (a process fault): their exit is not news. */
     const expectedExits = new Set<ChildProcess>();
     const track = (instance: string, role: 'app' | 'sidecar' | 'fault-engine', spawned: SpawnedChild) => {
@@ -68,26 +73,74 @@ export class LocalRuntime implements Runtime {
       children.push({ instance, role, child });
       if (role === 'app') apps.set(instance, child);
       registry.add(child.pid!);
-      child.once('exit', (code, signal) => {
+      // A supervisor says how its program ended just before it exits; 'close' comes after that message.
+      let program: { code: number | null; signal: string | null } | null = null;
+      child.on('message', (m: { type?: string; code?: number | null; signal?: string | null }) => {
+        if (m?.type === 'exited') program = { code: m.code ?? null, signal: m.signal ?? null };
+      });
+      child.once('close', (code, signal) => {
         registry.remove(child.pid!);
-        if (!stopping && !expectedExits.has(child)) for (const l of exitListeners) l(instance, role, code, signal);
+        if (!stopping && !expectedExits.has(child)) for (const l of exitListeners) l(instance, role, program?.code ?? code, program?.signal ?? signal);
       });
     };
 
-    const startSidecar = async (instance: string, service: string, seed: number) => {
+    const startSidecar = async (instance: string, service: string, seed: number, upstreams: readonly string[] = []) => {
       const s = await spawnNodeChild({
         name: `sidecar of ${instance}`,
         script: SIDECAR_MAIN,
-        env: { ...baseEnv, ...tracingEnv, MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
+        env: {
+          ...baseEnv,
+          ...tracingEnv,
+          MESHPROOF_INSTANCE: instance,
+          MESHPROOF_SERVICE: service,
+          MESHPROOF_SEED: String(seed),
+          ...(upstreams.length > 0 ? { MESHPROOF_UPSTREAMS: upstreams.join(',') } : {}),
+        },
         readyTimeoutMs,
-        signal: options.signal,
+        signal: starting.signal,
       });
       track(instance, 'sidecar', s);
       if (s.ready.type !== 'ready' || s.ready.role !== 'sidecar') throw new Error(`sidecar of ${instance} sent an unexpected ready message`);
       return s.ready.ports;
     };
 
-    const startApp = async (pod: PodPlan, outboundPort: number): Promise<number> => {
+    const logFileOf = (pod: PodPlan): string | null => (logsDir && pod.spec.command ? join(logsDir, `${pod.instance}.log`) : null);
+
+    /** A user's program, under its supervisor; resolves with its port once it is ready. */
+    const startProgram = async (pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<number> => {
+      const spec = pod.spec;
+      const logFile = logFileOf(pod);
+      const program: ProgramSpec = {
+        runId: plan.runId,
+        instance: pod.instance,
+        service: pod.service,
+        command: spec.command!,
+        cwd: spec.cwd!,
+        env: spec.env ?? {},
+        ready: spec.ready ?? { probe: { kind: 'tcp' }, timeoutMs: 30_000 },
+        sidecar: { host: HOST, port: ports.outbound },
+        upstreams: Object.fromEntries(Object.entries(ports.upstreams ?? {}).map(([service, port]) => [service, { host: HOST, port }])),
+        logFile,
+      };
+      const app = await spawnNodeChild({
+        name: `the program of ${pod.instance}`,
+        script: SUPERVISOR_MAIN,
+        env: { ...baseEnv, MESHPROOF_PROGRAM: JSON.stringify(program) },
+        // The program's own time-out is enforced by its supervisor, which then says why; this one is a backstop.
+        readyTimeoutMs: program.ready.timeoutMs + readyTimeoutMs,
+        signal,
+        describeFailure: (why, output) => programStartFailure(pod.instance, spec, why, output, logFile),
+      });
+      track(pod.instance, 'app', app);
+      if (app.ready.type !== 'ready' || app.ready.role !== 'app' || app.ready.pid === undefined) throw new Error(`the supervisor of ${pod.instance} sent an unexpected ready message`);
+      groups.set(pod.instance, app.ready.pid);
+      registry.add(app.ready.pid);
+      return app.ready.port;
+    };
+
+    const startApp = async (pod: PodPlan, ports: SidecarPorts, signal: AbortSignal = starting.signal): Promise<number> => {
+      if (pod.spec.command !== null && pod.spec.command !== undefined) return startProgram(pod, ports, signal);
+      const outboundPort = ports.outbound;
       const app = await spawnNodeChild({
         name: `app ${pod.instance}`,
         script: BUILTIN_MAIN,
@@ -101,17 +154,22 @@ export class LocalRuntime implements Runtime {
           MESHPROOF_SEED: String(pod.appSeed),
         },
         readyTimeoutMs,
-        signal: options.signal,
+        signal,
       });
       track(pod.instance, 'app', app);
       if (app.ready.type !== 'ready' || app.ready.role !== 'app') throw new Error(`app ${pod.instance} sent an unexpected ready message`);
+      groups.set(pod.instance, app.child.pid!);
       return app.ready.port;
     };
 
     const running = new Map<string, RunningPod>();
+    const sidecarPorts = new Map<string, SidecarPorts>();
     const startPod = async (pod: PodPlan): Promise<RunningPod> => {
-      const ports: SidecarPorts = await startSidecar(pod.instance, pod.service, pod.sidecarSeed);
-      const appPort = await startApp(pod, ports.outbound);
+      // A user's program reaches each service it calls on a listener of its own (its <NAME>_URL).
+      const upstreams = runsOwnProgram(pod.spec) ? (plan.routes[pod.service] ?? []) : [];
+      const ports: SidecarPorts = await startSidecar(pod.instance, pod.service, pod.sidecarSeed, upstreams);
+      sidecarPorts.set(pod.instance, ports);
+      const appPort = await startApp(pod, ports);
       const pod_: RunningPod = {
         instance: pod.instance,
         service: pod.service,
@@ -119,9 +177,10 @@ export class LocalRuntime implements Runtime {
         inbound: { host: HOST, port: ports.inbound },
         outbound: { host: HOST, port: ports.outbound },
         appPort,
+        ...(pod.spec.command ? { logFile: logFileOf(pod) } : {}),
       };
       running.set(pod.instance, pod_);
-      options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { ...ports, app: appPort } });
+      options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin, app: appPort } });
       return pod_;
     };
 
@@ -131,33 +190,43 @@ export class LocalRuntime implements Runtime {
       return app;
     };
     const isRunning = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+    const planned = (instance: string) => plan.pods.find((p) => p.instance === instance);
+    /** "the app of x (pid n)" or "the program of x (process group n, `cmd`)": what a fault hit, in its detail. */
+    const what = (instance: string) => {
+      const group = groups.get(instance);
+      return planned(instance)?.spec.command ? `the program of ${instance} (process group ${group})` : `the app of ${instance} (pid ${group})`;
+    };
+    // Signals go to the process group: a user's program's children are hit with it (a built-in app is alone in its own).
     const processes: ProcessControl = {
       async kill(instance) {
         const app = appOf(instance);
-        if (!isRunning(app)) return `app of ${instance} was not running`;
+        if (!isRunning(app)) return `${what(instance)} was not running`;
         expectedExits.add(app);
         const exited = new Promise((r) => app.once('exit', r));
-        app.kill('SIGKILL');
+        signalGroup(groups.get(instance) ?? app.pid!, 'SIGKILL');
+        // A supervisor exits once its program is gone; a built-in app is the group.
         await exited;
-        return `SIGKILL sent to the app of ${instance} (pid ${app.pid})`;
+        return `SIGKILL sent to ${what(instance)}`;
       },
       async pause(instance) {
-        const app = appOf(instance);
-        app.kill('SIGSTOP');
-        return `SIGSTOP sent to the app of ${instance} (pid ${app.pid}): it keeps its port and answers nothing`;
+        appOf(instance);
+        signalGroup(groups.get(instance)!, 'SIGSTOP');
+        return `SIGSTOP sent to ${what(instance)}: it keeps its port and answers nothing`;
       },
       async resume(instance) {
-        const app = appOf(instance);
-        app.kill('SIGCONT');
-        return `SIGCONT sent to the app of ${instance} (pid ${app.pid})`;
+        appOf(instance);
+        signalGroup(groups.get(instance)!, 'SIGCONT');
+        return `SIGCONT sent to ${what(instance)}`;
       },
       async start(instance) {
-        const pod = plan.pods.find((p) => p.instance === instance);
+        const pod = planned(instance);
         const r = running.get(instance);
-        if (!pod || !r) throw new Error(`unknown instance ${instance}`);
+        const ports = sidecarPorts.get(instance);
+        if (!pod || !r || !ports) throw new Error(`unknown instance ${instance}`);
         const old = apps.get(instance);
         if (old && isRunning(old)) throw new Error(`the app of ${instance} is still running`);
-        const port = await startApp(pod, r.outbound.port);
+        // A user's program is started again by its command, as a restarted container runs its entrypoint.
+        const port = await startApp(pod, ports, options.signal ?? new AbortController().signal);
         r.appPort = port;
         return port;
       },
@@ -165,8 +234,12 @@ export class LocalRuntime implements Runtime {
 
     const stop = async () => {
       stopping = true;
+      options.signal?.removeEventListener('abort', onAbort);
       const live = children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
-      await Promise.all(live.map((c) => stopChild(c.child)));
+      // A supervisor gives its program a grace period of its own (SIGTERM, then SIGKILL) before it exits.
+      await Promise.all(live.map((c) => stopChild(c.child, c.role === 'app' && planned(c.instance)?.spec.command ? 3000 : 2000)));
+      // Whatever a user's program started and left behind, wherever it went.
+      killProcessesOfRun(plan.runId);
       registry.close();
       return live.length;
     };
@@ -178,7 +251,7 @@ export class LocalRuntime implements Runtime {
         script: FAULT_ENGINE_MAIN,
         env: { ...baseEnv, MESHPROOF_SEED: String(plan.wireSeed) },
         readyTimeoutMs,
-        signal: options.signal,
+        signal: starting.signal,
       });
       track('fault-engine', 'fault-engine', s);
       if (s.ready.type !== 'ready' || s.ready.role !== 'fault-engine') throw new Error('the fault engine sent an unexpected ready message');
@@ -188,13 +261,21 @@ export class LocalRuntime implements Runtime {
     try {
       // allSettled, not all: on a failure, every start still under way must finish (and be tracked)
       // before the teardown, or a late child would outlive the run.
+      let firstFailure: { reason: unknown } | null = null;
+      const abortOnFailure = <T>(p: Promise<T>): Promise<T> =>
+        p.catch((err: unknown) => {
+          firstFailure ??= { reason: err };
+          starting.abort();
+          throw err;
+        });
       const settled = await Promise.allSettled([
-        startFaultEngine(),
-        startSidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed),
-        ...plan.pods.map(startPod),
+        abortOnFailure(startFaultEngine()),
+        abortOnFailure(startSidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed)),
+        ...plan.pods.map((p) => abortOnFailure(startPod(p))),
       ]);
-      const failed = settled.find((s) => s.status === 'rejected');
-      if (failed) throw failed.reason;
+      // The first failure is the one to tell: the others are mostly starts it interrupted.
+      if (firstFailure) throw (firstFailure as { reason: unknown }).reason;
+      options.signal?.removeEventListener('abort', onAbort);
       const faultEngine = (settled[0] as PromiseFulfilledResult<{ url: string; seed: number } | null>).value;
       const ingressPorts = (settled[1] as PromiseFulfilledResult<SidecarPorts>).value;
       const pods = settled.slice(2).map((s) => (s as PromiseFulfilledResult<RunningPod>).value);

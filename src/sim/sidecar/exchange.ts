@@ -24,8 +24,14 @@ export class Exchange {
   readonly direction: Direction;
   /** clock.now() at arrival, for the latency. */
   readonly start: number;
-  /** Host header, lower-cased, without port: the destination service on the outbound side. */
+  /**
+  The destination service on the outbound side: the Host header, lower-cased, without port; the host
+  of a proxy-form target (`GET http://payments/x`) instead, as RFC 9112 §3.2.2 has it; or the
+  service a dedicated outbound listener is for.
+  */
   authority = '';
+  /** The request target in origin form (`/x?y`), what is sent on: a proxy-form target loses its scheme and host. */
+  path: string;
   traceparent: string | undefined = undefined;
   requestId: string | undefined = undefined;
   /** Trace this request belongs to (outbound: from its traceparent, or a new one). */
@@ -70,6 +76,8 @@ export class Exchange {
     this.start = start;
     // Writes after the caller went away must not crash the process; the close is accounted for.
     res.on('error', noop);
+    const url = req.url ?? '/';
+    this.path = url;
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
@@ -94,6 +102,21 @@ export class Exchange {
           break;
       }
     }
+    // 47 is '/': origin form, the usual case, costs one comparison.
+    if (url.charCodeAt(0) !== 47) this.readAbsoluteForm(url);
+  }
+
+  /**
+  A proxy-form target, as a client configured with HTTP_PROXY sends it (`GET http://payments/x`): its
+  host names the destination, and what goes on is its path. Anything else (`*`, an authority form)
+  is left as it is.
+  */
+  private readAbsoluteForm(url: string): void {
+    const m = /^http:\/\/([^/?#]*)([^#]*)/i.exec(url);
+    if (!m) return;
+    const host = m[1].slice(m[1].lastIndexOf('@') + 1);
+    if (host !== '') this.authority = hostWithoutPort(host);
+    this.path = m[2] === '' ? '/' : m[2].charCodeAt(0) === 47 ? m[2] : `/${m[2]}`;
   }
 
   /** What to do if the caller goes away before the response has ended (abort the upstream work). */

@@ -50,7 +50,7 @@ export function forwardToApp(ctx: InboundContext): Handler {
     // A request without a body is sent whole; one with a body is streamed as it arrives.
     const body = ex.hasBody ? req : null;
     try {
-      app.pool.dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body }, call);
+      app.pool.dispatch({ method: req.method ?? 'GET', path: ex.path, headers, body }, call);
     } catch (err) {
       ex.sendLocalReply(400, 0, `the request cannot be forwarded to the app as it is: ${(err as Error).message}`);
     }

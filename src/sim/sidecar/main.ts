@@ -9,7 +9,9 @@ Environment:
 - `MESHPROOF_OTLP_ENDPOINT`: OTLP/HTTP traces URL (the harness's receiver) to export spans to;
   unset = no tracing, and the OpenTelemetry SDK is not even loaded;
 - `MESHPROOF_TRACE_SAMPLE`: share of the traces started here that are recorded, 0–1 (default 1);
-- `MESHPROOF_TRACE_MAX_PER_SECOND`: most traces started here recorded per second (default 0 = no limit).
+- `MESHPROOF_TRACE_MAX_PER_SECOND`: most traces started here recorded per second (default 0 = no limit);
+- `MESHPROOF_UPSTREAMS`: comma-separated destination services that get a dedicated outbound
+  listener each (their ports are in the ready message's `ports.upstreams`); unset = none.
 
 It starts with no config: the outbound listener answers 503 (flag NC) and `/ready` 503 until the
 control plane pushes one to `POST /config` on the admin port. Once listening it sends
@@ -27,7 +29,9 @@ const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => v
 
 const spans = await spanSinkFromEnv({ service, instance, seed, who: `sidecar ${instance}` });
 
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans });
+const upstreams = (process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== '');
+
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams });
 
 await runChild({
   name: `sidecar ${instance}`,

@@ -230,7 +230,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       String(ex.attempts),
     );
     if (expected !== Infinity) headers.push('x-envoy-expected-rq-timeout-ms', String(expected));
-    this.current = new UpstreamTry(ctx, cluster, ep, { method: ex.req.method ?? 'GET', path: ex.req.url ?? '/', headers, body: this.body }, this);
+    this.current = new UpstreamTry(ctx, cluster, ep, { method: ex.req.method ?? 'GET', path: ex.path, headers, body: this.body }, this);
     if (ex.spanId !== '') {
       ex.upstreamInstance = ep.instance;
       this.current.span = { traceId: ex.traceId, spanId, parentSpanId: ex.spanId, attempt: ex.attempts, destination: cluster.name, policies: isRetry ? ['retry'] : [] };

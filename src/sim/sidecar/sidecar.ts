@@ -66,6 +66,14 @@ export interface SidecarOptions {
   @default describeMeshEvent
   */
   describe?: Describer;
+  /**
+  Destination services that get a dedicated outbound listener each (Consul Connect's upstreams): a
+  request to it goes to that service whatever its Host header says, through the same filters and
+  router as the Host-routed outbound, so every policy applies alike. Its port is in
+  `SidecarPorts.upstreams`; it is what a user's program is given as `<NAME>_URL`.
+  @default none
+  */
+  upstreams?: readonly string[];
 }
 
 /**
@@ -110,6 +118,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   private servers: Server[] = [];
   private ports: SidecarPorts | null = null;
   private isClosing = false;
+  private readonly upstreams: readonly string[];
 
   constructor(options: SidecarOptions) {
     this.instance = options.instance;
@@ -125,6 +134,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.accessLog = options.accessLog ?? null;
     this.spans = options.spans ?? null;
     this.describe = options.describe ?? describeMeshEvent;
+    this.upstreams = [...new Set(options.upstreams ?? [])];
     this.instanceKey = seriesKey.instance(this.instance);
     this.clusterEnv = {
       fromService: this.service,
@@ -144,15 +154,25 @@ export class Sidecar implements AdminTarget, RouterContext {
     return this.running;
   }
 
-  /** Binds the inbound, outbound and admin listeners on 127.0.0.1, ports picked by the OS. */
+  /** Binds the inbound, outbound, admin and upstream listeners on 127.0.0.1, ports picked by the OS. */
   async start(): Promise<SidecarPorts> {
     if (this.ports) return this.ports;
     const inbound = this.listener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters()));
-    const outbound = this.listener('outbound', compose(routerHandler(this), this.outboundFilters()));
+    const routed = compose(routerHandler(this), this.outboundFilters());
+    const outbound = this.listener('outbound', routed);
     const admin = createServer(adminHandler(this, this.describe));
-    this.servers = [inbound, outbound, admin];
-    const [i, o, a] = await Promise.all(this.servers.map(listen));
+    // One handler for all: a dedicated listener only names the destination, then the request takes
+    // the Host-routed outbound's path (filters, route, policies, stats) unchanged.
+    const upstreams = this.upstreams.map((service) =>
+      this.listener('outbound', (ex) => {
+        ex.authority = service;
+        routed(ex);
+      }),
+    );
+    this.servers = [inbound, outbound, admin, ...upstreams];
+    const [i, o, a, ...u] = await Promise.all(this.servers.map(listen));
     this.ports = { inbound: i, outbound: o, admin: a };
+    if (this.upstreams.length > 0) this.ports.upstreams = Object.fromEntries(this.upstreams.map((service, k) => [service, u[k]]));
     return this.ports;
   }
 

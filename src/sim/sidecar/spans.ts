@@ -84,7 +84,7 @@ export function recordExchangeSpans(sink: SpanSink, ex: Exchange, status: number
   const attributes: FinishedSpan['attributes'] = {
     'meshproof.role': ex.direction,
     'http.request.method': ex.req.method ?? 'GET',
-    'url.path': ex.req.url ?? '/',
+    'url.path': ex.path,
   };
   if (status !== 'error') attributes['http.response.status_code'] = status;
   if (flags !== 0) attributes['meshproof.response_flags'] = flagsToString(flags);
