@@ -90,8 +90,26 @@ describe('renderMarkdown', () => {
 
   it('a run that did not complete says so', () => {
     const r = exampleResult();
-    r.error = 'store-1 did not start\nwithin 15s';
-    assert.match(renderMarkdown(r), /^> ⚠️ \*\*The run did not complete:\*\* store-1 did not start within 15s$/m);
+    r.error = 'store-1 did not start';
+    assert.match(renderMarkdown(r), /^> ⚠️ \*\*The run did not complete:\*\* store-1 did not start$/m);
+  });
+
+  it("a multi-line error (a program's last lines of output) keeps its lines, in a block", () => {
+    const r = exampleResult();
+    r.error = 'front-0 (service front) did not start: it exited (exit code 1) before it was ready\n  command: python3 app.py\n  | Traceback (most recent call last):\n  | ```not a fence```';
+    const md = renderMarkdown(r);
+    assert.match(md, /^> ⚠️ \*\*The run did not complete:\*\* front-0 \(service front\) did not start: it exited \(exit code 1\) before it was ready$/m);
+    assert.match(md, /^````text\n  command: python3 app.py\n  \| Traceback \(most recent call last\):\n  \| ```not a fence```\n````$/m);
+  });
+
+  it('names the log file of every instance that ran its own program', () => {
+    const r = exampleResult();
+    r.instances = [
+      { instance: 'front-0', service: 'front', ports: {}, log: 'logs/front-0.log' },
+      { instance: 'store-0', service: 'store', ports: {} },
+    ];
+    assert.match(renderMarkdown(r), /^\*\*Output of your programs\*\* \(in the report folder\): `logs\/front-0\.log` \(front-0\)$/m);
+    assert.doesNotMatch(renderMarkdown(exampleResult()), /Output of your programs/);
   });
 
   it('no data shows a dash', () => {

@@ -25,7 +25,7 @@ test('an empty file, and a file that is not a mapping', () => {
 });
 
 test('unknown keys at every level, with the nearest valid key, the list of valid ones, and the name to use for another tool\'s', () => {
-  const serviceKeys = 'valid: replicas, latency, errorRate, errorStatus, concurrency, queue, responseSize, calls, zone, version, zones, rateLimit, bulkheads, instances, image';
+  const serviceKeys = 'valid: replicas, latency, errorRate, errorStatus, concurrency, queue, responseSize, calls, zone, version, zones, rateLimit, bulkheads, instances, image, command, cwd, env, ready';
   assertIssues(invalid('unknown-keys.yaml').issues, [
     ['8:5 services.front.replica', new RegExp(`^unknown key "replica"; did you mean "replicas"\\? \\(${serviceKeys}\\)$`)],
     ['9:5 services.front.colour', new RegExp(`^unknown key "colour" \\(${serviceKeys}\\)$`)],

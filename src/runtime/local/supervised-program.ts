@@ -95,8 +95,22 @@ export class SupervisedProgram {
       child.once('spawn', resolve);
       child.once('error', (err: NodeJS.ErrnoException) => reject(new ProgramFailure(spawnError(file, spec.cwd, err), this.output.tail())));
     });
-    // 'close', not 'exit': the output is read to its end before the exit is reported.
-    child.once('close', (code, signal) => this.exited(code, signal));
+    // The program is its command's process: when that exits, what it started goes too (as in a
+    // container whose PID 1 exits). Then its output is read to the end (the pipes close once the
+    // group is gone) before the exit is reported; a process that left the group and holds a pipe
+    // open is not waited for long.
+    child.once('exit', (code, signal) => {
+      signalGroup(child.pid!, 'SIGKILL');
+      const drained = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        this.exited(code, signal);
+      }, 1000);
+      child.once('close', () => {
+        clearTimeout(drained);
+        this.exited(code, signal);
+      });
+    });
     await spawned;
     await this.waitReady(port);
     return { port, pid: child.pid! };
@@ -126,8 +140,8 @@ export class SupervisedProgram {
   }
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exit !== null) return;
     this.exit = { code, signal };
-    if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
     this.mark(`exited (${exitText(code, signal)})`);
     this.log?.end();
     for (const w of this.exitWaiters) w();
