@@ -4,13 +4,16 @@ import type Docker from 'dockerode';
 import type { StartedTestContainer } from 'testcontainers';
 import { MeshproofError } from '../../errors.ts';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
-import type { ServiceSpec } from '../../scenario/scenario.ts';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appEnvironment } from '../../scenario/app-contract.ts';
+import type { ReadySpec, ServiceSpec } from '../../scenario/scenario.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { checkEngine, dockerClient, podCgroupParent } from './docker-engine.ts';
 import { currentHarness, LABEL, runLabels, type ContainerRole } from './labels.ts';
-import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS, SPAN_RELAY_HOST, SPAN_RELAY_PORT } from './pod-ports.ts';
+import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS, SPAN_RELAY_HOST, SPAN_RELAY_PORT, upstreamPorts } from './pod-ports.ts';
 import { drainSpanRelay, type SpanRelayDrain } from './span-relay-drain.ts';
-import { PodContainer, RunningWaitStrategy, waitHttpReady } from './pod-container.ts';
+import { containerOutput, ContainerNotReady, PodContainer, RunningWaitStrategy, waitHttpReady, waitLogLine } from './pod-container.ts';
 import { reapLeftovers, removeContainer, removeNetwork } from './reaper.ts';
 import { ensureRuntimeImage, type RuntimeImage, type RuntimeImageOptions } from './runtime-image.ts';
 import { codeLayout } from '../../util/code-layout.ts';
@@ -76,6 +79,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
+    refuseCommands(plan.scenario.services);
     configureTestcontainers();
     const docker = this.options.docker ?? dockerClient();
     await checkEngine(docker);
@@ -111,6 +115,14 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       }
     : {};
   const networkName = prefix;
+  const logsDir = options.logsDir ?? null;
+  const imaged = new Set(plan.pods.filter((p) => userImageOf(p.spec)).map((p) => p.instance));
+  const saveImageLogs = async (containers: Docker.ContainerInfo[]) => {
+    const apps = containers.filter((c) => c.Labels[LABEL.role] === 'app' && imaged.has(c.Labels[LABEL.instance]));
+    if (apps.length === 0 || !logsDir) return;
+    await mkdir(logsDir, { recursive: true });
+    await Promise.all(apps.map(async (c) => writeFile(join(logsDir, `${c.Labels[LABEL.instance]}.log`), await containerOutput(docker.getContainer(c.Id)))));
+  };
   const exitListeners: ((instance: string, role: Exclude<ContainerRole, 'span-relay'>, code: number | null, signal: string | null) => void)[] = [];
   /** Containers killed or stopped on purpose (a process fault): their exit is not news. */
   const expectedExits = new Set<string>();
@@ -128,6 +140,8 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       (events as unknown as { destroy?: () => void } | null)?.destroy?.();
       await spanRelay?.finish().catch(() => {});
       const mine = await docker.listContainers({ all: true, filters: { label: [`${LABEL.run}=${plan.runId}`] } }).catch(() => []);
+      // A user's image's output (every start of its container, restarts included) goes to the report before the container does.
+      if (logsDir) await saveImageLogs(mine).catch(() => {});
       const live = mine.filter((c) => c.State === 'running' || c.State === 'paused').length;
       await Promise.all(mine.map((c) => removeContainer(docker, c.Id).catch(() => false)));
       const nets = await docker.listNetworks({ filters: { label: [`${LABEL.run}=${plan.runId}`] } }).catch(() => []);
@@ -175,7 +189,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     // Containers are started without waiting (RunningWaitStrategy) and their readiness is polled
     // afterwards: the app container can join its pod as soon as the sidecar's container runs, and
     // every pod's Node processes boot at once instead of one container's start-up after another.
-    const startSidecar = async (instance: string, service: string, seed: number, ingress: boolean): Promise<StartedTestContainer> => {
+    const startSidecar = async (instance: string, service: string, seed: number, ingress: boolean, upstreams: readonly string[] = []): Promise<StartedTestContainer> => {
       const c = container('sidecar', instance, service)
         .withRunNetwork(networkName, instance)
         .withLoopbackPorts(POD_PORTS.admin, POD_PORTS.agent, ...(ingress ? [POD_PORTS.outbound] : []))
@@ -186,6 +200,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
           MESHPROOF_SEED: String(seed),
           MESHPROOF_APP_PORT: String(POD_PORTS.app),
           ...(ingress ? { MESHPROOF_OUTBOUND_HOST: '0.0.0.0' } : {}),
+          ...(upstreams.length > 0 ? { MESHPROOF_UPSTREAMS: upstreams.join(',') } : {}),
           ...(settings.accessLog ? { MESHPROOF_ACCESS_LOG: '1' } : {}),
           ...tracingEnv,
         })
@@ -205,7 +220,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         .withCgroupParent(settings.cgroupParent ?? undefined)
         .withStartupTimeout(readyTimeoutMs)
         .withNetworkMode(`container:${sidecar.getId()}`)
-        .withEnvironment(appEnvironment(plan.runId, pod))
+        .withEnvironment(userImage ? imageEnvironment(plan, pod) : builtinAppEnvironment(plan.runId, pod))
         .withWaitStrategy(new RunningWaitStrategy());
       if (!userImage) c = c.withCommand([...NODE, ENTRY.builtinApp]);
       return limit(() => c.start()).catch((err: Error) => {
@@ -213,13 +228,38 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       });
     };
 
+    /** An app container's readiness: the built-in app's port, or a user's image's `ready` (tcp, http or a log line, within its timeout). */
+    const appReady = async (app: StartedTestContainer | Docker.Container, pod: PodPlan, agent: number): Promise<void> => {
+      const container = 'getId' in app ? docker.getContainer(app.getId()) : app;
+      const userImage = userImageOf(pod.spec);
+      const spec: ReadySpec | null = userImage ? pod.spec.ready : null;
+      const timeoutMs = spec?.timeoutMs ?? readyTimeoutMs;
+      const what = `the app container of ${pod.instance}`;
+      try {
+        if (spec?.probe.kind === 'log') await waitLogLine(container, new RegExp(spec.probe.pattern), { what, timeoutMs, signal: options.signal });
+        else {
+          const query = spec?.probe.kind === 'http' ? `?http=${encodeURIComponent(spec.probe.path)}` : '';
+          await waitHttpReady(container, `http://127.0.0.1:${agent}/app/ready${query}`, { what, timeoutMs, signal: options.signal });
+        }
+      } catch (err) {
+        if (userImage && err instanceof ContainerNotReady) {
+          // As for a local command: which instance, its image, why, what to check, the end of its output.
+          const message = `${pod.instance} (service ${pod.service}, image ${userImage}) did not start: ${err.why}\n  check: ${readyCheck(spec)}${err.tail}`;
+          throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', message, { cause: err });
+        }
+        throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `${what} did not start${userImageHint(userImage, spec)}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+
     const startPod = async (pod: PodPlan): Promise<DockerRunningPod> => {
-      const sidecar = await startSidecar(pod.instance, pod.service, pod.sidecarSeed, false);
+      // A user's image reaches each service it calls on a listener of its own (its <NAME>_URL).
+      const upstreams = userImageOf(pod.spec) ? (plan.routes[pod.service] ?? []) : [];
+      const sidecar = await startSidecar(pod.instance, pod.service, pod.sidecarSeed, false, upstreams);
       const admin = sidecar.getMappedPort(POD_PORTS.admin);
       const agent = sidecar.getMappedPort(POD_PORTS.agent);
       const app = await startApp(pod, sidecar);
       await ready(sidecar, `http://127.0.0.1:${agent}/healthz/ready`, `the sidecar container of ${pod.instance}`);
-      await ready(app, `http://127.0.0.1:${agent}/app/ready`, `the app container of ${pod.instance}`, userImageHint(userImageOf(pod.spec)));
+      await appReady(app, pod, agent);
       const running_: DockerRunningPod = {
         instance: pod.instance,
         service: pod.service,
@@ -235,6 +275,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         appPort: POD_PORTS.app,
         containers: { sidecar: sidecar.getId(), app: app.getId() },
         published: { admin, agent, outbound: null },
+        ...(userImageOf(pod.spec) ? { logFile: logsDir ? join(logsDir, `${pod.instance}.log`) : null } : {}),
       };
       running.set(pod.instance, running_);
       options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: POD_PORTS.inbound, outbound: POD_PORTS.outbound, admin, app: POD_PORTS.app } });
@@ -333,7 +374,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         if (state.Running) throw new Error(`the app container of ${instance} is still running`);
         // The same container again (docker start): same image, environment and pod namespace.
         await app.start();
-        await waitHttpReady(app, `http://127.0.0.1:${pod.published.agent}/app/ready`, { what: `app of ${instance}`, timeoutMs: readyTimeoutMs });
+        await appReady(app, plan.pods.find((p) => p.instance === instance)!, pod.published.agent);
         pod.appPort = POD_PORTS.app;
         return POD_PORTS.app;
       },
@@ -355,12 +396,28 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
 }
 
 /**
-The environment of an app container: the contract of a user's own `image:`, the same as the local
-runtime's `command:` (docs/docker.md). The app listens on PORT on the pod's 127.0.0.1 (or any
-address) and calls other services through its sidecar at MESHPROOF_SIDECAR, naming the destination
-service in the Host header.
+The environment of a user's image: the contract of the local runtime's `command:` (app-contract.ts,
+docs/own-services.md), with the pod's fixed ports — PORT 8080, MESHPROOF_SIDECAR 127.0.0.1:15001,
+each called service's `<NAME>_URL` on 127.0.0.1:15101 and up, HTTP_PROXY — and the scenario's `env`
+on top; plus MESHPROOF_SEED and MESHPROOF_SERVICE_SPEC, as the built-in app gets them.
 */
-export function appEnvironment(runId: string, pod: PodPlan): Record<string, string> {
+export function imageEnvironment(plan: Plan, pod: PodPlan): Record<string, string> {
+  const upstreams = Object.fromEntries(Object.entries(upstreamPorts(plan.routes[pod.service] ?? [])).map(([service, port]) => [service, { host: '127.0.0.1', port }]));
+  return {
+    ...appEnvironment(
+      { runId: plan.runId, instance: pod.instance, service: pod.service, port: POD_PORTS.app, sidecar: { host: '127.0.0.1', port: POD_PORTS.outbound }, upstreams },
+      pod.spec.env ?? {},
+    ),
+    MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
+    MESHPROOF_SEED: String(pod.appSeed),
+  };
+}
+
+/**
+The environment of the built-in app's container: PORT, and its sidecar at MESHPROOF_SIDECAR, where it
+names the destination service in the Host header.
+*/
+export function builtinAppEnvironment(runId: string, pod: PodPlan): Record<string, string> {
   return {
     MESHPROOF_RUN_ID: runId,
     PORT: String(POD_PORTS.app),
@@ -372,8 +429,30 @@ export function appEnvironment(runId: string, pod: PodPlan): Record<string, stri
   };
 }
 
-function userImageHint(userImage: string | null): string {
-  return userImage ? ` (image ${userImage}: is it present locally, and does it listen on $PORT (${POD_PORTS.app})?)` : '';
+/** What to check when a user's image does not get ready, by its readiness kind. */
+function readyCheck(ready: ReadySpec | null): string {
+  const p = ready?.probe;
+  const check = p?.kind === 'http' ? `does GET ${p.path} on $PORT (${POD_PORTS.app}) answer 2xx?` : p?.kind === 'log' ? `does it print a line matching /${p.pattern}/?` : `does it listen on $PORT (${POD_PORTS.app})?`;
+  return `is it present locally, and ${check}`;
+}
+
+function userImageHint(userImage: string | null, ready: ReadySpec | null = null): string {
+  return userImage ? ` (image ${userImage}: ${readyCheck(ready)})` : '';
+}
+
+/**
+A command runs on the local runtime only; on Docker a service needs an image (it may have both: each
+runtime runs its own). Checked before anything starts, by the CLI (`where` = the scenario file) and
+by DockerRuntime.start.
+*/
+export function refuseCommands(services: readonly ServiceSpec[], where = ''): void {
+  const commanded = services.find((s) => (s.command ?? null) !== null && (s.image ?? null) === null);
+  if (commanded) {
+    throw new MeshproofError(
+      'MESHPROOF_RUNTIME_UNAVAILABLE',
+      `${where}service ${commanded.name} runs a command, and commands run only on the local runtime: give it an image for the Docker runtime (it may keep its command for the local one), or run with --runtime local`,
+    );
+  }
 }
 
 /** The user's image for a service, when its spec names one. */

@@ -14,7 +14,17 @@ export const POD_PORTS = {
   admin: 15000,
   /** Pod agent (like Istio's pilot-agent health port): sidecar and app readiness, published on 127.0.0.1. */
   agent: 15021,
+  /**
+  The sidecar's dedicated outbound listener for the i-th service a user's image calls (in the order
+  of `calls`) is on 127.0.0.1:`upstreams + i`: its `<NAME>_URL`.
+  */
+  upstreams: 15101,
 } as const;
+
+/** The pod port of each called service's dedicated listener, in the order of `calls`. */
+export function upstreamPorts(callees: readonly string[]): Record<string, number> {
+  return Object.fromEntries([...new Set(callees)].map((service, i) => [service, POD_PORTS.upstreams + i]));
+}
 
 /** The span relay's OTLP/HTTP port (OTLP's own default) in its container, published on 127.0.0.1 for the harness to drain. */
 export const SPAN_RELAY_PORT = 4318;

@@ -36,7 +36,7 @@ export async function startLocal(plan: Plan, options: { logsDir?: string | null 
   const stateDir = tempDir('meshproof-state-');
   const runtime = new LocalRuntime({ stateDir });
   const topology = await runtime.start(plan, { logsDir: options.logsDir ?? null });
-  onTestFinished(() => topology.stop());
+  onTestFinished(async () => void (await topology.stop()));
   return { topology, runtime, stateDir };
 }
 

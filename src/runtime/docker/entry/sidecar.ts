@@ -12,12 +12,15 @@ It runs the same `Sidecar` as the local runtime. `Sidecar.start()` binds its thr
 - the pod agent on <bind>:MESHPROOF_AGENT_PORT (default 15021): readiness of the sidecar and the app.
 <bind> is MESHPROOF_BIND_HOST (default 0.0.0.0).
 
+- the dedicated outbound listener of each service in MESHPROOF_UPSTREAMS (comma-separated, the
+  order of `calls`) on 127.0.0.1:15101, 15102, … (upstreamPorts): a user's image's `<NAME>_URL`s.
+
 Environment, as for the local sidecar: MESHPROOF_INSTANCE, MESHPROOF_SERVICE (required),
-MESHPROOF_SEED, MESHPROOF_ACCESS_LOG=1; and MESHPROOF_APP_PORT (default 8080) for the agent.
+MESHPROOF_SEED, MESHPROOF_ACCESS_LOG=1, MESHPROOF_UPSTREAMS; and MESHPROOF_APP_PORT (default 8080) for the agent.
 Once everything listens it prints `{"type":"ready","role":"sidecar","ports":{…}}` on stdout.
 */
 import { Sidecar } from '../../../sim/sidecar/sidecar.ts';
-import { POD_PORTS } from '../pod-ports.ts';
+import { POD_PORTS, upstreamPorts } from '../pod-ports.ts';
 import { exitOnSignals, portEnv, requiredEnv, seedEnv } from './env.ts';
 import { spanSinkFromEnv } from '../../../sim/sidecar/span-sink-from-env.ts';
 import { startPodAgent } from './pod-agent.ts';
@@ -42,7 +45,8 @@ const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => v
 const seed = seedEnv();
 const spans = await spanSinkFromEnv({ service, instance, seed, who: `${ENTRY} ${instance}` });
 
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans });
+const upstreams = upstreamPorts((process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== ''));
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams) });
 const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
 exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
 
@@ -52,9 +56,11 @@ try {
     startTcpForwarder({ host: bind, port: ports.inbound, target: { host: '127.0.0.1', port: local.inbound } }),
     startTcpForwarder({ host: outboundHost, port: ports.outbound, target: { host: '127.0.0.1', port: local.outbound } }),
     startTcpForwarder({ host: bind, port: ports.admin, target: { host: '127.0.0.1', port: local.admin } }),
+    // In the pod only: the app dials them on the pod's 127.0.0.1.
+    ...Object.entries(upstreams).map(([callee, port]) => startTcpForwarder({ host: '127.0.0.1', port, target: { host: '127.0.0.1', port: local.upstreams![callee] } })),
   ]);
   for (const f of forwarders) closers.push(() => f.close());
-  const reported = { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin };
+  const reported = { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin, ...(Object.keys(upstreams).length > 0 ? { upstreams } : {}) };
   const agent = await startPodAgent({ host: bind, port: ports.agent, appPort: ports.app, info: { instance, service, ports: reported } });
   closers.push(() => new Promise((r) => agent.close(r)));
   process.stdout.write(JSON.stringify({ type: 'ready', role: 'sidecar', ports: reported }) + '\n');
