@@ -96,7 +96,9 @@ The environment meshproof gives a user's program, before the scenario's own `env
 from these and laid on top): PORT; MESHPROOF_INSTANCE, _SERVICE, _RUN_ID; MESHPROOF_SIDECAR
 (host:port of the Host-routed outbound); `<NAME>_URL` per called service (its dedicated listener);
 HTTP_PROXY/http_proxy (the Host-routed outbound, which takes proxy-form requests) with
-NO_PROXY/no_proxy for loopback, so the `<NAME>_URL`s are dialled directly.
+NO_PROXY/no_proxy for loopback, so the `<NAME>_URL`s are dialled directly; and PYTHONUNBUFFERED=1:
+a Python program's stdout is a pipe here, which Python would buffer, so a `print` would reach the
+log (and a `log:` readiness check) only when the buffer fills.
 */
 export function appEnvironment(a: AppAddresses, env: Readonly<Record<string, string>> = {}): Record<string, string> {
   const sidecar = `${a.sidecar.host}:${a.sidecar.port}`;
@@ -110,6 +112,7 @@ export function appEnvironment(a: AppAddresses, env: Readonly<Record<string, str
     http_proxy: `http://${sidecar}`,
     NO_PROXY,
     no_proxy: NO_PROXY,
+    PYTHONUNBUFFERED: '1',
   };
   for (const [service, at] of Object.entries(a.upstreams)) out[urlVariable(service)] = `http://${at.host}:${at.port}`;
   const own = { ...out };

@@ -179,6 +179,7 @@ describe('the app contract', () => {
       http_proxy: 'http://127.0.0.1:15001',
       NO_PROXY: 'localhost,127.0.0.1,::1',
       no_proxy: 'localhost,127.0.0.1,::1',
+      PYTHONUNBUFFERED: '1',
       ORDER_DB_URL: 'http://127.0.0.1:15101',
       DSN: 'postgres://http://127.0.0.1:15101',
     });
