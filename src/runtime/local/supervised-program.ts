@@ -51,6 +51,8 @@ export class SupervisedProgram {
   private readonly output = new OutputTail();
   private readonly lineWaiters = new Set<(line: string) => void>();
   private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  /** The exit is known and the log written to its end. */
+  private finished = false;
   private readonly exitWaiters = new Set<() => void>();
   private exitListener: ((code: number | null, signal: NodeJS.Signals | null, output: string[]) => void) | null = null;
 
@@ -123,19 +125,21 @@ export class SupervisedProgram {
   async stop(graceMs = 1500): Promise<void> {
     const child = this.child;
     if (!child || child.pid === undefined) return;
+    let timer: NodeJS.Timeout | null = null;
     if (this.exit === null) {
       signalGroup(child.pid, 'SIGTERM');
       signalGroup(child.pid, 'SIGCONT');
-      const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
-      await this.exited_();
-      clearTimeout(timer);
+      timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
     }
+    await this.ended();
+    if (timer) clearTimeout(timer);
     // What it started and left behind in its group goes too.
     signalGroup(child.pid, 'SIGKILL');
   }
 
-  private exited_(): Promise<void> {
-    if (this.exit !== null) return Promise.resolve();
+  /** Resolves once the program has exited and its log is written to the end. */
+  private ended(): Promise<void> {
+    if (this.finished) return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.add(resolve));
   }
 
@@ -143,10 +147,15 @@ export class SupervisedProgram {
     if (this.exit !== null) return;
     this.exit = { code, signal };
     this.mark(`exited (${exitText(code, signal)})`);
-    this.log?.end();
-    for (const w of this.exitWaiters) w();
-    this.exitWaiters.clear();
-    this.exitListener?.(code, signal, this.output.tail());
+    // Everything is in the file before anyone hears of the exit: the supervisor exits right after.
+    const log = this.log;
+    const flushed = log ? new Promise<void>((resolve) => log.end(() => resolve())) : Promise.resolve();
+    void flushed.then(() => {
+      this.finished = true;
+      for (const w of this.exitWaiters) w();
+      this.exitWaiters.clear();
+      this.exitListener?.(code, signal, this.output.tail());
+    });
   }
 
   private line(line: string): void {
