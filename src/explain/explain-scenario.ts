@@ -1,6 +1,7 @@
 import { DEFAULT_VERSION } from '../contract/defaults.ts';
 import { formatDuration, formatPercent, formatRate, formatSize, plural } from '../util/format.ts';
-import { instanceNames, instanceSpec, type MeshImport, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
+import { urlVariable } from '../scenario/app-contract.ts';
+import { instanceNames, instanceSpec, runsOwnProgram, type MeshImport, type Scenario, type ServiceSpec } from '../scenario/scenario.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { describeExpectation } from './describe-expectation.ts';
 import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';
@@ -56,6 +57,22 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   return out;
 }
 
+/** What runs for a service with a program of its own, and how it reaches its callees and gets ready. */
+function describeOwnProgram(s: ServiceSpec, runtime: Scenario['runtime']): string[] {
+  const lines: string[] = [];
+  const program = s.command !== null ? `runs ${typeof s.command === 'string' ? `sh -c "${s.command}"` : s.command.join(' ')} in ${s.cwd} (local runtime)` : '';
+  const image = s.image !== null ? `runs the image ${s.image} (Docker runtime)` : '';
+  lines.push(`Your program: ${[program, image].filter(Boolean).join('; ')}; this scenario's runtime is ${runtime}.`);
+  const reach = s.calls.map((c) => `${c} at $${urlVariable(c)}`);
+  lines.push(`It listens on $PORT${reach.length ? ` and reaches ${andList(reach)} (its sidecar's own listeners; or through $MESHPROOF_SIDECAR with the Host header, or HTTP_PROXY)` : ' and calls nothing'}.`);
+  const r = s.ready!;
+  const check = r.probe.kind === 'tcp' ? '$PORT accepts a connection' : r.probe.kind === 'http' ? `GET ${r.probe.path} answers 2xx` : `a line of its output matches /${r.probe.pattern}/`;
+  lines.push(`Ready when ${check}, within ${formatDuration(r.timeoutMs)}; the load waits for every instance, and one that exits or runs out of time stops the run (exit 2).`);
+  const env = Object.keys(s.env);
+  if (env.length) lines.push(`Its env adds ${env.join(', ')}.`);
+  return lines;
+}
+
 /** A service: its instances (with zone and version), what the built-in service does, whom it calls, its inbound rate limit and bulkheads. */
 function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   const names = instanceNames(s);
@@ -68,6 +85,20 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   const callers = callersOf(s.name, scenario).map((c) => (c === 'client' ? 'the load generator' : c));
   const lines = [`${s.name}: ${plural(s.replicas, 'instance')} — ${labels.join(', ')}; called by ${callers.length ? andList(callers) : 'nobody'}.`];
 
+  if (runsOwnProgram(s)) lines.push(...describeOwnProgram(s, scenario.runtime));
+  else lines.push(...describeBuiltin(s));
+  if (s.rateLimit) {
+    lines.push(`Rate limit: each instance's sidecar lets ${formatRate(s.rateLimit.requestsPerSecond)} through (bursts of ${s.rateLimit.burst}); beyond that it answers 429 RL.`);
+  }
+  for (const [to, max] of Object.entries(s.bulkheads)) {
+    lines.push(`Bulkhead: each instance's sidecar keeps at most ${plural(max, 'request')} in flight to ${to}; beyond that a call fails at once with 503 UO.`);
+  }
+  return lines;
+}
+
+/** What the built-in service does, and how one instance differs. */
+function describeBuiltin(s: ServiceSpec): string[] {
+  const lines: string[] = [];
   const body = s.responseBytes > 0 ? ` with a ${formatSize(s.responseBytes)} body` : '';
   const work = [`answers after ${latencyText(s.latency)}${body}`];
   if (s.errorRate > 0) work.push(`fails ${formatPercent(s.errorRate)} of requests at once with ${s.errorStatus}`);
@@ -83,12 +114,6 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
     if (o.queue !== undefined) diff.push(`queues ${o.queue}`);
     if (o.responseBytes !== undefined) diff.push(o.responseBytes > 0 ? `answers with a ${formatSize(o.responseBytes)} body` : 'answers with the usual short body');
     if (diff.length) lines.push(`${instance} differs: ${diff.join('; ')}.`);
-  }
-  if (s.rateLimit) {
-    lines.push(`Rate limit: each instance's sidecar lets ${formatRate(s.rateLimit.requestsPerSecond)} through (bursts of ${s.rateLimit.burst}); beyond that it answers 429 RL.`);
-  }
-  for (const [to, max] of Object.entries(s.bulkheads)) {
-    lines.push(`Bulkhead: each instance's sidecar keeps at most ${plural(max, 'request')} in flight to ${to}; beyond that a call fails at once with 503 UO.`);
   }
   return lines;
 }
