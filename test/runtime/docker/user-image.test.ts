@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, test } from 'vitest';
+import { afterAll, beforeAll, onTestFinished, test } from 'vitest';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import { runScenario } from '../../../src/engine/run-scenario.ts';
@@ -145,7 +145,7 @@ describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
     const scenario: Scenario = parsed.scenario;
     assert.equal(scenario.services.find((s) => s.name === 'front')?.image, USER_IMAGE);
     const reports = mkdtempSync(join(tmpdir(), 'meshproof-user-image-reports-'));
-    after(() => rmSync(reports, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(reports, { recursive: true, force: true }));
     let images: Promise<Record<string, string>> | null = null;
     let runId = '';
     const outcome = await runScenario(scenario, {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { describe, expect, onTestFinished, test, type TestContext } from 'vitest';
 import type { HttpFault } from '../../../src/scenario/scenario.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
@@ -14,8 +13,8 @@ proxy (`GET http://payments/x`, what HTTP_PROXY makes a client send). Each polic
 same way on all three: they share one code path, and these tests hold it to that.
 */
 
-/** The helpers' `t.after` on vitest's cleanup. */
-const t = { after: (fn: () => unknown) => onTestFinished(async () => void (await fn())) } as unknown as TestContext;
+/** The helpers' cleanup hook, for the current test (the helpers take a test context). */
+const t = { onTestFinished: (fn: () => unknown) => onTestFinished(async () => void (await fn())) } as unknown as TestContext;
 
 type Way = 'dedicated listener' | 'Host header' | 'proxy-form target';
 const WAYS: Way[] = ['dedicated listener', 'Host header', 'proxy-form target'];
@@ -60,8 +59,7 @@ describe('dedicated outbound listeners and proxy-form targets', () => {
   });
 
   test('a proxy-form target naming no known service gets the same 404 NR as an unknown Host', async () => {
-    const { call, ports } = await caller({ policy: policy(), endpoints: [] });
-    void call;
+    const { ports } = await caller({ policy: policy(), endpoints: [] });
     const r = await send(ports.outbound, { path: 'http://example.com/', host: 'example.com' });
     expect(r.status).toBe(404);
     expect(r.headers['x-meshproof-flags']).toBe('NR');
