@@ -72,6 +72,31 @@ describe('examples', () => {
     }, 180_000);
   }
 
+  test('Ctrl-C during the load: exit 130, the programs stopped with everything else, their logs kept', async () => {
+    const dir = mkdtempSync(join(reports, 'interrupted-'));
+    let interrupted = false;
+    // The CLI's stdout arrives in chunks: the lines so far.
+    let seen = '';
+    const run = await runCli(['run', 'examples/polyglot-shop/shop.yaml', '--reports', dir, '--plain'], {
+      timeoutMs: 90_000,
+      onStdout: (chunk, child) => {
+        seen += chunk;
+        if (!interrupted && /second\s+2:/.test(seen)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    const out = run.stdout + run.stderr;
+    expect(interrupted, out).toBe(true);
+    expect(run.code, out).toBe(130);
+    const runId = /\(run ([\w-]+)\)/.exec(run.stdout)?.[1];
+    expect(runId, out).toBeTruthy();
+    expect(processesOfRun(runId!), 'no process of the run is left, the programs included').toEqual([]);
+    const folder = onlyFolder(dir);
+    expect(readFileSync(join(folder, 'logs', 'storefront-0.log'), 'utf8')).toMatch(/storefront-0: exited \(/);
+  }, 120_000);
+
   test('a command that fails at start: exit 2, the instance, its command and the end of its output, and nothing left', async () => {
     const dir = mkdtempSync(join(reports, 'crash-'));
     const scenario = join(dir, 'crash.yaml');
