@@ -2,7 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
+import { parseDuration } from '../../scenario/duration.ts';
 import { runsOwnProgram } from '../../scenario/scenario.ts';
+import { READY_TIMEOUT_DEFAULT } from '../../scenario/shape.ts';
 import type { SidecarPorts } from '../../sim/sidecar-config.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
@@ -117,7 +119,8 @@ export class LocalRuntime implements Runtime {
         command: spec.command!,
         cwd: spec.cwd!,
         env: spec.env ?? {},
-        ready: spec.ready ?? { probe: { kind: 'tcp' }, timeoutMs: 30_000 },
+        // The normaliser always sets it; a spec built by hand gets the language's default.
+        ready: spec.ready ?? { probe: { kind: 'tcp' }, timeoutMs: parseDuration(READY_TIMEOUT_DEFAULT) },
         sidecar: { host: HOST, port: ports.outbound },
         upstreams: Object.fromEntries(Object.entries(ports.upstreams ?? {}).map(([service, port]) => [service, { host: HOST, port }])),
         logFile,
@@ -191,7 +194,7 @@ export class LocalRuntime implements Runtime {
     };
     const isRunning = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
     const planned = (instance: string) => plan.pods.find((p) => p.instance === instance);
-    /** "the app of x (pid n)" or "the program of x (process group n, `cmd`)": what a fault hit, in its detail. */
+    /** "the app of x (pid n)" or "the program of x (process group n)": what a fault hit, in its detail. */
     const what = (instance: string) => {
       const group = groups.get(instance);
       return planned(instance)?.spec.command ? `the program of ${instance} (process group ${group})` : `the app of ${instance} (pid ${group})`;
