@@ -13,6 +13,7 @@ export class RunRegistry {
   readonly dir: string;
   private readonly file: string;
   private readonly pids = new Set<number>();
+  private closed = false;
 
   readonly runId: string;
 
@@ -23,17 +24,21 @@ export class RunRegistry {
   }
 
   add(pid: number): void {
+    if (this.closed) return;
     this.pids.add(pid);
     this.write();
   }
 
   remove(pid: number): void {
+    // A child's last event may come after the run was closed: the record must not come back.
+    if (this.closed) return;
     this.pids.delete(pid);
     this.write();
   }
 
   /** The run ended cleanly: nothing to reap. */
   close(): void {
+    this.closed = true;
     rmSync(this.file, { force: true });
   }
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { RunRegistry, reapOrphans } from '../../src/runtime/run-registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshproof-registry-'));
@@ -52,4 +52,13 @@ test('leaves the processes of a live run alone', async () => {
   assert.equal(child.exitCode, null);
   registry.close();
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a closed record stays closed: a child that is removed after the close does not bring it back', () => {
+  const registry = new RunRegistry('run-closed', { dir });
+  registry.add(process.pid);
+  registry.close();
+  registry.remove(process.pid);
+  registry.add(process.pid);
+  expect(readdirSync(dir).filter((f) => f.startsWith('run-closed'))).toEqual([]);
 });
