@@ -14,12 +14,51 @@ cache (--prefer-offline), where `npm ci` of this repository put every dependency
 */
 
 /**
-The scenario the installed meshproof runs, relative to the project, written there if need be.
-Today the starter `meshproof init` writes (built-in services). Once command services exist, write a
-scenario with a `command:` service (and its program) here and return its path.
+The scenario the installed meshproof runs, relative to the project, written there: the project's own
+program (plain Node, nothing from meshproof) as a `command:` service in front of a built-in one,
+which it reaches at $API_URL.
 */
-function scenarioToRun(_project: string): string {
-  return 'scenarios/starter.yaml';
+function scenarioToRun(project: string): string {
+  mkdirSync(join(project, 'services'), { recursive: true });
+  writeFileSync(
+    join(project, 'services/web.mjs'),
+    `import { createServer, request } from 'node:http';
+const api = new URL(process.env.API_URL);
+createServer((req, res) => {
+  req.resume();
+  const call = request({ host: api.hostname, port: api.port, path: '/', headers: req.headers.traceparent ? { traceparent: req.headers.traceparent } : {} }, (up) => {
+    up.resume();
+    up.on('end', () => { res.writeHead(up.statusCode === 200 ? 200 : 502); res.end('web ' + up.statusCode); });
+  });
+  call.on('error', () => { res.writeHead(502); res.end(); });
+  call.end();
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('web listening'));
+`,
+  );
+  writeFileSync(
+    join(project, 'scenarios/own-web.yaml'),
+    `version: 1
+name: own-web
+description: The project's own web program in front of a built-in api, through the mesh.
+duration: 3s
+services:
+  web:
+    command: node web.mjs
+    cwd: ../services
+    ready: { log: web listening }
+    calls: [api]
+  api:
+    replicas: 2
+mesh:
+  api:
+    retries: { attempts: 2 }
+load: { target: web, rate: 20/s }
+expect:
+  - success_rate(client) >= 99%
+  - requests(api) > 0
+`,
+  );
+  return 'scenarios/own-web.yaml';
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-package-'));
@@ -147,18 +186,20 @@ describe('the npm package, installed in an empty project', () => {
     assert.equal(again.code, 2);
     assert.match(again.stderr, /scenarios\/starter\.yaml and \.github\/workflows\/meshproof\.yml exist; nothing was written/);
 
+    const file = scenarioToRun(project);
     const validate = await npx(['validate', 'scenarios/']);
     assert.equal(validate.code, 0, validate.stderr);
     assert.match(validate.stdout, /^✔ scenarios\/starter\.yaml: starter — 3 services, 4 expectations$/m);
+    assert.match(validate.stdout, /^✔ scenarios\/own-web\.yaml: own-web — 2 services, 2 expectations$/m);
 
-    const file = scenarioToRun(project);
     const run = await npx(['run', file], 120_000, /^✔ held /m);
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const held = run.stdout.match(/^✔ held /gm)?.length ?? 0;
     assert.ok(held >= 1 && !/^✘ /m.test(run.stdout), run.stdout);
     const reportDir = /^Report: (.+)$/m.exec(run.stdout)?.[1];
     expect(reportDir?.startsWith(join(project, 'reports') + '/')).toBe(true);
-    expect(readdirSync(reportDir!).sort()).toEqual(expect.arrayContaining(['junit.xml', 'report.html', 'result.json', 'summary.md']));
+    expect(readdirSync(reportDir!).sort()).toEqual(expect.arrayContaining(['junit.xml', 'logs', 'report.html', 'result.json', 'summary.md']));
+    assert.match(readFileSync(join(reportDir!, 'logs/web-0.log'), 'utf8'), /^web listening$/m);
     const runId = /\(run ([\w-]+)\)/.exec(run.stdout)?.[1];
     assert.ok(runId, run.stdout);
     expect(processesOfRun(runId)).toEqual([]);
@@ -230,7 +271,7 @@ describe('the npm package, installed in an empty project', () => {
     );
     const js = await sh('node', ['check.mjs'], project, { timeoutMs: 30_000 });
     assert.equal(js.code, 0, js.stderr);
-    expect(JSON.parse(js.stdout)).toEqual({ valid: true, names: ['starter'], run: 'function' });
+    expect(JSON.parse(js.stdout)).toEqual({ valid: true, names: ['own-web', 'starter'], run: 'function' });
     // The declarations resolve through `exports` and hold together for a strict consumer (no skipLibCheck).
     writeFileSync(
       join(project, 'check.ts'),
