@@ -158,6 +158,12 @@ export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDe
 /** The version label (subset) of an instance that names none. */
 export const DEFAULT_VERSION = 'v1';
 
+/**
+How long a user's program (command or image) may take to be ready when `ready.timeout` is not
+written: most programs are up within a second; a JVM, a first compile or a cold cache take longer.
+*/
+export const READY_TIMEOUT_DEFAULT = '30s';
+
 /** The profile used when `mesh.profile` is not written. */
 export const DEFAULT_PROFILE: (typeof MESH_PROFILES)[number] = 'envoy';
 

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_VERSION } from '../contract/defaults.ts';
+import { DEFAULT_VERSION, READY_TIMEOUT_DEFAULT } from '../contract/defaults.ts';
 import type { ScenarioIssue } from '../errors.ts';
 import { parseTemplate, referableVariables, reservedVariable } from './app-contract.ts';
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
@@ -14,7 +14,7 @@ import type { AnyExpectation, ChaosEngine, InstanceOverride, LatencySpec, LoadPh
 import { instanceNames, instanceSpec } from './scenario.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
-import { BEHAVIOUR_KEYS, READY_TIMEOUT_DEFAULT } from './shape.ts';
+import { BEHAVIOUR_KEYS } from './shape.ts';
 import { parseDuration } from './duration.ts';
 
 // What check-shape produced for the v1 shape. Every field may be missing: either it was invalid

@@ -1,4 +1,4 @@
-import { byProfile, DEFAULT_PROFILE, DEFAULT_VERSION, LOAD_BALANCERS, MESH_PROFILES, RETRY_ON, sharedDefault, type ProfileDefaults } from '../contract/defaults.ts';
+import { byProfile, DEFAULT_PROFILE, DEFAULT_VERSION, LOAD_BALANCERS, MESH_PROFILES, READY_TIMEOUT_DEFAULT, RETRY_ON, sharedDefault, type ProfileDefaults } from '../contract/defaults.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { LIMITS, type Limit } from './limits.ts';
 import { METRIC_NAMES } from './metrics.ts';
@@ -289,9 +289,6 @@ const rateLimitShape: Shape = {
     nullValue,
   ],
 };
-
-/** How long a command or image service may take to be ready when `ready.timeout` is not written. */
-export const READY_TIMEOUT_DEFAULT = '30s';
 
 /** The built-in service's behaviour keys: they do not apply to a service that runs its own program (command or image). */
 export const BEHAVIOUR_KEYS = ['latency', 'errorRate', 'errorStatus', 'concurrency', 'queue', 'responseSize'] as const;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import { parseDuration } from '../../scenario/duration.ts';
 import { runsOwnProgram } from '../../scenario/scenario.ts';
-import { READY_TIMEOUT_DEFAULT } from '../../scenario/shape.ts';
+import { READY_TIMEOUT_DEFAULT } from '../../contract/defaults.ts';
 import type { SidecarPorts } from '../../sim/sidecar-config.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
