@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Histogram, type HistogramJSON } from '../src/observe/histogram.ts';
 import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { newRunCredential } from '../src/auth/run-credential.ts';
 import { ToxiproxyDriver } from '../src/chaos/toxiproxy-driver.ts';
 import type { BenchChildren } from './children.ts';
 import { runFixedRate, runSaturated, type LoadWindowResult, type Target } from './load.ts';
@@ -128,8 +129,8 @@ interface StartedEngine {
   pid: number;
 }
 
-async function setUpProxies(url: string, upstreamPort: number, toxicLatencyMs: number): Promise<{ plain: Target; toxic: Target; version: string }> {
-  const driver = new ToxiproxyDriver({ url, timeoutMs: 5000 });
+async function setUpProxies(url: string, upstreamPort: number, toxicLatencyMs: number, credential?: string): Promise<{ plain: Target; toxic: Target; version: string }> {
+  const driver = new ToxiproxyDriver({ url, timeoutMs: 5000, credential });
   try {
     const version = await driver.version();
     const [plain, toxic] = await Promise.all([
@@ -144,10 +145,12 @@ async function setUpProxies(url: string, upstreamPort: number, toxicLatencyMs: n
 }
 
 async function startMeshproofEngine(o: { upstreamPort: number; children: BenchChildren; signal: AbortSignal; toxicLatencyMs: number }): Promise<StartedEngine> {
-  const s = await spawnNodeChild({ name: 'fault engine', script: ENGINE_MAIN, env: { MESHPROOF_SEED: '1' }, readyTimeoutMs: 10_000, signal: o.signal });
+  // As a run's engine: it takes writes only with the credential handed over IPC.
+  const credential = newRunCredential();
+  const s = await spawnNodeChild({ name: 'fault engine', script: ENGINE_MAIN, env: { MESHPROOF_SEED: '1' }, credential, readyTimeoutMs: 10_000, signal: o.signal });
   o.children.add(s.child, 'fault engine');
   if (s.ready.type !== 'ready' || s.ready.role !== 'fault-engine') throw new Error('the fault engine sent an unexpected ready message');
-  const p = await setUpProxies(`http://${HOST}:${s.ready.port}`, o.upstreamPort, o.toxicLatencyMs);
+  const p = await setUpProxies(`http://${HOST}:${s.ready.port}`, o.upstreamPort, o.toxicLatencyMs, credential);
   return { id: 'meshproof', describe: `meshproof's engine ${p.version} (1 node process)`, plain: p.plain, toxic: p.toxic, pid: s.child.pid! };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { bearerHeader, newRunCredential } from '../src/auth/run-credential.ts';
 import type { DestinationPolicy } from '../src/scenario/scenario.ts';
 import type { SidecarConfig, SidecarPorts } from '../src/sim/sidecar-config.ts';
 import { httpJson, waitFor } from '../src/util/http-json.ts';
@@ -58,11 +59,14 @@ export async function startSidecarPair(options: {
     ? { MESHPROOF_OTLP_ENDPOINT: options.tracesUrl, MESHPROOF_TRACE_MAX_PER_SECOND: process.env.MESHPROOF_TRACE_MAX_PER_SECOND ?? String(DEFAULT_MAX_TRACES_PER_SECOND) }
     : {};
 
+  // Handed over IPC, as the local runtime does; the config pushes carry it.
+  const credential = newRunCredential();
   const start = async (instance: string, service: string, seed: number): Promise<{ pid: number; ports: SidecarPorts }> => {
     const s = await spawnNodeChild({
       name: `sidecar ${instance}`,
       script,
       env: { ...tracing, MESHPROOF_INSTANCE: instance, MESHPROOF_SERVICE: service, MESHPROOF_SEED: String(seed) },
+      credential,
       readyTimeoutMs,
       signal,
     });
@@ -107,8 +111,8 @@ export async function startSidecarPair(options: {
     },
   };
   await Promise.all([
-    httpJson(`http://${HOST}:${callee.ports.admin}/config`, { method: 'POST', body: calleeConfig, timeoutMs: 3000 }),
-    httpJson(`http://${HOST}:${caller.ports.admin}/config`, { method: 'POST', body: callerConfig, timeoutMs: 3000 }),
+    httpJson(`http://${HOST}:${callee.ports.admin}/config`, { method: 'POST', body: calleeConfig, headers: bearerHeader(credential), timeoutMs: 3000 }),
+    httpJson(`http://${HOST}:${caller.ports.admin}/config`, { method: 'POST', body: callerConfig, headers: bearerHeader(credential), timeoutMs: 3000 }),
   ]);
   for (const [name, s] of [
     ['caller', caller],

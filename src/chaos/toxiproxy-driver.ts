@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Proxy as ClientProxy, Toxic as ClientToxic, Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
+import { bearerHeader } from '../auth/run-credential.ts';
 import { MeshproofError } from '../errors.ts';
 
 /**
@@ -28,6 +29,12 @@ export interface ToxiproxyDriverOptions {
   @default 5000
   */
   timeoutMs?: number;
+  /**
+  A credential every call carries as `Authorization: Bearer <credential>`: a run's own engine
+  refuses writes without the run's. A real Toxiproxy ignores the header.
+  @default none
+  */
+  credential?: string;
 }
 
 export type ToxicStream = 'upstream' | 'downstream';
@@ -121,7 +128,7 @@ export class ToxiproxyDriver {
     this.url = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.client = new Toxiproxy(this.url);
-    threadSignal(this.client, () => this.currentSignal.getStore());
+    threadSignal(this.client, () => this.currentSignal.getStore(), options.credential ? bearerHeader(options.credential) : {});
   }
 
   /** The server's version string, e.g. "2.12.0" or "2.12.0-meshproof". */
@@ -322,17 +329,21 @@ export class ToxiproxyDriver {
 /**
 The client's HTTP helper sends every request through one method, `doFetch(url, init)` (private in
 its types, an ordinary method at runtime). Wrapping it on this client's instance adds the signal of
-the call in progress, so a timed-out call aborts its request. Proxy and Toxic objects share that
+the call in progress, so a timed-out call aborts its request, and `headers` (the run's credential)
+to every request, since the client has no option for either. Proxy and Toxic objects share that
 instance. If a future client drops the method, calls still time out (the race); only the request is
-left to finish on its own. Returns whether the signal could be threaded.
+left to finish on its own (and a run's engine refuses the writes: no credential). Returns whether
+the method could be wrapped.
 */
-function threadSignal(client: Toxiproxy, current: () => AbortSignal | undefined): boolean {
+function threadSignal(client: Toxiproxy, current: () => AbortSignal | undefined, headers: Record<string, string>): boolean {
   const api = client.getApi() as unknown as { doFetch?: (url: string, init: RequestInit) => Promise<Response> };
   const original = api.doFetch;
   if (typeof original !== 'function') return false;
+  const extra = Object.keys(headers).length > 0;
   api.doFetch = function (this: unknown, url: string, init: RequestInit): Promise<Response> {
     const signal = current();
-    return original.call(this, url, signal === undefined ? init : { ...init, signal });
+    const withHeaders = extra ? { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...headers } } : init;
+    return original.call(this, url, signal === undefined ? withHeaders : { ...withHeaders, signal });
   };
   return true;
 }

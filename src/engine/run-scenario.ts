@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { newRunCredential } from '../auth/run-credential.ts';
 import { MeshproofError } from '../errors.ts';
 import type { LiveFigures, RunEvent, RunEventListener } from '../events.ts';
 import type { LoadSummary } from '../load/load-generator.ts';
@@ -57,6 +58,13 @@ export interface RunOptions {
   false = no tracing, no export. @default { sampleRatio: OTEL_TRACES_SAMPLER's or 1, maxTracesPerSecond: 500, maxSpans: 400000 }
   */
   tracing?: { sampleRatio?: number; maxTracesPerSecond?: number; maxSpans?: number } | false;
+  /**
+  The run's credential, which every write to its sidecars, fault engine and trace receiver must
+  carry. Pass one only to drive the run from outside the harness as well; it is never printed or
+  written anywhere.
+  @default a new random one (32 bytes from the OS)
+  */
+  credential?: string;
 }
 
 export interface RunOutcome {
@@ -78,6 +86,9 @@ success, a failure mid-run, an abort — the topology is torn down and what was 
 */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunOutcome> {
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  // The run's credential: the control plane, the fault driver and the sidecars' span exports carry
+  // it; sidecars, the fault engine and the receiver refuse writes without it (docs/security-model.md).
+  const credential = options.credential ?? newRunCredential();
   const plan = planScenario(scenario, runId);
   // chaos.engine: toxiproxy without a server to use is found before anything starts.
   if (plan.wire) checkWireEngine(scenario.chaos, { runtime: options.runtime.name, file: scenario.source.file });
@@ -133,13 +144,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   try {
     const upStarted = performance.now();
     if (tracing) {
-      receiver = new TraceReceiver({ store: new TraceStore({ maxSpans: tracing.maxSpans }), onExport: telemetry ? (request) => telemetry.exportReceived(request) : null });
+      receiver = new TraceReceiver({ store: new TraceStore({ maxSpans: tracing.maxSpans }), credential, onExport: telemetry ? (request) => telemetry.exportReceived(request) : null });
       await receiver.start();
     }
     topology = await options.runtime.start(realToxiproxy ? { ...plan, wire: false } : plan, {
       onEvent: emit,
       signal: options.signal,
       logsDir: reportDirPlanned ? join(reportDirPlanned, LOGS_DIR) : null,
+      credential,
       tracing: receiver ? { endpoint: receiver.tracesUrl, sampleRatio, maxTracesPerSecond: tracing?.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND } : null,
     });
     topology.onUnexpectedExit((instance, role, code, signal) =>
@@ -149,7 +161,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       wireEngine = { kind: 'builtin', url: topology.faultEngine.url, external: false, seed: topology.faultEngine.seed, version: 'meshproof', stop: async () => {} };
     }
     if (wireEngine) {
-      driver = new ToxiproxyDriver({ url: wireEngine.url });
+      // Only meshproof's engine checks it; a real Toxiproxy (possibly elsewhere) is not sent it.
+      driver = new ToxiproxyDriver({ url: wireEngine.url, credential: wireEngine.kind === 'builtin' ? credential : undefined });
       const engineNote = describeWireEngine(wireEngine);
       // A server that outlives the run may be shared: its proxies carry the run's id.
       wire = new Wire(driver, planLinks(plan), { prefix: wireEngine.external ? `meshproof-${runId}-` : '', engineNote });
@@ -157,7 +170,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       await wire.setup((instance) => byInstance.get(instance)!.inbound);
     }
     const linkAddress = wire ? (from: string, to: string) => wire!.addressFor(from, to) : undefined;
-    controlPlane = new ControlPlane(plan, topology.pods, topology.ingress, { linkAddress });
+    controlPlane = new ControlPlane(plan, topology.pods, topology.ingress, { linkAddress, credential });
     load = new RemoteLoadGenerator({
       url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
       host: plan.load.target,

@@ -26,6 +26,14 @@ export interface RuntimeStartOptions {
   messages. @default null
   */
   logsDir?: string | null;
+  /**
+  The run's credential (docs/security-model.md): handed to every sidecar and to the fault engine,
+  which refuse writes without it, and which present it when they export spans. Never to an app:
+  user programs get no way to drive the run. Handed over IPC (local) or as a file only the container
+  reads (Docker), never in an environment variable or on a command line.
+  @default a new random one (StartedTopology.credential says which)
+  */
+  credential?: string;
 }
 
 /** A running pod: where to reach its sidecar. Addresses are on 127.0.0.1. */
@@ -60,6 +68,8 @@ export interface StartedTopology extends AsyncDisposable {
   pods: RunningPod[];
   ingress: RunningPod;
   processes: ProcessControl;
+  /** The run's credential, which writes to the admin ports and the fault engine must carry. */
+  credential: string;
   /** The fault engine (Toxiproxy API) when the plan has wire faults, else null. */
   faultEngine: { url: string; seed: number } | null;
   /** Stops every process (idempotent); resolves with how many were stopped. */

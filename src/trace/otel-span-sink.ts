@@ -51,6 +51,8 @@ export interface OtelSpanSinkOptions {
   scheduledDelayMs?: number;
   /** Timeout of one export (and of the final flush at shutdown). @default 3000 */
   exportTimeoutMs?: number;
+  /** Headers of every export request: the run's credential (`authorization`), which the receiver requires. @default none */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -82,7 +84,7 @@ export class OtelSpanSink implements SpanSink {
     const concurrencyLimit = Math.ceil(maxQueue / batchSize) + 1;
     // This hop is meshproof's own (sidecar → harness on loopback): the OTEL_* variables a user sets
     // for their collector must not change it, so what the exporter would take from them is given here.
-    const exporter = new CountingExporter(new OTLPTraceExporter({ url: options.endpoint, timeoutMillis: timeoutMs, concurrencyLimit, compression: 'none' as ExporterConfig['compression'] }));
+    const exporter = new CountingExporter(new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: timeoutMs, concurrencyLimit, compression: 'none' as ExporterConfig['compression'] }));
     const batch = new BatchSpanProcessor(exporter, {
       // Larger than ours: the SDK's own (uncounted) drop never happens.
       maxQueueSize: maxQueue + 1,

@@ -8,6 +8,8 @@ import { decodeOtlpProtoRequest } from './otlp-proto-request.ts';
 import type { OtlpTraceRequest } from './otlp-request.ts';
 import type { SpanRecord } from './span-model.ts';
 import { TraceStore } from './trace-store.ts';
+import { OTLP_WRITES } from '../auth/browser-refusal.ts';
+import { guardControl } from '../auth/control-guard.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -28,6 +30,14 @@ export interface TraceReceiverOptions {
   onExport?: ((request: OtlpTraceRequest) => void) | null;
   /** Largest export body accepted (after decompression); a larger one is answered 413. @default 16 MiB */
   maxBodyBytes?: number;
+  /**
+  The run's credential, which every export must carry as `Authorization: Bearer <credential>`
+  (sidecars send it; see docs/security-model.md): spans decide verdicts (`attempts(...)`), so a
+  process that forged them could change one. With a credential, the Host header must also name this
+  listener, and a browser (`Origin`) is refused.
+  @default null: any local process may export (a stand-in for a user's collector)
+  */
+  credential?: string | null;
 }
 
 export interface ReceiverStats {
@@ -51,6 +61,7 @@ export class TraceReceiver {
   private server: Server | null = null;
   private port = 0;
   private host = '127.0.0.1';
+  private readonly alsoHosts: string[] = [];
   private readonly counters: ReceiverStats = { exports: 0, spans: 0, rejected: 0 };
   /** Why the last export was refused, for error messages and tests. */
   lastRejection: string | null = null;
@@ -63,7 +74,10 @@ export class TraceReceiver {
   /** Starts listening; resolves with the base URL (`http://127.0.0.1:<port>`). */
   async start(): Promise<string> {
     if (this.server) return this.baseUrl;
-    const server = createServer((req, res) => void this.handle(req, res));
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const credential = this.options.credential ?? null;
+    // Requests the guard refuses are not exports: `rejected` does not count them.
+    const server = createServer(credential ? guardControl(handle, { token: credential, writeTypes: OTLP_WRITES, alsoHosts: this.alsoHosts }) : handle);
     // Exporters keep their connections alive; the harness must not wait on them at close.
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
@@ -77,6 +91,8 @@ export class TraceReceiver {
     const address = server.address() as AddressInfo;
     this.port = address.port;
     this.host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    // Bound elsewhere than loopback (see `host`), exporters name that address.
+    if (!address.address.startsWith('127.') && address.address !== '::1') this.alsoHosts.push(`${this.host}:${this.port}`);
     return this.baseUrl;
   }
 

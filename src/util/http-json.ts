@@ -6,14 +6,15 @@ call that never returns would hang the whole run.
 */
 export async function httpJson<T = unknown>(
   url: string,
-  options: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown; timeoutMs?: number } = {},
+  options: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<T> {
   const { method = 'GET', body, timeoutMs = 5000 } = options;
+  const headers = { ...options.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
   let res: Response;
   try {
     res = await fetch(url, {
       method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -9,6 +9,7 @@ import { getJson, send } from './helpers/http.ts';
 import { startControlledServer } from './helpers/servers.ts';
 import { closing } from './helpers/sidecar.ts';
 import { serviceSpec } from '../helpers/scenario.ts';
+import { pushHeaders } from './helpers/credential.ts';
 
 function portsOf(m: ChildMessage): SidecarPorts {
   assert.ok(m.type === 'ready' && m.role === 'sidecar');
@@ -16,7 +17,7 @@ function portsOf(m: ChildMessage): SidecarPorts {
 }
 
 async function push(admin: number, cfg: SidecarConfig): Promise<void> {
-  const r = await send(admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: { 'content-type': 'application/json' } });
+  const r = await send(admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: pushHeaders() });
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).applied, true);
 }

@@ -10,6 +10,7 @@ import { endpoint, policy, sidecarConfig } from './helpers/config.ts';
 import { send } from './helpers/http.ts';
 import { startEchoServer } from './helpers/servers.ts';
 import { closing } from './helpers/sidecar.ts';
+import { pushHeaders } from './helpers/credential.ts';
 
 const PARENT_FIXTURE = fileURLToPath(new URL('./fixtures/parent-of-sidecar.ts', import.meta.url));
 
@@ -40,7 +41,7 @@ describe('real processes (sidecar/main.ts and builtin/main.ts)', () => {
       app: { host: '127.0.0.1', port: appPort },
       clusters: { payments: { policy: policy(), endpoints: [endpoint('payments-0', payments.port)] } },
     });
-    const push = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: { 'content-type': 'application/json' } });
+    const push = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: pushHeaders() });
     assert.deepEqual(JSON.parse(push.body), { version: 1, applied: true });
     assert.equal((await send(ports.admin, { path: '/ready' })).status, 200);
 

@@ -52,6 +52,11 @@ export class ListenPolicy {
   }
 }
 
+/** Whether `host` (an address or name, IPv6 in brackets or not) is a loopback one. */
+export function isLoopbackHost(host: string): boolean {
+  return isLoopback(normalise(host));
+}
+
 function normalise(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 }

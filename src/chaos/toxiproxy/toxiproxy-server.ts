@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { formatHostPort } from './address.ts';
 import { ApiError, badRequestBody, internalError, missingField, objectBody } from './errors.ts';
-import { browserRefusal } from './browser-refusal.ts';
-import { ListenPolicy } from './listen-policy.ts';
+import { browserRefusal, isWrite } from '../../auth/browser-refusal.ts';
+import { credentialCheck, hostRefusal, sendRefusal, type CredentialRefusal } from '../../auth/control-guard.ts';
+import { isLoopbackHost, ListenPolicy } from './listen-policy.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { checkName } from './names.ts';
 import { ProxyCollection, readProxySpec, type PopulateResult } from './proxy-collection.ts';
@@ -40,6 +41,21 @@ export interface ToxiproxyServerOptions {
   @default loopback only, unless `host` is not a loopback address: then `host` too (every address when it is 0.0.0.0 or ::)
   */
   listenHosts?: readonly string[];
+  /**
+  A credential every write (POST, PATCH, DELETE) must carry as `Authorization: Bearer <credential>`,
+  else 401. A run's own engine has the run's; the standalone command has none, and speaks
+  Toxiproxy's API to any client, as Toxiproxy does. Reads never need it.
+  @default none
+  */
+  credential?: string;
+  /**
+  Which Host headers the API answers (the guard against DNS rebinding): `listener`, a loopback name
+  (`127.0.0.1`, `localhost`, `[::1]`) with the API's port; `any-port`, a loopback name with any port
+  (an API behind a port Docker publishes); `unchecked`, any (an API bound to other addresses on
+  purpose, whose names clients may use are unknown here).
+  @default 'listener' when `host` is a loopback address, else 'unchecked'
+  */
+  hostHeader?: 'listener' | 'any-port' | 'unchecked';
 }
 
 export interface StartedToxiproxyServer extends AsyncDisposable {
@@ -59,7 +75,8 @@ export async function startToxiproxyServer(options: ToxiproxyServerOptions = {})
   const host = options.host ?? '127.0.0.1';
   const seed = options.seed ?? randomInt(0, 2 ** 32);
   const listenPolicy = options.listenHosts ? new ListenPolicy(options.listenHosts) : ListenPolicy.forApiHost(options.host);
-  const engine = new ToxiproxyEngine({ seed, handlerTimeoutMs: options.handlerTimeoutMs, listenPolicy });
+  const hostHeader = options.hostHeader ?? (isLoopbackHost(host) ? 'listener' : 'unchecked');
+  const engine = new ToxiproxyEngine({ seed, handlerTimeoutMs: options.handlerTimeoutMs, listenPolicy, credential: options.credential, hostHeader });
   const http = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 60_000 }, engine.handle);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -111,9 +128,14 @@ export class ToxiproxyEngine {
   private readonly handlerTimeoutMs: number;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly credential: ((req: IncomingMessage) => CredentialRefusal | null) | null;
+  private readonly hostCheck: { hostPort: 'listener' | 'any' } | null;
 
-  constructor(options: { seed: number; handlerTimeoutMs?: number; listenPolicy?: ListenPolicy }) {
+  constructor(options: { seed: number; handlerTimeoutMs?: number; listenPolicy?: ListenPolicy; credential?: string; hostHeader?: 'listener' | 'any-port' | 'unchecked' }) {
     this.seeds = new SeedSource(options.seed);
+    this.credential = options.credential ? credentialCheck(options.credential) : null;
+    const hostHeader = options.hostHeader ?? 'listener';
+    this.hostCheck = hostHeader === 'unchecked' ? null : { hostPort: hostHeader === 'any-port' ? 'any' : 'listener' };
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? 25_000;
     const listenPolicy = options.listenPolicy ?? new ListenPolicy([]);
     this.proxies = new ProxyCollection(
@@ -150,12 +172,17 @@ export class ToxiproxyEngine {
       send(res, { status: 405 });
       return;
     }
+    // A page whose name was re-pointed at 127.0.0.1 (DNS rebinding) names itself in Host.
+    const misdirected = this.hostCheck ? hostRefusal(req, this.hostCheck) : null;
+    if (misdirected !== null) return sendRefusal(req, res, misdirected);
     // Toxiproxy turns browsers away, so a web page cannot drive it through a victim's browser.
-    const refusal = browserRefusal(req);
+    const refusal = browserRefusal(req, { untypedWrites: true });
     if (refusal !== null) {
       send(res, { status: refusal.status, raw: `${refusal.message}\n`, contentType: 'text/plain; charset=utf-8', headers: { 'x-content-type-options': 'nosniff' } });
       return;
     }
+    const unauthorised = this.credential && isWrite(req.method) ? this.credential(req) : null;
+    if (unauthorised !== null) return sendRefusal(req, res, unauthorised);
     const timer = setTimeout(() => sendError(res, new ApiError(`request not handled within ${this.handlerTimeoutMs}ms`, 503)), this.handlerTimeoutMs);
     readBody(req)
       .then((text) => handler(route.params, () => parseJson(text)))

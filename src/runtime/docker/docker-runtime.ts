@@ -13,6 +13,9 @@ import { checkEngine, dockerClient, podCgroupParent } from './docker-engine.ts';
 import { currentHarness, LABEL, runLabels, type ContainerRole } from './labels.ts';
 import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS, SPAN_RELAY_HOST, SPAN_RELAY_PORT, upstreamPorts } from './pod-ports.ts';
 import { drainSpanRelay, type SpanRelayDrain } from './span-relay-drain.ts';
+import { newRunCredential } from '../../auth/run-credential.ts';
+import { CREDENTIAL_FILE_ENV } from '../../auth/credential-handoff.ts';
+import { CREDENTIAL_PATH, credentialArchive } from './credential-archive.ts';
 import { containerOutput, ContainerNotReady, PodContainer, RunningWaitStrategy, waitHttpReady, waitLogLine } from './pod-container.ts';
 import { reapLeftovers, removeContainer, removeNetwork } from './reaper.ts';
 import { ensureRuntimeImage, type RuntimeImage, type RuntimeImageOptions } from './runtime-image.ts';
@@ -30,6 +33,9 @@ const ENTRY = {
 
 /** `node` flags of every meshproof container. */
 const NODE = ['node', '--disable-warning=ExperimentalWarning'];
+
+/** The user meshproof's containers run as (USER in docker/runtime-base*.Dockerfile): the owner of the credential file. */
+const CONTAINER_USER = { uid: 65534, gid: 65534 };
 
 export interface DockerRuntimeOptions {
   /** The Docker engine. @default DOCKER_HOST, else the local socket */
@@ -123,6 +129,11 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     await mkdir(logsDir, { recursive: true });
     await Promise.all(apps.map(async (c) => writeFile(join(logsDir, `${c.Labels[LABEL.instance]}.log`), await containerOutput(docker.getContainer(c.Id)))));
   };
+  // Copied into the sidecar, fault engine and span relay containers, never into an app's; in no
+  // environment variable (docker inspect shows those).
+  const credential = options.credential ?? newRunCredential();
+  const withCredential = (c: PodContainer): PodContainer =>
+    c.withCopyArchivesToContainer([{ tar: credentialArchive(credential, CONTAINER_USER), target: '/' }]).withEnvironment({ [CREDENTIAL_FILE_ENV]: CREDENTIAL_PATH });
   const exitListeners: ((instance: string, role: Exclude<ContainerRole, 'span-relay'>, code: number | null, signal: string | null) => void)[] = [];
   /** Containers killed or stopped on purpose (a process fault): their exit is not news. */
   const expectedExits = new Set<string>();
@@ -190,7 +201,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     // afterwards: the app container can join its pod as soon as the sidecar's container runs, and
     // every pod's Node processes boot at once instead of one container's start-up after another.
     const startSidecar = async (instance: string, service: string, seed: number, ingress: boolean, upstreams: readonly string[] = []): Promise<StartedTestContainer> => {
-      const c = container('sidecar', instance, service)
+      const c = withCredential(container('sidecar', instance, service))
         .withRunNetwork(networkName, instance)
         .withLoopbackPorts(POD_PORTS.admin, POD_PORTS.agent, ...(ingress ? [POD_PORTS.outbound] : []))
         .withEnvironment({
@@ -302,7 +313,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
 
     const startFaultEngine = async (): Promise<{ url: string; seed: number } | null> => {
       if (!plan.wire) return null;
-      const c = container('fault-engine', FAULT_ENGINE_HOST, 'fault-engine')
+      const c = withCredential(container('fault-engine', FAULT_ENGINE_HOST, 'fault-engine'))
         .withRunNetwork(networkName, FAULT_ENGINE_HOST)
         .withLoopbackPorts(FAULT_ENGINE_API_PORT)
         .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, MESHPROOF_SEED: String(plan.wireSeed), PORT: String(FAULT_ENGINE_API_PORT) })
@@ -319,7 +330,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     // teardown, or a late container would outlive the run (the teardown also goes by label).
     const startRelay = async (): Promise<void> => {
       if (!options.tracing) return;
-      const c = container('span-relay', SPAN_RELAY_HOST, 'span-relay')
+      const c = withCredential(container('span-relay', SPAN_RELAY_HOST, 'span-relay'))
         .withRunNetwork(networkName, SPAN_RELAY_HOST)
         .withLoopbackPorts(SPAN_RELAY_PORT)
         .withEnvironment({ MESHPROOF_RUN_ID: plan.runId, PORT: String(SPAN_RELAY_PORT) })
@@ -329,8 +340,8 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
         throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the span relay's container did not start: ${err.message}`, { cause: err });
       });
       const url = `http://127.0.0.1:${started.getMappedPort(SPAN_RELAY_PORT)}`;
-      await ready(started, `${url}/drain`, "the span relay's container");
-      spanRelay = drainSpanRelay(docker, plan.runId, url, options.tracing.endpoint);
+      await ready(started, `${url}/ready`, "the span relay's container");
+      spanRelay = drainSpanRelay(docker, plan.runId, url, options.tracing.endpoint, credential);
     };
 
     const settled = await Promise.allSettled([startFaultEngine(), startIngress(), ...plan.pods.map((p) => startPod(p)), startRelay()]);
@@ -384,6 +395,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
       pods,
       ingress,
       processes,
+      credential,
       faultEngine,
       stop,
       onUnexpectedExit: (l) => void exitListeners.push(l),

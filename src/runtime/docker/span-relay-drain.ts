@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { HeldExport } from './entry/otlp-relay.ts';
+import { bearerHeader } from '../../auth/run-credential.ts';
 import { LABEL } from './labels.ts';
 
 export interface SpanRelayDrain {
@@ -15,22 +16,25 @@ export interface SpanRelayDrain {
 Moves the spans of a Docker run from its span relay container (entry/span-relay.ts, reached through
 a port published on 127.0.0.1) to the harness's OTLP receiver, every `intervalMs`: each export is
 posted as the sidecar sent it (body, content type, encoding), so the receiver cannot tell it from a
-local sidecar's. Telemetry never fails a run: a failed drain or post is dropped.
+local sidecar's. Telemetry never fails a run: a failed drain or post is dropped. Both the drain and
+the posts carry the run's credential, which the relay and the receiver require.
 */
-export function drainSpanRelay(docker: Docker, runId: string, relayUrl: string, receiverUrl: string, intervalMs = 250): SpanRelayDrain {
+export function drainSpanRelay(docker: Docker, runId: string, relayUrl: string, receiverUrl: string, credential: string, intervalMs = 250): SpanRelayDrain {
+  const auth = bearerHeader(credential);
   let stopped = false;
   let wake: (() => void) | null = null;
 
   const drainOnce = async (): Promise<void> => {
     let held: HeldExport[];
     try {
-      const res = await fetch(`${relayUrl}/drain`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${relayUrl}/drain`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`the relay answered ${res.status}`);
       held = (await res.json()) as HeldExport[];
     } catch {
       return;
     }
     for (const h of held) {
-      const headers: Record<string, string> = { 'content-type': h.type };
+      const headers: Record<string, string> = { ...auth, 'content-type': h.type };
       if (h.encoding) headers['content-encoding'] = h.encoding;
       await fetch(receiverUrl, { method: 'POST', headers, body: Buffer.from(h.body, 'base64'), signal: AbortSignal.timeout(5000) })
         .then((r) => r.arrayBuffer())

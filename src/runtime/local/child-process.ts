@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { answerCredentialRequests } from '../../auth/credential-handoff.ts';
 import { MeshproofError } from '../../errors.ts';
 import type { ChildMessage } from '../../sim/sidecar-config.ts';
 
@@ -29,6 +30,8 @@ export function spawnNodeChild(options: {
   end of its program's output). @default "<name> did not start: <why>"
   */
   describeFailure?: (why: string, output: string[]) => string;
+  /** The run's credential, answered over IPC when the child asks for it (src/auth/credential-handoff.ts). @default none: a request goes unanswered */
+  credential?: string;
 }): Promise<SpawnedChild> {
   const { name, script, env, readyTimeoutMs = 10_000, signal } = options;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
@@ -36,6 +39,7 @@ export function spawnNodeChild(options: {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     detached: true,
   });
+  if (options.credential) answerCredentialRequests(child, options.credential);
   let tail = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {

@@ -13,6 +13,7 @@ import { spawnNodeChild, stopChild, type SpawnedChild } from './child-process.ts
 import { codeLayout } from '../../util/code-layout.ts';
 import { checkLocalServices, programStartFailure } from './own-program.ts';
 import { signalGroup, type ProgramSpec } from './supervised-program.ts';
+import { newRunCredential } from '../../auth/run-credential.ts';
 
 const SIDECAR_MAIN = codeLayout.file('sim/sidecar/main.ts');
 const BUILTIN_MAIN = codeLayout.file('sim/builtin/main.ts');
@@ -54,6 +55,8 @@ export class LocalRuntime implements Runtime {
     const logsDir = options.logsDir ?? null;
     if (logsDir && plan.pods.some((p) => p.spec.command !== null && p.spec.command !== undefined)) mkdirSync(logsDir, { recursive: true });
     const baseEnv = { MESHPROOF_RUN_ID: plan.runId };
+    // Only sidecars and the fault engine get it, over IPC; apps never do.
+    const credential = options.credential ?? newRunCredential();
     const tracingEnv: Record<string, string> = options.tracing
       ? {
           MESHPROOF_OTLP_ENDPOINT: options.tracing.endpoint,
@@ -98,6 +101,7 @@ export class LocalRuntime implements Runtime {
           MESHPROOF_SEED: String(seed),
           ...(upstreams.length > 0 ? { MESHPROOF_UPSTREAMS: upstreams.join(',') } : {}),
         },
+        credential,
         readyTimeoutMs,
         signal: starting.signal,
       });
@@ -253,6 +257,7 @@ export class LocalRuntime implements Runtime {
         name: 'fault engine',
         script: FAULT_ENGINE_MAIN,
         env: { ...baseEnv, MESHPROOF_SEED: String(plan.wireSeed) },
+        credential,
         readyTimeoutMs,
         signal: starting.signal,
       });
@@ -295,6 +300,7 @@ export class LocalRuntime implements Runtime {
         ingress,
         stop,
         processes,
+        credential,
         faultEngine,
         onUnexpectedExit: (l) => void exitListeners.push(l),
         [Symbol.asyncDispose]: async () => void (await stop()),

@@ -1,6 +1,7 @@
 import { DEFAULT_VERSION } from '../../contract/defaults.ts';
 import type { Plan } from '../../plan/plan-scenario.ts';
 import type { RunningPod } from '../../runtime/runtime.ts';
+import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../scenario/scenario.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
@@ -14,6 +15,8 @@ interface OutboundFault {
 }
 
 export interface ControlPlaneOptions {
+  /** The run's credential: every push carries it (`Authorization: Bearer`), and sidecars refuse a push without it. */
+  credential: string;
   /** Timeout of one push to one sidecar. @default 3000 */
   pushTimeoutMs?: number;
   /** Where one pod dials another instance when links go through the fault engine; undefined = its inbound listener directly. */
@@ -41,7 +44,7 @@ export class ControlPlane {
   private readonly ingress: RunningPod;
   private readonly options: ControlPlaneOptions;
 
-  constructor(plan: Plan, pods: RunningPod[], ingress: RunningPod, options: ControlPlaneOptions = {}) {
+  constructor(plan: Plan, pods: RunningPod[], ingress: RunningPod, options: ControlPlaneOptions) {
     this.plan = plan;
     this.pods = pods;
     this.ingress = ingress;
@@ -132,6 +135,7 @@ export class ControlPlane {
         const ack = await httpJson<{ version: number }>(`${pod.adminUrl}/config`, {
           method: 'POST',
           body: configs[i],
+          headers: bearerHeader(this.options.credential),
           timeoutMs: this.options.pushTimeoutMs ?? 3000,
         });
         if (ack?.version !== version && !(ack?.version > version)) throw new Error(`sidecar ${pod.instance} acknowledged version ${ack?.version}, expected ${version}`);

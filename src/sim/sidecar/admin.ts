@@ -46,6 +46,8 @@ The admin listener, like Envoy's admin port:
 - `GET /events?since=<seq>`: `{events}` with seq > since, each with the describer's `message`;
 - `GET /timeline?since=<second>`: `{t0, series}`, the per-second buckets of seconds >= since;
 - `GET /clusters`: each destination's endpoints, health and in-flight tries.
+The sidecar wraps it in guardControl (src/auth): writes need the run's credential, every request a
+loopback Host.
 */
 export function adminHandler(target: AdminTarget, describe: Describer = describeMeshEvent): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {

@@ -13,10 +13,15 @@ Environment:
 - `MESHPROOF_UPSTREAMS`: comma-separated destination services that get a dedicated outbound
   listener each (their ports are in the ready message's `ports.upstreams`); unset = none.
 
+The run's credential, which writes to the admin port must carry (and which authenticates its span
+exports to the harness), comes over IPC before anything starts (src/auth/credential-handoff.ts);
+started without IPC, from the file MESHPROOF_CREDENTIAL_FILE names. Never from the environment.
+
 It starts with no config: the outbound listener answers 503 (flag NC) and `/ready` 503 until the
 control plane pushes one to `POST /config` on the admin port. Once listening it sends
 `{type: 'ready', role: 'sidecar', ports}` over IPC.
 */
+import { receiveCredential } from '../../auth/credential-handoff.ts';
 import { runChild, requireEnv } from '../process/child-lifecycle.ts';
 import { Sidecar } from './sidecar.ts';
 import { spanSinkFromEnv } from './span-sink-from-env.ts';
@@ -27,11 +32,16 @@ const seedEnv = process.env.MESHPROOF_SEED;
 const seed = seedEnv !== undefined && seedEnv !== '' && Number.isFinite(Number(seedEnv)) ? Number(seedEnv) : undefined;
 const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => void process.stderr.write(line + '\n') : undefined;
 
-const spans = await spanSinkFromEnv({ service, instance, seed, who: `sidecar ${instance}` });
+const credential = await receiveCredential().catch((err: Error & { disconnected?: boolean }) => {
+  if (!err.disconnected) process.stderr.write(`sidecar ${instance}: could not start: ${err.message}\n`);
+  process.exit(err.disconnected ? 0 : 1);
+});
+
+const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: `sidecar ${instance}` });
 
 const upstreams = (process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== '');
 
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential } });
 
 await runChild({
   name: `sidecar ${instance}`,

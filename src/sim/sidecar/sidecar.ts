@@ -10,6 +10,8 @@ import type { ClusterConfig, SidecarConfig, SidecarPorts } from '../sidecar-conf
 import { isInert } from '../policy/fault-injector.ts';
 import { TokenBucket } from '../policy/token-bucket.ts';
 import { accessLogLine } from './access-log.ts';
+import { newRunCredential } from '../../auth/run-credential.ts';
+import { guardControl } from '../../auth/control-guard.ts';
 import { adminHandler, type AdminTarget } from './admin.ts';
 import { bulkheadFilter } from './bulkhead-filter.ts';
 import { ClusterState, type ClusterChanges, type ClusterEnv } from './cluster.ts';
@@ -74,6 +76,14 @@ export interface SidecarOptions {
   @default none
   */
   upstreams?: readonly string[];
+  /**
+  How the admin listener is locked (docs/security-model.md): `credential` is the run's, which every
+  write (a config push) must carry as `Authorization: Bearer <credential>`; `hostPort: 'any'` lets
+  the Host header name any port after a loopback name, for an admin port Docker publishes under
+  another number. Reads need no credential.
+  @default a credential made here (read it back from `sidecar.credential`), the listener's own port
+  */
+  admin?: { credential?: string; hostPort?: 'listener' | 'any' };
 }
 
 /**
@@ -90,6 +100,9 @@ export class Sidecar implements AdminTarget, RouterContext {
   readonly recorder: SeriesRecorder;
   readonly inFlight = new Set<RoutedRequest>();
   readonly spans: SpanSink | null;
+  /** The credential a write to the admin listener must carry. */
+  readonly credential: string;
+  private readonly adminHostPort: 'listener' | 'any';
   private rng: Random;
   private readonly fixedRandom: boolean;
   private readonly now: () => number;
@@ -135,6 +148,8 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.spans = options.spans ?? null;
     this.describe = options.describe ?? describeMeshEvent;
     this.upstreams = [...new Set(options.upstreams ?? [])];
+    this.credential = options.admin?.credential ?? newRunCredential();
+    this.adminHostPort = options.admin?.hostPort ?? 'listener';
     this.instanceKey = seriesKey.instance(this.instance);
     this.clusterEnv = {
       fromService: this.service,
@@ -160,7 +175,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     const inbound = this.listener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters()));
     const routed = compose(routerHandler(this), this.outboundFilters());
     const outbound = this.listener('outbound', routed);
-    const admin = createServer(adminHandler(this, this.describe));
+    const admin = createServer(guardControl(adminHandler(this, this.describe), { token: this.credential, hostPort: this.adminHostPort }));
     // One handler for all: a dedicated listener only names the destination, then the request takes
     // the Host-routed outbound's path (filters, route, policies, stats) unchanged.
     const upstreams = this.upstreams.map((service) =>

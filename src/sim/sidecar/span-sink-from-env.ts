@@ -1,3 +1,4 @@
+import { bearerHeader } from '../../auth/run-credential.ts';
 import { deriveSeed, seededRandom } from '../../util/random.ts';
 import type { SpanSink } from './span-sink.ts';
 
@@ -7,10 +8,12 @@ The sidecar's tracing as its process entries (local and Docker) configure it fro
   OpenTelemetry SDK is not even loaded;
 - `MESHPROOF_TRACE_SAMPLE`: share of the traces started here that are recorded, 0–1 (default 1);
 - `MESHPROOF_TRACE_MAX_PER_SECOND`: most traces started here recorded per second (default 0 = no limit).
+Exports carry the run's `credential` (`Authorization: Bearer`): the harness's receiver, and the
+Docker runtime's span relay, refuse spans without it, since traces decide `attempts(...)` verdicts.
 Telemetry never stops a pod from serving: when the SDK cannot be set up, this says why on stderr
 (prefixed with `who`) and the sidecar runs untraced.
 */
-export async function spanSinkFromEnv(options: { service: string; instance: string; seed: number | undefined; who: string }): Promise<SpanSink | null> {
+export async function spanSinkFromEnv(options: { service: string; instance: string; seed: number | undefined; credential: string; who: string }): Promise<SpanSink | null> {
   const otlp = process.env.MESHPROOF_OTLP_ENDPOINT;
   if (!otlp) return null;
   const { service, instance } = options;
@@ -19,6 +22,7 @@ export async function spanSinkFromEnv(options: { service: string; instance: stri
     const { OtelSpanSink } = await import('../../trace/otel-span-sink.ts');
     return new OtelSpanSink({
       endpoint: otlp,
+      headers: bearerHeader(options.credential),
       service,
       instance,
       // Its own stream: tracing on or off, the load balancer sees the same random numbers.

@@ -8,6 +8,7 @@ import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { getJson, send } from '../helpers/http.ts';
 import { startStatusServer } from '../helpers/servers.ts';
 import { closing, startSidecar } from '../helpers/sidecar.ts';
+import { pushHeaders } from '../helpers/credential.ts';
 
 describe('admin endpoint', () => {
   it('/ready is 503 before the first push and 200 after; POST /config answers {version}', async (t) => {
@@ -16,10 +17,10 @@ describe('admin endpoint', () => {
     assert.equal((await send(ports.admin, { path: '/ready' })).status, 503);
     assert.equal((await send(ports.admin, { path: '/config_dump' })).status, 503);
     const cfg = sidecarConfig({ version: 3, clusters: { payments: { policy: policy({ retries: retries() }), endpoints: [endpoint('payments-0', up.port)] } } });
-    const push = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: { 'content-type': 'application/json' } });
+    const push = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: pushHeaders() });
     assert.equal(push.status, 200);
     assert.deepEqual(JSON.parse(push.body), { version: 3, applied: true });
-    const again = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg) });
+    const again = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify(cfg), headers: pushHeaders() });
     assert.deepEqual(JSON.parse(again.body), { version: 3, applied: false });
     const ready = await send(ports.admin, { path: '/ready' });
     assert.equal(ready.status, 200);
@@ -29,10 +30,10 @@ describe('admin endpoint', () => {
 
   it('POST /config with bad JSON or an invalid config: 400 with a message', async (t) => {
     const { ports } = await startSidecar(t);
-    const bad = await send(ports.admin, { path: '/config', method: 'POST', body: '{"version": 1,' });
+    const bad = await send(ports.admin, { path: '/config', method: 'POST', body: '{"version": 1,', headers: pushHeaders() });
     assert.equal(bad.status, 400);
     assert.match(JSON.parse(bad.body).error, /^invalid JSON: /);
-    const invalid = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify({ version: 'two' }) });
+    const invalid = await send(ports.admin, { path: '/config', method: 'POST', body: JSON.stringify({ version: 'two' }), headers: pushHeaders() });
     assert.equal(invalid.status, 400);
     const body = JSON.parse(invalid.body);
     assert.ok(body.problems.includes('version: expected a number, got "two"'));
@@ -46,6 +47,7 @@ describe('admin endpoint', () => {
       path: '/config',
       method: 'POST',
       body: JSON.stringify(sidecarConfig({ clusters: { payments: { policy: policy({ retries: retries({ attempts: 1 }) }), endpoints: [endpoint('payments-0', up.port)] } } })),
+      headers: pushHeaders(),
     });
     await send(ports.outbound, { host: 'payments' });
     const stats = await getJson<{ instance: string; service: string; counters: Record<string, number>; gauges: Record<string, number> }>(ports.admin, '/stats');

@@ -8,12 +8,20 @@ HTTP front that rewrites proxy addresses (see listen-rewrite.ts): proxies bind t
 interface and are reported as MESHPROOF_ADVERTISE_HOST:<port> (default: the container's address on
 the run's network), which is what the sidecars dial. Prints `{"type":"ready","role":"fault-engine",…}`
 on stdout once listening.
+
+The front is locked before it reads a body: a Host naming loopback (any port: the harness reaches it
+through a port Docker publishes under another number; containers on the run's network name it
+otherwise, and are refused), no browser, and on writes the run's credential, read from the file
+MESHPROOF_CREDENTIAL_FILE names. The engine behind it checks them again.
 */
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import { browserRefusal, isWrite } from '../../../auth/browser-refusal.ts';
+import { credentialCheck, hostRefusal, sendRefusal } from '../../../auth/control-guard.ts';
+import { receiveCredential } from '../../../auth/credential-handoff.ts';
 import { networkInterfaces } from 'node:os';
 import { startToxiproxyServer } from '../../../chaos/toxiproxy/toxiproxy-server.ts';
 import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST } from '../pod-ports.ts';
-import { exitOnSignals, portEnv, seedEnv } from './env.ts';
+import { exitOnSignals, fail, portEnv, seedEnv } from './env.ts';
 import { listenIn, listenOut, rewriteListen, type ListenRewrite } from './listen-rewrite.ts';
 
 const ENTRY = 'fault engine container';
@@ -35,7 +43,14 @@ const rewrite: ListenRewrite = { advertised: process.env.MESHPROOF_ADVERTISE_HOS
 
 // The API stays on loopback (the front above is what the host reaches); the proxies must listen on
 // the container's interface, so that address is allowed explicitly.
-const engine = await startToxiproxyServer({ host: '127.0.0.1', port: 0, seed: seedEnv(), listenHosts: [bind] });
+let credential: string;
+try {
+  credential = await receiveCredential();
+} catch (err) {
+  fail(ENTRY, (err as Error).message);
+}
+const credentialRefusal = credentialCheck(credential);
+const engine = await startToxiproxyServer({ host: '127.0.0.1', port: 0, seed: seedEnv(), listenHosts: [bind], credential, hostHeader: 'any-port' });
 const agent = new Agent({ keepAlive: true });
 
 const readAll = async (stream: IncomingMessage): Promise<Buffer> => {
@@ -55,6 +70,8 @@ const mapBody = (body: Buffer, map: (l: string) => string): Buffer => {
 };
 
 const front = createServer(async (req, res) => {
+  const refusal = hostRefusal(req, { hostPort: 'any' }) ?? (isWrite(req.method) ? (browserRefusal(req, { untypedWrites: true }) ?? credentialRefusal(req)) : null);
+  if (refusal) return sendRefusal(req, res, refusal);
   try {
     const body = mapBody(await readAll(req), (l) => listenIn(l, rewrite));
     const headers = { ...req.headers, 'content-length': String(body.length) };

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { OTLP_WRITES } from '../../../auth/browser-refusal.ts';
+import { guardControl } from '../../../auth/control-guard.ts';
 
 /**
 The span relay of a Docker run, in the ingress pod. Sidecars in containers cannot reach the
@@ -8,9 +10,14 @@ the harness drains it through a port published on 127.0.0.1 and hands every expo
 the receiver sees exactly what a local sidecar would have sent.
 
 - `POST /v1/traces`: an OTLP/HTTP export (protobuf or JSON); answered with OTLP's empty success.
-- `GET /drain`: the exports held, oldest first, as JSON `[{type, encoding, body (base64)}]`; they
+- `POST /drain`: the exports held, oldest first, as JSON `[{type, encoding, body (base64)}]`; they
   are removed. `dropped` in the `x-meshproof-dropped` header: exports refused because the relay
   held `maxBytes` already (the harness stopped draining).
+- `GET /ready`: 200 once listening.
+Both writes need the run's credential (guardControl): the relay's port is published on the host's
+127.0.0.1, where a forged export could change an `attempts(...)` verdict and a drain could steal or
+drop the run's spans. Its Host is `span-relay:4318` on the run's network, or a loopback one (any
+port: Docker publishes it under another) from the host.
 */
 export interface HeldExport {
   type: string;
@@ -18,7 +25,7 @@ export interface HeldExport {
   body: string;
 }
 
-export function startOtlpRelay(options: { host: string; port: number; maxBytes?: number }): Promise<Server> {
+export function startOtlpRelay(options: { host: string; port: number; maxBytes?: number; credential: string; networkHost?: string }): Promise<Server> {
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   let held: { type: string; encoding: string | null; body: Buffer }[] = [];
   let heldBytes = 0;
@@ -28,7 +35,7 @@ export function startOtlpRelay(options: { host: string; port: number; maxBytes?:
     for await (const c of req) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   };
-  const server = createServer(async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       if (req.method === 'POST' && req.url === '/v1/traces') {
         const body = await readAll(req);
@@ -47,7 +54,13 @@ export function startOtlpRelay(options: { host: string; port: number; maxBytes?:
         }
         return;
       }
-      if (req.method === 'GET' && req.url === '/drain') {
+      if (req.method === 'GET' && req.url === '/ready') {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '14' });
+        res.end('{"ready":true}');
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/drain') {
         req.resume();
         const out: HeldExport[] = held.map((h) => ({ type: h.type, encoding: h.encoding, body: h.body.toString('base64') }));
         held = [];
@@ -59,12 +72,14 @@ export function startOtlpRelay(options: { host: string; port: number; maxBytes?:
       }
       req.resume();
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('span relay: POST /v1/traces, GET /drain\n');
+      res.end('span relay: POST /v1/traces, POST /drain, GET /ready\n');
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`span relay: ${(err as Error).message}\n`);
     }
-  });
+  };
+  const alsoHosts = options.networkHost ? [options.networkHost.toLowerCase()] : [];
+  const server = createServer(guardControl((req, res) => void handler(req, res), { token: options.credential, hostPort: 'any', alsoHosts, writeTypes: OTLP_WRITES }));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -17,11 +17,16 @@ It runs the same `Sidecar` as the local runtime. `Sidecar.start()` binds its thr
 
 Environment, as for the local sidecar: MESHPROOF_INSTANCE, MESHPROOF_SERVICE (required),
 MESHPROOF_SEED, MESHPROOF_ACCESS_LOG=1, MESHPROOF_UPSTREAMS; and MESHPROOF_APP_PORT (default 8080) for the agent.
+The run's credential is in the file MESHPROOF_CREDENTIAL_FILE names (copied into this container
+only, mode 0400; see credential-archive.ts): admin writes need it, and span exports present it.
+The admin listener answers a loopback Host with any port, since the host reaches it through a
+port Docker publishes under another number.
 Once everything listens it prints `{"type":"ready","role":"sidecar","ports":{…}}` on stdout.
 */
 import { Sidecar } from '../../../sim/sidecar/sidecar.ts';
 import { POD_PORTS, upstreamPorts } from '../pod-ports.ts';
-import { exitOnSignals, portEnv, requiredEnv, seedEnv } from './env.ts';
+import { receiveCredential } from '../../../auth/credential-handoff.ts';
+import { exitOnSignals, fail, portEnv, requiredEnv, seedEnv } from './env.ts';
 import { spanSinkFromEnv } from '../../../sim/sidecar/span-sink-from-env.ts';
 import { startPodAgent } from './pod-agent.ts';
 import { startTcpForwarder } from './tcp-forwarder.ts';
@@ -43,10 +48,16 @@ const accessLog = process.env.MESHPROOF_ACCESS_LOG === '1' ? (line: string) => v
 // Tracing, as the local sidecar's: MESHPROOF_OTLP_ENDPOINT (here the run's span relay container, see
 // span-relay.ts), MESHPROOF_TRACE_SAMPLE, MESHPROOF_TRACE_MAX_PER_SECOND.
 const seed = seedEnv();
-const spans = await spanSinkFromEnv({ service, instance, seed, who: `${ENTRY} ${instance}` });
+let credential: string;
+try {
+  credential = await receiveCredential();
+} catch (err) {
+  fail(ENTRY, `${instance}: ${(err as Error).message}`);
+}
+const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: `${ENTRY} ${instance}` });
 
 const upstreams = upstreamPorts((process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== ''));
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams) });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' } });
 const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
 exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
 

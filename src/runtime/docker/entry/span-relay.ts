@@ -4,7 +4,8 @@ The span relay's container entry (Docker runtime, when the run traces): an OTLP/
 harness through a port published on 127.0.0.1 (see otlp-relay.ts). Prints
 `{"type":"ready","role":"span-relay","port":…}` on stdout once listening.
 */
-import { SPAN_RELAY_PORT } from '../pod-ports.ts';
+import { receiveCredential } from '../../../auth/credential-handoff.ts';
+import { SPAN_RELAY_HOST, SPAN_RELAY_PORT } from '../pod-ports.ts';
 import { exitOnSignals, portEnv } from './env.ts';
 import { startOtlpRelay } from './otlp-relay.ts';
 
@@ -13,10 +14,11 @@ const bind = process.env.MESHPROOF_BIND_HOST || '0.0.0.0';
 const port = portEnv(ENTRY, 'PORT', SPAN_RELAY_PORT);
 
 try {
-  const relay = await startOtlpRelay({ host: bind, port });
+  const credential = await receiveCredential();
+  const relay = await startOtlpRelay({ host: bind, port, credential, networkHost: `${SPAN_RELAY_HOST}:${port}` });
   exitOnSignals(() => new Promise((r) => relay.close(r)));
   process.stdout.write(JSON.stringify({ type: 'ready', role: 'span-relay', port }) + '\n');
 } catch (err) {
-  process.stderr.write(`${ENTRY}: cannot listen on ${bind}:${port}: ${(err as Error).message}\n`);
+  process.stderr.write(`${ENTRY}: cannot start on ${bind}:${port}: ${(err as Error).message}\n`);
   process.exit(1);
 }
