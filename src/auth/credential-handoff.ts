@@ -25,12 +25,12 @@ The run's credential, as a child process of meshproof gets it: over its IPC chan
 Rejects with a message saying what is missing; `disconnected` is set on the error when the parent
 went away before answering (the child then just exits, as it would have anyway).
 */
-export function receiveCredential(options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function receiveCredential(options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   const env = options.env ?? process.env;
   if (typeof process.send === 'function') return overIpc(options.timeoutMs ?? 10_000);
   const file = env[CREDENTIAL_FILE_ENV];
-  if (file) return Promise.resolve(readCredentialFile(file));
-  return Promise.reject(new Error(`no credential: started without an IPC channel, and ${CREDENTIAL_FILE_ENV} names no file (put the run's credential in a file only you can read, chmod 600, and name it there)`));
+  if (file) return readCredentialFile(file);
+  throw new Error(`no credential: started without an IPC channel, and ${CREDENTIAL_FILE_ENV} names no file (put the run's credential in a file only you can read, chmod 600, and name it there)`);
 }
 
 function overIpc(timeoutMs: number): Promise<string> {

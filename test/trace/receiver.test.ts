@@ -9,6 +9,8 @@ import type { OtlpTraceRequest } from '../../src/trace/otlp-request.ts';
 import { TraceReceiver } from '../../src/trace/receiver.ts';
 import { OtelSpanSink } from '../../src/trace/otel-span-sink.ts';
 import { seededRandom } from '../../src/util/random.ts';
+import { bearerHeader, newRunCredential } from '../../src/auth/run-credential.ts';
+import { request } from 'node:http';
 
 /** Real SDK spans: a server span with a child client span carrying every attribute type. */
 function sdkSpans(): ReadableSpan[] {
@@ -146,6 +148,35 @@ describe('OTLP receiver', () => {
     assert.ok(spans.every((s) => s.traceId === traceId && s.service === 'store' && s.instance === 'store-2'));
     assert.equal(spans[1].startMs, 1_700_000_000_011);
     assert.equal(spans[1].durationMs, 10);
+  });
+
+  it("with the run's credential: exports carrying it land, forged ones (none, another, a browser's, another Host) are refused and stored nowhere", async (t) => {
+    const credential = newRunCredential();
+    const receiver = new TraceReceiver({ credential });
+    t.onTestFinished(() => receiver.close());
+    await receiver.start();
+    const body = JsonTraceSerializer.serializeRequest(sdkSpans())!;
+    const json = { 'content-type': 'application/json' };
+    assert.equal((await post(receiver.tracesUrl, body, json)).status, 401);
+    assert.equal((await post(receiver.tracesUrl, body, { ...json, ...bearerHeader(newRunCredential()) })).status, 401);
+    assert.equal((await post(receiver.tracesUrl, body, { ...json, ...bearerHeader(credential), origin: 'http://evil.example' })).status, 403);
+    assert.equal((await post(receiver.tracesUrl, body, { 'content-type': 'text/plain', ...bearerHeader(credential) })).status, 415);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = request(receiver.tracesUrl, { method: 'POST', headers: { ...json, ...bearerHeader(credential), host: 'evil.example:4318' } }, (res) => resolve(res.resume().statusCode ?? 0));
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(rebound, 421);
+    assert.deepEqual(receiver.store.spans(), []);
+    assert.equal(receiver.stats().exports, 0);
+
+    // The sidecar's sink, given the credential, is let in (over protobuf or JSON alike).
+    const sink = new OtelSpanSink({ endpoint: receiver.tracesUrl, headers: bearerHeader(credential), service: 'store', instance: 'store-0', random: seededRandom(4), toEpochMs: (ms) => 1_700_000_000_000 + ms, scheduledDelayMs: 20 });
+    sink.record({ traceId: 'cd'.repeat(16), spanId: '0000000000000001', parentSpanId: null, name: 'in', kind: 'server', start: 1, end: 2, error: false, attributes: {} });
+    await sink.shutdown();
+    assert.deepEqual(receiver.store.spans().map((s) => s.name), ['in']);
+    assert.equal((await post(receiver.tracesUrl, body, { ...json, ...bearerHeader(credential) })).status, 200);
+    assert.equal(receiver.stats().exports, 2);
   });
 
   it('the sink samples new traces by trace id at the given ratio', async () => {

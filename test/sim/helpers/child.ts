@@ -18,7 +18,7 @@ export interface StartedChild {
 Spawns a Node child with an IPC channel, as the local runtime does (answering its request for the
 credential with `credential`), waits for its ready message, and kills it after the test.
 */
-export function startChild(t: TestContext, script: string, env: Record<string, string>, credential = TEST_CREDENTIAL): Promise<StartedChild> {
+export function startChild(t: Pick<TestContext, 'onTestFinished'>, script: string, env: Record<string, string>, credential = TEST_CREDENTIAL): Promise<StartedChild> {
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   answerCredentialRequests(child, credential);
   t.onTestFinished(() => {
