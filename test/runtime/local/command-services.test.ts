@@ -124,7 +124,7 @@ describe('what a program is given, and the ways it reaches the services it calls
     );
     const plan = planFrom(yaml);
     const { topology } = await startLocal(plan);
-    const cp = new ControlPlane(plan, topology.pods, topology.ingress);
+    const cp = new ControlPlane(plan, topology.pods, topology.ingress, { credential: topology.credential });
     cp.setT0(Date.now());
     await cp.push();
     const front = topology.pods.find((p) => p.instance === 'front-0')!;
@@ -151,6 +151,12 @@ describe('what a program is given, and the ways it reaches the services it calls
     expect(env.GREETING).toBe(`port ${front.appPort} via ${env.PAYMENTS_URL}`);
     expect(got.argv).toEqual(['front-0', '$PORT']);
     expect(got.cwd).toBe(FIXTURES.replace(/\/$/, ''));
+    // The run's credential is in nothing the program is given: not its environment, arguments or
+    // those of any process of its group (docs/security-model.md).
+    expect(JSON.stringify(got)).not.toContain(topology.credential);
+    const family = programProcesses(plan.runId, 'front-0', front.appPort!);
+    expect(family.length).toBeGreaterThan(0);
+    for (const p of family) for (const f of ['environ', 'cmdline']) expect(readFileSync(`/proc/${p.pid}/${f}`, 'utf8')).not.toContain(topology.credential);
     // All three went through front's sidecar, to payments.
     const stats = JSON.parse((await send(Number(new URL(front.adminUrl).port), { path: '/stats' })).body);
     expect(stats.counters['cluster.payments.upstream_rq_200']).toBe(3);
