@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
 import { bearerHeader, newRunCredential } from '../src/auth/run-credential.ts';
-import type { DestinationPolicy } from '../src/scenario/scenario.ts';
+import type { DestinationPolicy } from '../src/contract/mesh-policy.ts';
 import type { SidecarConfig, SidecarPorts } from '../src/sim/sidecar-config.ts';
 import { httpJson, waitFor } from '../src/util/http-json.ts';
 import type { StartedPath } from './bench-path.ts';

@@ -1,6 +1,6 @@
 import type { MeshEvent } from './contract/mesh-event.ts';
 import type { Verdict } from './verdict/verdict.ts';
-import type { InstanceState } from './scenario/scenario.ts';
+import type { InstanceState } from './contract/state-change.ts';
 
 /**
 Typed events the engine emits while a run happens. The CLI's progress output, the TUI and the

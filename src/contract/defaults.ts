@@ -1,4 +1,4 @@
-import type { ConnectionPool, HealthCheck, OutlierDetection, RetryBudget, RetryPolicy } from '../scenario/scenario.ts';
+import type { ConnectionPool, HealthCheck, LoadBalancer, OutlierDetection, RetryBudget, RetryOn, RetryPolicy } from './mesh-policy.ts';
 
 /**
 Every default of the mesh, written once, per profile: what a policy value is when a scenario does
@@ -9,12 +9,6 @@ leaves out from `mesh.profile`'s column, the scenario checker, the JSON Schema a
 say the defaults from it, docs/profiles.md is generated from it, and a sidecar given a config
 without some value falls back on the default profile's.
 */
-
-/** The load balancers a destination may use. */
-export const LOAD_BALANCERS = ['round_robin', 'least_request', 'random'] as const;
-
-/** The retry conditions, as Envoy names them. */
-export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'] as const;
 
 /**
 Whose defaults a scenario's mesh takes. `istio` follows current Istio (1.24 and later), `istio-1.23`
@@ -31,13 +25,13 @@ export interface ProfileDefaults {
   /** What a written `retries` block leaves out. The back-off's max is `maxTimesBase` × its base unless written. */
   retriesBlock: {
     attempts: number;
-    retryOn: (typeof RETRY_ON)[number][];
+    retryOn: RetryOn[];
     retriableStatusCodes: number[];
     backoff: { baseMs: number; maxTimesBase: number };
     /** What a written `budget` block leaves out. */
     budget: RetryBudget;
   };
-  loadBalancer: (typeof LOAD_BALANCERS)[number];
+  loadBalancer: LoadBalancer;
   connectionPool: ConnectionPool;
   /** Fraction. */
   panicThreshold: number;

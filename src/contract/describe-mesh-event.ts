@@ -1,4 +1,4 @@
-import type { ConnectionPool, HttpFault } from '../scenario/scenario.ts';
+import type { ConnectionPool, HttpFault } from './mesh-policy.ts';
 import { formatDuration, formatLatency, formatPercent, formatRate } from '../util/format.ts';
 import type { EjectionReason, MeshEvent, ProbeFailure, UnejectReason } from './mesh-event.ts';
 

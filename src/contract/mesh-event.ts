@@ -1,4 +1,4 @@
-import type { ConnectionPool, DestinationPolicy, HttpFault, LoadBalancer } from '../scenario/scenario.ts';
+import type { ConnectionPool, DestinationPolicy, HttpFault, LoadBalancer } from './mesh-policy.ts';
 
 /**
 What the mesh reports as it runs: every event a sidecar emits, typed, with its facts as fields.

@@ -1,6 +1,7 @@
 import { formatDuration, formatLatency, formatPercent } from '../util/format.ts';
 import { TOXICS } from '../scenario/shape.ts';
-import type { Fault, FaultTarget, HttpFault, Scenario } from '../scenario/scenario.ts';
+import type { Fault, FaultTarget, Scenario } from '../scenario/scenario.ts';
+import type { HttpFault } from '../contract/mesh-policy.ts';
 import { scheduledEnd } from '../verdict/fault-times.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { andList, shareOf, sidecarsOf, spanText } from './words.ts';

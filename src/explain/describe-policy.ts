@@ -1,6 +1,7 @@
 import { formatDuration, formatPercent, plural } from '../util/format.ts';
 import { PROFILES } from '../contract/defaults.ts';
-import { instanceNames, instanceSpec, type ConnectionPool, type DestinationPolicy, type ManifestSource, type Scenario } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec, type ManifestSource, type Scenario } from '../scenario/scenario.ts';
+import { type ConnectionPool, type DestinationPolicy } from '../contract/mesh-policy.ts';
 import { httpFaultText } from '../contract/describe-mesh-event.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion } from '../verdict/scope.ts';

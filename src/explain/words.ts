@@ -1,5 +1,6 @@
 import { formatDuration, formatLatency, formatPercent } from '../util/format.ts';
-import type { Comparator, LatencySpec, RetryOn } from '../scenario/scenario.ts';
+import type { Comparator, LatencySpec } from '../scenario/scenario.ts';
+import type { RetryOn } from '../contract/mesh-policy.ts';
 
 /** Small phrases the explanation is built from, so one thing is always said the same way. */
 

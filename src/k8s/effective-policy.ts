@@ -1,5 +1,6 @@
 import { parseScenario } from '../scenario/parse-scenario.ts';
-import { instanceNames, instanceSpec, type DestinationPolicy, type MeshProfile, type ServiceSpec } from '../scenario/scenario.ts';
+import { instanceNames, instanceSpec, type MeshProfile, type ServiceSpec } from '../scenario/scenario.ts';
+import { type DestinationPolicy } from '../contract/mesh-policy.ts';
 import { conditionsOf, type RetryConditions } from './retry-conditions.ts';
 
 /**

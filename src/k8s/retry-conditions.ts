@@ -1,4 +1,4 @@
-import type { RetryOn } from '../scenario/scenario.ts';
+import type { RetryOn } from '../contract/mesh-policy.ts';
 
 /**
 What a retry policy retries, as the sidecar decides it (src/sim/policy/retry-policy.ts): which

@@ -1,6 +1,8 @@
 import { httpFaultText, type Describer } from '../contract/describe-mesh-event.ts';
-import type { DestinationPolicy, Fault } from '../scenario/scenario.ts';
-import type { DecidingEvent, FaultRecord, Verdict } from '../verdict/verdict.ts';
+import type { Fault } from '../scenario/scenario.ts';
+import type { DestinationPolicy } from '../contract/mesh-policy.ts';
+import type { DecidingEvent, Verdict } from '../verdict/verdict.ts';
+import type { FaultRecord } from '../contract/fault-record.ts';
 import { scopeLabel } from '../verdict/scope.ts';
 import { formatDuration, formatLatency, formatPercent, formatValue } from '../util/format.ts';
 

@@ -2,7 +2,9 @@ import type { Scenario } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
 import type { Describer } from '../contract/describe-mesh-event.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
-import type { FaultRecord, StateChange, Verdict } from '../verdict/verdict.ts';
+import type { Verdict } from '../verdict/verdict.ts';
+import type { FaultRecord } from '../contract/fault-record.ts';
+import type { StateChange } from '../contract/state-change.ts';
 import type { TraceSummary } from '../trace/trace-summary.ts';
 
 /** Everything a run measured and decided: the content of result.json, and the input of every reporter. */

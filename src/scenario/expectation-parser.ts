@@ -7,18 +7,8 @@ import { METRIC_NAMES, metricSpec, type MetricSpec } from './metrics.ts';
 import { atMost, LIMITS } from './limits.ts';
 import { readPercent } from './percent.ts';
 import { readRate } from './rate.ts';
-import type {
-  Anchor,
-  AnyExpectation,
-  Comparator,
-  EjectedExpectation,
-  Expectation,
-  InstanceState,
-  RecoveredExpectation,
-  Scope,
-  StateExpectation,
-  Window,
-} from './scenario.ts';
+import type { Anchor, AnyExpectation, Comparator, EjectedExpectation, Expectation, RecoveredExpectation, Scope, StateExpectation, Window } from './scenario.ts';
+import type { InstanceState } from '../contract/state-change.ts';
 import { SENTENCE_WORDS } from './shape.ts';
 import { NameResolver, type NamePart } from './name-resolver.ts';
 import { closest, didYouMean } from './suggest.ts';

@@ -1,21 +1,8 @@
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { DEFAULT_PROFILE, PROFILES, type ProfileDefaults } from '../contract/defaults.ts';
 import type { RuleContext } from './rule-context.ts';
-import {
-  instanceNames,
-  instanceSpec,
-  type ConnectionPool,
-  type DestinationPolicy,
-  type HealthCheck,
-  type HttpFault,
-  type LoadBalancer,
-  type MeshProfile,
-  type OutlierDetection,
-  type RetryOn,
-  type RetryPolicy,
-  type ServiceSpec,
-  type TrafficSplit,
-} from './scenario.ts';
+import { instanceNames, instanceSpec, type MeshProfile, type ServiceSpec } from './scenario.ts';
+import { type ConnectionPool, type DestinationPolicy, type HealthCheck, type HttpFault, type LoadBalancer, type OutlierDetection, type RetryOn, type RetryPolicy, type TrafficSplit } from '../contract/mesh-policy.ts';
 import { childPath, indexPath } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
 

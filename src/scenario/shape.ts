@@ -1,4 +1,5 @@
-import { byProfile, DEFAULT_PROFILE, DEFAULT_VERSION, LOAD_BALANCERS, MESH_PROFILES, READY_TIMEOUT_DEFAULT, RETRY_ON, sharedDefault, type ProfileDefaults } from '../contract/defaults.ts';
+import { byProfile, DEFAULT_PROFILE, DEFAULT_VERSION, MESH_PROFILES, READY_TIMEOUT_DEFAULT, sharedDefault, type ProfileDefaults } from '../contract/defaults.ts';
+import { LOAD_BALANCERS, RETRY_ON } from '../contract/mesh-policy.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { LIMITS, type Limit } from './limits.ts';
 import { METRIC_NAMES } from './metrics.ts';

@@ -1,4 +1,4 @@
-import type { DestinationPolicy, HttpFault, RateLimit } from '../scenario/scenario.ts';
+import type { DestinationPolicy, HttpFault, RateLimit } from '../contract/mesh-policy.ts';
 
 /**
 The configuration a sidecar runs, pushed by the control plane (xDS-like: the whole snapshot each

@@ -1,7 +1,7 @@
 import { clusterOf, endpointOf, type MeshEvent, type MeshEventOf, type MeshEventType } from '../contract/mesh-event.ts';
 import { UPSTREAM_CHANGE_TYPES } from '../contract/upstream-change.ts';
-import type { InstanceState } from '../scenario/scenario.ts';
-import type { RunFacts, StateChange } from './verdict.ts';
+import type { InstanceState, StateChange } from '../contract/state-change.ts';
+import type { RunFacts } from './verdict.ts';
 
 /** A mesh event placed on the run's timeline. */
 export interface TimedEvent<E extends MeshEvent = MeshEvent> {

@@ -1,4 +1,6 @@
-import type { AnyExpectation, InstanceState } from '../scenario/scenario.ts';
+import type { AnyExpectation } from '../scenario/scenario.ts';
+import type { FaultRecord } from '../contract/fault-record.ts';
+import type { InstanceState, StateChange } from '../contract/state-change.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
 import type { TraceStore } from '../trace/trace-store.ts';
 
@@ -26,25 +28,6 @@ state: killed, paused…, `message` the harness's reason) or what the verdict fo
 the timeline (`condition-not-met`, `recovered`).
 */
 export type DecidingEvent = { atMs: number; event: MeshEvent } | { atMs: number; instance: string; type: string; message: string };
-
-/** When a fault actually took effect and ended, in ms from the start of the load (null: never / not yet). */
-export interface FaultRecord {
-  name: string;
-  scheduledAtMs: number;
-  startedMs: number | null;
-  endedMs: number | null;
-  /** What applying it did, in plain words (e.g. "SIGKILL sent to payments-0 (pid 1234)"). */
-  detail: string;
-}
-
-/** A change of an instance's state seen by the harness (process faults) or by the mesh (ejections, health checks). */
-export interface StateChange {
-  /** ms from the start of the load. */
-  atMs: number;
-  instance: string;
-  state: InstanceState;
-  reason: string;
-}
 
 /** What happened during a run besides the per-second stats: what the event-based expectations read. */
 export interface RunFacts {

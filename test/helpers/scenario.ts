@@ -1,5 +1,6 @@
 import { PROFILES } from '../../src/contract/defaults.ts';
-import type { ConnectionPool, DestinationPolicy, ServiceSpec } from '../../src/scenario/scenario.ts';
+import type { ServiceSpec } from '../../src/scenario/scenario.ts';
+import type { ConnectionPool, DestinationPolicy } from '../../src/contract/mesh-policy.ts';
 
 /** No circuit breaker limits (Istio's default: 2^32−1 everywhere). */
 export const UNLIMITED: ConnectionPool = { maxConnections: null, maxPendingRequests: null, maxRequests: null, maxRetries: null };

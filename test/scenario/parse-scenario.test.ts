@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
-import type { DestinationPolicy, Expectation, RetryPolicy, Scenario } from '../../src/scenario/scenario.ts';
+import type { Expectation, Scenario } from '../../src/scenario/scenario.ts';
+import type { DestinationPolicy, RetryPolicy } from '../../src/contract/mesh-policy.ts';
 import { serviceSpec } from '../helpers/scenario.ts';
 import { assertIssues, fixtureText, parseFixture } from './helpers.ts';
 

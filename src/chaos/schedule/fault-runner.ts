@@ -1,8 +1,9 @@
 import type { RunEvent } from '../../events.ts';
 import type { StartedTopology } from '../../runtime/runtime.ts';
-import type { Fault, InstanceState, Scenario } from '../../scenario/scenario.ts';
+import type { Fault, Scenario } from '../../scenario/scenario.ts';
+import type { InstanceState, StateChange } from '../../contract/state-change.ts';
 import type { ControlPlane } from '../../sim/control-plane/control-plane.ts';
-import type { FaultRecord, StateChange } from '../../verdict/verdict.ts';
+import type { FaultRecord } from '../../contract/fault-record.ts';
 import { faultSchedule, type FaultStep } from './fault-schedule.ts';
 import type { Wire } from '../links/wire.ts';
 import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from './endpoint-removal.ts';

@@ -1,4 +1,5 @@
-import type { DestinationPolicy, Scenario } from '../../scenario/scenario.ts';
+import type { Scenario } from '../../scenario/scenario.ts';
+import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
 import { defaultBlocks, defaultPolicy } from '../effective-policy.ts';
 import { goDuration, MANAGED_BY, percentNumber, type ExportNote, type Resource } from './exported.ts';
 

@@ -1,4 +1,5 @@
-import type { DestinationPolicy, MeshProfile, Scenario } from '../../scenario/scenario.ts';
+import type { MeshProfile, Scenario } from '../../scenario/scenario.ts';
+import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
 import { defaultPolicy, effectivePolicy, type EffectivePolicy } from '../effective-policy.ts';
 import { ALL_5XX, conditionsOf, GATEWAY_ERRORS, statusRanges } from '../retry-conditions.ts';
 import { versionService } from './export-topology.ts';

@@ -1,4 +1,5 @@
-import type { ManifestSource, RetryOn } from '../../scenario/scenario.ts';
+import type { ManifestSource } from '../../scenario/scenario.ts';
+import type { RetryOn } from '../../contract/mesh-policy.ts';
 import type { FieldPath, Manifest } from '../manifest.ts';
 import { approx, checkFields, later, never, none, to, WARN_PREFIX, type FieldTable } from './field-rules.ts';
 import type { ImportDraft } from './import-draft.ts';

@@ -3,7 +3,7 @@ import type { Plan } from '../../plan/plan-scenario.ts';
 import type { RunningPod } from '../../runtime/runtime.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
-import type { HttpFault } from '../../scenario/scenario.ts';
+import type { HttpFault } from '../../contract/mesh-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
 import type { Endpoint, SidecarConfig } from '../sidecar-config.ts';
 

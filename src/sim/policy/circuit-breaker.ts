@@ -1,4 +1,4 @@
-import type { ConnectionPool } from '../../scenario/scenario.ts';
+import type { ConnectionPool } from '../../contract/mesh-policy.ts';
 
 /** A request waiting for a connection (Envoy: a pending stream in the connection pool). */
 export interface PoolWaiter {

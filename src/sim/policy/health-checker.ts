@@ -1,5 +1,5 @@
 import type { ProbeFailure } from '../../contract/mesh-event.ts';
-import type { HealthCheck } from '../../scenario/scenario.ts';
+import type { HealthCheck } from '../../contract/mesh-policy.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import { unrefTimer } from './unref-timer.ts';
 

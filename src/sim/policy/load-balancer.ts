@@ -1,4 +1,4 @@
-import type { LoadBalancer as LoadBalancerKind } from '../../scenario/scenario.ts';
+import type { LoadBalancer as LoadBalancerKind } from '../../contract/mesh-policy.ts';
 import type { Random } from '../../util/random.ts';
 
 /** What a load balancer needs to know about a host: how many requests it has in flight. */

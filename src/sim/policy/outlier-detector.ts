@@ -1,5 +1,5 @@
 import type { Ejection, EjectionReason, UnejectReason } from '../../contract/mesh-event.ts';
-import type { OutlierDetection } from '../../scenario/scenario.ts';
+import type { OutlierDetection } from '../../contract/mesh-policy.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import { unrefTimer } from './unref-timer.ts';
 

@@ -1,4 +1,4 @@
-import type { RetryBudget as RetryBudgetSpec } from '../../scenario/scenario.ts';
+import type { RetryBudget as RetryBudgetSpec } from '../../contract/mesh-policy.ts';
 
 /**
 Envoy's retry budget (`circuit_breakers.thresholds.retry_budget`): retries are a cluster-wide

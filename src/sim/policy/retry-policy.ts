@@ -1,4 +1,4 @@
-import type { RetryOn, RetryPolicy } from '../../scenario/scenario.ts';
+import type { RetryOn, RetryPolicy } from '../../contract/mesh-policy.ts';
 
 /**
 How one try ended, as far as the retry decision is concerned.

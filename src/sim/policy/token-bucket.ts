@@ -1,4 +1,4 @@
-import type { RateLimit } from '../../scenario/scenario.ts';
+import type { RateLimit } from '../../contract/mesh-policy.ts';
 
 /**
 The token bucket of Envoy's local rate limit filter (`local_ratelimit`: `token_bucket{max_tokens,

@@ -1,4 +1,4 @@
-import type { TrafficSplit } from '../../scenario/scenario.ts';
+import type { TrafficSplit } from '../../contract/mesh-policy.ts';
 import type { Random } from '../../util/random.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Agent } from 'node:http';
-import type { DestinationPolicy, HealthCheck, HttpFault } from '../../scenario/scenario.ts';
+import type { DestinationPolicy, HealthCheck, HttpFault } from '../../contract/mesh-policy.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import { seriesKey } from '../../observe/timeline.ts';

@@ -1,5 +1,5 @@
 import { DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES } from '../../contract/defaults.ts';
-import type { DestinationPolicy } from '../../scenario/scenario.ts';
+import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
 import type { ClusterConfig, Endpoint, SidecarConfig } from '../sidecar-config.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { HttpFault } from '../../scenario/scenario.ts';
+import type { HttpFault } from '../../contract/mesh-policy.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import { rollAbort, rollDelay } from '../policy/fault-injector.ts';

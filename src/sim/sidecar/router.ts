@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../../scenario/scenario.ts';
+import type { RetryPolicy } from '../../contract/mesh-policy.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import type { SeriesRecorder } from '../../observe/timeline.ts';

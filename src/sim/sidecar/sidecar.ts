@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { seriesKey, SeriesRecorder, type SparseSeries } from '../../observe/timeline.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { deriveSeed, seededRandom, type Random } from '../../util/random.ts';
-import type { HttpFault } from '../../scenario/scenario.ts';
+import type { HttpFault } from '../../contract/mesh-policy.ts';
 import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
 import type { MeshEvent } from '../../contract/mesh-event.ts';
 import type { ClusterConfig, SidecarConfig, SidecarPorts } from '../sidecar-config.ts';

@@ -1,4 +1,4 @@
-import { LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/defaults.ts';
+import { LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/mesh-policy.ts';
 
 const RETRY_ON: ReadonlySet<string> = new Set(RETRY_ON_NAMES);
 const LOAD_BALANCERS: ReadonlySet<string> = new Set(LB_NAMES);

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { ReactElement } from 'react';
-import type { DestinationPolicy } from '../../scenario/scenario.ts';
+import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
 import { formatDuration, formatPercent } from '../../util/format.ts';
 import { seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
 import { runMs, type RunViewState } from '../state/run-view-state.ts';

@@ -1,4 +1,4 @@
-import type { OutlierDetection, RetryPolicy } from '../../../src/scenario/scenario.ts';
+import type { OutlierDetection, RetryPolicy } from '../../../src/contract/mesh-policy.ts';
 import type { ClusterConfig, Endpoint, SidecarConfig } from '../../../src/sim/sidecar-config.ts';
 import { destinationPolicy, UNLIMITED } from '../../helpers/scenario.ts';
 export { UNLIMITED };

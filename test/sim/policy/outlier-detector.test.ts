@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { OutlierDetection } from '../../../src/scenario/scenario.ts';
+import type { OutlierDetection } from '../../../src/contract/mesh-policy.ts';
 import { ManualClock } from '../../../src/util/clock.ts';
 import type { Ejection } from '../../../src/contract/mesh-event.ts';
 import { OutlierDetector, OutlierHostState, type OutlierCounters } from '../../../src/sim/policy/outlier-detector.ts';

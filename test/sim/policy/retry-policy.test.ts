@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { RetryOn } from '../../../src/scenario/scenario.ts';
+import type { RetryOn } from '../../../src/contract/mesh-policy.ts';
 import { compileRetryOn, decideRetry, isRetriable, type TryOutcome } from '../../../src/sim/policy/retry-policy.ts';
 
 const outcomes: Record<string, TryOutcome> = {

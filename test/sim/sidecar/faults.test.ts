@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { HttpFault } from '../../../src/scenario/scenario.ts';
+import type { HttpFault } from '../../../src/contract/mesh-policy.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send, sendMany } from '../helpers/http.ts';
 import { startStatusServer } from '../helpers/servers.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
-import type { HealthCheck } from '../../../src/scenario/scenario.ts';
+import type { HealthCheck } from '../../../src/contract/mesh-policy.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, outlier, policy, sidecarConfig } from '../helpers/config.ts';

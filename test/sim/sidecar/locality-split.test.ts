@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { DestinationPolicy } from '../../../src/scenario/scenario.ts';
+import type { DestinationPolicy } from '../../../src/contract/mesh-policy.ts';
 import type { Endpoint } from '../../../src/sim/sidecar-config.ts';
 import { endpoint, policy, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';

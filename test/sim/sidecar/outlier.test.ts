@@ -5,7 +5,7 @@ import { getJson, send, sendMany } from '../helpers/http.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { startControlledServer, type ControlledServer } from '../helpers/servers.ts';
 import { closing, counter, eventsOf, gauge, startSidecar, waitForEvent } from '../helpers/sidecar.ts';
-import type { DestinationPolicy } from '../../../src/scenario/scenario.ts';
+import type { DestinationPolicy } from '../../../src/contract/mesh-policy.ts';
 
 type T = Parameters<typeof startSidecar>[0];
 

@@ -4,7 +4,7 @@ import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { startStatusServer } from '../helpers/servers.ts';
 import { closing, counter, eventsOf, startSidecar, waitForEvent } from '../helpers/sidecar.ts';
-import type { RateLimit } from '../../../src/scenario/scenario.ts';
+import type { RateLimit } from '../../../src/contract/mesh-policy.ts';
 
 type T = Parameters<typeof startSidecar>[0];
 

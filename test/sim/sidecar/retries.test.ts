@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
-import type { RetryOn } from '../../../src/scenario/scenario.ts';
+import type { RetryOn } from '../../../src/contract/mesh-policy.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, expect, onTestFinished, test, type TestContext } from 'vitest';
-import type { HttpFault } from '../../../src/scenario/scenario.ts';
+import type { HttpFault } from '../../../src/contract/mesh-policy.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { startEchoServer, startSlowServer, startStatusServer } from '../helpers/servers.ts';
