@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { bearerHeader, newRunCredential } from '../../src/auth/run-credential.ts';
-import type { SidecarConfig } from '../../src/sim/sidecar-config.ts';
+import type { SidecarConfig } from '../../src/contract/sidecar-config.ts';
 import { SIDECAR_MAIN, startChild, type StartedChild } from './helpers/child.ts';
 import { sidecarConfig } from './helpers/config.ts';
 import { TEST_CREDENTIAL } from './helpers/credential.ts';

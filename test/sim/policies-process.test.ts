@@ -1,7 +1,8 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { MeshEventRecord } from '../../src/contract/mesh-event.ts';
-import type { SidecarConfig, SidecarPorts, ChildMessage } from '../../src/sim/sidecar-config.ts';
+import type { SidecarConfig } from '../../src/contract/sidecar-config.ts';
+import type { SidecarPorts, ChildMessage } from '../../src/contract/child-message.ts';
 import { waitFor } from '../../src/util/http-json.ts';
 import { BUILTIN_MAIN, exited, SIDECAR_MAIN, startChild } from './helpers/child.ts';
 import { endpoint, outlier, policy, retries, sidecarConfig, UNLIMITED } from './helpers/config.ts';

@@ -1,5 +1,5 @@
 import { receiveCredential } from '../../auth/credential-handoff.ts';
-import type { ChildMessage } from '../../sim/sidecar-config.ts';
+import type { ChildMessage } from '../../contract/child-message.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerCredentialRequests } from '../../auth/credential-handoff.ts';
 import { MeshproofError } from '../../errors.ts';
-import type { ChildMessage } from '../../sim/sidecar-config.ts';
+import type { ChildMessage } from '../../contract/child-message.ts';
 
 export interface SpawnedChild {
   child: ChildProcess;

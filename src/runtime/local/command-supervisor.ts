@@ -13,7 +13,7 @@ IPC messages: `{type: 'ready', role: 'app', port, pid}` once the program is read
 group); `{type: 'failed', why, output}` when it exits or times out first; `{type: 'exited', code,
 signal, output}` when it exits later. The supervisor exits after either of the last two.
 */
-import type { ChildMessage } from '../../sim/sidecar-config.ts';
+import type { ChildMessage } from '../../contract/child-message.ts';
 import { requireEnv, runChild } from '../../sim/process/child-lifecycle.ts';
 import { ProgramFailure, SupervisedProgram, type ProgramSpec } from './supervised-program.ts';
 

@@ -5,7 +5,7 @@ import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import { parseDuration } from '../../scenario/duration.ts';
 import { runsOwnProgram } from '../../scenario/scenario.ts';
 import { READY_TIMEOUT_DEFAULT } from '../../contract/defaults.ts';
-import type { SidecarPorts } from '../../sim/sidecar-config.ts';
+import type { SidecarPorts } from '../../contract/child-message.ts';
 import type { ProcessControl, Runtime, RuntimeStartOptions, RunningPod, StartedTopology } from '../runtime.ts';
 import { RunRegistry, reapOrphans } from '../run-registry.ts';
 import { killProcessesOfRun } from '../run-processes.ts';

@@ -5,7 +5,7 @@ import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
-import type { Endpoint, SidecarConfig } from '../sidecar-config.ts';
+import type { Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
 
 /** A scheduled L7 fault at callers' outbound: every sidecar of `from` (all callers when null) sending to `to`. */
 interface OutboundFault {

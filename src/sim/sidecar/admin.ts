@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { SparseSeries } from '../../observe/timeline.ts';
 import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
 import type { MeshEvent, MeshEventRecord } from '../../contract/mesh-event.ts';
-import type { SidecarConfig } from '../sidecar-config.ts';
+import type { SidecarConfig } from '../../contract/sidecar-config.ts';
 import type { StatsSnapshot } from './stats.ts';
 
 /** What the admin endpoint reads from and writes to. */

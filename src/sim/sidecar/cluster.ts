@@ -5,7 +5,7 @@ import type { Random } from '../../util/random.ts';
 import { seriesKey } from '../../observe/timeline.ts';
 import { probeFailureText } from '../../contract/describe-mesh-event.ts';
 import type { Ejection, EjectionReason, MeshEventBody, UnejectReason } from '../../contract/mesh-event.ts';
-import type { ClusterConfig, Endpoint } from '../sidecar-config.ts';
+import type { ClusterConfig, Endpoint } from '../../contract/sidecar-config.ts';
 import { ConnectionPoolBreaker } from '../policy/circuit-breaker.ts';
 import { isInert } from '../policy/fault-injector.ts';
 import { ActiveHealthCheck, type ProbeResult } from '../policy/health-checker.ts';

@@ -1,6 +1,6 @@
 import { DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES } from '../../contract/defaults.ts';
 import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
-import type { ClusterConfig, Endpoint, SidecarConfig } from '../sidecar-config.ts';
+import type { ClusterConfig, Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
 
 /**
 A validated config with every optional field filled: the control plane sends them all, but a push

@@ -11,7 +11,7 @@ import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { FAULT_ENGINE_API_PORT, POD_PORTS, SPAN_RELAY_PORT } from '../../../src/runtime/docker/pod-ports.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import type { StartedTopology } from '../../../src/runtime/runtime.ts';
-import type { SidecarConfig } from '../../../src/sim/sidecar-config.ts';
+import type { SidecarConfig } from '../../../src/contract/sidecar-config.ts';
 import { TraceReceiver } from '../../../src/trace/receiver.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
 import { assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';

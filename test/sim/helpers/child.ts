@@ -2,7 +2,7 @@ import type { TestContext } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { answerCredentialRequests } from '../../../src/auth/credential-handoff.ts';
-import type { ChildMessage } from '../../../src/sim/sidecar-config.ts';
+import type { ChildMessage } from '../../../src/contract/child-message.ts';
 import { TEST_CREDENTIAL } from './credential.ts';
 
 export const SIDECAR_MAIN = fileURLToPath(new URL('../../../src/sim/sidecar/main.ts', import.meta.url));

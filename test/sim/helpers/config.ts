@@ -1,5 +1,5 @@
 import type { OutlierDetection, RetryPolicy } from '../../../src/contract/mesh-policy.ts';
-import type { ClusterConfig, Endpoint, SidecarConfig } from '../../../src/sim/sidecar-config.ts';
+import type { ClusterConfig, Endpoint, SidecarConfig } from '../../../src/contract/sidecar-config.ts';
 import { destinationPolicy, UNLIMITED } from '../../helpers/scenario.ts';
 export { UNLIMITED };
 

@@ -1,7 +1,7 @@
 import type { TestContext } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../../src/sim/sidecar/sidecar.ts';
 import type { MeshEvent, MeshEventOf, MeshEventType } from '../../../src/contract/mesh-event.ts';
-import type { SidecarPorts } from '../../../src/sim/sidecar-config.ts';
+import type { SidecarPorts } from '../../../src/contract/child-message.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { TEST_CREDENTIAL } from './credential.ts';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { DestinationPolicy } from '../../../src/contract/mesh-policy.ts';
-import type { Endpoint } from '../../../src/sim/sidecar-config.ts';
+import type { Endpoint } from '../../../src/contract/sidecar-config.ts';
 import { endpoint, policy, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { startControlledServer, type ControlledServer } from '../helpers/servers.ts';
