@@ -1,15 +1,14 @@
 import type { MeshEvent } from './contract/mesh-event.ts';
 import type { Verdict } from './verdict/verdict.ts';
-import type { InstanceState } from './contract/state-change.ts';
+import type { TopologyEvent } from './contract/topology-event.ts';
 
 /**
-Typed events the engine emits while a run happens. The CLI's progress output, the TUI and the
-reporters subscribe; nothing in the engine prints.
+Typed events the engine emits while a run happens, the runtime's and the fault runner's among them
+(TopologyEvent). The CLI's progress output, the TUI and the reporters subscribe; nothing in the
+engine prints.
 */
 export type RunEvent =
   | { type: 'run-starting'; at: number; scenario: string; runId: string }
-  | { type: 'instance-up'; at: number; instance: string; service: string; ports: Record<string, number> }
-  | { type: 'instance-down'; at: number; instance: string; reason: string }
   | { type: 'topology-ready'; at: number; instances: number; ms: number }
   | { type: 'load-started'; at: number; t0: number; rate: number; connections: number; durationMs: number }
   | { type: 'tick'; at: number; second: number; rps: number; ok: number; errors: number; p99: number }
@@ -17,12 +16,10 @@ export type RunEvent =
   /** Once a second: every series' figures for the second that just ended (series keys as in observe/timeline.ts). */
   | { type: 'live-stats'; at: number; second: number; series: Record<string, LiveFigures> }
   | { type: 'sidecar-event'; at: number; event: MeshEvent }
-  | { type: 'fault-started'; at: number; fault: string; detail: string }
-  | { type: 'fault-ended'; at: number; fault: string; detail: string }
-  | { type: 'instance-state'; at: number; instance: string; state: InstanceState; reason: string }
   | { type: 'expectation-settled'; at: number; verdict: Verdict }
   | { type: 'teardown'; at: number; stopped: number }
-  | { type: 'run-finished'; at: number; passed: boolean; reportDir: string | null };
+  | { type: 'run-finished'; at: number; passed: boolean; reportDir: string | null }
+  | TopologyEvent;
 
 export type RunEventListener = (event: RunEvent) => void;
 

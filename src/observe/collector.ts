@@ -1,4 +1,4 @@
-import type { RunningPod } from '../runtime/runtime.ts';
+import type { RunningPod } from '../contract/running-pod.ts';
 import { fromRecord, type MeshEvent, type MeshEventRecord } from '../contract/mesh-event.ts';
 import { httpJson } from '../util/http-json.ts';
 import type { SparseSeries } from './timeline.ts';

@@ -1,5 +1,7 @@
 import type { Plan } from '../plan/plan-scenario.ts';
-import type { RunEventListener } from '../events.ts';
+import type { TopologyEventListener } from '../contract/topology-event.ts';
+import type { ProcessControl } from '../contract/process-control.ts';
+import type { RunningPod } from '../contract/running-pod.ts';
 
 /** Where a runtime brings a plan's pods up. `local` (child processes) and `docker` (containers) implement it. */
 export interface Runtime {
@@ -9,7 +11,7 @@ export interface Runtime {
 }
 
 export interface RuntimeStartOptions {
-  onEvent?: RunEventListener;
+  onEvent?: TopologyEventListener;
   /** Aborts start-up (e.g. Ctrl-C while pods come up); everything started so far is stopped. */
   signal?: AbortSignal;
   /**
@@ -34,34 +36,6 @@ export interface RuntimeStartOptions {
   @default a new random one (StartedTopology.credential says which)
   */
   credential?: string;
-}
-
-/** A running pod: where to reach its sidecar. Addresses are on 127.0.0.1. */
-export interface RunningPod {
-  instance: string;
-  service: string;
-  /** Base URL of the sidecar's admin endpoint. */
-  adminUrl: string;
-  /** The sidecar's inbound listener (what other sidecars dial for this instance). */
-  inbound: { host: string; port: number };
-  /** The sidecar's outbound listener (what the app sends its calls to). */
-  outbound: { host: string; port: number };
-  /** The app's port, null for the ingress. */
-  appPort: number | null;
-  /** Where the output of the instance's own program goes (command or image); absent for the built-in service and the ingress. */
-  logFile?: string | null;
-}
-
-/** Process faults: what a runtime can do to an instance's app (its sidecar stays, as a pod's sidecar container does when the app container dies). */
-export interface ProcessControl {
-  /** SIGKILL the app; resolves once it is gone, with what was done in plain words. */
-  kill(instance: string): Promise<string>;
-  /** SIGSTOP the app: it keeps its port and answers nothing (a hung instance). */
-  pause(instance: string): Promise<string>;
-  /** SIGCONT a paused app. */
-  resume(instance: string): Promise<string>;
-  /** Starts the app again after a kill; resolves with its new port once it is ready. */
-  start(instance: string): Promise<number>;
 }
 
 export interface StartedTopology extends AsyncDisposable {

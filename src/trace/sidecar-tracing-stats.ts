@@ -1,4 +1,4 @@
-import type { RunningPod } from '../runtime/runtime.ts';
+import type { RunningPod } from '../contract/running-pod.ts';
 import type { TracingStats } from '../sim/sidecar/span-sink.ts';
 import { httpJson } from '../util/http-json.ts';
 

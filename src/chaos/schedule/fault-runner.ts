@@ -1,9 +1,10 @@
-import type { RunEvent } from '../../events.ts';
-import type { StartedTopology } from '../../runtime/runtime.ts';
-import type { Fault, Scenario } from '../../scenario/scenario.ts';
-import type { InstanceState, StateChange } from '../../contract/state-change.ts';
-import type { ControlPlane } from '../../sim/control-plane/control-plane.ts';
 import type { FaultRecord } from '../../contract/fault-record.ts';
+import type { MeshControl } from '../../contract/mesh-control.ts';
+import type { ProcessControl } from '../../contract/process-control.ts';
+import type { RunningPod } from '../../contract/running-pod.ts';
+import type { InstanceState, StateChange } from '../../contract/state-change.ts';
+import type { TopologyEvent } from '../../contract/topology-event.ts';
+import type { Fault, Scenario } from '../../scenario/scenario.ts';
 import { faultSchedule, type FaultStep } from './fault-schedule.ts';
 import type { Wire } from '../links/wire.ts';
 import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from './endpoint-removal.ts';
@@ -12,9 +13,10 @@ export interface FaultRunnerOptions {
   scenario: Scenario;
   /** Epoch ms of the start of the load. */
   t0: number;
-  controlPlane: ControlPlane;
-  topology: StartedTopology;
-  emit: (e: RunEvent) => void;
+  controlPlane: MeshControl;
+  /** The running pods, and the runtime's hold on their apps (process faults). */
+  topology: { pods: readonly RunningPod[]; processes: ProcessControl };
+  emit: (e: TopologyEvent) => void;
   /**
   How long after an app dies the control plane takes it out of the endpoints, as Kubernetes does
   once the pod's readiness probe has failed. Until then callers still send to it (and see 503 UF

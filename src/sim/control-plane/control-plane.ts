@@ -1,18 +1,12 @@
 import { DEFAULT_VERSION } from '../../contract/defaults.ts';
+import type { MeshControl, OutboundFault } from '../../contract/mesh-control.ts';
 import type { Plan } from '../../plan/plan-scenario.ts';
-import type { RunningPod } from '../../runtime/runtime.ts';
+import type { RunningPod } from '../../contract/running-pod.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
 import type { Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
-
-/** A scheduled L7 fault at callers' outbound: every sidecar of `from` (all callers when null) sending to `to`. */
-interface OutboundFault {
-  from: string | null;
-  to: string;
-  fault: HttpFault;
-}
 
 export interface ControlPlaneOptions {
   /** The run's credential: every push carries it (`Authorization: Bearer`), and sidecars refuse a push without it. */
@@ -28,7 +22,7 @@ Knows every instance, its address and its health, and pushes each sidecar the wh
 needs (its clusters: endpoints and policy per destination), xDS-style: a new version replaces the
 old one in the running sidecar without a restart.
 */
-export class ControlPlane {
+export class ControlPlane implements MeshControl {
   private version = 0;
   private t0 = 0;
   private readonly healthy = new Map<string, boolean>();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
 import { FaultRunner } from '../../../src/chaos/schedule/fault-runner.ts';
-import type { RunEvent } from '../../../src/events.ts';
-import type { ProcessControl, StartedTopology } from '../../../src/runtime/runtime.ts';
+import type { MeshControl } from '../../../src/contract/mesh-control.ts';
+import type { ProcessControl } from '../../../src/contract/process-control.ts';
+import type { TopologyEvent } from '../../../src/contract/topology-event.ts';
 import type { Fault } from '../../../src/scenario/scenario.ts';
-import type { ControlPlane } from '../../../src/sim/control-plane/control-plane.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { makeScenario } from '../../verdict/helpers.ts';
 
@@ -12,7 +12,7 @@ import { makeScenario } from '../../verdict/helpers.ts';
 A runtime whose operations take a while, on a clock the test moves: each operation advances the
 clock by `lagMs` before it resolves, as a signal or a push acknowledged late on a loaded machine does.
 */
-function slowTopology(clock: { ms: number }, lagMs: number): StartedTopology {
+function slowTopology(clock: { ms: number }, lagMs: number): { pods: []; processes: ProcessControl } {
   const later = async <T>(value: T): Promise<T> => {
     clock.ms += lagMs;
     return value;
@@ -23,15 +23,15 @@ function slowTopology(clock: { ms: number }, lagMs: number): StartedTopology {
     resume: (i) => later(`SIGCONT sent to ${i}`),
     start: () => later(4242),
   };
-  return { pods: [], processes } as unknown as StartedTopology;
+  return { pods: [], processes };
 }
 
-function slowControlPlane(clock: { ms: number }, lagMs: number): ControlPlane {
+function slowControlPlane(clock: { ms: number }, lagMs: number): MeshControl {
   const push = async () => {
     clock.ms += lagMs;
     return 1;
   };
-  return { push, setInboundFault() {}, setOutboundFault() {}, setAppPort() {}, setHealthy() {} } as unknown as ControlPlane;
+  return { push, setInboundFault() {}, setOutboundFault() {}, setAppPort() {}, setHealthy() {} };
 }
 
 const kill: Fault = {
@@ -55,7 +55,7 @@ const errors: Fault = {
 
 test('a fault is recorded from when its step began, not when a slow acknowledgement came back', async () => {
   const clock = { ms: 1_000_000 };
-  const events: RunEvent[] = [];
+  const events: TopologyEvent[] = [];
   const runner = new FaultRunner({
     scenario: makeScenario({ faults: [errors] }),
     t0: clock.ms,
