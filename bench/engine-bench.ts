@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Histogram, type HistogramJSON } from '../src/observe/histogram.ts';
-import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { spawnNodeChild } from '../src/process/child-process.ts';
 import { newRunCredential } from '../src/auth/run-credential.ts';
 import { ToxiproxyDriver } from '../src/chaos/toxiproxy-driver.ts';
 import type { BenchChildren } from './children.ts';

@@ -3,7 +3,7 @@ import { loadavg } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { spawnNodeChild } from '../src/process/child-process.ts';
 import { BenchChildren, reapBenchOrphans } from './children.ts';
 import { benchEngine, formatEngineReport, type EngineBenchReport } from './engine-bench.ts';
 import { stopAllLoad } from './load.ts';

@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Histogram } from '../src/observe/histogram.ts';
-import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { spawnNodeChild } from '../src/process/child-process.ts';
 import { PATH_LABELS, type PathId, type StartedPath } from './bench-path.ts';
 import { BenchChildren, reapBenchOrphans } from './children.ts';
 import { runEngineBench } from './engine.ts';

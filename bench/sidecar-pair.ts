@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { spawnNodeChild } from '../src/process/child-process.ts';
 import { bearerHeader, newRunCredential } from '../src/auth/run-credential.ts';
 import type { DestinationPolicy } from '../src/contract/mesh-policy.ts';
 import type { SidecarConfig } from '../src/contract/sidecar-config.ts';

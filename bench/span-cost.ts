@@ -4,7 +4,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnNodeChild } from '../src/runtime/local/child-process.ts';
+import { spawnNodeChild } from '../src/process/child-process.ts';
 import { BenchChildren, reapBenchOrphans } from './children.ts';
 
 /**

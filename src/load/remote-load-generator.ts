@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { MeshproofError } from '../errors.ts';
 import type { SparseSeries } from '../observe/timeline.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
-import { compileCacheDir } from '../runtime/local/child-process.ts';
+import { compileCacheDir } from '../process/child-process.ts';
 import { codeLayout } from '../util/code-layout.ts';
 import type { LoadSummary } from './load-generator.ts';
 import type { LoadCommand, LoadMessage } from './load-process.ts';

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pidAlive as isAlive } from '../../src/runtime/pid-alive.ts';
+import { pidAlive as isAlive } from '../../src/process/pid-alive.ts';
 import { waitFor } from '../../src/util/http-json.ts';
 import { serviceSpec } from '../helpers/scenario.ts';
 import { BUILTIN_MAIN, exited, SIDECAR_MAIN, startChild } from './helpers/child.ts';

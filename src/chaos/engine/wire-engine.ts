@@ -3,8 +3,8 @@ import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { MeshproofError } from '../../errors.ts';
-import { stopChild } from '../../runtime/local/child-process.ts';
-import { RunRegistry } from '../../runtime/run-registry.ts';
+import { stopChild } from '../../process/child-process.ts';
+import { RunRegistry } from '../../process/run-registry.ts';
 import type { ChaosEngine } from '../../scenario/scenario.ts';
 import { ToxiproxyDriver } from '../toxiproxy-driver.ts';
 

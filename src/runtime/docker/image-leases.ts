@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pidAlive } from '../pid-alive.ts';
+import { pidAlive } from '../../process/pid-alive.ts';
 import { processStart } from './labels.ts';
 
 /** The folder shared by every meshproof process of this machine's user. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pidAlive } from '../pid-alive.ts';
+import { pidAlive } from '../../process/pid-alive.ts';
 
 /**
 Labels on everything the Docker runtime creates (containers, networks, images): how a run's

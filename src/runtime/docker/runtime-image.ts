@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import { MeshproofError } from '../../errors.ts';
-import { pidAlive } from '../pid-alive.ts';
+import { pidAlive } from '../../process/pid-alive.ts';
 import { codeLayout } from '../../util/code-layout.ts';
 import { fileDigest } from './file-digest.ts';
 import { ImageLeases } from './image-leases.ts';

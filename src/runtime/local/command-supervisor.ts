@@ -14,7 +14,7 @@ group); `{type: 'failed', why, output}` when it exits or times out first; `{type
 signal, output}` when it exits later. The supervisor exits after either of the last two.
 */
 import type { ChildMessage } from '../../contract/child-message.ts';
-import { requireEnv, runChild } from '../../sim/process/child-lifecycle.ts';
+import { requireEnv, runChild } from '../../process/child-lifecycle.ts';
 import { ProgramFailure, SupervisedProgram, type ProgramSpec } from './supervised-program.ts';
 
 let spec: ProgramSpec;

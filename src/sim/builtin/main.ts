@@ -12,7 +12,7 @@ Once listening it sends `{type: 'ready', role: 'app', port}` over IPC; it exits 
 channel disconnects or on SIGTERM/SIGINT.
 */
 import { instanceSpec, type ServiceSpec } from '../../scenario/scenario.ts';
-import { requireEnv, runChild } from '../process/child-lifecycle.ts';
+import { requireEnv, runChild } from '../../process/child-lifecycle.ts';
 import { BuiltinService } from './service.ts';
 
 function fail(message: string): never {

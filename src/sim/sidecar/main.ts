@@ -22,7 +22,7 @@ control plane pushes one to `POST /config` on the admin port. Once listening it 
 `{type: 'ready', role: 'sidecar', ports}` over IPC.
 */
 import { receiveCredential } from '../../auth/credential-handoff.ts';
-import { runChild, requireEnv } from '../process/child-lifecycle.ts';
+import { runChild, requireEnv } from '../../process/child-lifecycle.ts';
 import { Sidecar } from './sidecar.ts';
 import { spanSinkFromEnv } from './span-sink-from-env.ts';
 

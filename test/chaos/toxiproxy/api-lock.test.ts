@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { bearerHeader, newRunCredential } from '../../../src/auth/run-credential.ts';
 import { ToxiproxyDriver } from '../../../src/chaos/toxiproxy-driver.ts';
 import { startToxiproxyServer, type StartedToxiproxyServer } from '../../../src/chaos/toxiproxy/toxiproxy-server.ts';
-import { spawnNodeChild, stopChild, type SpawnedChild } from '../../../src/runtime/local/child-process.ts';
+import { spawnNodeChild, stopChild, type SpawnedChild } from '../../../src/process/child-process.ts';
 
 const ENGINE_MAIN = fileURLToPath(new URL('../../../src/chaos/toxiproxy/engine-process.ts', import.meta.url));
 

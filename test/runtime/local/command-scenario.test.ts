@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { runScenario } from '../../../src/engine/run-scenario.ts';
 import { LocalRuntime } from '../../../src/runtime/local/local-runtime.ts';
-import { processesOfRun } from '../../../src/runtime/run-processes.ts';
+import { processesOfRun } from '../../../src/process/run-processes.ts';
 import { parseScenario } from '../../../src/scenario/parse-scenario.ts';
 import { FIXTURES, NODE, tempDir } from './helpers.ts';
 

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { reapOrphans } from '../../../src/runtime/run-registry.ts';
-import { processesOfRun } from '../../../src/runtime/run-processes.ts';
+import { reapOrphans } from '../../../src/process/run-registry.ts';
+import { processesOfRun } from '../../../src/process/run-processes.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { FIXTURES, NODE, processesWith, programProcesses, tempDir } from './helpers.ts';
 

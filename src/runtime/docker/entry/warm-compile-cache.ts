@@ -12,7 +12,7 @@ import { flushCompileCache, getCompileCacheDir } from 'node:module';
 const modules = [
   '../../../sim/sidecar/sidecar.ts',
   '../../../sim/builtin/service.ts',
-  '../../../sim/process/child-lifecycle.ts',
+  '../../../process/child-lifecycle.ts',
   '../../../scenario/scenario.ts',
   '../../../chaos/toxiproxy/toxiproxy-server.ts',
   './env.ts',

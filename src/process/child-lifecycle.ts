@@ -1,4 +1,4 @@
-import type { ChildMessage } from '../../contract/child-message.ts';
+import type { ChildMessage } from '../contract/child-message.ts';
 
 /**
 The life of a meshproof child process (a sidecar or a built-in app), the same for both:

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { RunRegistry, reapOrphans } from '../../src/runtime/run-registry.ts';
+import { RunRegistry, reapOrphans } from '../../src/process/run-registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshproof-registry-'));
 const started: ChildProcess[] = [];

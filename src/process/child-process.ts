@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerCredentialRequests } from '../../auth/credential-handoff.ts';
-import { MeshproofError } from '../../errors.ts';
-import type { ChildMessage } from '../../contract/child-message.ts';
+import { answerCredentialRequests } from '../auth/credential-handoff.ts';
+import { MeshproofError } from '../errors.ts';
+import type { ChildMessage } from '../contract/child-message.ts';
 
 export interface SpawnedChild {
   child: ChildProcess;
