@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
-import { seriesKey, type SeriesRecorder } from '../observe/timeline.ts';
+import { seriesKey, type Recorder } from '../contract/series.ts';
 
 export interface LoadGeneratorOptions {
   /** Base URL of the ingress sidecar's outbound listener, e.g. http://127.0.0.1:40123 */
@@ -12,7 +12,7 @@ export interface LoadGeneratorOptions {
   /** Most requests in flight at once (autocannon connections). */
   connections: number;
   /** Where each response is recorded, per second, under the `client` series. */
-  recorder: SeriesRecorder;
+  recorder: Recorder;
   /** A request with no response after this long counts as an error. @default 10000 */
   timeoutMs?: number;
   /**

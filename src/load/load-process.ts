@@ -1,4 +1,5 @@
-import { SeriesRecorder, type SparseSeries } from '../observe/timeline.ts';
+import { SeriesRecorder } from '../observe/timeline.ts';
+import { type SparseSeries } from '../contract/series.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import { LoadGenerator, type LoadSummary } from './load-generator.ts';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { MeshproofError } from '../errors.ts';
-import type { SparseSeries } from '../observe/timeline.ts';
+import type { SparseSeries } from '../contract/series.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import { compileCacheDir } from '../process/child-process.ts';
 import { codeLayout } from '../util/code-layout.ts';

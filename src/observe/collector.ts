@@ -1,7 +1,7 @@
 import type { RunningPod } from '../contract/running-pod.ts';
 import { fromRecord, type MeshEvent, type MeshEventRecord } from '../contract/mesh-event.ts';
 import { httpJson } from '../util/http-json.ts';
-import type { SparseSeries } from './timeline.ts';
+import type { SparseSeries } from '../contract/series.ts';
 
 export interface CollectorOptions {
   /** Timeout of one admin call. @default 3000 */

@@ -1,3 +1,5 @@
+import type { HistogramJSON } from '../contract/series.ts';
+
 /**
 A mergeable latency histogram with ~1% relative precision (log buckets of ratio 1.02; the
 reported value of a bucket is its geometric middle). Sparse, so a per-second bucket that saw a
@@ -8,15 +10,6 @@ const RATIO = 1.02;
 const LOG_RATIO = Math.log(RATIO);
 /** Values below 1µs all land in bucket 0. */
 const MIN_MS = 0.001;
-
-export interface HistogramJSON {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  /** bucket index → count */
-  buckets: Record<string, number>;
-}
 
 export class Histogram {
   count = 0;

@@ -1,39 +1,5 @@
-import { Histogram, type HistogramJSON } from './histogram.ts';
-
-/**
-What happened in one series during one second of the run. Sidecars and the load client fill these;
-the harness merges them by series key and second.
-*/
-export interface Bucket {
-  /** Requests that completed (a response, or a local error) in this second. */
-  requests: number;
-  /** Of those, the successful ones: a response with status < 500. */
-  ok: number;
-  /** Count by status code; `error` for requests that got no response at all (reset, refused, client timeout). */
-  status: Record<string, number>;
-  /** Count by Envoy response flag (UT, UF, UC, UH, URX, NR…). */
-  flags: Record<string, number>;
-  /** Retries issued in this second (edge and upstream series only). */
-  retries: number;
-  latency: HistogramJSON;
-}
-
-/**
-Series keys:
-- `client`: what the load generator saw;
-- `instance:<instance>`: requests received by that instance's inbound sidecar;
-- `edge:<from>-><to>`: requests from service `from`'s app to service `to`, at `from`'s outbound sidecars
-  (what the caller saw, after retries); `from` is `client` for the ingress;
-- `upstream:<from>-><instance>`: attempts (tries) sent by `from`'s outbound sidecars to one instance.
-*/
-export type SeriesKey = string;
-
-export const seriesKey = {
-  client: (): SeriesKey => 'client',
-  instance: (instance: string): SeriesKey => `instance:${instance}`,
-  edge: (from: string, to: string): SeriesKey => `edge:${from}->${to}`,
-  upstream: (from: string, instance: string): SeriesKey => `upstream:${from}->${instance}`,
-};
+import type { Bucket, Recorder, Sample, SeriesKey, SparseSeries } from '../contract/series.ts';
+import { Histogram } from './histogram.ts';
 
 /** A run's whole timeline: for each series, one bucket per second from the start of the load. */
 export interface Timeline {
@@ -43,27 +9,15 @@ export interface Timeline {
   series: Record<SeriesKey, Bucket[]>;
 }
 
-/** Sparse form shipped by sidecars: series → second → bucket. */
-export type SparseSeries = Record<SeriesKey, Record<string, Bucket>>;
-
 export function emptyBucket(): Bucket {
   return { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram().toJSON() };
-}
-
-/** One completed request, as recorded into a series. */
-export interface Sample {
-  status: number | 'error';
-  /** NaN when unknown (a request that got no response); then only the count and status are kept. */
-  latencyMs: number;
-  /** Envoy response flags, e.g. ['UT'] or ['URX','UF']. */
-  flags?: readonly string[];
 }
 
 /**
 Records samples into per-second buckets. Used on the sidecar's request path, so recording is a few
 map lookups and increments; histograms are serialised only when the timeline is read.
 */
-export class SeriesRecorder {
+export class SeriesRecorder implements Recorder {
   private readonly data = new Map<SeriesKey, LiveSeries>();
   /** Epoch ms of second 0; samples before it land in negative seconds, which readers ignore. */
   t0: number;

@@ -1,7 +1,7 @@
 import { ejectionCause } from '../contract/describe-mesh-event.ts';
 import type { MeshEvent, MeshEventOf } from '../contract/mesh-event.ts';
 import type { Timeline } from '../observe/timeline.ts';
-import { seriesKey } from '../observe/timeline.ts';
+import { seriesKey } from '../contract/series.ts';
 import { formatDuration, formatLatency, formatPercent, formatWindow, plural } from '../util/format.ts';
 import type { EjectedExpectation, Scenario } from '../scenario/scenario.ts';
 import { round3 } from './evidence.ts';

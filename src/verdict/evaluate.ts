@@ -1,5 +1,6 @@
 import type { AnyExpectation, Expectation, Scenario } from '../scenario/scenario.ts';
-import { seriesKey, type Timeline } from '../observe/timeline.ts';
+import { type Timeline } from '../observe/timeline.ts';
+import { seriesKey } from '../contract/series.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';
 import type { RunFacts, Verdict } from './verdict.ts';

@@ -1,5 +1,6 @@
 import type { Expectation, Scenario } from '../scenario/scenario.ts';
-import { seriesKey, type Timeline } from '../observe/timeline.ts';
+import { type Timeline } from '../observe/timeline.ts';
+import { seriesKey } from '../contract/series.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../util/format.ts';
 import { aggregate, isLatencyMetric, overflowed, rateLimited, type Aggregate } from './measure.ts';

@@ -1,5 +1,6 @@
 import { Histogram } from '../observe/histogram.ts';
-import type { SeriesKey, Timeline } from '../observe/timeline.ts';
+import type { Timeline } from '../observe/timeline.ts';
+import type { SeriesKey } from '../contract/series.ts';
 import type { MetricName } from '../scenario/scenario.ts';
 import type { BucketRange } from './window.ts';
 

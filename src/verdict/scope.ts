@@ -1,5 +1,5 @@
 import { instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
-import { seriesKey, type SeriesKey } from '../observe/timeline.ts';
+import { seriesKey, type SeriesKey } from '../contract/series.ts';
 import { serviceNamed, servicesCalling } from '../scenario/scenario-index.ts';
 
 /**

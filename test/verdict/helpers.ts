@@ -1,4 +1,5 @@
-import { buildTimeline, SeriesRecorder, type SeriesKey, type Timeline } from '../../src/observe/timeline.ts';
+import { buildTimeline, SeriesRecorder, type Timeline } from '../../src/observe/timeline.ts';
+import { type SeriesKey } from '../../src/contract/series.ts';
 import type { Expectation, Scenario } from '../../src/scenario/scenario.ts';
 import { metricSpec } from '../../src/scenario/metrics.ts';
 import { destinationPolicy, serviceSpec } from '../helpers/scenario.ts';

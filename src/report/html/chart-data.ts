@@ -1,5 +1,6 @@
 import { Histogram } from '../../observe/histogram.ts';
-import { mergeBucket, emptyBucket, type Bucket } from '../../observe/timeline.ts';
+import { mergeBucket, emptyBucket } from '../../observe/timeline.ts';
+import { type Bucket } from '../../contract/series.ts';
 import { instanceNames } from '../../scenario/scenario.ts';
 import type { RunResult } from '../run-result.ts';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { SparseSeries } from '../../observe/timeline.ts';
+import type { SparseSeries } from '../../contract/series.ts';
 import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
 import type { MeshEvent, MeshEventRecord } from '../../contract/mesh-event.ts';
 import type { SidecarConfig } from '../../contract/sidecar-config.ts';

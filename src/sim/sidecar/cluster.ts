@@ -2,7 +2,7 @@ import type { Agent } from 'node:http';
 import type { DestinationPolicy, HealthCheck, HttpFault } from '../../contract/mesh-policy.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
-import { seriesKey } from '../../observe/timeline.ts';
+import { seriesKey } from '../../contract/series.ts';
 import { probeFailureText } from '../../contract/describe-mesh-event.ts';
 import type { Ejection, EjectionReason, MeshEventBody, UnejectReason } from '../../contract/mesh-event.ts';
 import type { ClusterConfig, Endpoint } from '../../contract/sidecar-config.ts';

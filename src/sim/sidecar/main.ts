@@ -23,6 +23,7 @@ control plane pushes one to `POST /config` on the admin port. Once listening it 
 */
 import { receiveCredential } from '../../auth/credential-handoff.ts';
 import { runChild, requireEnv } from '../../process/child-lifecycle.ts';
+import { SeriesRecorder } from '../../observe/timeline.ts';
 import { Sidecar } from './sidecar.ts';
 import { spanSinkFromEnv } from './span-sink-from-env.ts';
 
@@ -41,7 +42,7 @@ const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: 
 
 const upstreams = (process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== '');
 
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential } });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential }, recorder: new SeriesRecorder() });
 
 await runChild({
   name: `sidecar ${instance}`,

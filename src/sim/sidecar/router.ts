@@ -1,7 +1,7 @@
 import type { RetryPolicy } from '../../contract/mesh-policy.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
-import type { SeriesRecorder } from '../../observe/timeline.ts';
+import type { Recorder } from '../../contract/series.ts';
 import { backoffDelayMs } from '../policy/backoff.ts';
 import type { RetryBudget } from '../policy/retry-budget.ts';
 import { decideRetry, isRetriable, type RetryConditions, type RetryDecision, type TryOutcome } from '../policy/retry-policy.ts';
@@ -21,7 +21,7 @@ import { UpstreamTry, type ResponseHeaders, type TryFailure, type TryHandler } f
 export interface RouterContext {
   readonly clock: Clock;
   readonly random: Random;
-  readonly recorder: SeriesRecorder;
+  readonly recorder: Recorder;
   /** Where spans go when tracing is on; null = off. */
   readonly spans: SpanSink | null;
   /** Requests being routed, so `close()` can end them. */

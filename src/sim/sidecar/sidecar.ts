@@ -1,6 +1,6 @@
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { seriesKey, SeriesRecorder, type SparseSeries } from '../../observe/timeline.ts';
+import { seriesKey, type Recorder, type SparseSeries } from '../../contract/series.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { deriveSeed, seededRandom, type Random } from '../../util/random.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
@@ -55,6 +55,12 @@ export interface SidecarOptions {
   */
   now?: () => number;
   /**
+  Where the per-second stats go, which the admin endpoint serves (`GET /timeline`) and a config
+  push re-bases on the run's `t0`. The harness's is observe/timeline.ts's SeriesRecorder, on the
+  same wall clock as `now`.
+  */
+  recorder: Recorder;
+  /**
   Receives one Envoy-style access-log line per request, when set.
   @default off
   */
@@ -98,7 +104,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   readonly service: string;
   readonly clock: Clock;
   readonly random: Random;
-  readonly recorder: SeriesRecorder;
+  readonly recorder: Recorder;
   readonly inFlight = new Set<RoutedRequest>();
   readonly spans: SpanSink | null;
   /** The credential a write to the admin listener must carry. */
@@ -143,7 +149,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.rng = options.random ?? seededRandom(options.seed ?? deriveSeed(0, options.instance));
     // Load balancers and policies hold this function; a re-seed swaps what it calls.
     this.random = () => this.rng();
-    this.recorder = new SeriesRecorder({ t0: this.now(), now: this.now });
+    this.recorder = options.recorder;
     this.log = new EventLog({ instance: this.instance, now: this.now });
     this.accessLog = options.accessLog ?? null;
     this.spans = options.spans ?? null;

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Clock } from '../../util/clock.ts';
-import type { SeriesRecorder } from '../../observe/timeline.ts';
+import type { Recorder } from '../../contract/series.ts';
 import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
 import type { SpanSink } from './span-sink.ts';
@@ -54,7 +54,7 @@ export class UpstreamTry implements DispatchHandler {
   private readonly handler: TryHandler;
   private readonly cluster: ClusterState;
   private readonly clock: Clock;
-  private readonly recorder: SeriesRecorder;
+  private readonly recorder: Recorder;
   private controller: DispatchController | null = null;
   /** Where the body goes once forwarded; null = dropped. */
   private out: ServerResponse | null = null;
@@ -63,7 +63,7 @@ export class UpstreamTry implements DispatchHandler {
   private ended = false;
   private aborted = false;
 
-  constructor(env: { clock: Clock; recorder: SeriesRecorder; spans?: SpanSink | null }, cluster: ClusterState, endpoint: EndpointState, rq: TryRequest, handler: TryHandler) {
+  constructor(env: { clock: Clock; recorder: Recorder; spans?: SpanSink | null }, cluster: ClusterState, endpoint: EndpointState, rq: TryRequest, handler: TryHandler) {
     this.endpoint = endpoint;
     this.cluster = cluster;
     this.clock = env.clock;

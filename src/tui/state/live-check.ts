@@ -1,4 +1,4 @@
-import { seriesKey } from '../../observe/timeline.ts';
+import { seriesKey } from '../../contract/series.ts';
 import { formatDuration, formatLatency, formatValue } from '../../util/format.ts';
 import type { Anchor, AnyExpectation, Expectation, Window } from '../../scenario/scenario.ts';
 import { compare } from '../../verdict/compare.ts';

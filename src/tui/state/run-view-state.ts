@@ -2,7 +2,7 @@ import { describeMeshEvent, httpFaultText, type Describer } from '../../contract
 import { clusterOf, endpointOf, SETUP_EVENT_TYPES, type MeshEvent, type MeshEventType } from '../../contract/mesh-event.ts';
 import { upstreamChange } from '../../contract/upstream-change.ts';
 import type { LiveFigures, RunEvent } from '../../events.ts';
-import { seriesKey } from '../../observe/timeline.ts';
+import { seriesKey } from '../../contract/series.ts';
 import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
 import { formatDuration } from '../../util/format.ts';
 import type { Verdict } from '../../verdict/verdict.ts';

@@ -1,5 +1,5 @@
 import type { LiveFigures } from '../../events.ts';
-import { seriesKey } from '../../observe/timeline.ts';
+import { seriesKey } from '../../contract/series.ts';
 import { runMs, type EdgeView, type FaultView, type RunViewState, type ServiceView } from './run-view-state.ts';
 
 /**

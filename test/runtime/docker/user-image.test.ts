@@ -9,7 +9,7 @@ import { runScenario } from '../../../src/engine/run-scenario.ts';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
-import { seriesKey } from '../../../src/observe/timeline.ts';
+import { seriesKey } from '../../../src/contract/series.ts';
 import { parseScenario } from '../../../src/scenario/parse-scenario.ts';
 import type { Scenario } from '../../../src/scenario/scenario.ts';
 import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';

@@ -2,12 +2,13 @@ import type { TestContext } from 'vitest';
 import { Sidecar, type SidecarOptions } from '../../../src/sim/sidecar/sidecar.ts';
 import type { MeshEvent, MeshEventOf, MeshEventType } from '../../../src/contract/mesh-event.ts';
 import type { SidecarPorts } from '../../../src/contract/child-message.ts';
+import { SeriesRecorder } from '../../../src/observe/timeline.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { TEST_CREDENTIAL } from './credential.ts';
 
 /** Starts an in-process sidecar and registers its close with the test. */
 export async function startSidecar(t: TestContext, options: Partial<SidecarOptions> = {}): Promise<{ sidecar: Sidecar; ports: SidecarPorts }> {
-  const sidecar = new Sidecar({ instance: 'checkout-0', service: 'checkout', admin: { credential: TEST_CREDENTIAL }, ...options });
+  const sidecar = new Sidecar({ instance: 'checkout-0', service: 'checkout', admin: { credential: TEST_CREDENTIAL }, recorder: new SeriesRecorder({ now: options.now }), ...options });
   t.onTestFinished(() => sidecar.close());
   const ports = await sidecar.start();
   return { sidecar, ports };

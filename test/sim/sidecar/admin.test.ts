@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeMeshEvent } from '../../../src/contract/describe-mesh-event.ts';
 import { fromRecord, type MeshEventRecord } from '../../../src/contract/mesh-event.ts';
 import type { SidecarConfig } from '../../../src/contract/sidecar-config.ts';
-import type { SparseSeries } from '../../../src/observe/timeline.ts';
+import type { SparseSeries } from '../../../src/contract/series.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
 import { getJson, send } from '../helpers/http.ts';
 import { startStatusServer } from '../helpers/servers.ts';

@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { ServiceSpec } from '../../../src/scenario/scenario.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
+import { SeriesRecorder } from '../../../src/observe/timeline.ts';
 import { Sidecar } from '../../../src/sim/sidecar/sidecar.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { endpoint, policy, retries, sidecarConfig } from '../helpers/config.ts';
@@ -98,7 +99,7 @@ describe('sidecar pair: caller outbound → callee inbound → app', () => {
       }),
     );
 
-    const ingress = new Sidecar({ instance: 'client', service: 'client' });
+    const ingress = new Sidecar({ instance: 'client', service: 'client', recorder: new SeriesRecorder() });
     t.onTestFinished(() => ingress.close());
     const ingressPorts = await ingress.start();
     ingress.applyConfig(sidecarConfig({ service: 'client', instance: 'client', clusters: { checkout: { policy: policy(), endpoints: [endpoint('checkout-0', checkoutSidecar.ports.inbound)] } } }));

@@ -23,6 +23,7 @@ The admin listener answers a loopback Host with any port, since the host reaches
 port Docker publishes under another number.
 Once everything listens it prints `{"type":"ready","role":"sidecar","ports":{…}}` on stdout.
 */
+import { SeriesRecorder } from '../../../observe/timeline.ts';
 import { Sidecar } from '../../../sim/sidecar/sidecar.ts';
 import { POD_PORTS, upstreamPorts } from '../pod-ports.ts';
 import { receiveCredential } from '../../../auth/credential-handoff.ts';
@@ -57,7 +58,7 @@ try {
 const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: `${ENTRY} ${instance}` });
 
 const upstreams = upstreamPorts((process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== ''));
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' } });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' }, recorder: new SeriesRecorder() });
 const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
 exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
 

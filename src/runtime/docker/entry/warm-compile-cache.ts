@@ -11,6 +11,7 @@ import { flushCompileCache, getCompileCacheDir } from 'node:module';
 
 const modules = [
   '../../../sim/sidecar/sidecar.ts',
+  '../../../observe/timeline.ts',
   '../../../sim/builtin/service.ts',
   '../../../process/child-lifecycle.ts',
   '../../../scenario/scenario.ts',
