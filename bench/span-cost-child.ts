@@ -63,7 +63,7 @@ async function setUp(v: Variant): Promise<Maker> {
   if (v === 'lean') {
     const { OtelSpanSink } = await import('../src/trace/otel-span-sink.ts');
     const { seededRandom } = await import('../src/util/random.ts');
-    const { newTraceId } = await import('../src/sim/sidecar/trace-context.ts');
+    const { newTraceId } = await import('../src/contract/trace-context.ts');
     const random = seededRandom(1);
     const sink = new OtelSpanSink({ endpoint, service: 'front', instance: 'front-0', random, toEpochMs: (ms) => performance.timeOrigin + ms });
     let trace = '';
@@ -111,7 +111,7 @@ async function harness(): Promise<Maker> {
   const { otelSettingsFromEnv } = await import('../src/trace/otel-settings.ts');
   const { OtelSpanSink } = await import('../src/trace/otel-span-sink.ts');
   const { seededRandom } = await import('../src/util/random.ts');
-  const { newTraceId } = await import('../src/sim/sidecar/trace-context.ts');
+  const { newTraceId } = await import('../src/contract/trace-context.ts');
   // The exports a sidecar would send, captured from its own sink by a local receiver.
   const { TraceReceiver } = await import('../src/trace/receiver.ts');
   const { TraceStore } = await import('../src/trace/trace-store.ts');

@@ -25,7 +25,7 @@ import { planLinks } from '../chaos/links/link-plan.ts';
 import { Wire } from '../chaos/links/wire.ts';
 import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
 import { checkWireEngine, describeWireEngine, startToxiproxyEngine, type WireEngine } from '../chaos/engine/wire-engine.ts';
-import type { TracingStats } from '../sim/sidecar/span-sink.ts';
+import type { TracingStats } from '../contract/span-sink.ts';
 import { otelSettingsFromEnv } from '../trace/otel-settings.ts';
 import { TraceReceiver } from '../trace/receiver.ts';
 import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';

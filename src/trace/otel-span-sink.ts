@@ -13,8 +13,8 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { FinishedSpan, SpanSink, TracingStats } from '../sim/sidecar/span-sink.ts';
-import { newSpanId, newTraceId } from '../sim/sidecar/trace-context.ts';
+import type { FinishedSpan, SpanSink, TracingStats } from '../contract/span-sink.ts';
+import { newSpanId, newTraceId } from '../contract/trace-context.ts';
 import type { Random } from '../util/random.ts';
 import { RateLimitingSampler } from './rate-limiting-sampler.ts';
 

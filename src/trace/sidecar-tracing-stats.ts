@@ -1,5 +1,5 @@
 import type { RunningPod } from '../contract/running-pod.ts';
-import type { TracingStats } from '../sim/sidecar/span-sink.ts';
+import type { TracingStats } from '../contract/span-sink.ts';
 import { httpJson } from '../util/http-json.ts';
 
 /**

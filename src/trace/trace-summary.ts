@@ -1,4 +1,4 @@
-import type { TracingStats } from '../sim/sidecar/span-sink.ts';
+import type { TracingStats } from '../contract/span-sink.ts';
 import type { ReceiverStats } from './receiver.ts';
 import type { SdkExportStats } from './sdk-trace-export.ts';
 import { spanStatus, type SpanRecord } from './span-model.ts';

@@ -1,4 +1,4 @@
-import type { FinishedSpan, SpanSink, TracingStats } from '../../src/sim/sidecar/span-sink.ts';
+import type { FinishedSpan, SpanSink, TracingStats } from '../../src/contract/span-sink.ts';
 
 /** A SpanSink that keeps spans in memory, ids from a counter (readable in failures). */
 export class MemorySink implements SpanSink {

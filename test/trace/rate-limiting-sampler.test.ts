@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { AlwaysOnSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { RateLimitingSampler } from '../../src/trace/rate-limiting-sampler.ts';
-import { newTraceId } from '../../src/sim/sidecar/trace-context.ts';
+import { newTraceId } from '../../src/contract/trace-context.ts';
 import { seededRandom } from '../../src/util/random.ts';
 
 describe('rate-limiting sampler (head sampling at the ingress)', () => {

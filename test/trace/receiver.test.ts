@@ -183,7 +183,7 @@ describe('OTLP receiver', () => {
     const sink = new OtelSpanSink({ endpoint: 'http://127.0.0.1:9/v1/traces', service: 's', instance: 's-0', random: seededRandom(2), toEpochMs: (ms) => ms, sampleRatio: 0.25 });
     const random = seededRandom(3);
     let kept = 0;
-    const { newTraceId } = await import('../../src/sim/sidecar/trace-context.ts');
+    const { newTraceId } = await import('../../src/contract/trace-context.ts');
     for (let i = 0; i < 4000; i++) if (sink.sampleRoot(newTraceId(random))) kept++;
     assert.ok(kept > 850 && kept < 1150, `about a quarter kept, got ${kept} of 4000`);
     await sink.shutdown();

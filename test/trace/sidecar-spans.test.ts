@@ -6,7 +6,7 @@ import { send } from '../sim/helpers/http.ts';
 import { startEchoServer, startServer, startSlowServer } from '../sim/helpers/servers.ts';
 import { closing, startSidecar } from '../sim/helpers/sidecar.ts';
 import { MemorySink } from './helpers.ts';
-import type { FinishedSpan } from '../../src/sim/sidecar/span-sink.ts';
+import type { FinishedSpan } from '../../src/contract/span-sink.ts';
 import { OtelSpanSink } from '../../src/trace/otel-span-sink.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { refusedPort } from '../sim/helpers/servers.ts';

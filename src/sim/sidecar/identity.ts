@@ -1,6 +1,6 @@
 import type { Random } from '../../util/random.ts';
 import type { Filter } from './filter.ts';
-import { newRequestId, newTraceId, parseTraceparent } from './trace-context.ts';
+import { newRequestId, newTraceId, parseTraceparent } from '../../contract/trace-context.ts';
 
 /**
 Request identity, first filter on both listeners: an `x-request-id` is kept or created; on the

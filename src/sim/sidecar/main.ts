@@ -25,7 +25,7 @@ import { receiveCredential } from '../../auth/credential-handoff.ts';
 import { runChild, requireEnv } from '../../process/child-lifecycle.ts';
 import { SeriesRecorder } from '../../observe/timeline.ts';
 import { Sidecar } from './sidecar.ts';
-import { spanSinkFromEnv } from './span-sink-from-env.ts';
+import { spanSinkFromEnv } from '../../trace/span-sink-from-env.ts';
 
 const instance = requireEnv('MESHPROOF_INSTANCE', "this pod's instance name");
 const service = requireEnv('MESHPROOF_SERVICE', "this pod's service name");

@@ -12,9 +12,9 @@ import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, OUTBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
 import { responseHeaders, tryErrorCode } from './upstream-pool.ts';
-import type { SpanSink } from './span-sink.ts';
+import type { SpanSink } from '../../contract/span-sink.ts';
 import { markPolicy } from './spans.ts';
-import { formatTraceparent, newSpanId } from './trace-context.ts';
+import { formatTraceparent, newSpanId } from '../../contract/trace-context.ts';
 import { UpstreamTry, type ResponseHeaders, type TryFailure, type TryHandler } from './upstream-try.ts';
 
 /** What the router needs from the sidecar around it. */

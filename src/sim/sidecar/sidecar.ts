@@ -27,7 +27,7 @@ import { requestIdentity } from './identity.ts';
 import { forwardToApp, type AppTarget, type InboundContext } from './inbound.ts';
 import { routerHandler, type RoutedRequest, type RouterContext } from './router.ts';
 import { ClusterStats, ListenerStats, statsJson, statsPrometheus, type ConfigStats, type StatsSnapshot, type StatsSources } from './stats.ts';
-import type { SpanSink } from './span-sink.ts';
+import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordExchangeSpans, spanFilter, startAppSpan } from './spans.ts';
 import { createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 import { validateSidecarConfig } from './validate-config.ts';

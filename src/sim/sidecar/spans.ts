@@ -1,8 +1,8 @@
 import type { Exchange } from './exchange.ts';
 import type { Filter } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
-import type { FinishedSpan, SpanSink } from './span-sink.ts';
-import { parseTraceparent } from './trace-context.ts';
+import type { FinishedSpan, SpanSink } from '../../contract/span-sink.ts';
+import { parseTraceparent } from '../../contract/trace-context.ts';
 
 /**
 The sidecar's spans, one per hop, parented the way the request travelled:

@@ -3,7 +3,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { Recorder } from '../../contract/series.ts';
 import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
-import type { SpanSink } from './span-sink.ts';
+import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
 import { isConnectFailure, writeOrPause, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
 

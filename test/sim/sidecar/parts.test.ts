@@ -6,7 +6,7 @@ import { CoalescingReporter, EventLog } from '../../../src/sim/sidecar/event-log
 import { compose, type Filter } from '../../../src/sim/sidecar/filter.ts';
 import { Flag, flagsToList, flagsToString } from '../../../src/sim/sidecar/flags.ts';
 import { copyRawHeaders, hostWithoutPort, OUTBOUND_REQUEST_OWN } from '../../../src/sim/sidecar/headers.ts';
-import { formatTraceparent, newRequestId, newSpanId, newTraceId, parseTraceparent } from '../../../src/sim/sidecar/trace-context.ts';
+import { formatTraceparent, newRequestId, newSpanId, newTraceId, parseTraceparent } from '../../../src/contract/trace-context.ts';
 import { clusterOf } from '../../../src/contract/mesh-event.ts';
 import type { Exchange } from '../../../src/sim/sidecar/exchange.ts';
 

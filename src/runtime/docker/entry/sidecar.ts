@@ -28,7 +28,7 @@ import { Sidecar } from '../../../sim/sidecar/sidecar.ts';
 import { POD_PORTS, upstreamPorts } from '../pod-ports.ts';
 import { receiveCredential } from '../../../auth/credential-handoff.ts';
 import { exitOnSignals, fail, portEnv, requiredEnv, seedEnv } from './env.ts';
-import { spanSinkFromEnv } from '../../../sim/sidecar/span-sink-from-env.ts';
+import { spanSinkFromEnv } from '../../../trace/span-sink-from-env.ts';
 import { startPodAgent } from './pod-agent.ts';
 import { startTcpForwarder } from './tcp-forwarder.ts';
 

@@ -1,6 +1,6 @@
-import { bearerHeader } from '../../auth/run-credential.ts';
-import { deriveSeed, seededRandom } from '../../util/random.ts';
-import type { SpanSink } from './span-sink.ts';
+import { bearerHeader } from '../auth/run-credential.ts';
+import { deriveSeed, seededRandom } from '../util/random.ts';
+import type { SpanSink } from '../contract/span-sink.ts';
 
 /**
 The sidecar's tracing as its process entries (local and Docker) configure it from the environment:
@@ -19,7 +19,7 @@ export async function spanSinkFromEnv(options: { service: string; instance: stri
   const { service, instance } = options;
   const ratio = Number(process.env.MESHPROOF_TRACE_SAMPLE ?? '1');
   try {
-    const { OtelSpanSink } = await import('../../trace/otel-span-sink.ts');
+    const { OtelSpanSink } = await import('./otel-span-sink.ts');
     return new OtelSpanSink({
       endpoint: otlp,
       headers: bearerHeader(options.credential),

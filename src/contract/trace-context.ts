@@ -1,4 +1,4 @@
-import type { Random } from '../../util/random.ts';
+import type { Random } from '../util/random.ts';
 
 /**
 W3C Trace Context (`traceparent: 00-<trace-id 32 hex>-<parent-id 16 hex>-<flags 2 hex>`) and
