@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { appendStepSummary } from '../cli/step-summary.ts';
-import { startRunOutput } from '../cli/run-output.ts';
+import { appendStepSummary } from './step-summary.ts';
+import { startRunOutput } from './run-output.ts';
 import { runScenario, type RunOutcome } from '../engine/run-scenario.ts';
 import { MeshproofError } from '../errors.ts';
 import type { RunEvent } from '../events.ts';

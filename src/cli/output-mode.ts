@@ -1,5 +1,4 @@
-/** How `meshproof run` shows a run while it happens. */
-export type OutputMode = 'live' | 'plain' | 'json';
+import type { OutputMode } from '../api/run-output.ts';
 
 export interface OutputModeInput {
   /** `--json`: machine-readable events, one JSON object a line. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'vitest';
-import { createProgressPrinter } from '../../src/cli/progress-printer.ts';
+import { createProgressPrinter } from '../../src/api/progress-printer.ts';
 import { describeMeshEvent, type Describer } from '../../src/contract/describe-mesh-event.ts';
 import { fromRecord, MESH_EVENT_TYPES, SETUP_EVENT_TYPES, type MeshEvent, type MeshEventRecord } from '../../src/contract/mesh-event.ts';
 import type { RunEvent } from '../../src/events.ts';

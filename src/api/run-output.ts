@@ -3,8 +3,10 @@ import type { RunEvent, RunEventListener } from '../events.ts';
 import type { RunOutcome } from '../engine/run-scenario.ts';
 import { renderPlainSummary } from '../report/plain.ts';
 import type { Scenario } from '../scenario/scenario.ts';
-import type { OutputMode } from './output-mode.ts';
 import { createProgressPrinter } from './progress-printer.ts';
+
+/** How a run is shown while it happens (`meshproof run` picks one with cli/output-mode.ts). */
+export type OutputMode = 'live' | 'plain' | 'json';
 
 export interface RunOutputOptions {
   /** Writes one line to stdout. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { startRunOutput } from '../../src/cli/run-output.ts';
+import { startRunOutput } from '../../src/api/run-output.ts';
 import type { RunOutcome } from '../../src/engine/run-scenario.ts';
 import { exampleResult } from '../report/helpers.ts';
 import { FakeStdin, FakeStdout, frameLines } from '../tui/helpers.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, test } from 'vitest';
-import { appendStepSummary } from '../../src/cli/step-summary.ts';
+import { appendStepSummary } from '../../src/api/step-summary.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshproof-step-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
