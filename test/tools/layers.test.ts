@@ -1,11 +1,14 @@
-// The layering check: the import scanner, the checker on made-up folder graphs.
+// The layering check: the import scanner, the checker on made-up folder graphs, and src/ itself.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, onTestFinished, test } from 'vitest';
 import { importEdges } from '../../tools/layers/folder-graph.ts';
 import { layerViolations } from '../../tools/layers/layer-check.ts';
+import { ENTRY_POINTS, LAYERS as LAYERS_OF_SRC } from '../../tools/layers/layer-order.ts';
+import { layersDoc } from '../../tools/layers/layers-doc.ts';
+import { ARCHITECTURE_DOC, SOURCE_ROOT } from '../../tools/layers/main.ts';
 import { moduleImports } from '../../tools/layers/module-imports.ts';
 
 describe('moduleImports', () => {
@@ -158,5 +161,16 @@ describe('layerViolations', () => {
   test('a folder in no layer fails', () => {
     const root = tree({ 'low/a.ts': "import '../new/b.ts';", 'new/b.ts': '' });
     assert.deepEqual(layerViolations(importEdges(root), LAYERS, []).map((v) => v.kind), ['unplaced']);
+  });
+});
+
+describe("meshproof's own sources", () => {
+  test("src/ has no cycle between folders and no upward import but its entry points'", () => {
+    const violations = layerViolations(importEdges(SOURCE_ROOT), LAYERS_OF_SRC, ENTRY_POINTS);
+    assert.deepEqual(violations.map((v) => v.message), [], 'run `npm run layers` to see the folder graph');
+  });
+
+  test('docs/architecture.md shows the layer order as layer-order.ts writes it (npm run layers rewrites it)', () => {
+    assert.ok(readFileSync(ARCHITECTURE_DOC, 'utf8').includes(layersDoc(LAYERS_OF_SRC, ENTRY_POINTS)), 'docs/architecture.md is out of date: run `npm run layers`');
   });
 });

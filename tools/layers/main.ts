@@ -14,10 +14,14 @@ export const ARCHITECTURE_DOC = fileURLToPath(new URL('../../docs/architecture.m
 if (import.meta.main) {
   writeFileSync(ARCHITECTURE_DOC, withLayersDoc(readFileSync(ARCHITECTURE_DOC, 'utf8'), layersDoc(LAYERS, ENTRY_POINTS)));
   const edges = importEdges(SOURCE_ROOT);
+  const entries = new Set(ENTRY_POINTS.map((e) => e.file));
   for (const [i, layer] of [...LAYERS.entries()].reverse()) {
     for (const folder of layer.folders) {
-      const to = [...new Set(edges.filter((e) => e.fromFolder === folder && e.toFolder !== folder && e.toFolder !== null).map((e) => e.toFolder))].sort();
-      console.log(`${i + 1}  ${folder.padEnd(10)} → ${to.join(', ') || '(nothing)'}`);
+      const out = edges.filter((e) => e.fromFolder === folder && e.toFolder !== folder && e.toFolder !== null);
+      const to = [...new Set(out.map((e) => e.toFolder!))].sort();
+      // A folder reached only from entry points is marked: the composition of a process, not a dependency of the part.
+      const shown = to.map((t) => (out.every((e) => e.toFolder !== t || entries.has(e.from)) ? `${t} (entry points)` : t));
+      console.log(`${String(i + 1).padStart(2)}  ${folder.padEnd(10)} → ${shown.join(', ') || '(nothing)'}`);
     }
   }
   const violations = layerViolations(edges, LAYERS, ENTRY_POINTS);
