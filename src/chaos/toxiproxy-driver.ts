@@ -116,7 +116,7 @@ const STATUS_HINTS: Record<number, string> = {
 /** Characters the client would put into a URL path unencoded and break it. */
 const UNSAFE_NAME = /[\s/?#%\\]/;
 
-export class ToxiproxyDriver {
+export class ToxiproxyDriver implements Disposable {
   readonly url: string;
   private readonly timeoutMs: number;
   private readonly client: Toxiproxy;
@@ -274,6 +274,10 @@ export class ToxiproxyDriver {
     this.closed = true;
     for (const c of this.inflight) c.abort(new Error('driver closed'));
     this.inflight.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   private async resetOrThrow(problems: string[]): Promise<void> {

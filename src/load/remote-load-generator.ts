@@ -27,7 +27,7 @@ export interface RemoteLoadOptions {
 Runs the load generator in its own process (see load-process.ts): `prepare()` starts the process,
 `run()` sends it the load and resolves with what it measured.
 */
-export class RemoteLoadGenerator {
+export class RemoteLoadGenerator implements Disposable {
   private readonly options: RemoteLoadOptions;
   private child: ReturnType<typeof spawn> | null = null;
   private exited: Promise<{ code: number | null; signal: string | null }> | null = null;
@@ -91,5 +91,9 @@ export class RemoteLoadGenerator {
   /** Kills the load process if it is still there (after a failure). */
   dispose(): void {
     this.child?.kill('SIGKILL');
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

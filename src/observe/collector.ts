@@ -18,7 +18,7 @@ Reads what every sidecar recorded from its admin endpoint: events as they happen
 sidecar's bounded event buffer never overflows unseen) and the per-second stats at the end. A
 sidecar that no longer answers (its process was killed) keeps what was read from it before.
 */
-export class Collector {
+export class Collector implements AsyncDisposable {
   private readonly seen = new Map<string, number>();
   private readonly events: MeshEvent[] = [];
   private readonly lastTimeline = new Map<string, SparseSeries>();
@@ -65,11 +65,16 @@ export class Collector {
     this.options.onSecond?.(second, merged);
   }
 
+  /** Stops polling, after a last read of the events. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.polling;
     await this.pollEvents();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   allEvents(): MeshEvent[] {

@@ -14,7 +14,7 @@ process or container) or a real toxiproxy-server (`chaos.engine: toxiproxy`), ei
 running at `chaos.address` or started here from PATH for the run. Whichever it is, the run talks to
 it only through the Toxiproxy HTTP API (the driver), so nothing depends on which one it is.
 */
-export interface WireEngine {
+export interface WireEngine extends AsyncDisposable {
   kind: 'builtin' | 'toxiproxy';
   /** Base URL of its Toxiproxy API. */
   url: string;
@@ -27,12 +27,12 @@ export interface WireEngine {
   seed: number | null;
   /** The server's version as its API reports it (e.g. "2.12.0", or "2.12.0-meshproof" for meshproof's engine). */
   version: string;
-  /** Stops what this run started; a no-op for a server that was already running. */
+  /** Stops what this run started; a no-op for a server that was already running. So does disposing it. */
   stop(): Promise<void>;
 }
 
 /** How the engine is named in each wire fault's record, e.g. "meshproof's engine, seed 42". */
-export function describeWireEngine(e: WireEngine): string {
+export function describeWireEngine(e: Pick<WireEngine, 'kind' | 'seed' | 'version' | 'url'>): string {
   if (e.kind === 'builtin') return `meshproof's engine, seed ${e.seed}`;
   return `Toxiproxy ${e.version} at ${e.url.replace(/^http:\/\//, '')}`;
 }
@@ -95,7 +95,7 @@ export async function startToxiproxyEngine(chaos: ChaosEngine, options: { runId:
   if (chaos.address !== null) {
     const url = apiUrl(chaos.address);
     const version = await waitForApi(url, { timeoutMs: Math.min(readyTimeoutMs, 5000), signal: options.signal, what: `the toxiproxy-server at chaos.address ${chaos.address}` });
-    return { kind: 'toxiproxy', url, external: true, seed: null, version, stop: async () => {} };
+    return { kind: 'toxiproxy', url, external: true, seed: null, version, stop: async () => {}, [Symbol.asyncDispose]: async () => {} };
   }
   const binary = findToxiproxyServer(options.env);
   if (binary === null) {
@@ -130,7 +130,7 @@ export async function startToxiproxyEngine(chaos: ChaosEngine, options: { runId:
     await stop();
     throw err;
   }
-  return { kind: 'toxiproxy', url, external: false, seed: null, version, stop };
+  return { kind: 'toxiproxy', url, external: false, seed: null, version, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** Polls GET /version until it answers; returns the version. */

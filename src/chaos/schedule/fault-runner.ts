@@ -33,7 +33,7 @@ export interface FaultRunnerOptions {
 Applies the scenario's faults on schedule: L7 faults through a control-plane push, process faults
 through the runtime. Records when each actually took effect, and every state change it caused.
 */
-export class FaultRunner {
+export class FaultRunner implements AsyncDisposable {
   private readonly o: FaultRunnerOptions;
   private readonly now: () => number;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -70,6 +70,10 @@ export class FaultRunner {
     await this.chain;
     for (const instance of this.paused) await this.o.topology.processes.resume(instance).catch(() => {});
     this.paused.clear();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   faults(): FaultRecord[] {

@@ -1,0 +1,260 @@
+import type { FaultRecord } from '../contract/fault-record.ts';
+import type { MeshEvent } from '../contract/mesh-event.ts';
+import type { RunningPod } from '../contract/running-pod.ts';
+import { seriesKey, type SparseSeries } from '../contract/series.ts';
+import type { TracingStats } from '../contract/span-sink.ts';
+import type { StateChange } from '../contract/state-change.ts';
+import { describeWireEngine, type WireEngine } from '../chaos/engine/wire-engine.ts';
+import { planLinks } from '../chaos/links/link-plan.ts';
+import { Wire } from '../chaos/links/wire.ts';
+import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from '../chaos/schedule/endpoint-removal.ts';
+import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
+import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
+import { MeshproofError } from '../errors.ts';
+import type { LiveFigures, RunEvent } from '../events.ts';
+import type { LoadSummary } from '../load/load-generator.ts';
+import { RemoteLoadGenerator } from '../load/remote-load-generator.ts';
+import { Collector } from '../observe/collector.ts';
+import { Histogram } from '../observe/histogram.ts';
+import type { Plan } from '../plan/plan-scenario.ts';
+import type { Runtime, StartedTopology } from '../runtime/runtime.ts';
+import { ControlPlane } from '../sim/control-plane/control-plane.ts';
+import { TraceReceiver } from '../trace/receiver.ts';
+import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';
+import { TraceStore } from '../trace/trace-store.ts';
+import { ResourceStack } from '../util/resource-stack.ts';
+import type { RunTelemetry } from './run-telemetry.ts';
+
+/** What measuring a run needs: the plan, where it runs, and the run's settings (see RunOptions). */
+export interface RunSetup {
+  plan: Plan;
+  /** The run's credential (docs/security-model.md): the control plane, the fault driver, the receiver and the sidecars' span exports carry it. */
+  credential: string;
+  runtime: Runtime;
+  emit: (e: RunEvent) => void;
+  signal?: AbortSignal;
+  telemetry: RunTelemetry | null;
+  /** A real toxiproxy-server in place of meshproof's engine, already reached or started; released with the rest. */
+  realEngine: WireEngine | null;
+  /** The sidecars' tracing and the harness's receiver; null traces nothing. */
+  tracing: { sampleRatio: number; maxTracesPerSecond: number; maxSpans?: number } | null;
+  /** Where users' programs write their output (the report's logs folder), or null. */
+  logsDir: string | null;
+  settleMs: number;
+  warmupMs: number;
+  liveStats: boolean;
+}
+
+/** What a run measured, whatever became of it: what the verdicts and the reports are made of. */
+export interface Measured {
+  /** Epoch ms of second 0 (the start of the load); when the run failed before it was planned, when measuring began. */
+  t0: number;
+  /** Why the run could not complete, or null. */
+  error: string | null;
+  /** The load ran to its end, not cut short by the abort. */
+  loadFinished: boolean;
+  /** What the load client saw. */
+  load: { summary: LoadSummary; series: SparseSeries };
+  /** Every sidecar's per-second series, read at the end. */
+  sidecarSeries: SparseSeries[];
+  /** Mesh events from every sidecar. */
+  events: MeshEvent[];
+  faults: FaultRecord[];
+  states: StateChange[];
+  endpointRemovalDelayMs: number;
+  /** The ingress and the pods as they ran (a restarted app's port included), or null when the topology never came up. */
+  pods: RunningPod[] | null;
+  /** The last config push's time, ms, or null when none was made. */
+  configPushMs: number | null;
+  /** Each sidecar's tracing counters, read before it stopped. */
+  sidecarSpans: Record<string, TracingStats>;
+  /** The harness's trace receiver, which keeps what it received; null when the run traced nothing. */
+  receiver: TraceReceiver | null;
+}
+
+/**
+Brings the plan's topology up, configures every sidecar, drives the load and collects what every
+hop saw. Each step holds what it starts in one ResourceStack, which releases it all in reverse
+whatever happens — success, a failure mid-run, an abort: the fault schedule stops, the sidecars'
+events and series are read, the load process goes, the links are cleared, the sidecars' tracing
+counters are read and the topology stops, then the receiver closes. So a failure still leaves what
+was measured. Never throws: a failure is the result's `error`.
+*/
+export async function measureRun(run: RunSetup): Promise<Measured> {
+  const measured = emptyMeasurement();
+  const held = new ResourceStack();
+  held.use(run.realEngine);
+  try {
+    const upStarted = performance.now();
+    const receiver = startReceiver(held, run, measured);
+    if (receiver) await receiver.start();
+    const topology = await bringUp(held, run, measured);
+    const wire = await connectWire(held, run, topology);
+    const controlPlane = new ControlPlane(run.plan, topology.pods, topology.ingress, { linkAddress: wire ? (from, to) => wire.addressFor(from, to) : undefined, credential: run.credential });
+    held.defer(() => void (measured.configPushMs = controlPlane.lastPushMs));
+    const load = await prepareLoad(held, run, topology);
+    // Second 0 comes after the config push and a warm-up: cold connections and cold JIT are not measured.
+    measured.t0 = Date.now() + run.settleMs + run.warmupMs;
+    controlPlane.setT0(measured.t0);
+    await controlPlane.push();
+    run.emit({ type: 'topology-ready', at: Date.now(), instances: topology.pods.length, ms: Math.round(performance.now() - upStarted) });
+    if (run.signal?.aborted) throw new MeshproofError('MESHPROOF_INTERRUPTED', 'interrupted before the load started');
+    watchSidecars(held, run, topology, measured);
+    scheduleFaults(held, run, controlPlane, topology, wire, measured);
+    await driveLoad(run, load, measured);
+  } catch (err) {
+    measured.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    run.telemetry?.phase('teardown');
+    // Each release keeps what it could read; one that fails takes nothing from the others.
+    await held.disposeAsync().catch(() => {});
+  }
+  return measured;
+}
+
+function emptyMeasurement(): Measured {
+  return {
+    t0: Date.now(),
+    error: null,
+    loadFinished: false,
+    load: { summary: { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 }, series: {} },
+    sidecarSeries: [],
+    events: [],
+    faults: [],
+    states: [],
+    endpointRemovalDelayMs: DEFAULT_ENDPOINT_REMOVAL_DELAY_MS,
+    pods: null,
+    configPushMs: null,
+    sidecarSpans: {},
+    receiver: null,
+  };
+}
+
+/** The OTLP receiver the sidecars export spans to (closed last: sidecars export what they hold as they stop). */
+function startReceiver(held: ResourceStack, run: RunSetup, measured: Measured): TraceReceiver | null {
+  if (!run.tracing) return null;
+  const telemetry = run.telemetry;
+  const receiver = new TraceReceiver({ store: new TraceStore({ maxSpans: run.tracing.maxSpans }), credential: run.credential, onExport: telemetry ? (request) => telemetry.exportReceived(request) : null });
+  held.adopt(receiver, (r) => r.close().catch(() => {}));
+  measured.receiver = receiver;
+  return receiver;
+}
+
+/** The runtime starts every pod; its teardown is the run's `teardown` event. */
+async function bringUp(held: ResourceStack, run: RunSetup, measured: Measured): Promise<StartedTopology> {
+  const receiver = measured.receiver;
+  const topology = await run.runtime.start(run.realEngine ? { ...run.plan, wire: false } : run.plan, {
+    onEvent: run.emit,
+    signal: run.signal,
+    logsDir: run.logsDir,
+    credential: run.credential,
+    tracing: receiver && run.tracing ? { endpoint: receiver.tracesUrl, sampleRatio: run.tracing.sampleRatio, maxTracesPerSecond: run.tracing.maxTracesPerSecond } : null,
+  });
+  held.adopt(topology, async (t) => run.emit({ type: 'teardown', at: Date.now(), stopped: await t.stop().catch(() => 0) }));
+  // Read while the sidecars still answer.
+  if (receiver) held.defer(async () => void (measured.sidecarSpans = await sidecarTracingStats([topology.ingress, ...topology.pods]).catch(() => ({}))));
+  topology.onUnexpectedExit((instance, role, code, signal) => run.emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }));
+  measured.pods = [topology.ingress, ...topology.pods];
+  return topology;
+}
+
+/** The links through the fault engine (a proxy per link), when the run has wire faults; null otherwise. */
+async function connectWire(held: ResourceStack, run: RunSetup, topology: StartedTopology): Promise<Wire | null> {
+  const engine = run.realEngine ?? (topology.faultEngine ? { kind: 'builtin' as const, url: topology.faultEngine.url, external: false, seed: topology.faultEngine.seed, version: 'meshproof' } : null);
+  if (!engine) return null;
+  // Only meshproof's engine checks it; a real Toxiproxy (possibly elsewhere) is not sent it.
+  const driver = held.use(new ToxiproxyDriver({ url: engine.url, credential: engine.kind === 'builtin' ? run.credential : undefined }));
+  // A server that outlives the run may be shared: its proxies carry the run's id.
+  const wire = new Wire(driver, planLinks(run.plan), { prefix: engine.external ? `meshproof-${run.plan.runId}-` : '', engineNote: describeWireEngine(engine) });
+  // A real toxiproxy-server is left as it was found: faults cleared (/reset as the fallback), proxies deleted.
+  if (engine.kind === 'toxiproxy') {
+    held.adopt(wire, async (w) => {
+      const torn = await w.teardown();
+      if (torn.problems.length > 0) run.emit({ type: 'fault-ended', at: Date.now(), fault: '(teardown)', detail: `toxiproxy teardown${torn.fellBackToReset ? ' fell back to /reset' : ''}: ${torn.problems.join('; ')}` });
+    });
+  }
+  const byInstance = new Map(topology.pods.map((p) => [p.instance, p]));
+  await wire.setup((instance) => byInstance.get(instance)!.inbound);
+  return wire;
+}
+
+/** The load generator's process, started and ready to send; an abort stops its load. */
+async function prepareLoad(held: ResourceStack, run: RunSetup, topology: StartedTopology): Promise<RemoteLoadGenerator> {
+  const plan = run.plan;
+  const load = held.use(
+    new RemoteLoadGenerator({
+      url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
+      host: plan.load.target,
+      path: plan.load.path,
+      phases: plan.load.phases,
+      connections: plan.load.connections,
+      env: { MESHPROOF_RUN_ID: plan.runId },
+      onTick: (second, series) => {
+        const b = series[seriesKey.client()]?.[second];
+        if (b) run.emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
+      },
+    }),
+  );
+  const onAbort = () => load.stop();
+  run.signal?.addEventListener('abort', onAbort, { once: true });
+  held.defer(() => run.signal?.removeEventListener('abort', onAbort));
+  await load.prepare();
+  return load;
+}
+
+/** Polls every sidecar's events (and, for a live view, its last second); at the end, reads its series. */
+function watchSidecars(held: ResourceStack, run: RunSetup, topology: StartedTopology, measured: Measured): void {
+  const collector = new Collector([topology.ingress, ...topology.pods], {
+    onEvent: (event) => run.emit({ type: 'sidecar-event', at: Date.now(), event }),
+    t0: measured.t0,
+    onSecond: run.liveStats ? (second, series) => run.emit({ type: 'live-stats', at: Date.now(), second, series: liveFigures(series, second) }) : undefined,
+  });
+  held.adopt(collector, async (c) => {
+    await c.stop().catch(() => {});
+    measured.sidecarSeries = await c.timelines().catch(() => []);
+    measured.events = c.allEvents();
+  });
+  collector.start();
+}
+
+/** The fault schedule, from second 0; stopped before anything is read, so nothing changes while it is. */
+function scheduleFaults(held: ResourceStack, run: RunSetup, controlPlane: ControlPlane, topology: StartedTopology, wire: Wire | null, measured: Measured): void {
+  const faults = new FaultRunner({ scenario: run.plan.scenario, t0: measured.t0, controlPlane, topology, emit: run.emit, wire });
+  measured.endpointRemovalDelayMs = faults.endpointRemovalDelayMs;
+  held.adopt(faults, async (f) => {
+    await f.stop().catch(() => {});
+    measured.faults = f.faults();
+    measured.states = f.states();
+  });
+  faults.start();
+}
+
+/** Sends the load from second 0 (warming up before it) and keeps what the client saw. */
+async function driveLoad(run: RunSetup, load: RemoteLoadGenerator, measured: Measured): Promise<void> {
+  const plan = run.plan;
+  const loading = load.run(measured.t0, { warmup: run.warmupMs > 0 });
+  await new Promise((r) => setTimeout(r, Math.max(0, measured.t0 - Date.now())));
+  const maxRate = Math.max(...plan.load.phases.map((p) => p.rate));
+  run.emit({ type: 'load-started', at: Date.now(), t0: measured.t0, rate: maxRate, connections: plan.load.connections, durationMs: plan.load.durationMs });
+  measured.load = await loading;
+  // A load cut short by the abort also returns here: it finished only if nothing had stopped it.
+  // Decided before the event goes out: an abort in answer to it comes after the load's end.
+  measured.loadFinished = !run.signal?.aborted;
+  run.emit({ type: 'load-finished', at: Date.now(), requests: measured.load.summary.requests, errors: measured.load.summary.errors });
+}
+
+function liveFigures(series: SparseSeries, second: number): Record<string, LiveFigures> {
+  const out: Record<string, LiveFigures> = {};
+  for (const [key, secs] of Object.entries(series)) {
+    const b = secs[second];
+    if (!b) continue;
+    out[key] = {
+      rps: b.requests,
+      errorRate: b.requests === 0 ? 0 : (b.requests - b.ok) / b.requests,
+      p99: Histogram.from(b.latency).quantile(0.99),
+      retries: b.retries,
+      flags: b.flags,
+    };
+  }
+  return out;
+}
