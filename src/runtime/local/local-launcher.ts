@@ -1,0 +1,162 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { SidecarPorts } from '../../contract/child-message.ts';
+import { READY_TIMEOUT_DEFAULT } from '../../contract/defaults.ts';
+import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
+import { spawnNodeChild } from '../../process/child-process.ts';
+import { parseDuration } from '../../scenario/duration.ts';
+import { codeLayout } from '../../util/code-layout.ts';
+import type { RuntimeStartOptions } from '../runtime.ts';
+import type { LocalChildren } from './local-children.ts';
+import { programStartFailure } from './own-program.ts';
+import type { ProgramSpec } from './supervised-program.ts';
+
+const SIDECAR_MAIN = codeLayout.file('sim/sidecar/main.ts');
+const BUILTIN_MAIN = codeLayout.file('sim/builtin/main.ts');
+const SUPERVISOR_MAIN = codeLayout.file('runtime/local/command-supervisor.ts');
+const FAULT_ENGINE_MAIN = codeLayout.file('chaos/toxiproxy/engine-process.ts');
+export const HOST = '127.0.0.1';
+
+/** Grace between SIGTERM and SIGKILL at the end of the run: a supervisor gives its program a grace period of its own first. */
+const GRACE_MS = 2000;
+const PROGRAM_GRACE_MS = 3000;
+
+/** An app as started: its process, the process group process faults signal, and its port. */
+export interface StartedApp {
+  child: ChildProcess;
+  /** A user's program's own group (its supervisor stays out of it), or the built-in app's (it leads its own). */
+  group: number;
+  port: number;
+}
+
+/**
+Starts the processes of one plan as children of the harness, each tracked by the run's children
+as soon as it has reported ready: a pod's sidecar, its app (the built-in service, or a user's
+program under its supervisor), the fault engine.
+*/
+export class LocalLauncher {
+  private readonly plan: Plan;
+  private readonly children: LocalChildren;
+  private readonly readyTimeoutMs: number;
+  private readonly logsDir: string | null;
+  private readonly baseEnv: Record<string, string>;
+  private readonly tracingEnv: Record<string, string>;
+  /** The run's credential: sidecars and the fault engine get it over IPC; apps never do. */
+  private readonly credential: string;
+
+  constructor(plan: Plan, children: LocalChildren, options: { readyTimeoutMs: number; logsDir: string | null; tracing: RuntimeStartOptions['tracing']; credential: string }) {
+    this.plan = plan;
+    this.children = children;
+    this.readyTimeoutMs = options.readyTimeoutMs;
+    this.logsDir = options.logsDir;
+    this.credential = options.credential;
+    this.baseEnv = { MESHPROOF_RUN_ID: plan.runId };
+    this.tracingEnv = options.tracing
+      ? {
+          MESHPROOF_OTLP_ENDPOINT: options.tracing.endpoint,
+          MESHPROOF_TRACE_SAMPLE: String(options.tracing.sampleRatio),
+          MESHPROOF_TRACE_MAX_PER_SECOND: String(options.tracing.maxTracesPerSecond),
+        }
+      : {};
+  }
+
+  /** Where a user's program writes its output, or null (the built-in service, or no logs folder). */
+  logFileOf(pod: PodPlan): string | null {
+    return this.logsDir && pod.spec.command ? join(this.logsDir, `${pod.instance}.log`) : null;
+  }
+
+  async sidecar(instance: string, service: string, seed: number, upstreams: readonly string[], signal: AbortSignal): Promise<SidecarPorts> {
+    const s = await spawnNodeChild({
+      name: `sidecar of ${instance}`,
+      script: SIDECAR_MAIN,
+      env: {
+        ...this.baseEnv,
+        ...this.tracingEnv,
+        MESHPROOF_INSTANCE: instance,
+        MESHPROOF_SERVICE: service,
+        MESHPROOF_SEED: String(seed),
+        ...(upstreams.length > 0 ? { MESHPROOF_UPSTREAMS: upstreams.join(',') } : {}),
+      },
+      credential: this.credential,
+      readyTimeoutMs: this.readyTimeoutMs,
+      signal,
+    });
+    this.children.track(instance, 'sidecar', s, GRACE_MS);
+    if (s.ready.type !== 'ready' || s.ready.role !== 'sidecar') throw new Error(`sidecar of ${instance} sent an unexpected ready message`);
+    return s.ready.ports;
+  }
+
+  /** The pod's app, reaching the mesh through its sidecar's `ports`; resolves once it is ready. */
+  app(pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<StartedApp> {
+    return pod.spec.command !== null && pod.spec.command !== undefined ? this.program(pod, ports, signal) : this.builtinApp(pod, ports, signal);
+  }
+
+  private async builtinApp(pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<StartedApp> {
+    const app = await spawnNodeChild({
+      name: `app ${pod.instance}`,
+      script: BUILTIN_MAIN,
+      env: {
+        ...this.baseEnv,
+        PORT: '0',
+        MESHPROOF_INSTANCE: pod.instance,
+        MESHPROOF_SERVICE: pod.service,
+        MESHPROOF_SIDECAR: `${HOST}:${ports.outbound}`,
+        MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
+        MESHPROOF_SEED: String(pod.appSeed),
+      },
+      readyTimeoutMs: this.readyTimeoutMs,
+      signal,
+    });
+    this.children.track(pod.instance, 'app', app, GRACE_MS);
+    if (app.ready.type !== 'ready' || app.ready.role !== 'app') throw new Error(`app ${pod.instance} sent an unexpected ready message`);
+    return { child: app.child, group: app.child.pid!, port: app.ready.port };
+  }
+
+  /** A user's program, under its supervisor. */
+  private async program(pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<StartedApp> {
+    const spec = pod.spec;
+    const logFile = this.logFileOf(pod);
+    const program: ProgramSpec = {
+      runId: this.plan.runId,
+      instance: pod.instance,
+      service: pod.service,
+      command: spec.command!,
+      cwd: spec.cwd!,
+      env: spec.env ?? {},
+      // The normaliser always sets it; a spec built by hand gets the language's default.
+      ready: spec.ready ?? { probe: { kind: 'tcp' }, timeoutMs: parseDuration(READY_TIMEOUT_DEFAULT) },
+      sidecar: { host: HOST, port: ports.outbound },
+      upstreams: Object.fromEntries(Object.entries(ports.upstreams ?? {}).map(([service, port]) => [service, { host: HOST, port }])),
+      logFile,
+    };
+    const app = await spawnNodeChild({
+      name: `the program of ${pod.instance}`,
+      script: SUPERVISOR_MAIN,
+      env: { ...this.baseEnv, MESHPROOF_PROGRAM: JSON.stringify(program) },
+      // The program's own time-out is enforced by its supervisor, which then says why; this one is a backstop.
+      readyTimeoutMs: program.ready.timeoutMs + this.readyTimeoutMs,
+      signal,
+      describeFailure: (why, output) => programStartFailure(pod.instance, spec, why, output, logFile),
+    });
+    this.children.track(pod.instance, 'app', app, PROGRAM_GRACE_MS);
+    if (app.ready.type !== 'ready' || app.ready.role !== 'app' || app.ready.pid === undefined) throw new Error(`the supervisor of ${pod.instance} sent an unexpected ready message`);
+    this.children.register(app.ready.pid);
+    return { child: app.child, group: app.ready.pid, port: app.ready.port };
+  }
+
+  /** meshproof's fault engine, when the plan has wire faults; null otherwise. */
+  async faultEngine(signal: AbortSignal): Promise<{ url: string; seed: number } | null> {
+    if (!this.plan.wire) return null;
+    const s = await spawnNodeChild({
+      name: 'fault engine',
+      script: FAULT_ENGINE_MAIN,
+      env: { ...this.baseEnv, MESHPROOF_SEED: String(this.plan.wireSeed) },
+      credential: this.credential,
+      readyTimeoutMs: this.readyTimeoutMs,
+      signal,
+    });
+    this.children.track('fault-engine', 'fault-engine', s, GRACE_MS);
+    if (s.ready.type !== 'ready' || s.ready.role !== 'fault-engine') throw new Error('the fault engine sent an unexpected ready message');
+    return { url: `http://${HOST}:${s.ready.port}`, seed: s.ready.seed };
+  }
+}

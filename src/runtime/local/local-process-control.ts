@@ -1,0 +1,84 @@
+import type { ChildProcess } from 'node:child_process';
+import type { SidecarPorts } from '../../contract/child-message.ts';
+import type { ProcessControl } from '../../contract/process-control.ts';
+import type { RunningPod } from '../../contract/running-pod.ts';
+import type { PodPlan } from '../../plan/plan-scenario.ts';
+import type { LocalChildren } from './local-children.ts';
+import type { LocalLauncher, StartedApp } from './local-launcher.ts';
+import { signalGroup } from './supervised-program.ts';
+
+/** A pod of the local runtime: its plan, where it runs, its sidecar's ports and its app as now running. */
+export interface LocalPod {
+  plan: PodPlan;
+  running: RunningPod;
+  ports: SidecarPorts;
+  app: StartedApp;
+}
+
+/**
+Process faults on the local runtime. Signals go to the app's process group: a user's program's
+children are hit with it (a built-in app is alone in its own). The sidecar stays, as a pod's sidecar
+container does when the app container dies.
+*/
+export class LocalProcessControl implements ProcessControl {
+  private readonly pods: ReadonlyMap<string, LocalPod>;
+  private readonly launcher: LocalLauncher;
+  private readonly children: LocalChildren;
+  private readonly signal: AbortSignal;
+
+  /** `signal` aborts an app's start again (the run's abort). */
+  constructor(pods: ReadonlyMap<string, LocalPod>, launcher: LocalLauncher, children: LocalChildren, signal: AbortSignal) {
+    this.pods = pods;
+    this.launcher = launcher;
+    this.children = children;
+    this.signal = signal;
+  }
+
+  async kill(instance: string): Promise<string> {
+    const { app } = this.pod(instance);
+    if (!isRunning(app.child)) return `${this.what(instance)} was not running`;
+    this.children.expectExit(app.child);
+    const exited = new Promise((r) => app.child.once('exit', r));
+    signalGroup(app.group, 'SIGKILL');
+    // A supervisor exits once its program is gone; a built-in app is the group.
+    await exited;
+    return `SIGKILL sent to ${this.what(instance)}`;
+  }
+
+  async pause(instance: string): Promise<string> {
+    signalGroup(this.pod(instance).app.group, 'SIGSTOP');
+    return `SIGSTOP sent to ${this.what(instance)}: it keeps its port and answers nothing`;
+  }
+
+  async resume(instance: string): Promise<string> {
+    signalGroup(this.pod(instance).app.group, 'SIGCONT');
+    return `SIGCONT sent to ${this.what(instance)}`;
+  }
+
+  async start(instance: string): Promise<number> {
+    const pod = this.pods.get(instance);
+    if (!pod) throw new Error(`unknown instance ${instance}`);
+    if (isRunning(pod.app.child)) throw new Error(`the app of ${instance} is still running`);
+    // A user's program is started again by its command, as a restarted container runs its entrypoint.
+    pod.app = await this.launcher.app(pod.plan, pod.ports, this.signal);
+    pod.running.appPort = pod.app.port;
+    return pod.app.port;
+  }
+
+  private pod(instance: string): LocalPod {
+    const pod = this.pods.get(instance);
+    if (!pod) throw new Error(`no app process for instance ${instance}`);
+    return pod;
+  }
+
+  /** "the app of x (pid n)" or "the program of x (process group n)": what a fault hit, in its detail. */
+  private what(instance: string): string {
+    const pod = this.pods.get(instance);
+    const group = pod?.app.group;
+    return pod?.plan.spec.command ? `the program of ${instance} (process group ${group})` : `the app of ${instance} (pid ${group})`;
+  }
+}
+
+function isRunning(c: ChildProcess): boolean {
+  return c.exitCode === null && c.signalCode === null;
+}
