@@ -6,7 +6,8 @@ import { bearerHeader, newRunCredential } from '../../../src/auth/run-credential
 import { ToxiproxyDriver } from '../../../src/chaos/toxiproxy-driver.ts';
 import { planScenario } from '../../../src/plan/plan-scenario.ts';
 import { CREDENTIAL_PATH } from '../../../src/runtime/docker/credential-archive.ts';
-import { DockerRuntime, type DockerRunningPod } from '../../../src/runtime/docker/docker-runtime.ts';
+import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.ts';
+import type { DockerRunningPod } from '../../../src/runtime/docker/docker-topology.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { FAULT_ENGINE_API_PORT, POD_PORTS, SPAN_RELAY_PORT } from '../../../src/runtime/docker/pod-ports.ts';
 import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
