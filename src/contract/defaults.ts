@@ -1,4 +1,5 @@
 import type { ConnectionPool, HealthCheck, LoadBalancer, OutlierDetection, RetryBudget, RetryOn, RetryPolicy } from './mesh-policy.ts';
+import type { MtlsMode } from './security-policy.ts';
 
 /**
 Every default of the mesh, written once, per profile: what a policy value is when a scenario does
@@ -9,6 +10,12 @@ leaves out from `mesh.profile`'s column, the scenario checker, the JSON Schema a
 say the defaults from it, docs/profiles.md is generated from it, and a sidecar given a config
 without some value falls back on the default profile's.
 */
+
+/** The trust domain of every identity when `security.trustDomain` is not written (Istio's and Linkerd's default). */
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+
+/** Lifetime of a self-signed root: 10 years, as istiod's (SelfSignedCACertTTL, 3650 days). */
+export const ROOT_CA_TTL_MS = 3650 * 24 * 3600_000;
 
 /**
 Whose defaults a scenario's mesh takes. `istio` follows current Istio (1.24 and later), `istio-1.23`
@@ -43,7 +50,25 @@ export interface ProfileDefaults {
   locality: 'off' | 'with-outlier-detection';
   /** Envoy's overprovisioning factor, when `locality` does not write one. */
   overprovisioningFactor: number;
+  /** Workload identity and mutual TLS when `security` does not say. */
+  security: SecurityDefaults;
 }
+
+export interface SecurityDefaults {
+  /** The mesh-wide PeerAuthentication mode. */
+  mtls: MtlsMode;
+  /** Lifetime of a workload certificate. */
+  certTtlMs: number;
+  /** When a workload certificate is renewed, as a fraction of its lifetime. */
+  renewAt: number;
+}
+
+/**
+Istio: PERMISSIVE out of the box (a mesh-wide policy with no mode), workload certificates of 24h
+(istio-agent's SECRET_TTL) renewed at half their life (SECRET_GRACE_PERIOD_RATIO 0.5). Envoy has no
+certificate authority of its own; meshproof's control plane is istiod's, so the Envoy profile takes these too.
+*/
+const ISTIO_SECURITY: SecurityDefaults = { mtls: 'PERMISSIVE', certTtlMs: 24 * 3600_000, renewAt: 0.5 };
 
 /** Envoy's router: a 25ms base interval, and a max of 10 × base (250ms) unless written. */
 const BACKOFF = { baseMs: 25, maxTimesBase: 10 };
@@ -87,6 +112,7 @@ const ISTIO_COMMON = {
   healthCheck: HEALTH_CHECK,
   locality: 'with-outlier-detection',
   overprovisioningFactor: OVERPROVISIONING_FACTOR,
+  security: ISTIO_SECURITY,
 } as const satisfies Omit<ProfileDefaults, 'retries' | 'retriesBlock'>;
 
 export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDefaults>> = {
@@ -101,6 +127,7 @@ export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDe
     healthCheck: HEALTH_CHECK,
     locality: 'off',
     overprovisioningFactor: OVERPROVISIONING_FACTOR,
+    security: ISTIO_SECURITY,
   },
   // Istio 1.24 and later: the default route retry policy (retry.go) is 2 attempts on connect-failure,
   // refused-stream, unavailable and cancelled; 503 is no longer retried by default
@@ -146,6 +173,10 @@ export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDe
     healthCheck: HEALTH_CHECK,
     locality: 'off',
     overprovisioningFactor: OVERPROVISIONING_FACTOR,
+    // Meshed-to-meshed traffic is always mutual TLS and plaintext from outside is accepted
+    // (default-inbound-policy all-unauthenticated: PERMISSIVE); 24h certificates, renewed at 70% of
+    // their life (the proxy's refresh at 70% of what is left, from issue).
+    security: { mtls: 'PERMISSIVE', certTtlMs: 24 * 3600_000, renewAt: 0.7 },
   },
 };
 

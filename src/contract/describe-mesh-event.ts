@@ -1,4 +1,5 @@
 import type { ConnectionPool, HttpFault } from './mesh-policy.ts';
+import type { MtlsMode } from './security-policy.ts';
 import { formatDuration, formatLatency, formatPercent, formatRate } from '../util/format.ts';
 import type { EjectionReason, MeshEvent, ProbeFailure, UnejectReason } from './mesh-event.ts';
 
@@ -86,7 +87,42 @@ export const describeMeshEvent: Describer = (e) => {
       const what = d.requestsPerSecond === null ? 'removed since' : `${formatRate(d.requestsPerSecond)}, burst ${d.burst}`;
       return `${d.count} request(s) to ${e.instance} refused by its local rate limit (${what}) within ${formatDuration(d.intervalMs)}: 429 RL`;
     }
+    case 'certificate-rotated': {
+      const d = e.data;
+      const life = `valid ${new Date(d.notBefore).toISOString()} to ${new Date(d.notAfter).toISOString()}`;
+      const expired = d.notAfter <= e.at ? ' — already expired: peers refuse it' : '';
+      const what = d.previousSerial === null ? 'has its certificate' : 'has a new certificate';
+      return `${e.instance} ${what} for ${d.spiffeId} (serial ${d.serial.slice(0, 8)}…, ${life}, root ${d.root})${expired}`;
+    }
+    case 'trust-bundle-changed': {
+      const d = e.data;
+      const added = d.roots.filter((r) => !d.previous.includes(r));
+      const dropped = d.previous.filter((r) => !d.roots.includes(r));
+      const parts = [added.length ? `now trusts root ${added.join(', ')}` : '', dropped.length ? `no longer trusts root ${dropped.join(', ')}` : ''].filter(Boolean);
+      return `${e.instance} ${parts.join(' and ') || 'has the same roots'} (trust bundle: ${d.roots.join(', ') || 'empty'})`;
+    }
+    case 'mtls-mode-changed':
+      return `${e.instance} now accepts ${MODE_WORDS[e.data.mode]} (mTLS ${e.data.mode}, was ${e.data.previous}); its connections made before are drained`;
+    case 'handshake-failed': {
+      const d = e.data;
+      const where = d.cluster === null ? `into ${e.instance}` : `from ${e.instance} to ${d.endpoint ?? d.cluster}`;
+      if (d.kind === 'no_filter_chain_match') return `${d.count} plaintext connection(s) ${where} refused within ${formatDuration(d.intervalMs)}: it accepts mutual TLS only (STRICT; filter_chain_not_found, the connection reset)`;
+      return `${d.count} mutual TLS handshake(s) ${where} failed within ${formatDuration(d.intervalMs)}: ${d.reason} (${d.detail}); ssl.${d.kind}`;
+    }
+    case 'authorization-denied': {
+      const d = e.data;
+      const who = d.source === null ? 'a plaintext caller (no identity)' : d.source;
+      const why = d.policy === 'none' ? 'no ALLOW policy matched' : `denied by ${d.policy}`;
+      return `${d.count} request(s) from ${who} to ${e.instance} refused within ${formatDuration(d.intervalMs)}: 403 RBAC: access denied, ${why} (last: ${d.method} ${d.path})`;
+    }
   }
+};
+
+/** What an inbound listener accepts under each mode. */
+const MODE_WORDS: Readonly<Record<MtlsMode, string>> = {
+  STRICT: 'mutual TLS only',
+  PERMISSIVE: 'mutual TLS and plaintext',
+  DISABLE: 'plaintext only',
 };
 
 /** Why an endpoint came back, in words. */

@@ -1,4 +1,5 @@
 import type { ConnectionPool, DestinationPolicy, HttpFault, LoadBalancer } from './mesh-policy.ts';
+import type { MtlsMode } from './security-policy.ts';
 
 /**
 What the mesh reports as it runs: every event a sidecar emits, typed, with its facts as fields.
@@ -46,6 +47,14 @@ How one active health check probe failed: a status other than 200 (fails the end
 a network failure (no connection, a reset, or no answer in time; counts toward unhealthyThreshold).
 */
 export type ProbeFailure = { kind: 'status'; status: number } | { kind: 'network'; code: string } | { kind: 'timeout'; timeoutMs: number };
+
+/**
+How a mutual TLS handshake failed, by the Envoy counter it goes to: `fail_verify_error` (a
+certificate that does not verify: expired, not yet valid, untrusted), `fail_verify_san` (another
+identity), `fail_verify_no_cert` (none sent), `connection_error` (the rest: an alert received, a
+protocol mismatch), `no_filter_chain_match` (plaintext into a STRICT listener).
+*/
+export type HandshakeFailureKind = 'fail_verify_error' | 'fail_verify_san' | 'fail_verify_no_cert' | 'connection_error' | 'no_filter_chain_match';
 
 /** Events over a burst are coalesced: at most one per kind and cluster per interval, with the count. */
 interface Coalesced {
@@ -103,7 +112,35 @@ export type MeshEventBody =
   /** Requests this sidecar's bulkhead toward the destination refused (503 UO). */
   | { type: 'bulkhead-overflow'; data: Coalesced & { cluster: string; limit: number | null } }
   /** Requests into this pod its local rate limit refused (429 RL); null: the limit was removed meanwhile. */
-  | { type: 'rate-limited'; data: Coalesced & { requestsPerSecond: number | null; burst: number | null } };
+  | { type: 'rate-limited'; data: Coalesced & { requestsPerSecond: number | null; burst: number | null } }
+  /**
+  This pod has a new certificate (issued, renewed, reissued under a new root, or an expired one
+  pushed by a certExpire fault). Times are epoch ms; `previousSerial` null for the first.
+  */
+  | {
+      type: 'certificate-rotated';
+      data: { spiffeId: string; serial: string; notBefore: number; notAfter: number; root: string; previousSerial: string | null };
+    }
+  /** The roots this pod trusts changed (fingerprints): a root rotation adds one, ends an overlap, or replaces the bundle. */
+  | { type: 'trust-bundle-changed'; data: { roots: string[]; previous: string[] } }
+  /** What this pod's inbound listener accepts changed (PeerAuthentication); its connections made before are drained. */
+  | { type: 'mtls-mode-changed'; data: { mode: MtlsMode; previous: MtlsMode } }
+  /**
+  Mutual TLS handshakes that failed: at this pod's inbound (`cluster` null; plaintext refused by
+  STRICT is kind `no_filter_chain_match`) or toward an endpoint of `cluster`. Coalesced per
+  direction, destination and kind; `reason` and `detail` are the last one's.
+  */
+  | {
+      type: 'handshake-failed';
+      data: Coalesced & { cluster: string | null; endpoint: string | null; kind: HandshakeFailureKind; reason: string; detail: string };
+    }
+  /**
+  Requests into this pod an authorization policy refused (403 `RBAC: access denied`): `policy` is
+  Envoy's name of the rule that matched (`ns[default]-policy[deny-x]-rule[0]`), `none` when ALLOW
+  policies exist and none matched; `source` the caller's SPIFFE ID, null for a plaintext caller.
+  Coalesced per policy and source; `method` and `path` are the last one's.
+  */
+  | { type: 'authorization-denied'; data: Coalesced & { policy: string; source: string | null; method: string; path: string } };
 
 /** A mesh event as the parts exchange it. */
 export type MeshEvent = MeshEventBase & MeshEventBody;
@@ -134,6 +171,11 @@ const TYPES: Readonly<Record<MeshEventType, true>> = {
   'circuit-breaker-overflow': true,
   'bulkhead-overflow': true,
   'rate-limited': true,
+  'certificate-rotated': true,
+  'trust-bundle-changed': true,
+  'mtls-mode-changed': true,
+  'handshake-failed': true,
+  'authorization-denied': true,
 };
 
 export const MESH_EVENT_TYPES: readonly MeshEventType[] = Object.keys(TYPES) as MeshEventType[];

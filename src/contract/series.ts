@@ -21,7 +21,22 @@ export interface Bucket {
   /** Retries issued in this second (edge and upstream series only). */
   retries: number;
   latency: HistogramJSON;
+  /** Of the requests, those carried over mutual TLS (edge and instance series). Absent = 0. */
+  mtls?: number;
+  /** Of the requests, those refused by an authorization policy (403 `RBAC: access denied`). Absent = 0. */
+  denied?: number;
+  /**
+  Mutual TLS handshakes that failed in this second (not requests): at an instance's inbound listener
+  (plaintext refused by STRICT included) in its instance series, at a caller's sidecars in the edge
+  series. Absent = 0.
+  */
+  handshakeErrors?: number;
 }
+
+/** The counts a bucket carries beside its requests, each absent when zero. */
+export type BucketCount = 'mtls' | 'denied' | 'handshakeErrors';
+
+export const BUCKET_COUNTS: readonly BucketCount[] = ['mtls', 'denied', 'handshakeErrors'];
 
 /**
 Series keys:
@@ -78,6 +93,8 @@ export interface Recorder {
   add(key: SeriesKey, status: number | 'error', latencyMs: number, flags: readonly string[] | null, at?: number): void;
   /** Counts a retry issued (edge and upstream series). */
   retry(key: SeriesKey, at?: number): void;
+  /** Adds one to a bucket's count beside its requests (a request over mTLS, one denied, a failed handshake). */
+  count(key: SeriesKey, what: BucketCount, at?: number): void;
   /** Buckets of seconds >= since (all when omitted), as plain JSON. */
   toJSON(since?: number): SparseSeries;
   /** Forgets everything recorded (a new run's t0). */

@@ -1,4 +1,5 @@
 import type { DestinationPolicy, HttpFault, RateLimit } from './mesh-policy.ts';
+import type { AuthorizationPolicy, MtlsMode } from './security-policy.ts';
 
 /**
 The configuration a sidecar runs, pushed by the control plane (xDS-like: the whole snapshot each
@@ -24,6 +25,48 @@ export interface SidecarConfig {
   subset: string;
   /** Policies on traffic into this pod. */
   inbound: InboundConfig;
+  /**
+  Identity, trust and mutual TLS: this pod's certificate (Istio's SDS `default` secret), the roots
+  it trusts (`ROOTCA`), what its inbound listener accepts (PeerAuthentication) and the authorization
+  policies on requests into it. Absent (an older control plane, a test): no TLS anywhere and no
+  policies — plaintext in and out.
+  */
+  security?: SidecarSecurity;
+}
+
+/** A pod's credentials: its certificate chain (leaf first) and private key, PEM, and facts about them. */
+export interface WorkloadIdentity {
+  spiffeId: string;
+  certChain: string;
+  key: string;
+  /** Epoch ms. */
+  notBefore: number;
+  notAfter: number;
+  /** Hex serial of the leaf. */
+  serial: string;
+  /** Fingerprint of the root it chains to (for messages). */
+  root: string;
+}
+
+export interface SidecarSecurity {
+  trustDomain: string;
+  /** This pod's identity; null for a pod that has none (the load generator as an outside client): it can only speak plaintext. */
+  identity: WorkloadIdentity | null;
+  /** Roots this pod trusts (PEM): one, or two while a root rotation overlaps them. */
+  trustBundle: string[];
+  /** Fingerprints of `trustBundle`, in its order (for events). */
+  trustBundleRoots: string[];
+  /** What the inbound listener accepts. */
+  mtls: MtlsMode;
+  /** Authorization policies on requests into this pod, evaluated DENY first, then ALLOW (AUDIT only logs). */
+  authorization: AuthorizationPolicy[];
+  /** How far this pod's clock is off (a clockSkew fault), ms, positive = ahead: it judges its peers' certificates by it. */
+  clockSkewMs: number;
+}
+
+/** Mutual TLS toward a destination: the identity its endpoints must present (Istio's ISTIO_MUTUAL with the SPIFFE ID verified). */
+export interface UpstreamTls {
+  spiffeId: string;
 }
 
 export interface InboundConfig {
@@ -44,6 +87,8 @@ export interface ClusterConfig {
   fault: HttpFault | null;
   /** Bulkhead: most requests in flight from this sidecar to this destination (503 + UO beyond). null = none. */
   bulkhead: number | null;
+  /** Mutual TLS toward this destination (auto mTLS: on unless its mode is DISABLE or this pod has no identity); null or absent = plaintext. */
+  mtls?: UpstreamTls | null;
 }
 
 export interface Endpoint {

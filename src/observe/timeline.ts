@@ -1,4 +1,4 @@
-import type { Bucket, Recorder, Sample, SeriesKey, SparseSeries } from '../contract/series.ts';
+import { BUCKET_COUNTS, type Bucket, type BucketCount, type Recorder, type Sample, type SeriesKey, type SparseSeries } from '../contract/series.ts';
 import { Histogram } from './histogram.ts';
 
 /** A run's whole timeline: for each series, one bucket per second from the start of the load. */
@@ -52,13 +52,18 @@ export class SeriesRecorder implements Recorder {
     this.bucket(key, this.second(at)).retries++;
   }
 
+  /** Adds one to a bucket's count beside its requests (a request over mTLS, one denied, a failed handshake). */
+  count(key: SeriesKey, what: BucketCount, at = this.now()): void {
+    this.bucket(key, this.second(at))[what]++;
+  }
+
   private bucket(key: SeriesKey, sec: number): LiveBucket {
     let series = this.data.get(key);
     if (!series) this.data.set(key, (series = { lastSec: NaN, last: null, buckets: new Map() }));
     // Most samples of a series land in the same second as the one before.
     if (sec === series.lastSec && series.last !== null) return series.last;
     let b = series.buckets.get(sec);
-    if (!b) series.buckets.set(sec, (b = { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram() }));
+    if (!b) series.buckets.set(sec, (b = { requests: 0, ok: 0, status: {}, flags: {}, retries: 0, latency: new Histogram(), mtls: 0, denied: 0, handshakeErrors: 0 }));
     series.lastSec = sec;
     series.last = b;
     return b;
@@ -69,7 +74,15 @@ export class SeriesRecorder implements Recorder {
     const out: SparseSeries = {};
     for (const [key, series] of this.data) {
       const s: Record<string, Bucket> = {};
-      for (const [sec, b] of series.buckets) if (sec >= since) s[sec] = { ...b, latency: b.latency.toJSON() };
+      for (const [sec, b] of series.buckets) {
+        if (sec < since) continue;
+        const { mtls, denied, handshakeErrors, ...rest } = b;
+        const out: Bucket = { ...rest, latency: b.latency.toJSON() };
+        if (mtls > 0) out.mtls = mtls;
+        if (denied > 0) out.denied = denied;
+        if (handshakeErrors > 0) out.handshakeErrors = handshakeErrors;
+        s[sec] = out;
+      }
       out[key] = s;
     }
     return out;
@@ -80,8 +93,11 @@ export class SeriesRecorder implements Recorder {
   }
 }
 
-interface LiveBucket extends Omit<Bucket, 'latency'> {
+interface LiveBucket extends Omit<Bucket, 'latency' | BucketCount> {
   latency: Histogram;
+  mtls: number;
+  denied: number;
+  handshakeErrors: number;
 }
 
 /** One series' buckets by second, and the bucket the last sample went to. */
@@ -98,6 +114,7 @@ export function mergeBucket(a: Bucket, b: Bucket): Bucket {
   a.retries += b.retries;
   for (const [k, v] of Object.entries(b.status)) a.status[k] = (a.status[k] ?? 0) + v;
   for (const [k, v] of Object.entries(b.flags)) a.flags[k] = (a.flags[k] ?? 0) + v;
+  for (const c of BUCKET_COUNTS) if (b[c]) a[c] = (a[c] ?? 0) + b[c];
   a.latency = Histogram.from(a.latency).merge(b.latency).toJSON();
   return a;
 }

@@ -1,5 +1,6 @@
 import type { MESH_PROFILES } from '../contract/defaults.ts';
 import type { DestinationPolicy, HttpFault, RateLimit } from '../contract/mesh-policy.ts';
+import type { AuthorizationPolicy, MtlsMode } from '../contract/security-policy.ts';
 import type { InstanceState } from '../contract/state-change.ts';
 import type { ScenarioIssue } from '../errors.ts';
 import type { Unit } from '../util/format.ts';
@@ -33,6 +34,8 @@ export interface Scenario {
   runtime: RuntimeKind;
   /** What must hold, in declaration order: measurements (`Expectation`) and event sentences (ejected, recovered, state). */
   expect: AnyExpectation[];
+  /** Workload identities, mutual TLS and the certificate authority. Absent in results written before it existed: the defaults. */
+  security?: SecuritySpec;
   /** Where the scenario came from, for messages. */
   source: { file: string };
   /** What `mesh.from` brought in from Kubernetes manifests; absent when the scenario has no `mesh.from`. */
@@ -121,6 +124,13 @@ export interface ServiceSpec {
   env: Record<string, string>;
   /** When the user's program is ready for traffic; null for the built-in service. Default `{ probe: { kind: 'tcp' }, timeoutMs: 30000 }` for command and image services. */
   ready: ReadySpec | null;
+  /**
+  PeerAuthentication for this service's instances: what their inbound sidecars accept. null = the
+  mesh-wide mode (`security.mtls`); the narrower setting wins, as in Istio. Default null.
+  */
+  mtls?: MtlsMode | null;
+  /** Authorization policies on requests into this service's instances (Istio's AuthorizationPolicy, DENY before ALLOW). Default none. */
+  authorization?: AuthorizationPolicy[];
 }
 
 /** A readiness check of a user's program, and how long it may take to pass. */
@@ -140,6 +150,23 @@ export type ReadyProbe =
 /** Whether a service runs the user's own program (command or image) rather than the built-in service. */
 export function runsOwnProgram(spec: Pick<ServiceSpec, 'command' | 'image'>): boolean {
   return (spec.command ?? null) !== null || (spec.image ?? null) !== null;
+}
+
+/** The mesh's security settings. */
+export interface SecuritySpec {
+  /** The mesh-wide PeerAuthentication mode. Default: the profile's (PERMISSIVE). */
+  mtls: MtlsMode;
+  /** Trust domain of every SPIFFE ID (`spiffe://<trustDomain>/ns/default/sa/<service>`). Default cluster.local. */
+  trustDomain: string;
+  /** Lifetime of a workload certificate. Default: the profile's (24h). */
+  certTtlMs: number;
+  /** When a certificate is renewed, as a fraction of its lifetime. Default: the profile's (half, as Istio). */
+  renewAt: number;
+  /**
+  A root CA the user gives as PEM files (paths as written, and their text): the control plane signs
+  workloads with an intermediate it makes under it. null = a self-signed root made for the run. Default null.
+  */
+  rootCA: { certFile: string; keyFile: string; cert: string; key: string } | null;
 }
 
 /**
@@ -219,6 +246,12 @@ export interface LoadSpec {
   phases: LoadPhase[];
   /** Request path. Default "/". */
   path: string;
+  /**
+  Whether the load generator is an outside client: it then reaches the target in plaintext with no
+  identity (what a STRICT service refuses). Default false: it is inside the mesh, its ingress sidecar
+  originates mutual TLS like any other.
+  */
+  plaintext?: boolean;
 }
 
 export interface LoadPhase {

@@ -12,7 +12,7 @@ export interface Layer {
 
 export const LAYERS: Layer[] = [
   { folders: ['contract', 'util', 'errors.ts'], what: 'what the parts exchange (sidecar config, mesh events and their words, series keys, the running pod, fault records, every default); how numbers are written; the errors and their codes' },
-  { folders: ['scenario', 'process', 'auth'], what: 'the scenario language (parse, check, normalise); the harness\'s child processes (spawn and ready handshake, the child\'s side, the run registry, reaping); the run\'s credential and the lock on every listener that can change a run' },
+  { folders: ['scenario', 'process', 'auth', 'security'], what: 'the scenario language (parse, check, normalise); the harness\'s child processes (spawn and ready handshake, the child\'s side, the run registry, reaping); the run\'s credential and the lock on every listener that can change a run; the mesh\'s certificate authority, authorization and handshake failures' },
   { folders: ['plan', 'k8s', 'init'], what: 'what is made from a scenario without running it: the plan; Kubernetes manifests in and out; a starter project' },
   { folders: ['runtime', 'chaos', 'load'], what: 'the effects: pods brought up (local processes, Docker), faults applied on schedule (fault engine, control-plane pushes, signals), load driven' },
   { folders: ['sim'], what: 'the mesh: the sidecar, the built-in service, the control plane' },

@@ -1,6 +1,6 @@
-import { DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES } from '../../contract/defaults.ts';
+import { DEFAULT_PROFILE, DEFAULT_TRUST_DOMAIN, DEFAULT_VERSION, PROFILES } from '../../contract/defaults.ts';
 import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
-import type { ClusterConfig, Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
+import type { ClusterConfig, Endpoint, SidecarConfig, SidecarSecurity } from '../../contract/sidecar-config.ts';
 
 /**
 A validated config with every optional field filled: the control plane sends them all, but a push
@@ -20,6 +20,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
       endpoints: c.endpoints.map(endpointDefaults),
       fault: c.fault !== undefined ? c.fault : policy.fault,
       bulkhead: c.bulkhead ?? null,
+      mtls: c.mtls ?? null,
     };
   }
   const inbound = cfg.inbound ?? { rateLimit: null, fault: null };
@@ -33,7 +34,14 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
       rateLimit: rl === null ? null : { requestsPerSecond: rl.requestsPerSecond, burst: rl.burst ?? rl.requestsPerSecond },
       fault: inbound.fault ?? null,
     },
+    security: securityDefaults(cfg.security),
   };
+}
+
+/** No security block: no identity, nothing trusted, plaintext only, no policies. */
+function securityDefaults(s: SidecarConfig['security']): SidecarSecurity {
+  if (!s) return { trustDomain: DEFAULT_TRUST_DOMAIN, identity: null, trustBundle: [], trustBundleRoots: [], mtls: 'DISABLE', authorization: [], clockSkewMs: 0 };
+  return { ...s, trustBundleRoots: s.trustBundleRoots ?? [], clockSkewMs: s.clockSkewMs ?? 0 };
 }
 
 function endpointDefaults(e: Endpoint): Endpoint {

@@ -3,8 +3,33 @@ Counters and gauges with Envoy's names. The request path increments plain fields
 JSON / Prometheus forms are made only when the admin endpoint is read.
 */
 
+/** The kinds of failed handshake, counted by `SslStats.fail`. */
+export type SslFailureKind = 'connection_error' | 'fail_verify_error' | 'fail_verify_san' | 'fail_verify_no_cert' | 'no_filter_chain_match';
+
+/**
+Envoy's TLS statistics (`ssl.handshake`, `ssl.connection_error`, `ssl.fail_verify_error`,
+`ssl.fail_verify_san`, `ssl.fail_verify_no_cert`), for a listener and for a cluster alike;
+`no_filter_chain_match` is the listener's count of connections no filter chain took (plaintext into STRICT).
+*/
+export class SslStats {
+  handshake = 0;
+  connection_error = 0;
+  fail_verify_error = 0;
+  fail_verify_san = 0;
+  fail_verify_no_cert = 0;
+  no_filter_chain_match = 0;
+
+  fail(kind: SslFailureKind): void {
+    this[kind]++;
+  }
+}
+
+const SSL_COUNTERS = ['handshake', 'connection_error', 'fail_verify_error', 'fail_verify_san', 'fail_verify_no_cert'] as const;
+
 /** Per destination cluster, as `cluster.<name>.<counter>` (Envoy's cluster statistics). */
 export class ClusterStats {
+  /** Mutual TLS toward this destination (`cluster.<name>.ssl.*`). */
+  readonly ssl = new SslStats();
   /** Tries sent (first tries and retries). */
   upstream_rq_total = 0;
   /** Tries that got a full response or failed. */
@@ -81,6 +106,12 @@ export class ListenerStats {
   local_rate_limit_rate_limited = 0;
   /** Inbound only: active health check requests received (user agent Envoy/HC); not recorded in the timeline. */
   health_check = 0;
+  /** Inbound only: mutual TLS handshakes (`ssl.*`) and connections refused by STRICT (`no_filter_chain_match`). */
+  readonly ssl = new SslStats();
+  /** Inbound only: authorization (Envoy's RBAC filter `rbac.allowed`, `rbac.denied`; `rbac.logged` for AUDIT policies that matched). */
+  rbac_allowed = 0;
+  rbac_denied = 0;
+  rbac_logged = 0;
   /** Gauge. */
   downstream_rq_active = 0;
 
@@ -184,6 +215,7 @@ function collect(src: StatsSources): Sample[] {
     for (let c = 1; c <= 5; c++) {
       if (classes[c] > 0) out.push({ key: `cluster.${name}.upstream_rq_${c}xx`, metric: 'meshproof_cluster_upstream_rq_xx', labels: `{${l},response_code_class="${c}"}`, value: classes[c], gauge: false });
     }
+    for (const c of SSL_COUNTERS) out.push({ key: `cluster.${name}.ssl.${c}`, metric: `meshproof_cluster_ssl_${c}`, labels: `{${l}}`, value: s.ssl[c], gauge: false });
     for (const g of CLUSTER_GAUGES) out.push({ key: `cluster.${name}.${g}`, metric: `meshproof_cluster_${g}`, labels: `{${l}}`, value: s[g], gauge: true });
     for (const [g, v] of Object.entries(gauges)) out.push({ key: `cluster.${name}.${g}`, metric: `meshproof_cluster_${metricName(g)}`, labels: `{${l}}`, value: v, gauge: true });
   }
@@ -204,6 +236,8 @@ function collect(src: StatsSources): Sample[] {
       out.push({ key: `http.${name}.local_rate_limit.ok`, metric: 'meshproof_http_local_rate_limit_ok', labels: l, value: s.local_rate_limit_ok, gauge: false });
       out.push({ key: `http.${name}.local_rate_limit.rate_limited`, metric: 'meshproof_http_local_rate_limit_rate_limited', labels: l, value: s.local_rate_limit_rate_limited, gauge: false });
       out.push({ key: `http.${name}.health_check`, metric: 'meshproof_http_health_check', labels: l, value: s.health_check, gauge: false });
+      for (const c of [...SSL_COUNTERS, 'no_filter_chain_match'] as const) out.push({ key: `http.${name}.ssl.${c}`, metric: `meshproof_http_ssl_${c}`, labels: l, value: s.ssl[c], gauge: false });
+      for (const c of ['allowed', 'denied', 'logged'] as const) out.push({ key: `http.${name}.rbac.${c}`, metric: `meshproof_http_rbac_${c}`, labels: l, value: s[`rbac_${c}`], gauge: false });
     }
     out.push({ key: `http.${name}.downstream_rq_active`, metric: 'meshproof_http_downstream_rq_active', labels: l, value: s.downstream_rq_active, gauge: true });
   }

@@ -1,4 +1,5 @@
 import { LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/mesh-policy.ts';
+import { validateSecurity, validateUpstreamTls } from './validate-security.ts';
 
 const RETRY_ON: ReadonlySet<string> = new Set(RETRY_ON_NAMES);
 const LOAD_BALANCERS: ReadonlySet<string> = new Set(LB_NAMES);
@@ -153,6 +154,7 @@ export function validateSidecarConfig(v: unknown): string[] {
       fault('inbound.fault', v.inbound.fault);
     }
   }
+  p.push(...validateSecurity(v.security));
   if (!isObj(v.clusters)) p.push(`clusters: expected an object of destination name → cluster, got ${show(v.clusters)}`);
   else {
     for (const [name, c] of Object.entries(v.clusters)) {
@@ -180,6 +182,7 @@ export function validateSidecarConfig(v: unknown): string[] {
         });
       }
       fault(`${at}.fault`, c.fault);
+      p.push(...validateUpstreamTls(`${at}.mtls`, c.mtls));
       if (c.bulkhead !== undefined) num(`${at}.bulkhead`, c.bulkhead, { int: true, min: 0, nullable: true });
       const pol = c.policy;
       if (!isObj(pol)) {

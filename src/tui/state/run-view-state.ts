@@ -355,6 +355,11 @@ const MESH_TONE: Readonly<Record<MeshEventType, Tone>> = {
   'circuit-breaker-overflow': 'warn',
   'bulkhead-overflow': 'warn',
   'rate-limited': 'warn',
+  'certificate-rotated': 'info',
+  'trust-bundle-changed': 'info',
+  'mtls-mode-changed': 'info',
+  'handshake-failed': 'warn',
+  'authorization-denied': 'warn',
 };
 
 function onMeshEvent(s: RunViewState, at: number, e: MeshEvent, describe: Describer): RunViewState {

@@ -1,0 +1,134 @@
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { classifyHandshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
+import type { TlsCredentials } from './tls-credentials.ts';
+
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
+
+/** The generation of credentials and mode a connection was accepted under. */
+const GENERATION = Symbol('meshproof.generation');
+/** The caller's SPIFFE ID on a mutual TLS connection. */
+const PEER = Symbol('meshproof.peer');
+
+type Tagged = Socket & { [GENERATION]?: number; [PEER]?: string };
+
+export interface InboundListenerEvents {
+  /** A handshake completed (Envoy's listener `ssl.handshake`). */
+  onHandshake(): void;
+  /** A connection failed before a request could be read: a TLS handshake that failed, or plaintext refused by STRICT (`no_filter_chain_match`). */
+  onHandshakeFailure(failure: HandshakeFailure): void;
+}
+
+/**
+The inbound listener with Istio's PeerAuthentication on it, as Envoy's inbound filter chains match
+on the transport protocol: under PERMISSIVE the first byte of a connection decides (a TLS handshake
+goes to the mutual TLS chain, anything else to the plaintext one); under STRICT only the TLS chain
+exists, so a plaintext connection matches no filter chain and is reset at once (Envoy's
+`filter_chain_not_found`, what curl shows as exit 56); under DISABLE every connection is plaintext.
+The TLS chain asks for the client's certificate and verifies it against the trust bundle.
+
+Both chains end in the same request handler. A connection accepted under older credentials or
+another mode is drained: idle ones close when things change, busy ones after their response
+(`Connection: close`), so the next request is carried by a connection made under what is in force.
+*/
+export class InboundListener {
+  readonly server: NetServer;
+  private readonly plain: HttpServer;
+  private secure: HttpsServer | null = null;
+  private readonly credentials: TlsCredentials;
+  private readonly events: InboundListenerEvents;
+  private readonly handler: RequestListener;
+
+  constructor(handler: RequestListener, credentials: TlsCredentials, events: InboundListenerEvents) {
+    this.handler = handler;
+    this.credentials = credentials;
+    this.events = events;
+    this.plain = createHttpServer(handler);
+    this.server = createNetServer((socket) => this.accept(socket as Tagged));
+  }
+
+  /** The credentials or the mode changed: the TLS chain takes the new certificate, and connections made before are drained. */
+  reconfigure(): void {
+    const options = this.credentials.serverOptions();
+    if (options && !this.secure) this.secure = this.createSecure();
+    else if (options && this.secure) this.secure.setSecureContext(tlsOptions(options));
+    this.plain.closeIdleConnections();
+    this.secure?.closeIdleConnections();
+  }
+
+  /** Whether a request arrived on a connection accepted under older credentials or another mode (it is then answered with `Connection: close`). */
+  static stale(req: IncomingMessage, generation: number): boolean {
+    const g = (req.socket as Tagged)[GENERATION];
+    return g !== undefined && g !== generation;
+  }
+
+  /** The caller's SPIFFE ID when the request came over mutual TLS, else null. */
+  static peerOf(req: IncomingMessage): string | null {
+    return (req.socket as Tagged)[PEER] ?? null;
+  }
+
+  private createSecure(): HttpsServer {
+    const options = this.credentials.serverOptions()!;
+    const server = createHttpsServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: true }, this.handler);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const tagged = socket as unknown as Tagged;
+      const raw = (socket as unknown as { _parent?: Tagged })._parent;
+      tagged[GENERATION] = raw?.[GENERATION] ?? this.credentials.generation;
+      const who = this.credentials.verifyClient(socket.getPeerX509Certificate());
+      if (who instanceof Error) {
+        this.events.onHandshakeFailure(classifyHandshakeError(who)!);
+        socket.destroy();
+        return;
+      }
+      tagged[PEER] = who.spiffeId;
+      this.events.onHandshake();
+    });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      const failure = classifyHandshakeError(err) ?? { kind: 'connection_error', reason: (err as NodeJS.ErrnoException).code ?? 'TLS_ERROR', detail: err.message };
+      this.events.onHandshakeFailure(failure);
+      socket.destroy();
+    });
+    return server;
+  }
+
+  private accept(socket: Tagged): void {
+    socket[GENERATION] = this.credentials.generation;
+    const mode = this.credentials.mode;
+    if (mode === 'DISABLE' || !this.credentials.canTls) {
+      this.plain.emit('connection', socket);
+      return;
+    }
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === TLS_HANDSHAKE && this.secure) {
+        this.secure.emit('connection', socket);
+      } else if (mode === 'STRICT') {
+        this.events.onHandshakeFailure({ kind: 'no_filter_chain_match', reason: 'filter_chain_not_found', detail: 'a plaintext connection to a STRICT mutual TLS listener' });
+        socket.resetAndDestroy();
+        return;
+      } else {
+        this.plain.emit('connection', socket);
+      }
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', noop);
+  }
+
+  /** Closes every connection at once (the sidecar is stopping). */
+  closeAllConnections(): void {
+    this.plain.closeAllConnections();
+    this.secure?.closeAllConnections();
+  }
+}
+
+function tlsOptions(o: { cert?: unknown; key?: unknown; ca?: unknown }): { cert: string; key: string; ca: string[] } {
+  return { cert: o.cert as string, key: o.key as string, ca: o.ca as string[] };
+}
+
+function noop(): void {}
+
+export type { ServerResponse };
