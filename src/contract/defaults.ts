@@ -14,6 +14,13 @@ without some value falls back on the default profile's.
 /** The trust domain of every identity when `security.trustDomain` is not written (Istio's and Linkerd's default). */
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
+/**
+The port a workload listens on as far as policies and manifests are concerned: Kubernetes' container
+port in the export (behind a Service on 80), the app's port in a Docker pod, and what authorization
+policies' `ports` match (the local runtime's apps listen on ports the OS picks).
+*/
+export const WORKLOAD_PORT = 8080;
+
 /** Lifetime of a self-signed root: 10 years, as istiod's (SelfSignedCACertTTL, 3650 days). */
 export const ROOT_CA_TTL_MS = 3650 * 24 * 3600_000;
 

@@ -87,11 +87,12 @@ export const describeMeshEvent: Describer = (e) => {
       const what = d.requestsPerSecond === null ? 'removed since' : `${formatRate(d.requestsPerSecond)}, burst ${d.burst}`;
       return `${d.count} request(s) to ${e.instance} refused by its local rate limit (${what}) within ${formatDuration(d.intervalMs)}: 429 RL`;
     }
+    case 'certificate-issued':
     case 'certificate-rotated': {
       const d = e.data;
       const life = `valid ${new Date(d.notBefore).toISOString()} to ${new Date(d.notAfter).toISOString()}`;
       const expired = d.notAfter <= e.at ? ' — already expired: peers refuse it' : '';
-      const what = d.previousSerial === null ? 'has its certificate' : 'has a new certificate';
+      const what = e.type === 'certificate-issued' ? 'has its certificate' : 'has a new certificate';
       return `${e.instance} ${what} for ${d.spiffeId} (serial ${d.serial.slice(0, 8)}…, ${life}, root ${d.root})${expired}`;
     }
     case 'trust-bundle-changed': {

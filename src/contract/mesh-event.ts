@@ -113,8 +113,10 @@ export type MeshEventBody =
   | { type: 'bulkhead-overflow'; data: Coalesced & { cluster: string; limit: number | null } }
   /** Requests into this pod its local rate limit refused (429 RL); null: the limit was removed meanwhile. */
   | { type: 'rate-limited'; data: Coalesced & { requestsPerSecond: number | null; burst: number | null } }
+  /** This pod has its first certificate (times are epoch ms). */
+  | { type: 'certificate-issued'; data: { spiffeId: string; serial: string; notBefore: number; notAfter: number; root: string } }
   /**
-  This pod has a new certificate (issued, renewed, reissued under a new root, or an expired one
+  This pod has a new certificate (renewed, reissued under a new root, or an expired one
   pushed by a certExpire fault). Times are epoch ms; `previousSerial` null for the first.
   */
   | {
@@ -171,6 +173,7 @@ const TYPES: Readonly<Record<MeshEventType, true>> = {
   'circuit-breaker-overflow': true,
   'bulkhead-overflow': true,
   'rate-limited': true,
+  'certificate-issued': true,
   'certificate-rotated': true,
   'trust-bundle-changed': true,
   'mtls-mode-changed': true,
@@ -194,7 +197,7 @@ export function fromRecord(record: MeshEventRecord | MeshEvent): MeshEvent {
 }
 
 /** Event types that only describe the initial configuration: the live views leave them out (plain lines show them with --verbose, the HTML report's event list never). */
-export const SETUP_EVENT_TYPES: ReadonlySet<MeshEventType> = new Set<MeshEventType>(['config-applied', 'cluster-added', 'endpoint-added']);
+export const SETUP_EVENT_TYPES: ReadonlySet<MeshEventType> = new Set<MeshEventType>(['config-applied', 'cluster-added', 'endpoint-added', 'certificate-issued']);
 
 /** The upstream instance an event is about (`data.endpoint`), or null for events about no endpoint. */
 export function endpointOf(event: MeshEvent): string | null {

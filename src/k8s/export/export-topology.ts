@@ -1,9 +1,10 @@
+import { WORKLOAD_PORT } from '../../contract/defaults.ts';
 import { instanceNames, instanceSpec, type Scenario, type ServiceSpec } from '../../scenario/scenario.ts';
 import { ZONE_LABEL } from '../import/topology.ts';
 import { MANAGED_BY, type ExportNote, type ExportTarget, type Resource } from './exported.ts';
 
 /** The port every exported service listens on (the container's, behind a Service on 80). */
-export const APP_PORT = 8080;
+export const APP_PORT = WORKLOAD_PORT;
 
 /** The image written where a service runs meshproof's built-in service (it has none): obviously not pullable. */
 export function placeholderImage(service: string): string {

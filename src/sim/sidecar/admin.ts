@@ -40,7 +40,7 @@ function intParam(query: URLSearchParams, name: string, fallback: number): numbe
 The admin listener, like Envoy's admin port:
 - `GET /ready`: 200 `LIVE` once a config is applied, 503 before;
 - `GET /stats`: counters and gauges as JSON; `GET /stats/prometheus`: the same as Prometheus text;
-- `GET /config_dump`: the running SidecarConfig (503 before the first push);
+- `GET /config_dump`: the running SidecarConfig, its private key `[redacted]` (503 before the first push);
 - `POST /config`: push a SidecarConfig; applied without restart when its version is newer;
   answers `{version, applied}` (400 with `{error, problems}` when invalid);
 - `GET /events?since=<seq>`: `{events}` with seq > since, each with the describer's `message`;
@@ -65,7 +65,7 @@ export function adminHandler(target: AdminTarget, describe: Describer = describe
         case 'GET /stats/prometheus':
           return send(res, 200, target.prometheus(), 'text/plain; version=0.0.4; charset=utf-8');
         case 'GET /config_dump':
-          return target.config ? json(res, 200, target.config) : json(res, 503, { error: 'no config pushed yet' });
+          return target.config ? json(res, 200, redacted(target.config)) : json(res, 503, { error: 'no config pushed yet' });
         case 'GET /clusters':
           return json(res, 200, target.clusters());
         case 'GET /events': {
@@ -90,6 +90,13 @@ export function adminHandler(target: AdminTarget, describe: Describer = describe
       json(res, 500, { error: (err as Error).message });
     }
   };
+}
+
+/** The running config without the private key, as Envoy's config_dump shows a secret's key as `[redacted]`. */
+function redacted(cfg: SidecarConfig): SidecarConfig {
+  const id = cfg.security?.identity;
+  if (!id) return cfg;
+  return { ...cfg, security: { ...cfg.security!, identity: { ...id, key: '[redacted]' } } };
 }
 
 function receiveConfig(target: AdminTarget, req: IncomingMessage, res: ServerResponse): void {

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { Agent as TlsAgent } from 'node:https';
 import type { DestinationPolicy, HealthCheck, HttpFault } from '../../contract/mesh-policy.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
@@ -16,7 +17,8 @@ import { RetryBudget } from '../policy/retry-budget.ts';
 import { compileRetryOn, type RetryConditions } from '../policy/retry-policy.ts';
 import { CompiledSplit } from '../policy/traffic-split.ts';
 import { httpProbe } from './health-probe.ts';
-import { createUpstreamPool, destroyPool, type UpstreamPool } from './upstream-pool.ts';
+import { createUpstreamPool, destroyPool, type UpstreamPool, type UpstreamTlsOptions } from './upstream-pool.ts';
+import type { UpstreamTls } from '../../contract/sidecar-config.ts';
 import type { ClusterStats } from './stats.ts';
 
 /** What a cluster needs from the sidecar around it. */
@@ -28,8 +30,16 @@ export interface ClusterEnv {
   readonly now: () => number;
   /** Emits a mesh event (ejections, health checks, panic). */
   emit(body: MeshEventBody): void;
-  /** Keep-alive pool for active health check probes. */
+  /** Keep-alive pools for active health check probes, plaintext and mutual TLS. */
   readonly hcAgent: Agent;
+  readonly hcTlsAgent: TlsAgent;
+  /**
+  The mutual TLS an endpoint's pool is made with toward `cluster` (whose endpoints must present
+  `mtls.spiffeId`), with its handshakes reported; null = plaintext (no mTLS asked, or this pod has no identity).
+  */
+  upstreamTls(cluster: string, mtls: UpstreamTls | null, endpoint: () => EndpointState): UpstreamTlsOptions | null;
+  /** Changes whenever the pod's credentials do: pools made before are replaced. */
+  credentialsGeneration(): number;
 }
 
 /**
@@ -45,8 +55,12 @@ export class EndpointState implements LbHost {
   readonly address: string;
   /** Timeline series of the tries sent to this instance. */
   readonly upstreamKey: string;
-  /** Its keep-alive connection pool. */
-  readonly pool: UpstreamPool;
+  /** Its keep-alive connection pool (replaced, the old one drained, when the pod's credentials or the destination's mTLS change). */
+  pool: UpstreamPool;
+  /** Whether the pool originates mutual TLS. */
+  tls = false;
+  /** The TLS options its connections are made with (health check probes use them too); null = plaintext. */
+  tlsConnect: Record<string, unknown> | null = null;
   zone: string | null;
   version: string;
   /** The control plane's view (Envoy: EDS health); false = gone or not ready. */
@@ -56,7 +70,9 @@ export class EndpointState implements LbHost {
   active = 0;
   private retired = false;
 
-  constructor(ep: Endpoint, fromService: string, onNewConnection: () => void) {
+  private readonly onNewConnection: () => void;
+
+  constructor(ep: Endpoint, fromService: string, onNewConnection: () => void, tls: UpstreamTlsOptions | null = null) {
     this.instance = ep.instance;
     this.host = ep.host;
     this.port = ep.port;
@@ -66,7 +82,19 @@ export class EndpointState implements LbHost {
     this.address = `${ep.host}:${ep.port}`;
     this.upstreamKey = seriesKey.upstream(fromService, ep.instance);
     // Counting connections where they are made keeps the per-request path free of it.
-    this.pool = createUpstreamPool(ep.host, ep.port, onNewConnection);
+    this.onNewConnection = onNewConnection;
+    this.pool = createUpstreamPool(ep.host, ep.port, onNewConnection, tls);
+    this.tls = tls !== null;
+    this.tlsConnect = tls?.options ?? null;
+  }
+
+  /** A new pool with other TLS settings; the old one closes once its tries in flight are answered. */
+  replacePool(tls: UpstreamTlsOptions | null): void {
+    const old = this.pool;
+    this.pool = createUpstreamPool(this.host, this.port, this.onNewConnection, tls);
+    this.tls = tls !== null;
+    this.tlsConnect = tls?.options ?? null;
+    old.close().catch(() => {});
   }
 
   /** Failed by active health checking (Envoy's FAILED_ACTIVE_HC). */
@@ -180,6 +208,9 @@ export class ClusterState {
   bulkhead: number | null = null;
   /** Requests holding a bulkhead slot now. */
   bulkheadActive = 0;
+  /** Mutual TLS toward this destination (null: plaintext), and the credentials generation the pools were made under. */
+  mtls: UpstreamTls | null = null;
+  private tlsKey = '';
   endpoints: EndpointState[] = [];
   /** The endpoints that may be picked outside panic (for stats). */
   healthy: EndpointState[] = [];
@@ -271,20 +302,32 @@ export class ClusterState {
     }
     this.localZone = localZone;
 
+    const mtls = config.mtls ?? null;
+    const tlsKey = `${mtls?.spiffeId ?? ''}|${mtls ? this.env.credentialsGeneration() : 0}`;
+    const tlsChanged = tlsKey !== this.tlsKey;
+    if (tlsChanged && !first && JSON.stringify(mtls) !== JSON.stringify(this.mtls)) changes.policyChanged = true;
+    this.mtls = mtls;
+    this.tlsKey = tlsKey;
+    const tlsFor = (e: () => EndpointState) => this.env.upstreamTls(this.name, mtls, e);
     const previous = new Map(this.endpoints.map((e) => [e.instance, e]));
     const next: EndpointState[] = [];
     const onNewConnection = () => void this.stats.upstream_cx_total++;
+    const create = (ep: Endpoint): EndpointState => {
+      let made: EndpointState | null = null;
+      made = new EndpointState(ep, this.env.fromService, onNewConnection, tlsFor(() => made!));
+      return made;
+    };
     const gone: { e: EndpointState; why: 'endpoint-removed' | 'endpoint-replaced' }[] = [];
     for (const ep of config.endpoints) {
       const old = previous.get(ep.instance);
       previous.delete(ep.instance);
       if (!old) {
-        const e = new EndpointState(ep, this.env.fromService, onNewConnection);
+        const e = create(ep);
         changes.added.push(e);
         next.push(e);
       } else if (old.host !== ep.host || old.port !== ep.port) {
         // A new address is a new host (Envoy keys hosts by address): fresh outlier and health state.
-        const e = new EndpointState(ep, this.env.fromService, onNewConnection);
+        const e = create(ep);
         gone.push({ e: old, why: 'endpoint-replaced' });
         changes.moved.push({ from: old, to: e });
         next.push(e);
@@ -295,6 +338,7 @@ export class ClusterState {
         }
         old.zone = ep.zone ?? null;
         old.version = ep.version;
+        if (tlsChanged) old.replacePool(tlsFor(() => old));
         next.push(old);
       }
     }
@@ -333,7 +377,7 @@ export class ClusterState {
         config: hc,
         clock: this.env.clock,
         counters: this.stats,
-        probe: httpProbe(this.env.hcAgent, e, () => (this.hcConfig ?? hc).path, this.name),
+        probe: httpProbe({ plain: this.env.hcAgent, tls: this.env.hcTlsAgent }, e, () => (this.hcConfig ?? hc).path, this.name),
         onCheck: (r, changed) => this.onHealthCheck(e, r, changed),
       });
       e.hc.start();
@@ -458,6 +502,7 @@ export class ClusterState {
       healthCheck: this.hcConfig,
       locality: this.policy.locality?.enabled === true ? { localZone: this.localZone, p0Load: this.allHosts.plan.p0Load } : null,
       fault: this.fault,
+      mtls: this.mtls,
       endpoints: this.endpoints.map((e) => {
         const o = e.outlier;
         return {
@@ -473,6 +518,7 @@ export class ClusterState {
           consecutiveGatewayErrors: o.consecutiveGateway,
           healthCheck: e.hc ? { failed: e.hc.state.failed, reason: e.hc.state.failure && probeFailureText(e.hc.state.failure) } : null,
           active: e.active,
+          tls: e.tls,
         };
       }),
     };

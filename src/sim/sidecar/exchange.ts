@@ -64,6 +64,12 @@ export class Exchange {
   healthCheck = false;
   /** Timeline series the request is recorded into when it completes; empty = not recorded. */
   seriesKey = '';
+  /** Inbound: it arrived over mutual TLS. Outbound: its last try went over mutual TLS. */
+  mtls = false;
+  /** Inbound: the caller's SPIFFE ID (mutual TLS only), null = no identity. */
+  peer: string | null = null;
+  /** Refused by an authorization policy: at this pod's inbound, or (outbound) by the callee's. */
+  denied = false;
   /** Why a locally generated response was sent (its body). */
   detail = '';
   private abortHandler: (() => void) | null = null;

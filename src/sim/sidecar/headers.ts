@@ -32,7 +32,7 @@ export const OUTBOUND_REQUEST_OWN = new Set([
 Streamed through: content-length stays (the pool checks the body against it); without one the
 pool sends the body chunked itself, so the caller's transfer-encoding is dropped.
 */
-export const INBOUND_REQUEST_OWN = new Set([...HOP_BY_HOP, EXPECT, 'transfer-encoding', 'x-request-id']);
+export const INBOUND_REQUEST_OWN = new Set([...HOP_BY_HOP, EXPECT, 'transfer-encoding', 'x-request-id', 'x-forwarded-client-cert']);
 
 /**
 Response headers the sidecar sets itself: its own flags and attempt count replace those of the

@@ -1,4 +1,5 @@
 import { request, type Agent } from 'node:http';
+import { request as tlsRequest, type Agent as TlsAgent } from 'node:https';
 import type { Probe } from '../policy/health-checker.ts';
 
 /** The user agent of health check requests (Envoy's), by which the callee's inbound sidecar recognises them. */
@@ -9,12 +10,21 @@ One active health check probe to an endpoint: `GET <path>` to the endpoint's add
 inbound sidecar, which forwards it to its app; the built-in app answers /healthz without taking a
 concurrency slot). 200 passes; any other status fails at once; no answer, a reset or a refused
 connection is a network failure. Probes use their own keep-alive pool, not the endpoint's, so they
-are not counted as upstream requests or connections.
+are not counted as upstream requests or connections. Toward a destination reached over mutual TLS
+the probes are too (Envoy's health checks use the cluster's transport socket), so a STRICT callee
+does not refuse them.
 */
-export function httpProbe(agent: Agent, target: { host: string; port: number }, path: () => string, authority: string): Probe {
+export function httpProbe(
+  agents: { plain: Agent; tls: TlsAgent },
+  target: { host: string; port: number; tlsConnect: Record<string, unknown> | null },
+  path: () => string,
+  authority: string,
+): Probe {
   return (done) => {
-    const req = request({
-      agent,
+    const tls = target.tlsConnect;
+    const req = (tls ? tlsRequest : request)({
+      ...tls,
+      agent: tls ? agents.tls : agents.plain,
       host: target.host,
       port: target.port,
       method: 'GET',

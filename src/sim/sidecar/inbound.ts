@@ -21,6 +21,8 @@ export interface InboundContext {
   /** Where the app listens, or null when this pod has none (the ingress) or no config has arrived. */
   app(): AppTarget | null;
   hasConfig(): boolean;
+  /** This pod's SPIFFE ID, for the `x-forwarded-client-cert` the app gets on a mutual TLS request. */
+  identity?: () => string | null;
   /** With tracing on: starts the exchange's app span and returns the `traceparent` for the app. */
   traceApp?: ((ex: Exchange) => string) | null;
 }
@@ -43,6 +45,8 @@ export function forwardToApp(ctx: InboundContext): Handler {
     const traced = ex.spanId !== '' && ctx.traceApp;
     const headers = copyRawHeaders(req.rawHeaders, traced ? INBOUND_REQUEST_OWN_TRACED : INBOUND_REQUEST_OWN);
     headers.push('x-request-id', ex.requestId!);
+    // Istio's inbound tells the app who called (Envoy's forward_client_cert_details, SANITIZE_SET).
+    if (ex.peer !== null) headers.push('x-forwarded-client-cert', `By=${ctx.identity?.() ?? ''};URI=${ex.peer}`);
     if (traced) headers.push('traceparent', ctx.traceApp!(ex));
     ex.upstreamAddress = app.address;
     const call = new AppCall(ex, app);

@@ -12,6 +12,7 @@ import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, OUTBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
 import { responseHeaders, tryErrorCode } from './upstream-pool.ts';
+import { classifyHandshakeError, transportFailureReason } from '../../security/handshake-failure.ts';
 import type { SpanSink } from '../../contract/span-sink.ts';
 import { markPolicy } from './spans.ts';
 import { formatTraceparent, newSpanId } from '../../contract/trace-context.ts';
@@ -33,6 +34,9 @@ export interface RouterContext {
   /** A try was refused by the cluster's circuit breakers (maxPendingRequests or maxRequests). */
   onBreakerOverflow(cluster: ClusterState): void;
 }
+
+/** The header a callee's sidecar puts on a 403 its authorization decided, naming the policy (as Envoy's response code details do). */
+export const DENIED_BY = 'x-meshproof-denied-by';
 
 /** Bodies are buffered so a retry can replay them; beyond this the request is refused (413). */
 export const MAX_BUFFERED_BODY = 16 * 1024 * 1024;
@@ -207,6 +211,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     const isRetry = ex.attempts > 0;
     ex.attempts++;
     ex.upstreamAddress = ep.address;
+    ex.mtls = ep.tls;
     if (isRetry) {
       ctx.recorder.retry(cluster.edgeKey);
       ctx.recorder.retry(ep.upstreamKey);
@@ -269,6 +274,8 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       return;
     }
     if (decision === 'no-retry' && this.retriesDone > 0) this.cluster.stats.upstream_rq_retry_success++;
+    // The callee's authorization refused it (its sidecar names the policy): counted on this edge as denied.
+    if (status === 403 && headers[DENIED_BY] !== undefined) this.ex.denied = true;
     this.commit(t, headers, status);
   }
 
@@ -292,12 +299,10 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     const decision = this.decide({ kind });
     if (decision === 'retry') return;
     const reason = kind === 'connect-failure' ? 'connection failure' : 'connection termination';
-    const code = tryErrorCode(err);
-    this.replyLocal(
-      503,
-      flag,
-      `upstream connect error or disconnect/reset before headers. reset reason: ${reason} (${code}, ${t.endpoint.instance} at ${t.endpoint.address}) ${attemptsText(this.ex.attempts)}`,
-    );
+    const handshake = t.endpoint.tls ? classifyHandshakeError(err) : null;
+    const where = `${t.endpoint.instance} at ${t.endpoint.address}`;
+    const why = handshake ? `, transport failure reason: ${transportFailureReason(handshake)} (${where})` : ` (${tryErrorCode(err)}, ${where})`;
+    this.replyLocal(503, flag, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}${why} ${attemptsText(this.ex.attempts)}`);
   }
 
   private onPerTryTimeout(perTryMs: number): void {

@@ -1,6 +1,15 @@
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { seriesKey, type Recorder, type SparseSeries } from '../../contract/series.ts';
+import { AuthorizationEvaluator } from '../../security/authorization.ts';
+import { classifyHandshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
+import type { UpstreamTls } from '../../contract/sidecar-config.ts';
+import { authorizationFilter } from './authorization-filter.ts';
+import { InboundListener } from './inbound-listener.ts';
+import { TlsCredentials } from './tls-credentials.ts';
+import type { EndpointState } from './cluster.ts';
+import type { UpstreamTlsOptions } from './upstream-pool.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { deriveSeed, seededRandom, type Random } from '../../util/random.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
@@ -129,13 +138,24 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly clusterEnv: ClusterEnv;
   /** Keep-alive pool of active health check probes (apart from the endpoints' pools). */
   private readonly hcAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  private readonly hcTlsAgent = new TlsAgent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  /** This pod's certificate, trust bundle and inbound mode (Envoy's SDS secrets and PeerAuthentication). */
+  private readonly credentials = new TlsCredentials();
+  /** The inbound listener with its plaintext and mutual TLS filter chains. */
+  private inboundListener: InboundListener | null = null;
+  /** The pod's authorization policies, compiled; null when it has none. */
+  private authz: AuthorizationEvaluator | null = null;
+  private authzKey = '';
+  /** The last handshake failure of each coalesced report, by its key (the event carries the last one's reason). */
+  private readonly lastHandshakeFailure = new Map<string, { failure: HandshakeFailure; endpoint: string | null }>();
+  private readonly lastDenied = new Map<string, { method: string; path: string }>();
   private readonly inboundStats = new ListenerStats();
   private readonly outboundStats = new ListenerStats();
   private readonly configStats: ConfigStats = { update_success: 0, update_rejected: 0, update_stale: 0, version: 0 };
   private readonly instanceKey: string;
   /** Where the app listens and the keep-alive pool to it; replaced when a push moves the app. */
   private appTarget: AppTarget | null = null;
-  private servers: Server[] = [];
+  private servers: (Server | NetServer)[] = [];
   private ports: SidecarPorts | null = null;
   private isClosing = false;
   private readonly upstreams: readonly string[];
@@ -165,6 +185,9 @@ export class Sidecar implements AdminTarget, RouterContext {
       now: this.now,
       emit: (body) => void this.log.emit(body),
       hcAgent: this.hcAgent,
+      hcTlsAgent: this.hcTlsAgent,
+      upstreamTls: (cluster, mtls, endpoint) => this.upstreamTls(cluster, mtls, endpoint),
+      credentialsGeneration: () => this.credentials.generation,
     };
   }
 
@@ -179,7 +202,11 @@ export class Sidecar implements AdminTarget, RouterContext {
   /** Binds the inbound, outbound, admin and upstream listeners on 127.0.0.1, ports picked by the OS. */
   async start(): Promise<SidecarPorts> {
     if (this.ports) return this.ports;
-    const inbound = this.listener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters()));
+    this.inboundListener = new InboundListener(this.requestListener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters())), this.credentials, {
+      onHandshake: () => void this.inboundStats.ssl.handshake++,
+      onHandshakeFailure: (f) => this.onInboundHandshakeFailure(f),
+    });
+    const inbound = this.inboundListener.server;
     const routed = compose(routerHandler(this), this.outboundFilters());
     const outbound = this.listener('outbound', routed);
     const admin = createServer(guardControl(adminHandler(this, this.describe), { token: this.credential, hostPort: this.adminHostPort }));
@@ -201,12 +228,14 @@ export class Sidecar implements AdminTarget, RouterContext {
   /**
   Inbound policy, in order, before the request is forwarded to the app: the local rate limit
   (429 RL; a refused request never meets the fault), then the callee-side L7 fault (DI/FI), whose
-  failures look real to callers. mTLS/authorization would go before both.
+  failures look real to callers. Authorization goes before both (Envoy's RBAC filter comes first in
+  Istio's inbound chain); mutual TLS is the listener's (inbound-listener.ts), before any filter.
   */
   private inboundFilters(): Filter[] {
     return [
       requestIdentity(this.random),
       ...this.spanFilters(),
+      authorizationFilter({ stats: this.inboundStats, evaluator: () => this.authz, onDenied: (ex, policy) => this.onDenied(ex, policy) }),
       rateLimitFilter({ clock: this.clock, stats: this.inboundStats, bucket: () => this.bucket, onRateLimited: () => this.onRateLimited() }),
       faultFilter({ clock: this.clock, random: this.random, stats: this.inboundStats, fault: () => this.inboundFault }),
     ];
@@ -262,25 +291,37 @@ export class Sidecar implements AdminTarget, RouterContext {
     return {
       app: () => this.appTarget,
       hasConfig: () => this.running !== null,
+      identity: () => this.credentials.identity?.spiffeId ?? null,
       traceApp: spans ? (ex) => startAppSpan(ex, spans, this.clock.now()) : null,
     };
   }
 
   private listener(direction: Direction, handler: Handler): Server {
+    return createServer(this.requestListener(direction, handler));
+  }
+
+  private requestListener(direction: Direction, handler: Handler): RequestListener {
     const stats = direction === 'inbound' ? this.inboundStats : this.outboundStats;
-    return createServer((req: IncomingMessage, res: ServerResponse) => {
+    return (req: IncomingMessage, res: ServerResponse) => {
       const ex = new Exchange(req, res, direction, this.clock.now());
       if (direction === 'inbound') {
         // Health check probes are counted, but kept out of the instance's timeline: they are not traffic.
         if (ex.healthCheck) stats.health_check++;
         else ex.seriesKey = this.instanceKey;
+        const peer = InboundListener.peerOf(req);
+        if (peer !== null) {
+          ex.mtls = true;
+          ex.peer = peer;
+        }
+        // Made under credentials or a mode no longer in force: this response closes it.
+        if (InboundListener.stale(req, this.credentials.generation)) res.shouldKeepAlive = false;
       }
       stats.downstream_rq_total++;
       stats.downstream_rq_active++;
       // 'close' is emitted once; `on` spares the wrapper `once` makes per request.
       res.on('close', () => this.complete(ex, stats));
       handler(ex);
-    });
+    };
   }
 
   /** Accounts for a finished exchange: listener stats, its timeline series, the access log. */
@@ -296,7 +337,11 @@ export class Sidecar implements AdminTarget, RouterContext {
     }
     if (status === 'error' || ex.abandoned) stats.downstream_rq_rx_reset++;
     if (status !== 'error') stats.countStatus(status);
-    if (ex.seriesKey) this.recorder.add(ex.seriesKey, status, latencyMs, ex.flags === 0 ? null : flagsToList(ex.flags));
+    if (ex.seriesKey) {
+      this.recorder.add(ex.seriesKey, status, latencyMs, ex.flags === 0 ? null : flagsToList(ex.flags));
+      if (ex.mtls) this.recorder.count(ex.seriesKey, 'mtls');
+      if (ex.denied) this.recorder.count(ex.seriesKey, 'denied');
+    }
     if (this.accessLog) this.accessLog(accessLogLine(ex, status, latencyMs, this.now() - latencyMs));
   }
 
@@ -344,6 +389,8 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.running = cfg;
     this.applyInbound(cfg);
     this.applyApp(cfg);
+    // Before the clusters: their pools are made with the credentials now in force.
+    if (this.applySecurity(cfg, prev)) changed.push('security');
 
     for (const [name, cc] of Object.entries(cfg.clusters)) {
       const existing = this.clusterMap.get(name);
@@ -407,6 +454,84 @@ export class Sidecar implements AdminTarget, RouterContext {
     const changed = JSON.stringify(fault) !== JSON.stringify(this.inboundFault);
     this.inboundFault = fault;
     if (changed) this.emitFault(null, fault);
+  }
+
+  /**
+  The pod's identity, trust bundle, inbound mode and authorization policies. A new certificate or
+  trust bundle is used by every connection from now on: the inbound listener takes it and drains
+  what was accepted before, and every cluster replaces its pools (in its update). True when anything changed.
+  */
+  private applySecurity(cfg: SidecarConfig, prev: SidecarConfig | null): boolean {
+    const sec = cfg.security!;
+    const before = prev?.security;
+    const c = this.credentials.apply(sec);
+    if (c.identity && sec.identity) {
+      const id = sec.identity;
+      const data = { spiffeId: id.spiffeId, serial: id.serial, notBefore: id.notBefore, notAfter: id.notAfter, root: id.root };
+      const previousSerial = before?.identity?.serial ?? null;
+      this.log.emit(previousSerial === null ? { type: 'certificate-issued', data } : { type: 'certificate-rotated', data: { ...data, previousSerial } });
+    }
+    if (c.trust && before) this.log.emit({ type: 'trust-bundle-changed', data: { roots: sec.trustBundleRoots, previous: before.trustBundleRoots } });
+    if (c.mode && before) this.log.emit({ type: 'mtls-mode-changed', data: { mode: sec.mtls, previous: before.mtls } });
+    if (c.identity || c.trust || c.mode || c.skew) this.inboundListener?.reconfigure();
+    const key = JSON.stringify(sec.authorization) + sec.trustDomain;
+    const authzChanged = key !== this.authzKey;
+    if (authzChanged) {
+      this.authzKey = key;
+      this.authz = sec.authorization.length === 0 ? null : new AuthorizationEvaluator(sec.authorization, sec.trustDomain);
+    }
+    return prev !== null && (c.identity || c.trust || c.mode || c.skew || authzChanged);
+  }
+
+  /** The mutual TLS of one endpoint's pool toward `cluster`; null = plaintext (none asked for, or this pod cannot). */
+  private upstreamTls(cluster: string, mtls: UpstreamTls | null, endpoint: () => EndpointState): UpstreamTlsOptions | null {
+    if (!mtls) return null;
+    const options = this.credentials.clientOptions(mtls.spiffeId, cluster);
+    if (!options) return null;
+    return { options: options as unknown as Record<string, unknown>, onHandshake: (err) => this.onUpstreamHandshake(cluster, endpoint(), err) };
+  }
+
+  private onUpstreamHandshake(cluster: string, ep: EndpointState, err: Error | null): void {
+    const stats = this.clusterStats.get(cluster);
+    if (!stats) return;
+    if (err === null) {
+      stats.ssl.handshake++;
+      return;
+    }
+    const failure = classifyHandshakeError(err);
+    // A connection refused or reset carries no TLS failure of its own: the other side counts what it refused.
+    if (failure === null) return;
+    stats.ssl.fail(failure.kind);
+    const edge = this.clusterMap.get(cluster)?.edgeKey;
+    if (edge) this.recorder.count(edge, 'handshakeErrors');
+    this.recorder.count(ep.upstreamKey, 'handshakeErrors');
+    const key = `handshake:${failure.kind}:${cluster}`;
+    this.lastHandshakeFailure.set(key, { failure, endpoint: ep.instance });
+    this.coalesced(key, (count, intervalMs) => {
+      const last = this.lastHandshakeFailure.get(key)!;
+      this.log.emit({ type: 'handshake-failed', data: { cluster, endpoint: last.endpoint, count, intervalMs, kind: last.failure.kind, reason: last.failure.reason, detail: last.failure.detail } });
+    }).hit();
+  }
+
+  private onInboundHandshakeFailure(failure: HandshakeFailure): void {
+    this.inboundStats.ssl.fail(failure.kind);
+    this.recorder.count(this.instanceKey, 'handshakeErrors');
+    const key = `handshake-in-${failure.kind}:`;
+    this.lastHandshakeFailure.set(key, { failure, endpoint: null });
+    this.coalesced(key, (count, intervalMs) => {
+      const last = this.lastHandshakeFailure.get(key)!;
+      this.log.emit({ type: 'handshake-failed', data: { cluster: null, endpoint: null, count, intervalMs, kind: last.failure.kind, reason: last.failure.reason, detail: last.failure.detail } });
+    }).hit();
+  }
+
+  private onDenied(ex: Exchange, policy: string): void {
+    const source = ex.peer;
+    const key = `rbac:${policy}|${source ?? '-'}:`;
+    this.lastDenied.set(key, { method: ex.req.method ?? 'GET', path: ex.req.url ?? '/' });
+    this.coalesced(key, (count, intervalMs) => {
+      const last = this.lastDenied.get(key)!;
+      this.log.emit({ type: 'authorization-denied', data: { policy, source, count, intervalMs, method: last.method, path: last.path } });
+    }).hit();
   }
 
   /** Emits an event per endpoint change; true when anything changed. */
@@ -545,13 +670,15 @@ export class Sidecar implements AdminTarget, RouterContext {
         (s) =>
           new Promise<void>((resolve) => {
             s.close(() => resolve());
-            s.closeAllConnections();
+            if ('closeAllConnections' in s) s.closeAllConnections();
           }),
       ),
     );
+    this.inboundListener?.closeAllConnections();
     for (const c of this.clusterMap.values()) c.retire();
     if (this.appTarget) this.appTarget.pool.destroy().catch(() => {});
     this.hcAgent.destroy();
+    this.hcTlsAgent.destroy();
     // Last: the spans of the requests cut above are queued too.
     await this.spans?.shutdown();
   }
@@ -566,7 +693,7 @@ function closePool(pool: UpstreamPool): void {
   pool.close().catch(() => {});
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server | NetServer): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

@@ -31,20 +31,47 @@ Connecting gives up after 10 s, Envoy's and Istio's default `connect_timeout`, a
 `onConnect` is called for each connection the pool opens, as it starts to open it (the cluster's
 `upstream_cx_total`, which in Envoy counts failed connections too).
 */
-export function createUpstreamPool(host: string, port: number, onConnect?: () => void): UpstreamPool {
-  const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS });
-  return new PoolImpl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, {
-    connections: null,
-    pipelining: 1,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: onConnect
+export function createUpstreamPool(host: string, port: number, onConnect?: () => void, tls?: UpstreamTlsOptions | null): UpstreamPool {
+  const connector = buildConnector(tls ? { timeout: CONNECT_TIMEOUT_MS, ...tls.options } : { timeout: CONNECT_TIMEOUT_MS });
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const connect: typeof connector = tls
+    ? (options, callback) => {
+        onConnect?.();
+        return connector(options, (err, socket) => {
+          if (err) {
+            tls.onHandshake(err);
+            return callback(err, null);
+          }
+          // Under TLS 1.3 a server that refuses this side's certificate says so after the client
+          // has finished its handshake: the alert arrives as the first read fails.
+          socket!.once('error', (e: Error) => {
+            if (!(socket as unknown as { [RESPONDED]?: boolean })[RESPONDED]) tls.onHandshake(e);
+          });
+          socket!.once('data', () => void ((socket as unknown as { [RESPONDED]?: boolean })[RESPONDED] = true));
+          tls.onHandshake(null);
+          callback(null, socket!);
+        });
+      }
+    : onConnect
       ? (options, callback) => {
           onConnect();
           return connector(options, callback);
         }
-      : connector,
-  });
+      : connector;
+  return new PoolImpl(`${tls ? 'https' : 'http'}://${address}`, { connections: null, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connect });
+}
+
+const RESPONDED = Symbol('meshproof.responded');
+
+/**
+Mutual TLS on an upstream pool: Node's `tls.connect` options (certificate, key, trust bundle,
+identity check), and a callback for every handshake's outcome — null when it completed, the error
+when it failed (at connect, or as the first read under TLS 1.3) — so the cluster counts them once
+per connection, not once per request the failure touched.
+*/
+export interface UpstreamTlsOptions {
+  options: Record<string, unknown>;
+  onHandshake(err: Error | null): void;
 }
 
 function noop(): void {}

@@ -6,6 +6,7 @@ import { flagsToList } from './flags.ts';
 import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
 import { isConnectFailure, writeOrPause, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
+import { classifyHandshakeError } from '../../security/handshake-failure.ts';
 
 export type TryFailure = 'reset' | 'connect-failure' | 'invalid';
 
@@ -111,7 +112,8 @@ export class UpstreamTry implements DispatchHandler {
     if (this.aborted) return;
     if (!this.responded) {
       const e = err as NodeJS.ErrnoException;
-      this.handler.onTryFailure(this, isConnectFailure(e) ? 'connect-failure' : 'reset', e);
+      // A failed mutual TLS handshake is a connection failure (Envoy: UF, with the TLS error as the transport failure reason).
+      this.handler.onTryFailure(this, isConnectFailure(e) || (this.endpoint.tls && classifyHandshakeError(e) !== null) ? 'connect-failure' : 'reset', e);
       return;
     }
     this.bodyEnded(false);

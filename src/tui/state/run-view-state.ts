@@ -355,6 +355,7 @@ const MESH_TONE: Readonly<Record<MeshEventType, Tone>> = {
   'circuit-breaker-overflow': 'warn',
   'bulkhead-overflow': 'warn',
   'rate-limited': 'warn',
+  'certificate-issued': 'info',
   'certificate-rotated': 'info',
   'trust-bundle-changed': 'info',
   'mtls-mode-changed': 'info',

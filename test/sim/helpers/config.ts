@@ -33,7 +33,7 @@ export type TestCluster = Pick<ClusterConfig, 'policy' | 'endpoints'> & Partial<
 
 export function sidecarConfig(overrides: Partial<Omit<SidecarConfig, 'clusters'>> & { clusters: Record<string, TestCluster> }): SidecarConfig {
   const clusters: Record<string, ClusterConfig> = {};
-  for (const [name, c] of Object.entries(overrides.clusters)) clusters[name] = { fault: null, bulkhead: null, ...c };
+  for (const [name, c] of Object.entries(overrides.clusters)) clusters[name] = { fault: null, bulkhead: null, mtls: null, ...c };
   return {
     version: 1,
     service: 'checkout',
@@ -44,6 +44,7 @@ export function sidecarConfig(overrides: Partial<Omit<SidecarConfig, 'clusters'>
     zone: null,
     subset: 'v1',
     inbound: { rateLimit: null, fault: null },
+    security: { trustDomain: 'cluster.local', identity: null, trustBundle: [], trustBundleRoots: [], mtls: 'DISABLE', authorization: [], clockSkewMs: 0 },
     ...overrides,
     clusters,
   };
