@@ -41,6 +41,11 @@ export class InboundListener {
   private readonly credentials: TlsCredentials;
   private readonly events: InboundListenerEvents;
   private readonly handler: RequestListener;
+  /**
+  Every open connection (the TLS socket once a handshake is done, else the raw one). The two HTTP
+  servers never listen themselves, so Node tracks no connections for them: the drain does it here.
+  */
+  private readonly open = new Set<Tagged>();
 
   constructor(handler: RequestListener, credentials: TlsCredentials, events: InboundListenerEvents) {
     this.handler = handler;
@@ -55,8 +60,7 @@ export class InboundListener {
     const options = this.credentials.serverOptions();
     if (options && !this.secure) this.secure = this.createSecure();
     else if (options && this.secure) this.secure.setSecureContext(tlsOptions(options));
-    this.plain.closeIdleConnections();
-    this.secure?.closeIdleConnections();
+    for (const socket of this.open) drain(socket);
   }
 
   /** Whether a request arrived on a connection accepted under older credentials or another mode (it is then answered with `Connection: close`). */
@@ -72,12 +76,18 @@ export class InboundListener {
 
   private createSecure(): HttpsServer {
     const options = this.credentials.serverOptions()!;
-    const server = createHttpsServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: true }, this.handler);
+    // OpenSSL verifies the client's chain; the verdict is read here (with rejectUnauthorized Node
+    // would close a refused connection without a word to anyone, and nothing would be counted).
+    const server = createHttpsServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: false }, this.handler);
     server.on('secureConnection', (socket: TLSSocket) => {
       const tagged = socket as unknown as Tagged;
       const raw = (socket as unknown as { _parent?: Tagged })._parent;
       tagged[GENERATION] = raw?.[GENERATION] ?? this.credentials.generation;
-      const who = this.credentials.verifyClient(socket.getPeerX509Certificate());
+      if (raw) this.open.delete(raw);
+      this.track(tagged);
+      const verifyError = (socket as unknown as { authorizationError?: string }).authorizationError;
+      const cert = socket.getPeerX509Certificate();
+      const who = cert && verifyError ? Object.assign(new Error(verifyError), { code: verifyError }) : this.credentials.verifyClient(cert);
       if (who instanceof Error) {
         this.events.onHandshakeFailure(classifyHandshakeError(who)!);
         socket.destroy();
@@ -87,15 +97,25 @@ export class InboundListener {
       this.events.onHandshake();
     });
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-      const failure = classifyHandshakeError(err) ?? { kind: 'connection_error', reason: (err as NodeJS.ErrnoException).code ?? 'TLS_ERROR', detail: err.message };
+      const code = (err as NodeJS.ErrnoException).code;
+      const failure: HandshakeFailure = classifyHandshakeError(err) ??
+        (code === 'ECONNRESET'
+          ? { kind: 'connection_error', reason: 'PEER_CLOSED_DURING_HANDSHAKE', detail: "the client hung up during the handshake: it refused this side's certificate, or went away" }
+          : { kind: 'connection_error', reason: code ?? 'TLS_ERROR', detail: err.message });
       this.events.onHandshakeFailure(failure);
       socket.destroy();
     });
     return server;
   }
 
+  private track(socket: Tagged): void {
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+  }
+
   private accept(socket: Tagged): void {
     socket[GENERATION] = this.credentials.generation;
+    this.track(socket);
     const mode = this.credentials.mode;
     if (mode === 'DISABLE' || !this.credentials.canTls) {
       this.plain.emit('connection', socket);
@@ -120,9 +140,20 @@ export class InboundListener {
 
   /** Closes every connection at once (the sidecar is stopping). */
   closeAllConnections(): void {
-    this.plain.closeAllConnections();
-    this.secure?.closeAllConnections();
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
   }
+}
+
+/**
+Closes a connection made under what is no longer in force: at once when idle; a response not yet
+begun says `Connection: close`; one under way closes the connection when it ends.
+*/
+function drain(socket: Tagged): void {
+  const res = (socket as unknown as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!res) socket.destroy();
+  else if (!res.headersSent) res.shouldKeepAlive = false;
+  else res.once('finish', () => socket.destroy());
 }
 
 function tlsOptions(o: { cert?: unknown; key?: unknown; ca?: unknown }): { cert: string; key: string; ca: string[] } {
@@ -131,4 +162,3 @@ function tlsOptions(o: { cert?: unknown; key?: unknown; ca?: unknown }): { cert:
 
 function noop(): void {}
 
-export type { ServerResponse };

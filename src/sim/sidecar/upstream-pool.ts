@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
+import { handshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
 
 /**
 The sidecar's HTTP client for its upstreams (each endpoint, and the app behind the inbound
@@ -43,11 +44,17 @@ export function createUpstreamPool(host: string, port: number, onConnect?: () =>
             return callback(err, null);
           }
           // Under TLS 1.3 a server that refuses this side's certificate says so after the client
-          // has finished its handshake: the alert arrives as the first read fails.
-          socket!.once('error', (e: Error) => {
-            if (!(socket as unknown as { [RESPONDED]?: boolean })[RESPONDED]) tls.onHandshake(e);
+          // has finished its handshake: with an alert as the first read fails, or (Node's servers
+          // check the certificate once the handshake is done) by closing the connection before a
+          // word. Either is this connection's handshake failing, and the request on it fails with it.
+          const s = socket as unknown as { [RESPONDED]?: boolean } & NonNullable<typeof socket>;
+          s.once('data', () => void (s[RESPONDED] = true));
+          s.once('error', (e: Error) => {
+            if (!s[RESPONDED]) tls.onHandshake(e);
           });
-          socket!.once('data', () => void ((socket as unknown as { [RESPONDED]?: boolean })[RESPONDED] = true));
+          s.once('end', () => {
+            if (!s[RESPONDED]) s.destroy(handshakeError(CLOSED_AFTER_HANDSHAKE, 'ERR_SSL_PEER_CLOSED_AFTER_HANDSHAKE'));
+          });
           tls.onHandshake(null);
           callback(null, socket!);
         });
@@ -62,6 +69,12 @@ export function createUpstreamPool(host: string, port: number, onConnect?: () =>
 }
 
 const RESPONDED = Symbol('meshproof.responded');
+
+const CLOSED_AFTER_HANDSHAKE: HandshakeFailure = {
+  kind: 'connection_error',
+  reason: 'PEER_CLOSED_AFTER_HANDSHAKE',
+  detail: "the server closed the connection as the handshake ended: it refused this side's certificate (expired, not yet valid or untrusted)",
+};
 
 /**
 Mutual TLS on an upstream pool: Node's `tls.connect` options (certificate, key, trust bundle,
