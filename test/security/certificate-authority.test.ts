@@ -27,7 +27,7 @@ describe('the certificate authority', () => {
     assert.equal(c.notAfter - now, 24 * 3600_000);
     assert.equal(now - c.notBefore, 60_000, 'backdated a minute');
     const eku = new x509.X509Certificate(leaf.raw).getExtension(x509.ExtendedKeyUsageExtension)!;
-    assert.deepEqual(eku.usages, [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+    assert.deepEqual([...eku.usages], [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
     assert.equal(new x509.X509Certificate(leaf.raw).getExtension(x509.SubjectAlternativeNameExtension)!.critical, true);
     assert.match(c.key, /^-----BEGIN PRIVATE KEY-----/);
     assert.equal(c.root, ca.rootFingerprint);
