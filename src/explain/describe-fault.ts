@@ -2,6 +2,7 @@ import { formatDuration, formatLatency, formatPercent } from '../util/format.ts'
 import { TOXICS } from '../scenario/shape.ts';
 import type { Fault, FaultTarget, Scenario } from '../scenario/scenario.ts';
 import type { HttpFault } from '../contract/mesh-policy.ts';
+import type { MtlsMode } from '../contract/security-policy.ts';
 import { scheduledEnd } from '../verdict/fault-times.ts';
 import { callersOf } from '../verdict/scope.ts';
 import { andList, shareOf, sidecarsOf, spanText } from './words.ts';
@@ -40,6 +41,7 @@ export function describeFault(f: Fault, scenario: Scenario, options: FaultTimeli
         const sidecar = f.target.kind === 'service' ? "each one's inbound sidecar" : 'its inbound sidecar';
         return `${targetWords(f.target)} ${what}, at ${sidecar}, ${until}: callers see a real failure and may retry it.`;
       }
+      if (f.target.kind === 'mesh') return `${what} ${until}.`;
       const from = f.target.kind === 'edge' ? [f.target.from] : callersOf(f.target.service, scenario);
       const to = f.target.kind === 'edge' ? f.target.to : f.target.service;
       return `${sidecarsOf(from)} ${outboundEffect(a.fault, to)} ${until}, as an Istio VirtualService fault: not retried.`;
@@ -67,8 +69,26 @@ export function describeFault(f: Fault, scenario: Scenario, options: FaultTimeli
     }
     case 'partition':
       return `every link between [${a.groups[0].join(', ')}] and [${a.groups[1].join(', ')}] is cut, both ways, ${until}.`;
+    case 'security': {
+      const who = f.target.kind === 'mesh' ? 'the whole mesh (mesh-wide PeerAuthentication)' : `${targetWords(f.target)} (its PeerAuthentication)`;
+      return `${who} switches to mTLS ${a.mtls} ${until}, pushed by the control plane without a restart: ${MODE_EFFECT[a.mtls]}; connections made before are drained.`;
+    }
+    case 'cert-expire':
+      return `${targetWords(f.target)}'s certificate is not renewed and runs out: it holds an expired certificate ${until}, so callers refuse it as a server (CERTIFICATE_VERIFY_FAILED) and servers refuse it as a client; ${f.forMs === null ? 'it is never renewed' : 'a fresh one is issued at the end'}.`;
+    case 'root-rotation':
+      return a.overlap
+        ? `a new root CA: every trust bundle gets it beside the old one, every certificate is reissued under it over the window, then the old root is dropped ${until}: no handshake need fail.`
+        : `a new root CA replaces the old one in every trust bundle at once, and certificates are reissued under it one by one over the window ${until}: until both ends of a call hold the new root's certificates, their handshakes fail (unknown CA).`;
+    case 'clock-skew':
+      return `${targetWords(f.target)}'s clock runs ${formatDuration(Math.abs(a.offsetMs))} ${a.offsetMs > 0 ? 'ahead' : 'behind'} ${until}: it judges its peers' certificates by it, so ${a.offsetMs > 0 ? 'those whose life ends sooner than that look expired' : 'certificates issued within that time look not yet valid'} and its handshakes fail both ways.`;
   }
 }
+
+const MODE_EFFECT: Readonly<Record<MtlsMode, string>> = {
+  STRICT: 'plaintext callers are refused at the connection',
+  PERMISSIVE: 'mutual TLS and plaintext callers are both let in',
+  DISABLE: 'callers switch to plaintext and no identity is proven',
+};
 
 function httpEffect(h: HttpFault): string {
   const parts: string[] = [];
@@ -93,6 +113,8 @@ function targetWords(t: FaultTarget): string {
       return `every instance of ${t.service}`;
     case 'edge':
       return `${t.from === 'client' ? 'the load generator' : t.from}'s calls to ${t.toInstance ?? t.to}`;
+    case 'mesh':
+      return 'every instance';
   }
 }
 
@@ -105,6 +127,8 @@ function linkWords(t: FaultTarget, scenario: Scenario): string {
       return `into every instance of ${t.service} (from ${andList(callersOf(t.service, scenario)) || 'nobody'})`;
     case 'edge':
       return `from ${t.from === 'client' ? 'the load generator' : `${t.from}'s instances`} to ${t.toInstance ?? t.to}`;
+    case 'mesh':
+      return 'of the whole mesh';
   }
 }
 

@@ -62,6 +62,14 @@ export function faultText(f: Fault): string {
     }
     case 'partition':
       return `partition [${a.groups[0].join(', ')}] | [${a.groups[1].join(', ')}]`;
+    case 'security':
+      return `mTLS ${a.mtls} (a config push)`;
+    case 'cert-expire':
+      return 'certificate expired (not renewed)';
+    case 'root-rotation':
+      return `root CA rotation ${a.overlap ? 'with' : 'without'} trust-bundle overlap`;
+    case 'clock-skew':
+      return `clock ${formatDuration(Math.abs(a.offsetMs))} ${a.offsetMs > 0 ? 'ahead' : 'behind'}`;
   }
 }
 

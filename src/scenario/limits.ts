@@ -91,6 +91,12 @@ export const LIMITS = {
     what: 'any duration: the run, the load, a phase, a timeout, an ejection time, a fault, a latency (toxic latencies in ms and µs too)',
     why: 'results are kept per second for the whole run in memory and in result.json, so a run lasts at most an hour, and a longer time could never be observed in it (Node timers past 24.8 days would even fire at once)',
   },
+  certTtl: {
+    max: 90 * 24 * 3_600_000,
+    unit: 'ms',
+    what: "a certificate's lifetime (security.certTTL) and a clock skew",
+    why: "istiod caps a workload certificate at 90 days (MAX_WORKLOAD_CERT_TTL); a clock off by more than that judges every certificate alike",
+  },
   seriesSeconds: {
     max: 360_000,
     unit: 'series-seconds',

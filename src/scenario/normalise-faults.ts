@@ -4,6 +4,7 @@ import { formatLimit, LIMITS } from './limits.ts';
 import type { RuleContext } from './rule-context.ts';
 import type { Fault, FaultAction, FaultTarget } from './scenario.ts';
 import type { HttpFault } from '../contract/mesh-policy.ts';
+import type { MtlsMode } from '../contract/security-policy.ts';
 import { TOXICS } from './shape.ts';
 import { childPath, indexPath } from './source-file.ts';
 import { NameResolver } from './name-resolver.ts';
@@ -21,6 +22,10 @@ export interface CheckedFault {
   restartAfter?: number;
   toxic?: { type?: string; stream?: 'upstream' | 'downstream'; toxicity?: number } & Record<string, unknown>;
   partition?: Array<Array<string | undefined> | undefined>;
+  security?: { mtls?: MtlsMode };
+  certExpire?: boolean;
+  rootRotation?: { overlap?: boolean };
+  clockSkew?: { ahead?: number; behind?: number };
 }
 
 /** A fault as expectations see it: when it is planned to start and end. */
@@ -99,8 +104,15 @@ class FaultRules {
 
     let target: FaultTarget | null = null;
     const partition = f.partition !== undefined || ctx.given(at('partition'));
+    const rotation = f.rootRotation !== undefined || ctx.given(at('rootRotation'));
+    const meshWide = (f.security !== undefined || ctx.given(at('security'))) && f.target === undefined && !ctx.given(at('target'));
     if (partition) {
       if (f.target !== undefined) ctx.error(at('target'), 'a partition cuts the links between its two groups, so it takes no target; remove target', true);
+    } else if (rotation) {
+      if (f.target !== undefined) ctx.error(at('target'), 'a root rotation changes the CA every workload trusts, so it takes no target; remove target', true);
+      target = { kind: 'mesh' };
+    } else if (meshWide) {
+      target = { kind: 'mesh' };
     } else if (f.target === undefined) {
       if (ctx.given(at('target'))) return null;
       ctx.error(path, 'missing required key "target": what the fault hits, an instance (payments-1), a service (payments) or an edge (checkout -> payments)');
@@ -129,6 +141,25 @@ class FaultRules {
         if (f.for !== undefined) ctx.error(at('for'), 'a restart is instant (the instance is killed and started again at once); remove for, or use process: pause for a window', true);
         forMs = 0;
       }
+    } else if (f.security !== undefined) {
+      if (f.security.mtls !== undefined) action = { kind: 'security', mtls: f.security.mtls };
+      if (target && target.kind !== 'service' && target.kind !== 'mesh') {
+        ctx.error(at('target'), `a mode is PeerAuthentication, set per service (or mesh-wide without a target); target ${target.kind === 'edge' ? target.to : target.service}`, true);
+      }
+    } else if (f.certExpire !== undefined) {
+      if (f.certExpire !== true) ctx.error(at('certExpire'), 'write certExpire: true (or leave the fault out)');
+      else action = { kind: 'cert-expire' };
+      if (target && target.kind !== 'instance') this.#needsOne(target, at('target'), 'a certificate belongs to one instance');
+    } else if (f.rootRotation !== undefined) {
+      action = { kind: 'root-rotation', overlap: f.rootRotation.overlap ?? true };
+      if (f.for === undefined) {
+        ctx.error(path, `missing required key "for": how long the rotation takes (certificates are reissued under the new root over it${action.overlap ? ', and the old root is dropped at its end' : ''}), such as for: 4s`);
+        action = null;
+      }
+    } else if (f.clockSkew !== undefined) {
+      const offset = f.clockSkew.ahead !== undefined ? f.clockSkew.ahead : f.clockSkew.behind !== undefined ? -f.clockSkew.behind : undefined;
+      if (offset !== undefined) action = { kind: 'clock-skew', offsetMs: offset };
+      if (target && target.kind !== 'instance') this.#needsOne(target, at('target'), 'a clock belongs to one instance');
     } else if (f.toxic !== undefined) action = this.#toxic(f.toxic, at('toxic'));
     else if (f.partition !== undefined) {
       const groups = this.#partition(f.partition, at('partition'));
@@ -205,7 +236,17 @@ class FaultRules {
     return this.#loadTarget ? `client -> ${this.#loadTarget}` : 'checkout -> payments';
   }
 
+  /** A fault that concerns one instance (its certificate, its clock) given a wider target. */
+  #needsOne(target: FaultTarget, path: string, why: string): void {
+    if (target.kind === 'mesh') return;
+    const service = target.kind === 'edge' ? target.to : target.service;
+    const spec = this.#services?.find((s) => s.name === service);
+    const names = spec?.replicas ? Array.from({ length: spec.replicas }, (_, i) => `${spec.name}-${i}`) : [];
+    this.#ctx.error(path, `${why}, so this fault targets one instance${names.length ? ` (${service} has ${names.join(', ')})` : ''}; write target: ${names[0] ?? `${service}-0`}`);
+  }
+
   #needsInstance(target: FaultTarget, path: string): void {
+    if (target.kind === 'mesh') return;
     const service = target.kind === 'service' ? target.service : target.kind === 'edge' ? (target.toInstance ?? target.to) : target.service;
     const spec = this.#services?.find((s) => s.name === (target.kind === 'edge' ? target.to : service));
     const names = spec?.replicas ? Array.from({ length: spec.replicas }, (_, i) => `${spec.name}-${i}`) : [];

@@ -7,6 +7,8 @@ import { formatDuration, formatRate } from '../util/format.ts';
 import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
 import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
+import { normaliseSecurity, type CheckedSecurity, type CheckedServiceSecurity } from './normalise-security.ts';
+import { DEFAULT_PROFILE, PROFILES } from '../contract/defaults.ts';
 import { atMost, LIMITS } from './limits.ts';
 import { RuleContext } from './rule-context.ts';
 import { runTooLong, tooManyCalls } from './run-size.ts';
@@ -42,7 +44,7 @@ interface CheckedReady {
   timeout?: number;
 }
 
-interface CheckedService extends CheckedBehaviour {
+interface CheckedService extends CheckedBehaviour, CheckedServiceSecurity {
   image?: string;
   command?: string | Array<string | undefined>;
   cwd?: string;
@@ -63,6 +65,7 @@ interface CheckedLoad {
   duration?: number;
   path?: string;
   phases?: Array<{ for?: number; rate?: number } | undefined>;
+  plaintext?: boolean;
 }
 
 interface CheckedDoc {
@@ -78,6 +81,7 @@ interface CheckedDoc {
   chaos?: { engine?: 'builtin' | 'toxiproxy'; address?: string } | null;
   runtime?: 'local' | 'docker';
   expect?: Array<SentenceAt | undefined>;
+  security?: CheckedSecurity | null;
 }
 
 export interface Normalised {
@@ -129,6 +133,8 @@ class Rules {
     this.#bulkheads(doc.services ?? new Map(), services);
     const { profile, policies } = normaliseMesh(this.#ctx, doc.mesh ?? new Map(), names, services);
     const load = this.#load(doc, names);
+    if (load) load.plaintext = doc.load?.plaintext ?? false;
+    const security = normaliseSecurity(this.#ctx, doc.security, doc.services ?? new Map(), services, PROFILES[profile ?? DEFAULT_PROFILE], load && { target: load.target, plaintext: load.plaintext ?? false });
     if (load && doc.services) this.#reachability(services, load.target);
     if (load) this.#runSize(doc, services, load);
     const topology = this.#topology(doc, services, load?.target ?? null);
@@ -150,6 +156,7 @@ class Rules {
       chaos,
       runtime: doc.runtime ?? 'local',
       expect,
+      security,
       source: { file: this.#ctx.source.file },
     };
   }

@@ -210,7 +210,9 @@ export type FaultTarget =
   | { kind: 'instance'; service: string; instance: string }
   | { kind: 'service'; service: string }
   /** The links from `from`'s instances to `to` (a service, or one instance when `toInstance` is set); `from` may be `client`. */
-  | { kind: 'edge'; from: string; to: string; toInstance?: string };
+  | { kind: 'edge'; from: string; to: string; toInstance?: string }
+  /** The whole mesh (a root rotation, a mesh-wide mTLS mode). */
+  | { kind: 'mesh' };
 
 export type FaultAction =
   /** L7 fault in the sidecar: at the callers' outbound (target edge or service) or at the target instance's inbound. */
@@ -220,7 +222,15 @@ export type FaultAction =
   /** A Toxiproxy toxic on the links of the target. */
   | { kind: 'toxic'; toxic: { type: string; stream: 'upstream' | 'downstream'; toxicity: number; attributes: Record<string, number> } }
   /** Every link between the two groups of instances is down for the window. */
-  | { kind: 'partition'; groups: [string[], string[]] };
+  | { kind: 'partition'; groups: [string[], string[]] }
+  /** PeerAuthentication switched for the window, as a config push: on the target service, or the whole mesh. */
+  | { kind: 'security'; mtls: MtlsMode }
+  /** The target instance's certificate is not renewed and runs out: it holds an expired one for the window. */
+  | { kind: 'cert-expire' }
+  /** A new root CA; every certificate reissued under it over the window, the old root trusted meanwhile (overlap) or dropped at once. */
+  | { kind: 'root-rotation'; overlap: boolean }
+  /** The target instance's clock is off by `offsetMs` (positive: ahead) for the window. */
+  | { kind: 'clock-skew'; offsetMs: number };
 
 export interface Fault {
   name: string;

@@ -1,5 +1,6 @@
-import { byProfile, DEFAULT_PROFILE, DEFAULT_VERSION, MESH_PROFILES, READY_TIMEOUT_DEFAULT, sharedDefault, type ProfileDefaults } from '../contract/defaults.ts';
+import { byProfile, DEFAULT_PROFILE, DEFAULT_TRUST_DOMAIN, DEFAULT_VERSION, MESH_PROFILES, READY_TIMEOUT_DEFAULT, sharedDefault, WORKLOAD_PORT, type ProfileDefaults } from '../contract/defaults.ts';
 import { LOAD_BALANCERS, RETRY_ON } from '../contract/mesh-policy.ts';
+import { AUTHORIZATION_ACTIONS, MTLS_MODES } from '../contract/security-policy.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { LIMITS, type Limit } from './limits.ts';
 import { METRIC_NAMES } from './metrics.ts';
@@ -330,6 +331,111 @@ const readyShape: ObjectShape = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Security: authorization policies (Istio's AuthorizationPolicy, with services for principals)
+
+const stringList = (noun: string, item: LeafShape = { kind: 'string', noun }): Shape => ({
+  kind: 'union',
+  options: [{ kind: 'list', items: item, minItems: 1, noun: `${noun}s` }, item],
+});
+const serviceList: Shape = { kind: 'union', options: [{ kind: 'list', items: serviceName, minItems: 1, noun: 'service names' }, serviceName] };
+const methodName = { kind: 'string', pattern: '^[A-Za-z*][A-Za-z*]*$', patternHint: 'an HTTP method such as GET, or * forms', noun: 'an HTTP method' } as const;
+const pathPattern = { kind: 'string', pattern: '^[/*]', patternHint: "a path starting with / (or a * suffix form such as *.png)", noun: 'a path', limit: LIMITS.requestPath } as const;
+const portList: Shape = { kind: 'union', options: [{ kind: 'list', items: { kind: 'integer', min: 1, max: 65535 }, minItems: 1, noun: 'ports' }, { kind: 'integer', min: 1, max: 65535 }] };
+
+const sourceShape: ObjectShape = {
+  kind: 'object',
+  otherNames: {
+    source: "meshproof writes the source's fields directly: from: { services: [checkout] }",
+    namespaces: 'every meshproof service is in namespace default; name the callers with services',
+    serviceAccounts: 'a service account is the service: write services',
+    requestPrincipals: 'meshproof has no JWT authentication (RequestAuthentication)',
+    ipBlocks: 'callers are told apart by their identity: write services or principals',
+    remoteIpBlocks: 'callers are told apart by their identity: write services or principals',
+  },
+  fields: {
+    services: { shape: serviceList, doc: 'Calling services, by the SPIFFE identity their mutual TLS certificate proves (client is the load generator). A plaintext request matches none.' },
+    notServices: { shape: serviceList, doc: 'Callers that do not match; a plaintext request (no identity) is not one of them.' },
+    principals: {
+      shape: stringList('principal'),
+      doc: "Identities as Istio writes them, such as cluster.local/ns/default/sa/checkout, with the prefix*, *suffix and * (any identity) forms.",
+    },
+    notPrincipals: { shape: stringList('principal'), doc: 'Identities that do not match.' },
+  },
+};
+
+const operationShape: ObjectShape = {
+  kind: 'object',
+  otherNames: { operation: "meshproof writes the operation's fields directly: to: { paths: [/pay] }", hosts: 'a policy is on one service; hosts do not apply' },
+  fields: {
+    methods: { shape: stringList('method', methodName), doc: 'HTTP methods, such as [GET, POST].' },
+    notMethods: { shape: stringList('method', methodName), doc: 'Methods that do not match.' },
+    paths: { shape: stringList('path', pathPattern), doc: "Request paths (without the query), exact or in Istio's prefix* and *suffix forms: /api/*, *.png." },
+    notPaths: { shape: stringList('path', pathPattern), doc: 'Paths that do not match.' },
+    ports: { shape: portList, doc: `The workload's port: every meshproof service listens on ${WORKLOAD_PORT} as far as policies are concerned (its container port in the Kubernetes export).` },
+    notPorts: { shape: portList, doc: 'Ports that do not match.' },
+  },
+};
+
+const conditionShape: ObjectShape = {
+  kind: 'object',
+  otherNames: { key: 'write when: { headers: { x-user: [alice] } } (Istio\'s key: request.headers[x-user])', values: 'write when: { headers: { x-user: [alice] } }' },
+  fields: {
+    headers: {
+      shape: {
+        kind: 'map',
+        keyNoun: 'header name',
+        keyPattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
+        keyHint: 'a header name such as x-user',
+        keyLimit: LIMITS.text,
+        dataKeys: true,
+        values: stringList('header value'),
+        minEntries: 1,
+      },
+      doc: "Request headers that must each have one of the values (Istio's request.headers[...] condition), with the prefix*, *suffix and * forms.",
+      required: true,
+    },
+  },
+};
+
+const ruleShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  fields: {
+    from: {
+      shape: { kind: 'union', options: [sourceShape, { kind: 'list', items: sourceShape, minItems: 1, noun: 'sources' }] },
+      doc: 'Who sends the request: a source, or a list of them (any may match). Absent: anyone.',
+    },
+    to: {
+      shape: { kind: 'union', options: [operationShape, { kind: 'list', items: operationShape, minItems: 1, noun: 'operations' }] },
+      doc: 'What the request does: an operation, or a list of them (any may match). Absent: anything.',
+    },
+    when: { shape: conditionShape, doc: 'Conditions that must all hold.' },
+  },
+};
+
+const authorizationPolicyShape: ObjectShape = {
+  kind: 'object',
+  otherNames: {
+    selector: 'a policy under services.<service>.authorization applies to that service',
+    spec: 'write the policy\'s fields directly: { action: ALLOW, rules: [...] }',
+    provider: 'meshproof has no external authorizer (CUSTOM)',
+  },
+  fields: {
+    name: {
+      shape: { kind: 'string', pattern: NAME_PATTERN, patternHint: NAME_HINT, noun: 'a policy name', limit: LIMITS.name },
+      doc: 'Names the policy in events, reports and the deciding-policy header (ns[default]-policy[<name>]-rule[<i>]).',
+      defaultNote: '<service>-<action>-<index>, such as payments-allow-0',
+    },
+    action: { shape: { kind: 'string', values: AUTHORIZATION_ACTIONS }, doc: 'ALLOW, DENY or AUDIT (AUDIT never decides; it marks what it matches).', default: 'ALLOW' },
+    rules: {
+      shape: { kind: 'list', items: ruleShape, noun: 'rules' },
+      doc: 'The policy matches when any rule does. No rules: it never matches (an ALLOW policy without rules allows nothing); rules: [{}] matches every request.',
+      default: [],
+    },
+  },
+};
+
 const serviceShape: ObjectShape = {
   kind: 'object',
   nullAsEmpty: true,
@@ -401,6 +507,16 @@ const serviceShape: ObjectShape = {
       },
       doc: 'Per-instance differences, keyed by instance name (e.g. store-2: { latency: 150ms } for one slow replica); keys: latency, errorRate, errorStatus, concurrency, queue, responseSize, zone, version.',
       default: {},
+    },
+    mtls: {
+      shape: { kind: 'string', values: MTLS_MODES },
+      doc: "What this service's instances accept (Istio's PeerAuthentication on the workload): STRICT (mutual TLS only; a plaintext caller is refused at the connection), PERMISSIVE (mutual TLS or plaintext) or DISABLE (plaintext only). The narrower setting wins over security.mtls.",
+      defaultNote: 'security.mtls',
+    },
+    authorization: {
+      shape: { kind: 'list', items: authorizationPolicyShape, noun: 'authorization policies' },
+      doc: "Authorization policies on requests into this service (Istio's AuthorizationPolicy): DENY policies are checked first, then ALLOW ones (with any ALLOW policy, a request none matches is denied); AUDIT only marks. A refused request gets 403 RBAC: access denied.",
+      default: [],
     },
     image: {
       shape: { kind: 'string', pattern: '^[a-z0-9][A-Za-z0-9._/:@-]*$', patternHint: 'a local Docker image reference such as my-team/payments:1.4', noun: 'an image reference' },
@@ -694,8 +810,10 @@ const routeShape: ObjectShape = {
 const destinationShape: ObjectShape = {
   kind: 'object',
   nullAsEmpty: true,
-  notYet: ['tls', 'mtls'],
   otherNames: {
+    mtls: "mutual TLS is the service's own setting (Istio's PeerAuthentication): write services.<service>.mtls, or security.mtls for the whole mesh; callers originate it automatically",
+    tls: "callers' sidecars originate mutual TLS automatically (Istio's auto mTLS, ISTIO_MUTUAL); set what a service accepts with services.<service>.mtls",
+    authorization: 'authorization is enforced at the callee: write services.<service>.authorization',
     rateLimit: 'a rate limit applies at the callee: set services.<service>.rateLimit',
     minHealthPercent: "that is Istio's name; write panicThreshold",
     consistentHash: 'meshproof balances with round_robin, least_request or random (loadBalancer)',
@@ -802,6 +920,11 @@ const loadShape: ObjectShape = {
     },
     duration: { shape: positiveDuration, doc: "How long load is sent; at most the scenario's duration.", defaultNote: "the scenario's duration" },
     path: { shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path', limit: LIMITS.requestPath }, doc: 'Request path.', default: '/' },
+    plaintext: {
+      shape: { kind: 'boolean' },
+      doc: "Whether the load generator is an outside client: its requests reach the target in plaintext, with no identity (a STRICT target refuses them at the connection). By default it is inside the mesh and its sidecar speaks mutual TLS.",
+      default: false,
+    },
     phases: {
       shape: { kind: 'list', items: phaseShape, minItems: 1, noun: 'phases', limit: LIMITS.phases },
       doc: 'Piecewise-constant rate, in order from the start of the load; their lengths must add up to the load duration.',
@@ -893,7 +1016,7 @@ const toxicShape: ObjectShape = {
 
 const faultShape: ObjectShape = {
   kind: 'object',
-  exactlyOne: ['http', 'process', 'toxic', 'partition'],
+  exactlyOne: ['http', 'process', 'toxic', 'partition', 'security', 'certExpire', 'rootRotation', 'clockSkew'],
   exactlyOneHint: "(the fault's kind; split two kinds into two faults)",
   otherNames: { start: 'write at: 5s', duration: 'write for: 10s', kind: 'write the kind as the key: http, process, toxic or partition' },
   fields: {
@@ -924,6 +1047,43 @@ const faultShape: ObjectShape = {
         noun: 'two groups of instances or services',
       },
       doc: 'Cuts every link between two groups of instances (a service stands for all its instances), both ways, for the window: [[a-0, b-0], [c]].',
+    },
+    security: {
+      shape: {
+        kind: 'object',
+        fields: { mtls: { shape: { kind: 'string', values: MTLS_MODES }, doc: 'The mode the target service (or, without a target, the whole mesh) is switched to for the window.', required: true } },
+      },
+      doc: 'Switches PeerAuthentication during the run, as a config push (no restart): { mtls: DISABLE } on a service, or on the whole mesh without a target; back at the end of the window.',
+    },
+    certExpire: {
+      shape: { kind: 'boolean' },
+      doc: "The target instance's certificate stops being renewed and runs out: from the fault's start it holds an expired certificate, so its peers' handshakes with it fail; a fresh one is issued when the window ends. Write certExpire: true.",
+    },
+    rootRotation: {
+      shape: {
+        kind: 'object',
+        nullAsEmpty: true,
+        fields: {
+          overlap: {
+            shape: { kind: 'boolean' },
+            doc: 'true: the new root is added to every trust bundle first and the old one dropped only after every certificate is reissued (no failed request); false: the bundles switch to the new root at once and calls fail until each certificate is reissued.',
+            default: true,
+          },
+        },
+      },
+      doc: "A new root CA during the run (no target): every workload certificate is reissued under it, spread over the fault's window (for, required).",
+    },
+    clockSkew: {
+      shape: {
+        kind: 'object',
+        exactlyOne: ['ahead', 'behind'],
+        exactlyOneHint: '(write { ahead: 25h } or { behind: 2h })',
+        fields: {
+          ahead: { shape: { kind: 'duration', positive: true, limit: LIMITS.certTtl }, doc: "How far the instance's clock runs ahead: peers' certificates look expired to it once this passes their lifetime." },
+          behind: { shape: { kind: 'duration', positive: true, limit: LIMITS.certTtl }, doc: "How far the instance's clock runs behind: certificates issued since look not yet valid to it." },
+        },
+      },
+      doc: "The target instance's clock is off by this for the window: it judges its peers' certificates by it, so its handshakes fail both ways. { ahead: 25h } or { behind: 2h }.",
     },
   },
 };
@@ -996,7 +1156,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
     load: { shape: loadShape, doc: 'The load generator: what it calls, how fast and for how long.', required: true },
     faults: {
       shape: { kind: 'list', items: faultShape, nullAsEmpty: true, noun: 'faults', limit: LIMITS.faults },
-      doc: 'The fault schedule: each fault has a name, a start (at), an optional length (for), a target and one kind (http, process, toxic or partition).',
+      doc: 'The fault schedule: each fault has a name, a start (at), an optional length (for), a target and one kind (http, process, toxic, partition, security, certExpire, rootRotation or clockSkew).',
       default: [],
     },
     chaos: {
@@ -1018,6 +1178,42 @@ export const SCENARIO_SHAPE: ObjectShape = {
       },
       doc: 'The fault engine for wire faults (toxic, partition): the built-in one, or a real Toxiproxy.',
       defaultNote: '{ engine: builtin }',
+    },
+    security: {
+      shape: {
+        kind: 'object',
+        nullAsEmpty: true,
+        fields: {
+          mtls: {
+            shape: { kind: 'string', values: MTLS_MODES },
+            doc: "The mesh-wide PeerAuthentication: what every service accepts unless it says otherwise (services.<service>.mtls): STRICT, PERMISSIVE or DISABLE.",
+            defaultNote: byProfile((p) => p.security.mtls),
+          },
+          trustDomain: {
+            shape: { kind: 'string', pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$', patternHint: 'a DNS-like name such as cluster.local', noun: 'a trust domain', limit: LIMITS.name },
+            doc: 'The trust domain of every identity: spiffe://<trustDomain>/ns/default/sa/<service>.',
+            default: DEFAULT_TRUST_DOMAIN,
+          },
+          certTTL: {
+            shape: { kind: 'duration', positive: true, limit: LIMITS.certTtl },
+            doc: 'Lifetime of a workload certificate; each is renewed (and pushed to its sidecar) at half its life (70% for linkerd).',
+            defaultNote: byProfile((p) => formatDuration(p.security.certTtlMs)),
+          },
+          rootCA: {
+            shape: {
+              kind: 'object',
+              fields: {
+                cert: { shape: { kind: 'string', noun: 'a file path' }, doc: "The root certificate's PEM file, relative to the scenario.", required: true },
+                key: { shape: { kind: 'string', noun: 'a file path' }, doc: "Its private key's PEM file (PKCS #8, EC or RSA), relative to the scenario.", required: true },
+              },
+            },
+            doc: "A root CA to sign under, as files: the control plane makes an intermediate under it and signs every workload with that (Istio's plug-in CA). Without it, a self-signed root is made for the run.",
+            defaultNote: 'none: a self-signed root',
+          },
+        },
+      },
+      doc: 'Workload identities and mutual TLS: the mesh-wide mode, the trust domain, certificate lifetimes and the root CA (see docs/security.md).',
+      defaultNote: '{ mtls: PERMISSIVE, trustDomain: cluster.local, certTTL: 24h }',
     },
     runtime: {
       shape: { kind: 'string', values: RUNTIMES },

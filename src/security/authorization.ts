@@ -1,5 +1,5 @@
 import type { AuthorizationCondition, AuthorizationOperation, AuthorizationPolicy, AuthorizationRule, AuthorizationSource } from '../contract/security-policy.ts';
-import { principalOf, spiffeId } from './spiffe.ts';
+import { principalOf, spiffeId } from '../contract/spiffe.ts';
 
 /** What a policy sees of a request. */
 export interface AuthorizationRequest {

@@ -60,6 +60,8 @@ export function scopeLabel(scope: Scope | FaultTarget): string {
       return `${scope.from} -> ${scope.toInstance ?? scope.to}`;
     case 'version':
       return `${scope.service} ${scope.version}`;
+    case 'mesh':
+      return 'the mesh';
   }
 }
 

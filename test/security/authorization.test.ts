@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { AuthorizationEvaluator, rbacPolicyName, stringMatcher, type AuthorizationRequest } from '../../src/security/authorization.ts';
-import type { AuthorizationPolicy, AuthorizationRule } from '../../src/scenario/scenario.ts';
+import type { AuthorizationPolicy, AuthorizationRule } from '../../src/contract/security-policy.ts';
 
 const TD = 'cluster.local';
 const peer = (sa: string) => `spiffe://${TD}/ns/default/sa/${sa}`;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { CertificateAuthority } from '../../src/security/certificate-authority.ts';
-import { spiffeId } from '../../src/security/spiffe.ts';
+import { spiffeId } from '../../src/contract/spiffe.ts';
 
 const ID = spiffeId('cluster.local', 'payments');
 

@@ -44,6 +44,8 @@ export function linksOf(links: readonly Link[], target: FaultTarget): Link[] {
       return links.filter((l) => l.toService === target.service);
     case 'edge':
       return links.filter((l) => l.fromService === target.from && l.toService === target.to && (!target.toInstance || l.toInstance === target.toInstance));
+    case 'mesh':
+      return [...links];
   }
 }
 

@@ -135,6 +135,7 @@ export class FaultRunner implements AsyncDisposable {
   private instancesOf(f: Fault): string[] {
     const t = f.target;
     if (t.kind === 'instance') return [t.instance];
+    if (t.kind === 'mesh') return this.o.topology.pods.map((p) => p.instance);
     const service = t.kind === 'service' ? t.service : t.to;
     if (t.kind === 'edge' && t.toInstance) return [t.toInstance];
     return this.o.topology.pods.filter((p) => p.service === service).map((p) => p.instance);
@@ -155,6 +156,7 @@ export class FaultRunner implements AsyncDisposable {
         else this.ended(f, 'removed', begun);
       } else {
         const t = f.target;
+        if (t.kind === 'mesh') return;
         const from = t.kind === 'edge' ? t.from : null;
         const to = t.kind === 'edge' ? t.to : t.service;
         cp.setOutboundFault(f.name, phase === 'start' ? { from, to, fault: a.fault } : null);

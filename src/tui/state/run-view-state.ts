@@ -472,6 +472,14 @@ export function actionText(a: FaultAction): string {
     }
     case 'partition':
       return `partition ${a.groups[0].join(',')} | ${a.groups[1].join(',')}`;
+    case 'security':
+      return `mTLS ${a.mtls}`;
+    case 'cert-expire':
+      return 'cert expired';
+    case 'root-rotation':
+      return `root rotation${a.overlap ? '' : ' (no overlap)'}`;
+    case 'clock-skew':
+      return `clock ${a.offsetMs > 0 ? '+' : '-'}${formatDuration(Math.abs(a.offsetMs))}`;
   }
 }
 
