@@ -31,8 +31,9 @@ exists, so a plaintext connection matches no filter chain and is reset at once (
 The TLS chain asks for the client's certificate and verifies it against the trust bundle.
 
 Both chains end in the same request handler. A connection accepted under older credentials or
-another mode is drained: idle ones close when things change, busy ones after their response
-(`Connection: close`), so the next request is carried by a connection made under what is in force.
+another mode is drained as Envoy drains a filter chain: its next response (or the one being made)
+says `Connection: close` and the connection closes after it, so the caller reconnects under what is
+in force, and no request races a connection closed under it.
 */
 export class InboundListener {
   readonly server: NetServer;
@@ -146,14 +147,13 @@ export class InboundListener {
 }
 
 /**
-Closes a connection made under what is no longer in force: at once when idle; a response not yet
-begun says `Connection: close`; one under way closes the connection when it ends.
+Drains a connection made under what is no longer in force: a response not yet begun says
+`Connection: close`; otherwise the next request's does (`stale`). Closing an idle keep-alive
+connection outright would race a request the caller is sending on it.
 */
 function drain(socket: Tagged): void {
   const res = (socket as unknown as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!res) socket.destroy();
-  else if (!res.headersSent) res.shouldKeepAlive = false;
-  else res.once('finish', () => socket.destroy());
+  if (res && !res.headersSent) res.shouldKeepAlive = false;
 }
 
 function tlsOptions(o: { cert?: unknown; key?: unknown; ca?: unknown }): { cert: string; key: string; ca: string[] } {

@@ -180,7 +180,7 @@ describe('mutual TLS between sidecars, on real TLS sockets', () => {
     assert.equal(counter(callee.sidecar, 'http.inbound.ssl.handshake'), 2, 'a second handshake, under the new certificate');
   });
 
-  it('a mode change is a push: PERMISSIVE → STRICT drains a plaintext keep-alive connection, and the next plaintext request is refused', async (t) => {
+  it('a mode change is a push: PERMISSIVE → STRICT drains a plaintext keep-alive connection (its next answer closes it), and the plaintext request after is refused', async (t) => {
     const { callee, caller } = await pair(t, { cert: await issue('payments'), mode: 'PERMISSIVE' }, { cert: null, mtls: false });
     assert.equal((await send(caller.ports.outbound, { host: 'payments' })).status, 200);
     callee.sidecar.applyConfig(
@@ -188,6 +188,8 @@ describe('mutual TLS between sidecars, on real TLS sockets', () => {
     );
     const e = await waitForEvent(callee.sidecar, 'mtls-mode-changed');
     assert.deepEqual([e.data.previous, e.data.mode], ['PERMISSIVE', 'STRICT']);
+    const last = await send(caller.ports.outbound, { host: 'payments' });
+    assert.equal(last.status, 200, 'served on the old connection, as Envoy drains a filter chain');
     const r = await send(caller.ports.outbound, { host: 'payments' });
     assert.equal(r.status, 503);
     assert.equal(counter(callee.sidecar, 'http.inbound.ssl.no_filter_chain_match'), 1);
