@@ -90,8 +90,18 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
     if (receiver) await receiver.start();
     const topology = await bringUp(held, run, measured);
     const wire = await connectWire(held, run, topology);
-    const controlPlane = new ControlPlane(run.plan, topology.pods, topology.ingress, { linkAddress: wire ? (from, to) => wire.addressFor(from, to) : undefined, credential: run.credential });
-    held.defer(() => void (measured.configPushMs = controlPlane.lastPushMs));
+    const controlPlane = new ControlPlane(run.plan, topology.pods, topology.ingress, {
+      linkAddress: wire ? (from, to) => wire.addressFor(from, to) : undefined,
+      credential: run.credential,
+      onPushError: (err) => run.emit({ type: 'fault-ended', at: Date.now(), fault: '(control plane)', detail: `a push of new certificates failed: ${err.message}` }),
+    });
+    // Renewals and a rotation's batches stop once the fault schedule has (released before this).
+    held.defer(() => {
+      controlPlane.stop();
+      measured.configPushMs = controlPlane.lastPushMs;
+    });
+    // The control plane is the mesh's CA: every pod has its certificate in the first push.
+    await controlPlane.startSecurity();
     const load = await prepareLoad(held, run, topology);
     // Second 0 comes after the config push and a warm-up: cold connections and cold JIT are not measured.
     measured.t0 = Date.now() + run.settleMs + run.warmupMs;

@@ -4,7 +4,8 @@ import type { ProcessControl } from '../../contract/process-control.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
 import type { InstanceState, StateChange } from '../../contract/state-change.ts';
 import type { TopologyEvent } from '../../contract/topology-event.ts';
-import type { Fault, Scenario } from '../../scenario/scenario.ts';
+import type { Fault, FaultAction, Scenario } from '../../scenario/scenario.ts';
+import { formatDuration } from '../../util/format.ts';
 import { faultSchedule, type FaultStep } from './fault-schedule.ts';
 import type { Wire } from '../links/wire.ts';
 import { DEFAULT_ENDPOINT_REMOVAL_DELAY_MS } from './endpoint-removal.ts';
@@ -166,6 +167,12 @@ export class FaultRunner implements AsyncDisposable {
       }
       return;
     }
+    if (a.kind === 'security' || a.kind === 'cert-expire' || a.kind === 'root-rotation' || a.kind === 'clock-skew') {
+      const detail = await this.security(f, a, phase === 'start');
+      if (phase === 'start') this.started(f, detail, begun);
+      else this.ended(f, detail, begun);
+      return;
+    }
     if (a.kind === 'toxic' || a.kind === 'partition') {
       const wire = this.o.wire;
       if (!wire) throw new Error(`fault ${f.name} needs the fault engine, which this run did not start`);
@@ -213,6 +220,31 @@ export class FaultRunner implements AsyncDisposable {
       this.state(instance, 'healthy', `fault ${f.name} ended: ${detail}`);
     } else if (a.action === 'kill') {
       await this.bringBack(f, instance);
+    }
+  }
+
+  /** Security faults go through the control plane, which is the mesh's CA: each is a config push, never a restart. */
+  private async security(f: Fault, a: Extract<FaultAction, { kind: 'security' | 'cert-expire' | 'root-rotation' | 'clock-skew' }>, start: boolean): Promise<string> {
+    const cp = this.o.controlPlane;
+    const t = f.target;
+    switch (a.kind) {
+      case 'security': {
+        const service = t.kind === 'service' ? t.service : null;
+        cp.setMtlsMode(f.name, start ? { service, mode: a.mtls } : null);
+        await cp.push();
+        const who = service ?? 'the whole mesh';
+        return start ? `${who} switched to mTLS ${a.mtls} (pushed)` : `${who} back to its own mTLS mode (pushed)`;
+      }
+      case 'cert-expire':
+        return cp.expireCertificate(f.name, t.kind === 'instance' ? t.instance : '', start);
+      case 'root-rotation':
+        return start ? cp.startRootRotation(f.name, a.overlap, f.forMs ?? 0) : cp.endRootRotation(f.name);
+      case 'clock-skew': {
+        const instance = t.kind === 'instance' ? t.instance : '';
+        cp.setClockSkew(f.name, start ? { instance, offsetMs: a.offsetMs } : null);
+        await cp.push();
+        return start ? `${instance}'s clock runs ${formatDuration(Math.abs(a.offsetMs))} ${a.offsetMs > 0 ? 'ahead' : 'behind'}` : `${instance}'s clock is right again`;
+      }
     }
   }
 

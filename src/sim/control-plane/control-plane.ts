@@ -5,8 +5,10 @@ import type { RunningPod } from '../../contract/running-pod.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
+import type { MtlsMode } from '../../contract/security-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
 import type { Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
+import { MeshSecurity } from './mesh-security.ts';
 
 export interface ControlPlaneOptions {
   /** The run's credential: every push carries it (`Authorization: Bearer`), and sidecars refuse a push without it. */
@@ -15,7 +17,14 @@ export interface ControlPlaneOptions {
   pushTimeoutMs?: number;
   /** Where one pod dials another instance when links go through the fault engine; undefined = its inbound listener directly. */
   linkAddress?: (fromInstance: string, toInstance: string) => { host: string; port: number } | undefined;
+  /** Wall-clock epoch ms, for certificate lifetimes and renewals. @default Date.now */
+  now?: () => number;
+  /** A push the control plane made on its own (a certificate renewal, a step of a root rotation) failed. @default ignored */
+  onPushError?: (err: Error) => void;
 }
+
+/** At most this many pushes reissue certificates over a root rotation's window (each push goes to every sidecar). */
+const ROTATION_BATCHES = 5;
 
 /**
 Knows every instance, its address and its health, and pushes each sidecar the whole snapshot it
@@ -32,6 +41,15 @@ export class ControlPlane implements MeshControl {
   private readonly byInstance: Map<string, RunningPod>;
   /** Duration of the last complete push to every sidecar, ms. */
   lastPushMs: number | null = null;
+  /** The CA and everything about identities and mutual TLS; null until `startSecurity`, and for a scenario without security. */
+  security: MeshSecurity | null = null;
+  private renewalTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly rotationTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** The root a rotation with overlap keeps trusting until its end, by fault name. */
+  private readonly overlapping = new Map<string, string>();
+  /** Pods a rotation still has to reissue, by fault name. */
+  private readonly rotating = new Map<string, string[]>();
+  private stopped = false;
 
   private readonly plan: Plan;
   private readonly pods: RunningPod[];
@@ -70,7 +88,7 @@ export class ControlPlane implements MeshControl {
       let fault: HttpFault | null = policy.fault ?? null;
       for (const f of this.outboundFaults.values()) if (f.to === dest && (f.from === null || f.from === pod.service)) fault = f.fault;
       const bulkhead = serviceNamed(this.plan.scenario, pod.service)?.bulkheads?.[dest] ?? null;
-      clusters[dest] = { policy, endpoints, fault, bulkhead };
+      clusters[dest] = { policy, endpoints, fault, bulkhead, mtls: this.security?.upstreamTls(pod, dest) ?? null };
     }
     const planned = this.plan.pods.find((p) => p.instance === pod.instance);
     let inboundFault: HttpFault | null = null;
@@ -86,7 +104,136 @@ export class ControlPlane implements MeshControl {
       zone: planned?.spec.zone ?? null,
       subset: planned?.spec.version ?? DEFAULT_VERSION,
       inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault },
+      ...(this.security ? { security: this.security.podSecurity(pod) } : {}),
     };
+  }
+
+  /**
+  Becomes the mesh's certificate authority (when the scenario has security): a root, every pod's
+  first certificate, and renewals at `renewAt` of their life, each pushed over the config channel.
+  Call before the first push.
+  */
+  async startSecurity(): Promise<void> {
+    const spec = this.plan.scenario.security;
+    if (!spec || this.security) return;
+    this.security = await MeshSecurity.create(this.plan.scenario, spec, this.options.now);
+    await this.security.issueAll([this.ingress, ...this.pods]);
+    this.scheduleRenewal();
+  }
+
+  /** Stops renewals and any rotation under way. */
+  stop(): void {
+    this.stopped = true;
+    if (this.renewalTimer) clearTimeout(this.renewalTimer);
+    this.renewalTimer = null;
+    for (const t of this.rotationTimers) clearTimeout(t);
+    this.rotationTimers.clear();
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private scheduleRenewal(): void {
+    if (this.renewalTimer) clearTimeout(this.renewalTimer);
+    this.renewalTimer = null;
+    const next = this.security?.nextRenewal();
+    if (next == null || this.stopped) return;
+    this.renewalTimer = setTimeout(() => void this.renew(), Math.max(0, next - this.now()));
+    this.renewalTimer.unref?.();
+  }
+
+  private async renew(): Promise<void> {
+    const sec = this.security!;
+    try {
+      await Promise.all(sec.due().map((i) => sec.reissue(i)));
+      await this.push();
+    } catch (err) {
+      this.options.onPushError?.(err as Error);
+    }
+    this.scheduleRenewal();
+  }
+
+  /** certExpire: starts (on) or ends a fault that lets one instance's certificate run out. Pushes. */
+  async expireCertificate(fault: string, instance: string, on: boolean): Promise<string> {
+    const sec = this.needSecurity();
+    const cert = await sec.expire(fault, instance, on);
+    await this.push();
+    this.scheduleRenewal();
+    if (on) return `${instance}'s certificate was not renewed and ran out (${cert ? `valid until ${new Date(cert.notAfter).toISOString()}` : 'expired'})`;
+    return cert ? `${instance} has a fresh certificate (serial ${cert.serial.slice(0, 8)}…)` : `${instance}'s certificate is still let run out by another fault`;
+  }
+
+  /** clockSkew: an instance's clock is off (target) or right again (null). Takes effect at the next push. */
+  setClockSkew(fault: string, target: { instance: string; offsetMs: number } | null): void {
+    this.needSecurity().setSkew(fault, target);
+  }
+
+  /** A PeerAuthentication switch (a `security` fault) on a service, or the whole mesh (service null); null ends it. Takes effect at the next push. */
+  setMtlsMode(fault: string, target: { service: string | null; mode: MtlsMode } | null): void {
+    this.needSecurity().setMode(fault, target);
+  }
+
+  /**
+  Starts a root rotation: a new root; with `overlap`, added beside the old one in every trust bundle
+  (both trusted until the end); without, replacing it at once. Every certificate is then reissued
+  under the new root in batches spread over `windowMs`; `endRootRotation` finishes it.
+  */
+  async startRootRotation(fault: string, overlap: boolean, windowMs: number): Promise<string> {
+    const sec = this.needSecurity();
+    const { old, new: next } = await sec.ca.rotateRoot(overlap);
+    if (overlap) this.overlapping.set(fault, old);
+    const pods = sec.holdersWithIdentity();
+    this.rotating.set(fault, [...pods]);
+    await this.push();
+    const batches = Math.min(ROTATION_BATCHES, pods.length);
+    for (let b = 1; b <= batches; b++) {
+      const t = setTimeout(() => {
+        this.rotationTimers.delete(t);
+        void this.reissueBatch(fault, Math.ceil((pods.length * b) / batches));
+      }, (windowMs * b) / (batches + 1));
+      this.rotationTimers.add(t);
+    }
+    return overlap
+      ? `new root ${next} trusted beside ${old}; ${pods.length} certificates to reissue under it over the window`
+      : `root ${old} replaced by ${next} in every trust bundle at once; ${pods.length} certificates still chain to the old root until reissued`;
+  }
+
+  /** Reissues the rotation's pods up to the `upTo`-th (those before were done by earlier batches), and pushes. */
+  private async reissueBatch(fault: string, upTo: number): Promise<void> {
+    const left = this.rotating.get(fault);
+    if (!left || this.stopped) return;
+    const sec = this.security!;
+    const all = sec.holdersWithIdentity().length;
+    const done = all - left.length;
+    const now = left.splice(0, Math.max(0, upTo - done));
+    try {
+      await Promise.all(now.map((i) => sec.reissue(i)));
+      await this.push();
+    } catch (err) {
+      this.options.onPushError?.(err as Error);
+    }
+  }
+
+  /** Ends a root rotation: what is left is reissued, and with overlap the old root is no longer trusted. Pushes. */
+  async endRootRotation(fault: string): Promise<string> {
+    const sec = this.needSecurity();
+    const left = this.rotating.get(fault) ?? [];
+    this.rotating.delete(fault);
+    await Promise.all(left.map((i) => sec.reissue(i)));
+    const old = this.overlapping.get(fault);
+    if (old) {
+      sec.ca.dropRoot(old);
+      this.overlapping.delete(fault);
+    }
+    await this.push();
+    this.scheduleRenewal();
+    return `every certificate chains to root ${sec.ca.rootFingerprint}${old ? `; root ${old} is no longer trusted` : ''}`;
+  }
+
+  private needSecurity(): MeshSecurity {
+    if (!this.security) throw new Error('this run has no certificate authority (the scenario has no security, or startSecurity was not called)');
+    return this.security;
   }
 
   /** Starts (fault set) or ends (null) a scheduled fault at callers' outbound. Takes effect at the next push. */

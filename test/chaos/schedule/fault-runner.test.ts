@@ -31,7 +31,10 @@ function slowControlPlane(clock: { ms: number }, lagMs: number): MeshControl {
     clock.ms += lagMs;
     return 1;
   };
-  return { push, setInboundFault() {}, setOutboundFault() {}, setAppPort() {}, setHealthy() {} };
+  const noCa = async (): Promise<string> => {
+    throw new Error('these faults need no certificate authority');
+  };
+  return { push, setInboundFault() {}, setOutboundFault() {}, setAppPort() {}, setHealthy() {}, setMtlsMode() {}, setClockSkew() {}, expireCertificate: noCa, startRootRotation: noCa, endRootRotation: noCa };
 }
 
 const kill: Fault = {
