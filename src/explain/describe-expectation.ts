@@ -131,6 +131,14 @@ function subject(metric: MetricName, scope: Scope, scenario: Scenario): string {
     case 'attempts':
       if (scope.kind !== 'edge') return 'the attempts per request are';
       return `in every traced request, the tries ${scope.from === 'client' ? 'the load generator' : scope.from} sent to ${scope.toInstance ?? scope.to} (the first and each retry, counted from the run's traces) are`;
+    case 'denied':
+      return `the number of ${reqs} refused by an authorization policy (403 RBAC: access denied) is`;
+    case 'mtls':
+      return `the share of ${reqs} carried over mutual TLS is`;
+    case 'handshake_errors':
+      return scope.kind === 'edge'
+        ? `the number of mutual TLS handshakes ${scope.from === 'client' ? "the load generator's sidecar" : `${scope.from}'s sidecars`} failed toward ${scope.toInstance ?? scope.to} is`
+        : `the number of mutual TLS handshakes that failed at the inbound of ${scope.kind === 'instance' ? scope.instance : scope.kind === 'service' || scope.kind === 'version' ? scope.service : 'the scope'} (plaintext refused by STRICT included) is`;
   }
 }
 

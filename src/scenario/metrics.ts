@@ -58,6 +58,24 @@ export const METRICS: readonly MetricSpec[] = [
     edgeOnly: true,
     perRequest: true,
   },
+  {
+    name: 'denied',
+    unit: 'count',
+    doc: "Requests an authorization policy refused (403 RBAC: access denied): on an edge, counted at the caller's sidecars; on a service or instance, at its inbound.",
+    notOn: { client: 'the load generator cannot tell a refusal from any other 403; its sidecar can' },
+  },
+  {
+    name: 'mtls',
+    unit: 'ratio',
+    doc: "Share of requests carried over mutual TLS: on an edge, as the caller's sidecars sent them; on a service or instance, as its inbound received them.",
+    notOn: { client: 'the load generator speaks to its own sidecar in plaintext; the hop into the mesh is the edge from client' },
+  },
+  {
+    name: 'handshake_errors',
+    unit: 'count',
+    doc: "Mutual TLS handshakes that failed (connections, not requests): on a service or instance, at its inbound (plaintext refused by STRICT included); on an edge, at the caller's sidecars.",
+    notOn: { client: 'the load generator makes no handshake; its sidecar does, on the edge from client' },
+  },
 ];
 
 export const METRIC_NAMES: readonly string[] = METRICS.map((m) => m.name);

@@ -290,7 +290,13 @@ export type MetricName =
   /** Share of a service's requests that reached one version (scope `version`). */
   | 'share'
   /** Most attempts (first try and retries) on an edge within any one request, from the run's traces: `attempts(front -> store) <= 3 per request`. */
-  | 'attempts';
+  | 'attempts'
+  /** Requests refused by an authorization policy (403 RBAC: access denied) on the scope. */
+  | 'denied'
+  /** Share of the scope's requests carried over mutual TLS. */
+  | 'mtls'
+  /** Mutual TLS handshakes that failed on the scope (connections, not requests): at its inbound, or at the caller's sidecars for an edge. */
+  | 'handshake_errors';
 
 export type Scope =
   /** What the load generator saw. */

@@ -27,6 +27,9 @@ export function evidenceOf(agg: Aggregate, perInstance: Record<string, number> =
   }
   for (const k of Object.keys(agg.status).sort()) ev[`status_${k}`] = agg.status[k];
   for (const k of Object.keys(agg.flags).sort()) ev[`flag_${k}`] = agg.flags[k];
+  if (agg.mtls > 0) ev.mtls = agg.mtls;
+  if (agg.denied > 0) ev.denied = agg.denied;
+  if (agg.handshakeErrors > 0) ev.handshake_errors = agg.handshakeErrors;
   for (const [instance, n] of Object.entries(perInstance)) ev[`requests_${instance}`] = n;
   return ev;
 }

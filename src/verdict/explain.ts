@@ -58,6 +58,12 @@ function detail(exp: Expectation, agg: Aggregate, whole?: Aggregate): string {
     }
     case 'success_rate':
       return ` (${agg.ok} of ${agg.requests} ok)`;
+    case 'mtls':
+      return ` (${agg.mtls} of ${plural(agg.requests, 'request')} over mutual TLS)`;
+    case 'denied':
+      return agg.denied > 0 ? ` (answered 403 RBAC: access denied, of ${plural(agg.requests, 'request')})` : ` (of ${plural(agg.requests, 'request')})`;
+    case 'handshake_errors':
+      return ` (failed handshakes; ${plural(agg.requests, 'request')} in the window)`;
     case 'error_rate':
       return ` (${errors} of ${agg.requests} failed)`;
     case 'rps':

@@ -17,6 +17,10 @@ export interface Aggregate {
   flags: Record<string, number>;
   /** Latencies of the requests that got a response. */
   latency: Histogram;
+  /** Requests over mutual TLS, refused by authorization, and failed handshakes (observe/timeline.ts). */
+  mtls: number;
+  denied: number;
+  handshakeErrors: number;
 }
 
 /**
@@ -32,6 +36,9 @@ export function aggregate(timeline: Timeline, keys: readonly SeriesKey[], range:
     status: {},
     flags: {},
     latency: new Histogram(),
+    mtls: 0,
+    denied: 0,
+    handshakeErrors: 0,
   };
   for (const key of keys) {
     const buckets = timeline.series[key];
@@ -45,6 +52,9 @@ export function aggregate(timeline: Timeline, keys: readonly SeriesKey[], range:
       for (const [k, v] of Object.entries(b.status)) agg.status[k] = (agg.status[k] ?? 0) + v;
       for (const [k, v] of Object.entries(b.flags)) agg.flags[k] = (agg.flags[k] ?? 0) + v;
       agg.latency.merge(b.latency);
+      agg.mtls += b.mtls ?? 0;
+      agg.denied += b.denied ?? 0;
+      agg.handshakeErrors += b.handshakeErrors ?? 0;
     }
   }
   return agg;
@@ -93,6 +103,12 @@ export function measureMetric(metric: MetricName, agg: Aggregate, of?: Aggregate
     case 'attempts':
       // Per request, from the traces (attempts.ts): the per-second timeline cannot say.
       return NaN;
+    case 'denied':
+      return agg.denied;
+    case 'mtls':
+      return agg.requests === 0 ? NaN : agg.mtls / agg.requests;
+    case 'handshake_errors':
+      return agg.handshakeErrors;
   }
 }
 

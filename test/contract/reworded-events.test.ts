@@ -18,6 +18,9 @@ import { endpoint, policy, retries, sidecarConfig, UNLIMITED } from '../sim/help
 import { getJson, send } from '../sim/helpers/http.ts';
 import { startSlowServer, startStatusServer } from '../sim/helpers/servers.ts';
 import { closing, startSidecar, waitForEvent } from '../sim/helpers/sidecar.ts';
+import { CertificateAuthority } from '../../src/security/certificate-authority.ts';
+import { spiffeId } from '../../src/contract/spiffe.ts';
+import type { SidecarSecurity } from '../../src/sim/sidecar-config.ts';
 
 /**
 The words of a mesh event are for people only: rewording every one of them changes no verdict, no
@@ -162,9 +165,26 @@ describe('mesh events reworded: nothing but the words changes', () => {
     const restarted = closing(t, await startStatusServer(200));
     const slow = closing(t, await startSlowServer(300));
     const { sidecar, ports } = await startSidecar(t, { instance: 'checkout-0', service: 'checkout', describe });
+    // Security: a certificate, then a renewal under a new root with a new mode; a plaintext
+    // connection refused, a request an authorization policy denies.
+    const ca = await CertificateAuthority.create({ trustDomain: 'cluster.local' });
+    const security = async (mode: SidecarSecurity['mtls']): Promise<SidecarSecurity> => {
+      const c = await ca.issue(spiffeId('cluster.local', 'checkout'), 3600_000);
+      return {
+        trustDomain: 'cluster.local',
+        identity: { spiffeId: c.spiffeId, certChain: c.certChain, key: c.key, notBefore: c.notBefore, notAfter: c.notAfter, serial: c.serial, root: c.root },
+        trustBundle: ca.trustBundle(),
+        trustBundleRoots: ca.trustBundleFingerprints(),
+        mtls: mode,
+        authorization: [{ name: 'allow-nobody', action: 'ALLOW', rules: [] }],
+        clockSkewMs: 0,
+      };
+    };
+    const first = await security('PERMISSIVE');
     sidecar.applyConfig(
       sidecarConfig({
         version: 1,
+        security: first,
         clusters: {
           payments: { policy: policy({ connectionPool: { ...UNLIMITED, maxRetries: 0 }, retries: retries() }), endpoints: [endpoint('payments-0', failing.port), endpoint('payments-1', fine.port)] },
           audit: { policy: policy(), endpoints: [endpoint('audit-0', slow.port)], bulkhead: 1 },
@@ -178,8 +198,14 @@ describe('mesh events reworded: nothing but the words changes', () => {
     // Two at once through a bulkhead of one.
     await Promise.all([send(ports.outbound, { host: 'audit' }), send(ports.outbound, { host: 'audit' })]);
     await waitForEvent(sidecar, 'bulkhead-overflow');
+    assert.equal((await send(ports.inbound, { host: 'checkout' })).status, 403);
+    await waitForEvent(sidecar, 'authorization-denied');
+    await ca.rotateRoot(false);
+    const second = await security('STRICT');
     // payments-0 restarted at a new address, payments-1 gone, a new timeout; audit gone.
-    sidecar.applyConfig(sidecarConfig({ version: 2, clusters: { payments: { policy: policy({ timeoutMs: 1000 }), endpoints: [endpoint('payments-0', restarted.port)] } } }));
+    sidecar.applyConfig(sidecarConfig({ version: 2, security: second, clusters: { payments: { policy: policy({ timeoutMs: 1000 }), endpoints: [endpoint('payments-0', restarted.port)] } } }));
+    await send(ports.inbound, { host: 'checkout' }).catch(() => null);
+    await waitForEvent(sidecar, 'handshake-failed');
 
     const emitted = sidecar.events(0);
     const { events: records } = await getJson<{ events: MeshEventRecord[] }>(ports.admin, '/events');

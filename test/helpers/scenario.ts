@@ -28,6 +28,8 @@ export function serviceSpec(name: string, overrides: Partial<ServiceSpec> = {}):
     cwd: null,
     env: {},
     ready: null,
+    mtls: null,
+    authorization: [],
     ...overrides,
   };
 }

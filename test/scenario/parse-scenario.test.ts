@@ -75,10 +75,12 @@ describe('defaults and normalisation', () => {
           cwd: null,
           env: {},
           ready: null,
+          mtls: null,
+          authorization: [],
         },
       ],
       mesh: { front: DEFAULT_POLICY },
-      load: { target: 'front', rate: 200, connections: 20, durationMs: 5000, phases: [], path: '/' },
+      load: { target: 'front', rate: 200, connections: 20, durationMs: 5000, phases: [], path: '/', plaintext: false },
       profile: 'envoy',
       faults: [],
       chaos: { engine: 'builtin', address: null },
@@ -96,6 +98,7 @@ describe('defaults and normalisation', () => {
           col: 5,
         },
       ],
+      security: { mtls: 'PERMISSIVE', trustDomain: 'cluster.local', certTtlMs: 86_400_000, renewAt: 0.5, rootCA: null },
       source: { file: 'valid-minimal.yaml' },
     } satisfies Scenario);
   });
@@ -162,6 +165,7 @@ describe('defaults and normalisation', () => {
         { durationMs: 6000, rate: 200 },
       ],
       path: '/checkout',
+      plaintext: false,
     });
     assert.equal(s.expect.length, 10);
     assert.deepEqual(

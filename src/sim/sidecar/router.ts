@@ -275,7 +275,10 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     }
     if (decision === 'no-retry' && this.retriesDone > 0) this.cluster.stats.upstream_rq_retry_success++;
     // The callee's authorization refused it (its sidecar names the policy): counted on this edge as denied.
-    if (status === 403 && headers[DENIED_BY] !== undefined) this.ex.denied = true;
+    if (status === 403 && headers[DENIED_BY] !== undefined) {
+      this.ex.denied = true;
+      this.ctx.recorder.count(t.endpoint.upstreamKey, 'denied');
+    }
     this.commit(t, headers, status);
   }
 

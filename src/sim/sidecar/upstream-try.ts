@@ -151,6 +151,7 @@ export class UpstreamTry implements DispatchHandler {
     if (status !== 'error') s.countCode(status);
     const now = this.clock.now();
     this.recorder.add(this.endpoint.upstreamKey, status, now - this.start, flags === 0 ? null : flagsToList(flags));
+    if (this.endpoint.tls && this.responded) this.recorder.count(this.endpoint.upstreamKey, 'mtls');
     if (this.span !== null && this.sink !== null) recordAttemptSpan(this.sink, this.span, this.endpoint, this.start, now, status, flags);
     // Last: the freed connection may start a pending request's try at once.
     this.cluster.onTryEnded();
