@@ -4,6 +4,7 @@ import type { Exchange } from './exchange.ts';
 import type { Filter } from './filter.ts';
 import { DENIED_BY } from './router.ts';
 import type { ListenerStats } from './stats.ts';
+import { markPolicy } from './spans.ts';
 
 /** The body of an authorization refusal, exactly Envoy's. */
 export const RBAC_DENIED_BODY = 'RBAC: access denied';
@@ -36,6 +37,7 @@ export function authorizationFilter(ctx: AuthorizationFilterContext): Filter {
     ctx.stats.rbac_denied++;
     const policy = rbacPolicyName(decision.decidedBy);
     ex.denied = true;
+    markPolicy(ex, 'authorization');
     ex.detail = `rbac_access_denied_matched_policy[${policy}]`;
     ctx.onDenied(ex, policy);
     const res = ex.res;

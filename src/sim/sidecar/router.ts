@@ -239,6 +239,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     if (ex.spanId !== '') {
       ex.upstreamInstance = ep.instance;
       this.current.span = { traceId: ex.traceId, spanId, parentSpanId: ex.spanId, attempt: ex.attempts, destination: cluster.name, policies: isRetry ? ['retry'] : [] };
+      if (ep.tls && cluster.mtls) this.current.span.peer = cluster.mtls.spiffeId;
       if (isRetry) markPolicy(ex, 'retry');
     }
   }

@@ -98,6 +98,9 @@ export function recordExchangeSpans(sink: SpanSink, ex: Exchange, status: number
     sink.record({ traceId: ex.traceId, spanId: ex.spanId, parentSpanId: ex.parentSpanId, name: `outbound ${dest || '-'}`, kind: 'server', start: ex.start, end, error, attributes });
     return;
   }
+  // Who called, as the caller's certificate proved it (Envoy's %DOWNSTREAM_PEER_URI_SAN%).
+  attributes['meshproof.mtls'] = ex.mtls;
+  if (ex.peer !== null) attributes['meshproof.peer.identity'] = ex.peer;
   sink.record({ traceId: ex.traceId, spanId: ex.spanId, parentSpanId: ex.parentSpanId, name: `inbound ${instance}`, kind: 'server', start: ex.start, end, error, attributes });
   if (ex.appSpanId !== '') {
     const app: FinishedSpan['attributes'] = { 'meshproof.role': 'app', 'server.address': ex.upstreamAddress };
@@ -116,6 +119,8 @@ export interface TrySpan {
   attempt: number;
   destination: string;
   policies: string[];
+  /** The SPIFFE ID the upstream proved over mutual TLS (Envoy's %UPSTREAM_PEER_URI_SAN%); absent for plaintext. */
+  peer?: string;
 }
 
 /** Records one try's span when it ends. */
@@ -131,6 +136,7 @@ export function recordAttemptSpan(sink: SpanSink, t: TrySpan, upstream: { instan
   if (status !== 'error') attributes['http.response.status_code'] = status;
   if (flags !== 0) attributes['meshproof.response_flags'] = flagsToString(flags);
   if (t.policies.length > 0) attributes['meshproof.policy'] = t.policies;
+  if (t.peer !== undefined) attributes['meshproof.peer.identity'] = t.peer;
   const error = status === 'error' || status >= 500 || (flags & (Flag.UT | Flag.UC | Flag.UF)) !== 0;
   sink.record({ traceId: t.traceId, spanId: t.spanId, parentSpanId: t.parentSpanId, name: `attempt ${t.attempt} ${upstream.instance}`, kind: 'client', start, end, error, attributes });
 }

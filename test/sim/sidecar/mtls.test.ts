@@ -10,6 +10,8 @@ import { endpoint, policy, sidecarConfig } from '../helpers/config.ts';
 import { send } from '../helpers/http.ts';
 import { startEchoServer } from '../helpers/servers.ts';
 import { closing, counter, eventsOf, startSidecar, waitForEvent } from '../helpers/sidecar.ts';
+import { MemorySink } from '../../trace/helpers.ts';
+import { waitFor } from '../../../src/util/http-json.ts';
 
 const TD = 'cluster.local';
 const HOUR = 3600_000;
@@ -40,9 +42,10 @@ async function pair(
   t: TestContext,
   callee: { cert: IssuedCertificate | null; mode: MtlsMode; authorization?: AuthorizationPolicy[]; extra?: Partial<SidecarSecurity> },
   caller: { cert: IssuedCertificate | null; mtls: boolean; expect?: string; extra?: Partial<SidecarSecurity> },
+  spans?: { callee: MemorySink; caller: MemorySink },
 ) {
   const app = closing(t, await startEchoServer());
-  const p = await startSidecar(t, { instance: 'payments-0', service: 'payments' });
+  const p = await startSidecar(t, { instance: 'payments-0', service: 'payments', spans: spans?.callee });
   p.sidecar.applyConfig(
     sidecarConfig({
       service: 'payments',
@@ -52,7 +55,7 @@ async function pair(
       security: security(callee.cert, callee.mode, { authorization: callee.authorization ?? [], ...callee.extra }),
     }),
   );
-  const c = await startSidecar(t);
+  const c = await startSidecar(t, { spans: spans?.caller });
   const mtls = caller.mtls ? { spiffeId: caller.expect ?? spiffeId(TD, 'payments') } : null;
   c.sidecar.applyConfig(
     sidecarConfig({
@@ -82,6 +85,17 @@ describe('mutual TLS between sidecars, on real TLS sockets', () => {
     assert.equal(edge.mtls, 3);
     const inst = Object.values(callee.sidecar.timeline().series['instance:payments-0'])[0];
     assert.equal(inst.mtls, 3);
+  });
+
+  it("spans carry the peer's identity: the callee's inbound span the caller's, the caller's attempt span the callee's", async (t) => {
+    const spans = { callee: new MemorySink(), caller: new MemorySink() };
+    const { caller } = await pair(t, { cert: await issue('payments'), mode: 'STRICT' }, { cert: await issue('checkout'), mtls: true }, spans);
+    assert.equal((await send(caller.ports.outbound, { host: 'payments' })).status, 200);
+    const inbound = await waitFor(() => spans.callee.byName('inbound')[0], { timeoutMs: 2000, describe: () => 'an inbound span' });
+    assert.equal(inbound.attributes['meshproof.peer.identity'], spiffeId(TD, 'checkout'));
+    assert.equal(inbound.attributes['meshproof.mtls'], true);
+    const attempt = await waitFor(() => spans.caller.byName('attempt')[0], { timeoutMs: 2000, describe: () => 'an attempt span' });
+    assert.equal(attempt.attributes['meshproof.peer.identity'], spiffeId(TD, 'payments'));
   });
 
   it('plaintext to STRICT: the connection is reset at the listener (no_filter_chain_match); the plaintext caller gets 503 UC', async (t) => {
