@@ -35,4 +35,10 @@ export interface LiveFigures {
   retries: number;
   /** Count by Envoy response flag. */
   flags: Record<string, number>;
+  /** Of the requests, those carried over mutual TLS (edges and instances). Absent = 0. */
+  mtls?: number;
+  /** Requests refused by authorization. Absent = 0. */
+  denied?: number;
+  /** Mutual TLS handshakes that failed in the second. Absent = 0. */
+  handshakeErrors?: number;
 }

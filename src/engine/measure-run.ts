@@ -264,6 +264,9 @@ function liveFigures(series: SparseSeries, second: number): Record<string, LiveF
       p99: Histogram.from(b.latency).quantile(0.99),
       retries: b.retries,
       flags: b.flags,
+      ...(b.mtls ? { mtls: b.mtls } : {}),
+      ...(b.denied ? { denied: b.denied } : {}),
+      ...(b.handshakeErrors ? { handshakeErrors: b.handshakeErrors } : {}),
     };
   }
   return out;

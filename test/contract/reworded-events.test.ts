@@ -20,7 +20,7 @@ import { startSlowServer, startStatusServer } from '../sim/helpers/servers.ts';
 import { closing, startSidecar, waitForEvent } from '../sim/helpers/sidecar.ts';
 import { CertificateAuthority } from '../../src/security/certificate-authority.ts';
 import { spiffeId } from '../../src/contract/spiffe.ts';
-import type { SidecarSecurity } from '../../src/sim/sidecar-config.ts';
+import type { SidecarSecurity } from '../../src/contract/sidecar-config.ts';
 
 /**
 The words of a mesh event are for people only: rewording every one of them changes no verdict, no

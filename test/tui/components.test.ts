@@ -13,6 +13,7 @@ import { LiveApp } from '../../src/tui/live-app.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
 import { reduce } from '../../src/tui/state/run-view-state.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
+import type { RunEvent } from '../../src/events.ts';
 import { assertFits, frameLines, frameOf, stateAfter } from './helpers.ts';
 
 afterEach(() => cleanup());
@@ -31,6 +32,27 @@ describe('Topology', () => {
     assert.match(row(/→ payments/), /200 \(\+5 retry\)\s+0\.0% \(32\.7%!!\)\s+9\.0ms$/);
     assert.match(row(/^\s+payments\s/), /205\s+32\.7%!!\s+8\.0ms$/);
     assert.match(out[0], /TOPOLOGY\s+RPS \(\+retry\)\s+ERR% \(tries\)\s+P99/);
+  });
+
+  it('edges say how their last second travelled (mTLS, plain, or a share) and show denials and failed handshakes', () => {
+    const live: RunEvent = {
+      type: 'live-stats',
+      at: T0 + 7000,
+      second: 6,
+      series: {
+        'edge:client->gateway': { rps: 100, errorRate: 0, p99: 5, retries: 0, flags: {} },
+        'edge:gateway->checkout': { rps: 100, errorRate: 0, p99: 5, retries: 0, flags: {}, mtls: 100 },
+        'edge:checkout->payments': { rps: 100, errorRate: 0.1, p99: 5, retries: 0, flags: {}, mtls: 60, denied: 10, handshakeErrors: 3 },
+        'instance:payments-0': { rps: 50, errorRate: 0, p99: 5, retries: 0, flags: {}, denied: 10, handshakeErrors: 3 },
+      },
+    };
+    const state = stateAfter([...scriptedRun(6), live]);
+    const out = lastLines(h(Topology, { state, width: 100, height: topologyWants(state).compact, selected: null, color: false }));
+    const row = (re: RegExp) => out.find((l) => re.test(l)) ?? assert.fail(`no row matching ${re} in\n${out.join('\n')}`);
+    assert.match(row(/client → gateway/), /gateway plain/);
+    assert.match(row(/→ checkout/), /checkout mTLS\s/);
+    assert.match(row(/→ payments/), /payments mTLS 60\.0% 10 denied 3 tls✗/);
+    assert.match(row(/^\s+payments\s/), /payments 10 denied 3 tls✗/);
   });
 
   it('when short of rows, instances are badges on their service row (not healthy ones named with their state)', () => {

@@ -75,13 +75,19 @@ export function topologyRows(props: TopologyProps): Seg[][] {
   const edgeRow = (from: string, to: string, indent: string) => {
     const e = state.edges.find((x) => x.from === from && x.to === to);
     const f = e ? edgeFigures(state, e) : null;
-    const left: Seg[] = [{ text: indent }, ...(from === 'client' ? [{ text: 'client', tone: 'dim' as const }, { text: ' → ' }] : [{ text: '→ ', tone: 'dim' as const }]), { text: to }];
+    const left: Seg[] = [
+      { text: indent },
+      ...(from === 'client' ? [{ text: 'client', tone: 'dim' as const }, { text: ' → ' }] : [{ text: '→ ', tone: 'dim' as const }]),
+      { text: to },
+      ...securitySegs(f),
+    ];
     body.push({ segs: [...fitSegs(left, c.name), ...figureSegs(f, c), ...sparkSegs(state, e ? [e.key] : [], c)], selected: false });
   };
   edgeRow('client', state.scenario.loadTarget, '');
   for (const s of state.services) {
     const sel = selected === `service:${s.name}`;
     const left: Seg[] = [{ text: sel ? '▸ ' : '  ', tone: 'accent' }, { text: s.name.padEnd(nameW), bold: true, inverse: sel }];
+    left.push(...troubleSegs(serviceFigures(state, s)));
     if (!expanded) left.push({ text: ' ' }, ...badges(state, s, selected, c.name - 2 - Math.max(nameW, cells(s.name)) - 1));
     body.push({ segs: [...fitSegs(left, c.name), ...figureSegs(serviceFigures(state, s), c), ...sparkSegs(state, serviceKeys(s), c)], selected: sel });
     if (expanded) {
@@ -171,6 +177,25 @@ function figureSegs(f: Figures | EdgeFigures | null, c: Columns): Seg[] {
     err.push({ text: ' (' }, { text: `${shortPercent(f.actualErrorRate)}${at.mark}`, tone: at.tone }, { text: ')' });
   }
   return [...cell(rps, c.rps), ...cell(err, c.err), ...cell([{ text: f.rps > 0 ? shortLatency(f.p99) : '–', tone: f.rps > 0 ? undefined : 'dim' }], c.p99)];
+}
+
+/**
+How an edge's last second travelled: `mTLS` when every request went over mutual TLS, `plain` when
+none did, `mTLS 60%` in between (a mode switching, a rotation); then its trouble.
+*/
+function securitySegs(f: Figures | null): Seg[] {
+  if (!f || f.rps === 0) return troubleSegs(f);
+  const share = (f.mtls ?? 0) / f.rps;
+  const mark: Seg = share >= 1 ? { text: ' mTLS', tone: 'ok' } : share <= 0 ? { text: ' plain', tone: 'dim' } : { text: ` mTLS ${shortPercent(share)}`, tone: 'warn' };
+  return [mark, ...troubleSegs(f)];
+}
+
+/** Requests refused by authorization and failed handshakes in the last second, when there were any. */
+function troubleSegs(f: Figures | null): Seg[] {
+  const out: Seg[] = [];
+  if (f?.denied) out.push({ text: ` ${f.denied} denied`, tone: 'bad' });
+  if (f?.handshakeErrors) out.push({ text: ` ${f.handshakeErrors} tls✗`, tone: 'bad' });
+  return out;
 }
 
 /** A right-aligned figure column, always a space from its left neighbour. */

@@ -16,6 +16,10 @@ export interface Figures {
   p99: number;
   retries: number;
   flags: Record<string, number>;
+  /** Requests over mutual TLS, refused by authorization, and failed handshakes in the second. */
+  mtls?: number;
+  denied?: number;
+  handshakeErrors?: number;
 }
 
 /** An edge as the caller saw it (effective, after retries) and as the tries went out (actual). */
@@ -43,15 +47,21 @@ export function merge(parts: readonly (LiveFigures | Figures | null)[]): Figures
   let errors = 0;
   let retries = 0;
   let p99 = NaN;
+  let mtls = 0;
+  let denied = 0;
+  let handshakeErrors = 0;
   const flags: Record<string, number> = {};
   for (const p of known) {
+    mtls += p.mtls ?? 0;
+    denied += p.denied ?? 0;
+    handshakeErrors += p.handshakeErrors ?? 0;
     rps += p.rps;
     errors += p.rps * p.errorRate;
     retries += p.retries;
     if (p.rps > 0 && Number.isFinite(p.p99)) p99 = Number.isFinite(p99) ? Math.max(p99, p.p99) : p.p99;
     for (const [k, v] of Object.entries(p.flags)) flags[k] = (flags[k] ?? 0) + v;
   }
-  return { rps, errorRate: rps > 0 ? errors / rps : 0, p99, retries, flags };
+  return { rps, errorRate: rps > 0 ? errors / rps : 0, p99, retries, flags, mtls, denied, handshakeErrors };
 }
 
 export function clientFigures(state: RunViewState): Figures | null {
