@@ -5,6 +5,7 @@ import type { Verdict } from '../verdict/verdict.ts';
 import { actualText, decidingEventLine, faultTargetText, faultText, measuredText, policyCells, scheduledText } from './describe.ts';
 import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from '../util/format.ts';
 import { serviceStats } from './service-stats.ts';
+import { policyText, securitySummary } from './security-summary.ts';
 
 const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data' };
 
@@ -73,6 +74,7 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
   if (logs.length) out.push('', `**Output of your programs** (in the report folder): ${logs.map((i) => `${code(i.log!)} (${inline(i.instance)})`).join(', ')}`);
 
   out.push(...policyTable(result));
+  out.push(...securityMarkdown(result));
   out.push(...tracesMarkdown(result.traces));
 
   const removal = result.endpointRemovalDelayMs;
@@ -116,6 +118,40 @@ function policyTable(result: RunResult): string[] {
       for (const w of imported.warnings) out.push(`- ${code(`${w.file}:${w.line}:${w.col}`)} ${inline(`${w.path ? `${w.path}: ` : ''}${w.message}`)}`);
       out.push('', '</details>');
     }
+  }
+  return out;
+}
+
+/**
+Identities, what each service accepted, how each edge travelled, who was refused by which policy
+and why handshakes failed.
+*/
+function securityMarkdown(result: RunResult): string[] {
+  const s = securitySummary(result);
+  if (!s) return [];
+  const share = (n: number, of: number) => (of === 0 ? '—' : formatPercent(n / of));
+  const root = s.root ? `root CA from ${code(s.root.certFile)} (an intermediate under it signed the workloads)` : 'a self-signed root made for the run';
+  const certs = `${s.certificates.issued} issued, ${s.certificates.rotated} renewed or reissued${s.certificates.roots.length > 1 ? `, under ${s.certificates.roots.length} roots` : ''}`;
+  const out = [
+    '',
+    `**Security** (trust domain ${code(s.trustDomain)}, mesh-wide mTLS ${code(s.meshMode)}, certificates of ${formatDuration(s.certTtlMs)}; ${root}; certificates: ${certs}${s.plaintextLoad ? '; the load was an outside client, in plaintext' : ''})`,
+    '',
+    '| Service | Identity | mTLS mode | Requests in over mTLS | Denied | Failed handshakes | Authorization |',
+    '| --- | --- | --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const x of s.services) {
+    const policies = x.policies.length ? x.policies.map((p) => inline(policyText(p))).join('<br>') : 'none (every request allowed)';
+    out.push(row([code(x.service), code(x.spiffeId), `${x.mode}${x.ownMode ? '' : ' (mesh)'}`, share(x.mtls, x.requests), String(x.denied), String(x.handshakeErrors), policies]));
+  }
+  out.push('', '| Edge | Requests | Over mTLS | Denied | Failed handshakes |', '| --- | ---: | ---: | ---: | ---: |');
+  for (const e of s.edges) out.push(row([code(`${e.from} -> ${e.to}`), String(e.requests), share(e.mtls, e.requests), String(e.denied), String(e.handshakeErrors)]));
+  if (s.denials.length) {
+    out.push('', 'Denied, by the policy that decided:', '');
+    for (const d of s.denials.slice(0, 10)) out.push(`- ${d.count} at ${inline(d.instance)} from ${d.source === null ? 'a plaintext caller' : code(d.source)}: ${code(d.policy === 'none' ? 'no ALLOW policy matched' : d.policy)}`);
+  }
+  if (s.handshakeFailures.length) {
+    out.push('', 'Failed handshakes, by why:', '');
+    for (const f of s.handshakeFailures.slice(0, 10)) out.push(`- ${f.count} ${f.toward === null ? `into ${inline(f.instance)}` : `from ${inline(f.instance)} to ${inline(f.toward)}`}: ${code(f.reason)} (ssl.${f.kind})`);
   }
   return out;
 }

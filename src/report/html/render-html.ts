@@ -11,6 +11,7 @@ import { faultBands, stateMarks, stoppedAtSecond, type FaultBand, type StateMark
 import { STYLES } from './styles.ts';
 import { timeChart, type ChartSeries } from './time-chart.ts';
 import { tracesSection } from './traces-section.ts';
+import { securitySection } from './security-section.ts';
 
 /** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */
 const INSTANCE_LINES = 6;
@@ -51,6 +52,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
   body.push(chartsSection(result, scopes, bands, marks));
+  body.push(securitySection(result));
   body.push(tracesSection(result.traces));
   body.push(eventsSection(result, marks, describe));
   body.push(
