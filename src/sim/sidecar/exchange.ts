@@ -64,7 +64,7 @@ export class Exchange {
   healthCheck = false;
   /** Timeline series the request is recorded into when it completes; empty = not recorded. */
   seriesKey = '';
-  /** Inbound: it arrived over mutual TLS. Outbound: its last try went over mutual TLS. */
+  /** Inbound: it arrived over mutual TLS. Outbound: the answer it got came back over mutual TLS. */
   mtls = false;
   /** Inbound: the caller's SPIFFE ID (mutual TLS only), null = no identity. */
   peer: string | null = null;

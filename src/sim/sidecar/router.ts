@@ -211,7 +211,6 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     const isRetry = ex.attempts > 0;
     ex.attempts++;
     ex.upstreamAddress = ep.address;
-    ex.mtls = ep.tls;
     if (isRetry) {
       ctx.recorder.retry(cluster.edgeKey);
       ctx.recorder.retry(ep.upstreamKey);
@@ -263,6 +262,8 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     }
     this.clearTryTimer();
     this.report(t, status);
+    // Carried over mutual TLS: an answer came back on a handshake that passed.
+    this.ex.mtls = t.endpoint.tls;
     let decision: RetryDecision = 'no-retry';
     if (this.retries) {
       const outcome: TryOutcome = { kind: 'response', status, neverRetry: neverRetry(headers) };

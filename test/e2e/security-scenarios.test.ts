@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import type Docker from 'dockerode';
+import type { RunResult } from '../../src/report/run-result.ts';
+import { SECURITY_CASES as cases, type Case } from './security-scenario-cases.ts';
+import { ensureRuntimeImage } from '../../src/runtime/docker/runtime-image.ts';
+import { processesOfRun, runCli } from '../helpers/cli.ts';
+import { assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from '../runtime/docker/helpers.ts';
+
+/**
+The shipped security pairs (issue 13) on both runtimes: the Docker runtime must behave as the local
+one, with the same verdicts. On the local runtime they also run in shipped-scenarios.test.ts; here
+the reports are read too: summary.md and report.html carry the security section, and the events
+say what happened (a denial with its policy, a refused plaintext connection, a rotation).
+*/
+const reports = mkdtempSync(join(tmpdir(), 'meshproof-security-'));
+afterAll(() => rmSync(reports, { recursive: true, force: true }));
+
+async function runCase(c: Case, runtime: 'local' | 'docker', runs?: Set<string>): Promise<void> {
+  const dir = join(reports, `${runtime}-${c.file.replace('.yaml', '')}`);
+  const run = await runCli(['run', join('scenarios', c.file), '--reports', dir, '--runtime', runtime], { timeoutMs: 240_000 });
+  const context = `\n--- stdout ---\n${run.stdout.slice(-6000)}\n--- stderr ---\n${run.stderr.slice(-3000)}`;
+  const [folder] = readdirSync(dir);
+  assert.ok(folder, `a report folder was written${context}`);
+  const result = JSON.parse(readFileSync(join(dir, folder, 'result.json'), 'utf8')) as RunResult;
+  runs?.add(result.runId);
+  assert.equal(run.code, c.code, `exit code${context}`);
+  assert.equal(result.error, null, context);
+  const failed = result.verdicts.filter((v) => v.status !== 'held').map((v) => v.expectation.text);
+  assert.deepEqual(failed.sort(), [...c.failing].sort(), `verdicts: ${result.verdicts.map((v) => v.explanation).join('\n')}`);
+  c.check(result, readFileSync(join(dir, folder, 'summary.md'), 'utf8'), readFileSync(join(dir, folder, 'report.html'), 'utf8'));
+  assert.deepEqual(processesOfRun(result.runId), [], 'no process of the run is left');
+}
+
+describe('security scenarios on the local runtime', () => {
+  for (const c of cases) test(`${c.file} exits ${c.code}, and its reports and events say why`, { timeout: 240_000 }, () => runCase(c, 'local'));
+});
+
+const engine = await dockerEngine();
+describeWithDocker('security scenarios on the Docker runtime', engine, (docker: Docker) => {
+  const runs = new Set<string>();
+  let baseline: Leftovers | undefined;
+  beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
+  beforeAll(async () => void (baseline = await leftovers(docker)));
+  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
+  for (const c of cases) test(`${c.file} exits ${c.code} on Docker, as on the local runtime`, { timeout: 240_000 }, () => runCase(c, 'docker', runs));
+});
