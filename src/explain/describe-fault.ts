@@ -78,7 +78,7 @@ export function describeFault(f: Fault, scenario: Scenario, options: FaultTimeli
     case 'root-rotation':
       return a.overlap
         ? `a new root CA: every trust bundle gets it beside the old one, every certificate is reissued under it over the window, then the old root is dropped ${until}: no handshake need fail.`
-        : `a new root CA replaces the old one in every trust bundle at once, and certificates are reissued under it one by one over the window ${until}: until both ends of a call hold the new root's certificates, their handshakes fail (unknown CA).`;
+        : `a new root CA replaces the old one in every trust bundle at once, and certificates are reissued under it one by one over the window ${until}: until both ends of a call hold the new root's certificates, their handshakes fail (a certificate chains to a root no longer trusted: CERTIFICATE_VERIFY_FAILED).`;
     case 'clock-skew':
       return `${targetWords(f.target)}'s clock runs ${formatDuration(Math.abs(a.offsetMs))} ${a.offsetMs > 0 ? 'ahead' : 'behind'} ${until}: it judges its peers' certificates by it, so ${a.offsetMs > 0 ? 'those whose life ends sooner than that look expired' : 'certificates issued within that time look not yet valid'} and its handshakes fail both ways.`;
   }

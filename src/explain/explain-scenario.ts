@@ -6,6 +6,7 @@ import { callersOf } from '../verdict/scope.ts';
 import { describeExpectation } from './describe-expectation.ts';
 import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';
 import { describePolicy, sourceText } from './describe-policy.ts';
+import { describeSecurity } from './describe-security.ts';
 import { andList, latencyText } from './words.ts';
 
 export type ExplainOptions = FaultTimelineOptions;
@@ -40,6 +41,12 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   for (const s of scenario.services) {
     const lines = describePolicy(s.name, scenario);
     out.push(...lines.map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
+  }
+
+  const security = describeSecurity(scenario);
+  if (security.length) {
+    out.push('', 'Security (identities, mutual TLS and authorization)');
+    out.push(...security.map((line) => `  ${line}`));
   }
 
   const faults = describeFaults(scenario, options);

@@ -87,7 +87,7 @@ describe('explainScenario', () => {
     assert.equal(lines[1], "x.yaml · seed 42 · 20s run · runtime local · mesh profile envoy (what the scenario does not write is envoy's default)");
     assert.deepEqual(
       lines.slice(2).filter((l) => l !== '' && !l.startsWith(' ')).map((l) => l.split(' ')[0]),
-      ['Topology', 'Policies', 'Faults', 'Expectations'],
+      ['Topology', 'Policies', 'Security', 'Faults', 'Expectations'],
     );
   });
 
@@ -284,5 +284,47 @@ load:
     const lines = explainScenario(rescaleScenario(s, 5000));
     assert.match(lines[1], / · 5s run · /);
     assert.match(section(lines, 'Topology')[0], /0s–2s at 50\/s, 2s–5s at 0\/s, for 5s/);
+  });
+});
+
+describe('security in words', () => {
+  const s = scenario(`
+version: 1
+name: sec
+description: payments is private
+duration: 10s
+security: { mtls: STRICT, certTTL: 1h, trustDomain: example.org }
+services:
+  front: { calls: [payments, ledger] }
+  ledger: { mtls: DISABLE, authorization: [{ name: by-front, rules: [{ from: { services: [front] } }] }] }
+  payments:
+    mtls: PERMISSIVE
+    authorization:
+      - { name: deny-admin, action: DENY, rules: [{ to: { paths: ['/admin*'] } }] }
+      - { name: only-front, rules: [{ from: { services: [front] }, to: { methods: [POST] } }] }
+      - { name: stranger, rules: [{ from: { principals: [cluster.local/ns/default/sa/front] } }] }
+load: { target: front, rate: 10/s, plaintext: true }
+expect: [ success_rate(client) >= 0% ]
+`);
+  const lines = section(explainScenario(s), 'Security');
+
+  it('the CA, the certificates, each identity and what each service accepts and why', () => {
+    assert.match(lines[0], /the CA: it makes a self-signed root for the run, issues every instance a certificate for 1h whose SPIFFE ID is spiffe:\/\/example\.org\/ns\/default\/sa\/<service>, and renews each at 50% of its life/);
+    assert.ok(lines.includes('  Mesh-wide mTLS: STRICT — mutual TLS only; a plaintext caller is refused at the connection.'), lines.join('\n'));
+    assert.ok(lines.includes('  The load generator is an outside client: it sends plaintext to front and has no identity.'));
+    assert.ok(lines.some((l) => l.startsWith('  front is spiffe://example.org/ns/default/sa/front; it accepts mutual TLS only') && l.endsWith('(STRICT, the mesh-wide mode). the load generator calls it in plaintext, with no identity.')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('payments is spiffe://example.org/ns/default/sa/payments; it accepts mutual TLS and plaintext alike') && l.includes('(PERMISSIVE, its own PeerAuthentication). front calls it over mutual TLS')));
+  });
+
+  it('policies in the order Istio evaluates them, and a policy that can never match is flagged with why', () => {
+    const i = lines.findIndex((l, k) => l.startsWith('    Authorization (DENY policies first') && lines[k - 1].includes('payments is'));
+    assert.ok(i >= 0, lines.join('\n'));
+    assert.deepEqual(lines.slice(i + 1, i + 5).map((l) => l.trim()), [
+      'deny-admin: denies to paths /admin*.',
+      'only-front: allows from front to POST.',
+      'stranger: allows from identities cluster.local/ns/default/sa/front.',
+      '⚠ rule 0 of stranger can never match: "cluster.local/ns/default/sa/front" is in trust domain cluster.local, the mesh\'s is example.org.',
+    ]);
+    assert.ok(lines.some((l) => l.trim() === "⚠ rule 0 of by-front can never match: it names callers by identity, and ledger's mTLS is DISABLE, so no caller presents one."), lines.join('\n'));
   });
 });
