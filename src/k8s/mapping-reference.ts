@@ -4,6 +4,7 @@ import { WARN_PREFIX, type FieldRule, type FieldTable } from './import/field-rul
 import { GATEWAY_API_OTHER_KINDS, HTTP_ROUTE } from './import/gateway-api.ts';
 import { DESTINATION_RULE, ISTIO_OTHER_KINDS, VIRTUAL_SERVICE } from './import/istio.ts';
 import { LINKERD_ANNOTATIONS, LINKERD_OTHER_KINDS } from './import/linkerd.ts';
+import { AUTHORIZATION_POLICY, PEER_AUTHENTICATION } from './import/istio-security.ts';
 
 export const MAPPING_DOC = fileURLToPath(new URL('../../docs/import-export.md', import.meta.url));
 const START = '<!-- mapping:start (generated from src/k8s/import by npm run schema; do not edit) -->';
@@ -36,6 +37,8 @@ export function mappingReference(): string {
   return [
     ...table('Istio DestinationRule (networking.istio.io v1, v1beta1, v1alpha3)', 'field', rows(DESTINATION_RULE, 'spec.')),
     ...table('Istio VirtualService', 'field', rows(VIRTUAL_SERVICE, 'spec.')),
+    ...table('Istio PeerAuthentication (security.istio.io v1, v1beta1)', 'field', rows(PEER_AUTHENTICATION, 'spec.')),
+    ...table('Istio AuthorizationPolicy (security.istio.io v1, v1beta1)', 'field', rows(AUTHORIZATION_POLICY, 'spec.')),
     ...table('Gateway API HTTPRoute (gateway.networking.k8s.io v1; Linkerd\'s policy.linkerd.io copy)', 'field', rows(HTTP_ROUTE, 'spec.')),
     ...table('Linkerd annotations (on a Service, or on an HTTPRoute whose parent is a Service)', 'annotation', rows(LINKERD_ANNOTATIONS, '')),
     ...table('Other kinds', 'kind', [...kinds('Istio', ISTIO_OTHER_KINDS), ...kinds('Gateway API', GATEWAY_API_OTHER_KINDS), ...kinds('Linkerd', LINKERD_OTHER_KINDS)]),

@@ -21,6 +21,12 @@ export interface MeshFromResult {
   issues: Array<ScenarioIssue | { pattern: number; message: string }>;
   /** What the manifests say that meshproof cannot express or does not apply. */
   warnings: ScenarioIssue[];
+  /**
+  Security keys, which live outside `mesh` (PeerAuthentication, AuthorizationPolicy):
+  `services.<name>.mtls` and `.authorization`, and `security.mtls`, as a scenario writes them, with
+  the manifest position of each by its full path (`services.payments.mtls`). Absent: none.
+  */
+  security?: { services: Record<string, Record<string, unknown>>; mesh: Record<string, unknown>; sources: Record<string, ManifestSource> };
 }
 
 /**
@@ -118,8 +124,65 @@ export function applyMeshFrom(doc: Document, source: SourceFile, reader: MeshFro
     mergeInto(mesh, { [key]: v }, '');
   }
   for (const [p, s] of Object.entries(kept)) applied.imported.set(childPath('mesh', p), s);
+  if (result.security) applySecurity(doc, result.security, serviceNames, source, fromOffset, applied, kept);
   applied.record = { from: patterns, files: result.files, sources: kept, warnings: [...applied.warnings] };
   return applied;
+}
+
+/**
+Security from the manifests, under the scenario's own keys with the same precedence: a service's
+`mtls` or `authorization` written in the scenario wins (warned), and so does `security.mtls`.
+Policies for services the scenario does not have are warned at the manifest.
+*/
+function applySecurity(
+  doc: Document,
+  security: NonNullable<MeshFromResult['security']>,
+  serviceNames: string[] | null,
+  source: SourceFile,
+  fromOffset: number,
+  applied: MeshFromApplied,
+  kept: Record<string, ManifestSource>,
+): void {
+  const put = (target: YAMLMap, key: string, value: unknown, path: string): void => {
+    const at = security.sources[path];
+    const own = pairOf(target, key);
+    if (own) {
+      const offset = (own.key as { range?: number[] } | null)?.range?.[0] ?? fromOffset;
+      if (at) applied.warnings.push(source.issue(offset, path, `written here, so it overrides what ${at.resource} says at ${at.file}:${at.line}:${at.col} (${at.field}); the run does not test that value`));
+      return;
+    }
+    target.add(doc.createPair(key, value));
+    for (const [p, s] of Object.entries(security.sources)) {
+      if (p !== path && !p.startsWith(`${path}.`) && !p.startsWith(`${path}[`)) continue;
+      kept[p] = s;
+      applied.imported.set(p, s);
+    }
+  };
+  if (Object.keys(security.mesh).length > 0) {
+    let sec = doc.get('security', true);
+    if (!isMap(sec)) {
+      doc.set('security', doc.createNode({}));
+      sec = doc.get('security', true);
+    }
+    if (isMap(sec)) for (const [k, v] of Object.entries(security.mesh)) put(sec, k, v, `security.${k}`);
+  }
+  const services = doc.get('services', true);
+  for (const [name, values] of Object.entries(security.services)) {
+    const at = security.sources[`services.${name}.mtls`] ?? security.sources[`services.${name}.authorization`];
+    const svc = isMap(services) ? services.get(name, true) : undefined;
+    if (serviceNames !== null && !serviceNames.includes(name)) {
+      if (at) applied.warnings.push(manifestIssue(at, `${at.resource} is about ${name}, which is not a service of this scenario (services: ${serviceNames.join(', ')}); not applied`));
+      continue;
+    }
+    let target = svc;
+    if (!isMap(target) && isMap(services)) {
+      // `payments:` with nothing after it, or `payments: {}`.
+      services.set(name, doc.createNode({}));
+      target = services.get(name, true);
+    }
+    if (!isMap(target)) continue;
+    for (const [k, v] of Object.entries(values)) put(target, k, v, `services.${name}.${k}`);
+  }
 }
 
 /** An issue positioned in a manifest, its path naming the resource and field. */
@@ -133,7 +196,7 @@ line to fix: the deepest imported path at or above the issue's path decides.
 */
 export function relocateIssue(issue: ScenarioIssue, imported: Map<string, ManifestSource>): ScenarioIssue {
   if (imported.size === 0) return issue;
-  for (let p = issue.path; p.startsWith('mesh.'); p = p.slice(0, Math.max(p.lastIndexOf('.'), p.lastIndexOf('['), 0))) {
+  for (let p = issue.path; p.startsWith('mesh.') || p.startsWith('services.') || p.startsWith('security.'); p = p.slice(0, Math.max(p.lastIndexOf('.'), p.lastIndexOf('['), 0))) {
     const at = imported.get(p);
     if (at) return { file: at.file, line: at.line, col: at.col, path: issue.path, message: `${issue.message} (imported from ${at.resource} ${at.field})` };
   }

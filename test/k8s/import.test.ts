@@ -56,18 +56,21 @@ describe('Istio', () => {
   test('what meshproof cannot express is warned at its line, security and gateways as "not expressible yet"', () => {
     const w = warningsOf(draft);
     const has = (re: RegExp) => assert.ok(w.some((x) => re.test(x)), `no warning matching ${re}:\n${w.join('\n')}`);
-    has(/reviews\.yaml:27:5 not expressible yet: TLS .*issue 13/);
+    assert.ok(!w.some((x) => /reviews\.yaml:27:5/.test(x)), 'tls ISTIO_MUTUAL is what the callers do on their own (auto mTLS): nothing to warn');
     has(/reviews\.yaml:88:7 not expressible: traffic mirroring/);
     has(/reviews\.yaml:17:9 not expressible: connect timeout/);
     has(/reviews\.yaml:39:7 not expressible: a policy per subset/);
     has(/reviews\.yaml:67:11 not expressible: requests are told apart by uri/);
-    has(/security-and-edge\.yaml:2:1 not expressible yet: PeerAuthentication: mTLS .*issue 13/);
-    has(/security-and-edge\.yaml:11:1 not expressible yet: AuthorizationPolicy/);
+    has(/security-and-edge\.yaml:5:3 approximated: a namespace-wide policy in bookinfo; meshproof has one namespace, so it is read as mesh-wide/);
+    assert.deepEqual(draft.security.mesh, { mtls: 'STRICT' }, 'PeerAuthentication: mesh-wide STRICT');
+    assert.deepEqual(draft.security.services.get('ratings'), {
+      authorization: [{ name: 'ratings-viewer', action: 'ALLOW', rules: [{ from: [{ principals: ['cluster.local/ns/bookinfo/sa/bookinfo-reviews'] }] }] }],
+    }, 'AuthorizationPolicy: a caller in another namespace stays a principal');
     has(/security-and-edge\.yaml:44:3 not expressible yet: this VirtualService applies at gateways only/);
     has(/security-and-edge\.yaml:54:1 not expressible yet: ServiceEntry/);
     has(/ratings\.yaml:44:9 not expressible: gRPC condition unavailable/);
     has(/ratings\.yaml:44:9 approximated: refused-stream is read as reset/);
-    has(/bookinfo\.yaml:143:1 not read: a ServiceAccount/);
+    assert.ok(!w.some((x) => /not read: a ServiceAccount/.test(x)), "a ServiceAccount is a workload's identity, read silently");
     // One warning per field: the field tables and the route reader do not both warn.
     assert.equal(new Set(w).size, w.length, 'no duplicate warnings');
   });
@@ -81,7 +84,8 @@ describe('Istio', () => {
     assert.match(text, /timeout: 2s # VirtualService reviews spec\.http\[2\]\.timeout \(test\/k8s\/fixtures\/istio\/reviews\.yaml:83:16\)/);
     assert.match(text, /profile: istio # inferred from a namespace with Istio sidecar injection/);
     assert.match(text, /calls: \[\] # TODO/);
-    assert.match(text, /# {3}test\/k8s\/fixtures\/istio\/reviews\.yaml:27:5 DestinationRule reviews spec\.trafficPolicy\.tls: not expressible yet/);
+    assert.match(text, /# {3}test\/k8s\/fixtures\/istio\/reviews\.yaml:17:9 DestinationRule reviews spec\.trafficPolicy\.connectionPool\.tcp\.connectTimeout: not expressible/);
+    assert.match(text, /^security:\n {2}mtls: STRICT/m);
     // Topology: 4 reviews instances from three Deployments, with their versions and zones.
     const s = parsed.scenario!;
     assert.equal(s.services.find((x) => x.name === 'reviews')!.replicas, 4);
@@ -146,7 +150,7 @@ describe('mesh.from', () => {
     const words = explainScenario(s).join('\n');
     assert.match(words, /From Kubernetes manifests \(mesh\.from: istio\/\*\.yaml\): 4 files/);
     assert.match(words, /timeout ← VirtualService reviews spec\.http\[2\]\.timeout at test\/k8s\/fixtures\/istio\/reviews\.yaml:83:16/);
-    assert.match(words, /test\/k8s\/fixtures\/istio\/reviews\.yaml:27:5 DestinationRule reviews spec\.trafficPolicy\.tls: not expressible yet/);
+    assert.match(words, /test\/k8s\/fixtures\/istio\/reviews\.yaml:17:9 DestinationRule reviews spec\.trafficPolicy\.connectionPool\.tcp\.connectTimeout: not expressible/);
     assert.doesNotMatch(words, /fault ← /, 'an overridden value names no source');
   });
 

@@ -16,7 +16,7 @@ import { importManifests } from '../../src/k8s/import/import-manifests.ts';
 import { readMeshFrom } from '../../src/k8s/import/mesh-from-reader.ts';
 import { readManifests } from '../../src/k8s/import/read-manifests.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
-import { instanceNames, instanceSpec, type Scenario } from '../../src/scenario/scenario.ts';
+import { instanceNames, instanceSpec, type AuthorizationPolicy, type Scenario } from '../../src/scenario/scenario.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 const SCENARIOS = join(ROOT, 'scenarios');
@@ -31,15 +31,41 @@ function load(file: string): { text: string; scenario: Scenario } {
   return { text, scenario: r.scenario! };
 }
 
-/** The scenario with its mesh section replaced by mesh.from the exported folder. */
+/**
+The scenario with its mesh section replaced by mesh.from the exported folder, and its security
+settings (the mesh-wide mode, each service's mode and authorization policies) removed, so they too
+can only come back from the manifests.
+*/
 function reimported(text: string, dir: string): { scenario: Scenario; warnings: string[] } {
   const doc = parseDocument(text);
   doc.set('mesh', { from: ['k8s'] });
+  if (doc.hasIn(['security', 'mtls'])) doc.deleteIn(['security', 'mtls']);
+  const services = doc.get('services') as { items: { key: unknown }[] } | undefined;
+  for (const item of services?.items ?? []) {
+    const name = String((item.key as { value?: unknown }).value ?? item.key);
+    for (const key of ['mtls', 'authorization']) if (doc.hasIn(['services', name, key])) doc.deleteIn(['services', name, key]);
+  }
   const file = join(dir, 'reimported.yaml');
   writeFileSync(file, doc.toString());
   const r = parseScenario(doc.toString(), file, { meshFrom: readMeshFrom });
   assert.deepEqual(r.issues, [], `the re-imported scenario is valid:\n${r.issues.map((i) => `${i.file}:${i.line}:${i.col} ${i.path}: ${i.message}`).join('\n')}`);
   return { scenario: r.scenario!, warnings: r.scenario!.meshImport!.warnings.map((w) => `${w.file}:${w.line} ${w.path}: ${w.message}`) };
+}
+
+/** Policies with callers named by principal only (a service is its principal in the trust domain): how they match, whichever way they are written. */
+function principalsOf(policies: AuthorizationPolicy[], trustDomain: string): unknown {
+  const p = (names: string[] | undefined) => names?.map((n) => `${trustDomain}/ns/default/sa/${n}`);
+  return policies.map((x) => ({
+    ...x,
+    rules: x.rules.map((r) => ({
+      ...r,
+      from: r.from.map((s) => {
+        const principals = [...(p(s.services) ?? []), ...(s.principals ?? [])];
+        const notPrincipals = [...(p(s.notServices) ?? []), ...(s.notPrincipals ?? [])];
+        return { ...(principals.length ? { principals } : {}), ...(notPrincipals.length ? { notPrincipals } : {}) };
+      }),
+    })),
+  }));
 }
 
 /** Versions and zones of a service's instances, as a sorted multiset. */
@@ -71,6 +97,19 @@ describe.each(EXPORT_TARGETS)('export %s, then import', (target) => {
       }
     }
 
+    // So do identities' settings: each service's effective mTLS mode and its authorization policies
+    // (callers named by service or by principal alike), but for what a note says was not written.
+    const td = scenario.security!.trustDomain;
+    for (const s of scenario.services) {
+      const b = back.scenario.services.find((x) => x.name === s.name)!;
+      const mode = (x: typeof s, sc: Scenario) => x.mtls ?? sc.security!.mtls;
+      const noted = (key: string) => exported.notes.some((n) => (n.destination === s.name && n.key === key) || n.key === 'security.mtls');
+      if (mode(s, scenario) !== mode(b, back.scenario)) assert.ok(noted('mtls'), `${target}, ${s.name}'s mTLS ${mode(s, scenario)} came back ${mode(b, back.scenario)} without a note`);
+      const before = JSON.stringify(principalsOf(s.authorization ?? [], td));
+      const after = JSON.stringify(principalsOf(b.authorization ?? [], td));
+      if (before !== after) assert.ok(noted('authorization'), `${target}, ${s.name}'s authorization changed without a note:\n  before ${before}\n  after  ${after}`);
+    }
+
     // The topology comes back too: services, replicas, versions and zones.
     const draft = importManifests(readManifests([join(dir, 'k8s')], '.').manifests);
     assert.deepEqual([...draft.services.keys()].sort(), scenario.services.map((s) => s.name).sort());
@@ -86,4 +125,6 @@ test('istio keeps every policy of every shipped scenario but the few it cannot w
   const notes = shipped.flatMap((name) => exportScenario(load(join(SCENARIOS, name)).scenario, 'istio').notes.map((n) => `${name}: ${n.destination}.${n.key}`));
   // Istio has no maxEjectionTime, locality without outlier detection, or health checks; nothing else is lost.
   for (const n of notes) assert.match(n, /(outlierDetection\.maxEjectionTime|locality|healthCheck|split|panicThreshold|backoff\.max|services\.[a-z-]+\.instances)$/, n);
+  // Istio writes every security setting: no note about mTLS or authorization.
+  assert.ok(!notes.some((n) => /mtls|authorization/.test(n)), notes.join('\n'));
 });

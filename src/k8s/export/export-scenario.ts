@@ -2,6 +2,7 @@ import type { Scenario } from '../../scenario/scenario.ts';
 import { exportIstio } from './export-istio.ts';
 import { exportGatewayApi, exportLinkerd } from './export-routes.ts';
 import { exportTopology } from './export-topology.ts';
+import { exportSecurity } from './export-security.ts';
 import type { ExportNote, ExportTarget, Exported, Resource } from './exported.ts';
 
 /**
@@ -34,11 +35,13 @@ export function exportScenario(scenario: Scenario, target: ExportTarget): Export
       break;
     }
   }
+  const security = exportSecurity(scenario, target, notes);
   return {
     target,
     files: [
       { name: 'topology.yaml', resources: topology },
       ...(mesh.length > 0 ? [{ name: `${target}.yaml`, resources: mesh }] : []),
+      ...(security.length > 0 ? [{ name: 'security.yaml', resources: security }] : []),
     ],
     notes,
   };

@@ -22,7 +22,8 @@ export function versionsOf(s: ServiceSpec): string[] {
 }
 
 /**
-The topology as Kubernetes resources: per service a Service (port 80 → 8080), and per group of
+The topology as Kubernetes resources: per service a Service (port 80 → 8080) and a ServiceAccount
+(the identity its pods run under, which mTLS and authorization name), and per group of
 instances that share a version and a zone a Deployment (labels app and version, the zone as a
 node selector), with the user's image or a placeholder, `PORT` and one `<CALLEE>_URL` per call (the
 contract meshproof's own services follow). `perVersion` adds a Service per version, which routes of
@@ -32,6 +33,8 @@ export function exportTopology(scenario: Scenario, target: ExportTarget, perVers
   const out: Resource[] = [];
   for (const s of scenario.services) {
     out.push(service(s.name, { app: s.name }));
+    // The workload's identity: spiffe://<trust domain>/ns/default/sa/<service>, as meshproof names it.
+    out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: s.name, labels: { ...MANAGED_BY, app: s.name } } });
     if (perVersion.has(s.name)) for (const v of versionsOf(s)) out.push(service(versionService(s.name, v), { app: s.name, version: v }));
     const groups = new Map<string, { version: string; zone: string | null; replicas: number }>();
     for (const i of instanceNames(s)) {
@@ -95,7 +98,7 @@ function deployment(
       notes.push({ destination: s.name, key: 'healthCheck', message: `${target === 'gateway-api' ? 'the Gateway API has' : `${target === 'istio' ? 'Istio' : 'Linkerd'} has`} no active health checks: written as the Deployment's readinessProbe (the kubelet probes, in whole seconds, and Kubernetes removes unready endpoints)` });
     }
   }
-  const spec: Record<string, unknown> = { containers: [container] };
+  const spec: Record<string, unknown> = { serviceAccountName: s.name, containers: [container] };
   if (g.zone !== null) spec.nodeSelector = { [ZONE_LABEL]: g.zone };
   return {
     apiVersion: 'apps/v1',

@@ -7,6 +7,8 @@ type Model = new (data: unknown) => { validate(): void };
 /** The kubernetes-models class for each kind meshproof writes (loaded when an export is validated). */
 async function modelFor(r: Resource): Promise<Model | null> {
   switch (`${r.apiVersion}/${r.kind}`) {
+    case 'v1/ServiceAccount':
+      return (await import('kubernetes-models/v1/ServiceAccount')).ServiceAccount as unknown as Model;
     case 'v1/Service':
       return (await import('kubernetes-models/v1/Service')).Service as unknown as Model;
     case 'apps/v1/Deployment':
@@ -15,6 +17,10 @@ async function modelFor(r: Resource): Promise<Model | null> {
       return (await import('@kubernetes-models/istio/networking.istio.io/v1/DestinationRule')).DestinationRule as unknown as Model;
     case 'networking.istio.io/v1/VirtualService':
       return (await import('@kubernetes-models/istio/networking.istio.io/v1/VirtualService')).VirtualService as unknown as Model;
+    case 'security.istio.io/v1/PeerAuthentication':
+      return (await import('@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication')).PeerAuthentication as unknown as Model;
+    case 'security.istio.io/v1/AuthorizationPolicy':
+      return (await import('@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy')).AuthorizationPolicy as unknown as Model;
     case 'gateway.networking.k8s.io/v1/HTTPRoute':
       return (await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute')).HTTPRoute as unknown as Model;
     default:

@@ -33,6 +33,16 @@ export class ImportDraft {
   readonly services = new Map<string, ServiceDraft>();
   readonly warnings: ScenarioIssue[] = [];
   readonly errors: ScenarioIssue[] = [];
+  /**
+  Security keys, which live outside `mesh`: `security.mtls`, `services.<name>.mtls` and
+  `services.<name>.authorization` (a list of policies), as a scenario writes them, with the
+  manifest position of each by its full path.
+  */
+  readonly security: { mesh: Record<string, unknown>; services: Map<string, Record<string, unknown>>; sources: Record<string, ManifestSource> } = {
+    mesh: {},
+    services: new Map(),
+    sources: {},
+  };
   /** Kinds seen but not read, with where each was first seen. */
   readonly unread = new Map<string, { count: number; first: Manifest }>();
 
@@ -94,6 +104,36 @@ export class ImportDraft {
     node[last] = value;
     this.sources[path] = source;
     return true;
+  }
+
+  /** Sets `security.mtls` or `services.<name>.mtls` (the path as written); the first resource read wins, as for `set`. */
+  setSecurity(m: Manifest, path: ['security', 'mtls'] | ['services', string, 'mtls'], value: string, source: ManifestSource): void {
+    const key = path.join('.');
+    const before = this.security.sources[key];
+    const node = path[0] === 'security' ? this.security.mesh : this.serviceSecurity(path[1]);
+    if (before) {
+      if (node.mtls !== value) {
+        this.warnings.push({ file: source.file, line: source.line, col: source.col, path: `${source.resource} ${source.field}`, message: `not applied: ${before.resource} (${before.file}:${before.line}) already sets ${key} to ${JSON.stringify(node.mtls)}; the first resource read wins` });
+      }
+      return;
+    }
+    node.mtls = value;
+    this.security.sources[key] = source;
+  }
+
+  /** Adds an authorization policy to `services.<name>.authorization`, in the order read. */
+  addPolicy(m: Manifest, service: string, policy: Record<string, unknown>, source: ManifestSource): void {
+    const node = this.serviceSecurity(service);
+    const list = ((node.authorization ??= []) as Record<string, unknown>[]);
+    this.security.sources[`services.${service}.authorization[${list.length}]`] = source;
+    this.security.sources[`services.${service}.authorization`] ??= source;
+    list.push(policy);
+  }
+
+  private serviceSecurity(service: string): Record<string, unknown> {
+    let s = this.security.services.get(service);
+    if (!s) this.security.services.set(service, (s = {}));
+    return s;
   }
 
   /** Whether `mesh.<destination>.<key path>` was set. */

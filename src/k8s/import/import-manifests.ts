@@ -5,6 +5,7 @@ import { ImportDraft } from './import-draft.ts';
 import { importDestinationRule, importVirtualService, ISTIO_OTHER_KINDS, readSubsets, type Subsets } from './istio.ts';
 import { importLinkerdAnnotations, LINKERD_OTHER_KINDS } from './linkerd.ts';
 import { Topology } from './topology.ts';
+import { importAuthorizationPolicy, importPeerAuthentication } from './istio-security.ts';
 
 const ISTIO_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'];
 const GATEWAY_GROUPS = ['gateway.networking.k8s.io', 'gateway.networking.x-k8s.io'];
@@ -42,11 +43,14 @@ export function importManifests(manifests: Manifest[]): ImportDraft {
     if (m.group === '' && m.kind === 'Service') importLinkerdAnnotations(m, topology.resolve(m.name).service, draft, false, routeGroups.get(topology.resolve(m.name).service) ?? new Set());
   }
   for (const m of manifests) {
-    if (m.group === '' && (m.kind === 'Service' || m.kind === 'Namespace')) continue;
+    // A ServiceAccount is a workload's identity: meshproof's is its service's name, as the export writes it.
+    if (m.group === '' && (m.kind === 'Service' || m.kind === 'Namespace' || m.kind === 'ServiceAccount')) continue;
     if (m.group === 'apps' && WORKLOADS.includes(m.kind)) continue;
     if (m.group === 'networking.istio.io' && m.kind === 'DestinationRule') importDestinationRule(m, draft);
     else if (m.group === 'networking.istio.io' && m.kind === 'VirtualService') importVirtualService(m, draft, subsets);
     else if (isRoute(m)) importHttpRoute(m, draft, topology);
+    else if (m.group === 'security.istio.io' && m.kind === 'PeerAuthentication') importPeerAuthentication(m, draft);
+    else if (m.group === 'security.istio.io' && m.kind === 'AuthorizationPolicy') importAuthorizationPolicy(m, draft);
     else otherKind(m, draft);
   }
   topology.build(draft);

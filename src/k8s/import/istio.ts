@@ -65,7 +65,10 @@ const TRAFFIC_POLICY: FieldTable = {
   retryBudget: to('retries.budget', {
     fields: { percent: to('retries.budget.percent'), minRetryConcurrency: to('retries.budget.minRetryConcurrency') },
   }),
-  tls: later('TLS to the destination (mTLS) comes with meshproof\'s security policies (issue 13)'),
+  tls: to('(auto mTLS)', {
+    note: 'ISTIO_MUTUAL is what meshproof\'s callers do on their own (Istio\'s auto mTLS); DISABLE, SIMPLE and MUTUAL are warned',
+    fields: { mode: to('(auto mTLS)') },
+  }),
   portLevelSettings: never(NO_PORTS),
   tunnel: never('tunnelling (HTTP CONNECT)'),
   proxyProtocol: never('the PROXY protocol'),
@@ -237,6 +240,11 @@ export function importDestinationRule(m: Manifest, draft: ImportDraft): void {
     set(['locality'], locality, false);
   } else {
     set(['locality'], locality, enabled);
+  }
+
+  const tlsMode = m.get([...tp, 'tls', 'mode']);
+  if (tlsMode !== undefined && tlsMode !== 'ISTIO_MUTUAL') {
+    draft.warn(m, [...tp, 'tls', 'mode'], `${WARN_PREFIX.never}: tls mode ${String(tlsMode)}: meshproof's callers originate Istio mutual TLS on their own (auto mTLS) unless the destination's PeerAuthentication is DISABLE (services.${service}.mtls); not applied`);
   }
 
   const budget = [...tp, 'retryBudget'];
@@ -509,9 +517,7 @@ function fault(m: Manifest, at: FieldPath, v: ValueReader, draft: ImportDraft): 
 
 /** Istio kinds meshproof does not read yet, or cannot express, with the reason. */
 export const ISTIO_OTHER_KINDS: Record<string, { warn: 'later' | 'never'; why: string }> = {
-  PeerAuthentication: { warn: 'later', why: 'mTLS comes with meshproof\'s security policies (issue 13)' },
-  AuthorizationPolicy: { warn: 'later', why: 'authorization comes with meshproof\'s security policies (issue 13)' },
-  RequestAuthentication: { warn: 'later', why: 'JWT authentication comes with meshproof\'s security policies (issue 13)' },
+  RequestAuthentication: { warn: 'never', why: 'JWT authentication: meshproof proves workload identities with mutual TLS only' },
   Gateway: { warn: 'later', why: 'gateways come with issue 14' },
   ServiceEntry: { warn: 'later', why: 'services outside the mesh come with issue 14' },
   Sidecar: { warn: 'never', why: 'meshproof\'s sidecars reach every service' },

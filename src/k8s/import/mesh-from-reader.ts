@@ -19,5 +19,6 @@ export const readMeshFrom: MeshFromReader = (patterns, scenarioFile): MeshFromRe
     sources.profile = draft.profile.source;
   }
   for (const [name, d] of draft.destinations) mesh[name] = d;
-  return { files: read.files, mesh, sources, issues: [...read.unmatched, ...read.issues, ...draft.errors], warnings: draft.warnings };
+  const security = { services: Object.fromEntries(draft.security.services), mesh: draft.security.mesh, sources: draft.security.sources };
+  return { files: read.files, mesh, sources, issues: [...read.unmatched, ...read.issues, ...draft.errors], warnings: draft.warnings, security };
 };

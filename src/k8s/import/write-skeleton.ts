@@ -34,6 +34,7 @@ export function writeSkeleton(draft: ImportDraft, options: SkeletonOptions): str
       ...(draft.profile ? { profile: draft.profile.value } : {}),
       ...Object.fromEntries([...draft.destinations].filter(([, d]) => Object.keys(d).length > 0)),
     },
+    ...(Object.keys(draft.security.mesh).length > 0 ? { security: draft.security.mesh } : {}),
     load: { target, rate: '50/s' },
     expect: ['success_rate(client) >= 99%'],
   });
@@ -126,7 +127,7 @@ interface SkeletonService {
 /** The services section: from the manifests' topology, plus any destination the mesh names that no Deployment or Service declared. */
 function skeletonServices(draft: ImportDraft): SkeletonService[] {
   const out: SkeletonService[] = [];
-  const names = [...new Set([...draft.services.keys(), ...draft.destinations.keys()])];
+  const names = [...new Set([...draft.services.keys(), ...draft.destinations.keys(), ...draft.security.services.keys()])];
   for (const name of names) {
     const s: ServiceDraft = draft.services.get(name) ?? { name, groups: [], source: draft.sources[name] };
     const needed = versionsNamed(draft.destinations.get(name));
@@ -164,6 +165,8 @@ function skeletonServices(draft: ImportDraft): SkeletonService[] {
       }
     }
     if (Object.keys(instances).length > 0) body.instances = instances;
+    // Its PeerAuthentication and AuthorizationPolicies (istio-security.ts).
+    Object.assign(body, draft.security.services.get(name) ?? {});
     out.push({ name, body, comment });
   }
   return out;
