@@ -1,9 +1,10 @@
 /** The request paths the bench compares; `traced` is the sidecar pair exporting a span per hop (docs/traces.md). */
-export type PathId = 'direct' | 'sidecar' | 'traced' | 'nginx';
+export type PathId = 'direct' | 'sidecar' | 'mtls' | 'traced' | 'nginx';
 
 export const PATH_LABELS: Record<PathId, string> = {
   direct: 'direct',
   sidecar: 'sidecar pair',
+  mtls: 'sidecar pair, mTLS',
   traced: 'sidecar pair, traced',
   nginx: 'nginx pair',
 };
@@ -19,6 +20,8 @@ export interface StartedPath {
   proxyPids(): number[];
   /** What runs, for the report: versions, process counts. */
   describe: string;
+  /** The callee sidecar's inbound port (a sidecar pair), for measuring handshakes on their own. */
+  calleeInbound?: number;
 }
 
 /** A path that could not be measured here, and why (shown in the table instead of figures). */

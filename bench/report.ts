@@ -16,6 +16,9 @@ export const GOALS = {
   saturatedVsNginx: 0.6,
   coresPer1000: 0.2,
   rssMbPer1000: 60,
+  /** Issue 13: the mTLS pair's CPU per 1000 rps and added p99, each relative to the plaintext pair's. */
+  mtlsCpuVsPlain: 1.2,
+  mtlsAddedP99VsPlain: 1.2,
 } as const;
 
 export interface Machine {
@@ -150,6 +153,8 @@ export interface BenchReport {
   goals: GoalResult[];
   rounds: RoundRecord[];
   histograms: Partial<Record<PathId, { fixed: HistogramJSON; saturated: HistogramJSON }>>;
+  /** Full mutual TLS handshakes with the mTLS pair's callee, timed alone (ms); null when not measured. */
+  handshake?: { count: number; p50Ms: number; p99Ms: number; resumedP50Ms: number } | null;
 }
 
 export function figuresOf(m: PathMeasurement, direct: PathMeasurement | null): PathFigures {
@@ -199,6 +204,7 @@ export function buildReport(input: {
   source?: BenchReport['source'];
   outcomes: PathOutcome[];
   rounds: RoundRecord[];
+  handshake?: BenchReport['handshake'];
 }): BenchReport {
   const measured = new Map<PathId, PathMeasurement>();
   const unavailable: BenchReport['unavailable'] = {};
@@ -232,9 +238,10 @@ export function buildReport(input: {
     paths,
     unavailable,
     ratios,
-    goals: evaluateGoals(paths, unavailable),
+    goals: [...evaluateGoals(paths, unavailable), ...mtlsGoals(paths, unavailable)],
     rounds: input.rounds,
     histograms,
+    handshake: input.handshake ?? null,
   };
 }
 
@@ -294,6 +301,29 @@ export function evaluateGoals(paths: BenchReport['paths'], unavailable: BenchRep
   ];
 }
 
+/**
+Issue 13's goals for the mTLS pair, against the plaintext pair measured in the same run: at most
+20% more CPU per 1000 rps at keep-alive, and an added p99 at most 1.2 × the plaintext pair's.
+*/
+export function mtlsGoals(paths: BenchReport['paths'], unavailable: BenchReport['unavailable']): GoalResult[] {
+  const s = paths.sidecar;
+  const t = paths.mtls;
+  const missing = !s ? `sidecar pair not measured: ${unavailable.sidecar?.reason ?? 'unknown'}` : !t ? `mTLS pair not measured: ${unavailable.mtls?.reason ?? 'unknown'}` : undefined;
+  if (!s || !t) return ['mTLS: CPU per 1000 rps ≤ 1.2 × plaintext pair', "mTLS: added p99 ≤ 1.2 × plaintext pair's"].map((goal) => ({ goal, met: null, measured: '—', why: missing }));
+  const p99 =
+    s.addedP99Ms > 0
+      ? { met: t.addedP99Ms <= GOALS.mtlsAddedP99VsPlain * s.addedP99Ms, measured: `${ms(t.addedP99Ms)} vs 1.2 × ${ms(s.addedP99Ms)} = ${ms(1.2 * s.addedP99Ms)} ms` }
+      : { met: null, measured: `${ms(t.addedP99Ms)} vs ${ms(s.addedP99Ms)} ms`, why: "the plaintext pair's added p99 came out ≤ 0: the direct path was noisier than the pair; rerun on a quieter machine" };
+  return [
+    {
+      goal: 'mTLS: CPU per 1000 rps ≤ 1.2 × plaintext pair',
+      met: t.coresPer1000Rps <= GOALS.mtlsCpuVsPlain * s.coresPer1000Rps,
+      measured: `${cores(t.coresPer1000Rps)} vs ${cores(s.coresPer1000Rps)} core = ${pct(t.coresPer1000Rps / s.coresPer1000Rps)}`,
+    },
+    { goal: "mTLS: added p99 ≤ 1.2 × plaintext pair's", ...p99 },
+  ];
+}
+
 // ---- formatting ----
 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
@@ -303,7 +333,7 @@ const mb = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—');
 const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 
-const ORDER: PathId[] = ['direct', 'sidecar', 'traced', 'nginx'];
+const ORDER: PathId[] = ['direct', 'sidecar', 'mtls', 'traced', 'nginx'];
 const signed = (x: number, digits = 3) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(digits)}` : '—');
 
 /** The table and the goals, as printed at the end of `npm run bench`. */
@@ -345,7 +375,7 @@ export function formatReport(r: BenchReport): string {
     ['failed responses (all windows)', (p) => String(p.failures), ''],
   ];
   // A path nobody asked for (traced, in an older report) gets no column.
-  const order = ORDER.filter((id) => id !== 'traced' || r.paths.traced || r.unavailable.traced);
+  const order = ORDER.filter((id) => (id !== 'traced' && id !== 'mtls') || r.paths[id] || r.unavailable[id]);
   const header = ['', ...order.map((id) => PATH_LABELS[id]), 'sidecar ÷ nginx'];
   const body = rows.map(([name, f, rat]) => [name, ...order.map((id) => cell(id, f)), r.paths.sidecar && r.paths.nginx ? rat : '']);
   out.push(...table([header, ...body]), '');
@@ -359,6 +389,17 @@ export function formatReport(r: BenchReport): string {
       '',
     );
   }
+  const mt = r.paths.mtls;
+  if (s && mt) {
+    out.push(
+      `mTLS vs plaintext (mTLS pair − sidecar pair): p50 ${signed(mt.p50Ms - s.p50Ms)} ms, p99 ${signed(mt.p99Ms - s.p99Ms)} ms, ` +
+        `CPU per 1000 rps ${signed(mt.coresPer1000Rps - s.coresPer1000Rps, 3)} cores (${pct(mt.coresPer1000Rps / s.coresPer1000Rps - 1)}), ` +
+        `saturated ${pct(mt.saturatedRps / s.saturatedRps - 1)} rps, RSS ${signed(mt.rssMbPer1000Rps - s.rssMbPer1000Rps, 1)} MB`,
+      '',
+    );
+  }
+  const hs = r.handshake;
+  if (hs) out.push(`mutual TLS handshake with a sidecar (TCP connect included, timed alone, ${hs.count} each): full p50 ${ms(hs.p50Ms)} ms, p99 ${ms(hs.p99Ms)} ms; resumed p50 ${ms(hs.resumedP50Ms)} ms`, '');
   for (const id of order) {
     const p = r.paths[id];
     const u = r.unavailable[id];

@@ -17,6 +17,8 @@ import { CLOCK_TICKS, coresUsed, cpuSnapshot, machineTicks, memory, procAvailabl
 import { buildReport, formatReport, type Machine, type PathMeasurement, type PathOutcome, type RoundRecord, type Settings } from './report.ts';
 import { sidecarPresent, sidecarScript, startSidecarPair } from './sidecar-pair.ts';
 import { runStartupBench } from './startup.ts';
+import { CertificateAuthority } from '../src/security/certificate-authority.ts';
+import { measureHandshakes, type HandshakeFigures } from './handshake.ts';
 
 /**
 `npm run bench`: the cost of the mesh's request path, measured three ways in one run (direct to the
@@ -279,6 +281,18 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
       }
     }
 
+    // The same pair speaking mutual TLS (issue 13): its CPU and added latency over the plaintext pair.
+    let ca: CertificateAuthority | null = null;
+    if (sidecarPresent(script)) {
+      try {
+        ca = await CertificateAuthority.create({ trustDomain: 'cluster.local' });
+        started.push(await startSidecarPair({ upstreamPort, children, signal: abort.signal, script, ca }));
+      } catch (err) {
+        if (abort.signal.aborted) throw err;
+        outcomes.set('mtls', { id: 'mtls', unavailable: `could not start: ${(err as Error).message}`, failed: true });
+      }
+    }
+
     if (process.env.MESHPROOF_BENCH_TRACES === 'none') outcomes.set('traced', { id: 'traced', unavailable: 'left out (MESHPROOF_BENCH_TRACES=none)', failed: false });
     else if (sidecarPresent(script)) {
       try {
@@ -353,6 +367,13 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
     }
 
     for (const p of paths) outcomes.set(p.id, { id: p.id, measured: totals.get(p.id)!.toMeasurement(p) });
+    // Handshakes on their own, after the load: a keep-alive run makes only a few.
+    const mtlsPath = paths.find((p) => p.id === 'mtls');
+    let handshake: HandshakeFigures | null = null;
+    if (ca && mtlsPath?.calleeInbound) {
+      log('timing mutual TLS handshakes with the callee sidecar');
+      handshake = await measureHandshakes(ca, mtlsPath.calleeInbound);
+    }
     const report = buildReport({
       at: startedAt,
       durationS: (performance.now() - t0) / 1000,
@@ -360,7 +381,8 @@ async function main(children: BenchChildren, abort: AbortController): Promise<nu
       settings,
       source: sourceInfo(),
       rounds,
-      outcomes: (['direct', 'sidecar', 'traced', 'nginx'] as const).map((id) => outcomes.get(id)!).filter(Boolean),
+      outcomes: (['direct', 'sidecar', 'mtls', 'traced', 'nginx'] as const).map((id) => outcomes.get(id)!).filter(Boolean),
+      handshake,
     });
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

@@ -9,6 +9,9 @@ import { httpJson, waitFor } from '../src/util/http-json.ts';
 import type { StartedPath } from './bench-path.ts';
 import type { BenchChildren } from './children.ts';
 import { DEFAULT_MAX_TRACES_PER_SECOND } from '../src/trace/defaults.ts';
+import type { CertificateAuthority } from '../src/security/certificate-authority.ts';
+import { spiffeId } from '../src/contract/spiffe.ts';
+import type { SidecarSecurity } from '../src/sim/sidecar-config.ts';
 
 /** The sidecar under test; MESHPROOF_BENCH_SIDECAR points the bench at another build of it. */
 export const DEFAULT_SIDECAR_MAIN = fileURLToPath(new URL('../src/sim/sidecar/main.ts', import.meta.url));
@@ -53,6 +56,8 @@ export async function startSidecarPair(options: {
   readyTimeoutMs?: number;
   /** `traced`: both sidecars export spans to this OTLP traces URL (MESHPROOF_OTLP_ENDPOINT). @default not traced */
   tracesUrl?: string;
+  /** `mtls`: the caller originates mutual TLS to a STRICT callee, with certificates from this CA. @default plaintext */
+  ca?: CertificateAuthority;
 }): Promise<StartedPath> {
   const { upstreamPort, children, signal, script = sidecarScript(), readyTimeoutMs = 10_000 } = options;
   // As a run sets it up, unless the bench is told another limit (MESHPROOF_TRACE_MAX_PER_SECOND=0: every request).
@@ -80,6 +85,22 @@ export async function startSidecarPair(options: {
 
   const [caller, callee] = await Promise.all([start('ingress', 'client', 1), start(`${DESTINATION}-0`, DESTINATION, 2)]);
   const t0 = Date.now();
+  const ca = options.ca;
+  const security = async (service: string, mode: SidecarSecurity['mtls']): Promise<{ security?: SidecarSecurity }> => {
+    if (!ca) return {};
+    const c = await ca.issue(spiffeId('cluster.local', service), 24 * 3600_000);
+    return {
+      security: {
+        trustDomain: 'cluster.local',
+        identity: { spiffeId: c.spiffeId, certChain: c.certChain, key: c.key, notBefore: c.notBefore, notAfter: c.notAfter, serial: c.serial, root: c.root },
+        trustBundle: ca.trustBundle(),
+        trustBundleRoots: ca.trustBundleFingerprints(),
+        mtls: mode,
+        authorization: [],
+        clockSkewMs: 0,
+      },
+    };
+  };
   const calleeConfig: SidecarConfig = {
     version: 1,
     service: DESTINATION,
@@ -91,6 +112,7 @@ export async function startSidecarPair(options: {
     subset: 'v1',
     inbound: { rateLimit: null, fault: null },
     clusters: {},
+    ...(await security(DESTINATION, 'STRICT')),
   };
   const callerConfig: SidecarConfig = {
     version: 1,
@@ -108,8 +130,10 @@ export async function startSidecarPair(options: {
         endpoints: [{ instance: `${DESTINATION}-0`, host: HOST, port: callee.ports.inbound, healthy: true, zone: null, version: 'v1' }],
         fault: null,
         bulkhead: null,
+        mtls: ca ? { spiffeId: spiffeId('cluster.local', DESTINATION) } : null,
       },
     },
+    ...(await security('client', 'PERMISSIVE')),
   };
   await Promise.all([
     httpJson(`http://${HOST}:${callee.ports.admin}/config`, { method: 'POST', body: calleeConfig, headers: bearerHeader(credential), timeoutMs: 3000 }),
@@ -132,10 +156,11 @@ export async function startSidecarPair(options: {
 
   const pids = [caller.pid, callee.pid];
   return {
-    id: options.tracesUrl ? 'traced' : 'sidecar',
+    id: options.tracesUrl ? 'traced' : ca ? 'mtls' : 'sidecar',
+    calleeInbound: callee.ports.inbound,
     url: `http://${HOST}:${caller.ports.outbound}/`,
     host: DESTINATION,
     proxyPids: () => pids,
-    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}${options.tracesUrl ? `, each exporting 2 spans per traced request (OTLP/HTTP JSON, at most ${tracing.MESHPROOF_TRACE_MAX_PER_SECOND === '0' ? 'every request' : `${tracing.MESHPROOF_TRACE_MAX_PER_SECOND} traced requests/s`}) to a receiver process not counted here` : ''}`,
+    describe: `2 sidecar processes (${script.replace(process.cwd() + '/', '')}), node ${process.version}${ca ? ', mutual TLS between them (ECDSA P-256 certificates, TLS 1.3, keep-alive connections)' : ''}${options.tracesUrl ? `, each exporting 2 spans per traced request (OTLP/HTTP JSON, at most ${tracing.MESHPROOF_TRACE_MAX_PER_SECOND === '0' ? 'every request' : `${tracing.MESHPROOF_TRACE_MAX_PER_SECOND} traced requests/s`}) to a receiver process not counted here` : ''}`,
   };
 }

@@ -52,8 +52,9 @@ test('added latency is relative to direct, ratios are sidecar ÷ nginx, and each
   assert.ok(Math.abs(r.paths.sidecar!.coresPer1000Rps - 0.1) < 1e-9);
   assert.deepEqual(
     r.goals.map((g) => g.met),
-    // added p50 0.3 > 0.2 ✗; added p99 0.3 ≤ 1.5 × 0.2 ✓; 3000 < 60% of 8000 ✗; 0.1 core ✓; 80 MB ✗
-    [false, true, false, true, false],
+    // added p50 0.3 > 0.2 ✗; added p99 0.3 ≤ 1.5 × 0.2 ✓; 3000 < 60% of 8000 ✗; 0.1 core ✓; 80 MB ✗;
+    // the mTLS pair's two goals, not measured here
+    [false, true, false, true, false, null, null],
   );
   const text = formatReport(r);
   assert.match(text, /added p50 vs direct \(ms\)\s+—\s+0\.30\d\s+0\.20\d\s+1\.\d\d×/);
@@ -69,12 +70,32 @@ test('without nginx the table says how to get it and the goals that need it are 
   ]);
   assert.deepEqual(
     r.goals.map((g) => g.met),
-    [null, null, null, true, true],
+    [null, null, null, true, true, null, null],
   );
   const text = formatReport(r);
   assert.match(text, /nginx pair: nginx not installed: apt-get install nginx-light/);
   assert.match(text, /p50 at fixed rate \(ms\)\s+0\.20\d\s+0\.50\d\s+n\/a/);
   assert.match(text, /– sidecar pair's added p50 ≤ nginx pair's\s+not measured \(nginx pair not measured: nginx not installed/);
+});
+
+test("the mTLS pair is judged against the plaintext pair: CPU per 1000 rps and added p99 each within 1.2 ×, and the handshake time is reported", () => {
+  const r = buildReport({
+    at: new Date(0),
+    durationS: 60,
+    machine,
+    settings,
+    rounds: [],
+    outcomes: [measured('direct', 0.2, 10_000, null), measured('sidecar', 0.5, 3000, { cores: 0.1, rssMb: 50 }), measured('mtls', 0.55, 2800, { cores: 0.13, rssMb: 55 })],
+    handshake: { count: 200, p50Ms: 2.5, p99Ms: 6, resumedP50Ms: 1.1 },
+  });
+  const goals = Object.fromEntries(r.goals.map((g) => [g.goal, g.met]));
+  // 0.13 > 1.2 × 0.1 ✗; added p99 0.35 ≤ 1.2 × 0.3 = 0.36 ✓
+  assert.equal(goals['mTLS: CPU per 1000 rps ≤ 1.2 × plaintext pair'], false);
+  assert.equal(goals["mTLS: added p99 ≤ 1.2 × plaintext pair's"], true);
+  const text = formatReport(r);
+  assert.match(text, /sidecar pair, mTLS/);
+  assert.match(text, /mTLS vs plaintext \(mTLS pair − sidecar pair\): p50 \+0\.05\d ms/);
+  assert.match(text, /mutual TLS handshake with a sidecar .*full p50 2\.500 ms, p99 6\.000 ms; resumed p50 1\.100 ms/);
 });
 
 test("when nginx's added latency is lost in the noise, the goals relative to it are not judged", () => {
