@@ -11,7 +11,7 @@ import type { BenchChildren } from './children.ts';
 import { DEFAULT_MAX_TRACES_PER_SECOND } from '../src/trace/defaults.ts';
 import type { CertificateAuthority } from '../src/security/certificate-authority.ts';
 import { spiffeId } from '../src/contract/spiffe.ts';
-import type { SidecarSecurity } from '../src/sim/sidecar-config.ts';
+import type { SidecarSecurity } from '../src/contract/sidecar-config.ts';
 
 /** The sidecar under test; MESHPROOF_BENCH_SIDECAR points the bench at another build of it. */
 export const DEFAULT_SIDECAR_MAIN = fileURLToPath(new URL('../src/sim/sidecar/main.ts', import.meta.url));

@@ -1,5 +1,6 @@
 import { spiffeId } from '../contract/spiffe.ts';
-import type { AuthorizationPolicy, MtlsMode, Scenario } from '../scenario/scenario.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import type { AuthorizationPolicy, MtlsMode } from '../contract/security-policy.ts';
 import { unreachableRules } from '../scenario/policy-reach.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { callersOf } from '../verdict/scope.ts';

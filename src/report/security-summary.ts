@@ -1,6 +1,6 @@
 import { spiffeId } from '../contract/spiffe.ts';
-import { seriesKey, type Bucket } from '../observe/timeline.ts';
-import type { AuthorizationPolicy, MtlsMode } from '../scenario/scenario.ts';
+import { seriesKey, type Bucket } from '../contract/series.ts';
+import type { AuthorizationPolicy, MtlsMode } from '../contract/security-policy.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import type { RunResult } from './run-result.ts';
 

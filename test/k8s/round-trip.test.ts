@@ -16,7 +16,8 @@ import { importManifests } from '../../src/k8s/import/import-manifests.ts';
 import { readMeshFrom } from '../../src/k8s/import/mesh-from-reader.ts';
 import { readManifests } from '../../src/k8s/import/read-manifests.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
-import { instanceNames, instanceSpec, type AuthorizationPolicy, type Scenario } from '../../src/scenario/scenario.ts';
+import { instanceNames, instanceSpec, type Scenario } from '../../src/scenario/scenario.ts';
+import { type AuthorizationPolicy } from '../../src/contract/security-policy.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 const SCENARIOS = join(ROOT, 'scenarios');

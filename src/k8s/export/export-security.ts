@@ -1,5 +1,6 @@
 import { principalOf, spiffeId } from '../../contract/spiffe.ts';
-import type { AuthorizationPolicy, Scenario } from '../../scenario/scenario.ts';
+import type { Scenario } from '../../scenario/scenario.ts';
+import type { AuthorizationPolicy } from '../../contract/security-policy.ts';
 import { MANAGED_BY, type ExportNote, type ExportTarget, type Resource } from './exported.ts';
 
 /** Istio's root namespace: a PeerAuthentication there without a selector is mesh-wide. */

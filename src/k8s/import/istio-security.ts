@@ -1,4 +1,5 @@
-import { DEFAULT_TRUST_DOMAIN, MTLS_MODES } from '../../contract/defaults.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../contract/defaults.ts';
+import { MTLS_MODES } from '../../contract/security-policy.ts';
 import { NAMESPACE, parseSpiffeId, spiffeIdOfPrincipal } from '../../contract/spiffe.ts';
 import type { FieldPath, Manifest } from '../manifest.ts';
 import { checkFields, never, none, to, WARN_PREFIX, type FieldTable } from './field-rules.ts';
