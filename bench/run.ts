@@ -16,6 +16,7 @@ import { findNginx, NGINX_MISSING, startNginxPair } from './nginx-pair.ts';
 import { CLOCK_TICKS, coresUsed, cpuSnapshot, machineTicks, memory, procAvailable, readStat, withDescendants, type CpuSnapshot } from './proc-stats.ts';
 import { buildReport, formatReport, type Machine, type PathMeasurement, type PathOutcome, type RoundRecord, type Settings } from './report.ts';
 import { sidecarPresent, sidecarScript, startSidecarPair } from './sidecar-pair.ts';
+import { parseTopologies, runScaleBench } from './scale.ts';
 import { runStartupBench } from './startup.ts';
 import { CertificateAuthority } from '../src/security/certificate-authority.ts';
 import { measureHandshakes, type HandshakeFigures } from './handshake.ts';
@@ -34,18 +35,32 @@ const RECEIVER_MAIN = fileURLToPath(new URL('./trace-receiver.ts', import.meta.u
 const DEFAULT_OUT = fileURLToPath(new URL('../reports/bench/sidecar.json', import.meta.url));
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--rate RPS] [--seconds S] [--saturated-seconds S] [--out FILE]
+       npm run bench -- scale [--scale-rounds N] [--scale-topologies 30x3,10x2] [--scale-docker auto|on|off] [--scale-cold on|off]
   --rounds N             interleaved rounds per measurement (default 2)
   --rate RPS             the fixed request rate (default 1000)
   --seconds S            measured seconds per fixed-rate round, after a 1s warm-up (default 4)
   --saturated-seconds S  measured seconds per saturated round (default 3)
   --out FILE             where the JSON goes (default reports/bench/sidecar.json)
   --startup-rounds N     rounds of topology start-up, local vs Docker, after the request path
-                         (default 2; 0 leaves it out); writes reports/bench/startup.json`;
+                         (default 2; 0 leaves it out); writes reports/bench/startup.json
+scale: only the scale part (topologies started, local before vs now, Docker): writes reports/bench/scale.json
+  --scale-rounds N       interleaved rounds (default 2)
+  --scale-topologies L   services x replicas, comma-separated (default 30x3,10x2)
+  --scale-docker M       Docker 10x2 when an engine answers (auto, the default), always (on), never (off)
+  --scale-cold M         also the small topologies with an empty compile cache (on, the default; off)`;
 
-function parseSettings(argv: string[]): { settings: Settings; out: string } {
-  const { values } = parseArgs({
+/** The parts of the bench named on the command line: none = the request path, the fault engine and start-up, as always. */
+const PARTS = ['scale'] as const;
+
+function parseSettings(argv: string[]): { settings: Settings; out: string; parts: string[] } {
+  const { values, positionals } = parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
+      'scale-rounds': { type: 'string' },
+      'scale-topologies': { type: 'string' },
+      'scale-docker': { type: 'string' },
+      'scale-cold': { type: 'string' },
       rounds: { type: 'string' },
       rate: { type: 'string' },
       seconds: { type: 'string' },
@@ -59,6 +74,7 @@ function parseSettings(argv: string[]): { settings: Settings; out: string } {
     console.log(USAGE);
     process.exit(0);
   }
+  for (const p of positionals) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}": the parts are ${PARTS.join(', ')}\n${USAGE}`);
   const num = (name: string, v: string | undefined, dflt: number, min: number): number => {
     if (v === undefined) return dflt;
     const n = Number(v);
@@ -77,6 +93,7 @@ function parseSettings(argv: string[]): { settings: Settings; out: string } {
       rounds: Math.round(num('rounds', values.rounds, 2, 1)),
     },
     out: values.out ?? DEFAULT_OUT,
+    parts: positionals,
   };
 }
 
@@ -455,6 +472,36 @@ async function startup(): Promise<number> {
   console.log('');
   return runStartupBench({ rounds, out: fileURLToPath(new URL('../reports/bench/startup.json', import.meta.url)), log });
 }
+
+/** `npm run bench -- scale`: the scale part alone (bench/scale.ts). */
+async function scale(): Promise<number> {
+  // The scale part stops its topologies itself on a signal (bench/scale.ts); the request path's handlers would exit first.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, allowPositionals: true, options: { 'scale-rounds': { type: 'string' }, 'scale-topologies': { type: 'string' }, 'scale-docker': { type: 'string' }, 'scale-cold': { type: 'string' } } });
+  const rounds = Number(values['scale-rounds'] ?? 2);
+  const docker = String(values['scale-docker'] ?? 'auto');
+  const cold = String(values['scale-cold'] ?? 'on');
+  try {
+    if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--scale-rounds must be a whole number ≥ 1, got "${values['scale-rounds']}"`);
+    if (docker !== 'auto' && docker !== 'on' && docker !== 'off') throw new Error(`--scale-docker must be auto, on or off, got "${docker}"`);
+    if (cold !== 'on' && cold !== 'off') throw new Error(`--scale-cold must be on or off, got "${cold}"`);
+    const topologies = parseTopologies(String(values['scale-topologies'] ?? '30x3,10x2'));
+    if (!procAvailable()) throw new Error('the bench reads memory and CPU from /proc: run it on Linux');
+    return await runScaleBench({ rounds, topologies, docker, cold: cold === 'on', out: fileURLToPath(new URL('../reports/bench/scale.json', import.meta.url)), log });
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+    return 2;
+  }
+}
+
+let parts: string[];
+try {
+  parts = parseSettings(process.argv.slice(2)).parts;
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(2);
+}
+if (parts.includes('scale')) process.exit(await scale());
 
 main(children, abort).then(
   async (code) => process.exit(interrupted ? 130 : Math.max(code, await startup())),

@@ -7,6 +7,7 @@ import { spawnNodeChild } from '../../process/child-process.ts';
 import { parseDuration } from '../../scenario/duration.ts';
 import { codeLayout } from '../../util/code-layout.ts';
 import type { RuntimeStartOptions } from '../runtime.ts';
+import type { BootGate } from './boot-gate.ts';
 import type { LocalChildren } from './local-children.ts';
 import { programStartFailure } from './own-program.ts';
 import type { ProgramSpec } from './supervised-program.ts';
@@ -38,16 +39,18 @@ export class LocalLauncher {
   private readonly plan: Plan;
   private readonly children: LocalChildren;
   private readonly readyTimeoutMs: number;
+  private readonly gate: BootGate;
   private readonly logsDir: string | null;
   private readonly baseEnv: Record<string, string>;
   private readonly tracingEnv: Record<string, string>;
   /** The run's credential: sidecars and the fault engine get it over IPC; apps never do. */
   private readonly credential: string;
 
-  constructor(plan: Plan, children: LocalChildren, options: { readyTimeoutMs: number; logsDir: string | null; tracing: RuntimeStartOptions['tracing']; credential: string }) {
+  constructor(plan: Plan, children: LocalChildren, options: { readyTimeoutMs: number; gate: BootGate; logsDir: string | null; tracing: RuntimeStartOptions['tracing']; credential: string }) {
     this.plan = plan;
     this.children = children;
     this.readyTimeoutMs = options.readyTimeoutMs;
+    this.gate = options.gate;
     this.logsDir = options.logsDir;
     this.credential = options.credential;
     this.baseEnv = { MESHPROOF_RUN_ID: plan.runId };
@@ -66,7 +69,7 @@ export class LocalLauncher {
   }
 
   async sidecar(instance: string, service: string, seed: number, upstreams: readonly string[], signal: AbortSignal): Promise<SidecarPorts> {
-    const s = await spawnNodeChild({
+    const s = await this.gate.run(SIDECAR_MAIN, () => spawnNodeChild({
       name: `sidecar of ${instance}`,
       script: SIDECAR_MAIN,
       env: {
@@ -80,7 +83,7 @@ export class LocalLauncher {
       credential: this.credential,
       readyTimeoutMs: this.readyTimeoutMs,
       signal,
-    });
+    }), signal);
     this.children.track(instance, 'sidecar', s, GRACE_MS);
     if (s.ready.type !== 'ready' || s.ready.role !== 'sidecar') throw new Error(`sidecar of ${instance} sent an unexpected ready message`);
     return s.ready.ports;
@@ -92,7 +95,7 @@ export class LocalLauncher {
   }
 
   private async builtinApp(pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<StartedApp> {
-    const app = await spawnNodeChild({
+    const app = await this.gate.run(BUILTIN_MAIN, () => spawnNodeChild({
       name: `app ${pod.instance}`,
       script: BUILTIN_MAIN,
       env: {
@@ -106,13 +109,16 @@ export class LocalLauncher {
       },
       readyTimeoutMs: this.readyTimeoutMs,
       signal,
-    });
+    }), signal);
     this.children.track(pod.instance, 'app', app, GRACE_MS);
     if (app.ready.type !== 'ready' || app.ready.role !== 'app') throw new Error(`app ${pod.instance} sent an unexpected ready message`);
     return { child: app.child, group: app.child.pid!, port: app.ready.port };
   }
 
-  /** A user's program, under its supervisor. */
+  /**
+  A user's program, under its supervisor. Not through the boot gate: its readiness is the program's
+  own (seconds, maybe), which must not hold back meshproof's processes.
+  */
   private async program(pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<StartedApp> {
     const spec = pod.spec;
     const logFile = this.logFileOf(pod);
@@ -147,14 +153,14 @@ export class LocalLauncher {
   /** meshproof's fault engine, when the plan has wire faults; null otherwise. */
   async faultEngine(signal: AbortSignal): Promise<{ url: string; seed: number } | null> {
     if (!this.plan.wire) return null;
-    const s = await spawnNodeChild({
+    const s = await this.gate.run(FAULT_ENGINE_MAIN, () => spawnNodeChild({
       name: 'fault engine',
       script: FAULT_ENGINE_MAIN,
       env: { ...this.baseEnv, MESHPROOF_SEED: String(this.plan.wireSeed) },
       credential: this.credential,
       readyTimeoutMs: this.readyTimeoutMs,
       signal,
-    });
+    }), signal);
     this.children.track('fault-engine', 'fault-engine', s, GRACE_MS);
     if (s.ready.type !== 'ready' || s.ready.role !== 'fault-engine') throw new Error('the fault engine sent an unexpected ready message');
     return { url: `http://${HOST}:${s.ready.port}`, seed: s.ready.seed };
