@@ -28,7 +28,7 @@ export interface LocalRuntimeOptions {
   /**
   How many of meshproof's own processes (sidecars, built-in apps, the fault engine) boot at once; the
   first of each kind boots before the others of its kind, to fill Node's compile cache for them
-  (src/runtime/local/boot-gate.ts). Users' programs are not held back. Infinity: all at once.
+  (src/runtime/local/boot-gate.ts). Users' programs are not held back. Infinity: all at once, in no order (as before the gate).
   @default 8 per core (availableParallelism), at least 8
   */
   bootConcurrency?: number;

@@ -110,3 +110,14 @@ describe('BootGate', () => {
     assert.throws(() => new BootGate(Number.NaN), RangeError);
   });
 });
+
+test('an unlimited gate starts everything at once and in no order (the runtime before the gate)', async () => {
+  const gate = new BootGate(Infinity);
+  const log: string[] = [];
+  const s = ['a', 'b', 'c'].map((n) => manualStart(log, n));
+  const results = s.map((x) => gate.run('k', x.start));
+  await tick();
+  assert.deepEqual(log, ['start a', 'start b', 'start c']);
+  for (const x of s) x.finish();
+  assert.deepEqual(await Promise.all(results), ['a', 'b', 'c']);
+});
