@@ -22,15 +22,23 @@ export class BootGate {
   /** Per kind: the first start's settling, which the others of that kind wait for. */
   private readonly first = new Map<string, Promise<void>>();
 
-  /** `limit`: boots at once, ≥ 1 (Infinity: all at once and in no order, as the runtime started them before the gate). */
-  constructor(limit: number) {
+  private readonly firstOfKindFirst: boolean;
+
+  /**
+  `limit`: boots at once, ≥ 1 (Infinity: all at once and in no order, as the runtime started them
+  before the gate). `firstOfKindFirst`: false when the compile cache is known to be warm, where
+  waiting for the first of a kind buys nothing. @default true
+  */
+  constructor(limit: number, options: { firstOfKindFirst?: boolean } = {}) {
     if (!(limit >= 1)) throw new RangeError(`a boot gate admits at least 1 start at a time, got ${limit}`);
     this.limit = limit;
+    this.firstOfKindFirst = options.firstOfKindFirst ?? true;
   }
 
   /** Runs `start` when the gate admits it; `signal` aborts the wait (rejects with MESHPROOF_RUNTIME_START_FAILED). */
   async run<T>(kind: string, start: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.limit === Infinity) return start();
+    if (!this.firstOfKindFirst) return this.admitted(start, signal);
     const first = this.first.get(kind);
     if (first) await first;
     else {

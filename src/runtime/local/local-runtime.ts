@@ -4,6 +4,7 @@ import type { SidecarPorts } from '../../contract/child-message.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import { newRunCredential } from '../../auth/run-credential.ts';
+import { CompileCacheMark } from '../../process/compile-cache-mark.ts';
 import { reapOrphans } from '../../process/run-registry.ts';
 import { runsOwnProgram } from '../../scenario/scenario.ts';
 import type { Runtime, RuntimeStartOptions, StartedTopology } from '../runtime.ts';
@@ -27,7 +28,8 @@ export interface LocalRuntimeOptions {
   readyTimeoutMs?: number;
   /**
   How many of meshproof's own processes (sidecars, built-in apps, the fault engine) boot at once; the
-  first of each kind boots before the others of its kind, to fill Node's compile cache for them
+  first of each kind boots before the others of its kind, to fill Node's compile cache for them,
+  unless the cache is known to hold this code already (src/process/compile-cache-mark.ts)
   (src/runtime/local/boot-gate.ts). Users' programs are not held back. Infinity: all at once, in no order (as before the gate).
   @default 8 per core (availableParallelism), at least 8
   */
@@ -68,13 +70,16 @@ export class LocalRuntime implements Runtime {
       if (logsDir && plan.pods.some((p) => p.spec.command !== null && p.spec.command !== undefined)) mkdirSync(logsDir, { recursive: true });
       // Only sidecars and the fault engine get it, over IPC; apps never do.
       const credential = options.credential ?? newRunCredential();
-      const gate = new BootGate(this.options.bootConcurrency ?? defaultBootConcurrency());
+      const cache = new CompileCacheMark();
+      const gate = new BootGate(this.options.bootConcurrency ?? defaultBootConcurrency(), { firstOfKindFirst: !cache.warm() });
       const launcher = new LocalLauncher(plan, children, { readyTimeoutMs: this.options.readyTimeoutMs ?? 15_000, gate, logsDir, tracing: options.tracing, credential });
       const [faultEngine, ingressPorts, ...started] = await startAll<[{ url: string; seed: number } | null, SidecarPorts, ...LocalPod[]]>(starting.controller, [
         launcher.faultEngine(starting.signal),
         launcher.sidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, [], starting.signal),
         ...plan.pods.map((p) => startPod(plan, p, launcher, starting.signal, options)),
       ]);
+      // Every kind has booted and flushed its compile cache: the next start need not boot one of each first.
+      cache.markWarm();
       const pods = new Map(started.map((p) => [p.plan.instance, p]));
       return new LocalTopology({
         pods: started.map((p) => p.running),

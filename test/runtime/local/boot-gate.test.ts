@@ -121,3 +121,14 @@ test('an unlimited gate starts everything at once and in no order (the runtime b
   for (const x of s) x.finish();
   assert.deepEqual(await Promise.all(results), ['a', 'b', 'c']);
 });
+
+test('with a warm compile cache the first of a kind waits for nobody and nobody waits for it', async () => {
+  const gate = new BootGate(8, { firstOfKindFirst: false });
+  const log: string[] = [];
+  const s = ['a', 'b'].map((n) => manualStart(log, n));
+  const results = s.map((x) => gate.run('k', x.start));
+  await tick();
+  assert.deepEqual(log, ['start a', 'start b']);
+  for (const x of s) x.finish();
+  await Promise.all(results);
+});
