@@ -1,19 +1,17 @@
 import { resolve } from 'node:path';
-import { appendStepSummary } from './step-summary.ts';
-import { startRunOutput } from './run-output.ts';
-import { runScenario, type RunOutcome } from '../engine/run-scenario.ts';
 import { MeshproofError } from '../errors.ts';
 import type { RunEvent } from '../events.ts';
 import { rescaleScenario } from '../plan/plan-scenario.ts';
-import { renderMarkdown } from '../report/markdown.ts';
 import type { RunResult } from '../report/run-result.ts';
-import { checkLocalServices, LocalRuntime } from '../runtime/local/local-runtime.ts';
-import type { Runtime } from '../runtime/runtime.ts';
 import { parseDuration } from '../scenario/duration.ts';
 import { rescaleProblems } from '../scenario/run-size.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import type { Verdict } from '../verdict/verdict.ts';
 import { validate } from './validate.ts';
+import { exitCodeOf, worstExitCode } from './exit-code.ts';
+import { repeatScenario } from './repeat-scenario.ts';
+import { runOneScenario, type RunSettings } from './run-one.ts';
+import type { RepeatSummary } from '../report/repeat/repeat-summary.ts';
 
 /** Where report folders go when nothing else is said: `reports/` of the folder meshproof runs in. */
 export const DEFAULT_REPORTS_DIR = 'reports';
@@ -37,9 +35,22 @@ export interface RunOptions {
   onNotice?: (message: string) => void;
   /** Print progress and each scenario's summary, as the CLI does. @default nothing is printed */
   output?: RunPrintOptions;
-  /** Append each scenario's Markdown summary to the file named by $GITHUB_STEP_SUMMARY, when it is set. @default false (the CLI: true) */
+  /** Append each scenario's Markdown summary to the file named by $GITHUB_STEP_SUMMARY, when it is set (with `repeat`, the repeat summary instead). @default false (the CLI: true) */
   stepSummary?: boolean;
+  /**
+  Run each scenario this many times, one after another (never at once: runs side by side would
+  share the cores and change each other's verdicts), and summarise how stable each verdict was and
+  how far each measured value spread (`RunSummary.repeats`). Each repeat writes its run folder
+  under the scenario's repeat folder (`<time>-<name>--repeat/01/…`), which also gets summary.md and
+  repeat.json. With `output`, a line per repeat and the stability table are printed instead of each
+  run's progress (the live view is not used). The exit code is the worst any repeat gave
+  (docs/repeat-and-prove.md). At most 1000. @default 1
+  */
+  repeat?: number;
 }
+
+/** The most repeats one `run` may make of a scenario. */
+export const MAX_REPEAT = 1000;
 
 export interface RunPrintOptions {
   /** Where the lines go (a `Writable`, `process.stdout`, or anything with `write`). */
@@ -83,8 +94,10 @@ export interface RunSummary {
   passed: boolean;
   /** What `meshproof run` exits with: 0 every expectation held · 1 one failed · 2 a run could not complete · 130 interrupted. */
   exitCode: 0 | 1 | 2 | 130;
-  /** In the order given; after an interruption, the scenarios not run are missing. */
+  /** In the order given (with `repeat`, every repeat of a scenario in turn); after an interruption, the scenarios not run are missing. */
   runs: ScenarioRun[];
+  /** With `repeat` above 1: per scenario, how stable each verdict was over its repeats and the spread of each measured value. */
+  repeats?: RepeatSummary[];
 }
 
 /**
@@ -127,7 +140,10 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
   if (options.signal?.aborted) controller.abort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   const runs: ScenarioRun[] = [];
+  const repeats: RepeatSummary[] = [];
   let exitCode: RunSummary['exitCode'] = 0;
+  const repeat = repeatCount(options.repeat);
+  const settings: RunSettings = { options, signal: controller.signal, onQuit: () => controller.abort(), tracing };
   try {
     for (const loaded of scenarios) {
       // Aborted between two scenarios (or before the first): the rest are skipped.
@@ -136,44 +152,30 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
         break;
       }
       const scenario = durationMs ? rescaleScenario(loaded, durationMs) : loaded;
-      const runtime = await runtimeFor(options.runtime ?? scenario.runtime ?? 'local', scenario, options.onNotice);
-      const print = options.output;
-      const output = print
-        ? await startRunOutput(print.format ?? 'plain', scenario, {
-            out: (line) => print.stream.write(line + '\n'),
-            color: print.color ?? false,
-            verbose: print.verbose,
-            onQuit: () => controller.abort(),
-            signal: controller.signal,
-            ...(print.format === 'live' ? { stdout: print.stream as NodeJS.WriteStream } : {}),
-          })
-        : null;
-      const onEvent = (e: RunEvent) => {
-        output?.onEvent(e);
-        options.onEvent?.(e, scenario);
-      };
-      let outcome: RunOutcome | null = null;
-      try {
-        outcome = await runScenario(scenario, { runtime, reportsDir, onEvent, signal: controller.signal, liveStats: output?.liveStats ?? false, tracing });
-      } finally {
-        await output?.finish(outcome);
+      if (repeat > 1) {
+        const repeated = await repeatScenario(scenario, repeat, settings, reportsDir);
+        runs.push(...repeated.runs);
+        repeats.push(repeated.summary);
+        exitCode = worstExitCode(exitCode, repeated.exitCode);
+        if (exitCode === 130) break;
+        continue;
       }
-      if (options.stepSummary) await appendStepSummary(renderMarkdown(outcome.result), process.env);
-      const { result } = outcome;
-      // A run that broke (a process would not start, the load could not run) is not a verdict on the scenario.
-      const verdict = outcome.interrupted ? 'interrupted' : result.error ? 'error' : result.passed ? 'passed' : 'failed';
-      runs.push({ file: scenario.source.file, name: scenario.name, outcome: verdict, error: result.error, loadFinished: outcome.loadFinished, reportDir: outcome.reportDir, verdicts: result.verdicts, result });
-      if (verdict === 'interrupted') {
-        exitCode = 130;
-        break;
-      }
-      if (verdict === 'error') exitCode = 2;
-      else if (verdict === 'failed' && exitCode === 0) exitCode = 1;
+      const run = await runOneScenario(scenario, settings, { reportsDir, output: options.output, stepSummary: options.stepSummary ?? false });
+      runs.push(run);
+      exitCode = worstExitCode(exitCode, exitCodeOf(run.outcome));
+      if (run.outcome === 'interrupted') break;
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  return { passed: exitCode === 0, exitCode, runs };
+  return { passed: exitCode === 0, exitCode, runs, ...(repeat > 1 ? { repeats } : {}) };
+}
+
+/** `repeat` as a count: 1 when absent; a whole number from 1 to MAX_REPEAT, else MESHPROOF_USAGE. */
+function repeatCount(value: number | undefined): number {
+  if (value === undefined) return 1;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_REPEAT) throw new MeshproofError('MESHPROOF_USAGE', `repeat: expected a whole number from 1 to ${MAX_REPEAT}, got ${value}`);
+  return value;
 }
 
 function durationOf(value: string | number | undefined): number | null {
@@ -187,28 +189,4 @@ function durationOf(value: string | number | undefined): number | null {
   } catch (e) {
     throw new MeshproofError('MESHPROOF_USAGE', `duration: ${(e as Error).message}`, { cause: e });
   }
-}
-
-/**
-The runtime a run uses. Docker's is loaded only when asked for (a local run does not pay for
-testcontainers), and its engine is checked before anything starts: without one, a
-MESHPROOF_RUNTIME_UNAVAILABLE error says what to do.
-*/
-async function runtimeFor(name: 'local' | 'docker', scenario: Scenario, onNotice?: (message: string) => void): Promise<Runtime> {
-  if (name === 'local') {
-    checkLocalServices(scenario.services, `${scenario.source.file}: `);
-    return new LocalRuntime();
-  }
-  const { DockerRuntime, refuseCommands } = await import('../runtime/docker/docker-runtime.ts');
-  refuseCommands(scenario.services, `${scenario.source.file}: `);
-  const { checkEngine, dockerClient } = await import('../runtime/docker/docker-engine.ts');
-  const docker = dockerClient();
-  await checkEngine(docker);
-  // A cold build takes about a minute: say what is happening rather than sit silent.
-  let told = false;
-  const onBuildOutput = () => {
-    if (!told) onNotice?.("building the Docker runtime image from this machine's Node (once per change of meshproof; about a minute the first time)…");
-    told = true;
-  };
-  return new DockerRuntime({ docker, image: { onBuildOutput } });
 }

@@ -100,6 +100,14 @@ export function normaliseMesh(
   return { profile, policies };
 }
 
+/**
+The locality a destination gets when `locality` is not written: off, or (Istio) on as soon as outlier
+detection is, with the profile's overprovisioning factor.
+*/
+export function defaultLocality(p: ProfileDefaults, outlier: OutlierDetection | null): DestinationPolicy['locality'] {
+  return { enabled: p.locality === 'with-outlier-detection' && outlier !== null, overprovisioningFactor: p.overprovisioningFactor };
+}
+
 class DestinationRules {
   readonly #ctx: RuleContext;
   readonly #path: string;
@@ -248,7 +256,7 @@ class DestinationRules {
     const factor = this.#p.overprovisioningFactor;
     let enabled: boolean;
     let overprovisioningFactor = factor;
-    if (l === undefined) enabled = this.#p.locality === 'with-outlier-detection' && outlier !== null;
+    if (l === undefined) enabled = defaultLocality(this.#p, outlier).enabled;
     else if (typeof l === 'boolean') enabled = l;
     else {
       enabled = l.enabled ?? true;
