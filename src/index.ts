@@ -1,5 +1,5 @@
 /**
-meshproof's programmatic API: what `meshproof run` and `meshproof validate` do, for people who drive
+meshproof's programmatic API: what `meshproof run`, `meshproof prove` and `meshproof validate` do, for people who drive
 meshproof from their own test runner. Nothing here prints unless asked or exits the process.
 
 ```ts
@@ -12,6 +12,10 @@ summary.runs[0].reportDir; // report.html, junit.xml, summary.md, result.json
 See docs/api.md.
 */
 export { run, type RunOptions, type RunPrintOptions, type RunSummary, type ScenarioRun } from './api/run.ts';
+export { prove, type ProveOptions, type ProveSummary } from './api/prove.ts';
+export type { DeclaredPolicy, PolicyKind } from './plan/plan-prove.ts';
+export type { Cell, PolicyRow, ProveMatrix, VariantRun } from './report/prove/prove-matrix.ts';
+export type { ExpectationStability, RepeatRun, RepeatSummary, Spread } from './report/repeat/repeat-summary.ts';
 export { validate, type ScenarioProblem, type ValidateOptions, type ValidateResult, type ValidScenario } from './api/validate.ts';
 export { MeshproofError, ScenarioInvalidError, type ErrorCode, type ScenarioIssue } from './errors.ts';
 export type { RunEvent } from './events.ts';

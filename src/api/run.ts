@@ -133,7 +133,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
   // The compressed or stretched scenarios must keep the limits the files keep, found before anything starts.
   const tooLong = durationMs ? rescaleProblems(scenarios, durationMs) : [];
   if (tooLong.length > 0) throw new MeshproofError('MESHPROOF_USAGE', tooLong.map((p) => `duration: ${p}`).join('\n'));
-  const tracing = options.traces === false ? false : options.traces?.maxTracesPerSecond !== undefined ? { maxTracesPerSecond: options.traces.maxTracesPerSecond } : undefined;
+  const tracing = tracingOf(options.traces);
   // Aborted by the caller's signal, or by the live view (q).
   const controller = new AbortController();
   const onAbort = () => controller.abort();
@@ -178,7 +178,13 @@ function repeatCount(value: number | undefined): number {
   return value;
 }
 
-function durationOf(value: string | number | undefined): number | null {
+/** The `traces` option as the engine takes it. */
+export function tracingOf(traces: RunOptions['traces']): RunSettings['tracing'] {
+  return traces === false ? false : traces?.maxTracesPerSecond !== undefined ? { maxTracesPerSecond: traces.maxTracesPerSecond } : undefined;
+}
+
+/** The `duration` option in ms (null when absent); MESHPROOF_USAGE when it is not a duration. */
+export function durationOf(value: string | number | undefined): number | null {
   if (value === undefined) return null;
   if (typeof value === 'number') {
     if (!(value > 0) || !Number.isFinite(value)) throw new MeshproofError('MESHPROOF_USAGE', `duration: expected a positive number of ms, got ${value}`);

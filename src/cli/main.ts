@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_REPORTS_DIR, runScenarios, type RunSummary } from '../api/run.ts';
+import { DEFAULT_REPORTS_DIR, MAX_REPEAT, runScenarios, type RunSummary } from '../api/run.ts';
 import { validate as validateFiles } from '../api/validate.ts';
 import { outputMode } from './output-mode.ts';
 import { INTERRUPTED_EXIT_CODE, type Interrupts } from './interrupts.ts';
@@ -19,6 +19,10 @@ Usage:
   meshproof run <scenario.yaml|folder>... [options]
                                                run scenarios (local processes, or Docker
                                                containers); a folder runs every *.yaml in it
+  meshproof prove <scenario.yaml> [options]    run the scenario, then once without each policy it
+                                               declares (the profile's default instead), then
+                                               without all: a matrix policy × expectation says
+                                               which policy each expectation depends on
   meshproof validate <scenario.yaml|folder>... check scenarios without running anything
   meshproof explain <scenario.yaml> [--duration <d>]
                                                say in plain words what a scenario will do: topology,
@@ -44,7 +48,11 @@ Usage:
                                                as a standalone server (default 127.0.0.1:8474)
   meshproof help                               this text
 
-Options for run:
+Options for run (and prove, except --repeat):
+  --repeat <n>        run each scenario n times, one after another, and report how stable each
+                      verdict was and the spread of each measured value (min, median, max; p10
+                      and p90 from 10); each repeat's run folder goes under a repeat folder;
+                      the exit code is the worst any repeat gave
   --duration <d>      compress the scenario's timeline to <d> (e.g. 4s): load, phases and
                       windows scale; latencies, timeouts and policies do not
   --out <dir>         where report folders go (default: ./reports); --reports is the same
@@ -64,7 +72,8 @@ Options for run:
                       overrides the scenario's runtime key
 
 Exit codes: 0 every expectation held · 1 an expectation failed · 2 invalid scenario or the run
-could not happen · 130 interrupted (after cleanup).`;
+could not happen · 130 interrupted (after cleanup). prove exits as its baseline run does, 2 when a
+run could not happen, 3 when a verdict was inconclusive (docs/repeat-and-prove.md).`;
 
 /**
 The CLI's commands: the only place that prints a final verdict and decides the exit code (src/cli.ts
@@ -107,6 +116,8 @@ export async function main(argv: string[], interrupts: Interrupts): Promise<numb
     }
     case 'run':
       return run(rest, out, err, color, interrupts);
+    case 'prove':
+      return run(rest, out, err, color, interrupts, 'prove');
     case 'toxiproxy': {
       // Loaded only for this command: a run does not pay for the fault engine's server code.
       const { runToxiproxyCommand } = await import('../chaos/toxiproxy/main.ts');
@@ -114,7 +125,7 @@ export async function main(argv: string[], interrupts: Interrupts): Promise<numb
       return interrupts.whileRunning((signal) => runToxiproxyCommand(rest, { stdout: process.stdout, stderr: process.stderr, signal }));
     }
     default:
-      err(`meshproof: unknown command "${command}" (commands: run, validate, explain, import, export, list, init, report, toxiproxy, help)`);
+      err(`meshproof: unknown command "${command}" (commands: run, prove, validate, explain, import, export, list, init, report, toxiproxy, help)`);
       return 2;
   }
 }
@@ -219,7 +230,8 @@ function shownPath(path: string): string {
   return rel.startsWith('..' + sep) || rel === '..' || rel.startsWith(sep) ? path : rel;
 }
 
-async function run(args: string[], out: (s: string) => void, err: (s: string) => void, color: boolean, interrupts: Interrupts): Promise<number> {
+/** `meshproof run` and `meshproof prove`: the same options (but --repeat, run's alone), one scenario for prove. */
+async function run(args: string[], out: (s: string) => void, err: (s: string) => void, color: boolean, interrupts: Interrupts, command: 'run' | 'prove' = 'run'): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -236,42 +248,78 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
         runtime: { type: 'string' },
         'traces-per-second': { type: 'string' },
         'no-traces': { type: 'boolean' },
+        ...(command === 'run' ? { repeat: { type: 'string' } } : {}),
       },
     });
   } catch (e) {
-    err(`meshproof run: ${(e as Error).message}\n\n${HELP}`);
+    err(`meshproof ${command}: ${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.runtime && values.runtime !== 'local' && values.runtime !== 'docker') {
-    err(`meshproof run: --runtime must be local or docker, got "${values.runtime}"`);
+    err(`meshproof ${command}: --runtime must be local or docker, got "${values.runtime}"`);
     return 2;
   }
   if (values.out !== undefined && values.reports !== undefined && values.out !== values.reports) {
-    err(`meshproof run: --out and --reports name the same thing; give one (got "${values.out}" and "${values.reports}")`);
+    err(`meshproof ${command}: --out and --reports name the same thing; give one (got "${values.out}" and "${values.reports}")`);
     return 2;
   }
   const tps = values['traces-per-second'];
   if (tps !== undefined && !/^\d+$/.test(tps)) {
-    err(`meshproof run: --traces-per-second must be a whole number (0 = every request), got "${tps}"`);
+    err(`meshproof ${command}: --traces-per-second must be a whole number (0 = every request), got "${tps}"`);
     return 2;
   }
-  const durationMs = durationOption('run', values.duration, err);
+  const repeatValue = (values as { repeat?: string }).repeat;
+  if (repeatValue !== undefined && !(/^\d+$/.test(repeatValue) && Number(repeatValue) >= 1 && Number(repeatValue) <= MAX_REPEAT)) {
+    err(`meshproof run: --repeat must be a whole number from 1 to ${MAX_REPEAT}, got "${repeatValue}"`);
+    return 2;
+  }
+  if (command === 'prove' && positionals.length !== 1) {
+    err(`meshproof prove: give one scenario file (got ${positionals.length === 0 ? 'none' : positionals.length}), e.g. meshproof prove scenarios/quickstart.yaml`);
+    return 2;
+  }
+  const durationMs = durationOption(command, values.duration, err);
   if (durationMs === undefined) return 2;
-  const scenarios = rescaled('run', await loadAll(positionals, err), durationMs, err);
+  const scenarios = rescaled(command, await loadAll(positionals, err), durationMs, err);
   if (!scenarios) return 2;
+  if (command === 'prove' && scenarios.length !== 1) {
+    err(`meshproof prove: give one scenario file; ${positionals[0]} holds ${scenarios.length}`);
+    return 2;
+  }
 
   const mode = outputMode({ json: values.json, plain: values.plain, stdoutIsTTY: Boolean(process.stdout.isTTY), env: process.env });
+  const reports = values['no-report'] ? null : (values.out ?? values.reports ?? DEFAULT_REPORTS_DIR);
+  const traces = values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined;
+  if (command === 'prove') {
+    const { proveScenario } = await import('../api/prove.ts');
+    // Already compressed to --duration above. A line per run and the matrix: the live view draws one run, not a proof.
+    const proof = await interrupts.whileRunning((signal) =>
+      proveScenario(scenarios[0], {
+        reports,
+        runtime: values.runtime as 'local' | 'docker' | undefined,
+        traces,
+        signal,
+        output: { stream: process.stdout, format: mode === 'json' ? 'json' : 'plain', color },
+        onNotice: (message) => err(`meshproof: ${message}`),
+        stepSummary: true,
+      }),
+    );
+    if (proof.exitCode === INTERRUPTED_EXIT_CODE) err(`meshproof: interrupted${interrupts.received ? ` by ${interrupts.received}` : ''}: the matrix above covers the runs made`);
+    return proof.exitCode;
+  }
+  const repeat = repeatValue === undefined ? undefined : Number(repeatValue);
   // From here on a signal aborts the run (which tears down what it started) instead of exiting.
   const summary = await interrupts.whileRunning((signal) =>
     // Already compressed to --duration (above, where every problem of every file is printed).
     runScenarios(scenarios, {
-      reports: values['no-report'] ? null : (values.out ?? values.reports ?? DEFAULT_REPORTS_DIR),
+      reports,
       runtime: values.runtime as 'local' | 'docker' | undefined,
-      traces: values['no-traces'] ? false : tps !== undefined ? { maxTracesPerSecond: Number(tps) } : undefined,
+      traces,
+      repeat,
       signal,
       // On a terminal the live view draws the run (q or Ctrl-C aborts it); elsewhere plain lines or JSON.
-      output: { stream: process.stdout, format: mode, color, verbose: values.verbose },
+      // Repeats print a line each and the stability table, never the live view.
+      output: { stream: process.stdout, format: repeat && repeat > 1 && mode === 'live' ? 'plain' : mode, color, verbose: values.verbose },
       onNotice: (message) => err(`meshproof: ${message}`),
       stepSummary: true,
     }),

@@ -22,7 +22,9 @@ export function proveLines(m: ProveMatrix): { rows: MatrixLine[]; loadBearing: s
     rows,
     loadBearing: m.rows.filter((r) => r.status === 'load-bearing').map((r) => `${r.policy.key} carries ${r.carries.map(ref).join('; ')}`),
     untested: m.rows.filter((r) => r.status === 'untested').map((r) => `${r.policy.key} (${r.policy.declared}): nothing here tests it`),
-    undecided: m.rows.filter((r) => r.status === 'undecided').map((r) => `${r.policy.key}: undecided (no expectation failed without it, some were inconclusive)`),
+    undecided: m.rows
+      .filter((r) => r.status === 'undecided')
+      .map((r) => `${r.policy.key}: undecided (${m.baseline.includes('holds') ? 'no expectation failed without it, some were inconclusive' : 'the baseline held no expectation to carry'})`),
     testsNothing: m.testsNothing.map((i) => `${ref(i)}: tests nothing the mesh does (holds with every policy taken out)`),
   };
 }
