@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, test } from 'vitest';
+import { prove } from '../../src/index.ts';
+import type { ProveSummary } from '../../src/api/prove.ts';
+import type { RunResult } from '../../src/report/run-result.ts';
+import { processesOfRun, runCli } from '../helpers/cli.ts';
+
+/**
+`meshproof prove` for real: the shipped scenarios whose twins take one policy out must show that
+policy carrying exactly the expectations the twin fails (shipped-scenarios.test.ts holds the twins
+to them), and the API's prove on a fixture whose verdicts do not depend on the machine's speed.
+Runs go one after another, as prove makes them.
+*/
+const reports = mkdtempSync(join(tmpdir(), 'meshproof-prove-'));
+afterAll(() => rmSync(reports, { recursive: true, force: true }));
+
+/** The prove folder a run of the CLI wrote, with its runs' results. */
+function proveFolder(dir: string): { dir: string; json: Omit<ProveSummary, 'runs'>; results: RunResult[] } {
+  const [folder] = readdirSync(dir);
+  const path = join(dir, folder);
+  for (const f of ['summary.md', 'report.html', 'prove.json']) assert.ok(existsSync(join(path, f)), `${f} written`);
+  const results = readdirSync(path, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => JSON.parse(readFileSync(join(path, e.name, 'result.json'), 'utf8')) as RunResult);
+  return { dir: path, json: JSON.parse(readFileSync(join(path, 'prove.json'), 'utf8')), results };
+}
+
+describe('meshproof prove', () => {
+  test('retries-hide-a-flaky-dependency: the retries carry success_rate(client); the other two test nothing the mesh does', { timeout: 120_000 }, async () => {
+    const dir = join(reports, 'retries');
+    const run = await runCli(['prove', 'scenarios/retries-hide-a-flaky-dependency.yaml', '--duration', '5s', '--out', dir, '--json']);
+    const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+    assert.equal(run.code, 0, `exit code${context}`);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.type), ['prove-run', 'prove-run', 'prove'], context);
+    const { matrix } = lines.at(-1);
+    assert.deepEqual(matrix.expectations, ['error_rate(store) >= 5%', 'success_rate(client) >= 99.5%', 'retry_ratio(front -> store) <= 15%']);
+    assert.deepEqual(matrix.baseline, ['holds', 'holds', 'holds'], context);
+    assert.deepEqual(
+      matrix.rows.map((r: { policy: { key: string }; cells: string[]; status: string }) => [r.policy.key, r.cells, r.status]),
+      [['mesh.store.retries', ['holds', 'fails', 'holds'], 'load-bearing']],
+      context,
+    );
+    assert.deepEqual(matrix.testsNothing, [0, 2]);
+
+    const folder = proveFolder(dir);
+    assert.deepEqual(folder.json.matrix, matrix);
+    assert.deepEqual(folder.results.map((r) => r.scenario.name).sort(), ['retries-hide-a-flaky-dependency', 'retries-hide-a-flaky-dependency--without-mesh.store.retries']);
+    for (const r of folder.results) assert.deepEqual(processesOfRun(r.runId), [], 'no process of the run is left');
+    assert.match(readFileSync(join(folder.dir, 'summary.md'), 'utf8'), /mesh\.store\.retries carries \[2\] success\\_rate\(client\) >= 99\.5%/);
+  });
+
+  test('a-timeout-caps-a-slow-dependency: the timeout carries both latency bounds; the success rate tests nothing the mesh does', { timeout: 120_000 }, async () => {
+    const dir = join(reports, 'timeout');
+    const run = await runCli(['prove', 'scenarios/a-timeout-caps-a-slow-dependency.yaml', '--duration', '5s', '--out', dir]);
+    const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+    assert.equal(run.code, 0, `exit code${context}`);
+    // The terminal's matrix: a row per run, a column per expectation.
+    assert.match(run.stdout, /^baseline +holds +holds +holds +as declared$/m, context);
+    assert.match(run.stdout, /^without mesh\.store\.timeout +FAILS +FAILS +holds +150ms → 15s, the envoy default$/m, context);
+    assert.match(run.stdout, /Load-bearing:\n {2}mesh\.store\.timeout carries \[1\] p99\(client\) < 250ms; \[2\] max\(client\) < 400ms/);
+    assert.match(run.stdout, /Tests nothing the mesh does:\n {2}\[3\] success_rate\(client\) >= 80%/);
+    const { json } = proveFolder(dir);
+    assert.equal(json.exitCode, 0);
+    assert.deepEqual(json.policies.map((p) => p.key), ['mesh.store.timeout']);
+  });
+
+  test('the API: two policies, four runs; the one nothing tests is named, and a failing baseline is exit 1', { timeout: 120_000 }, async () => {
+    const summary = await prove(join(import.meta.dirname, 'fixtures', 'prove-two-policies.yaml'), { reports: join(reports, 'api') });
+    const m = summary.matrix;
+    assert.deepEqual(summary.runs.map((r) => r.name), ['prove-two-policies', 'prove-two-policies--without-mesh.store.timeout', 'prove-two-policies--without-services.store.rateLimit', 'prove-two-policies--without-every-policy']);
+    assert.deepEqual(m.baseline, ['holds', 'holds', 'fails'], summary.runs[0].verdicts.map((v) => v.explanation).join('\n'));
+    assert.equal(summary.exitCode, 1, 'the baseline fails an expectation');
+    assert.deepEqual(m.rows.map((r) => [r.policy.key, r.status, r.carries]), [
+      ['mesh.store.timeout', 'untested', []],
+      ['services.store.rateLimit', 'load-bearing', [0]],
+    ]);
+    assert.deepEqual(m.withoutEveryPolicy, ['fails', 'holds', 'fails']);
+    assert.deepEqual(m.testsNothing, [1]);
+    assert.ok(summary.reportDir && existsSync(join(summary.reportDir, 'report.html')));
+    for (const r of summary.runs) assert.ok(r.reportDir?.startsWith(summary.reportDir + '/'), 'each run keeps its folder under the prove folder');
+  });
+});
