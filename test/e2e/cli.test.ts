@@ -81,7 +81,7 @@ test('list shows each shipped scenario with its description', async () => {
 test('an unknown command or option exits 2 with what is valid', async () => {
   const a = await runCli(['frobnicate'], { timeoutMs: 20_000 });
   assert.equal(a.code, 2);
-  assert.match(a.stderr, /unknown command "frobnicate" \(commands: run, validate, explain, import, export, list, init, report, toxiproxy, help\)/);
+  assert.match(a.stderr, /unknown command "frobnicate" \(commands: run, prove, validate, explain, import, export, list, init, report, toxiproxy, help\)/);
   const b = await runCli(['run', 'scenarios/quickstart.yaml', '--bogus'], { timeoutMs: 20_000 });
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--bogus/);

@@ -29,6 +29,18 @@ function proveFolder(dir: string): { dir: string; json: Omit<ProveSummary, 'runs
 }
 
 describe('meshproof prove', () => {
+  test('takes one scenario file, and no --repeat; anything else exits 2 before anything starts', async () => {
+    const none = await runCli(['prove'], { timeoutMs: 20_000 });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /meshproof prove: give one scenario file \(got none\)/);
+    const folder = await runCli(['prove', 'scenarios/'], { timeoutMs: 20_000 });
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /meshproof prove: give one scenario file; scenarios\/ holds \d+/);
+    const repeat = await runCli(['prove', 'scenarios/quickstart.yaml', '--repeat', '3'], { timeoutMs: 20_000 });
+    assert.equal(repeat.code, 2);
+    assert.match(repeat.stderr, /meshproof prove: Unknown option '--repeat'/);
+  });
+
   test('retries-hide-a-flaky-dependency: the retries carry success_rate(client); the other two test nothing the mesh does', { timeout: 120_000 }, async () => {
     const dir = join(reports, 'retries');
     const run = await runCli(['prove', 'scenarios/retries-hide-a-flaky-dependency.yaml', '--duration', '5s', '--out', dir, '--json']);
