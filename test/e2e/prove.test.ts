@@ -62,7 +62,7 @@ describe('meshproof prove', () => {
     assert.deepEqual(folder.json.matrix, matrix);
     assert.deepEqual(folder.results.map((r) => r.scenario.name).sort(), ['retries-hide-a-flaky-dependency', 'retries-hide-a-flaky-dependency--without-mesh.store.retries']);
     for (const r of folder.results) assert.deepEqual(processesOfRun(r.runId), [], 'no process of the run is left');
-    assert.match(readFileSync(join(folder.dir, 'summary.md'), 'utf8'), /mesh\.store\.retries carries \[2\] success_rate\(client\) >= 99\.5%/);
+    assert.match(readFileSync(join(folder.dir, 'summary.md'), 'utf8'), /mesh\.store\.retries carries \\\[2\\\] success_rate\(client\) >= 99\.5%/);
   });
 
   test('a-timeout-caps-a-slow-dependency: the timeout carries both latency bounds; the success rate tests nothing the mesh does', { timeout: 120_000 }, async () => {
@@ -78,6 +78,18 @@ describe('meshproof prove', () => {
     const { json } = proveFolder(dir);
     assert.equal(json.exitCode, 0);
     assert.deepEqual(json.policies.map((p) => p.key), ['mesh.store.timeout']);
+  });
+
+  test("a-canary-gets-ten-percent: the split carries the upper bound on the canary's share", { timeout: 120_000 }, async () => {
+    const dir = join(reports, 'canary');
+    const run = await runCli(['prove', 'scenarios/a-canary-gets-ten-percent.yaml', '--duration', '6s', '--out', dir]);
+    const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+    assert.equal(run.code, 0, `exit code${context}`);
+    const { json } = proveFolder(dir);
+    assert.deepEqual(json.matrix.baseline, ['holds', 'holds', 'holds'], context);
+    // Without the split, round robin gives v2 a third: the lower bound still holds, the upper does not.
+    assert.deepEqual(json.matrix.rows.map((r) => [r.policy.key, r.cells, r.status]), [['mesh.reviews.split', ['holds', 'fails', 'holds'], 'load-bearing']], context);
+    assert.deepEqual(json.matrix.testsNothing, [0, 2]);
   });
 
   test('the API: two policies, four runs; the one nothing tests is named, and a failing baseline is exit 1', { timeout: 120_000 }, async () => {
