@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
 import { prove } from '../../src/index.ts';
 import type { ProveSummary } from '../../src/api/prove.ts';
+import type { Cell, ProveMatrix } from '../../src/report/prove/prove-matrix.ts';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { processesOfRun, runCli } from '../helpers/cli.ts';
 
@@ -12,6 +13,7 @@ import { processesOfRun, runCli } from '../helpers/cli.ts';
 `meshproof prove` for real: the shipped scenarios whose twins take one policy out must show that
 policy carrying exactly the expectations the twin fails (shipped-scenarios.test.ts holds the twins
 to them), and the API's prove on a fixture whose verdicts do not depend on the machine's speed.
+Each run's verdicts may be inconclusive on a starved machine, never the opposite (assertMatrix).
 Runs go one after another, as prove makes them.
 */
 const reports = mkdtempSync(join(tmpdir(), 'meshproof-prove-'));
@@ -26,6 +28,39 @@ function proveFolder(dir: string): { dir: string; json: Omit<ProveSummary, 'runs
     .filter((e) => e.isDirectory())
     .map((e) => JSON.parse(readFileSync(join(path, e.name, 'result.json'), 'utf8')) as RunResult);
   return { dir: path, json: JSON.parse(readFileSync(join(path, 'prove.json'), 'utf8')), results };
+}
+
+interface Expected {
+  expectations: string[];
+  baseline: Cell[];
+  /** Each policy's cells, in the plan's order. */
+  rows: [string, Cell[]][];
+  withoutEveryPolicy: Cell[];
+  testsNothing: number[];
+  exitCode: number;
+}
+
+/**
+The matrix is the expected one. A busy machine may keep the harness from a verdict — an
+inconclusive cell, exit code 3 — but never gives the opposite one; with every cell decided, the
+findings and the exit code must be exactly as expected.
+*/
+function assertMatrix(m: ProveMatrix, exitCode: number, want: Expected, context: string): void {
+  assert.deepEqual(m.expectations, want.expectations);
+  assert.deepEqual(m.rows.map((r) => r.policy.key), want.rows.map(([k]) => k));
+  const pairs: [Cell[], Cell[], string][] = [[m.baseline, want.baseline, 'baseline'], ...m.rows.map((r, i): [Cell[], Cell[], string] => [r.cells, want.rows[i][1], r.policy.key]), [m.withoutEveryPolicy, want.withoutEveryPolicy, 'every policy']];
+  for (const [got, expected, what] of pairs) got.forEach((c, i) => assert.ok(c === expected[i] || c === 'inconclusive', `${what}, [${i + 1}] ${m.expectations[i]}: ${c}, expected ${expected[i]}${context}`));
+  if (pairs.some(([got]) => got.includes('inconclusive'))) {
+    assert.ok([want.exitCode, 3].includes(exitCode), `exit ${exitCode} with inconclusive cells${context}`);
+    return;
+  }
+  assert.equal(exitCode, want.exitCode, `exit code${context}`);
+  assert.deepEqual(m.testsNothing, want.testsNothing);
+  for (const r of m.rows) {
+    const carries = r.cells.flatMap((c, i) => (c === 'fails' && m.baseline[i] === 'holds' ? [i] : []));
+    assert.deepEqual(r.carries, carries);
+    assert.equal(r.status, carries.length > 0 ? 'load-bearing' : 'untested');
+  }
 }
 
 describe('meshproof prove', () => {
@@ -45,65 +80,78 @@ describe('meshproof prove', () => {
     const dir = join(reports, 'retries');
     const run = await runCli(['prove', 'scenarios/retries-hide-a-flaky-dependency.yaml', '--duration', '5s', '--out', dir, '--json']);
     const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-    assert.equal(run.code, 0, `exit code${context}`);
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.type), ['prove-run', 'prove-run', 'prove'], context);
-    const { matrix } = lines.at(-1);
-    assert.deepEqual(matrix.expectations, ['error_rate(store) >= 5%', 'success_rate(client) >= 99.5%', 'retry_ratio(front -> store) <= 15%']);
-    assert.deepEqual(matrix.baseline, ['holds', 'holds', 'holds'], context);
-    assert.deepEqual(
-      matrix.rows.map((r: { policy: { key: string }; cells: string[]; status: string }) => [r.policy.key, r.cells, r.status]),
-      [['mesh.store.retries', ['holds', 'fails', 'holds'], 'load-bearing']],
-      context,
-    );
-    assert.deepEqual(matrix.testsNothing, [0, 2]);
+    const { matrix } = lines.at(-1) as { matrix: ProveMatrix };
+    assertMatrix(matrix, run.code!, {
+      expectations: ['error_rate(store) >= 5%', 'success_rate(client) >= 99.5%', 'retry_ratio(front -> store) <= 15%'],
+      baseline: ['holds', 'holds', 'holds'],
+      rows: [['mesh.store.retries', ['holds', 'fails', 'holds']]],
+      withoutEveryPolicy: ['holds', 'fails', 'holds'],
+      testsNothing: [0, 2],
+      exitCode: 0,
+    }, context);
 
     const folder = proveFolder(dir);
     assert.deepEqual(folder.json.matrix, matrix);
     assert.deepEqual(folder.results.map((r) => r.scenario.name).sort(), ['retries-hide-a-flaky-dependency', 'retries-hide-a-flaky-dependency--without-mesh.store.retries']);
     for (const r of folder.results) assert.deepEqual(processesOfRun(r.runId), [], 'no process of the run is left');
-    assert.match(readFileSync(join(folder.dir, 'summary.md'), 'utf8'), /mesh\.store\.retries carries \\\[2\\\] success_rate\(client\) >= 99\.5%/);
+    if (matrix.rows[0].status === 'load-bearing') assert.match(readFileSync(join(folder.dir, 'summary.md'), 'utf8'), /mesh\.store\.retries carries \\\[2\\\] success_rate\(client\) >= 99\.5%/);
   });
 
   test('a-timeout-caps-a-slow-dependency: the timeout carries both latency bounds; the success rate tests nothing the mesh does', { timeout: 120_000 }, async () => {
     const dir = join(reports, 'timeout');
     const run = await runCli(['prove', 'scenarios/a-timeout-caps-a-slow-dependency.yaml', '--duration', '5s', '--out', dir]);
     const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-    assert.equal(run.code, 0, `exit code${context}`);
-    // The terminal's matrix: a row per run, a column per expectation.
-    assert.match(run.stdout, /^baseline +holds +holds +holds +as declared$/m, context);
-    assert.match(run.stdout, /^without mesh\.store\.timeout +FAILS +FAILS +holds +150ms → 15s, the envoy default$/m, context);
-    assert.match(run.stdout, /Load-bearing:\n {2}mesh\.store\.timeout carries \[1\] p99\(client\) < 250ms; \[2\] max\(client\) < 400ms/);
-    assert.match(run.stdout, /Tests nothing the mesh does:\n {2}\[3\] success_rate\(client\) >= 80%/);
     const { json } = proveFolder(dir);
-    assert.equal(json.exitCode, 0);
     assert.deepEqual(json.policies.map((p) => p.key), ['mesh.store.timeout']);
+    assertMatrix(json.matrix, run.code!, {
+      expectations: ['p99(client) < 250ms', 'max(client) < 400ms', 'success_rate(client) >= 80%'],
+      baseline: ['holds', 'holds', 'holds'],
+      rows: [['mesh.store.timeout', ['fails', 'fails', 'holds']]],
+      withoutEveryPolicy: ['fails', 'fails', 'holds'],
+      testsNothing: [2],
+      exitCode: 0,
+    }, context);
+    if (run.code === 0) {
+      // The terminal's matrix: a row per run, a column per expectation; then the findings.
+      assert.match(run.stdout, /^baseline +holds +holds +holds +as declared$/m, context);
+      assert.match(run.stdout, /^without mesh\.store\.timeout +FAILS +FAILS +holds +150ms → 15s, the envoy default$/m, context);
+      assert.match(run.stdout, /Load-bearing:\n {2}mesh\.store\.timeout carries \[1\] p99\(client\) < 250ms; \[2\] max\(client\) < 400ms/);
+      assert.match(run.stdout, /Tests nothing the mesh does:\n {2}\[3\] success_rate\(client\) >= 80%/);
+    }
   });
 
   test("a-canary-gets-ten-percent: the split carries the upper bound on the canary's share", { timeout: 120_000 }, async () => {
     const dir = join(reports, 'canary');
     const run = await runCli(['prove', 'scenarios/a-canary-gets-ten-percent.yaml', '--duration', '6s', '--out', dir]);
     const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-    assert.equal(run.code, 0, `exit code${context}`);
-    const { json } = proveFolder(dir);
-    assert.deepEqual(json.matrix.baseline, ['holds', 'holds', 'holds'], context);
     // Without the split, round robin gives v2 a third: the lower bound still holds, the upper does not.
-    assert.deepEqual(json.matrix.rows.map((r) => [r.policy.key, r.cells, r.status]), [['mesh.reviews.split', ['holds', 'fails', 'holds'], 'load-bearing']], context);
-    assert.deepEqual(json.matrix.testsNothing, [0, 2]);
+    assertMatrix(proveFolder(dir).json.matrix, run.code!, {
+      expectations: ['share(reviews v2) >= 7%', 'share(reviews v2) <= 13%', 'success_rate(client) >= 99.9%'],
+      baseline: ['holds', 'holds', 'holds'],
+      rows: [['mesh.reviews.split', ['holds', 'fails', 'holds']]],
+      withoutEveryPolicy: ['holds', 'fails', 'holds'],
+      testsNothing: [0, 2],
+      exitCode: 0,
+    }, context);
   });
 
   test('the API: two policies, four runs; the one nothing tests is named, and a failing baseline is exit 1', { timeout: 120_000 }, async () => {
     const summary = await prove(join(import.meta.dirname, 'fixtures', 'prove-two-policies.yaml'), { reports: join(reports, 'api') });
-    const m = summary.matrix;
     assert.deepEqual(summary.runs.map((r) => r.name), ['prove-two-policies', 'prove-two-policies--without-mesh.store.timeout', 'prove-two-policies--without-services.store.rateLimit', 'prove-two-policies--without-every-policy']);
-    assert.deepEqual(m.baseline, ['holds', 'holds', 'fails'], summary.runs[0].verdicts.map((v) => v.explanation).join('\n'));
-    assert.equal(summary.exitCode, 1, 'the baseline fails an expectation');
-    assert.deepEqual(m.rows.map((r) => [r.policy.key, r.status, r.carries]), [
-      ['mesh.store.timeout', 'untested', []],
-      ['services.store.rateLimit', 'load-bearing', [0]],
-    ]);
-    assert.deepEqual(m.withoutEveryPolicy, ['fails', 'holds', 'fails']);
-    assert.deepEqual(m.testsNothing, [1]);
+    assertMatrix(summary.matrix, summary.exitCode, {
+      expectations: ['rate_limited(store) > 0', 'requests(client) > 0', 'rps(client) >= 100000/s'],
+      baseline: ['holds', 'holds', 'fails'],
+      rows: [
+        ['mesh.store.timeout', ['holds', 'holds', 'fails']],
+        ['services.store.rateLimit', ['fails', 'holds', 'fails']],
+      ],
+      withoutEveryPolicy: ['fails', 'holds', 'fails'],
+      testsNothing: [1],
+      // The baseline fails an expectation.
+      exitCode: 1,
+    }, summary.runs.map((r) => r.verdicts.map((v) => v.explanation).join('\n')).join('\n'));
     assert.ok(summary.reportDir && existsSync(join(summary.reportDir, 'report.html')));
     for (const r of summary.runs) assert.ok(r.reportDir?.startsWith(summary.reportDir + '/'), 'each run keeps its folder under the prove folder');
   });

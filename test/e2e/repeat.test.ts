@@ -15,25 +15,35 @@ describe('meshproof run --repeat', () => {
     const fixture = relative(ROOT, join(import.meta.dirname, 'fixtures', 'repeat-short.yaml'));
     const run = await runCli(['run', fixture, '--repeat', '3', '--out', reports]);
     const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-    assert.equal(run.code, 1, `an expectation failed in some repeat: exit 1${context}`);
     assert.match(run.stdout, /^repeat-short: 3 repeats, one after another/m, context);
-    for (const i of [1, 2, 3]) assert.match(run.stdout, new RegExp(`^ {2}${i}/3 ✘ failed: rps\\(client\\) >= 100000/s failed$`, 'm'), context);
-    assert.match(run.stdout, /^repeat-short: 3 of 3 repeats — failed 3\/3$/m);
+    for (const i of [1, 2, 3]) assert.match(run.stdout, new RegExp(`^ {2}${i}/3 [✔✘] `, 'm'), context);
+    assert.match(run.stdout, /^repeat-short: 3 of 3 repeats — /m);
     assert.match(run.stdout, /^expectation +verdicts +min +median +max$/m);
-    assert.match(run.stdout, /^requests\(client\) > 0 +held 3\/3 +\d+ +\d+ +\d+$/m);
-    assert.match(run.stdout, /^rps\(client\) >= 100000\/s +failed 3\/3 +[\d.]+\/s +[\d.]+\/s +[\d.]+\/s$/m);
-    assert.match(run.stdout, /every verdict was the same in every repeat · exit 1/);
 
     const [folder] = readdirSync(reports);
     assert.match(folder, /^\d{8}-\d{6}-repeat-short--repeat$/);
     const dir = join(reports, folder);
     assert.deepEqual(readdirSync(dir).sort(), ['1', '2', '3', 'repeat.json', 'summary.md']);
     const summary = JSON.parse(readFileSync(join(dir, 'repeat.json'), 'utf8')) as RepeatSummary;
-    assert.equal(summary.exitCode, 1);
-    assert.deepEqual(summary.expectations.map((e) => e.counts), [{ held: 3 }, { held: 3 }, { failed: 3 }]);
-    assert.equal(summary.expectations[1].spread?.n, 3);
-    assert.ok(summary.expectations[1].spread!.min <= summary.expectations[1].spread!.median && summary.expectations[1].spread!.median <= summary.expectations[1].spread!.max);
-    assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /\| `requests\(client\) > 0` \| held 3\/3 \| ✅ \|/);
+    // A starved machine may make a verdict inconclusive, never the opposite one.
+    const expected = ['held', 'held', 'failed'];
+    summary.expectations.forEach((e, i) => {
+      assert.equal(Object.values(e.counts).reduce((x, y) => x + y, 0), 3);
+      for (const status of Object.keys(e.counts)) assert.ok(status === expected[i] || status === 'inconclusive', `${e.text}: ${status}${context}`);
+    });
+    const failed = summary.expectations[2].counts.failed ?? 0;
+    assert.equal(run.code, failed > 0 ? 1 : 3, `the worst verdict of any repeat: 1 when one failed${context}`);
+    assert.equal(summary.exitCode, run.code);
+    if (failed === 3 && summary.expectations[0].counts.held === 3) {
+      for (const i of [1, 2, 3]) assert.match(run.stdout, new RegExp(`^ {2}${i}/3 ✘ failed: rps\\(client\\) >= 100000/s failed$`, 'm'), context);
+      assert.match(run.stdout, /^repeat-short: 3 of 3 repeats — failed 3\/3$/m);
+      assert.match(run.stdout, /^requests\(client\) > 0 +held 3\/3 +\d+ +\d+ +\d+$/m);
+      assert.match(run.stdout, /^rps\(client\) >= 100000\/s +failed 3\/3 +[\d.]+\/s +[\d.]+\/s +[\d.]+\/s$/m);
+      assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /\| `requests\(client\) > 0` \| held 3\/3 \| ✅ \|/);
+    }
+    const spread = summary.expectations[1].spread!;
+    assert.equal(spread.n, 3, 'p50 measured in every repeat');
+    assert.ok(spread.min <= spread.median && spread.median <= spread.max);
     for (const i of ['1', '2', '3']) {
       const [runFolder] = readdirSync(join(dir, i));
       const result = JSON.parse(readFileSync(join(dir, i, runFolder, 'result.json'), 'utf8')) as RunResult;
