@@ -26,16 +26,18 @@ export const POLICY_KINDS = [
   'split',
   'rateLimit',
   'bulkhead',
+  'mtls',
+  'authorization',
 ] as const;
 
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 
 /** One policy the scenario declares (its effective value differs from the profile's default). */
 export interface DeclaredPolicy {
-  /** Where it is written, as a path in the scenario: `mesh.store.timeout`, `mesh.store.retries.budget`, `services.inventory.rateLimit`, `services.api.bulkheads.backend`. Unique in a scenario. */
+  /** Where it is written, as a path in the scenario: `mesh.store.timeout`, `mesh.store.retries.budget`, `services.inventory.rateLimit`, `services.api.bulkheads.backend`, `security.mtls`. Unique in a scenario. */
   key: string;
   kind: PolicyKind;
-  /** Whose policy: the destination under `mesh`, the callee of a rate limit, the caller of a bulkhead. */
+  /** Whose policy: the destination under `mesh`, the callee of a rate limit, an mTLS mode or an authorization policy, the caller of a bulkhead; `mesh` for the mesh-wide mTLS mode. */
   service: string;
   /** What the scenario declares, in a few words ("150ms"). */
   declared: string;
@@ -189,6 +191,15 @@ The standing `fault` of a destination is not a policy: it is the trouble, not th
 export function planProve(scenario: Scenario): ProvePlan {
   const p = PROFILES[scenario.profile];
   const found: { policy: DeclaredPolicy; remove: Removal }[] = [];
+  // The mesh-wide mTLS mode, and each service's own mode and authorization policies (Istio's
+  // PeerAuthentication and AuthorizationPolicy): without them, the mesh-wide mode and no policy.
+  const meshMode = scenario.security?.mtls ?? p.security.mtls;
+  if (scenario.security && meshMode !== p.security.mtls) {
+    found.push({
+      policy: { key: 'security.mtls', kind: 'mtls', service: 'mesh', declared: meshMode, instead: `${p.security.mtls}, the ${scenario.profile} default` },
+      remove: (s) => ({ ...s, security: s.security && { ...s.security, mtls: p.security.mtls } }),
+    });
+  }
   for (const service of scenario.services) {
     const d = scenario.mesh[service.name];
     if (d) {
@@ -216,6 +227,20 @@ export function planProve(scenario: Scenario): ProvePlan {
             const { [callee]: _, ...rest } = x.bulkheads;
             return { ...x, bulkheads: rest };
           }),
+      });
+    }
+    const mode = service.mtls ?? null;
+    if (mode !== null && mode !== meshMode) {
+      found.push({
+        policy: { key: `services.${service.name}.mtls`, kind: 'mtls', service: service.name, declared: mode, instead: `${meshMode}, the mesh-wide mode` },
+        remove: (s) => withService(s, service.name, (x) => ({ ...x, mtls: null })),
+      });
+    }
+    const policies = service.authorization ?? [];
+    if (policies.length > 0) {
+      found.push({
+        policy: { key: `services.${service.name}.authorization`, kind: 'authorization', service: service.name, declared: policies.map((x) => `${x.name} (${x.action})`).join(', '), instead: 'none, the default' },
+        remove: (s) => withService(s, service.name, (x) => ({ ...x, authorization: [] })),
       });
     }
   }

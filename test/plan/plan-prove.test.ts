@@ -127,6 +127,8 @@ describe('planProve', () => {
     ['locality-keeps-traffic-off-a-bandwidth-limited-link', 'mesh.store.locality'],
     ['zone-failover', 'mesh.backend.locality'],
     ['reset-peer-absorbed-by-retry-on-reset', EVERY_POLICY],
+    ['strict-mtls-refuses-a-plaintext-caller', 'services.payments.mtls'],
+    ['an-authorization-policy-keeps-payments-private', 'services.payments.authorization'],
   ];
   for (const [name, key] of twins) {
     test(`derives the shipped twin of ${name} (${key})`, async () => {
@@ -137,6 +139,7 @@ describe('planProve', () => {
       assert.ok(v, `${key} is among ${planProve(base).variants.map((x) => x.id).join(', ')}`);
       assert.deepEqual(v.scenario.mesh, twin.mesh);
       assert.deepEqual(v.scenario.services, twin.services);
+      assert.deepEqual(v.scenario.security, twin.security);
     });
   }
 });
