@@ -61,7 +61,7 @@ test('explain says in words what a shipped scenario will do, before anything run
   const r = await runCli(['explain', 'scenarios/quickstart.yaml'], { timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
   const sections = r.stdout.split('\n').slice(2).filter((l) => l !== '' && !l.startsWith(' '));
-  assert.deepEqual(sections.map((l) => l.split(' ')[0]), ['Topology', 'Policies', 'Faults', 'Expectations']);
+  assert.deepEqual(sections.map((l) => l.split(' ')[0]), ['Topology', 'Policies', 'Security', 'Faults', 'Expectations']);
   assert.match(r.stdout, /^ {2}client \(the load generator\) sends \/ to gateway at /m);
   assert.match(r.stdout, /^ {4}Timeout and retries: .*'s sidecar retries /m);
   assert.match(r.stdout, /^ {2}1\. .*\n {5}checks that /m);
