@@ -32,6 +32,7 @@ const POLICY: DestinationPolicy = {
   fault: null,
   locality: { enabled: false, overprovisioningFactor: 1.4 },
   split: null,
+  deadlines: 'off',
 };
 
 export function sidecarScript(): string {

@@ -1,4 +1,4 @@
-import type { ConnectionPool, HealthCheck, LoadBalancer, OutlierDetection, RetryBudget, RetryOn, RetryPolicy } from './mesh-policy.ts';
+import type { ConnectionPool, DeadlineMode, HealthCheck, LoadBalancer, OutlierDetection, RetryBudget, RetryOn, RetryPolicy } from './mesh-policy.ts';
 import type { MtlsMode } from './security-policy.ts';
 
 /**
@@ -59,6 +59,12 @@ export interface ProfileDefaults {
   overprovisioningFactor: number;
   /** Workload identity and mutual TLS when `security` does not say. */
   security: SecurityDefaults;
+  /**
+  Whether deadlines propagate when `deadlines` is not written. Envoy's router ignores the header it
+  receives unless `respect_expected_rq_timeout` is set (off by default), Istio does not set it, and
+  Linkerd carries no deadline between proxies: off in every profile.
+  */
+  deadlines: DeadlineMode;
 }
 
 export interface SecurityDefaults {
@@ -120,6 +126,7 @@ const ISTIO_COMMON = {
   locality: 'with-outlier-detection',
   overprovisioningFactor: OVERPROVISIONING_FACTOR,
   security: ISTIO_SECURITY,
+  deadlines: 'off',
 } as const satisfies Omit<ProfileDefaults, 'retries' | 'retriesBlock'>;
 
 export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDefaults>> = {
@@ -135,6 +142,7 @@ export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDe
     locality: 'off',
     overprovisioningFactor: OVERPROVISIONING_FACTOR,
     security: ISTIO_SECURITY,
+    deadlines: 'off',
   },
   // Istio 1.24 and later: the default route retry policy (retry.go) is 2 attempts on connect-failure,
   // refused-stream, unavailable and cancelled; 503 is no longer retried by default
@@ -184,6 +192,7 @@ export const PROFILES: Readonly<Record<(typeof MESH_PROFILES)[number], ProfileDe
     // (default-inbound-policy all-unauthenticated: PERMISSIVE); 24h certificates, renewed at 70% of
     // their life (the proxy's refresh at 70% of what is left, from issue).
     security: { mtls: 'PERMISSIVE', certTtlMs: 24 * 3600_000, renewAt: 0.7 },
+    deadlines: 'off',
   },
 };
 

@@ -16,6 +16,17 @@ export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 're
 
 export type RetryOn = (typeof RETRY_ON)[number];
 
+/**
+Whether a hop honours the deadline a request carries (`x-envoy-expected-rq-timeout-ms`):
+`propagate` — the callee's sidecar ends the request when the caller's time is up, the built-in
+service stops working on it and passes what is left on its own calls, and a caller's sidecar takes
+the lesser of its timeout and that; `off` — each hop keeps its own timeouts only.
+*/
+export const DEADLINE_MODES = ['propagate', 'off'] as const;
+
+/** `propagate` or `off`. */
+export type DeadlineMode = (typeof DEADLINE_MODES)[number];
+
 export interface RateLimit {
   /** Tokens added per second. */
   requestsPerSecond: number;
@@ -47,6 +58,14 @@ export interface DestinationPolicy {
   locality: { enabled: boolean; overprovisioningFactor: number };
   /** Traffic split over the destination's versions. null = all versions alike. */
   split: TrafficSplit | null;
+  /**
+  Whether requests to this destination carry the caller's deadline and have it honoured: the
+  caller's sidecar takes the lesser of `timeoutMs` and the deadline its app passes on, the
+  destination's sidecar ends a request whose deadline has passed (504, flags UT and DE), and the
+  destination's built-in service stops working on it and passes what is left on its own calls.
+  Default: `mesh.deadlines`, else the profile's (off).
+  */
+  deadlines: DeadlineMode;
 }
 
 export interface ConnectionPool {

@@ -44,7 +44,12 @@ Series keys:
 - `instance:<instance>`: requests received by that instance's inbound sidecar;
 - `edge:<from>-><to>`: requests from service `from`'s app to service `to`, at `from`'s outbound sidecars
   (what the caller saw, after retries); `from` is `client` for the ingress;
-- `upstream:<from>-><instance>`: attempts (tries) sent by `from`'s outbound sidecars to one instance.
+- `upstream:<from>-><instance>`: attempts (tries) sent by `from`'s outbound sidecars to one instance;
+- `wasted:<instance>`: requests the instance's built-in service worked on after a caller up the chain
+  had given up, one sample each when its work ended, the sample's latency being the work done after
+  that moment (src/sim/builtin/work-log.ts);
+- `saved:<instance>`: requests it stopped, or never started, because nobody waited any more
+  (`deadlines: propagate`), the latency being the processing time it did not spend.
 */
 export type SeriesKey = string;
 
@@ -53,6 +58,8 @@ export const seriesKey = {
   instance: (instance: string): SeriesKey => `instance:${instance}`,
   edge: (from: string, to: string): SeriesKey => `edge:${from}->${to}`,
   upstream: (from: string, instance: string): SeriesKey => `upstream:${from}->${instance}`,
+  wasted: (instance: string): SeriesKey => `wasted:${instance}`,
+  saved: (instance: string): SeriesKey => `saved:${instance}`,
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { DestinationPolicy, HttpFault, RateLimit } from './mesh-policy.ts';
+import type { DeadlineMode, DestinationPolicy, HttpFault, RateLimit } from './mesh-policy.ts';
 import type { AuthorizationPolicy, MtlsMode } from './security-policy.ts';
 
 /**
@@ -11,8 +11,12 @@ export interface SidecarConfig {
   /** This pod's identity. `service` is `client` for the ingress the load generator talks to. */
   service: string;
   instance: string;
-  /** Where the inbound listener forwards to (the app on loopback); null for the ingress, which has no app. */
-  app: { host: string; port: number } | null;
+  /**
+  Where the inbound listener forwards to (the app on loopback); null for the ingress, which has no
+  app. `work`: the app is the built-in service, which reports the work it wasted and saved at
+  `GET /.meshproof/work`; the sidecar reads it every second into its `wasted:` and `saved:` series.
+  */
+  app: { host: string; port: number; work?: boolean } | null;
   /** Epoch ms of the run's second 0, so every sidecar buckets stats on the same clock. */
   t0: number;
   /** Seed for this sidecar's random choices (load balancing, jitter); derived from the scenario's seed. */
@@ -74,6 +78,12 @@ export interface InboundConfig {
   rateLimit: RateLimit | null;
   /** An L7 fault on requests into this pod (a scheduled fault at the instance's inbound); its failures look real to callers, who may retry them. */
   fault: HttpFault | null;
+  /**
+  Whether this pod honours the deadline requests carry (`deadlines` of its own service as a
+  destination): `propagate` ends a request at its deadline (504, flags UT and DE) and passes the app
+  what is left. Absent = off.
+  */
+  deadlines?: DeadlineMode;
 }
 
 export interface ClusterConfig {

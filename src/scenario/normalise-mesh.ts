@@ -1,8 +1,11 @@
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { DEFAULT_PROFILE, PROFILES, type ProfileDefaults } from '../contract/defaults.ts';
+
+/** Keys of `mesh` that are settings of the mesh itself, not destinations. */
+export const MESH_SETTINGS: ReadonlySet<string> = new Set(['profile', 'from', 'deadlines']);
 import type { RuleContext } from './rule-context.ts';
 import { instanceNames, instanceSpec, type MeshProfile, type ServiceSpec } from './scenario.ts';
-import { type ConnectionPool, type DestinationPolicy, type HealthCheck, type HttpFault, type LoadBalancer, type OutlierDetection, type RetryOn, type RetryPolicy, type TrafficSplit } from '../contract/mesh-policy.ts';
+import { DEADLINE_MODES, type ConnectionPool, type DeadlineMode, type DestinationPolicy, type HealthCheck, type HttpFault, type LoadBalancer, type OutlierDetection, type RetryOn, type RetryPolicy, type TrafficSplit } from '../contract/mesh-policy.ts';
 import { childPath, indexPath } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -57,9 +60,10 @@ export interface CheckedDestination {
   locality?: boolean | { enabled?: boolean; overprovisioningFactor?: number };
   split?: Map<string, number | undefined>;
   routes?: Array<CheckedRoute | undefined>;
+  deadlines?: DeadlineMode;
 }
 
-/** `mesh` as check-shape produced it: destinations by name, and `profile` and `from` under their own keys. */
+/** `mesh` as check-shape produced it: destinations by name, and `profile`, `from` and `deadlines` under their own keys. */
 export type CheckedMesh = Map<string, CheckedDestination | string | string[] | undefined>;
 
 /** The profile named in `mesh.profile` (envoy when absent or invalid). */
@@ -79,11 +83,14 @@ export function normaliseMesh(
   services: ServiceSpec[],
 ): { profile: MeshProfile; policies: Record<string, DestinationPolicy> } {
   const profile = profileOf(mesh);
-  const defaults = PROFILES[profile];
+  const meshDeadlines = mesh.get('deadlines');
+  // mesh.deadlines is the mesh-wide value: it takes the profile's place for every destination.
+  const defaults: ProfileDefaults =
+    typeof meshDeadlines === 'string' && (DEADLINE_MODES as readonly string[]).includes(meshDeadlines) ? { ...PROFILES[profile], deadlines: meshDeadlines as DeadlineMode } : PROFILES[profile];
   const written = new Map<string, CheckedDestination | undefined>();
   for (const [name, d] of mesh) {
-    // Settings of mesh itself: the profile, and mesh.from (merged in before the shape check, mesh-from.ts).
-    if (name === 'profile' || name === 'from') continue;
+    // Settings of mesh itself: the profile, mesh.from (merged in before the shape check, mesh-from.ts) and the mesh-wide deadlines.
+    if (MESH_SETTINGS.has(name)) continue;
     const path = childPath('mesh', name);
     // Without a valid services block every name would be "unknown"; that block's issue says enough.
     if (!names.includes(name) && names.length > 0) {
@@ -142,6 +149,7 @@ class DestinationRules {
       fault: this.#fault(d.fault),
       locality: this.#locality(d.locality, outlierDetection),
       split: this.#split(d.split, d.routes),
+      deadlines: d.deadlines ?? p.deadlines,
     };
   }
 

@@ -26,6 +26,7 @@ const L = {
   linkerdTimeouts: '[Linkerd timeouts](https://linkerd.io/2-edge/reference/timeouts/)',
   linkerdCb: '[Linkerd circuit breaking](https://linkerd.io/2-edge/reference/circuit-breaking/)',
   linkerdLb: '[Linkerd load balancing](https://linkerd.io/2-edge/reference/load-balancing/)',
+  envoyRouterProto: '[Envoy router.proto](https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/router/v3/router.proto)',
   k8sProbe: '[Kubernetes probe defaults](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#configure-probes)',
 };
 
@@ -85,6 +86,11 @@ const ROWS: Row[] = [
     sources: `Envoy needs priorities or zone-aware routing configured; ${L.istioDr} (locality LB on by default, failover needs outlier detection); Linkerd uses Kubernetes topology hints only when the Service opts in`,
   },
   { key: '`locality.overprovisioningFactor`', value: (p) => String(p.overprovisioningFactor), sources: `${L.envoyPriority} (1.4)` },
+  {
+    key: '`deadlines`',
+    value: (p) => p.deadlines,
+    sources: `${L.envoyRouterProto} (respect_expected_rq_timeout false: a receiving Envoy ignores x-envoy-expected-rq-timeout-ms); Istio does not set it; Linkerd carries no deadline between proxies`,
+  },
 ];
 
 /** The versions each profile follows, for the table's head. */

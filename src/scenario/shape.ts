@@ -1,5 +1,5 @@
 import { byProfile, DEFAULT_PROFILE, DEFAULT_TRUST_DOMAIN, DEFAULT_VERSION, MESH_PROFILES, READY_TIMEOUT_DEFAULT, sharedDefault, WORKLOAD_PORT, type ProfileDefaults } from '../contract/defaults.ts';
-import { LOAD_BALANCERS, RETRY_ON } from '../contract/mesh-policy.ts';
+import { DEADLINE_MODES, LOAD_BALANCERS, RETRY_ON } from '../contract/mesh-policy.ts';
 import { AUTHORIZATION_ACTIONS, MTLS_MODES } from '../contract/security-policy.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { LIMITS, type Limit } from './limits.ts';
@@ -892,6 +892,11 @@ const destinationShape: ObjectShape = {
       doc: 'Header-matched routes to one version, first match wins (A/B testing), such as [{ match: { headers: { x-user: jason } }, version: v2 }].',
       default: [],
     },
+    deadlines: {
+      shape: { kind: 'string', values: DEADLINE_MODES },
+      doc: "propagate: requests to this service carry the caller's remaining time (x-envoy-expected-rq-timeout-ms); its sidecar ends a request whose time is up (504, flags UT and DE), its built-in service stops working on it and passes what is left on, and a caller's sidecar takes the lesser of its timeout and that time. off: each hop keeps its own timeouts.",
+      defaultNote: `mesh.deadlines, else ${byProfile((p) => p.deadlines)}`,
+    },
   },
 };
 
@@ -1115,6 +1120,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
           client: '"client" is reserved for the load generator (scopes like success_rate(client) refer to it)',
           profile: '"profile" is reserved: mesh.profile picks whose defaults the mesh uses, so mesh could not name a service profile',
           from: '"from" is reserved: mesh.from names the Kubernetes manifests to import, so mesh could not name a service from',
+          deadlines: '"deadlines" is reserved: mesh.deadlines sets deadline propagation for the whole mesh, so mesh could not name a service deadlines',
         },
         values: serviceShape,
         minEntries: 1,
@@ -1145,6 +1151,11 @@ export const SCENARIO_SHAPE: ObjectShape = {
             },
             doc: "Kubernetes manifests to take policies from (Istio DestinationRule and VirtualService, Gateway API HTTPRoute, Linkerd annotations), relative to the scenario file; keys written in the scenario win (see docs/import-export.md).",
             defaultNote: 'none',
+          },
+          deadlines: {
+            shape: { kind: 'string', values: DEADLINE_MODES },
+            doc: "Deadline propagation for every destination that does not write its own deadlines: propagate (each hop's timeout is the lesser of its own and what the caller has left, and the built-in services stop working on requests nobody waits for) or off.",
+            defaultNote: `the profile's: ${byProfile((p) => p.deadlines)}`,
           },
         },
         values: destinationShape,

@@ -47,6 +47,7 @@ export function destinationPolicy(overrides: Partial<DestinationPolicy> = {}): D
     fault: null,
     locality: { enabled: false, overprovisioningFactor: PROFILES.envoy.overprovisioningFactor },
     split: null,
+    deadlines: 'off',
     ...overrides,
   };
 }

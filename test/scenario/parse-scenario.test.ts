@@ -37,6 +37,7 @@ const ENVOY_REST = {
   fault: null,
   locality: { enabled: false, overprovisioningFactor: 1.4 },
   split: null,
+  deadlines: 'off',
 } satisfies Partial<DestinationPolicy>;
 
 /** The envoy profile's policy for a destination the scenario says nothing about. */

@@ -1,3 +1,4 @@
+import type { DeadlineMode } from '../../contract/mesh-policy.ts';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import { appEnvironment } from '../../scenario/app-contract.ts';
 import { POD_PORTS, upstreamPorts } from './pod-ports.ts';
@@ -24,7 +25,7 @@ export function imageEnvironment(plan: Plan, pod: PodPlan): Record<string, strin
 The environment of the built-in app's container: PORT, and its sidecar at MESHPROOF_SIDECAR, where it
 names the destination service in the Host header.
 */
-export function builtinAppEnvironment(runId: string, pod: PodPlan): Record<string, string> {
+export function builtinAppEnvironment(runId: string, pod: PodPlan, deadlines: DeadlineMode = 'off'): Record<string, string> {
   return {
     MESHPROOF_RUN_ID: runId,
     PORT: String(POD_PORTS.app),
@@ -33,5 +34,6 @@ export function builtinAppEnvironment(runId: string, pod: PodPlan): Record<strin
     MESHPROOF_SERVICE: pod.service,
     MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
     MESHPROOF_SEED: String(pod.appSeed),
+    MESHPROOF_DEADLINES: deadlines,
   };
 }

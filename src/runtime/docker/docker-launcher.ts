@@ -249,7 +249,7 @@ export class DockerLauncher {
       .withCgroupParent(this.settings.cgroupParent ?? undefined)
       .withStartupTimeout(this.readyTimeoutMs)
       .withNetworkMode(`container:${sidecar.getId()}`)
-      .withEnvironment(userImage ? imageEnvironment(this.plan, pod) : builtinAppEnvironment(this.plan.runId, pod))
+      .withEnvironment(userImage ? imageEnvironment(this.plan, pod) : builtinAppEnvironment(this.plan.runId, pod, this.plan.scenario.mesh[pod.service]?.deadlines))
       .withWaitStrategy(new RunningWaitStrategy());
     if (!userImage) c = c.withCommand([...NODE, ENTRY.builtinApp]);
     return this.limit(() => c.start()).catch((err: Error) => {

@@ -105,6 +105,7 @@ export class LocalLauncher {
         MESHPROOF_SERVICE: pod.service,
         MESHPROOF_SIDECAR: `${HOST}:${ports.outbound}`,
         MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
+        MESHPROOF_DEADLINES: this.plan.scenario.mesh[pod.service]?.deadlines ?? 'off',
         MESHPROOF_SEED: String(pod.appSeed),
       },
       readyTimeoutMs: this.readyTimeoutMs,

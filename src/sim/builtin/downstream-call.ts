@@ -1,4 +1,5 @@
 import { request, type Agent } from 'node:http';
+import { EXPECTED_TIMEOUT_HEADER, GIVE_UP_HEADER } from '../policy/deadline.ts';
 
 export type CallResult =
   | { ok: true; status: number }
@@ -10,7 +11,7 @@ const BODY_SNIPPET = 200;
 
 /**
 One call of the built-in service to a dependency, through its sidecar's outbound listener with
-`Host: <service>`, trace headers forwarded. Always settles: a bounded timeout guarantees that
+`Host: <service>`, trace headers forwarded, and the request's deadline and give-up time passed on. Always settles: a bounded timeout guarantees that
 nothing waits forever, even when the sidecar has no timeout configured.
 */
 export function callThroughSidecar(options: {
@@ -21,11 +22,17 @@ export function callThroughSidecar(options: {
   traceparent: string | undefined;
   requestId: string | undefined;
   timeoutMs: number;
+  /** What is left of the request's deadline, passed on as `x-envoy-expected-rq-timeout-ms` (deadlines: propagate); null = none. */
+  deadlineMs?: number | null;
+  /** When a caller up the chain gives up (epoch ms), passed on as `x-meshproof-give-up-at` for the wasted-work count; null = unknown. */
+  giveUpAt?: number | null;
 }): Promise<CallResult> {
   const { agent, sidecar, service } = options;
   const headers: string[] = ['host', service];
   if (options.traceparent) headers.push('traceparent', options.traceparent);
   if (options.requestId) headers.push('x-request-id', options.requestId);
+  if (options.deadlineMs != null) headers.push(EXPECTED_TIMEOUT_HEADER, String(options.deadlineMs));
+  if (options.giveUpAt != null && Number.isFinite(options.giveUpAt)) headers.push(GIVE_UP_HEADER, String(options.giveUpAt));
   return new Promise((resolve) => {
     let settled = false;
     const settle = (r: CallResult) => {

@@ -6,7 +6,9 @@ Environment:
 - `MESHPROOF_SERVICE_SPEC` (required): the ServiceSpec as JSON;
 - `MESHPROOF_INSTANCE` (required): this instance's name (per-instance overrides of the spec apply);
 - `MESHPROOF_SIDECAR`: `host:port` of the sidecar's outbound listener (required when the spec calls others);
-- `MESHPROOF_SEED`: seed of the latency draws and error rolls.
+- `MESHPROOF_SEED`: seed of the latency draws and error rolls;
+- `MESHPROOF_DEADLINES`: `propagate` to honour the deadline requests carry (stop working on a request
+  nobody waits for, pass what is left on), `off` (the default) to work every request to its end.
 
 Once listening it sends `{type: 'ready', role: 'app', port}` over IPC; it exits when the IPC
 channel disconnects or on SIGTERM/SIGINT.
@@ -40,10 +42,12 @@ if (sidecarEnv) {
 const port = Number(process.env.PORT ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number (0 = any), got ${JSON.stringify(process.env.PORT)}`);
 const seed = Number(process.env.MESHPROOF_SEED ?? '1');
+const deadlines = process.env.MESHPROOF_DEADLINES ?? 'off';
+if (deadlines !== 'propagate' && deadlines !== 'off') fail(`MESHPROOF_DEADLINES must be propagate or off, got ${JSON.stringify(deadlines)}`);
 
 let service: BuiltinService;
 try {
-  service = new BuiltinService({ spec, instance, sidecar, seed: Number.isFinite(seed) ? seed : 1 });
+  service = new BuiltinService({ spec, instance, sidecar, seed: Number.isFinite(seed) ? seed : 1, deadlines });
 } catch (err) {
   fail((err as Error).message);
 }

@@ -7,6 +7,7 @@ import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
 import type { MtlsMode } from '../../contract/security-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
+import { runsOwnProgram } from '../../scenario/scenario.ts';
 import type { Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
 import { MeshSecurity } from './mesh-security.ts';
 
@@ -97,13 +98,14 @@ export class ControlPlane implements MeshControl {
       version: this.version,
       service: pod.service,
       instance: pod.instance,
-      app: pod.appPort === null ? null : { host: '127.0.0.1', port: pod.appPort },
+      // The built-in service keeps a log of the work it wasted and saved; a user's program has none.
+      app: pod.appPort === null ? null : { host: '127.0.0.1', port: pod.appPort, ...(planned && !runsOwnProgram(planned.spec) ? { work: true } : {}) },
       t0: this.t0,
       seed: planned?.sidecarSeed ?? this.plan.ingress.sidecarSeed,
       clusters,
       zone: planned?.spec.zone ?? null,
       subset: planned?.spec.version ?? DEFAULT_VERSION,
-      inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault },
+      inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault, deadlines: scenario.mesh[pod.service]?.deadlines ?? 'off' },
       ...(this.security ? { security: this.security.podSecurity(pod) } : {}),
     };
   }

@@ -15,6 +15,8 @@ export interface AdminTarget {
   prometheus(): string;
   events(since: number): MeshEvent[];
   timeline(since: number): { t0: number; series: SparseSeries };
+  /** Brings the timeline up to date before it is read (the app's work records); absent = nothing to read. */
+  refreshTimeline?(): Promise<void>;
   clusters(): unknown;
 }
 
@@ -77,7 +79,11 @@ export function adminHandler(target: AdminTarget, describe: Describer = describe
         case 'GET /timeline': {
           const since = intParam(query, 'since', Number.MIN_SAFE_INTEGER);
           if (since === null) return json(res, 400, { error: `since: expected a second, got ${JSON.stringify(query.get('since'))}` });
-          return json(res, 200, target.timeline(since));
+          const refreshed = target.refreshTimeline?.() ?? Promise.resolve();
+          return void refreshed.then(
+            () => json(res, 200, target.timeline(since)),
+            (err: Error) => json(res, 500, { error: err.message }),
+          );
         }
         case 'POST /config':
           return receiveConfig(target, req, res);

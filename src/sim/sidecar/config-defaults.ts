@@ -7,7 +7,7 @@ A validated config with every optional field filled: the control plane sends the
 from an older control plane (or a test) that leaves the policies of issue 3 out keeps the
 behaviour from before them. An absent field means "off": no circuit breaker limits, no outlier
 detection, no health checks, no panic (threshold 0), no locality, no split, no fault, no bulkhead,
-no rate limit. A cluster without its own `fault` uses its policy's standing fault. Values a policy
+no rate limit, no deadline propagation. A cluster without its own `fault` uses its policy's standing fault. Values a policy
 that is on leaves out (a health check's path, locality's overprovisioning factor) are the default
 profile's.
 */
@@ -23,7 +23,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
       mtls: c.mtls ?? null,
     };
   }
-  const inbound = cfg.inbound ?? { rateLimit: null, fault: null };
+  const inbound: Partial<SidecarConfig['inbound']> = cfg.inbound ?? { rateLimit: null, fault: null };
   const rl = inbound.rateLimit ?? null;
   return {
     ...cfg,
@@ -33,6 +33,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
     inbound: {
       rateLimit: rl === null ? null : { requestsPerSecond: rl.requestsPerSecond, burst: rl.burst ?? rl.requestsPerSecond },
       fault: inbound.fault ?? null,
+      deadlines: inbound.deadlines ?? 'off',
     },
     security: securityDefaults(cfg.security),
   };
@@ -67,5 +68,6 @@ function policyDefaults(p: DestinationPolicy): DestinationPolicy {
     fault: p.fault ?? null,
     locality: { enabled: p.locality?.enabled ?? false, overprovisioningFactor: p.locality?.overprovisioningFactor ?? FALLBACK.overprovisioningFactor },
     split: p.split ?? null,
+    deadlines: p.deadlines ?? 'off',
   };
 }

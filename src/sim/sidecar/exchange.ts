@@ -3,6 +3,7 @@ import type { ClusterState } from './cluster.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { hostWithoutPort } from './headers.ts';
 import { HEALTH_CHECK_USER_AGENT } from './health-probe.ts';
+import { EXPECTED_TIMEOUT_HEADER, GIVE_UP_HEADER, parseEpochHeader, parseTimeoutHeader } from '../policy/deadline.ts';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -72,6 +73,10 @@ export class Exchange {
   denied = false;
   /** Why a locally generated response was sent (its body). */
   detail = '';
+  /** `x-envoy-expected-rq-timeout-ms` as it arrived: the caller's remaining time, ms; null when absent or invalid. */
+  expectedTimeoutMs: number | null = null;
+  /** `x-meshproof-give-up-at` as it arrived: when a caller up the chain stops waiting (epoch ms); null when absent. */
+  giveUpAt: number | null = null;
   private abortHandler: (() => void) | null = null;
   private resetByUs = false;
 
@@ -105,6 +110,12 @@ export class Exchange {
           break;
         case 17:
           if (name === 'transfer-encoding' || name.toLowerCase() === 'transfer-encoding') this.hasBody = true;
+          break;
+        case 22:
+          if (name === GIVE_UP_HEADER || name.toLowerCase() === GIVE_UP_HEADER) this.giveUpAt = parseEpochHeader(raw[i + 1]);
+          break;
+        case 30:
+          if (name === EXPECTED_TIMEOUT_HEADER || name.toLowerCase() === EXPECTED_TIMEOUT_HEADER) this.expectedTimeoutMs = parseTimeoutHeader(raw[i + 1]);
           break;
       }
     }

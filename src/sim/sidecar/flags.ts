@@ -25,14 +25,22 @@ export const Flag = {
   DI: 1 << 10,
   /** Abort injected by an L7 fault (the fault's status). */
   FI: 1 << 11,
-  /** Refused by the local rate limit (429 + `x-envoy-ratelimited`). */
+  /** Refused by a rate limit, local or global (429 + `x-envoy-ratelimited`). */
   RL: 1 << 12,
+  /** The rate-limit service could not be reached in time, and `failureMode: deny` answered 500 (Envoy's RateLimitServiceError). */
+  RLSE: 1 << 13,
   /** Downstream connection termination: the caller went away first. */
   DC: 1 << 6,
   /** Upstream retry limit exceeded: the last try was retriable but no retry was left. */
   URX: 1 << 7,
   /** No cluster found: here, the sidecar has no config from the control plane yet (503). */
   NC: 1 << 8,
+  /**
+  Deadline exceeded: set with UT when the timeout that fired was the caller's propagated deadline
+  (`deadlines: propagate`), not the hop's own. meshproof's flag, not Envoy's (Envoy says UT only);
+  gRPC calls it DEADLINE_EXCEEDED.
+  */
+  DE: 1 << 14,
 } as const;
 
 export type FlagName = keyof typeof Flag;

@@ -26,7 +26,15 @@ export const OUTBOUND_REQUEST_OWN = new Set([
   'x-request-id',
   'x-envoy-attempt-count',
   'x-envoy-expected-rq-timeout-ms',
+  'x-meshproof-give-up-at',
+  'x-envoy-downstream-service-cluster',
 ]);
+
+/**
+An inbound that honours deadlines rewrites the remaining time and the give-up time it passes to the
+app (what is left when the request reaches it); one that does not passes both through unchanged.
+*/
+export const INBOUND_DEADLINE_OWN = new Set(['x-envoy-expected-rq-timeout-ms', 'x-meshproof-give-up-at']);
 
 /**
 Streamed through: content-length stays (the pool checks the body against it); without one the

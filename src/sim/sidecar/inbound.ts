@@ -1,12 +1,18 @@
+import type { Clock, TimerHandle } from '../../util/clock.ts';
+import { giveUpAt, type DeadlineMode } from '../policy/deadline.ts';
 import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
-import { copyRawHeaders, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import { copyRawHeaders, INBOUND_DEADLINE_OWN, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
+import type { ListenerStats } from './stats.ts';
 import { isConnectFailure, responseHeaders, tryErrorCode, writeOrPause, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
 import type { ResponseHeaders } from './upstream-try.ts';
 import type { Exchange } from './exchange.ts';
 
 /** A traced request gets a new `traceparent` (the app span's) instead of the caller's. */
 const INBOUND_REQUEST_OWN_TRACED = new Set([...INBOUND_REQUEST_OWN, 'traceparent']);
+/** The same, when the pod honours deadlines: the remaining time and the give-up time are rewritten. */
+const OWN_DEADLINE = new Set([...INBOUND_REQUEST_OWN, ...INBOUND_DEADLINE_OWN]);
+const OWN_DEADLINE_TRACED = new Set([...INBOUND_REQUEST_OWN_TRACED, ...INBOUND_DEADLINE_OWN]);
 
 /** Where the app listens, with the keep-alive pool to it. */
 export interface AppTarget {
@@ -25,6 +31,12 @@ export interface InboundContext {
   identity?: () => string | null;
   /** With tracing on: starts the exchange's app span and returns the `traceparent` for the app. */
   traceApp?: ((ex: Exchange) => string) | null;
+  /** Whether this pod honours the deadline a request carries (`deadlines: propagate` on its service). */
+  deadlines(): DeadlineMode;
+  readonly clock: Clock;
+  /** Wall-clock epoch ms (the give-up time passed to the app). */
+  readonly now: () => number;
+  readonly stats: ListenerStats;
 }
 
 /**
@@ -43,14 +55,31 @@ export function forwardToApp(ctx: InboundContext): Handler {
     }
     const req = ex.req;
     const traced = ex.spanId !== '' && ctx.traceApp;
-    const headers = copyRawHeaders(req.rawHeaders, traced ? INBOUND_REQUEST_OWN_TRACED : INBOUND_REQUEST_OWN);
+    // Envoy's inbound router with respect_expected_rq_timeout: the caller's remaining time, counted
+    // from the request's arrival, is this hop's timeout toward the app.
+    const deadline = ctx.deadlines() === 'propagate' && ex.expectedTimeoutMs !== null ? ex.start + ex.expectedTimeoutMs : null;
+    const now = ctx.clock.now();
+    if (deadline !== null && now >= deadline) {
+      ctx.stats.deadline_exceeded++;
+      ex.sendLocalReply(504, Flag.UT | Flag.DE, `deadline exceeded: the caller's x-envoy-expected-rq-timeout-ms (${ex.expectedTimeoutMs}ms) ran out before the request reached the app`);
+      return;
+    }
+    const own = deadline === null ? (traced ? INBOUND_REQUEST_OWN_TRACED : INBOUND_REQUEST_OWN) : traced ? OWN_DEADLINE_TRACED : OWN_DEADLINE;
+    const headers = copyRawHeaders(req.rawHeaders, own);
     headers.push('x-request-id', ex.requestId!);
     // Istio's inbound tells the app who called (Envoy's forward_client_cert_details, SANITIZE_SET).
     if (ex.peer !== null) headers.push('x-forwarded-client-cert', `By=${ctx.identity?.() ?? ''};URI=${ex.peer}`);
     if (traced) headers.push('traceparent', ctx.traceApp!(ex));
+    if (deadline !== null) {
+      const left = Math.max(1, Math.ceil(deadline - now));
+      headers.push('x-envoy-expected-rq-timeout-ms', String(left));
+      const giveUp = giveUpAt(ex.giveUpAt, ctx.now(), left);
+      if (giveUp !== null) headers.push('x-meshproof-give-up-at', String(giveUp));
+    }
     ex.upstreamAddress = app.address;
     const call = new AppCall(ex, app);
     ex.onDownstreamAbort(() => call.abort());
+    if (deadline !== null) call.expireAt(ctx, deadline - now);
     // A request without a body is sent whole; one with a body is streamed as it arrives.
     const body = ex.hasBody ? req : null;
     try {
@@ -68,6 +97,34 @@ class AppCall implements DispatchHandler {
   private controller: DispatchController | null = null;
   private aborted = false;
   private responded = false;
+  private timer: TimerHandle | null = null;
+  private clock: Clock | null = null;
+
+  /**
+  Ends the call when the request's deadline passes: the app's connection is cut (so an app that
+  watches it can stop) and the caller gets 504 with flags UT and DE, or a reset once the answer has
+  started, as Envoy does on a route timeout.
+  */
+  expireAt(ctx: Pick<InboundContext, 'clock' | 'stats'>, ms: number): void {
+    this.clock = ctx.clock;
+    this.timer = ctx.clock.setTimeout(() => {
+      this.timer = null;
+      if (this.aborted || this.ex.res.writableFinished) return;
+      ctx.stats.deadline_exceeded++;
+      const started = this.responded;
+      this.abort();
+      if (started) this.ex.resetDownstream(Flag.UT | Flag.DE);
+      else this.ex.sendLocalReply(504, Flag.UT | Flag.DE, `deadline exceeded: the caller's x-envoy-expected-rq-timeout-ms (${this.ex.expectedTimeoutMs}ms) ran out while the app was working`);
+    }, ms);
+    this.ex.res.once('close', () => this.clearTimer());
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      this.clock!.clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
 
   constructor(ex: Exchange, app: AppTarget) {
     this.ex = ex;
@@ -114,6 +171,7 @@ class AppCall implements DispatchHandler {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.clearTimer();
     this.controller?.abort(new Error('caller went away'));
   }
 }

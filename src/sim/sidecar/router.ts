@@ -5,6 +5,7 @@ import type { Recorder } from '../../contract/series.ts';
 import { backoffDelayMs } from '../policy/backoff.ts';
 import type { RetryBudget } from '../policy/retry-budget.ts';
 import { decideRetry, isRetriable, type RetryConditions, type RetryDecision, type TryOutcome } from '../policy/retry-policy.ts';
+import { effectiveTimeout, expectedTimeout, giveUpAt } from '../policy/deadline.ts';
 import type { PoolWaiter } from '../policy/circuit-breaker.ts';
 import type { ClusterState, HostSet } from './cluster.ts';
 import { OVERLOADED, type Exchange } from './exchange.ts';
@@ -21,6 +22,10 @@ import { UpstreamTry, type ResponseHeaders, type TryFailure, type TryHandler } f
 /** What the router needs from the sidecar around it. */
 export interface RouterContext {
   readonly clock: Clock;
+  /** Wall-clock epoch ms, for the give-up time sent on each try. */
+  readonly now: () => number;
+  /** This sidecar's service: sent on each try as `x-envoy-downstream-service-cluster`. */
+  readonly service: string;
   readonly random: Random;
   readonly recorder: Recorder;
   /** Where spans go when tracing is on; null = off. */
@@ -97,6 +102,8 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
   /** The policy as it was when the request arrived; a push does not change a request in flight. */
   private readonly retries: RetryPolicy | null;
   private readonly timeoutMs: number | null;
+  /** The whole-request timer is the caller's propagated deadline (shorter than the policy's timeout): its expiry is flagged DE. */
+  private fromDeadline = false;
   private readonly conditions: RetryConditions | null;
   private readonly budget: RetryBudget | null;
   private baseHeaders: string[] = [];
@@ -122,7 +129,11 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     this.cluster = cluster;
     this.body = body;
     this.retries = cluster.policy.retries;
-    this.timeoutMs = cluster.policy.timeoutMs;
+    // deadlines: propagate honours the deadline the app passed on (Envoy's respect_expected_rq_timeout),
+    // but only ever to shorten the policy's timeout.
+    const eff = effectiveTimeout(cluster.policy.timeoutMs, cluster.policy.deadlines === 'propagate' ? ex.expectedTimeoutMs : null);
+    this.timeoutMs = eff.ms;
+    this.fromDeadline = eff.fromDeadline;
     this.conditions = cluster.retryConditions;
     this.budget = cluster.budget;
   }
@@ -138,7 +149,14 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     else if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') headers.push('content-length', '0');
     this.baseHeaders = headers;
     const t = this.timeoutMs;
-    if (t !== null && t > 0) {
+    if (t !== null && t <= 0) {
+      // A caller with no time left: nothing is sent.
+      cluster.stats.upstream_rq_timeout++;
+      cluster.stats.upstream_rq_deadline_exceeded++;
+      markPolicy(ex, 'deadline');
+      return this.replyLocal(504, Flag.UT | Flag.DE, `upstream request timeout (deadline: the caller had no time left, x-envoy-expected-rq-timeout-ms 0) before any attempt`);
+    }
+    if (t !== null) {
       // Envoy starts the route timeout once the whole downstream request has arrived: now.
       this.deadline = ctx.clock.now() + t;
       this.wholeTimer = ctx.clock.setTimeout(() => this.onWholeTimeout(), t);
@@ -215,13 +233,10 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       ctx.recorder.retry(cluster.edgeKey);
       ctx.recorder.retry(ep.upstreamKey);
     }
-    const now = ctx.clock.now();
-    let expected = this.deadline === Infinity ? Infinity : Math.max(1, Math.ceil(this.deadline - now));
     const perTry = this.retries?.perTryTimeoutMs ?? null;
-    if (perTry !== null && perTry > 0) {
-      if (perTry < expected) expected = perTry;
-      this.tryTimer = ctx.clock.setTimeout(() => this.onPerTryTimeout(perTry), perTry);
-    }
+    const expected = expectedTimeout(perTry, this.deadline, ctx.clock.now());
+    if (perTry !== null && perTry > 0) this.tryTimer = ctx.clock.setTimeout(() => this.onPerTryTimeout(perTry), perTry);
+    const giveUp = giveUpAt(ex.giveUpAt, ctx.now(), expected);
     const headers = this.baseHeaders.slice();
     // The try's span id: the callee's inbound span is its child.
     const spanId = newSpanId(ctx.random);
@@ -232,8 +247,11 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
       ex.requestId!,
       'x-envoy-attempt-count',
       String(ex.attempts),
+      'x-envoy-downstream-service-cluster',
+      ctx.service,
     );
-    if (expected !== Infinity) headers.push('x-envoy-expected-rq-timeout-ms', String(expected));
+    if (expected !== null) headers.push('x-envoy-expected-rq-timeout-ms', String(expected));
+    if (giveUp !== null) headers.push('x-meshproof-give-up-at', String(giveUp));
     this.current = new UpstreamTry(ctx, cluster, ep, { method: ex.req.method ?? 'GET', path: ex.path, headers, body: this.body }, this);
     if (ex.spanId !== '') {
       ex.upstreamInstance = ep.instance;
@@ -332,27 +350,30 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     this.wholeTimer = null;
     if (this.done) return;
     this.cluster.stats.upstream_rq_timeout++;
-    markPolicy(this.ex, 'timeout');
+    if (this.fromDeadline) this.cluster.stats.upstream_rq_deadline_exceeded++;
+    markPolicy(this.ex, this.fromDeadline ? 'deadline' : 'timeout');
+    const flags = this.fromDeadline ? Flag.UT | Flag.DE : Flag.UT;
     const t = this.current;
     this.current = null;
-    t?.span?.policies.push('timeout');
+    t?.span?.policies.push(this.fromDeadline ? 'deadline' : 'timeout');
     if (this.committed) {
       // The answer had started: the only thing left to do is to cut it, as Envoy resets the stream.
       if (t) {
         t.abort();
-        t.end(t.responded ? t.status : 'error', Flag.UT);
+        t.end(t.responded ? t.status : 'error', flags);
       }
-      this.ex.resetDownstream(Flag.UT);
+      this.ex.resetDownstream(flags);
       this.finish();
       return;
     }
     if (t) {
       this.report(t, 504);
       t.abort();
-      t.end(504, Flag.UT);
+      t.end(504, flags);
     }
     const waited = this.waiting ? ', waiting for a connection (circuit breaker: maxConnections)' : '';
-    this.replyLocal(504, Flag.UT, `upstream request timeout (whole request ${this.timeoutMs}ms${waited}) ${attemptsText(this.ex.attempts)}`);
+    const what = this.fromDeadline ? `deadline: the caller's x-envoy-expected-rq-timeout-ms left ${this.timeoutMs}ms` : `whole request ${this.timeoutMs}ms`;
+    this.replyLocal(504, flags, `upstream request timeout (${what}${waited}) ${attemptsText(this.ex.attempts)}`);
   }
 
   private onDownstreamAbort(): void {

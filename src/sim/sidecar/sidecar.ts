@@ -20,6 +20,7 @@ import type { SidecarPorts } from '../../contract/child-message.ts';
 import { isInert } from '../policy/fault-injector.ts';
 import { TokenBucket } from '../policy/token-bucket.ts';
 import { accessLogLine } from './access-log.ts';
+import { AppWorkReader } from './app-work.ts';
 import { newRunCredential } from '../../auth/run-credential.ts';
 import { guardControl } from '../../auth/control-guard.ts';
 import { adminHandler, type AdminTarget } from './admin.ts';
@@ -121,7 +122,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly adminHostPort: 'listener' | 'any';
   private rng: Random;
   private readonly fixedRandom: boolean;
-  private readonly now: () => number;
+  readonly now: () => number;
   private readonly log: EventLog;
   private readonly accessLog: ((line: string) => void) | null;
   private readonly describe: Describer;
@@ -159,6 +160,9 @@ export class Sidecar implements AdminTarget, RouterContext {
   private ports: SidecarPorts | null = null;
   private isClosing = false;
   private readonly upstreams: readonly string[];
+  /** Reads the built-in service's wasted and saved work into the timeline, when the config says the app reports it. */
+  private readonly appWork: AppWorkReader;
+  private appWorkTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: SidecarOptions) {
     this.instance = options.instance;
@@ -178,6 +182,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.credential = options.admin?.credential ?? newRunCredential();
     this.adminHostPort = options.admin?.hostPort ?? 'listener';
     this.instanceKey = seriesKey.instance(this.instance);
+    this.appWork = new AppWorkReader({ instance: this.instance, recorder: this.recorder });
     this.clusterEnv = {
       fromService: this.service,
       random: this.random,
@@ -293,6 +298,10 @@ export class Sidecar implements AdminTarget, RouterContext {
       hasConfig: () => this.running !== null,
       identity: () => this.credentials.identity?.spiffeId ?? null,
       traceApp: spans ? (ex) => startAppSpan(ex, spans, this.clock.now()) : null,
+      deadlines: () => this.running?.inbound.deadlines ?? 'off',
+      clock: this.clock,
+      now: this.now,
+      stats: this.inboundStats,
     };
   }
 
@@ -391,6 +400,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.applyApp(cfg);
     // Before the clusters: their pools are made with the credentials now in force.
     if (this.applySecurity(cfg, prev)) changed.push('security');
+    this.applyAppWork(cfg);
 
     for (const [name, cc] of Object.entries(cfg.clusters)) {
       const existing = this.clusterMap.get(name);
@@ -442,6 +452,23 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (cur && app && cur.host === app.host && cur.port === app.port) return;
     this.appTarget = app ? { host: app.host, port: app.port, address: `${app.host}:${app.port}`, pool: createUpstreamPool(app.host, app.port) } : null;
     if (cur) closePool(cur.pool);
+  }
+
+  /** Reads the app's work log once a second while the config says it keeps one (the built-in service). */
+  private applyAppWork(cfg: SidecarConfig): void {
+    const on = cfg.app?.work === true;
+    if (on && this.appWorkTimer === null) {
+      this.appWorkTimer = setInterval(() => void this.readAppWork(), 1000);
+      this.appWorkTimer.unref();
+    } else if (!on && this.appWorkTimer !== null) {
+      clearInterval(this.appWorkTimer);
+      this.appWorkTimer = null;
+    }
+  }
+
+  private readAppWork(): Promise<void> {
+    const app = this.running?.app;
+    return app?.work ? this.appWork.read(app) : Promise.resolve();
   }
 
   /** The pod's inbound policies: the token bucket keeps its tokens across pushes that change its rate. */
@@ -650,6 +677,11 @@ export class Sidecar implements AdminTarget, RouterContext {
     return { t0: this.recorder.t0, series: this.recorder.toJSON(since) };
   }
 
+  /** Brings the timeline up to date with what only a read can bring: the app's latest work records, when it keeps them. */
+  refreshTimeline(): Promise<void> {
+    return this.readAppWork();
+  }
+
   clusters(): unknown {
     const out: Record<string, unknown> = {};
     for (const [name, c] of this.clusterMap) out[name] = c.describe();
@@ -660,6 +692,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   async close(): Promise<void> {
     if (this.isClosing) return;
     this.isClosing = true;
+    if (this.appWorkTimer !== null) clearInterval(this.appWorkTimer);
     for (const r of [...this.inFlight]) r.cancel();
     for (const r of this.reporters.values()) {
       r.flush();

@@ -43,6 +43,8 @@ export class ClusterStats {
   upstream_rq_retry_limit_exceeded = 0;
   /** Whole-request timeouts. */
   upstream_rq_timeout = 0;
+  /** Of those, the ones whose timer was the caller's propagated deadline (flag DE); meshproof's counter. */
+  upstream_rq_deadline_exceeded = 0;
   upstream_rq_per_try_timeout = 0;
   /** Resets before a full response (Envoy's upstream_rq_rx_reset). */
   upstream_rq_rx_reset = 0;
@@ -112,6 +114,13 @@ export class ListenerStats {
   rbac_allowed = 0;
   rbac_denied = 0;
   rbac_logged = 0;
+  /** Inbound only: requests ended because the deadline they carried had passed (504, flags UT and DE; `deadlines: propagate`). */
+  deadline_exceeded = 0;
+  /** Inbound only: the global rate limit (Envoy's ratelimit filter stats: ok, over_limit, error, failure_mode_allowed). */
+  ratelimit_ok = 0;
+  ratelimit_over_limit = 0;
+  ratelimit_error = 0;
+  ratelimit_failure_mode_allowed = 0;
   /** Gauge. */
   downstream_rq_active = 0;
 
@@ -178,12 +187,21 @@ const CLUSTER_COUNTERS = [
   'upstream_rq_retry_overflow',
   'upstream_rq_retry_limit_exceeded',
   'upstream_rq_timeout',
+  'upstream_rq_deadline_exceeded',
   'upstream_rq_per_try_timeout',
   'upstream_rq_rx_reset',
   'upstream_cx_total',
   'upstream_cx_connect_fail',
   'upstream_cx_none_healthy',
 ] as const;
+/** [field, Envoy name] of the global rate limit's counters at the inbound. */
+const INBOUND_RATELIMIT_COUNTERS = [
+  ['ratelimit_ok', 'ok'],
+  ['ratelimit_over_limit', 'over_limit'],
+  ['ratelimit_error', 'error'],
+  ['ratelimit_failure_mode_allowed', 'failure_mode_allowed'],
+] as const;
+
 const CLUSTER_GAUGES = ['upstream_rq_active', 'rq_active', 'rq_retry_active'] as const;
 
 /** Prometheus-safe form of an Envoy dotted name. */
@@ -238,6 +256,8 @@ function collect(src: StatsSources): Sample[] {
       out.push({ key: `http.${name}.health_check`, metric: 'meshproof_http_health_check', labels: l, value: s.health_check, gauge: false });
       for (const c of [...SSL_COUNTERS, 'no_filter_chain_match'] as const) out.push({ key: `http.${name}.ssl.${c}`, metric: `meshproof_http_ssl_${c}`, labels: l, value: s.ssl[c], gauge: false });
       for (const c of ['allowed', 'denied', 'logged'] as const) out.push({ key: `http.${name}.rbac.${c}`, metric: `meshproof_http_rbac_${c}`, labels: l, value: s[`rbac_${c}`], gauge: false });
+      out.push({ key: `http.${name}.deadline_exceeded`, metric: 'meshproof_http_deadline_exceeded', labels: l, value: s.deadline_exceeded, gauge: false });
+      for (const [f, n] of INBOUND_RATELIMIT_COUNTERS) out.push({ key: `http.${name}.ratelimit.${n}`, metric: `meshproof_http_ratelimit_${n}`, labels: l, value: s[f], gauge: false });
     }
     out.push({ key: `http.${name}.downstream_rq_active`, metric: 'meshproof_http_downstream_rq_active', labels: l, value: s.downstream_rq_active, gauge: true });
   }

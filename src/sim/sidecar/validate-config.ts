@@ -1,5 +1,7 @@
-import { LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/mesh-policy.ts';
+import { DEADLINE_MODES as DEADLINE_NAMES, LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/mesh-policy.ts';
 import { validateSecurity, validateUpstreamTls } from './validate-security.ts';
+
+const DEADLINE_MODES: ReadonlySet<string> = new Set(DEADLINE_NAMES);
 
 const RETRY_ON: ReadonlySet<string> = new Set(RETRY_ON_NAMES);
 const LOAD_BALANCERS: ReadonlySet<string> = new Set(LB_NAMES);
@@ -43,6 +45,9 @@ export function validateSidecarConfig(v: unknown): string[] {
     if (r.burst !== undefined) num(`${path}.burst`, r.burst, { min: 1 });
   };
   const fraction = (path: string, x: unknown) => num(path, x, { min: 0, max: 1 });
+  const deadlines = (path: string, x: unknown) => {
+    if (x !== undefined && (typeof x !== 'string' || !DEADLINE_MODES.has(x))) p.push(`${path}: expected one of ${DEADLINE_NAMES.join(', ')}, got ${show(x)}`);
+  };
   const fault = (path: string, f: unknown) => {
     if (f === undefined || f === null) return;
     if (!isObj(f)) return void p.push(`${path}: expected {delay, abort} or null, got ${show(f)}`);
@@ -98,6 +103,7 @@ export function validateSidecarConfig(v: unknown): string[] {
       }
     }
     fault(`${at}.fault`, pol.fault);
+    deadlines(`${at}.deadlines`, pol.deadlines);
     const loc = pol.locality;
     if (loc !== undefined) {
       if (!isObj(loc)) p.push(`${at}.locality: expected {enabled, overprovisioningFactor}, got ${show(loc)}`);
@@ -141,6 +147,7 @@ export function validateSidecarConfig(v: unknown): string[] {
     else {
       str('app.host', v.app.host);
       num('app.port', v.app.port, { int: true, min: 1, max: 65535 });
+      if (v.app.work !== undefined && typeof v.app.work !== 'boolean') p.push(`app.work: expected true or false, got ${show(v.app.work)}`);
     }
   }
   num('t0', v.t0, { min: 0 });
@@ -152,6 +159,7 @@ export function validateSidecarConfig(v: unknown): string[] {
     else {
       rateLimit('inbound.rateLimit', v.inbound.rateLimit);
       fault('inbound.fault', v.inbound.fault);
+      deadlines('inbound.deadlines', v.inbound.deadlines);
     }
   }
   p.push(...validateSecurity(v.security));
