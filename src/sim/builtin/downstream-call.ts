@@ -26,6 +26,8 @@ export function callThroughSidecar(options: {
   deadlineMs?: number | null;
   /** When a caller up the chain gives up (epoch ms), passed on as `x-meshproof-give-up-at` for the wasted-work count; null = unknown. */
   giveUpAt?: number | null;
+  /** Cancels the call (the request's deadline passed, or its caller went): the connection is closed, as a gRPC client cancels a child call. */
+  signal?: AbortSignal;
 }): Promise<CallResult> {
   const { agent, sidecar, service } = options;
   const headers: string[] = ['host', service];
@@ -63,6 +65,15 @@ export function callThroughSidecar(options: {
         settle({ ok: false, status, reason: `${service} answered ${status}${flags ? ` [${flags}]` : ''}${text ? `: ${text}` : ''}` });
       });
     });
+    const signal = options.signal;
+    if (signal) {
+      const cancel = () => req.destroy(Object.assign(new Error('cancelled: nobody waits for the answer'), { code: 'ECANCELED' }));
+      if (signal.aborted) cancel();
+      else {
+        signal.addEventListener('abort', cancel, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', cancel));
+      }
+    }
     req.end();
   });
 }

@@ -62,6 +62,8 @@ interface Job {
   onGone: (() => void) | null;
   /** Epoch ms when its work began (it got a slot). */
   startedEpoch: number;
+  /** Cancels its calls to dependencies (deadlines: propagate); null before it makes any. */
+  cancel: AbortController | null;
 }
 
 /**
@@ -175,6 +177,7 @@ export class BuiltinService {
       gone: false,
       onGone: null,
       startedEpoch: 0,
+      cancel: null,
     };
   }
 
@@ -197,6 +200,8 @@ export class BuiltinService {
     const startedAt = this.clock.now();
     // With deadlines propagated, the processing ends at the deadline (or when the caller goes) at the latest.
     const wait = Math.min(latencyMs, job.deadline.remaining(startedAt));
+    // The timer is the deadline's, not the processing's end (it may fire a fraction of a ms before the deadline reads as passed).
+    const cut = wait < latencyMs;
     let timer: TimerHandle | null = null;
     let ended = false;
     const afterLatency = () => {
@@ -204,7 +209,7 @@ export class BuiltinService {
       ended = true;
       job.onGone = null;
       if (timer !== null) this.clock.clearTimeout(timer);
-      if (this.shouldStop(job)) {
+      if (cut || this.shouldStop(job)) {
         this.workLog.add('saved', this.now(), Math.max(0, latencyMs - (this.clock.now() - startedAt)));
         return this.finish(job, res, 504, this.stopWords(job, 'while processing'));
       }
@@ -219,8 +224,19 @@ export class BuiltinService {
       return this.finish(job, res, this.spec.errorStatus, `${this.instance} failed on purpose (errorRate ${this.spec.errorRate})`);
     }
     if (this.spec.calls.length === 0) return this.finish(job, res, 200, this.okBody);
+    let timer: TimerHandle | null = null;
+    if (this.propagate) {
+      // The calls belong to the request, as a gRPC server's child calls belong to its context: when
+      // the deadline passes or the caller goes, they are cancelled.
+      const cancel = new AbortController();
+      job.cancel = cancel;
+      job.onGone = () => cancel.abort();
+      if (job.deadline.known) timer = this.clock.setTimeout(() => cancel.abort(), job.deadline.remaining(this.clock.now()));
+    }
     this.callDependencies(job, req).then((failed) => {
-      if (failed === 'stopped') {
+      if (timer !== null) this.clock.clearTimeout(timer);
+      job.onGone = null;
+      if (failed === 'stopped' || job.cancel?.signal.aborted) {
         this.workLog.add('saved', this.now(), 0);
         this.finish(job, res, 504, this.stopWords(job, 'before calling its dependencies'));
       } else if (failed) this.finish(job, res, failed.status, `${this.instance}: dependency ${failed.reason}`);
@@ -270,6 +286,7 @@ export class BuiltinService {
         timeoutMs: this.callTimeoutMs,
         deadlineMs: job.deadline.header(this.clock.now()),
         giveUpAt: job.giveUp,
+        signal: job.cancel?.signal,
       });
     if (this.shouldStop(job)) return 'stopped';
     if (this.spec.callMode === 'parallel') {
