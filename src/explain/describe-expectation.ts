@@ -125,6 +125,16 @@ function subject(metric: MetricName, scope: Scope, scenario: Scenario): string {
       return `the number of ${reqs} refused by a circuit breaker or bulkhead (503 UO) is`;
     case 'rate_limited':
       return `the number of ${reqs} refused by a rate limit (429 RL) is`;
+    case 'admitted_rps':
+      return `the rate of ${reqs} let through the rate limits (not answered 429, per second) is`;
+    case 'deadline_exceeded':
+      return `the number of ${reqs} ended because their propagated deadline passed (504 UT,DE) is`;
+    case 'wasted':
+      return `the number of requests ${workWho(scope)} worked on after a caller up the chain had given up is`;
+    case 'wasted_time':
+      return `the time ${workWho(scope)} spent on requests after a caller up the chain had given up is`;
+    case 'saved':
+      return `the number of requests ${workWho(scope)} stopped or skipped because nobody waited any more is`;
     case 'share':
       if (scope.kind !== 'version') return 'the share is';
       return `the share of the requests to ${scope.service} that reached ${scope.version} (${instancesOfVersion(scope.service, scope.version, scenario).join(', ') || 'no instance'}) is`;
@@ -139,6 +149,20 @@ function subject(metric: MetricName, scope: Scope, scenario: Scenario): string {
       return scope.kind === 'edge'
         ? `the number of mutual TLS handshakes ${scope.from === 'client' ? "the load generator's sidecar" : `${scope.from}'s sidecars`} failed toward ${scope.toInstance ?? scope.to} is`
         : `the number of mutual TLS handshakes that failed at the inbound of ${scope.kind === 'instance' ? scope.instance : scope.kind === 'service' || scope.kind === 'version' ? scope.service : 'the scope'} (plaintext refused by STRICT included) is`;
+  }
+}
+
+/** Whose work a work metric counts: "store's built-in service", "store-1". */
+function workWho(scope: Scope): string {
+  switch (scope.kind) {
+    case 'instance':
+      return `${scope.instance}'s built-in service`;
+    case 'version':
+      return `the built-in service of ${scope.service} ${scope.version}`;
+    case 'service':
+      return `${scope.service}'s built-in service (all its instances)`;
+    default:
+      return 'the built-in service';
   }
 }
 

@@ -21,7 +21,14 @@ export interface ExpectationTopology {
   not checked. The whole list is null when the file has no valid services block: then names are not
   checked at all.
   */
-  services: ReadonlyArray<{ name: string; replicas: number | null; calls: readonly string[] | null; versions?: readonly string[] | null }> | null;
+  services: ReadonlyArray<{
+    name: string;
+    replicas: number | null;
+    calls: readonly string[] | null;
+    versions?: readonly string[] | null;
+    /** Runs the user's own program (command or image) rather than the built-in service; null when unknown. */
+    ownProgram?: boolean | null;
+  }> | null;
   /** The service the load generator calls (the only edge from `client`); null when unknown. */
   loadTarget: string | null;
   /** The scenario's duration, the bound for windows; null when unknown (then windows are not bounded). */
@@ -421,7 +428,20 @@ class ExpectationParser {
     if (syntax.kind === 'edge') scope = this.#edge(syntax.from, syntax.to);
     else if (syntax.kind === 'version') scope = this.#version(syntax.service, syntax.version);
     else scope = this.#single(syntax.name);
+    if (scope && metric?.builtinOnly && 'service' in scope) {
+      const s = this.#service(scope.service);
+      if (s?.ownProgram) {
+        this.#report(head, `${metric.name} is measured by the built-in service, which keeps count of its work; ${scope.service} runs its own program (command or image), which reports none`);
+        return null;
+      }
+    }
     const reason = scope && metric?.notOn?.[scope.kind];
+    if (scope && metric && reason && metric.builtinOnly) {
+      // Work is counted at a callee: name one.
+      const callee = scope.kind === 'edge' ? scope.to : (this.#topology.loadTarget ?? this.#serviceNames()[0] ?? 'store');
+      this.#report(head, `${metric.name} is not measured on ${scopeKindNoun(scope.kind)}: ${reason}; use ${metric.name}(${callee})`);
+      return null;
+    }
     if (scope && metric && reason) {
       const instead = scope.kind === 'instance' || scope.kind === 'version' ? `${metric.name}(${scope.service})` : `${metric.name}(client)`;
       this.#report(head, `${metric.name} is not measured on ${scopeKindNoun(scope.kind)}: ${reason}; use ${instead} or an edge such as ${metric.name}(${this.#exampleEdge('service' in scope ? scope.service : undefined)})`);

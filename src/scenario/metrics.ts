@@ -15,7 +15,15 @@ export interface MetricSpec {
   perRequest?: boolean;
   /** Scopes it may not take, with the reason. */
   notOn?: Partial<Record<'client' | 'service' | 'instance' | 'edge' | 'version', string>>;
+  /** Counted by the built-in service itself (its work): not on a service that runs its own program. */
+  builtinOnly?: boolean;
 }
+
+/** Why work metrics take no client or edge scope. */
+const WORK_IS_AT_THE_CALLEE = {
+  client: "the work is counted in the services' own processes, not at the load generator",
+  edge: 'the work is counted in the callee\'s built-in service, whoever called it',
+} as const;
 
 /** Every metric an expectation may name, in the order the reference lists them. */
 export const METRICS: readonly MetricSpec[] = [
@@ -44,7 +52,38 @@ export const METRICS: readonly MetricSpec[] = [
       version: "breakers are per destination service at the caller's sidecar, whatever version would have answered",
     },
   },
-  { name: 'rate_limited', unit: 'count', doc: 'Requests refused by a rate limit (429, flag RL) on the scope.' },
+  { name: 'rate_limited', unit: 'count', doc: 'Requests refused by a rate limit, local or global (429, flag RL) on the scope.' },
+  {
+    name: 'admitted_rps',
+    unit: 'rps',
+    doc: 'Requests per second the scope let through its rate limits, local and global (requests not answered 429): on a service with a global quota, at most its limit whatever the replicas.',
+  },
+  {
+    name: 'deadline_exceeded',
+    unit: 'count',
+    doc: "Requests ended because a propagated deadline passed (504, flags UT and DE; deadlines: propagate): on an edge at the caller's sidecar, on a service or instance at its inbound.",
+  },
+  {
+    name: 'wasted',
+    unit: 'count',
+    doc: "Requests the built-in service worked on after a caller up the chain had given up on them (more than 10ms past the give-up time): work nobody waited for.",
+    builtinOnly: true,
+    notOn: WORK_IS_AT_THE_CALLEE,
+  },
+  {
+    name: 'wasted_time',
+    unit: 'ms',
+    doc: 'Time the built-in service spent working on requests after a caller up the chain had given up on them, summed over those requests.',
+    builtinOnly: true,
+    notOn: WORK_IS_AT_THE_CALLEE,
+  },
+  {
+    name: 'saved',
+    unit: 'count',
+    doc: 'Requests the built-in service stopped, or never started, because their deadline had passed or their caller had gone (deadlines: propagate).',
+    builtinOnly: true,
+    notOn: WORK_IS_AT_THE_CALLEE,
+  },
   {
     name: 'share',
     unit: 'ratio',

@@ -5,6 +5,7 @@ import { parseTemplate, referableVariables, reservedVariable } from './app-contr
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
 import { formatDuration, formatRate } from '../util/format.ts';
 import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
+import { runsOwnProgram } from './scenario.ts';
 import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
 import { normaliseSecurity, type CheckedSecurity, type CheckedServiceSecurity } from './normalise-security.ts';
@@ -582,6 +583,7 @@ class Rules {
           replicas: checkedServices.get(name)?.replicas ?? (replicasGiven || !spec ? null : 1),
           calls: spec?.calls ?? null,
           versions: spec ? [...new Set(instanceNames(spec).map((i) => instanceSpec(spec, i).version))] : null,
+          ownProgram: spec ? runsOwnProgram(spec) : null,
         };
       }),
       loadTarget: target ?? (doc.load?.target !== undefined && services.some((s) => s.name === doc.load?.target) ? doc.load.target : null),

@@ -285,8 +285,18 @@ export type MetricName =
   | 'retry_ratio'
   /** Requests refused by a circuit breaker or bulkhead (flag UO) on the scope. */
   | 'overflow'
-  /** Requests refused by a rate limit (429, flag RL) on the scope. */
+  /** Requests refused by a rate limit, local or global (429, flag RL) on the scope. */
   | 'rate_limited'
+  /** Requests per second let through the scope's rate limits (not answered 429). */
+  | 'admitted_rps'
+  /** Requests ended because a propagated deadline passed (flag DE). */
+  | 'deadline_exceeded'
+  /** Requests the built-in service worked on after a caller up the chain had given up (series `wasted:<instance>`). */
+  | 'wasted'
+  /** The time of that work, ms, summed. */
+  | 'wasted_time'
+  /** Requests the built-in service stopped or skipped because nobody waited any more (series `saved:<instance>`). */
+  | 'saved'
   /** Share of a service's requests that reached one version (scope `version`). */
   | 'share'
   /** Most attempts (first try and retries) on an edge within any one request, from the run's traces: `attempts(front -> store) <= 3 per request`. */

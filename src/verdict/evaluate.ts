@@ -1,6 +1,5 @@
 import type { AnyExpectation, Expectation, Scenario } from '../scenario/scenario.ts';
 import { type Timeline } from '../observe/timeline.ts';
-import { seriesKey } from '../contract/series.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { serviceNamed } from '../scenario/scenario-index.ts';
 import type { RunFacts, Verdict } from './verdict.ts';
@@ -12,6 +11,7 @@ import { explain } from './explain.ts';
 import { noFacts } from './fault-times.ts';
 import { aggregate } from './measure.ts';
 import { measureOver } from './measure-scope.ts';
+import { metricSeriesKeys } from './scope.ts';
 import { evaluateRecovered } from './recovered.ts';
 import { evaluateState } from './state.ts';
 import { bucketRange, rangeWindow, resolveWindow, type BucketRange } from './window.ts';
@@ -82,6 +82,8 @@ function perInstance(e: Expectation, scenario: Scenario, timeline: Timeline, ran
   if (scope.kind !== 'service' && scope.kind !== 'version') return out;
   if (e.metric === 'overflow') return out;
   const spec = serviceNamed(scenario, scope.service);
-  for (const instance of spec ? instanceNames(spec) : []) out[instance] = aggregate(timeline, [seriesKey.instance(instance)], range).requests;
+  for (const instance of spec ? instanceNames(spec) : []) {
+    out[instance] = aggregate(timeline, metricSeriesKeys(e.metric, { kind: 'instance', service: scope.service, instance }, scenario), range).requests;
+  }
   return out;
 }

@@ -56,6 +56,20 @@ function detail(exp: Expectation, agg: Aggregate, whole?: Aggregate): string {
       const n = rateLimited(agg);
       return n > 0 ? ` (answered 429${agg.flags.RL ? ' RL' : ''}, of ${plural(agg.requests, 'request')})` : '';
     }
+    case 'admitted_rps': {
+      const limited = rateLimited(agg);
+      return ` (${plural(agg.requests - limited, 'request')} let through, ${limited} refused 429)`;
+    }
+    case 'deadline_exceeded': {
+      const n = agg.flags.DE ?? 0;
+      return n > 0 ? ` (answered 504 UT,DE, of ${plural(agg.requests, 'request')})` : '';
+    }
+    case 'wasted':
+      return agg.requests > 0 ? ` (${formatLatency(agg.latency.sum)} of work after the give-up, the longest ${formatLatency(agg.latency.max)})` : '';
+    case 'wasted_time':
+      return agg.requests > 0 ? ` (on ${plural(agg.requests, 'request')}, the longest ${formatLatency(agg.latency.max)})` : '';
+    case 'saved':
+      return agg.requests > 0 ? ` (${formatLatency(agg.latency.sum)} of processing not spent)` : '';
     case 'success_rate':
       return ` (${agg.ok} of ${agg.requests} ok)`;
     case 'mtls':

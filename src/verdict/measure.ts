@@ -80,6 +80,16 @@ export function measureMetric(metric: MetricName, agg: Aggregate, of?: Aggregate
       return overflowed(agg);
     case 'rate_limited':
       return rateLimited(agg);
+    case 'admitted_rps':
+      return (agg.requests - rateLimited(agg)) / agg.seconds;
+    case 'deadline_exceeded':
+      return agg.flags.DE ?? 0;
+    case 'wasted':
+    case 'saved':
+      // Measured on the wasted:/saved: series (scope.ts): one sample per request.
+      return agg.requests;
+    case 'wasted_time':
+      return agg.latency.sum;
     case 'share':
       return !of || of.requests === 0 ? NaN : agg.requests / of.requests;
     case 'requests':

@@ -34,12 +34,22 @@ export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
 /**
 The series a metric is measured on over a scope. As `seriesKeysFor`, except `overflow` on a
 service: a breaker refuses at the caller's sidecar, before any instance is reached, so it is
-counted on the edges into the service from each of its callers.
+counted on the edges into the service from each of its callers; and the work metrics (`wasted`,
+`wasted_time`, `saved`), read from each instance's `wasted:` or `saved:` series.
 */
 export function metricSeriesKeys(metric: MetricName, scope: Scope, scenario: Scenario): SeriesKey[] {
   if (metric === 'overflow' && scope.kind === 'service') return callersOf(scope.service, scenario).map((c) => seriesKey.edge(c, scope.service));
+  const work = WORK_SERIES[metric];
+  if (work) return seriesKeysFor(scope, scenario).flatMap((k) => (k.startsWith('instance:') ? [work(k.slice('instance:'.length))] : []));
   return seriesKeysFor(scope, scenario);
 }
+
+/** The work metrics read the built-in service's own series, per instance of the scope (never an edge's or the client's). */
+const WORK_SERIES: Partial<Record<MetricName, (instance: string) => SeriesKey>> = {
+  wasted: seriesKey.wasted,
+  wasted_time: seriesKey.wasted,
+  saved: seriesKey.saved,
+};
 
 /** The instances of a service that carry a version label. */
 export function instancesOfVersion(service: string, version: string, scenario: Scenario): string[] {

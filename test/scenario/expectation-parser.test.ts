@@ -7,7 +7,7 @@ import { TOPOLOGY } from './helpers.ts';
 
 const SITE = { file: 's.yaml', path: 'expect[0]', line: 7, col: 5 };
 const WINDOWS = 'between <duration> and <duration>, during <fault> [from +<duration>], before <fault>, after <fault>.start|.end [from +<duration>]';
-const METRICS = 'success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, share, attempts, denied, mtls, handshake_errors';
+const METRICS = 'success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, admitted_rps, deadline_exceeded, wasted, wasted_time, saved, share, attempts, denied, mtls, handshake_errors';
 
 function ok(text: string, topology: ExpectationTopology = TOPOLOGY): Expectation {
   return any(text, topology) as Expectation;
@@ -227,3 +227,32 @@ describe('syntax and value errors, positioned at the token', () => {
     assert.equal(problem('p99(client) < 1s;'), `21 unexpected ";" after the value; expected the end of the expectation or a window: ${WINDOWS}`);
   });
 });
+
+describe('deadlines and quotas: their metrics', () => {
+  test('wasted, wasted_time and saved are read on a service or an instance, in their units', () => {
+    assert.deepEqual(pick(ok('wasted(store) == 0')), { metric: 'wasted', unit: 'count', value: 0, scope: { kind: 'service', service: 'store' } });
+    assert.deepEqual(pick(ok('wasted_time(store-1) < 2s')), { metric: 'wasted_time', unit: 'ms', value: 2000, scope: { kind: 'instance', service: 'store', instance: 'store-1' } });
+    assert.deepEqual(pick(ok('saved(cache) >= 10')), { metric: 'saved', unit: 'count', value: 10, scope: { kind: 'service', service: 'cache' } });
+    assert.equal(ok('deadline_exceeded(front -> store) == 0').unit, 'count');
+    assert.equal(ok('admitted_rps(store) <= 50/s').value, 50);
+  });
+
+  test('the work is counted in the callee, not on an edge or at the client', () => {
+    assert.match(problem('wasted(front -> store) == 0'), /^12 wasted is not measured on an edge: the work is counted in the callee's built-in service, whoever called it; use wasted\(store\)/);
+    assert.match(problem('saved(client) == 0'), /^11 saved is not measured on the client: the work is counted in the services' own processes/);
+    assert.match(problem('wasted_time(1s) < 1s'), /expected a scope/);
+  });
+
+  test('a service that runs its own program keeps no count of its work', () => {
+    const topology: ExpectationTopology = { ...TOPOLOGY, services: TOPOLOGY.services!.map((s) => (s.name === 'store' ? { ...s, ownProgram: true } : s)) };
+    assert.equal(
+      problem('wasted(store) == 0', topology),
+      '12 wasted is measured by the built-in service, which keeps count of its work; store runs its own program (command or image), which reports none',
+    );
+    assert.equal(ok('deadline_exceeded(store) == 0', topology).metric, 'deadline_exceeded', 'its sidecar still counts deadlines');
+  });
+});
+
+function pick(e: Expectation) {
+  return { metric: e.metric, unit: e.unit, value: e.value, scope: e.scope };
+}

@@ -132,7 +132,7 @@ test('instance overrides for instances that do not exist', () => {
 
 test('expectation sentences: each mistake at its token', () => {
   assertIssues(invalid('bad-expectations.yaml').issues, [
-    ['12:5 expect[0]', /^unknown metric "sucess_rate"; did you mean "success_rate"\? \(valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, share, attempts, denied, mtls, handshake_errors; or a sentence: ejected\(…\), recovered\(…\), state\(…\)\)$/],
+    ['12:5 expect[0]', /^unknown metric "sucess_rate"; did you mean "success_rate"\? \(valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, admitted_rps, deadline_exceeded, wasted, wasted_time, saved, share, attempts, denied, mtls, handshake_errors; or a sentence: ejected\(…\), recovered\(…\), state\(…\)\)$/],
     ['13:18 expect[1]', /^unknown scope "clinet"; did you mean "client"\?/],
     ['14:18 expect[2]', /^front does not call front; front calls: store$/],
     ['15:19 expect[3]', /^found "250" \(a number\); p99 is a latency: write "250ms"$/],

@@ -2,7 +2,7 @@ import { seriesKey } from '../../contract/series.ts';
 import { formatDuration, formatLatency, formatValue } from '../../util/format.ts';
 import type { Anchor, AnyExpectation, Expectation, Window } from '../../scenario/scenario.ts';
 import { compare } from '../../verdict/compare.ts';
-import { seriesKeysFor } from '../../verdict/scope.ts';
+import { metricSeriesKeys, seriesKeysFor } from '../../verdict/scope.ts';
 import type { CheckItem, RunViewState } from './run-view-state.ts';
 import { faultWindow, merge, nowMs, seriesAt, type Figures } from './selectors.ts';
 
@@ -134,7 +134,7 @@ function windowMs(state: RunViewState, w: Window): { fromMs: number; toMs: numbe
 
 /** The metric over the whole seconds of the window measured so far; null when none. */
 function measure(state: RunViewState, e: Expectation, w: { fromMs: number; toMs: number }): number | null {
-  const keys = seriesKeysFor(e.scope, state.scenario.source);
+  const keys = metricSeriesKeys(e.metric, e.scope, state.scenario.source);
   const isClient = keys.length === 1 && keys[0] === seriesKey.client();
   const last = isClient ? state.clientSecond : state.liveSecond;
   const first = Math.max(0, Math.floor(w.fromMs / 1000));
@@ -169,6 +169,11 @@ function measure(state: RunViewState, e: Expectation, w: { fromMs: number; toMs:
       return flag('UO');
     case 'rate_limited':
       return flag('RL');
+    case 'deadline_exceeded':
+      return flag('DE');
+    case 'wasted':
+    case 'saved':
+      return requests;
     case 'share': {
       if (e.scope.kind !== 'version') return null;
       const serviceKeys = seriesKeysFor({ kind: 'service', service: e.scope.service }, state.scenario.source);

@@ -2,7 +2,7 @@ import { describe, it, type TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DeadlineMode } from '../../../src/scenario/scenario.ts';
+import type { DeadlineMode } from '../../../src/contract/mesh-policy.ts';
 import { BuiltinService } from '../../../src/sim/builtin/service.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 import { serviceSpec } from '../../helpers/scenario.ts';
