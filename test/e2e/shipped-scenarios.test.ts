@@ -70,6 +70,13 @@ const cases: Case[] = [
   { file: 'a-rate-limit-keeps-a-callee-within-capacity--without-rate-limit.yaml', code: 1, duration: '6s', failing: ['rate_limited(inventory) > 0', 'p99(inventory) < 200ms', 'p99(client) < 500ms'] },
   { file: 'a-canary-gets-ten-percent.yaml', code: 0, duration: '6s' },
   { file: 'a-canary-gets-ten-percent--without-split.yaml', code: 1, duration: '6s', failing: ['share(reviews v2) <= 13%'] },
+  // Issue 14's budgets: deadlines that travel with a request.
+  { file: 'deadline-propagation-stops-wasted-work.yaml', code: 0 },
+  {
+    file: 'deadline-propagation-stops-wasted-work--without-propagation.yaml',
+    code: 1,
+    failing: ['wasted_time(reports) < 2s', 'wasted_time(orders) < 2s', 'saved(reports) > 0', 'deadline_exceeded(orders -> reports) > 0'],
+  },
   { file: 'zone-failover.yaml', code: 0, duration: '8s' },
   { file: 'zone-failover--without-locality.yaml', code: 1, duration: '8s', failing: ['requests(front -> backend-1) == 0 before zone-a-down', 'requests(front -> backend-3) == 0 before zone-a-down'] },
 ];
