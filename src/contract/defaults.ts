@@ -205,6 +205,16 @@ written: most programs are up within a second; a JVM, a first compile or a cold 
 */
 export const READY_TIMEOUT_DEFAULT = '30s';
 
+/**
+The rate-limit service when `rateLimitService` leaves them out: Envoy's ratelimit filter gives up on
+it after 20ms and then lets the request through (failure_mode_deny false). Its domain is the
+scenario's name unless written.
+*/
+export const RATE_LIMIT_SERVICE_DEFAULTS = { timeout: '20ms', failureMode: 'allow' } as const;
+
+/** What a sidecar does when the rate-limit service cannot answer in time: let the request through, or refuse it (500, flag RLSE). */
+export const RATE_LIMIT_FAILURE_MODES = ['allow', 'deny'] as const;
+
 /** The profile used when `mesh.profile` is not written. */
 export const DEFAULT_PROFILE: (typeof MESH_PROFILES)[number] = 'envoy';
 

@@ -9,6 +9,7 @@ import { TOXICS } from './shape.ts';
 import { childPath, indexPath } from './source-file.ts';
 import { NameResolver } from './name-resolver.ts';
 import { didYouMean } from './suggest.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE } from '../contract/rate-limit-service.ts';
 
 // What check-shape produced for one item of `faults`; every field may be missing (invalid, or not written).
 
@@ -48,7 +49,7 @@ disjoint groups.
 export function normaliseFaults(
   ctx: RuleContext,
   checked: Array<CheckedFault | undefined>,
-  topology: Pick<ExpectationTopology, 'services' | 'loadTarget' | 'durationMs'>,
+  topology: Pick<ExpectationTopology, 'services' | 'loadTarget' | 'durationMs'> & { rateLimitService?: boolean },
   loadDurationMs: number | null,
 ): NormalisedFaults {
   const rules = new FaultRules(ctx, topology, loadDurationMs);
@@ -85,9 +86,12 @@ class FaultRules {
   readonly #loadTarget: string | null;
   readonly #durationMs: number | null;
   readonly #loadDurationMs: number | null;
+  /** The scenario starts a rate-limit service (a service has quotas): `ratelimit` may be a process fault's target. */
+  readonly #rateLimitService: boolean;
 
-  constructor(ctx: RuleContext, topology: Pick<ExpectationTopology, 'services' | 'loadTarget' | 'durationMs'>, loadDurationMs: number | null) {
+  constructor(ctx: RuleContext, topology: Pick<ExpectationTopology, 'services' | 'loadTarget' | 'durationMs'> & { rateLimitService?: boolean }, loadDurationMs: number | null) {
     this.#ctx = ctx;
+    this.#rateLimitService = topology.rateLimitService ?? false;
     this.#services = topology.services;
     this.#loadTarget = topology.loadTarget;
     this.#durationMs = topology.durationMs;
@@ -169,6 +173,9 @@ class FaultRules {
       }
     }
 
+    if (target?.kind === 'instance' && target.instance === RATE_LIMIT_SERVICE_INSTANCE && action && action.kind !== 'process') {
+      ctx.error(at('target'), `${RATE_LIMIT_SERVICE_INSTANCE} is the rate-limit service, a process of its own without a sidecar: it takes process faults (kill, pause, restart) only`);
+    }
     if (forMs !== null && forMs > 0) this.#endWithinRun(name, atMs, forMs, at(endKey), endKey);
     if (ctx.issues.length > issuesBefore || !action || !target) return null;
     const { line, col } = ctx.source.position(ctx.offset(path));
@@ -219,6 +226,11 @@ class FaultRules {
       const [name] = parts;
       if (name === 'client') {
         this.#ctx.error(path, `client is the load generator; to hit what it sends, target the edge client -> ${this.#loadTarget ?? '<load target>'}`);
+        return null;
+      }
+      if (name === RATE_LIMIT_SERVICE_INSTANCE && !names.service(name)) {
+        if (this.#rateLimitService) return { kind: 'instance', service: RATE_LIMIT_SERVICE_INSTANCE, instance: RATE_LIMIT_SERVICE_INSTANCE };
+        this.#ctx.error(path, `${name} is the rate-limit service, which this scenario does not start: no service has quotas (services.<name>.quotas)`);
         return null;
       }
       const n = names.named(name);

@@ -5,6 +5,7 @@ import { parseTemplate, referableVariables, reservedVariable } from './app-contr
 import { INVALID, type SentenceAt, type ShapeCheck } from './check-shape.ts';
 import { formatDuration, formatRate } from '../util/format.ts';
 import { parseExpectation, type ExpectationTopology } from './expectation-parser.ts';
+import { normaliseQuotas, type CheckedQuota, type CheckedRateLimitService } from './normalise-quotas.ts';
 import { runsOwnProgram } from './scenario.ts';
 import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
@@ -55,6 +56,7 @@ interface CheckedService extends CheckedBehaviour, CheckedServiceSecurity {
   calls?: Calls;
   zones?: Array<string | undefined>;
   rateLimit?: { requestsPerSecond?: number; burst?: number } | number | null;
+  quotas?: Array<CheckedQuota | undefined>;
   bulkheads?: Map<string, number | undefined>;
   instances?: Map<string, CheckedBehaviour | undefined>;
 }
@@ -81,6 +83,7 @@ interface CheckedDoc {
   faults?: Array<CheckedFault | undefined>;
   chaos?: { engine?: 'builtin' | 'toxiproxy'; address?: string } | null;
   runtime?: 'local' | 'docker';
+  rateLimitService?: CheckedRateLimitService | null;
   expect?: Array<SentenceAt | undefined>;
   security?: CheckedSecurity | null;
 }
@@ -132,13 +135,14 @@ class Rules {
     // Every service written, even one whose settings are invalid: references to it are fine.
     const names = [...(doc.services ?? new Map()).keys()];
     this.#bulkheads(doc.services ?? new Map(), services);
+    const rateLimitService = normaliseQuotas(this.#ctx, doc.services ?? new Map(), services, doc.rateLimitService, doc.name);
     const { profile, policies } = normaliseMesh(this.#ctx, doc.mesh ?? new Map(), names, services);
     const load = this.#load(doc, names);
     if (load) load.plaintext = doc.load?.plaintext ?? false;
     const security = normaliseSecurity(this.#ctx, doc.security, doc.services ?? new Map(), services, PROFILES[profile ?? DEFAULT_PROFILE], load && { target: load.target, plaintext: load.plaintext ?? false });
     if (load && doc.services) this.#reachability(services, load.target);
     if (load) this.#runSize(doc, services, load);
-    const topology = this.#topology(doc, services, load?.target ?? null);
+    const topology = { ...this.#topology(doc, services, load?.target ?? null), rateLimitService: rateLimitService !== null };
     const faults = normaliseFaults(this.#ctx, doc.faults ?? [], topology, load?.durationMs ?? null);
     const expect = this.#expectations(doc, { ...topology, faults: faults.times });
     const chaos = this.#chaos(doc.chaos);
@@ -159,6 +163,7 @@ class Rules {
       expect,
       security,
       source: { file: this.#ctx.source.file },
+      rateLimitService,
     };
   }
 

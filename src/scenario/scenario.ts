@@ -1,4 +1,5 @@
-import type { MESH_PROFILES } from '../contract/defaults.ts';
+import type { MESH_PROFILES, RATE_LIMIT_FAILURE_MODES } from '../contract/defaults.ts';
+import type { RateLimitUnit } from '../contract/rate-limit-service.ts';
 import type { DestinationPolicy, HttpFault, RateLimit } from '../contract/mesh-policy.ts';
 import type { AuthorizationPolicy, MtlsMode } from '../contract/security-policy.ts';
 import type { InstanceState } from '../contract/state-change.ts';
@@ -40,6 +41,42 @@ export interface Scenario {
   source: { file: string };
   /** What `mesh.from` brought in from Kubernetes manifests; absent when the scenario has no `mesh.from`. */
   meshImport?: MeshImport;
+  /**
+  The rate-limit service (envoyproxy/ratelimit's model) that holds the services' global quotas:
+  started for the run when any service has quotas, null (or absent, in a scenario built by hand or
+  read from an older result) otherwise.
+  */
+  rateLimitService?: RateLimitServiceSpec | null;
+}
+
+/** How the rate-limit service answers and what the sidecars do when it cannot. */
+export interface RateLimitServiceSpec {
+  /** The domain every quota lives in. Default: the scenario's name. */
+  domain: string;
+  /** When the service cannot answer in time (down, paused, slow): `allow` lets the request through, `deny` answers 500 with flag RLSE. Default allow. */
+  failureMode: (typeof RATE_LIMIT_FAILURE_MODES)[number];
+  /** How long a sidecar waits for its answer. Default 20ms (Envoy's). */
+  timeoutMs: number;
+}
+
+/**
+A global rate limit on requests to a service, counted by the rate-limit service for all its
+instances together (fixed windows, as envoyproxy/ratelimit counts): a descriptor
+`destination_cluster=<service>`, and, unless `by` is `service`, a second entry that splits it.
+*/
+export interface Quota {
+  /** `service`: every request; `caller`: per calling service; `path`: per request path; `header`: per value of `header`. */
+  by: 'service' | 'caller' | 'path' | 'header';
+  /** The header counted by (`by: header`), lower case; null otherwise. */
+  header: string | null;
+  /** Only this caller, path or header value (a more specific rule beats one without a value); null = one counter per distinct value. */
+  value: string | null;
+  /** Requests per unit, in a fixed window of that unit. */
+  limit: { requests: number; unit: RateLimitUnit };
+  /** Counted and reported, never refused (envoyproxy/ratelimit's shadow_mode). Default false. */
+  shadow: boolean;
+  /** Its name in reports: `orders`, `orders/caller`, `orders/caller=checkout`, `orders/header:x-user`, `orders/path=/export`. */
+  name: string;
 }
 
 /** A position in a Kubernetes manifest, and what is there: where an imported mesh value came from. */
@@ -95,6 +132,8 @@ export interface ServiceSpec {
   version: string;
   /** Local rate limit at each instance's inbound sidecar (Envoy local_ratelimit: token bucket, 429 + flag RL). Default none. */
   rateLimit: RateLimit | null;
+  /** Global rate limits on requests to this service, counted across its instances by the rate-limit service (429 + flag RL). Default none (absent = none). */
+  quotas?: Quota[];
   /**
   Bulkheads: most requests each instance's sidecar lets be in flight to a destination at once, by
   destination service; over it, calls fail fast with 503 + UO, so one slow dependency cannot hold

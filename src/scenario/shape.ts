@@ -1,4 +1,16 @@
-import { byProfile, DEFAULT_PROFILE, DEFAULT_TRUST_DOMAIN, DEFAULT_VERSION, MESH_PROFILES, READY_TIMEOUT_DEFAULT, sharedDefault, WORKLOAD_PORT, type ProfileDefaults } from '../contract/defaults.ts';
+import {
+  byProfile,
+  DEFAULT_PROFILE,
+  DEFAULT_TRUST_DOMAIN,
+  DEFAULT_VERSION,
+  MESH_PROFILES,
+  RATE_LIMIT_FAILURE_MODES,
+  RATE_LIMIT_SERVICE_DEFAULTS,
+  READY_TIMEOUT_DEFAULT,
+  sharedDefault,
+  WORKLOAD_PORT,
+  type ProfileDefaults,
+} from '../contract/defaults.ts';
 import { DEADLINE_MODES, LOAD_BALANCERS, RETRY_ON } from '../contract/mesh-policy.ts';
 import { AUTHORIZATION_ACTIONS, MTLS_MODES } from '../contract/security-policy.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
@@ -292,6 +304,53 @@ const rateLimitShape: Shape = {
   ],
 };
 
+/** A quota's limit: whole requests per second, minute, hour or day, as envoyproxy/ratelimit counts them. */
+export const QUOTA_LIMIT_PATTERN = '^\\s*(\\d+)\\s*/\\s*(s|sec|second|m|min|minute|h|hour|d|day)\\s*$';
+
+const quotaShape: ObjectShape = {
+  kind: 'object',
+  otherNames: {
+    requests_per_unit: 'write limit: 100/s (or /m, /h, /d)',
+    rate_limit: 'write limit: 100/s (or /m, /h, /d)',
+    unit: 'write the unit in limit: 100/s, 6000/m, 1000/h, 20000/d',
+    key: 'write by: caller, path or header (with header: <name>)',
+    shadow_mode: 'write shadow: true',
+  },
+  fields: {
+    limit: {
+      // A bare number is read, to be refused with the unit to write (a quota's unit is its window).
+      shape: {
+        kind: 'union',
+        options: [
+          { kind: 'string', pattern: QUOTA_LIMIT_PATTERN, patternHint: 'whole requests per unit, such as 100/s, 6000/m, 1000/h or 20000/d', noun: 'a limit' },
+          { kind: 'number' },
+        ],
+      },
+      doc: 'Requests let through per fixed window of a second, minute, hour or day, all instances together: 100/s, 6000/m, 1000/h, 20000/d (0/s refuses every request).',
+      required: true,
+    },
+    by: {
+      shape: { kind: 'string', values: ['service', 'caller', 'path', 'header'] },
+      doc: "What one counter covers: every request to the service (service), each calling service (caller, from the caller's sidecar), each request path (path, query included) or each value of a header (header, named in header).",
+      default: 'service',
+    },
+    header: {
+      shape: { kind: 'string', pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', patternHint: 'a header name such as x-user-id', noun: 'a header name' },
+      doc: 'With by: header, the request header whose value is counted by; a request without it is not limited by this quota (as Envoy skips the descriptor).',
+    },
+    value: {
+      shape: { kind: 'string', noun: 'a value' },
+      doc: 'Only the requests whose caller, path or header has this value: a counter of its own, which takes precedence over a quota with the same by and no value.',
+      defaultNote: 'none: one counter per distinct value',
+    },
+    shadow: {
+      shape: { kind: 'boolean' },
+      doc: 'Count and report only: requests over the limit are let through (envoyproxy/ratelimit shadow_mode), to see what a quota would do before enforcing it.',
+      default: false,
+    },
+  },
+};
+
 /** The built-in service's behaviour keys: they do not apply to a service that runs its own program (command or image). */
 export const BEHAVIOUR_KEYS = ['latency', 'errorRate', 'errorStatus', 'concurrency', 'queue', 'responseSize'] as const;
 
@@ -482,6 +541,11 @@ const serviceShape: ObjectShape = {
       shape: rateLimitShape,
       doc: "Local rate limit at each instance's inbound sidecar (Envoy local_ratelimit, a token bucket): requests over it are answered 429 with flag RL. { requestsPerSecond, burst } or a rate such as 100/s.",
       default: 'none',
+    },
+    quotas: {
+      shape: { kind: 'list', items: quotaShape, nullAsEmpty: true, noun: 'quotas' },
+      doc: "Global rate limits on requests to this service, counted for all its instances together by the rate-limit service (envoyproxy/ratelimit) that each instance's sidecar consults: requests over a limit are answered 429 with flag RL. Each is { limit, by, header, value, shadow }.",
+      default: [],
     },
     bulkheads: {
       shape: {
@@ -1225,6 +1289,32 @@ export const SCENARIO_SHAPE: ObjectShape = {
       },
       doc: 'Workload identities and mutual TLS: the mesh-wide mode, the trust domain, certificate lifetimes and the root CA (see docs/security.md).',
       defaultNote: '{ mtls: PERMISSIVE, trustDomain: cluster.local, certTTL: 24h }',
+    },
+    rateLimitService: {
+      shape: {
+        kind: 'object',
+        nullAsEmpty: true,
+        otherNames: { failure_mode_deny: 'write failureMode: deny', failureModeDeny: 'write failureMode: deny' },
+        fields: {
+          domain: {
+            shape: { kind: 'string', pattern: '^[A-Za-z0-9_.-]+$', patternHint: 'letters, digits, _ . and -', noun: 'a domain' },
+            doc: "The domain the quotas live in (envoyproxy/ratelimit's domain): the name the sidecars send and the service's stats use.",
+            defaultNote: "the scenario's name",
+          },
+          failureMode: {
+            shape: { kind: 'string', values: RATE_LIMIT_FAILURE_MODES },
+            doc: 'What a sidecar does when the service cannot answer in time (killed, paused, slow): allow lets the request through (Envoy\'s default), deny answers 500 with flag RLSE (failure_mode_deny).',
+            default: RATE_LIMIT_SERVICE_DEFAULTS.failureMode,
+          },
+          timeout: {
+            shape: positiveDuration,
+            doc: 'How long a sidecar waits for the service to answer before failureMode decides.',
+            default: RATE_LIMIT_SERVICE_DEFAULTS.timeout,
+          },
+        },
+      },
+      doc: "The rate-limit service that counts the services' quotas, started for the run (a process, or a container on Docker) when any service has quotas; process faults may target it as ratelimit.",
+      defaultNote: `{ domain: <scenario name>, failureMode: ${RATE_LIMIT_SERVICE_DEFAULTS.failureMode}, timeout: ${RATE_LIMIT_SERVICE_DEFAULTS.timeout} } when a service has quotas`,
     },
     runtime: {
       shape: { kind: 'string', values: RUNTIMES },

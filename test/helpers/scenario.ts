@@ -21,6 +21,7 @@ export function serviceSpec(name: string, overrides: Partial<ServiceSpec> = {}):
     zone: null,
     version: 'v1',
     rateLimit: null,
+    quotas: [],
     bulkheads: {},
     responseBytes: 0,
     image: null,

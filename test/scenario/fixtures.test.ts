@@ -21,11 +21,11 @@ test('YAML syntax errors stop there, with their position', () => {
 
 test('an empty file, and a file that is not a mapping', () => {
   assertIssues(invalid('empty.yaml').issues, [['1:1 ', /^the file is empty; a scenario is a YAML mapping starting with version: 1$/]]);
-  assertIssues(invalid('not-a-mapping.yaml').issues, [['1:1 ', /^found a list; expected a mapping with keys version, name, description, seed, duration, services, mesh, load, faults, chaos, security, runtime, expect$/]]);
+  assertIssues(invalid('not-a-mapping.yaml').issues, [['1:1 ', /^found a list; expected a mapping with keys version, name, description, seed, duration, services, mesh, load, faults, chaos, security, rateLimitService, runtime, expect$/]]);
 });
 
 test('unknown keys at every level, with the nearest valid key, the list of valid ones, and the name to use for another tool\'s', () => {
-  const serviceKeys = 'valid: replicas, latency, errorRate, errorStatus, concurrency, queue, responseSize, calls, zone, version, zones, rateLimit, bulkheads, instances, mtls, authorization, image, command, cwd, env, ready';
+  const serviceKeys = 'valid: replicas, latency, errorRate, errorStatus, concurrency, queue, responseSize, calls, zone, version, zones, rateLimit, quotas, bulkheads, instances, mtls, authorization, image, command, cwd, env, ready';
   assertIssues(invalid('unknown-keys.yaml').issues, [
     ['8:5 services.front.replica', new RegExp(`^unknown key "replica"; did you mean "replicas"\\? \\(${serviceKeys}\\)$`)],
     ['9:5 services.front.colour', new RegExp(`^unknown key "colour" \\(${serviceKeys}\\)$`)],

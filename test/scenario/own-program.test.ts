@@ -148,7 +148,7 @@ describe('a service that runs its own program', () => {
       '11:5 services.store.ready: ready takes one kind of check; found tcp and log (write one of tcp: true, http: /healthz, log: "<regex>")',
       '11:19 services.store.ready.tcp: tcp: false would start the load before the program listens; write tcp: true, or another check: http: /healthz or log: "<regex>"',
       '11:31 services.store.ready.log: not a valid regular expression: /(/: Unterminated group',
-      '12:5 services.store.healthcheck: unknown key "healthcheck": write ready: { http: /healthz } (or tcp: true, or log: "<regex>") (valid: replicas, latency, errorRate, errorStatus, concurrency, queue, responseSize, calls, zone, version, zones, rateLimit, bulkheads, instances, mtls, authorization, image, command, cwd, env, ready)',
+      '12:5 services.store.healthcheck: unknown key "healthcheck": write ready: { http: /healthz } (or tcp: true, or log: "<regex>") (valid: replicas, latency, errorRate, errorStatus, concurrency, queue, responseSize, calls, zone, version, zones, rateLimit, quotas, bulkheads, instances, mtls, authorization, image, command, cwd, env, ready)',
     ]);
   });
 });

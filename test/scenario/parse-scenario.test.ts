@@ -69,6 +69,7 @@ describe('defaults and normalisation', () => {
           zone: null,
           version: 'v1',
           rateLimit: null,
+          quotas: [],
           bulkheads: {},
           responseBytes: 0,
           image: null,
@@ -101,6 +102,7 @@ describe('defaults and normalisation', () => {
       ],
       security: { mtls: 'PERMISSIVE', trustDomain: 'cluster.local', certTtlMs: 86_400_000, renewAt: 0.5, rootCA: null },
       source: { file: 'valid-minimal.yaml' },
+      rateLimitService: null,
     } satisfies Scenario);
   });
 
