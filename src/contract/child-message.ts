@@ -13,6 +13,8 @@ export type ChildMessage =
   /** `pid`: the process group of a user's program (its supervisor sends it), which process faults signal. */
   | { type: 'ready'; role: 'app'; port: number; pid?: number }
   | { type: 'ready'; role: 'fault-engine'; port: number; seed: number }
+  /** The rate-limit service (src/sim/ratelimit), on its HTTP port. */
+  | { type: 'ready'; role: 'ratelimit'; port: number }
   /** A user's program exited, or was not ready in time, before it was ready: why, and the last lines of its output. */
   | { type: 'failed'; why: string; output: string[] }
   /** A user's program that was ready exited: how, and the last lines of its output. */

@@ -74,8 +74,11 @@ export type DescriptorAction =
 
 /** What a sidecar's inbound needs to consult the rate-limit service. */
 export interface GlobalRateLimit {
-  /** The service's HTTP port (its `/json` endpoint). */
-  address: { host: string; port: number };
+  /**
+  The service's HTTP port (its `/json` endpoint). `authority`: the Host to name when it is dialled
+  by address but answers to a name (`ratelimit:8080` on a run's Docker network); absent = host:port.
+  */
+  address: RateLimitServiceAddress;
   domain: string;
   /** Longest wait for an answer; past it, `failureMode` decides (Envoy's 20ms default). */
   timeoutMs: number;
@@ -98,5 +101,32 @@ export const DESCRIPTOR_KEYS = {
 /** The header the calling sidecar names its service in (Envoy's add_user_agent). */
 export const CALLER_HEADER = 'x-envoy-downstream-service-cluster';
 
+/**
+The run's rate-limit service, when the plan has quotas: where the harness reaches it (`url`: config
+pushes, stats, timeline) and where the sidecars send their decisions (`address`: the same on the
+local runtime, its name on the run's network on Docker). The runtime updates both in place when a
+process fault starts it again.
+*/
+export interface RunningRateLimitService {
+  url: string;
+  address: RateLimitServiceAddress;
+}
+
+/** Where sidecars dial the rate-limit service, and the Host they name (absent = host:port). */
+export interface RateLimitServiceAddress {
+  host: string;
+  port: number;
+  authority?: string;
+}
+
 /** The name of the rate-limit service's instance: the target of process faults, in events and reports. */
 export const RATE_LIMIT_SERVICE_INSTANCE = 'ratelimit';
+
+/**
+The key a rule's counters and stats go under (envoyproxy/ratelimit's statistic path): the domain,
+then each descriptor of the rule's path as `key_value`, or `key` alone for one without a value:
+`shop.destination_cluster_orders.client_cluster`.
+*/
+export function ruleKey(domain: string, path: readonly { key: string; value?: string }[]): string {
+  return [domain, ...path.map((d) => (d.value === undefined ? d.key : `${d.key}_${d.value}`))].join('.');
+}

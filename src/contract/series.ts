@@ -49,7 +49,9 @@ Series keys:
   had given up, one sample each when its work ended, the sample's latency being the work done after
   that moment (src/sim/builtin/work-log.ts);
 - `saved:<instance>`: requests it stopped, or never started, because nobody waited any more
-  (`deadlines: propagate`), the latency being the processing time it did not spend.
+  (`deadlines: propagate`), the latency being the processing time it did not spend;
+- `quota:<rule>`: the hits on one rule of the rate-limit service (`<domain>.<key_value…>`), status 200
+  when let through (shadow mode included) and 429 with flag RL when refused; no latency.
 */
 export type SeriesKey = string;
 
@@ -60,6 +62,7 @@ export const seriesKey = {
   upstream: (from: string, instance: string): SeriesKey => `upstream:${from}->${instance}`,
   wasted: (instance: string): SeriesKey => `wasted:${instance}`,
   saved: (instance: string): SeriesKey => `saved:${instance}`,
+  quota: (rule: string): SeriesKey => `quota:${rule}`,
 };
 
 /**

@@ -34,5 +34,6 @@ export const ENTRY_POINTS: { file: string; why: string }[] = [
   { file: 'sim/sidecar/main.ts', why: 'a sidecar process: gives the sidecar its recorder (observe) and the span sink its environment asks for (trace)' },
   { file: 'runtime/docker/entry/sidecar.ts', why: 'the sidecar container: the sidecar (sim), its recorder (observe) and span sink (trace)' },
   { file: 'runtime/docker/entry/warm-compile-cache.ts', why: 'run while the runtime image is built: loads, by path, every module the containers run, into the compile cache' },
+  { file: 'sim/ratelimit/main.ts', why: 'the rate-limit service\'s process (and container): gives the service its recorder (observe)' },
   { file: 'load/load-process.ts', why: 'the load generator\'s own process: records into a series recorder (observe) the harness folds' },
 ];

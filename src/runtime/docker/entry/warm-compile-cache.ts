@@ -13,6 +13,7 @@ const modules = [
   '../../../sim/sidecar/sidecar.ts',
   '../../../observe/timeline.ts',
   '../../../sim/builtin/service.ts',
+  '../../../sim/ratelimit/rate-limit-service.ts',
   '../../../process/child-lifecycle.ts',
   '../../../scenario/scenario.ts',
   '../../../chaos/toxiproxy/toxiproxy-server.ts',
