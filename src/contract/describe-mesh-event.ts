@@ -116,6 +116,13 @@ export const describeMeshEvent: Describer = (e) => {
       const why = d.policy === 'none' ? 'no ALLOW policy matched' : `denied by ${d.policy}`;
       return `${d.count} request(s) from ${who} to ${e.instance} refused within ${formatDuration(d.intervalMs)}: 403 RBAC: access denied, ${why} (last: ${d.method} ${d.path})`;
     }
+    case 'quota-limited':
+      return `${e.data.count} request(s) to ${e.instance} over a global quota of ${e.data.domain} within ${formatDuration(e.data.intervalMs)}: the rate-limit service, counting for every instance, said OVER_LIMIT: 429 RL`;
+    case 'rate-limit-service-error': {
+      const d = e.data;
+      const then = d.failureMode === 'allow' ? 'let through unchecked (failureMode allow)' : 'refused with 500 RLSE (failureMode deny)';
+      return `the rate-limit service gave no answer for ${d.count} request(s) to ${e.instance} within ${formatDuration(d.intervalMs)} (last: ${d.reason}; timeout ${formatDuration(d.timeoutMs)}): ${then}`;
+    }
   }
 };
 

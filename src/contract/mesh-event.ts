@@ -142,7 +142,14 @@ export type MeshEventBody =
   policies exist and none matched; `source` the caller's SPIFFE ID, null for a plaintext caller.
   Coalesced per policy and source; `method` and `path` are the last one's.
   */
-  | { type: 'authorization-denied'; data: Coalesced & { policy: string; source: string | null; method: string; path: string } };
+  | { type: 'authorization-denied'; data: Coalesced & { policy: string; source: string | null; method: string; path: string } }
+  /** Requests into this pod the rate-limit service said were over a quota of `domain` (429 RL). */
+  | { type: 'quota-limited'; data: Coalesced & { domain: string } }
+  /**
+  Requests into this pod for which the rate-limit service gave no answer in time (down, paused, slow):
+  let through (`failureMode: allow`) or refused with 500 RLSE (`deny`); `reason` is the last failure's.
+  */
+  | { type: 'rate-limit-service-error'; data: Coalesced & { failureMode: 'allow' | 'deny'; reason: string; timeoutMs: number } };
 
 /** A mesh event as the parts exchange it. */
 export type MeshEvent = MeshEventBase & MeshEventBody;
@@ -179,6 +186,8 @@ const TYPES: Readonly<Record<MeshEventType, true>> = {
   'mtls-mode-changed': true,
   'handshake-failed': true,
   'authorization-denied': true,
+  'quota-limited': true,
+  'rate-limit-service-error': true,
 };
 
 export const MESH_EVENT_TYPES: readonly MeshEventType[] = Object.keys(TYPES) as MeshEventType[];

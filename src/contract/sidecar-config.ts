@@ -1,3 +1,4 @@
+import type { GlobalRateLimit } from './rate-limit-service.ts';
 import type { DeadlineMode, DestinationPolicy, HttpFault, RateLimit } from './mesh-policy.ts';
 import type { AuthorizationPolicy, MtlsMode } from './security-policy.ts';
 
@@ -84,6 +85,11 @@ export interface InboundConfig {
   what is left. Absent = off.
   */
   deadlines?: DeadlineMode;
+  /**
+  The global rate limit of this pod's service: the rate-limit service to consult and the
+  descriptors each request sends (its quotas); 429 + flag RL when one is over. Absent = none.
+  */
+  globalRateLimit?: GlobalRateLimit | null;
 }
 
 export interface ClusterConfig {

@@ -34,6 +34,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
       rateLimit: rl === null ? null : { requestsPerSecond: rl.requestsPerSecond, burst: rl.burst ?? rl.requestsPerSecond },
       fault: inbound.fault ?? null,
       deadlines: inbound.deadlines ?? 'off',
+      globalRateLimit: inbound.globalRateLimit ?? null,
     },
     security: securityDefaults(cfg.security),
   };

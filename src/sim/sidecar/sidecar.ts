@@ -30,6 +30,8 @@ import { withDefaults } from './config-defaults.ts';
 import { CoalescingReporter, EventLog } from './event-log.ts';
 import { faultFilter } from './fault-filter.ts';
 import { rateLimitFilter } from './rate-limit-filter.ts';
+import { globalRateLimitFilter } from './global-rate-limit-filter.ts';
+import { RlsClient } from './rls-client.ts';
 import { Exchange, type Direction } from './exchange.ts';
 import { compose, type Filter, type Handler } from './filter.ts';
 import { Flag, flagsToList } from './flags.ts';
@@ -162,6 +164,8 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly upstreams: readonly string[];
   /** Reads the built-in service's wasted and saved work into the timeline, when the config says the app reports it. */
   private readonly appWork: AppWorkReader;
+  /** Calls the rate-limit service, when the pod's service has quotas. */
+  private readonly rls: RlsClient;
   private appWorkTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: SidecarOptions) {
@@ -183,6 +187,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.adminHostPort = options.admin?.hostPort ?? 'listener';
     this.instanceKey = seriesKey.instance(this.instance);
     this.appWork = new AppWorkReader({ instance: this.instance, recorder: this.recorder });
+    this.rls = new RlsClient(this.credential);
     this.clusterEnv = {
       fromService: this.service,
       random: this.random,
@@ -232,9 +237,11 @@ export class Sidecar implements AdminTarget, RouterContext {
 
   /**
   Inbound policy, in order, before the request is forwarded to the app: the local rate limit
-  (429 RL; a refused request never meets the fault), then the callee-side L7 fault (DI/FI), whose
-  failures look real to callers. Authorization goes before both (Envoy's RBAC filter comes first in
-  Istio's inbound chain); mutual TLS is the listener's (inbound-listener.ts), before any filter.
+  (429 RL; a refused request never meets the fault), the global rate limit (a call to the rate-limit
+  service: 429 RL, or 500 RLSE when it cannot answer and failureMode is deny), then the callee-side
+  L7 fault (DI/FI), whose failures look real to callers. Authorization goes before them (Envoy's RBAC
+  filter comes first in Istio's inbound chain); mutual TLS is the listener's (inbound-listener.ts),
+  before any filter.
   */
   private inboundFilters(): Filter[] {
     return [
@@ -242,6 +249,13 @@ export class Sidecar implements AdminTarget, RouterContext {
       ...this.spanFilters(),
       authorizationFilter({ stats: this.inboundStats, evaluator: () => this.authz, onDenied: (ex, policy) => this.onDenied(ex, policy) }),
       rateLimitFilter({ clock: this.clock, stats: this.inboundStats, bucket: () => this.bucket, onRateLimited: () => this.onRateLimited() }),
+      globalRateLimitFilter({
+        stats: this.inboundStats,
+        client: this.rls,
+        config: () => this.running?.inbound.globalRateLimit ?? null,
+        onOverLimit: () => this.onQuotaLimited(),
+        onServiceError: (why) => this.onRlsError(why),
+      }),
       faultFilter({ clock: this.clock, random: this.random, stats: this.inboundStats, fault: () => this.inboundFault }),
     ];
   }
@@ -632,6 +646,22 @@ export class Sidecar implements AdminTarget, RouterContext {
     }).hit();
   }
 
+  private onQuotaLimited(): void {
+    this.coalesced('quota:', (count, intervalMs) => {
+      this.log.emit({ type: 'quota-limited', data: { count, intervalMs, domain: this.running?.inbound.globalRateLimit?.domain ?? '' } });
+    }).hit();
+  }
+
+  private lastRlsError = '';
+
+  private onRlsError(why: string): void {
+    this.lastRlsError = why;
+    this.coalesced('rls-error:', (count, intervalMs) => {
+      const g = this.running?.inbound.globalRateLimit;
+      this.log.emit({ type: 'rate-limit-service-error', data: { count, intervalMs, failureMode: g?.failureMode ?? 'allow', reason: this.lastRlsError, timeoutMs: g?.timeoutMs ?? 0 } });
+    }).hit();
+  }
+
   // ------------------------------------------------------------------------------------------
   // Reads
 
@@ -712,6 +742,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (this.appTarget) this.appTarget.pool.destroy().catch(() => {});
     this.hcAgent.destroy();
     this.hcTlsAgent.destroy();
+    this.rls.close();
     // Last: the spans of the requests cut above are queued too.
     await this.spans?.shutdown();
   }

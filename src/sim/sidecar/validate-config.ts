@@ -45,6 +45,31 @@ export function validateSidecarConfig(v: unknown): string[] {
     if (r.burst !== undefined) num(`${path}.burst`, r.burst, { min: 1 });
   };
   const fraction = (path: string, x: unknown) => num(path, x, { min: 0, max: 1 });
+  const globalRateLimit = (path: string, g: unknown) => {
+    if (g === undefined || g === null) return;
+    if (!isObj(g)) return void p.push(`${path}: expected {address, domain, timeoutMs, failureMode, descriptors} or null, got ${show(g)}`);
+    if (!isObj(g.address)) p.push(`${path}.address: expected {host, port}, got ${show(g.address)}`);
+    else {
+      str(`${path}.address.host`, g.address.host);
+      num(`${path}.address.port`, g.address.port, { int: true, min: 1, max: 65535 });
+      if (g.address.authority !== undefined) str(`${path}.address.authority`, g.address.authority);
+    }
+    str(`${path}.domain`, g.domain);
+    num(`${path}.timeoutMs`, g.timeoutMs, { min: 1 });
+    if (g.failureMode !== 'allow' && g.failureMode !== 'deny') p.push(`${path}.failureMode: expected allow or deny, got ${show(g.failureMode)}`);
+    if (!Array.isArray(g.descriptors)) return void p.push(`${path}.descriptors: expected a list of action lists, got ${show(g.descriptors)}`);
+    g.descriptors.forEach((list: unknown, i: number) => {
+      if (!Array.isArray(list) || list.length === 0) return void p.push(`${path}.descriptors[${i}]: expected a non-empty list of actions, got ${show(list)}`);
+      list.forEach((a: unknown, j: number) => {
+        const at = `${path}.descriptors[${i}][${j}]`;
+        if (!isObj(a)) return void p.push(`${at}: expected an action, got ${show(a)}`);
+        str(`${at}.key`, a.key);
+        if (a.kind === 'fixed') str(`${at}.value`, a.value);
+        else if (a.kind === 'header') str(`${at}.header`, a.header);
+        else if (a.kind !== 'path') p.push(`${at}.kind: expected fixed, header or path, got ${show(a.kind)}`);
+      });
+    });
+  };
   const deadlines = (path: string, x: unknown) => {
     if (x !== undefined && (typeof x !== 'string' || !DEADLINE_MODES.has(x))) p.push(`${path}: expected one of ${DEADLINE_NAMES.join(', ')}, got ${show(x)}`);
   };
@@ -160,6 +185,7 @@ export function validateSidecarConfig(v: unknown): string[] {
       rateLimit('inbound.rateLimit', v.inbound.rateLimit);
       fault('inbound.fault', v.inbound.fault);
       deadlines('inbound.deadlines', v.inbound.deadlines);
+      globalRateLimit('inbound.globalRateLimit', v.inbound.globalRateLimit);
     }
   }
   p.push(...validateSecurity(v.security));

@@ -361,6 +361,8 @@ const MESH_TONE: Readonly<Record<MeshEventType, Tone>> = {
   'mtls-mode-changed': 'info',
   'handshake-failed': 'warn',
   'authorization-denied': 'warn',
+  'quota-limited': 'warn',
+  'rate-limit-service-error': 'warn',
 };
 
 function onMeshEvent(s: RunViewState, at: number, e: MeshEvent, describe: Describer): RunViewState {
