@@ -1,4 +1,7 @@
-/** Process faults: what a runtime can do to an instance's app (its sidecar stays, as a pod's sidecar container does when the app container dies). */
+/**
+Process faults: what a runtime can do to an instance's app (its sidecar stays, as a pod's sidecar
+container does when the app container dies), or to the rate-limit service (instance `ratelimit`).
+*/
 export interface ProcessControl {
   /** SIGKILL the app; resolves once it is gone, with what was done in plain words. */
   kill(instance: string): Promise<string>;

@@ -1,4 +1,5 @@
 import type { FaultRecord } from '../contract/fault-record.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE } from '../contract/rate-limit-service.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
 import type { RunningPod } from '../contract/running-pod.ts';
 import { seriesKey, type SparseSeries } from '../contract/series.ts';
@@ -93,6 +94,7 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
     const controlPlane = new ControlPlane(run.plan, topology.pods, topology.ingress, {
       linkAddress: wire ? (from, to) => wire.addressFor(from, to) : undefined,
       credential: run.credential,
+      rateLimitService: topology.rateLimitService,
       onPushError: (err) => run.emit({ type: 'fault-ended', at: Date.now(), fault: '(control plane)', detail: `a push of new certificates failed: ${err.message}` }),
     });
     // Renewals and a rotation's batches stop once the fault schedule has (released before this).
@@ -214,7 +216,10 @@ async function prepareLoad(held: ResourceStack, run: RunSetup, topology: Started
 
 /** Polls every sidecar's events (and, for a live view, its last second); at the end, reads its series. */
 function watchSidecars(held: ResourceStack, run: RunSetup, topology: StartedTopology, measured: Measured): void {
+  const rls = topology.rateLimitService;
   const collector = new Collector([topology.ingress, ...topology.pods], {
+    // The rate-limit service's quota series are read like a sidecar's; a restart moves its url in place.
+    timelineSources: rls ? () => [{ name: RATE_LIMIT_SERVICE_INSTANCE, url: rls.url }] : undefined,
     onEvent: (event) => run.emit({ type: 'sidecar-event', at: Date.now(), event }),
     t0: measured.t0,
     onSecond: run.liveStats ? (second, series) => run.emit({ type: 'live-stats', at: Date.now(), second, series: liveFigures(series, second) }) : undefined,

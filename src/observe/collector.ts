@@ -11,6 +11,12 @@ export interface CollectorOptions {
   onSecond?: (second: number, series: SparseSeries) => void;
   /** Epoch ms of second 0, for onSecond. */
   t0?: number;
+  /**
+  Other processes whose `GET /timeline` is read like a sidecar's (the rate-limit service's quota
+  series), by name and base URL; they have no events. The list may change in place (a restart).
+  @default none
+  */
+  timelineSources?: () => { name: string; url: string }[];
 }
 
 /**
@@ -50,12 +56,17 @@ export class Collector implements AsyncDisposable {
     this.timer.unref();
   }
 
+  /** Every source of a timeline: the sidecars' admin endpoints, then the other sources. */
+  private timelineUrls(): { name: string; url: string }[] {
+    return [...this.sidecars.map((s) => ({ name: s.instance, url: s.adminUrl })), ...(this.options.timelineSources?.() ?? [])];
+  }
+
   private async pollSecond(second: number): Promise<void> {
     const merged: SparseSeries = {};
     await Promise.all(
-      this.sidecars.map(async (s) => {
+      this.timelineUrls().map(async (s) => {
         try {
-          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline?since=${second}`, { timeoutMs: this.timeoutMs });
+          const t = await httpJson<{ series: SparseSeries }>(`${s.url}/timeline?since=${second}`, { timeoutMs: this.timeoutMs });
           for (const [key, secs] of Object.entries(t.series)) if (secs[second]) (merged[key] ??= {})[second] = secs[second];
         } catch {
           /* a sidecar that does not answer now is missing from this second's live view only */
@@ -84,10 +95,10 @@ export class Collector implements AsyncDisposable {
   /** Every sidecar's per-second series, as of now. */
   async timelines(): Promise<SparseSeries[]> {
     await Promise.all(
-      this.sidecars.map(async (s) => {
+      this.timelineUrls().map(async (s) => {
         try {
-          const t = await httpJson<{ series: SparseSeries }>(`${s.adminUrl}/timeline`, { timeoutMs: this.timeoutMs });
-          this.lastTimeline.set(s.instance, t.series);
+          const t = await httpJson<{ series: SparseSeries }>(`${s.url}/timeline`, { timeoutMs: this.timeoutMs });
+          this.lastTimeline.set(s.name, t.series);
         } catch {
           /* keep the last good read of a sidecar that has gone away */
         }

@@ -1,6 +1,7 @@
 import type { Anchor, AnyExpectation, Scenario, ServiceSpec } from '../scenario/scenario.ts';
 import { instanceNames, instanceSpec } from '../scenario/scenario.ts';
 import { deriveSeed } from '../util/random.ts';
+import { planQuotas, type RateLimitPlan } from './plan-quotas.ts';
 
 /** One pod to run: an instance of a service (its app) and the sidecar beside it. */
 export interface PodPlan {
@@ -46,6 +47,8 @@ export interface Plan {
   wire: boolean;
   /** Seed of the fault engine's random choices (jitter, toxicity rolls). */
   wireSeed: number;
+  /** The rate-limit service the run starts for the services' quotas; null when none has any. */
+  rateLimit: RateLimitPlan | null;
 }
 
 export function planScenario(scenario: Scenario, runId: string): Plan {
@@ -86,6 +89,7 @@ export function planScenario(scenario: Scenario, runId: string): Plan {
     routes,
     wire: (scenario.faults ?? []).some((f) => f.action.kind === 'toxic' || f.action.kind === 'partition'),
     wireSeed: deriveSeed(scenario.seed, 'fault-engine'),
+    rateLimit: planQuotas(scenario),
   };
 }
 

@@ -2,6 +2,10 @@ import type { Plan } from '../plan/plan-scenario.ts';
 import type { TopologyEventListener } from '../contract/topology-event.ts';
 import type { ProcessControl } from '../contract/process-control.ts';
 import type { RunningPod } from '../contract/running-pod.ts';
+import type { RunningRateLimitService } from '../contract/rate-limit-service.ts';
+
+/** What a process of a run is: an app, a sidecar, the fault engine or the rate-limit service. */
+export type ChildRole = 'app' | 'sidecar' | 'fault-engine' | 'ratelimit';
 
 /** Where a runtime brings a plan's pods up. `local` (child processes) and `docker` (containers) implement it. */
 export interface Runtime {
@@ -46,8 +50,10 @@ export interface StartedTopology extends AsyncDisposable {
   credential: string;
   /** The fault engine (Toxiproxy API) when the plan has wire faults, else null. */
   faultEngine: { url: string; seed: number } | null;
+  /** The rate-limit service when the plan has quotas, else null; process faults name it `ratelimit` (RATE_LIMIT_SERVICE_INSTANCE). */
+  rateLimitService: RunningRateLimitService | null;
   /** Stops every process (idempotent); resolves with how many were stopped. */
   stop(): Promise<number>;
   /** Called when a process exits on its own while the topology runs. */
-  onUnexpectedExit(listener: (instance: string, role: 'app' | 'sidecar' | 'fault-engine', code: number | null, signal: string | null) => void): void;
+  onUnexpectedExit(listener: (instance: string, role: ChildRole, code: number | null, signal: string | null) => void): void;
 }

@@ -10,7 +10,8 @@ import type { RuntimeStartOptions } from '../runtime.ts';
 import { builtinAppEnvironment, imageEnvironment } from './app-environment.ts';
 import type { DockerRunningPod } from './docker-topology.ts';
 import { LABEL, type ContainerRole } from './labels.ts';
-import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS, SPAN_RELAY_HOST, SPAN_RELAY_PORT } from './pod-ports.ts';
+import { FAULT_ENGINE_API_PORT, FAULT_ENGINE_HOST, POD_PORTS, RATE_LIMIT_HOST, RATE_LIMIT_PORT, SPAN_RELAY_HOST, SPAN_RELAY_PORT } from './pod-ports.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import { CREDENTIAL_PATH, credentialArchive } from './credential-archive.ts';
 import { ContainerNotReady, PodContainer, RunningWaitStrategy, waitHttpReady, waitLogLine } from './pod-container.ts';
 import type { RunContainers } from './run-containers.ts';
@@ -26,7 +27,15 @@ const ENTRY = {
   // environment, binds the pod's 127.0.0.1 and prints its ready line — the contract of `image:`.
   builtinApp: codeLayout.relative('sim/builtin/main.ts'),
   spanRelay: codeLayout.relative('runtime/docker/entry/span-relay.ts'),
+  // The rate-limit service's process entry reads its bind address and Host names from the environment.
+  rateLimit: codeLayout.relative('sim/ratelimit/main.ts'),
 } as const;
+
+/** The rate-limit service's container, and where the topology says it is (updated in place by a restart). */
+export interface DockerRateLimitService {
+  container: string;
+  running: RunningRateLimitService;
+}
 
 /** How containers are started (DockerRuntimeOptions' defaults apply). */
 export interface LaunchSettings {
@@ -151,6 +160,48 @@ export class DockerLauncher {
     });
     await this.ready(started, `http://127.0.0.1:${started.getMappedPort(FAULT_ENGINE_API_PORT)}/version`, "the fault engine's container");
     return { url: `http://127.0.0.1:${started.getMappedPort(FAULT_ENGINE_API_PORT)}`, seed: plan.wireSeed };
+  }
+
+  /**
+  The run's rate-limit service in its own container on the run's network, when the plan has quotas;
+  null otherwise. Sidecars dial its address on the network, naming it `ratelimit:8080`; the harness
+  reaches it on a port published on 127.0.0.1. Process faults act on this container.
+  */
+  async rateLimitService(): Promise<DockerRateLimitService | null> {
+    if (!this.plan.rateLimit) return null;
+    const c = this.withCredential(this.container('ratelimit', RATE_LIMIT_SERVICE_INSTANCE, RATE_LIMIT_SERVICE_INSTANCE))
+      .withRunNetwork(this.containers.network, RATE_LIMIT_HOST)
+      .withLoopbackPorts(RATE_LIMIT_PORT)
+      .withEnvironment({
+        MESHPROOF_RUN_ID: this.plan.runId,
+        PORT: String(RATE_LIMIT_PORT),
+        MESHPROOF_BIND_HOST: '0.0.0.0',
+        MESHPROOF_ALSO_HOSTS: `${RATE_LIMIT_HOST}:${RATE_LIMIT_PORT}`,
+        MESHPROOF_ANY_PORT: '1',
+      })
+      .withCommand([...NODE, ENTRY.rateLimit])
+      .withWaitStrategy(new RunningWaitStrategy());
+    const started = await this.limit(() => c.start()).catch((err: Error) => {
+      throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the rate-limit service's container did not start: ${err.message}`, { cause: err });
+    });
+    const url = `http://127.0.0.1:${started.getMappedPort(RATE_LIMIT_PORT)}`;
+    await this.ready(started, `${url}/healthcheck`, "the rate-limit service's container");
+    return {
+      container: started.getId(),
+      running: { url, address: { host: started.getIpAddress(this.containers.network), port: RATE_LIMIT_PORT, authority: `${RATE_LIMIT_HOST}:${RATE_LIMIT_PORT}` } },
+    };
+  }
+
+  /** The rate-limit service's container started again (docker start): ready once it answers on its published port, which Docker may have changed. */
+  async rateLimitServiceAgain(rls: DockerRateLimitService): Promise<void> {
+    const container = this.docker.getContainer(rls.container);
+    await container.start();
+    const info = await container.inspect();
+    const published = Number(info.NetworkSettings.Ports[`${RATE_LIMIT_PORT}/tcp`]?.[0]?.HostPort);
+    const ip = info.NetworkSettings.Networks[this.containers.network]?.IPAddress;
+    const url = `http://127.0.0.1:${published}`;
+    await waitHttpReady(container, `${url}/healthcheck`, { what: "the rate-limit service's container", timeoutMs: this.readyTimeoutMs, signal: this.options.signal });
+    Object.assign(rls.running, { url, address: { ...rls.running.address, host: ip || rls.running.address.host } });
   }
 
   /** The span relay the sidecars export to, when the run traces; the harness drains it into its receiver. */

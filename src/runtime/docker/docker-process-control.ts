@@ -1,7 +1,9 @@
 import type Docker from 'dockerode';
 import type { ProcessControl } from '../../contract/process-control.ts';
 import type { Plan } from '../../plan/plan-scenario.ts';
-import type { DockerLauncher } from './docker-launcher.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE } from '../../contract/rate-limit-service.ts';
+import type { DockerLauncher, DockerRateLimitService } from './docker-launcher.ts';
+import { RATE_LIMIT_PORT } from './pod-ports.ts';
 import type { DockerRunningPod } from './docker-topology.ts';
 import { POD_PORTS } from './pod-ports.ts';
 import type { RunContainers } from './run-containers.ts';
@@ -9,7 +11,8 @@ import type { RunContainers } from './run-containers.ts';
 /**
 Process faults on the Docker runtime, on the app's container: docker kill, pause (the cgroup
 freezer), unpause, start. The sidecar's container stays and keeps the pod's network namespace, as
-when a pod's app container crashes.
+when a pod's app container crashes. The rate-limit service (`ratelimit`) takes the same faults on
+its own container.
 */
 export class DockerProcessControl implements ProcessControl {
   private readonly docker: Docker;
@@ -17,8 +20,10 @@ export class DockerProcessControl implements ProcessControl {
   private readonly pods: ReadonlyMap<string, DockerRunningPod>;
   private readonly launcher: DockerLauncher;
   private readonly containers: RunContainers;
+  private readonly rateLimit: DockerRateLimitService | null;
 
-  constructor(docker: Docker, plan: Plan, pods: ReadonlyMap<string, DockerRunningPod>, launcher: DockerLauncher, containers: RunContainers) {
+  constructor(docker: Docker, plan: Plan, pods: ReadonlyMap<string, DockerRunningPod>, launcher: DockerLauncher, containers: RunContainers, rateLimit: DockerRateLimitService | null = null) {
+    this.rateLimit = rateLimit;
     this.docker = docker;
     this.plan = plan;
     this.pods = pods;
@@ -27,31 +32,41 @@ export class DockerProcessControl implements ProcessControl {
   }
 
   async kill(instance: string): Promise<string> {
-    const { pod, app } = this.appOf(instance);
+    const { id, app, what } = this.appOf(instance);
     const state = (await app.inspect()).State;
-    if (!state.Running) return `app container of ${instance} was not running`;
-    this.containers.expectExit(pod.containers.app!);
+    if (!state.Running) return `${what} was not running`;
+    this.containers.expectExit(id);
     // A paused container cannot take a signal until it is thawed; thawed, SIGKILL lands first.
     if (state.Paused) await app.unpause();
     await app.kill({ signal: 'SIGKILL' });
     await app.wait();
-    return `SIGKILL sent to the app container of ${instance} (docker kill ${pod.containers.app!.slice(0, 12)}); its sidecar stays, as when a pod's app container crashes`;
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE) return `SIGKILL sent to ${what} (docker kill ${id.slice(0, 12)})`;
+    return `SIGKILL sent to ${what} (docker kill ${id.slice(0, 12)}); its sidecar stays, as when a pod's app container crashes`;
   }
 
   async pause(instance: string): Promise<string> {
-    const { pod, app } = this.appOf(instance);
+    const { id, app, what } = this.appOf(instance);
     await app.pause();
-    return `app container of ${instance} paused (docker pause ${pod.containers.app!.slice(0, 12)}, cgroup freezer): it keeps its port and answers nothing`;
+    return `${what} paused (docker pause ${id.slice(0, 12)}, cgroup freezer): it keeps its port and answers nothing`;
   }
 
   async resume(instance: string): Promise<string> {
-    const { pod, app } = this.appOf(instance);
+    const { id, app, what } = this.appOf(instance);
     await app.unpause();
-    return `app container of ${instance} unpaused (docker unpause ${pod.containers.app!.slice(0, 12)})`;
+    return `${what} unpaused (docker unpause ${id.slice(0, 12)})`;
   }
 
   async start(instance: string): Promise<number> {
-    const { pod, app } = this.appOf(instance);
+    const rls = this.rateLimit;
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE && rls) {
+      const state = (await this.docker.getContainer(rls.container).inspect()).State;
+      if (state.Running) throw new Error('the rate-limit service container is still running');
+      await this.launcher.rateLimitServiceAgain(rls);
+      return RATE_LIMIT_PORT;
+    }
+    const pod = this.pods.get(instance);
+    if (!pod?.containers.app) throw new Error(`no app container for instance ${instance}`);
+    const app = this.docker.getContainer(pod.containers.app);
     const state = (await app.inspect()).State;
     if (state.Running) throw new Error(`the app container of ${instance} is still running`);
     // The same container again (docker start): same image, environment and pod namespace.
@@ -61,9 +76,13 @@ export class DockerProcessControl implements ProcessControl {
     return POD_PORTS.app;
   }
 
-  private appOf(instance: string): { pod: DockerRunningPod; app: Docker.Container } {
+  /** The container a fault on `instance` hits (its app's, or the rate-limit service's), and what to call it. */
+  private appOf(instance: string): { id: string; app: Docker.Container; what: string } {
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE && this.rateLimit) {
+      return { id: this.rateLimit.container, app: this.docker.getContainer(this.rateLimit.container), what: "the rate-limit service's container" };
+    }
     const pod = this.pods.get(instance);
     if (!pod?.containers.app) throw new Error(`no app container for instance ${instance}`);
-    return { pod, app: this.docker.getContainer(pod.containers.app) };
+    return { id: pod.containers.app, app: this.docker.getContainer(pod.containers.app), what: `app container of ${instance}` };
   }
 }

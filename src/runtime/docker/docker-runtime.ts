@@ -5,7 +5,7 @@ import type { Plan } from '../../plan/plan-scenario.ts';
 import type { ServiceSpec } from '../../scenario/scenario.ts';
 import type { Runtime, RuntimeStartOptions, StartedTopology } from '../runtime.ts';
 import { checkEngine, dockerClient, podCgroupParent } from './docker-engine.ts';
-import { DockerLauncher } from './docker-launcher.ts';
+import { DockerLauncher, type DockerRateLimitService } from './docker-launcher.ts';
 import { DockerProcessControl } from './docker-process-control.ts';
 import { DockerTopology, type DockerRunningPod } from './docker-topology.ts';
 import { reapLeftovers } from './reaper.ts';
@@ -89,15 +89,17 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     await containers.open();
     const credential = options.credential ?? newRunCredential();
     const launcher = new DockerLauncher(docker, image, plan, containers, credential, options, settings);
-    const settled = await Promise.allSettled([launcher.faultEngine(), launcher.ingress(), ...plan.pods.map((p) => launcher.pod(p)), launcher.spanRelay()]);
+    const settled = await Promise.allSettled([launcher.faultEngine(), launcher.ingress(), ...plan.pods.map((p) => launcher.pod(p)), launcher.spanRelay(), launcher.rateLimitService()]);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
     if (options.signal?.aborted) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', 'start-up was interrupted');
     const faultEngine = (settled[0] as PromiseFulfilledResult<{ url: string; seed: number } | null>).value;
     const ingress = (settled[1] as PromiseFulfilledResult<DockerRunningPod>).value;
     const pods = settled.slice(2, 2 + plan.pods.length).map((s) => (s as PromiseFulfilledResult<DockerRunningPod>).value);
+    const rateLimit = (settled[3 + plan.pods.length] as PromiseFulfilledResult<DockerRateLimitService | null>).value;
     const byInstance = new Map(pods.map((p) => [p.instance, p]));
-    return new DockerTopology({ pods, ingress, processes: new DockerProcessControl(docker, plan, byInstance, launcher, containers), faultEngine, credential, containers });
+    const processes = new DockerProcessControl(docker, plan, byInstance, launcher, containers, rateLimit);
+    return new DockerTopology({ pods, ingress, processes, faultEngine, credential, containers, rateLimitService: rateLimit?.running ?? null });
   } catch (err) {
     await containers.stop();
     throw err;

@@ -1,5 +1,6 @@
 import type { ProcessControl } from '../../contract/process-control.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
+import type { RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import type { StartedTopology } from '../runtime.ts';
 import type { ExitListener, RunContainers } from './run-containers.ts';
 
@@ -17,14 +18,16 @@ export class DockerTopology implements StartedTopology {
   readonly processes: ProcessControl;
   readonly faultEngine: { url: string; seed: number } | null;
   readonly credential: string;
+  readonly rateLimitService: RunningRateLimitService | null;
   private readonly containers: RunContainers;
 
-  constructor(parts: { pods: DockerRunningPod[]; ingress: DockerRunningPod; processes: ProcessControl; faultEngine: { url: string; seed: number } | null; credential: string; containers: RunContainers }) {
+  constructor(parts: { pods: DockerRunningPod[]; ingress: DockerRunningPod; processes: ProcessControl; faultEngine: { url: string; seed: number } | null; credential: string; containers: RunContainers; rateLimitService?: RunningRateLimitService | null }) {
     this.pods = parts.pods;
     this.ingress = parts.ingress;
     this.processes = parts.processes;
     this.faultEngine = parts.faultEngine;
     this.credential = parts.credential;
+    this.rateLimitService = parts.rateLimitService ?? null;
     this.containers = parts.containers;
   }
 

@@ -23,7 +23,7 @@ export const LABEL = {
   imageHash: 'meshproof.image.hash',
 } as const;
 
-export type ContainerRole = 'sidecar' | 'app' | 'fault-engine' | 'span-relay';
+export type ContainerRole = 'sidecar' | 'app' | 'fault-engine' | 'span-relay' | 'ratelimit';
 
 /** Who this harness is, as written into labels and checked by the reaper. */
 export interface HarnessIdentity {

@@ -37,3 +37,9 @@ export const FAULT_ENGINE_API_PORT = 8474;
 
 /** The fault engine's name on a run's network: the host part of every proxy address sidecars dial. */
 export const FAULT_ENGINE_HOST = 'fault-engine';
+
+/** The rate-limit service's HTTP port in its container (envoyproxy/ratelimit's own, with its `/json` endpoint), published on 127.0.0.1 for the harness. */
+export const RATE_LIMIT_PORT = 8080;
+
+/** The rate-limit service's name on a run's network (the Host its callers name; they dial its address). */
+export const RATE_LIMIT_HOST = 'ratelimit';

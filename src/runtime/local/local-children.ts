@@ -2,8 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { stopChild, type SpawnedChild } from '../../process/child-process.ts';
 import { RunRegistry } from '../../process/run-registry.ts';
 import { killProcessesOfRun } from '../../process/run-processes.ts';
+import type { ChildRole } from '../runtime.ts';
 
-export type LocalRole = 'app' | 'sidecar' | 'fault-engine';
+export type LocalRole = ChildRole;
 
 export type ExitListener = (instance: string, role: LocalRole, code: number | null, signal: string | null) => void;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { SidecarPorts } from '../../contract/child-message.ts';
 import { READY_TIMEOUT_DEFAULT } from '../../contract/defaults.ts';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE } from '../../contract/rate-limit-service.ts';
 import { spawnNodeChild } from '../../process/child-process.ts';
 import { parseDuration } from '../../scenario/duration.ts';
 import { codeLayout } from '../../util/code-layout.ts';
@@ -16,6 +17,7 @@ const SIDECAR_MAIN = codeLayout.file('sim/sidecar/main.ts');
 const BUILTIN_MAIN = codeLayout.file('sim/builtin/main.ts');
 const SUPERVISOR_MAIN = codeLayout.file('runtime/local/command-supervisor.ts');
 const FAULT_ENGINE_MAIN = codeLayout.file('chaos/toxiproxy/engine-process.ts');
+const RATE_LIMIT_MAIN = codeLayout.file('sim/ratelimit/main.ts');
 export const HOST = '127.0.0.1';
 
 /** Grace between SIGTERM and SIGKILL at the end of the run: a supervisor gives its program a grace period of its own first. */
@@ -33,7 +35,7 @@ export interface StartedApp {
 /**
 Starts the processes of one plan as children of the harness, each tracked by the run's children
 as soon as it has reported ready: a pod's sidecar, its app (the built-in service, or a user's
-program under its supervisor), the fault engine.
+program under its supervisor), the fault engine, the rate-limit service.
 */
 export class LocalLauncher {
   private readonly plan: Plan;
@@ -165,5 +167,22 @@ export class LocalLauncher {
     this.children.track('fault-engine', 'fault-engine', s, GRACE_MS);
     if (s.ready.type !== 'ready' || s.ready.role !== 'fault-engine') throw new Error('the fault engine sent an unexpected ready message');
     return { url: `http://${HOST}:${s.ready.port}`, seed: s.ready.seed };
+  }
+
+  /**
+  The run's rate-limit service on a port it picks, when the plan has quotas (null otherwise); started
+  again by a process fault's restart, then on a new port the control plane hands the sidecars. It
+  gets the run's credential over IPC, like a sidecar: decisions and its configuration must carry it.
+  */
+  async rateLimitService(signal: AbortSignal): Promise<StartedApp | null> {
+    if (!this.plan.rateLimit) return null;
+    const s = await this.gate.run(
+      RATE_LIMIT_MAIN,
+      () => spawnNodeChild({ name: 'rate-limit service', script: RATE_LIMIT_MAIN, env: this.baseEnv, credential: this.credential, readyTimeoutMs: this.readyTimeoutMs, signal }),
+      signal,
+    );
+    this.children.track(RATE_LIMIT_SERVICE_INSTANCE, 'ratelimit', s, GRACE_MS);
+    if (s.ready.type !== 'ready' || s.ready.role !== 'ratelimit') throw new Error('the rate-limit service sent an unexpected ready message');
+    return { child: s.child, group: s.child.pid!, port: s.ready.port };
   }
 }

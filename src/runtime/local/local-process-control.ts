@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { SidecarPorts } from '../../contract/child-message.ts';
 import type { ProcessControl } from '../../contract/process-control.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import type { PodPlan } from '../../plan/plan-scenario.ts';
 import type { LocalChildren } from './local-children.ts';
 import type { LocalLauncher, StartedApp } from './local-launcher.ts';
@@ -15,8 +16,14 @@ export interface LocalPod {
   app: StartedApp;
 }
 
+/** The rate-limit service as now running, and the address the topology gives out for it (updated in place by a restart). */
+export interface LocalRateLimitService {
+  started: StartedApp;
+  running: RunningRateLimitService;
+}
+
 /**
-Process faults on the local runtime. Signals go to the app's process group: a user's program's
+Process faults on the local runtime (on an instance's app, or on the rate-limit service as `ratelimit`). Signals go to the app's process group: a user's program's
 children are hit with it (a built-in app is alone in its own). The sidecar stays, as a pod's sidecar
 container does when the app container dies.
 */
@@ -25,17 +32,19 @@ export class LocalProcessControl implements ProcessControl {
   private readonly launcher: LocalLauncher;
   private readonly children: LocalChildren;
   private readonly signal: AbortSignal;
+  private readonly rateLimit: LocalRateLimitService | null;
 
   /** `signal` aborts an app's start again (the run's abort). */
-  constructor(pods: ReadonlyMap<string, LocalPod>, launcher: LocalLauncher, children: LocalChildren, signal: AbortSignal) {
+  constructor(pods: ReadonlyMap<string, LocalPod>, launcher: LocalLauncher, children: LocalChildren, signal: AbortSignal, rateLimit: LocalRateLimitService | null = null) {
     this.pods = pods;
+    this.rateLimit = rateLimit;
     this.launcher = launcher;
     this.children = children;
     this.signal = signal;
   }
 
   async kill(instance: string): Promise<string> {
-    const { app } = this.pod(instance);
+    const app = this.app(instance);
     if (!isRunning(app.child)) return `${this.what(instance)} was not running`;
     this.children.expectExit(app.child);
     const exited = new Promise((r) => app.child.once('exit', r));
@@ -46,16 +55,24 @@ export class LocalProcessControl implements ProcessControl {
   }
 
   async pause(instance: string): Promise<string> {
-    signalGroup(this.pod(instance).app.group, 'SIGSTOP');
+    signalGroup(this.app(instance).group, 'SIGSTOP');
     return `SIGSTOP sent to ${this.what(instance)}: it keeps its port and answers nothing`;
   }
 
   async resume(instance: string): Promise<string> {
-    signalGroup(this.pod(instance).app.group, 'SIGCONT');
+    signalGroup(this.app(instance).group, 'SIGCONT');
     return `SIGCONT sent to ${this.what(instance)}`;
   }
 
   async start(instance: string): Promise<number> {
+    const rls = this.rateLimit;
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE && rls) {
+      if (isRunning(rls.started.child)) throw new Error('the rate-limit service is still running');
+      rls.started = (await this.launcher.rateLimitService(this.signal))!;
+      const address = { host: rls.running.address.host, port: rls.started.port };
+      Object.assign(rls.running, { url: `http://${address.host}:${address.port}`, address });
+      return rls.started.port;
+    }
     const pod = this.pods.get(instance);
     if (!pod) throw new Error(`unknown instance ${instance}`);
     if (isRunning(pod.app.child)) throw new Error(`the app of ${instance} is still running`);
@@ -65,14 +82,17 @@ export class LocalProcessControl implements ProcessControl {
     return pod.app.port;
   }
 
-  private pod(instance: string): LocalPod {
+  /** The process a fault on `instance` hits: its app, or the rate-limit service. */
+  private app(instance: string): StartedApp {
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE && this.rateLimit) return this.rateLimit.started;
     const pod = this.pods.get(instance);
     if (!pod) throw new Error(`no app process for instance ${instance}`);
-    return pod;
+    return pod.app;
   }
 
   /** "the app of x (pid n)" or "the program of x (process group n)": what a fault hit, in its detail. */
   private what(instance: string): string {
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE && this.rateLimit) return `the rate-limit service (pid ${this.rateLimit.started.group})`;
     const pod = this.pods.get(instance);
     const group = pod?.app.group;
     return pod?.plan.spec.command ? `the program of ${instance} (process group ${group})` : `the app of ${instance} (pid ${group})`;

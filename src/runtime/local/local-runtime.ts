@@ -10,8 +10,8 @@ import { runsOwnProgram } from '../../scenario/scenario.ts';
 import type { Runtime, RuntimeStartOptions, StartedTopology } from '../runtime.ts';
 import { BootGate } from './boot-gate.ts';
 import { LocalChildren } from './local-children.ts';
-import { HOST, LocalLauncher } from './local-launcher.ts';
-import { LocalProcessControl, type LocalPod } from './local-process-control.ts';
+import { HOST, LocalLauncher, type StartedApp } from './local-launcher.ts';
+import { LocalProcessControl, type LocalPod, type LocalRateLimitService } from './local-process-control.ts';
 import { LocalTopology } from './local-topology.ts';
 import { checkLocalServices } from './own-program.ts';
 
@@ -56,8 +56,8 @@ export class LocalRuntime implements Runtime {
   }
 
   /**
-  Reaps what a crashed run left, then starts the fault engine, the ingress's sidecar and every pod
-  at once. A start that fails stops the others at once, rather than after their own time-outs, and
+  Reaps what a crashed run left, then starts the fault engine, the rate-limit service (when the
+  plan has quotas), the ingress's sidecar and every pod at once. A start that fails stops the others at once, rather than after their own time-outs, and
   everything started is stopped before the failure is thrown.
   */
   async start(plan: Plan, options: RuntimeStartOptions = {}): Promise<StartedTopology> {
@@ -73,18 +73,21 @@ export class LocalRuntime implements Runtime {
       const cache = new CompileCacheMark();
       const gate = new BootGate(this.options.bootConcurrency ?? defaultBootConcurrency(), { firstOfKindFirst: !cache.warm() });
       const launcher = new LocalLauncher(plan, children, { readyTimeoutMs: this.options.readyTimeoutMs ?? 15_000, gate, logsDir, tracing: options.tracing, credential });
-      const [faultEngine, ingressPorts, ...started] = await startAll<[{ url: string; seed: number } | null, SidecarPorts, ...LocalPod[]]>(starting.controller, [
+      const [faultEngine, rateLimit, ingressPorts, ...started] = await startAll<[{ url: string; seed: number } | null, StartedApp | null, SidecarPorts, ...LocalPod[]]>(starting.controller, [
         launcher.faultEngine(starting.signal),
+        launcher.rateLimitService(starting.signal),
         launcher.sidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, [], starting.signal),
         ...plan.pods.map((p) => startPod(plan, p, launcher, starting.signal, options)),
       ]);
       // Every kind has booted and flushed its compile cache: the next start need not boot one of each first.
       cache.markWarm();
       const pods = new Map(started.map((p) => [p.plan.instance, p]));
+      const rls: LocalRateLimitService | null = rateLimit ? { started: rateLimit, running: { url: `http://${HOST}:${rateLimit.port}`, address: { host: HOST, port: rateLimit.port } } } : null;
       return new LocalTopology({
         pods: started.map((p) => p.running),
         ingress: runningPod(plan.ingress, ingressPorts, null),
-        processes: new LocalProcessControl(pods, launcher, children, options.signal ?? new AbortController().signal),
+        processes: new LocalProcessControl(pods, launcher, children, options.signal ?? new AbortController().signal, rls),
+        rateLimitService: rls?.running ?? null,
         faultEngine,
         credential,
         children,

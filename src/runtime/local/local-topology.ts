@@ -1,5 +1,6 @@
 import type { ProcessControl } from '../../contract/process-control.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
+import type { RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import type { StartedTopology } from '../runtime.ts';
 import type { ExitListener, LocalChildren } from './local-children.ts';
 
@@ -10,14 +11,16 @@ export class LocalTopology implements StartedTopology {
   readonly processes: ProcessControl;
   readonly faultEngine: { url: string; seed: number } | null;
   readonly credential: string;
+  readonly rateLimitService: RunningRateLimitService | null;
   private readonly children: LocalChildren;
 
-  constructor(parts: { pods: RunningPod[]; ingress: RunningPod; processes: ProcessControl; faultEngine: { url: string; seed: number } | null; credential: string; children: LocalChildren }) {
+  constructor(parts: { pods: RunningPod[]; ingress: RunningPod; processes: ProcessControl; faultEngine: { url: string; seed: number } | null; credential: string; children: LocalChildren; rateLimitService?: RunningRateLimitService | null }) {
     this.pods = parts.pods;
     this.ingress = parts.ingress;
     this.processes = parts.processes;
     this.faultEngine = parts.faultEngine;
     this.credential = parts.credential;
+    this.rateLimitService = parts.rateLimitService ?? null;
     this.children = parts.children;
   }
 

@@ -2,6 +2,7 @@ import { DEFAULT_VERSION } from '../../contract/defaults.ts';
 import type { MeshControl, OutboundFault } from '../../contract/mesh-control.ts';
 import type { Plan } from '../../plan/plan-scenario.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE, type GlobalRateLimit, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
@@ -22,6 +23,8 @@ export interface ControlPlaneOptions {
   now?: () => number;
   /** A push the control plane made on its own (a certificate renewal, a step of a root rotation) failed. @default ignored */
   onPushError?: (err: Error) => void;
+  /** The run's rate-limit service (when the plan has quotas): it gets its configuration from here, and the sidecars its address. @default none */
+  rateLimitService?: RunningRateLimitService | null;
 }
 
 /** At most this many pushes reissue certificates over a root rotation's window (each push goes to every sidecar). */
@@ -51,6 +54,8 @@ export class ControlPlane implements MeshControl {
   /** Pods a rotation still has to reissue, by fault name. */
   private readonly rotating = new Map<string, string[]>();
   private stopped = false;
+  /** The rate-limit service has its configuration (it is pushed again after a restart). */
+  private rateLimitConfigured = false;
 
   private readonly plan: Plan;
   private readonly pods: RunningPod[];
@@ -94,6 +99,12 @@ export class ControlPlane implements MeshControl {
     const planned = this.plan.pods.find((p) => p.instance === pod.instance);
     let inboundFault: HttpFault | null = null;
     for (const f of this.inboundFaults.values()) if (f.instances.includes(pod.instance)) inboundFault = f.fault;
+    const rls = this.options.rateLimitService;
+    const actions = this.plan.rateLimit?.actions[pod.service];
+    const globalRateLimit: GlobalRateLimit | null =
+      rls && actions && this.plan.rateLimit
+        ? { address: { ...rls.address }, domain: this.plan.rateLimit.spec.domain, timeoutMs: this.plan.rateLimit.spec.timeoutMs, failureMode: this.plan.rateLimit.spec.failureMode, descriptors: actions }
+        : null;
     return {
       version: this.version,
       service: pod.service,
@@ -105,7 +116,7 @@ export class ControlPlane implements MeshControl {
       clusters,
       zone: planned?.spec.zone ?? null,
       subset: planned?.spec.version ?? DEFAULT_VERSION,
-      inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault, deadlines: scenario.mesh[pod.service]?.deadlines ?? 'off' },
+      inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault, deadlines: scenario.mesh[pod.service]?.deadlines ?? 'off', globalRateLimit },
       ...(this.security ? { security: this.security.podSecurity(pod) } : {}),
     };
   }
@@ -250,8 +261,9 @@ export class ControlPlane implements MeshControl {
     else this.inboundFaults.delete(name);
   }
 
-  /** The instance's app moved (a restart): its sidecar must forward to the new port. */
+  /** The instance's app moved (a restart): its sidecar must forward to the new port. The rate-limit service started again needs its configuration again. */
   setAppPort(instance: string, port: number): void {
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE) this.rateLimitConfigured = false;
     const pod = this.byInstance.get(instance);
     if (pod) pod.appPort = port;
   }
@@ -273,6 +285,7 @@ export class ControlPlane implements MeshControl {
     const targets = [this.ingress, ...this.pods];
     // Snapshots are taken now, so a push that overtakes an older one on the wire still carries the newer state.
     const configs = targets.map((pod) => this.configFor(pod));
+    await this.configureRateLimitService(version);
     await Promise.all(
       targets.map(async (pod, i) => {
         const ack = await httpJson<{ version: number }>(`${pod.adminUrl}/config`, {
@@ -286,5 +299,27 @@ export class ControlPlane implements MeshControl {
     );
     this.lastPushMs = performance.now() - started;
     return version;
+  }
+
+  /**
+  Gives the rate-limit service its rules and the run's second 0, before the sidecars learn where it
+  is; once it has them it is left alone (a push must not wait on a service a fault has paused),
+  until a restart. A service that cannot take its first configuration stops the run.
+  */
+  private async configureRateLimitService(version: number): Promise<void> {
+    const rls = this.options.rateLimitService;
+    const plan = this.plan.rateLimit;
+    if (!rls || !plan || this.rateLimitConfigured) return;
+    try {
+      await httpJson(`${rls.url}/config`, {
+        method: 'POST',
+        body: { version, t0: this.t0, config: plan.config },
+        headers: bearerHeader(this.options.credential),
+        timeoutMs: this.options.pushTimeoutMs ?? 3000,
+      });
+      this.rateLimitConfigured = true;
+    } catch (err) {
+      if (version === 1) throw new Error(`the rate-limit service did not take its configuration: ${(err as Error).message}`);
+    }
   }
 }
