@@ -1,4 +1,5 @@
 import type { FaultRecord } from '../../contract/fault-record.ts';
+import { RATE_LIMIT_SERVICE_INSTANCE } from '../../contract/rate-limit-service.ts';
 import type { MeshControl } from '../../contract/mesh-control.ts';
 import type { ProcessControl } from '../../contract/process-control.ts';
 import type { RunningPod } from '../../contract/running-pod.ts';
@@ -202,14 +203,17 @@ export class FaultRunner implements AsyncDisposable {
       this.started(f, detail, begun);
       this.state(instance, 'killed', `fault ${f.name}: ${detail}`);
       // The control plane learns of it the way a real one would: after the readiness probe fails.
-      this.at(this.sinceT0() + this.endpointRemovalDelayMs, () =>
-        this.enqueue(async () => {
-          if (!this.killed.has(instance)) return;
-          cp.setHealthy(instance, false);
-          await cp.push();
-          this.o.emit({ type: 'instance-down', at: this.now(), instance, reason: `removed from the endpoints ${this.endpointRemovalDelayMs}ms after its app died` });
-        }),
-      );
+      // The rate-limit service is in no endpoint list: its callers find out on their next request.
+      if (instance !== RATE_LIMIT_SERVICE_INSTANCE) {
+        this.at(this.sinceT0() + this.endpointRemovalDelayMs, () =>
+          this.enqueue(async () => {
+            if (!this.killed.has(instance)) return;
+            cp.setHealthy(instance, false);
+            await cp.push();
+            this.o.emit({ type: 'instance-down', at: this.now(), instance, reason: `removed from the endpoints ${this.endpointRemovalDelayMs}ms after its app died` });
+          }),
+        );
+      }
       if (a.action === 'restart') await this.bringBack(f, instance);
       return;
     }
@@ -256,7 +260,11 @@ export class FaultRunner implements AsyncDisposable {
     cp.setAppPort(instance, port);
     cp.setHealthy(instance, true);
     await cp.push();
-    this.ended(f, `the app of ${instance} was started again (port ${port}) and is back in the endpoints`, this.sinceT0());
+    const back =
+      instance === RATE_LIMIT_SERVICE_INSTANCE
+        ? `the rate-limit service was started again (port ${port}) with its configuration, and every sidecar told where it is; its counters start from zero`
+        : `the app of ${instance} was started again (port ${port}) and is back in the endpoints`;
+    this.ended(f, back, this.sinceT0());
     this.state(instance, 'healthy', `fault ${f.name}: restarted`);
   }
 }
