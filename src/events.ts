@@ -41,4 +41,9 @@ export interface LiveFigures {
   denied?: number;
   /** Mutual TLS handshakes that failed in the second. Absent = 0. */
   handshakeErrors?: number;
+  /**
+  Requests refused by a rate limit, local or a global quota (429 or flag RL): on an edge the caller
+  sees the callee's 429, whose flag is the callee's. Absent = 0.
+  */
+  limited?: number;
 }

@@ -1,4 +1,5 @@
 import type { FaultRecord } from '../contract/fault-record.ts';
+import { rateLimited } from '../verdict/measure.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE } from '../contract/rate-limit-service.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
 import type { RunningPod } from '../contract/running-pod.ts';
@@ -272,6 +273,7 @@ function liveFigures(series: SparseSeries, second: number): Record<string, LiveF
       ...(b.mtls ? { mtls: b.mtls } : {}),
       ...(b.denied ? { denied: b.denied } : {}),
       ...(b.handshakeErrors ? { handshakeErrors: b.handshakeErrors } : {}),
+      ...(rateLimited(b) ? { limited: rateLimited(b) } : {}),
     };
   }
   return out;

@@ -97,6 +97,16 @@ function describeService(s: ServiceSpec, scenario: Scenario): string[] {
   if (s.rateLimit) {
     lines.push(`Rate limit: each instance's sidecar lets ${formatRate(s.rateLimit.requestsPerSecond)} through (bursts of ${s.rateLimit.burst}); beyond that it answers 429 RL.`);
   }
+  const rls = scenario.rateLimitService;
+  for (const q of s.quotas ?? []) {
+    const per = q.by === 'service' ? 'all requests' : q.by === 'header' ? `requests ${q.value === null ? `per value of ${q.header}` : `with ${q.header}: ${q.value}`}` : q.value === null ? `requests per ${q.by === 'caller' ? 'calling service' : 'path'}` : `requests ${q.by === 'caller' ? `from ${q.value}` : `to ${q.value}`}`;
+    const over = q.shadow ? 'beyond it they are counted (shadow mode), not refused' : 'beyond it the sidecar answers 429 RL';
+    lines.push(`Quota ${q.name}: ${per}, ${q.limit.requests} a ${q.limit.unit} for every instance together (the rate-limit service counts them); ${over}.`);
+  }
+  if ((s.quotas ?? []).length > 0 && rls) {
+    const down = rls.failureMode === 'allow' ? 'let through unchecked' : 'refused with 500 RLSE';
+    lines.push(`Without an answer from the rate-limit service within ${formatDuration(rls.timeoutMs)} (down, paused, slow), requests are ${down} (failureMode ${rls.failureMode}).`);
+  }
   for (const [to, max] of Object.entries(s.bulkheads)) {
     lines.push(`Bulkhead: each instance's sidecar keeps at most ${plural(max, 'request')} in flight to ${to}; beyond that a call fails at once with 503 UO.`);
   }

@@ -6,6 +6,7 @@ import { actualText, decidingEventLine, faultTargetText, faultText, measuredText
 import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from '../util/format.ts';
 import { serviceStats } from './service-stats.ts';
 import { policyText, securitySummary } from './security-summary.ts';
+import { anyBudgetRefusal, edgeStats } from './edge-stats.ts';
 
 const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data' };
 
@@ -68,6 +69,12 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
     for (const s of stats) {
       out.push(row([inline(s.service), String(s.replicas), formatRate(s.rps), formatPercent(s.successRate), formatLatency(s.p50), formatLatency(s.p99)]));
     }
+  }
+
+  const edges = edgeStats(scenario, result.timeline);
+  if (anyBudgetRefusal(edges)) {
+    out.push('', '| Edge | Requests | Rate limited / over quota (429 RL) | Deadline exceeded (DE) |', '| --- | ---: | ---: | ---: |');
+    for (const e of edges) out.push(row([`${inline(e.from)} → ${inline(e.to)}`, String(e.requests), String(e.limited), String(e.deadlineExceeded)]));
   }
 
   const logs = (result.instances ?? []).filter((i) => i.log);

@@ -16,7 +16,8 @@ import { evaluateExpectations } from '../../src/verdict/evaluate.ts';
 import type { RunFacts } from '../../src/verdict/verdict.ts';
 import { endpoint, policy, retries, sidecarConfig, UNLIMITED } from '../sim/helpers/config.ts';
 import { getJson, send } from '../sim/helpers/http.ts';
-import { startSlowServer, startStatusServer } from '../sim/helpers/servers.ts';
+import { refusedPort, startSlowServer, startStatusServer } from '../sim/helpers/servers.ts';
+import type { GlobalRateLimit } from '../../src/contract/rate-limit-service.ts';
 import { closing, startSidecar, waitForEvent } from '../sim/helpers/sidecar.ts';
 import { CertificateAuthority } from '../../src/security/certificate-authority.ts';
 import { spiffeId } from '../../src/contract/spiffe.ts';
@@ -164,7 +165,18 @@ describe('mesh events reworded: nothing but the words changes', () => {
     const fine = closing(t, await startStatusServer(200));
     const restarted = closing(t, await startStatusServer(200));
     const slow = closing(t, await startSlowServer(300));
+    // A rate-limit service that says OVER_LIMIT to everything (its 429), then one that is not there.
+    const overLimit = closing(t, await startStatusServer(429));
+    const quota = (port: number): GlobalRateLimit => ({ address: { host: '127.0.0.1', port }, domain: 'shop', timeoutMs: 1000, failureMode: 'allow', descriptors: [[{ kind: 'fixed', key: 'destination_cluster', value: 'checkout' }]] });
     const { sidecar, ports } = await startSidecar(t, { instance: 'checkout-0', service: 'checkout', describe });
+    // A request into the pod over its quota, then one the missing rate-limit service cannot check
+    // (no security yet: authorization would refuse them before the rate limits).
+    sidecar.applyConfig(sidecarConfig({ version: 1, app: { host: '127.0.0.1', port: fine.port }, inbound: { rateLimit: null, fault: null, globalRateLimit: quota(overLimit.port) }, clusters: {} }));
+    await send(ports.inbound, { host: 'checkout' });
+    await waitForEvent(sidecar, 'quota-limited');
+    sidecar.applyConfig(sidecarConfig({ version: 2, app: { host: '127.0.0.1', port: fine.port }, inbound: { rateLimit: null, fault: null, globalRateLimit: quota(await refusedPort()) }, clusters: {} }));
+    await send(ports.inbound, { host: 'checkout' });
+    await waitForEvent(sidecar, 'rate-limit-service-error');
     // Security: a certificate, then a renewal under a new root with a new mode; a plaintext
     // connection refused, a request an authorization policy denies.
     const ca = await CertificateAuthority.create({ trustDomain: 'cluster.local' });
@@ -183,7 +195,7 @@ describe('mesh events reworded: nothing but the words changes', () => {
     const first = await security('PERMISSIVE');
     sidecar.applyConfig(
       sidecarConfig({
-        version: 1,
+        version: 3,
         security: first,
         clusters: {
           payments: { policy: policy({ connectionPool: { ...UNLIMITED, maxRetries: 0 }, retries: retries() }), endpoints: [endpoint('payments-0', failing.port), endpoint('payments-1', fine.port)] },
@@ -203,7 +215,7 @@ describe('mesh events reworded: nothing but the words changes', () => {
     await ca.rotateRoot(false);
     const second = await security('STRICT');
     // payments-0 restarted at a new address, payments-1 gone, a new timeout; audit gone.
-    sidecar.applyConfig(sidecarConfig({ version: 2, security: second, clusters: { payments: { policy: policy({ timeoutMs: 1000 }), endpoints: [endpoint('payments-0', restarted.port)] } } }));
+    sidecar.applyConfig(sidecarConfig({ version: 4, security: second, clusters: { payments: { policy: policy({ timeoutMs: 1000 }), endpoints: [endpoint('payments-0', restarted.port)] } } }));
     await send(ports.inbound, { host: 'checkout' }).catch(() => null);
     await waitForEvent(sidecar, 'handshake-failed');
 

@@ -13,7 +13,6 @@ import { LiveApp } from '../../src/tui/live-app.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
 import { reduce } from '../../src/tui/state/run-view-state.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
-import type { RunEvent } from '../../src/events.ts';
 import { assertFits, frameLines, frameOf, stateAfter } from './helpers.ts';
 
 afterEach(() => cleanup());

@@ -1,4 +1,5 @@
 import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
+import { anyBudgetRefusal, edgeStats } from '../edge-stats.ts';
 import { SETUP_EVENT_TYPES } from '../../contract/mesh-event.ts';
 import type { ReportOptions, RunResult } from '../run-result.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
@@ -47,6 +48,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
   );
   if (result.error) body.push(errorAlert(result.error));
   body.push(cards(result));
+  body.push(budgetsSection(result));
   body.push(logsSection(result));
 
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
@@ -97,6 +99,19 @@ function cards(result: RunResult): string {
     [result.configPushMs === null ? '—' : formatLatency(result.configPushMs), 'config push to every sidecar'],
   ];
   return `<div class="cards">${items.map(([v, k]) => `<div class="card"><div class="v">${escapeHtml(v)}</div><div class="k">${escapeHtml(k)}</div></div>`).join('')}</div>`;
+}
+
+/** Per edge, what the budgets refused: rate limits and quotas (429 RL), deadlines run out (DE); nothing when none did. */
+function budgetsSection(result: RunResult): string {
+  const edges = edgeStats(result.scenario, result.timeline);
+  if (!anyBudgetRefusal(edges)) return '';
+  const rows = edges
+    .map((e) => `<tr><td class="nowrap"><code>${escapeHtml(e.from)}</code> → <code>${escapeHtml(e.to)}</code></td><td class="num">${e.requests}</td><td class="num">${e.limited}</td><td class="num">${e.deadlineExceeded}</td></tr>`)
+    .join('');
+  return (
+    `<section id="budgets"><h2>Budgets per edge</h2><table class="budgets"><thead><tr><th>Edge</th><th>Requests</th><th>Rate limited / over quota (429 RL)</th><th>Deadline exceeded (DE)</th></tr></thead><tbody>${rows}</tbody></table>` +
+    `<p class="muted">As each caller's sidecar saw its calls, after retries. A quota is counted for every replica of the callee together, by the run's rate-limit service.</p></section>`
+  );
 }
 
 function faultsSection(result: RunResult, bands: FaultBand[]): string {

@@ -2,7 +2,7 @@ import { Box } from 'ink';
 import type { ReactElement } from 'react';
 import { cells, seconds, shortLatency, shortPercent, shortRps, sparkline } from '../format.ts';
 import { runMs, type InstanceView, type RunViewState, type ServiceView } from '../state/run-view-state.ts';
-import { edgeFigures, history, instanceFigures, serviceFigures, serviceKeys, type EdgeFigures, type Figures } from '../state/selectors.ts';
+import { edgeBudgets, edgeFigures, history, instanceFigures, serviceFigures, serviceKeys, type EdgeFigures, type Figures } from '../state/selectors.ts';
 import { h } from './h.ts';
 import { lines, type Seg } from './line.ts';
 import { fitSegs, rightSegs, segWidth } from './segs.ts';
@@ -81,6 +81,10 @@ export function topologyRows(props: TopologyProps): Seg[][] {
       { text: to },
       ...securitySegs(f),
     ];
+    // What the edge's budgets refused so far: quota or rate limit (429 RL), deadline run out (DE).
+    const budgets = e ? edgeBudgets(state, e) : null;
+    if (budgets?.limited) left.push({ text: ` RL ${budgets.limited}`, tone: 'warn' });
+    if (budgets?.deadlineExceeded) left.push({ text: ` DE ${budgets.deadlineExceeded}`, tone: 'warn' });
     body.push({ segs: [...fitSegs(left, c.name), ...figureSegs(f, c), ...sparkSegs(state, e ? [e.key] : [], c)], selected: false });
   };
   edgeRow('client', state.scenario.loadTarget, '');

@@ -20,6 +20,8 @@ export interface Figures {
   mtls?: number;
   denied?: number;
   handshakeErrors?: number;
+  /** Refused by a rate limit or quota (429 or RL). */
+  limited?: number;
 }
 
 /** An edge as the caller saw it (effective, after retries) and as the tries went out (actual). */
@@ -51,17 +53,34 @@ export function merge(parts: readonly (LiveFigures | Figures | null)[]): Figures
   let denied = 0;
   let handshakeErrors = 0;
   const flags: Record<string, number> = {};
+  let limited = 0;
   for (const p of known) {
     mtls += p.mtls ?? 0;
     denied += p.denied ?? 0;
     handshakeErrors += p.handshakeErrors ?? 0;
+    limited += p.limited ?? 0;
     rps += p.rps;
     errors += p.rps * p.errorRate;
     retries += p.retries;
     if (p.rps > 0 && Number.isFinite(p.p99)) p99 = Number.isFinite(p99) ? Math.max(p99, p.p99) : p.p99;
     for (const [k, v] of Object.entries(p.flags)) flags[k] = (flags[k] ?? 0) + v;
   }
-  return { rps, errorRate: rps > 0 ? errors / rps : 0, p99, retries, flags, mtls, denied, handshakeErrors };
+  return { rps, errorRate: rps > 0 ? errors / rps : 0, p99, retries, flags, mtls, denied, handshakeErrors, limited };
+}
+
+/**
+An edge's budget refusals over the run so far: requests a rate limit or quota refused (429 or RL),
+and requests whose deadline ran out on the way (flag DE). Counted at the caller, after retries.
+*/
+export function edgeBudgets(state: RunViewState, edge: EdgeView): { limited: number; deadlineExceeded: number } {
+  let limited = 0;
+  let deadlineExceeded = 0;
+  for (const f of state.series[edge.key] ?? []) {
+    if (!f) continue;
+    limited += f.limited ?? 0;
+    deadlineExceeded += f.flags.DE ?? 0;
+  }
+  return { limited, deadlineExceeded };
 }
 
 export function clientFigures(state: RunViewState): Figures | null {
