@@ -43,7 +43,7 @@ export function sidecarConfig(overrides: Partial<Omit<SidecarConfig, 'clusters'>
     seed: 7,
     zone: null,
     subset: 'v1',
-    inbound: { rateLimit: null, fault: null, deadlines: 'off' },
+    inbound: { rateLimit: null, fault: null, deadlines: 'off', globalRateLimit: null },
     security: { trustDomain: 'cluster.local', identity: null, trustBundle: [], trustBundleRoots: [], mtls: 'DISABLE', authorization: [], clockSkewMs: 0 },
     ...overrides,
     clusters,
