@@ -140,4 +140,16 @@ describe('renderMarkdown', () => {
       '5 errors: no response ×5',
     );
   });
+
+  it('budgets per edge: a table only when a rate limit, a quota or a deadline refused something on an edge', () => {
+    assert.doesNotMatch(md, /\| Edge \| Requests/, 'the example run had none');
+    const limited = exampleResult();
+    const edge = limited.timeline.series['edge:front->store'];
+    assert.ok(edge && edge.length > 2, 'the example has the front -> store edge');
+    edge[1] = { ...edge[1], status: { ...edge[1].status, 429: 7 } };
+    edge[2] = { ...edge[2], flags: { ...edge[2].flags, UT: 3, DE: 3 } };
+    const requests = edge.reduce((n, b) => n + b.requests, 0);
+    const rows = tableRows(renderMarkdown(limited), '| Edge | Requests');
+    assert.deepEqual(rows.find((r) => r[0].includes('store')), ['front → store', String(requests), '7', '3']);
+  });
 });

@@ -12,6 +12,7 @@ import { Topology, topologyWants } from '../../src/tui/components/topology.ts';
 import { LiveApp } from '../../src/tui/live-app.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
 import { reduce } from '../../src/tui/state/run-view-state.ts';
+import type { RunEvent } from '../../src/events.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
 import { assertFits, frameLines, frameOf, stateAfter } from './helpers.ts';
 
@@ -52,6 +53,21 @@ describe('Topology', () => {
     assert.match(row(/→ checkout/), /checkout mTLS\s/);
     assert.match(row(/→ payments/), /payments mTLS 60\.0% 10 denied 3 tls✗/);
     assert.match(row(/^\s+payments\s/), /payments 10 denied 3 tls✗/);
+  });
+
+  it('beside each edge, what its budgets refused over the run so far: rate limits and quotas (RL), deadlines run out (DE)', () => {
+    const figures = (limited: number, de: number) => ({ rps: 50, errorRate: de / 50, p99: 9, retries: 0, flags: de ? { UT: de, DE: de } : {}, limited });
+    const budgets: RunEvent[] = [7, 8].map((second) => ({
+      type: 'live-stats',
+      at: T0 + (second + 1) * 1000,
+      second,
+      series: { 'edge:client->gateway': figures(4, 0), 'edge:checkout->payments': figures(3, 2) },
+    }));
+    const state = stateAfter([...scriptedRun(6), ...budgets]);
+    const out = lastLines(h(Topology, { state, width: 80, height: topologyWants(state).expanded, selected: null, color: false }));
+    assert.match(out.find((l) => l.includes('client → gateway')) ?? '', /client → gateway.* RL 8\s/);
+    assert.match(out.find((l) => l.includes('→ payments')) ?? '', /→ payments.* RL 6 DE 4\s/);
+    assert.doesNotMatch(out.find((l) => l.includes('→ checkout')) ?? '', /RL|DE/);
   });
 
   it('when short of rows, instances are badges on their service row (not healthy ones named with their state)', () => {
