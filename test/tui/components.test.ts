@@ -12,7 +12,7 @@ import { Topology, topologyWants } from '../../src/tui/components/topology.ts';
 import { LiveApp } from '../../src/tui/live-app.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
 import { reduce } from '../../src/tui/state/run-view-state.ts';
-import type { RunEvent } from '../../src/events.ts';
+import type { LiveFigures, RunEvent } from '../../src/events.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
 import { assertFits, frameLines, frameOf, stateAfter } from './helpers.ts';
 
@@ -56,7 +56,7 @@ describe('Topology', () => {
   });
 
   it('beside each edge, what its budgets refused over the run so far: rate limits and quotas (RL), deadlines run out (DE)', () => {
-    const figures = (limited: number, de: number) => ({ rps: 50, errorRate: de / 50, p99: 9, retries: 0, flags: de ? { UT: de, DE: de } : {}, limited });
+    const figures = (limited: number, de: number): LiveFigures => ({ rps: 50, errorRate: de / 50, p99: 9, retries: 0, flags: de ? { UT: de, DE: de } : {}, limited });
     const budgets: RunEvent[] = [7, 8].map((second) => ({
       type: 'live-stats',
       at: T0 + (second + 1) * 1000,
