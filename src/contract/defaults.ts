@@ -1,4 +1,5 @@
-import type { ConnectionPool, DeadlineMode, HealthCheck, LoadBalancer, OutlierDetection, RetryBudget, RetryOn, RetryPolicy } from './mesh-policy.ts';
+import type { ConnectionPool, DeadlineMode, DestinationPolicy, HealthCheck, LoadBalancer, OutlierDetection, RetryBudget, RetryOn, RetryPolicy } from './mesh-policy.ts';
+import type { OutboundTrafficPolicy } from './gateway-route.ts';
 import type { MtlsMode } from './security-policy.ts';
 
 /**
@@ -214,6 +215,39 @@ export const RATE_LIMIT_SERVICE_DEFAULTS = { timeout: '20ms', failureMode: 'allo
 
 /** What a sidecar does when the rate-limit service cannot answer in time: let the request through, or refuse it (500, flag RLSE). */
 export const RATE_LIMIT_FAILURE_MODES = ['allow', 'deny'] as const;
+
+/**
+What a caller's sidecar does with a host the mesh does not know when `mesh.outboundTrafficPolicy` is
+not written: Istio's documented default (meshConfig.outboundTrafficPolicy.mode), though REGISTRY_ONLY
+is value 0 of its enum.
+*/
+export const OUTBOUND_TRAFFIC_POLICY_DEFAULT: OutboundTrafficPolicy = 'ALLOW_ANY';
+
+/** Replicas of a gateway when `gateways.<name>.replicas` is not written: one, as Istio's default ingress gateway deployment (a single point of failure). */
+export const GATEWAY_REPLICAS_DEFAULT = 1;
+
+/** Replicas of an external service (its instances behind one name, as a ServiceEntry's endpoints) when not written. */
+export const EXTERNAL_REPLICAS_DEFAULT = 1;
+
+/**
+The policy of Istio's PassthroughCluster (ALLOW_ANY: a host the mesh does not know, sent on to
+where it resolves): no DestinationRule or route applies to an unregistered host, so no timeout, no
+retries, no circuit breakers, no outlier detection; the connection goes where the caller pointed it.
+*/
+export const PASSTHROUGH_POLICY: DestinationPolicy = {
+  timeoutMs: null,
+  retries: null,
+  loadBalancer: 'round_robin',
+  connectionPool: UNLIMITED,
+  outlierDetection: null,
+  panicThreshold: 0,
+  healthCheck: null,
+  fault: null,
+  locality: { enabled: false, overprovisioningFactor: OVERPROVISIONING_FACTOR },
+  split: null,
+  // No route, so no timeout to derive a deadline from, and none propagated.
+  deadlines: 'off',
+};
 
 /** The profile used when `mesh.profile` is not written. */
 export const DEFAULT_PROFILE: (typeof MESH_PROFILES)[number] = 'envoy';

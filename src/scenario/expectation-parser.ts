@@ -28,6 +28,8 @@ export interface ExpectationTopology {
     versions?: readonly string[] | null;
     /** Runs the user's own program (command or image) rather than the built-in service; null when unknown. */
     ownProgram?: boolean | null;
+    /** A gateway or an external service; absent for a service of the mesh. */
+    kind?: 'gateway' | 'external';
   }> | null;
   /** The service the load generator calls (the only edge from `client`); null when unknown. */
   loadTarget: string | null;

@@ -2,7 +2,7 @@ import { formatDuration, formatPercent } from '../util/format.ts';
 import { DEFAULT_PROFILE, PROFILES, type ProfileDefaults } from '../contract/defaults.ts';
 
 /** Keys of `mesh` that are settings of the mesh itself, not destinations. */
-export const MESH_SETTINGS: ReadonlySet<string> = new Set(['profile', 'from', 'deadlines']);
+export const MESH_SETTINGS: ReadonlySet<string> = new Set(['profile', 'from', 'deadlines', 'outboundTrafficPolicy']);
 import type { RuleContext } from './rule-context.ts';
 import { instanceNames, instanceSpec, type MeshProfile, type ServiceSpec } from './scenario.ts';
 import { DEADLINE_MODES, type ConnectionPool, type DeadlineMode, type DestinationPolicy, type HealthCheck, type HttpFault, type LoadBalancer, type OutlierDetection, type RetryOn, type RetryPolicy, type TrafficSplit } from '../contract/mesh-policy.ts';

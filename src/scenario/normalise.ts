@@ -11,12 +11,15 @@ import { normaliseFaults, type CheckedFault } from './normalise-faults.ts';
 import { normaliseMesh, type CheckedMesh } from './normalise-mesh.ts';
 import { normaliseSecurity, type CheckedSecurity, type CheckedServiceSecurity } from './normalise-security.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../contract/defaults.ts';
+import { normaliseGateways, type CheckedGateway } from './normalise-gateways.ts';
 import { atMost, LIMITS } from './limits.ts';
 import { RuleContext } from './rule-context.ts';
 import { runTooLong, tooManyCalls } from './run-size.ts';
-import type { AnyExpectation, ChaosEngine, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, ReadySpec, Scenario, ServiceSpec } from './scenario.ts';
+import type { AnyExpectation, ChaosEngine, ExternalSpec, GatewaySpec, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, ReadySpec, Scenario, ServiceSpec } from './scenario.ts';
 import type { RateLimit } from '../contract/mesh-policy.ts';
-import { instanceNames, instanceSpec } from './scenario.ts';
+import { gatewayDestinations, instanceNames, instanceSpec, meshNodes } from './scenario.ts';
+import { EXTERNAL_REPLICAS_DEFAULT, OUTBOUND_TRAFFIC_POLICY_DEFAULT } from '../contract/defaults.ts';
+import type { OutboundTrafficPolicy } from '../contract/gateway-route.ts';
 import { childPath, indexPath, type SourceFile } from './source-file.ts';
 import { didYouMean } from './suggest.ts';
 import { BEHAVIOUR_KEYS } from './shape.ts';
@@ -61,8 +64,15 @@ interface CheckedService extends CheckedBehaviour, CheckedServiceSecurity {
   instances?: Map<string, CheckedBehaviour | undefined>;
 }
 
+interface CheckedExternal extends CheckedBehaviour {
+  replicas?: number;
+  registered?: boolean;
+  instances?: Map<string, CheckedBehaviour | undefined>;
+}
+
 interface CheckedLoad {
   target?: string;
+  host?: string;
   rate?: number;
   connections?: number;
   duration?: number;
@@ -78,6 +88,8 @@ interface CheckedDoc {
   seed?: number;
   duration?: number;
   services?: Map<string, CheckedService | undefined>;
+  gateways?: Map<string, CheckedGateway | undefined>;
+  external?: Map<string, CheckedExternal | undefined>;
   mesh?: CheckedMesh;
   load?: CheckedLoad;
   faults?: Array<CheckedFault | undefined>;
@@ -131,18 +143,25 @@ class Rules {
   }
 
   run(doc: CheckedDoc): Scenario | null {
-    const services = this.#services(doc.services ?? new Map());
-    // Every service written, even one whose settings are invalid: references to it are fine.
+    // Every name written, even one whose settings are invalid: references to it are fine.
     const names = [...(doc.services ?? new Map()).keys()];
-    this.#bulkheads(doc.services ?? new Map(), services);
+    const externalNames = [...(doc.external ?? new Map()).keys()];
+    const gatewayNames = [...(doc.gateways ?? new Map()).keys()];
+    this.#nameClashes(names, gatewayNames, externalNames);
+    const services = this.#services(doc.services ?? new Map(), { externals: externalNames, gateways: gatewayNames });
+    const externals = this.#externals(doc.external ?? new Map());
+    const gateways = normaliseGateways(this.#ctx, doc.gateways ?? new Map(), { services: names, externals: externalNames }, (r) => this.#rateLimit(r));
+    this.#bulkheads(doc.services ?? new Map(), services, externalNames);
     const rateLimitService = normaliseQuotas(this.#ctx, doc.services ?? new Map(), services, doc.rateLimitService, doc.name);
-    const { profile, policies } = normaliseMesh(this.#ctx, doc.mesh ?? new Map(), names, services);
-    const load = this.#load(doc, names);
+    const { profile, policies } = normaliseMesh(this.#ctx, doc.mesh ?? new Map(), [...names, ...gatewayNames, ...externalNames], services);
+    const outboundTrafficPolicy = (doc.mesh?.get('outboundTrafficPolicy') as OutboundTrafficPolicy | undefined) ?? OUTBOUND_TRAFFIC_POLICY_DEFAULT;
+    const load = this.#load(doc, names, gateways, externalNames);
     if (load) load.plaintext = doc.load?.plaintext ?? false;
     const security = normaliseSecurity(this.#ctx, doc.security, doc.services ?? new Map(), services, PROFILES[profile ?? DEFAULT_PROFILE], load && { target: load.target, plaintext: load.plaintext ?? false });
-    if (load && doc.services) this.#reachability(services, load.target);
-    if (load) this.#runSize(doc, services, load);
-    const topology = { ...this.#topology(doc, services, load?.target ?? null), rateLimitService: rateLimitService !== null };
+    const nodes = { services, gateways, externals };
+    if (load && doc.services) this.#reachability(nodes, load.target);
+    if (load) this.#runSize(doc, nodes, load);
+    const topology = { ...this.#topology(doc, services, load?.target ?? null, nodes), rateLimitService: rateLimitService !== null };
     const faults = normaliseFaults(this.#ctx, doc.faults ?? [], topology, load?.durationMs ?? null);
     const expect = this.#expectations(doc, { ...topology, faults: faults.times });
     const chaos = this.#chaos(doc.chaos);
@@ -164,7 +183,58 @@ class Rules {
       security,
       source: { file: this.#ctx.source.file },
       rateLimitService,
+      ...(gateways.length > 0 ? { gateways } : {}),
+      ...(externals.length > 0 ? { externals } : {}),
+      ...(outboundTrafficPolicy !== OUTBOUND_TRAFFIC_POLICY_DEFAULT || this.#given('mesh.outboundTrafficPolicy') ? { outboundTrafficPolicy } : {}),
     };
+  }
+
+  /** Services, gateways and externals share one namespace: calls, targets, scopes and faults name them alike. */
+  #nameClashes(services: string[], gateways: string[], externals: string[]): void {
+    for (const g of gateways) {
+      if (services.includes(g)) this.#error(childPath('gateways', g), `"${g}" is already a service; a gateway needs a name of its own (calls, scopes and faults name them alike)`, true);
+    }
+    for (const e of externals) {
+      if (services.includes(e)) this.#error(childPath('external', e), `"${e}" is already a service; an external service needs a name of its own`, true);
+      else if (gateways.includes(e)) this.#error(childPath('external', e), `"${e}" is already a gateway; an external service needs a name of its own`, true);
+    }
+  }
+
+  /** External services: the built-in service's behaviour behind a name, with no sidecar and no calls. */
+  #externals(checked: Map<string, CheckedExternal | undefined>): ExternalSpec[] {
+    const out: ExternalSpec[] = [];
+    for (const [name, e] of checked) {
+      if (e === undefined) continue;
+      const path = childPath('external', name);
+      const spec: ExternalSpec = {
+        name,
+        replicas: e.replicas ?? EXTERNAL_REPLICAS_DEFAULT,
+        latency: this.#latency(e.latency, childPath(path, 'latency')),
+        errorRate: e.errorRate ?? 0,
+        errorStatus: e.errorStatus ?? 500,
+        concurrency: e.concurrency ?? null,
+        queue: e.queue ?? 100,
+        calls: [],
+        callMode: 'sequence',
+        instances: {},
+        zone: null,
+        version: DEFAULT_VERSION,
+        rateLimit: null,
+        bulkheads: {},
+        responseBytes: e.responseSize ?? 0,
+        image: null,
+        command: null,
+        cwd: null,
+        env: {},
+        ready: null,
+        registered: e.registered ?? true,
+      };
+      out.push(spec);
+      if (this.#given(childPath(path, 'queue')) && e.concurrency === null) {
+        this.#warn(childPath(path, 'queue'), 'queue only matters with concurrency (requests queue for a concurrency slot); without concurrency it is ignored', true);
+      }
+    }
+    return out;
   }
 
   /** `chaos.address` names a real toxiproxy-server, so it only goes with engine toxiproxy. */
@@ -183,7 +253,7 @@ class Rules {
   // -------------------------------------------------------------------------------------------
   // services
 
-  #services(checked: Map<string, CheckedService | undefined>): ServiceSpec[] {
+  #services(checked: Map<string, CheckedService | undefined>, others: { externals: string[]; gateways: string[] }): ServiceSpec[] {
     const names = [...checked.keys()];
     const out: ServiceSpec[] = [];
     for (const [name, s] of checked) {
@@ -194,7 +264,7 @@ class Rules {
       if (clash && owner && Number(clash[2]) < (owner.replicas ?? 1) && String(Number(clash[2])) === clash[2]) {
         this.#error(path, `service name "${name}" is also the name of an instance of ${clash[1]}; rename one so scopes like p99(${name}) are not ambiguous`, true);
       }
-      const { calls, callMode, callPaths } = this.#calls(s.calls, path, names);
+      const { calls, callMode, callPaths } = this.#calls(s.calls, path, names, others);
       const own = this.#ownProgram(name, s, path, calls);
       const spec: ServiceSpec = {
         name,
@@ -383,9 +453,9 @@ class Rules {
     return { requestsPerSecond: r.requestsPerSecond, burst: r.burst ?? Math.max(1, Math.ceil(r.requestsPerSecond)) };
   }
 
-  /** A bulkhead limits calls to one destination, so it must name a service this one calls. */
-  #bulkheads(checked: Map<string, CheckedService | undefined>, services: ServiceSpec[]): void {
-    const names = [...checked.keys()];
+  /** A bulkhead limits calls to one destination, so it must name a service (or an external) this one calls. */
+  #bulkheads(checked: Map<string, CheckedService | undefined>, services: ServiceSpec[], externals: string[] = []): void {
+    const names = [...checked.keys(), ...externals];
     for (const spec of services) {
       const path = childPath(childPath('services', spec.name), 'bulkheads');
       for (const [dest, limit] of checked.get(spec.name)?.bulkheads ?? new Map<string, number | undefined>()) {
@@ -405,6 +475,7 @@ class Rules {
     calls: Calls | undefined,
     path: string,
     names: string[],
+    others: { externals: string[]; gateways: string[] } = { externals: [], gateways: [] },
   ): { calls: string[]; callMode: 'sequence' | 'parallel'; callPaths: string[] } {
     let list: Array<string | undefined> = [];
     let callMode: 'sequence' | 'parallel' = 'sequence';
@@ -423,10 +494,14 @@ class Rules {
     list.forEach((callee, i) => {
       if (callee === undefined) return;
       const itemPath = indexPath(listPath, i);
+      const callable = [...names, ...others.externals];
+      const known = others.externals.length > 0 ? `services: ${names.join(', ')}; external: ${others.externals.join(', ')}` : `services: ${names.join(', ')}`;
       if (callee === 'client') {
         this.#error(itemPath, `"client" is the load generator, not a service; it cannot be called (services: ${names.join(', ')})`);
-      } else if (!names.includes(callee)) {
-        this.#error(itemPath, `unknown service "${callee}"${didYouMean(callee, names)} (services: ${names.join(', ')})`);
+      } else if (others.gateways.includes(callee)) {
+        this.#error(itemPath, `${callee} is a gateway: a service calls services and external services, and calls to externals leave through the egress gateway by themselves (${known})`);
+      } else if (!callable.includes(callee)) {
+        this.#error(itemPath, `unknown service "${callee}"${didYouMean(callee, callable)} (${known})`);
       } else {
         out.push(callee);
         callPaths.push(itemPath);
@@ -479,15 +554,16 @@ class Rules {
   The limits that relate several fields: instances in all, calls one request makes, per-second
   figures the run keeps. Checked once the topology is otherwise valid (a cycle has no call count).
   */
-  #runSize(doc: CheckedDoc, services: ServiceSpec[], load: LoadSpec): void {
-    if (this.#ctx.issues.length > 0 || (doc.services?.size ?? 0) !== services.length) return;
-    const total = services.reduce((a, s) => a + s.replicas, 0);
+  #runSize(doc: CheckedDoc, nodes: { services: ServiceSpec[]; gateways: GatewaySpec[]; externals: ExternalSpec[] }, load: LoadSpec): void {
+    if (this.#ctx.issues.length > 0 || (doc.services?.size ?? 0) !== nodes.services.length) return;
+    const all = meshNodes(nodes);
+    const total = all.reduce((a, s) => a + s.replicas, 0);
     if (total > LIMITS.instances.max) {
-      const most = [...services].sort((a, b) => b.replicas - a.replicas).slice(0, 3).map((s) => `${s.name} ${s.replicas}`);
+      const most = [...all].sort((a, b) => b.replicas - a.replicas).slice(0, 3).map((s) => `${s.name} ${s.replicas}`);
       this.#error('services', `found ${total} instances in all (most in ${most.join(', ')}); ${atMost(LIMITS.instances)}`, true);
       return;
     }
-    const topology = { services, loadTarget: load.target };
+    const topology = { services: all, loadTarget: load.target };
     const calls = tooManyCalls(topology);
     if (calls) this.#error('load.target', calls);
     if (doc.duration === undefined) return;
@@ -495,10 +571,10 @@ class Rules {
     if (tooLong) this.#error('duration', tooLong);
   }
 
-  /** Services the load never reaches are probably a mistake in calls or load.target. */
-  #reachability(services: ServiceSpec[], target: string): void {
+  /** Services (gateways, externals) the load never reaches are probably a mistake in calls, routes or load.target. */
+  #reachability(nodes: { services: ServiceSpec[]; gateways: GatewaySpec[]; externals: ExternalSpec[] }, target: string): void {
     if (this.#ctx.issues.length > 0) return;
-    const byName = new Map(services.map((s) => [s.name, s]));
+    const byName = new Map(meshNodes(nodes).map((s) => [s.name, s]));
     const seen = new Set<string>();
     const queue = [target];
     while (queue.length) {
@@ -507,9 +583,20 @@ class Rules {
       seen.add(n);
       queue.push(...(byName.get(n)?.calls ?? []));
     }
-    for (const s of services) {
+    for (const s of nodes.services) {
       if (!seen.has(s.name)) {
         this.#warn(childPath('services', s.name), `${s.name} receives no traffic: nothing on the path from load.target ${target} calls it`, true);
+      }
+    }
+    for (const e of nodes.externals) {
+      if (!seen.has(e.name)) this.#warn(childPath('external', e.name), `${e.name} receives no traffic: no service on the path from load.target ${target} calls it`, true);
+    }
+    const egressUsed = nodes.externals.some((e) => e.registered && seen.has(e.name));
+    for (const g of nodes.gateways) {
+      if (g.kind === 'ingress' && !seen.has(g.name)) {
+        this.#warn(childPath('gateways', g.name), `${g.name} receives no traffic: the load enters through ${target} (set load.target: ${g.name} to send it through the gateway)`, true);
+      } else if (g.kind === 'egress' && !egressUsed) {
+        this.#warn(childPath('gateways', g.name), `${g.name} receives no traffic: no service on the path from load.target ${target} calls a registered external service`, true);
       }
     }
   }
@@ -517,12 +604,21 @@ class Rules {
   // -------------------------------------------------------------------------------------------
   // load
 
-  #load(doc: CheckedDoc, names: string[]): LoadSpec | null {
+  #load(doc: CheckedDoc, names: string[], gateways: GatewaySpec[] = [], externals: string[] = []): LoadSpec | null {
     const l = doc.load;
     if (!l) return null;
     let ok = true;
-    if (l.target !== undefined && names.length > 0 && !names.includes(l.target)) {
-      this.#error('load.target', `unknown service "${l.target}"${didYouMean(l.target, names)} (services: ${names.join(', ')})`);
+    const ingress = gateways.filter((g) => g.kind === 'ingress').map((g) => g.name);
+    const targets = [...names, ...ingress];
+    const valid = `services: ${names.join(', ')}${ingress.length > 0 ? `; ingress gateways: ${ingress.join(', ')}` : ''}`;
+    if (l.target !== undefined && externals.includes(l.target)) {
+      this.#error('load.target', `${l.target} is an external service, outside the mesh: the load enters through a service or an ingress gateway (${valid})`);
+      ok = false;
+    } else if (l.target !== undefined && gateways.some((g) => g.name === l.target && g.kind === 'egress')) {
+      this.#error('load.target', `${l.target} is the egress gateway, where calls leave the mesh: the load enters through a service or an ingress gateway (${valid})`);
+      ok = false;
+    } else if (l.target !== undefined && names.length > 0 && !targets.includes(l.target) && !(doc.gateways?.has(l.target) ?? false)) {
+      this.#error('load.target', `unknown service "${l.target}"${didYouMean(l.target, targets)} (${valid})`);
       ok = false;
     }
     let durationMs = doc.duration;
@@ -569,6 +665,7 @@ class Rules {
       durationMs,
       phases,
       path: l.path,
+      ...(l.host !== undefined ? { host: l.host } : {}),
     };
   }
 
@@ -576,21 +673,41 @@ class Rules {
   // expect
 
   /** What faults and expectations check names against; partial when parts of the file are invalid. */
-  #topology(doc: CheckedDoc, services: ServiceSpec[], target: string | null): ExpectationTopology {
+  #topology(doc: CheckedDoc, services: ServiceSpec[], target: string | null, nodes: { gateways: GatewaySpec[]; externals: ExternalSpec[] }): ExpectationTopology {
     const checkedServices = doc.services ?? new Map<string, CheckedService | undefined>();
     const specs = new Map(services.map((s) => [s.name, s]));
+    const registered = nodes.externals.filter((e) => e.registered).map((e) => e.name);
+    const gateways = [...(doc.gateways ?? new Map<string, CheckedGateway | undefined>())].map(([name, g]) => {
+      const spec = nodes.gateways.find((x) => x.name === name);
+      return {
+        name,
+        kind: 'gateway' as const,
+        replicas: spec?.replicas ?? null,
+        calls: spec ? (spec.kind === 'egress' ? registered : gatewayDestinations(spec)) : null,
+      };
+    });
+    const externals = [...(doc.external ?? new Map<string, CheckedExternal | undefined>())].map(([name]) => ({
+      name,
+      kind: 'external' as const,
+      replicas: nodes.externals.find((x) => x.name === name)?.replicas ?? null,
+      calls: [] as string[],
+    }));
     return {
-      services: checkedServices.size === 0 ? null : [...checkedServices.keys()].map((name) => {
-        const replicasGiven = this.#given(childPath(childPath('services', name), 'replicas'));
-        const spec = specs.get(name);
-        return {
-          name,
-          replicas: checkedServices.get(name)?.replicas ?? (replicasGiven || !spec ? null : 1),
-          calls: spec?.calls ?? null,
-          versions: spec ? [...new Set(instanceNames(spec).map((i) => instanceSpec(spec, i).version))] : null,
-          ownProgram: spec ? runsOwnProgram(spec) : null,
-        };
-      }),
+      services: checkedServices.size === 0 ? null : [
+        ...[...checkedServices.keys()].map((name) => {
+          const replicasGiven = this.#given(childPath(childPath('services', name), 'replicas'));
+          const spec = specs.get(name);
+          return {
+            name,
+            replicas: checkedServices.get(name)?.replicas ?? (replicasGiven || !spec ? null : 1),
+            calls: spec?.calls ?? null,
+            versions: spec ? [...new Set(instanceNames(spec).map((i) => instanceSpec(spec, i).version))] : null,
+            ownProgram: spec ? runsOwnProgram(spec) : null,
+          };
+        }),
+        ...gateways,
+        ...externals,
+      ],
       loadTarget: target ?? (doc.load?.target !== undefined && services.some((s) => s.name === doc.load?.target) ? doc.load.target : null),
       durationMs: doc.duration ?? null,
       faults: null,

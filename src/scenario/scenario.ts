@@ -3,6 +3,7 @@ import type { RateLimitUnit } from '../contract/rate-limit-service.ts';
 import type { DestinationPolicy, HttpFault, RateLimit } from '../contract/mesh-policy.ts';
 import type { AuthorizationPolicy, MtlsMode } from '../contract/security-policy.ts';
 import type { InstanceState } from '../contract/state-change.ts';
+import type { GatewayRoute, OutboundTrafficPolicy } from '../contract/gateway-route.ts';
 import type { ScenarioIssue } from '../errors.ts';
 import type { Unit } from '../util/format.ts';
 
@@ -47,6 +48,90 @@ export interface Scenario {
   read from an older result) otherwise.
   */
   rateLimitService?: RateLimitServiceSpec | null;
+  /**
+  Gateways, in declaration order: ingress gateways the load may enter through, and at most one
+  egress gateway (calls to registered externals then leave through it). Absent = none.
+  */
+  gateways?: GatewaySpec[];
+  /** Services outside the mesh (third-party APIs), in declaration order: no sidecar, plain HTTP. Absent = none. */
+  externals?: ExternalSpec[];
+  /** What callers' sidecars do with a host the mesh does not know (Istio's outboundTrafficPolicy.mode). Absent = ALLOW_ANY (contract/defaults.ts). */
+  outboundTrafficPolicy?: OutboundTrafficPolicy;
+}
+
+/**
+A gateway: an Envoy of its own per replica, not an app's sidecar. An ingress gateway routes what
+enters the mesh (`routes`), and may terminate TLS; an egress gateway is where calls to registered
+externals leave the mesh, so the policies and faults on the way out apply in one place.
+*/
+export interface GatewaySpec {
+  name: string;
+  kind: 'ingress' | 'egress';
+  /** Instances, named `<name>-0` … Default 1 (contract/defaults.ts). */
+  replicas: number;
+  /** Ingress: the routes, in order (contract/gateway-route.ts). Egress: none (it routes by host to the externals). */
+  routes: GatewayRoute[];
+  /** Ingress: TLS termination (Istio's `tls.mode: SIMPLE`); null = plain HTTP. Default null. */
+  tls: GatewayTls | null;
+  /** Local rate limit at each replica (Envoy local_ratelimit: 429 + flag RL). Default none. */
+  rateLimit: RateLimit | null;
+}
+
+export interface GatewayTls {
+  /** SIMPLE: the gateway terminates TLS with its own certificate; clients present none. */
+  mode: 'SIMPLE';
+  /**
+  Names the gateway's certificate is for: the hosts of its routes (a wildcard as written), or the
+  gateway's own name when its routes name no host. Its issuer: self-signed for now (one per gateway).
+  */
+  hosts: string[];
+}
+
+/**
+A service outside the mesh, standing for a third-party API: the built-in service's behaviour, no
+sidecar, reached over plain HTTP by name through the callers' sidecars. It calls nothing.
+*/
+export interface ExternalSpec extends ServiceSpec {
+  /**
+  Whether the mesh's registry knows it (Istio: a ServiceEntry). Unregistered, callers reach it only
+  as an unknown host: sent on as it is under ALLOW_ANY (PassthroughCluster: no policy applies),
+  refused under REGISTRY_ONLY (502, BlackHoleCluster). Default true.
+  */
+  registered: boolean;
+}
+
+/** The gateways of a scenario (none when it declares none). */
+export function gatewaysOf(scenario: Pick<Scenario, 'gateways'>): readonly GatewaySpec[] {
+  return scenario.gateways ?? [];
+}
+
+/** The externals of a scenario (none when it declares none). */
+export function externalsOf(scenario: Pick<Scenario, 'externals'>): readonly ExternalSpec[] {
+  return scenario.externals ?? [];
+}
+
+/** The scenario's egress gateway, if it declares one. */
+export function egressGatewayOf(scenario: Pick<Scenario, 'gateways'>): GatewaySpec | undefined {
+  return gatewaysOf(scenario).find((g) => g.kind === 'egress');
+}
+
+/**
+Every named part of the mesh with instances, as the size of a run and the reach of the load see it:
+the services (their calls), the gateways (an ingress gateway calls its routes' destinations; the
+egress gateway the registered externals) and the externals (which call nothing).
+*/
+export function meshNodes(s: { services: readonly ServiceSpec[]; gateways?: readonly GatewaySpec[]; externals?: readonly ExternalSpec[] }): { name: string; replicas: number; calls: readonly string[] }[] {
+  const registered = (s.externals ?? []).filter((e) => e.registered).map((e) => e.name);
+  return [
+    ...s.services,
+    ...(s.gateways ?? []).map((g) => ({ name: g.name, replicas: g.replicas, calls: g.kind === 'egress' ? registered : gatewayDestinations(g) })),
+    ...(s.externals ?? []).map((e) => ({ name: e.name, replicas: e.replicas, calls: [] })),
+  ];
+}
+
+/** The services an ingress gateway's routes send to, in the order they are first named. */
+export function gatewayDestinations(gateway: Pick<GatewaySpec, 'routes'>): string[] {
+  return [...new Set(gateway.routes.flatMap((r) => r.to.map((d) => d.service)))];
 }
 
 /** How the rate-limit service answers and what the sidecars do when it cannot. */
@@ -283,8 +368,13 @@ export interface Fault {
 }
 
 export interface LoadSpec {
-  /** Entry service the load generator sends to (through the ingress sidecar). */
+  /**
+  What the load generator sends to: a service, or an ingress gateway (then a load balancer in front,
+  the `client` sidecar, spreads it over the gateway's replicas).
+  */
   target: string;
+  /** The Host header of the load's requests (what a gateway's routes match). Absent = the target's name. */
+  host?: string;
   /** Requests per second when there are no phases. */
   rate: number;
   /** Concurrent connections (= most requests in flight). Default max(10, ceil(highest rate / 10)). */
@@ -445,7 +535,7 @@ export interface Expectation {
   col: number;
 }
 
-/** The instance names of a service. */
-export function instanceNames(service: ServiceSpec): string[] {
+/** The instance names of a service (or of a gateway, or an external: anything with a name and replicas). */
+export function instanceNames(service: Pick<ServiceSpec, 'name' | 'replicas'>): string[] {
   return Array.from({ length: service.replicas }, (_, i) => `${service.name}-${i}`);
 }

@@ -3,7 +3,10 @@ import {
   DEFAULT_PROFILE,
   DEFAULT_TRUST_DOMAIN,
   DEFAULT_VERSION,
+  EXTERNAL_REPLICAS_DEFAULT,
+  GATEWAY_REPLICAS_DEFAULT,
   MESH_PROFILES,
+  OUTBOUND_TRAFFIC_POLICY_DEFAULT,
   RATE_LIMIT_FAILURE_MODES,
   RATE_LIMIT_SERVICE_DEFAULTS,
   READY_TIMEOUT_DEFAULT,
@@ -13,6 +16,7 @@ import {
 } from '../contract/defaults.ts';
 import { DEADLINE_MODES, LOAD_BALANCERS, RETRY_ON } from '../contract/mesh-policy.ts';
 import { AUTHORIZATION_ACTIONS, MTLS_MODES } from '../contract/security-policy.ts';
+import { OUTBOUND_TRAFFIC_POLICIES } from '../contract/gateway-route.ts';
 import { formatDuration, formatPercent } from '../util/format.ts';
 import { LIMITS, type Limit } from './limits.ts';
 import { METRIC_NAMES } from './metrics.ts';
@@ -976,7 +980,11 @@ const loadShape: ObjectShape = {
   kind: 'object',
   notYet: ['method', 'headers', 'body'],
   fields: {
-    target: { shape: serviceName, doc: 'The service the load generator sends requests to (through its sidecar).', required: true },
+    target: {
+      shape: serviceName,
+      doc: 'The service the load generator sends requests to (through its sidecar), or an ingress gateway (through a load balancer in front of its replicas).',
+      required: true,
+    },
     rate: {
       shape: { kind: 'rate', positive: true },
       doc: 'Open-loop request rate: 200/s, 200rps, 12000/m, or a bare number per second.',
@@ -994,9 +1002,180 @@ const loadShape: ObjectShape = {
       doc: "Whether the load generator is an outside client: its requests reach the target in plaintext, with no identity (a STRICT target refuses them at the connection). By default it is inside the mesh and its sidecar speaks mutual TLS.",
       default: false,
     },
+    host: {
+      shape: { kind: 'string', pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$', patternHint: 'a host name such as shop.example.com (lowercase)', noun: 'a host', limit: LIMITS.name },
+      doc: "The Host header of the load's requests: what an ingress gateway's routes match on.",
+      defaultNote: "the target's name",
+    },
     phases: {
       shape: { kind: 'list', items: phaseShape, minItems: 1, noun: 'phases', limit: LIMITS.phases },
       doc: 'Piecewise-constant rate, in order from the start of the load; their lengths must add up to the load duration.',
+    },
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The edges of the mesh: gateways and external services
+
+/** A host a gateway route serves: a name, a `*.suffix` wildcard, or `*`. */
+const routeHost = {
+  kind: 'string',
+  pattern: '^(\\*|(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$',
+  patternHint: 'a host name such as shop.example.com, a wildcard such as *.example.com, or * for any host (lowercase)',
+  noun: 'a host',
+  limit: LIMITS.name,
+} as const;
+
+/** How a path or a header value is compared: exactly one of exact, prefix, regex. */
+function stringMatchShape(noun: string, example: string): ObjectShape {
+  return {
+    kind: 'object',
+    exactlyOne: ['exact', 'prefix', 'regex'],
+    exactlyOneHint: `(write { exact: ${example} }, { prefix: ${example} } or { regex: "<expression>" })`,
+    fields: {
+      exact: { shape: { kind: 'string', noun }, doc: `The ${noun} must be exactly this.` },
+      prefix: { shape: { kind: 'string', noun }, doc: `The ${noun} must start with this (a plain string prefix, as Istio's: /api also matches /apis).` },
+      regex: { shape: { kind: 'string', noun: 'a regular expression' }, doc: `The whole ${noun} must match this regular expression (JavaScript syntax; Envoy uses RE2, a subset).` },
+    },
+  };
+}
+
+const gatewayMatchShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  notYet: ['method', 'queryParams', 'scheme', 'port'],
+  otherNames: {
+    uri: 'write path: { prefix: /api } (Istio calls it uri)',
+    authority: 'write host on the route: host: shop.example.com',
+    host: 'host goes on the route, beside match: - host: shop.example.com',
+  },
+  fields: {
+    path: {
+      shape: stringMatchShape('request path', '/api'),
+      doc: 'The request path (without its query): { exact: /health }, { prefix: /api } or { regex: "/v[0-9]+/.*" }.',
+      defaultNote: 'any path',
+    },
+    headers: {
+      shape: {
+        kind: 'map',
+        keyNoun: 'header name',
+        keyPattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
+        keyHint: 'a header name such as x-canary',
+        keyLimit: LIMITS.text,
+        dataKeys: true,
+        values: { kind: 'union', options: [{ kind: 'string', noun: 'a header value' }, stringMatchShape('header value', 'beta')] },
+        minEntries: 1,
+      },
+      doc: 'Request headers that must all be present and match: a value (exact), or { exact | prefix | regex }.',
+      defaultNote: 'no header condition',
+    },
+  },
+};
+
+const gatewayRouteShape: ObjectShape = {
+  kind: 'object',
+  otherNames: {
+    route: 'write to: checkout, or to: { checkout: 90%, legacy: 10% }',
+    destination: 'write to: checkout',
+    hosts: 'write host: shop.example.com, or a list: host: [a.example.com, b.example.com]',
+    timeout: 'a destination\'s timeout is mesh.<service>.timeout, which the gateway applies as every caller does',
+    retries: 'a destination\'s retries are mesh.<service>.retries, which the gateway applies as every caller does',
+  },
+  fields: {
+    host: {
+      shape: { kind: 'union', options: [routeHost, { kind: 'list', items: routeHost, minItems: 1, noun: 'hosts' }] },
+      doc: 'The Host headers this rule serves (port ignored): a name, *.suffix, or * for any; a request picks its host first (exact, then the longest wildcard, then *), then the first rule of that host that matches.',
+      default: '*',
+    },
+    match: {
+      shape: { kind: 'union', options: [gatewayMatchShape, { kind: 'list', items: gatewayMatchShape, minItems: 1, noun: 'match blocks' }] },
+      doc: 'What a request must carry to take this rule: { path, headers } (all must hold), or a list of such blocks (any one will do), as an Istio VirtualService match.',
+      defaultNote: 'every request of its hosts',
+    },
+    to: {
+      shape: {
+        kind: 'union',
+        options: [
+          serviceName,
+          { kind: 'map', keyNoun: 'destination service', keyPattern: NAME_PATTERN, keyHint: NAME_HINT, values: { kind: 'percent' }, minEntries: 1 },
+        ],
+      },
+      doc: 'Where matching requests go: a service, or services with weights that add up to 100% ({ checkout: 90%, checkout-next: 10% }).',
+      required: true,
+    },
+  },
+};
+
+const gatewayShape: ObjectShape = {
+  kind: 'object',
+  otherNames: {
+    servers: 'write routes (and tls: true to terminate TLS); the gateway listens where the runtime puts it',
+    selector: 'a gateway here is its own replicas: write replicas',
+    type: 'write kind: ingress or kind: egress',
+    http: 'write routes: [{ match: { path: { prefix: /api } }, to: checkout }]',
+  },
+  fields: {
+    kind: {
+      shape: { kind: 'string', values: ['ingress', 'egress'] },
+      doc: 'ingress: where traffic enters the mesh (load.target may name it; routes say where it goes); egress: where calls to external services leave it (then only through it).',
+      required: true,
+    },
+    replicas: {
+      shape: { kind: 'integer', min: 1, limit: LIMITS.instances },
+      doc: 'Gateway instances, named <gateway>-0 … <gateway>-(n-1), each a proxy process of its own; the load is spread over an ingress gateway\'s replicas by a load balancer in front.',
+      default: GATEWAY_REPLICAS_DEFAULT,
+    },
+    routes: {
+      shape: { kind: 'list', items: gatewayRouteShape, minItems: 1, noun: 'routes' },
+      doc: 'Ingress only: the routing rules, in order (an Istio VirtualService bound to this gateway); a request no rule matches is answered 404 with flag NR.',
+      defaultNote: 'required for an ingress gateway',
+    },
+    tls: {
+      shape: {
+        kind: 'union',
+        options: [
+          { kind: 'boolean' },
+          {
+            kind: 'object',
+            nullAsEmpty: true,
+            otherNames: { credentialName: 'meshproof issues the certificate itself (self-signed for now)', httpsRedirect: 'not yet: the gateway listens for TLS only when tls is set' },
+            fields: { mode: { shape: { kind: 'string', values: ['SIMPLE'] }, doc: 'SIMPLE: the gateway terminates TLS; clients present no certificate.', default: 'SIMPLE' } },
+          },
+        ],
+      },
+      doc: 'Ingress only: terminate TLS at the gateway (Istio tls.mode SIMPLE) with a certificate for its route hosts, self-signed for now; the load balancer in front then speaks TLS to it. true, or { mode: SIMPLE }.',
+      default: false,
+    },
+    rateLimit: {
+      shape: rateLimitShape,
+      doc: 'Local rate limit at each replica of the gateway (Envoy local_ratelimit, a token bucket): requests over it are answered 429 with flag RL.',
+      default: 'none',
+    },
+  },
+};
+
+const externalShape: ObjectShape = {
+  kind: 'object',
+  nullAsEmpty: true,
+  notYet: ['command', 'image'],
+  otherNames: {
+    calls: 'an external service stands outside the mesh and calls nothing',
+    hosts: 'an external is reached by its name, as a service is: calls: [card-api]',
+    location: 'an external is MESH_EXTERNAL; a service inside the mesh goes under services',
+    resolution: 'meshproof resolves an external by its name',
+    rateLimit: 'an external has no sidecar to rate limit it; give it an errorRate with errorStatus: 429, or a concurrency',
+  },
+  fields: {
+    replicas: {
+      shape: { kind: 'integer', min: 1, limit: LIMITS.instances },
+      doc: 'Instances behind its one name (a ServiceEntry\'s endpoints), named <external>-0 … ; callers balance over them.',
+      default: EXTERNAL_REPLICAS_DEFAULT,
+    },
+    ...behaviourFields,
+    registered: {
+      shape: { kind: 'boolean' },
+      doc: 'Whether the mesh knows it (Istio: a ServiceEntry): policies under mesh apply to it and REGISTRY_ONLY lets it through. false: callers reach it only as an unknown host, passed through under ALLOW_ANY (no policy applies) and refused under REGISTRY_ONLY (502, BlackHoleCluster).',
+      default: true,
     },
   },
 };
@@ -1221,12 +1400,45 @@ export const SCENARIO_SHAPE: ObjectShape = {
             doc: "Deadline propagation for every destination that does not write its own deadlines: propagate (each hop's timeout is the lesser of its own and what the caller has left, and the built-in services stop working on requests nobody waits for) or off.",
             defaultNote: `the profile's: ${byProfile((p) => p.deadlines)}`,
           },
+          outboundTrafficPolicy: {
+            shape: { kind: 'string', values: OUTBOUND_TRAFFIC_POLICIES },
+            doc: "What callers' sidecars do with a host the mesh does not know (Istio's outboundTrafficPolicy.mode): ALLOW_ANY sends it on (PassthroughCluster), REGISTRY_ONLY answers 502 at once (BlackHoleCluster), counted per caller. Declared externals are known unless registered: false.",
+            default: OUTBOUND_TRAFFIC_POLICY_DEFAULT,
+          },
         },
         values: destinationShape,
         nullAsEmpty: true,
       },
       doc: "Policies the callers' sidecars apply to requests toward each destination service, keyed by that service; and profile, whose defaults fill the rest.",
       defaultNote: "every service gets the profile's default policy",
+    },
+    gateways: {
+      shape: {
+        kind: 'map',
+        keyNoun: 'gateway name',
+        keyPattern: NAME_PATTERN,
+        keyHint: NAME_HINT,
+        reserved: { client: '"client" is reserved for the load generator (scopes like success_rate(client) refer to it)' },
+        values: gatewayShape,
+        nullAsEmpty: true,
+        limit: LIMITS.instances,
+      },
+      doc: 'Gateways at the edges of the mesh, keyed by name: ingress gateways the load may enter through (routes, TLS, their own replicas), and at most one egress gateway that calls to external services leave through.',
+      default: {},
+    },
+    external: {
+      shape: {
+        kind: 'map',
+        keyNoun: 'external service name',
+        keyPattern: NAME_PATTERN,
+        keyHint: NAME_HINT,
+        reserved: { client: '"client" is reserved for the load generator (scopes like success_rate(client) refer to it)' },
+        values: externalShape,
+        nullAsEmpty: true,
+        limit: LIMITS.instances,
+      },
+      doc: "Services outside the mesh, keyed by name, standing for third-party APIs: the built-in service's behaviour with no sidecar, reached over plain HTTP by name (calls: [card-api]).",
+      default: {},
     },
     load: { shape: loadShape, doc: 'The load generator: what it calls, how fast and for how long.', required: true },
     faults: {
