@@ -1,5 +1,6 @@
 /** Ports a sidecar listens on, reported to its parent once bound. */
 export interface SidecarPorts {
+  /** A gateway's: its gateway listener, where the load balancer in front (or callers' sidecars) send. */
   inbound: number;
   outbound: number;
   admin: number;

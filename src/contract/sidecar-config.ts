@@ -1,6 +1,7 @@
 import type { GlobalRateLimit } from './rate-limit-service.ts';
 import type { DeadlineMode, DestinationPolicy, HttpFault, RateLimit } from './mesh-policy.ts';
 import type { AuthorizationPolicy, MtlsMode } from './security-policy.ts';
+import type { GatewayRoute, OutboundTrafficPolicy } from './gateway-route.ts';
 
 /**
 The configuration a sidecar runs, pushed by the control plane (xDS-like: the whole snapshot each
@@ -37,6 +38,31 @@ export interface SidecarConfig {
   policies — plaintext in and out.
   */
   security?: SidecarSecurity;
+  /**
+  This proxy is a gateway (an Envoy of its own, no app: `app` is null): its inbound listener routes
+  every request it receives by `gateway.routes` to its clusters, through the same filters, router
+  and policies as an app's outbound. Absent or null = an app's sidecar.
+  */
+  gateway?: GatewayConfig | null;
+  /**
+  What the outbound does with a host that names no cluster: ALLOW_ANY sends one the mesh's DNS
+  resolves (`passthrough`) on as it is (PassthroughCluster), REGISTRY_ONLY answers 502 at once
+  (BlackHoleCluster). Absent = ALLOW_ANY.
+  */
+  outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /**
+  Hosts outside the mesh's registry that still resolve (external services without a ServiceEntry),
+  with their endpoints: where ALLOW_ANY passes a request for one. Absent = none.
+  */
+  passthrough?: Record<string, Endpoint[]>;
+}
+
+export interface GatewayConfig {
+  kind: 'ingress' | 'egress';
+  /** The routes, in order; every destination is a cluster of this config. An egress gateway's: one per external, by its name. */
+  routes: GatewayRoute[];
+  /** TLS termination at the listener (Istio's SIMPLE): the certificate chain and key, PEM; null = plain HTTP. */
+  tls: { certChain: string; key: string } | null;
 }
 
 /** A pod's credentials: its certificate chain (leaf first) and private key, PEM, and facts about them. */
@@ -105,6 +131,11 @@ export interface ClusterConfig {
   bulkhead: number | null;
   /** Mutual TLS toward this destination (auto mTLS: on unless its mode is DISABLE or this pod has no identity); null or absent = plaintext. */
   mtls?: UpstreamTls | null;
+  /**
+  TLS toward this destination's endpoints (a gateway that terminates TLS, behind the load balancer in
+  front): the roots to trust (PEM) and the name to ask for (SNI) and verify. Absent or null = plaintext.
+  */
+  tls?: { ca: string; serverName: string } | null;
 }
 
 export interface Endpoint {

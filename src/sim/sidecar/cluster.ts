@@ -138,6 +138,8 @@ export class EndpointState implements LbHost {
   }
 }
 
+function noHandshakeReport(): void {}
+
 /** What changed in one cluster at a config push, for the event log. */
 export interface ClusterChanges {
   added: EndpointState[];
@@ -220,15 +222,21 @@ export class ClusterState {
   private readonly byVersion = new Map<string, HostSet>();
   inPanic = false;
   private localZone: string | null = null;
+  /** TLS toward the endpoints (a gateway terminating TLS); a change replaces their pools, as a credentials change does. */
+  private tls: ClusterConfig['tls'] = null;
   private hcConfig: HealthCheck | null = null;
   private updating = false;
   private readonly env: ClusterEnv;
 
-  constructor(options: { name: string; stats: ClusterStats; env: ClusterEnv; config: ClusterConfig; localZone: string | null }) {
+  /**
+  `edgeKey`: the timeline series of what the app saw, when it is not the edge to the cluster's name
+  (a passthrough host is recorded on the edge to Istio's PassthroughCluster).
+  */
+  constructor(options: { name: string; stats: ClusterStats; env: ClusterEnv; config: ClusterConfig; localZone: string | null; edgeKey?: string }) {
     this.name = options.name;
     this.env = options.env;
     this.stats = options.stats;
-    this.edgeKey = seriesKey.edge(options.env.fromService, options.name);
+    this.edgeKey = options.edgeKey ?? seriesKey.edge(options.env.fromService, options.name);
     this.breaker = new ConnectionPoolBreaker(options.config.policy.connectionPool ?? NO_LIMITS);
     this.outlier = new OutlierDetector<EndpointState>({
       clock: options.env.clock,
@@ -301,14 +309,17 @@ export class ClusterState {
       this.bulkhead = bulkhead;
     }
     this.localZone = localZone;
-
     const mtls = config.mtls ?? null;
-    const tlsKey = `${mtls?.spiffeId ?? ''}|${mtls ? this.env.credentialsGeneration() : 0}`;
+    // TLS toward a gateway that terminates it (the load balancer in front's), when no mutual TLS is asked.
+    const serverTls = config.tls ?? null;
+    const tlsKey = `${mtls?.spiffeId ?? ''}|${mtls ? this.env.credentialsGeneration() : 0}|${serverTls ? `${serverTls.serverName}|${serverTls.ca}` : ''}`;
     const tlsChanged = tlsKey !== this.tlsKey;
-    if (tlsChanged && !first && JSON.stringify(mtls) !== JSON.stringify(this.mtls)) changes.policyChanged = true;
+    if (tlsChanged && !first && (JSON.stringify(mtls) !== JSON.stringify(this.mtls) || JSON.stringify(serverTls) !== JSON.stringify(this.tls))) changes.policyChanged = true;
     this.mtls = mtls;
+    this.tls = serverTls;
     this.tlsKey = tlsKey;
-    const tlsFor = (e: () => EndpointState) => this.env.upstreamTls(this.name, mtls, e);
+    const tlsFor = (e: () => EndpointState): UpstreamTlsOptions | null =>
+      mtls ? this.env.upstreamTls(this.name, mtls, e) : serverTls ? { options: { ca: serverTls.ca }, servername: serverTls.serverName, onHandshake: noHandshakeReport } : null;
     const previous = new Map(this.endpoints.map((e) => [e.instance, e]));
     const next: EndpointState[] = [];
     const onNewConnection = () => void this.stats.upstream_cx_total++;

@@ -71,6 +71,8 @@ export class Exchange {
   peer: string | null = null;
   /** Refused by an authorization policy: at this pod's inbound, or (outbound) by the callee's. */
   denied = false;
+  /** A gateway's routed request is also recorded on the edge to its destination; empty = not. */
+  edgeSeriesKey = '';
   /** Why a locally generated response was sent (its body). */
   detail = '';
   /** `x-envoy-expected-rq-timeout-ms` as it arrived: the caller's remaining time, ms; null when absent or invalid. */

@@ -11,7 +11,10 @@ Environment:
 - `MESHPROOF_TRACE_SAMPLE`: share of the traces started here that are recorded, 0–1 (default 1);
 - `MESHPROOF_TRACE_MAX_PER_SECOND`: most traces started here recorded per second (default 0 = no limit);
 - `MESHPROOF_UPSTREAMS`: comma-separated destination services that get a dedicated outbound
-  listener each (their ports are in the ready message's `ports.upstreams`); unset = none.
+  listener each (their ports are in the ready message's `ports.upstreams`); unset = none;
+- `MESHPROOF_ROLE=gateway`: a gateway (its own Envoy, no app) rather than an app's sidecar;
+- `MESHPROOF_PORTS`: JSON `{inbound, outbound, admin}`, ports to bind instead of ones the OS picks
+  (a gateway started again after a kill keeps its address); unset = all picked by the OS.
 
 The run's credential, which writes to the admin port must carry (and which authenticates its span
 exports to the harness), comes over IPC before anything starts (src/auth/credential-handoff.ts);
@@ -42,7 +45,18 @@ const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: 
 
 const upstreams = (process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== '');
 
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential }, recorder: new SeriesRecorder() });
+const role = process.env.MESHPROOF_ROLE === 'gateway' ? 'gateway' : 'sidecar';
+let ports: { inbound?: number; outbound?: number; admin?: number } | undefined;
+if (process.env.MESHPROOF_PORTS) {
+  try {
+    ports = JSON.parse(process.env.MESHPROOF_PORTS) as typeof ports;
+  } catch (err) {
+    process.stderr.write(`sidecar ${instance}: MESHPROOF_PORTS is not JSON: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential }, role, ports, recorder: new SeriesRecorder() });
 
 await runChild({
   name: `sidecar ${instance}`,

@@ -1,6 +1,7 @@
 import { Agent, createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { seriesKey, type Recorder, type SparseSeries } from '../../contract/series.ts';
 import { AuthorizationEvaluator } from '../../security/authorization.ts';
 import { classifyHandshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
@@ -43,6 +44,11 @@ import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordExchangeSpans, spanFilter, startAppSpan } from './spans.ts';
 import { createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 import { validateSidecarConfig } from './validate-config.ts';
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from '../../contract/gateway-route.ts';
+import { PASSTHROUGH_POLICY } from '../../contract/defaults.ts';
+import { RouteTable } from '../policy/route-table.ts';
+import { gatewayListener } from './gateway-listener.ts';
+import { gatewayRouteFilter } from './gateway-route-filter.ts';
 
 export interface SidecarOptions {
   /** This pod's instance name, e.g. `payments-1`. */
@@ -103,6 +109,20 @@ export interface SidecarOptions {
   @default a credential made here (read it back from `sidecar.credential`), the listener's own port
   */
   admin?: { credential?: string; hostPort?: 'listener' | 'any' };
+  /**
+  What this proxy is. `gateway`: an Envoy of its own with no app (Istio's ingress or egress
+  gateway): its inbound listener routes every request it receives by the config's `gateway.routes`,
+  through the rate limit, the inbound fault, and then the same filters, router and policies as an
+  app's outbound; it terminates TLS when the config gives it a certificate.
+  @default 'sidecar'
+  */
+  role?: 'sidecar' | 'gateway';
+  /**
+  Ports to bind instead of ones the OS picks: a proxy started again after a kill keeps its address,
+  as a restarted container keeps its pod's.
+  @default every port picked by the OS
+  */
+  ports?: Partial<Pick<SidecarPorts, 'inbound' | 'outbound' | 'admin'>>;
 }
 
 /**
@@ -167,6 +187,18 @@ export class Sidecar implements AdminTarget, RouterContext {
   /** Calls the rate-limit service, when the pod's service has quotas. */
   private readonly rls: RlsClient;
   private appWorkTimer: ReturnType<typeof setInterval> | null = null;
+  readonly role: 'sidecar' | 'gateway';
+  private readonly fixedPorts: Partial<Pick<SidecarPorts, 'inbound' | 'outbound' | 'admin'>>;
+  /** A gateway's listener stats (`http.gateway.*`), apart from the app-facing listeners'. */
+  private readonly gatewayStats = new ListenerStats();
+  /** A gateway's routes, compiled at each push that changes them. */
+  private routeTable: RouteTable | null = null;
+  /** A gateway's TLS credentials, as a context each new connection takes; null = plain HTTP. */
+  private gatewayTls: { pem: string; context: SecureContext } | null = null;
+  /** Hosts the registry does not know that still resolve (ALLOW_ANY's PassthroughCluster), by host. */
+  private readonly passthroughMap = new Map<string, ClusterState>();
+  /** The TCP front of a gateway's listener (TLS termination), closed with the rest. */
+  private netServers: NetServer[] = [];
 
   constructor(options: SidecarOptions) {
     this.instance = options.instance;
@@ -183,6 +215,8 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.spans = options.spans ?? null;
     this.describe = options.describe ?? describeMeshEvent;
     this.upstreams = [...new Set(options.upstreams ?? [])];
+    this.role = options.role ?? 'sidecar';
+    this.fixedPorts = options.ports ?? {};
     this.credential = options.admin?.credential ?? newRunCredential();
     this.adminHostPort = options.admin?.hostPort ?? 'listener';
     this.instanceKey = seriesKey.instance(this.instance);
@@ -212,12 +246,23 @@ export class Sidecar implements AdminTarget, RouterContext {
   /** Binds the inbound, outbound, admin and upstream listeners on 127.0.0.1, ports picked by the OS. */
   async start(): Promise<SidecarPorts> {
     if (this.ports) return this.ports;
-    this.inboundListener = new InboundListener(this.requestListener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters())), this.credentials, {
-      onHandshake: () => void this.inboundStats.ssl.handshake++,
-      onHandshakeFailure: (f) => this.onInboundHandshakeFailure(f),
-    });
-    const inbound = this.inboundListener.server;
     const routed = compose(routerHandler(this), this.outboundFilters());
+    let inbound: Server | NetServer;
+    // A gateway's listener is a TCP front that terminates TLS (when it has a certificate) before
+    // HTTP, with no PeerAuthentication: what enters through it comes from outside the mesh.
+    let front: NetServer | null = null;
+    if (this.role === 'gateway') {
+      const http = this.listener('inbound', compose(routerHandler(this), this.gatewayFilters()), { stats: this.gatewayStats, exchange: 'outbound' });
+      front = gatewayListener(http, () => this.gatewayTls?.context ?? null);
+      this.netServers.push(front);
+      inbound = http;
+    } else {
+      this.inboundListener = new InboundListener(this.requestListener('inbound', compose(forwardToApp(this.inboundContext()), this.inboundFilters())), this.credentials, {
+        onHandshake: () => void this.inboundStats.ssl.handshake++,
+        onHandshakeFailure: (f) => this.onInboundHandshakeFailure(f),
+      });
+      inbound = this.inboundListener.server;
+    }
     const outbound = this.listener('outbound', routed);
     const admin = createServer(guardControl(adminHandler(this, this.describe), { token: this.credential, hostPort: this.adminHostPort }));
     // One handler for all: a dedicated listener only names the destination, then the request takes
@@ -229,7 +274,8 @@ export class Sidecar implements AdminTarget, RouterContext {
       }),
     );
     this.servers = [inbound, outbound, admin, ...upstreams];
-    const [i, o, a, ...u] = await Promise.all(this.servers.map(listen));
+    const fixed = [this.fixedPorts.inbound, this.fixedPorts.outbound, this.fixedPorts.admin];
+    const [i, o, a, ...u] = await Promise.all(this.servers.map((s, k) => listen(k === 0 && front ? front : s, fixed[k] ?? 0)));
     this.ports = { inbound: i, outbound: o, admin: a };
     if (this.upstreams.length > 0) this.ports.upstreams = Object.fromEntries(this.upstreams.map((service, k) => [service, u[k]]));
     return this.ports;
@@ -276,6 +322,25 @@ export class Sidecar implements AdminTarget, RouterContext {
     ];
   }
 
+  /**
+  A gateway's policy, in order: what an app's inbound does to a request arriving (the gateway's local
+  rate limit, an L7 fault at the gateway instance), then route resolution by the gateway's routes,
+  then what an app's outbound does (the fault toward the destination, the bulkhead) before the
+  router applies the destination's policy: a gateway is a caller like any sidecar.
+  */
+  private gatewayFilters(): Filter[] {
+    const stats = this.gatewayStats;
+    return [
+      requestIdentity(this.random),
+      ...this.spanFilters(),
+      rateLimitFilter({ clock: this.clock, stats, bucket: () => this.bucket, onRateLimited: () => this.onRateLimited() }),
+      faultFilter({ clock: this.clock, random: this.random, stats, fault: () => this.inboundFault }),
+      gatewayRouteFilter({ service: this.service, random: this.random, stats, routes: () => this.routeTable, cluster: (name) => this.clusterMap.get(name) }),
+      faultFilter({ clock: this.clock, random: this.random, stats, fault: (ex) => ex.cluster!.fault }),
+      bulkheadFilter((c) => this.onBulkheadOverflow(c)),
+    ];
+  }
+
   /** Right after the request's identity: whether it gets a span (only with tracing on). */
   private spanFilters(): Filter[] {
     return this.spans ? [spanFilter(this.spans)] : [];
@@ -291,7 +356,8 @@ export class Sidecar implements AdminTarget, RouterContext {
         ex.sendLocalReply(503, Flag.NC, 'no config from the control plane yet: the sidecar knows no destination');
         return;
       }
-      const cluster = this.clusterMap.get(ex.authority);
+      const cluster = this.clusterMap.get(ex.authority) ?? this.unregistered(ex);
+      if (cluster === null) return;
       if (!cluster) {
         stats.no_route++;
         ex.seriesKey = seriesKey.edge(this.service, ex.authority || '-');
@@ -303,6 +369,26 @@ export class Sidecar implements AdminTarget, RouterContext {
       ex.seriesKey = cluster.edgeKey;
       next(ex);
     };
+  }
+
+  /**
+  A host that names no cluster, under the outbound traffic policy: REGISTRY_ONLY answers 502 at once,
+  as Istio's `block_all` route does (no flag; recorded on the edge to BlackHoleCluster) and returns
+  null; ALLOW_ANY gives the PassthroughCluster for a host the mesh's DNS resolves; undefined when
+  neither applies (404 NR follows).
+  */
+  private unregistered(ex: Exchange): ClusterState | null | undefined {
+    if (this.running?.outboundTrafficPolicy === 'REGISTRY_ONLY' && ex.authority !== '') {
+      this.outboundStats.blackhole++;
+      ex.seriesKey = seriesKey.edge(this.service, BLACKHOLE_CLUSTER);
+      ex.sendLocalReply(
+        502,
+        0,
+        `blocked: "${ex.authority}" is not in the mesh's registry and outboundTrafficPolicy is REGISTRY_ONLY (Istio's BlackHoleCluster, route block_all); declare it as an external service (registered) to reach it`,
+      );
+      return null;
+    }
+    return this.passthroughMap.get(ex.authority);
   }
 
   private inboundContext(): InboundContext {
@@ -319,14 +405,19 @@ export class Sidecar implements AdminTarget, RouterContext {
     };
   }
 
-  private listener(direction: Direction, handler: Handler): Server {
-    return createServer(this.requestListener(direction, handler));
+  /**
+  An HTTP listener. `as`: a gateway's, which counts in its own stats and whose exchanges take the
+  outbound's identity and spans (a trace continues through a gateway as through a caller's sidecar).
+  */
+  private listener(direction: Direction, handler: Handler, as?: { stats: ListenerStats; exchange: Direction }): Server {
+    return createServer(this.requestListener(direction, handler, as));
   }
 
-  private requestListener(direction: Direction, handler: Handler): RequestListener {
-    const stats = direction === 'inbound' ? this.inboundStats : this.outboundStats;
+  private requestListener(direction: Direction, handler: Handler, as?: { stats: ListenerStats; exchange: Direction }): RequestListener {
+    const stats = as?.stats ?? (direction === 'inbound' ? this.inboundStats : this.outboundStats);
+    const exchangeDirection = as?.exchange ?? direction;
     return (req: IncomingMessage, res: ServerResponse) => {
-      const ex = new Exchange(req, res, direction, this.clock.now());
+      const ex = new Exchange(req, res, exchangeDirection, this.clock.now());
       if (direction === 'inbound') {
         // Health check probes are counted, but kept out of the instance's timeline: they are not traffic.
         if (ex.healthCheck) stats.health_check++;
@@ -364,6 +455,11 @@ export class Sidecar implements AdminTarget, RouterContext {
       this.recorder.add(ex.seriesKey, status, latencyMs, ex.flags === 0 ? null : flagsToList(ex.flags));
       if (ex.mtls) this.recorder.count(ex.seriesKey, 'mtls');
       if (ex.denied) this.recorder.count(ex.seriesKey, 'denied');
+    }
+    if (ex.edgeSeriesKey) {
+      this.recorder.add(ex.edgeSeriesKey, status, latencyMs, ex.flags === 0 ? null : flagsToList(ex.flags));
+      if (ex.mtls) this.recorder.count(ex.edgeSeriesKey, 'mtls');
+      if (ex.denied) this.recorder.count(ex.edgeSeriesKey, 'denied');
     }
     if (this.accessLog) this.accessLog(accessLogLine(ex, status, latencyMs, this.now() - latencyMs));
   }
@@ -439,6 +535,8 @@ export class Sidecar implements AdminTarget, RouterContext {
       this.log.emit({ type: 'cluster-removed', data: { cluster: name } });
       changed.push(`clusters.${name}`);
     }
+    if (this.applyGateway(cfg, prev)) changed.push('gateway');
+    if (this.applyPassthrough(cfg)) changed.push('passthrough');
     this.configStats.update_success++;
     this.configStats.version = cfg.version;
     this.log.emit({
@@ -446,6 +544,49 @@ export class Sidecar implements AdminTarget, RouterContext {
       data: { version: cfg.version, previousVersion: prev?.version ?? null, changed, destinations: Object.keys(cfg.clusters).length },
     });
     return { version: cfg.version, applied: true };
+  }
+
+  /** A gateway's routes and certificate: recompiled when they change. True when anything did. */
+  private applyGateway(cfg: SidecarConfig, prev: SidecarConfig | null): boolean {
+    const g = cfg.gateway ?? null;
+    const before = prev?.gateway ?? null;
+    if (this.role !== 'gateway') return JSON.stringify(g) !== JSON.stringify(before) && prev !== null;
+    const routesChanged = this.routeTable === null || JSON.stringify(g?.routes ?? []) !== JSON.stringify(before?.routes ?? []);
+    if (routesChanged) this.routeTable = new RouteTable(g?.routes ?? []);
+    const pem = g?.tls ? g.tls.certChain + g.tls.key : null;
+    const tlsChanged = pem !== (this.gatewayTls?.pem ?? null);
+    if (tlsChanged) this.gatewayTls = g?.tls && pem ? { pem, context: createSecureContext({ cert: g.tls.certChain, key: g.tls.key }) } : null;
+    return prev !== null && (routesChanged || tlsChanged);
+  }
+
+  /**
+  The hosts ALLOW_ANY passes through (PassthroughCluster): one cluster each, with no policy, their
+  requests recorded on the edge to PassthroughCluster and counted in its stats. True when they changed.
+  */
+  private applyPassthrough(cfg: SidecarConfig): boolean {
+    const wanted = cfg.passthrough ?? {};
+    let changed = false;
+    let stats = this.clusterStats.get(PASSTHROUGH_CLUSTER);
+    for (const [host, endpoints] of Object.entries(wanted)) {
+      const config: ClusterConfig = { policy: PASSTHROUGH_POLICY, endpoints, fault: null, bulkhead: null };
+      const existing = this.passthroughMap.get(host);
+      if (existing) {
+        const c = existing.update(config, cfg.zone);
+        if (c.added.length + c.removed.length + c.moved.length + c.health.length > 0) changed = true;
+        continue;
+      }
+      if (!stats) this.clusterStats.set(PASSTHROUGH_CLUSTER, (stats = new ClusterStats()));
+      const edgeKey = seriesKey.edge(this.service, PASSTHROUGH_CLUSTER);
+      this.passthroughMap.set(host, new ClusterState({ name: host, stats, env: this.clusterEnv, config, localZone: cfg.zone, edgeKey }));
+      changed = true;
+    }
+    for (const [host, c] of this.passthroughMap) {
+      if (wanted[host]) continue;
+      c.retire();
+      this.passthroughMap.delete(host);
+      changed = true;
+    }
+    return changed;
   }
 
   private addCluster(name: string, cc: ClusterConfig): void {
@@ -685,6 +826,7 @@ export class Sidecar implements AdminTarget, RouterContext {
       listeners: [
         ['inbound', this.inboundStats],
         ['outbound', this.outboundStats],
+        ...(this.role === 'gateway' ? ([['gateway', this.gatewayStats]] as [string, ListenerStats][]) : []),
       ],
       config: this.configStats,
       tracing: this.spans ? { ...this.spans.stats() } : null,
@@ -728,17 +870,19 @@ export class Sidecar implements AdminTarget, RouterContext {
       r.flush();
       r.dispose();
     }
-    await Promise.all(
-      this.servers.map(
+    await Promise.all([
+      ...this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
             s.close(() => resolve());
             if ('closeAllConnections' in s) s.closeAllConnections();
           }),
       ),
-    );
+      ...this.netServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    ]);
     this.inboundListener?.closeAllConnections();
     for (const c of this.clusterMap.values()) c.retire();
+    for (const c of this.passthroughMap.values()) c.retire();
     if (this.appTarget) this.appTarget.pool.destroy().catch(() => {});
     this.hcAgent.destroy();
     this.hcTlsAgent.destroy();
@@ -757,10 +901,10 @@ function closePool(pool: UpstreamPool): void {
   pool.close().catch(() => {});
 }
 
-function listen(server: Server | NetServer): Promise<number> {
+function listen(server: Server | NetServer, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -100,6 +100,8 @@ export class ListenerStats {
   no_route = 0;
   /** Outbound only: no config from the control plane yet. */
   no_config = 0;
+  /** Outbound only: requests to a host the mesh does not know, answered 502 under REGISTRY_ONLY (Istio's BlackHoleCluster). */
+  blackhole = 0;
   /** L7 faults injected at this listener (Envoy's fault filter stats). */
   fault_delays_injected = 0;
   fault_aborts_injected = 0;
@@ -244,13 +246,14 @@ function collect(src: StatsSources): Sample[] {
       out.push({ key: `http.${name}.downstream_rq_${c}xx`, metric: 'meshproof_http_downstream_rq_xx', labels: `{listener="${escapeLabel(name)}",response_code_class="${c}"}`, value: s.byClass[c], gauge: false });
     }
     out.push({ key: `http.${name}.downstream_rq_rx_reset`, metric: 'meshproof_http_downstream_rq_rx_reset', labels: l, value: s.downstream_rq_rx_reset, gauge: false });
-    if (name === 'outbound') {
+    if (name === 'outbound' || name === 'gateway') {
       out.push({ key: `http.${name}.no_route`, metric: 'meshproof_http_no_route', labels: l, value: s.no_route, gauge: false });
       out.push({ key: `http.${name}.no_config`, metric: 'meshproof_http_no_config', labels: l, value: s.no_config, gauge: false });
     }
+    if (name === 'outbound') out.push({ key: `http.${name}.blackhole`, metric: 'meshproof_http_blackhole', labels: l, value: s.blackhole, gauge: false });
     out.push({ key: `http.${name}.fault.delays_injected`, metric: 'meshproof_http_fault_delays_injected', labels: l, value: s.fault_delays_injected, gauge: false });
     out.push({ key: `http.${name}.fault.aborts_injected`, metric: 'meshproof_http_fault_aborts_injected', labels: l, value: s.fault_aborts_injected, gauge: false });
-    if (name === 'inbound') {
+    if (name === 'inbound' || name === 'gateway') {
       out.push({ key: `http.${name}.local_rate_limit.ok`, metric: 'meshproof_http_local_rate_limit_ok', labels: l, value: s.local_rate_limit_ok, gauge: false });
       out.push({ key: `http.${name}.local_rate_limit.rate_limited`, metric: 'meshproof_http_local_rate_limit_rate_limited', labels: l, value: s.local_rate_limit_rate_limited, gauge: false });
       out.push({ key: `http.${name}.health_check`, metric: 'meshproof_http_health_check', labels: l, value: s.health_check, gauge: false });

@@ -33,7 +33,11 @@ Connecting gives up after 10 s, Envoy's and Istio's default `connect_timeout`, a
 `upstream_cx_total`, which in Envoy counts failed connections too).
 */
 export function createUpstreamPool(host: string, port: number, onConnect?: () => void, tls?: UpstreamTlsOptions | null): UpstreamPool {
-  const connector = buildConnector(tls ? { timeout: CONNECT_TIMEOUT_MS, ...tls.options } : { timeout: CONNECT_TIMEOUT_MS });
+  const built = buildConnector(tls ? { timeout: CONNECT_TIMEOUT_MS, ...tls.options } : { timeout: CONNECT_TIMEOUT_MS });
+  // undici asks for the name in each request's Host header (its SNI); a destination with a name of
+  // its own (a gateway terminating TLS, whose certificate is for it) asks for that one.
+  const servername = tls?.servername;
+  const connector: typeof built = servername ? (options, callback) => built({ ...options, servername }, callback) : built;
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const connect: typeof connector = tls
     ? (options, callback) => {
@@ -77,13 +81,15 @@ const CLOSED_AFTER_HANDSHAKE: HandshakeFailure = {
 };
 
 /**
-Mutual TLS on an upstream pool: Node's `tls.connect` options (certificate, key, trust bundle,
-identity check), and a callback for every handshake's outcome — null when it completed, the error
+TLS on an upstream pool (mutual TLS toward the mesh, or TLS toward a gateway that terminates it):
+Node's `tls.connect` options (certificate, key, trust bundle, identity check, the name to ask for), and a callback for every handshake's outcome — null when it completed, the error
 when it failed (at connect, or as the first read under TLS 1.3) — so the cluster counts them once
 per connection, not once per request the failure touched.
 */
 export interface UpstreamTlsOptions {
   options: Record<string, unknown>;
+  /** The name every connection asks for (SNI) and verifies, whatever the request's Host; absent = the Host, as undici does. */
+  servername?: string;
   onHandshake(err: Error | null): void;
 }
 
@@ -108,8 +114,22 @@ export function tryErrorCode(err: NodeJS.ErrnoException): string {
 /** Errors that mean the connection was never made (Envoy: connect failure, flag UF). */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/**
+A TLS handshake that fails (the peer's certificate not trusted, not for the name asked, expired)
+is a connect failure too: Envoy says UF, "transport failure reason: TLS error".
+*/
+const TLS_VERIFY_ERRORS = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+
 export function isConnectFailure(err: NodeJS.ErrnoException): boolean {
-  return err.code !== undefined && CONNECT_ERRORS.has(err.code);
+  return err.code !== undefined && (CONNECT_ERRORS.has(err.code) || TLS_VERIFY_ERRORS.has(err.code) || err.code.startsWith('ERR_SSL_'));
 }
 
 /** Writes a response body chunk to the caller; when its buffer is full, pauses the upstream until it drains. */

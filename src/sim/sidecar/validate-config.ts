@@ -1,5 +1,6 @@
 import { DEADLINE_MODES as DEADLINE_NAMES, LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/mesh-policy.ts';
 import { validateSecurity, validateUpstreamTls } from './validate-security.ts';
+import { validateEdgeConfig } from './validate-edge.ts';
 
 const DEADLINE_MODES: ReadonlySet<string> = new Set(DEADLINE_NAMES);
 
@@ -261,5 +262,6 @@ export function validateSidecarConfig(v: unknown): string[] {
       }
     }
   }
+  p.push(...validateEdgeConfig(v));
   return p;
 }
