@@ -1,4 +1,4 @@
-import { DEFAULT_PROFILE, DEFAULT_TRUST_DOMAIN, DEFAULT_VERSION, OUTBOUND_TRAFFIC_POLICY_DEFAULT, PROFILES } from '../../contract/defaults.ts';
+import { DEFAULT_PROFILE, DEFAULT_TRUST_DOMAIN, DEFAULT_VERSION, PROFILES } from '../../contract/defaults.ts';
 import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
 import type { ClusterConfig, Endpoint, SidecarConfig, SidecarSecurity } from '../../contract/sidecar-config.ts';
 
@@ -21,7 +21,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
       fault: c.fault !== undefined ? c.fault : policy.fault,
       bulkhead: c.bulkhead ?? null,
       mtls: c.mtls ?? null,
-      tls: c.tls ?? null,
+      ...(c.tls ? { tls: c.tls } : {}),
     };
   }
   const inbound: Partial<SidecarConfig['inbound']> = cfg.inbound ?? { rateLimit: null, fault: null };
@@ -38,9 +38,7 @@ export function withDefaults(cfg: SidecarConfig): SidecarConfig {
       globalRateLimit: inbound.globalRateLimit ?? null,
     },
     security: securityDefaults(cfg.security),
-    gateway: cfg.gateway ?? null,
-    outboundTrafficPolicy: cfg.outboundTrafficPolicy ?? OUTBOUND_TRAFFIC_POLICY_DEFAULT,
-    passthrough: Object.fromEntries(Object.entries(cfg.passthrough ?? {}).map(([host, eps]) => [host, eps.map(endpointDefaults)])),
+    ...(cfg.passthrough ? { passthrough: Object.fromEntries(Object.entries(cfg.passthrough).map(([host, eps]) => [host, eps.map(endpointDefaults)])) } : {}),
   };
 }
 
