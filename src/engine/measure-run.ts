@@ -2,7 +2,7 @@ import type { FaultRecord } from '../contract/fault-record.ts';
 import { rateLimited } from '../verdict/measure.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE } from '../contract/rate-limit-service.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
-import type { RunningPod } from '../contract/running-pod.ts';
+import type { RunningExternal, RunningPod } from '../contract/running-pod.ts';
 import { seriesKey, type SparseSeries } from '../contract/series.ts';
 import type { TracingStats } from '../contract/span-sink.ts';
 import type { StateChange } from '../contract/state-change.ts';
@@ -66,6 +66,8 @@ export interface Measured {
   endpointRemovalDelayMs: number;
   /** The ingress and the pods as they ran (a restarted app's port included), or null when the topology never came up. */
   pods: RunningPod[] | null;
+  /** The external services' instances as they ran (no proxy); empty when none or the topology never came up. */
+  externals: RunningExternal[];
   /** The last config push's time, ms, or null when none was made. */
   configPushMs: number | null;
   /** Each sidecar's tracing counters, read before it stopped. */
@@ -96,6 +98,7 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
       linkAddress: wire ? (from, to) => wire.addressFor(from, to) : undefined,
       credential: run.credential,
       rateLimitService: topology.rateLimitService,
+      externals: topology.externals ?? [],
       onPushError: (err) => run.emit({ type: 'fault-ended', at: Date.now(), fault: '(control plane)', detail: `a push of new certificates failed: ${err.message}` }),
     });
     // Renewals and a rotation's batches stop once the fault schedule has (released before this).
@@ -137,6 +140,7 @@ function emptyMeasurement(): Measured {
     states: [],
     endpointRemovalDelayMs: DEFAULT_ENDPOINT_REMOVAL_DELAY_MS,
     pods: null,
+    externals: [],
     configPushMs: null,
     sidecarSpans: {},
     receiver: null,
@@ -168,6 +172,7 @@ async function bringUp(held: ResourceStack, run: RunSetup, measured: Measured): 
   if (receiver) held.defer(async () => void (measured.sidecarSpans = await sidecarTracingStats([topology.ingress, ...topology.pods]).catch(() => ({}))));
   topology.onUnexpectedExit((instance, role, code, signal) => run.emit({ type: 'instance-down', at: Date.now(), instance, reason: `${role} exited (code ${code}, signal ${signal})` }));
   measured.pods = [topology.ingress, ...topology.pods];
+  measured.externals = topology.externals ?? [];
   return topology;
 }
 
@@ -186,18 +191,23 @@ async function connectWire(held: ResourceStack, run: RunSetup, topology: Started
       if (torn.problems.length > 0) run.emit({ type: 'fault-ended', at: Date.now(), fault: '(teardown)', detail: `toxiproxy teardown${torn.fellBackToReset ? ' fell back to /reset' : ''}: ${torn.problems.join('; ')}` });
     });
   }
-  const byInstance = new Map(topology.pods.map((p) => [p.instance, p]));
-  await wire.setup((instance) => byInstance.get(instance)!.inbound);
+  const byInstance = new Map<string, { host: string; port: number }>([
+    ...topology.pods.map((p) => [p.instance, p.inbound] as const),
+    ...(topology.externals ?? []).map((e) => [e.instance, e.address] as const),
+  ]);
+  await wire.setup((instance) => byInstance.get(instance)!);
   return wire;
 }
 
 /** The load generator's process, started and ready to send; an abort stops its load. */
 async function prepareLoad(held: ResourceStack, run: RunSetup, topology: StartedTopology): Promise<RemoteLoadGenerator> {
   const plan = run.plan;
+  // The load reaches its target on the ingress's listener for it (whatever Host it sends), else by Host.
+  const entry = topology.ingress.upstreams?.[plan.load.target] ?? topology.ingress.outbound;
   const load = held.use(
     new RemoteLoadGenerator({
-      url: `http://${topology.ingress.outbound.host}:${topology.ingress.outbound.port}`,
-      host: plan.load.target,
+      url: `http://${entry.host}:${entry.port}`,
+      host: plan.load.host ?? plan.load.target,
       path: plan.load.path,
       phases: plan.load.phases,
       connections: plan.load.connections,

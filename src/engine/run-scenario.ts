@@ -207,12 +207,15 @@ function runResult(r: {
       achievedRate: summary.elapsedMs > 0 ? (summary.requests * 1000) / summary.elapsedMs : 0,
     },
     instances: measured.pods
-      ? measured.pods.map((p) => ({
-          instance: p.instance,
-          service: p.service,
-          ports: { inbound: p.inbound.port, outbound: p.outbound.port, admin: Number(new URL(p.adminUrl).port), ...(p.appPort ? { app: p.appPort } : {}) },
-          ...(p.logFile && reportDir ? { log: `${LOGS_DIR}/${basename(p.logFile)}` } : {}),
-        }))
+      ? [
+          ...measured.pods.map((p) => ({
+            instance: p.instance,
+            service: p.service,
+            ports: { inbound: p.inbound.port, outbound: p.outbound.port, admin: Number(new URL(p.adminUrl).port), ...(p.appPort ? { app: p.appPort } : {}) },
+            ...(p.logFile && reportDir ? { log: `${LOGS_DIR}/${basename(p.logFile)}` } : {}),
+          })),
+          ...measured.externals.map((e) => ({ instance: e.instance, service: e.service, ports: { app: e.address.port } })),
+        ]
       : logsOf(plan.pods, reportDir),
     configPushMs: measured.configPushMs,
     ...(receiver ? { traces: summariseTraces(receiver.store, receiver.stats(), measured.sidecarSpans, r.telemetry?.stats() ?? null, { fromMs: measured.t0, toMs: measured.t0 + plan.load.durationMs }) } : {}),

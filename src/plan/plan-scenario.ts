@@ -1,14 +1,22 @@
-import type { Anchor, AnyExpectation, Scenario, ServiceSpec } from '../scenario/scenario.ts';
-import { instanceNames, instanceSpec } from '../scenario/scenario.ts';
+import type { Anchor, AnyExpectation, GatewaySpec, Scenario, ServiceSpec } from '../scenario/scenario.ts';
+import { egressGatewayOf, externalsOf, gatewayAsService, gatewayDestinations, gatewaysOf, instanceNames, instanceSpec } from '../scenario/scenario.ts';
 import { deriveSeed } from '../util/random.ts';
 import { planQuotas, type RateLimitPlan } from './plan-quotas.ts';
 
-/** One pod to run: an instance of a service (its app) and the sidecar beside it. */
+/**
+One pod to run: an instance of a service (its app and the sidecar beside it), of a gateway (a proxy
+of its own, no app), or of an external service (the built-in app alone, no sidecar).
+*/
 export interface PodPlan {
   instance: string;
   service: string;
   index: number;
+  /** What runs in the pod. Absent = a service's. */
+  kind?: 'service' | 'gateway' | 'external';
+  /** A service's or an external's behaviour; a gateway's as the mesh sees it (its rate limit, the services it sends to). */
   spec: ServiceSpec;
+  /** The gateway, for a gateway's pod. */
+  gateway?: GatewaySpec;
   /** Seeds for the app's and the sidecar's random choices, derived from the scenario's seed and the instance name. */
   appSeed: number;
   sidecarSeed: number;
@@ -24,6 +32,8 @@ export interface LoadPhasePlan {
 export interface LoadPlan {
   target: string;
   path: string;
+  /** The Host header of its requests. */
+  host: string;
   connections: number;
   durationMs: number;
   phases: LoadPhasePlan[];
@@ -37,8 +47,19 @@ export interface Plan {
   /** The sidecar the load generator talks to, like a mesh's ingress gateway: service `client`, no app. */
   ingress: { instance: 'ingress'; service: 'client'; sidecarSeed: number };
   load: LoadPlan;
-  /** For each service, the services it may call (its sidecar's clusters); `client` may call the load target. */
+  /**
+  For each service (and gateway), the destinations its proxy has a cluster for: the services and
+  registered externals it calls (an ingress gateway: its routes' destinations; the egress gateway:
+  every registered external); `client` calls the load target. Unregistered externals are not among them.
+  */
   routes: Record<string, string[]>;
+  /**
+  Which pods a caller's proxy dials for a destination when it is not the destination's own: a
+  registered external reached through the egress gateway (by every caller but the gateway itself).
+  */
+  via: Record<string, string>;
+  /** For each service, the unregistered externals it calls: hosts its sidecar can only pass through (ALLOW_ANY) or refuse (REGISTRY_ONLY). */
+  passthrough: Record<string, string[]>;
   /**
   Whether links pass through the fault engine (one proxy per calling pod and callee instance).
   True when the scenario has wire faults (toxics, partitions); otherwise sidecars dial each other
@@ -53,20 +74,40 @@ export interface Plan {
 
 export function planScenario(scenario: Scenario, runId: string): Plan {
   const pods: PodPlan[] = [];
-  for (const spec of scenario.services) {
+  const add = (spec: ServiceSpec, kind: PodPlan['kind'], gateway?: GatewaySpec) => {
     instanceNames(spec).forEach((instance, index) => {
       pods.push({
         instance,
         service: spec.name,
         index,
+        ...(kind !== 'service' ? { kind } : {}),
         spec: instanceSpec(spec, instance),
+        ...(gateway ? { gateway } : {}),
         appSeed: deriveSeed(scenario.seed, `app:${instance}`),
         sidecarSeed: deriveSeed(scenario.seed, `sidecar:${instance}`),
       });
     });
-  }
+  };
+  for (const spec of scenario.services) add(spec, 'service');
+  const externals = externalsOf(scenario);
+  const registered = new Set(externals.filter((e) => e.registered).map((e) => e.name));
+  const egress = egressGatewayOf(scenario);
   const routes: Record<string, string[]> = { client: [scenario.load.target] };
-  for (const s of scenario.services) routes[s.name] = [...new Set(s.calls)];
+  const passthrough: Record<string, string[]> = {};
+  for (const s of scenario.services) {
+    const calls = [...new Set(s.calls)];
+    const unregistered = calls.filter((c) => externals.some((e) => e.name === c) && !registered.has(c));
+    routes[s.name] = calls.filter((c) => !unregistered.includes(c));
+    if (unregistered.length > 0) passthrough[s.name] = unregistered;
+  }
+  for (const g of gatewaysOf(scenario)) {
+    const calls = g.kind === 'egress' ? [...registered] : gatewayDestinations(g);
+    add(gatewayAsService(g, scenario), 'gateway', g);
+    routes[g.name] = calls;
+  }
+  for (const e of externals) add(e, 'external');
+  const via: Record<string, string> = {};
+  if (egress) for (const e of registered) via[e] = egress.name;
 
   const l = scenario.load;
   let phases: LoadPhasePlan[];
@@ -85,12 +126,25 @@ export function planScenario(scenario: Scenario, runId: string): Plan {
     scenario,
     pods,
     ingress: { instance: 'ingress', service: 'client', sidecarSeed: deriveSeed(scenario.seed, 'sidecar:ingress') },
-    load: { target: l.target, path: l.path, connections: l.connections, durationMs: l.durationMs, phases },
+    load: { target: l.target, path: l.path, host: l.host ?? l.target, connections: l.connections, durationMs: l.durationMs, phases },
     routes,
+    via,
+    passthrough,
     wire: (scenario.faults ?? []).some((f) => f.action.kind === 'toxic' || f.action.kind === 'partition'),
     wireSeed: deriveSeed(scenario.seed, 'fault-engine'),
     rateLimit: planQuotas(scenario),
   };
+}
+
+/** Whose pods a caller's proxy dials for a destination: the destination's own, or the egress gateway's. */
+export function dialedService(plan: Pick<Plan, 'via'>, caller: string, destination: string): string {
+  const via = plan.via?.[destination];
+  return via !== undefined && via !== caller ? via : destination;
+}
+
+/** The kind of a planned pod. */
+export function podKind(p: Pick<PodPlan, 'kind'>): 'service' | 'gateway' | 'external' {
+  return p.kind ?? 'service';
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Plan } from '../plan/plan-scenario.ts';
 import type { TopologyEventListener } from '../contract/topology-event.ts';
 import type { ProcessControl } from '../contract/process-control.ts';
-import type { RunningPod } from '../contract/running-pod.ts';
+import type { RunningExternal, RunningPod } from '../contract/running-pod.ts';
 import type { RunningRateLimitService } from '../contract/rate-limit-service.ts';
 
 /** What a process of a run is: an app, a sidecar, the fault engine or the rate-limit service. */
@@ -43,7 +43,10 @@ export interface RuntimeStartOptions {
 }
 
 export interface StartedTopology extends AsyncDisposable {
+  /** Every pod with a proxy: the services' (app and sidecar) and the gateways'. */
   pods: RunningPod[];
+  /** The external services' instances (no proxy, no admin port). Absent = none. */
+  externals?: RunningExternal[];
   ingress: RunningPod;
   processes: ProcessControl;
   /** The run's credential, which writes to the admin ports and the fault engine must carry. */

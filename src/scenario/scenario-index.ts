@@ -1,4 +1,5 @@
 import type { Fault, Scenario, ServiceSpec } from './scenario.ts';
+import { gatewayAsService } from './scenario.ts';
 
 /**
 Lookups by name over a scenario's services and faults, and who calls each service, built once per
@@ -33,6 +34,23 @@ function servicesIndex(list: readonly ServiceSpec[]) {
 /** The service of that name, if the scenario declares one. */
 export function serviceNamed(scenario: Pick<Scenario, 'services'>, name: string): ServiceSpec | undefined {
   return servicesIndex(scenario.services).byName.get(name);
+}
+
+const gateways = new WeakMap<object, Map<string, ServiceSpec>>();
+
+/**
+The service of that name, or the gateway of that name as a service (its replicas, the destinations
+it sends to): what has instances with a proxy whose inbound series a scope measures.
+*/
+export function podGroupNamed(scenario: Pick<Scenario, 'services' | 'gateways' | 'externals'>, name: string): ServiceSpec | undefined {
+  const service = serviceNamed(scenario, name);
+  if (service || !scenario.gateways) return service;
+  let index = gateways.get(scenario.gateways);
+  if (!index) {
+    index = new Map(scenario.gateways.map((g) => [g.name, gatewayAsService(g, scenario)]));
+    gateways.set(scenario.gateways, index);
+  }
+  return index.get(name);
 }
 
 /** The services that list this one in `calls`, in declaration order (the load generator not included). */

@@ -129,6 +129,37 @@ export function meshNodes(s: { services: readonly ServiceSpec[]; gateways?: read
   ];
 }
 
+/**
+A gateway as the mesh sees it, in the shape of a service: its name and replicas, its rate limit,
+the destinations it sends to (an ingress gateway: its routes'; the egress gateway: the registered
+externals); nothing of an app.
+*/
+export function gatewayAsService(g: GatewaySpec, scenario: Pick<Scenario, 'externals'>): ServiceSpec {
+  const calls = g.kind === 'egress' ? externalsOf(scenario).filter((e) => e.registered).map((e) => e.name) : gatewayDestinations(g);
+  return {
+    name: g.name,
+    replicas: g.replicas,
+    latency: { kind: 'fixed', ms: 0 },
+    errorRate: 0,
+    errorStatus: 500,
+    concurrency: null,
+    queue: 0,
+    calls,
+    callMode: 'sequence',
+    instances: {},
+    zone: null,
+    version: 'v1',
+    rateLimit: g.rateLimit,
+    bulkheads: {},
+    responseBytes: 0,
+    image: null,
+    command: null,
+    cwd: null,
+    env: {},
+    ready: null,
+  };
+}
+
 /** The services an ingress gateway's routes send to, in the order they are first named. */
 export function gatewayDestinations(gateway: Pick<GatewaySpec, 'routes'>): string[] {
   return [...new Set(gateway.routes.flatMap((r) => r.to.map((d) => d.service)))];

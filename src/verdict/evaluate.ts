@@ -1,7 +1,7 @@
 import type { AnyExpectation, Expectation, Scenario } from '../scenario/scenario.ts';
 import { type Timeline } from '../observe/timeline.ts';
 import { instanceNames } from '../scenario/scenario.ts';
-import { serviceNamed } from '../scenario/scenario-index.ts';
+import { podGroupNamed } from '../scenario/scenario-index.ts';
 import type { RunFacts, Verdict } from './verdict.ts';
 import { compare } from './compare.ts';
 import { evaluateAttempts } from './attempts.ts';
@@ -81,7 +81,7 @@ function perInstance(e: Expectation, scenario: Scenario, timeline: Timeline, ran
   const scope = e.scope;
   if (scope.kind !== 'service' && scope.kind !== 'version') return out;
   if (e.metric === 'overflow') return out;
-  const spec = serviceNamed(scenario, scope.service);
+  const spec = podGroupNamed(scenario, scope.service);
   for (const instance of spec ? instanceNames(spec) : []) {
     out[instance] = aggregate(timeline, metricSeriesKeys(e.metric, { kind: 'instance', service: scope.service, instance }, scenario), range).requests;
   }

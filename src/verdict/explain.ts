@@ -4,7 +4,7 @@ import { seriesKey } from '../contract/series.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../util/format.ts';
 import { aggregate, isLatencyMetric, overflowed, rateLimited, type Aggregate } from './measure.ts';
-import { serviceNamed } from '../scenario/scenario-index.ts';
+import { podGroupNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion, scopeLabel, seriesKeysFor } from './scope.ts';
 import type { BucketRange, ResolvedWindow, WindowMs } from './window.ts';
 
@@ -161,12 +161,12 @@ export function noDataReason(input: ExplainInput): string {
     case 'client':
       return `the load generator completed no request in ${span}`;
     case 'service': {
-      const spec = serviceNamed(scenario, scope.service);
+      const spec = podGroupNamed(scenario, scope.service);
       if (!spec) return `${scope.service} is not a service of this scenario`;
       return `no request reached any instance of ${scope.service} in ${span}${uncalledHint(scope.service, scenario)}`;
     }
     case 'version': {
-      const spec = serviceNamed(scenario, scope.service);
+      const spec = podGroupNamed(scenario, scope.service);
       if (!spec) return `${scope.service} is not a service of this scenario`;
       const instances = instancesOfVersion(scope.service, scope.version, scenario);
       if (instances.length === 0) return `${scope.service} has no instance of version ${scope.version}`;
@@ -177,7 +177,7 @@ export function noDataReason(input: ExplainInput): string {
     }
     case 'instance': {
       const head = `no request reached ${scope.instance} in ${span}`;
-      const spec = serviceNamed(scenario, scope.service);
+      const spec = podGroupNamed(scenario, scope.service);
       if (!spec) return `${head} (${scope.service} is not a service of this scenario)`;
       if (!instanceNames(spec).includes(scope.instance)) {
         return `${head} (${scope.service} has no instance ${scope.instance})`;
@@ -212,7 +212,7 @@ function edgeHint(from: string, to: string, scenario: Scenario): string {
   if (from === 'client') {
     return scenario.load.target === to ? '' : ` (the load goes to ${scenario.load.target}, not ${to})`;
   }
-  const caller = serviceNamed(scenario, from);
+  const caller = podGroupNamed(scenario, from);
   if (!caller) return ` (${from} is not a service of this scenario)`;
   if (!caller.calls.includes(to)) return ` (${from} does not call ${to})`;
   return '';

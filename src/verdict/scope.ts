@@ -1,6 +1,6 @@
-import { instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
+import { gatewaysOf, instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
 import { seriesKey, type SeriesKey } from '../contract/series.ts';
-import { serviceNamed, servicesCalling } from '../scenario/scenario-index.ts';
+import { podGroupNamed, servicesCalling } from '../scenario/scenario-index.ts';
 
 /**
 The timeline series a scope is measured on (see the series keys in `observe/timeline.ts`):
@@ -17,7 +17,7 @@ export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
     case 'client':
       return [seriesKey.client()];
     case 'service': {
-      const spec = serviceNamed(scenario, scope.service);
+      const spec = podGroupNamed(scenario, scope.service);
       return spec ? instanceNames(spec).map(seriesKey.instance) : [];
     }
     case 'instance':
@@ -53,7 +53,7 @@ const WORK_SERIES: Partial<Record<MetricName, (instance: string) => SeriesKey>> 
 
 /** The instances of a service that carry a version label. */
 export function instancesOfVersion(service: string, version: string, scenario: Scenario): string[] {
-  const spec = serviceNamed(scenario, service);
+  const spec = podGroupNamed(scenario, service);
   return spec ? instanceNames(spec).filter((i) => instanceSpec(spec, i).version === version) : [];
 }
 
@@ -75,8 +75,13 @@ export function scopeLabel(scope: Scope | FaultTarget): string {
   }
 }
 
-/** Who sends requests to a service: the services that list it in `calls`, and `client` when the load targets it. */
+/**
+Who sends requests to a service: the services that list it in `calls`, the gateways that send to it
+(an ingress gateway's routes; the egress gateway, for a registered external), and `client` when the
+load targets it.
+*/
 export function callersOf(service: string, scenario: Scenario): string[] {
-  const callers = servicesCalling(scenario, service);
-  return scenario.load.target === service ? ['client', ...callers] : [...callers];
+  const callers = [...servicesCalling(scenario, service)];
+  for (const g of gatewaysOf(scenario)) if (podGroupNamed(scenario, g.name)?.calls.includes(service)) callers.push(g.name);
+  return scenario.load.target === service ? ['client', ...callers] : callers;
 }

@@ -1,4 +1,4 @@
-import type { Plan } from '../../plan/plan-scenario.ts';
+import { dialedService, podKind, type Plan } from '../../plan/plan-scenario.ts';
 import type { FaultTarget } from '../../scenario/scenario.ts';
 
 /**
@@ -15,9 +15,14 @@ export interface Link {
   toService: string;
 }
 
-/** Every link of the topology: from each pod (and the ingress) to each instance of each service it calls. Pure. */
+/**
+Every link of the topology: from each pod with a proxy (and the ingress) to each instance it dials
+for each destination — the destination's own instances, or the egress gateway's when calls to a
+registered external leave through it — and to the instances of the unregistered externals it
+passes requests through to. Pure.
+*/
 export function planLinks(plan: Plan): Link[] {
-  const callers = [{ instance: plan.ingress.instance, service: plan.ingress.service }, ...plan.pods];
+  const callers = [{ instance: plan.ingress.instance, service: plan.ingress.service }, ...plan.pods.filter((p) => podKind(p) !== 'external')];
   const podsOf = new Map<string, Plan['pods']>();
   for (const p of plan.pods) {
     const list = podsOf.get(p.service);
@@ -26,7 +31,8 @@ export function planLinks(plan: Plan): Link[] {
   }
   const links: Link[] = [];
   for (const from of callers) {
-    for (const dest of plan.routes[from.service] ?? []) {
+    const dialed = new Set([...(plan.routes[from.service] ?? []).map((d) => dialedService(plan, from.service, d)), ...(plan.passthrough?.[from.service] ?? [])]);
+    for (const dest of dialed) {
       for (const to of podsOf.get(dest) ?? []) {
         links.push({ name: `${from.instance}__${to.instance}`, fromInstance: from.instance, fromService: from.service, toInstance: to.instance, toService: to.service });
       }

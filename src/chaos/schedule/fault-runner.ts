@@ -2,7 +2,7 @@ import type { FaultRecord } from '../../contract/fault-record.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE } from '../../contract/rate-limit-service.ts';
 import type { MeshControl } from '../../contract/mesh-control.ts';
 import type { ProcessControl } from '../../contract/process-control.ts';
-import type { RunningPod } from '../../contract/running-pod.ts';
+import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts';
 import type { InstanceState, StateChange } from '../../contract/state-change.ts';
 import type { TopologyEvent } from '../../contract/topology-event.ts';
 import type { Fault, FaultAction, Scenario } from '../../scenario/scenario.ts';
@@ -16,8 +16,8 @@ export interface FaultRunnerOptions {
   /** Epoch ms of the start of the load. */
   t0: number;
   controlPlane: MeshControl;
-  /** The running pods, and the runtime's hold on their apps (process faults). */
-  topology: { pods: readonly RunningPod[]; processes: ProcessControl };
+  /** The running pods (and external services' instances, absent = none), and the runtime's hold on their apps (process faults). */
+  topology: { pods: readonly RunningPod[]; externals?: readonly RunningExternal[]; processes: ProcessControl };
   emit: (e: TopologyEvent) => void;
   /**
   How long after an app dies the control plane takes it out of the endpoints, as Kubernetes does
@@ -128,9 +128,14 @@ export class FaultRunner implements AsyncDisposable {
     this.o.emit({ type: 'fault-ended', at: this.o.t0 + begunMs, fault: f.name, detail });
   }
 
+  /** Every instance of the topology: pods with a proxy and external services' instances. */
+  private allInstances(): { instance: string; service: string }[] {
+    return [...this.o.topology.pods, ...(this.o.topology.externals ?? [])];
+  }
+
   /** Instances named in a partition group: instance names as they are, service names as all their instances. */
   private expand(group: string[]): string[] {
-    const pods = this.o.topology.pods;
+    const pods = this.allInstances();
     return group.flatMap((n) => (pods.some((p) => p.instance === n) ? [n] : pods.filter((p) => p.service === n).map((p) => p.instance)));
   }
 
@@ -140,7 +145,7 @@ export class FaultRunner implements AsyncDisposable {
     if (t.kind === 'mesh') return this.o.topology.pods.map((p) => p.instance);
     const service = t.kind === 'service' ? t.service : t.to;
     if (t.kind === 'edge' && t.toInstance) return [t.toInstance];
-    return this.o.topology.pods.filter((p) => p.service === service).map((p) => p.instance);
+    return this.allInstances().filter((p) => p.service === service).map((p) => p.instance);
   }
 
   private async run(step: FaultStep): Promise<void> {
@@ -202,6 +207,11 @@ export class FaultRunner implements AsyncDisposable {
       this.killed.add(instance);
       this.started(f, detail, begun);
       this.state(instance, 'killed', `fault ${f.name}: ${detail}`);
+      // An external's name keeps resolving when it is down: no control plane removes it.
+      if ((this.o.topology.externals ?? []).some((e) => e.instance === instance)) {
+        if (a.action === 'restart') await this.bringBack(f, instance);
+        return;
+      }
       // The control plane learns of it the way a real one would: after the readiness probe fails.
       // The rate-limit service is in no endpoint list: its callers find out on their next request.
       if (instance !== RATE_LIMIT_SERVICE_INSTANCE) {

@@ -35,7 +35,7 @@ export interface StartedApp {
 /**
 Starts the processes of one plan as children of the harness, each tracked by the run's children
 as soon as it has reported ready: a pod's sidecar, its app (the built-in service, or a user's
-program under its supervisor), the fault engine, the rate-limit service.
+program under its supervisor), a gateway's proxy, an external's app, the fault engine, the rate-limit service.
 */
 export class LocalLauncher {
   private readonly plan: Plan;
@@ -71,8 +71,23 @@ export class LocalLauncher {
   }
 
   async sidecar(instance: string, service: string, seed: number, upstreams: readonly string[], signal: AbortSignal): Promise<SidecarPorts> {
+    return (await this.proxy(instance, service, seed, upstreams, signal, null)).ports;
+  }
+
+  /**
+  A gateway replica: the sidecar's proxy in its gateway role, the pod's workload (process faults
+  signal it: it leads its own group). `previous`: the ports it had, to start again on them after a
+  kill (a container restarted in its pod keeps the pod's address).
+  */
+  async gateway(pod: PodPlan, previous: SidecarPorts | null, signal: AbortSignal): Promise<{ ports: SidecarPorts; app: StartedApp }> {
+    const { ports, child } = await this.proxy(pod.instance, pod.service, pod.sidecarSeed, [], signal, { previous });
+    return { ports, app: { child, group: child.pid!, port: ports.inbound } };
+  }
+
+  private async proxy(instance: string, service: string, seed: number, upstreams: readonly string[], signal: AbortSignal, gateway: { previous: SidecarPorts | null } | null): Promise<{ ports: SidecarPorts; child: ChildProcess }> {
+    const previous = gateway?.previous;
     const s = await this.gate.run(SIDECAR_MAIN, () => spawnNodeChild({
-      name: `sidecar of ${instance}`,
+      name: gateway ? `gateway ${instance}` : `sidecar of ${instance}`,
       script: SIDECAR_MAIN,
       env: {
         ...this.baseEnv,
@@ -81,6 +96,8 @@ export class LocalLauncher {
         MESHPROOF_SERVICE: service,
         MESHPROOF_SEED: String(seed),
         ...(upstreams.length > 0 ? { MESHPROOF_UPSTREAMS: upstreams.join(',') } : {}),
+        ...(gateway ? { MESHPROOF_ROLE: 'gateway' } : {}),
+        ...(previous ? { MESHPROOF_PORTS: JSON.stringify({ inbound: previous.inbound, outbound: previous.outbound, admin: previous.admin }) } : {}),
       },
       credential: this.credential,
       readyTimeoutMs: this.readyTimeoutMs,
@@ -88,7 +105,32 @@ export class LocalLauncher {
     }), signal);
     this.children.track(instance, 'sidecar', s, GRACE_MS);
     if (s.ready.type !== 'ready' || s.ready.role !== 'sidecar') throw new Error(`sidecar of ${instance} sent an unexpected ready message`);
-    return s.ready.ports;
+    return { ports: s.ready.ports, child: s.child };
+  }
+
+  /**
+  An external service's instance: the built-in app with no sidecar, on loopback. `port`: the one it
+  had, to start again on it after a kill (callers and the fault engine's proxies keep dialing it);
+  0 = any.
+  */
+  async external(pod: PodPlan, port: number, signal: AbortSignal): Promise<StartedApp> {
+    const app = await this.gate.run(BUILTIN_MAIN, () => spawnNodeChild({
+      name: `external ${pod.instance}`,
+      script: BUILTIN_MAIN,
+      env: {
+        ...this.baseEnv,
+        PORT: String(port),
+        MESHPROOF_INSTANCE: pod.instance,
+        MESHPROOF_SERVICE: pod.service,
+        MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),
+        MESHPROOF_SEED: String(pod.appSeed),
+      },
+      readyTimeoutMs: this.readyTimeoutMs,
+      signal,
+    }), signal);
+    this.children.track(pod.instance, 'app', app, GRACE_MS);
+    if (app.ready.type !== 'ready' || app.ready.role !== 'app') throw new Error(`external ${pod.instance} sent an unexpected ready message`);
+    return { child: app.child, group: app.child.pid!, port: app.ready.port };
   }
 
   /** The pod's app, reaching the mesh through its sidecar's `ports`; resolves once it is ready. */

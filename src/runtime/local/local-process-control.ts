@@ -1,20 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
 import type { SidecarPorts } from '../../contract/child-message.ts';
 import type { ProcessControl } from '../../contract/process-control.ts';
-import type { RunningPod } from '../../contract/running-pod.ts';
+import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
-import type { PodPlan } from '../../plan/plan-scenario.ts';
+import { podKind, type PodPlan } from '../../plan/plan-scenario.ts';
 import type { LocalChildren } from './local-children.ts';
 import type { LocalLauncher, StartedApp } from './local-launcher.ts';
 import { signalGroup } from './supervised-program.ts';
 
-/** A pod of the local runtime: its plan, where it runs, its sidecar's ports and its app as now running. */
-export interface LocalPod {
-  plan: PodPlan;
-  running: RunningPod;
-  ports: SidecarPorts;
-  app: StartedApp;
-}
+/**
+A pod of the local runtime: its plan, where it runs, its sidecar's ports and its app as now running.
+A gateway's pod is its proxy alone (`app` is the proxy); an external's, the built-in app alone (no
+sidecar: `running` is its address, `ports` null).
+*/
+export type LocalPod =
+  | { plan: PodPlan; running: RunningPod; ports: SidecarPorts; app: StartedApp }
+  | { plan: PodPlan; running: RunningExternal; ports: null; app: StartedApp };
 
 /** The rate-limit service as now running, and the address the topology gives out for it (updated in place by a restart). */
 export interface LocalRateLimitService {
@@ -25,7 +26,8 @@ export interface LocalRateLimitService {
 /**
 Process faults on the local runtime (on an instance's app, or on the rate-limit service as `ratelimit`). Signals go to the app's process group: a user's program's
 children are hit with it (a built-in app is alone in its own). The sidecar stays, as a pod's sidecar
-container does when the app container dies.
+container does when the app container dies. A gateway's proxy is its pod's workload: it is what a
+fault hits, and it starts again on the same ports; an external's app starts again on its port.
 */
 export class LocalProcessControl implements ProcessControl {
   private readonly pods: ReadonlyMap<string, LocalPod>;
@@ -75,7 +77,17 @@ export class LocalProcessControl implements ProcessControl {
     }
     const pod = this.pods.get(instance);
     if (!pod) throw new Error(`unknown instance ${instance}`);
-    if (isRunning(pod.app.child)) throw new Error(`the app of ${instance} is still running`);
+    if (isRunning(pod.app.child)) throw new Error(`${this.what(instance)} is still running`);
+    if (pod.ports === null) {
+      pod.app = await this.launcher.external(pod.plan, pod.app.port, this.signal);
+      return pod.app.port;
+    }
+    if (podKind(pod.plan) === 'gateway') {
+      const proxy = await this.launcher.gateway(pod.plan, pod.ports, this.signal);
+      pod.app = proxy.app;
+      pod.ports = proxy.ports;
+      return proxy.ports.inbound;
+    }
     // A user's program is started again by its command, as a restarted container runs its entrypoint.
     pod.app = await this.launcher.app(pod.plan, pod.ports, this.signal);
     pod.running.appPort = pod.app.port;
@@ -95,6 +107,8 @@ export class LocalProcessControl implements ProcessControl {
     if (instance === RATE_LIMIT_SERVICE_INSTANCE && this.rateLimit) return `the rate-limit service (pid ${this.rateLimit.started.group})`;
     const pod = this.pods.get(instance);
     const group = pod?.app.group;
+    if (pod && podKind(pod.plan) === 'gateway') return `gateway ${instance} (pid ${group}): its proxy, the whole pod`;
+    if (pod && podKind(pod.plan) === 'external') return `external ${instance} (pid ${group})`;
     return pod?.plan.spec.command ? `the program of ${instance} (process group ${group})` : `the app of ${instance} (pid ${group})`;
   }
 }

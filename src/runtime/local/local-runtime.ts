@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { SidecarPorts } from '../../contract/child-message.ts';
-import type { RunningPod } from '../../contract/running-pod.ts';
-import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
+import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts';
+import { podKind, type Plan, type PodPlan } from '../../plan/plan-scenario.ts';
 import { newRunCredential } from '../../auth/run-credential.ts';
 import { CompileCacheMark } from '../../process/compile-cache-mark.ts';
 import { reapOrphans } from '../../process/run-registry.ts';
@@ -76,16 +76,26 @@ export class LocalRuntime implements Runtime {
       const [faultEngine, rateLimit, ingressPorts, ...started] = await startAll<[{ url: string; seed: number } | null, StartedApp | null, SidecarPorts, ...LocalPod[]]>(starting.controller, [
         launcher.faultEngine(starting.signal),
         launcher.rateLimitService(starting.signal),
-        launcher.sidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, [], starting.signal),
-        ...plan.pods.map((p) => startPod(plan, p, launcher, starting.signal, options)),
+        // The load reaches its target on a listener of its own at the ingress, whatever Host it sends (a gateway's routes match it).
+        launcher.sidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, [plan.load.target], starting.signal),
+        ...plan.pods.map((p) => {
+          const kind = podKind(p);
+          if (kind === 'gateway') return startGatewayPod(p, launcher, starting.signal, options);
+          if (kind === 'external') return startExternalPod(p, launcher, starting.signal, options);
+          return startPod(plan, p, launcher, starting.signal, options);
+        }),
       ]);
       // Every kind has booted and flushed its compile cache: the next start need not boot one of each first.
       cache.markWarm();
       const pods = new Map(started.map((p) => [p.plan.instance, p]));
       const rls: LocalRateLimitService | null = rateLimit ? { started: rateLimit, running: { url: `http://${HOST}:${rateLimit.port}`, address: { host: HOST, port: rateLimit.port } } } : null;
       return new LocalTopology({
-        pods: started.map((p) => p.running),
-        ingress: runningPod(plan.ingress, ingressPorts, null),
+        pods: started.flatMap((p) => (p.ports === null ? [] : [p.running])),
+        externals: started.flatMap((p) => (p.ports === null ? [p.running] : [])),
+        ingress: {
+          ...runningPod(plan.ingress, ingressPorts, null),
+          upstreams: Object.fromEntries(Object.entries(ingressPorts.upstreams ?? {}).map(([service, port]) => [service, { host: HOST, port }])),
+        },
         processes: new LocalProcessControl(pods, launcher, children, options.signal ?? new AbortController().signal, rls),
         rateLimitService: rls?.running ?? null,
         faultEngine,
@@ -109,6 +119,21 @@ async function startPod(plan: Plan, pod: PodPlan, launcher: LocalLauncher, signa
   const running: RunningPod = { ...runningPod(pod, ports, app.port), ...(pod.spec.command ? { logFile: launcher.logFileOf(pod) } : {}) };
   options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin, app: app.port } });
   return { plan: pod, running, ports, app };
+}
+
+/** A gateway replica: its proxy alone, the pod's workload. */
+async function startGatewayPod(pod: PodPlan, launcher: LocalLauncher, signal: AbortSignal, options: RuntimeStartOptions): Promise<LocalPod> {
+  const { ports, app } = await launcher.gateway(pod, null, signal);
+  options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin } });
+  return { plan: pod, running: { ...runningPod(pod, ports, null), kind: 'gateway' }, ports, app };
+}
+
+/** An external service's instance: the built-in app alone, no sidecar. */
+async function startExternalPod(pod: PodPlan, launcher: LocalLauncher, signal: AbortSignal, options: RuntimeStartOptions): Promise<LocalPod> {
+  const app = await launcher.external(pod, 0, signal);
+  options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { app: app.port } });
+  const running: RunningExternal = { instance: pod.instance, service: pod.service, address: { host: HOST, port: app.port } };
+  return { plan: pod, running, ports: null, app };
 }
 
 function runningPod(pod: { instance: string; service: string }, ports: SidecarPorts, appPort: number | null): RunningPod {

@@ -1,15 +1,19 @@
 import { DEFAULT_VERSION } from '../../contract/defaults.ts';
 import type { MeshControl, OutboundFault } from '../../contract/mesh-control.ts';
-import type { Plan } from '../../plan/plan-scenario.ts';
-import type { RunningPod } from '../../contract/running-pod.ts';
+import type { GatewayCertificate, GatewayCertificateIssuer } from '../../contract/gateway-certificate.ts';
+import type { GatewayRoute } from '../../contract/gateway-route.ts';
+import { dialedService, podKind, type Plan, type PodPlan } from '../../plan/plan-scenario.ts';
+import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE, type GlobalRateLimit, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
+import { externalsOf, gatewaysOf, type GatewaySpec } from '../../scenario/scenario.ts';
+import { SelfSignedIssuer } from './self-signed-issuer.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
 import type { MtlsMode } from '../../contract/security-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
 import { runsOwnProgram } from '../../scenario/scenario.ts';
-import type { Endpoint, SidecarConfig } from '../../contract/sidecar-config.ts';
+import type { ClusterConfig, Endpoint, GatewayConfig, SidecarConfig } from '../../contract/sidecar-config.ts';
 import { MeshSecurity } from './mesh-security.ts';
 
 export interface ControlPlaneOptions {
@@ -25,6 +29,13 @@ export interface ControlPlaneOptions {
   onPushError?: (err: Error) => void;
   /** The run's rate-limit service (when the plan has quotas): it gets its configuration from here, and the sidecars its address. @default none */
   rateLimitService?: RunningRateLimitService | null;
+  /** The external services' instances, which callers dial directly (they have no sidecar). @default none */
+  externals?: readonly RunningExternal[];
+  /**
+  Who issues the certificate of a gateway that terminates TLS (its chain and key go to its replicas,
+  its roots to the load balancer in front). @default a self-signed root made for the run
+  */
+  certificates?: GatewayCertificateIssuer;
 }
 
 /** At most this many pushes reissue certificates over a root rotation's window (each push goes to every sidecar). */
@@ -43,6 +54,13 @@ export class ControlPlane implements MeshControl {
   private readonly outboundFaults = new Map<string, OutboundFault>();
   private readonly inboundFaults = new Map<string, { instances: string[]; fault: HttpFault }>();
   private readonly byInstance: Map<string, RunningPod>;
+  private readonly externals: Map<string, RunningExternal>;
+  /** Planned pods by instance. */
+  private readonly planned: Map<string, PodPlan>;
+  /** Planned pods by service (or gateway, or external). */
+  private readonly podsOf = new Map<string, PodPlan[]>();
+  /** The certificates of the gateways that terminate TLS, issued before the first push. */
+  private readonly certificates = new Map<string, GatewayCertificate>();
   /** Duration of the last complete push to every sidecar, ms. */
   lastPushMs: number | null = null;
   /** The CA and everything about identities and mutual TLS; null until `startSecurity`, and for a scenario without security. */
@@ -68,35 +86,72 @@ export class ControlPlane implements MeshControl {
     this.ingress = ingress;
     this.options = options;
     this.byInstance = new Map(pods.map((p) => [p.instance, p]));
+    this.externals = new Map((options.externals ?? []).map((e) => [e.instance, e]));
+    this.planned = new Map(plan.pods.map((p) => [p.instance, p]));
+    for (const p of plan.pods) {
+      const list = this.podsOf.get(p.service);
+      if (list) list.push(p);
+      else this.podsOf.set(p.service, [p]);
+    }
     for (const p of pods) this.healthy.set(p.instance, true);
   }
 
-  /** The snapshot for one sidecar. Pure given the control plane's state. */
+  /** The endpoints a caller's proxy dials for one destination: its instances, or the egress gateway's. */
+  private endpointsFor(pod: RunningPod, dest: string): Endpoint[] {
+    const group = dialedService(this.plan, pod.service, dest);
+    return (this.podsOf.get(group) ?? []).map((p) => {
+      const external = this.externals.get(p.instance);
+      const own = external ? external.address : this.byInstance.get(p.instance)!.inbound;
+      const at = this.options.linkAddress?.(pod.instance, p.instance) ?? own;
+      return {
+        instance: p.instance,
+        host: at.host,
+        port: at.port,
+        // A third-party API's name keeps resolving when it is down: the mesh has no health for it.
+        healthy: external ? true : (this.healthy.get(p.instance) ?? false),
+        zone: p.spec.zone ?? null,
+        version: p.spec.version,
+      };
+    });
+  }
+
+  /** A gateway's own config: its routes (the egress gateway's: one per external, by its name) and its certificate. */
+  private gatewayConfig(g: GatewaySpec, clusters: readonly string[]): GatewayConfig {
+    const routes: GatewayRoute[] = g.kind === 'egress' ? clusters.map((name) => ({ hosts: [name], match: [], to: [{ service: name, weight: 1 }] })) : g.routes;
+    const cert = this.certificates.get(g.name);
+    return { kind: g.kind, routes, tls: g.tls && cert ? { certChain: cert.certChain, key: cert.key } : null };
+  }
+
+  /** Issues the certificate of every gateway that terminates TLS, once. */
+  private async ensureCertificates(): Promise<void> {
+    const tls = gatewaysOf(this.plan.scenario).filter((g) => g.tls && !this.certificates.has(g.name));
+    if (tls.length === 0) return;
+    const issuer = (this.options.certificates ??= new SelfSignedIssuer());
+    for (const g of tls) this.certificates.set(g.name, await issuer.issue({ gateway: g.name, hosts: g.tls!.hosts }));
+  }
+
+  /** The snapshot for one sidecar (or gateway). Pure given the control plane's state. */
   configFor(pod: RunningPod): SidecarConfig {
     const { scenario } = this.plan;
+    const planned = this.planned.get(pod.instance);
+    const gateway = planned && podKind(planned) === 'gateway' ? planned.gateway : undefined;
     const clusters: SidecarConfig['clusters'] = {};
     for (const dest of this.plan.routes[pod.service] ?? []) {
-      const endpoints: Endpoint[] = this.plan.pods
-        .filter((p) => p.service === dest)
-        .map((p) => {
-          const running = this.byInstance.get(p.instance)!;
-          const at = this.options.linkAddress?.(pod.instance, p.instance) ?? running.inbound;
-          return {
-            instance: p.instance,
-            host: at.host,
-            port: at.port,
-            healthy: this.healthy.get(p.instance) ?? false,
-            zone: p.spec.zone ?? null,
-            version: p.spec.version,
-          };
-        });
-      const policy = scenario.mesh[dest];
+      // Through the egress gateway, the hop to it takes the gateway's policy; its hop out, the external's.
+      const group = dialedService(this.plan, pod.service, dest);
+      const policy = scenario.mesh[group] ?? scenario.mesh[dest];
       let fault: HttpFault | null = policy.fault ?? null;
       for (const f of this.outboundFaults.values()) if (f.to === dest && (f.from === null || f.from === pod.service)) fault = f.fault;
       const bulkhead = serviceNamed(this.plan.scenario, pod.service)?.bulkheads?.[dest] ?? null;
-      clusters[dest] = { policy, endpoints, fault, bulkhead, mtls: this.security?.upstreamTls(pod, dest) ?? null };
+      const cluster: ClusterConfig = { policy, endpoints: this.endpointsFor(pod, dest), fault, bulkhead };
+      // Auto mTLS toward the mesh's services only: a gateway's listener takes what comes from outside
+      // the mesh (plain HTTP, or TLS it terminates), and an external has no sidecar to speak it.
+      const dialed = this.podsOf.get(group)?.[0];
+      cluster.mtls = dialed === undefined || podKind(dialed) === 'service' ? (this.security?.upstreamTls(pod, dest) ?? null) : null;
+      const cert = this.certificates.get(group);
+      if (cert && pod.service === 'client') cluster.tls = { ca: cert.ca, serverName: this.plan.load.host ?? this.plan.load.target };
+      clusters[dest] = cluster;
     }
-    const planned = this.plan.pods.find((p) => p.instance === pod.instance);
     let inboundFault: HttpFault | null = null;
     for (const f of this.inboundFaults.values()) if (f.instances.includes(pod.instance)) inboundFault = f.fault;
     const rls = this.options.rateLimitService;
@@ -105,12 +160,12 @@ export class ControlPlane implements MeshControl {
       rls && actions && this.plan.rateLimit
         ? { address: { ...rls.address }, domain: this.plan.rateLimit.spec.domain, timeoutMs: this.plan.rateLimit.spec.timeoutMs, failureMode: this.plan.rateLimit.spec.failureMode, descriptors: actions }
         : null;
-    return {
+    const config: SidecarConfig = {
       version: this.version,
       service: pod.service,
       instance: pod.instance,
       // The built-in service keeps a log of the work it wasted and saved; a user's program has none.
-      app: pod.appPort === null ? null : { host: '127.0.0.1', port: pod.appPort, ...(planned && !runsOwnProgram(planned.spec) ? { work: true } : {}) },
+      app: gateway || pod.appPort === null ? null : { host: '127.0.0.1', port: pod.appPort, ...(planned && !runsOwnProgram(planned.spec) ? { work: true } : {}) },
       t0: this.t0,
       seed: planned?.sidecarSeed ?? this.plan.ingress.sidecarSeed,
       clusters,
@@ -119,6 +174,15 @@ export class ControlPlane implements MeshControl {
       inbound: { rateLimit: planned?.spec.rateLimit ?? null, fault: inboundFault, deadlines: scenario.mesh[pod.service]?.deadlines ?? 'off', globalRateLimit },
       ...(this.security ? { security: this.security.podSecurity(pod) } : {}),
     };
+    if (gateway) {
+      config.gateway = this.gatewayConfig(gateway, Object.keys(clusters));
+      return config;
+    }
+    // Gateways are not affected by the outbound traffic policy (Istio); every app's sidecar is.
+    if (scenario.outboundTrafficPolicy) config.outboundTrafficPolicy = scenario.outboundTrafficPolicy;
+    const hosts = this.plan.passthrough?.[pod.service] ?? [];
+    if (hosts.length > 0) config.passthrough = Object.fromEntries(hosts.map((h) => [h, this.endpointsFor(pod, h)]));
+    return config;
   }
 
   /**
@@ -261,11 +325,13 @@ export class ControlPlane implements MeshControl {
     else this.inboundFaults.delete(name);
   }
 
-  /** The instance's app moved (a restart): its sidecar must forward to the new port. The rate-limit service started again needs its configuration again. */
+  /** The instance's app moved (a restart): its sidecar must forward to the new port. The rate-limit service started again needs its configuration again. A gateway has no app; an external is dialed directly. */
   setAppPort(instance: string, port: number): void {
     if (instance === RATE_LIMIT_SERVICE_INSTANCE) this.rateLimitConfigured = false;
     const pod = this.byInstance.get(instance);
-    if (pod) pod.appPort = port;
+    if (pod && pod.kind !== 'gateway') pod.appPort = port;
+    const external = this.externals.get(instance);
+    if (external) external.address = { ...external.address, port };
   }
 
   /** Sets the run's second 0 (epoch ms) that every sidecar buckets its stats on. Takes effect at the next push. */
@@ -280,6 +346,7 @@ export class ControlPlane implements MeshControl {
 
   /** Pushes a new version to every sidecar and resolves when each has acknowledged it. */
   async push(): Promise<number> {
+    await this.ensureCertificates();
     const version = ++this.version;
     const started = performance.now();
     const targets = [this.ingress, ...this.pods];
