@@ -81,6 +81,19 @@ const cases: Case[] = [
   { file: 'a-global-quota-holds-across-replicas.yaml', code: 0 },
   { file: 'a-global-quota-holds-across-replicas--with-local-limits.yaml', code: 1, failing: ['admitted_rps(inventory) <= 30'] },
   { file: 'zone-failover.yaml', code: 0, duration: '8s' },
+  // Issue 14: the gateway as a single point of failure. Full length: the crash and the removal of
+  // the dead replica are the mesh's own times.
+  { file: 'two-gateway-replicas-survive-a-crash.yaml', code: 0 },
+  {
+    file: 'two-gateway-replicas-survive-a-crash--with-one-replica.yaml',
+    code: 1,
+    failing: [
+      'success_rate(client) >= 99%',
+      'success_rate(client) >= 99% during edge-crash',
+      'requests(client -> edge-0) == 0 during edge-crash from +2s',
+      'rps(edge -> checkout) >= 80/s during edge-crash from +2s',
+    ],
+  },
   { file: 'zone-failover--without-locality.yaml', code: 1, duration: '8s', failing: ['requests(front -> backend-1) == 0 before zone-a-down', 'requests(front -> backend-3) == 0 before zone-a-down'] },
 ];
 

@@ -195,7 +195,10 @@ export class FaultRunner implements AsyncDisposable {
     if (a.kind !== 'process' || f.target.kind !== 'instance') return;
     const instance = f.target.instance;
     const processes = this.o.topology.processes;
+    // A gateway's proxy is its whole pod: while it is down or frozen no push can reach it.
+    const proxy = this.o.topology.pods.some((p) => p.instance === instance && p.kind === 'gateway');
     if (phase === 'start') {
+      if (proxy) cp.setProxyRunning(instance, false);
       if (a.action === 'pause') {
         const detail = await processes.pause(instance);
         this.paused.add(instance);
@@ -230,6 +233,11 @@ export class FaultRunner implements AsyncDisposable {
     if (a.action === 'pause') {
       const detail = await processes.resume(instance);
       this.paused.delete(instance);
+      if (proxy) {
+        // Thawed, it runs on the config it had: whatever changed meanwhile reaches it now.
+        cp.setProxyRunning(instance, true);
+        await cp.push();
+      }
       this.ended(f, detail, begun);
       this.state(instance, 'healthy', `fault ${f.name} ended: ${detail}`);
     } else if (a.action === 'kill') {
@@ -267,6 +275,7 @@ export class FaultRunner implements AsyncDisposable {
     const port = await this.o.topology.processes.start(instance);
     this.killed.delete(instance);
     const cp = this.o.controlPlane;
+    cp.setProxyRunning(instance, true);
     cp.setAppPort(instance, port);
     cp.setHealthy(instance, true);
     await cp.push();

@@ -59,6 +59,8 @@ export class ControlPlane implements MeshControl {
   private readonly planned: Map<string, PodPlan>;
   /** Planned pods by service (or gateway, or external). */
   private readonly podsOf = new Map<string, PodPlan[]>();
+  /** Gateways whose proxy is down (killed or paused): no push can reach them. */
+  private readonly proxiesDown = new Set<string>();
   /** The certificates of the gateways that terminate TLS, issued before the first push. */
   private readonly certificates = new Map<string, GatewayCertificate>();
   /** Duration of the last complete push to every sidecar, ms. */
@@ -339,6 +341,15 @@ export class ControlPlane implements MeshControl {
     this.t0 = t0;
   }
 
+  /**
+  A gateway's proxy is down (killed or paused: it is the whole pod) or back: pushes skip it while it
+  is down, and the first push after it is back gives it the whole config again.
+  */
+  setProxyRunning(instance: string, running: boolean): void {
+    if (running) this.proxiesDown.delete(instance);
+    else this.proxiesDown.add(instance);
+  }
+
   /** Marks an instance (un)healthy. Takes effect at the next push. */
   setHealthy(instance: string, healthy: boolean): void {
     this.healthy.set(instance, healthy);
@@ -349,7 +360,7 @@ export class ControlPlane implements MeshControl {
     await this.ensureCertificates();
     const version = ++this.version;
     const started = performance.now();
-    const targets = [this.ingress, ...this.pods];
+    const targets = [this.ingress, ...this.pods.filter((p) => !this.proxiesDown.has(p.instance))];
     // Snapshots are taken now, so a push that overtakes an older one on the wire still carries the newer state.
     const configs = targets.map((pod) => this.configFor(pod));
     await this.configureRateLimitService(version);
