@@ -14,6 +14,11 @@ export interface MeshControl {
   setInboundFault(name: string, target: { instances: string[]; fault: HttpFault } | null): void;
   /** The instance's app moved (a restart): its sidecar must forward to the new port. */
   setAppPort(instance: string, port: number): void;
+  /**
+  A gateway's proxy is down (killed or paused: it is the whole pod) or back: pushes skip it while it
+  is down, and the first push after it is back gives it the whole config again.
+  */
+  setProxyRunning(instance: string, running: boolean): void;
   /** Marks an instance (un)healthy: an unhealthy one is not picked by callers. */
   setHealthy(instance: string, healthy: boolean): void;
   /** A PeerAuthentication switch (a `security` fault) on a service, or the whole mesh (service null); null ends it. */

@@ -135,6 +135,8 @@ function subject(metric: MetricName, scope: Scope, scenario: Scenario): string {
       return `the time ${workWho(scope)} spent on requests after a caller up the chain had given up is`;
     case 'saved':
       return `the number of requests ${workWho(scope)} stopped or skipped because nobody waited any more is`;
+    case 'no_route':
+      return `the number of ${reqs} no route took (404 NR) is`;
     case 'share':
       if (scope.kind !== 'version') return 'the share is';
       return `the share of the requests to ${scope.service} that reached ${scope.version} (${instancesOfVersion(scope.service, scope.version, scenario).join(', ') || 'no instance'}) is`;

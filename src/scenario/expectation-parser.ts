@@ -484,8 +484,10 @@ class ExpectationParser {
     if (name === 'client') return { kind: 'client' };
     if (this.#topology.services === null) return null;
     const service = this.#service(name);
+    if (service?.kind === 'external') return this.#external(token, service.name);
     if (service) return { kind: 'service', service: service.name };
     const instance = this.#instance(token);
+    if (instance && this.#service(instance.service)?.kind === 'external') return this.#external(token, instance.service);
     if (instance) return { kind: 'instance', service: instance.service, instance: name };
     if (instance === undefined) {
       const names = ['client', ...this.#serviceNames(), ...this.#instanceNames()];
@@ -496,8 +498,15 @@ class ExpectationParser {
 
   #edge(fromToken: Token, toToken: Token): Scope | null {
     if (this.#topology.services === null) return null;
-    const edge = this.#names({ from: fromToken, to: toToken, name: toToken }).edge(fromToken.text, toToken.text, (caller) => `all of ${caller}'s sidecars count`);
+    const edge = this.#names({ from: fromToken, to: toToken, name: toToken }).edge(fromToken.text, toToken.text, (caller) => `all of ${caller}'s sidecars count`, { meshClusters: true });
     return edge && { kind: 'edge', ...edge };
+  }
+
+  /** An external service has no sidecar, so nothing measures it from inside: its callers' edges do. */
+  #external(token: Token, name: string): null {
+    const caller = this.#services().find((s) => s.calls?.includes(name) && s.kind === undefined) ?? this.#services().find((s) => s.calls?.includes(name));
+    this.#report(token, `${name} is an external service: it has no sidecar to measure it at; measure the calls to it on an edge, such as ${caller ? `${caller.name} -> ${name}` : `<caller> -> ${name}`}`);
+    return null;
   }
 
   /** Names resolved against the topology; a problem is reported at the token of the part it is about. */

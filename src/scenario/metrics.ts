@@ -85,6 +85,11 @@ export const METRICS: readonly MetricSpec[] = [
     notOn: WORK_IS_AT_THE_CALLEE,
   },
   {
+    name: 'no_route',
+    unit: 'count',
+    doc: "Requests no route took (404, flag NR): on a gateway (or one of its instances), those none of its routes matched by host, path or headers.",
+  },
+  {
     name: 'share',
     unit: 'ratio',
     doc: "Share of the service's requests (at its instances' inbound) that reached the instances of one version: share(reviews v2).",

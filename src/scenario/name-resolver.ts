@@ -1,3 +1,4 @@
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from '../contract/gateway-route.ts';
 import type { ExpectationTopology } from './expectation-parser.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -59,7 +60,15 @@ export class NameResolver {
   cannot be a caller, in the caller's terms ("all of store's sidecars count"). null when it is not
   an edge of this topology (every problem reported).
   */
-  edge(from: string, to: string, callerWhy: (callerService: string) => string): { from: string; to: string; toInstance?: string } | null {
+  edge(from: string, to: string, callerWhy: (callerService: string) => string, options: { meshClusters?: boolean } = {}): { from: string; to: string; toInstance?: string } | null {
+    // Istio's clusters for hosts the registry does not know: what a service's sidecar refused
+    // (REGISTRY_ONLY) or passed through (ALLOW_ANY), measured as edges of their own.
+    if (options.meshClusters && (to === BLACKHOLE_CLUSTER || to === PASSTHROUGH_CLUSTER)) {
+      const caller = this.service(from);
+      if (caller && caller.kind === undefined) return { from, to };
+      this.#report('from', `${to} counts what a service's sidecar did with a host the mesh does not know; write <service> -> ${to} (services: ${this.#services.filter((s) => s.kind === undefined).map((s) => s.name).join(', ')})`);
+      return null;
+    }
     let fromOk = true;
     if (from !== 'client' && !this.service(from)) {
       fromOk = false;
@@ -83,7 +92,10 @@ export class NameResolver {
         return null;
       }
     } else {
-      const calls = this.service(from)?.calls;
+      const own = this.service(from)?.calls;
+      // A service whose calls to registered externals leave through the egress gateway dials it.
+      const egress = own ? this.#services.filter((g) => g.kind === 'gateway' && g.name !== from && g.calls?.some((c) => own.includes(c) && this.service(c)?.kind === 'external')).map((g) => g.name) : [];
+      const calls = own && [...own, ...egress];
       if (calls && !calls.includes(callee.service)) {
         this.#report('to', `${from} does not call ${callee.service}; ${calls.length ? `${from} calls: ${[...new Set(calls)].join(', ')}` : `${from} calls nothing`}`);
         return null;

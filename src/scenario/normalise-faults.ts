@@ -177,6 +177,7 @@ class FaultRules {
       ctx.error(at('target'), `${RATE_LIMIT_SERVICE_INSTANCE} is the rate-limit service, a process of its own without a sidecar: it takes process faults (kill, pause, restart) only`);
     }
     if (forMs !== null && forMs > 0) this.#endWithinRun(name, atMs, forMs, at(endKey), endKey);
+    if (action && target && ctx.issues.length === issuesBefore) this.#edges(target, action, f.http?.at !== undefined ? at('http') : at('target'));
     if (ctx.issues.length > issuesBefore || !action || !target) return null;
     const { line, col } = ctx.source.position(ctx.offset(path));
     return { name, atMs, forMs, target, action, line, col };
@@ -301,6 +302,30 @@ class FaultRules {
       return null;
     }
     return { kind: 'http', at, fault };
+  }
+
+  /**
+  What the edges of the mesh allow: an external service has no sidecar to inject an http fault in
+  at its inbound; and a wire fault on a caller's calls to a registered external, when they leave
+  through the egress gateway, belongs on the wire they take out of it.
+  */
+  #edges(target: FaultTarget, action: FaultAction, path: string): void {
+    const kindOf = (name: string) => this.#services?.find((s) => s.name === name)?.kind;
+    const to = target.kind === 'edge' ? target.to : target.service;
+    if (action.kind === 'http' && action.at === 'inbound' && kindOf(to) === 'external') {
+      const caller = this.#callerOf(to);
+      this.#ctx.error(path, `${to} is an external service: it has no sidecar to inject a fault at its inbound; put it at the callers' outbound (target: ${caller} -> ${to}), or use a toxic on the wire into it`);
+      return;
+    }
+    if ((action.kind === 'toxic' || action.kind === 'partition') && target.kind === 'edge' && kindOf(to) === 'external') {
+      const egress = this.#services?.find((s) => s.kind === 'gateway' && s.name !== target.from && s.calls?.includes(to));
+      if (egress) {
+        this.#ctx.error(
+          path,
+          `calls from ${target.from} to ${to} leave through the egress gateway ${egress.name}, so there is no wire from ${target.from} to ${to}: put the fault on ${egress.name} -> ${to} (where every call to it passes), or on ${target.from} -> ${egress.name}`,
+        );
+      }
+    }
   }
 
   #callerOf(service: string): string {

@@ -457,6 +457,8 @@ export type MetricName =
   | 'wasted_time'
   /** Requests the built-in service stopped or skipped because nobody waited any more (series `saved:<instance>`). */
   | 'saved'
+  /** Requests no route took (404, flag NR): at a gateway, no rule for their host, path or headers. */
+  | 'no_route'
   /** Share of a service's requests that reached one version (scope `version`). */
   | 'share'
   /** Most attempts (first try and retries) on an edge within any one request, from the run's traces: `attempts(front -> store) <= 3 per request`. */

@@ -3,7 +3,7 @@ import { type Timeline } from '../observe/timeline.ts';
 import { seriesKey } from '../contract/series.ts';
 import { instanceNames } from '../scenario/scenario.ts';
 import { formatDuration, formatLatency, formatPair, formatWindow, plural } from '../util/format.ts';
-import { aggregate, isLatencyMetric, overflowed, rateLimited, type Aggregate } from './measure.ts';
+import { aggregate, isLatencyMetric, noRoute, overflowed, rateLimited, type Aggregate } from './measure.ts';
 import { podGroupNamed } from '../scenario/scenario-index.ts';
 import { callersOf, instancesOfVersion, scopeLabel, seriesKeysFor } from './scope.ts';
 import type { BucketRange, ResolvedWindow, WindowMs } from './window.ts';
@@ -51,6 +51,10 @@ function detail(exp: Expectation, agg: Aggregate, whole?: Aggregate): string {
     case 'overflow': {
       const n = overflowed(agg);
       return n > 0 ? ` (answered 503 UO by a breaker or bulkhead; ${plural(agg.requests, 'request')} in all)` : '';
+    }
+    case 'no_route': {
+      const n = noRoute(agg);
+      return n > 0 ? ` (answered 404 NR: no route; ${plural(agg.requests, 'request')} in all)` : '';
     }
     case 'rate_limited': {
       const n = rateLimited(agg);

@@ -90,6 +90,8 @@ export function measureMetric(metric: MetricName, agg: Aggregate, of?: Aggregate
       return agg.requests;
     case 'wasted_time':
       return agg.latency.sum;
+    case 'no_route':
+      return noRoute(agg);
     case 'share':
       return !of || of.requests === 0 ? NaN : agg.requests / of.requests;
     case 'requests':
@@ -120,6 +122,11 @@ export function measureMetric(metric: MetricName, agg: Aggregate, of?: Aggregate
     case 'handshake_errors':
       return agg.handshakeErrors;
   }
+}
+
+/** Requests no route took: flag NR (Envoy's, with a 404). */
+export function noRoute(agg: Pick<Aggregate, 'flags'>): number {
+  return agg.flags.NR ?? 0;
 }
 
 /** Requests a breaker or bulkhead refused: flag UO (Envoy's overflow flag). */

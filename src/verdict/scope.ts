@@ -1,13 +1,14 @@
-import { gatewaysOf, instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
+import { egressGatewayOf, externalsOf, gatewaysOf, instanceNames, instanceSpec, type FaultTarget, type MetricName, type Scenario, type Scope } from '../scenario/scenario.ts';
 import { seriesKey, type SeriesKey } from '../contract/series.ts';
-import { podGroupNamed, servicesCalling } from '../scenario/scenario-index.ts';
+import { podGroupNamed, serviceNamed, servicesCalling } from '../scenario/scenario-index.ts';
 
 /**
 The timeline series a scope is measured on (see the series keys in `observe/timeline.ts`):
 - client → `client`;
 - service → every `instance:<service>-<i>` of its replicas, merged;
 - instance → `instance:<instance>`;
-- edge to a service → `edge:<from>-><to>` (what the caller saw, after retries);
+- edge to a service → `edge:<from>-><to>` (what the caller saw, after retries); to the egress
+  gateway from a service, its edges to the registered externals it calls (they leave through it);
 - edge to an instance → `upstream:<from>-><instance>` (the tries sent to that instance);
 - version → every `instance:<service>-<i>` whose version it is, merged.
 A service the scenario does not declare has no series.
@@ -22,10 +23,16 @@ export function seriesKeysFor(scope: Scope, scenario: Scenario): SeriesKey[] {
     }
     case 'instance':
       return [seriesKey.instance(scope.instance)];
-    case 'edge':
-      return scope.toInstance === undefined
-        ? [seriesKey.edge(scope.from, scope.to)]
-        : [seriesKey.upstream(scope.from, scope.toInstance)];
+    case 'edge': {
+      if (scope.toInstance !== undefined) return [seriesKey.upstream(scope.from, scope.toInstance)];
+      // A service's calls through the egress gateway are recorded by external, as the caller named them.
+      const egress = egressGatewayOf(scenario);
+      if (egress && scope.to === egress.name && scope.from !== 'client') {
+        const through = externalsOf(scenario).filter((e) => e.registered && serviceNamed(scenario, scope.from)?.calls.includes(e.name));
+        if (through.length > 0) return through.map((e) => seriesKey.edge(scope.from, e.name));
+      }
+      return [seriesKey.edge(scope.from, scope.to)];
+    }
     case 'version':
       return instancesOfVersion(scope.service, scope.version, scenario).map(seriesKey.instance);
   }

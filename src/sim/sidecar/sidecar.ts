@@ -380,7 +380,9 @@ export class Sidecar implements AdminTarget, RouterContext {
   private unregistered(ex: Exchange): ClusterState | null | undefined {
     if (this.running?.outboundTrafficPolicy === 'REGISTRY_ONLY' && ex.authority !== '') {
       this.outboundStats.blackhole++;
-      ex.seriesKey = seriesKey.edge(this.service, BLACKHOLE_CLUSTER);
+      // On the edge to the host asked for, and to Istio's BlackHoleCluster (where its telemetry counts it).
+      ex.seriesKey = seriesKey.edge(this.service, ex.authority);
+      ex.edgeSeriesKey = seriesKey.edge(this.service, BLACKHOLE_CLUSTER);
       ex.sendLocalReply(
         502,
         0,
@@ -388,7 +390,9 @@ export class Sidecar implements AdminTarget, RouterContext {
       );
       return null;
     }
-    return this.passthroughMap.get(ex.authority);
+    const passthrough = this.passthroughMap.get(ex.authority);
+    if (passthrough) ex.edgeSeriesKey = seriesKey.edge(this.service, PASSTHROUGH_CLUSTER);
+    return passthrough;
   }
 
   private inboundContext(): InboundContext {
@@ -561,7 +565,8 @@ export class Sidecar implements AdminTarget, RouterContext {
 
   /**
   The hosts ALLOW_ANY passes through (PassthroughCluster): one cluster each, with no policy, their
-  requests recorded on the edge to PassthroughCluster and counted in its stats. True when they changed.
+  requests recorded on the edge to the host and on the edge to PassthroughCluster, and counted in
+  PassthroughCluster's stats. True when they changed.
   */
   private applyPassthrough(cfg: SidecarConfig): boolean {
     const wanted = cfg.passthrough ?? {};
@@ -576,8 +581,7 @@ export class Sidecar implements AdminTarget, RouterContext {
         continue;
       }
       if (!stats) this.clusterStats.set(PASSTHROUGH_CLUSTER, (stats = new ClusterStats()));
-      const edgeKey = seriesKey.edge(this.service, PASSTHROUGH_CLUSTER);
-      this.passthroughMap.set(host, new ClusterState({ name: host, stats, env: this.clusterEnv, config, localZone: cfg.zone, edgeKey }));
+      this.passthroughMap.set(host, new ClusterState({ name: host, stats, env: this.clusterEnv, config, localZone: cfg.zone }));
       changed = true;
     }
     for (const [host, c] of this.passthroughMap) {

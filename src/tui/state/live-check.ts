@@ -174,6 +174,8 @@ function measure(state: RunViewState, e: Expectation, w: { fromMs: number; toMs:
     case 'wasted':
     case 'saved':
       return requests;
+    case 'no_route':
+      return flag('NR');
     case 'share': {
       if (e.scope.kind !== 'version') return null;
       const serviceKeys = seriesKeysFor({ kind: 'service', service: e.scope.service }, state.scenario.source);

@@ -34,7 +34,7 @@ function slowControlPlane(clock: { ms: number }, lagMs: number): MeshControl {
   const noCa = async (): Promise<string> => {
     throw new Error('these faults need no certificate authority');
   };
-  return { push, setInboundFault() {}, setOutboundFault() {}, setAppPort() {}, setHealthy() {}, setMtlsMode() {}, setClockSkew() {}, expireCertificate: noCa, startRootRotation: noCa, endRootRotation: noCa };
+  return { push, setInboundFault() {}, setOutboundFault() {}, setAppPort() {}, setHealthy() {}, setProxyRunning() {}, setMtlsMode() {}, setClockSkew() {}, expireCertificate: noCa, startRootRotation: noCa, endRootRotation: noCa };
 }
 
 const kill: Fault = {

@@ -238,6 +238,7 @@ describe('outbound traffic policy (Istio meshConfig.outboundTrafficPolicy)', () 
     assert.equal(outside.received, 0, 'nothing leaves the sidecar');
     assert.equal(counter(sidecar, 'http.outbound.blackhole'), 2);
     assert.equal(series(sidecar, 'edge:checkout->BlackHoleCluster').status['502'], 2);
+    assert.equal(series(sidecar, 'edge:checkout->card-api').status['502'], 1, 'and on the edge to the host asked for');
   });
 
   it('ALLOW_ANY: a host the registry does not know but that resolves goes through (PassthroughCluster, no policy applies); one that does not resolve gets 404 NR', async (t) => {
@@ -263,6 +264,7 @@ describe('outbound traffic policy (Istio meshConfig.outboundTrafficPolicy)', () 
     assert.equal((await send(ports.outbound, { host: 'card-api' })).status, 200);
     assert.equal(outside.received, 2);
     assert.equal(series(sidecar, 'edge:checkout->PassthroughCluster').requests, 2);
+    assert.equal(series(sidecar, 'edge:checkout->card-api').requests, 2);
     assert.equal(series(sidecar, 'upstream:checkout->card-api-0').requests, 2, 'the tries still name the instance reached');
     const unknown = await send(ports.outbound, { host: 'api.unknown.test' });
     assert.equal(unknown.status, 404);
