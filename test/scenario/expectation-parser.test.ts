@@ -7,7 +7,7 @@ import { TOPOLOGY } from './helpers.ts';
 
 const SITE = { file: 's.yaml', path: 'expect[0]', line: 7, col: 5 };
 const WINDOWS = 'between <duration> and <duration>, during <fault> [from +<duration>], before <fault>, after <fault>.start|.end [from +<duration>]';
-const METRICS = 'success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, admitted_rps, deadline_exceeded, wasted, wasted_time, saved, share, attempts, denied, mtls, handshake_errors';
+const METRICS = 'success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, admitted_rps, deadline_exceeded, wasted, wasted_time, saved, no_route, share, attempts, denied, mtls, handshake_errors';
 
 function ok(text: string, topology: ExpectationTopology = TOPOLOGY): Expectation {
   return any(text, topology) as Expectation;

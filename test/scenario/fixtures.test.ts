@@ -21,7 +21,7 @@ test('YAML syntax errors stop there, with their position', () => {
 
 test('an empty file, and a file that is not a mapping', () => {
   assertIssues(invalid('empty.yaml').issues, [['1:1 ', /^the file is empty; a scenario is a YAML mapping starting with version: 1$/]]);
-  assertIssues(invalid('not-a-mapping.yaml').issues, [['1:1 ', /^found a list; expected a mapping with keys version, name, description, seed, duration, services, mesh, load, faults, chaos, security, rateLimitService, runtime, expect$/]]);
+  assertIssues(invalid('not-a-mapping.yaml').issues, [['1:1 ', /^found a list; expected a mapping with keys version, name, description, seed, duration, services, mesh, gateways, external, load, faults, chaos, security, rateLimitService, runtime, expect$/]]);
 });
 
 test('unknown keys at every level, with the nearest valid key, the list of valid ones, and the name to use for another tool\'s', () => {
@@ -40,7 +40,7 @@ test('unknown keys at every level, with the nearest valid key, the list of valid
       '18:25 mesh.store.outlierDetection.consecutive5xxErrors',
       /^unknown key "consecutive5xxErrors": that is Istio's name; write consecutive5xx \(valid: consecutive5xx, consecutiveGatewayErrors, interval, baseEjectionTime, maxEjectionTime, maxEjectionPercent\)$/,
     ],
-    ['19:36 load.conections', /^unknown key "conections"; did you mean "connections"\? \(valid: target, rate, connections, duration, path, plaintext, phases\)$/],
+    ['19:36 load.conections', /^unknown key "conections"; did you mean "connections"\? \(valid: target, rate, connections, duration, path, plaintext, host, phases\)$/],
     ['23:60 faults[0].restartAftr', /^unknown key "restartAftr"; did you mean "restartAfter"\? \(valid: name, at, for, target, http, process, restartAfter, toxic, partition, security, certExpire, rootRotation, clockSkew\)$/],
   ]);
 });
@@ -132,7 +132,7 @@ test('instance overrides for instances that do not exist', () => {
 
 test('expectation sentences: each mistake at its token', () => {
   assertIssues(invalid('bad-expectations.yaml').issues, [
-    ['12:5 expect[0]', /^unknown metric "sucess_rate"; did you mean "success_rate"\? \(valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, admitted_rps, deadline_exceeded, wasted, wasted_time, saved, share, attempts, denied, mtls, handshake_errors; or a sentence: ejected\(…\), recovered\(…\), state\(…\)\)$/],
+    ['12:5 expect[0]', /^unknown metric "sucess_rate"; did you mean "success_rate"\? \(valid: success_rate, error_rate, rps, p50, p90, p99, max, requests, retries, retry_ratio, overflow, rate_limited, admitted_rps, deadline_exceeded, wasted, wasted_time, saved, no_route, share, attempts, denied, mtls, handshake_errors; or a sentence: ejected\(…\), recovered\(…\), state\(…\)\)$/],
     ['13:18 expect[1]', /^unknown scope "clinet"; did you mean "client"\?/],
     ['14:18 expect[2]', /^front does not call front; front calls: store$/],
     ['15:19 expect[3]', /^found "250" \(a number\); p99 is a latency: write "250ms"$/],
