@@ -23,13 +23,13 @@ export function imageEnvironment(plan: Plan, pod: PodPlan): Record<string, strin
 
 /**
 The environment of the built-in app's container: PORT, and its sidecar at MESHPROOF_SIDECAR, where it
-names the destination service in the Host header.
+names the destination service in the Host header (none for an external service's: `withSidecar` false).
 */
-export function builtinAppEnvironment(runId: string, pod: PodPlan, deadlines: DeadlineMode = 'off'): Record<string, string> {
+export function builtinAppEnvironment(runId: string, pod: PodPlan, deadlines: DeadlineMode = 'off', withSidecar = true): Record<string, string> {
   return {
     MESHPROOF_RUN_ID: runId,
     PORT: String(POD_PORTS.app),
-    MESHPROOF_SIDECAR: `127.0.0.1:${POD_PORTS.outbound}`,
+    ...(withSidecar ? { MESHPROOF_SIDECAR: `127.0.0.1:${POD_PORTS.outbound}` } : {}),
     MESHPROOF_INSTANCE: pod.instance,
     MESHPROOF_SERVICE: pod.service,
     MESHPROOF_SERVICE_SPEC: JSON.stringify(pod.spec),

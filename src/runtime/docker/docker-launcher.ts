@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { StartedTestContainer } from 'testcontainers';
 import { CREDENTIAL_FILE_ENV } from '../../auth/credential-handoff.ts';
 import { MeshproofError } from '../../errors.ts';
+import type { RunningExternal } from '../../contract/running-pod.ts';
 import type { Plan, PodPlan } from '../../plan/plan-scenario.ts';
 import type { ReadySpec } from '../../scenario/scenario.ts';
 import { codeLayout } from '../../util/code-layout.ts';
@@ -29,6 +30,7 @@ const ENTRY = {
   spanRelay: codeLayout.relative('runtime/docker/entry/span-relay.ts'),
   // The rate-limit service's process entry reads its bind address and Host names from the environment.
   rateLimit: codeLayout.relative('sim/ratelimit/main.ts'),
+  podHolder: codeLayout.relative('runtime/docker/entry/pod-holder.ts'),
 } as const;
 
 /** The rate-limit service's container, and where the topology says it is (updated in place by a restart). */
@@ -125,10 +127,14 @@ export class DockerLauncher {
     return running;
   }
 
-  /** The ingress: a sidecar alone, its outbound published for the load generator on the host. */
+  /**
+  The ingress: a sidecar alone, its outbound published for the load generator on the host, and its
+  listener for the load target (POD_PORTS.upstreams), where the load reaches its target whatever
+  Host it sends.
+  */
   async ingress(): Promise<DockerRunningPod> {
     const plan = this.plan;
-    const sidecar = await this.sidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, true);
+    const sidecar = await this.sidecar(plan.ingress.instance, plan.ingress.service, plan.ingress.sidecarSeed, true, [plan.load.target]);
     const outbound = sidecar.getMappedPort(POD_PORTS.outbound);
     const admin = sidecar.getMappedPort(POD_PORTS.admin);
     await this.ready(sidecar, `http://127.0.0.1:${sidecar.getMappedPort(POD_PORTS.agent)}/healthz/ready`, 'the ingress container');
@@ -140,9 +146,100 @@ export class DockerLauncher {
       // The load generator runs on the host: the ingress's outbound as published there.
       outbound: { host: '127.0.0.1', port: outbound },
       appPort: null,
+      upstreams: { [plan.load.target]: { host: '127.0.0.1', port: sidecar.getMappedPort(POD_PORTS.upstreams) } },
       containers: { sidecar: sidecar.getId(), app: null },
       published: { admin, agent: sidecar.getMappedPort(POD_PORTS.agent), outbound },
     };
+  }
+
+  // The edges: a gateway's proxy and an external's app each in a container of their own, joined to
+  // a pod holder's namespace (pod-holder.ts), so a kill and a start keep the pod's address and ports.
+
+  /** A gateway replica: the sidecar's entry in its gateway role, in its own container in the pod. */
+  async gateway(pod: PodPlan): Promise<DockerRunningPod> {
+    const holder = await this.holder(pod, [POD_PORTS.admin, POD_PORTS.agent]);
+    const admin = holder.getMappedPort(POD_PORTS.admin);
+    const agent = holder.getMappedPort(POD_PORTS.agent);
+    const c = this.withCredential(this.container('app', pod.instance, pod.service))
+      .withNetworkMode(`container:${holder.getId()}`)
+      .withEnvironment({
+        MESHPROOF_RUN_ID: this.plan.runId,
+        MESHPROOF_INSTANCE: pod.instance,
+        MESHPROOF_SERVICE: pod.service,
+        MESHPROOF_SEED: String(pod.sidecarSeed),
+        MESHPROOF_ROLE: 'gateway',
+        ...(this.settings.accessLog ? { MESHPROOF_ACCESS_LOG: '1' } : {}),
+        ...this.tracingEnv,
+      })
+      .withCommand([...NODE, ENTRY.sidecar])
+      .withWaitStrategy(new RunningWaitStrategy());
+    const gateway = await this.limit(() => c.start()).catch((err: Error) => {
+      throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `gateway container of ${pod.instance} did not start: ${err.message}`, { cause: err });
+    });
+    await this.ready(gateway, `http://127.0.0.1:${agent}/healthz/ready`, `the gateway container of ${pod.instance}`);
+    this.options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: POD_PORTS.inbound, admin } });
+    return {
+      instance: pod.instance,
+      service: pod.service,
+      adminUrl: `http://127.0.0.1:${admin}`,
+      inbound: { host: holder.getIpAddress(this.containers.network), port: POD_PORTS.inbound },
+      outbound: { host: '127.0.0.1', port: POD_PORTS.outbound },
+      appPort: null,
+      kind: 'gateway',
+      containers: { sidecar: holder.getId(), app: gateway.getId() },
+      published: { admin, agent, outbound: null },
+    };
+  }
+
+  /** A gateway's proxy started again in its pod (docker start): ready once its agent answers. */
+  async gatewayReady(container: Docker.Container, pod: DockerRunningPod): Promise<void> {
+    await waitHttpReady(container, `http://127.0.0.1:${pod.published.agent}/healthz/ready`, { what: `the gateway container of ${pod.instance}`, timeoutMs: this.readyTimeoutMs, signal: this.options.signal });
+  }
+
+  /**
+  An external's instance: the built-in app on the pod's network address, no sidecar. `pod` is kept
+  with the pods for process faults (its app container), though it has no admin port to push to.
+  */
+  async external(pod: PodPlan): Promise<{ pod: DockerRunningPod; external: RunningExternal }> {
+    const holder = await this.holder(pod, [POD_PORTS.agent], { MESHPROOF_AGENT_PORT: String(POD_PORTS.agent), MESHPROOF_APP_PORT: String(POD_PORTS.app) });
+    const agent = holder.getMappedPort(POD_PORTS.agent);
+    const c = this.container('app', pod.instance, pod.service)
+      .withNetworkMode(`container:${holder.getId()}`)
+      .withEnvironment({ ...builtinAppEnvironment(this.plan.runId, pod, 'off', false), MESHPROOF_BIND_HOST: '0.0.0.0' })
+      .withCommand([...NODE, ENTRY.builtinApp])
+      .withWaitStrategy(new RunningWaitStrategy());
+    const app = await this.limit(() => c.start()).catch((err: Error) => {
+      throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the container of external ${pod.instance} did not start: ${err.message}`, { cause: err });
+    });
+    await this.appReady(app, pod, agent);
+    const address = { host: holder.getIpAddress(this.containers.network), port: POD_PORTS.app };
+    this.options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { app: POD_PORTS.app } });
+    return {
+      pod: {
+        instance: pod.instance,
+        service: pod.service,
+        adminUrl: '',
+        inbound: address,
+        outbound: { host: '127.0.0.1', port: POD_PORTS.outbound },
+        appPort: POD_PORTS.app,
+        containers: { sidecar: holder.getId(), app: app.getId() },
+        published: { admin: 0, agent, outbound: null },
+      },
+      external: { instance: pod.instance, service: pod.service, address },
+    };
+  }
+
+  /** The container that owns a gateway's or an external's network namespace (as a Kubernetes pod's pause container). */
+  private async holder(pod: PodPlan, ports: number[], env: Record<string, string> = {}): Promise<StartedTestContainer> {
+    const c = this.container('sidecar', pod.instance, pod.service)
+      .withRunNetwork(this.containers.network, pod.instance)
+      .withLoopbackPorts(...ports)
+      .withEnvironment({ MESHPROOF_RUN_ID: this.plan.runId, MESHPROOF_INSTANCE: pod.instance, MESHPROOF_SERVICE: pod.service, ...env })
+      .withCommand([...NODE, ENTRY.podHolder])
+      .withWaitStrategy(new RunningWaitStrategy());
+    return this.limit(() => c.start()).catch((err: Error) => {
+      throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', `the pod holder of ${pod.instance} did not start: ${err.message}`, { cause: err });
+    });
   }
 
   /** meshproof's fault engine in its own container, when the plan has wire faults; null otherwise. */
@@ -272,7 +369,7 @@ export class DockerLauncher {
   private async sidecar(instance: string, service: string, seed: number, ingress: boolean, upstreams: readonly string[] = []): Promise<StartedTestContainer> {
     const c = this.withCredential(this.container('sidecar', instance, service))
       .withRunNetwork(this.containers.network, instance)
-      .withLoopbackPorts(POD_PORTS.admin, POD_PORTS.agent, ...(ingress ? [POD_PORTS.outbound] : []))
+      .withLoopbackPorts(POD_PORTS.admin, POD_PORTS.agent, ...(ingress ? [POD_PORTS.outbound, POD_PORTS.upstreams] : []))
       .withEnvironment({
         MESHPROOF_RUN_ID: this.plan.runId,
         MESHPROOF_INSTANCE: instance,

@@ -71,6 +71,11 @@ export class DockerProcessControl implements ProcessControl {
     if (state.Running) throw new Error(`the app container of ${instance} is still running`);
     // The same container again (docker start): same image, environment and pod namespace.
     await app.start();
+    if (pod.kind === 'gateway') {
+      // A gateway's proxy is back on the pod's ports: its agent answers once it listens again.
+      await this.launcher.gatewayReady(app, pod);
+      return POD_PORTS.inbound;
+    }
     await this.launcher.appReady(app, this.plan.pods.find((p) => p.instance === instance)!, pod.published.agent);
     pod.appPort = POD_PORTS.app;
     return POD_PORTS.app;

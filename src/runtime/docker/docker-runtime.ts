@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { newRunCredential } from '../../auth/run-credential.ts';
 import { MeshproofError } from '../../errors.ts';
-import type { Plan } from '../../plan/plan-scenario.ts';
+import type { RunningExternal } from '../../contract/running-pod.ts';
+import { podKind, type Plan, type PodPlan } from '../../plan/plan-scenario.ts';
 import type { ServiceSpec } from '../../scenario/scenario.ts';
 import type { Runtime, RuntimeStartOptions, StartedTopology } from '../runtime.ts';
 import { checkEngine, dockerClient, podCgroupParent } from './docker-engine.ts';
@@ -89,17 +90,28 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     await containers.open();
     const credential = options.credential ?? newRunCredential();
     const launcher = new DockerLauncher(docker, image, plan, containers, credential, options, settings);
-    const settled = await Promise.allSettled([launcher.faultEngine(), launcher.ingress(), ...plan.pods.map((p) => launcher.pod(p)), launcher.spanRelay(), launcher.rateLimitService()]);
+    const externals: RunningExternal[] = [];
+    const start = async (p: PodPlan): Promise<DockerRunningPod> => {
+      const kind = podKind(p);
+      if (kind === 'gateway') return launcher.gateway(p);
+      if (kind !== 'external') return launcher.pod(p);
+      const started = await launcher.external(p);
+      externals.push(started.external);
+      return started.pod;
+    };
+    const settled = await Promise.allSettled([launcher.faultEngine(), launcher.ingress(), ...plan.pods.map(start), launcher.spanRelay(), launcher.rateLimitService()]);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
     if (options.signal?.aborted) throw new MeshproofError('MESHPROOF_RUNTIME_START_FAILED', 'start-up was interrupted');
     const faultEngine = (settled[0] as PromiseFulfilledResult<{ url: string; seed: number } | null>).value;
     const ingress = (settled[1] as PromiseFulfilledResult<DockerRunningPod>).value;
-    const pods = settled.slice(2, 2 + plan.pods.length).map((s) => (s as PromiseFulfilledResult<DockerRunningPod>).value);
+    const all = settled.slice(2, 2 + plan.pods.length).map((s) => (s as PromiseFulfilledResult<DockerRunningPod>).value);
     const rateLimit = (settled[3 + plan.pods.length] as PromiseFulfilledResult<DockerRateLimitService | null>).value;
-    const byInstance = new Map(pods.map((p) => [p.instance, p]));
+    // An external's pod is kept for process faults (its app container), though it has no proxy to push to.
+    const byInstance = new Map(all.map((p) => [p.instance, p]));
+    const pods = all.filter((p, i) => podKind(plan.pods[i]!) !== 'external');
     const processes = new DockerProcessControl(docker, plan, byInstance, launcher, containers, rateLimit);
-    return new DockerTopology({ pods, ingress, processes, faultEngine, credential, containers, rateLimitService: rateLimit?.running ?? null });
+    return new DockerTopology({ pods, externals, ingress, processes, faultEngine, credential, containers, rateLimitService: rateLimit?.running ?? null });
   } catch (err) {
     await containers.stop();
     throw err;

@@ -1,5 +1,5 @@
 import type { ProcessControl } from '../../contract/process-control.ts';
-import type { RunningPod } from '../../contract/running-pod.ts';
+import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts';
 import type { RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import type { StartedTopology } from '../runtime.ts';
 import type { ExitListener, RunContainers } from './run-containers.ts';
@@ -14,6 +14,7 @@ export interface DockerRunningPod extends RunningPod {
 /** A plan's pods running as containers; disposing it (or `stop`) removes every container and the network. */
 export class DockerTopology implements StartedTopology {
   readonly pods: DockerRunningPod[];
+  readonly externals: RunningExternal[];
   readonly ingress: DockerRunningPod;
   readonly processes: ProcessControl;
   readonly faultEngine: { url: string; seed: number } | null;
@@ -21,8 +22,9 @@ export class DockerTopology implements StartedTopology {
   readonly rateLimitService: RunningRateLimitService | null;
   private readonly containers: RunContainers;
 
-  constructor(parts: { pods: DockerRunningPod[]; ingress: DockerRunningPod; processes: ProcessControl; faultEngine: { url: string; seed: number } | null; credential: string; containers: RunContainers; rateLimitService?: RunningRateLimitService | null }) {
+  constructor(parts: { pods: DockerRunningPod[]; externals: RunningExternal[]; ingress: DockerRunningPod; processes: ProcessControl; faultEngine: { url: string; seed: number } | null; credential: string; containers: RunContainers; rateLimitService?: RunningRateLimitService | null }) {
     this.pods = parts.pods;
+    this.externals = parts.externals;
     this.ingress = parts.ingress;
     this.processes = parts.processes;
     this.faultEngine = parts.faultEngine;

@@ -9,6 +9,8 @@ Environment:
 - `MESHPROOF_SEED`: seed of the latency draws and error rolls;
 - `MESHPROOF_DEADLINES`: `propagate` to honour the deadline requests carry (stop working on a request
   nobody waits for, pass what is left on), `off` (the default) to work every request to its end.
+- `MESHPROOF_BIND_HOST`: the address to listen on (default 127.0.0.1; an external service's container
+  in the Docker runtime listens on its pod's network address, as other pods dial it with no sidecar).
 
 Once listening it sends `{type: 'ready', role: 'app', port}` over IPC; it exits when the IPC
 channel disconnects or on SIGTERM/SIGINT.
@@ -54,6 +56,6 @@ try {
 
 await runChild({
   name: `app ${instance}`,
-  start: async () => ({ type: 'ready', role: 'app', port: await service.start(port) }),
+  start: async () => ({ type: 'ready', role: 'app', port: await service.start(port, process.env.MESHPROOF_BIND_HOST || '127.0.0.1') }),
   close: () => service.close(),
 });

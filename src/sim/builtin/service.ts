@@ -118,15 +118,18 @@ export class BuiltinService {
     }
   }
 
-  /** Listens on 127.0.0.1:`port` (0 = any free port) and resolves with the real port. */
-  start(port = 0): Promise<number> {
+  /**
+  Listens on `host`:`port` (0 = any free port) and resolves with the real port. `host` is 127.0.0.1
+  but for an external service's container, which other pods dial on its network address.
+  */
+  start(port = 0, host = '127.0.0.1'): Promise<number> {
     const server = createServer((req, res) => this.handle(req, res));
     // Longer than the callers' keep-alive idle time, so a pooled connection is never closed under a request.
     server.keepAliveTimeout = 65_000;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
         resolve((server.address() as AddressInfo).port);
       });

@@ -13,7 +13,12 @@ It runs the same `Sidecar` as the local runtime. `Sidecar.start()` binds its thr
 <bind> is MESHPROOF_BIND_HOST (default 0.0.0.0).
 
 - the dedicated outbound listener of each service in MESHPROOF_UPSTREAMS (comma-separated, the
-  order of `calls`) on 127.0.0.1:15101, 15102, … (upstreamPorts): a user's image's `<NAME>_URL`s.
+  order of `calls`) on 127.0.0.1:15101, 15102, … (upstreamPorts): a user's image's `<NAME>_URL`s
+  (the ingress's, for the load target, on MESHPROOF_OUTBOUND_HOST, published on the host).
+
+MESHPROOF_ROLE=gateway runs it as a gateway's proxy (a pod of its own: its container joins a pod
+holder's namespace, pod-holder.ts, so a kill and a start keep its address); its inbound listener is
+then the gateway's.
 
 Environment, as for the local sidecar: MESHPROOF_INSTANCE, MESHPROOF_SERVICE (required),
 MESHPROOF_SEED, MESHPROOF_ACCESS_LOG=1, MESHPROOF_UPSTREAMS; and MESHPROOF_APP_PORT (default 8080) for the agent.
@@ -58,7 +63,8 @@ try {
 const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: `${ENTRY} ${instance}` });
 
 const upstreams = upstreamPorts((process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== ''));
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' }, recorder: new SeriesRecorder() });
+const role = process.env.MESHPROOF_ROLE === 'gateway' ? 'gateway' : 'sidecar';
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' }, role, recorder: new SeriesRecorder() });
 const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
 exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
 
@@ -68,8 +74,8 @@ try {
     startTcpForwarder({ host: bind, port: ports.inbound, target: { host: '127.0.0.1', port: local.inbound } }),
     startTcpForwarder({ host: outboundHost, port: ports.outbound, target: { host: '127.0.0.1', port: local.outbound } }),
     startTcpForwarder({ host: bind, port: ports.admin, target: { host: '127.0.0.1', port: local.admin } }),
-    // In the pod only: the app dials them on the pod's 127.0.0.1.
-    ...Object.entries(upstreams).map(([callee, port]) => startTcpForwarder({ host: '127.0.0.1', port, target: { host: '127.0.0.1', port: local.upstreams![callee] } })),
+    // In the pod only, where the app dials them on the pod's 127.0.0.1; the ingress's, where the load generator reaches its target's.
+    ...Object.entries(upstreams).map(([callee, port]) => startTcpForwarder({ host: outboundHost, port, target: { host: '127.0.0.1', port: local.upstreams![callee] } })),
   ]);
   for (const f of forwarders) closers.push(() => f.close());
   const reported = { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin, ...(Object.keys(upstreams).length > 0 ? { upstreams } : {}) };

@@ -12,6 +12,7 @@ import { flushCompileCache, getCompileCacheDir } from 'node:module';
 const modules = [
   '../../../sim/sidecar/sidecar.ts',
   '../../../observe/timeline.ts',
+  '../../../sim/policy/route-table.ts',
   '../../../sim/builtin/service.ts',
   '../../../sim/ratelimit/rate-limit-service.ts',
   '../../../process/child-lifecycle.ts',
