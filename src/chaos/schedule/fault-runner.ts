@@ -223,7 +223,7 @@ export class FaultRunner implements AsyncDisposable {
             if (!this.killed.has(instance)) return;
             cp.setHealthy(instance, false);
             await cp.push();
-            this.o.emit({ type: 'instance-down', at: this.now(), instance, reason: `removed from the endpoints ${this.endpointRemovalDelayMs}ms after its app died` });
+            this.o.emit({ type: 'instance-down', at: this.now(), instance, reason: `removed from the endpoints ${this.endpointRemovalDelayMs}ms after its ${proxy ? 'proxy' : 'app'} died` });
           }),
         );
       }
@@ -279,10 +279,11 @@ export class FaultRunner implements AsyncDisposable {
     cp.setAppPort(instance, port);
     cp.setHealthy(instance, true);
     await cp.push();
+    const gateway = this.o.topology.pods.some((p) => p.instance === instance && p.kind === 'gateway');
     const back =
       instance === RATE_LIMIT_SERVICE_INSTANCE
         ? `the rate-limit service was started again (port ${port}) with its configuration, and every sidecar told where it is; its counters start from zero`
-        : `the app of ${instance} was started again (port ${port}) and is back in the endpoints`;
+        : `${gateway ? `gateway ${instance}` : `the app of ${instance}`} was started again (port ${port}) and is back in the endpoints`;
     this.ended(f, back, this.sinceT0());
     this.state(instance, 'healthy', `fault ${f.name}: restarted`);
   }

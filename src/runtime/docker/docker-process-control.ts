@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { ProcessControl } from '../../contract/process-control.ts';
-import type { Plan } from '../../plan/plan-scenario.ts';
+import { podKind, type Plan } from '../../plan/plan-scenario.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE } from '../../contract/rate-limit-service.ts';
 import type { DockerLauncher, DockerRateLimitService } from './docker-launcher.ts';
 import { RATE_LIMIT_PORT } from './pod-ports.ts';
@@ -40,7 +40,8 @@ export class DockerProcessControl implements ProcessControl {
     if (state.Paused) await app.unpause();
     await app.kill({ signal: 'SIGKILL' });
     await app.wait();
-    if (instance === RATE_LIMIT_SERVICE_INSTANCE) return `SIGKILL sent to ${what} (docker kill ${id.slice(0, 12)})`;
+    if (instance === RATE_LIMIT_SERVICE_INSTANCE || this.isExternal(instance)) return `SIGKILL sent to ${what} (docker kill ${id.slice(0, 12)})`;
+    if (this.pods.get(instance)?.kind === 'gateway') return `SIGKILL sent to ${what} (docker kill ${id.slice(0, 12)}): the gateway's whole pod stops answering`;
     return `SIGKILL sent to ${what} (docker kill ${id.slice(0, 12)}); its sidecar stays, as when a pod's app container crashes`;
   }
 
@@ -81,6 +82,11 @@ export class DockerProcessControl implements ProcessControl {
     return POD_PORTS.app;
   }
 
+  private isExternal(instance: string): boolean {
+    const planned = this.plan.pods.find((p) => p.instance === instance);
+    return planned !== undefined && podKind(planned) === 'external';
+  }
+
   /** The container a fault on `instance` hits (its app's, or the rate-limit service's), and what to call it. */
   private appOf(instance: string): { id: string; app: Docker.Container; what: string } {
     if (instance === RATE_LIMIT_SERVICE_INSTANCE && this.rateLimit) {
@@ -88,6 +94,7 @@ export class DockerProcessControl implements ProcessControl {
     }
     const pod = this.pods.get(instance);
     if (!pod?.containers.app) throw new Error(`no app container for instance ${instance}`);
-    return { id: pod.containers.app, app: this.docker.getContainer(pod.containers.app), what: `app container of ${instance}` };
+    const what = pod.kind === 'gateway' ? `the proxy container of gateway ${instance}` : this.isExternal(instance) ? `the container of external ${instance}` : `app container of ${instance}`;
+    return { id: pod.containers.app, app: this.docker.getContainer(pod.containers.app), what };
   }
 }

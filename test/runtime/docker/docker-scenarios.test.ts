@@ -17,6 +17,7 @@ they check the runtime, and must hold on a busy 2-core machine.
 */
 
 const FIXTURE = 'test/runtime/docker/fixtures/slow-link-and-crash.yaml';
+const EDGES = 'test/runtime/docker/fixtures/edges.yaml';
 /** Every run this file starts, checked at the end. */
 const runs = new Set<string>();
 
@@ -123,6 +124,51 @@ describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) =
     assert.ok(engine, 'the fault engine ran in its own container');
     for (const p of engine.Ports) assert.equal(p.IP, '127.0.0.1', `its API is published on 127.0.0.1 only: ${JSON.stringify(p)}`);
     await assertNothingLeft(docker, run.result.runId);
+  });
+
+  test('the shipped gateway pair on Docker: two gateway replicas survive a crash (exit 0), one does not (exit 1); a gateway pod is a holder and a proxy container in its namespace', { timeout: 300_000 }, async () => {
+    let seen: Promise<Docker.ContainerInfo[]> | null = null;
+    let runId = '';
+    const two = await runJson(['scenarios/two-gateway-replicas-survive-a-crash.yaml', '--runtime', 'docker'], (e) => {
+      if (e.type === 'run-starting') runId = e.runId;
+      if (e.type === 'load-started') seen = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.instance}=edge-0`] } });
+    });
+    assert.equal(two.code, 0, `exit code; verdicts: ${two.result.verdicts.map((v) => v.explanation).join('\n')}${two.context}`);
+    const crash = two.events.find((e) => e.type === 'fault-started' && e.fault === 'edge-crash') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
+    assert.match(crash?.detail ?? '', /SIGKILL sent to the proxy container of gateway edge-0 \(docker kill [0-9a-f]{12}\)/);
+    const containers = await (seen as unknown as Promise<Docker.ContainerInfo[]>);
+    const holder = containers.find((c) => c.Labels[LABEL.role] === 'sidecar');
+    const proxy = containers.find((c) => c.Labels[LABEL.role] === 'app');
+    assert.ok(holder && proxy, `edge-0 is two containers: ${containers.map((c) => c.Labels[LABEL.role]).join(', ')}`);
+    assert.equal(proxy.HostConfig.NetworkMode, `container:${holder.Id}`, "the gateway's proxy runs in its holder's namespace");
+    for (const p of holder.Ports) assert.equal(p.IP, '127.0.0.1', `published on 127.0.0.1 only: ${JSON.stringify(p)}`);
+    await assertNothingLeft(docker, two.result.runId);
+
+    const one = await runJson(['scenarios/two-gateway-replicas-survive-a-crash--with-one-replica.yaml', '--runtime', 'docker']);
+    assert.equal(one.code, 1, one.context);
+    assert.equal(one.result.error, null, one.context);
+    assert.deepEqual(
+      one.result.verdicts.filter((v) => v.status !== 'held').map((v) => v.expectation.text),
+      ['success_rate(client) >= 99%', 'success_rate(client) >= 99% during edge-crash', 'requests(client -> edge-0) == 0 during edge-crash from +2s', 'rps(edge -> checkout) >= 80/s during edge-crash from +2s'],
+    );
+    await assertNothingLeft(docker, one.result.runId);
+  });
+
+  test('the edges on Docker and locally: a TLS gateway whose replica is killed and started again, the egress gateway with a toxic on its way out, a passthrough host; the same verdicts', { timeout: 300_000 }, async () => {
+    const onDocker = await runJson([EDGES]);
+    assert.equal(onDocker.result.error, null, onDocker.context);
+    assert.equal(onDocker.result.runtime, 'docker');
+    await assertNothingLeft(docker, onDocker.result.runId);
+    const onLocal = await runJson([EDGES, '--runtime', 'local']);
+    assert.equal(onLocal.result.error, null, onLocal.context);
+    const explain = (r: JsonRun) => r.result.verdicts.map((v) => `  ${v.status} ${v.explanation}`).join('\n');
+    const expected = Object.fromEntries(onDocker.result.verdicts.map((v) => [v.expectation.text, v.expectation.text === 'p99(client) < 1ms' ? 'failed' : 'held']));
+    assert.deepEqual(verdictsOf(onDocker.result), expected, `on docker:\n${explain(onDocker)}`);
+    assert.deepEqual(verdictsOf(onLocal.result), expected, `local:\n${explain(onLocal)}`);
+    assert.equal(onDocker.code, 1);
+    assert.equal(onLocal.code, 1);
+    // Only through the egress gateway: checkout's sidecar never dialed card-api itself, on either runtime.
+    for (const r of [onDocker, onLocal]) assert.equal(r.result.timeline.series['upstream:checkout->card-api-0'], undefined, r.result.runtime);
   });
 
   test('a toxic and a kill + restart: container operations on Docker (runtime: docker), and the same verdicts on the local runtime (--runtime local)', { timeout: 300_000 }, async () => {
