@@ -3,8 +3,9 @@ import { PROFILES } from '../contract/defaults.ts';
 import { instanceNames, instanceSpec, type ManifestSource, type Scenario } from '../scenario/scenario.ts';
 import { type ConnectionPool, type DestinationPolicy } from '../contract/mesh-policy.ts';
 import { httpFaultText } from '../contract/describe-mesh-event.ts';
-import { serviceNamed } from '../scenario/scenario-index.ts';
-import { callersOf, instancesOfVersion } from '../verdict/scope.ts';
+import { podGroupNamed } from '../scenario/scenario-index.ts';
+import { instancesOfVersion } from '../verdict/scope.ts';
+import { policyCallers } from './describe-edges.ts';
 import { andList, retryOnText, sidecarsOf } from './words.ts';
 
 /**
@@ -15,14 +16,15 @@ The first line names the destination and its callers; the rest are its policies.
 */
 export function describePolicy(destination: string, scenario: Scenario): string[] {
   const p = scenario.mesh[destination];
-  const callers = callersOf(destination, scenario);
-  const spec = serviceNamed(scenario, destination);
+  const callers = policyCallers(destination, scenario);
+  const spec = podGroupNamed(scenario, destination) ?? (scenario.externals ?? []).find((e) => e.name === destination);
   const instances = spec ? instanceNames(spec) : [];
+  if ((scenario.externals ?? []).some((e) => e.name === destination && !e.registered)) return [`${destination}: not registered, so no policy of the mesh applies to calls to it.`];
   if (callers.length === 0) return [`${destination}: nothing calls it, so its policy is never used.`];
   const profile = scenario.profile ?? 'envoy';
   const d = PROFILES[profile];
   const byDefault = ` (${profile}'s default)`;
-  const who = sidecarsOf(callers);
+  const who = sidecarsOf(callers, (scenario.gateways ?? []).map((g) => g.name));
   const lines: string[] = [`${destination}, as called by ${andList(callers.map((c) => (c === 'client' ? 'the load generator' : c)))}:`];
 
   // Timeout and retries, in one sentence: they work together.

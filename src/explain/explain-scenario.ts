@@ -8,6 +8,7 @@ import { describeFaults, type FaultTimelineOptions } from './describe-fault.ts';
 import { describePolicy, sourceText } from './describe-policy.ts';
 import { describeSecurity } from './describe-security.ts';
 import { andList, latencyText } from './words.ts';
+import { describeExternal, describeGateway, entryText, trafficPolicyText } from './describe-edges.ts';
 
 export type ExplainOptions = FaultTimelineOptions;
 
@@ -31,17 +32,25 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
   let at = 0;
   const phases = l.phases.map((p) => `${formatDuration(at)}–${formatDuration((at += p.durationMs))} at ${formatRate(p.rate)}`);
   const rate = l.phases.length ? `in phases: ${phases.join(', ')}` : `at ${formatRate(l.rate)}`;
+  const entry = entryText(scenario);
   out.push(
-    `  client (the load generator) sends ${l.path} to ${l.target} ${rate}, for ${formatDuration(l.durationMs)}, open loop (it does not slow down when responses do), at most ${plural(l.connections, 'request')} in flight.`,
+    `  client (the load generator) sends ${l.path} to ${l.target} ${rate}, for ${formatDuration(l.durationMs)}, open loop (it does not slow down when responses do), at most ${plural(l.connections, 'request')} in flight.${entry ? ` ${entry}` : ''}`,
   );
-  for (const s of scenario.services) out.push(...describeService(s, scenario).map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
+  const indent = (lines: string[]) => lines.map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`));
+  // In the order traffic meets them: the ingress gateways at the entry, the services, then the way out.
+  const gateways = scenario.gateways ?? [];
+  for (const g of gateways.filter((x) => x.kind === 'ingress')) out.push(...indent(describeGateway(g, scenario)));
+  for (const s of scenario.services) out.push(...indent(describeService(s, scenario)));
+  for (const g of gateways.filter((x) => x.kind === 'egress')) out.push(...indent(describeGateway(g, scenario)));
+  for (const e of scenario.externals ?? []) out.push(...indent(describeExternal(e, scenario)));
 
   out.push('', "Policies (what the callers' sidecars do toward each destination)");
   if (scenario.meshImport) out.push(...describeMeshImport(scenario.meshImport).map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
-  for (const s of scenario.services) {
-    const lines = describePolicy(s.name, scenario);
+  for (const name of [...(scenario.gateways ?? []).map((g) => g.name), ...scenario.services.map((s) => s.name), ...(scenario.externals ?? []).map((e) => e.name)]) {
+    const lines = describePolicy(name, scenario);
     out.push(...lines.map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)));
   }
+  if ((scenario.externals ?? []).length > 0 || scenario.outboundTrafficPolicy) out.push(`  ${trafficPolicyText(scenario)}`);
 
   const security = describeSecurity(scenario);
   if (security.length) {

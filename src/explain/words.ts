@@ -11,10 +11,13 @@ export function andList(items: readonly string[]): string {
 }
 
 /** The sidecars that apply a destination's policy: "front's sidecar", "the load generator's ingress sidecar", "the sidecars of front and admin". */
-export function sidecarsOf(callers: readonly string[]): string {
-  const names = callers.map((c) => (c === 'client' ? "the load generator's ingress" : c));
-  if (callers.length === 1) return callers[0] === 'client' ? "the load generator's ingress sidecar" : `${callers[0]}'s sidecar`;
-  return `the sidecars of ${andList(names)}`;
+export function sidecarsOf(callers: readonly string[], gateways: readonly string[] = []): string {
+  const names = callers.map((c) => (c === 'client' ? "the load generator's ingress" : gateways.includes(c) ? `gateway ${c}` : c));
+  if (callers.length === 1) {
+    const c = callers[0];
+    return c === 'client' ? "the load generator's ingress sidecar" : gateways.includes(c) ? `gateway ${c}'s proxies` : `${c}'s sidecar`;
+  }
+  return `the proxies of ${andList(names)}`;
 }
 
 /** "1ms", "5ms median, 25ms at p99". */
