@@ -11,8 +11,9 @@ import { Help } from '../../src/tui/components/help.ts';
 import { Topology, topologyWants } from '../../src/tui/components/topology.ts';
 import { LiveApp } from '../../src/tui/live-app.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
-import { reduce } from '../../src/tui/state/run-view-state.ts';
+import { initialState, reduce } from '../../src/tui/state/run-view-state.ts';
 import type { LiveFigures, RunEvent } from '../../src/events.ts';
+import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
 import { assertFits, frameLines, frameOf, stateAfter } from './helpers.ts';
 
@@ -253,5 +254,59 @@ describe('LiveApp with ink-testing-library', () => {
     const { lastFrame } = render(h(LiveApp, { state: stateAfter(scriptedRun(6)), columns: 80, rows: 24, color: false, onQuit: () => {} }));
     assertFits(lastFrame(), 80, 24);
     assert.match(lastFrame() ?? '', /⊘payments-1 ejected/);
+  });
+});
+
+describe('Topology at the edges of the mesh', () => {
+  const yaml = `version: 1
+name: edges
+description: a gateway in front, an egress gateway and externals behind
+duration: 10s
+services:
+  checkout: { calls: [card-api, maps] }
+gateways:
+  edge:
+    kind: ingress
+    replicas: 2
+    routes: [{ match: { path: { prefix: /shop } }, to: checkout }]
+  out: { kind: egress }
+external:
+  card-api: {}
+  maps: { registered: false }
+mesh: { outboundTrafficPolicy: REGISTRY_ONLY }
+load: { target: edge, rate: 100/s }
+expect: ["success_rate(client) >= 99%"]
+`;
+  const fig = (rps: number, flags: Record<string, number> = {}) => ({ rps, errorRate: 0, p99: 5, retries: 0, flags });
+
+  it('the gateway at the entry (with its no-route count), the services, then the egress gateway, the externals and BlackHoleCluster at the exit', () => {
+    const parsed = parseScenario(yaml, 'edges.yaml');
+    assert.deepEqual(parsed.issues, []);
+    const state = [
+      { type: 'load-started', at: T0, t0: T0, rate: 100, connections: 10, durationMs: 10_000 },
+      {
+        type: 'live-stats',
+        at: T0 + 1000,
+        second: 0,
+        series: {
+          'edge:client->edge': fig(100),
+          'instance:edge-0': fig(50, { NR: 7 }),
+          'instance:edge-1': fig(50, { NR: 5 }),
+          'edge:edge->checkout': fig(88),
+          'edge:checkout->card-api': fig(88),
+          'edge:checkout->maps': fig(88),
+          'edge:checkout->BlackHoleCluster': fig(88),
+          'upstream:out->card-api-0': fig(88),
+        },
+      },
+    ].reduce((s, e) => reduce(s, e as never), initialState(parsed.scenario!));
+    const out = lastLines(h(Topology, { state, width: 100, height: topologyWants(state).expanded, selected: null, color: false }));
+    const at = (re: RegExp) => out.findIndex((l) => re.test(l));
+    assert.match(out[at(/^\s+edge\s/)], /edge\s+gateway NR 12\/s\s+100\b/);
+    assert.match(out[at(/card-api\s+external/)], /card-api\s+external\s+88\b/, 'an external is seen through the tries sent to it');
+    assert.match(out[at(/→ BlackHoleCluster/)], /88\s+0\.0%/);
+    // In the order traffic meets them.
+    const order = [/client → edge/, /^\s+edge\s/, /^\s+checkout\s/, /→ BlackHoleCluster/, /^\s+out\s+egress/, /card-api\s+external/, /maps\s+external/].map(at);
+    assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `order ${order.join(',')} in\n${out.join('\n')}`);
   });
 });

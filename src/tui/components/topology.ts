@@ -90,10 +90,12 @@ export function topologyRows(props: TopologyProps): Seg[][] {
   edgeRow('client', state.scenario.loadTarget, '');
   for (const s of state.services) {
     const sel = selected === `service:${s.name}`;
+    const figures = serviceFigures(state, s);
     const left: Seg[] = [{ text: sel ? '▸ ' : '  ', tone: 'accent' }, { text: s.name.padEnd(nameW), bold: true, inverse: sel }];
-    left.push(...troubleSegs(serviceFigures(state, s)));
-    if (!expanded) left.push({ text: ' ' }, ...badges(state, s, selected, c.name - 2 - Math.max(nameW, cells(s.name)) - 1));
-    body.push({ segs: [...fitSegs(left, c.name), ...figureSegs(serviceFigures(state, s), c), ...sparkSegs(state, serviceKeys(s), c)], selected: sel });
+    const tag = [...edgeTag(s, figures), ...troubleSegs(figures)];
+    if (tag.length) left.push(...tag);
+    if (!expanded) left.push({ text: ' ' }, ...badges(state, s, selected, c.name - 2 - Math.max(nameW, cells(s.name)) - 1 - segWidth(tag)));
+    body.push({ segs: [...fitSegs(left, c.name), ...figureSegs(figures, c), ...sparkSegs(state, serviceKeys(s), c)], selected: sel });
     if (expanded) {
       for (const name of s.instances) {
         const inst = state.instances[name];
@@ -111,8 +113,20 @@ export function topologyRows(props: TopologyProps): Seg[][] {
       }
     }
     for (const to of s.calls) edgeRow(s.name, to, '  ');
+    // BlackHoleCluster / PassthroughCluster: what the sidecar did with hosts the mesh does not know.
+    for (const e of state.edges) if (e.from === s.name && !s.calls.includes(e.to)) edgeRow(s.name, e.to, '  ');
   }
   return [header, ...viewport(body, height - 1, width)];
+}
+
+/** What a row at the edge of the mesh is, and a gateway's requests no route took in the last second (404 NR). */
+function edgeTag(s: ServiceView, f: Figures | null): Seg[] {
+  if (!s.kind) return [];
+  const word = s.kind === 'ingress' ? ' gateway' : s.kind === 'egress' ? ' egress' : ' external';
+  const out: Seg[] = [{ text: word, tone: 'dim' }];
+  const nr = f?.flags.NR ?? 0;
+  if (nr > 0) out.push({ text: ` NR ${nr}/s`, tone: 'warn' });
+  return out;
 }
 
 /** The body rows that fit in `rows`, scrolled so the selected row shows; "… N more" marks what is cut. */

@@ -3,10 +3,11 @@ import { clusterOf, endpointOf, SETUP_EVENT_TYPES, type MeshEvent, type MeshEven
 import { upstreamChange } from '../../contract/upstream-change.ts';
 import type { LiveFigures, RunEvent } from '../../events.ts';
 import { seriesKey } from '../../contract/series.ts';
-import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
+import { gatewayDestinations, instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from '../../contract/gateway-route.ts';
 import { formatDuration } from '../../util/format.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
-import { scopeLabel } from '../../verdict/scope.ts';
+import { callersOf, scopeLabel } from '../../verdict/scope.ts';
 
 /**
 The live view's model of a run: everything the screen shows, built only from the scenario (up front)
@@ -62,8 +63,15 @@ export interface ServiceView {
   readonly name: string;
   readonly instances: readonly string[];
   readonly calls: readonly string[];
-  /** Who calls it: services, and `client` for the load's target. */
+  /** Who calls it: services (and gateways), and `client` for the load's target. */
   readonly callers: readonly string[];
+  /** A gateway (ingress or egress) or an external service; absent for a service of the mesh. */
+  readonly kind?: 'ingress' | 'egress' | 'external';
+  /**
+  The series its figures are read from, when not its instances' inbound: an external service has no
+  sidecar, so it is seen through the tries its callers sent to its instances.
+  */
+  readonly figureKeys?: readonly string[];
 }
 
 /** What the screen says about an instance: healthy, or why not. */
@@ -144,14 +152,40 @@ export const LOG_CAPACITY = 500;
 /** The same line again within this long is counted on the earlier one instead of printed twice. */
 const MERGE_WITHIN_MS = 2000;
 
-/** The state before any event: the topology, the fault schedule and the checklist, all pending. */
-export function initialState(scenario: Scenario): RunViewState {
-  const services: ServiceView[] = scenario.services.map((s) => ({
+/**
+The rows of the topology, in the order traffic meets them: the ingress gateways at the entry, the
+services, the egress gateway, the external services at the exit.
+*/
+function topologyViews(scenario: Scenario): (ServiceView & { meshClusterEdges?: string[] })[] {
+  const gateways = scenario.gateways ?? [];
+  const externals = scenario.externals ?? [];
+  const callers = (name: string) => callersOf(name, scenario);
+  const view = (s: { name: string; replicas: number }, calls: readonly string[], kind?: ServiceView['kind']): ServiceView => ({
     name: s.name,
     instances: instanceNames(s),
-    calls: [...s.calls],
-    callers: [...(scenario.load.target === s.name ? ['client'] : []), ...scenario.services.filter((c) => c.calls.includes(s.name)).map((c) => c.name)],
-  }));
+    calls: [...new Set(calls)],
+    callers: callers(s.name),
+    ...(kind ? { kind } : {}),
+  });
+  const registered = externals.filter((e) => e.registered).map((e) => e.name);
+  const policy = scenario.outboundTrafficPolicy ?? 'ALLOW_ANY';
+  return [
+    ...gateways.filter((g) => g.kind === 'ingress').map((g) => view(g, gatewayDestinations(g), 'ingress')),
+    ...scenario.services.map((s) => {
+      const unregistered = s.calls.some((c) => externals.some((e) => e.name === c && !e.registered));
+      return { ...view(s, s.calls), ...(unregistered ? { meshClusterEdges: [policy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER] } : {}) };
+    }),
+    ...gateways.filter((g) => g.kind === 'egress').map((g) => view(g, registered, 'egress')),
+    ...externals.map((e) => {
+      const v = view(e, [], 'external');
+      return { ...v, figureKeys: callers(e.name).flatMap((c) => v.instances.map((i) => seriesKey.upstream(c, i))) };
+    }),
+  ];
+}
+
+/** The state before any event: the topology, the fault schedule and the checklist, all pending. */
+export function initialState(scenario: Scenario): RunViewState {
+  const services = topologyViews(scenario);
   const instances: Record<string, InstanceView> = {};
   for (const s of services) {
     for (const name of s.instances) {
@@ -167,6 +201,8 @@ export function initialState(scenario: Scenario): RunViewState {
   });
   const edges: EdgeView[] = [edge('client', scenario.load.target)];
   for (const s of services) for (const to of s.calls) edges.push(edge(s.name, to));
+  // What a service's sidecar did with the hosts the mesh does not know, as Istio counts it.
+  for (const s of services) for (const to of s.meshClusterEdges ?? []) edges.push(edge(s.name, to));
   const phases = scenario.load.phases ?? [];
   return {
     scenario: {

@@ -91,8 +91,9 @@ export function instanceFigures(state: RunViewState, instance: string): Figures 
   return seriesAt(state, seriesKey.instance(instance), state.liveSecond);
 }
 
-/** A service: its instances' inbound figures merged. */
+/** A service: its instances' inbound figures merged (an external's: the tries its callers sent it). */
 export function serviceFigures(state: RunViewState, service: ServiceView): Figures | null {
+  if (service.figureKeys) return merge(service.figureKeys.map((k) => seriesAt(state, k, state.liveSecond)));
   return merge(service.instances.map((i) => instanceFigures(state, i)));
 }
 
@@ -117,9 +118,9 @@ export function history(state: RunViewState, keys: readonly string[], metric: Hi
   return out;
 }
 
-/** Series keys of a service (its instances). */
+/** Series keys of a service (its instances; an external's, its callers' tries to it). */
 export function serviceKeys(service: ServiceView): string[] {
-  return service.instances.map(seriesKey.instance);
+  return service.figureKeys ? [...service.figureKeys] : service.instances.map(seriesKey.instance);
 }
 
 /** A fault's window in run time as it stands: the actual start and end once known, the schedule until then. */
