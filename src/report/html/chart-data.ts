@@ -2,6 +2,7 @@ import { Histogram } from '../../observe/histogram.ts';
 import { mergeBucket, emptyBucket } from '../../observe/timeline.ts';
 import { type Bucket } from '../../contract/series.ts';
 import { instanceNames } from '../../scenario/scenario.ts';
+import { topologyEdges, topologyNodes } from '../../scenario/mesh-topology.ts';
 import type { RunResult } from '../run-result.ts';
 
 /** One second of one scope, as the charts draw it. */
@@ -47,8 +48,7 @@ export function chartData(result: RunResult): ScopeSeries[] {
   const client = timeline.series.client;
   if (client) out.push({ kind: 'client', key: 'client', title: 'client', services: allServices, seconds: client.map(figures) });
 
-  const edges: [string, string][] = [['client', scenario.load.target]];
-  for (const s of scenario.services) for (const callee of s.calls) edges.push([s.name, callee]);
+  const edges = topologyEdges(scenario).map((e): [string, string] => [e.from, e.to]);
   for (const [from, to] of edges) {
     const key = `edge:${from}->${to}`;
     const series = timeline.series[key];
@@ -56,7 +56,8 @@ export function chartData(result: RunResult): ScopeSeries[] {
     out.push({ kind: 'edge', key, title: `${from} → ${to}`, services: [to], seconds: series.map(figures) });
   }
 
-  for (const s of scenario.services) {
+  // Services and gateways: what their instances' proxies received (an external has no proxy).
+  for (const s of topologyNodes(scenario).filter((n) => n.kind !== 'external')) {
     const names = instanceNames(s).filter((i) => timeline.series[`instance:${i}`]);
     const parts = names.map((i) => timeline.series[`instance:${i}`]);
     if (parts.length === 0) continue;

@@ -13,6 +13,7 @@ import { STYLES } from './styles.ts';
 import { timeChart, type ChartSeries } from './time-chart.ts';
 import { tracesSection } from './traces-section.ts';
 import { securitySection } from './security-section.ts';
+import { topologySection } from './topology-section.ts';
 
 /** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */
 const INSTANCE_LINES = 6;
@@ -52,6 +53,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
   body.push(logsSection(result));
 
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
+  body.push(topologySection(result));
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
   body.push(chartsSection(result, scopes, bands, marks));
   body.push(securitySection(result));

@@ -97,6 +97,8 @@ svg.chart .hover rect { fill: transparent; }
 svg.chart .hover rect:hover { fill: rgba(127,127,127,.10); }
 .events td.t { white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--muted); }
 table.waterfall td.num, table.budgets td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.topology { margin-bottom: 12px; }
+table.topology td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.waterfall td.wf-track { width: 38%; min-width: 160px; }
 .wf-bar { height: 10px; border-radius: 2px; background: var(--rps); }
 .wf-bar.failed { background: var(--failed); }

@@ -3,8 +3,8 @@ import { clusterOf, endpointOf, SETUP_EVENT_TYPES, type MeshEvent, type MeshEven
 import { upstreamChange } from '../../contract/upstream-change.ts';
 import type { LiveFigures, RunEvent } from '../../events.ts';
 import { seriesKey } from '../../contract/series.ts';
-import { gatewayDestinations, instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
-import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from '../../contract/gateway-route.ts';
+import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
+import { topologyEdges, topologyNodes } from '../../scenario/mesh-topology.ts';
 import { formatDuration } from '../../util/format.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
 import { callersOf, scopeLabel } from '../../verdict/scope.ts';
@@ -152,35 +152,21 @@ export const LOG_CAPACITY = 500;
 /** The same line again within this long is counted on the earlier one instead of printed twice. */
 const MERGE_WITHIN_MS = 2000;
 
-/**
-The rows of the topology, in the order traffic meets them: the ingress gateways at the entry, the
-services, the egress gateway, the external services at the exit.
-*/
-function topologyViews(scenario: Scenario): (ServiceView & { meshClusterEdges?: string[] })[] {
-  const gateways = scenario.gateways ?? [];
-  const externals = scenario.externals ?? [];
-  const callers = (name: string) => callersOf(name, scenario);
-  const view = (s: { name: string; replicas: number }, calls: readonly string[], kind?: ServiceView['kind']): ServiceView => ({
-    name: s.name,
-    instances: instanceNames(s),
-    calls: [...new Set(calls)],
-    callers: callers(s.name),
-    ...(kind ? { kind } : {}),
+/** The rows of the topology, in the order traffic meets them (scenario/mesh-topology.ts). */
+function topologyViews(scenario: Scenario): ServiceView[] {
+  return topologyNodes(scenario).map((n) => {
+    const instances = instanceNames(n);
+    const callers = callersOf(n.name, scenario);
+    return {
+      name: n.name,
+      instances,
+      calls: [...n.calls],
+      callers,
+      ...(n.kind !== 'service' ? { kind: n.kind } : {}),
+      // An external has no sidecar: it is seen through the tries its callers sent to its instances.
+      ...(n.kind === 'external' ? { figureKeys: callers.flatMap((c) => instances.map((i) => seriesKey.upstream(c, i))) } : {}),
+    };
   });
-  const registered = externals.filter((e) => e.registered).map((e) => e.name);
-  const policy = scenario.outboundTrafficPolicy ?? 'ALLOW_ANY';
-  return [
-    ...gateways.filter((g) => g.kind === 'ingress').map((g) => view(g, gatewayDestinations(g), 'ingress')),
-    ...scenario.services.map((s) => {
-      const unregistered = s.calls.some((c) => externals.some((e) => e.name === c && !e.registered));
-      return { ...view(s, s.calls), ...(unregistered ? { meshClusterEdges: [policy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER] } : {}) };
-    }),
-    ...gateways.filter((g) => g.kind === 'egress').map((g) => view(g, registered, 'egress')),
-    ...externals.map((e) => {
-      const v = view(e, [], 'external');
-      return { ...v, figureKeys: callers(e.name).flatMap((c) => v.instances.map((i) => seriesKey.upstream(c, i))) };
-    }),
-  ];
 }
 
 /** The state before any event: the topology, the fault schedule and the checklist, all pending. */
@@ -199,10 +185,7 @@ export function initialState(scenario: Scenario): RunViewState {
     key: seriesKey.edge(from, to),
     upstreamKeys: (byName.get(to)?.instances ?? []).map((i) => seriesKey.upstream(from, i)),
   });
-  const edges: EdgeView[] = [edge('client', scenario.load.target)];
-  for (const s of services) for (const to of s.calls) edges.push(edge(s.name, to));
-  // What a service's sidecar did with the hosts the mesh does not know, as Istio counts it.
-  for (const s of services) for (const to of s.meshClusterEdges ?? []) edges.push(edge(s.name, to));
+  const edges: EdgeView[] = topologyEdges(scenario).map((e) => edge(e.from, e.to));
   const phases = scenario.load.phases ?? [];
   return {
     scenario: {
