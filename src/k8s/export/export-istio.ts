@@ -1,4 +1,4 @@
-import type { Scenario } from '../../scenario/scenario.ts';
+import { egressGatewayOf, externalsOf, type Scenario } from '../../scenario/scenario.ts';
 import type { DestinationPolicy } from '../../contract/mesh-policy.ts';
 import { defaultBlocks, defaultPolicy } from '../effective-policy.ts';
 import { goDuration, MANAGED_BY, percentNumber, type ExportNote, type Resource } from './exported.ts';
@@ -21,6 +21,16 @@ export function exportIstio(scenario: Scenario, notes: ExportNote[]): Resource[]
     const versions = [...new Set([...Object.keys(p.split?.weights ?? {}), ...(p.split?.routes ?? []).map((r) => r.version)])];
     out.push(destinationRule(s.name, p, istio, versions, note));
     out.push(virtualService(s.name, p, note));
+  }
+  // A registered external's policy applies at its callers' sidecars, or with an egress gateway at
+  // the gateway's leg out (export-edges.ts writes that route): its DestinationRule applies at both.
+  const egress = egressGatewayOf(scenario);
+  for (const x of externalsOf(scenario)) {
+    const p = scenario.mesh[x.name];
+    if (!x.registered || !p) continue;
+    const note = (key: string, message: string) => notes.push({ destination: x.name, key, message });
+    out.push(destinationRule(x.name, p, istio, [], note));
+    if (!egress) out.push(virtualService(x.name, p, note));
   }
   return out;
 }
@@ -75,6 +85,25 @@ function destinationRule(host: string, p: DestinationPolicy, istio: DestinationP
 
 function virtualService(host: string, p: DestinationPolicy, note: (key: string, message: string) => void): Resource {
   // A route's timeout, retries and fault: the same on every route, as meshproof has one per destination.
+  const common = routePolicy(p, note);
+  const http: Record<string, unknown>[] = [];
+
+  (p.split?.routes ?? []).forEach((route, i) => {
+    http.push({
+      name: `route-${i}`,
+      match: [{ headers: Object.fromEntries(Object.entries(route.headers).map(([k, v]) => [k, { exact: v }])) }],
+      route: [{ destination: { host, subset: route.version } }],
+      ...common,
+    });
+  });
+  const weights = p.split ? integerWeights(p.split.weights, note) : null;
+  const route = weights ? Object.entries(weights).map(([v, w]) => ({ destination: { host, subset: v }, weight: w })) : [{ destination: { host } }];
+  http.push({ name: 'default', route, ...common });
+  return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: host, labels: { ...MANAGED_BY } }, spec: { hosts: [host], http } };
+}
+
+/** A route's timeout, retries and fault toward a destination, as Istio's HTTPRoute fields (at a sidecar or at a gateway alike). */
+export function routePolicy(p: DestinationPolicy, note: (key: string, message: string) => void): Record<string, unknown> {
   const common: Record<string, unknown> = {};
   if (p.timeoutMs !== null) common.timeout = goDuration(p.timeoutMs);
   const r = p.retries;
@@ -95,19 +124,7 @@ function virtualService(host: string, p: DestinationPolicy, note: (key: string, 
     common.fault = fault;
     if (p.timeoutMs !== null || r) note('fault', 'Istio turns off a route\'s timeout and retries when the route has a fault; meshproof applied them to the requests the fault left alone');
   }
-  const http: Record<string, unknown>[] = [];
-  (p.split?.routes ?? []).forEach((route, i) => {
-    http.push({
-      name: `route-${i}`,
-      match: [{ headers: Object.fromEntries(Object.entries(route.headers).map(([k, v]) => [k, { exact: v }])) }],
-      route: [{ destination: { host, subset: route.version } }],
-      ...common,
-    });
-  });
-  const weights = p.split ? integerWeights(p.split.weights, note) : null;
-  const route = weights ? Object.entries(weights).map(([v, w]) => ({ destination: { host, subset: v }, weight: w })) : [{ destination: { host } }];
-  http.push({ name: 'default', route, ...common });
-  return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: host, labels: { ...MANAGED_BY } }, spec: { hosts: [host], http } };
+  return common;
 }
 
 function wholePercent(fraction: number, key: string, note: (key: string, message: string) => void): number {

@@ -1,4 +1,5 @@
 import type { Scenario } from '../../scenario/scenario.ts';
+import { exportGatewayApiEdges, exportIstioEdges, istioGatewayWorkloads, linkerdEdgeNotes } from './export-edges.ts';
 import { exportIstio } from './export-istio.ts';
 import { exportGatewayApi, exportLinkerd } from './export-routes.ts';
 import { exportTopology } from './export-topology.ts';
@@ -6,7 +7,8 @@ import { exportSecurity } from './export-security.ts';
 import type { ExportNote, ExportTarget, Exported, Resource } from './exported.ts';
 
 /**
-A scenario's mesh section and topology as manifests for one mesh. Pure: the scenario in, resources
+A scenario's mesh section, topology and edges (gateways, externals, the outbound traffic policy) as
+manifests for one mesh. Pure: the scenario in, resources
 and notes (what the target cannot express) out; validating and writing them is the caller's.
 */
 export function exportScenario(scenario: Scenario, target: ExportTarget): Exported {
@@ -16,15 +18,16 @@ export function exportScenario(scenario: Scenario, target: ExportTarget): Export
   const split = new Set(scenario.services.filter((s) => scenario.mesh[s.name]?.split).map((s) => s.name));
   switch (target) {
     case 'istio':
-      mesh = exportIstio(scenario, notes);
-      topology = exportTopology(scenario, target, new Set(), notes);
+      mesh = [...exportIstio(scenario, notes), ...exportIstioEdges(scenario, notes)];
+      topology = [...exportTopology(scenario, target, new Set(), notes), ...istioGatewayWorkloads(scenario)];
       break;
     case 'gateway-api':
-      mesh = exportGatewayApi(scenario, notes);
+      mesh = [...exportGatewayApi(scenario, notes), ...exportGatewayApiEdges(scenario, notes)];
       topology = exportTopology(scenario, target, split, notes);
       break;
     case 'linkerd': {
       const { annotations, routes } = exportLinkerd(scenario, notes);
+      linkerdEdgeNotes(scenario, notes);
       mesh = routes;
       topology = exportTopology(scenario, target, split, notes);
       // Linkerd's policy lives on the Service itself.

@@ -21,6 +21,14 @@ async function modelFor(r: Resource): Promise<Model | null> {
       return (await import('@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication')).PeerAuthentication as unknown as Model;
     case 'security.istio.io/v1/AuthorizationPolicy':
       return (await import('@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy')).AuthorizationPolicy as unknown as Model;
+    case 'networking.istio.io/v1/Gateway':
+      return (await import('@kubernetes-models/istio/networking.istio.io/v1/Gateway')).Gateway as unknown as Model;
+    case 'networking.istio.io/v1/ServiceEntry':
+      return (await import('@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry')).ServiceEntry as unknown as Model;
+    case 'networking.istio.io/v1/Sidecar':
+      return (await import('@kubernetes-models/istio/networking.istio.io/v1/Sidecar')).Sidecar as unknown as Model;
+    case 'gateway.networking.k8s.io/v1/Gateway':
+      return (await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway')).Gateway as unknown as Model;
     case 'gateway.networking.k8s.io/v1/HTTPRoute':
       return (await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute')).HTTPRoute as unknown as Model;
     default:
@@ -61,6 +69,9 @@ function ownChecks(r: Resource, all: Resource[]): string[] {
   const out: string[] = [];
   const spec = (r.spec ?? {}) as Record<string, any>;
   const services = new Set(all.filter((x) => x.kind === 'Service').map((x) => x.metadata.name));
+  // Hosts outside the cluster a ServiceEntry declares: a DestinationRule or a route may name them.
+  const entries = new Set(all.filter((x) => x.kind === 'ServiceEntry').flatMap((x) => ((x.spec as any)?.hosts ?? []) as string[]));
+  const gateways = new Set(all.filter((x) => x.kind === 'Gateway').map((x) => x.metadata.name));
   const duration = (v: unknown, field: string, min = 1) => {
     if (v === undefined) return;
     if (typeof v !== 'string' || !GO_DURATION.test(v)) out.push(`${field}: "${v}" is not a duration Istio reads`);
@@ -80,7 +91,7 @@ function ownChecks(r: Resource, all: Resource[]): string[] {
     percent(od.maxEjectionPercent, 'spec.trafficPolicy.outlierDetection.maxEjectionPercent', true);
     percent(od.minHealthPercent, 'spec.trafficPolicy.outlierDetection.minHealthPercent', true);
     percent(spec.trafficPolicy?.retryBudget?.percent, 'spec.trafficPolicy.retryBudget.percent', false);
-    if (!services.has(spec.host)) out.push(`spec.host: no Service ${spec.host} in the export`);
+    if (!services.has(spec.host) && !entries.has(spec.host)) out.push(`spec.host: no Service or ServiceEntry ${spec.host} in the export`);
   }
   if (r.kind === 'VirtualService') {
     const dr = all.find((x) => x.kind === 'DestinationRule' && (x.spec as any)?.host === spec.hosts?.[0]);
@@ -102,12 +113,23 @@ function ownChecks(r: Resource, all: Resource[]): string[] {
         if (sum !== 100 || route.some((d) => !Number.isInteger(d.weight))) out.push(`${at}.route: weights must be whole numbers adding up to 100 (they add up to ${sum})`);
       }
       route.forEach((d, j) => {
+        const host = (d.destination as { host?: string }).host ?? '';
+        if (!services.has(host) && !entries.has(host)) out.push(`${at}.route[${j}].destination.host: no Service or ServiceEntry ${host} in the export`);
         if (d.destination.subset !== undefined && !subsets.has(d.destination.subset)) out.push(`${at}.route[${j}].destination.subset: no subset ${d.destination.subset} in DestinationRule ${spec.hosts?.[0]}`);
       });
     });
   }
+  if (r.kind === 'VirtualService') {
+    for (const g of (spec.gateways ?? []) as string[]) if (g !== 'mesh' && !gateways.has(g)) out.push(`spec.gateways: no Gateway ${g} in the export`);
+  }
+  if (r.kind === 'Gateway' && r.apiVersion.startsWith('networking.istio.io/')) {
+    const selector = (spec.selector ?? {}) as Record<string, string>;
+    const selected = all.some((d) => d.kind === 'Deployment' && Object.entries(selector).every(([k, v]) => (d.spec as any)?.template?.metadata?.labels?.[k] === v));
+    if (!selected) out.push('spec.selector: selects no gateway Deployment in the export');
+  }
   if (r.kind === 'HTTPRoute') {
     for (const p of spec.parentRefs ?? []) if (p.kind === 'Service' && !services.has(p.name)) out.push(`spec.parentRefs: no Service ${p.name} in the export`);
+    for (const p of spec.parentRefs ?? []) if ((p.kind ?? 'Gateway') === 'Gateway' && !gateways.has(p.name)) out.push(`spec.parentRefs: no Gateway ${p.name} in the export`);
     (spec.rules ?? []).forEach((rule: Record<string, any>, i: number) => {
       const at = `spec.rules[${i}]`;
       for (const b of rule.backendRefs ?? []) if (!services.has(b.name)) out.push(`${at}.backendRefs: no Service ${b.name} in the export`);
