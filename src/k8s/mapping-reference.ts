@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WARN_PREFIX, type FieldRule, type FieldTable } from './import/field-rules.ts';
-import { GATEWAY_API_OTHER_KINDS, HTTP_ROUTE } from './import/gateway-api.ts';
+import { GATEWAY, GATEWAY_API_OTHER_KINDS, HTTP_ROUTE } from './import/gateway-api.ts';
 import { DESTINATION_RULE, ISTIO_OTHER_KINDS, VIRTUAL_SERVICE } from './import/istio.ts';
+import { ISTIO_GATEWAY, SERVICE_ENTRY, SIDECAR } from './import/istio-edges.ts';
 import { LINKERD_ANNOTATIONS, LINKERD_OTHER_KINDS } from './import/linkerd.ts';
 import { AUTHORIZATION_POLICY, PEER_AUTHENTICATION } from './import/istio-security.ts';
 
@@ -37,9 +38,13 @@ export function mappingReference(): string {
   return [
     ...table('Istio DestinationRule (networking.istio.io v1, v1beta1, v1alpha3)', 'field', rows(DESTINATION_RULE, 'spec.')),
     ...table('Istio VirtualService', 'field', rows(VIRTUAL_SERVICE, 'spec.')),
+    ...table('Istio Gateway', 'field', rows(ISTIO_GATEWAY, 'spec.')),
+    ...table('Istio ServiceEntry', 'field', rows(SERVICE_ENTRY, 'spec.')),
+    ...table('Istio Sidecar', 'field', rows(SIDECAR, 'spec.')),
     ...table('Istio PeerAuthentication (security.istio.io v1, v1beta1)', 'field', rows(PEER_AUTHENTICATION, 'spec.')),
     ...table('Istio AuthorizationPolicy (security.istio.io v1, v1beta1)', 'field', rows(AUTHORIZATION_POLICY, 'spec.')),
     ...table('Gateway API HTTPRoute (gateway.networking.k8s.io v1; Linkerd\'s policy.linkerd.io copy)', 'field', rows(HTTP_ROUTE, 'spec.')),
+    ...table('Gateway API Gateway', 'field', rows(GATEWAY, 'spec.')),
     ...table('Linkerd annotations (on a Service, or on an HTTPRoute whose parent is a Service)', 'annotation', rows(LINKERD_ANNOTATIONS, '')),
     ...table('Other kinds', 'kind', [...kinds('Istio', ISTIO_OTHER_KINDS), ...kinds('Gateway API', GATEWAY_API_OTHER_KINDS), ...kinds('Linkerd', LINKERD_OTHER_KINDS)]),
   ].join('\n');

@@ -27,6 +27,12 @@ export interface MeshFromResult {
   the manifest position of each by its full path (`services.payments.mtls`). Absent: none.
   */
   security?: { services: Record<string, Record<string, unknown>>; mesh: Record<string, unknown>; sources: Record<string, ManifestSource> };
+  /**
+  The gateways and externals the manifests declare (an Istio Gateway, a ServiceEntry). The scenario's
+  own `gateways` and `external` are what runs: one the manifests declare and the scenario does not is
+  a warning at the manifest. Absent = none.
+  */
+  edges?: { gateways: { name: string; source: ManifestSource }[]; externals: { name: string; source: ManifestSource }[] };
 }
 
 /**
@@ -92,7 +98,22 @@ export function applyMeshFrom(doc: Document, source: SourceFile, reader: MeshFro
   applied.warnings.push(...result.warnings);
   const kept: Record<string, ManifestSource> = {};
   const services = doc.get('services', true);
-  const serviceNames = isMap(services) ? services.items.map((p) => keyOf(p)) : null;
+  const namesOf = (key: string): string[] => {
+    const node = doc.get(key, true);
+    return isMap(node) ? node.items.map((p) => keyOf(p)) : [];
+  };
+  // A destination may be a gateway (the load balancer's policy toward it) or an external.
+  const serviceNames = isMap(services) ? [...services.items.map((p) => keyOf(p)), ...namesOf('gateways'), ...namesOf('external')] : null;
+  for (const [what, key, list] of [
+    ['gateway', 'gateways', result.edges?.gateways ?? []],
+    ['external service', 'external', result.edges?.externals ?? []],
+  ] as const) {
+    const declared = namesOf(key);
+    for (const e of list) {
+      if (declared.includes(e.name)) continue;
+      applied.warnings.push(manifestIssue(e.source, `${e.source.resource} declares the ${what} ${e.name}, which this scenario does not (${key}: ${declared.length > 0 ? declared.join(', ') : 'none'}); under mesh.from a scenario's ${key} are its own: declare it under ${key} (meshproof import writes it); not applied`));
+    }
+  }
   const mergeInto = (target: YAMLMap, value: Record<string, unknown>, path: string): void => {
     for (const [key, v] of Object.entries(value)) {
       const keyPath = path === '' ? key : `${path}.${key}`;
@@ -117,7 +138,7 @@ export function applyMeshFrom(doc: Document, source: SourceFile, reader: MeshFro
   };
   for (const [key, v] of Object.entries(result.mesh)) {
     const at = sourceAtOrBelow(result.sources, key);
-    if (key !== 'profile' && serviceNames !== null && !serviceNames.includes(key)) {
+    if (key !== 'profile' && key !== 'outboundTrafficPolicy' && serviceNames !== null && !serviceNames.includes(key)) {
       if (at) applied.warnings.push(manifestIssue(at, `${at.resource} is about ${key}, which is not a service of this scenario (services: ${serviceNames.join(', ')}); not applied`));
       continue;
     }

@@ -92,3 +92,34 @@ test('meshproof export: an unknown target is a usage error', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown target "consul" \(targets: istio, gateway-api, linkerd\)/);
 });
+
+test('istio: the edges — a Gateway with its certificate\'s Secret and a VirtualService per host set bound to it, a ServiceEntry, the egress gateway pattern, a Sidecar for REGISTRY_ONLY, the gateways\' Deployments', async () => {
+  const exported = exportScenario(await loadScenario('test/k8s/fixtures/edges-scenario.yaml'), 'istio');
+  assert.deepEqual(await validateExport(exported), []);
+  const all = exported.files.flatMap((f) => f.resources);
+  assert.deepEqual(find(all, 'Gateway', 'edge').spec.servers, [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['admin.example.com', 'shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'edge-cert' } }]);
+  const shop = find(all, 'VirtualService', 'edge-1');
+  assert.deepEqual(shop.spec.hosts, ['shop.example.com']);
+  assert.deepEqual(shop.spec.gateways, ['edge']);
+  assert.deepEqual(shop.spec.http[0].match, [{ uri: { prefix: '/shop' } }, { uri: { exact: '/cart' } }]);
+  assert.deepEqual(shop.spec.http[0].route, [{ destination: { host: 'shop' }, weight: 90 }, { destination: { host: 'shop-next' }, weight: 10 }]);
+  // meshproof's gateway applies the destination's policy, so Istio's gateway route must carry it.
+  assert.equal(shop.spec.http[0].timeout, '2s');
+  assert.equal(find(all, 'ServiceEntry', 'card-api').spec.location, 'MESH_EXTERNAL');
+  assert.equal(find(all, 'ServiceEntry', 'maps'), undefined, 'an unregistered external is no ServiceEntry');
+  const out = find(all, 'VirtualService', 'out-card-api');
+  assert.deepEqual(out.spec.gateways, ['mesh', 'out']);
+  assert.deepEqual(out.spec.http[0].route, [{ destination: { host: 'out', port: { number: 80 } } }]);
+  assert.equal(out.spec.http[1].timeout, '800ms');
+  assert.deepEqual(find(all, 'Sidecar', 'default').spec, { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+  assert.equal(find(all, 'Deployment', 'edge').spec.replicas, 2);
+  assert.equal(find(all, 'Deployment', 'edge').spec.template.metadata.annotations['inject.istio.io/templates'], 'gateway');
+  const notes = exported.notes.map((n) => `${n.key}: ${n.message}`);
+  assert.ok(notes.some((n) => /^gateways\.edge\.rateLimit: Istio has no field for a local rate limit/.test(n)), notes.join('\n'));
+  assert.ok(notes.some((n) => /^external\.maps\.registered: .*under REGISTRY_ONLY Istio refuses it/.test(n)), notes.join('\n'));
+
+  // The validator does look at the references: a route bound to a gateway that is not there fails.
+  const broken = structuredClone(exported);
+  broken.files = broken.files.map((f) => ({ ...f, resources: f.resources.filter((r) => !(r.kind === 'Gateway' && r.metadata.name === 'edge')) }));
+  assert.ok((await validateExport(broken)).some((p) => /VirtualService edge: spec\.gateways: no Gateway edge in the export/.test(p)));
+});

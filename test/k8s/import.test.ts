@@ -53,7 +53,21 @@ describe('Istio', () => {
     assert.equal(draft.destinations.get('productpage')!.retries, 'none');
   });
 
-  test('what meshproof cannot express is warned at its line, security and gateways as "not expressible yet"', () => {
+  test('the edges: a Gateway and the VirtualService bound to it become an ingress gateway with its routes, a ServiceEntry an external', () => {
+    assert.deepEqual(draft.gateways.get('bookinfo-gateway'), {
+      name: 'bookinfo-gateway',
+      kind: 'ingress',
+      tls: false,
+      routes: [{ match: { path: { exact: '/productpage' } }, to: 'productpage' }],
+      replicas: null,
+      source: draft.gateways.get('bookinfo-gateway')!.source,
+    });
+    assert.deepEqual([...draft.externals.keys()], ['api-payments-example-com']);
+    // The gateway's route is not a policy of the mesh's callers toward productpage.
+    assert.equal(draft.destinations.get('productpage')!.retries, 'none');
+  });
+
+  test('what meshproof cannot express is warned at its line, security as "not expressible yet"', () => {
     const w = warningsOf(draft);
     const has = (re: RegExp) => assert.ok(w.some((x) => re.test(x)), `no warning matching ${re}:\n${w.join('\n')}`);
     assert.ok(!w.some((x) => /reviews\.yaml:27:5/.test(x)), 'tls ISTIO_MUTUAL is what the callers do on their own (auto mTLS): nothing to warn');
@@ -66,8 +80,7 @@ describe('Istio', () => {
     assert.deepEqual(draft.security.services.get('ratings'), {
       authorization: [{ name: 'ratings-viewer', action: 'ALLOW', rules: [{ from: [{ principals: ['cluster.local/ns/bookinfo/sa/bookinfo-reviews'] }] }] }],
     }, 'AuthorizationPolicy: a caller in another namespace stays a principal');
-    has(/security-and-edge\.yaml:44:3 not expressible yet: this VirtualService applies at gateways only/);
-    has(/security-and-edge\.yaml:54:1 not expressible yet: ServiceEntry/);
+    has(/security-and-edge\.yaml:64:7 not expressible yet: a TLS port: meshproof calls an external over plain HTTP/);
     has(/ratings\.yaml:44:9 not expressible: gRPC condition unavailable/);
     has(/ratings\.yaml:44:9 approximated: refused-stream is read as reset/);
     assert.ok(!w.some((x) => /not read: a ServiceAccount/.test(x)), "a ServiceAccount is a workload's identity, read silently");
@@ -113,7 +126,10 @@ test('Gateway API: a GAMMA HTTPRoute gives the split over per-version Services, 
   const w = warningsOf(draft);
   assert.ok(w.some((x) => /store\.yaml:90:7 not expressible: request and response filters/.test(x)), w.join('\n'));
   assert.ok(w.some((x) => /store\.yaml:70:11 not expressible: requests are told apart by path/.test(x)), w.join('\n'));
-  assert.ok(w.some((x) => /store\.yaml:110:7 not expressible yet: a route at Gateway public .* toward web/.test(x)), w.join('\n'));
+  // A route at a Gateway is that gateway's: its rules are routes, its timeouts the destination's to set.
+  assert.deepEqual(draft.gateways.get('public')?.routes, [{ host: 'shop.example.com', to: 'web' }]);
+  assert.equal(draft.destinations.get('web'), undefined);
+  assert.ok(w.some((x) => /store\.yaml:116:7 approximated: meshproof's gateway applies its destinations' own policy .*timeouts is not applied/.test(x)), w.join('\n'));
 });
 
 test('Linkerd: retry, timeout and failure-accrual annotations; a route\'s retry annotations replace the Service\'s', () => {

@@ -18,6 +18,7 @@ import { readManifests } from '../../src/k8s/import/read-manifests.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import { instanceNames, instanceSpec, type Scenario } from '../../src/scenario/scenario.ts';
 import { type AuthorizationPolicy } from '../../src/contract/security-policy.ts';
+import { writeSkeleton } from '../../src/k8s/import/write-skeleton.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 const SCENARIOS = join(ROOT, 'scenarios');
@@ -124,8 +125,76 @@ describe.each(EXPORT_TARGETS)('export %s, then import', (target) => {
 
 test('istio keeps every policy of every shipped scenario but the few it cannot write, and says which', () => {
   const notes = shipped.flatMap((name) => exportScenario(load(join(SCENARIOS, name)).scenario, 'istio').notes.map((n) => `${name}: ${n.destination}.${n.key}`));
-  // Istio has no maxEjectionTime, locality without outlier detection, or health checks; nothing else is lost.
-  for (const n of notes) assert.match(n, /(outlierDetection\.maxEjectionTime|locality|healthCheck|split|panicThreshold|backoff\.max|services\.[a-z-]+\.instances)$/, n);
+  // Istio has no maxEjectionTime, locality without outlier detection, or health checks, and the load
+  // balancer in front of an ingress gateway is the cloud's; nothing else is lost.
+  for (const n of notes) assert.match(n, /(outlierDetection\.maxEjectionTime|locality|healthCheck|split|panicThreshold|backoff\.max|services\.[a-z-]+\.instances|\.gateways\.[a-z-]+)$/, n);
   // Istio writes every security setting: no note about mTLS or authorization.
   assert.ok(!notes.some((n) => /mtls|authorization/.test(n)), notes.join('\n'));
+});
+
+describe('the edges come back: gateways, externals and the outbound traffic policy', () => {
+  const edges = [join(ROOT, 'test/k8s/fixtures/edges-scenario.yaml'), join(SCENARIOS, 'two-gateway-replicas-survive-a-crash.yaml')];
+
+  /** meshproof import of the exported folder, as the scenario the skeleton is. */
+  function imported(scenario: Scenario, target: 'istio' | 'gateway-api', name: string): Scenario {
+    const exported = exportScenario(scenario, target);
+    const dir = join(tmp, 'edges', target, name);
+    mkdirSync(dir, { recursive: true });
+    for (const f of exportText(exported, name)) writeFileSync(join(dir, f.name), f.text);
+    const text = writeSkeleton(importManifests(readManifests([dir], '.').manifests), { inputs: [dir] });
+    const r = parseScenario(text, join(dir, 'skeleton.yaml'));
+    assert.deepEqual(r.issues, [], text);
+    return r.scenario!;
+  }
+
+  test.each(edges)('istio: %s', (file) => {
+    const { scenario } = load(file);
+    const back = imported(scenario, 'istio', file.replace(/.*\//, ''));
+    assert.deepEqual(back.gateways?.map((g) => ({ ...g, rateLimit: null })), scenario.gateways?.map((g) => ({ ...g, rateLimit: null })), 'the gateways: kind, replicas, TLS, routes in order');
+    assert.deepEqual(back.externals?.filter((x) => x.registered).map((x) => x.name), scenario.externals?.filter((x) => x.registered).map((x) => x.name));
+    assert.equal(back.outboundTrafficPolicy ?? 'ALLOW_ANY', scenario.outboundTrafficPolicy ?? 'ALLOW_ANY');
+    for (const x of scenario.externals ?? []) {
+      if (!x.registered) continue;
+      assert.deepEqual(back.mesh[x.name]?.timeoutMs, scenario.mesh[x.name]?.timeoutMs, `${x.name}'s timeout, read from the egress gateway's route or its own VirtualService`);
+      assert.deepEqual(back.mesh[x.name]?.retries?.attempts, scenario.mesh[x.name]?.retries?.attempts);
+    }
+  });
+
+  test('mesh.from: the outbound traffic policy and an external\'s policy are taken; a gateway or external the scenario does not declare is a warning at its manifest', () => {
+    const { scenario } = load(edges[0]);
+    const dir = join(tmp, 'edges', 'mesh-from');
+    mkdirSync(join(dir, 'k8s'), { recursive: true });
+    for (const f of exportText(exportScenario(scenario, 'istio'), 'edges.yaml')) writeFileSync(join(dir, 'k8s', f.name), f.text);
+    const text = `version: 1
+name: mesh-from-edges
+description: d
+duration: 5s
+services:
+  shop: { calls: [card-api] }
+external:
+  card-api: {}
+mesh: { from: [k8s] }
+load: { target: shop, rate: 10/s }
+expect: ["success_rate(client) >= 1%"]
+`;
+    const r = parseScenario(text, join(dir, 'scenario.yaml'), { meshFrom: readMeshFrom });
+    assert.deepEqual(r.issues, []);
+    assert.equal(r.scenario!.outboundTrafficPolicy, 'REGISTRY_ONLY');
+    assert.equal(r.scenario!.mesh['card-api']!.timeoutMs, 800);
+    const w = r.scenario!.meshImport!.warnings.map((x) => `${x.path}: ${x.message}`);
+    assert.ok(w.some((x) => /^Gateway edge metadata\.name: Gateway edge declares the gateway edge, which this scenario does not \(gateways: none\)/.test(x)), w.join('\n'));
+    assert.ok(w.some((x) => /declares the gateway out, which this scenario does not/.test(x)), w.join('\n'));
+    assert.ok(!w.some((x) => /external service card-api/.test(x)), 'card-api is declared');
+  });
+
+  test('gateway-api: the ingress gateway\'s routes and TLS; a prefix header match as its regular expression', () => {
+    const { scenario } = load(edges[0]);
+    const back = imported(scenario, 'gateway-api', 'edges-scenario.yaml');
+    const edge = back.gateways!.find((g) => g.name === 'edge')!;
+    const before = scenario.gateways!.find((g) => g.name === 'edge')!;
+    assert.equal(edge.tls !== null, true);
+    assert.deepEqual(edge.routes[1], before.routes[1]);
+    assert.deepEqual(edge.routes[0]!.match[0]!.headers, [{ name: 'x-team', match: { kind: 'regex', value: 'ops.*' } }]);
+    assert.deepEqual(back.gateways!.map((g) => g.name), ['edge'], 'no egress gateway in the Gateway API');
+  });
 });

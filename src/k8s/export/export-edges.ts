@@ -8,6 +8,9 @@ export function gatewayCertificateSecret(gateway: string): string {
   return `${gateway}-cert`;
 }
 
+/** What no mesh resource says: the load balancer in front of an ingress gateway (the run's load generator's sidecar) is the cloud's. */
+const LOAD_BALANCER_NOTE = (gateway: string) => `the policy toward the gateway (mesh.${gateway}) was the load balancer's in front of it, which is your cloud's, not the mesh's: not written`;
+
 /** The label an exported gateway's pods carry and its Gateway selects (Istio's `istio: ingressgateway`, one per gateway). */
 export const GATEWAY_SELECTOR_LABEL = 'istio';
 
@@ -26,9 +29,10 @@ export function exportIstioEdges(scenario: Scenario, notes: ExportNote[]): Resou
   const out: Resource[] = [];
   const egress = egressGatewayOf(scenario);
   for (const g of gatewaysOf(scenario)) {
-    const note = (key: string, message: string) => notes.push({ destination: g.name, key: `gateways.${g.name}.${key}`, message });
+    const note = (key: string, message: string) => notes.push({ destination: g.name, key: `gateways.${g.name}${key ? `.${key}` : ''}`, message });
     if (g.rateLimit) note('rateLimit', 'Istio has no field for a local rate limit at a gateway: it takes an EnvoyFilter (envoy.filters.http.local_ratelimit) on the gateway\'s pods; not written');
     if (g.kind === 'egress') continue;
+    note('', LOAD_BALANCER_NOTE(g.name));
     out.push(istioGateway(g, hostsOf(g.routes), g.tls ? { mode: 'SIMPLE', credentialName: gatewayCertificateSecret(g.name) } : null));
     if (g.tls) note('tls', `the gateway reads its certificate from the Secret ${gatewayCertificateSecret(g.name)} (kubernetes.io/tls, in the gateway's namespace), which is yours to create: meshproof's was self-signed for the run`);
     for (const [i, group] of hostGroups(g.routes).entries()) {
@@ -165,6 +169,7 @@ export function exportGatewayApiEdges(scenario: Scenario, notes: ExportNote[]): 
       note('', 'the Gateway API has no egress gateway: export to istio for it; the mesh\'s calls to externals go out directly');
       continue;
     }
+    note('', LOAD_BALANCER_NOTE(g.name));
     if (g.rateLimit) note('rateLimit', 'the Gateway API has no rate limit: it is the implementation\'s (an extension policy); not written');
     note('', `written with gatewayClassName istio: put your implementation's class there; it deploys the gateway (the run had ${g.replicas} replica${g.replicas === 1 ? '' : 's'}), and the destinations' timeouts and retries at it are not written`);
     const listener = g.tls
@@ -200,7 +205,7 @@ function gatewayApiRule(r: GatewayRoute, index: number, note: (key: string, mess
     .filter((m) => m.path !== null || m.headers.length > 0)
     .map((m) => {
       if (m.path?.kind === 'prefix' && m.path.value !== '/' && !m.path.value.endsWith('/')) {
-        note(`routes[${index}].match.path.prefix`, `the Gateway API's PathPrefix matches whole path segments (${m.path.value} does not match ${m.path.value}s), Istio's and meshproof's any string prefix`);
+        note(`routes[${index}].match.path.prefix`, `approximated: the Gateway API's PathPrefix matches whole path segments (${m.path.value} does not match ${m.path.value}s), Istio's and meshproof's any string prefix`);
       }
       const headers = m.headers.map((h) => {
         if (h.match.kind === 'prefix') {
@@ -222,7 +227,11 @@ function escapeRegex(s: string): string {
 /** Linkerd has neither a gateway of its own nor a ServiceEntry: every edge is a note. */
 export function linkerdEdgeNotes(scenario: Scenario, notes: ExportNote[]): void {
   for (const g of gatewaysOf(scenario)) {
-    notes.push({ destination: g.name, key: `gateways.${g.name}`, message: `Linkerd has no ${g.kind} gateway of its own: export to gateway-api for an ingress gateway's routes (Linkerd meshes the gateway's pods); not written` });
+    notes.push({
+      destination: g.name,
+      key: `gateways.${g.name}`,
+      message: g.kind === 'ingress' ? 'Linkerd has no ingress gateway of its own: export to gateway-api for its routes (Linkerd meshes the gateway\'s pods); not written' : 'Linkerd has no egress gateway: the mesh\'s calls to externals go out directly; not written',
+    });
   }
   for (const x of externalsOf(scenario)) notes.push({ destination: x.name, key: `external.${x.name}`, message: 'Linkerd reaches a host outside the cluster directly (an EgressNetwork governs it): not written' });
   if (scenario.outboundTrafficPolicy === 'REGISTRY_ONLY') notes.push({ destination: 'mesh', key: 'mesh.outboundTrafficPolicy', message: 'Linkerd refuses unknown hosts with an EgressNetwork whose trafficPolicy is Deny: not written' });

@@ -4,15 +4,15 @@ import { conditionsOf, retryOnFor } from '../retry-conditions.ts';
 import { checkFields, never, none, to, WARN_PREFIX, type FieldTable } from './field-rules.ts';
 import type { ImportDraft } from './import-draft.ts';
 import type { Topology } from './topology.ts';
-import { ValueReader } from './values.ts';
+import { meshName, ValueReader } from './values.ts';
 
 /** HTTPRoute (gateway.networking.k8s.io v1 and v1beta1, and Linkerd's policy.linkerd.io copy). */
 export const HTTP_ROUTE: FieldTable = {
   parentRefs: to('mesh.<service>', {
-    note: 'a Service parent (GAMMA, mesh traffic) names the destination; a Gateway parent is read as its backend\'s destination, warned',
+    note: 'a Service parent (GAMMA, mesh traffic) names the destination; a Gateway parent: the route is one of that gateway\'s (gateways.<name>.routes)',
     items: { group: to('the parent'), kind: to('the parent'), name: to('the parent'), namespace: none('one namespace'), port: none('one port'), sectionName: none('one listener') },
   }),
-  hostnames: none('meshproof routes by destination'),
+  hostnames: to('gateways.<name>.routes[].host', { note: 'at a Gateway; a mesh route (Service parent) routes by destination' }),
   rules: to('timeout, retries, split, routes', {
     items: {
       name: none('a name'),
@@ -46,8 +46,8 @@ export const HTTP_ROUTE: FieldTable = {
 
 /**
 An HTTPRoute: with a Service as parent (the GAMMA pattern Istio and Linkerd follow for mesh
-traffic) it is the policy toward that service; with a Gateway as parent it is read as the policy
-toward its backend, warned, since meshproof has no gateways yet.
+traffic) it is the policy toward that service; with a Gateway as parent its rules are that
+gateway's routes (gatewayRoutes).
 */
 export function importHttpRoute(m: Manifest, draft: ImportDraft, topology: Topology): string[] {
   checkFields(m, ['spec'], m.get(['spec']), HTTP_ROUTE, draft);
@@ -60,26 +60,115 @@ export function importHttpRoute(m: Manifest, draft: ImportDraft, topology: Topol
       destinations.add(topology.resolve(name).service);
       return;
     }
-    const backends = backendServices(m, topology);
-    if (backends.size === 1) {
-      const [service] = backends;
-      draft.warn(m, ['spec', 'parentRefs', i], `${WARN_PREFIX.later}: a route at ${kind} ${name} (gateways come with issue 14) is read as the policy of every caller toward ${service}; with ${service} as load.target, the load generator's sidecar stands in for the gateway`);
-      destinations.add(service);
-    } else {
-      draft.warn(m, ['spec', 'parentRefs', i], `${WARN_PREFIX.later}: a route at ${kind} ${name} to ${backends.size === 0 ? 'no service' : `several services (${[...backends].join(', ')})`} (gateways come with issue 14); not applied`);
+    if (kind !== 'Gateway') {
+      draft.warn(m, ['spec', 'parentRefs', i], `${WARN_PREFIX.never}: a route at a ${kind}: meshproof reads routes at a Service (mesh traffic) or a Gateway; not applied`);
+      return;
     }
+    gatewayRoutes(m, draft, topology, meshName(name) ?? name, ['spec', 'parentRefs', i], i === 0 || !gatewayParentBefore(parents as unknown[], i));
   });
   for (const service of destinations) route(m, draft, topology, service);
   return [...destinations];
 }
 
-function backendServices(m: Manifest, topology: Topology): Set<string> {
-  const out = new Set<string>();
-  const rules = m.get(['spec', 'rules']);
-  for (const r of Array.isArray(rules) ? rules : []) {
-    for (const b of Array.isArray(r?.backendRefs) ? r.backendRefs : []) if (typeof b?.name === 'string') out.add(topology.resolve(b.name).service);
+function gatewayParentBefore(parents: unknown[], i: number): boolean {
+  return parents.slice(0, i).some((p) => ((p as { kind?: unknown })?.kind ?? 'Gateway') === 'Gateway');
+}
+
+/** Gateway (gateway.networking.k8s.io v1). */
+export const GATEWAY: FieldTable = {
+  gatewayClassName: none('the implementation: meshproof\'s gateway is a proxy of its own'),
+  listeners: to('gateways.<name>.tls', {
+    items: {
+      name: none('a name'),
+      port: none('a listener is where the load balancer in front sends'),
+      protocol: to('gateways.<name>.tls', { note: 'HTTPS with tls.mode Terminate → tls: true; HTTP → plain; others are warned' }),
+      hostname: none('the hosts a gateway serves are its routes\''),
+      tls: to('gateways.<name>.tls', { fields: { mode: to('tls', { note: 'Terminate; Passthrough is warned' }), certificateRefs: none('the certificate: meshproof issues the gateway its own (self-signed for now)'), options: none('implementation options'), frontendValidation: never('client certificates') } }),
+      allowedRoutes: none('one namespace'),
+    },
+  }),
+  addresses: none('meshproof\'s gateway listens on loopback'),
+  infrastructure: none('how the implementation deploys the gateway'),
+  tls: never('TLS settings of the whole gateway'),
+  allowedListeners: none('one namespace'),
+  defaultScope: none('a scope'),
+};
+
+/** A Gateway API Gateway: an ingress gateway, terminating TLS when an HTTPS listener does. */
+export function importGateway(m: Manifest, draft: ImportDraft): void {
+  checkFields(m, ['spec'], m.get(['spec']), GATEWAY, draft);
+  const name = meshName(m.name);
+  if (!name) {
+    draft.warn(m, ['metadata', 'name'], `${WARN_PREFIX.never}: a gateway named ${m.name} has no name meshproof can use; not applied`);
+    return;
   }
-  return out;
+  let tls = false;
+  const listeners = m.get(['spec', 'listeners']);
+  (Array.isArray(listeners) ? listeners : []).forEach((l: Record<string, unknown>, i: number) => {
+    const protocol = String(l?.protocol ?? '');
+    const mode = (l?.tls as { mode?: string } | undefined)?.mode ?? 'Terminate';
+    if (protocol === 'HTTPS' && mode === 'Terminate') tls = true;
+    else if (protocol !== 'HTTP') draft.warn(m, ['spec', 'listeners', i, 'protocol'], `${WARN_PREFIX.never}: a ${protocol}${protocol === 'TLS' || protocol === 'HTTPS' ? ` ${mode}` : ''} listener: meshproof's gateway speaks HTTP, or HTTPS it terminates; not applied`);
+  });
+  if (!draft.gateways.has(name)) draft.gateways.set(name, { name, kind: 'ingress', tls, routes: [], source: m.source(['metadata', 'name']) });
+}
+
+/** An HTTPRoute's rules as routes of the gateway its parent names: hostnames, path and header matches, weighted backends. */
+function gatewayRoutes(m: Manifest, draft: ImportDraft, topology: Topology, gateway: string, parentAt: (string | number)[], warn: boolean): void {
+  let g = draft.gateways.get(gateway);
+  if (!g) {
+    if (warn) draft.warn(m, parentAt, `${WARN_PREFIX.approx}: no Gateway ${gateway} was read; the gateway is declared with the defaults (plain HTTP, one replica)`);
+    g = { name: gateway, kind: 'ingress', tls: false, routes: [], source: m.source(parentAt) };
+    draft.gateways.set(gateway, g);
+  }
+  const say = (path: (string | number)[], message: string) => {
+    if (warn) draft.warn(m, path, message);
+  };
+  const hostnames = (m.get(['spec', 'hostnames']) as unknown[] | undefined)?.map(String) ?? [];
+  const rules = m.get(['spec', 'rules']);
+  (Array.isArray(rules) ? rules : []).forEach((rule: Record<string, unknown>, i: number) => {
+    const at = ['spec', 'rules', i];
+    const blocks: Record<string, unknown>[] = [];
+    const matches = Array.isArray(rule.matches) ? (rule.matches as Record<string, unknown>[]) : [];
+    for (const [j, match] of matches.entries()) {
+      const other = Object.keys(match).filter((k) => k !== 'path' && k !== 'headers');
+      if (other.length > 0) return say([...at, 'matches', j, other[0]!], `${WARN_PREFIX.never}: requests are told apart by ${other.join(', ')}; meshproof's gateway routes on host, path and headers, so this rule is not imported`);
+      const out: Record<string, unknown> = {};
+      const path = match.path as { type?: string; value?: string } | undefined;
+      if (path) {
+        const kind = { Exact: 'exact', PathPrefix: 'prefix', RegularExpression: 'regex' }[path.type ?? 'PathPrefix'];
+        if (!kind) return say([...at, 'matches', j, 'path', 'type'], `${WARN_PREFIX.never}: a path matched by ${path.type}; this rule is not imported`);
+        if (!(kind === 'prefix' && (path.value ?? '/') === '/')) {
+          out.path = { [kind]: path.value ?? '/' };
+          if (kind === 'prefix' && !String(path.value).endsWith('/')) say([...at, 'matches', j, 'path'], `${WARN_PREFIX.approx}: the Gateway API's PathPrefix matches whole path segments, meshproof's (as Istio's) any string prefix: ${path.value} also takes ${path.value}s`);
+        }
+      }
+      const headers: Record<string, unknown> = {};
+      for (const [k, h] of ((match.headers ?? []) as { type?: string; name?: string; value?: string }[]).entries()) {
+        const type = h.type ?? 'Exact';
+        if (type !== 'Exact' && type !== 'RegularExpression') return say([...at, 'matches', j, 'headers', k, 'type'], `${WARN_PREFIX.never}: a header matched by ${type}; this rule is not imported`);
+        headers[String(h.name).toLowerCase()] = type === 'Exact' ? String(h.value) : { regex: String(h.value) };
+      }
+      if (Object.keys(headers).length > 0) out.headers = headers;
+      blocks.push(out);
+    }
+    const refs = Array.isArray(rule.backendRefs) ? (rule.backendRefs as { name?: string; weight?: number }[]) : [];
+    const weights = new Map<string, number>();
+    for (const b of refs) {
+      const service = topology.resolve(String(b.name ?? '')).service;
+      weights.set(service, (weights.get(service) ?? 0) + (refs.length === 1 ? 1 : (b.weight ?? 1)));
+    }
+    if (weights.size === 0) return say([...at, 'backendRefs'], `${WARN_PREFIX.never}: a rule with no backend; not imported`);
+    for (const key of ['timeouts', 'retry'] as const) {
+      if (rule[key] !== undefined) say([...at, key], `${WARN_PREFIX.approx}: meshproof's gateway applies its destinations' own policy (mesh.<service>), as a caller's sidecar does; this rule's ${key} is not applied`);
+    }
+    const sum = [...weights.values()].reduce((a, w) => a + w, 0);
+    const route: Record<string, unknown> = {};
+    if (hostnames.length > 0) route.host = hostnames.length === 1 ? hostnames[0] : hostnames;
+    if (blocks.length > 0 && blocks.every((b) => Object.keys(b).length > 0)) route.match = blocks.length === 1 ? blocks[0] : blocks;
+    route.to = weights.size === 1 ? [...weights.keys()][0] : Object.fromEntries([...weights].map(([svc, w]) => [svc, `${Number(((w / Math.max(1, sum)) * 100).toPrecision(12))}%`]));
+    g!.routes.push(route);
+  });
 }
 
 function route(m: Manifest, draft: ImportDraft, topology: Topology, service: string): void {
@@ -215,9 +304,8 @@ function readMs(d: string): number {
 
 /** Gateway API kinds meshproof does not read, with the reason. */
 export const GATEWAY_API_OTHER_KINDS: Record<string, { warn: 'later' | 'never' | 'none'; why: string }> = {
-  Gateway: { warn: 'later', why: 'gateways come with issue 14' },
   GatewayClass: { warn: 'none', why: 'the gateway implementation' },
-  ListenerSet: { warn: 'later', why: 'gateways come with issue 14' },
+  ListenerSet: { warn: 'never', why: 'listeners merged from other resources: declare them on the Gateway' },
   GRPCRoute: { warn: 'never', why: 'gRPC routes: meshproof speaks HTTP/1.1' },
   TCPRoute: { warn: 'never', why: 'TCP routes: meshproof routes HTTP' },
   TLSRoute: { warn: 'never', why: 'TLS routes: meshproof routes HTTP' },

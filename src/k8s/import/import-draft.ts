@@ -19,6 +19,25 @@ export interface ServiceDraft {
   source: ManifestSource;
 }
 
+/** A gateway the manifests declare (an Istio Gateway), with the routes bound to it. */
+export interface GatewayDraft {
+  name: string;
+  kind: 'ingress' | 'egress';
+  /** Terminates TLS (a server with `tls.mode: SIMPLE`). */
+  tls: boolean;
+  /** Its pods (the Deployment its Gateway selects or its name names); null when none was read. */
+  replicas?: number | null;
+  /** Its rules in the order read, as a scenario writes them (`{ host, match, to }`). */
+  routes: Record<string, unknown>[];
+  source: ManifestSource;
+}
+
+/** A service outside the mesh the manifests register (an Istio ServiceEntry). */
+export interface ExternalDraft {
+  name: string;
+  source: ManifestSource;
+}
+
 /**
 What importing a set of manifests produced: meshproof `mesh` keys written as a scenario writes them,
 with the manifest position of every value; the topology; and everything that could not be
@@ -31,6 +50,14 @@ export class ImportDraft {
   /** By key path under mesh: `reviews.timeout`. */
   readonly sources: Record<string, ManifestSource> = {};
   readonly services = new Map<string, ServiceDraft>();
+  /** Gateways by name, in the order declared. */
+  readonly gateways = new Map<string, GatewayDraft>();
+  /** Externals by name, in the order registered. */
+  readonly externals = new Map<string, ExternalDraft>();
+  /** Checks that need every resource read first (run once, at the end of an import). */
+  readonly atEnd: (() => void)[] = [];
+  /** `mesh.outboundTrafficPolicy`, when a resource sets it. */
+  outboundTrafficPolicy: { value: 'ALLOW_ANY' | 'REGISTRY_ONLY'; source: ManifestSource } | null = null;
   readonly warnings: ScenarioIssue[] = [];
   readonly errors: ScenarioIssue[] = [];
   /**

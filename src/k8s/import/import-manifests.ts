@@ -1,8 +1,9 @@
 import type { Manifest } from '../manifest.ts';
 import { WARN_PREFIX } from './field-rules.ts';
-import { GATEWAY_API_OTHER_KINDS, importHttpRoute } from './gateway-api.ts';
+import { GATEWAY_API_OTHER_KINDS, importGateway, importHttpRoute } from './gateway-api.ts';
 import { ImportDraft } from './import-draft.ts';
 import { importDestinationRule, importVirtualService, ISTIO_OTHER_KINDS, readSubsets, type Subsets } from './istio.ts';
+import { boundToGateways, importGatewayRoutes, importIstioGateway, importServiceEntry, importSidecar } from './istio-edges.ts';
 import { importLinkerdAnnotations, LINKERD_OTHER_KINDS } from './linkerd.ts';
 import { Topology } from './topology.ts';
 import { importAuthorizationPolicy, importPeerAuthentication } from './istio-security.ts';
@@ -14,8 +15,9 @@ const WORKLOADS = ['Deployment', 'StatefulSet'];
 
 /**
 Maps Kubernetes resources to meshproof: the mesh policies (Istio DestinationRule and
-VirtualService, Gateway API HTTPRoute, Linkerd's annotations), the topology (Services, Deployments,
-StatefulSets) and the profile (whose mesh the resources are for). Pure: manifests in, draft out.
+VirtualService, Gateway API HTTPRoute, Linkerd's annotations), the edges (Istio Gateway and the
+VirtualServices bound to it, ServiceEntry, a Sidecar's outbound traffic policy), the topology
+(Services, Deployments, StatefulSets) and the profile (whose mesh the resources are for). Pure: manifests in, draft out.
 Resources are read in two passes, so a route may name a subset or a per-version Service defined in
 any file.
 */
@@ -27,6 +29,10 @@ export function importManifests(manifests: Manifest[]): ImportDraft {
     if ((m.group === '' && m.kind === 'Service') || (m.group === 'apps' && WORKLOADS.includes(m.kind))) topology.add(m);
     if (m.group === 'networking.istio.io' && m.kind === 'DestinationRule') readSubsets(m, draft, subsets);
     if (m.group === '' && m.kind === 'Namespace') namespaceHints(m, draft);
+    // Before the routes: a VirtualService may be bound to a Gateway, or name a ServiceEntry's host, in any file.
+    if (m.group === 'networking.istio.io' && m.kind === 'Gateway') importIstioGateway(m, draft);
+    if (m.group === 'networking.istio.io' && m.kind === 'ServiceEntry') importServiceEntry(m, draft);
+    if (GATEWAY_GROUPS.includes(m.group) && m.kind === 'Gateway') importGateway(m, draft);
   }
   const isRoute = (m: Manifest) => m.kind === 'HTTPRoute' && (GATEWAY_GROUPS.includes(m.group) || m.group === 'policy.linkerd.io');
   // Linkerd: annotations on routes win over the Service's, so they are read first.
@@ -47,13 +53,24 @@ export function importManifests(manifests: Manifest[]): ImportDraft {
     if (m.group === '' && (m.kind === 'Service' || m.kind === 'Namespace' || m.kind === 'ServiceAccount')) continue;
     if (m.group === 'apps' && WORKLOADS.includes(m.kind)) continue;
     if (m.group === 'networking.istio.io' && m.kind === 'DestinationRule') importDestinationRule(m, draft);
-    else if (m.group === 'networking.istio.io' && m.kind === 'VirtualService') importVirtualService(m, draft, subsets);
+    else if (m.group === 'networking.istio.io' && m.kind === 'VirtualService') {
+      if (boundToGateways(m)) importGatewayRoutes(m, draft);
+      else importVirtualService(m, draft, subsets);
+    } else if ((m.group === 'networking.istio.io' && (m.kind === 'Gateway' || m.kind === 'ServiceEntry')) || (GATEWAY_GROUPS.includes(m.group) && m.kind === 'Gateway')) continue;
+    else if (m.group === 'networking.istio.io' && m.kind === 'Sidecar') importSidecar(m, draft);
     else if (isRoute(m)) importHttpRoute(m, draft, topology);
     else if (m.group === 'security.istio.io' && m.kind === 'PeerAuthentication') importPeerAuthentication(m, draft);
     else if (m.group === 'security.istio.io' && m.kind === 'AuthorizationPolicy') importAuthorizationPolicy(m, draft);
     else otherKind(m, draft);
   }
   topology.build(draft);
+  // A gateway's own Deployment is its replicas, not a service of the mesh.
+  for (const g of draft.gateways.values()) {
+    const pods = draft.services.get(g.name);
+    g.replicas = pods ? pods.groups.reduce((a, p) => a + p.replicas, 0) : null;
+    draft.services.delete(g.name);
+  }
+  for (const check of draft.atEnd) check();
   unreadWarnings(draft);
   return draft;
 }

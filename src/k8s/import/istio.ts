@@ -147,7 +147,7 @@ const HTTP_ROUTE: FieldTable = {
 /** VirtualService (networking.istio.io v1, v1beta1, v1alpha3). */
 export const VIRTUAL_SERVICE: FieldTable = {
   hosts: to('mesh.<service>'),
-  gateways: to('whether it applies', { note: 'only the mesh gateway: a VirtualService bound to other gateways only is warned (gateways come with issue 14)' }),
+  gateways: to('whether it applies, gateways.<name>.routes', { note: 'mesh: the callers\' policy toward the host; a gateway: its routes; mesh and a gateway for an external host: the egress gateway, its route\'s policy that of mesh.<external>' }),
   http: to('timeout, retries, fault, split, routes', { items: HTTP_ROUTE }),
   tcp: never('TCP routes: meshproof routes HTTP'),
   tls: never('TLS (SNI) routes'),
@@ -186,7 +186,7 @@ export function importDestinationRule(m: Manifest, draft: ImportDraft): void {
   const host = String(m.get(['spec', 'host']) ?? '');
   const service = hostService(host);
   if (!service) {
-    draft.warn(m, ['spec', 'host'], `${WARN_PREFIX.later}: host ${host} is not a service of the mesh (external hosts come with ServiceEntry, issue 14); not applied`);
+    draft.warn(m, ['spec', 'host'], `${WARN_PREFIX.later}: host ${host} is not a service of the mesh (an external host is a ServiceEntry's, whose policy meshproof reads through the egress gateway's route, or write it under mesh.<external>); not applied`);
     return;
   }
   draft.setProfile('istio', m.source(['kind']), 'a DestinationRule');
@@ -265,16 +265,11 @@ interface RoutePolicy {
 
 export function importVirtualService(m: Manifest, draft: ImportDraft, subsets: Subsets): void {
   checkFields(m, ['spec'], m.get(['spec']), VIRTUAL_SERVICE, draft);
-  const gateways = m.get(['spec', 'gateways']);
-  if (Array.isArray(gateways) && gateways.length > 0 && !gateways.includes('mesh')) {
-    draft.warn(m, ['spec', 'gateways'], `${WARN_PREFIX.later}: this VirtualService applies at gateways only (${gateways.join(', ')}), which come with issue 14; not applied`);
-    return;
-  }
   const hosts = m.get(['spec', 'hosts']);
   const host = Array.isArray(hosts) && typeof hosts[0] === 'string' ? hosts[0] : '';
   const service = hostService(host);
   if (!service) {
-    draft.warn(m, ['spec', 'hosts', 0], `${WARN_PREFIX.later}: host ${host || '(none)'} is not a service of the mesh (external hosts come with ServiceEntry, issue 14); not applied`);
+    draft.warn(m, ['spec', 'hosts', 0], `${WARN_PREFIX.later}: host ${host || '(none)'} is not a service of the mesh (an external host is a ServiceEntry's, whose policy meshproof reads through the egress gateway's route, or write it under mesh.<external>); not applied`);
     return;
   }
   if (Array.isArray(hosts) && hosts.length > 1) {
@@ -347,8 +342,12 @@ export function importVirtualService(m: Manifest, draft: ImportDraft, subsets: S
     const list = headerRoutes.flatMap((h) => h.routes.map((r) => ({ match: { headers: r.headers }, version: r.version })));
     draft.set(m, service, ['routes'], list, m.source(['spec', 'http', headerRoutes[0].index, 'match']));
   }
-  if (mainIndex !== null) {
-    const at = ['spec', 'http', mainIndex];
+  if (mainIndex !== null) applyRoutePolicy(m, draft, service, ['spec', 'http', mainIndex], main);
+}
+
+/** A route's timeout, retries and fault as `mesh.<service>`'s, each with the position it came from. */
+export function applyRoutePolicy(m: Manifest, draft: ImportDraft, service: string, at: FieldPath, main: RoutePolicy): void {
+  {
     if (main.timeout !== undefined) draft.set(m, service, ['timeout'], main.timeout, m.source([...at, 'timeout']));
     const field: Record<string, string> = { attempts: 'attempts', perTryTimeout: 'perTryTimeout', backoff: 'backoff', retryOn: 'retryOn', retriableStatusCodes: 'retryOn', delay: 'delay', abort: 'abort' };
     const block = (key: 'retries' | 'fault', value: Record<string, unknown> | 'none') => {
@@ -437,7 +436,7 @@ function percentText(weight: number, sum: number): string {
   return `${Number(((weight / sum) * 100).toPrecision(12))}%`;
 }
 
-function routePolicy(m: Manifest, at: FieldPath, route: Record<string, unknown>, v: ValueReader, draft: ImportDraft): RoutePolicy {
+export function routePolicy(m: Manifest, at: FieldPath, route: Record<string, unknown>, v: ValueReader, draft: ImportDraft): RoutePolicy {
   const out: RoutePolicy = {};
   const timeout = v.duration([...at, 'timeout'], 'none');
   if (timeout !== undefined) out.timeout = timeout;
@@ -518,9 +517,6 @@ function fault(m: Manifest, at: FieldPath, v: ValueReader, draft: ImportDraft): 
 /** Istio kinds meshproof does not read yet, or cannot express, with the reason. */
 export const ISTIO_OTHER_KINDS: Record<string, { warn: 'later' | 'never'; why: string }> = {
   RequestAuthentication: { warn: 'never', why: 'JWT authentication: meshproof proves workload identities with mutual TLS only' },
-  Gateway: { warn: 'later', why: 'gateways come with issue 14' },
-  ServiceEntry: { warn: 'later', why: 'services outside the mesh come with issue 14' },
-  Sidecar: { warn: 'never', why: 'meshproof\'s sidecars reach every service' },
   EnvoyFilter: { warn: 'never', why: 'raw Envoy configuration' },
   WorkloadEntry: { warn: 'never', why: 'workloads outside Kubernetes' },
   WorkloadGroup: { warn: 'never', why: 'workloads outside Kubernetes' },

@@ -22,7 +22,10 @@ validates as written. Warnings are listed at the end, each with its position.
 */
 export function writeSkeleton(draft: ImportDraft, options: SkeletonOptions): string {
   const services = skeletonServices(draft);
-  const target = services[0]?.name ?? 'app';
+  const gateways = skeletonGateways(draft, services[0]?.name ?? 'app');
+  const ingress = gateways.find((g) => g.body.kind === 'ingress');
+  const target = ingress?.name ?? services[0]?.name ?? 'app';
+  const firstHost = (ingress?.body.routes as { host?: unknown }[] | undefined)?.map((r) => r.host).find((h): h is string => typeof h === 'string' && !h.includes('*'));
   const doc = new Document({
     version: 1,
     name: options.name ?? 'imported',
@@ -30,12 +33,15 @@ export function writeSkeleton(draft: ImportDraft, options: SkeletonOptions): str
     seed: 1,
     duration: '30s',
     services: Object.fromEntries(services.map((s) => [s.name, s.body])),
+    ...(gateways.length > 0 ? { gateways: Object.fromEntries(gateways.map((g) => [g.name, g.body])) } : {}),
+    ...(draft.externals.size > 0 ? { external: Object.fromEntries([...draft.externals.keys()].map((x) => [x, {}])) } : {}),
     mesh: {
       ...(draft.profile ? { profile: draft.profile.value } : {}),
+      ...(draft.outboundTrafficPolicy ? { outboundTrafficPolicy: draft.outboundTrafficPolicy.value } : {}),
       ...Object.fromEntries([...draft.destinations].filter(([, d]) => Object.keys(d).length > 0)),
     },
     ...(Object.keys(draft.security.mesh).length > 0 ? { security: draft.security.mesh } : {}),
-    load: { target, rate: '50/s' },
+    load: { target, ...(firstHost ? { host: firstHost } : {}), rate: '50/s' },
     expect: ['success_rate(client) >= 99%'],
   });
   doc.commentBefore = [
@@ -60,7 +66,24 @@ export function writeSkeleton(draft: ImportDraft, options: SkeletonOptions): str
     }
   }
 
+  const gatewaysNode = doc.get('gateways', true) as YAMLMap | undefined;
+  for (const g of gateways) {
+    const pair = gatewaysNode && pairOf(gatewaysNode, g.name);
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = g.comment.map((c) => ` ${c}`).join('\n');
+    const routes = pair && isMap(pair.value) ? pairOf(pair.value, 'routes') : undefined;
+    if (routes && isSeq(routes.value)) for (const r of routes.value.items) if (isMap(r)) for (const p of r.items) if (isPair(p) && (isMap(p.value) || isSeq(p.value))) (p.value as YAMLMap).flow = true;
+  }
+  const externalNode = doc.get('external', true) as YAMLMap | undefined;
+  for (const x of draft.externals.values()) {
+    const pair = externalNode && pairOf(externalNode, x.name);
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = ` ${sourceText(x.source)}; its behaviour (latency, errorRate) stands in for the third-party API: TODO`;
+  }
+
   const meshNode = doc.get('mesh', true) as YAMLMap;
+  if (draft.outboundTrafficPolicy) {
+    const p = pairOf(meshNode, 'outboundTrafficPolicy');
+    if (p && isScalar(p.value)) p.value.comment = ` ${sourceText(draft.outboundTrafficPolicy.source)}`;
+  }
   if (draft.profile) {
     const p = pairOf(meshNode, 'profile');
     if (p && isScalar(p.value)) p.value.comment = ` inferred from ${draft.profile.why}: ${sourceText(draft.profile.source)}`;
@@ -71,7 +94,7 @@ export function writeSkeleton(draft: ImportDraft, options: SkeletonOptions): str
   }
   const load = doc.get('load', true) as YAMLMap;
   const targetPair = pairOf(load, 'target');
-  if (targetPair && isScalar(targetPair.value)) targetPair.value.comment = ' TODO: the service your users call first';
+  if (targetPair && isScalar(targetPair.value)) targetPair.value.comment = ingress ? ' the ingress gateway: where your users\' traffic enters' : ' TODO: the service your users call first';
   const ratePair = pairOf(load, 'rate');
   if (ratePair && isScalar(ratePair.value)) ratePair.value.comment = ' TODO: your traffic';
   const expect = doc.get('expect', true);
@@ -127,7 +150,9 @@ interface SkeletonService {
 /** The services section: from the manifests' topology, plus any destination the mesh names that no Deployment or Service declared. */
 function skeletonServices(draft: ImportDraft): SkeletonService[] {
   const out: SkeletonService[] = [];
-  const names = [...new Set([...draft.services.keys(), ...draft.destinations.keys(), ...draft.security.services.keys()])];
+  // An external's name is no service of the mesh (a gateway's Deployment was taken by the import).
+  const routed = [...draft.gateways.values()].flatMap((g) => g.routes.flatMap((r) => (typeof r.to === 'string' ? [r.to] : Object.keys(r.to as object))));
+  const names = [...new Set([...draft.services.keys(), ...draft.destinations.keys(), ...draft.security.services.keys(), ...routed])].filter((n) => !draft.gateways.has(n) && !draft.externals.has(n));
   for (const name of names) {
     const s: ServiceDraft = draft.services.get(name) ?? { name, groups: [], source: draft.sources[name] };
     const needed = versionsNamed(draft.destinations.get(name));
@@ -170,6 +195,19 @@ function skeletonServices(draft: ImportDraft): SkeletonService[] {
     out.push({ name, body, comment });
   }
   return out;
+}
+
+/** The gateways section: kind, replicas (its Deployment's), TLS and routes, each gateway commented with where it came from. */
+function skeletonGateways(draft: ImportDraft, fallback: string): SkeletonService[] {
+  return [...draft.gateways.values()].map((g) => {
+    const body: Record<string, unknown> = { kind: g.kind };
+    if ((g.replicas ?? 1) > 1) body.replicas = g.replicas;
+    if (g.tls) body.tls = true;
+    if (g.kind === 'ingress') body.routes = g.routes.length > 0 ? g.routes : [{ to: fallback }];
+    const comment = [`${sourceText(g.source)}${g.replicas ? `; ${g.replicas} replica${g.replicas === 1 ? '' : 's'} from its Deployment` : ''}`];
+    if (g.kind === 'ingress' && g.routes.length === 0) comment.push('TODO: no VirtualService bound to this gateway was read: write its routes');
+    return { name: g.name, body, comment };
+  });
 }
 
 function versionsNamed(d: Record<string, unknown> | undefined): string[] {
