@@ -154,6 +154,40 @@ ${expect.map((e) => `  - ${e}`).join('\n')}
   }, 90_000);
 });
 
+describe('faults and expectations on the edges to externals', () => {
+  test('a toxic on checkout -> card-api (registered) and on checkout -> maps (unregistered, passed through) slows only those calls, measured on the same edges; an http fault at the outbound toward card-api fails only its calls', async () => {
+    const r = await run(`version: 1
+name: external-edges
+description: faults on the calls to externals
+seed: 6
+duration: 8s
+services:
+  checkout: { calls: [card-api, maps] }
+external:
+  card-api: { latency: 1ms }
+  maps: { latency: 1ms, registered: false }
+mesh:
+  card-api: { retries: none }
+load: { target: checkout, rate: 40/s, connections: 20 }
+faults:
+  - { name: slow-card, at: 1s, for: 2s, target: checkout -> card-api, toxic: { type: latency, latency: 250 } }
+  - { name: slow-maps, at: 3s, for: 2s, target: checkout -> maps, toxic: { type: latency, latency: 150 } }
+  - { name: card-down, at: 5s, for: 2s, target: checkout -> card-api, http: { abort: 503 } }
+expect:
+  - p50(checkout -> card-api) >= 240ms during slow-card from +500ms
+  - p50(checkout -> PassthroughCluster) < 100ms during slow-card from +500ms
+  - p50(checkout -> PassthroughCluster) >= 140ms during slow-maps from +500ms
+  - p50(checkout -> card-api) < 100ms during slow-maps from +500ms
+  - error_rate(checkout -> card-api) == 0% during slow-maps
+  - error_rate(checkout -> card-api) >= 99% during card-down from +500ms
+`);
+    allHeld(r);
+    // The abort was the sidecar's (flag FI), not the external's: nothing reached card-api for it.
+    const fi = r.timeline.series['edge:checkout->card-api'].reduce((a, b) => a + (b?.flags.FI ?? 0), 0);
+    expect(fi).toBeGreaterThan(30);
+  }, 90_000);
+});
+
 describe('the egress gateway', () => {
   test('calls to a registered external leave through the egress gateway and only through it; its policy toward the external and a toxic on its wire out apply there, in one place', async () => {
     const r = await run(`version: 1

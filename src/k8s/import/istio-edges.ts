@@ -4,6 +4,7 @@ import type { GatewayDraft, ImportDraft } from './import-draft.ts';
 import { applyRoutePolicy, routePolicy, VIRTUAL_SERVICE } from './istio.ts';
 import { hostService, meshName, ValueReader } from './values.ts';
 
+const CLIENT_CERTIFICATES = 'a gateway that asks for client certificates (tls.mode MUTUAL): meshproof\'s gateway terminates SIMPLE TLS only';
 const OWN_CERTIFICATE = 'the certificate: meshproof issues the gateway its own (self-signed for now)';
 
 /** Gateway (networking.istio.io v1, v1beta1, v1alpha3). */
@@ -20,11 +21,11 @@ export const ISTIO_GATEWAY: FieldTable = {
           credentialNames: none(OWN_CERTIFICATE),
           serverCertificate: none(OWN_CERTIFICATE),
           privateKey: none(OWN_CERTIFICATE),
-          caCertificates: later('client certificates come with meshproof\'s security policies (issue 13)'),
-          caCrl: later('client certificates come with meshproof\'s security policies (issue 13)'),
-          subjectAltNames: later('client certificates come with meshproof\'s security policies (issue 13)'),
-          verifyCertificateSpki: later('client certificates come with meshproof\'s security policies (issue 13)'),
-          verifyCertificateHash: later('client certificates come with meshproof\'s security policies (issue 13)'),
+          caCertificates: later(CLIENT_CERTIFICATES),
+          caCrl: later(CLIENT_CERTIFICATES),
+          subjectAltNames: later(CLIENT_CERTIFICATES),
+          verifyCertificateSpki: later(CLIENT_CERTIFICATES),
+          verifyCertificateHash: later(CLIENT_CERTIFICATES),
           httpsRedirect: never('redirects from HTTP to HTTPS'),
           minProtocolVersion: never('TLS versions: meshproof\'s gateway takes what Node does'),
           maxProtocolVersion: never('TLS versions: meshproof\'s gateway takes what Node does'),
@@ -46,7 +47,7 @@ export const SERVICE_ENTRY: FieldTable = {
   resolution: none('how the proxy finds the endpoints: meshproof starts the external\'s instances itself'),
   endpoints: none('the external\'s instances are meshproof\'s own (external.<name>.replicas)'),
   addresses: never('virtual IPs: meshproof reaches an external by name'),
-  subjectAltNames: later('TLS to externals comes with meshproof\'s security policies (issue 13)'),
+  subjectAltNames: later('TLS origination toward an external: meshproof calls an external over plain HTTP'),
   workloadSelector: never('workloads outside Kubernetes'),
   exportTo: none('meshproof has one namespace'),
 };
@@ -78,7 +79,7 @@ export function importIstioGateway(m: Manifest, draft: ImportDraft): void {
     const mode = m.get(['spec', 'servers', i, 'tls', 'mode']);
     if (mode === undefined) return;
     if (mode === 'SIMPLE') tls = true;
-    else draft.warn(m, ['spec', 'servers', i, 'tls', 'mode'], `${mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH' ? WARN_PREFIX.never : WARN_PREFIX.later}: tls mode ${String(mode)}: meshproof's gateway terminates TLS (SIMPLE) or speaks plain HTTP${mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH' ? '' : ' (client certificates come with issue 13)'}; read as plain HTTP`);
+    else draft.warn(m, ['spec', 'servers', i, 'tls', 'mode'], `${mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH' ? WARN_PREFIX.never : WARN_PREFIX.later}: tls mode ${String(mode)}: meshproof's gateway terminates TLS (SIMPLE) or speaks plain HTTP${mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH' ? '' : ' (a gateway asking for client certificates is not modelled yet)'}; read as plain HTTP`);
   });
   draft.gateways.set(name, { name, kind: selector?.istio === 'egressgateway' ? 'egress' : 'ingress', tls, routes: [], source: m.source(['metadata', 'name']) });
 }
@@ -95,7 +96,7 @@ export function importServiceEntry(m: Manifest, draft: ImportDraft): void {
   const ports = m.get(['spec', 'ports']);
   (Array.isArray(ports) ? ports : []).forEach((p: { protocol?: unknown }, i: number) => {
     if (p?.protocol === 'HTTPS' || p?.protocol === 'TLS') {
-      draft.warn(m, ['spec', 'ports', i, 'protocol'], `${WARN_PREFIX.later}: a ${String(p.protocol)} port: meshproof calls an external over plain HTTP (TLS from the mesh comes with issue 13); the run's calls to it are plain HTTP`);
+      draft.warn(m, ['spec', 'ports', i, 'protocol'], `${WARN_PREFIX.later}: a ${String(p.protocol)} port: meshproof calls an external over plain HTTP (TLS origination toward it is not modelled yet); the run's calls to it are plain HTTP`);
     }
   });
   const hosts = m.get(['spec', 'hosts']);

@@ -157,6 +157,6 @@ export const LINKERD_OTHER_KINDS: Record<string, { warn: 'later' | 'never'; why:
   MeshTLSAuthentication: { warn: 'later', why: 'mTLS identities come with meshproof\'s security policies (issue 13)' },
   NetworkAuthentication: { warn: 'later', why: 'authorization comes with meshproof\'s security policies (issue 13)' },
   HTTPLocalRateLimitPolicy: { warn: 'never', why: 'write the rate limit as services.<name>.rateLimit' },
-  EgressNetwork: { warn: 'later', why: 'traffic leaving the mesh comes with issue 14' },
+  EgressNetwork: { warn: 'later', why: 'an EgressNetwork is not read yet: its trafficPolicy Deny is mesh.outboundTrafficPolicy REGISTRY_ONLY, Allow ALLOW_ANY; write it in the scenario' },
   ExternalWorkload: { warn: 'never', why: 'workloads outside Kubernetes' },
 };
