@@ -310,6 +310,7 @@ class FaultRules {
   through the egress gateway, belongs on the wire they take out of it.
   */
   #edges(target: FaultTarget, action: FaultAction, path: string): void {
+    if (target.kind === 'mesh') return;
     const kindOf = (name: string) => this.#services?.find((s) => s.name === name)?.kind;
     const to = target.kind === 'edge' ? target.to : target.service;
     if (action.kind === 'http' && action.at === 'inbound' && kindOf(to) === 'external') {
