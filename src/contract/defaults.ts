@@ -280,3 +280,9 @@ export function byProfile(pick: (p: ProfileDefaults) => string): string {
   const separator = [...groups.keys()].some((v) => v.includes(',')) ? '; ' : ', ';
   return [...groups].map(([v, names]) => `${v} (${names.join(', ')})`).join(separator);
 }
+
+/**
+How long the serving certificate of a gateway that terminates TLS is valid when the mesh's CA issues
+it: issued once per run for the gateway's hosts and never renewed (a run lasts hours at most).
+*/
+export const GATEWAY_CERTIFICATE_VALIDITY_MS = 24 * 3600_000;

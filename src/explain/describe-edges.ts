@@ -36,7 +36,11 @@ export function describeGateway(g: GatewaySpec, scenario: Scenario): string[] {
   const lines = [`${g.name}: ingress gateway, ${plural(g.replicas, 'replica')} — ${names.join(', ')}, each a proxy of its own (no app); ${g.replicas === 1 ? 'a single point of failure' : 'the load balancer in front carries on with the others when one fails'}.`];
   lines.push(`Routes (Envoy picks the host first, exact before the longest *.wildcard before *; then the first of its rules, in order, that matches): ${g.routes.map((r, i) => `${i + 1}. ${routeText(r.hosts, r.match, r.to)}`).join('; ')}; anything else: 404 NR.`);
   lines.push(`Toward ${andList(gatewayDestinations(g))} it applies each destination's policy, as a caller's sidecar does.`);
-  if (g.tls) lines.push(`TLS: it terminates TLS (SIMPLE) with a certificate for ${andList(g.tls.hosts)}, signed by a root meshproof makes for the run (self-signed).`);
+  if (g.tls) {
+    const issuer = scenario.security ? "signed by the mesh's CA (its identity beside the hosts), whose roots the load balancer in front trusts" : 'signed by a root meshproof makes for the run (self-signed)';
+    lines.push(`TLS: it terminates TLS (SIMPLE) with a certificate for ${andList(g.tls.hosts)}, ${issuer}.`);
+  }
+  if (scenario.security) lines.push(`Identity: ${g.name} has a certificate from the mesh's CA like every proxy, and speaks mutual TLS to destinations that take it; what reaches it from outside the mesh is ${g.tls ? 'TLS it terminates' : 'plain HTTP'}, no PeerAuthentication applies at its listener.`);
   if (g.rateLimit) lines.push(`Rate limit: each replica lets ${formatRate(g.rateLimit.requestsPerSecond)} through (bursts of ${g.rateLimit.burst}); beyond that it answers 429 RL.`);
   return lines;
 }

@@ -82,7 +82,8 @@ export interface GatewayTls {
   mode: 'SIMPLE';
   /**
   Names the gateway's certificate is for: the hosts of its routes (a wildcard as written), or the
-  gateway's own name when its routes name no host. Its issuer: self-signed for now (one per gateway).
+  gateway's own name when its routes name no host. Its issuer: the mesh's CA when the scenario has
+  security, else a root made for the run (self-signed).
   */
   hosts: string[];
 }

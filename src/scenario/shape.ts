@@ -1138,12 +1138,12 @@ const gatewayShape: ObjectShape = {
           {
             kind: 'object',
             nullAsEmpty: true,
-            otherNames: { credentialName: 'meshproof issues the certificate itself (self-signed for now)', httpsRedirect: 'not yet: the gateway listens for TLS only when tls is set' },
+            otherNames: { credentialName: 'meshproof issues the certificate itself (from the mesh CA with security, else self-signed)', httpsRedirect: 'not yet: the gateway listens for TLS only when tls is set' },
             fields: { mode: { shape: { kind: 'string', values: ['SIMPLE'] }, doc: 'SIMPLE: the gateway terminates TLS; clients present no certificate.', default: 'SIMPLE' } },
           },
         ],
       },
-      doc: 'Ingress only: terminate TLS at the gateway (Istio tls.mode SIMPLE) with a certificate for its route hosts, self-signed for now; the load balancer in front then speaks TLS to it. true, or { mode: SIMPLE }.',
+      doc: 'Ingress only: terminate TLS at the gateway (Istio tls.mode SIMPLE) with a certificate for its route hosts from the mesh CA when the scenario has security, else from a root made for the run; the load balancer in front then speaks TLS to it, trusting that root. true, or { mode: SIMPLE }.',
       default: false,
     },
     rateLimit: {

@@ -115,8 +115,9 @@ export class CertificateAuthority {
   /**
   Issues a workload certificate for `spiffeId`, valid for `ttlMs` from now (backdated a minute, as
   Istio's CA does), or over the window given. A new key each time, as istio-agent makes one per CSR.
+  `dnsNames`: host names it also serves (a gateway's, which clients outside the mesh verify by name).
   */
-  async issue(spiffeId: string, ttlMs: number, window?: { notBefore: number; notAfter: number }): Promise<IssuedCertificate> {
+  async issue(spiffeId: string, ttlMs: number, window?: { notBefore: number; notAfter: number }, dnsNames: readonly string[] = []): Promise<IssuedCertificate> {
     const start = window?.notBefore ?? this.now() - BACKDATE_MS;
     const end = window?.notAfter ?? this.now() + ttlMs;
     const root = this.current;
@@ -136,7 +137,7 @@ export class CertificateAuthority {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-        new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true),
+        new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }, ...dnsNames.map((value) => ({ type: 'dns' as const, value }))], true),
         await x509.AuthorityKeyIdentifierExtension.create(root.issuer),
       ],
     });

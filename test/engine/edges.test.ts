@@ -104,6 +104,39 @@ expect:
   }, 90_000);
 });
 
+describe('a gateway in a mesh with security', () => {
+  test('STRICT mutual TLS inside, TLS from the mesh CA at the gateway: the gateway originates mutual TLS to its destinations with an identity of its own, and the load balancer in front verifies the gateway by its host', async () => {
+    const r = await run(`version: 1
+name: gateway-in-a-secure-mesh
+description: a TLS gateway in front of a STRICT mesh
+seed: 7
+duration: 3s
+security: { mtls: STRICT }
+services:
+  checkout: { calls: [payments] }
+  payments: {}
+gateways:
+  edge:
+    kind: ingress
+    tls: true
+    routes:
+      - host: shop.example.com
+        to: checkout
+load: { target: edge, host: shop.example.com, rate: 40/s }
+expect:
+  - success_rate(client) >= 99%
+  - mtls(edge -> checkout) == 100%
+  - mtls(checkout -> payments) == 100%
+  - handshake_errors(checkout) == 0
+  - requests(edge -> checkout) >= 80
+`);
+    allHeld(r);
+    // Every pod with a proxy got its certificate from the mesh CA, the gateway's replica too.
+    const issued = r.events.filter((e) => e.type === 'certificate-issued').map((e) => e.instance);
+    expect(issued).toEqual(expect.arrayContaining(['checkout-0', 'edge-0', 'payments-0']));
+  }, 90_000);
+});
+
 describe('outbound traffic policy (Istio ALLOW_ANY vs REGISTRY_ONLY)', () => {
   const scenario = (mode: string, expect: string[]) => `version: 1
 name: traffic-policy

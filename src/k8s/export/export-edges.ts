@@ -3,7 +3,7 @@ import { egressGatewayOf, externalsOf, gatewaysOf, type GatewaySpec, type Scenar
 import { integerWeights, routePolicy } from './export-istio.ts';
 import { MANAGED_BY, type ExportNote, type Resource } from './exported.ts';
 
-/** The Secret a TLS gateway's certificate is read from (the user's to create: meshproof's is self-signed and lives only in the run). */
+/** The Secret a TLS gateway's certificate is read from (the user's to create: meshproof's lives only in the run). */
 export function gatewayCertificateSecret(gateway: string): string {
   return `${gateway}-cert`;
 }
@@ -34,7 +34,7 @@ export function exportIstioEdges(scenario: Scenario, notes: ExportNote[]): Resou
     if (g.kind === 'egress') continue;
     note('', LOAD_BALANCER_NOTE(g.name));
     out.push(istioGateway(g, hostsOf(g.routes), g.tls ? { mode: 'SIMPLE', credentialName: gatewayCertificateSecret(g.name) } : null));
-    if (g.tls) note('tls', `the gateway reads its certificate from the Secret ${gatewayCertificateSecret(g.name)} (kubernetes.io/tls, in the gateway's namespace), which is yours to create: meshproof's was self-signed for the run`);
+    if (g.tls) note('tls', `the gateway reads its certificate from the Secret ${gatewayCertificateSecret(g.name)} (kubernetes.io/tls, in the gateway's namespace), which is yours to create: meshproof's was issued for the run only`);
     for (const [i, group] of hostGroups(g.routes).entries()) {
       out.push({
         apiVersion: 'networking.istio.io/v1',
@@ -175,7 +175,7 @@ export function exportGatewayApiEdges(scenario: Scenario, notes: ExportNote[]): 
     const listener = g.tls
       ? { name: 'https', port: 443, protocol: 'HTTPS', tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: gatewayCertificateSecret(g.name) }] } }
       : { name: 'http', port: 80, protocol: 'HTTP' };
-    if (g.tls) note('tls', `the gateway reads its certificate from the Secret ${gatewayCertificateSecret(g.name)}, which is yours to create: meshproof's was self-signed for the run`);
+    if (g.tls) note('tls', `the gateway reads its certificate from the Secret ${gatewayCertificateSecret(g.name)}, which is yours to create: meshproof's was issued for the run only`);
     out.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: g.name, labels: { ...MANAGED_BY } }, spec: { gatewayClassName: 'istio', listeners: [listener] } });
     for (const [i, group] of hostGroups(g.routes).entries()) {
       const hostnames = group.hosts.includes('*') ? [] : group.hosts;

@@ -83,7 +83,7 @@ export const GATEWAY: FieldTable = {
       port: none('a listener is where the load balancer in front sends'),
       protocol: to('gateways.<name>.tls', { note: 'HTTPS with tls.mode Terminate → tls: true; HTTP → plain; others are warned' }),
       hostname: none('the hosts a gateway serves are its routes\''),
-      tls: to('gateways.<name>.tls', { fields: { mode: to('tls', { note: 'Terminate; Passthrough is warned' }), certificateRefs: none('the certificate: meshproof issues the gateway its own (self-signed for now)'), options: none('implementation options'), frontendValidation: never('client certificates') } }),
+      tls: to('gateways.<name>.tls', { fields: { mode: to('tls', { note: 'Terminate; Passthrough is warned' }), certificateRefs: none('the certificate: meshproof issues the gateway its own (from the mesh CA with security, else self-signed)'), options: none('implementation options'), frontendValidation: never('client certificates') } }),
       allowedRoutes: none('one namespace'),
     },
   }),

@@ -5,7 +5,7 @@ import { applyRoutePolicy, routePolicy, VIRTUAL_SERVICE } from './istio.ts';
 import { hostService, meshName, ValueReader } from './values.ts';
 
 const CLIENT_CERTIFICATES = 'a gateway that asks for client certificates (tls.mode MUTUAL): meshproof\'s gateway terminates SIMPLE TLS only';
-const OWN_CERTIFICATE = 'the certificate: meshproof issues the gateway its own (self-signed for now)';
+const OWN_CERTIFICATE = 'the certificate: meshproof issues the gateway its own (from the mesh CA with security, else self-signed)';
 
 /** Gateway (networking.istio.io v1, v1beta1, v1alpha3). */
 export const ISTIO_GATEWAY: FieldTable = {

@@ -7,6 +7,7 @@ import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts'
 import { RATE_LIMIT_SERVICE_INSTANCE, type GlobalRateLimit, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import { externalsOf, gatewaysOf, type GatewaySpec } from '../../scenario/scenario.ts';
 import { SelfSignedIssuer } from './self-signed-issuer.ts';
+import { MeshCaGatewayIssuer } from './mesh-ca-gateway-issuer.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
@@ -33,7 +34,8 @@ export interface ControlPlaneOptions {
   externals?: readonly RunningExternal[];
   /**
   Who issues the certificate of a gateway that terminates TLS (its chain and key go to its replicas,
-  its roots to the load balancer in front). @default a self-signed root made for the run
+  its roots to the load balancer in front). @default the mesh's CA when the scenario has security,
+  else a self-signed root made for the run
   */
   certificates?: GatewayCertificateIssuer;
 }
@@ -128,7 +130,8 @@ export class ControlPlane implements MeshControl {
   private async ensureCertificates(): Promise<void> {
     const tls = gatewaysOf(this.plan.scenario).filter((g) => g.tls && !this.certificates.has(g.name));
     if (tls.length === 0) return;
-    const issuer = (this.options.certificates ??= new SelfSignedIssuer());
+    // The mesh's CA when the scenario has one (istiod signs the gateway's credential); else a root of the run's own.
+    const issuer = (this.options.certificates ??= this.security ? new MeshCaGatewayIssuer(this.security.ca) : new SelfSignedIssuer());
     for (const g of tls) this.certificates.set(g.name, await issuer.issue({ gateway: g.name, hosts: g.tls!.hosts }));
   }
 
