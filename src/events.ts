@@ -1,6 +1,8 @@
 import type { MeshEvent } from './contract/mesh-event.ts';
 import type { Verdict } from './verdict/verdict.ts';
 import type { TopologyEvent } from './contract/topology-event.ts';
+import type { Arrivals } from './scenario/scenario.ts';
+import type { LoadHonesty } from './load/load-honesty.ts';
 
 /**
 Typed events the engine emits while a run happens, the runtime's and the fault runner's among them
@@ -10,9 +12,14 @@ engine prints.
 export type RunEvent =
   | { type: 'run-starting'; at: number; scenario: string; runId: string }
   | { type: 'topology-ready'; at: number; instances: number; ms: number }
-  | { type: 'load-started'; at: number; t0: number; rate: number; connections: number; durationMs: number }
-  | { type: 'tick'; at: number; second: number; rps: number; ok: number; errors: number; p99: number }
-  | { type: 'load-finished'; at: number; requests: number; errors: number }
+  /** `rate`: the highest rate of an open-loop load, null for closed loop (then `arrivals` is null too). */
+  | { type: 'load-started'; at: number; t0: number; rate: number | null; arrivals: Arrivals | null; connections: number; durationMs: number }
+  /**
+  Once a second, from the load generator: the `client` figures of the second that just ended
+  (responses), and the load's own for it: requests sent, intended ones dropped, worst lateness (ms).
+  */
+  | { type: 'tick'; at: number; second: number; rps: number; ok: number; errors: number; p99: number; sent: number; dropped: number; latenessMaxMs: number }
+  | { type: 'load-finished'; at: number; requests: number; errors: number; honesty: LoadHonesty }
   /** Once a second: every series' figures for the second that just ended (series keys as in observe/timeline.ts). */
   | { type: 'live-stats'; at: number; second: number; series: Record<string, LiveFigures> }
   | { type: 'sidecar-event'; at: number; event: MeshEvent }

@@ -1,6 +1,7 @@
 import { describeMeshEvent, type Describer } from '../contract/describe-mesh-event.ts';
 import { SETUP_EVENT_TYPES } from '../contract/mesh-event.ts';
 import type { RunEvent } from '../events.ts';
+import { loadLine } from '../report/load-honesty-text.ts';
 
 /**
 Plain progress lines for a non-interactive run (CI, a pipe, or until the live view exists): one line
@@ -24,13 +25,21 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
         write(`${t}topology ready: ${e.instances} instances with sidecars in ${e.ms}ms`);
         break;
       case 'load-started':
-        write(`${t}load: ${e.rate}/s over ${e.connections} connections for ${(e.durationMs / 1000).toFixed(1)}s`);
+        write(
+          e.rate === null
+            ? `${t}load: closed loop, ${e.connections} requests in flight, for ${(e.durationMs / 1000).toFixed(1)}s`
+            : `${t}load: ${e.rate}/s${e.arrivals === 'poisson' ? ' (Poisson arrivals)' : ''}, at most ${e.connections} in flight, for ${(e.durationMs / 1000).toFixed(1)}s`,
+        );
         break;
       case 'tick':
-        write(`${t}second ${String(e.second + 1).padStart(3)}: ${e.rps} req, ${e.errors} errors, p99 ${Number.isFinite(e.p99) ? e.p99.toFixed(1) + 'ms' : '-'}`);
+        write(
+          `${t}second ${String(e.second + 1).padStart(3)}: ${e.rps} req, ${e.errors} errors, p99 ${Number.isFinite(e.p99) ? e.p99.toFixed(1) + 'ms' : '-'}` +
+            dim(` · sent ${e.sent}${e.dropped ? `, ${e.dropped} dropped` : ''}, late ≤${e.latenessMaxMs.toFixed(1)}ms`),
+        );
         break;
       case 'load-finished':
         write(`${t}load finished: ${e.requests} requests, ${e.errors} without a response`);
+        write(`${t}load delivered: ${loadLine(e.honesty)}`);
         break;
       case 'instance-down':
         write(`${t}down ${e.instance}: ${e.reason}`);

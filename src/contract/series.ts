@@ -40,7 +40,9 @@ export const BUCKET_COUNTS: readonly BucketCount[] = ['mtls', 'denied', 'handsha
 
 /**
 Series keys:
-- `client`: what the load generator saw;
+- `client`: what the load generator saw, latency from each request's intended send time (for an
+  open-loop load; the actual send for closed loop);
+- `client:sent`: the same requests, latency from the actual send;
 - `instance:<instance>`: requests received by that instance's inbound sidecar;
 - `edge:<from>-><to>`: requests from service `from`'s app to service `to`, at `from`'s outbound sidecars
   (what the caller saw, after retries); `from` is `client` for the ingress;
@@ -57,6 +59,7 @@ export type SeriesKey = string;
 
 export const seriesKey = {
   client: (): SeriesKey => 'client',
+  clientSent: (): SeriesKey => 'client:sent',
   instance: (instance: string): SeriesKey => `instance:${instance}`,
   edge: (from: string, to: string): SeriesKey => `edge:${from}->${to}`,
   upstream: (from: string, instance: string): SeriesKey => `upstream:${from}->${instance}`,

@@ -14,7 +14,7 @@ import { FaultRunner } from '../chaos/schedule/fault-runner.ts';
 import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.ts';
 import { MeshproofError } from '../errors.ts';
 import type { LiveFigures, RunEvent } from '../events.ts';
-import type { LoadSummary } from '../load/load-generator.ts';
+import type { LoadSummary } from '../load/load-summary.ts';
 import { RemoteLoadGenerator } from '../load/remote-load-generator.ts';
 import { Collector } from '../observe/collector.ts';
 import { Histogram } from '../observe/histogram.ts';
@@ -55,8 +55,8 @@ export interface Measured {
   error: string | null;
   /** The load ran to its end, not cut short by the abort. */
   loadFinished: boolean;
-  /** What the load client saw. */
-  load: { summary: LoadSummary; series: SparseSeries };
+  /** What the load client saw; the summary is null when the load never ran. */
+  load: { summary: LoadSummary | null; series: SparseSeries };
   /** Every sidecar's per-second series, read at the end. */
   sidecarSeries: SparseSeries[];
   /** Mesh events from every sidecar. */
@@ -133,7 +133,7 @@ function emptyMeasurement(): Measured {
     t0: Date.now(),
     error: null,
     loadFinished: false,
-    load: { summary: { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 }, series: {} },
+    load: { summary: null, series: {} },
     sidecarSeries: [],
     events: [],
     faults: [],
@@ -207,14 +207,22 @@ async function prepareLoad(held: ResourceStack, run: RunSetup, topology: Started
   const load = held.use(
     new RemoteLoadGenerator({
       url: `http://${entry.host}:${entry.port}`,
-      host: plan.load.host ?? plan.load.target,
-      path: plan.load.path,
-      phases: plan.load.phases,
-      connections: plan.load.connections,
+      plan: plan.load,
       env: { MESHPROOF_RUN_ID: plan.runId },
-      onTick: (second, series) => {
+      onTick: (second, series, sent) => {
         const b = series[seriesKey.client()]?.[second];
-        if (b) run.emit({ type: 'tick', at: Date.now(), second, rps: b.requests, ok: b.ok, errors: b.requests - b.ok, p99: Histogram.from(b.latency).quantile(0.99) });
+        run.emit({
+          type: 'tick',
+          at: Date.now(),
+          second,
+          rps: b?.requests ?? 0,
+          ok: b?.ok ?? 0,
+          errors: b ? b.requests - b.ok : 0,
+          p99: b ? Histogram.from(b.latency).quantile(0.99) : NaN,
+          sent: sent.sent,
+          dropped: sent.dropped,
+          latenessMaxMs: sent.latenessMaxMs,
+        });
       },
     }),
   );
@@ -260,13 +268,14 @@ async function driveLoad(run: RunSetup, load: RemoteLoadGenerator, measured: Mea
   const plan = run.plan;
   const loading = load.run(measured.t0, { warmup: run.warmupMs > 0 });
   await new Promise((r) => setTimeout(r, Math.max(0, measured.t0 - Date.now())));
-  const maxRate = Math.max(...plan.load.phases.map((p) => p.rate));
-  run.emit({ type: 'load-started', at: Date.now(), t0: measured.t0, rate: maxRate, connections: plan.load.connections, durationMs: plan.load.durationMs });
-  measured.load = await loading;
+  const maxRate = plan.load.model === 'closed' ? null : Math.max(...plan.load.phases.map((p) => p.rate));
+  run.emit({ type: 'load-started', at: Date.now(), t0: measured.t0, rate: maxRate, arrivals: plan.load.model === 'closed' ? null : plan.load.arrivals, connections: plan.load.connections, durationMs: plan.load.durationMs });
+  const loaded = await loading;
+  measured.load = loaded;
   // A load cut short by the abort also returns here: it finished only if nothing had stopped it.
   // Decided before the event goes out: an abort in answer to it comes after the load's end.
   measured.loadFinished = !run.signal?.aborted;
-  run.emit({ type: 'load-finished', at: Date.now(), requests: measured.load.summary.requests, errors: measured.load.summary.errors });
+  run.emit({ type: 'load-finished', at: Date.now(), requests: loaded.summary.requests, errors: loaded.summary.errors, honesty: loaded.summary.honesty });
 }
 
 function liveFigures(series: SparseSeries, second: number): Record<string, LiveFigures> {

@@ -199,12 +199,13 @@ function runResult(r: {
     states: facts.states,
     endpointRemovalDelayMs: measured.endpointRemovalDelayMs,
     load: {
-      requests: summary.requests,
-      errors: summary.errors,
-      status: summary.status,
-      errorKinds: summary.errorKinds,
-      targetRate: plan.load.phases.reduce((a, p) => a + p.rate * p.durationMs, 0) / Math.max(1, plan.load.durationMs),
-      achievedRate: summary.elapsedMs > 0 ? (summary.requests * 1000) / summary.elapsedMs : 0,
+      requests: summary?.requests ?? 0,
+      errors: summary?.errors ?? 0,
+      status: summary?.status ?? {},
+      errorKinds: summary?.errorKinds ?? {},
+      targetRate: plan.load.model === 'closed' ? null : plan.load.phases.reduce((a, p) => a + p.rate * p.durationMs, 0) / Math.max(1, plan.load.durationMs),
+      achievedRate: summary?.honesty.achievedRate ?? 0,
+      honesty: summary?.honesty ?? null,
     },
     instances: measured.pods
       ? [

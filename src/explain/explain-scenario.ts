@@ -29,13 +29,20 @@ export function explainScenario(scenario: Scenario, options: ExplainOptions = {}
 
   out.push('', 'Topology');
   const l = scenario.load;
-  let at = 0;
-  const phases = l.phases.map((p) => `${formatDuration(at)}–${formatDuration((at += p.durationMs))} at ${formatRate(p.rate)}`);
-  const rate = l.phases.length ? `in phases: ${phases.join(', ')}` : `at ${formatRate(l.rate)}`;
   const entry = entryText(scenario);
-  out.push(
-    `  client (the load generator) sends ${l.path} to ${l.target} ${rate}, for ${formatDuration(l.durationMs)}, open loop (it does not slow down when responses do), at most ${plural(l.connections, 'request')} in flight.${entry ? ` ${entry}` : ''}`,
-  );
+  if (l.model === 'closed') {
+    out.push(
+      `  client (the load generator) sends ${l.path} to ${l.target} for ${formatDuration(l.durationMs)}, closed loop: ${plural(l.connections, 'request')} in flight, each sent as the previous one is answered (as fast as the mesh answers).${entry ? ` ${entry}` : ''}`,
+    );
+  } else {
+    let at = 0;
+    const phases = l.phases.map((p) => `${formatDuration(at)}–${formatDuration((at += p.durationMs))} at ${formatRate(p.rate)}`);
+    const rate = l.phases.length ? `in phases: ${phases.join(', ')}` : `at ${formatRate(l.rate ?? 0)}`;
+    const spread = l.arrivals === 'poisson' ? 'Poisson arrivals (random gaps, from the seed)' : 'evenly spaced arrivals';
+    out.push(
+      `  client (the load generator) sends ${l.path} to ${l.target} ${rate}, for ${formatDuration(l.durationMs)}, open loop with ${spread}: each request leaves at its planned time, whatever the responses do; at most ${plural(l.connections, 'request')} in flight (one that finds the cap reached is dropped and counted).${entry ? ` ${entry}` : ''}`,
+    );
+  }
   const indent = (lines: string[]) => lines.map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`));
   // In the order traffic meets them: the ingress gateways at the entry, the services, then the way out.
   const gateways = scenario.gateways ?? [];

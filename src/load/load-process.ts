@@ -1,49 +1,50 @@
 import { SeriesRecorder } from '../observe/timeline.ts';
-import { type SparseSeries } from '../contract/series.ts';
-import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
-import { LoadGenerator, type LoadSummary } from './load-generator.ts';
+import type { SparseSeries } from '../contract/series.ts';
+import type { LoadPlan } from '../plan/plan-scenario.ts';
+import { LoadGenerator } from './load-generator.ts';
+import type { LoadSummary } from './load-summary.ts';
 
 /**
 The load generator's own process. The harness polls sidecars, gathers events and writes reports
-while the load runs; done in the same event loop, that work would delay the measurement of
-responses and inflate the client's latency. Here autocannon has an event loop to itself.
+while the load runs; done in the same event loop, that work would delay sends and the measurement
+of responses. Here the load has an event loop to itself (and its pacer a thread).
 
 Protocol (IPC): this process sends `ready`; the parent sends `start`, later maybe `stop`; this
-process sends `tick` once per second and `done` with the summary and the recorded `client` series,
-then exits.
+process sends `tick` once per second and `done` with the summary and the recorded `client` and
+`client:sent` series, then exits.
 */
 export type LoadCommand =
   | {
       type: 'start';
       url: string;
-      host: string;
-      path: string;
-      phases: LoadPhasePlan[];
-      connections: number;
+      plan: LoadPlan;
       /** Epoch ms the measured load starts. */
       t0: number;
       /**
       Until t0, warm-up traffic at a low rate opens the keep-alive connections and warms every
-      process's JIT; it is recorded before second 0, so no figure counts it.
+      process's JIT; it is recorded nowhere, so no figure counts it.
       */
       warmup: boolean;
       timeoutMs?: number;
     }
   | { type: 'stop' };
 
+/** The load's own figures for one second: requests sent, intended ones dropped, worst lateness (ms). */
+export interface LoadSecond {
+  sent: number;
+  dropped: number;
+  latenessMaxMs: number;
+}
+
 export type LoadMessage =
   | { type: 'ready' }
-  | { type: 'tick'; second: number; series: SparseSeries }
+  | { type: 'tick'; second: number; series: SparseSeries; load: LoadSecond }
   | { type: 'done'; summary: LoadSummary; series: SparseSeries };
-
-/** Rate of the warm-up: enough to open the connections and exercise every hop, far below any scenario's own load. */
-const WARMUP_RATE = 20;
 
 if (process.send) {
   let generator: LoadGenerator | null = null;
   let stopped = false;
   const send = (m: LoadMessage) => process.send!(m);
-  const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (m: LoadCommand) => {
     if (m.type === 'stop') {
@@ -52,25 +53,19 @@ if (process.send) {
     }
     if (m.type !== 'start' || generator) return;
     const recorder = new SeriesRecorder({ t0: m.t0 });
-    const base = { url: m.url, host: m.host, path: m.path, recorder, timeoutMs: m.timeoutMs };
-    const warmupMs = m.t0 - Date.now() - 50;
-    if (m.warmup && warmupMs > 100) {
-      const rate = Math.max(1, Math.min(WARMUP_RATE, m.phases[0]?.rate ?? WARMUP_RATE));
-      generator = new LoadGenerator({ ...base, phases: [{ startMs: 0, durationMs: warmupMs, rate }], connections: Math.min(m.connections, rate) });
-      await generator.run();
-    }
-    await sleepUntil(m.t0);
-    generator = new LoadGenerator({ ...base, phases: m.phases, connections: m.connections });
+    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs });
     if (stopped) generator.stop();
+    if (m.warmup) await generator.warmUp(m.t0 - 50);
     let last = -1;
     const ticker = setInterval(() => {
       const second = recorder.second() - 1;
       if (second <= last || second < 0) return;
       last = second;
-      send({ type: 'tick', second, series: recorder.toJSON(second) });
+      send({ type: 'tick', second, series: recorder.toJSON(second), load: generator!.second(second) ?? { sent: 0, dropped: 0, latenessMaxMs: 0 } });
     }, 200);
-    const summary = await generator.run();
+    const summary = await generator.run(m.t0);
     clearInterval(ticker);
+    await generator.close();
     send({ type: 'done', summary, series: recorder.toJSON(0) });
     process.disconnect();
   });

@@ -1,22 +1,20 @@
 import { spawn } from 'node:child_process';
 import { MeshproofError } from '../errors.ts';
 import type { SparseSeries } from '../contract/series.ts';
-import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
+import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { compileCacheDir } from '../process/child-process.ts';
 import { codeLayout } from '../util/code-layout.ts';
-import type { LoadSummary } from './load-generator.ts';
-import type { LoadCommand, LoadMessage } from './load-process.ts';
+import type { LoadSummary } from './load-summary.ts';
+import type { LoadCommand, LoadMessage, LoadSecond } from './load-process.ts';
 
 const LOAD_PROCESS = codeLayout.file('load/load-process.ts');
 
 export interface RemoteLoadOptions {
+  /** Base URL of the ingress sidecar's outbound listener. */
   url: string;
-  host: string;
-  path: string;
-  phases: LoadPhasePlan[];
-  connections: number;
-  /** Called once per second with the client's buckets of the second that just ended. */
-  onTick?: (second: number, series: SparseSeries) => void;
+  plan: LoadPlan;
+  /** Called once per second with the client's buckets of the second that just ended, and the load's own figures for it. */
+  onTick?: (second: number, series: SparseSeries, load: LoadSecond) => void;
   /** Pids of started processes are reported here, so the run registry can reap them after a crash. */
   onSpawn?: (pid: number) => void;
   /** Extra environment of the load process. */
@@ -50,7 +48,7 @@ export class RemoteLoadGenerator implements Disposable {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4096)));
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     child.on('message', (m: LoadMessage) => {
-      if (m.type === 'tick') o.onTick?.(m.second, m.series);
+      if (m.type === 'tick') o.onTick?.(m.second, m.series, m.load);
       else if (m.type === 'done') this.done = { summary: m.summary, series: m.series };
     });
     return new Promise((resolve, reject) => {
@@ -75,7 +73,7 @@ export class RemoteLoadGenerator implements Disposable {
   async run(t0: number, options: { warmup?: boolean } = {}): Promise<{ summary: LoadSummary; series: SparseSeries }> {
     const o = this.options;
     if (!this.child) await this.prepare();
-    const cmd: LoadCommand = { type: 'start', url: o.url, host: o.host, path: o.path, phases: o.phases, connections: o.connections, t0, warmup: options.warmup ?? true };
+    const cmd: LoadCommand = { type: 'start', url: o.url, plan: o.plan, t0, warmup: options.warmup ?? true };
     this.child!.send(cmd);
     const { code, signal } = await this.exited!;
     this.child = null;

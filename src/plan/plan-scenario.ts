@@ -1,4 +1,4 @@
-import type { Anchor, AnyExpectation, GatewaySpec, Scenario, ServiceSpec } from '../scenario/scenario.ts';
+import type { Anchor, AnyExpectation, Arrivals, GatewaySpec, Scenario, ServiceSpec } from '../scenario/scenario.ts';
 import { egressGatewayOf, externalsOf, gatewayAsService, gatewayDestinations, gatewaysOf, instanceNames, instanceSpec } from '../scenario/scenario.ts';
 import { deriveSeed } from '../util/random.ts';
 import { planQuotas, type RateLimitPlan } from './plan-quotas.ts';
@@ -34,6 +34,12 @@ export interface LoadPlan {
   path: string;
   /** The Host header of its requests. */
   host: string;
+  /** open: on the schedule of `phases` and `arrivals`; closed: `connections` requests in flight, no schedule (`phases` empty). */
+  model: 'open' | 'closed';
+  arrivals: Arrivals;
+  /** Seed of the schedule's random gaps (poisson), derived from the scenario's seed. */
+  seed: number;
+  /** Most requests in flight. */
   connections: number;
   durationMs: number;
   phases: LoadPhasePlan[];
@@ -111,7 +117,9 @@ export function planScenario(scenario: Scenario, runId: string): Plan {
 
   const l = scenario.load;
   let phases: LoadPhasePlan[];
-  if (l.phases.length > 0) {
+  if (l.model === 'closed') {
+    phases = [];
+  } else if (l.phases.length > 0) {
     let at = 0;
     phases = l.phases.map((p) => {
       const phase = { startMs: at, durationMs: p.durationMs, rate: p.rate };
@@ -119,14 +127,24 @@ export function planScenario(scenario: Scenario, runId: string): Plan {
       return phase;
     });
   } else {
-    phases = [{ startMs: 0, durationMs: l.durationMs, rate: l.rate }];
+    phases = [{ startMs: 0, durationMs: l.durationMs, rate: l.rate ?? 0 }];
   }
   return {
     runId,
     scenario,
     pods,
     ingress: { instance: 'ingress', service: 'client', sidecarSeed: deriveSeed(scenario.seed, 'sidecar:ingress') },
-    load: { target: l.target, path: l.path, host: l.host ?? l.target, connections: l.connections, durationMs: l.durationMs, phases },
+    load: {
+      target: l.target,
+      path: l.path,
+      host: l.host ?? l.target,
+      model: l.model,
+      arrivals: l.arrivals,
+      seed: deriveSeed(scenario.seed, 'load'),
+      connections: l.connections,
+      durationMs: l.durationMs,
+      phases,
+    },
     routes,
     via,
     passthrough,

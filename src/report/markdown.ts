@@ -4,6 +4,7 @@ import { tracesMarkdown } from '../trace/trace-summary.ts';
 import type { Verdict } from '../verdict/verdict.ts';
 import { actualText, decidingEventLine, faultTargetText, faultText, measuredText, policyCells, scheduledText } from './describe.ts';
 import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow, plural } from '../util/format.ts';
+import { loadFacts } from './load-honesty-text.ts';
 import { serviceStats } from './service-stats.ts';
 import { policyText, securitySummary } from './security-summary.ts';
 import { anyBudgetRefusal, edgeStats } from './edge-stats.ts';
@@ -59,9 +60,15 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
   const load = result.load;
   out.push(
     '',
-    `**Load:** ${load.requests} requests to ${code(scenario.load.target)} at ${formatRate(load.achievedRate)} (target ${formatRate(load.targetRate)})` +
+    `**Load:** ${load.requests} requests to ${code(scenario.load.target)} at ${formatRate(load.achievedRate)} (${load.targetRate === null ? 'closed loop' : `target ${formatRate(load.targetRate)}`})` +
       ` · ${errorsByKind(load)}`,
   );
+  if (load.honesty) {
+    const facts = loadFacts(load.honesty);
+    const short = facts.filter((f) => f.ok === false).length;
+    out.push('', `| Load delivered${short ? ` (⚠️ ${plural(short, 'figure')} off its goal)` : ''} | |`, '| --- | --- |');
+    for (const f of facts) out.push(row([f.ok === false ? `⚠️ ${f.label}` : f.label, inline(f.value)]));
+  }
 
   const stats = serviceStats(scenario, result.timeline);
   if (stats.length) {

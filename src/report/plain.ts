@@ -1,6 +1,8 @@
 import type { RunResult } from './run-result.ts';
 import type { Verdict } from '../verdict/verdict.ts';
+import { loadShortfalls } from '../load/load-honesty.ts';
 import { actualText, faultTargetText, faultText, scheduledText } from './describe.ts';
+import { loadLine } from './load-honesty-text.ts';
 
 export interface PlainSummaryOptions {
   /** ANSI colours; only when the output is a terminal that wants them. */
@@ -41,6 +43,14 @@ export function renderPlainSummary(result: RunResult, options: PlainSummaryOptio
       const detail = r?.detail ? ` — ${r.detail}` : '';
       lines.push(paint('dim', `  ${f.name.padEnd(nameWidth)}  ${actualText(r)} (planned ${scheduledText(f)})  ${faultText(f)} on ${faultTargetText(f)}${detail}`));
     }
+  }
+
+  // The load as delivered, so a figure read against the declared load can be trusted (or not).
+  const honesty = result.load?.honesty;
+  if (honesty) {
+    const short = loadShortfalls(honesty);
+    lines.push('', `Load: ${loadLine(honesty)}`);
+    if (short.length) lines.push(paint('yellow', `  ⚠ the load fell short of the declared one: ${short.join('; ')}`));
   }
 
   const held = result.verdicts.filter((v) => v.status === 'held').length;

@@ -1,3 +1,4 @@
+import type { LoadHonesty } from '../load/load-honesty.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import type { Timeline } from '../observe/timeline.ts';
 import type { Describer } from '../contract/describe-mesh-event.ts';
@@ -40,8 +41,15 @@ export interface RunResult {
     status: Record<string, number>;
     /** Error messages (reset, timeout, …) by count, so "N errors" is never a mystery. */
     errorKinds: Record<string, number>;
-    targetRate: number;
+    /** The declared mean rate (requests/s); null for a closed-loop load. */
+    targetRate: number | null;
+    /** Requests sent per second of the load's duration. */
     achievedRate: number;
+    /**
+    How faithfully the load was delivered: drops, lateness, smoothness, per second. Null when the
+    load never ran (the run failed before it), and absent in results written before it existed.
+    */
+    honesty?: LoadHonesty | null;
   };
   /**
   The instances that ran, with their ports, and for a user's own program the file its output went

@@ -15,7 +15,7 @@ import { normaliseGateways, type CheckedGateway } from './normalise-gateways.ts'
 import { atMost, LIMITS } from './limits.ts';
 import { RuleContext } from './rule-context.ts';
 import { runTooLong, tooManyCalls } from './run-size.ts';
-import type { AnyExpectation, ChaosEngine, ExternalSpec, GatewaySpec, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, ReadySpec, Scenario, ServiceSpec } from './scenario.ts';
+import type { AnyExpectation, Arrivals, ChaosEngine, ExternalSpec, GatewaySpec, InstanceOverride, LatencySpec, LoadPhase, LoadSpec, ReadySpec, Scenario, ServiceSpec } from './scenario.ts';
 import type { RateLimit } from '../contract/mesh-policy.ts';
 import { gatewayDestinations, instanceNames, instanceSpec, meshNodes } from './scenario.ts';
 import { EXTERNAL_REPLICAS_DEFAULT, OUTBOUND_TRAFFIC_POLICY_DEFAULT } from '../contract/defaults.ts';
@@ -74,6 +74,7 @@ interface CheckedLoad {
   target?: string;
   host?: string;
   rate?: number;
+  arrivals?: Arrivals;
   connections?: number;
   duration?: number;
   path?: string;
@@ -651,16 +652,29 @@ class Rules {
         this.#warn('load.rate', `load.rate (${formatRate(l.rate)}) is ignored because phases are given; the phases set the rate`, true);
       }
     } else if (!this.#given('load.rate')) {
-      this.#error('load', 'missing required key "rate": the request rate, such as 200/s (or give phases)');
-      ok = false;
+      // No rate: closed loop, as many requests in flight as connections, which must then be said.
+      if (!this.#given('load.connections')) {
+        this.#error(
+          'load',
+          'missing required key "rate": the request rate, such as 200/s (or give phases; or give only connections, such as connections: 20, for closed-loop load as fast as the mesh answers)',
+        );
+        ok = false;
+      } else if (this.#given('load.arrivals')) {
+        this.#error('load.arrivals', 'arrivals spreads the requests of an open-loop load, but this load has no rate: it is closed loop (each request is sent as the previous one is answered); give a rate or remove arrivals');
+        ok = false;
+      }
     }
-    const rate = phasesGiven ? phases[0]?.rate : l.rate;
-    if (!ok || l.target === undefined || rate === undefined || durationMs === undefined || l.path === undefined) return null;
+    const closed = !phasesGiven && !this.#given('load.rate');
+    const rate = closed ? null : phasesGiven ? phases[0]?.rate : l.rate;
+    if (!ok || l.target === undefined || rate === undefined || durationMs === undefined || l.path === undefined || l.arrivals === undefined) return null;
     if (this.#given('load.connections') && l.connections === undefined) return null;
-    const highest = Math.max(rate, ...phases.map((p) => p.rate));
+    if (closed) return { target: l.target, model: 'closed', rate: null, arrivals: l.arrivals, connections: l.connections!, durationMs, phases, path: l.path };
+    const highest = Math.max(rate!, ...phases.map((p) => p.rate));
     return {
       target: l.target,
+      model: 'open',
       rate,
+      arrivals: l.arrivals,
       connections: l.connections ?? Math.max(10, Math.ceil(highest / 10)),
       durationMs,
       phases,

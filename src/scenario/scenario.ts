@@ -407,9 +407,17 @@ export interface LoadSpec {
   target: string;
   /** The Host header of the load's requests (what a gateway's routes match). Absent = the target's name. */
   host?: string;
-  /** Requests per second when there are no phases. */
-  rate: number;
-  /** Concurrent connections (= most requests in flight). Default max(10, ceil(highest rate / 10)). */
+  /**
+  open: every request has an intended send time on an absolute schedule (`rate` or `phases`,
+  spread by `arrivals`) and goes out whatever the responses do; closed: `connections` requests in
+  flight, each sent as the previous one is answered (written as a load with no rate).
+  */
+  model: 'open' | 'closed';
+  /** Requests per second when there are no phases (the first phase's rate when there are); null for closed loop. */
+  rate: number | null;
+  /** How an open-loop load spreads its requests. Default uniform. */
+  arrivals: Arrivals;
+  /** Most requests in flight (the cap of an open-loop load; the connections of a closed one). Default max(10, ceil(highest rate / 10)). */
   connections: number;
   /** Defaults to the scenario's duration. */
   durationMs: number;
@@ -424,6 +432,9 @@ export interface LoadSpec {
   */
   plaintext?: boolean;
 }
+
+/** Evenly spaced intended send times, or a Poisson process (exponential gaps) seeded from the scenario's seed. */
+export type Arrivals = 'uniform' | 'poisson';
 
 export interface LoadPhase {
   durationMs: number;

@@ -191,6 +191,7 @@ const unlimited = { kind: 'literal', word: 'unlimited', means: null } as const;
 const nullValue = { kind: 'null' } as const;
 const positiveDuration = { kind: 'duration', positive: true } as const;
 
+export const ARRIVALS = ['uniform', 'poisson'] as const;
 export const CHAOS_ENGINES = ['builtin', 'toxiproxy'] as const;
 export const RUNTIMES = ['local', 'docker'] as const;
 /** host:port, where host is a name, an IPv4 address or a bracketed IPv6 address. */
@@ -987,13 +988,18 @@ const loadShape: ObjectShape = {
     },
     rate: {
       shape: { kind: 'rate', positive: true },
-      doc: 'Open-loop request rate: 200/s, 200rps, 12000/m, or a bare number per second.',
-      defaultNote: "required unless phases are given; then the first phase's rate",
+      doc: 'Open-loop request rate: 200/s, 200rps, 12000/m, or a bare number per second. Each request has an intended send time and goes out whatever the responses do.',
+      defaultNote: "the first phase's rate when phases are given; without rate and phases, the load is closed loop (connections is then required)",
+    },
+    arrivals: {
+      shape: { kind: 'string', values: ARRIVALS },
+      doc: "How an open-loop load spreads its requests: uniform (evenly spaced) or poisson (exponential gaps, seeded from the scenario's seed).",
+      default: 'uniform',
     },
     connections: {
       shape: { kind: 'integer', min: 1, limit: LIMITS.connections },
-      doc: 'Connections the load generator keeps open, which bounds the requests in flight.',
-      defaultNote: 'max(10, ceil(highest rate / 10))',
+      doc: 'Most requests in flight. Open loop: a request that finds this many in flight is dropped and counted, never sent late. Closed loop (no rate): this many requests in flight, each sent as the previous one is answered.',
+      defaultNote: 'max(10, ceil(highest rate / 10)); required for closed loop',
     },
     duration: { shape: positiveDuration, doc: "How long load is sent; at most the scenario's duration.", defaultNote: "the scenario's duration" },
     path: { shape: { kind: 'string', pattern: '^/', patternHint: 'a path starting with /', noun: 'a request path', limit: LIMITS.requestPath }, doc: 'Request path.', default: '/' },
@@ -1440,7 +1446,7 @@ export const SCENARIO_SHAPE: ObjectShape = {
       doc: "Services outside the mesh, keyed by name, standing for third-party APIs: the built-in service's behaviour with no sidecar, reached over plain HTTP by name (calls: [card-api]).",
       default: {},
     },
-    load: { shape: loadShape, doc: 'The load generator: what it calls, how fast and for how long.', required: true },
+    load: { shape: loadShape, doc: 'The load generator: what it calls, how fast (or how many requests in flight) and for how long.', required: true },
     faults: {
       shape: { kind: 'list', items: faultShape, nullAsEmpty: true, noun: 'faults', limit: LIMITS.faults },
       doc: 'The fault schedule: each fault has a name, a start (at), an optional length (for), a target and one kind (http, process, toxic, partition, security, certExpire, rootRotation or clockSkew).',

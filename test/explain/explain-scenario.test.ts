@@ -93,7 +93,7 @@ describe('explainScenario', () => {
 
   it('the topology: the load, each service with its instances, zones, versions, callers, behaviour, rate limit and bulkheads', () => {
     const t = section(lines, 'Topology');
-    assert.equal(t[0], '  client (the load generator) sends / to front at 200/s, for 20s, open loop (it does not slow down when responses do), at most 20 requests in flight.');
+    assert.equal(t[0], '  client (the load generator) sends / to front at 200/s, for 20s, open loop with evenly spaced arrivals: each request leaves at its planned time, whatever the responses do; at most 20 requests in flight (one that finds the cap reached is dropped and counted).');
     assert.ok(t.includes('  store: 3 instances — store-0 (zone a, v1), store-1 (zone b, v1), store-2 (zone a, v2); called by front.'), t.join('\n'));
     assert.ok(t.includes('    Built-in service: answers after 5ms median, 25ms at p99; fails 1% of requests at once with 503; works on 64 at once, 100 more wait, the rest are answered 503; calls nothing.'));
     assert.ok(t.includes('    store-2 differs: answers after 30ms.'));
@@ -326,5 +326,27 @@ expect: [ success_rate(client) >= 0% ]
       '⚠ rule 0 of stranger can never match: "cluster.local/ns/default/sa/front" is in trust domain cluster.local, the mesh\'s is example.org.',
     ]);
     assert.ok(lines.some((l) => l.trim() === "⚠ rule 0 of by-front can never match: it names callers by identity, and ledger's mTLS is DISABLE, so no caller presents one."), lines.join('\n'));
+  });
+});
+
+describe('explainScenario: how the load is sent', () => {
+  const load = (yaml: string) => section(explainScenario(scenario(`version: 1
+name: misc
+description: load kinds
+duration: 10s
+services:
+  front: {}
+load: ${yaml}
+`)), 'Topology')[0];
+
+  it('Poisson arrivals are named', () => {
+    assert.match(load('{ target: front, rate: 80/s, arrivals: poisson }'), /at 80\/s, for 10s, open loop with Poisson arrivals \(random gaps, from the seed\)/);
+  });
+
+  it('a load with only connections is closed loop', () => {
+    assert.equal(
+      load('{ target: front, connections: 8 }'),
+      '  client (the load generator) sends / to front for 10s, closed loop: 8 requests in flight, each sent as the previous one is answered (as fast as the mesh answers).',
+    );
   });
 });

@@ -15,7 +15,7 @@ const scenario: Scenario = {
   durationMs: 10_000,
   services: [service('front', { calls: ['store'] }), service('store', { replicas: 3, instances: { 'store-2': { latency: { kind: 'fixed', ms: 150 } } } })],
   mesh: { front: policy, store: policy },
-  load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [{ durationMs: 4000, rate: 100 }, { durationMs: 6000, rate: 300 }], path: '/' },
+  load: { target: 'front', model: 'open', rate: 100, arrivals: 'uniform', connections: 10, durationMs: 10_000, phases: [{ durationMs: 4000, rate: 100 }, { durationMs: 6000, rate: 300 }], path: '/' },
   profile: 'envoy',
   chaos: { engine: 'builtin', address: null },
   runtime: 'local',

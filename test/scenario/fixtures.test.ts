@@ -40,7 +40,7 @@ test('unknown keys at every level, with the nearest valid key, the list of valid
       '18:25 mesh.store.outlierDetection.consecutive5xxErrors',
       /^unknown key "consecutive5xxErrors": that is Istio's name; write consecutive5xx \(valid: consecutive5xx, consecutiveGatewayErrors, interval, baseEjectionTime, maxEjectionTime, maxEjectionPercent\)$/,
     ],
-    ['19:36 load.conections', /^unknown key "conections"; did you mean "connections"\? \(valid: target, rate, connections, duration, path, plaintext, host, phases\)$/],
+    ['19:36 load.conections', /^unknown key "conections"; did you mean "connections"\? \(valid: target, rate, arrivals, connections, duration, path, plaintext, host, phases\)$/],
     ['23:60 faults[0].restartAftr', /^unknown key "restartAftr"; did you mean "restartAfter"\? \(valid: name, at, for, target, http, process, restartAfter, toxic, partition, security, certExpire, rootRotation, clockSkew\)$/],
   ]);
 });
@@ -77,8 +77,14 @@ test('missing required keys point at the mapping that lacks them', () => {
     ['7:3 load.target', /^missing required key "target": the service the load generator sends requests to/],
   ]);
   assertIssues(invalid('load-without-rate.yaml').issues, [
-    ['8:3 load', /^missing required key "rate": the request rate, such as 200\/s \(or give phases\)$/],
+    ['8:3 load', /^missing required key "rate": the request rate, such as 200\/s \(or give phases; or give only connections, such as connections: 20, for closed-loop load as fast as the mesh answers\)$/],
+  ]);
+});
+
+test('a closed-loop load (connections without a rate) has no arrivals, and its connections must be valid', () => {
+  assertIssues(invalid('load-closed-with-arrivals.yaml').issues, [
     ['9:16 load.connections', /^found 0; expected an integer >= 1$/],
+    ['10:13 load.arrivals', /^arrivals spreads the requests of an open-loop load, but this load has no rate: it is closed loop .*; give a rate or remove arrivals$/],
   ]);
 });
 

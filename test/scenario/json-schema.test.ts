@@ -42,7 +42,9 @@ test('every field carries its doc sentence as description, and its default', () 
   assert.deepEqual(s.properties.mesh.properties.profile.enum, ['envoy', 'istio', 'istio-1.23', 'linkerd']);
   assert.equal(retries.properties.backoff.properties.base.default, '25ms');
   assert.match(retries.properties.backoff.properties.max.description, /Default: 10 × base/);
-  assert.match(s.properties.load.properties.connections.description, /Default: max\(10, ceil\(highest rate \/ 10\)\)\./);
+  assert.match(s.properties.load.properties.connections.description, /Default: max\(10, ceil\(highest rate \/ 10\)\); required for closed loop\./);
+  assert.deepEqual(s.properties.load.properties.arrivals.enum, ['uniform', 'poisson']);
+  assert.equal(s.properties.load.properties.arrivals.default, 'uniform');
   // Every field, at every depth, has a description.
   const missing: string[] = [];
   const walk = (node: unknown, at: string) => {

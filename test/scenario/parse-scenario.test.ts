@@ -82,7 +82,7 @@ describe('defaults and normalisation', () => {
         },
       ],
       mesh: { front: DEFAULT_POLICY },
-      load: { target: 'front', rate: 200, connections: 20, durationMs: 5000, phases: [], path: '/', plaintext: false },
+      load: { target: 'front', model: 'open', rate: 200, arrivals: 'uniform', connections: 20, durationMs: 5000, phases: [], path: '/', plaintext: false },
       profile: 'envoy',
       faults: [],
       chaos: { engine: 'builtin', address: null },
@@ -160,7 +160,9 @@ describe('defaults and normalisation', () => {
     assert.deepEqual(Object.keys(s.mesh), ['front', 'store', 'cache', 'db'], 'mesh follows service order');
     assert.deepEqual(s.load, {
       target: 'front',
+      model: 'open',
       rate: 100,
+      arrivals: 'uniform',
       connections: 20,
       durationMs: 8000,
       phases: [
@@ -249,6 +251,14 @@ describe('defaults and normalisation', () => {
     assert.equal(phased.rate, 100, "with phases, rate is the first phase's");
     assert.equal(phased.durationMs, 10_000, "the load lasts the scenario's duration by default");
     assert.equal(scenario({ load: 'load: { target: front, rate: 50, duration: 4s, connections: 3 }' }).load.connections, 3);
+  });
+
+  test('load: open loop with uniform arrivals by default; poisson when asked; connections alone is closed loop', () => {
+    const open = scenario({ load: 'load: { target: front, rate: 50/s }' }).load;
+    assert.deepEqual([open.model, open.rate, open.arrivals], ['open', 50, 'uniform']);
+    assert.equal(scenario({ load: 'load: { target: front, rate: 50/s, arrivals: poisson }' }).load.arrivals, 'poisson');
+    const closed = scenario({ load: 'load: { target: front, connections: 12 }' }).load;
+    assert.deepEqual([closed.model, closed.rate, closed.connections, closed.phases, closed.durationMs], ['closed', null, 12, [], 10_000]);
   });
 
   test('YAML anchors, aliases and merge keys are followed', () => {

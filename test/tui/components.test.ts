@@ -170,7 +170,15 @@ describe('Header', () => {
     const state = stateAfter(scriptedRun(6));
     const out = lastLines(h(Header, { state, width: 80, quitting: false, color: false }));
     assert.match(out[0], /payments-outlier-ejection {2}● load {2}6\.0s\/30\.0s █+░+ {2}20% {2}\? help {2}q quit$/);
-    assert.match(out[1], /^client 200 rps {2}ok 100% {2}p99 19\.0ms .* 1200 req · 0 failed$/);
+    assert.match(out[1], /^client 200 rps {2}ok 100% {2}p99 19\.0ms .* 1200 req · 0 failed · 0 dropped$/, `at 80 columns the lateness gives way: ${out[1]}`);
+    const wide = lastLines(h(Header, { state, width: 120, quitting: false, color: false }));
+    assert.match(wide[1], /^client 200 rps {2}ok 100% {2}p99 19\.0ms .* 1200 req · 0 failed · 0 dropped · late ≤0\.40ms$/);
+  });
+
+  it('drops are shown whenever there are any', () => {
+    const state = stateAfter([...scriptedRun(3), { type: 'tick', at: T0 + 4020, second: 3, rps: 150, ok: 150, errors: 0, p99: 900, sent: 150, dropped: 50, latenessMaxMs: 0.5 }]);
+    const out = lastLines(h(Header, { state, width: 72, quitting: false, color: false }));
+    assert.match(out[1], /750 req · 0 failed · 50 dropped$/);
   });
 
   it('says when the run is being stopped, and how it ended', () => {

@@ -1,4 +1,5 @@
 import type { LiveFigures, RunEvent } from '../../src/events.ts';
+import { honestyOf } from '../helpers/load-honesty.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
 import type { AnyExpectation, Fault, Scenario } from '../../src/scenario/scenario.ts';
 import type { Verdict } from '../../src/verdict/verdict.ts';
@@ -67,7 +68,7 @@ export function scriptedRun(untilSecond = 8): RunEvent[] {
   });
   ev.push({ type: 'topology-ready', at: start + 900, instances: 5, ms: 812 });
   ev.push({ type: 'sidecar-event', at: start + 950, event: mesh.configApplied(start + 950, 'checkout-0') });
-  ev.push({ type: 'load-started', at: T0, t0: T0, rate: 200, connections: 20, durationMs: 30000 });
+  ev.push({ type: 'load-started', at: T0, t0: T0, rate: 200, arrivals: 'uniform', connections: 20, durationMs: 30000 });
   for (let s = 0; s < untilSecond; s++) {
     const at = T0 + (s + 1) * 1000 + 20;
     if (s === 5) {
@@ -88,7 +89,7 @@ export function scriptedRun(untilSecond = 8): RunEvent[] {
     const ejected = s > 5 && s < 16;
     const p1 = ejected ? 0 : 67;
     const p1err = failing ? 1 : 0;
-    ev.push({ type: 'tick', at, second: s, rps: 200, ok: 200, errors: 0, p99: 14 + s });
+    ev.push({ type: 'tick', at, second: s, rps: 200, ok: 200, errors: 0, p99: 14 + s, sent: 200, dropped: 0, latenessMaxMs: 0.4 });
     ev.push({
       type: 'live-stats',
       at: at + 5,
@@ -114,7 +115,7 @@ export function scriptedRun(untilSecond = 8): RunEvent[] {
 /** The end of the run after `scriptedRun`: load finished, verdicts, teardown, finished. */
 export function scriptedEnd(scenario: Scenario, at = T0 + 30_500): RunEvent[] {
   const ev: RunEvent[] = [];
-  ev.push({ type: 'load-finished', at, requests: 6000, errors: 0 });
+  ev.push({ type: 'load-finished', at, requests: 6000, errors: 0, honesty: honestyOf({ rate: 200, seconds: 30, cap: 20 }) });
   ev.push({ type: 'teardown', at: at + 300, stopped: 11 });
   const measured: Record<string, [Verdict['status'], number, string]> = {
     'success_rate(client) >= 99.5%': ['held', 1, 'success_rate(client) was 100% (6000 of 6000 ok) over 0s–30s; needed >= 99.5%'],

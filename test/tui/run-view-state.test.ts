@@ -4,6 +4,7 @@ import type { RunEvent } from '../../src/events.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
 import { initialState, LOG_CAPACITY, progress, reduce, withNow, type RunViewState } from '../../src/tui/state/run-view-state.ts';
 import { clientFigures, edgeFigures, faultTimeline, instanceFigures, serviceFigures } from '../../src/tui/state/selectors.ts';
+import { honestyOf } from '../helpers/load-honesty.ts';
 import { outlierScenario, scriptedEnd, scriptedRun, T0 } from './fixtures.ts';
 import { ejected, ejectionSkipped, healthCheckFailed, retryBudgetOverflow } from '../helpers/mesh-events.ts';
 
@@ -166,6 +167,21 @@ describe('reduce', () => {
     assert.equal(instanceFigures(run(scriptedRun(0)), 'payments-1'), null);
   });
 
+  it("the load's own account: sent and dropped add up per tick; at the end, how faithfully it was delivered", () => {
+    const s = run([...scriptedRun(3), { type: 'tick', at: T0 + 4020, second: 3, rps: 150, ok: 150, errors: 0, p99: 900, sent: 150, dropped: 50, latenessMaxMs: 2.5 }]);
+    assert.deepEqual([s.load.sent, s.load.dropped, s.load.latenessMaxMs], [750, 50, 2.5]);
+    assert.deepEqual(s.load.last, { second: 3, sent: 150, dropped: 50, latenessMaxMs: 2.5 });
+    const short = honestyOf({ rate: 200, seconds: 4, cap: 20, dropEvery: 4 });
+    const done = reduce(s, { type: 'load-finished', at: T0 + 4500, requests: 600, errors: 0, honesty: short });
+    assert.equal(done.load.honesty, short);
+    assert.equal(done.load.dropped, 200);
+    const line = done.log[done.log.length - 1];
+    assert.equal(line.tone, 'warn');
+    assert.match(line.text, /^load delivered: 150\/s of 200\/s \(75%\), 200 dropped \(200 at the cap, 0 late\), .* — short of the declared load: 200 dropped/);
+    const fine = reduce(s, { type: 'load-finished', at: T0 + 4500, requests: 800, errors: 0, honesty: honestyOf({ rate: 200, seconds: 4 }) });
+    assert.equal(fine.log[fine.log.length - 1].tone, 'info');
+  });
+
   it('the checklist settles: pending, holding from live figures, then held / broken with the measured value', () => {
     const sc = outlierScenario();
     const early = checks(run(scriptedRun(3)));
@@ -186,7 +202,7 @@ describe('reduce', () => {
   it('an expectation at risk shows what was measured so far', () => {
     const s = run([
       ...scriptedRun(2),
-      { type: 'tick', at: T0 + 3020, second: 2, rps: 200, ok: 180, errors: 20, p99: 90 },
+      { type: 'tick', at: T0 + 3020, second: 2, rps: 200, ok: 180, errors: 20, p99: 90, sent: 200, dropped: 0, latenessMaxMs: 0.3 },
     ]);
     const c = checks(s)[0];
     assert.equal(c.status, 'at-risk');
@@ -217,7 +233,7 @@ describe('reduce', () => {
     assert.equal(progress(withNow(s, T0 + 7500)).elapsedMs, 7500);
     assert.equal(progress(withNow(s, T0 + 99_000)).elapsedMs, 30000);
     assert.equal(withNow(s, T0 - 10), s, 'the clock never goes back');
-    const finished = reduce(s, { type: 'load-finished', at: T0 + 12_000, requests: 10, errors: 0 });
+    const finished = reduce(s, { type: 'load-finished', at: T0 + 12_000, requests: 10, errors: 0, honesty: honestyOf({ rate: 200, seconds: 1 }) });
     assert.equal(progress(finished).fraction, 1);
   });
 

@@ -60,7 +60,7 @@ export function makeScenario(overrides: Partial<Scenario> = {}): Scenario {
     durationMs: 10_000,
     services,
     mesh,
-    load: { target: 'front', rate: 100, connections: 10, durationMs: 10_000, phases: [], path: '/' },
+    load: { target: 'front', model: 'open', rate: 100, arrivals: 'uniform', connections: 10, durationMs: 10_000, phases: [], path: '/' },
     profile: 'envoy',
     chaos: { engine: 'builtin', address: null },
     runtime: 'local',

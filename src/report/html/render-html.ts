@@ -1,3 +1,5 @@
+import type { LoadHonesty } from '../../load/load-honesty.ts';
+import { loadFacts } from '../load-honesty-text.ts';
 import { describeMeshEvent, type Describer } from '../../contract/describe-mesh-event.ts';
 import { anyBudgetRefusal, edgeStats } from '../edge-stats.ts';
 import { SETUP_EVENT_TYPES } from '../../contract/mesh-event.ts';
@@ -55,6 +57,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
   body.push(topologySection(result));
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
+  if (result.load.honesty) body.push(loadSection(result.load.honesty));
   body.push(chartsSection(result, scopes, bands, marks));
   body.push(securitySection(result));
   body.push(tracesSection(result.traces));
@@ -94,7 +97,8 @@ function cards(result: RunResult): string {
   const total = client.reduce((a, b) => a + b.requests, 0);
   const items: [string, string][] = [
     [String(load.requests), 'requests'],
-    [formatRate(load.achievedRate), `achieved (target ${formatRate(load.targetRate)})`],
+    [formatRate(load.achievedRate), load.targetRate === null ? 'achieved (closed loop)' : `achieved (target ${formatRate(load.targetRate)})`],
+    ...(load.honesty?.model === 'open' ? [[String(load.honesty.dropped.total), 'dropped (not sent)'] as [string, string]] : []),
     [total ? formatPercent(ok / total) : '—', 'client success'],
     [String(load.errors), 'without a response'],
     [String((result.faults ?? []).filter((f) => f.startedMs !== null).length) + ' / ' + String((result.scenario.faults ?? []).length), 'faults applied'],
@@ -113,6 +117,17 @@ function budgetsSection(result: RunResult): string {
   return (
     `<section id="budgets"><h2>Budgets per edge</h2><table class="budgets"><thead><tr><th>Edge</th><th>Requests</th><th>Rate limited / over quota (429 RL)</th><th>Deadline exceeded (DE)</th></tr></thead><tbody>${rows}</tbody></table>` +
     `<p class="muted">As each caller's sidecar saw its calls, after retries. A quota is counted for every replica of the callee together, by the run's rate-limit service.</p></section>`
+  );
+}
+
+/** How faithfully the declared load was delivered: each figure, with its goal missed marked. */
+function loadSection(h: LoadHonesty): string {
+  const rows = loadFacts(h).map(
+    (f) => `<tr${f.ok === false ? ' class="off"' : ''}><th scope="row" class="nowrap">${f.ok === false ? '✘ ' : ''}${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`,
+  );
+  return (
+    `<section id="load"><h2>Load delivered</h2><table class="load"><tbody>${rows.join('')}</tbody></table>` +
+    `<p class="muted">Measured at the load generator: each request's intended send time against when it went out. p99(client) and the other client figures count latency from the intended send time.</p></section>`
   );
 }
 

@@ -40,6 +40,8 @@ th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom
 th { font-size: 12px; color: var(--muted); font-weight: 600; background: var(--panel); }
 td.measured, th.measured { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.window { white-space: nowrap; }
+table.load th { width: 1%; background: none; font-size: 13px; color: var(--fg); }
+table.load tr.off th, table.load tr.off td { color: var(--failed); }
 td.evidence p { margin: 0 0 4px; }
 tr.verdict.failed td.status, tr.verdict.no-data td.status { box-shadow: inset 3px 0 0 var(--failed); }
 details summary { cursor: pointer; color: var(--muted); font-size: 12px; }

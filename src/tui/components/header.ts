@@ -73,7 +73,8 @@ export function clientRow(state: RunViewState, width: number): Seg[] {
   const head: Seg[] = [{ text: 'client ', tone: 'dim' }];
   if (!f) {
     const what = state.phase === 'starting' ? 'bringing the topology up…' : state.phase === 'ready' ? 'topology up; load about to start' : 'waiting for the first second of load';
-    return fitSegs([...head, { text: what, tone: 'dim' }, { text: `  target ${state.scenario.targetRate}/s → ${state.scenario.loadTarget}`, tone: 'dim' }], width);
+    const target = state.scenario.targetRate === null ? `closed loop, ${state.scenario.connections} in flight` : `target ${state.scenario.targetRate}/s`;
+    return fitSegs([...head, { text: what, tone: 'dim' }, { text: `  ${target} → ${state.scenario.loadTarget}`, tone: 'dim' }], width);
   }
   const et = errorTone(f.errorRate);
   const figures: Seg[] = [
@@ -84,6 +85,17 @@ export function clientRow(state: RunViewState, width: number): Seg[] {
     { text: f.rps > 0 ? shortLatency(f.p99) : '–' },
   ];
   const totals: Seg[] = [{ text: `  ${state.totals.requests} req · ${Math.round(state.totals.errors)} failed`, tone: state.totals.errors > 0 ? 'warn' : 'dim' }];
+  // The open loop's own promise, as room allows: requests it could not send on time are dropped
+  // (always shown once there are any), and how late the last second's sends were.
+  if (state.scenario.targetRate !== null) {
+    const l = state.load;
+    const extras: Seg[] = [{ text: ` · ${l.dropped} dropped`, tone: l.dropped > 0 ? 'warn' : 'dim' }];
+    if (l.last) extras.push({ text: ` · late ≤${shortLatency(l.last.latenessMaxMs)}`, tone: 'dim' });
+    for (const x of extras) {
+      if (l.dropped > 0 && x === extras[0]) totals.push(x);
+      else if (segWidth(head) + segWidth(figures) + segWidth(totals) + segWidth([x]) <= width) totals.push(x);
+    }
+  }
   const sparkW = Math.max(0, Math.min(24, width - segWidth(head) - segWidth(figures) - segWidth(totals) - 2));
   const spark: Seg[] = sparkW >= 6 ? [{ text: '  ' }, { text: sparkline(history(state, ['client'], 'rps', sparkW), sparkW), tone: 'accent' }] : [];
   return fitSegs([...head, ...figures, ...spark, ...totals], width);

@@ -3,6 +3,8 @@ import { clusterOf, endpointOf, SETUP_EVENT_TYPES, type MeshEvent, type MeshEven
 import { upstreamChange } from '../../contract/upstream-change.ts';
 import type { LiveFigures, RunEvent } from '../../events.ts';
 import { seriesKey } from '../../contract/series.ts';
+import { loadShortfalls, type LoadHonesty } from '../../load/load-honesty.ts';
+import { loadLine } from '../../report/load-honesty-text.ts';
 import { instanceNames, type AnyExpectation, type Fault, type FaultAction, type Scenario } from '../../scenario/scenario.ts';
 import { topologyEdges, topologyNodes } from '../../scenario/mesh-topology.ts';
 import { formatDuration } from '../../util/format.ts';
@@ -37,6 +39,8 @@ export interface RunViewState {
   /** Latest second a `tick` covered (-1: none yet). */
   readonly clientSecond: number;
   readonly totals: { readonly requests: number; readonly errors: number };
+  /** What the load generator itself said: how it is keeping to the declared load. */
+  readonly load: LoadView;
   readonly faults: readonly FaultView[];
   readonly checklist: readonly CheckItem[];
   readonly log: readonly LogLine[];
@@ -54,7 +58,10 @@ export interface ScenarioView {
   readonly description: string;
   /** How long the load lasts (the progress bar's 100%). */
   readonly loadDurationMs: number;
-  readonly targetRate: number;
+  /** The highest declared rate; null for a closed-loop load. */
+  readonly targetRate: number | null;
+  /** Most requests in flight (the open loop's cap, the closed loop's connections). */
+  readonly connections: number;
   readonly loadTarget: string;
   readonly source: Scenario;
 }
@@ -96,6 +103,19 @@ export interface InstanceView {
   readonly since: number | null;
   /** Every change of `status`, oldest first. */
   readonly history: readonly { readonly at: number; readonly status: InstanceStatus; readonly reason: string }[];
+}
+
+/** The load generator's own account, from `tick` and `load-finished`. */
+export interface LoadView {
+  /** Requests sent and intended ones dropped so far. */
+  readonly sent: number;
+  readonly dropped: number;
+  /** The latest second the load reported: sent, dropped, worst lateness (ms). */
+  readonly last: { readonly second: number; readonly sent: number; readonly dropped: number; readonly latenessMaxMs: number } | null;
+  /** Worst lateness of any second so far, ms. */
+  readonly latenessMaxMs: number;
+  /** How faithfully the whole load was delivered (set by `load-finished`). */
+  readonly honesty: LoadHonesty | null;
 }
 
 export interface EdgeView {
@@ -193,6 +213,7 @@ export function initialState(scenario: Scenario): RunViewState {
       description: scenario.description,
       loadDurationMs: scenario.load.durationMs || scenario.durationMs,
       targetRate: phases.length ? Math.max(...phases.map((p) => p.rate)) : scenario.load.rate,
+      connections: scenario.load.connections,
       loadTarget: scenario.load.target,
       source: scenario,
     },
@@ -208,6 +229,7 @@ export function initialState(scenario: Scenario): RunViewState {
     liveSecond: -1,
     clientSecond: -1,
     totals: { requests: 0, errors: 0 },
+    load: { sent: 0, dropped: 0, last: null, latenessMaxMs: 0, honesty: null },
     faults: (scenario.faults ?? []).map(faultView),
     checklist: (scenario.expect as readonly AnyExpectation[]).map((expectation) => ({ expectation, verdict: null })),
     log: [],
@@ -246,9 +268,11 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
       return addLog({ ...s, phase: 'ready' }, event.at, `topology ready: ${event.instances} instances with sidecars in ${event.ms}ms`, 'info');
     case 'load-started':
       return addLog(
-        { ...s, phase: 'load', t0: event.t0, scenario: { ...s.scenario, loadDurationMs: event.durationMs, targetRate: event.rate } },
+        { ...s, phase: 'load', t0: event.t0, scenario: { ...s.scenario, loadDurationMs: event.durationMs, targetRate: event.rate, connections: event.connections } },
         event.at,
-        `load started: ${event.rate}/s to ${s.scenario.loadTarget} over ${event.connections} connections for ${formatDuration(event.durationMs)}`,
+        event.rate === null
+          ? `load started: closed loop to ${s.scenario.loadTarget}, ${event.connections} requests in flight, for ${formatDuration(event.durationMs)}`
+          : `load started: ${event.rate}/s${event.arrivals === 'poisson' ? ' (Poisson arrivals)' : ''} to ${s.scenario.loadTarget}, at most ${event.connections} in flight, for ${formatDuration(event.durationMs)}`,
         'info',
       );
     case 'tick': {
@@ -258,6 +282,13 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
         series: { ...s.series, [seriesKey.client()]: putSecond(s.series[seriesKey.client()], event.second, figures) },
         clientSecond: Math.max(s.clientSecond, event.second),
         totals: { requests: s.totals.requests + event.rps, errors: s.totals.errors + event.errors },
+        load: {
+          ...s.load,
+          sent: s.load.sent + event.sent,
+          dropped: s.load.dropped + event.dropped,
+          last: { second: event.second, sent: event.sent, dropped: event.dropped, latenessMaxMs: event.latenessMaxMs },
+          latenessMaxMs: Math.max(s.load.latenessMaxMs, event.latenessMaxMs),
+        },
       };
     }
     case 'live-stats': {
@@ -269,13 +300,22 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
       }
       return { ...s, series, liveSecond: Math.max(s.liveSecond, event.second) };
     }
-    case 'load-finished':
-      return addLog(
-        { ...s, phase: 'deciding', totals: { requests: event.requests, errors: event.errors } },
+    case 'load-finished': {
+      const h = event.honesty;
+      const finished = addLog(
+        {
+          ...s,
+          phase: 'deciding',
+          totals: { requests: event.requests, errors: event.errors },
+          load: { ...s.load, sent: h.sent, dropped: h.dropped.total, latenessMaxMs: h.lateness?.max ?? s.load.latenessMaxMs, honesty: h },
+        },
         event.at,
         `load finished: ${event.requests} requests, ${event.errors} failed`,
         event.errors > 0 ? 'warn' : 'info',
       );
+      const short = loadShortfalls(h);
+      return addLog(finished, event.at, `load delivered: ${loadLine(h)}${short.length ? ` — short of the declared load: ${short.join('; ')}` : ''}`, short.length ? 'warn' : 'info');
+    }
     case 'sidecar-event':
       return onMeshEvent(s, event.at, event.event, describe);
     case 'fault-started': {
