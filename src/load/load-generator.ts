@@ -5,7 +5,7 @@ import { HttpTarget } from './http-target.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { OpenLoopLoad } from './open-loop-load.ts';
-import { monotonicMs, type Pacer } from './pacer.ts';
+import { monotonicMs, WorkerPacer, type Pacer } from './pacer.ts';
 
 export interface LoadGeneratorOptions {
   /** Base URL of the ingress sidecar's outbound listener, e.g. http://127.0.0.1:40123 */
@@ -16,8 +16,8 @@ export interface LoadGeneratorOptions {
   recorder: SeriesRecorder;
   /** A request with no response after this long counts as an error, ms. @default LOAD_DEFAULTS.timeoutMs */
   timeoutMs?: number;
-  /** What wakes an open-loop load at each intended send time. @default a WorkerPacer */
-  pacer?: () => Pacer;
+  /** What wakes an open-loop load at each intended send time, for the warm-up and the load; give one that is `ready()`. @default a WorkerPacer of its own */
+  pacer?: Pacer;
 }
 
 /**
@@ -28,6 +28,8 @@ can warm up at a low rate, on the same connections, so the first measured second
 export class LoadGenerator {
   private readonly o: LoadGeneratorOptions;
   private readonly target: HttpTarget;
+  private readonly pacer: Pacer;
+  private readonly ownPacer: WorkerPacer | null;
   private current: OpenLoopLoad | ClosedLoopLoad | null = null;
   /** The measured load (not the warm-up), kept after it ends for its per-second figures. */
   private measured: OpenLoopLoad | ClosedLoopLoad | null = null;
@@ -37,6 +39,13 @@ export class LoadGenerator {
     this.o = options;
     const { plan } = options;
     this.target = new HttpTarget({ url: options.url, host: plan.target, path: plan.path, connections: plan.connections, timeoutMs: this.timeoutMs });
+    this.ownPacer = options.pacer ? null : new WorkerPacer();
+    this.pacer = options.pacer ?? this.ownPacer!;
+  }
+
+  /** Resolves once the pacer can keep time (its thread has booted): await it before the warm-up or the load is due. */
+  async ready(): Promise<void> {
+    await this.ownPacer?.ready();
   }
 
   private get timeoutMs(): number {
@@ -57,7 +66,7 @@ export class LoadGenerator {
       phases: [{ startMs: 0, durationMs: ms, rate }],
       cap: this.o.plan.connections,
       recorder: new SeriesRecorder(),
-      pacer: this.o.pacer?.(),
+      pacer: this.pacer,
       drainMs: 0,
     });
     this.current = load;
@@ -80,7 +89,7 @@ export class LoadGenerator {
       seed: plan.seed,
       cap: plan.connections,
       recorder,
-      pacer: this.o.pacer?.(),
+      pacer: this.pacer,
     });
     // The schedule is absolute on the monotonic clock; t0 is wall time, so convert once.
     const startAt = monotonicMs() + (t0 - Date.now());
@@ -98,9 +107,10 @@ export class LoadGenerator {
     this.current?.stop();
   }
 
-  /** Closes the connections. */
+  /** Closes the connections (and the pacer's thread, when it is its own). */
   async close(): Promise<void> {
     await this.target.destroy();
+    await this.ownPacer?.close();
   }
 
   private async play(load: OpenLoopLoad | ClosedLoopLoad, run: () => Promise<LoadSummary>): Promise<LoadSummary> {

@@ -33,7 +33,7 @@ export interface LoadHonesty {
   rateRatio: number | null;
   /** How long after its intended time each request went out (open loop); null for closed loop or when nothing was sent. */
   lateness: { p50: number; p99: number; max: number } | null;
-  /** A send later than this after its intended time is dropped: clamp(1/rate, 1 ms, 10 ms) at the highest rate of the load (LOAD_DEFAULTS.lateBudgetMs). */
+  /** A send later than this after its intended time is dropped: one mean gap at the highest rate of the load, within LOAD_DEFAULTS.lateBudgetMs (1–10 ms). */
   lateBudgetMs: number | null;
   /**
   Coefficient of variation of the gaps between consecutive sends, each gap scaled by the rate in
@@ -193,7 +193,7 @@ export class LoadHonestyMeter {
   }
 
   /** The figures so far; `durationMs` is the load's declared length (the achieved rate's denominator). */
-  result(o: { durationMs: number; arrivals: Arrivals; cap: number; unfinished: number; latency: LoadHonesty['latency'] }): LoadHonesty {
+  result(o: { durationMs: number; arrivals: Arrivals; cap: number; lateBudgetMs?: number; unfinished: number; latency: LoadHonesty['latency'] }): LoadHonesty {
     const targetRate = (this.phases.reduce((a, p) => a + p.rate * p.durationMs, 0)) / Math.max(1, o.durationMs);
     const achievedRate = (this.sentCount * 1000) / Math.max(1, o.durationMs);
     const mean = this.gaps > 0 ? this.gapSum / this.gaps : NaN;
@@ -211,7 +211,7 @@ export class LoadHonestyMeter {
       achievedRate,
       rateRatio: targetRate > 0 ? achievedRate / targetRate : null,
       lateness: this.lateness.count > 0 ? { p50: this.lateness.quantile(0.5), p99: this.lateness.quantile(0.99), max: this.lateness.max } : null,
-      lateBudgetMs: lateBudgetMs(highest),
+      lateBudgetMs: o.lateBudgetMs ?? lateBudgetMs(highest),
       interArrivalCv: this.gaps > 1 && mean > 0 ? Math.sqrt(variance) / mean : null,
       expectedCv: o.arrivals === 'uniform' ? 0 : 1,
       busiestWindow: this.busiest ? { windowMs: this.windowMs, ...this.busiest } : null,

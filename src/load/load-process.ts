@@ -3,6 +3,7 @@ import type { SparseSeries } from '../contract/series.ts';
 import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { LoadGenerator } from './load-generator.ts';
 import type { LoadSummary } from './load-summary.ts';
+import { WorkerPacer } from './pacer.ts';
 
 /**
 The load generator's own process. The harness polls sidecars, gathers events and writes reports
@@ -42,6 +43,10 @@ export type LoadMessage =
   | { type: 'done'; summary: LoadSummary; series: SparseSeries };
 
 if (process.send) {
+  // The pacer's thread boots before this process says it is ready, so the harness's own wait
+  // (prepare) covers it and the first intended send is never late for it.
+  const pacer = new WorkerPacer();
+  await pacer.ready();
   let generator: LoadGenerator | null = null;
   let stopped = false;
   const send = (m: LoadMessage) => process.send!(m);
@@ -53,7 +58,7 @@ if (process.send) {
     }
     if (m.type !== 'start' || generator) return;
     const recorder = new SeriesRecorder({ t0: m.t0 });
-    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs });
+    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer });
     if (stopped) generator.stop();
     if (m.warmup) await generator.warmUp(m.t0 - 50);
     let last = -1;
@@ -66,6 +71,7 @@ if (process.send) {
     const summary = await generator.run(m.t0);
     clearInterval(ticker);
     await generator.close();
+    await pacer.close();
     send({ type: 'done', summary, series: recorder.toJSON(0) });
     process.disconnect();
   });

@@ -19,12 +19,14 @@ export interface OpenLoopOptions {
   cap: number;
   /** Where each response is recorded: `client` from the intended send time, `client:sent` from the actual send. */
   recorder: SeriesRecorder;
-  /** @default a WorkerPacer */
+  /** What wakes the dispatcher at each intended time; give one that is already `ready()`. @default a new WorkerPacer, booted before the schedule starts and closed after */
   pacer?: Pacer;
   /** How long the load waits at its end for responses still in flight, ms. @default LOAD_DEFAULTS.drainMs */
   drainMs?: number;
   /** Monotonic clock, ms (the pacer's clock). @default monotonicMs */
   now?: () => number;
+  /** A request reached later than this after its intended time is dropped, ms. @default lateBudgetMs(the highest rate) */
+  lateBudgetMs?: number;
 }
 
 /**
@@ -66,7 +68,7 @@ export class OpenLoopLoad {
     const now = o.now ?? monotonicMs;
     const arrivals = o.arrivals ?? 'uniform';
     const durationMs = o.phases.reduce((end, p) => Math.max(end, p.startMs + p.durationMs), 0);
-    const budget = lateBudgetMs(Math.max(0, ...o.phases.map((p) => p.rate)));
+    const budget = o.lateBudgetMs ?? lateBudgetMs(Math.max(0, ...o.phases.map((p) => p.rate)));
     const client = seriesKey.client();
     const sent = seriesKey.clientSent();
     const recorder = o.recorder;
@@ -115,12 +117,15 @@ export class OpenLoopLoad {
       o.target.send(handler);
     };
 
+    const own = o.pacer ? null : new WorkerPacer();
+    await own?.ready();
     const started = now();
     await new Promise<void>((resolve) => {
       if (this.stopped) return resolve();
-      this.pacer = o.pacer ?? new WorkerPacer();
+      this.pacer = o.pacer ?? own!;
       this.pacer.start({ startAt, phases: o.phases, arrivals, seed: o.seed ?? 1 }, dispatch, resolve);
     });
+    await own?.close();
     await this.drain(o.drainMs ?? LOAD_DEFAULTS.drainMs);
     const unfinished = this.inFlight;
     this.summary.elapsedMs = now() - started;
@@ -130,6 +135,7 @@ export class OpenLoopLoad {
         durationMs,
         arrivals,
         cap: o.cap,
+        lateBudgetMs: budget,
         unfinished,
         latency: { intended: figures(this.intendedLatency), sent: figures(this.sentLatency) },
       }),

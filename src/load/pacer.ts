@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 
-/** Milliseconds on the process's monotonic clock, with sub-µs resolution; the same clock in every thread of the process. */
+/** Milliseconds on the process's monotonic clock, with sub-µs resolution; the same clock in every thread (and process) of the machine. */
 export function monotonicMs(): number {
   const [s, ns] = process.hrtime();
   return s * 1000 + ns / 1e6;
@@ -21,50 +21,81 @@ Wakes the dispatcher at each intended send time of a schedule. The real one is `
 of what the dispatcher does with a wake-up can pass their own.
 */
 export interface Pacer {
-  /** Calls `onDue` with each request's intended time (ms from the start of the load) when it is due, then `onEnd` once. */
+  /** Calls `onDue` with each request's intended time (ms from the start of the load) when it is due, then `onEnd` once. One plan at a time. */
   start(plan: PacerPlan, onDue: (intendedMs: number) => void, onEnd: () => void): void;
-  /** No more wake-ups; `onEnd` follows. */
+  /** No more wake-ups for the plan playing; its `onEnd` follows. */
   stop(): void;
 }
 
-/** The pacer's messages: an intended time, or null at the end of the schedule. */
-export type PacerMessage = number | null;
+/** Main thread → pacer thread. */
+export type PacerCommand = { type: 'play'; plan: PacerPlan };
+/** Pacer thread → main thread: ready once booted, then for each plan its intended times as they fall due, and `end`. */
+export type PacerMessage = number | { type: 'ready' } | { type: 'end' };
 
 /**
 A pacer whose clock is a worker thread. Node's timers have 1 ms resolution (and fire in the loop's
 timer phase, after whatever I/O is being handled), so at 2000/s a timer-driven sender goes in pairs
-every millisecond — an inter-arrival CV near 1 instead of 0. The worker sleeps on `Atomics.wait`,
+every millisecond — an inter-arrival CV near 1 instead of 0. The thread sleeps on `Atomics.wait`,
 whose timeout has sub-millisecond resolution, and posts each intended time as it falls due; the
-message wakes the main thread's event loop at once (measured in docs/load.md). The thread sleeps
-between sends, so pacing costs next to no CPU, and it walks the schedule itself, so it never waits
-for the main thread.
+message wakes the main thread's event loop at once (measured in docs/load.md). It sleeps between
+sends, so pacing costs next to no CPU, and it walks the schedule itself, never waiting for the main
+thread.
+
+A thread takes tens of milliseconds to boot (more on a busy machine): create the pacer and await
+`ready()` before the schedule starts, and reuse it for the next plan (the warm-up, then the load).
 */
 export class WorkerPacer implements Pacer {
-  private worker: Worker | null = null;
+  private readonly worker: Worker;
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
+  private readonly booted: Promise<void>;
+  private current: { onDue: (t: number) => void; onEnd: () => void } | null = null;
+  private closed = false;
+
+  constructor() {
+    this.worker = new Worker(new URL('./pacer-worker.ts', import.meta.url), { workerData: { control: this.control.buffer } });
+    // Idle between plans, it must not keep the process alive.
+    this.worker.unref();
+    this.booted = new Promise((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.on('message', (m: PacerMessage) => {
+        if (typeof m === 'number') this.current?.onDue(m);
+        else if (m.type === 'ready') resolve();
+        else this.end();
+      });
+    });
+    this.worker.on('exit', () => this.end());
+    this.worker.on('error', () => this.end());
+  }
+
+  /** Resolves once the thread is up and can keep time. */
+  ready(): Promise<void> {
+    return this.booted;
+  }
 
   start(plan: PacerPlan, onDue: (intendedMs: number) => void, onEnd: () => void): void {
-    const worker = new Worker(new URL('./pacer-worker.ts', import.meta.url), { workerData: { ...plan, control: this.control.buffer } });
-    this.worker = worker;
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      this.worker = null;
-      onEnd();
-    };
-    worker.on('message', (m: PacerMessage) => {
-      if (m === null) {
-        void worker.terminate();
-        end();
-      } else if (!ended) onDue(m);
-    });
-    worker.on('error', end);
-    worker.on('exit', end);
+    if (this.current) throw new Error('WorkerPacer: a plan is already playing');
+    if (this.closed) return onEnd();
+    this.current = { onDue, onEnd };
+    Atomics.store(this.control, 0, 0);
+    this.worker.postMessage({ type: 'play', plan } satisfies PacerCommand);
   }
 
   stop(): void {
     Atomics.store(this.control, 0, 1);
     Atomics.notify(this.control, 0);
+  }
+
+  /** Ends the thread (a plan playing ends too). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stop();
+    await this.worker.terminate();
+    this.end();
+  }
+
+  private end(): void {
+    const c = this.current;
+    this.current = null;
+    c?.onEnd();
   }
 }

@@ -42,6 +42,15 @@ test('load phases are laid end to end', () => {
   ]);
 });
 
+test('the load plan carries the model, the arrivals and a seed derived from the scenario seed; closed loop has no phases', () => {
+  const plan = planScenario({ ...scenario, load: { ...scenario.load, arrivals: 'poisson' } }, 'r1');
+  assert.deepEqual([plan.load.model, plan.load.arrivals], ['open', 'poisson']);
+  assert.equal(planScenario({ ...scenario, load: { ...scenario.load, arrivals: 'poisson' } }, 'r2').load.seed, plan.load.seed, 'same scenario seed, same schedule');
+  assert.notEqual(planScenario({ ...scenario, seed: 43 }, 'r1').load.seed, plan.load.seed);
+  const closed = planScenario({ ...scenario, load: { ...scenario.load, model: 'closed', rate: null, phases: [] } }, 'r1');
+  assert.deepEqual([closed.load.model, closed.load.phases, closed.load.connections], ['closed', [], 10]);
+});
+
 test('rescaling compresses the timeline but not latencies or policies', () => {
   const s = rescaleScenario(scenario, 5000);
   assert.equal(s.durationMs, 5000);

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import { HttpTarget } from '../../src/load/http-target.ts';
+import { OpenLoopLoad } from '../../src/load/open-loop-load.ts';
+import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../../src/load/pacer.ts';
+import { ArrivalSchedule } from '../../src/load/arrival-schedule.ts';
+import { Histogram } from '../../src/observe/histogram.ts';
+import { SeriesRecorder, seriesKey } from '../../src/observe/timeline.ts';
+import { arrivalStats } from './helpers/arrival-stats.ts';
+import { startRecordingServer, type RecordingServer } from './helpers/recording-server.ts';
+
+/**
+The open-loop dispatcher for real: its pacer thread, undici, and a server on loopback that records
+when each request arrives. Timing assertions leave room for a busy 2-core machine: each says which
+promise it checks and why its margin is what it is.
+*/
+
+/**
+An open-loop load on `server`. Tests about the cap or the latency series give the late budget room
+(`lateBudgetMs: 100`): on a busy machine this thread, which also runs the server, can be late by
+more than the default 10 ms, and those drops would blur what the test counts.
+*/
+function openLoop(server: RecordingServer, o: { rate: number; durationMs: number; cap: number; drainMs?: number; pacer?: Pacer; lateBudgetMs?: number }) {
+  const target = new HttpTarget({ url: server.url, host: 'front', path: '/', connections: o.cap, timeoutMs: 10_000 });
+  const recorder = new SeriesRecorder();
+  const load = new OpenLoopLoad({ pacer, ...o, target, phases: [{ startMs: 0, durationMs: o.durationMs, rate: o.rate }], recorder });
+  return { load, recorder, target };
+}
+
+// One pacer thread for the file, booted before any schedule starts (as the load process does).
+let pacer: WorkerPacer;
+beforeAll(async () => {
+  pacer = new WorkerPacer();
+  await pacer.ready();
+});
+afterAll(() => pacer.close());
+
+function latencyOf(recorder: SeriesRecorder, key: string): Histogram {
+  const h = new Histogram();
+  for (const b of Object.values(recorder.toJSON()[key] ?? {})) h.merge(b.latency);
+  return h;
+}
+
+describe('drops at the cap of requests in flight', () => {
+  let server: RecordingServer;
+  let stallUntil = 0;
+  beforeAll(async () => {
+    // Holds every response until `stallUntil`; answers at once after it.
+    server = await startRecordingServer({ delayMs: (at) => Math.max(0, stallUntil - at) });
+  });
+  afterAll(() => server.close());
+
+  test('a request that finds the cap reached is dropped and counted, never sent later in a burst', async () => {
+    const { load, target } = openLoop(server, { rate: 100, durationMs: 1000, cap: 5, lateBudgetMs: 100 });
+    const start = monotonicMs() + 50;
+    stallUntil = start + 300;
+    const { honesty: h } = await load.run(start);
+    await target.destroy();
+    const arrivals = server.arrivals.filter((a) => a >= start - 5);
+    // Requests 0–4 go out and hold the 5 slots until 300 ms; 5–29 (50–290 ms) find the cap; 30–99
+    // go out on time. On a busy machine the stall's end reaches the load a little late, so a few
+    // more may find the cap; a send late by scheduling may find a slot already free, so one fewer.
+    assert.equal(h.sent + h.dropped.total, 100);
+    assert.equal(h.dropped.late, 0);
+    assert.ok(h.dropped.cap >= 24 && h.dropped.cap <= 40, `dropped at the cap: ${h.dropped.cap}`);
+    assert.equal(arrivals.length, h.sent, 'the server got exactly what the load says it sent');
+    assert.equal(h.maxInFlight, 5);
+    // No catch-up: a dropped request never goes out. After the stall only requests planned after it
+    // arrive (70 of them, 300–990 ms); a catch-up would add the 25 dropped ones.
+    const after = arrivals.filter((a) => a >= stallUntil + 5);
+    assert.ok(after.length <= 70, `${after.length} arrived after the stall; 70 were planned after it`);
+    assert.deepEqual(h.perSecond.dropped, [h.dropped.cap]);
+  });
+
+  test('a server that never answers: the cap goes out, everything else is dropped, and the load stops waiting after drainMs', async () => {
+    const silent = await startRecordingServer({ answer: false });
+    const { load, target } = openLoop(silent, { rate: 200, durationMs: 500, cap: 3, drainMs: 100, lateBudgetMs: 100 });
+    const before = monotonicMs();
+    const { honesty: h, requests } = await load.run();
+    const took = monotonicMs() - before;
+    await target.destroy();
+    await silent.close();
+    assert.deepEqual([h.sent, h.dropped.cap, silent.arrivals.length], [3, 97, 3]);
+    assert.equal(h.unfinished, 3);
+    assert.equal(requests, 0, 'nothing completed');
+    assert.ok(took < 500 + 100 + 400, `run() took ${took} ms for a 500 ms load and a 100 ms drain`);
+  });
+});
+
+describe('latency from the intended send time', () => {
+  let server: RecordingServer;
+  let stall = { from: 0, to: 0, until: 0 };
+  beforeAll(async () => {
+    server = await startRecordingServer({ delayMs: (at) => (at >= stall.from && at < stall.to ? stall.until - at : 0) });
+  });
+  afterAll(() => server.close());
+
+  test('a server that stalls 500 ms: the stall is in the client series (from the intended time), and in client:sent, since every request left on time', async () => {
+    const { load, recorder, target } = openLoop(server, { rate: 100, durationMs: 1500, cap: 200, lateBudgetMs: 100 });
+    const start = monotonicMs() + 50;
+    // Requests arriving in [200, 300) ms are answered at 700 ms: they wait 400–500 ms.
+    stall = { from: start + 200, to: start + 300, until: start + 700 };
+    const { honesty: h } = await load.run(start);
+    await target.destroy();
+    const intended = latencyOf(recorder, seriesKey.client());
+    const sent = latencyOf(recorder, seriesKey.clientSent());
+    assert.equal(intended.count, 150);
+    assert.equal(sent.count, 150);
+    // The ten stalled requests are the slowest 7%: p99 and the max show the stall.
+    assert.ok(intended.max >= 495 && intended.max < 600, `intended max ${intended.max}`);
+    assert.ok(intended.quantile(0.95) >= 400, `intended p95 ${intended.quantile(0.95)}`);
+    // Sent on time (open loop: nothing waited for a connection), so the two series differ only by
+    // each send's lateness, which is never more than the late budget.
+    assert.ok(sent.max >= 480, `sent max ${sent.max}`);
+    assert.ok(intended.max - sent.max <= h.lateBudgetMs!, `${intended.max} vs ${sent.max}`);
+    assert.equal(h.dropped.total, 0);
+    assert.deepEqual([h.latency.intended?.max, h.latency.sent?.max], [intended.max, sent.max]);
+  });
+
+  test('a send that goes out late is measured from its intended time in client, from the actual send in client:sent', async () => {
+    // A pacer that wakes the dispatcher 6 ms after each intended time (inside the 10 ms budget at 100/s).
+    const LATE = 6;
+    const latePacer: Pacer = {
+      start(plan: PacerPlan, onDue, onEnd) {
+        const s = new ArrivalSchedule(plan.phases, plan.arrivals, plan.seed);
+        const next = () => {
+          const t = s.next();
+          if (t === null) return onEnd();
+          setTimeout(() => {
+            onDue(t);
+            next();
+          }, Math.max(0, plan.startAt + t + LATE - monotonicMs()));
+        };
+        next();
+      },
+      stop() {},
+    };
+    const { load, recorder, target } = openLoop(server, { rate: 100, durationMs: 500, cap: 10, pacer: latePacer, lateBudgetMs: 100 });
+    stall = { from: 0, to: 0, until: 0 };
+    const { honesty: h } = await load.run();
+    await target.destroy();
+    const intended = latencyOf(recorder, seriesKey.client());
+    const sent = latencyOf(recorder, seriesKey.clientSent());
+    assert.equal(h.sent, 50);
+    // Timers fire at or after their time: each send is 6 ms late or a little more.
+    assert.ok(h.lateness!.p50 >= LATE - 0.5 && h.lateness!.p50 < LATE + 3, `lateness p50 ${h.lateness!.p50}`);
+    const gap = intended.mean() - sent.mean();
+    assert.ok(Math.abs(gap - h.lateness!.p50) < 2, `intended − sent = ${gap} ms; lateness p50 ${h.lateness!.p50} ms`);
+  });
+});
+
+describe('the generator itself falls behind', () => {
+  test('requests it reaches past the late budget are dropped as late, not sent together when it catches up', async () => {
+    const server = await startRecordingServer();
+    const { load, target } = openLoop(server, { rate: 100, durationMs: 1000, cap: 20 });
+    const start = monotonicMs() + 50;
+    // Block this thread (the dispatcher's) for 200 ms from 300 ms; the pacer thread keeps time.
+    setTimeout(() => {
+      const end = monotonicMs() + 200;
+      while (monotonicMs() < end);
+    }, Math.max(0, start + 300 - monotonicMs()));
+    const { honesty: h } = await load.run(start);
+    await target.destroy();
+    await server.close();
+    const arrivals = server.arrivals.filter((a) => a >= start - 5);
+    // About 20 requests fell due while blocked; all but the last one or two are more than 10 ms late
+    // (a busy machine can make a few more late).
+    assert.ok(h.dropped.late >= 17, `late drops: ${h.dropped.late}`);
+    assert.equal(h.dropped.cap, 0);
+    assert.equal(h.sent + h.dropped.late, 100);
+    assert.equal(arrivals.length, h.sent);
+    assert.ok(arrivalStats(arrivals, 100).busiest <= 3, `busiest 10 ms: ${arrivalStats(arrivals, 100).busiest}`);
+    assert.ok(h.lateness!.max <= h.lateBudgetMs!, 'nothing later than the budget was sent');
+  });
+});
