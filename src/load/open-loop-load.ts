@@ -35,8 +35,8 @@ plays it), and goes out at that time whatever earlier requests are doing. It nev
 response and never catches up: a request that finds `cap` requests in flight, or that the
 generator reaches more than the late budget after its time, is dropped and counted (k6's
 dropped_iterations). Latency is measured from the intended send time (what a user arriving on
-schedule waits, coordinated omission corrected as wrk2 does) into `client`, and from the actual
-send into `client:sent`.
+schedule waits, coordinated omission corrected as wrk2 does) into `client`, and from the moment
+the request reached a socket into `client:sent`.
 */
 export class OpenLoopLoad {
   private readonly o: OpenLoopOptions;
@@ -81,6 +81,8 @@ export class OpenLoopLoad {
       this.inFlight++;
       this.meter.inFlightNow(this.inFlight);
       let status = 0;
+      // When the request reached a socket (later than `actual` only if a connection had to be opened).
+      let wrote = actual;
       const finish = (code: number | 'error', kind: string | null) => {
         const done = now() - startAt;
         this.inFlight--;
@@ -95,14 +97,16 @@ export class OpenLoopLoad {
           recorder.add(sent, 'error', NaN, null);
         } else {
           this.intendedLatency.record(done - intended);
-          this.sentLatency.record(done - actual);
+          this.sentLatency.record(done - wrote);
           recorder.add(client, code, done - intended, null);
-          recorder.add(sent, code, done - actual, null);
+          recorder.add(sent, code, done - wrote, null);
         }
         if (this.inFlight === 0) this.onIdle?.();
       };
       const handler: DispatchHandler = {
-        onRequestStart() {},
+        onRequestStart() {
+          wrote = now() - startAt;
+        },
         onResponseStart(_controller, statusCode) {
           status = statusCode;
         },

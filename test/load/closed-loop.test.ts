@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { RemoteLoadGenerator } from '../../src/load/remote-load-generator.ts';
 import { seriesKey } from '../../src/observe/timeline.ts';
-import { startRecordingServer, type RecordingServer } from './helpers/recording-server.ts';
+import { startRecordingServer, type RecordingServer } from '../../bench/arrival-recorder.ts';
 
 /**
 `load: { connections: N }` without a rate: N requests in flight, each sent as the previous one is

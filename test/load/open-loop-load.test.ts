@@ -6,8 +6,8 @@ import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../../src/
 import { ArrivalSchedule } from '../../src/load/arrival-schedule.ts';
 import { Histogram } from '../../src/observe/histogram.ts';
 import { SeriesRecorder, seriesKey } from '../../src/observe/timeline.ts';
-import { arrivalStats } from './helpers/arrival-stats.ts';
-import { startRecordingServer, type RecordingServer } from './helpers/recording-server.ts';
+
+import { arrivalStats, startRecordingServer, type RecordingServer } from '../../bench/arrival-recorder.ts';
 
 /**
 The open-loop dispatcher for real: its pacer thread, undici, and a server on loopback that records
@@ -60,16 +60,16 @@ describe('drops at the cap of requests in flight', () => {
     // Requests 0–4 go out and hold the 5 slots until 300 ms; 5–29 (50–290 ms) find the cap; 30–99
     // go out on time. On a busy machine the stall's end reaches the load a little late, so a few
     // more may find the cap; a send late by scheduling may find a slot already free, so one fewer.
+    // (On a machine busy enough to make this thread 100 ms late, a few are dropped as late instead.)
     assert.equal(h.sent + h.dropped.total, 100);
-    assert.equal(h.dropped.late, 0);
-    assert.ok(h.dropped.cap >= 24 && h.dropped.cap <= 40, `dropped at the cap: ${h.dropped.cap}`);
+    assert.ok(h.dropped.cap + h.dropped.late >= 24 && h.dropped.cap >= 15 && h.dropped.cap <= 40, `dropped: ${JSON.stringify(h.dropped)}`);
     assert.equal(arrivals.length, h.sent, 'the server got exactly what the load says it sent');
     assert.equal(h.maxInFlight, 5);
     // No catch-up: a dropped request never goes out. After the stall only requests planned after it
     // arrive (70 of them, 300–990 ms); a catch-up would add the 25 dropped ones.
     const after = arrivals.filter((a) => a >= stallUntil + 5);
     assert.ok(after.length <= 70, `${after.length} arrived after the stall; 70 were planned after it`);
-    assert.deepEqual(h.perSecond.dropped, [h.dropped.cap]);
+    assert.deepEqual(h.perSecond.dropped, [h.dropped.total]);
   });
 
   test('a server that never answers: the cap goes out, everything else is dropped, and the load stops waiting after drainMs', async () => {
@@ -106,9 +106,11 @@ describe('latency from the intended send time', () => {
     const sent = latencyOf(recorder, seriesKey.clientSent());
     assert.equal(intended.count, 150);
     assert.equal(sent.count, 150);
-    // The ten stalled requests are the slowest 7%: p99 and the max show the stall.
-    assert.ok(intended.max >= 495 && intended.max < 600, `intended max ${intended.max}`);
-    assert.ok(intended.quantile(0.95) >= 400, `intended p95 ${intended.quantile(0.95)}`);
+    // About ten requests arrive in the stall (fewer if this busy thread sent late); the first of them waits ~500 ms.
+    const stalled = server.arrivals.filter((a) => a >= stall.from && a < stall.to).length;
+    assert.ok(stalled >= 3, `${stalled} requests arrived during the stall`);
+    assert.ok(intended.max >= 495 && intended.max < 700, `intended max ${intended.max}`);
+    assert.ok(intended.quantile(1 - (stalled - 1) / intended.count) >= 400, `the ${stalled} stalled requests are the slowest`);
     // Sent on time (open loop: nothing waited for a connection), so the two series differ only by
     // each send's lateness, which is never more than the late budget.
     assert.ok(sent.max >= 480, `sent max ${sent.max}`);
@@ -142,10 +144,11 @@ describe('latency from the intended send time', () => {
     const intended = latencyOf(recorder, seriesKey.client());
     const sent = latencyOf(recorder, seriesKey.clientSent());
     assert.equal(h.sent, 50);
-    // Timers fire at or after their time: each send is 6 ms late or a little more.
-    assert.ok(h.lateness!.p50 >= LATE - 0.5 && h.lateness!.p50 < LATE + 3, `lateness p50 ${h.lateness!.p50}`);
+    // Timers fire at or after their time: each send is 6 ms late or more (more on a busy machine).
+    assert.ok(h.lateness!.p50 >= LATE - 0.5, `lateness p50 ${h.lateness!.p50}`);
+    // On average the intended-time series is later by the sends' lateness (a mean, so between its p50 and p99).
     const gap = intended.mean() - sent.mean();
-    assert.ok(Math.abs(gap - h.lateness!.p50) < 2, `intended − sent = ${gap} ms; lateness p50 ${h.lateness!.p50} ms`);
+    assert.ok(gap >= h.lateness!.p50 - 1 && gap <= h.lateness!.p99 + 1, `intended − sent = ${gap} ms; lateness ${JSON.stringify(h.lateness)}`);
   });
 });
 

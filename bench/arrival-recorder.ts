@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monotonicMs } from '../src/load/pacer.ts';
+
+/**
+What the receiving end of a load sees: a server on 127.0.0.1 that records when each request arrives
+(the machine's monotonic clock, ms: the same clock as the load's own `monotonicMs`), standing where
+the ingress sidecar stands, and the smoothness figures computed from its arrival times. Used by
+`bench/load-arrivals.ts` and the load's tests. `delayMs` holds chosen responses back (a stalling
+ingress); `answer: false` never answers.
+*/
+export interface RecordingServer {
+  url: string;
+  /** Arrival times so far, ms on monotonicMs(), in order. */
+  readonly arrivals: readonly number[];
+  /** Requests received and not yet answered. */
+  readonly open: number;
+  close(): Promise<void>;
+}
+
+export async function startRecordingServer(o: { delayMs?: (arrival: number) => number; answer?: boolean } = {}): Promise<RecordingServer> {
+  const arrivals: number[] = [];
+  let open = 0;
+  const server: Server = createServer((req, res) => {
+    const at = monotonicMs();
+    arrivals.push(at);
+    open++;
+    req.resume();
+    res.on('close', () => open--);
+    if (o.answer === false) return;
+    const delay = o.delayMs?.(at) ?? 0;
+    if (delay > 0) setTimeout(() => res.end('ok'), delay);
+    else res.end('ok');
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    get open() {
+      return open;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+Smoothness of arrivals as the receiving end measures it, computed independently of the load
+generator's own meter (src/load/load-honesty.ts): the coefficient of variation of the gaps between consecutive arrivals, the
+most arrivals in any sliding window of `windowMs` against the number expected at `rate` (at least 1),
+and the count.
+*/
+export interface ArrivalStats {
+  count: number;
+  cv: number;
+  busiest: number;
+  expectedPerWindow: number;
+  windowRatio: number;
+  /** Longest gap between two arrivals, ms. */
+  maxGapMs: number;
+}
+
+export function arrivalStats(times: readonly number[], rate: number, windowMs = 10): ArrivalStats {
+  const t = [...times].sort((a, b) => a - b);
+  let sum = 0;
+  let sq = 0;
+  let maxGap = 0;
+  for (let i = 1; i < t.length; i++) {
+    const g = t[i] - t[i - 1];
+    sum += g;
+    sq += g * g;
+    if (g > maxGap) maxGap = g;
+  }
+  const n = t.length - 1;
+  const mean = sum / n;
+  const cv = Math.sqrt(Math.max(0, sq / n - mean * mean)) / mean;
+  let busiest = 0;
+  for (let i = 0, j = 0; i < t.length; i++) {
+    while (t[i] - t[j] >= windowMs) j++;
+    busiest = Math.max(busiest, i - j + 1);
+  }
+  const expectedPerWindow = Math.max(1, (rate * windowMs) / 1000);
+  return { count: t.length, cv, busiest, expectedPerWindow, windowRatio: busiest / expectedPerWindow, maxGapMs: maxGap };
+}

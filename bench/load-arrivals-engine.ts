@@ -1,0 +1,132 @@
+import autocannon from 'autocannon';
+import { ArrivalSchedule } from '../src/load/arrival-schedule.ts';
+import { HttpTarget } from '../src/load/http-target.ts';
+import { OpenLoopLoad } from '../src/load/open-loop-load.ts';
+import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../src/load/pacer.ts';
+import { SeriesRecorder } from '../src/observe/timeline.ts';
+import type { Arrivals } from '../src/scenario/scenario.ts';
+
+/**
+One engine of `bench/load-arrivals.ts`, in a process of its own as the load of a run is: sends
+`rate`/s to `url` for `durationMs` from `start` (monotonicMs), after a second of warm-up, and
+reports its CPU time and (open-loop engines) what it says it sent.
+
+Engines:
+- `autocannon`: the load generator meshproof had before the open loop: the rate split over ten
+  autocannon instances started 100 ms apart, each with `overallRate` (autocannon paces per
+  connection per one-second window);
+- `timer`: the open loop with a pacer on the main thread's timers (1 ms resolution);
+- `worker`: the open loop as meshproof runs it, paced by a worker thread.
+*/
+export type Engine = 'autocannon' | 'timer' | 'worker';
+
+export interface EngineArgs {
+  engine: Engine;
+  url: string;
+  arrivals: Arrivals;
+  rate: number;
+  durationMs: number;
+  connections: number;
+  /** monotonicMs of the measured start. */
+  start: number;
+}
+
+export interface EngineResult {
+  /** CPU the process used during the measured window, cores. */
+  cores: number;
+  sent: number | null;
+  dropped: number | null;
+  latenessP99: number | null;
+}
+
+/** The main thread's timers as a pacer: each wake-up sends every request that has fallen due. */
+class TimerPacer implements Pacer {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private end: (() => void) | null = null;
+  start(plan: PacerPlan, onDue: (t: number) => void, onEnd: () => void): void {
+    const s = new ArrivalSchedule(plan.phases, plan.arrivals, plan.seed);
+    let t = s.next();
+    this.end = onEnd;
+    const tick = () => {
+      while (t !== null && plan.startAt + t <= monotonicMs()) {
+        onDue(t);
+        t = s.next();
+      }
+      if (t === null) return this.stop();
+      this.timer = setTimeout(tick, Math.max(0, plan.startAt + t - monotonicMs()));
+    };
+    tick();
+  }
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const end = this.end;
+    this.end = null;
+    end?.();
+  }
+}
+
+function autocannonSlices(a: EngineArgs, rate: number, durationMs: number, slices: number): Promise<number> {
+  let sent = 0;
+  const runs: Promise<void>[] = [];
+  slices = Math.max(1, Math.min(slices, rate, a.connections));
+  for (let i = 0; i < slices; i++) {
+    const sliceRate = Math.floor(rate / slices) + (i < rate % slices ? 1 : 0);
+    const connections = Math.max(1, Math.floor(a.connections / slices) + (i < a.connections % slices ? 1 : 0));
+    const offset = Math.round((i * 1000) / slices);
+    runs.push(
+      new Promise((r) => setTimeout(r, offset)).then(
+        () =>
+          new Promise<void>((resolve) => {
+            const instance = autocannon({
+              url: a.url,
+              connections: Math.min(connections, sliceRate),
+              overallRate: sliceRate,
+              duration: (durationMs - offset) / 1000,
+              sampleInt: 50,
+            }) as unknown as autocannon.Instance;
+            instance.on('response', () => sent++);
+            instance.on('done', () => resolve());
+          }),
+      ),
+    );
+  }
+  return Promise.all(runs).then(() => sent);
+}
+
+async function main(a: EngineArgs, thread: WorkerPacer): Promise<EngineResult> {
+  const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - monotonicMs())));
+  if (a.engine === 'autocannon') {
+    await autocannonSlices(a, 20, Math.max(100, a.start - monotonicMs() - 100), 1);
+    await sleepUntil(a.start);
+    const cpu = process.cpuUsage();
+    const sent = await autocannonSlices(a, a.rate, a.durationMs, 10);
+    const used = process.cpuUsage(cpu);
+    return { cores: (used.user + used.system) / 1000 / a.durationMs, sent, dropped: null, latenessP99: null };
+  }
+  const target = new HttpTarget({ url: a.url, host: 'bench', path: '/', connections: a.connections, timeoutMs: 10_000 });
+  const worker = a.engine === 'worker' ? thread : null;
+  const pacer = () => worker ?? new TimerPacer();
+  const warm = new OpenLoopLoad({ target, phases: [{ startMs: 0, durationMs: Math.max(100, a.start - monotonicMs() - 100), rate: 20 }], cap: a.connections, recorder: new SeriesRecorder(), pacer: pacer(), drainMs: 0 });
+  await warm.run();
+  const load = new OpenLoopLoad({ target, phases: [{ startMs: 0, durationMs: a.durationMs, rate: a.rate }], arrivals: a.arrivals, seed: 11, cap: a.connections, recorder: new SeriesRecorder(), pacer: pacer() });
+  await sleepUntil(a.start - 20);
+  const cpu = process.cpuUsage();
+  const { honesty: h } = await load.run(a.start);
+  const used = process.cpuUsage(cpu);
+  await target.destroy();
+  return { cores: (used.user + used.system) / 1000 / a.durationMs, sent: h.sent, dropped: h.dropped.total, latenessP99: h.lateness?.p99 ?? null };
+}
+
+if (process.send) {
+  // The pacer thread boots before `ready`, as the load process's does.
+  const thread = new WorkerPacer();
+  await thread.ready();
+  process.once('message', async (a: EngineArgs) => {
+    process.send!(await main(a, thread));
+    await thread.close();
+    process.disconnect();
+  });
+  process.on('disconnect', () => process.exit(0));
+  // Everything is imported: the parent sets the start from now, so start-up is never part of the load.
+  process.send('ready');
+}

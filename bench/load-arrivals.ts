@@ -1,0 +1,131 @@
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LOAD_GOALS } from '../src/load/load-honesty.ts';
+import { monotonicMs } from '../src/load/pacer.ts';
+import type { Arrivals } from '../src/scenario/scenario.ts';
+import { arrivalStats, startRecordingServer } from './arrival-recorder.ts';
+import type { Engine, EngineArgs, EngineResult } from './load-arrivals-engine.ts';
+import { CLOCK_TICKS, machineTicks } from './proc-stats.ts';
+
+/**
+`npx node bench/load-arrivals.ts`: how evenly each way of sending a load delivers it, measured at the
+receiving end (a server recording arrival times on loopback), side by side in one run: the
+autocannon-based generator meshproof had before, an open loop paced by the main thread's timers, and
+the open loop as meshproof runs it (a pacer thread). Each engine runs in a process of its own, in
+rounds that alternate the order. Prints a Markdown table (docs/load.md quotes it) and writes
+reports/bench/load-arrivals.json.
+*/
+
+const ENGINE_MAIN = fileURLToPath(new URL('./load-arrivals-engine.ts', import.meta.url));
+const DEFAULT_OUT = fileURLToPath(new URL('../reports/bench/load-arrivals.json', import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '5' },
+    engines: { type: 'string', default: 'autocannon,timer,worker' },
+    cases: { type: 'string', default: 'uniform:100,uniform:2000,poisson:100,poisson:2000' },
+    out: { type: 'string', default: DEFAULT_OUT },
+  },
+});
+const rounds = Number(values.rounds);
+const durationMs = Number(values.seconds) * 1000;
+const engines = values.engines!.split(',') as Engine[];
+const cases = values.cases!.split(',').map((c) => {
+  const [arrivals, rate] = c.split(':');
+  return { arrivals: arrivals as Arrivals, rate: Number(rate) };
+});
+
+interface Row {
+  engine: Engine;
+  arrivals: Arrivals;
+  rate: number;
+  round: number;
+  arrived: number;
+  rateRatio: number;
+  cv: number;
+  busiest: number;
+  windowRatio: number;
+  maxGapMs: number;
+  senderCores: number;
+  dropped: number | null;
+  latenessP99: number | null;
+  /** Share of the machine's CPU time busy (all cores) during the window, and the 1-minute load average after it. */
+  machineBusy: number;
+  loadavg: number;
+}
+
+async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: number): Promise<Row | null> {
+  if (engine === 'autocannon' && arrivals === 'poisson') return null;
+  const server = await startRecordingServer();
+  const child = fork(ENGINE_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((resolve) => child.once('message', resolve));
+  const start = monotonicMs() + 1500;
+  const args: EngineArgs = { engine, url: server.url, arrivals, rate, durationMs, connections: Math.max(10, Math.ceil(rate / 10)), start };
+  child.send(args);
+  const before = machineTicks();
+  const beforeAt = monotonicMs();
+  const result = await new Promise<EngineResult>((resolve, reject) => {
+    child.once('message', (m: EngineResult) => resolve(m));
+    child.once('exit', (code) => reject(new Error(`${engine} exited with ${code}`)));
+  });
+  const after = machineTicks();
+  const wallS = (monotonicMs() - beforeAt) / 1000;
+  await server.close();
+  const got = server.arrivals.filter((a) => a >= start - 2 && a < start + durationMs + 200);
+  const s = arrivalStats(got, rate);
+  const cores = 2;
+  return {
+    engine,
+    arrivals,
+    rate,
+    round,
+    arrived: s.count,
+    rateRatio: s.count / ((rate * durationMs) / 1000),
+    cv: s.cv,
+    busiest: s.busiest,
+    windowRatio: s.windowRatio,
+    maxGapMs: s.maxGapMs,
+    senderCores: result.cores,
+    dropped: result.dropped,
+    latenessP99: result.latenessP99,
+    machineBusy: (after.busy - before.busy) / CLOCK_TICKS / wallS / cores,
+    loadavg: loadavg()[0],
+  };
+}
+
+const rows: Row[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const order = round % 2 ? engines : [...engines].reverse();
+  for (const c of cases) {
+    for (const engine of order) {
+      const row = await measure(engine, c.arrivals, c.rate, round);
+      if (row) {
+        rows.push(row);
+        console.error(JSON.stringify(row));
+      }
+    }
+  }
+}
+
+const f = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const goal = (r: Row) => {
+  if (r.arrivals === 'poisson') return r.cv >= LOAD_GOALS.poissonCv[0] && r.cv <= LOAD_GOALS.poissonCv[1] && Math.abs(r.rateRatio - 1) <= 0.05;
+  return r.cv <= LOAD_GOALS.uniformMaxCv && r.windowRatio <= LOAD_GOALS.maxWindowRatio && Math.abs(r.rateRatio - 1) <= LOAD_GOALS.rateTolerance;
+};
+const lines = [
+  '| engine | arrivals | rate | round | arrived ÷ declared | inter-arrival CV | busiest 10 ms ÷ expected | longest gap | dropped | sender CPU (cores) | machine busy | goals |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.engine} | ${r.arrivals} | ${r.rate}/s | ${r.round} | ${(r.rateRatio * 100).toFixed(1)}% | ${f(r.cv)} | ${r.busiest} ÷ ${f(Math.max(1, r.rate / 100), 0)} = ${f(r.windowRatio, 1)}× | ${f(r.maxGapMs, 1)} ms | ${r.dropped ?? '—'} | ${f(r.senderCores, 3)} | ${(r.machineBusy * 100).toFixed(0)}% (load ${f(r.loadavg, 1)}) | ${goal(r) ? 'met' : 'missed'} |`,
+  ),
+];
+console.log(lines.join('\n'));
+mkdirSync(dirname(values.out!), { recursive: true });
+writeFileSync(values.out!, JSON.stringify({ durationMs, rows }, null, 2) + '\n');
+console.log(`\nwrote ${values.out}`);
