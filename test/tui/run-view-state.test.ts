@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import type { RunEvent } from '../../src/events.ts';
+import { clientRow } from '../../src/tui/components/header.ts';
 import { checkView } from '../../src/tui/state/live-check.ts';
 import { initialState, LOG_CAPACITY, progress, reduce, withNow, type RunViewState } from '../../src/tui/state/run-view-state.ts';
 import { clientFigures, edgeFigures, faultTimeline, instanceFigures, serviceFigures } from '../../src/tui/state/selectors.ts';
@@ -180,6 +181,17 @@ describe('reduce', () => {
     assert.match(line.text, /^load delivered: 150\/s of 200\/s \(75%\), 200 dropped \(200 at the cap, 0 late\), .* — short of the declared load: 200 dropped/);
     const fine = reduce(s, { type: 'load-finished', at: T0 + 4500, requests: 800, errors: 0, honesty: honestyOf({ rate: 200, seconds: 4 }) });
     assert.equal(fine.log[fine.log.length - 1].tone, 'info');
+  });
+
+  it('a closed-loop load has no target rate: the header and the log say closed loop', () => {
+    const sc = outlierScenario();
+    const closed = { ...sc, load: { ...sc.load, model: 'closed' as const, rate: null, phases: [], connections: 12 } };
+    const s0 = initialState(closed);
+    assert.deepEqual([s0.scenario.targetRate, s0.scenario.connections], [null, 12]);
+    assert.match(clientRow(s0, 100).map((x) => x.text).join(''), /closed loop, 12 in flight → gateway/);
+    const s = reduce(s0, { type: 'load-started', at: T0, t0: T0, rate: null, arrivals: null, connections: 12, durationMs: 30_000 });
+    assert.equal(s.log[s.log.length - 1].text, 'load started: closed loop to gateway, 12 requests in flight, for 30.0s');
+    assert.doesNotMatch(clientRow(reduce(s, scriptedRun(1)[scriptedRun(1).length - 2]), 100).map((x) => x.text).join(''), /dropped/);
   });
 
   it('the checklist settles: pending, holding from live figures, then held / broken with the measured value', () => {
