@@ -75,11 +75,15 @@ export class RunSpans {
         break;
       case 'load-started':
         // Second 0 is when the load was scheduled to start (the event comes once the timer fired).
-        this.phase('load', e.t0, { 'meshproof.load.rate': e.rate, 'meshproof.load.connections': e.connections, 'meshproof.load.duration_ms': e.durationMs });
+        this.phase('load', e.t0, {
+          ...(e.rate === null ? { 'meshproof.load.model': 'closed' } : { 'meshproof.load.model': 'open', 'meshproof.load.rate': e.rate, 'meshproof.load.arrivals': e.arrivals ?? 'uniform' }),
+          'meshproof.load.connections': e.connections,
+          'meshproof.load.duration_ms': e.durationMs,
+        });
         break;
       case 'load-finished':
         if (this.phaseName === 'load') {
-          this.phaseSpan!.setAttributes({ 'meshproof.load.requests': e.requests, 'meshproof.load.errors': e.errors });
+          this.phaseSpan!.setAttributes({ 'meshproof.load.requests': e.requests, 'meshproof.load.errors': e.errors, 'meshproof.load.sent': e.honesty.sent, 'meshproof.load.dropped': e.honesty.dropped.total });
           this.endPhase(e.at);
         }
         break;

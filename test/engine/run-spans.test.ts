@@ -5,6 +5,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 import { RunSpans } from '../../src/engine/run-spans.ts';
 import type { RunEvent } from '../../src/events.ts';
 import type { Verdict } from '../../src/verdict/verdict.ts';
+import { honestyOf } from '../helpers/load-honesty.ts';
 
 const T = 1_780_000_000_000;
 
@@ -35,11 +36,11 @@ describe('the run\'s own spans, from the engine\'s events', () => {
       { type: 'run-starting', at: T, scenario: 'demo', runId: 'r1' },
       { type: 'instance-up', at: T + 100, instance: 'store-0', service: 'store', ports: {} },
       { type: 'topology-ready', at: T + 800, instances: 3, ms: 800 },
-      { type: 'load-started', at: T + 2003, t0: T + 2000, rate: 100, connections: 10, durationMs: 2000 },
+      { type: 'load-started', at: T + 2003, t0: T + 2000, rate: 100, arrivals: 'uniform', connections: 10, durationMs: 2000 },
       { type: 'fault-started', at: T + 2400, fault: 'p0-crash', detail: 'SIGKILL sent to payments-0' },
       { type: 'instance-down', at: T + 2400, instance: 'payments-0', reason: 'app exited' },
       { type: 'fault-ended', at: T + 3400, fault: 'p0-crash', detail: 'payments-0 started again' },
-      { type: 'load-finished', at: T + 4000, requests: 200, errors: 1 },
+      { type: 'load-finished', at: T + 4000, requests: 200, errors: 1, honesty: honestyOf({ rate: 100, seconds: 2, dropEvery: 100 }) },
     ];
     for (const e of events) spans.onEvent(e);
     spans.phase('teardown', T + 4001);
@@ -69,7 +70,17 @@ describe('the run\'s own spans, from the engine\'s events', () => {
     }
     assert.deepEqual(byName('topology start').events.map((e) => e.name), ['instance up store-0']);
     assert.equal(byName('topology start').attributes['meshproof.instances'], 3);
-    assert.deepEqual(byName('load').attributes, { 'meshproof.load.rate': 100, 'meshproof.load.connections': 10, 'meshproof.load.duration_ms': 2000, 'meshproof.load.requests': 200, 'meshproof.load.errors': 1 });
+    assert.deepEqual(byName('load').attributes, {
+      'meshproof.load.model': 'open',
+      'meshproof.load.rate': 100,
+      'meshproof.load.arrivals': 'uniform',
+      'meshproof.load.connections': 10,
+      'meshproof.load.duration_ms': 2000,
+      'meshproof.load.requests': 200,
+      'meshproof.load.errors': 1,
+      'meshproof.load.sent': 198,
+      'meshproof.load.dropped': 2,
+    });
     assert.equal(byName('teardown').attributes['meshproof.stopped'], 7);
 
     const fault = byName('fault p0-crash');
@@ -93,7 +104,7 @@ describe('the run\'s own spans, from the engine\'s events', () => {
   it('a run that stops early: open phases and faults end with the run, the error is the root status', () => {
     const { exporter, spans, byName, ms } = setup();
     spans.onEvent({ type: 'topology-ready', at: T + 500, instances: 2, ms: 500 });
-    spans.onEvent({ type: 'load-started', at: T + 1000, t0: T + 1000, rate: 10, connections: 1, durationMs: 5000 });
+    spans.onEvent({ type: 'load-started', at: T + 1000, t0: T + 1000, rate: 10, arrivals: 'uniform', connections: 1, durationMs: 5000 });
     spans.onEvent({ type: 'fault-started', at: T + 1200, fault: 'slow', detail: 'latency 300ms' });
     spans.finish({ passed: false, error: 'interrupted: the run was stopped before the end of its load', at: T + 1500 });
     assert.equal(exporter.getFinishedSpans().length, 5);

@@ -137,7 +137,7 @@ function generated(): ExtremeCase[] {
       ['2:7 name', tooLong(long, LIMITS.scenarioName)],
       ['6:20 services.front.calls[0]', tooLong(long, LIMITS.name)],
       [`7:5 services.${long.slice(0, 40)}…`, `invalid service name: ${tooLong(long, LIMITS.name)}`],
-      [`12:5 load.${long.slice(0, 40)}…`, `unknown key ${JSON.stringify(`${long.slice(0, 40)}…`)} (100000 characters) (valid: target, rate, connections, duration, path, plaintext, host, phases)`],
+      [`12:5 load.${long.slice(0, 40)}…`, `unknown key ${JSON.stringify(`${long.slice(0, 40)}…`)} (100000 characters) (valid: target, rate, arrivals, connections, duration, path, plaintext, host, phases)`],
     ],
   });
   // Written as an implicit key, the YAML reader itself refuses it, at its position.
