@@ -5,14 +5,15 @@ and `connections`, are in src/scenario/shape.ts and normalise.ts).
 export const LOAD_DEFAULTS = {
   /** A request with no response after this long counts as an error (`timeout`), ms. */
   timeoutMs: 10_000,
-  /**
-  A send later than its intended time by more than one mean gap (1/rate) is dropped, not sent in a
-  catch-up burst; the budget is kept within these bounds: at least the resolution of a timer, at
-  most what still reads as "on time" at any rate. ms.
-  */
-  lateBudgetMs: { min: 1, max: 10 },
   /** Length of the window in which bursts are counted (the busiest window ÷ expected), ms. */
   burstWindowMs: 10,
+  /**
+  A request the generator reaches more than this after its intended time is dropped as late rather
+  than sent. It is the burst window: the requests caught up after a stall all fell due within one
+  window, so a window holds at most its own share and one window's worth more (2× expected, the
+  goal), at any rate; a longer stall drops the rest instead of firing them together. ms.
+  */
+  lateBudgetMs: 10,
   /** After the last intended send, how long the load waits for responses still in flight before it abandons them (counted as unfinished), ms. */
   drainMs: 2_000,
   /** Rate of the warm-up before second 0: enough to open connections and exercise every hop, far below any scenario's own load. */

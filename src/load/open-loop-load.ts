@@ -4,7 +4,7 @@ import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 import { errorKind, type DispatchHandler, type HttpTarget } from './http-target.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
-import { lateBudgetMs, LoadHonestyMeter, type LatencyFigures } from './load-honesty.ts';
+import { LoadHonestyMeter, type LatencyFigures } from './load-honesty.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { monotonicMs, WorkerPacer, type Pacer } from './pacer.ts';
 
@@ -25,15 +25,15 @@ export interface OpenLoopOptions {
   drainMs?: number;
   /** Monotonic clock, ms (the pacer's clock). @default monotonicMs */
   now?: () => number;
-  /** A request reached later than this after its intended time is dropped, ms. @default lateBudgetMs(the highest rate) */
+  /** A request reached later than this after its intended time is dropped, ms. @default LOAD_DEFAULTS.lateBudgetMs */
   lateBudgetMs?: number;
 }
 
 /**
 An open-loop load: every request has an intended send time on an absolute schedule (the pacer
 plays it), and goes out at that time whatever earlier requests are doing. It never waits for a
-response and never catches up: a request that finds `cap` requests in flight, or that the
-generator reaches more than the late budget after its time, is dropped and counted (k6's
+response and never queues: a request that finds `cap` requests in flight, or that the generator
+reaches more than the late budget after its time, is dropped and counted (k6's
 dropped_iterations). Latency is measured from the intended send time (what a user arriving on
 schedule waits, coordinated omission corrected as wrk2 does) into `client`, and from the moment
 the request reached a socket into `client:sent`.
@@ -42,15 +42,14 @@ export class OpenLoopLoad {
   private readonly o: OpenLoopOptions;
   private pacer: Pacer | null = null;
   private stopped = false;
-  private inFlight = 0;
   private onIdle: (() => void) | null = null;
-  private meter: LoadHonestyMeter;
-  private readonly intendedLatency = new Histogram();
-  private readonly sentLatency = new Histogram();
-  private readonly summary: Omit<LoadSummary, 'honesty'> = { requests: 0, errors: 0, status: {}, errorKinds: {}, elapsedMs: 0 };
+  /** What every request's handler shares: counters, histograms, the clock. */
+  private readonly tally: Tally;
+  private readonly meter: LoadHonestyMeter;
 
   constructor(options: OpenLoopOptions) {
     this.o = options;
+    this.tally = new Tally(options.recorder, options.now ?? monotonicMs, () => this.onIdle?.());
     this.meter = new LoadHonestyMeter(options.phases);
   }
 
@@ -65,65 +64,25 @@ export class OpenLoopLoad {
   */
   async run(startAt = (this.o.now ?? monotonicMs)()): Promise<LoadSummary> {
     const o = this.o;
-    const now = o.now ?? monotonicMs;
+    const t = this.tally;
+    t.startAt = startAt;
     const arrivals = o.arrivals ?? 'uniform';
     const durationMs = o.phases.reduce((end, p) => Math.max(end, p.startMs + p.durationMs), 0);
-    const budget = o.lateBudgetMs ?? lateBudgetMs(Math.max(0, ...o.phases.map((p) => p.rate)));
-    const client = seriesKey.client();
-    const sent = seriesKey.clientSent();
-    const recorder = o.recorder;
+    const budget = o.lateBudgetMs ?? LOAD_DEFAULTS.lateBudgetMs;
 
     const dispatch = (intended: number) => {
-      const actual = now() - startAt;
+      const actual = t.now() - startAt;
       if (actual - intended > budget) return this.meter.dropped(intended, 'late');
-      if (this.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
+      if (t.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
       this.meter.sent(intended, actual);
-      this.inFlight++;
-      this.meter.inFlightNow(this.inFlight);
-      let status = 0;
-      // When the request reached a socket (later than `actual` only if a connection had to be opened).
-      let wrote = actual;
-      const finish = (code: number | 'error', kind: string | null) => {
-        const done = now() - startAt;
-        this.inFlight--;
-        const s = this.summary;
-        s.requests++;
-        s.status[code] = (s.status[code] ?? 0) + 1;
-        if (kind !== null) {
-          s.errors++;
-          s.errorKinds[kind] = (s.errorKinds[kind] ?? 0) + 1;
-          // A request with no response has no latency; it still counts, once in each series.
-          recorder.add(client, 'error', NaN, null);
-          recorder.add(sent, 'error', NaN, null);
-        } else {
-          this.intendedLatency.record(done - intended);
-          this.sentLatency.record(done - wrote);
-          recorder.add(client, code, done - intended, null);
-          recorder.add(sent, code, done - wrote, null);
-        }
-        if (this.inFlight === 0) this.onIdle?.();
-      };
-      const handler: DispatchHandler = {
-        onRequestStart() {
-          wrote = now() - startAt;
-        },
-        onResponseStart(_controller, statusCode) {
-          status = statusCode;
-        },
-        onResponseData() {},
-        onResponseEnd() {
-          finish(status, null);
-        },
-        onResponseError(_controller, err) {
-          finish('error', errorKind(err));
-        },
-      };
-      o.target.send(handler);
+      t.inFlight++;
+      this.meter.inFlightNow(t.inFlight);
+      o.target.send(new RequestHandler(t, intended, actual));
     };
 
     const own = o.pacer ? null : new WorkerPacer();
     await own?.ready();
-    const started = now();
+    const started = t.now();
     await new Promise<void>((resolve) => {
       if (this.stopped) return resolve();
       this.pacer = o.pacer ?? own!;
@@ -131,17 +90,20 @@ export class OpenLoopLoad {
     });
     await own?.close();
     await this.drain(o.drainMs ?? LOAD_DEFAULTS.drainMs);
-    const unfinished = this.inFlight;
-    this.summary.elapsedMs = now() - started;
+    const unfinished = t.inFlight;
     return {
-      ...this.summary,
+      requests: t.requests,
+      errors: t.errors,
+      status: t.status,
+      errorKinds: t.errorKinds,
+      elapsedMs: t.now() - started,
       honesty: this.meter.result({
         durationMs,
         arrivals,
         cap: o.cap,
         lateBudgetMs: budget,
         unfinished,
-        latency: { intended: figures(this.intendedLatency), sent: figures(this.sentLatency) },
+        latency: { intended: figures(t.intendedLatency), sent: figures(t.sentLatency) },
       }),
     };
   }
@@ -154,7 +116,7 @@ export class OpenLoopLoad {
   }
 
   private drain(ms: number): Promise<void> {
-    if (this.inFlight === 0 || this.stopped) return Promise.resolve();
+    if (this.tally.inFlight === 0 || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -163,6 +125,86 @@ export class OpenLoopLoad {
       }
       this.onIdle = done;
     });
+  }
+}
+
+/** The counts and histograms of one load, fed by every request as it ends. */
+class Tally {
+  inFlight = 0;
+  requests = 0;
+  errors = 0;
+  readonly status: Record<string, number> = {};
+  readonly errorKinds: Record<string, number> = {};
+  readonly intendedLatency = new Histogram();
+  readonly sentLatency = new Histogram();
+  startAt = 0;
+  private readonly client = seriesKey.client();
+  private readonly sent = seriesKey.clientSent();
+  private readonly recorder: SeriesRecorder;
+  readonly now: () => number;
+  private readonly idle: () => void;
+
+  constructor(recorder: SeriesRecorder, now: () => number, idle: () => void) {
+    this.recorder = recorder;
+    this.now = now;
+    this.idle = idle;
+  }
+
+  /** A request ended: `code` its status (or 'error' with `kind`), times in ms from the start of the load. */
+  finish(code: number | 'error', kind: string | null, intended: number, wrote: number): void {
+    const done = this.now() - this.startAt;
+    this.inFlight--;
+    this.requests++;
+    this.status[code] = (this.status[code] ?? 0) + 1;
+    if (kind !== null) {
+      this.errors++;
+      this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
+      // A request with no response has no latency; it still counts, once in each series.
+      this.recorder.add(this.client, 'error', NaN, null);
+      this.recorder.add(this.sent, 'error', NaN, null);
+    } else {
+      this.intendedLatency.record(done - intended);
+      this.sentLatency.record(done - wrote);
+      this.recorder.add(this.client, code, done - intended, null);
+      this.recorder.add(this.sent, code, done - wrote, null);
+    }
+    if (this.inFlight === 0) this.idle();
+  }
+}
+
+/**
+One request's undici handler: one object per request, its methods on the prototype (at 2000/s the
+handler is the load's main allocation, and garbage collection pauses are what delay sends).
+*/
+class RequestHandler implements DispatchHandler {
+  private status = 0;
+  private readonly tally: Tally;
+  private readonly intended: number;
+  /** When the request reached a socket: later than the dispatch only if a connection had to be opened. */
+  private wrote: number;
+
+  constructor(tally: Tally, intended: number, actual: number) {
+    this.tally = tally;
+    this.intended = intended;
+    this.wrote = actual;
+  }
+
+  onRequestStart(): void {
+    this.wrote = this.tally.now() - this.tally.startAt;
+  }
+
+  onResponseStart(_controller: unknown, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    this.tally.finish(this.status, null, this.intended, this.wrote);
+  }
+
+  onResponseError(_controller: unknown, err: Error): void {
+    this.tally.finish('error', errorKind(err), this.intended, this.wrote);
   }
 }
 

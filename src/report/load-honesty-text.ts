@@ -24,7 +24,7 @@ export function loadFacts(h: LoadHonesty): LoadFact[] {
     { label: 'load', value: `open loop, ${h.arrivals === 'poisson' ? 'Poisson arrivals' : 'evenly spaced'}, at most ${h.cap} in flight (most at once: ${h.maxInFlight})`, ok: null },
     {
       label: 'achieved',
-      value: `${formatRate(h.achievedRate)} of ${formatRate(h.targetRate ?? NaN)}${h.rateRatio !== null ? ` (${formatPercent(h.rateRatio)})` : ''} · ${h.sent} of ${h.intended} requests sent`,
+      value: `${formatRate(h.achievedRate)} of ${formatRate(h.targetRate ?? NaN)} · ${h.sent} of the ${h.intended} requests the schedule intended${h.rateRatio !== null ? ` (${formatPercent(h.rateRatio)})` : ''}`,
       ok: h.rateRatio === null ? null : Math.abs(h.rateRatio - 1) <= LOAD_GOALS.rateTolerance,
     },
     {
@@ -34,7 +34,7 @@ export function loadFacts(h: LoadHonesty): LoadFact[] {
     },
     {
       label: 'lateness',
-      value: h.lateness ? `p99 ${formatLatency(h.lateness.p99)}, max ${formatLatency(h.lateness.max)} (dropped beyond ${formatLatency(h.lateBudgetMs ?? NaN)})` : 'nothing sent',
+      value: h.lateness ? `p99 ${formatLatency(h.lateness.p99)}, max ${formatLatency(h.lateness.max)} (over ${formatLatency(h.lateBudgetMs ?? NaN)} late is dropped)` : 'nothing sent',
       ok: null,
     },
   ];
@@ -71,11 +71,11 @@ function latencyFact(h: LoadHonesty): LoadFact {
   };
 }
 
-/** The load's honesty in one line, for a terminal: "100/s of 100/s (100%), 0 dropped, late p99 0.31ms max 1.2ms, CV 0.02, busiest 10ms 1×". */
+/** The load's honesty in one line, for a terminal: "100/s of 100/s (100% of the intended requests sent), 0 dropped, late p99 0.31ms max 1.2ms, inter-arrival CV 0.02, busiest 10ms 1×". */
 export function loadLine(h: LoadHonesty): string {
   if (h.model === 'closed') return `closed loop, ${h.cap} in flight: ${formatRate(h.achievedRate)} (${h.sent} requests)`;
   const parts = [
-    `${formatRate(h.achievedRate)} of ${formatRate(h.targetRate ?? NaN)}${h.rateRatio !== null ? ` (${formatPercent(h.rateRatio)})` : ''}`,
+    `${formatRate(h.achievedRate)} of ${formatRate(h.targetRate ?? NaN)}${h.rateRatio !== null ? ` (${formatPercent(h.rateRatio)} of the intended requests sent)` : ''}`,
     `${h.dropped.total} dropped${h.dropped.total ? ` (${h.dropped.cap} at the cap, ${h.dropped.late} late)` : ''}`,
   ];
   if (h.lateness) parts.push(`late p99 ${formatLatency(h.lateness.p99)} max ${formatLatency(h.lateness.max)}`);

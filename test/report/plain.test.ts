@@ -22,7 +22,7 @@ describe('renderPlainSummary', () => {
     assert.match(lines[6], /^ {2}s1-slow {2}4\.012s–7\.009s \(planned 4s–7s\) {2}latency toxic \(latency 250, jitter 0, downstream\) on store-1 — latency toxic .* on 1 link\(s\): front-0→store-1/);
     assert.equal(lines[7], '');
     // The load as delivered: the figures a reader needs before trusting any client number.
-    assert.match(lines[8], /^Load: 50\/s of 50\/s \(100%\), 0 dropped, late p99 0\.17ms max 0\.17ms, inter-arrival CV 0(\.0\d)?, busiest 10ms 1×$/);
+    assert.match(lines[8], /^Load: 50\/s of 50\/s \(100% of the intended requests sent\), 0 dropped, late p99 0\.17ms max 0\.17ms, inter-arrival CV 0(\.0\d)?, busiest 10ms 1×$/);
     assert.equal(lines[9], '');
     assert.equal(lines[10], '3 held, 1 failed — store-slow-replica');
     assert.equal(lines[11], 'Report: reports/20260314-092651-store-slow-replica');
@@ -32,8 +32,8 @@ describe('renderPlainSummary', () => {
     const r = exampleResult();
     r.load.honesty = honestyOf({ rate: 100, seconds: 10, cap: 10, dropEvery: 20 });
     const out = renderPlainSummary(r, { color: false });
-    assert.match(out, /\nLoad: 95\/s of 100\/s \(95%\), 50 dropped \(50 at the cap, 0 late\), /);
-    assert.match(out, /\n {2}⚠ the load fell short of the declared one: 50 dropped \(50 at the cap of 10 in flight, 0 late\); achieved 95\.0% of the declared rate; inter-arrival CV 0\.\d+ \(uniform: at most 0\.1\)\n/);
+    assert.match(out, /\nLoad: 95\/s of 100\/s \(95% of the intended requests sent\), 50 dropped \(50 at the cap, 0 late\), /);
+    assert.match(out, /\n {2}⚠ the load fell short of the declared one: 50 dropped \(50 at the cap of 10 in flight, 0 late\); sent 95\.0% of the 1000 requests the schedule intended; inter-arrival CV 0\.\d+ \(uniform: at most 0\.1\)\n/);
   });
 
   it('a result written before load honesty existed has no load line', () => {

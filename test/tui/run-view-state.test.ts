@@ -178,7 +178,7 @@ describe('reduce', () => {
     assert.equal(done.load.dropped, 200);
     const line = done.log[done.log.length - 1];
     assert.equal(line.tone, 'warn');
-    assert.match(line.text, /^load delivered: 150\/s of 200\/s \(75%\), 200 dropped \(200 at the cap, 0 late\), .* — short of the declared load: 200 dropped/);
+    assert.match(line.text, /^load delivered: 150\/s of 200\/s \(75% of the intended requests sent\), 200 dropped \(200 at the cap, 0 late\), .* — short of the declared load: 200 dropped/);
     const fine = reduce(s, { type: 'load-finished', at: T0 + 4500, requests: 800, errors: 0, honesty: honestyOf({ rate: 200, seconds: 4 }) });
     assert.equal(fine.log[fine.log.length - 1].tone, 'info');
   });
