@@ -9,6 +9,14 @@ import type { LoadCommand, LoadMessage, LoadSecond } from './load-process.ts';
 
 const LOAD_PROCESS = codeLayout.file('load/load-process.ts');
 
+/**
+A young generation of 16 MB from the start: every request leaves a few KB of garbage (undici's
+request and response objects, the handler), and each scavenge stops the thread that sends. Measured
+at 2000/s for 5 s: about 20 scavenges with V8's default (a semi-space that starts small and grows),
+6 with this; at 2000/s the process peaks at ~140 MB instead of ~125 MB.
+*/
+const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+
 export interface RemoteLoadOptions {
   /** Base URL of the ingress sidecar's outbound listener. */
   url: string;
@@ -39,7 +47,7 @@ export class RemoteLoadGenerator implements Disposable {
   /** Starts the load process and resolves once it is ready to send (so its start-up is not part of the load). */
   prepare(timeoutMs = 15_000): Promise<void> {
     const o = this.options;
-    const child = spawn(process.execPath, [LOAD_PROCESS], {
+    const child = spawn(process.execPath, [...LOAD_NODE_OPTIONS, LOAD_PROCESS], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { NODE_COMPILE_CACHE: compileCacheDir(), ...process.env, ...o.env },
     });
