@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ArrivalSchedule } from '../src/load/arrival-schedule.ts';
 import { LOAD_GOALS } from '../src/load/load-honesty.ts';
 import { monotonicMs } from '../src/load/pacer.ts';
+import { LOAD_NODE_OPTIONS } from '../src/load/remote-load-generator.ts';
 import type { Arrivals } from '../src/scenario/scenario.ts';
 import { arrivalStats, startRecordingServer } from './arrival-recorder.ts';
 import type { Engine, EngineArgs, EngineResult } from './load-arrivals-engine.ts';
@@ -72,7 +73,8 @@ function scheduled(arrivals: Arrivals, rate: number): number {
 async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: number): Promise<Row | null> {
   if (engine === 'autocannon' && arrivals === 'poisson') return null;
   const server = await startRecordingServer();
-  const child = fork(ENGINE_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // With the load process's own V8 options (every engine alike).
+  const child = fork(ENGINE_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...LOAD_NODE_OPTIONS] });
   await new Promise((resolve) => child.once('message', resolve));
   const start = monotonicMs() + 1500;
   const args: EngineArgs = { engine, url: server.url, arrivals, rate, durationMs, connections: Math.max(10, Math.ceil(rate / 10)), start };

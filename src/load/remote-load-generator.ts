@@ -15,7 +15,7 @@ request and response objects, the handler), and each scavenge stops the thread t
 at 2000/s for 5 s: about 20 scavenges with V8's default (a semi-space that starts small and grows),
 6 with this; at 2000/s the process peaks at ~140 MB instead of ~125 MB.
 */
-const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+export const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 export interface RemoteLoadOptions {
   /** Base URL of the ingress sidecar's outbound listener. */
