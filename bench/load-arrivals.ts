@@ -10,6 +10,7 @@ import { monotonicMs } from '../src/load/pacer.ts';
 import { LOAD_NODE_OPTIONS } from '../src/load/remote-load-generator.ts';
 import type { Arrivals } from '../src/scenario/scenario.ts';
 import { arrivalStats, startRecordingServer } from './arrival-recorder.ts';
+import { ClockProbe } from './clock-probe.ts';
 import type { Engine, EngineArgs, EngineResult } from './load-arrivals-engine.ts';
 import { CLOCK_TICKS, machineTicks } from './proc-stats.ts';
 
@@ -59,6 +60,8 @@ interface Row {
   latenessP99: number | null;
   /** Share of the machine's CPU time busy (all cores) during the window, and the 1-minute load average after it. */
   machineBusy: number;
+  /** How late the machine woke a sleeping thread meanwhile (bench/clock-probe.ts): no sender is more punctual. */
+  wakeUpLateMs: { p99: number; max: number };
   loadavg: number;
 }
 
@@ -81,11 +84,13 @@ async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: 
   child.send(args);
   const before = machineTicks();
   const beforeAt = monotonicMs();
+  const probe = new ClockProbe();
   const result = await new Promise<EngineResult>((resolve, reject) => {
     child.once('message', (m: EngineResult) => resolve(m));
     child.once('exit', (code) => reject(new Error(`${engine} exited with ${code}`)));
   });
   const after = machineTicks();
+  const clock = await probe.stop();
   const wallS = (monotonicMs() - beforeAt) / 1000;
   await server.close();
   const got = server.arrivals.filter((a) => a >= start - 2 && a < start + durationMs + 200);
@@ -106,6 +111,7 @@ async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: 
     dropped: result.dropped,
     latenessP99: result.latenessP99,
     machineBusy: (after.busy - before.busy) / CLOCK_TICKS / wallS / cores,
+    wakeUpLateMs: { p99: clock.p99, max: clock.max },
     loadavg: loadavg()[0],
   };
 }
@@ -131,11 +137,11 @@ const goal = (r: Row) => {
   return rateOk && r.cv <= LOAD_GOALS.uniformMaxCv && r.windowRatio <= LOAD_GOALS.maxWindowRatio;
 };
 const lines = [
-  '| engine | arrivals | rate | round | arrived ÷ scheduled | inter-arrival CV | busiest 10 ms ÷ expected | longest gap | dropped | sender CPU (cores) | machine busy | goals |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  '| engine | arrivals | rate | round | arrived ÷ scheduled | inter-arrival CV | busiest 10 ms ÷ expected | longest gap | dropped | sender CPU (cores) | machine busy | thread wake-up late p99 / max | goals |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ...rows.map(
     (r) =>
-      `| ${r.engine} | ${r.arrivals} | ${r.rate}/s | ${r.round} | ${(r.rateRatio * 100).toFixed(1)}% | ${f(r.cv)} | ${r.busiest} ÷ ${f(Math.max(1, r.rate / 100), 0)} = ${f(r.windowRatio, 1)}× | ${f(r.maxGapMs, 1)} ms | ${r.dropped ?? '—'} | ${f(r.senderCores, 3)} | ${(r.machineBusy * 100).toFixed(0)}% (load ${f(r.loadavg, 1)}) | ${goal(r) ? 'met' : 'missed'} |`,
+      `| ${r.engine} | ${r.arrivals} | ${r.rate}/s | ${r.round} | ${(r.rateRatio * 100).toFixed(1)}% | ${f(r.cv)} | ${r.busiest} ÷ ${f(Math.max(1, r.rate / 100), 0)} = ${f(r.windowRatio, 1)}× | ${f(r.maxGapMs, 1)} ms | ${r.dropped ?? '—'} | ${f(r.senderCores, 3)} | ${(r.machineBusy * 100).toFixed(0)}% (load ${f(r.loadavg, 1)}) | ${f(r.wakeUpLateMs.p99)} / ${f(r.wakeUpLateMs.max, 1)} ms | ${goal(r) ? 'met' : 'missed'} |`,
   ),
 ];
 console.log(lines.join('\n'));

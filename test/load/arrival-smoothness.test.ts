@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { arrivalStats, startRecordingServer, type ArrivalStats, type RecordingServer } from '../../bench/arrival-recorder.ts';
+import { ClockProbe, type ClockProbeResult } from '../../bench/clock-probe.ts';
 import { LOAD_GOALS, loadShortfalls, type LoadHonesty } from '../../src/load/load-honesty.ts';
 import { monotonicMs } from '../../src/load/pacer.ts';
 import { RemoteLoadGenerator } from '../../src/load/remote-load-generator.ts';
@@ -12,14 +13,20 @@ import type { Arrivals } from '../../src/scenario/scenario.ts';
 The promises of an open-loop load, measured where the mesh would see them: the load generator's own
 process (as a run starts it) sends to a server on loopback that records when each request arrives.
 
-The contract is "smooth, or it says it was not". A measurement counts when neither end was starved
-of CPU: the load dropped nothing as late, and this process (the server) kept its event loop within
-10 ms. Then the goals (LOAD_GOALS) are the assertions: uniform at 100/s and 2000/s with an
-inter-arrival CV of at most 0.1, no 10 ms window over twice the expected count, the rate within ±1%;
-Poisson with a CV between 0.9 and 1.1. A starved attempt is measured again, up to four times; when
-the machine starves every one (other work on the cores), the goals cannot be judged and are not:
-the test then checks that the load said so (its shortfalls name the late drops) and that what it
-says it sent is what arrived.
+No sender is more punctual than the machine lets it be: a clock probe (a thread that sleeps 1 ms at
+a time, as the pacer does) measures how late the kernel wakes threads during each attempt. An
+attempt counts when the machine kept time (wake-ups at most PUNCTUAL.p99 late at p99 and
+PUNCTUAL.max at worst) and the server's event loop kept up (SERVER_LAG_MS): then the goals
+(LOAD_GOALS) are the assertions: uniform at 100/s and 2000/s with an inter-arrival CV of at most
+0.1, no 10 ms window over twice the expected count, the requests sent within 1% of those scheduled;
+Poisson with a CV between 0.9 and 1.1. The bounds come from the tightest goal: at 2000/s a CV of 0.1
+leaves gaps 50 µs of spread, which one 3 ms stall in four seconds mostly uses up.
+
+Other work on the cores (the machine is shared) can keep it from keeping time for minutes: an
+attempt it did not count is made again, up to four times. When none counts, the goals are not
+judged (a warning says so, with the figures); the test still checks what holds whatever the
+machine does: the load's account is exact (what it says it sent arrived) and it says when it fell
+short (its shortfalls name every late drop).
 */
 
 let server: RecordingServer;
@@ -29,14 +36,17 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const ATTEMPTS = 4;
-/** The server's event loop may lag by this much before its arrival times are too coarse to judge. */
-const SERVER_LAG_MS = 10;
+/** How late the machine may wake a sleeping thread (ms) for an attempt to count. */
+const PUNCTUAL = { p99: 0.5, max: 3 };
+/** The server's event loop may lag by this much (ms) before its arrival times are too coarse to judge. */
+const SERVER_LAG_MS = 3;
 
 interface Attempt {
   h: LoadHonesty;
   stats: ArrivalStats;
   expected: number;
   serverLagMs: number;
+  probe: ClockProbeResult;
   note: string;
 }
 
@@ -51,18 +61,24 @@ async function attempt(arrivals: Arrivals, rate: number, durationMs: number): Pr
   const t0 = Date.now() + 1000;
   const start = monotonicMs() + (t0 - Date.now());
   const from = server.arrivals.length;
+  const running = load.run(t0);
+  // Probe and lag cover the measured load, not the warm-up.
+  await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
+  const clock = new ClockProbe();
   lag.enable();
-  const { summary } = await load.run(t0);
+  const { summary } = await running;
   lag.disable();
+  const probe = await clock.stop();
   const got = server.arrivals.slice(from).filter((a) => a >= start - 2);
   const stats = arrivalStats(got, rate);
   const serverLagMs = lag.max / 1e6;
   const h = summary.honesty;
   const note =
-    `${arrivals} ${rate}/s: the server saw ${JSON.stringify(stats)} (its event loop lagged up to ${serverLagMs.toFixed(1)} ms); ` +
+    `${arrivals} ${rate}/s: the machine woke threads up to ${probe.max.toFixed(2)} ms late (p99 ${probe.p99.toFixed(2)} ms); ` +
+    `the server saw ${JSON.stringify(stats)} (its event loop lagged up to ${serverLagMs.toFixed(1)} ms); ` +
     `the load said sent ${h.sent}, dropped ${JSON.stringify(h.dropped)}, CV ${h.interArrivalCv}, busiest ${JSON.stringify(h.busiestWindow)}, lateness ${JSON.stringify(h.lateness)}; ` +
     `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`;
-  return { h, stats, expected: (rate * durationMs) / 1000, serverLagMs, note };
+  return { h, stats, expected: (rate * durationMs) / 1000, serverLagMs, probe, note };
 }
 
 /** Measures until an attempt is not starved at either end; returns it, or null (with every attempt) when all were. */
@@ -74,11 +90,11 @@ async function measure(arrivals: Arrivals, rate: number, durationMs: number): Pr
     // Whatever the machine does, the load's account is exact: what it says it sent arrived.
     assert.equal(a.stats.count, a.h.sent, `the server got what the load says it sent; ${a.note}`);
     assert.equal(a.h.intended, a.h.sent + a.h.dropped.total);
-    if (a.h.dropped.late === 0 && a.serverLagMs <= SERVER_LAG_MS) return { ok: a, all };
-    // Starved: the load must say so.
+    // Whenever it dropped requests as late, it says so.
     if (a.h.dropped.late > 0) assert.match(loadShortfalls(a.h).join('; '), new RegExp(`${a.h.dropped.late} late`), a.note);
+    if (a.probe.p99 <= PUNCTUAL.p99 && a.probe.max <= PUNCTUAL.max && a.serverLagMs <= SERVER_LAG_MS) return { ok: a, all };
   }
-  console.warn(`goals not judged: every attempt was starved of CPU by other work on the machine:\n${all.map((a) => a.note).join('\n')}`);
+  console.warn(`goals not judged: in ${ATTEMPTS} attempts the machine never kept time (other work on its cores):\n${all.map((a) => a.note).join('\n')}`);
   return { ok: null, all };
 }
 
