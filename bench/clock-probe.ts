@@ -12,21 +12,30 @@ export interface ClockProbeResult {
   /** How late the wake-ups were, ms. */
   p99: number;
   max: number;
+  /** Every wake-up: when it was due (monotonicMs) and how late it came, ms. */
+  samples: [due: number, lateMs: number][];
+}
+
+/** The worst wake-up due in [from, to), ms (NaN when the probe has none there). */
+export function worstLateness(r: ClockProbeResult, from: number, to: number): number {
+  let worst = NaN;
+  for (const [due, late] of r.samples) if (due >= from && due < to && !(late <= worst)) worst = late;
+  return worst;
 }
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ctl = new Int32Array(workerData);
-const late = [];
+const samples = [];
 const now = () => { const [s, ns] = process.hrtime(); return s * 1000 + ns / 1e6; };
 while (Atomics.load(ctl, 0) === 0) {
   const t = now() + 1;
   Atomics.wait(ctl, 0, 0, 1);
   if (Atomics.load(ctl, 0) !== 0) break;
-  late.push(Math.max(0, now() - t));
+  samples.push([t, Math.max(0, now() - t)]);
 }
-late.sort((a, b) => a - b);
-parentPort.postMessage({ wakeUps: late.length, p99: late[Math.floor(0.99 * (late.length - 1))] ?? NaN, max: late[late.length - 1] ?? NaN });
+const late = samples.map((x) => x[1]).sort((a, b) => a - b);
+parentPort.postMessage({ wakeUps: late.length, p99: late[Math.floor(0.99 * (late.length - 1))] ?? NaN, max: late[late.length - 1] ?? NaN, samples });
 `;
 
 export class ClockProbe {
