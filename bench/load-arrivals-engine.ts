@@ -37,6 +37,8 @@ export interface EngineResult {
   sent: number | null;
   dropped: number | null;
   latenessP99: number | null;
+  /** The sender's own inter-arrival CV of its sends (open-loop engines). */
+  senderCv: number | null;
 }
 
 /** The main thread's timers as a pacer: each wake-up sends every request that has fallen due. */
@@ -101,7 +103,7 @@ async function main(a: EngineArgs, thread: WorkerPacer): Promise<EngineResult> {
     const cpu = process.cpuUsage();
     const sent = await autocannonSlices(a, a.rate, a.durationMs, 10);
     const used = process.cpuUsage(cpu);
-    return { cores: (used.user + used.system) / 1000 / a.durationMs, sent, dropped: null, latenessP99: null };
+    return { cores: (used.user + used.system) / 1000 / a.durationMs, sent, dropped: null, latenessP99: null, senderCv: null };
   }
   const target = new HttpTarget({ url: a.url, host: 'bench', path: '/', connections: a.connections, timeoutMs: 10_000 });
   const worker = a.engine === 'worker' ? thread : null;
@@ -114,7 +116,7 @@ async function main(a: EngineArgs, thread: WorkerPacer): Promise<EngineResult> {
   const { honesty: h } = await load.run(a.start);
   const used = process.cpuUsage(cpu);
   await target.destroy();
-  return { cores: (used.user + used.system) / 1000 / a.durationMs, sent: h.sent, dropped: h.dropped.total, latenessP99: h.lateness?.p99 ?? null };
+  return { cores: (used.user + used.system) / 1000 / a.durationMs, sent: h.sent, dropped: h.dropped.total, latenessP99: h.lateness?.p99 ?? null, senderCv: h.interArrivalCv };
 }
 
 if (process.send) {

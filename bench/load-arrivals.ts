@@ -58,6 +58,8 @@ interface Row {
   senderCores: number;
   dropped: number | null;
   latenessP99: number | null;
+  /** The CV of the sends as the sender measured them (its own honesty figures). */
+  senderCv: number | null;
   /** Share of the machine's CPU time busy (all cores) during the window, and the 1-minute load average after it. */
   machineBusy: number;
   /** How late the machine woke a sleeping thread meanwhile (bench/clock-probe.ts): no sender is more punctual. */
@@ -143,6 +145,7 @@ async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: 
     senderCores: result.cores,
     dropped: result.dropped,
     latenessP99: result.latenessP99,
+    senderCv: result.senderCv,
     machineBusy: (after.busy - before.busy) / CLOCK_TICKS / wallS / cores,
     wakeUpLateMs: { p99: clock.p99, max: clock.max },
     clean: overCleanSeconds(got, start, clock, intended, rate),
@@ -171,11 +174,11 @@ const goal = (r: Row) => {
   return rateOk && r.cv <= LOAD_GOALS.uniformMaxCv && r.windowRatio <= LOAD_GOALS.maxWindowRatio;
 };
 const lines = [
-  '| engine | arrivals | rate | round | arrived ÷ scheduled | inter-arrival CV | busiest 10 ms ÷ expected | longest gap | dropped | sender CPU (cores) | machine busy | thread wake-up late p99 / max | goals |',
+  '| engine | arrivals | rate | round | arrived ÷ scheduled | inter-arrival CV (at the sender) | busiest 10 ms ÷ expected | longest gap | dropped | sender CPU (cores) | machine busy | thread wake-up late p99 / max | goals |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ...rows.map(
     (r) =>
-      `| ${r.engine} | ${r.arrivals} | ${r.rate}/s | ${r.round} | ${(r.rateRatio * 100).toFixed(1)}% | ${f(r.cv)} | ${r.busiest} ÷ ${f(Math.max(1, r.rate / 100), 0)} = ${f(r.windowRatio, 1)}× | ${f(r.maxGapMs, 1)} ms | ${r.dropped ?? '—'} | ${f(r.senderCores, 3)} | ${(r.machineBusy * 100).toFixed(0)}% (load ${f(r.loadavg, 1)}) | ${f(r.wakeUpLateMs.p99)} / ${f(r.wakeUpLateMs.max, 1)} ms | ${goal(r) ? 'met' : 'missed'} |`,
+      `| ${r.engine} | ${r.arrivals} | ${r.rate}/s | ${r.round} | ${(r.rateRatio * 100).toFixed(1)}% | ${f(r.cv)} (${f(r.senderCv)}) | ${r.busiest} ÷ ${f(Math.max(1, r.rate / 100), 0)} = ${f(r.windowRatio, 1)}× | ${f(r.maxGapMs, 1)} ms | ${r.dropped ?? '—'} | ${f(r.senderCores, 3)} | ${(r.machineBusy * 100).toFixed(0)}% (load ${f(r.loadavg, 1)}) | ${f(r.wakeUpLateMs.p99)} / ${f(r.wakeUpLateMs.max, 1)} ms | ${goal(r) ? 'met' : 'missed'} |`,
   ),
 ];
 const cleanGoal = (r: Row) => {
