@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { monotonicMs } from '../src/load/pacer.ts';
 
 /**
@@ -17,6 +17,43 @@ export interface RecordingServer {
   readonly open: number;
   close(): Promise<void>;
 }
+
+/**
+The same recorder with the least work per request between the socket and the timestamp, for
+measuring smoothness at high rates: a TCP server that stamps each chunk a keep-alive connection
+delivers (one GET, headers only, per chunk: the load does not pipeline) and answers it with a canned
+200. An HTTP server's parsing and response objects would add tens of microseconds per request to
+the event loop, and bunch the timestamps of requests that arrive together.
+*/
+export async function startLeanRecorder(): Promise<RecordingServer> {
+  const arrivals: number[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => {
+      arrivals.push(monotonicMs());
+      // A request is complete at its blank line; each chunk holds one (no body, no pipelining).
+      if (chunk.includes(CRLF2)) socket.write(RESPONSE);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    open: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const RESPONSE = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=65\r\n\r\nok');
 
 export async function startRecordingServer(o: { delayMs?: (arrival: number) => number; answer?: boolean } = {}): Promise<RecordingServer> {
   const arrivals: number[] = [];

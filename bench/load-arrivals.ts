@@ -9,7 +9,7 @@ import { LOAD_GOALS } from '../src/load/load-honesty.ts';
 import { monotonicMs } from '../src/load/pacer.ts';
 import { LOAD_NODE_OPTIONS } from '../src/load/remote-load-generator.ts';
 import type { Arrivals } from '../src/scenario/scenario.ts';
-import { arrivalStats, startRecordingServer } from './arrival-recorder.ts';
+import { arrivalStats, startLeanRecorder } from './arrival-recorder.ts';
 import { ClockProbe, worstLateness, type ClockProbeResult } from './clock-probe.ts';
 import type { Engine, EngineArgs, EngineResult } from './load-arrivals-engine.ts';
 import { CLOCK_TICKS, machineTicks } from './proc-stats.ts';
@@ -109,7 +109,7 @@ function overCleanSeconds(got: number[], start: number, probe: ClockProbeResult,
 
 async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: number): Promise<Row | null> {
   if (engine === 'autocannon' && arrivals === 'poisson') return null;
-  const server = await startRecordingServer();
+  const server = await startLeanRecorder();
   // With the load process's own V8 options (every engine alike).
   const child = fork(ENGINE_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...LOAD_NODE_OPTIONS] });
   await new Promise((resolve) => child.once('message', resolve));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { arrivalStats, startRecordingServer, type ArrivalStats, type RecordingServer } from '../../bench/arrival-recorder.ts';
+import { arrivalStats, startLeanRecorder, type ArrivalStats, type RecordingServer } from '../../bench/arrival-recorder.ts';
 import { ClockProbe, type ClockProbeResult } from '../../bench/clock-probe.ts';
 import { LOAD_GOALS, loadShortfalls, type LoadHonesty } from '../../src/load/load-honesty.ts';
 import { monotonicMs } from '../../src/load/pacer.ts';
@@ -31,7 +31,7 @@ short (its shortfalls name every late drop).
 
 let server: RecordingServer;
 beforeAll(async () => {
-  server = await startRecordingServer();
+  server = await startLeanRecorder();
 });
 afterAll(() => server.close());
 
