@@ -80,7 +80,9 @@ describe('drops at the cap of requests in flight', () => {
     const took = monotonicMs() - before;
     await target.destroy();
     await silent.close();
-    assert.deepEqual([h.sent, h.dropped.cap, silent.arrivals.length], [3, 97, 3]);
+    assert.deepEqual([h.sent, h.dropped.total, silent.arrivals.length], [3, 97, 3]);
+    // (A few of the 97 are dropped as late instead when this busy thread is held up past the budget.)
+    assert.ok(h.dropped.cap >= 80, `${h.dropped.cap} dropped at the cap`);
     assert.equal(h.unfinished, 3);
     assert.equal(requests, 0, 'nothing completed');
     assert.ok(took < 500 + 100 + 400, `run() took ${took} ms for a 500 ms load and a 100 ms drain`);
@@ -104,18 +106,25 @@ describe('latency from the intended send time', () => {
     await target.destroy();
     const intended = latencyOf(recorder, seriesKey.client());
     const sent = latencyOf(recorder, seriesKey.clientSent());
-    assert.equal(intended.count, 150);
-    assert.equal(sent.count, 150);
+    // Every request sent was answered, once in each series. (All 150 are sent unless this thread,
+    // which also runs the server, is held up for more than the 100 ms budget: then the late ones are
+    // dropped and counted, which does not change what this test looks at.)
+    assert.equal(intended.count, h.sent);
+    assert.equal(sent.count, h.sent);
+    assert.equal(h.sent + h.dropped.late, 150);
+    assert.equal(h.dropped.cap, 0);
     // About ten requests arrive in the stall (fewer if this busy thread sent late); the first of them waits ~500 ms.
-    const stalled = server.arrivals.filter((a) => a >= stall.from && a < stall.to).length;
+    const held = server.arrivals.filter((a) => a >= stall.from && a < stall.to);
+    const stalled = held.length;
     assert.ok(stalled >= 3, `${stalled} requests arrived during the stall`);
-    assert.ok(intended.max >= 495 && intended.max < 700, `intended max ${intended.max}`);
+    // The first one held waited the longest: until 700 ms from its arrival (about 500 ms).
+    const longest = stall.until - held[0];
+    assert.ok(intended.max >= longest - 1 && intended.max < longest + 100, `intended max ${intended.max}, longest hold ${longest}`);
     assert.ok(intended.quantile(1 - (stalled - 1) / intended.count) >= 400, `the ${stalled} stalled requests are the slowest`);
     // Sent on time (open loop: nothing waited for a connection), so the two series differ only by
     // each send's lateness, which is never more than the late budget.
-    assert.ok(sent.max >= 480, `sent max ${sent.max}`);
+    assert.ok(sent.max >= longest - 1, `sent max ${sent.max}, longest hold ${longest}`);
     assert.ok(intended.max - sent.max <= h.lateBudgetMs!, `${intended.max} vs ${sent.max}`);
-    assert.equal(h.dropped.total, 0);
     assert.deepEqual([h.latency.intended?.max, h.latency.sent?.max], [intended.max, sent.max]);
   });
 
@@ -143,7 +152,10 @@ describe('latency from the intended send time', () => {
     await target.destroy();
     const intended = latencyOf(recorder, seriesKey.client());
     const sent = latencyOf(recorder, seriesKey.clientSent());
-    assert.equal(h.sent, 50);
+    // As above: a thread held up past the budget drops some as late; the rest are what is measured.
+    assert.equal(h.sent + h.dropped.late, 50);
+    assert.ok(h.sent >= 10, `${h.sent} sent`);
+    assert.equal(intended.count, h.sent);
     // Timers fire at or after their time: each send is 6 ms late or more (more on a busy machine).
     assert.ok(h.lateness!.p50 >= LATE - 0.5, `lateness p50 ${h.lateness!.p50}`);
     // On average the intended-time series is later by the sends' lateness (a mean, so between its p50 and p99).
