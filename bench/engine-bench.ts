@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Histogram } from '../src/observe/histogram.ts';
+import { Histogram } from '../src/contract/histogram.ts';
 import { type HistogramJSON } from '../src/contract/series.ts';
 import { spawnNodeChild } from '../src/process/child-process.ts';
 import { newRunCredential } from '../src/auth/run-credential.ts';

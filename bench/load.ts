@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { Histogram } from '../src/observe/histogram.ts';
+import { Histogram } from '../src/contract/histogram.ts';
 
 /** Where to send: a path's URL and Host header. */
 export interface Target {

@@ -1,4 +1,4 @@
-import { Histogram } from '../src/observe/histogram.ts';
+import { Histogram } from '../src/contract/histogram.ts';
 import { type HistogramJSON } from '../src/contract/series.ts';
 import { PATH_LABELS, type PathId } from './bench-path.ts';
 

@@ -5,7 +5,7 @@ import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Histogram } from '../src/observe/histogram.ts';
+import { Histogram } from '../src/contract/histogram.ts';
 import { spawnNodeChild } from '../src/process/child-process.ts';
 import { PATH_LABELS, type PathId, type StartedPath } from './bench-path.ts';
 import { BenchChildren, reapBenchOrphans } from './children.ts';

@@ -69,7 +69,7 @@ export const seriesKey = {
 };
 
 /**
-A latency histogram as it travels: log buckets of ratio 1.02 from 1µs (observe/histogram.ts reads
+A latency histogram as it travels: log buckets of ratio 1.02 from 1µs (contract/histogram.ts reads
 and merges them), values in milliseconds.
 */
 export interface HistogramJSON {

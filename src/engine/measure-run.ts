@@ -17,7 +17,7 @@ import type { LiveFigures, RunEvent } from '../events.ts';
 import type { LoadSummary } from '../load/load-summary.ts';
 import { RemoteLoadGenerator } from '../load/remote-load-generator.ts';
 import { Collector } from '../observe/collector.ts';
-import { Histogram } from '../observe/histogram.ts';
+import { Histogram } from '../contract/histogram.ts';
 import type { Plan } from '../plan/plan-scenario.ts';
 import type { Runtime, StartedTopology } from '../runtime/runtime.ts';
 import { ControlPlane } from '../sim/control-plane/control-plane.ts';

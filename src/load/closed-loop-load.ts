@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
-import { Histogram } from '../observe/histogram.ts';
-import { seriesKey, type SeriesRecorder } from '../observe/timeline.ts';
+import { Histogram } from '../contract/histogram.ts';
+import { seriesKey, type Recorder } from '../contract/series.ts';
 import type { LoadHonesty } from './load-honesty.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { figures } from './open-loop-load.ts';
@@ -15,7 +15,7 @@ export interface ClosedLoopOptions {
   connections: number;
   durationMs: number;
   /** Where each response is recorded (`client` and `client:sent` alike: there is no schedule, so the intended time is the send). */
-  recorder: SeriesRecorder;
+  recorder: Recorder;
   /** A request with no response after this long counts as an error, ms. */
   timeoutMs: number;
   /** Epoch ms of second 0 (for the per-second counts). @default now */

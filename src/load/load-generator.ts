@@ -1,6 +1,7 @@
-import { SeriesRecorder } from '../observe/timeline.ts';
+import type { Recorder } from '../contract/series.ts';
 import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { ClosedLoopLoad } from './closed-loop-load.ts';
+import { DiscardingRecorder } from './discarding-recorder.ts';
 import { HttpTarget } from './http-target.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import type { LoadSummary } from './load-summary.ts';
@@ -13,7 +14,7 @@ export interface LoadGeneratorOptions {
   /** The load to send: target (sent as the Host header), path, model, phases, arrivals, cap. */
   plan: LoadPlan;
   /** Where each response is recorded, per second on the run's clock: `client` and `client:sent`. */
-  recorder: SeriesRecorder;
+  recorder: Recorder;
   /** A request with no response after this long counts as an error, ms. @default LOAD_DEFAULTS.timeoutMs */
   timeoutMs?: number;
   /** What wakes an open-loop load at each intended send time, for the warm-up and the load; give one that is `ready()`. @default a WorkerPacer of its own */
@@ -65,7 +66,7 @@ export class LoadGenerator {
       target: this.target,
       phases: [{ startMs: 0, durationMs: ms, rate }],
       cap: this.o.plan.connections,
-      recorder: new SeriesRecorder(),
+      recorder: new DiscardingRecorder(),
       pacer: this.pacer,
       drainMs: 0,
     });

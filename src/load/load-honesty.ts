@@ -1,4 +1,4 @@
-import { Histogram } from '../observe/histogram.ts';
+import { Histogram } from '../contract/histogram.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';

@@ -1,5 +1,5 @@
-import { Histogram } from '../observe/histogram.ts';
-import { seriesKey, type SeriesRecorder } from '../observe/timeline.ts';
+import { Histogram } from '../contract/histogram.ts';
+import { seriesKey, type Recorder } from '../contract/series.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 import { errorKind, type DispatchHandler, type HttpTarget } from './http-target.ts';
@@ -18,7 +18,7 @@ export interface OpenLoopOptions {
   /** Most requests in flight; one that finds this many is dropped. */
   cap: number;
   /** Where each response is recorded: `client` from the intended send time, `client:sent` from the actual send. */
-  recorder: SeriesRecorder;
+  recorder: Recorder;
   /** What wakes the dispatcher at each intended time; give one that is already `ready()`. @default a new WorkerPacer, booted before the schedule starts and closed after */
   pacer?: Pacer;
   /** How long the load waits at its end for responses still in flight, ms. @default LOAD_DEFAULTS.drainMs */
@@ -140,11 +140,11 @@ class Tally {
   startAt = 0;
   private readonly client = seriesKey.client();
   private readonly sent = seriesKey.clientSent();
-  private readonly recorder: SeriesRecorder;
+  private readonly recorder: Recorder;
   readonly now: () => number;
   private readonly idle: () => void;
 
-  constructor(recorder: SeriesRecorder, now: () => number, idle: () => void) {
+  constructor(recorder: Recorder, now: () => number, idle: () => void) {
     this.recorder = recorder;
     this.now = now;
     this.idle = idle;

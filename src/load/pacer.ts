@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { codeLayout } from '../util/code-layout.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 
@@ -52,7 +53,7 @@ export class WorkerPacer implements Pacer {
   private closed = false;
 
   constructor() {
-    this.worker = new Worker(new URL('./pacer-worker.ts', import.meta.url), { workerData: { control: this.control.buffer } });
+    this.worker = new Worker(codeLayout.file('load/pacer-worker.ts'), { workerData: { control: this.control.buffer } });
     // Idle between plans, it must not keep the process alive.
     this.worker.unref();
     this.booted = new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { BUCKET_COUNTS, type Bucket, type BucketCount, type Recorder, type Sample, type SeriesKey, type SparseSeries } from '../contract/series.ts';
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../contract/histogram.ts';
 
 /** A run's whole timeline: for each series, one bucket per second from the start of the load. */
 export interface Timeline {

@@ -1,5 +1,5 @@
 import { LOAD_GOALS, type LoadHonesty } from '../load/load-honesty.ts';
-import { formatCount, formatLatency, formatPercent, formatRate, plural, trimmed } from './format.ts';
+import { formatCount, formatLatency, formatPercent, formatRate, plural, trimmed } from '../util/format.ts';
 
 /** One figure of a load's honesty, in words; `ok` false when it misses its goal, null when it has none. */
 export interface LoadFact {

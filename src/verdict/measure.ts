@@ -1,4 +1,4 @@
-import { Histogram } from '../observe/histogram.ts';
+import { Histogram } from '../contract/histogram.ts';
 import type { Timeline } from '../observe/timeline.ts';
 import type { SeriesKey } from '../contract/series.ts';
 import type { MetricName } from '../scenario/scenario.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'vitest';
-import { Histogram } from '../../src/observe/histogram.ts';
+import { Histogram } from '../../src/contract/histogram.ts';
 import type { PathId } from '../../bench/bench-path.ts';
 import { BenchChildren, reapBenchOrphans } from '../../bench/children.ts';
 import { nginxConf, NGINX_MISSING } from '../../bench/nginx-pair.ts';

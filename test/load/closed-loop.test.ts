@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { RemoteLoadGenerator } from '../../src/load/remote-load-generator.ts';
-import { seriesKey } from '../../src/observe/timeline.ts';
+import { seriesKey } from '../../src/contract/series.ts';
 import { startRecordingServer, type RecordingServer } from '../../bench/arrival-recorder.ts';
 
 /**

@@ -4,8 +4,9 @@ import { HttpTarget } from '../../src/load/http-target.ts';
 import { OpenLoopLoad } from '../../src/load/open-loop-load.ts';
 import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../../src/load/pacer.ts';
 import { ArrivalSchedule } from '../../src/load/arrival-schedule.ts';
-import { Histogram } from '../../src/observe/histogram.ts';
-import { SeriesRecorder, seriesKey } from '../../src/observe/timeline.ts';
+import { Histogram } from '../../src/contract/histogram.ts';
+import { SeriesRecorder } from '../../src/observe/timeline.ts';
+import { seriesKey } from '../../src/contract/series.ts';
 
 import { arrivalStats, startRecordingServer, type RecordingServer } from '../../bench/arrival-recorder.ts';
 

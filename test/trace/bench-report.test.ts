@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
-import { Histogram } from '../../src/observe/histogram.ts';
+import { Histogram } from '../../src/contract/histogram.ts';
 import type { PathId } from '../../bench/bench-path.ts';
 import { buildReport, formatReport, MB, type PathOutcome } from '../../bench/report.ts';
 

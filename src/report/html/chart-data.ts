@@ -1,4 +1,4 @@
-import { Histogram } from '../../observe/histogram.ts';
+import { Histogram } from '../../contract/histogram.ts';
 import { mergeBucket, emptyBucket } from '../../observe/timeline.ts';
 import { type Bucket } from '../../contract/series.ts';
 import { instanceNames } from '../../scenario/scenario.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { chartData, figures } from '../../../src/report/html/chart-data.ts';
-import { Histogram } from '../../../src/observe/histogram.ts';
+import { Histogram } from '../../../src/contract/histogram.ts';
 import { exampleResult } from '../helpers.ts';
 
 describe('chartData', () => {

@@ -1,4 +1,4 @@
-import type { HistogramJSON } from '../contract/series.ts';
+import type { HistogramJSON } from './series.ts';
 
 /**
 A mergeable latency histogram with ~1% relative precision (log buckets of ratio 1.02; the
