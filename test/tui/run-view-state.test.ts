@@ -190,7 +190,7 @@ describe('reduce', () => {
     assert.deepEqual([s0.scenario.targetRate, s0.scenario.connections], [null, 12]);
     assert.match(clientRow(s0, 100).map((x) => x.text).join(''), /closed loop, 12 in flight → gateway/);
     const s = reduce(s0, { type: 'load-started', at: T0, t0: T0, rate: null, arrivals: null, connections: 12, durationMs: 30_000 });
-    assert.equal(s.log[s.log.length - 1].text, 'load started: closed loop to gateway, 12 requests in flight, for 30.0s');
+    assert.equal(s.log[s.log.length - 1].text, 'load started: closed loop to gateway, 12 requests in flight, for 30s');
     assert.doesNotMatch(clientRow(reduce(s, scriptedRun(1)[scriptedRun(1).length - 2]), 100).map((x) => x.text).join(''), /dropped/);
   });
 
