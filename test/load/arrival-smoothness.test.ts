@@ -24,9 +24,9 @@ leaves gaps 50 µs of spread, which one 3 ms stall in four seconds mostly uses u
 
 Other work on the cores (the machine is shared) can keep it from keeping time for minutes: an
 attempt it did not count is made again, up to four times. When none counts, the goals are not
-judged (a warning says so, with the figures); the test still checks what holds whatever the
-machine does: the load's account is exact (what it says it sent arrived) and it says when it fell
-short (its shortfalls name every late drop).
+judged and the test is reported skipped (its note gives the figures; a warning gives every
+attempt's), after checking what holds whatever the machine does: the load's account is exact (what
+it says it sent arrived) and it says when it fell short (its shortfalls name every late drop).
 */
 
 let server: RecordingServer;
@@ -98,14 +98,21 @@ async function measure(arrivals: Arrivals, rate: number, durationMs: number): Pr
   return { ok: null, all };
 }
 
+/** The reason a test's goals were not judged, for its skip: the machine's worst attempt in figures. */
+function notJudged(all: Attempt[]): string {
+  const best = all.reduce((a, b) => (b.probe.p99 < a.probe.p99 ? b : a));
+  return `goals not judged: in ${all.length} attempts the machine never kept time (best: wake-ups p99 ${best.probe.p99.toFixed(2)} ms, max ${best.probe.max.toFixed(2)} ms; server lag ${best.serverLagMs.toFixed(1)} ms); the load's account was checked`;
+}
+
 describe('uniform arrivals', () => {
   for (const [rate, durationMs] of [
     [100, 5000],
     [2000, 4000],
   ] as const) {
-    test(`${rate}/s: evenly spaced at the server, at the declared rate, with no burst`, { timeout: 120_000 }, async () => {
-      const { ok } = await measure('uniform', rate, durationMs);
-      if (!ok) return;
+    test(`${rate}/s: evenly spaced at the server, at the declared rate, with no burst`, { timeout: 120_000 }, async (ctx) => {
+      const { ok, all } = await measure('uniform', rate, durationMs);
+      // Not a pass: the test shows as skipped, with the reason, after the checks that hold whatever the machine does.
+      if (!ok) return ctx.skip(notJudged(all));
       const { h, stats, expected, note } = ok;
       assert.ok(Math.abs(stats.count / expected - 1) <= LOAD_GOALS.rateTolerance, `rate: ${stats.count} of ${expected}; ${note}`);
       assert.ok(stats.cv <= LOAD_GOALS.uniformMaxCv, `CV ${stats.cv}; ${note}`);
@@ -123,9 +130,10 @@ describe('poisson arrivals', () => {
     [100, 10_000],
     [2000, 4000],
   ] as const) {
-    test(`${rate}/s: exponential gaps at the server (CV near 1), at the declared mean rate`, { timeout: 150_000 }, async () => {
-      const { ok } = await measure('poisson', rate, durationMs);
-      if (!ok) return;
+    test(`${rate}/s: exponential gaps at the server (CV near 1), at the declared mean rate`, { timeout: 150_000 }, async (ctx) => {
+      const { ok, all } = await measure('poisson', rate, durationMs);
+      // Not a pass: the test shows as skipped, with the reason, after the checks that hold whatever the machine does.
+      if (!ok) return ctx.skip(notJudged(all));
       const { h, stats, expected, note } = ok;
       const [lo, hi] = LOAD_GOALS.poissonCv;
       assert.ok(stats.cv >= lo && stats.cv <= hi, `CV ${stats.cv}; ${note}`);
