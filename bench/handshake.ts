@@ -1,5 +1,5 @@
 import { connect } from 'node:tls';
-import { Histogram } from '../src/observe/histogram.ts';
+import { Histogram } from '../src/contract/histogram.ts';
 import { spiffeId } from '../src/contract/spiffe.ts';
 import type { CertificateAuthority } from '../src/security/certificate-authority.ts';
 
