@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { HttpTarget } from '../../src/load/http-target.ts';
 import { OpenLoopLoad } from '../../src/load/open-loop-load.ts';
@@ -42,6 +43,31 @@ function latencyOf(recorder: SeriesRecorder, key: string): Histogram {
   return h;
 }
 
+/** How long this thread (the dispatcher's, which also runs the test's server) may be held up, ms, for an attempt's timing to be judged. */
+const KEPT_TIME_MS = 30;
+const ATTEMPTS = 3;
+
+/**
+Runs `attempt` until one runs on a machine that kept time (this thread never held up more than
+KEPT_TIME_MS: a busy 2-core machine can stop it for hundreds of ms, which no timing assertion
+survives) and returns it for judging. `always` checks, on every attempt, what holds whatever the
+machine does. When none kept time the test is reported skipped with the figures, not passed.
+*/
+async function whenTimeWasKept<T>(ctx: { skip: (note?: string) => never }, attempt: () => Promise<T>, always: (r: T) => void): Promise<T> {
+  const lags: number[] = [];
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const result = await attempt();
+    loop.disable();
+    always(result);
+    const lagMs = loop.max / 1e6;
+    if (lagMs <= KEPT_TIME_MS) return result;
+    lags.push(Math.round(lagMs));
+  }
+  return ctx.skip(`timing not judged: in ${ATTEMPTS} attempts this thread was held up ${lags.join(', ')} ms (over ${KEPT_TIME_MS} ms); the load's account was checked`);
+}
+
 describe('drops at the cap of requests in flight', () => {
   let server: RecordingServer;
   let stallUntil = 0;
@@ -51,20 +77,28 @@ describe('drops at the cap of requests in flight', () => {
   });
   afterAll(() => server.close());
 
-  test('a request that finds the cap reached is dropped and counted, never sent later in a burst', async () => {
-    const { load, target } = openLoop(server, { rate: 100, durationMs: 1000, cap: 5, lateBudgetMs: 100 });
-    const start = monotonicMs() + 50;
-    stallUntil = start + 300;
-    const { honesty: h } = await load.run(start);
-    await target.destroy();
-    const arrivals = server.arrivals.filter((a) => a >= start - 5);
+  test('a request that finds the cap reached is dropped and counted, never sent later in a burst', async (ctx) => {
+    const { h, arrivals } = await whenTimeWasKept(
+      ctx,
+      async () => {
+        const { load, target } = openLoop(server, { rate: 100, durationMs: 1000, cap: 5, lateBudgetMs: 100 });
+        const start = monotonicMs() + 50;
+        stallUntil = start + 300;
+        const { honesty: h } = await load.run(start);
+        await target.destroy();
+        return { h, arrivals: server.arrivals.filter((a) => a >= start - 5) };
+      },
+      ({ h, arrivals }) => {
+        assert.equal(h.sent + h.dropped.total, 100);
+        assert.equal(arrivals.length, h.sent, 'the server got exactly what the load says it sent');
+        assert.ok(h.maxInFlight <= 5);
+      },
+    );
     // Requests 0–4 go out and hold the 5 slots until 300 ms; 5–29 (50–290 ms) find the cap; 30–99
-    // go out on time. On a busy machine the stall's end reaches the load a little late, so a few
+    // go out on time. The stall's end reaches the load a little late (up to KEPT_TIME_MS), so a few
     // more may find the cap; a send late by scheduling may find a slot already free, so one fewer.
-    // (On a machine busy enough to make this thread 100 ms late, a few are dropped as late instead.)
-    assert.equal(h.sent + h.dropped.total, 100);
-    assert.ok(h.dropped.cap + h.dropped.late >= 24 && h.dropped.cap >= 15 && h.dropped.cap <= 40, `dropped: ${JSON.stringify(h.dropped)}`);
-    assert.equal(arrivals.length, h.sent, 'the server got exactly what the load says it sent');
+    assert.ok(h.dropped.cap >= 24 && h.dropped.cap <= 40, `dropped: ${JSON.stringify(h.dropped)}`);
+    assert.equal(h.dropped.late, 0);
     assert.equal(h.maxInFlight, 5);
     // No catch-up: a dropped request never goes out. After the stall only requests planned after it
     // arrive (70 of them, 300–990 ms); a catch-up would add the 25 dropped ones.
@@ -75,15 +109,15 @@ describe('drops at the cap of requests in flight', () => {
 
   test('a server that never answers: the cap goes out, everything else is dropped, and the load stops waiting after drainMs', async () => {
     const silent = await startRecordingServer({ answer: false });
-    const { load, target } = openLoop(silent, { rate: 200, durationMs: 500, cap: 3, drainMs: 100, lateBudgetMs: 100 });
+    // A late budget longer than the load: only a thread held up for a whole second could drop a
+    // request as late, so every request not sent is one that found the cap.
+    const { load, target } = openLoop(silent, { rate: 200, durationMs: 500, cap: 3, drainMs: 100, lateBudgetMs: 1000 });
     const before = monotonicMs();
     const { honesty: h, requests } = await load.run();
     const took = monotonicMs() - before;
     await target.destroy();
     await silent.close();
-    assert.deepEqual([h.sent, h.dropped.total, silent.arrivals.length], [3, 97, 3]);
-    // (A few of the 97 are dropped as late instead when this busy thread is held up past the budget.)
-    assert.ok(h.dropped.cap >= 80, `${h.dropped.cap} dropped at the cap`);
+    assert.deepEqual([h.sent, h.dropped.cap, h.dropped.late, silent.arrivals.length], [3, 97, 0, 3]);
     assert.equal(h.unfinished, 3);
     assert.equal(requests, 0, 'nothing completed');
     assert.ok(took < 500 + 100 + 400, `run() took ${took} ms for a 500 ms load and a 100 ms drain`);
@@ -98,29 +132,35 @@ describe('latency from the intended send time', () => {
   });
   afterAll(() => server.close());
 
-  test('a server that stalls 500 ms: the stall is in the client series (from the intended time), and in client:sent, since every request left on time', async () => {
-    const { load, recorder, target } = openLoop(server, { rate: 100, durationMs: 1500, cap: 200, lateBudgetMs: 100 });
-    const start = monotonicMs() + 50;
-    // Requests arriving in [200, 300) ms are answered at 700 ms: they wait 400–500 ms.
-    stall = { from: start + 200, to: start + 300, until: start + 700 };
-    const { honesty: h } = await load.run(start);
-    await target.destroy();
-    const intended = latencyOf(recorder, seriesKey.client());
-    const sent = latencyOf(recorder, seriesKey.clientSent());
-    // Every request sent was answered, once in each series. (All 150 are sent unless this thread,
-    // which also runs the server, is held up for more than the 100 ms budget: then the late ones are
-    // dropped and counted, which does not change what this test looks at.)
-    assert.equal(intended.count, h.sent);
-    assert.equal(sent.count, h.sent);
-    assert.equal(h.sent + h.dropped.late, 150);
-    assert.equal(h.dropped.cap, 0);
-    // About ten requests arrive in the stall (fewer if this busy thread sent late); the first of them waits ~500 ms.
+  test('a server that stalls 500 ms: the stall is in the client series (from the intended time), and in client:sent, since every request left on time', async (ctx) => {
+    const { h, intended, sent } = await whenTimeWasKept(
+      ctx,
+      async () => {
+        const { load, recorder, target } = openLoop(server, { rate: 100, durationMs: 1500, cap: 200, lateBudgetMs: 100 });
+        const start = monotonicMs() + 50;
+        // Requests arriving in [200, 300) ms are answered at 700 ms: they wait 400–500 ms.
+        stall = { from: start + 200, to: start + 300, until: start + 700 };
+        const { honesty: h } = await load.run(start);
+        await target.destroy();
+        return { h, intended: latencyOf(recorder, seriesKey.client()), sent: latencyOf(recorder, seriesKey.clientSent()) };
+      },
+      ({ h, intended, sent }) => {
+        // Every request sent was answered, once in each series.
+        assert.equal(intended.count, h.sent);
+        assert.equal(sent.count, h.sent);
+        assert.equal(h.sent + h.dropped.late, 150);
+        assert.equal(h.dropped.cap, 0);
+      },
+    );
+    assert.equal(h.sent, 150);
+    // About ten requests arrive in the stall; the first of them waits ~500 ms.
     const held = server.arrivals.filter((a) => a >= stall.from && a < stall.to);
     const stalled = held.length;
     assert.ok(stalled >= 3, `${stalled} requests arrived during the stall`);
-    // The first one held waited the longest: until 700 ms from its arrival (about 500 ms).
+    // The first one held waited the longest: until 700 ms from its arrival (about 500 ms), plus its
+    // send's lateness and the time this thread took to read the answer (each under KEPT_TIME_MS).
     const longest = stall.until - held[0];
-    assert.ok(intended.max >= longest - 1 && intended.max < longest + 100, `intended max ${intended.max}, longest hold ${longest}`);
+    assert.ok(intended.max >= longest - 1 && intended.max < longest + 2 * KEPT_TIME_MS, `intended max ${intended.max}, longest hold ${longest}`);
     assert.ok(intended.quantile(1 - (stalled - 1) / intended.count) >= 400, `the ${stalled} stalled requests are the slowest`);
     // Sent on time (open loop: nothing waited for a connection), so the two series differ only by
     // each send's lateness, which is never more than the late budget.
@@ -129,7 +169,7 @@ describe('latency from the intended send time', () => {
     assert.deepEqual([h.latency.intended?.max, h.latency.sent?.max], [intended.max, sent.max]);
   });
 
-  test('a send that goes out late is measured from its intended time in client, from the actual send in client:sent', async () => {
+  test('a send that goes out late is measured from its intended time in client, from the actual send in client:sent', async (ctx) => {
     // A pacer that wakes the dispatcher 6 ms after each intended time (inside the 10 ms budget at 100/s).
     const LATE = 6;
     const latePacer: Pacer = {
@@ -147,16 +187,21 @@ describe('latency from the intended send time', () => {
       },
       stop() {},
     };
-    const { load, recorder, target } = openLoop(server, { rate: 100, durationMs: 500, cap: 10, pacer: latePacer, lateBudgetMs: 100 });
     stall = { from: 0, to: 0, until: 0 };
-    const { honesty: h } = await load.run();
-    await target.destroy();
-    const intended = latencyOf(recorder, seriesKey.client());
-    const sent = latencyOf(recorder, seriesKey.clientSent());
-    // As above: a thread held up past the budget drops some as late; the rest are what is measured.
-    assert.equal(h.sent + h.dropped.late, 50);
-    assert.ok(h.sent >= 10, `${h.sent} sent`);
-    assert.equal(intended.count, h.sent);
+    const { h, intended, sent } = await whenTimeWasKept(
+      ctx,
+      async () => {
+        const { load, recorder, target } = openLoop(server, { rate: 100, durationMs: 500, cap: 10, pacer: latePacer, lateBudgetMs: 100 });
+        const { honesty: h } = await load.run();
+        await target.destroy();
+        return { h, intended: latencyOf(recorder, seriesKey.client()), sent: latencyOf(recorder, seriesKey.clientSent()) };
+      },
+      ({ h, intended }) => {
+        assert.equal(h.sent + h.dropped.late, 50);
+        assert.equal(intended.count, h.sent);
+      },
+    );
+    assert.equal(h.sent, 50);
     // Timers fire at or after their time: each send is 6 ms late or more (more on a busy machine).
     assert.ok(h.lateness!.p50 >= LATE - 0.5, `lateness p50 ${h.lateness!.p50}`);
     // On average the intended-time series is later by the sends' lateness (a mean, so between its p50 and p99).
