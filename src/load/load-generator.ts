@@ -39,7 +39,7 @@ export class LoadGenerator {
   constructor(options: LoadGeneratorOptions) {
     this.o = options;
     const { plan } = options;
-    this.target = new HttpTarget({ url: options.url, host: plan.target, path: plan.path, connections: plan.connections, timeoutMs: this.timeoutMs });
+    this.target = new HttpTarget({ url: options.url, host: plan.host, path: plan.path, connections: plan.connections, timeoutMs: this.timeoutMs });
     this.ownPacer = options.pacer ? null : new WorkerPacer();
     this.pacer = options.pacer ?? this.ownPacer!;
   }
@@ -80,7 +80,7 @@ export class LoadGenerator {
     const { plan, recorder } = this.o;
     if (plan.model === 'closed') {
       await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
-      const load = new ClosedLoopLoad({ url: this.o.url, host: plan.target, path: plan.path, connections: plan.connections, durationMs: plan.durationMs, recorder, timeoutMs: this.timeoutMs, t0 });
+      const load = new ClosedLoopLoad({ url: this.o.url, host: plan.host, path: plan.path, connections: plan.connections, durationMs: plan.durationMs, recorder, timeoutMs: this.timeoutMs, t0 });
       return this.play(load, () => load.run());
     }
     const load = new OpenLoopLoad({

@@ -53,7 +53,7 @@ interface Attempt {
 async function attempt(arrivals: Arrivals, rate: number, durationMs: number): Promise<Attempt> {
   const load = new RemoteLoadGenerator({
     url: server.url,
-    plan: { target: 'front', path: '/', model: 'open', arrivals, seed: 11, connections: Math.max(10, Math.ceil(rate / 10)), durationMs, phases: [{ startMs: 0, durationMs, rate }] },
+    plan: { target: 'front', host: 'front', path: '/', model: 'open', arrivals, seed: 11, connections: Math.max(10, Math.ceil(rate / 10)), durationMs, phases: [{ startMs: 0, durationMs, rate }] },
   });
   await load.prepare();
   const lag = monitorEventLoopDelay({ resolution: 1 });

@@ -28,7 +28,7 @@ describe('closed-loop load', () => {
   test('keeps exactly `connections` requests in flight, as fast as the server answers', { timeout: 30_000 }, async () => {
     const load = new RemoteLoadGenerator({
       url: server.url,
-      plan: { target: 'front', path: '/', model: 'closed', arrivals: 'uniform', seed: 1, connections: 4, durationMs: 2000, phases: [] },
+      plan: { target: 'front', host: 'front', path: '/', model: 'closed', arrivals: 'uniform', seed: 1, connections: 4, durationMs: 2000, phases: [] },
     });
     const t0 = Date.now() + 300;
     const { summary, series } = await load.run(t0, { warmup: false });
