@@ -243,7 +243,8 @@ function watchSidecars(held: ResourceStack, run: RunSetup, topology: StartedTopo
   const collector = new Collector([topology.ingress, ...topology.pods], {
     // The rate-limit service's quota series are read like a sidecar's; a restart moves its url in place.
     timelineSources: rls ? () => [{ name: RATE_LIMIT_SERVICE_INSTANCE, url: rls.url }] : undefined,
-    onEvent: (event) => run.emit({ type: 'sidecar-event', at: Date.now(), event }),
+    // At the time the sidecar saw it: polled once a second (later still on a busy machine), it arrives late.
+    onEvent: (event) => run.emit({ type: 'sidecar-event', at: event.at, event }),
     t0: measured.t0,
     onSecond: run.liveStats ? (second, series) => run.emit({ type: 'live-stats', at: Date.now(), second, series: liveFigures(series, second) }) : undefined,
   });

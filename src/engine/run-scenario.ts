@@ -110,6 +110,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const interrupted = options.signal?.aborted ?? false;
   if (interrupted && !measured.error && !measured.loadFinished) measured.error = 'interrupted: the run was stopped before the end of its load';
   const { timeline, facts } = whatHappened(scenario, plan, measured);
+  if (facts.health) emit({ type: 'harness-health', at: Date.now(), health: facts.health });
   telemetry?.phase('verdicts');
   const verdicts = evaluateExpectations(scenario, timeline, facts);
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });

@@ -7,7 +7,7 @@ import { formatDuration, formatLatency, formatPercent, formatRate, formatWindow,
 import { serviceStats } from './service-stats.ts';
 import { policyText, securitySummary } from './security-summary.ts';
 import { anyBudgetRefusal, edgeStats } from './edge-stats.ts';
-import { healthRows } from './harness-health.ts';
+import { healthRows } from '../contract/describe-run-health.ts';
 
 const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data', inconclusive: '❔ inconclusive' };
 

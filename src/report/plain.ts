@@ -1,7 +1,7 @@
 import type { RunResult } from './run-result.ts';
 import type { Verdict } from '../verdict/verdict.ts';
 import { actualText, faultTargetText, faultText, scheduledText } from './describe.ts';
-import { healthRows } from './harness-health.ts';
+import { healthRows } from '../contract/describe-run-health.ts';
 
 export interface PlainSummaryOptions {
   /** ANSI colours; only when the output is a terminal that wants them. */

@@ -14,7 +14,7 @@ import { timeChart, type ChartSeries } from './time-chart.ts';
 import { tracesSection } from './traces-section.ts';
 import { securitySection } from './security-section.ts';
 import { topologySection } from './topology-section.ts';
-import { healthRows } from '../harness-health.ts';
+import { healthRows } from '../../contract/describe-run-health.ts';
 import type { RunHealth } from '../../contract/run-health.ts';
 
 /** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */

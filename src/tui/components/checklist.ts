@@ -34,13 +34,13 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
   if (height <= 0) return [];
   const title: Seg[] = [{ text: 'EXPECTATIONS', tone: 'accent', bold: true }, { text: `  ${tally(items)}`, tone: 'dim' }];
   if (items.length === 0) return [fitSegs(title, width), ...(height > 1 ? [fitSegs([{ text: '  none: this scenario only runs', tone: 'dim' }], width)] : [])];
-  const labelW = 10;
+  const labelW = items.some((it) => it.status === 'inconclusive') ? 14 : 10;
   const valueW = 10;
   const noteW = width >= 110 ? Math.floor(width * 0.4) : 0;
   const textW = Math.max(10, width - labelW - valueW - 1 - noteW);
   const rows = items.map((it): Seg[] => {
     const b = CHECK_BADGE[it.status];
-    const settled = it.status === 'held' || it.status === 'broken' || it.status === 'no-data';
+    const settled = it.status === 'held' || it.status === 'broken' || it.status === 'no-data' || it.status === 'inconclusive';
     return fitSegs(
       [
         ...fitSegs([{ text: `${b.mark} ${b.word}`, tone: b.tone, bold: settled }], labelW),
@@ -59,7 +59,7 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
   return [fitSegs(title, width), ...rows.slice(0, shown), fitSegs([{ text: `  … ${rest.length} more: ${tally(rest)}`, tone: 'dim' }], width)];
 }
 
-const ORDER: readonly CheckStatus[] = ['held', 'broken', 'no-data', 'at-risk', 'holding', 'pending'];
+const ORDER: readonly CheckStatus[] = ['held', 'broken', 'no-data', 'inconclusive', 'at-risk', 'holding', 'pending'];
 
 function tally(items: readonly CheckView[]): string {
   const n = new Map<CheckStatus, number>();

@@ -1,6 +1,6 @@
-import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults.ts';
-import { loadShortfall } from '../contract/load-fidelity.ts';
-import { worstSidecarLoop, type LoopDelay, type RunHealth } from '../contract/run-health.ts';
+import { PROMISE_THRESHOLDS, type PromiseThresholds } from './defaults.ts';
+import { loadShortfall } from './load-fidelity.ts';
+import { worstSidecarLoop, type LoopDelay, type RunHealth } from './run-health.ts';
 import { formatDuration, formatPercent, formatRate, plural } from '../util/format.ts';
 
 /** One promise of the harness as the run kept it, in words, for every report. */
