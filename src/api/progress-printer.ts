@@ -13,7 +13,8 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
   let started = 0;
   return (e: RunEvent): void => {
     // A sidecar's event at the time it saw it, which may be before lines already printed.
-    const t = started ? dim(`[${((e.at - started) / 1000).toFixed(1).padStart(5)}s] `) : '';
+    const at = e.type === 'sidecar-event' ? e.event.at : e.at;
+    const t = started ? dim(`[${((at - started) / 1000).toFixed(1).padStart(5)}s] `) : '';
     switch (e.type) {
       case 'run-starting':
         started = e.at;
