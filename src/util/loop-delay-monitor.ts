@@ -1,5 +1,4 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { LoopDelay } from '../contract/run-health.ts';
 
 /** How often the loop is sampled, ms: fine enough to see a 20 ms stall, cheap (one timer per process). */
 const RESOLUTION_MS = 10;
@@ -24,8 +23,8 @@ export class LoopDelayMonitor {
     this.h.reset();
   }
 
-  /** Delays beyond the resolution, ms (the histogram records whole intervals). */
-  read(): LoopDelay {
+  /** Delays beyond the resolution, ms (the histogram records whole intervals): contract/run-health.ts's LoopDelay. */
+  read(): { p50Ms: number; p99Ms: number; maxMs: number; samples: number } {
     const samples = this.h.count;
     if (samples === 0) return { p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 };
     const ms = (ns: number) => Math.round(Math.max(0, ns / 1e6 - RESOLUTION_MS) * 10) / 10;
