@@ -329,6 +329,13 @@ export interface PromiseThresholds {
   loadShortfall: number;
   /** p99 lateness of the load's sends (open loop) above which the same holds. */
   loadLatenessP99Ms: number;
+  /**
+  Share of `connections` in flight (Little's law over a second of the client's responses) from
+  which a closed-loop load counts as held at its cap by the mesh: a load short of its declared
+  requests because the mesh held every connection is what the scenario tests, not the harness
+  falling behind. Below the cap by this much, the generator had connections to spare.
+  */
+  loadCapShare: number;
 }
 
 export const PROMISE_THRESHOLDS: Readonly<PromiseThresholds> = {
@@ -339,4 +346,5 @@ export const PROMISE_THRESHOLDS: Readonly<PromiseThresholds> = {
   cpuSteal: 0.1,
   loadShortfall: 0.05,
   loadLatenessP99Ms: 50,
+  loadCapShare: 0.8,
 };

@@ -49,7 +49,12 @@ export function healthRows(health: RunHealth, t: PromiseThresholds = PROMISE_THR
   const load = health.load;
   if (load) {
     const short = loadShortfall(load);
-    const extra = [load.dropped !== null ? `${load.dropped} dropped` : null, load.latenessP99Ms !== null ? `sent late by ${formatDuration(load.latenessP99Ms)} at p99` : null].filter(Boolean);
+    const extra = [
+      load.droppedAtCap !== null ? `${load.droppedAtCap} dropped at the cap of ${load.cap} in flight (the mesh's doing)` : null,
+      load.droppedLate !== null ? `${load.droppedLate} dropped late` : null,
+      load.droppedAtCap === null && load.cappedSeconds > 0 ? `held at its cap of ${load.cap} in flight by the mesh for ${plural(load.cappedSeconds, 'second')}, so what it did not send is the mesh's doing` : null,
+      load.latenessP99Ms !== null ? `sent late by ${formatDuration(load.latenessP99Ms)} at p99` : null,
+    ].filter(Boolean);
     rows.push({
       what: 'load',
       figure: `${load.sentRequests} of ${load.declaredRequests} requests sent (${formatPercent(1 - short)}), ${formatRate(load.achievedRate)} of ${formatRate(load.targetRate)}${extra.length ? `, ${extra.join(', ')}` : ''}`,

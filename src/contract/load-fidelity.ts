@@ -1,11 +1,17 @@
 /**
 How faithfully the load generator delivered the load the scenario declares: what the promise check
 (src/verdict/promises.ts) reads to decide whether a verdict that depends on the load can be judged.
-Built by the engine from what the load runner reports; a figure the runner does not measure is null
-(the closed-loop runner has no drops and no intended send times).
+Built by the engine from what the load runner reports (src/engine/run-health-of.ts); a figure the
+runner does not measure is null.
+
+Not every request short of the declared count is a broken promise. `connections` caps the requests
+in flight: when the mesh is slow enough to hold every connection, requests wait (closed loop) or are
+dropped at the cap (open loop), and that is the mesh's doing — what the scenario tests. Only what
+the generator itself failed to send (it fell behind: a starved process, a late timer) breaks the
+harness's promise.
 */
 export interface LoadFidelity {
-  /** Requests the scenario declares over the load (each phase's rate × its length). */
+  /** Requests the scenario declares over the load (each phase's rate × its length; an open-loop schedule's own count). */
   declaredRequests: number;
   /** Requests the generator sent (with a response or an error). */
   sentRequests: number;
@@ -13,16 +19,35 @@ export interface LoadFidelity {
   targetRate: number;
   /** Requests per second actually sent over the load's wall time. */
   achievedRate: number;
-  /** Requests an open-loop generator dropped because `connections` were all in flight; null when the runner does not drop. */
-  dropped: number | null;
+  /** The cap on requests in flight (`connections`). */
+  cap: number;
+  /**
+  Requests not sent because every connection was in flight (open loop: dropped at the cap); null
+  when the runner does not count them (closed loop: see `cappedSeconds`).
+  */
+  droppedAtCap: number | null;
+  /** Requests an open-loop generator dropped because it came to them too late (it fell behind); null when not counted. */
+  droppedLate: number | null;
+  /**
+  Seconds of the load in which the requests in flight reached the cap (at least `loadCapShare` of
+  it, estimated by Little's law from the client's latencies: the latency summed over a second's
+  responses ÷ 1 s): a closed-loop generator could not send more then, whatever the machine did.
+  */
+  cappedSeconds: number;
   /** How late requests were sent after their intended send time, ms (p99 and max); null when the runner has no intended times. */
   latenessP99Ms: number | null;
   latenessMaxMs: number | null;
 }
 
-/** Share of the declared requests that were not sent (dropped, or never scheduled because the generator fell behind), 0–1. */
+/**
+Share of the declared requests the generator failed to send (0–1): late drops and requests never
+sent, but not those the mesh held back at the cap. A closed-loop load that reached its cap gives no
+share (which of its missing requests the mesh held back cannot be told), so only a load that fell
+short with connections to spare breaks the promise.
+*/
 export function loadShortfall(f: LoadFidelity): number {
   if (f.declaredRequests <= 0) return 0;
-  const missing = Math.max(0, f.declaredRequests - f.sentRequests) + (f.dropped ?? 0);
+  if (f.droppedAtCap === null && f.cappedSeconds > 0) return 0;
+  const missing = Math.max(0, f.declaredRequests - f.sentRequests - (f.droppedAtCap ?? 0));
   return Math.min(1, missing / f.declaredRequests);
 }

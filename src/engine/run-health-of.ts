@@ -1,7 +1,10 @@
 import type { FaultRecord } from '../contract/fault-record.ts';
 import type { LoadFidelity } from '../contract/load-fidelity.ts';
 import type { FaultTiming, RunHealth } from '../contract/run-health.ts';
+import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults.ts';
+import { seriesKey, type Bucket } from '../contract/series.ts';
 import type { LoadSummary } from '../load/load-generator.ts';
+import type { Timeline } from '../observe/timeline.ts';
 import type { Plan } from '../plan/plan-scenario.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { scheduledEnd } from '../verdict/fault-times.ts';
@@ -11,26 +14,34 @@ import type { Measured } from './measure-run.ts';
 The harness's promises as this run kept them, from what it measured: each fault edge planned vs
 begun, the event loops, the CPU, the load delivered vs declared. Pure.
 */
-export function runHealthOf(scenario: Scenario, plan: Plan, measured: Measured): RunHealth {
+export function runHealthOf(scenario: Scenario, plan: Plan, measured: Measured, timeline: Timeline): RunHealth {
   return {
     harnessLoop: measured.harnessLoop,
     sidecarLoops: measured.sidecarLoops,
     cpu: measured.cpu,
     faults: faultTimings(scenario, measured.faults),
     // A load cut short (an interrupt, a failure) is not a load that fell behind: its verdicts say so already.
-    load: measured.loadFinished ? loadFidelity(plan.load, measured.load.summary) : null,
+    load: measured.loadFinished ? loadFidelity(plan.load, measured.load.summary, timeline.series[seriesKey.client()] ?? []) : null,
   };
 }
 
-/** The load's figures as the promise check reads them. The closed-loop runner has no drops and no intended send times. */
-export function loadFidelity(load: Plan['load'], summary: LoadSummary): LoadFidelity {
+/**
+The load's figures as the promise check reads them. The closed-loop runner has no drops and no
+intended send times; whether it was held at its cap is estimated from the client's latencies.
+*/
+export function loadFidelity(load: Plan['load'], summary: LoadSummary, client: readonly Bucket[], t: PromiseThresholds = PROMISE_THRESHOLDS): LoadFidelity {
   const declaredRequests = Math.round(load.phases.reduce((a, p) => a + (p.rate * p.durationMs) / 1000, 0));
+  // Little's law, per second: the latency summed over a second's responses is the time requests spent in flight in it.
+  const cappedSeconds = client.filter((b) => b.latency.sum / 1000 >= t.loadCapShare * load.connections).length;
   return {
     declaredRequests,
     sentRequests: summary.requests,
     targetRate: round(declaredRequests / Math.max(0.001, load.durationMs / 1000)),
     achievedRate: round(summary.elapsedMs > 0 ? (summary.requests * 1000) / summary.elapsedMs : 0),
-    dropped: null,
+    cap: load.connections,
+    droppedAtCap: null,
+    droppedLate: null,
+    cappedSeconds,
     latenessP99Ms: null,
     latenessMaxMs: null,
   };

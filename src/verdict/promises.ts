@@ -81,11 +81,11 @@ function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[],
   if (!load) return;
   const short = loadShortfall(load);
   if (short > t.loadShortfall) {
-    const dropped = load.dropped ? `, ${plural(load.dropped, 'request')} dropped` : '';
-    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${dropped} (${formatPercent(short)} short; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
+    const late = load.droppedLate ? `, ${plural(load.droppedLate, 'request')} dropped for being late` : '';
+    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${late} (${formatPercent(short)} short with connections to spare; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
     figures.load_declared = load.declaredRequests;
     figures.load_sent = load.sentRequests;
-    if (load.dropped !== null) figures.load_dropped = load.dropped;
+    if (load.droppedLate !== null) figures.load_dropped_late = load.droppedLate;
   }
   if (load.latenessP99Ms !== null && load.latenessP99Ms > t.loadLatenessP99Ms) {
     reasons.push(`the load sent its requests late by ${formatDuration(load.latenessP99Ms)} at p99 (at most ${formatDuration(t.loadLatenessP99Ms)})`);

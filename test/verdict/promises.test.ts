@@ -52,7 +52,7 @@ function kept(): RunHealth {
       { fault: 'slow', edge: 'start', plannedMs: 3000, beganMs: 3004, appliedMs: 3010, lateMs: 4 },
       { fault: 'slow', edge: 'end', plannedMs: 7000, beganMs: 7003, appliedMs: 7008, lateMs: 3 },
     ],
-    load: { declaredRequests: 1000, sentRequests: 995, targetRate: 100, achievedRate: 99.5, dropped: null, latenessP99Ms: null, latenessMaxMs: null },
+    load: { declaredRequests: 1000, sentRequests: 995, targetRate: 100, achievedRate: 99.5, cap: 10, droppedAtCap: null, droppedLate: null, cappedSeconds: 0, latenessP99Ms: null, latenessMaxMs: null },
   };
 }
 
@@ -118,11 +118,27 @@ describe('checking verdicts against the harness promises', () => {
     const verdicts = evaluateExpectations(scenario(), timeline, facts(health));
     for (const v of verdicts) {
       assert.equal(v.status, 'inconclusive', v.expectation.text);
-      assert.match(v.explanation, /the load sent 560 of the 800 requests the scenario declares \(30% short; at most 5% may be\)/);
+      assert.match(v.explanation, /the load sent 560 of the 800 requests the scenario declares \(30% short with connections to spare; at most 5% may be\)/);
       assert.equal(v.inconclusive?.figures.load_sent, 560);
     }
     // What the measurement alone said is kept: the ejection that never happened had failed.
     assert.equal(byText(verdicts)['ejected(store-1) within 2s after slow.start'].inconclusive?.wouldBe, 'failed');
+  });
+
+  test('a load the mesh held at its cap is not the harness falling behind: the verdicts stand', () => {
+    // Closed loop: every connection in flight for 4 seconds (a backlog), so fewer requests went out.
+    const closed = kept();
+    closed.load = { ...closed.load!, sentRequests: 560, declaredRequests: 800, cappedSeconds: 4 };
+    assert.equal(loadShortfall(closed.load), 0);
+    assert.ok(evaluateExpectations(scenario(), timeline, facts(closed)).every((v) => v.status !== 'inconclusive'));
+    // Open loop: the drops at the cap are the mesh's; the late ones, and any never sent, are the harness's.
+    const open = kept();
+    open.load = { ...open.load!, sentRequests: 700, declaredRequests: 800, droppedAtCap: 90, droppedLate: 10 };
+    assert.equal(loadShortfall(open.load), 10 / 800);
+    open.load = { ...open.load, droppedAtCap: 20, droppedLate: 80 };
+    const v = evaluateExpectations(scenario(), timeline, facts(open))[0];
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.explanation, /the load sent 700 of the 800 requests the scenario declares, 80 requests dropped for being late \(10% short with connections to spare/);
   });
 
   test('a starved sidecar or machine makes latency bounds and deadlines inconclusive, not rates or counts', () => {
