@@ -29,9 +29,9 @@ export interface LoadFidelity {
   /** Requests an open-loop generator dropped because it came to them too late (it fell behind); null when not counted. */
   droppedLate: number | null;
   /**
-  Seconds of the load in which the requests in flight reached the cap (at least `loadCapShare` of
-  it, estimated by Little's law from the client's latencies: the latency summed over a second's
-  responses ÷ 1 s): a closed-loop generator could not send more then, whatever the machine did.
+  Seconds of the load in which the declared rate needed the requests in flight to reach the cap (at
+  least `loadCapShare` of it, by Little's law: the rate × the client's mean latency in that second;
+  a second with no response at all counts): a closed-loop generator could not send more then.
   */
   cappedSeconds: number;
   /** How late requests were sent after their intended send time, ms (p99 and max); null when the runner has no intended times. */

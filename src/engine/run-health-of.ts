@@ -31,8 +31,17 @@ intended send times; whether it was held at its cap is estimated from the client
 */
 export function loadFidelity(load: Plan['load'], summary: LoadSummary, client: readonly Bucket[], t: PromiseThresholds = PROMISE_THRESHOLDS): LoadFidelity {
   const declaredRequests = Math.round(load.phases.reduce((a, p) => a + (p.rate * p.durationMs) / 1000, 0));
-  // Little's law, per second: the latency summed over a second's responses is the time requests spent in flight in it.
-  const cappedSeconds = client.filter((b) => b.latency.sum / 1000 >= t.loadCapShare * load.connections).length;
+  // Little's law, per second: the declared rate at the latency the client saw needs that many requests in flight.
+  // A second in which nothing came back while requests were due had every connection stuck.
+  const seconds = Math.ceil(load.durationMs / 1000);
+  let cappedSeconds = 0;
+  for (let s = 0; s < seconds; s++) {
+    const rate = load.phases.find((p) => s * 1000 >= p.startMs && s * 1000 < p.startMs + p.durationMs)?.rate ?? 0;
+    if (rate <= 0) continue;
+    const b = client[s];
+    const inFlight = b && b.latency.count > 0 ? (rate * b.latency.sum) / b.latency.count / 1000 : Number.POSITIVE_INFINITY;
+    if (inFlight >= t.loadCapShare * load.connections) cappedSeconds++;
+  }
   return {
     declaredRequests,
     sentRequests: summary.requests,

@@ -80,6 +80,14 @@ function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[],
   const load = health.load;
   if (!load) return;
   const short = loadShortfall(load);
+  const held = load.declaredRequests > 0 ? Math.max(0, load.declaredRequests - load.sentRequests - (load.droppedAtCap ?? 0)) / load.declaredRequests : 0;
+  const starved = starvedBy(health, t);
+  if (short <= t.loadShortfall && held > t.loadShortfall && load.cappedSeconds > 0 && starved) {
+    // Held at its cap by a mesh that was slow because the machine was: the harness's doing after all.
+    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares (${formatPercent(held)} short; at most ${formatPercent(t.loadShortfall)} may be), held at its cap of ${load.cap} in flight while ${starved}`);
+    figures.load_declared = load.declaredRequests;
+    figures.load_sent = load.sentRequests;
+  }
   if (short > t.loadShortfall) {
     const late = load.droppedLate ? `, ${plural(load.droppedLate, 'request')} dropped for being late` : '';
     reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${late} (${formatPercent(short)} short with connections to spare; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
@@ -91,6 +99,16 @@ function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[],
     reasons.push(`the load sent its requests late by ${formatDuration(load.latenessP99Ms)} at p99 (at most ${formatDuration(t.loadLatenessP99Ms)})`);
     figures.load_lateness_p99_ms = load.latenessP99Ms;
   }
+}
+
+/** Why the machine could not keep up, in words, or null when it could: a loop or the CPU past its absolute limit. */
+function starvedBy(health: RunHealth, t: PromiseThresholds): string | null {
+  const loops = [health.harnessLoop, ...Object.values(health.sidecarLoops)].filter((l): l is LoopDelay => l !== null && l.samples > 0);
+  const worst = loops.reduce((m, l) => Math.max(m, l.p99Ms), 0);
+  if (health.cpu && health.cpu.busy > t.cpuBusy) return `the machine's CPUs were ${formatPercent(health.cpu.busy)} busy`;
+  if (health.cpu && health.cpu.steal > t.cpuSteal) return `the hypervisor stole ${formatPercent(health.cpu.steal)} of the CPU time`;
+  if (worst > t.loopDelayP99Ms) return `an event loop was late by ${formatDuration(worst)} at p99`;
+  return null;
 }
 
 function timingPromise(health: RunHealth, t: PromiseThresholds, boundMs: number | null, reasons: string[], figures: Record<string, number>): void {

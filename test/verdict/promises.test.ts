@@ -171,3 +171,14 @@ describe('checking verdicts against the harness promises', () => {
     assert.ok(PROMISE_THRESHOLDS.loopDelayP99Ms > 20);
   });
 });
+
+describe('a load held at its cap while the machine was starved', () => {
+  test('is the harness falling behind after all: the verdicts that depend on the load are inconclusive', () => {
+    const health = kept();
+    health.load = { ...health.load!, sentRequests: 344, declaredRequests: 500, cappedSeconds: 5 };
+    health.cpu = { cores: 2, busy: 0.998, busyMax: 1, steal: 0, samples: 6 };
+    const v = byText(evaluateExpectations(scenario(), timeline, facts(health)));
+    assert.equal(v['rps(client) >= 90/s between 1s and 2s'].status, 'inconclusive');
+    assert.match(v['rps(client) >= 90/s between 1s and 2s'].explanation, /sent 344 of the 500 .* held at its cap of 10 in flight while the machine's CPUs were 99\.8% busy/);
+  });
+});
