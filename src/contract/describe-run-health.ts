@@ -1,5 +1,5 @@
 import { PROMISE_THRESHOLDS, type PromiseThresholds } from './defaults.ts';
-import { loadShortfall } from './load-fidelity.ts';
+import { hasIntendedTimes, loadShortfall } from './load-fidelity.ts';
 import { worstSidecarLoop, type LoopDelay, type RunHealth } from './run-health.ts';
 import { formatDuration, formatPercent, formatRate, plural } from '../util/format.ts';
 
@@ -49,16 +49,17 @@ export function healthRows(health: RunHealth, t: PromiseThresholds = PROMISE_THR
   const load = health.load;
   if (load) {
     const short = loadShortfall(load);
+    // Closed loop: a shortfall is the harness's only on a starved machine (its row says so).
+    const open = hasIntendedTimes(load);
     const extra = [
       load.droppedAtCap !== null ? `${load.droppedAtCap} dropped at the cap of ${load.cap} in flight (the mesh's doing)` : null,
       load.droppedLate !== null ? `${load.droppedLate} dropped late` : null,
-      load.droppedAtCap === null && load.cappedSeconds > 0 ? `held at its cap of ${load.cap} in flight by the mesh for ${plural(load.cappedSeconds, 'second')}, so what it did not send is the mesh's doing` : null,
       load.latenessP99Ms !== null ? `sent late by ${formatDuration(load.latenessP99Ms)} at p99` : null,
     ].filter(Boolean);
     rows.push({
       what: 'load',
       figure: `${load.sentRequests} of ${load.declaredRequests} requests sent (${formatPercent(1 - short)}), ${formatRate(load.achievedRate)} of ${formatRate(load.targetRate)}${extra.length ? `, ${extra.join(', ')}` : ''}`,
-      limit: `≤ ${formatPercent(t.loadShortfall)} short${load.latenessP99Ms !== null ? `, late ≤ ${formatDuration(t.loadLatenessP99Ms)} at p99` : ''}`,
+      limit: open ? `≤ ${formatPercent(t.loadShortfall)} short${load.latenessP99Ms !== null ? `, late ≤ ${formatDuration(t.loadLatenessP99Ms)} at p99` : ''}` : `≤ ${formatPercent(t.loadShortfall)} short while the machine is starved (closed loop: a slow mesh holds its connections)`,
       kept: short <= t.loadShortfall && (load.latenessP99Ms === null || load.latenessP99Ms <= t.loadLatenessP99Ms),
     });
   }

@@ -23,31 +23,29 @@ export interface LoadFidelity {
   cap: number;
   /**
   Requests not sent because every connection was in flight (open loop: dropped at the cap); null
-  when the runner does not count them (closed loop: see `cappedSeconds`).
+  when the runner does not count them (closed loop).
   */
   droppedAtCap: number | null;
   /** Requests an open-loop generator dropped because it came to them too late (it fell behind); null when not counted. */
   droppedLate: number | null;
-  /**
-  Seconds of the load in which the declared rate needed the requests in flight to reach the cap (at
-  least `loadCapShare` of it, by Little's law: the rate × the client's mean latency in that second;
-  a second with no response at all counts): a closed-loop generator could not send more then.
-  */
-  cappedSeconds: number;
   /** How late requests were sent after their intended send time, ms (p99 and max); null when the runner has no intended times. */
   latenessP99Ms: number | null;
   latenessMaxMs: number | null;
 }
 
 /**
-Share of the declared requests the generator failed to send (0–1): late drops and requests never
-sent, but not those the mesh held back at the cap. A closed-loop load that reached its cap gives no
-share (which of its missing requests the mesh held back cannot be told), so only a load that fell
-short with connections to spare breaks the promise.
+Share of the declared requests not sent (0–1), the requests the mesh held back at the cap (open
+loop) aside. A closed-loop runner counts only the requests that completed: a slow mesh holding its
+connections, or requests still in flight when the load ended, make it short too, which is why the
+promise check holds a closed-loop shortfall against the harness only on a starved machine.
 */
 export function loadShortfall(f: LoadFidelity): number {
   if (f.declaredRequests <= 0) return 0;
-  if (f.droppedAtCap === null && f.cappedSeconds > 0) return 0;
   const missing = Math.max(0, f.declaredRequests - f.sentRequests - (f.droppedAtCap ?? 0));
   return Math.min(1, missing / f.declaredRequests);
+}
+
+/** The runner knows when each request was meant to go (open loop): its lateness and late drops say directly whether it fell behind. */
+export function hasIntendedTimes(f: LoadFidelity): boolean {
+  return f.droppedLate !== null || f.latenessP99Ms !== null;
 }

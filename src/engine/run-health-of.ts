@@ -1,10 +1,7 @@
 import type { FaultRecord } from '../contract/fault-record.ts';
 import type { LoadFidelity } from '../contract/load-fidelity.ts';
 import type { FaultTiming, RunHealth } from '../contract/run-health.ts';
-import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults.ts';
-import { seriesKey, type Bucket } from '../contract/series.ts';
 import type { LoadSummary } from '../load/load-generator.ts';
-import type { Timeline } from '../observe/timeline.ts';
 import type { Plan } from '../plan/plan-scenario.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { scheduledEnd } from '../verdict/fault-times.ts';
@@ -14,34 +11,23 @@ import type { Measured } from './measure-run.ts';
 The harness's promises as this run kept them, from what it measured: each fault edge planned vs
 begun, the event loops, the CPU, the load delivered vs declared. Pure.
 */
-export function runHealthOf(scenario: Scenario, plan: Plan, measured: Measured, timeline: Timeline): RunHealth {
+export function runHealthOf(scenario: Scenario, plan: Plan, measured: Measured): RunHealth {
   return {
     harnessLoop: measured.harnessLoop,
     sidecarLoops: measured.sidecarLoops,
     cpu: measured.cpu,
     faults: faultTimings(scenario, measured.faults),
     // A load cut short (an interrupt, a failure) is not a load that fell behind: its verdicts say so already.
-    load: measured.loadFinished ? loadFidelity(plan.load, measured.load.summary, timeline.series[seriesKey.client()] ?? []) : null,
+    load: measured.loadFinished ? loadFidelity(plan.load, measured.load.summary) : null,
   };
 }
 
 /**
 The load's figures as the promise check reads them. The closed-loop runner has no drops and no
-intended send times; whether it was held at its cap is estimated from the client's latencies.
+intended send times, and counts the requests that completed.
 */
-export function loadFidelity(load: Plan['load'], summary: LoadSummary, client: readonly Bucket[], t: PromiseThresholds = PROMISE_THRESHOLDS): LoadFidelity {
+export function loadFidelity(load: Plan['load'], summary: LoadSummary): LoadFidelity {
   const declaredRequests = Math.round(load.phases.reduce((a, p) => a + (p.rate * p.durationMs) / 1000, 0));
-  // Little's law, per second: the declared rate at the latency the client saw needs that many requests in flight.
-  // A second in which nothing came back while requests were due had every connection stuck.
-  const seconds = Math.ceil(load.durationMs / 1000);
-  let cappedSeconds = 0;
-  for (let s = 0; s < seconds; s++) {
-    const rate = load.phases.find((p) => s * 1000 >= p.startMs && s * 1000 < p.startMs + p.durationMs)?.rate ?? 0;
-    if (rate <= 0) continue;
-    const b = client[s];
-    const inFlight = b && b.latency.count > 0 ? (rate * b.latency.sum) / b.latency.count / 1000 : Number.POSITIVE_INFINITY;
-    if (inFlight >= t.loadCapShare * load.connections) cappedSeconds++;
-  }
   return {
     declaredRequests,
     sentRequests: summary.requests,
@@ -50,7 +36,6 @@ export function loadFidelity(load: Plan['load'], summary: LoadSummary, client: r
     cap: load.connections,
     droppedAtCap: null,
     droppedLate: null,
-    cappedSeconds,
     latenessP99Ms: null,
     latenessMaxMs: null,
   };

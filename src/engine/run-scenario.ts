@@ -156,7 +156,7 @@ async function reachRealToxiproxy(scenario: Scenario, plan: Plan, signal: AbortS
 function whatHappened(scenario: Scenario, plan: Plan, measured: Measured): { timeline: Timeline; facts: RunFacts } {
   const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
   const timeline = buildTimeline(measured.t0, seconds, [measured.load.series, ...measured.sidecarSeries]);
-  const facts: RunFacts = { t0: measured.t0, faults: measured.faults, events: measured.events, states: measured.states, health: runHealthOf(scenario, plan, measured, timeline) };
+  const facts: RunFacts = { t0: measured.t0, faults: measured.faults, events: measured.events, states: measured.states, health: runHealthOf(scenario, plan, measured) };
   const receiver = measured.receiver;
   if (receiver) {
     const store = receiver.store;

@@ -1,5 +1,5 @@
 import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults.ts';
-import { loadShortfall } from '../contract/load-fidelity.ts';
+import { hasIntendedTimes, loadShortfall } from '../contract/load-fidelity.ts';
 import type { FaultTiming, LoopDelay, RunHealth } from '../contract/run-health.ts';
 import type { AnyExpectation, Scenario, Window } from '../scenario/scenario.ts';
 import { faultNamed } from '../scenario/scenario-index.ts';
@@ -80,24 +80,30 @@ function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[],
   const load = health.load;
   if (!load) return;
   const short = loadShortfall(load);
-  const held = load.declaredRequests > 0 ? Math.max(0, load.declaredRequests - load.sentRequests - (load.droppedAtCap ?? 0)) / load.declaredRequests : 0;
-  const starved = starvedBy(health, t);
-  if (short <= t.loadShortfall && held > t.loadShortfall && load.cappedSeconds > 0 && starved) {
-    // Held at its cap by a mesh that was slow because the machine was: the harness's doing after all.
-    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares (${formatPercent(held)} short; at most ${formatPercent(t.loadShortfall)} may be), held at its cap of ${load.cap} in flight while ${starved}`);
-    figures.load_declared = load.declaredRequests;
-    figures.load_sent = load.sentRequests;
-  }
-  if (short > t.loadShortfall) {
-    const late = load.droppedLate ? `, ${plural(load.droppedLate, 'request')} dropped for being late` : '';
-    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${late} (${formatPercent(short)} short with connections to spare; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
+  const said = () => {
     figures.load_declared = load.declaredRequests;
     figures.load_sent = load.sentRequests;
     if (load.droppedLate !== null) figures.load_dropped_late = load.droppedLate;
+  };
+  if (hasIntendedTimes(load)) {
+    // Open loop: drops at the cap are the mesh's doing; what else is missing, the generator's.
+    if (short > t.loadShortfall) {
+      const late = load.droppedLate ? `, ${plural(load.droppedLate, 'request')} dropped for being late` : '';
+      reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${late} (${formatPercent(short)} short with connections to spare; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
+      said();
+    }
+    if (load.latenessP99Ms !== null && load.latenessP99Ms > t.loadLatenessP99Ms) {
+      reasons.push(`the load sent its requests late by ${formatDuration(load.latenessP99Ms)} at p99 (at most ${formatDuration(t.loadLatenessP99Ms)})`);
+      figures.load_lateness_p99_ms = load.latenessP99Ms;
+    }
+    return;
   }
-  if (load.latenessP99Ms !== null && load.latenessP99Ms > t.loadLatenessP99Ms) {
-    reasons.push(`the load sent its requests late by ${formatDuration(load.latenessP99Ms)} at p99 (at most ${formatDuration(t.loadLatenessP99Ms)})`);
-    figures.load_lateness_p99_ms = load.latenessP99Ms;
+  // Closed loop: a slow mesh holding every connection, or requests in flight at the end, make it
+  // short too; on a starved machine, the generator is what could not keep up.
+  const starved = starvedBy(health, t);
+  if (short > t.loadShortfall && starved) {
+    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares (${formatPercent(short)} short; at most ${formatPercent(t.loadShortfall)} may be) while ${starved}, so what was measured is not the declared load`);
+    said();
   }
 }
 
