@@ -62,3 +62,59 @@ describe('events at the time they happened', () => {
     assert.match(ejection ?? '', /^\[\s+6\.9s\] checkout-0:/);
   });
 });
+
+describe('an inconclusive run in the live view', () => {
+  const sc = outlierScenario();
+  const health = {
+    harnessLoop: { p50Ms: 0.2, p99Ms: 3, maxMs: 12, samples: 3000 },
+    sidecarLoops: { 'checkout-0': { p50Ms: 4, p99Ms: 83, maxMs: 240, samples: 2500 } },
+    cpu: { cores: 2, busy: 0.99, busyMax: 1, steal: 0, samples: 30 },
+    faults: [{ fault: 'p1-errors', edge: 'start' as const, plannedMs: 5000, beganMs: 5700, appliedMs: 5710, lateMs: 700 }],
+    load: null,
+  };
+  function ended(): RunViewState {
+    const end: RunEvent[] = [
+      { type: 'load-finished', at: T0 + 30_500, requests: 6000, errors: 0 },
+      { type: 'harness-health', at: T0 + 30_600, health },
+    ];
+    for (const e of sc.expect) {
+      const inconclusive = e.text === 'p99(client) < 250ms';
+      end.push({
+        type: 'expectation-settled',
+        at: T0 + 30_700,
+        verdict: {
+          expectation: e,
+          status: inconclusive ? 'inconclusive' : 'held',
+          measured: 200,
+          window: { fromMs: 0, toMs: 30_000 },
+          evidence: {},
+          explanation: 'x',
+          ...(inconclusive ? { inconclusive: { wouldBe: 'held' as const, reasons: ['sidecar checkout-0: event loop late by 83ms at p99'], figures: { sidecar_loop_p99_ms: 83 } } } : {}),
+        },
+      });
+    }
+    end.push({ type: 'run-finished', at: T0 + 30_800, passed: false, reportDir: null });
+    return run([...scriptedRun(30), ...end]);
+  }
+
+  test('the checklist says inconclusive with why, and a harness-health section gives the figures', async () => {
+    const { checklistRows, checklistWants } = await import('../../src/tui/components/checklist.ts');
+    const { checkView } = await import('../../src/tui/state/live-check.ts');
+    const s = ended();
+    const items = s.checklist.map((c) => checkView(s, c));
+    const p99 = items.find((i) => i.text === 'p99(client) < 250ms')!;
+    assert.equal(p99.status, 'inconclusive');
+    assert.match(p99.note, /event loop late by 83ms at p99 \(measured alone: held\)/);
+    const rows = checklistRows({ items, width: 140, height: checklistWants(s.checklist, s.health), color: false, health: s.health }).map((r) => r.map((seg) => seg.text).join(''));
+    assert.ok(rows.some((r) => /^\? inconclusive\s+p99\(client\) < 250ms/.test(r)), rows.join('\n'));
+    const at = rows.findIndex((r) => r.startsWith('HARNESS HEALTH'));
+    assert.ok(at > 0, rows.join('\n'));
+    assert.match(rows[at], /3 promises broken/);
+    assert.ok(rows.some((r) => /^\? fault p1-errors start: planned 5s, took effect 5\.7s \(700ms late\)/.test(r)), rows.join('\n'));
+    assert.ok(rows.some((r) => /^\? sidecars' event loops: worst checkout-0: p99 83ms/.test(r)));
+    assert.ok(rows.some((r) => /^✔ harness event loop: p99 3ms/.test(r)));
+    // The log ends with what the run came to.
+    assert.match(s.log.at(-1)!.text, /^run inconclusive: \d+ held, 0 broken, 1 inconclusive/);
+    assert.ok(s.log.some((l) => /^harness health: CPU 99% busy/.test(l.text)));
+  });
+});

@@ -5,6 +5,7 @@ import { h } from './h.ts';
 import { lines, type Seg } from './line.ts';
 import { fitSegs, rightSegs } from './segs.ts';
 import { CHECK_BADGE } from './vocabulary.ts';
+import type { HealthRow } from '../../contract/describe-run-health.ts';
 
 export interface ChecklistProps {
   /** The expectations in the scenario's order, as they stand (see `checkView`). */
@@ -13,11 +14,23 @@ export interface ChecklistProps {
   /** Rows it may use, title included. */
   readonly height: number;
   readonly color: boolean;
+  /** The harness's promises as the run kept them, once the load is over (null before): shown under the expectations. */
+  readonly health?: readonly HealthRow[] | null;
 }
 
-/** Rows wanted: a title and one per expectation. */
-export function checklistWants(items: readonly unknown[]): number {
-  return 1 + Math.max(1, items.length);
+/** Rows wanted: a title and one per expectation; once known, a title and one per promise of the harness. */
+export function checklistWants(items: readonly unknown[], health: readonly HealthRow[] | null = null): number {
+  return 1 + Math.max(1, items.length) + (health && health.length ? 1 + health.length : 0);
+}
+
+/** The harness-health rows: each promise, kept or broken, with its figures (the reports' section, in short). */
+function healthRowsOf(health: readonly HealthRow[], width: number): Seg[][] {
+  const broken = health.filter((r) => !r.kept).length;
+  const title: Seg[] = [{ text: 'HARNESS HEALTH', tone: 'accent', bold: true }, { text: broken ? `  ${broken} promise${broken === 1 ? '' : 's'} broken: what depends on them is inconclusive` : '  every promise kept', tone: 'dim' }];
+  return [
+    fitSegs(title, width),
+    ...health.map((r) => fitSegs([{ text: r.kept ? '✔ ' : '? ', tone: r.kept ? 'ok' : 'warn', bold: !r.kept }, { text: `${r.what}: ` }, { text: r.figure, tone: r.kept ? 'dim' : 'warn' }, { text: `  (${r.limit})`, tone: 'dim' }], width)),
+  ];
 }
 
 /**
@@ -34,7 +47,7 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
   if (height <= 0) return [];
   const title: Seg[] = [{ text: 'EXPECTATIONS', tone: 'accent', bold: true }, { text: `  ${tally(items)}`, tone: 'dim' }];
   if (items.length === 0) return [fitSegs(title, width), ...(height > 1 ? [fitSegs([{ text: '  none: this scenario only runs', tone: 'dim' }], width)] : [])];
-  const labelW = items.some((it) => it.status === 'inconclusive') ? 14 : 10;
+  const labelW = items.some((it) => it.status === 'inconclusive') ? 15 : 10;
   const valueW = 10;
   const noteW = width >= 110 ? Math.floor(width * 0.4) : 0;
   const textW = Math.max(10, width - labelW - valueW - 1 - noteW);
@@ -52,6 +65,9 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
       width,
     );
   });
+  const health = props.health && props.health.length ? healthRowsOf(props.health, width) : [];
+  // The promises come after the expectations, when there is room for all of both.
+  if (health.length && rows.length + health.length <= height - 1) return [fitSegs(title, width), ...rows, ...health];
   const room = height - 1;
   if (rows.length <= room) return [fitSegs(title, width), ...rows];
   const shown = Math.max(0, room - 1);
