@@ -308,8 +308,9 @@ export interface PromiseThresholds {
   */
   loopDelayP99Ms: number;
   /**
-  The same check, relative to what is judged: a delay above this share of a latency bound or of a
-  deadline is inconclusive even under `loopDelayP99Ms` (a 60 ms bound cannot absorb 20 ms per hop).
+  The same check for the sidecars, relative to what is judged: a delay above this share of a latency
+  bound or of a deadline is inconclusive even under `loopDelayP99Ms` (a 60 ms bound cannot absorb
+  20 ms per hop). The harness is on no request's path, so its delay is held to `loopDelayP99Ms` only.
   */
   loopDelayShareOfBound: number;
   /**

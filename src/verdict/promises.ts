@@ -120,12 +120,13 @@ function starvedBy(health: RunHealth, t: PromiseThresholds): string | null {
 function timingPromise(health: RunHealth, t: PromiseThresholds, boundMs: number | null, reasons: string[], figures: Record<string, number>): void {
   const limit = boundMs === null ? t.loopDelayP99Ms : Math.min(t.loopDelayP99Ms, boundMs * t.loopDelayShareOfBound);
   const limitText = boundMs !== null && limit < t.loopDelayP99Ms ? `${formatPercent(t.loopDelayShareOfBound)} of the ${formatDuration(boundMs)} it judges` : `at most ${formatDuration(limit)}`;
-  const late = (who: string, loop: LoopDelay | null, key: string) => {
-    if (!loop || loop.samples === 0 || loop.p99Ms <= limit) return;
-    reasons.push(`${who}'s event loop was late by ${formatDuration(loop.p99Ms)} at p99 (max ${formatDuration(loop.maxMs)}; ${limitText})`);
-    figures[key] = loop.p99Ms;
-  };
-  late('the harness', health.harnessLoop, 'harness_loop_p99_ms');
+  // The harness is on no request's path (it schedules faults, pushes config, collects): its delay
+  // says the machine is starved, so it is held to the absolute limit only.
+  const harness = health.harnessLoop;
+  if (harness && harness.samples > 0 && harness.p99Ms > t.loopDelayP99Ms) {
+    reasons.push(`the harness's event loop was late by ${formatDuration(harness.p99Ms)} at p99 (max ${formatDuration(harness.maxMs)}; at most ${formatDuration(t.loopDelayP99Ms)})`);
+    figures.harness_loop_p99_ms = harness.p99Ms;
+  }
   const starved = Object.entries(health.sidecarLoops).filter(([, l]) => l.samples > 0 && l.p99Ms > limit);
   if (starved.length > 0) {
     const [instance, worst] = starved.reduce((a, b) => (b[1].p99Ms > a[1].p99Ms ? b : a));
