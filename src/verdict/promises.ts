@@ -15,7 +15,8 @@ Which of the harness's promises an expectation depends on, by kind:
   is not the mesh the scenario describes;
 - the event loops (harness and sidecars) and the machine's CPU: latency bounds, and the sentences
   with a deadline or a moment (`ejected within`, `recovered within`, `state … at`), which a starved
-  process meets late;
+  process meets late — only where starvation could have made the verdict (a failed upper bound, not
+  a held one: starvation only slows things down);
 - fault timing: a window placed on a fault (`during f`, `after f.end`) on that fault's edges; a
   fixed window (`between`) on the faults whose planned span overlaps it; the whole run on any fault
   that was in force for a different length than planned.
@@ -40,6 +41,21 @@ function dependsOn(e: AnyExpectation): Depends {
       if (e.metric === 'attempts') return { load: false, timing: null, faults: faultsOf(e.window) };
       return { load: true, timing: isLatencyMetric(e.metric) ? { boundMs: e.value } : null, faults: faultsOf(e.window) };
   }
+}
+
+/**
+A starved event loop or machine only ever makes things slower: a latency bound that held under it
+(`< 250ms`) would hold on a quiet machine too, and an ejection that came in time would come sooner.
+Only the verdict starvation could have caused can be wrong: a failed upper bound or deadline, a
+held lower bound; a state at a moment, or an equality, either way.
+*/
+function starvationCanFlip(v: Verdict): boolean {
+  const e = v.expectation;
+  if (e.kind === 'state') return true;
+  if (e.kind === 'ejected' || e.kind === 'recovered') return v.status !== 'held';
+  if (e.op === '<' || e.op === '<=') return v.status !== 'held';
+  if (e.op === '>' || e.op === '>=') return v.status !== 'failed';
+  return true;
 }
 
 function faultsOf(w: Window): Depends['faults'] {
@@ -69,7 +85,7 @@ export function checkPromises(verdict: Verdict, scenario: Scenario, health: RunH
   const reasons: string[] = [];
   const figures: Record<string, number> = {};
   if (needs.load) loadPromise(health, thresholds, reasons, figures);
-  if (needs.timing) timingPromise(health, thresholds, needs.timing.boundMs, reasons, figures);
+  if (needs.timing && starvationCanFlip(verdict)) timingPromise(health, thresholds, needs.timing.boundMs, reasons, figures);
   if (needs.faults) faultPromise(health, scenario, thresholds, needs.faults, reasons, figures);
   if (reasons.length === 0) return verdict;
   const inconclusive: Inconclusive = { wouldBe: verdict.status, reasons, figures };
