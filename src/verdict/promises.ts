@@ -2,7 +2,6 @@ import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults
 import { hasIntendedTimes, loadShortfall } from '../contract/load-fidelity.ts';
 import type { FaultTiming, LoopDelay, RunHealth } from '../contract/run-health.ts';
 import type { AnyExpectation, Scenario, Window } from '../scenario/scenario.ts';
-import { faultNamed } from '../scenario/scenario-index.ts';
 import { formatDuration, formatPercent, plural } from '../util/format.ts';
 import { scheduledEnd } from './fault-times.ts';
 import { isLatencyMetric } from './measure.ts';
@@ -194,7 +193,7 @@ function faultPromise(health: RunHealth, scenario: Scenario, t: PromiseThreshold
       if (broken.length > 0) reasons.push(`${broken.map(say).join('; ')}, within the window it judges`);
     } else {
       // The whole run: a fault moved in time still holds as long; one in force longer or shorter does not.
-      if (!start || !faultNamed(scenario, f.name)) continue;
+      if (!start) continue;
       const longer = (end?.lateMs ?? 0) - start.lateMs;
       if (Math.abs(longer) > t.faultLateMs) {
         figures[`fault_length_change_ms.${f.name}`] = longer;
