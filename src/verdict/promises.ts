@@ -1,7 +1,7 @@
 import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults.ts';
 import { hasIntendedTimes, loadShortfall } from '../contract/load-fidelity.ts';
 import type { FaultTiming, LoopDelay, RunHealth } from '../contract/run-health.ts';
-import type { AnyExpectation, Scenario, Window } from '../scenario/scenario.ts';
+import type { AnyExpectation, MetricName, Scenario, Window } from '../scenario/scenario.ts';
 import { formatDuration, formatPercent, plural } from '../util/format.ts';
 import { scheduledEnd } from './fault-times.ts';
 import { isLatencyMetric } from './measure.ts';
@@ -12,10 +12,11 @@ Which of the harness's promises an expectation depends on, by kind:
 - the load (every expectation but `attempts`, which counts tries within each request): rates and
   counts directly; latencies, ratios and the mesh's reactions because a lighter load than declared
   is not the mesh the scenario describes;
-- the event loops (harness and sidecars) and the machine's CPU: latency bounds, and the sentences
-  with a deadline or a moment (`ejected within`, `recovered within`, `state … at`), which a starved
-  process meets late — only where starvation could have made the verdict (a failed upper bound, not
-  a held one: starvation only slows things down);
+- the event loops (harness and sidecars) and the machine's CPU: every measurement (a slowed mesh
+  times out, retries and overflows; latency bounds are weighed against the bound) and the
+  sentences with a deadline or a moment (`ejected within`, `recovered within`, `state … at`),
+  which a starved process meets late — only where starvation could have made the verdict (a
+  failed upper latency bound, not a held one: starvation only slows things down);
 - fault timing: a window placed on a fault (`during f`, `after f.end`) on that fault's edges; a
   fixed window (`between`) on the faults whose planned span overlaps it; the whole run on any fault
   that was in force for a different length than planned.
@@ -37,24 +38,54 @@ function dependsOn(e: AnyExpectation): Depends {
     case 'state':
       return { load: true, timing: { boundMs: null }, faults: null };
     default:
-      if (e.metric === 'attempts') return { load: false, timing: null, faults: faultsOf(e.window) };
-      return { load: true, timing: isLatencyMetric(e.metric) ? { boundMs: e.value } : null, faults: faultsOf(e.window) };
+      // A slowed mesh times out, retries, overflows its pools: every measurement can feel starvation, latencies weighed against their bound.
+      return { load: e.metric !== 'attempts', timing: { boundMs: isLatencyMetric(e.metric) ? e.value : null }, faults: faultsOf(e.window) };
   }
 }
 
 /**
+Which way starvation moves a metric: everything gets slower, so latencies, errors, retries, tries
+per request and pool overflows grow, successes and the rate of completions shrink; the others
+(counts on an instance, rate-limited or denied requests, handshakes, a version's share) can move
+either way.
+*/
+const UNDER_STARVATION: Readonly<Record<MetricName, 1 | -1 | 0>> = {
+  p50: 1,
+  p90: 1,
+  p99: 1,
+  max: 1,
+  error_rate: 1,
+  retries: 1,
+  retry_ratio: 1,
+  overflow: 1,
+  attempts: 1,
+  success_rate: -1,
+  rps: -1,
+  requests: 0,
+  rate_limited: 0,
+  share: 0,
+  denied: 0,
+  handshake_errors: 0,
+  mtls: 0,
+};
+
+/**
 A starved event loop or machine only ever makes things slower: a latency bound that held under it
-(`< 250ms`) would hold on a quiet machine too, and an ejection that came in time would come sooner.
-Only the verdict starvation could have caused can be wrong: a failed upper bound or deadline, a
-held lower bound; a state at a moment, or an equality, either way.
+(`< 250ms`) would hold on a quiet machine too, a success rate that held would be as high, and an
+ejection that came in time would come sooner. Only a verdict starvation could have caused can be
+wrong: the one on the side starvation pushes the metric to (UNDER_STARVATION); for a metric that
+can move either way, an equality, a state at a moment or no data, any.
 */
 function starvationCanFlip(v: Verdict): boolean {
   const e = v.expectation;
-  if (e.kind === 'state') return true;
-  if (e.kind === 'ejected' || e.kind === 'recovered') return v.status !== 'held';
-  if (e.op === '<' || e.op === '<=') return v.status !== 'held';
-  if (e.op === '>' || e.op === '>=') return v.status !== 'failed';
-  return true;
+  if (v.status === 'no_data' || e.kind === 'state') return true;
+  if (e.kind === 'ejected' || e.kind === 'recovered') return v.status === 'failed';
+  const direction = UNDER_STARVATION[e.metric];
+  const upper = e.op === '<' || e.op === '<=';
+  const lower = e.op === '>' || e.op === '>=';
+  if (direction === 0 || (!upper && !lower)) return true;
+  // Growing, it can fail an upper bound or pass a lower one; shrinking, the reverse.
+  return (direction > 0) === upper ? v.status === 'failed' : v.status === 'held';
 }
 
 function faultsOf(w: Window): Depends['faults'] {
