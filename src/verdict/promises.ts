@@ -45,9 +45,9 @@ function dependsOn(e: AnyExpectation): Depends {
 
 /**
 Which way starvation moves a metric: everything gets slower, so latencies, errors, retries, tries
-per request and pool overflows grow, successes and the rate of completions shrink; the others
-(counts on an instance, rate-limited or denied requests, handshakes, a version's share) can move
-either way.
+per request and pool overflows grow, successes and completions (the rate, the count) shrink; the
+others (rate-limited or denied requests, handshakes, a version's share) can move either way. An
+equality (`requests(a -> b-1) == 0`) can be broken either way whatever the metric.
 */
 const UNDER_STARVATION: Readonly<Record<MetricName, 1 | -1 | 0>> = {
   p50: 1,
@@ -61,7 +61,7 @@ const UNDER_STARVATION: Readonly<Record<MetricName, 1 | -1 | 0>> = {
   attempts: 1,
   success_rate: -1,
   rps: -1,
-  requests: 0,
+  requests: -1,
   rate_limited: 0,
   share: 0,
   denied: 0,
