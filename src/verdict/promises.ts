@@ -45,7 +45,8 @@ function dependsOn(e: AnyExpectation): Depends {
 
 /**
 Which way starvation moves a metric: everything gets slower, so latencies, errors, retries, tries
-per request and pool overflows grow, successes and completions (the rate, the count) shrink; the
+per request, pool overflows, deadlines run out and work done for callers that gave up grow,
+successes and completions (the rate, the count) shrink; the
 others (rate-limited or denied requests, handshakes, a version's share) can move either way. An
 equality (`requests(a -> b-1) == 0`) can be broken either way whatever the metric.
 */
@@ -60,7 +61,12 @@ const UNDER_STARVATION: Readonly<Record<MetricName, 1 | -1 | 0>> = {
   overflow: 1,
   attempts: 1,
   success_rate: -1,
+  deadline_exceeded: 1,
+  wasted: 1,
+  wasted_time: 1,
+  saved: 1,
   rps: -1,
+  admitted_rps: -1,
   requests: -1,
   rate_limited: 0,
   share: 0,
