@@ -47,7 +47,8 @@ function dependsOn(e: AnyExpectation): Depends {
 Which way starvation moves a metric: everything gets slower, so latencies, errors, retries, tries
 per request, pool overflows, deadlines run out and work done for callers that gave up grow,
 successes and completions (the rate, the count) shrink; the
-others (rate-limited or denied requests, handshakes, a version's share) can move either way. An
+others (rate-limited, denied or unrouted requests, handshakes, a version's share) can move either
+way. An
 equality (`requests(a -> b-1) == 0`) can be broken either way whatever the metric.
 */
 const UNDER_STARVATION: Readonly<Record<MetricName, 1 | -1 | 0>> = {
@@ -73,6 +74,7 @@ const UNDER_STARVATION: Readonly<Record<MetricName, 1 | -1 | 0>> = {
   denied: 0,
   handshake_errors: 0,
   mtls: 0,
+  no_route: 0,
 };
 
 /**
