@@ -3,6 +3,7 @@ import type { Verdict } from './verdict/verdict.ts';
 import type { TopologyEvent } from './contract/topology-event.ts';
 import type { Arrivals } from './scenario/scenario.ts';
 import type { LoadHonesty } from './load/load-honesty.ts';
+import type { RunHealth } from './contract/run-health.ts';
 
 /**
 Typed events the engine emits while a run happens, the runtime's and the fault runner's among them
@@ -22,7 +23,10 @@ export type RunEvent =
   | { type: 'load-finished'; at: number; requests: number; errors: number; honesty: LoadHonesty }
   /** Once a second: every series' figures for the second that just ended (series keys as in observe/timeline.ts). */
   | { type: 'live-stats'; at: number; second: number; series: Record<string, LiveFigures> }
+  /** `at` is when the sidecar saw it (the event's own time on the run's clock), not when the harness received it. */
   | { type: 'sidecar-event'; at: number; event: MeshEvent }
+  /** Once the load is over: the harness's own promises as the run kept them (a broken one makes a verdict that depends on it inconclusive). */
+  | { type: 'harness-health'; at: number; health: RunHealth }
   | { type: 'expectation-settled'; at: number; verdict: Verdict }
   | { type: 'teardown'; at: number; stopped: number }
   | { type: 'run-finished'; at: number; passed: boolean; reportDir: string | null }

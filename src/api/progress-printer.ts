@@ -2,6 +2,7 @@ import { describeMeshEvent, type Describer } from '../contract/describe-mesh-eve
 import { SETUP_EVENT_TYPES } from '../contract/mesh-event.ts';
 import type { RunEvent } from '../events.ts';
 import { loadLine } from '../report/load-honesty-text.ts';
+import { healthRows } from '../contract/describe-run-health.ts';
 
 /**
 Plain progress lines for a non-interactive run (CI, a pipe, or until the live view exists): one line
@@ -12,7 +13,9 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
   const dim = (s: string) => (options.color ? `\x1b[2m${s}\x1b[22m` : s);
   let started = 0;
   return (e: RunEvent): void => {
-    const t = started ? dim(`[${((e.at - started) / 1000).toFixed(1).padStart(5)}s] `) : '';
+    // A sidecar's event at the time it saw it, which may be before lines already printed.
+    const at = e.type === 'sidecar-event' ? e.event.at : e.at;
+    const t = started ? dim(`[${((at - started) / 1000).toFixed(1).padStart(5)}s] `) : '';
     switch (e.type) {
       case 'run-starting':
         started = e.at;
@@ -59,6 +62,12 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
       case 'instance-state':
         if (options.verbose) write(`${t}${e.instance} is ${e.state}: ${e.reason}`);
         break;
+      case 'harness-health': {
+        const broken = healthRows(e.health).filter((r) => !r.kept);
+        if (broken.length === 0) write(`${t}harness health: every promise kept`);
+        for (const r of broken) write(`${t}harness health: ${r.what} ${r.figure} (limit ${r.limit})`);
+        break;
+      }
       case 'expectation-settled':
       case 'run-finished':
         break;

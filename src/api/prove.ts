@@ -21,7 +21,7 @@ What `prove` takes: `run`'s options for one scenario. `output` prints a line per
 (`plain`; `live` prints the same: the live view is not used) or JSON lines (`json`);
 `stepSummary` appends the proof's summary.md.
 */
-export type ProveOptions = Pick<RunOptions, 'cwd' | 'reports' | 'duration' | 'runtime' | 'traces' | 'signal' | 'onEvent' | 'onNotice' | 'output' | 'stepSummary'>;
+export type ProveOptions = Pick<RunOptions, 'cwd' | 'reports' | 'duration' | 'runtime' | 'traces' | 'signal' | 'onEvent' | 'onNotice' | 'output' | 'stepSummary' | 'strict'>;
 
 export interface ProveSummary {
   file: string;
@@ -105,6 +105,8 @@ export async function proveScenario(loaded: Scenario, options: ProveOptions = {}
     options.signal?.removeEventListener('abort', onAbort);
   }
 
+  // --strict: an incomplete proof (an inconclusive verdict) fails, as a run's does.
+  if (options.strict && exitCode === 3) exitCode = 1;
   const matrix = proveMatrix({ name: scenario.name, file: scenario.source.file, expect: scenario.expect }, plan, variantRuns);
   const runFolder = (dir: string) => (reportDir ? relative(reportDir, dir) : dir);
   const markdown = renderProveMarkdown(matrix, { exitCode, runFolder });

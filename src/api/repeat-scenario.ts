@@ -16,7 +16,7 @@ export interface RepeatedScenario {
   summary: RepeatSummary;
   /** The repeat folder (every repeat's run folder, summary.md, repeat.json), or null without reports. */
   reportDir: string | null;
-  exitCode: 0 | 1 | 2 | 130;
+  exitCode: 0 | 1 | 2 | 3 | 130;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function repeatScenario(scenario: Scenario, count: number, settings
       achievedRate: run.result.load.achievedRate,
     };
     repeats.push(repeat);
-    exitCode = worstExitCode(exitCode, exitCodeOf(run.outcome));
+    exitCode = worstExitCode(exitCode, exitCodeOf(run.outcome, options.strict));
     if (out) out(json ? JSON.stringify({ type: 'repeat-run', scenario: scenario.name, repeat: i, of: count, ...repeatLine(run) }) : `  ${String(i).padStart(width)}/${count} ${runLine(run)}`);
     if (run.outcome === 'interrupted') break;
   }

@@ -54,7 +54,9 @@ export async function runOneScenario(
   if (where.stepSummary) await appendStepSummary(renderMarkdown(outcome.result), process.env);
   const { result } = outcome;
   // A run that broke (a process would not start, the load could not run) is not a verdict on the scenario.
-  const verdict = outcome.interrupted ? 'interrupted' : result.error ? 'error' : result.passed ? 'passed' : 'failed';
+  // Inconclusive only when nothing failed: a failure is a definite observation of the mesh.
+  const failedOne = result.verdicts.some((v) => v.status === 'failed' || v.status === 'no_data');
+  const verdict: ScenarioRun['outcome'] = outcome.interrupted ? 'interrupted' : result.error ? 'error' : result.passed ? 'passed' : failedOne ? 'failed' : 'inconclusive';
   return { file: scenario.source.file, name: scenario.name, outcome: verdict, error: result.error, loadFinished: outcome.loadFinished, reportDir: outcome.reportDir, verdicts: result.verdicts, result };
 }
 

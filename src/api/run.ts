@@ -35,6 +35,12 @@ export interface RunOptions {
   onNotice?: (message: string) => void;
   /** Print progress and each scenario's summary, as the CLI does. @default nothing is printed */
   output?: RunPrintOptions;
+  /**
+  Inconclusive verdicts (the harness broke a promise a verdict depends on: a late fault, a starved
+  event loop or machine, a load that fell behind) count as failed: exit code 1 instead of 3.
+  @default false
+  */
+  strict?: boolean;
   /** Append each scenario's Markdown summary to the file named by $GITHUB_STEP_SUMMARY, when it is set (with `repeat`, the repeat summary instead). @default false (the CLI: true) */
   stepSummary?: boolean;
   /**
@@ -72,8 +78,13 @@ export interface RunPrintOptions {
 export interface ScenarioRun {
   file: string;
   name: string;
-  /** `passed`: every expectation held · `failed`: one did not · `error`: the run could not complete (the verdicts cover what was measured before) · `interrupted`: aborted. */
-  outcome: 'passed' | 'failed' | 'error' | 'interrupted';
+  /**
+  `passed`: every expectation held · `failed`: one did not (or had no data) · `inconclusive`: none
+  failed, but one could not be judged because the harness broke a promise it depends on (each such
+  verdict's `inconclusive` says why, with the numbers; the result's `health` has the figures) ·
+  `error`: the run could not complete (the verdicts cover what was measured before) · `interrupted`: aborted.
+  */
+  outcome: 'passed' | 'failed' | 'inconclusive' | 'error' | 'interrupted';
   /** Why the run could not complete, when `outcome` is `error`. */
   error: string | null;
   /**
@@ -92,8 +103,12 @@ export interface ScenarioRun {
 export interface RunSummary {
   /** True when every expectation of every scenario held. */
   passed: boolean;
-  /** What `meshproof run` exits with: 0 every expectation held · 1 one failed · 2 a run could not complete · 130 interrupted. */
-  exitCode: 0 | 1 | 2 | 130;
+  /**
+  What `meshproof run` exits with: 0 every expectation held · 1 one failed (or, with `strict`, was
+  inconclusive) · 2 a run could not complete · 3 none failed but one was inconclusive · 130
+  interrupted. A failure anywhere wins over an inconclusive verdict elsewhere.
+  */
+  exitCode: 0 | 1 | 2 | 3 | 130;
   /** In the order given (with `repeat`, every repeat of a scenario in turn); after an interruption, the scenarios not run are missing. */
   runs: ScenarioRun[];
   /** With `repeat` above 1: per scenario, how stable each verdict was over its repeats and the spread of each measured value. */
@@ -162,7 +177,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       }
       const run = await runOneScenario(scenario, settings, { reportsDir, output: options.output, stepSummary: options.stepSummary ?? false });
       runs.push(run);
-      exitCode = worstExitCode(exitCode, exitCodeOf(run.outcome));
+      exitCode = worstExitCode(exitCode, exitCodeOf(run.outcome, options.strict));
       if (run.outcome === 'interrupted') break;
     }
   } finally {

@@ -70,10 +70,14 @@ Options for run (and prove, except --repeat):
   --runtime <r>       local (child processes, the default) or docker (each instance a pod of app
                       + sidecar containers; needs a running Docker engine, see docs/docker.md);
                       overrides the scenario's runtime key
+  --strict            an inconclusive verdict fails the run (exit 1 instead of 3)
 
 Exit codes: 0 every expectation held · 1 an expectation failed · 2 invalid scenario or the run
-could not happen · 130 interrupted (after cleanup). prove exits as its baseline run does, 2 when a
-run could not happen, 3 when a verdict was inconclusive (docs/repeat-and-prove.md).`;
+could not happen · 3 inconclusive: none failed, but the harness broke a promise a verdict depends
+on (a fault applied late, a starved event loop or CPU, a load that fell behind; the summary says
+which, with the numbers) · 130 interrupted (after cleanup).
+prove exits as its baseline run does, 2 when a run could not happen, 3 when a verdict was
+inconclusive (docs/repeat-and-prove.md).`;
 
 /**
 The CLI's commands: the only place that prints a final verdict and decides the exit code (src/cli.ts
@@ -249,6 +253,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
         'traces-per-second': { type: 'string' },
         'no-traces': { type: 'boolean' },
         ...(command === 'run' ? { repeat: { type: 'string' } } : {}),
+        strict: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -302,6 +307,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
         output: { stream: process.stdout, format: mode === 'json' ? 'json' : 'plain', color },
         onNotice: (message) => err(`meshproof: ${message}`),
         stepSummary: true,
+        strict: values.strict,
       }),
     );
     if (proof.exitCode === INTERRUPTED_EXIT_CODE) err(`meshproof: interrupted${interrupts.received ? ` by ${interrupts.received}` : ''}: the matrix above covers the runs made`);
@@ -322,6 +328,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
       output: { stream: process.stdout, format: repeat && repeat > 1 && mode === 'live' ? 'plain' : mode, color, verbose: values.verbose },
       onNotice: (message) => err(`meshproof: ${message}`),
       stepSummary: true,
+      strict: values.strict,
     }),
   );
   if (summary.exitCode === INTERRUPTED_EXIT_CODE) err(`meshproof: interrupted${interrupts.received ? ` by ${interrupts.received}` : ''} ${interruptedWhen(summary)}`);

@@ -286,3 +286,58 @@ How long the serving certificate of a gateway that terminates TLS is valid when 
 it: issued once per run for the gateway's hosts and never renewed (a run lasts hours at most).
 */
 export const GATEWAY_CERTIFICATE_VALIDITY_MS = 24 * 3600_000;
+
+/**
+The harness's promises (src/verdict/promises.ts): how far each may be broken before an expectation
+that depends on it is reported inconclusive instead of held or failed. Written once here; the
+reports and docs/verdicts-on-a-busy-machine.md say them from this table.
+*/
+export interface PromiseThresholds {
+  /**
+  A fault edge (start or end) that took effect more than this late: fault windows (`during`,
+  `after`) and fixed windows it overlaps are judged over a span the scenario did not declare. The
+  verdicts place windows on the recorded times and read whole seconds (a second counts when at
+  least half of it is inside), so a quarter of a second late already moves a judged second's
+  content by a quarter; a quiet machine is late by a few ms.
+  */
+  faultLateMs: number;
+  /**
+  p99 event-loop delay (beyond the timer's resolution) of the harness or of any sidecar above which
+  a latency bound, a deadline (`ejected within`, `recovered within`) or a state at a moment cannot be
+  judged: every hop of a request through a late sidecar waits that long. A quiet machine shows 1–5 ms.
+  */
+  loopDelayP99Ms: number;
+  /**
+  The same check for the sidecars, relative to what is judged: a delay above this share of a latency
+  bound or of a deadline is inconclusive even under `loopDelayP99Ms` (a 60 ms bound cannot absorb
+  20 ms per hop). The harness is on no request's path, so its delay is held to `loopDelayP99Ms` only.
+  */
+  loopDelayShareOfBound: number;
+  /**
+  Mean CPU busy share (all cores, steal included) over the load above which latency bounds and
+  deadlines cannot be judged: processes wait for a core, so latencies include the machine's queue.
+  */
+  cpuBusy: number;
+  /** Mean share of CPU time stolen by the hypervisor above which the same holds. */
+  cpuSteal: number;
+  /**
+  Share of the declared requests the load did not send (fell behind, dropped late; not those the
+  mesh held back at the cap) above which every verdict that depends on the load cannot be judged:
+  rates and counts directly, latencies, ratios and the mesh's reactions because a lighter load is
+  not the one the scenario describes (fewer overlapping retries, emptier pools). A closed-loop
+  runner, which counts only completed requests, is held to it only while the machine is starved.
+  */
+  loadShortfall: number;
+  /** p99 lateness of the load's sends (open loop) above which the same holds. */
+  loadLatenessP99Ms: number;
+}
+
+export const PROMISE_THRESHOLDS: Readonly<PromiseThresholds> = {
+  faultLateMs: 250,
+  loopDelayP99Ms: 50,
+  loopDelayShareOfBound: 0.25,
+  cpuBusy: 0.97,
+  cpuSteal: 0.1,
+  loadShortfall: 0.05,
+  loadLatenessP99Ms: 50,
+};

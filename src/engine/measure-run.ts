@@ -5,6 +5,7 @@ import type { MeshEvent } from '../contract/mesh-event.ts';
 import type { RunningExternal, RunningPod } from '../contract/running-pod.ts';
 import { seriesKey, type SparseSeries } from '../contract/series.ts';
 import type { TracingStats } from '../contract/span-sink.ts';
+import type { CpuBusy, LoopDelay } from '../contract/run-health.ts';
 import type { StateChange } from '../contract/state-change.ts';
 import { describeWireEngine, type WireEngine } from '../chaos/engine/wire-engine.ts';
 import { planLinks } from '../chaos/links/link-plan.ts';
@@ -18,12 +19,14 @@ import type { LoadSummary } from '../load/load-summary.ts';
 import { RemoteLoadGenerator } from '../load/remote-load-generator.ts';
 import { Collector } from '../observe/collector.ts';
 import { Histogram } from '../contract/histogram.ts';
+import { CpuSampler } from '../observe/cpu-sampler.ts';
 import type { Plan } from '../plan/plan-scenario.ts';
 import type { Runtime, StartedTopology } from '../runtime/runtime.ts';
 import { ControlPlane } from '../sim/control-plane/control-plane.ts';
 import { TraceReceiver } from '../trace/receiver.ts';
 import { sidecarTracingStats } from '../trace/sidecar-tracing-stats.ts';
 import { TraceStore } from '../trace/trace-store.ts';
+import { LoopDelayMonitor } from '../util/loop-delay-monitor.ts';
 import { ResourceStack } from '../util/resource-stack.ts';
 import type { RunTelemetry } from './run-telemetry.ts';
 
@@ -74,6 +77,12 @@ export interface Measured {
   sidecarSpans: Record<string, TracingStats>;
   /** The harness's trace receiver, which keeps what it received; null when the run traced nothing. */
   receiver: TraceReceiver | null;
+  /** The harness's own event-loop delay over the load; null when the load never started. */
+  harnessLoop: LoopDelay | null;
+  /** Each sidecar's event-loop delay from second 0, read at the end, by instance. */
+  sidecarLoops: Record<string, LoopDelay>;
+  /** How busy the machine was over the load; null when not measured (the load never started, or no /proc/stat). */
+  cpu: CpuBusy | null;
 }
 
 /**
@@ -144,6 +153,9 @@ function emptyMeasurement(): Measured {
     configPushMs: null,
     sidecarSpans: {},
     receiver: null,
+    harnessLoop: null,
+    sidecarLoops: {},
+    cpu: null,
   };
 }
 
@@ -239,13 +251,15 @@ function watchSidecars(held: ResourceStack, run: RunSetup, topology: StartedTopo
   const collector = new Collector([topology.ingress, ...topology.pods], {
     // The rate-limit service's quota series are read like a sidecar's; a restart moves its url in place.
     timelineSources: rls ? () => [{ name: RATE_LIMIT_SERVICE_INSTANCE, url: rls.url }] : undefined,
-    onEvent: (event) => run.emit({ type: 'sidecar-event', at: Date.now(), event }),
+    // At the time the sidecar saw it: polled once a second (later still on a busy machine), it arrives late.
+    onEvent: (event) => run.emit({ type: 'sidecar-event', at: event.at, event }),
     t0: measured.t0,
     onSecond: run.liveStats ? (second, series) => run.emit({ type: 'live-stats', at: Date.now(), second, series: liveFigures(series, second) }) : undefined,
   });
   held.adopt(collector, async (c) => {
     await c.stop().catch(() => {});
     measured.sidecarSeries = await c.timelines().catch(() => []);
+    measured.sidecarLoops = await c.loopDelays().catch(() => ({}));
     measured.events = c.allEvents();
   });
   collector.start();
@@ -263,15 +277,31 @@ function scheduleFaults(held: ResourceStack, run: RunSetup, controlPlane: Contro
   faults.start();
 }
 
-/** Sends the load from second 0 (warming up before it) and keeps what the client saw. */
+/**
+Sends the load from second 0 (warming up before it) and keeps what the client saw. Over the load,
+the harness watches its own promises: its event-loop delay and how busy the machine is (a timer
+every 10 ms and a read of /proc/stat a second; nothing on any request's path).
+*/
 async function driveLoad(run: RunSetup, load: RemoteLoadGenerator, measured: Measured): Promise<void> {
   const plan = run.plan;
+  const loop = new LoopDelayMonitor().start();
+  const cpu = new CpuSampler();
   const loading = load.run(measured.t0, { warmup: run.warmupMs > 0 });
   await new Promise((r) => setTimeout(r, Math.max(0, measured.t0 - Date.now())));
+  loop.reset();
+  cpu.start();
   const maxRate = plan.load.model === 'closed' ? null : Math.max(...plan.load.phases.map((p) => p.rate));
   run.emit({ type: 'load-started', at: Date.now(), t0: measured.t0, rate: maxRate, arrivals: plan.load.model === 'closed' ? null : plan.load.arrivals, connections: plan.load.connections, durationMs: plan.load.durationMs });
-  const loaded = await loading;
-  measured.load = loaded;
+  let loaded: Awaited<typeof loading>;
+  try {
+    loaded = await loading;
+    measured.load = loaded;
+  } finally {
+    cpu.stop();
+    measured.cpu = cpu.summary();
+    measured.harnessLoop = loop.read();
+    loop.stop();
+  }
   // A load cut short by the abort also returns here: it finished only if nothing had stopped it.
   // Decided before the event goes out: an abort in answer to it comes after the load's end.
   measured.loadFinished = !run.signal?.aborted;

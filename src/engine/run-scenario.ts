@@ -18,6 +18,7 @@ import { writeTraces } from '../trace/write-traces.ts';
 import { evaluateExpectations } from '../verdict/evaluate.ts';
 import type { RunFacts, Verdict } from '../verdict/verdict.ts';
 import { measureRun, type Measured } from './measure-run.ts';
+import { runHealthOf } from './run-health-of.ts';
 import { startRunTelemetry, type RunTelemetry } from './run-telemetry.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -108,7 +109,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
   const interrupted = options.signal?.aborted ?? false;
   if (interrupted && !measured.error && !measured.loadFinished) measured.error = 'interrupted: the run was stopped before the end of its load';
-  const { timeline, facts } = whatHappened(plan, measured);
+  const { timeline, facts } = whatHappened(scenario, plan, measured);
+  if (facts.health) emit({ type: 'harness-health', at: Date.now(), health: facts.health });
   telemetry?.phase('verdicts');
   const verdicts = evaluateExpectations(scenario, timeline, facts);
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
@@ -151,10 +153,10 @@ async function reachRealToxiproxy(scenario: Scenario, plan: Plan, signal: AbortS
 }
 
 /** The run's timeline and the facts the event-based expectations read, from what was measured. */
-function whatHappened(plan: Plan, measured: Measured): { timeline: Timeline; facts: RunFacts } {
+function whatHappened(scenario: Scenario, plan: Plan, measured: Measured): { timeline: Timeline; facts: RunFacts } {
   const seconds = Math.max(1, Math.ceil(plan.load.durationMs / 1000));
   const timeline = buildTimeline(measured.t0, seconds, [measured.load.series, ...measured.sidecarSeries]);
-  const facts: RunFacts = { t0: measured.t0, faults: measured.faults, events: measured.events, states: measured.states };
+  const facts: RunFacts = { t0: measured.t0, faults: measured.faults, events: measured.events, states: measured.states, health: runHealthOf(scenario, plan, measured) };
   const receiver = measured.receiver;
   if (receiver) {
     const store = receiver.store;
@@ -219,6 +221,7 @@ function runResult(r: {
         ]
       : logsOf(plan.pods, reportDir),
     configPushMs: measured.configPushMs,
+    health: facts.health!,
     ...(receiver ? { traces: summariseTraces(receiver.store, receiver.stats(), measured.sidecarSpans, r.telemetry?.stats() ?? null, { fromMs: measured.t0, toMs: measured.t0 + plan.load.durationMs }) } : {}),
   };
 }

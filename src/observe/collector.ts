@@ -2,6 +2,7 @@ import type { RunningPod } from '../contract/running-pod.ts';
 import { fromRecord, type MeshEvent, type MeshEventRecord } from '../contract/mesh-event.ts';
 import { httpJson } from '../util/http-json.ts';
 import type { SparseSeries } from '../contract/series.ts';
+import { loopDelayFromGauges, type LoopDelay } from '../contract/run-health.ts';
 
 export interface CollectorOptions {
   /** Timeout of one admin call. @default 3000 */
@@ -105,6 +106,26 @@ export class Collector implements AsyncDisposable {
       }),
     );
     return [...this.lastTimeline.values()];
+  }
+
+  /**
+  Each sidecar's event-loop delay since second 0 (its `/stats` gauges), by instance; a sidecar that
+  does not answer, or does not measure it, is missing.
+  */
+  async loopDelays(): Promise<Record<string, LoopDelay>> {
+    const out: Record<string, LoopDelay> = {};
+    await Promise.all(
+      this.sidecars.map(async (s) => {
+        try {
+          const { gauges } = await httpJson<{ gauges: Record<string, number> }>(`${s.adminUrl}/stats`, { timeoutMs: this.timeoutMs });
+          const loop = loopDelayFromGauges(gauges);
+          if (loop) out[s.instance] = loop;
+        } catch {
+          /* gone (killed): its figures are not known */
+        }
+      }),
+    );
+    return out;
   }
 
   private async pollEvents(): Promise<void> {

@@ -8,7 +8,7 @@ import { decidingEventLine, measuredText } from './describe.ts';
 The run as JUnit XML, in the shape GitHub (test reporters), GitLab (`artifacts:reports:junit`) and
 Jenkins (`junit`) read: one `<testsuite>` named after the scenario, one `<testcase>` per expectation
 (its sentence as written), a `<failure type="expectation-failed">` for each that failed or had no
-data, and a `<testcase name="run">` with an `<error>` when the run could not complete.
+data, a `<skipped>` for each that was inconclusive (with why), and a `<testcase name="run">` with an `<error>` when the run could not complete.
 
 A testcase's `time` is the length of the window it was measured over; the suite's `time` is the
 run's wall-clock duration.
@@ -35,7 +35,8 @@ export function renderJUnitSuites(results: readonly RunResult[], options: Report
 function suite(result: RunResult, describe: Describer): { tests: number; failures: number; errors: number; lines: string[] } {
   const { scenario, verdicts } = result;
   const classname = `meshproof.${scenario.name}`;
-  const failures = verdicts.filter((v) => v.status !== 'held').length;
+  const failures = verdicts.filter((v) => v.status !== 'held' && v.status !== 'inconclusive').length;
+  const skipped = verdicts.filter((v) => v.status === 'inconclusive').length;
   const errors = result.error ? 1 : 0;
   const tests = verdicts.length + errors;
   const time = seconds(wallMs(result));
@@ -50,7 +51,7 @@ function suite(result: RunResult, describe: Describer): { tests: number; failure
   ];
 
   const lines: string[] = [
-    `  <testsuite name="${attr(scenario.name)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0" time="${time}" timestamp="${attr(timestamp(result.startedAt))}">`,
+    `  <testsuite name="${attr(scenario.name)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}" timestamp="${attr(timestamp(result.startedAt))}">`,
     '    <properties>',
     ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
     '    </properties>',
@@ -60,6 +61,11 @@ function suite(result: RunResult, describe: Describer): { tests: number; failure
     const open = `    <testcase name="${attr(v.expectation.text)}" classname="${attr(classname)}" time="${seconds(v.window.toMs - v.window.fromMs)}"`;
     if (v.status === 'held') {
       lines.push(`${open}/>`);
+      continue;
+    }
+    // Not judged: a CI page shows it skipped, with why (meshproof's exit code is 3).
+    if (v.status === 'inconclusive') {
+      lines.push(`${open}>`, `      <skipped message="${attr(v.explanation)}">${text(failureBody(v, describe))}</skipped>`, '    </testcase>');
       continue;
     }
     lines.push(

@@ -8,8 +8,9 @@ import { loadFacts } from './load-honesty-text.ts';
 import { serviceStats } from './service-stats.ts';
 import { policyText, securitySummary } from './security-summary.ts';
 import { anyBudgetRefusal, edgeStats } from './edge-stats.ts';
+import { healthRows } from '../contract/describe-run-health.ts';
 
-const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data' };
+const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data', inconclusive: '❔ inconclusive' };
 
 /**
 The run as Markdown that fits a CI job summary (`$GITHUB_STEP_SUMMARY`, a GitLab MR note): a title
@@ -23,7 +24,10 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
   const held = verdicts.filter((v) => v.status === 'held').length;
   const out: string[] = [];
 
-  out.push(`## ${result.passed ? '✅' : '❌'} ${inline(scenario.name)} — ${held} of ${plural(verdicts.length, 'expectation')} held`);
+  const inconclusive = verdicts.filter((v) => v.status === 'inconclusive');
+  const anyFailed = verdicts.some((v) => v.status === 'failed' || v.status === 'no_data');
+  const mark = result.passed ? '✅' : !anyFailed && !result.error && inconclusive.length > 0 ? '❔' : '❌';
+  out.push(`## ${mark} ${inline(scenario.name)} — ${held} of ${plural(verdicts.length, 'expectation')} held${inconclusive.length ? `, ${inconclusive.length} inconclusive` : ''}`);
   if (scenario.description) out.push('', inline(scenario.description));
   if (result.error) {
     // A program that did not start brings the end of its output: kept as lines, in a block.
@@ -39,7 +43,12 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
     out.push(row([STATUS[v.status], code(v.expectation.text), measured, window]));
   }
 
-  const failed = verdicts.filter((v) => v.status !== 'held');
+  if (inconclusive.length) {
+    out.push('', '**Why it is inconclusive** (the harness broke a promise these verdicts depend on; see Harness health)', '');
+    for (const v of inconclusive) out.push(`- ${code(v.expectation.text)} (the measurement alone: ${v.inconclusive?.wouldBe ?? '?'}): ${inline((v.inconclusive?.reasons ?? []).join('; '))}`);
+  }
+
+  const failed = verdicts.filter((v) => v.status !== 'held' && v.status !== 'inconclusive');
   if (failed.length) {
     out.push('', '**Why it failed**', '');
     for (const v of failed) {
@@ -68,6 +77,11 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
     const short = facts.filter((f) => f.ok === false).length;
     out.push('', `| Load delivered${short ? ` (⚠️ ${plural(short, 'figure')} off its goal)` : ''} | |`, '| --- | --- |');
     for (const f of facts) out.push(row([f.ok === false ? `⚠️ ${f.label}` : f.label, inline(f.value)]));
+  }
+
+  if (result.health) {
+    out.push('', '**Harness health** (the promises the verdicts depend on)', '', '| | Promise | Measured | Limit |', '| --- | --- | --- | --- |');
+    for (const h of healthRows(result.health)) out.push(row([h.kept ? '✅' : '⚠️', inline(h.what), inline(h.figure), inline(h.limit)]));
   }
 
   const stats = serviceStats(scenario, result.timeline);

@@ -3,6 +3,7 @@ import type { Verdict } from '../verdict/verdict.ts';
 import { loadShortfalls } from '../load/load-honesty.ts';
 import { actualText, faultTargetText, faultText, scheduledText } from './describe.ts';
 import { loadLine } from './load-honesty-text.ts';
+import { healthRows } from '../contract/describe-run-health.ts';
 
 export interface PlainSummaryOptions {
   /** ANSI colours; only when the output is a terminal that wants them. */
@@ -17,6 +18,7 @@ const LABEL: Record<Verdict['status'], { mark: string; word: string; color: keyo
   held: { mark: '✔', word: 'held', color: 'green' },
   failed: { mark: '✘', word: 'failed', color: 'red' },
   no_data: { mark: '✘', word: 'no data', color: 'yellow' },
+  inconclusive: { mark: '?', word: 'inconclusive', color: 'yellow' },
 };
 
 /**
@@ -53,11 +55,20 @@ export function renderPlainSummary(result: RunResult, options: PlainSummaryOptio
     if (short.length) lines.push(paint('yellow', `  ⚠ the load fell short of the declared one: ${short.join('; ')}`));
   }
 
+  // The promises the verdicts depend on: only those broken are worth a line here (the reports list them all).
+  const broken = result.health ? healthRows(result.health).filter((h) => !h.kept) : [];
+  if (broken.length) {
+    lines.push('', 'Harness health (promises broken):');
+    for (const h of broken) lines.push(paint('yellow', `  ${h.what}: ${h.figure} (limit ${h.limit})`));
+  }
+
   const held = result.verdicts.filter((v) => v.status === 'held').length;
-  const failed = result.verdicts.length - held;
+  const inconclusive = result.verdicts.filter((v) => v.status === 'inconclusive').length;
+  const failed = result.verdicts.length - held - inconclusive;
   const noData = result.verdicts.filter((v) => v.status === 'no_data').length;
-  const tally = `${held} held, ${failed} failed${noData ? ` (${noData} with no data)` : ''}`;
-  lines.push('', `${paint('bold', paint(result.passed ? 'green' : 'red', tally))} — ${result.scenario.name}`);
+  const tally = `${held} held, ${failed} failed${noData ? ` (${noData} with no data)` : ''}${inconclusive ? `, ${inconclusive} inconclusive` : ''}`;
+  const tone = result.passed ? 'green' : failed === 0 && !result.error ? 'yellow' : 'red';
+  lines.push('', `${paint('bold', paint(tone, tally))} — ${result.scenario.name}`);
   if (options.reportDir) lines.push(`Report: ${options.reportDir}`);
   return lines.join('\n');
 }

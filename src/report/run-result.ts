@@ -7,6 +7,7 @@ import type { Verdict } from '../verdict/verdict.ts';
 import type { FaultRecord } from '../contract/fault-record.ts';
 import type { StateChange } from '../contract/state-change.ts';
 import type { TraceSummary } from '../trace/trace-summary.ts';
+import type { RunHealth } from '../contract/run-health.ts';
 
 /** Everything a run measured and decided: the content of result.json, and the input of every reporter. */
 export interface RunResult {
@@ -58,6 +59,13 @@ export interface RunResult {
   instances: { instance: string; service: string; ports: Record<string, number>; log?: string }[];
   /** How long a config push took to reach every sidecar (ms), as measured at start. */
   configPushMs: number | null;
+  /**
+  The harness's own promises as the run kept them: fault timing (planned vs when each took effect),
+  the harness's and each sidecar's event-loop delay, how busy the machine was, the load delivered
+  vs declared. A verdict that depends on a broken one is inconclusive. Absent in results written
+  before meshproof measured it.
+  */
+  health?: RunHealth;
   /** The run's traces: counts, losses, the slowest and a failed trace as waterfalls (spans in traces.json). Absent when tracing was off. */
   traces?: TraceSummary | null;
 }

@@ -88,7 +88,7 @@ export function LiveApp(props: LiveAppProps): ReactElement {
     rows,
     topology: topologyWants(state),
     faults: faultTimelineWants(state),
-    checklist: checklistWants(state.checklist),
+    checklist: checklistWants(state.checklist, state.health),
     detailsOpen: detailsOpen || columns >= WIDE_COLUMNS,
     helpOpen,
   });
@@ -104,7 +104,7 @@ export function LiveApp(props: LiveAppProps): ReactElement {
       case 'faults':
         return h(FaultTimeline, { ...common, state });
       case 'checklist':
-        return h(Checklist, { ...common, items: checks });
+        return h(Checklist, { ...common, items: checks, health: state.health });
       case 'events':
         return h(EventLog, { ...common, state });
       case 'details':

@@ -12,6 +12,7 @@ import { noFacts } from './fault-times.ts';
 import { aggregate } from './measure.ts';
 import { measureOver } from './measure-scope.ts';
 import { metricSeriesKeys } from './scope.ts';
+import { checkPromises } from './promises.ts';
 import { evaluateRecovered } from './recovered.ts';
 import { evaluateState } from './state.ts';
 import { bucketRange, rangeWindow, resolveWindow, type BucketRange } from './window.ts';
@@ -19,11 +20,16 @@ import { bucketRange, rangeWindow, resolveWindow, type BucketRange } from './win
 /**
 Decides every expectation of a scenario from the run's timeline and what else happened in it
 (`facts`: when each fault really took effect, the sidecars' events, the harness's state changes),
-in declaration order. Pure: the same inputs always give the same verdicts. Without facts, faults
+in declaration order; with `facts.health`, each checked against the harness's promises
+(promises.ts). Pure: the same inputs always give the same verdicts. Without facts, faults
 are taken as scheduled and no event happened.
 */
 export function evaluateExpectations(scenario: Scenario, timeline: Timeline, facts: RunFacts = noFacts(timeline.t0)): Verdict[] {
-  return scenario.expect.map((e) => evaluateAny(e, scenario, timeline, facts));
+  return scenario.expect.map((e) => {
+    const verdict = evaluateAny(e, scenario, timeline, facts);
+    // A verdict that leans on a promise the harness broke (a late fault, a starved loop or machine, a load that fell behind) does not stand.
+    return facts.health ? checkPromises(verdict, scenario, facts.health) : verdict;
+  });
 }
 
 /** One expectation of any kind. */

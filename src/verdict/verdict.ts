@@ -2,13 +2,21 @@ import type { AnyExpectation } from '../scenario/scenario.ts';
 import type { FaultRecord } from '../contract/fault-record.ts';
 import type { InstanceState, StateChange } from '../contract/state-change.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
+import type { RunHealth } from '../contract/run-health.ts';
 import type { TraceStore } from '../trace/trace-store.ts';
 
 /** The decision on one expectation, with the evidence that decided it. */
 export interface Verdict {
   expectation: AnyExpectation;
-  /** held: the comparison is true; failed: false; no_data: nothing was measured in the window (counts as failed). */
-  status: 'held' | 'failed' | 'no_data';
+  /**
+  held: the comparison is true; failed: false; no_data: nothing was measured in the window (counts
+  as failed); inconclusive: the harness broke a promise the verdict depends on (a late fault, a
+  starved event loop or machine, a load that fell behind), so neither held nor failed can be said —
+  `inconclusive` says why, with the numbers.
+  */
+  status: 'held' | 'failed' | 'no_data' | 'inconclusive';
+  /** Set when `status` is inconclusive. */
+  inconclusive?: Inconclusive;
   /** The measured value in the expectation's unit (NaN when no data). */
   measured: number;
   /** The window actually evaluated, in ms from the start of the load. */
@@ -19,6 +27,16 @@ export interface Verdict {
   explanation: string;
   /** Events that decided it (an ejection, a kill…), with their time from the start of the load. */
   events?: DecidingEvent[];
+}
+
+/** Why a verdict could not be given: the promises broken, in words with their numbers. */
+export interface Inconclusive {
+  /** What the measurement alone would have said; it does not stand. */
+  wouldBe: 'held' | 'failed' | 'no_data';
+  /** One sentence per broken promise, e.g. "the load sent 560 of 800 requests (30% short; at most 5% may be)". */
+  reasons: string[];
+  /** The numbers behind the reasons, flat (`fault_late_ms.p1`, `sidecar_loop_p99_ms`, `cpu_busy`, `load_sent`…). */
+  figures: Record<string, number>;
 }
 
 /**
@@ -38,6 +56,11 @@ export interface RunFacts {
   events: MeshEvent[];
   /** Process-level state changes made by the harness (killed, paused, restarted → healthy). */
   states: StateChange[];
+  /**
+  The harness's own promises as the run kept them; when given, an expectation that depends on one
+  that was broken is inconclusive (promises.ts). Absent: every promise is taken as kept.
+  */
+  health?: RunHealth;
   /** The run's traces, for expectations over them (`attempts`); absent when tracing was off. */
   traces?: Pick<TraceStore, 'attempts' | 'dropped'> & { sidecarDropped?: number };
 }

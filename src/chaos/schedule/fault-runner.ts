@@ -53,7 +53,7 @@ export class FaultRunner implements AsyncDisposable {
     this.now = options.now ?? Date.now;
     this.endpointRemovalDelayMs = options.endpointRemovalDelayMs ?? DEFAULT_ENDPOINT_REMOVAL_DELAY_MS;
     for (const f of options.scenario.faults ?? []) {
-      this.records.set(f.name, { name: f.name, scheduledAtMs: f.atMs, startedMs: null, endedMs: null, detail: '' });
+      this.records.set(f.name, { name: f.name, scheduledAtMs: f.atMs, startedMs: null, endedMs: null, appliedMs: null, endBegunMs: null, detail: '' });
     }
   }
 
@@ -117,15 +117,18 @@ export class FaultRunner implements AsyncDisposable {
   private started(f: Fault, detail: string, begunMs: number): void {
     const r = this.records.get(f.name)!;
     r.startedMs = begunMs;
+    r.appliedMs = this.sinceT0();
     r.detail = detail;
     this.o.emit({ type: 'fault-started', at: this.o.t0 + begunMs, fault: f.name, detail });
   }
 
-  private ended(f: Fault, detail: string, begunMs: number): void {
+  /** `endedMs`: when it is over for a caller; `begunMs`: when the harness began to end it (the same, but for an app brought back). */
+  private ended(f: Fault, detail: string, endedMs: number, begunMs = endedMs): void {
     const r = this.records.get(f.name)!;
-    r.endedMs = begunMs;
+    r.endedMs = endedMs;
+    r.endBegunMs = begunMs;
     r.detail = r.detail ? `${r.detail}; ${detail}` : detail;
-    this.o.emit({ type: 'fault-ended', at: this.o.t0 + begunMs, fault: f.name, detail });
+    this.o.emit({ type: 'fault-ended', at: this.o.t0 + endedMs, fault: f.name, detail });
   }
 
   /** Every instance of the topology: pods with a proxy and external services' instances. */
@@ -212,7 +215,7 @@ export class FaultRunner implements AsyncDisposable {
       this.state(instance, 'killed', `fault ${f.name}: ${detail}`);
       // An external's name keeps resolving when it is down: no control plane removes it.
       if ((this.o.topology.externals ?? []).some((e) => e.instance === instance)) {
-        if (a.action === 'restart') await this.bringBack(f, instance);
+        if (a.action === 'restart') await this.bringBack(f, instance, begun);
         return;
       }
       // The control plane learns of it the way a real one would: after the readiness probe fails.
@@ -227,7 +230,7 @@ export class FaultRunner implements AsyncDisposable {
           }),
         );
       }
-      if (a.action === 'restart') await this.bringBack(f, instance);
+      if (a.action === 'restart') await this.bringBack(f, instance, begun);
       return;
     }
     if (a.action === 'pause') {
@@ -241,7 +244,7 @@ export class FaultRunner implements AsyncDisposable {
       this.ended(f, detail, begun);
       this.state(instance, 'healthy', `fault ${f.name} ended: ${detail}`);
     } else if (a.action === 'kill') {
-      await this.bringBack(f, instance);
+      await this.bringBack(f, instance, begun);
     }
   }
 
@@ -271,7 +274,7 @@ export class FaultRunner implements AsyncDisposable {
   }
 
   /** A killed app's fault ends when it is back in the endpoints (that is what `crash.end` means to a caller), not when the start began. */
-  private async bringBack(f: Fault, instance: string): Promise<void> {
+  private async bringBack(f: Fault, instance: string, begunMs: number): Promise<void> {
     const port = await this.o.topology.processes.start(instance);
     this.killed.delete(instance);
     const cp = this.o.controlPlane;
@@ -284,7 +287,7 @@ export class FaultRunner implements AsyncDisposable {
       instance === RATE_LIMIT_SERVICE_INSTANCE
         ? `the rate-limit service was started again (port ${port}) with its configuration, and every sidecar told where it is; its counters start from zero`
         : `${gateway ? `gateway ${instance}` : `the app of ${instance}`} was started again (port ${port}) and is back in the endpoints`;
-    this.ended(f, back, this.sinceT0());
+    this.ended(f, back, this.sinceT0(), begunMs);
     this.state(instance, 'healthy', `fault ${f.name}: restarted`);
   }
 }

@@ -8,6 +8,7 @@ const STATUS: Record<Verdict['status'], { mark: string; word: string }> = {
   held: { mark: '✔', word: 'held' },
   failed: { mark: '✘', word: 'failed' },
   no_data: { mark: '⚠', word: 'no data' },
+  inconclusive: { mark: '?', word: 'inconclusive' },
 };
 
 /**

@@ -16,6 +16,8 @@ import { timeChart, type ChartSeries } from './time-chart.ts';
 import { tracesSection } from './traces-section.ts';
 import { securitySection } from './security-section.ts';
 import { topologySection } from './topology-section.ts';
+import { healthRows } from '../../contract/describe-run-health.ts';
+import type { RunHealth } from '../../contract/run-health.ts';
 
 /** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */
 const INSTANCE_LINES = 6;
@@ -41,8 +43,11 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
   const title = `${result.passed ? '✔' : '✘'} ${scenario.name} — meshproof`;
 
   const body: string[] = [];
-  const status = result.passed ? '<span class="pill passed">✔ passed</span>' : '<span class="pill failed">✘ failed</span>';
-  body.push(`<header><h1><span>${escapeHtml(scenario.name)}</span>${status}<span class="muted" style="font-size:14px;font-weight:400">${held} of ${plural(verdicts.length, 'expectation')} held</span></h1>`);
+  const inconclusive = verdicts.filter((v) => v.status === 'inconclusive').length;
+  const onlyInconclusive = !result.passed && !result.error && inconclusive > 0 && verdicts.every((v) => v.status === 'held' || v.status === 'inconclusive');
+  const status = result.passed ? '<span class="pill passed">✔ passed</span>' : onlyInconclusive ? '<span class="pill inconclusive">? inconclusive</span>' : '<span class="pill failed">✘ failed</span>';
+  const tally = `${held} of ${plural(verdicts.length, 'expectation')} held${inconclusive ? `, ${inconclusive} inconclusive` : ''}`;
+  body.push(`<header><h1><span>${escapeHtml(scenario.name)}</span>${status}<span class="muted" style="font-size:14px;font-weight:400">${tally}</span></h1>`);
   if (scenario.description) body.push(`<p class="description">${escapeHtml(scenario.description)}</p>`);
   body.push(
     `<div class="meta"><span>run <code>${escapeHtml(result.runId)}</code></span><span>started ${escapeHtml(result.startedAt)}</span>` +
@@ -56,6 +61,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
 
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
   body.push(topologySection(result));
+  if (result.health) body.push(healthSection(result.health));
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
   if (result.load.honesty) body.push(loadSection(result.load.honesty));
   body.push(chartsSection(result, scopes, bands, marks));
@@ -128,6 +134,18 @@ function loadSection(h: LoadHonesty): string {
   return (
     `<section id="load"><h2>Load delivered</h2><table class="load"><tbody>${rows.join('')}</tbody></table>` +
     `<p class="muted">Measured at the load generator: each request's intended send time against when it went out. p99(client) and the other client figures count latency from the intended send time.</p></section>`
+  );
+}
+
+/** The harness's promises as the run kept them: a broken one is what made a verdict inconclusive. */
+function healthSection(health: RunHealth): string {
+  const rows = healthRows(health)
+    .map((h) => `<tr class="${h.kept ? 'kept' : 'broken'}"><td class="status"><span class="pill ${h.kept ? 'held' : 'inconclusive'}">${h.kept ? '✔ kept' : '? broken'}</span></td><td>${escapeHtml(h.what)}</td><td>${escapeHtml(h.figure)}</td><td class="muted">${escapeHtml(h.limit)}</td></tr>`)
+    .join('');
+  return (
+    `<section id="health"><h2>Harness health</h2><p class="muted">The promises the verdicts depend on: faults on time, event loops and CPU not starved, the declared load delivered. ` +
+    `An expectation that depends on a broken one is inconclusive.</p>` +
+    `<table class="health"><thead><tr><th></th><th>Promise</th><th>Measured</th><th>Limit</th></tr></thead><tbody>${rows}</tbody></table></section>`
   );
 }
 

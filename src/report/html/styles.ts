@@ -27,7 +27,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Conso
 h1 .pill { font-size: 14px; padding: 2px 12px; }
 .pill.held, .pill.passed { color: var(--held); background: var(--held-bg); }
 .pill.failed { color: var(--failed); background: var(--failed-bg); }
-.pill.no-data { color: var(--nodata); background: var(--nodata-bg); }
+.pill.no-data, .pill.inconclusive { color: var(--nodata); background: var(--nodata-bg); }
 .alert { border-left: 4px solid var(--failed); background: var(--failed-bg); padding: 8px 12px; margin: 12px 0; border-radius: 4px; }
 .alert pre { margin: 8px 0 0; white-space: pre-wrap; font-size: 12px; }
 ul.logs { margin: 4px 0; padding-left: 20px; }
@@ -44,6 +44,7 @@ table.load th { width: 1%; background: none; font-size: 13px; color: var(--fg); 
 table.load tr.off th, table.load tr.off td { color: var(--failed); }
 td.evidence p { margin: 0 0 4px; }
 tr.verdict.failed td.status, tr.verdict.no-data td.status { box-shadow: inset 3px 0 0 var(--failed); }
+tr.verdict.inconclusive td.status { box-shadow: inset 3px 0 0 var(--nodata); }
 details summary { cursor: pointer; color: var(--muted); font-size: 12px; }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
 .chip { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 0 6px; font-size: 12px; font-variant-numeric: tabular-nums; }

@@ -29,6 +29,7 @@ import { runChild, requireEnv } from '../../process/child-lifecycle.ts';
 import { SeriesRecorder } from '../../observe/timeline.ts';
 import { Sidecar } from './sidecar.ts';
 import { spanSinkFromEnv } from '../../trace/span-sink-from-env.ts';
+import { LoopDelayMonitor } from '../../util/loop-delay-monitor.ts';
 
 const instance = requireEnv('MESHPROOF_INSTANCE', "this pod's instance name");
 const service = requireEnv('MESHPROOF_SERVICE', "this pod's service name");
@@ -56,7 +57,7 @@ if (process.env.MESHPROOF_PORTS) {
   }
 }
 
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential }, role, ports, recorder: new SeriesRecorder() });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams, admin: { credential }, role, ports, recorder: new SeriesRecorder(), loopDelay: new LoopDelayMonitor().start() });
 
 await runChild({
   name: `sidecar ${instance}`,

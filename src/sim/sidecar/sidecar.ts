@@ -39,6 +39,7 @@ import { Flag, flagsToList } from './flags.ts';
 import { requestIdentity } from './identity.ts';
 import { forwardToApp, type AppTarget, type InboundContext } from './inbound.ts';
 import { routerHandler, type RoutedRequest, type RouterContext } from './router.ts';
+import { loopDelayGauges, type LoopDelay } from '../../contract/run-health.ts';
 import { ClusterStats, ListenerStats, statsJson, statsPrometheus, type ConfigStats, type StatsSnapshot, type StatsSources } from './stats.ts';
 import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordExchangeSpans, spanFilter, startAppSpan } from './spans.ts';
@@ -123,6 +124,14 @@ export interface SidecarOptions {
   @default every port picked by the OS
   */
   ports?: Partial<Pick<SidecarPorts, 'inbound' | 'outbound' | 'admin'>>;
+  /**
+  This process's event-loop delay (src/util/loop-delay-monitor.ts), when the sidecar has a process
+  of its own: restarted at each new second 0 and served in `GET /stats` as the
+  `server.event_loop_delay.*` gauges, which the harness reads to check its promises. Absent (several
+  sidecars in one process, as in tests): no such gauges.
+  @default none
+  */
+  loopDelay?: { reset(): void; read(): LoopDelay };
 }
 
 /**
@@ -199,6 +208,8 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly passthroughMap = new Map<string, ClusterState>();
   /** The TCP front of a gateway's listener (TLS termination), closed with the rest. */
   private netServers: NetServer[] = [];
+  private readonly loopDelay: SidecarOptions['loopDelay'] | null;
+  private loopReset: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: SidecarOptions) {
     this.instance = options.instance;
@@ -222,6 +233,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     this.instanceKey = seriesKey.instance(this.instance);
     this.appWork = new AppWorkReader({ instance: this.instance, recorder: this.recorder });
     this.rls = new RlsClient(this.credential);
+    this.loopDelay = options.loopDelay ?? null;
     this.clusterEnv = {
       fromService: this.service,
       random: this.random,
@@ -504,6 +516,7 @@ export class Sidecar implements AdminTarget, RouterContext {
       // A new second 0 starts a new timeline: what was recorded before belongs to no run second.
       this.recorder.t0 = cfg.t0;
       this.recorder.clear();
+      this.resetLoopDelayAt(cfg.t0);
       if (prev) changed.push('t0');
     }
     if (prev && JSON.stringify(prev.app) !== JSON.stringify(cfg.app)) changed.push('app');
@@ -834,7 +847,17 @@ export class Sidecar implements AdminTarget, RouterContext {
       ],
       config: this.configStats,
       tracing: this.spans ? { ...this.spans.stats() } : null,
+      server: this.loopDelay ? loopDelayGauges(this.loopDelay.read()) : null,
     };
+  }
+
+  /** The loop delay is measured from second 0: start-up, compiling and the warm-up are not the run's. */
+  private resetLoopDelayAt(t0: number): void {
+    const loop = this.loopDelay;
+    if (!loop) return;
+    if (this.loopReset) clearTimeout(this.loopReset);
+    this.loopReset = setTimeout(() => loop.reset(), Math.max(0, t0 - this.now()));
+    this.loopReset.unref();
   }
 
   stats(): StatsSnapshot {
@@ -869,6 +892,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (this.isClosing) return;
     this.isClosing = true;
     if (this.appWorkTimer !== null) clearInterval(this.appWorkTimer);
+    if (this.loopReset) clearTimeout(this.loopReset);
     for (const r of [...this.inFlight]) r.cancel();
     for (const r of this.reporters.values()) {
       r.flush();

@@ -218,6 +218,8 @@ export interface StatsSources {
   config: ConfigStats;
   /** Span export counters, when tracing is on. */
   tracing?: Record<string, number> | null;
+  /** The process's own figures (event-loop delay), as `server.<name>` gauges; absent when not measured. */
+  server?: Record<string, number> | null;
 }
 
 function collect(src: StatsSources): Sample[] {
@@ -269,6 +271,7 @@ function collect(src: StatsSources): Sample[] {
   out.push({ key: 'config.update_rejected', metric: 'meshproof_config_update_rejected', labels: '', value: c.update_rejected, gauge: false });
   out.push({ key: 'config.update_stale', metric: 'meshproof_config_update_stale', labels: '', value: c.update_stale, gauge: false });
   out.push({ key: 'config.version', metric: 'meshproof_config_version', labels: '', value: c.version, gauge: true });
+  for (const [k, v] of Object.entries(src.server ?? {})) out.push({ key: `server.${k}`, metric: `meshproof_server_${metricName(k)}`, labels: '', value: v, gauge: true });
   for (const [k, v] of Object.entries(src.tracing ?? {})) out.push({ key: `tracing.${k}`, metric: `meshproof_tracing_${k}`, labels: '', value: v, gauge: false });
   return out;
 }

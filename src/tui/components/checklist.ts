@@ -5,6 +5,7 @@ import { h } from './h.ts';
 import { lines, type Seg } from './line.ts';
 import { fitSegs, rightSegs } from './segs.ts';
 import { CHECK_BADGE } from './vocabulary.ts';
+import type { HealthRow } from '../../contract/describe-run-health.ts';
 
 export interface ChecklistProps {
   /** The expectations in the scenario's order, as they stand (see `checkView`). */
@@ -13,11 +14,23 @@ export interface ChecklistProps {
   /** Rows it may use, title included. */
   readonly height: number;
   readonly color: boolean;
+  /** The harness's promises as the run kept them, once the load is over (null before): shown under the expectations. */
+  readonly health?: readonly HealthRow[] | null;
 }
 
-/** Rows wanted: a title and one per expectation. */
-export function checklistWants(items: readonly unknown[]): number {
-  return 1 + Math.max(1, items.length);
+/** Rows wanted: a title and one per expectation; once known, a title and one per promise of the harness. */
+export function checklistWants(items: readonly unknown[], health: readonly HealthRow[] | null = null): number {
+  return 1 + Math.max(1, items.length) + (health && health.length ? 1 + health.length : 0);
+}
+
+/** The harness-health rows: each promise, kept or broken, with its figures (the reports' section, in short). */
+function healthRowsOf(health: readonly HealthRow[], width: number): Seg[][] {
+  const broken = health.filter((r) => !r.kept).length;
+  const title: Seg[] = [{ text: 'HARNESS HEALTH', tone: 'accent', bold: true }, { text: broken ? `  ${broken} promise${broken === 1 ? '' : 's'} broken: what depends on them is inconclusive` : '  every promise kept', tone: 'dim' }];
+  return [
+    fitSegs(title, width),
+    ...health.map((r) => fitSegs([{ text: r.kept ? '✔ ' : '? ', tone: r.kept ? 'ok' : 'warn', bold: !r.kept }, { text: `${r.what}: ` }, { text: r.figure, tone: r.kept ? 'dim' : 'warn' }, { text: `  (${r.limit})`, tone: 'dim' }], width)),
+  ];
 }
 
 /**
@@ -34,13 +47,13 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
   if (height <= 0) return [];
   const title: Seg[] = [{ text: 'EXPECTATIONS', tone: 'accent', bold: true }, { text: `  ${tally(items)}`, tone: 'dim' }];
   if (items.length === 0) return [fitSegs(title, width), ...(height > 1 ? [fitSegs([{ text: '  none: this scenario only runs', tone: 'dim' }], width)] : [])];
-  const labelW = 10;
+  const labelW = items.some((it) => it.status === 'inconclusive') ? 15 : 10;
   const valueW = 10;
   const noteW = width >= 110 ? Math.floor(width * 0.4) : 0;
   const textW = Math.max(10, width - labelW - valueW - 1 - noteW);
   const rows = items.map((it): Seg[] => {
     const b = CHECK_BADGE[it.status];
-    const settled = it.status === 'held' || it.status === 'broken' || it.status === 'no-data';
+    const settled = it.status === 'held' || it.status === 'broken' || it.status === 'no-data' || it.status === 'inconclusive';
     return fitSegs(
       [
         ...fitSegs([{ text: `${b.mark} ${b.word}`, tone: b.tone, bold: settled }], labelW),
@@ -52,6 +65,9 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
       width,
     );
   });
+  const health = props.health && props.health.length ? healthRowsOf(props.health, width) : [];
+  // The promises come after the expectations, when there is room for all of both.
+  if (health.length && rows.length + health.length <= height - 1) return [fitSegs(title, width), ...rows, ...health];
   const room = height - 1;
   if (rows.length <= room) return [fitSegs(title, width), ...rows];
   const shown = Math.max(0, room - 1);
@@ -59,7 +75,7 @@ export function checklistRows(props: ChecklistProps): Seg[][] {
   return [fitSegs(title, width), ...rows.slice(0, shown), fitSegs([{ text: `  … ${rest.length} more: ${tally(rest)}`, tone: 'dim' }], width)];
 }
 
-const ORDER: readonly CheckStatus[] = ['held', 'broken', 'no-data', 'at-risk', 'holding', 'pending'];
+const ORDER: readonly CheckStatus[] = ['held', 'broken', 'no-data', 'inconclusive', 'at-risk', 'holding', 'pending'];
 
 function tally(items: readonly CheckView[]): string {
   const n = new Map<CheckStatus, number>();

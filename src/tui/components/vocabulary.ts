@@ -28,6 +28,7 @@ export const CHECK_BADGE: Readonly<Record<CheckStatus, Badge>> = {
   held: { mark: '✔', word: 'held', tone: 'ok' },
   broken: { mark: '✘', word: 'broken', tone: 'bad' },
   'no-data': { mark: '✘', word: 'no data', tone: 'bad' },
+  inconclusive: { mark: '?', word: 'inconclusive', tone: 'warn' },
 };
 
 export const PHASE_BADGE: Readonly<Record<RunPhase, Badge>> = {

@@ -8,7 +8,7 @@ import { faultWindow, merge, nowMs, seriesAt, type Figures } from './selectors.t
 
 /**
 Where an expectation stands while the run goes on. Only the engine decides (`held`, `broken`,
-`no data`); before that the view estimates from the live per-second figures, so the checklist
+`no data`, or `inconclusive` when the harness broke a promise it depends on); before that the view estimates from the live per-second figures, so the checklist
 settles visibly instead of jumping at the end:
 - pending: its window has not opened, or nothing in it was measured yet;
 - holding: what was measured so far meets it;
@@ -17,7 +17,7 @@ settles visibly instead of jumping at the end:
 The estimate is an indication, not the verdict: latency percentiles are approximated by the worst
 second's p99, and seconds are whole.
 */
-export type CheckStatus = 'pending' | 'holding' | 'at-risk' | 'held' | 'broken' | 'no-data';
+export type CheckStatus = 'pending' | 'holding' | 'at-risk' | 'held' | 'broken' | 'no-data' | 'inconclusive';
 
 export interface CheckView {
   readonly text: string;
@@ -32,10 +32,12 @@ export function checkView(state: RunViewState, item: CheckItem): CheckView {
   const e = item.expectation;
   const v = item.verdict;
   if (v) {
-    const status: CheckStatus = v.status === 'held' ? 'held' : v.status === 'failed' ? 'broken' : 'no-data';
+    const status: CheckStatus = v.status === 'held' ? 'held' : v.status === 'failed' ? 'broken' : v.status === 'inconclusive' ? 'inconclusive' : 'no-data';
     const unit = 'unit' in e ? e.unit : 'count';
     const value = Number.isFinite(v.measured) && e.kind !== 'ejected' && e.kind !== 'state' ? formatValue(v.measured, unit) : null;
-    return { text: e.text, status, value, note: v.explanation };
+    // Why it could not be judged comes first: the measurement alone does not stand.
+    const note = v.inconclusive ? `${v.inconclusive.reasons.join('; ')} (measured alone: ${v.inconclusive.wouldBe})` : v.explanation;
+    return { text: e.text, status, value, note };
   }
   if (state.phase === 'deciding' || state.phase === 'done') {
     const live = estimate(state, e);

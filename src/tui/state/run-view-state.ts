@@ -10,6 +10,7 @@ import { topologyEdges, topologyNodes } from '../../scenario/mesh-topology.ts';
 import { formatDuration } from '../../util/format.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
 import { callersOf, scopeLabel } from '../../verdict/scope.ts';
+import { healthRows, type HealthRow } from '../../contract/describe-run-health.ts';
 
 /**
 The live view's model of a run: everything the screen shows, built only from the scenario (up front)
@@ -48,6 +49,8 @@ export interface RunViewState {
   readonly result: { readonly passed: boolean; readonly reportDir: string | null } | null;
   /** Processes stopped at teardown (null: not torn down yet). */
   readonly stopped: number | null;
+  /** The harness's promises as the run kept them, in words (from `harness-health`, once the load is over); null before. */
+  readonly health: readonly HealthRow[] | null;
 }
 
 /** starting: processes coming up · ready: topology up, load not started · load · deciding: load over, verdicts coming · done. */
@@ -235,6 +238,7 @@ export function initialState(scenario: Scenario): RunViewState {
     log: [],
     result: null,
     stopped: null,
+    health: null,
   };
 }
 
@@ -317,7 +321,16 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
       return addLog(finished, event.at, `load delivered: ${loadLine(h)}${short.length ? ` — short of the declared load: ${short.join('; ')}` : ''}`, short.length ? 'warn' : 'info');
     }
     case 'sidecar-event':
-      return onMeshEvent(s, event.at, event.event, describe);
+      // When the sidecar saw it, on the run's clock: it reaches the harness up to a poll (or a busy machine's delay) later.
+      return onMeshEvent(s, event.event.at, event.event, describe);
+    case 'harness-health': {
+      const rows = healthRows(event.health);
+      const broken = rows.filter((r) => !r.kept);
+      if (broken.length === 0) return addLog({ ...s, health: rows }, event.at, `harness health: every promise kept (${rows.map((r) => r.what).join(', ')})`, 'dim');
+      let next: RunViewState = { ...s, health: rows };
+      for (const r of broken) next = addLog(next, event.at, `harness health: ${r.what} ${r.figure} (limit ${r.limit})`, 'warn');
+      return next;
+    }
     case 'fault-started': {
       const next = updateFault(s, event.fault, (f) => ({ ...f, status: 'active', startedAt: event.at, detail: event.detail }));
       const f = next.faults.find((x) => x.name === event.fault);
@@ -354,13 +367,15 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
       return addLog({ ...s, stopped: event.stopped }, event.at, `teardown: ${event.stopped} processes stopped`, 'dim');
     case 'run-finished': {
       const held = s.checklist.filter((c) => c.verdict?.status === 'held').length;
-      const broken = s.checklist.filter((c) => c.verdict && c.verdict.status !== 'held').length;
+      const inconclusive = s.checklist.filter((c) => c.verdict?.status === 'inconclusive').length;
+      const broken = s.checklist.filter((c) => c.verdict && c.verdict.status !== 'held' && c.verdict.status !== 'inconclusive').length;
       const where = event.reportDir ? `; report in ${event.reportDir}` : '';
+      const word = event.passed ? 'passed' : broken === 0 && inconclusive > 0 ? 'inconclusive' : 'failed';
       return addLog(
         { ...s, phase: 'done', result: { passed: event.passed, reportDir: event.reportDir } },
         event.at,
-        `run ${event.passed ? 'passed' : 'failed'}: ${held} held, ${broken} broken${where}`,
-        event.passed ? 'ok' : 'bad',
+        `run ${word}: ${held} held, ${broken} broken${inconclusive ? `, ${inconclusive} inconclusive` : ''}${where}`,
+        event.passed ? 'ok' : word === 'inconclusive' ? 'warn' : 'bad',
       );
     }
   }
@@ -476,14 +491,23 @@ function setInstance(s: RunViewState, at: number, next: InstanceView): RunViewSt
   return { ...s, instances: { ...s.instances, [next.name]: inst } };
 }
 
+/**
+A line at the time it happened: the log is in event time, so a sidecar's event that arrives after
+later ones (polled once a second) goes in before them. The same line again within a short while is
+counted on the earlier one.
+*/
 function addLog(s: RunViewState, at: number, text: string, tone: Tone, subjects: readonly string[] = [], by: string | null = null, key = text): RunViewState {
-  const last = s.log[s.log.length - 1];
-  if (last && last.key === key && at - last.at <= MERGE_WITHIN_MS) {
-    return { ...s, log: [...s.log.slice(0, -1), { ...last, count: last.count + 1 }] };
+  let i = s.log.length;
+  while (i > 0 && s.log[i - 1].at > at) i--;
+  const before = s.log[i - 1];
+  if (before && before.key === key && at - before.at <= MERGE_WITHIN_MS) {
+    const log = s.log.slice();
+    log[i - 1] = { ...before, count: before.count + 1 };
+    return { ...s, log };
   }
   const line: LogLine = { at, text, tone, subjects: [...new Set(subjects)], by, count: 1, key };
-  const log = s.log.length >= LOG_CAPACITY ? [...s.log.slice(s.log.length - LOG_CAPACITY + 1), line] : [...s.log, line];
-  return { ...s, log };
+  const log = [...s.log.slice(0, i), line, ...s.log.slice(i)];
+  return { ...s, log: log.length > LOG_CAPACITY ? log.slice(log.length - LOG_CAPACITY) : log };
 }
 
 function updateFault(s: RunViewState, name: string, fn: (f: FaultView) => FaultView): RunViewState {

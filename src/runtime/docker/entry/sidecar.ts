@@ -36,6 +36,7 @@ import { exitOnSignals, fail, portEnv, requiredEnv, seedEnv } from './env.ts';
 import { spanSinkFromEnv } from '../../../trace/span-sink-from-env.ts';
 import { startPodAgent } from './pod-agent.ts';
 import { startTcpForwarder } from './tcp-forwarder.ts';
+import { LoopDelayMonitor } from '../../../util/loop-delay-monitor.ts';
 
 const ENTRY = 'sidecar container';
 const instance = requiredEnv(ENTRY, 'MESHPROOF_INSTANCE', "this pod's instance name");
@@ -64,7 +65,7 @@ const spans = await spanSinkFromEnv({ service, instance, seed, credential, who: 
 
 const upstreams = upstreamPorts((process.env.MESHPROOF_UPSTREAMS ?? '').split(',').filter((u) => u !== ''));
 const role = process.env.MESHPROOF_ROLE === 'gateway' ? 'gateway' : 'sidecar';
-const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' }, role, recorder: new SeriesRecorder() });
+const sidecar = new Sidecar({ instance, service, seed, accessLog, spans, upstreams: Object.keys(upstreams), admin: { credential, hostPort: 'any' }, role, recorder: new SeriesRecorder(), loopDelay: new LoopDelayMonitor().start() });
 const closers: (() => Promise<unknown>)[] = [() => sidecar.close()];
 exitOnSignals(() => Promise.all(closers.map((c) => c().catch(() => {}))));
 

@@ -13,6 +13,7 @@ const modules = [
   '../../../sim/sidecar/sidecar.ts',
   '../../../observe/timeline.ts',
   '../../../sim/policy/route-table.ts',
+  '../../../util/loop-delay-monitor.ts',
   '../../../sim/builtin/service.ts',
   '../../../sim/ratelimit/rate-limit-service.ts',
   '../../../process/child-lifecycle.ts',
