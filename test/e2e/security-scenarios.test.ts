@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { SECURITY_CASES as cases, type Case } from './security-scenario-cases.ts';
 import { ensureRuntimeImage } from '../../src/runtime/docker/runtime-image.ts';
+import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
 import { processesOfRun, runCli } from '../helpers/cli.ts';
 import { assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from '../runtime/docker/helpers.ts';
 
@@ -27,10 +28,8 @@ async function runCase(c: Case, runtime: 'local' | 'docker', runs?: Set<string>)
   assert.ok(folder, `a report folder was written${context}`);
   const result = JSON.parse(readFileSync(join(dir, folder, 'result.json'), 'utf8')) as RunResult;
   runs?.add(result.runId);
-  assert.equal(run.code, c.code, `exit code${context}`);
   assert.equal(result.error, null, context);
-  const failed = result.verdicts.filter((v) => v.status !== 'held').map((v) => v.expectation.text);
-  assert.deepEqual(failed.sort(), [...c.failing].sort(), `verdicts: ${result.verdicts.map((v) => v.explanation).join('\n')}`);
+  assertDocumentedVerdicts(run.code, result, c, context);
   c.check(result, readFileSync(join(dir, folder, 'summary.md'), 'utf8'), readFileSync(join(dir, folder, 'report.html'), 'utf8'));
   assert.deepEqual(processesOfRun(result.runId), [], 'no process of the run is left');
 }
@@ -39,6 +38,11 @@ describe('security scenarios on the local runtime', () => {
   for (const c of cases) test(`${c.file} exits ${c.code}, and its reports and events say why`, { timeout: 240_000 }, () => runCase(c, 'local'));
 });
 
+const DOCKER_CASES = [
+  'strict-mtls-refuses-a-plaintext-caller.yaml',
+  'an-authorization-policy-keeps-payments-private.yaml',
+  'certificate-rotation-without-a-failed-request.yaml',
+];
 const engine = await dockerEngine();
 describeWithDocker('security scenarios on the Docker runtime', engine, (docker: Docker) => {
   const runs = new Set<string>();
@@ -46,5 +50,9 @@ describeWithDocker('security scenarios on the Docker runtime', engine, (docker: 
   beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
   beforeAll(async () => void (baseline = await leftovers(docker)));
   afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
-  for (const c of cases) test(`${c.file} exits ${c.code} on Docker, as on the local runtime`, { timeout: 240_000 }, () => runCase(c, 'docker', runs));
+  // Three of the six on Docker, one of each mechanism (a plaintext caller refused by STRICT, an
+  // authorization policy, a root rotation pushed into running containers): each pair's twin differs
+  // only by a policy, which the sidecar applies the same way on both runtimes; the suite's time is finite.
+  const onDocker = cases.filter((c) => DOCKER_CASES.includes(c.file));
+  for (const c of onDocker) test(`${c.file} exits ${c.code} on Docker, as on the local runtime`, { timeout: 240_000 }, () => runCase(c, 'docker', runs));
 });

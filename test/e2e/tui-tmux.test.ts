@@ -117,7 +117,7 @@ test(named('the live view on a terminal: the topology, the fault as it happens, 
   // Live figures, then the fault taking effect, named in the event log.
   await waitForScreen(term, /● load/, 40_000, 'the load starts');
   const faulted = await waitForScreen(term, /fault store1-errors started/, 30_000, 'the fault is applied');
-  assert.match(faulted, /client → front\s+\d+/, 'the edge has a live rps figure');
+  assert.match(faulted, /client → front(?: mTLS(?: [\d.]+%)?| plain)?\s+\d+/, 'the edge has a live rps figure');
   assert.doesNotMatch(term.styled(), COLOUR, 'NO_COLOR: no colours, the marks and words carry the states');
 
   // The final frame: the run's verdict in the header and every expectation settled, before the view closes.

@@ -94,7 +94,7 @@ export class DockerProcessControl implements ProcessControl {
     }
     const pod = this.pods.get(instance);
     if (!pod?.containers.app) throw new Error(`no app container for instance ${instance}`);
-    const what = pod.kind === 'gateway' ? `the proxy container of gateway ${instance}` : this.isExternal(instance) ? `the container of external ${instance}` : `app container of ${instance}`;
+    const what = pod.kind === 'gateway' ? `the proxy container of gateway ${instance}` : this.isExternal(instance) ? `the container of external ${instance}` : `the app container of ${instance}`;
     return { id: pod.containers.app, app: this.docker.getContainer(pod.containers.app), what };
   }
 }

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import type { RunResult } from '../../src/report/run-result.ts';
+
+/**
+A shipped scenario's run against its documented verdicts (issue 12): exactly the documented exit
+and failing expectations; or, when the harness broke a promise a verdict depends on (a busy
+machine), exit 3 with those verdicts inconclusive, each with its reasons — never the opposite
+verdict: every expectation it still decided is decided as documented.
+*/
+export function assertDocumentedVerdicts(code: number | null, result: RunResult, documented: { code: number; failing?: string[] }, context: string): void {
+  const failing = new Set(documented.failing ?? []);
+  const explain = `verdicts: ${result.verdicts.map((v) => `${v.status}: ${v.explanation}${v.inconclusive ? ` (${v.inconclusive.reasons.join('; ')})` : ''}`).join('\n')}${context}`;
+  const inconclusive = result.verdicts.filter((v) => v.status === 'inconclusive');
+  if (inconclusive.length === 0) {
+    assert.equal(code, documented.code, `exit code\n${explain}`);
+    const failed = result.verdicts.filter((v) => v.status !== 'held').map((v) => v.expectation.text);
+    assert.deepEqual(failed.sort(), [...failing].sort(), explain);
+    return;
+  }
+  for (const v of inconclusive) assert.ok((v.inconclusive?.reasons.length ?? 0) > 0, `${v.expectation.text} is inconclusive with a reason\n${explain}`);
+  for (const v of result.verdicts) {
+    if (v.status === 'inconclusive') continue;
+    assert.equal(v.status, failing.has(v.expectation.text) ? 'failed' : 'held', `${v.expectation.text}: decided as documented\n${explain}`);
+  }
+  const anyFailed = result.verdicts.some((v) => v.status === 'failed');
+  assert.equal(code, anyFailed ? 1 : 3, `exit code: 1 when one failed, else 3 for inconclusive\n${explain}`);
+}
