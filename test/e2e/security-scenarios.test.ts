@@ -38,11 +38,6 @@ describe('security scenarios on the local runtime', () => {
   for (const c of cases) test(`${c.file} exits ${c.code}, and its reports and events say why`, { timeout: 240_000 }, () => runCase(c, 'local'));
 });
 
-const DOCKER_CASES = [
-  'strict-mtls-refuses-a-plaintext-caller.yaml',
-  'an-authorization-policy-keeps-payments-private.yaml',
-  'certificate-rotation-without-a-failed-request.yaml',
-];
 const engine = await dockerEngine();
 describeWithDocker('security scenarios on the Docker runtime', engine, (docker: Docker) => {
   const runs = new Set<string>();
@@ -50,9 +45,5 @@ describeWithDocker('security scenarios on the Docker runtime', engine, (docker: 
   beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
   beforeAll(async () => void (baseline = await leftovers(docker)));
   afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
-  // Three of the six on Docker, one of each mechanism (a plaintext caller refused by STRICT, an
-  // authorization policy, a root rotation pushed into running containers): each pair's twin differs
-  // only by a policy, which the sidecar applies the same way on both runtimes; the suite's time is finite.
-  const onDocker = cases.filter((c) => DOCKER_CASES.includes(c.file));
-  for (const c of onDocker) test(`${c.file} exits ${c.code} on Docker, as on the local runtime`, { timeout: 240_000 }, () => runCase(c, 'docker', runs));
+  for (const c of cases) test(`${c.file} exits ${c.code} on Docker, as on the local runtime`, { timeout: 240_000 }, () => runCase(c, 'docker', runs));
 });
