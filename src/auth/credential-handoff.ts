@@ -15,7 +15,9 @@ command line (shown by ps to every user), not in a file.
 */
 export function answerCredentialRequests(child: ChildProcess, token: string): void {
   child.on('message', (m: { type?: unknown } | null) => {
-    if (m?.type === 'credential-request' && child.connected) child.send({ type: 'credential', token } satisfies CredentialMessage);
+    // The child can go away between the check and the write (a run torn down while it boots): the
+    // callback takes that EPIPE, which would otherwise be an unhandled 'error' on the ChildProcess.
+    if (m?.type === 'credential-request' && child.connected) child.send({ type: 'credential', token } satisfies CredentialMessage, () => {});
   });
 }
 

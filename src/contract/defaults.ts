@@ -314,6 +314,12 @@ export interface PromiseThresholds {
   */
   loopDelayShareOfBound: number;
   /**
+  The sidecars' relative limit never goes below this (ms): a bound no mesh of Node processes can meet
+  (`p99 < 1ms`, `< 1us`) fails on any machine, and a quiet machine's sidecars show 1–5 ms at p99;
+  below this delay, starvation is not what failed it.
+  */
+  loopDelayFloorMs: number;
+  /**
   Mean CPU busy share (all cores, steal included) over the load above which latency bounds and
   deadlines cannot be judged: processes wait for a core, so latencies include the machine's queue.
   */
@@ -336,6 +342,7 @@ export const PROMISE_THRESHOLDS: Readonly<PromiseThresholds> = {
   faultLateMs: 250,
   loopDelayP99Ms: 50,
   loopDelayShareOfBound: 0.25,
+  loopDelayFloorMs: 5,
   cpuBusy: 0.97,
   cpuSteal: 0.1,
   loadShortfall: 0.05,

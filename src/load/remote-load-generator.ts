@@ -91,7 +91,7 @@ export class RemoteLoadGenerator implements Disposable {
 
   /** Stops the load now; run() then resolves with what was measured so far. */
   stop(): void {
-    if (this.child?.connected) this.child.send({ type: 'stop' } satisfies LoadCommand);
+    if (this.child?.connected) this.child.send({ type: 'stop' } satisfies LoadCommand, () => {}); // gone already: nothing to stop
   }
 
   /** Kills the load process if it is still there (after a failure). */

@@ -96,6 +96,25 @@ function starvationCanFlip(v: Verdict): boolean {
   return (direction > 0) === upper ? v.status === 'failed' : v.status === 'held';
 }
 
+/**
+A failed upper latency bound that starvation cannot account for: the measured value exceeds the
+bound by more than every sidecar's stalls together (their p99, or their worst for `max`): more than
+starvation could have added to a request at that quantile, which waits at most once per sidecar. The verdict stands
+(`p99 < 1us` measured at 100 ms is failed on any machine). Not when the CPUs were short: that slows
+the apps and the load generator too, which no loop delay here measures.
+*/
+function beyondStarvation(v: Verdict, health: RunHealth, t: PromiseThresholds): boolean {
+  const e = v.expectation;
+  // A machine short of cores also slows what no loop delay measures (the apps, the load generator).
+  if (health.cpu && (health.cpu.busy > t.cpuBusy || health.cpu.steal > t.cpuSteal)) return false;
+  if (v.status !== 'failed' || e.kind === 'ejected' || e.kind === 'recovered' || e.kind === 'state') return false;
+  if (!isLatencyMetric(e.metric) || !(e.op === '<' || e.op === '<=') || !Number.isFinite(v.measured)) return false;
+  // A quantile of the latency meets each sidecar's stalls at about the same quantile; `max` at their worst.
+  const worst = e.metric === 'max';
+  const stalls = Object.values(health.sidecarLoops).reduce((sum, l) => sum + (l.samples > 0 ? (worst ? l.maxMs : l.p99Ms) : 0), 0);
+  return v.measured - e.value > stalls;
+}
+
 function faultsOf(w: Window): Depends['faults'] {
   switch (w.kind) {
     case 'run':
@@ -123,7 +142,7 @@ export function checkPromises(verdict: Verdict, scenario: Scenario, health: RunH
   const reasons: string[] = [];
   const figures: Record<string, number> = {};
   if (needs.load) loadPromise(health, thresholds, reasons, figures);
-  if (needs.timing && starvationCanFlip(verdict)) timingPromise(health, thresholds, needs.timing.boundMs, reasons, figures);
+  if (needs.timing && starvationCanFlip(verdict) && !beyondStarvation(verdict, health, thresholds)) timingPromise(health, thresholds, needs.timing.boundMs, reasons, figures);
   if (needs.faults) faultPromise(health, scenario, thresholds, needs.faults, reasons, figures);
   if (reasons.length === 0) return verdict;
   const inconclusive: Inconclusive = { wouldBe: verdict.status, reasons, figures };
@@ -172,8 +191,14 @@ function starvedBy(health: RunHealth, t: PromiseThresholds): string | null {
 }
 
 function timingPromise(health: RunHealth, t: PromiseThresholds, boundMs: number | null, reasons: string[], figures: Record<string, number>): void {
-  const limit = boundMs === null ? t.loopDelayP99Ms : Math.min(t.loopDelayP99Ms, boundMs * t.loopDelayShareOfBound);
-  const limitText = boundMs !== null && limit < t.loopDelayP99Ms ? `${formatPercent(t.loopDelayShareOfBound)} of the ${formatDuration(boundMs)} it judges` : `at most ${formatDuration(limit)}`;
+  const relative = boundMs === null ? null : Math.max(t.loopDelayFloorMs, boundMs * t.loopDelayShareOfBound);
+  const limit = relative === null ? t.loopDelayP99Ms : Math.min(t.loopDelayP99Ms, relative);
+  const limitText =
+    boundMs !== null && limit < t.loopDelayP99Ms
+      ? limit > boundMs * t.loopDelayShareOfBound
+        ? `at most ${formatDuration(limit)} against the ${formatDuration(boundMs)} it judges`
+        : `${formatPercent(t.loopDelayShareOfBound)} of the ${formatDuration(boundMs)} it judges`
+      : `at most ${formatDuration(limit)}`;
   // The harness is on no request's path (it schedules faults, pushes config, collects): its delay
   // says the machine is starved, so it is held to the absolute limit only.
   const harness = health.harnessLoop;

@@ -6,6 +6,11 @@ export interface Case {
   file: string;
   code: 0 | 1;
   failing: string[];
+  /**
+  Expectations that fail in some runs and hold in others, by an order the mesh does not fix (which
+  pod gets its new certificate first decides which edge breaks): either verdict is as documented.
+  */
+  mayFail?: string[];
   /** What the run's events or reports must show. */
   check(result: RunResult, summary: string, html: string): void;
 }
@@ -63,7 +68,11 @@ export const SECURITY_CASES: Case[] = [
   {
     file: 'certificate-rotation-without-a-failed-request--without-overlap.yaml',
     code: 1,
-    failing: ['success_rate(client) == 100%', 'handshake_errors(front -> payments) == 0', 'handshake_errors(payments) == 0', 'mtls(front -> payments) == 100%'],
+    failing: ['success_rate(client) == 100%'],
+    // Without an overlap, the edge whose two ends first sit on different roots breaks: front -> payments
+    // when front is reissued before the payments replicas, ingress -> front when the ingress is
+    // (then front's calls never happen). Both were seen; the client's success fails either way.
+    mayFail: ['handshake_errors(front -> payments) == 0', 'handshake_errors(payments) == 0', 'mtls(front -> payments) == 100%'],
     check: (r) => {
       assert.ok(!r.events.some((e) => e.type === 'trust-bundle-changed' && e.data.roots.length === 2), 'no overlap');
       assert.ok(r.events.some((e) => e.type === 'handshake-failed' && e.data.reason === 'CERTIFICATE_VERIFY_FAILED'));
