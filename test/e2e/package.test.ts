@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { processesOfRun, ROOT } from '../helpers/cli.ts';
 
 /*
@@ -245,6 +245,8 @@ describe('the npm package, installed in an empty project', () => {
     // The fault engine as a server: it listens, answers Toxiproxy's API, and stops on SIGTERM.
     // The bin npx runs, directly: npm exec would stand between the signal and meshproof.
     const engine = spawn(join(project, 'node_modules/.bin/meshproof'), ['toxiproxy', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Stopped by SIGTERM below; if an assertion fails first, it must not outlive the test.
+    onTestFinished(() => void (engine.exitCode === null && engine.signalCode === null && engine.kill('SIGKILL')));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000);

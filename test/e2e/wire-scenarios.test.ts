@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, test } from 'vitest';
+import { afterAll, describe, onTestFinished, test } from 'vitest';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { CLI, processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
 import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
@@ -98,7 +98,9 @@ describe('chaos.engine: toxiproxy', () => {
     // Exactly what a user with a real server does: start one, point the scenario at it. Here the
     // server is meshproof's engine run standalone (the real binary cannot be installed here).
     const server = spawn(process.execPath, [CLI, 'toxiproxy', '--port', '0', '--seed', '9'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    afterAll(() => server.kill('SIGKILL'));
+    // A hook registered inside a test never ran: the server outlived every suite run. This one runs
+    // when the test ends, passed or failed.
+    onTestFinished(() => void server.kill('SIGKILL'));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       server.stdout.setEncoding('utf8').on('data', (d: string) => {
