@@ -111,7 +111,7 @@ async function startTopology(docker: Docker, image: RuntimeImage, plan: Plan, op
     const byInstance = new Map(all.map((p) => [p.instance, p]));
     const pods = all.filter((p, i) => podKind(plan.pods[i]!) !== 'external');
     const processes = new DockerProcessControl(docker, plan, byInstance, launcher, containers, rateLimit);
-    return new DockerTopology({ pods, externals, ingress, processes, faultEngine, credential, containers, rateLimitService: rateLimit?.running ?? null });
+    return new DockerTopology({ pods, externals, ingress, processes, faultEngine, credential, owner: containers, rateLimitService: rateLimit?.running ?? null });
   } catch (err) {
     await containers.stop();
     throw err;

@@ -100,7 +100,7 @@ export class LocalRuntime implements Runtime {
         rateLimitService: rls?.running ?? null,
         faultEngine,
         credential,
-        children,
+        owner: children,
       });
     } catch (err) {
       await children.stop();
