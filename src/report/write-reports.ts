@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshproofError } from '../errors.ts';
 import type { ReportOptions, RunResult } from './run-result.ts';
 import { renderJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderHtml } from './html/render-html.ts';
+import { writeFiles } from './write-files.ts';
 
 /**
 Writes a run's reports into `dir` (created if missing): `result.json` (the RunResult as is),
@@ -21,18 +22,7 @@ export async function writeReports(result: RunResult, dir: string, options: Repo
     ['summary.md', renderMarkdown(result, options)],
     ['report.html', renderHtml(result, options)],
   ];
-  try {
-    await mkdir(dir, { recursive: true });
-    const paths: string[] = [];
-    for (const [name, content] of files) {
-      const path = join(dir, name);
-      await writeFile(path, content, 'utf8');
-      paths.push(path);
-    }
-    return paths;
-  } catch (e) {
-    throw new MeshproofError('MESHPROOF_REPORT_FAILED', `could not write the reports to ${dir}: ${(e as Error).message}`, { cause: e });
-  }
+  return writeFiles(dir, files);
 }
 
 /**
