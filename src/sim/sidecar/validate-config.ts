@@ -1,22 +1,13 @@
 import { DEADLINE_MODES as DEADLINE_NAMES, LOAD_BALANCERS as LB_NAMES, RETRY_ON as RETRY_ON_NAMES } from '../../contract/mesh-policy.ts';
 import { validateSecurity, validateUpstreamTls } from './validate-security.ts';
 import { validateEdgeConfig } from './validate-edge.ts';
+import { isObj, show, type Obj } from './config-value.ts';
 
 const DEADLINE_MODES: ReadonlySet<string> = new Set(DEADLINE_NAMES);
 
 const RETRY_ON: ReadonlySet<string> = new Set(RETRY_ON_NAMES);
 const LOAD_BALANCERS: ReadonlySet<string> = new Set(LB_NAMES);
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-}
 
 /**
 Every problem with a pushed config, each prefixed with its path (`clusters.payments.endpoints[0].port: …`);

@@ -1,15 +1,6 @@
 import { OUTBOUND_TRAFFIC_POLICIES } from '../../contract/gateway-route.ts';
+import { isObj, show, type Obj } from './config-value.ts';
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-}
 
 const MATCH_KINDS: ReadonlySet<string> = new Set(['exact', 'prefix', 'regex']);
 

@@ -1,15 +1,6 @@
 import { AUTHORIZATION_ACTIONS, MTLS_MODES } from '../../contract/security-policy.ts';
+import { isObj, show, type Obj } from './config-value.ts';
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-}
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
 const PEM_KEY = /-----BEGIN (EC |RSA )?PRIVATE KEY-----/;
