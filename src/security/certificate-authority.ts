@@ -10,6 +10,7 @@ type EcKeyAlgorithm = webcrypto.EcKeyAlgorithm;
 type Algorithm = webcrypto.Algorithm;
 import * as x509 from '@peculiar/x509';
 import { ROOT_CA_TTL_MS } from '../contract/defaults.ts';
+import type { WorkloadIdentity } from '../contract/sidecar-config.ts';
 
 const crypto = webcrypto as unknown as Crypto;
 x509.cryptoProvider.set(crypto);
@@ -24,21 +25,8 @@ clock lags a few seconds does not see a fresh certificate as not yet valid.
 */
 const BACKDATE_MS = 60_000;
 
-/** A workload's credentials, as the control plane pushes them: PEM text, and the facts about them. */
-export interface IssuedCertificate {
-  spiffeId: string;
-  /** The leaf first, then any intermediate between it and the root (PEM). */
-  certChain: string;
-  /** PKCS #8 PEM. */
-  key: string;
-  /** Epoch ms. */
-  notBefore: number;
-  notAfter: number;
-  /** Hex. */
-  serial: string;
-  /** The root it chains to (its SHA-256 fingerprint, hex, first 16 characters), for messages. */
-  root: string;
-}
+/** A workload's credentials as the CA issues them: what the control plane pushes to its sidecar (the contract's WorkloadIdentity). */
+export type IssuedCertificate = WorkloadIdentity;
 
 /** One root the CA has signed under: its certificate, the key that signs under it, and the chain between them. */
 interface SigningRoot {
