@@ -14,7 +14,8 @@ topology is then ready to take load), and reports
 
 Cases run interleaved (round r in order, round r+1 in reverse), so whatever else the machine does
 hits them alike: `before` is the local runtime as it was (every process booted at once), `now` its
-defaults; `cold` cases give Node's compile cache a fresh folder (a first run, a changed source, CI).
+defaults (a process per sidecar and per app), `hosted` with pod hosting on (a few processes each
+holding many pods); `cold` cases give Node's compile cache a fresh folder (a first run, a changed source, CI).
 Docker 10 × 2 runs when a Docker engine answers (`--scale-docker on|off|auto`).
 */
 import { randomBytes } from 'node:crypto';
@@ -47,8 +48,8 @@ export interface ScaleCase {
   id: string;
   topology: Topology;
   runtime: 'local' | 'docker';
-  /** `before`: every process booted at once (the local runtime as it was); `now`: the runtime's defaults. */
-  variant: 'before' | 'now';
+  /** `before`: every process booted at once (the local runtime as it was); `now`: the runtime's defaults (a process per sidecar and per app); `hosted`: pod hosting on (`hostPods`). */
+  variant: 'before' | 'now' | 'hosted';
   cache: 'warm' | 'cold';
 }
 
@@ -138,8 +139,9 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Runtime options of a local case: `before` boots everything at once, as the runtime did before the boot gate. */
+/** Runtime options of a local case: `before` boots everything at once, as the runtime did before the boot gate; `hosted` turns pod hosting on. */
 export function localOptions(variant: ScaleCase['variant']): LocalRuntimeOptions {
+  if (variant === 'hosted') return { hostPods: true };
   return variant === 'before' ? { bootConcurrency: Infinity } : {};
 }
 
@@ -199,12 +201,12 @@ async function measureOnce(c: ScaleCase, runtime: Runtime, round: number, live: 
   return out;
 }
 
-/** The cases a run measures: per topology, before vs now with a warm cache; cold too for the small ones; Docker 10 × 2. */
+/** The cases a run measures: per topology, before vs now vs hosted with a warm cache; cold too for the small ones; Docker 10 × 2. */
 export function scaleCases(topologies: Topology[], options: { docker: boolean; cold: boolean }): ScaleCase[] {
   const cases: ScaleCase[] = [];
   const id = (t: Topology, rest: string) => `${t.services}x${t.replicas} ${rest}`;
   for (const t of topologies) {
-    for (const variant of ['before', 'now'] as const) cases.push({ id: id(t, `local ${variant}`), topology: t, runtime: 'local', variant, cache: 'warm' });
+    for (const variant of ['before', 'now', 'hosted'] as const) cases.push({ id: id(t, `local ${variant}`), topology: t, runtime: 'local', variant, cache: 'warm' });
     // 181 cold processes at once is half a minute of both cores: only the small topologies get it.
     if (options.cold && t.services * t.replicas <= 20) {
       for (const variant of ['before', 'now'] as const) cases.push({ id: id(t, `local ${variant} cold cache`), topology: t, runtime: 'local', variant, cache: 'cold' });
@@ -320,11 +322,12 @@ export function formatScaleReport(report: ScaleReport): string {
   for (const r of report.results) for (const x of r.rounds) if (x.failed) lines.push(`  ${r.case.id} round ${x.round} failed: ${x.failed}`);
   const byId = new Map(report.results.map((r) => [r.case.id, r]));
   for (const r of report.results) {
-    if (r.case.variant !== 'now' || r.case.runtime !== 'local') continue;
-    const b = byId.get(r.case.id.replace('local now', 'local before'));
+    if (r.case.runtime !== 'local' || r.case.variant === 'before') continue;
+    const base = r.case.variant === 'now' ? 'before' : 'now';
+    const b = byId.get(r.case.id.replace(`local ${r.case.variant}`, `local ${base}`));
     if (!b) continue;
     const ratio = (now: number | null, before: number | null) => (now !== null && before !== null && before > 0 ? `${(now / before).toFixed(2)}×` : 'n/a (a side failed)');
-    lines.push(`  ${r.case.id} ÷ before: ready ${ratio(r.medianReadyMs, b.medianReadyMs)}, peak RSS ${ratio(r.maxPeakRssBytes, b.maxPeakRssBytes)}`);
+    lines.push(`  ${r.case.id} ÷ ${base}: ready ${ratio(r.medianReadyMs, b.medianReadyMs)}, peak RSS ${ratio(r.maxPeakRssBytes, b.maxPeakRssBytes)}`);
   }
   for (const u of report.unavailable) lines.push(`  ${u.case}: not measured: ${u.reason}`);
   lines.push('  (goals, not tests: a ✗ is reported, never an exit code; peak RSS sums VmRSS, so the node binary each process maps counts once per process)');
@@ -347,5 +350,5 @@ export async function runScaleBench(options: { rounds: number; topologies: Topol
   writeFileSync(options.out, JSON.stringify(report, null, 2) + '\n');
   console.log(formatScaleReport(report));
   console.log(`\nwritten: ${options.out}`);
-  return report.results.some((r) => r.case.variant === 'now' && r.rounds.some((x) => x.failed)) ? 1 : 0;
+  return report.results.some((r) => r.case.variant !== 'before' && r.rounds.some((x) => x.failed)) ? 1 : 0;
 }

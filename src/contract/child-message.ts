@@ -16,7 +16,20 @@ export type ChildMessage =
   | { type: 'ready'; role: 'fault-engine'; port: number; seed: number }
   /** The rate-limit service (src/sim/ratelimit), on its HTTP port. */
   | { type: 'ready'; role: 'ratelimit'; port: number }
+  /** A pod host (src/sim/host/main.ts), ready to take HostRequests. */
+  | { type: 'ready'; role: 'host' }
+  /** A pod host's word on one of its pods: that pod's own ready message (or `failed`), keyed by the request's id. */
+  | { type: 'hosted'; id: string; message: ChildMessage }
   /** A user's program exited, or was not ready in time, before it was ready: why, and the last lines of its output. */
   | { type: 'failed'; why: string; output: string[] }
   /** A user's program that was ready exited: how, and the last lines of its output. */
   | { type: 'exited'; code: number | null; signal: string | null; output: string[] };
+
+/**
+What the local runtime asks a pod host (src/sim/host/main.ts) over IPC: start a sidecar, or a
+built-in app beside it, in the host's event loop. The host answers each with a `hosted` message
+carrying the ready message that pod's own process would have sent.
+*/
+export type HostRequest =
+  | { type: 'host-sidecar'; id: string; instance: string; service: string; seed: number; upstreams: string[] }
+  | { type: 'host-app'; id: string; instance: string; service: string; spec: unknown; sidecar: { host: string; port: number }; deadlines: 'propagate' | 'off'; seed: number };

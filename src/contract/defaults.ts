@@ -348,3 +348,12 @@ export const PROMISE_THRESHOLDS: Readonly<PromiseThresholds> = {
   loadShortfall: 0.05,
   loadLatenessP99Ms: 50,
 };
+
+/**
+Pod hosting on the local runtime (src/runtime/local/pod-hosts.ts): off by default, every pod its own
+two processes (its sidecar and its app). On, the pods that no process fault targets run in a few
+host processes, each holding many sidecars and built-in apps in one event loop; `POD_HOSTS_DEFAULT`
+is how many hosts when the option does not say (0: one per core).
+*/
+export const HOST_PODS_DEFAULT = false;
+export const POD_HOSTS_DEFAULT = 0;

@@ -24,7 +24,7 @@ describe('the scale bench', () => {
 
   test('cases: before vs now per topology, cold cache only for small ones, Docker only for 10x2 and only when available', () => {
     const ids = scaleCases(parseTopologies('30x3,10x2'), { docker: true, cold: true }).map((c) => c.id);
-    assert.deepEqual(ids, ['30x3 local before', '30x3 local now', '10x2 local before', '10x2 local now', '10x2 local before cold cache', '10x2 local now cold cache', '10x2 docker']);
+    assert.deepEqual(ids, ['30x3 local before', '30x3 local now', '30x3 local hosted', '10x2 local before', '10x2 local now', '10x2 local hosted', '10x2 local before cold cache', '10x2 local now cold cache', '10x2 docker']);
     assert.ok(!scaleCases(parseTopologies('10x2'), { docker: false, cold: false }).some((c) => c.runtime === 'docker' || c.cache === 'cold'));
   });
 
@@ -41,19 +41,20 @@ describe('the scale bench', () => {
   });
 
   test('the table puts each case beside its goal, says failures, and gives now ÷ before', () => {
-    const [before, now] = scaleCases(parseTopologies('10x2'), { docker: false, cold: false });
+    const [before, now, hosted] = scaleCases(parseTopologies('10x2'), { docker: false, cold: false });
     const report: ScaleReport = {
       at: '2026-01-01T00:00:00Z',
       durationS: 10,
       machine: { cores: 2, model: 'test cpu', node: 'v24', loadAvgStart: [1, 1, 1], loadAvgEnd: [2, 2, 2] },
       settings: { rounds: 1, bootConcurrency: 16, topologies: [{ services: 10, replicas: 2 }], docker: 'off' },
-      results: [resultOf(before, [round({ readyMs: 4000 })]), resultOf(now, [round({ readyMs: 2000 })])],
+      results: [resultOf(before, [round({ readyMs: 4000 })]), resultOf(now, [round({ readyMs: 2000 })]), resultOf(hosted, [round({ readyMs: 1000 })])],
       unavailable: [{ case: '10x2 docker', reason: 'no engine' }],
     };
     const text = formatScaleReport(report);
     assert.match(text, /10x2 local before\s+4\.00 s .*≤ 3\.00 s\s+✗/);
     assert.match(text, /10x2 local now\s+2\.00 s .*≤ 3\.00 s\s+✓/);
     assert.match(text, /10x2 local now ÷ before: ready 0\.50×, peak RSS 1\.00×/);
+    assert.match(text, /10x2 local hosted ÷ now: ready 0\.50×/);
     assert.match(text, /load average 1\.00 1\.00 1\.00 at the start/);
     assert.match(text, /1\.5→3\.0/);
     assert.match(text, /20%→90%/);

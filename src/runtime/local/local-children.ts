@@ -44,6 +44,21 @@ export class LocalChildren implements AsyncDisposable {
     });
   }
 
+  /**
+  Keeps a pod host that has reported ready: its exit, unless the run stops it, is the exit of every
+  pod it holds (each reported as its app's, the part a caller notices missing first).
+  */
+  trackHost(host: { instances: readonly string[] }, spawned: SpawnedChild, graceMs: number): void {
+    const { child } = spawned;
+    this.children.push({ child, graceMs });
+    this.registry.add(child.pid!);
+    child.once('close', (code, signal) => {
+      this.registry.remove(child.pid!);
+      if (this.stopping) return;
+      for (const instance of host.instances) for (const l of this.listeners) l(instance, 'app', code, signal);
+    });
+  }
+
   /** Records a process the run owns besides its children (a user's program's group leader), for reaping. */
   register(pid: number): void {
     this.registry.add(pid);

@@ -11,6 +11,7 @@ import type { RuntimeStartOptions } from '../runtime.ts';
 import type { BootGate } from './boot-gate.ts';
 import type { LocalChildren } from './local-children.ts';
 import { programStartFailure } from './own-program.ts';
+import { PodHost } from './pod-host.ts';
 import type { ProgramSpec } from './supervised-program.ts';
 
 const SIDECAR_MAIN = codeLayout.file('sim/sidecar/main.ts');
@@ -18,6 +19,7 @@ const BUILTIN_MAIN = codeLayout.file('sim/builtin/main.ts');
 const SUPERVISOR_MAIN = codeLayout.file('runtime/local/command-supervisor.ts');
 const FAULT_ENGINE_MAIN = codeLayout.file('chaos/toxiproxy/engine-process.ts');
 const RATE_LIMIT_MAIN = codeLayout.file('sim/ratelimit/main.ts');
+const HOST_MAIN = codeLayout.file('sim/host/main.ts');
 export const HOST = '127.0.0.1';
 
 /** Grace between SIGTERM and SIGKILL at the end of the run: a supervisor gives its program a grace period of its own first. */
@@ -26,7 +28,10 @@ const PROGRAM_GRACE_MS = 3000;
 
 /** An app as started: its process, the process group process faults signal, and its port. */
 export interface StartedApp {
+  /** Its own process, or the pod host it runs in (then `hostedIn` is set). */
   child: ChildProcess;
+  /** The pod host this app runs in, when hosted (no process fault targets it, so none may signal it). Absent: a process of its own. */
+  hostedIn?: string;
   /** A user's program's own group (its supervisor stays out of it), or the built-in app's (it leads its own). */
   group: number;
   port: number;
@@ -131,6 +136,31 @@ export class LocalLauncher {
     this.children.track(pod.instance, 'app', app, GRACE_MS);
     if (app.ready.type !== 'ready' || app.ready.role !== 'app') throw new Error(`external ${pod.instance} sent an unexpected ready message`);
     return { child: app.child, group: app.child.pid!, port: app.ready.port };
+  }
+
+  /**
+  A pod host (src/sim/host/main.ts), through the boot gate as any of meshproof's processes; it
+  gets the run's credential, which its sidecars' admin ports need, over IPC as a sidecar does.
+  */
+  async podHost(index: number, signal: AbortSignal): Promise<PodHost> {
+    const name = `pod host ${index}`;
+    const s = await this.gate.run(HOST_MAIN, () => spawnNodeChild({ name, script: HOST_MAIN, env: { ...this.baseEnv, ...this.tracingEnv }, credential: this.credential, readyTimeoutMs: this.readyTimeoutMs, signal }), signal);
+    const host = new PodHost(name, s);
+    this.children.trackHost(host, s, GRACE_MS);
+    if (s.ready.type !== 'ready' || s.ready.role !== 'host') throw new Error(`${name} sent an unexpected ready message`);
+    return host;
+  }
+
+  /** A pod's sidecar in a pod host: the same sidecar, its own listeners, started in the host's event loop. */
+  hostedSidecar(host: PodHost, pod: PodPlan, signal: AbortSignal): Promise<SidecarPorts> {
+    return host.sidecar(pod.instance, pod.service, pod.sidecarSeed, [], this.readyTimeoutMs, signal);
+  }
+
+  /** A pod's built-in app in a pod host, beside its sidecar. */
+  async hostedApp(host: PodHost, pod: PodPlan, ports: SidecarPorts, signal: AbortSignal): Promise<StartedApp> {
+    const deadlines = this.plan.scenario.mesh[pod.service]?.deadlines ?? 'off';
+    const port = await host.app({ instance: pod.instance, service: pod.service, spec: pod.spec, sidecar: { host: HOST, port: ports.outbound }, deadlines, seed: pod.appSeed }, this.readyTimeoutMs, signal);
+    return { child: host.child, group: host.child.pid!, port, hostedIn: host.name };
   }
 
   /** The pod's app, reaching the mesh through its sidecar's `ports`; resolves once it is ready. */

@@ -77,7 +77,7 @@ export class LocalProcessControl implements ProcessControl {
     }
     const pod = this.pods.get(instance);
     if (!pod) throw new Error(`unknown instance ${instance}`);
-    if (isRunning(pod.app.child)) throw new Error(`${this.what(instance)} is still running`);
+    if (pod.app.hostedIn || isRunning(pod.app.child)) throw new Error(`${this.what(instance)} is still running`);
     if (pod.ports === null) {
       pod.app = await this.launcher.external(pod.plan, pod.app.port, this.signal);
       return pod.app.port;
@@ -99,6 +99,8 @@ export class LocalProcessControl implements ProcessControl {
     if (instance === RATE_LIMIT_SERVICE_INSTANCE && this.rateLimit) return this.rateLimit.started;
     const pod = this.pods.get(instance);
     if (!pod) throw new Error(`no app process for instance ${instance}`);
+    // The plan gives every target of a process fault a process of its own; a signal here would hit every pod of the host.
+    if (pod.app.hostedIn) throw new Error(`the app of ${instance} runs in ${pod.app.hostedIn} with other pods (pod hosting): no process fault was planned for it, so it has no process of its own to signal`);
     return pod.app;
   }
 

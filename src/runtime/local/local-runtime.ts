@@ -14,6 +14,9 @@ import { HOST, LocalLauncher, type StartedApp } from './local-launcher.ts';
 import { LocalProcessControl, type LocalPod, type LocalRateLimitService } from './local-process-control.ts';
 import { LocalTopology } from './local-topology.ts';
 import { checkLocalServices } from './own-program.ts';
+import type { PodHost } from './pod-host.ts';
+import { planPodHosting } from './pod-hosting.ts';
+import { HOST_PODS_DEFAULT, POD_HOSTS_DEFAULT } from '../../contract/defaults.ts';
 
 export { checkLocalServices };
 
@@ -34,6 +37,17 @@ export interface LocalRuntimeOptions {
   @default 8 per core (availableParallelism), at least 8
   */
   bootConcurrency?: number;
+  /**
+  Pod hosting, for large topologies: the pods no process fault targets run in a few host processes,
+  each holding many sidecars and built-in apps in one event loop (src/runtime/local/pod-hosting.ts),
+  instead of two Node processes per pod. Every hosted sidecar keeps its own listeners, admin port,
+  config and credential; what hosted pods lose is CPU isolation from each other. Targets of process
+  faults, users' programs, gateways, externals and the ingress keep processes of their own.
+  @default false (HOST_PODS_DEFAULT): one process per sidecar and per app
+  */
+  hostPods?: boolean;
+  /** How many pod hosts when `hostPods` is on (never more than the pods to host). @default one per core (POD_HOSTS_DEFAULT 0 = availableParallelism) */
+  podHosts?: number;
 }
 
 /**
@@ -73,6 +87,7 @@ export class LocalRuntime implements Runtime {
       const cache = new CompileCacheMark();
       const gate = new BootGate(this.options.bootConcurrency ?? defaultBootConcurrency(), { firstOfKindFirst: !cache.warm() });
       const launcher = new LocalLauncher(plan, children, { readyTimeoutMs: this.options.readyTimeoutMs ?? 15_000, gate, logsDir, tracing: options.tracing, credential });
+      const hostOf = this.podHosts(plan, launcher, starting.signal);
       const [faultEngine, rateLimit, ingressPorts, ...started] = await startAll<[{ url: string; seed: number } | null, StartedApp | null, SidecarPorts, ...LocalPod[]]>(starting.controller, [
         launcher.faultEngine(starting.signal),
         launcher.rateLimitService(starting.signal),
@@ -82,7 +97,7 @@ export class LocalRuntime implements Runtime {
           const kind = podKind(p);
           if (kind === 'gateway') return startGatewayPod(p, launcher, starting.signal, options);
           if (kind === 'external') return startExternalPod(p, launcher, starting.signal, options);
-          return startPod(plan, p, launcher, starting.signal, options);
+          return startPod(plan, p, launcher, starting.signal, options, hostOf(p.instance));
         }),
       ]);
       // Every kind has booted and flushed its compile cache: the next start need not boot one of each first.
@@ -109,13 +124,35 @@ export class LocalRuntime implements Runtime {
       starting.release();
     }
   }
+
+  /**
+  The pod host of each hosted instance (null: a process of its own), each host spawned once, on
+  first asking, so its boot overlaps the other starts; a host no pod asks for is never spawned.
+  */
+  private podHosts(plan: Plan, launcher: LocalLauncher, signal: AbortSignal): (instance: string) => Promise<PodHost> | null {
+    if (!(this.options.hostPods ?? HOST_PODS_DEFAULT)) return () => null;
+    const wanted = this.options.podHosts ?? POD_HOSTS_DEFAULT;
+    const hosting = planPodHosting(plan, wanted > 0 ? wanted : availableParallelism());
+    const hosts = new Map<number, Promise<PodHost>>();
+    return (instance) => {
+      const i = hosting.hostOf.get(instance);
+      if (i === undefined) return null;
+      let host = hosts.get(i);
+      if (!host) hosts.set(i, (host = launcher.podHost(i, signal)));
+      return host;
+    };
+  }
 }
 
-/** A pod: its sidecar (with a listener per callee for a user's program: its <NAME>_URL), then its app. */
-async function startPod(plan: Plan, pod: PodPlan, launcher: LocalLauncher, signal: AbortSignal, options: RuntimeStartOptions): Promise<LocalPod> {
+/**
+A pod: its sidecar (with a listener per callee for a user's program: its <NAME>_URL), then its app;
+both in `host` when the pod is hosted, else each a process of its own.
+*/
+async function startPod(plan: Plan, pod: PodPlan, launcher: LocalLauncher, signal: AbortSignal, options: RuntimeStartOptions, hostStart: Promise<PodHost> | null): Promise<LocalPod> {
   const upstreams = runsOwnProgram(pod.spec) ? (plan.routes[pod.service] ?? []) : [];
-  const ports = await launcher.sidecar(pod.instance, pod.service, pod.sidecarSeed, upstreams, signal);
-  const app = await launcher.app(pod, ports, signal);
+  const host = hostStart ? await hostStart : null;
+  const ports = host ? await launcher.hostedSidecar(host, pod, signal) : await launcher.sidecar(pod.instance, pod.service, pod.sidecarSeed, upstreams, signal);
+  const app = host ? await launcher.hostedApp(host, pod, ports, signal) : await launcher.app(pod, ports, signal);
   const running: RunningPod = { ...runningPod(pod, ports, app.port), ...(pod.spec.command ? { logFile: launcher.logFileOf(pod) } : {}) };
   options.onEvent?.({ type: 'instance-up', at: Date.now(), instance: pod.instance, service: pod.service, ports: { inbound: ports.inbound, outbound: ports.outbound, admin: ports.admin, app: app.port } });
   return { plan: pod, running, ports, app };
