@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { runScenario } from '../../../src/engine/run-scenario.ts';
+import { processesOfRun } from '../../../src/process/run-processes.ts';
+import { LocalRuntime } from '../../../src/runtime/local/local-runtime.ts';
+import { planPodHosting } from '../../../src/runtime/local/pod-hosting.ts';
+import { ControlPlane } from '../../../src/sim/control-plane/control-plane.ts';
+import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
+import { waitFor } from '../../../src/util/http-json.ts';
+import { FIXTURES, NODE, planFrom, processesWith, scenarioWith, tempDir } from './helpers.ts';
+
+const SERVICES = `  front: { calls: [store] }
+  store: { replicas: 3 }
+  own:
+    command: [${JSON.stringify(NODE)}, app.mjs]
+    env: { MODE: listen-late, DELAY_MS: 0 }`;
+const FAULT = `faults:\n  - { name: crash, at: 1s, target: store-1, process: kill }\n`;
+
+/** The command line of a pid (the script a Node child runs), '' once it is gone. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+describe('which pods a plan hosts', () => {
+  test('every built-in pod but the targets of process faults, round robin over the hosts; users\' programs never', () => {
+    const plan = planFrom(scenarioWith(SERVICES) + FAULT);
+    const h = planPodHosting(plan, 2);
+    expect([...h.ownProcess]).toEqual(['store-1']);
+    expect(Object.fromEntries(h.hostOf)).toEqual({ 'front-0': 0, 'store-0': 1, 'store-2': 0 });
+    expect(planPodHosting(plan, 10).hosts).toBe(3);
+  });
+});
+
+describe('a hosted topology', () => {
+  test('few processes; the fault target is a process of its own; each hosted sidecar takes its config push; nothing is left after stop', async () => {
+    const plan = planFrom(scenarioWith(SERVICES) + FAULT);
+    const topology = await new LocalRuntime({ stateDir: tempDir('meshproof-state-'), hostPods: true, podHosts: 2 }).start(plan, {});
+    onTestFinished(async () => void (await topology.stop()));
+    const run = `MESHPROOF_RUN_ID=${plan.runId}`;
+    const hosts = processesOfRun(plan.runId).filter((pid) => cmdline(pid).includes('sim/host/main.ts'));
+    expect(hosts).toHaveLength(2);
+    // The ingress's sidecar, store-1's sidecar and app, own's sidecar, supervisor and program, and the two hosts.
+    expect(processesWith(run, 'MESHPROOF_INSTANCE=store-1').map((p) => cmdline(p.pid))).toEqual(expect.arrayContaining([expect.stringContaining('sim/builtin/main.ts'), expect.stringContaining('sim/sidecar/main.ts')]));
+    expect(processesWith(run, 'MESHPROOF_INSTANCE=store-0')).toEqual([]);
+    expect(processesOfRun(plan.runId).length).toBeLessThanOrEqual(8);
+    // Every pod has sidecar ports of its own, hosted or not.
+    const ports = topology.pods.flatMap((p) => [p.inbound.port, p.outbound.port, p.adminUrl]);
+    expect(new Set(ports).size).toBe(ports.length);
+
+    const cp = new ControlPlane(plan, topology.pods, topology.ingress, { credential: topology.credential, pushTimeoutMs: 10_000 });
+    cp.setT0(Date.now());
+    await cp.push();
+    for (const pod of topology.pods) {
+      const ready = await fetch(`${pod.adminUrl}/ready`);
+      expect([pod.instance, ready.status]).toEqual([pod.instance, 200]);
+    }
+    // A push without the run's credential is refused by a hosted sidecar as by any.
+    const store0 = topology.pods.find((p) => p.instance === 'store-0')!;
+    expect((await fetch(`${store0.adminUrl}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    // Through the ingress to front (hosted) and on to the stores, hosted and not.
+    const ingress = topology.ingress.upstreams!.front;
+    for (let i = 0; i < 6; i++) expect((await fetch(`http://${ingress.host}:${ingress.port}/`, { headers: { host: 'front' } })).status).toBe(200);
+
+    await expect(topology.processes.kill('store-0')).rejects.toThrow(/runs in pod host \d with other pods/);
+    expect(await topology.processes.kill('store-1')).toMatch(/^SIGKILL sent to the app of store-1 \(pid \d+\)/);
+
+    await topology.stop();
+    expect(processesOfRun(plan.runId)).toEqual([]);
+    for (const pid of hosts) expect(cmdline(pid)).toBe('');
+  }, 30_000);
+
+  test('a SIGKILLed harness takes its pod hosts with it', async () => {
+    const harness = spawn(NODE, [join(FIXTURES, 'hosted-harness.ts'), tempDir('meshproof-state-')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    onTestFinished(() => void harness.kill('SIGKILL'));
+    let out = '';
+    harness.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const line = await waitFor(() => (out.includes('\n') ? out.slice(0, out.indexOf('\n')) : undefined), { timeoutMs: 20_000, describe: () => `the harness's ready line (so far: ${out})` });
+    const { runId } = JSON.parse(line) as { runId: string };
+    onTestFinished(() => {
+      for (const pid of processesOfRun(runId)) process.kill(pid, 'SIGKILL');
+    });
+    expect(processesOfRun(runId).filter((pid) => cmdline(pid).includes('sim/host/main.ts'))).toHaveLength(2);
+    harness.kill('SIGKILL');
+    await waitFor(() => processesOfRun(runId).length === 0 || undefined, { timeoutMs: 10_000, describe: () => `no process of run ${runId} (left: ${processesOfRun(runId).map(cmdline).join('; ')})` });
+  }, 30_000);
+});
+
+test('a shipped scenario with a kill fault, hosted, gives its documented verdict; the killed app was a process of its own', async () => {
+  const scenario = await loadScenario(join(import.meta.dirname, '../../../scenarios/failover-when-an-instance-is-killed.yaml'));
+  const outcome = await runScenario(scenario, { runtime: new LocalRuntime({ stateDir: tempDir('meshproof-state-'), hostPods: true }), reportsDir: tempDir('meshproof-reports-') });
+  const r = outcome.result;
+  expect(r.error).toBeNull();
+  expect(r.verdicts.map((v) => [v.expectation.text, v.status, v.explanation])).toEqual(r.verdicts.map((v) => [v.expectation.text, 'held', v.explanation]));
+  expect(r.faults.map((f) => f.detail)).toEqual([expect.stringMatching(/^SIGKILL sent to the app of payments-0 \(pid \d+\)/)]);
+}, 60_000);
