@@ -21,7 +21,7 @@ What `prove` takes: `run`'s options for one scenario. `output` prints a line per
 (`plain`; `live` prints the same: the live view is not used) or JSON lines (`json`);
 `stepSummary` appends the proof's summary.md.
 */
-export type ProveOptions = Pick<RunOptions, 'cwd' | 'reports' | 'duration' | 'runtime' | 'traces' | 'signal' | 'onEvent' | 'onNotice' | 'output' | 'stepSummary' | 'strict'>;
+export type ProveOptions = Pick<RunOptions, 'cwd' | 'reports' | 'duration' | 'runtime' | 'hostPods' | 'traces' | 'signal' | 'onEvent' | 'onNotice' | 'output' | 'stepSummary' | 'strict'>;
 
 export interface ProveSummary {
   file: string;

@@ -29,7 +29,7 @@ export async function runOneScenario(
   where: { reportsDir: string | null; output: RunPrintOptions | undefined; stepSummary: boolean },
 ): Promise<ScenarioRun> {
   const { options, signal } = settings;
-  const runtime = await runtimeFor(options.runtime ?? scenario.runtime ?? 'local', scenario, options.onNotice);
+  const runtime = await runtimeFor(options.runtime ?? scenario.runtime ?? 'local', scenario, options.onNotice, options.hostPods);
   const print = where.output;
   const output = print
     ? await startRunOutput(print.format ?? 'plain', scenario, {
@@ -65,10 +65,10 @@ The runtime a run uses. Docker's is loaded only when asked for (a local run does
 testcontainers), and its engine is checked before anything starts: without one, a
 MESHPROOF_RUNTIME_UNAVAILABLE error says what to do.
 */
-async function runtimeFor(name: 'local' | 'docker', scenario: Scenario, onNotice?: (message: string) => void): Promise<Runtime> {
+async function runtimeFor(name: 'local' | 'docker', scenario: Scenario, onNotice?: (message: string) => void, hostPods?: boolean): Promise<Runtime> {
   if (name === 'local') {
     checkLocalServices(scenario.services, `${scenario.source.file}: `);
-    return new LocalRuntime();
+    return new LocalRuntime({ hostPods });
   }
   const { DockerRuntime, refuseCommands } = await import('../runtime/docker/docker-runtime.ts');
   refuseCommands(scenario.services, `${scenario.source.file}: `);

@@ -25,6 +25,12 @@ export interface RunOptions {
   duration?: string | number;
   /** Where instances run, for every scenario. @default each scenario's `runtime` key, else 'local' */
   runtime?: 'local' | 'docker';
+  /**
+  Pod hosting on the local runtime, for large topologies (docs/architecture.md, "Pod hosting"): the
+  pods no process fault targets run many to a host process instead of two processes each.
+  Ignored on Docker. @default false (HOST_PODS_DEFAULT)
+  */
+  hostPods?: boolean;
   /** Traces (docs/traces.md): false traces nothing; `maxTracesPerSecond` 0 traces every request. @default { maxTracesPerSecond: 500 } */
   traces?: false | { maxTracesPerSecond?: number };
   /** Aborting stops the scenario running now — what was measured is still decided, reported and torn down — and skips the rest (exit code 130). @default none */

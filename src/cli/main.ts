@@ -70,6 +70,10 @@ Options for run (and prove, except --repeat):
   --runtime <r>       local (child processes, the default) or docker (each instance a pod of app
                       + sidecar containers; needs a running Docker engine, see docs/docker.md);
                       overrides the scenario's runtime key
+  --host-pods         local runtime, large topologies: run the pods no process fault targets many
+                      to a host process (one per core) instead of two processes each; much less
+                      memory and start-up time, but hosted pods share an event loop (see
+                      docs/architecture.md, "Pod hosting")
   --strict            an inconclusive verdict fails the run (exit 1 instead of 3)
 
 Exit codes: 0 every expectation held · 1 an expectation failed · 2 invalid scenario or the run
@@ -250,6 +254,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
         plain: { type: 'boolean' },
         verbose: { type: 'boolean' },
         runtime: { type: 'string' },
+        'host-pods': { type: 'boolean' },
         'traces-per-second': { type: 'string' },
         'no-traces': { type: 'boolean' },
         ...(command === 'run' ? { repeat: { type: 'string' } } : {}),
@@ -302,6 +307,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
       proveScenario(scenarios[0], {
         reports,
         runtime: values.runtime as 'local' | 'docker' | undefined,
+        hostPods: values['host-pods'],
         traces,
         signal,
         output: { stream: process.stdout, format: mode === 'json' ? 'json' : 'plain', color },
@@ -320,6 +326,7 @@ async function run(args: string[], out: (s: string) => void, err: (s: string) =>
     runScenarios(scenarios, {
       reports,
       runtime: values.runtime as 'local' | 'docker' | undefined,
+      hostPods: values['host-pods'],
       traces,
       repeat,
       signal,
