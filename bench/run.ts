@@ -16,7 +16,7 @@ import { findNginx, NGINX_MISSING, startNginxPair } from './nginx-pair.ts';
 import { CLOCK_TICKS, coresUsed, cpuSnapshot, machineTicks, memory, procAvailable, readStat, withDescendants, type CpuSnapshot } from './proc-stats.ts';
 import { buildReport, formatReport, type Machine, type PathMeasurement, type PathOutcome, type RoundRecord, type Settings } from './report.ts';
 import { sidecarPresent, sidecarScript, startSidecarPair } from './sidecar-pair.ts';
-import { parseTopologies, runScaleBench } from './scale.ts';
+import { parseTopologies, parseVariants, runScaleBench } from './scale.ts';
 import { runStartupBench } from './startup.ts';
 import { CertificateAuthority } from '../src/security/certificate-authority.ts';
 import { measureHandshakes, type HandshakeFigures } from './handshake.ts';
@@ -35,7 +35,7 @@ const RECEIVER_MAIN = fileURLToPath(new URL('./trace-receiver.ts', import.meta.u
 const DEFAULT_OUT = fileURLToPath(new URL('../reports/bench/sidecar.json', import.meta.url));
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--rate RPS] [--seconds S] [--saturated-seconds S] [--out FILE]
-       npm run bench -- scale [--scale-rounds N] [--scale-topologies 30x3,10x2] [--scale-docker auto|on|off] [--scale-cold on|off]
+       npm run bench -- scale [--scale-rounds N] [--scale-topologies 30x3,10x2] [--scale-docker auto|on|off] [--scale-cold on|off] [--scale-variants before,now,hosted]
   --rounds N             interleaved rounds per measurement (default 2)
   --rate RPS             the fixed request rate (default 1000)
   --seconds S            measured seconds per fixed-rate round, after a 1s warm-up (default 4)
@@ -43,11 +43,13 @@ const USAGE = `usage: npm run bench -- [--rounds N] [--rate RPS] [--seconds S] [
   --out FILE             where the JSON goes (default reports/bench/sidecar.json)
   --startup-rounds N     rounds of topology start-up, local vs Docker, after the request path
                          (default 2; 0 leaves it out); writes reports/bench/startup.json
-scale: only the scale part (topologies started, local before vs now, Docker): writes reports/bench/scale.json
+scale: only the scale part (topologies started, local before vs now vs hosted, Docker): writes reports/bench/scale.json
   --scale-rounds N       interleaved rounds (default 2)
   --scale-topologies L   services x replicas, comma-separated (default 30x3,10x2)
   --scale-docker M       Docker 10x2 when an engine answers (auto, the default), always (on), never (off)
-  --scale-cold M         also the small topologies with an empty compile cache (on, the default; off)`;
+  --scale-cold M         also the small topologies with an empty compile cache (on, the default; off)
+  --scale-variants L     local cases, comma-separated: before (all booted at once), now (a process per
+                         sidecar and app), hosted (pod hosting on) (default before,now,hosted)`;
 
 /** The parts of the bench named on the command line: none = the request path, the fault engine and start-up, as always. */
 const PARTS = ['scale'] as const;
@@ -61,6 +63,7 @@ function parseSettings(argv: string[]): { settings: Settings; out: string; parts
       'scale-topologies': { type: 'string' },
       'scale-docker': { type: 'string' },
       'scale-cold': { type: 'string' },
+      'scale-variants': { type: 'string' },
       rounds: { type: 'string' },
       rate: { type: 'string' },
       seconds: { type: 'string' },
@@ -477,7 +480,7 @@ async function startup(): Promise<number> {
 async function scale(): Promise<number> {
   // The scale part stops its topologies itself on a signal (bench/scale.ts); the request path's handlers would exit first.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
-  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, allowPositionals: true, options: { 'scale-rounds': { type: 'string' }, 'scale-topologies': { type: 'string' }, 'scale-docker': { type: 'string' }, 'scale-cold': { type: 'string' } } });
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, allowPositionals: true, options: { 'scale-rounds': { type: 'string' }, 'scale-topologies': { type: 'string' }, 'scale-docker': { type: 'string' }, 'scale-cold': { type: 'string' }, 'scale-variants': { type: 'string' } } });
   const rounds = Number(values['scale-rounds'] ?? 2);
   const docker = String(values['scale-docker'] ?? 'auto');
   const cold = String(values['scale-cold'] ?? 'on');
@@ -486,8 +489,9 @@ async function scale(): Promise<number> {
     if (docker !== 'auto' && docker !== 'on' && docker !== 'off') throw new Error(`--scale-docker must be auto, on or off, got "${docker}"`);
     if (cold !== 'on' && cold !== 'off') throw new Error(`--scale-cold must be on or off, got "${cold}"`);
     const topologies = parseTopologies(String(values['scale-topologies'] ?? '30x3,10x2'));
+    const variants = parseVariants(String(values['scale-variants'] ?? 'before,now,hosted'));
     if (!procAvailable()) throw new Error('the bench reads memory and CPU from /proc: run it on Linux');
-    return await runScaleBench({ rounds, topologies, docker, cold: cold === 'on', out: fileURLToPath(new URL('../reports/bench/scale.json', import.meta.url)), log });
+    return await runScaleBench({ rounds, topologies, variants, docker, cold: cold === 'on', out: fileURLToPath(new URL('../reports/bench/scale.json', import.meta.url)), log });
   } catch (err) {
     console.error(`bench: ${(err as Error).message}`);
     return 2;

@@ -202,21 +202,22 @@ async function measureOnce(c: ScaleCase, runtime: Runtime, round: number, live: 
 }
 
 /** The cases a run measures: per topology, before vs now vs hosted with a warm cache; cold too for the small ones; Docker 10 × 2. */
-export function scaleCases(topologies: Topology[], options: { docker: boolean; cold: boolean }): ScaleCase[] {
+export function scaleCases(topologies: Topology[], options: { docker: boolean; cold: boolean; variants?: readonly ScaleCase['variant'][] }): ScaleCase[] {
+  const variants = options.variants ?? VARIANTS;
   const cases: ScaleCase[] = [];
   const id = (t: Topology, rest: string) => `${t.services}x${t.replicas} ${rest}`;
   for (const t of topologies) {
-    for (const variant of ['before', 'now', 'hosted'] as const) cases.push({ id: id(t, `local ${variant}`), topology: t, runtime: 'local', variant, cache: 'warm' });
+    for (const variant of variants) cases.push({ id: id(t, `local ${variant}`), topology: t, runtime: 'local', variant, cache: 'warm' });
     // 181 cold processes at once is half a minute of both cores: only the small topologies get it.
     if (options.cold && t.services * t.replicas <= 20) {
-      for (const variant of ['before', 'now'] as const) cases.push({ id: id(t, `local ${variant} cold cache`), topology: t, runtime: 'local', variant, cache: 'cold' });
+      for (const variant of variants.filter((v) => v !== 'hosted')) cases.push({ id: id(t, `local ${variant} cold cache`), topology: t, runtime: 'local', variant, cache: 'cold' });
     }
     if (options.docker && t.services === 10 && t.replicas === 2) cases.push({ id: id(t, 'docker'), topology: t, runtime: 'docker', variant: 'now', cache: 'warm' });
   }
   return cases;
 }
 
-export async function benchScale(options: { rounds: number; topologies: Topology[]; docker: 'auto' | 'on' | 'off'; cold: boolean; log: (line: string) => void }): Promise<ScaleReport> {
+export async function benchScale(options: { rounds: number; topologies: Topology[]; variants?: readonly ScaleCase['variant'][]; docker: 'auto' | 'on' | 'off'; cold: boolean; log: (line: string) => void }): Promise<ScaleReport> {
   const t0 = performance.now();
   const loadAvgStart = loadavg();
   const unavailable: ScaleReport['unavailable'] = [];
@@ -236,7 +237,7 @@ export async function benchScale(options: { rounds: number; topologies: Topology
       unavailable.push({ case: '10x2 docker', reason: (err as Error).message.split('\n')[0] });
     }
   }
-  const cases = scaleCases(options.topologies, { docker: docker !== null, cold: options.cold });
+  const cases = scaleCases(options.topologies, { docker: docker !== null, cold: options.cold, variants: options.variants });
   const runtimes = new Map<string, Runtime>();
   for (const c of cases) runtimes.set(c.id, c.runtime === 'docker' ? docker! : new LocalRuntime(localOptions(c.variant)));
 
@@ -334,6 +335,15 @@ export function formatScaleReport(report: ScaleReport): string {
   return lines.join('\n');
 }
 
+const VARIANTS = ['before', 'now', 'hosted'] as const;
+
+/** Parses "now,hosted": the local cases to measure. */
+export function parseVariants(text: string): ScaleCase['variant'][] {
+  const out = text.split(',').map((v) => v.trim());
+  for (const v of out) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--scale-variants takes ${VARIANTS.join(', ')} (comma-separated), got "${v}"`);
+  return out as ScaleCase['variant'][];
+}
+
 /** Parses "30x3,10x2". */
 export function parseTopologies(text: string): Topology[] {
   return text.split(',').map((part) => {
@@ -344,7 +354,7 @@ export function parseTopologies(text: string): Topology[] {
 }
 
 /** `npm run bench -- scale`: measures, prints, writes the JSON. Returns 1 when a `now` case failed to start (not for a missed goal). */
-export async function runScaleBench(options: { rounds: number; topologies: Topology[]; docker: 'auto' | 'on' | 'off'; cold: boolean; out: string; log: (line: string) => void }): Promise<number> {
+export async function runScaleBench(options: { rounds: number; topologies: Topology[]; variants?: readonly ScaleCase['variant'][]; docker: 'auto' | 'on' | 'off'; cold: boolean; out: string; log: (line: string) => void }): Promise<number> {
   const report = await benchScale(options);
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, JSON.stringify(report, null, 2) + '\n');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
-import { formatScaleReport, goalsFor, parseTopologies, resultOf, scaleCases, type ScaleReport, type ScaleRound } from '../../bench/scale.ts';
+import { formatScaleReport, goalsFor, parseTopologies, parseVariants, resultOf, scaleCases, type ScaleReport, type ScaleRound } from '../../bench/scale.ts';
 
 const share = { loadAvg: 1.5, cpuBusy: 0.2 };
 const round = (over: Partial<ScaleRound>): ScaleRound => ({ round: 1, readyMs: 1000, startMs: 900, pushMs: 100, stopMs: 50, peakRssBytes: 2 * 1024 ** 3, harnessRssBytes: 1e8, processes: 41, before: share, during: { loadAvg: 3, cpuBusy: 0.9 }, failed: null, ...over });
@@ -26,6 +26,9 @@ describe('the scale bench', () => {
     const ids = scaleCases(parseTopologies('30x3,10x2'), { docker: true, cold: true }).map((c) => c.id);
     assert.deepEqual(ids, ['30x3 local before', '30x3 local now', '30x3 local hosted', '10x2 local before', '10x2 local now', '10x2 local hosted', '10x2 local before cold cache', '10x2 local now cold cache', '10x2 docker']);
     assert.ok(!scaleCases(parseTopologies('10x2'), { docker: false, cold: false }).some((c) => c.runtime === 'docker' || c.cache === 'cold'));
+    // Hosted has no cold case (its hosts start no sooner than a sidecar of the `now` case does).
+    assert.deepEqual(scaleCases(parseTopologies('10x2'), { docker: false, cold: true, variants: parseVariants('now,hosted') }).map((c) => c.id), ['10x2 local now', '10x2 local hosted', '10x2 local now cold cache']);
+    assert.throws(() => parseVariants('now,shared'), /--scale-variants takes before, now, hosted .*got "shared"/);
   });
 
   test('a failed round misses the goal and leaves no median; RSS is judged on the largest peak', () => {
