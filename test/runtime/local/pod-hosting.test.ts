@@ -96,6 +96,9 @@ test('a shipped scenario with a kill fault, hosted, gives its documented verdict
   const outcome = await runScenario(scenario, { runtime: new LocalRuntime({ stateDir: tempDir('meshproof-state-'), hostPods: true }), reportsDir: tempDir('meshproof-reports-') });
   const r = outcome.result;
   expect(r.error).toBeNull();
-  expect(r.verdicts.map((v) => [v.expectation.text, v.status, v.explanation])).toEqual(r.verdicts.map((v) => [v.expectation.text, 'held', v.explanation]));
+  // Held; or, on a machine other work keeps busy, inconclusive (the harness's own promises, such as
+  // the load's rate, broken) with the measurement alone holding: the mesh's verdict is what is tested.
+  const verdict = (v: (typeof r.verdicts)[number]) => (v.status === 'inconclusive' ? v.inconclusive?.wouldBe : v.status);
+  expect(r.verdicts.map((v) => [v.expectation.text, verdict(v), v.explanation])).toEqual(r.verdicts.map((v) => [v.expectation.text, 'held', v.explanation]));
   expect(r.faults.map((f) => f.detail)).toEqual([expect.stringMatching(/^SIGKILL sent to the app of payments-0 \(pid \d+\)/)]);
 }, 60_000);
