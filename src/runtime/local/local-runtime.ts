@@ -132,7 +132,7 @@ export class LocalRuntime implements Runtime {
   private podHosts(plan: Plan, launcher: LocalLauncher, signal: AbortSignal): (instance: string) => Promise<PodHost> | null {
     if (!(this.options.hostPods ?? HOST_PODS_DEFAULT)) return () => null;
     const wanted = this.options.podHosts ?? POD_HOSTS_DEFAULT;
-    const hosting = planPodHosting(plan, wanted > 0 ? wanted : availableParallelism());
+    const hosting = planPodHosting(plan, wanted === 0 ? availableParallelism() : wanted);
     const hosts = new Map<number, Promise<PodHost>>();
     return (instance) => {
       const i = hosting.hostOf.get(instance);

@@ -4,7 +4,8 @@ import { MeshproofError } from '../../errors.ts';
 import type { SpawnedChild } from '../../process/child-process.ts';
 
 type HostedReady = Extract<ChildMessage, { type: 'ready' }>;
-type Request = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, 'id'> : never) : never;
+/** A request before it is given its id. */
+type Request = Omit<Extract<HostRequest, { type: 'host-sidecar' }>, 'id'> | Omit<Extract<HostRequest, { type: 'host-app' }>, 'id'>;
 
 /**
 One pod host process (src/sim/host/main.ts) as the harness holds it: it asks the host to start a

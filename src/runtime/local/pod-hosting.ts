@@ -18,6 +18,7 @@ workload, which faults hit) and externals. The ingress's sidecar, through which 
 passes, is not a pod and is never hosted. Pure: the plan knows the fault schedule before anything starts.
 */
 export function planPodHosting(plan: Plan, hosts: number): PodHosting {
+  if (!Number.isInteger(hosts) || hosts < 1) throw new RangeError(`pod hosting needs a whole number of hosts ≥ 1, got ${hosts}`);
   const ownProcess = new Set<string>();
   for (const f of plan.scenario.faults) {
     if (f.action.kind !== 'process') continue;
@@ -28,7 +29,7 @@ export function planPodHosting(plan: Plan, hosts: number): PodHosting {
     }
   }
   const candidates = plan.pods.filter((p) => podKind(p) === 'service' && !runsOwnProgram(p.spec) && !ownProcess.has(p.instance));
-  const count = Math.max(0, Math.min(hosts, candidates.length));
+  const count = Math.min(hosts, candidates.length);
   const hostOf = new Map<string, number>();
   candidates.forEach((p, i) => hostOf.set(p.instance, i % count));
   return { hosts: count, hostOf, ownProcess };

@@ -34,6 +34,7 @@ describe('which pods a plan hosts', () => {
     expect([...h.ownProcess]).toEqual(['store-1']);
     expect(Object.fromEntries(h.hostOf)).toEqual({ 'front-0': 0, 'store-0': 1, 'store-2': 0 });
     expect(planPodHosting(plan, 10).hosts).toBe(3);
+    expect(() => planPodHosting(plan, 0)).toThrow(/whole number of hosts ≥ 1, got 0/);
   });
 });
 
@@ -73,6 +74,18 @@ describe('a hosted topology', () => {
     await topology.stop();
     expect(processesOfRun(plan.runId)).toEqual([]);
     for (const pid of hosts) expect(cmdline(pid)).toBe('');
+  }, 30_000);
+
+  test("a pod host that dies is reported as the exit of every pod it held", async () => {
+    const plan = planFrom(scenarioWith(`  front: { calls: [store] }\n  store: { replicas: 2 }`));
+    const topology = await new LocalRuntime({ stateDir: tempDir('meshproof-state-'), hostPods: true, podHosts: 1 }).start(plan, {});
+    onTestFinished(async () => void (await topology.stop()));
+    const exits: string[] = [];
+    topology.onUnexpectedExit((instance, role, _code, signal) => exits.push(`${instance} ${role} ${signal}`));
+    const [host] = processesOfRun(plan.runId).filter((pid) => cmdline(pid).includes('sim/host/main.ts'));
+    process.kill(host, 'SIGKILL');
+    await waitFor(() => exits.length === 3 || undefined, { timeoutMs: 5000, describe: () => `three exits (so far: ${exits.join(', ')})` });
+    expect(exits.sort()).toEqual(['front-0 app SIGKILL', 'store-0 app SIGKILL', 'store-1 app SIGKILL']);
   }, 30_000);
 
   test('a SIGKILLed harness takes its pod hosts with it', async () => {
