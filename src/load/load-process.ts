@@ -27,6 +27,8 @@ export type LoadCommand =
       */
       warmup: boolean;
       timeoutMs?: number;
+      /** Keep every request's times in the summary (LoadTrace). */
+      trace?: boolean;
     }
   | { type: 'stop' };
 
@@ -58,7 +60,7 @@ if (process.send) {
     }
     if (m.type !== 'start' || generator) return;
     const recorder = new SeriesRecorder({ t0: m.t0 });
-    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer });
+    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer, trace: m.trace });
     if (stopped) generator.stop();
     if (m.warmup) await generator.warmUp(m.t0 - 50);
     let last = -1;
@@ -72,8 +74,8 @@ if (process.send) {
     clearInterval(ticker);
     await generator.close();
     await pacer.close();
-    send({ type: 'done', summary, series: recorder.toJSON(0) });
-    process.disconnect();
+    // Disconnect once the message is written: a large one (a trace) is still queued when send returns.
+    process.send!({ type: 'done', summary, series: recorder.toJSON(0) } satisfies LoadMessage, () => process.disconnect());
   });
   send({ type: 'ready' });
 }

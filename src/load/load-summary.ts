@@ -13,4 +13,20 @@ export interface LoadSummary {
   /** Wall time the load ran, ms. */
   elapsedMs: number;
   honesty: LoadHonesty;
+  /** Every request of an open-loop load, when it was asked for (`trace`): for finding where arrivals bunch. */
+  trace?: LoadTrace;
+}
+
+/**
+Per request of the schedule, in schedule order, ms from the start of the load: when it was intended,
+how late the pacer posted it (the kernel woke the pacer's thread late, or it caught up after a
+stall), and when it was handed to a socket (null when dropped). A request's lateness is the pacer's
+share plus the sending thread's (`sentMs - intendedMs - pacerLateMs`: the hand-off and whatever the
+event loop was doing).
+*/
+export interface LoadTrace {
+  intendedMs: number[];
+  /** null: the pacer kept no record (it was stopped or closed). */
+  pacerLateMs: (number | null)[];
+  sentMs: (number | null)[];
 }

@@ -27,6 +27,8 @@ export interface RemoteLoadOptions {
   onSpawn?: (pid: number) => void;
   /** Extra environment of the load process. */
   env?: Record<string, string>;
+  /** Keep every request's times in the summary (`trace`, LoadTrace): for the smoothness test and the bench. @default false */
+  trace?: boolean;
 }
 
 /**
@@ -81,7 +83,7 @@ export class RemoteLoadGenerator implements Disposable {
   async run(t0: number, options: { warmup?: boolean } = {}): Promise<{ summary: LoadSummary; series: SparseSeries }> {
     const o = this.options;
     if (!this.child) await this.prepare();
-    const cmd: LoadCommand = { type: 'start', url: o.url, plan: o.plan, t0, warmup: options.warmup ?? true };
+    const cmd: LoadCommand = { type: 'start', url: o.url, plan: o.plan, t0, warmup: options.warmup ?? true, trace: o.trace };
     this.child!.send(cmd);
     const { code, signal } = await this.exited!;
     this.child = null;
