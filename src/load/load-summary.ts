@@ -20,12 +20,15 @@ export interface LoadSummary {
 /**
 Per request of the schedule, in schedule order, ms from the start of the load: when it was intended,
 how late the pacer posted it (the kernel woke the pacer's thread late, or it caught up after a
-stall), and when it was handed to a socket (null when dropped). A request's lateness is the pacer's
-share plus the sending thread's (`sentMs - intendedMs - pacerLateMs`: the hand-off and whatever the
-event loop was doing).
+stall), when the sending thread reached it and whether it sent it. A request's lateness is the
+pacer's share plus the sending thread's (`reachedMs - intendedMs - pacerLateMs`: the hand-off and
+whatever the event loop was doing); `waitMs` says how much of the latter was the kernel's.
 */
 export interface LoadTrace {
   intendedMs: number[];
+  reachedMs: number[];
+  /** The sending thread's total wait for a core when it reached each request (RunqueueWait), ms; null where the kernel keeps no such account. */
+  waitMs: number[] | null;
   /** null: the pacer kept no record (it was stopped or closed). */
   pacerLateMs: (number | null)[];
   sentMs: (number | null)[];

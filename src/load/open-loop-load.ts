@@ -3,6 +3,7 @@ import { seriesKey, type Recorder } from '../contract/series.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 import { errorKind, type DispatchHandler, type HttpTarget } from './http-target.ts';
+import { RunqueueWait } from '../util/runqueue-wait.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import { LoadHonestyMeter, type LatencyFigures } from './load-honesty.ts';
 import type { LoadSummary, LoadTrace } from './load-summary.ts';
@@ -72,11 +73,16 @@ export class OpenLoopLoad {
     const durationMs = o.phases.reduce((end, p) => Math.max(end, p.startMs + p.durationMs), 0);
     const budget = o.lateBudgetMs ?? LOAD_DEFAULTS.lateBudgetMs;
 
-    const trace: LoadTrace | undefined = o.trace ? { intendedMs: [], pacerLateMs: [], sentMs: [] } : undefined;
+    const waits = o.trace ? RunqueueWait.open() : null;
+    const trace: LoadTrace | undefined = o.trace ? { intendedMs: [], reachedMs: [], waitMs: waits ? [] : null, pacerLateMs: [], sentMs: [] } : undefined;
     const dispatch = (intended: number) => {
       const actual = t.now() - startAt;
-      trace?.intendedMs.push(intended);
-      trace?.sentMs.push(null);
+      if (trace) {
+        trace.intendedMs.push(intended);
+        trace.reachedMs.push(actual);
+        trace.waitMs?.push(waits!.ms());
+        trace.sentMs.push(null);
+      }
       if (actual - intended > budget) return this.meter.dropped(intended, 'late');
       if (t.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
       if (trace) trace.sentMs[trace.sentMs.length - 1] = actual;
@@ -98,6 +104,7 @@ export class OpenLoopLoad {
       });
     });
     await own?.close();
+    waits?.close();
     await this.drain(o.drainMs ?? LOAD_DEFAULTS.drainMs);
     const unfinished = t.inFlight;
     return {
