@@ -4,6 +4,10 @@ import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { LoadGenerator } from './load-generator.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { WorkerPacer } from './pacer.ts';
+import { LOAD_DEFAULTS } from './load-defaults.ts';
+
+/** `gc` of --expose-gc (LOAD_NODE_OPTIONS), when the process has it. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 /**
 The load generator's own process. The harness polls sidecars, gathers events and writes reports
@@ -62,7 +66,9 @@ if (process.send) {
     const recorder = new SeriesRecorder({ t0: m.t0 });
     generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer, trace: m.trace });
     if (stopped) generator.stop();
-    if (m.warmup) await generator.warmUp(m.t0 - 50);
+    if (m.warmup) await generator.warmUp(m.t0 - LOAD_DEFAULTS.warmupGapMs);
+    // What start-up and warm-up left is collected now, not by the load's first scavenges (LOAD_DEFAULTS.warmupGapMs).
+    collectGarbage?.();
     let last = -1;
     const ticker = setInterval(() => {
       const second = recorder.second() - 1;

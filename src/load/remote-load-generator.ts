@@ -13,9 +13,10 @@ const LOAD_PROCESS = codeLayout.file('load/load-process.ts');
 A young generation of 16 MB from the start: every request leaves a few KB of garbage (undici's
 request and response objects, the handler), and each scavenge stops the thread that sends. Measured
 at 2000/s for 5 s: about 20 scavenges with V8's default (a semi-space that starts small and grows),
-6 with this; at 2000/s the process peaks at ~140 MB instead of ~125 MB.
+6 with this; at 2000/s the process peaks at ~140 MB instead of ~125 MB. `--expose-gc`: the process
+collects once between warm-up and load (LOAD_DEFAULTS.warmupGapMs).
 */
-export const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+export const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16', '--expose-gc'];
 
 export interface RemoteLoadOptions {
   /** Base URL of the ingress sidecar's outbound listener. */
