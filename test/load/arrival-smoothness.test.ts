@@ -40,7 +40,7 @@ const ATTEMPTS = 2;
 /** A thread the kernel kept off a core (or woke) later than this while a request passed through it excuses the request, ms: at 2000/s, half a gap. */
 const SLACK_MS = 0.25;
 /**
-The uniform 2000/s CV the sender reaches over the requests the machine let through on time: 0.10–0.24
+The uniform 2000/s CV the sender reaches over the requests the machine let through on time: 0.10–0.25
 in 8 rounds (real-time priority, so the kernel held up under 2.5% of them; 0.37 before the
 load process collected its garbage between warm-up and load). The goal is 0.1.
 */
