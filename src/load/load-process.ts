@@ -5,6 +5,7 @@ import { LoadGenerator } from './load-generator.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { WorkerPacer } from './pacer.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
+import { LoopDelayMonitor } from '../util/loop-delay-monitor.ts';
 
 /** `gc` of --expose-gc (LOAD_NODE_OPTIONS), when the process has it. */
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
@@ -76,7 +77,13 @@ if (process.send) {
       last = second;
       send({ type: 'tick', second, series: recorder.toJSON(second), load: generator!.second(second) ?? { sent: 0, dropped: 0, latenessMaxMs: 0 } });
     }, 200);
-    const summary = await generator.run(m.t0);
+    // Its own loop's delay over the measured load, judged as the sidecars' are (RunHealth.loadLoop).
+    const loop = new LoopDelayMonitor();
+    const measuring = setTimeout(() => loop.start(), Math.max(0, m.t0 - Date.now()));
+    const summary: LoadSummary = await generator.run(m.t0);
+    clearTimeout(measuring);
+    loop.stop();
+    summary.loopDelay = loop.read();
     clearInterval(ticker);
     await generator.close();
     await pacer.close();

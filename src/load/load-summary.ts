@@ -1,3 +1,4 @@
+import type { LoopDelay } from '../contract/run-health.ts';
 import type { LoadHonesty } from './load-honesty.ts';
 
 /** What a load did: the responses it got, and how faithfully it delivered the declared load. */
@@ -13,6 +14,8 @@ export interface LoadSummary {
   /** Wall time the load ran, ms. */
   elapsedMs: number;
   honesty: LoadHonesty;
+  /** The load process's own event-loop delay over the measured load (it sends every request and times every response); absent when the load ran in another process's loop. */
+  loopDelay?: LoopDelay;
   /** Every request of an open-loop load, when it was asked for (`trace`): for finding where arrivals bunch. */
   trace?: LoadTrace;
 }

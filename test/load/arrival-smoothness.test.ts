@@ -24,8 +24,8 @@ most 0.1, no 10 ms window over twice the expected count, the requests sent withi
 scheduled; Poisson with a CV between 0.9 and 1.1.
 
 An attempt is conclusive when at least MIN_COVERAGE of its gaps are judged. Other work on the cores
-can hold up the load's threads for most of an attempt; an attempt that is not conclusive is made once
-more, and when neither is, the test checks what holds whatever the machine does (the load's account
+can hold up the load's threads for most of an attempt; an attempt that is not conclusive but close is
+made once more, and when none is, the test checks what holds whatever the machine does (the load's account
 is exact, its shortfalls name every late drop) and says, with the figures, that the goals were not
 judged (a warning, and the test's annotation).
 */
@@ -47,6 +47,8 @@ load process collected its garbage between warm-up and load). The goal is 0.1.
 const CV_2000_MEASURED = 0.35;
 /** The share of gaps that must be judged for an attempt to count. */
 const MIN_COVERAGE = 0.8;
+/** Below this share, the machine is too busy for another attempt to fare better. */
+const RETRY_COVERAGE = 0.5;
 
 interface Attempt {
   h: LoadHonesty;
@@ -73,6 +75,8 @@ async function attempt(arrivals: Arrivals, rate: number, durationMs: number): Pr
   const got = server.arrivals.slice(first).map((a) => a - start);
   const waits = server.waits.slice(first);
   const h = summary.honesty;
+  // The load process times its own event loop over the load (RunHealth.loadLoop): a 10 ms timer, so about durationMs / 10 samples.
+  assert.ok(summary.loopDelay && summary.loopDelay.samples >= durationMs / 20, `the load process measured its loop: ${JSON.stringify(summary.loopDelay)}`);
   const expected = arrivals === 'uniform' ? (rate * durationMs) / 1000 : h.intended!;
   assert.equal(got.length, h.sent, `the server got what the load says it sent (${got.length} of ${h.sent})`);
   const judged = judgeArrivals({ trace: summary.trace!, arrivals: got, recorderWaits: waits, rate, expected, slackMs: SLACK_MS });
@@ -98,6 +102,8 @@ async function measure(arrivals: Arrivals, rate: number, durationMs: number): Pr
     if (a.h.dropped.late > 0) assert.match(loadShortfalls(a.h).join('; '), new RegExp(`${a.h.dropped.late} late`), a.note);
     console.log(a.note);
     if (a.judged.coverage >= MIN_COVERAGE) return { ok: a, all };
+    // A machine that held up most of an attempt will hold up the next (a busy minute): not worth its seconds.
+    if (a.judged.coverage < RETRY_COVERAGE) break;
   }
   return { ok: null, all };
 }
