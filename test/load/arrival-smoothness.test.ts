@@ -77,9 +77,13 @@ async function attempt(arrivals: Arrivals, rate: number, durationMs: number): Pr
   const h = summary.honesty;
   // The load process times its own event loop over the load (RunHealth.loadLoop): a 10 ms timer, so about durationMs / 10 samples.
   assert.ok(summary.loopDelay && summary.loopDelay.samples >= durationMs / 20, `the load process measured its loop: ${JSON.stringify(summary.loopDelay)}`);
+  // The trace has every request of the schedule, and the pacer's record of each.
+  const trace = summary.trace!;
+  assert.equal(trace.intendedMs.length, h.intended);
+  assert.ok(trace.pacerLateMs.every((x) => x !== null) && trace.waitMs?.length === h.intended, 'the pacer and the kernel kept their records');
   const expected = arrivals === 'uniform' ? (rate * durationMs) / 1000 : h.intended!;
   assert.equal(got.length, h.sent, `the server got what the load says it sent (${got.length} of ${h.sent})`);
-  const judged = judgeArrivals({ trace: summary.trace!, arrivals: got, recorderWaits: waits, rate, expected, slackMs: SLACK_MS });
+  const judged = judgeArrivals({ trace, arrivals: got, recorderWaits: waits, rate, expected, slackMs: SLACK_MS });
   const f = (x: number) => x.toFixed(2);
   const note =
     `${arrivals} ${rate}/s: judged ${judged.gaps} gaps (${(judged.coverage * 100).toFixed(1)}%; the kernel held up ${judged.excused.pacer} requests in the pacer, ` +
