@@ -67,9 +67,11 @@ if (process.send) {
     const recorder = new SeriesRecorder({ t0: m.t0 });
     generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer, trace: m.trace });
     if (stopped) generator.stop();
-    if (m.warmup) await generator.warmUp(m.t0 - LOAD_DEFAULTS.warmupGapMs);
-    // What start-up and warm-up left is collected now, not by the load's first scavenges (LOAD_DEFAULTS.warmupGapMs).
-    collectGarbage?.();
+    if (m.warmup) {
+      await generator.warmUp(m.t0 - LOAD_DEFAULTS.warmupGapMs);
+      // What start-up and warm-up left is collected now, in the gap, not by the load's first scavenges.
+      if (Date.now() < m.t0 - LOAD_DEFAULTS.warmupGapMs / 2) collectGarbage?.();
+    }
     let last = -1;
     const ticker = setInterval(() => {
       const second = recorder.second() - 1;
