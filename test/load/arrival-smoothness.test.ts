@@ -40,11 +40,12 @@ const ATTEMPTS = 2;
 /** A thread the kernel kept off a core (or woke) later than this while a request passed through it excuses the request, ms: at 2000/s, half a gap. */
 const SLACK_MS = 0.25;
 /**
-The uniform 2000/s CV the sender reaches over the requests the machine let through on time: 0.10–0.25
-in 8 rounds (real-time priority, so the kernel held up under 2.5% of them; 0.37 before the
-load process collected its garbage between warm-up and load). The goal is 0.1.
+The uniform 2000/s CV the sender reaches over the requests the machine let through on time: 0.10–0.33
+in 11 rounds (real-time priority, so the kernel held up under 4% of them; 0.37 in the one round
+before the load process collected its garbage between warm-up and load). The goal is 0.1. This bound
+guards against going back to bunching (timers: CV above 1), not the goal, which each run reports.
 */
-const CV_2000_MEASURED = 0.35;
+const CV_2000_MEASURED = 0.4;
 /** The share of gaps that must be judged for an attempt to count. */
 const MIN_COVERAGE = 0.8;
 /** Below this share, the machine is too busy for another attempt to fare better. */
@@ -133,9 +134,10 @@ describe('uniform arrivals', () => {
       assert.ok(Math.abs(judged.countedRatio - 1) <= LOAD_GOALS.rateTolerance, `rate: ${note}`);
       assert.ok(judged.windowRatio <= LOAD_GOALS.maxWindowRatio, `busiest window: ${note}`);
       if (rate < 2000) return assert.ok(judged.cv <= LOAD_GOALS.uniformMaxCv, `CV: ${note}`);
-      // The CV goal is not met at 2000/s (docs/load.md): what is left are stalls of the sending thread
-      // itself, 1–4 ms, a few a second (young-generation collections among them), each a burst of a few
-      // requests. Asserted: no worse than measured, and the distance to the goal said every time.
+      // The CV goal is not met at 2000/s (docs/load.md): what is left are stalls of 1–10 ms a few times a
+      // second that no thread's wait for a core accounts for (young-generation collections in the sender
+      // among them; stamps late in the recorder's own process), each a burst of a few requests.
+      // Asserted: no worse than measured, and the distance to the goal said every time.
       assert.ok(judged.cv <= CV_2000_MEASURED, `CV (${CV_2000_MEASURED} measured, ${LOAD_GOALS.uniformMaxCv} the goal): ${note}`);
       if (judged.cv > LOAD_GOALS.uniformMaxCv) {
         const open = `goal open: uniform 2000/s inter-arrival CV ${judged.cv.toFixed(2)} over the requests the machine let through on time, ${LOAD_GOALS.uniformMaxCv} the goal`;
