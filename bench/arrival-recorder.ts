@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { monotonicMs } from '../src/load/pacer.ts';
+import { RunqueueWait } from '../src/util/runqueue-wait.ts';
 
 /**
 What the receiving end of a load sees: a server on 127.0.0.1 that records when each request arrives
@@ -13,6 +14,8 @@ export interface RecordingServer {
   url: string;
   /** Arrival times so far, ms on monotonicMs(), in order. */
   readonly arrivals: readonly number[];
+  /** With `waits`, the recording thread's total wait for a core (RunqueueWait, ms) as it stamped each arrival; else empty. */
+  readonly waits: readonly number[];
   /** Requests received and not yet answered. */
   readonly open: number;
   close(): Promise<void>;
@@ -25,14 +28,17 @@ delivers (one GET, headers only, per chunk: the load does not pipeline) and answ
 200. An HTTP server's parsing and response objects would add tens of microseconds per request to
 the event loop, and bunch the timestamps of requests that arrive together.
 */
-export async function startLeanRecorder(): Promise<RecordingServer> {
+export async function startLeanRecorder(o: { waits?: boolean } = {}): Promise<RecordingServer> {
   const arrivals: number[] = [];
+  const waits: number[] = [];
+  const rq = o.waits ? RunqueueWait.open() : null;
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
       arrivals.push(monotonicMs());
+      if (rq) waits.push(rq.ms());
       // A request is complete at its blank line; each chunk holds one (no body, no pipelining).
       if (chunk.includes(CRLF2)) socket.write(RESPONSE);
     });
@@ -43,9 +49,11 @@ export async function startLeanRecorder(): Promise<RecordingServer> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrivals,
+    waits,
     open: 0,
     close: () =>
       new Promise<void>((resolve) => {
+        rq?.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),
@@ -74,6 +82,7 @@ export async function startRecordingServer(o: { delayMs?: (arrival: number) => n
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrivals,
+    waits: [],
     get open() {
       return open;
     },

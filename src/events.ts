@@ -3,7 +3,7 @@ import type { Verdict } from './verdict/verdict.ts';
 import type { TopologyEvent } from './contract/topology-event.ts';
 import type { Arrivals } from './scenario/scenario.ts';
 import type { LoadHonesty } from './load/load-honesty.ts';
-import type { RunHealth } from './contract/run-health.ts';
+import type { PromiseBreach, RunHealth } from './contract/run-health.ts';
 
 /**
 Typed events the engine emits while a run happens, the runtime's and the fault runner's among them
@@ -25,8 +25,11 @@ export type RunEvent =
   | { type: 'live-stats'; at: number; second: number; series: Record<string, LiveFigures> }
   /** `at` is when the sidecar saw it (the event's own time on the run's clock), not when the harness received it. */
   | { type: 'sidecar-event'; at: number; event: MeshEvent }
-  /** Once the load is over: the harness's own promises as the run kept them (a broken one makes a verdict that depends on it inconclusive). */
-  | { type: 'harness-health'; at: number; health: RunHealth }
+  /**
+  Once the verdicts are in: the harness's own promises as the run kept them, and which expectations
+  each broken one made inconclusive (`breaches`, the verdicts' own judgment: contract/describe-run-health.ts).
+  */
+  | { type: 'harness-health'; at: number; health: RunHealth; breaches: PromiseBreach[] }
   | { type: 'expectation-settled'; at: number; verdict: Verdict }
   | { type: 'teardown'; at: number; stopped: number }
   | { type: 'run-finished'; at: number; passed: boolean; reportDir: string | null }

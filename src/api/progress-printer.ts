@@ -2,7 +2,7 @@ import { describeMeshEvent, type Describer } from '../contract/describe-mesh-eve
 import { SETUP_EVENT_TYPES } from '../contract/mesh-event.ts';
 import type { RunEvent } from '../events.ts';
 import { loadLine } from '../report/load-honesty-text.ts';
-import { healthRows } from '../contract/describe-run-health.ts';
+import { healthLines, healthRows } from '../contract/describe-run-health.ts';
 
 /**
 Plain progress lines for a non-interactive run (CI, a pipe, or until the live view exists): one line
@@ -63,9 +63,7 @@ export function createProgressPrinter(write: (line: string) => void, options: { 
         if (options.verbose) write(`${t}${e.instance} is ${e.state}: ${e.reason}`);
         break;
       case 'harness-health': {
-        const broken = healthRows(e.health).filter((r) => !r.kept);
-        if (broken.length === 0) write(`${t}harness health: every promise kept`);
-        for (const r of broken) write(`${t}harness health: ${r.what} ${r.figure} (limit ${r.limit})`);
+        for (const line of healthLines(healthRows(e.health, e.breaches))) write(`${t}${line.text}`);
         break;
       }
       case 'expectation-settled':

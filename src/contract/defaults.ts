@@ -302,13 +302,13 @@ export interface PromiseThresholds {
   */
   faultLateMs: number;
   /**
-  p99 event-loop delay (beyond the timer's resolution) of the harness or of any sidecar above which
+  p99 event-loop delay (beyond the timer's resolution) of the harness, the load generator or any sidecar above which
   a latency bound, a deadline (`ejected within`, `recovered within`) or a state at a moment cannot be
   judged: every hop of a request through a late sidecar waits that long. A quiet machine shows 1–5 ms.
   */
   loopDelayP99Ms: number;
   /**
-  The same check for the sidecars, relative to what is judged: a delay above this share of a latency
+  The same check for the sidecars and the load generator (each on every request's path), relative to what is judged: a delay above this share of a latency
   bound or of a deadline is inconclusive even under `loopDelayP99Ms` (a 60 ms bound cannot absorb
   20 ms per hop). The harness is on no request's path, so its delay is held to `loopDelayP99Ms` only.
   */

@@ -52,6 +52,12 @@ inconclusive (src/verdict/promises.ts), with these numbers.
 export interface RunHealth {
   /** The harness process (control plane, fault schedule, collector); null when not measured. */
   harnessLoop: LoopDelay | null;
+  /**
+  The load generator's process (its own event loop sends every request and times every response):
+  a stall there adds to the latency it measures and makes it send late or drop; null when not
+  measured (the load never ran, or ran in the harness's process).
+  */
+  loadLoop: LoopDelay | null;
   /** Each sidecar that answered at the end, by instance (`ingress` for the load's entry). */
   sidecarLoops: Record<string, LoopDelay>;
   /** null where /proc/stat cannot be read (not Linux). */
@@ -59,6 +65,19 @@ export interface RunHealth {
   faults: FaultTiming[];
   /** null when the load never ran. */
   load: LoadFidelity | null;
+}
+
+/**
+The promises a run keeps, each named once: what an inconclusive verdict says it depended on, and
+what each row of the health section is about (contract/describe-run-health.ts), so the two are one
+judgment. `fault:<name>:<edge>` for each fault edge.
+*/
+export type PromiseKey = 'load' | 'harness-loop' | 'load-loop' | 'sidecar-loops' | 'cpu' | `fault:${string}:${'start' | 'end'}`;
+
+/** One expectation made inconclusive (its sentence) and the promises that did it. */
+export interface PromiseBreach {
+  expectation: string;
+  promises: readonly PromiseKey[];
 }
 
 /** The worst sidecar by p99 loop delay, or null when none was measured. */

@@ -14,6 +14,7 @@ begun, the event loops, the CPU, the load delivered vs declared. Pure.
 export function runHealthOf(scenario: Scenario, plan: Plan, measured: Measured): RunHealth {
   return {
     harnessLoop: measured.harnessLoop,
+    loadLoop: measured.load.summary?.loopDelay ?? null,
     sidecarLoops: measured.sidecarLoops,
     cpu: measured.cpu,
     faults: faultTimings(scenario, measured.faults),

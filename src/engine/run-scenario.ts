@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { breachesOf } from '../contract/describe-run-health.ts';
 import { newRunCredential } from '../auth/run-credential.ts';
 import { checkWireEngine, startToxiproxyEngine, type WireEngine } from '../chaos/engine/wire-engine.ts';
 import type { RunEvent, RunEventListener } from '../events.ts';
@@ -110,9 +111,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const interrupted = options.signal?.aborted ?? false;
   if (interrupted && !measured.error && !measured.loadFinished) measured.error = 'interrupted: the run was stopped before the end of its load';
   const { timeline, facts } = whatHappened(scenario, plan, measured);
-  if (facts.health) emit({ type: 'harness-health', at: Date.now(), health: facts.health });
   telemetry?.phase('verdicts');
   const verdicts = evaluateExpectations(scenario, timeline, facts);
+  if (facts.health) emit({ type: 'harness-health', at: Date.now(), health: facts.health, breaches: breachesOf(verdicts) });
   for (const v of verdicts) emit({ type: 'expectation-settled', at: Date.now(), verdict: v });
   const passed = measured.error === null && verdicts.every((v) => v.status === 'held');
   // The run's spans end here and the export is flushed, so the reports can say what was sent.

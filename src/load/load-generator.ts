@@ -19,6 +19,8 @@ export interface LoadGeneratorOptions {
   timeoutMs?: number;
   /** What wakes an open-loop load at each intended send time, for the warm-up and the load; give one that is `ready()`. @default a WorkerPacer of its own */
   pacer?: Pacer;
+  /** Keep every request's times in the measured load's summary (`trace`). @default false */
+  trace?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export class LoadGenerator {
       cap: plan.connections,
       recorder,
       pacer: this.pacer,
+      trace: this.o.trace,
     });
     // The schedule is absolute on the monotonic clock; t0 is wall time, so convert once.
     const startAt = monotonicMs() + (t0 - Date.now());

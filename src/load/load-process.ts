@@ -4,6 +4,11 @@ import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { LoadGenerator } from './load-generator.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { WorkerPacer } from './pacer.ts';
+import { LOAD_DEFAULTS } from './load-defaults.ts';
+import { LoopDelayMonitor } from '../util/loop-delay-monitor.ts';
+
+/** `gc` of --expose-gc (LOAD_NODE_OPTIONS), when the process has it. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 /**
 The load generator's own process. The harness polls sidecars, gathers events and writes reports
@@ -27,6 +32,8 @@ export type LoadCommand =
       */
       warmup: boolean;
       timeoutMs?: number;
+      /** Keep every request's times in the summary (LoadTrace). */
+      trace?: boolean;
     }
   | { type: 'stop' };
 
@@ -58,9 +65,13 @@ if (process.send) {
     }
     if (m.type !== 'start' || generator) return;
     const recorder = new SeriesRecorder({ t0: m.t0 });
-    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer });
+    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer, trace: m.trace });
     if (stopped) generator.stop();
-    if (m.warmup) await generator.warmUp(m.t0 - 50);
+    if (m.warmup) {
+      await generator.warmUp(m.t0 - LOAD_DEFAULTS.warmupGapMs);
+      // What start-up and warm-up left is collected now, in the gap, not by the load's first scavenges.
+      if (Date.now() < m.t0 - LOAD_DEFAULTS.warmupGapMs / 2) collectGarbage?.();
+    }
     let last = -1;
     const ticker = setInterval(() => {
       const second = recorder.second() - 1;
@@ -68,12 +79,18 @@ if (process.send) {
       last = second;
       send({ type: 'tick', second, series: recorder.toJSON(second), load: generator!.second(second) ?? { sent: 0, dropped: 0, latenessMaxMs: 0 } });
     }, 200);
-    const summary = await generator.run(m.t0);
+    // Its own loop's delay over the measured load, judged as the sidecars' are (RunHealth.loadLoop).
+    const loop = new LoopDelayMonitor();
+    const measuring = setTimeout(() => loop.start(), Math.max(0, m.t0 - Date.now()));
+    const summary: LoadSummary = await generator.run(m.t0);
+    clearTimeout(measuring);
+    loop.stop();
+    summary.loopDelay = loop.read();
     clearInterval(ticker);
     await generator.close();
     await pacer.close();
-    send({ type: 'done', summary, series: recorder.toJSON(0) });
-    process.disconnect();
+    // Disconnect once the message is written: a large one (a trace) is still queued when send returns.
+    process.send!({ type: 'done', summary, series: recorder.toJSON(0) } satisfies LoadMessage, () => process.disconnect());
   });
   send({ type: 'ready' });
 }

@@ -1,3 +1,4 @@
+import type { LoopDelay } from '../contract/run-health.ts';
 import type { LoadHonesty } from './load-honesty.ts';
 
 /** What a load did: the responses it got, and how faithfully it delivered the declared load. */
@@ -13,4 +14,25 @@ export interface LoadSummary {
   /** Wall time the load ran, ms. */
   elapsedMs: number;
   honesty: LoadHonesty;
+  /** The load process's own event-loop delay over the measured load (it sends every request and times every response); absent when the load ran in another process's loop. */
+  loopDelay?: LoopDelay;
+  /** Every request of an open-loop load, when it was asked for (`trace`): for finding where arrivals bunch. */
+  trace?: LoadTrace;
+}
+
+/**
+Per request of the schedule, in schedule order, ms from the start of the load: when it was intended,
+how late the pacer posted it (the kernel woke the pacer's thread late, or it caught up after a
+stall), when the sending thread reached it and whether it sent it. A request's lateness is the
+pacer's share plus the sending thread's (`reachedMs - intendedMs - pacerLateMs`: the hand-off and
+whatever the event loop was doing); `waitMs` says how much of the latter was the kernel's.
+*/
+export interface LoadTrace {
+  intendedMs: number[];
+  reachedMs: number[];
+  /** The sending thread's total wait for a core when it reached each request (RunqueueWait), ms; null where the kernel keeps no such account. */
+  waitMs: number[] | null;
+  /** null: the pacer kept no record (it was stopped or closed). */
+  pacerLateMs: (number | null)[];
+  sentMs: (number | null)[];
 }

@@ -3,9 +3,10 @@ import { seriesKey, type Recorder } from '../contract/series.ts';
 import type { LoadPhasePlan } from '../plan/plan-scenario.ts';
 import type { Arrivals } from '../scenario/scenario.ts';
 import { errorKind, type DispatchHandler, type HttpTarget } from './http-target.ts';
+import { RunqueueWait } from '../util/runqueue-wait.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import { LoadHonestyMeter, type LatencyFigures } from './load-honesty.ts';
-import type { LoadSummary } from './load-summary.ts';
+import type { LoadSummary, LoadTrace } from './load-summary.ts';
 import { monotonicMs, WorkerPacer, type Pacer } from './pacer.ts';
 
 export interface OpenLoopOptions {
@@ -27,6 +28,8 @@ export interface OpenLoopOptions {
   now?: () => number;
   /** A request reached later than this after its intended time is dropped, ms. @default LOAD_DEFAULTS.lateBudgetMs */
   lateBudgetMs?: number;
+  /** Keep every request's intended time, the pacer's lateness and the send time in the summary's `trace`. @default false */
+  trace?: boolean;
 }
 
 /**
@@ -70,10 +73,19 @@ export class OpenLoopLoad {
     const durationMs = o.phases.reduce((end, p) => Math.max(end, p.startMs + p.durationMs), 0);
     const budget = o.lateBudgetMs ?? LOAD_DEFAULTS.lateBudgetMs;
 
+    const waits = o.trace ? RunqueueWait.open() : null;
+    const trace: LoadTrace | undefined = o.trace ? { intendedMs: [], reachedMs: [], waitMs: waits ? [] : null, pacerLateMs: [], sentMs: [] } : undefined;
     const dispatch = (intended: number) => {
       const actual = t.now() - startAt;
+      if (trace) {
+        trace.intendedMs.push(intended);
+        trace.reachedMs.push(actual);
+        trace.waitMs?.push(waits!.ms());
+        trace.sentMs.push(null);
+      }
       if (actual - intended > budget) return this.meter.dropped(intended, 'late');
       if (t.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
+      if (trace) trace.sentMs[trace.sentMs.length - 1] = actual;
       this.meter.sent(intended, actual);
       t.inFlight++;
       this.meter.inFlightNow(t.inFlight);
@@ -86,9 +98,13 @@ export class OpenLoopLoad {
     await new Promise<void>((resolve) => {
       if (this.stopped) return resolve();
       this.pacer = o.pacer ?? own!;
-      this.pacer.start({ startAt, phases: o.phases, arrivals, seed: o.seed ?? 1 }, dispatch, resolve);
+      this.pacer.start({ startAt, phases: o.phases, arrivals, seed: o.seed ?? 1, record: o.trace }, dispatch, (wakeLateMs) => {
+        if (trace) trace.pacerLateMs = wakeLateMs ? wakeLateMs.slice(0, trace.intendedMs.length) : trace.intendedMs.map(() => null);
+        resolve();
+      });
     });
     await own?.close();
+    waits?.close();
     await this.drain(o.drainMs ?? LOAD_DEFAULTS.drainMs);
     const unfinished = t.inFlight;
     return {
@@ -105,6 +121,7 @@ export class OpenLoopLoad {
         unfinished,
         latency: { intended: figures(t.intendedLatency), sent: figures(t.sentLatency) },
       }),
+      ...(trace ? { trace } : {}),
     };
   }
 

@@ -15,6 +15,8 @@ export interface PacerPlan {
   phases: LoadPhasePlan[];
   arrivals: Arrivals;
   seed: number;
+  /** Keep how late each intended time was posted, for `onEnd` (a number per request). @default false */
+  record?: boolean;
 }
 
 /**
@@ -22,8 +24,12 @@ Wakes the dispatcher at each intended send time of a schedule. The real one is `
 of what the dispatcher does with a wake-up can pass their own.
 */
 export interface Pacer {
-  /** Calls `onDue` with each request's intended time (ms from the start of the load) when it is due, then `onEnd` once. One plan at a time. */
-  start(plan: PacerPlan, onDue: (intendedMs: number) => void, onEnd: () => void): void;
+  /**
+  Calls `onDue` with each request's intended time (ms from the start of the load) when it is due,
+  then `onEnd` once, with how late (ms) the pacer posted each intended time it reached, in schedule
+  order, when it kept that record (null when it did not, or was closed before the end).
+  */
+  start(plan: PacerPlan, onDue: (intendedMs: number) => void, onEnd: (wakeLateMs?: readonly number[] | null) => void): void;
   /** No more wake-ups for the plan playing; its `onEnd` follows. */
   stop(): void;
 }
@@ -31,7 +37,7 @@ export interface Pacer {
 /** Main thread → pacer thread. */
 export type PacerCommand = { type: 'play'; plan: PacerPlan };
 /** Pacer thread → main thread: ready once booted, then for each plan its intended times as they fall due, and `end`. */
-export type PacerMessage = number | { type: 'ready' } | { type: 'end' };
+export type PacerMessage = number | { type: 'ready' } | { type: 'end'; wakeLateMs: number[] | null };
 
 /**
 A pacer whose clock is a worker thread. Node's timers have 1 ms resolution (and fire in the loop's
@@ -49,7 +55,7 @@ export class WorkerPacer implements Pacer {
   private readonly worker: Worker;
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
   private readonly booted: Promise<void>;
-  private current: { onDue: (t: number) => void; onEnd: () => void } | null = null;
+  private current: { onDue: (t: number) => void; onEnd: (wakeLateMs?: readonly number[] | null) => void } | null = null;
   private closed = false;
 
   constructor() {
@@ -61,11 +67,11 @@ export class WorkerPacer implements Pacer {
       this.worker.on('message', (m: PacerMessage) => {
         if (typeof m === 'number') this.current?.onDue(m);
         else if (m.type === 'ready') resolve();
-        else this.end();
+        else this.end(m.wakeLateMs);
       });
     });
-    this.worker.on('exit', () => this.end());
-    this.worker.on('error', () => this.end());
+    this.worker.on('exit', () => this.end(null));
+    this.worker.on('error', () => this.end(null));
   }
 
   /** Resolves once the thread is up and can keep time. */
@@ -73,9 +79,9 @@ export class WorkerPacer implements Pacer {
     return this.booted;
   }
 
-  start(plan: PacerPlan, onDue: (intendedMs: number) => void, onEnd: () => void): void {
+  start(plan: PacerPlan, onDue: (intendedMs: number) => void, onEnd: (wakeLateMs?: readonly number[] | null) => void): void {
     if (this.current) throw new Error('WorkerPacer: a plan is already playing');
-    if (this.closed) return onEnd();
+    if (this.closed) return onEnd(null);
     this.current = { onDue, onEnd };
     Atomics.store(this.control, 0, 0);
     this.worker.postMessage({ type: 'play', plan } satisfies PacerCommand);
@@ -91,12 +97,12 @@ export class WorkerPacer implements Pacer {
     this.closed = true;
     this.stop();
     await this.worker.terminate();
-    this.end();
+    this.end(null);
   }
 
-  private end(): void {
+  private end(wakeLateMs: readonly number[] | null): void {
     const c = this.current;
     this.current = null;
-    c?.onEnd();
+    c?.onEnd(wakeLateMs);
   }
 }

@@ -13,9 +13,10 @@ const LOAD_PROCESS = codeLayout.file('load/load-process.ts');
 A young generation of 16 MB from the start: every request leaves a few KB of garbage (undici's
 request and response objects, the handler), and each scavenge stops the thread that sends. Measured
 at 2000/s for 5 s: about 20 scavenges with V8's default (a semi-space that starts small and grows),
-6 with this; at 2000/s the process peaks at ~140 MB instead of ~125 MB.
+6 with this; at 2000/s the process peaks at ~140 MB instead of ~125 MB. `--expose-gc`: the process
+collects once between warm-up and load (LOAD_DEFAULTS.warmupGapMs).
 */
-export const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+export const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16', '--expose-gc'];
 
 export interface RemoteLoadOptions {
   /** Base URL of the ingress sidecar's outbound listener. */
@@ -27,6 +28,8 @@ export interface RemoteLoadOptions {
   onSpawn?: (pid: number) => void;
   /** Extra environment of the load process. */
   env?: Record<string, string>;
+  /** Keep every request's times in the summary (`trace`, LoadTrace): for the smoothness test and the bench. @default false */
+  trace?: boolean;
 }
 
 /**
@@ -81,7 +84,7 @@ export class RemoteLoadGenerator implements Disposable {
   async run(t0: number, options: { warmup?: boolean } = {}): Promise<{ summary: LoadSummary; series: SparseSeries }> {
     const o = this.options;
     if (!this.child) await this.prepare();
-    const cmd: LoadCommand = { type: 'start', url: o.url, plan: o.plan, t0, warmup: options.warmup ?? true };
+    const cmd: LoadCommand = { type: 'start', url: o.url, plan: o.plan, t0, warmup: options.warmup ?? true, trace: o.trace };
     this.child!.send(cmd);
     const { code, signal } = await this.exited!;
     this.child = null;

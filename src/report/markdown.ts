@@ -8,7 +8,7 @@ import { loadFacts } from './load-honesty-text.ts';
 import { serviceStats } from './service-stats.ts';
 import { policyText, securitySummary } from './security-summary.ts';
 import { anyBudgetRefusal, edgeStats } from './edge-stats.ts';
-import { healthRows } from '../contract/describe-run-health.ts';
+import { breachesOf, healthCost, healthRows } from '../contract/describe-run-health.ts';
 
 const STATUS: Record<Verdict['status'], string> = { held: '✅ held', failed: '❌ failed', no_data: '⚠️ no data', inconclusive: '❔ inconclusive' };
 
@@ -80,8 +80,8 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
   }
 
   if (result.health) {
-    out.push('', '**Harness health** (the promises the verdicts depend on)', '', '| | Promise | Measured | Limit |', '| --- | --- | --- | --- |');
-    for (const h of healthRows(result.health)) out.push(row([h.kept ? '✅' : '⚠️', inline(h.what), inline(h.figure), inline(h.limit)]));
+    out.push('', '**Harness health** (the promises the verdicts depend on)', '', '| | Promise | Measured | Limit | Cost |', '| --- | --- | --- | --- | --- |');
+    for (const h of healthRows(result.health, breachesOf(result.verdicts))) out.push(row([h.kept ? '✅' : '⚠️', inline(h.what), inline(h.figure), inline(h.limit), inline(healthCost(h))]));
   }
 
   const stats = serviceStats(scenario, result.timeline);

@@ -3,7 +3,7 @@ import type { Verdict } from '../verdict/verdict.ts';
 import { loadShortfalls } from '../load/load-honesty.ts';
 import { actualText, faultTargetText, faultText, scheduledText } from './describe.ts';
 import { loadLine } from './load-honesty-text.ts';
-import { healthRows } from '../contract/describe-run-health.ts';
+import { breachesOf, healthCost, healthRows } from '../contract/describe-run-health.ts';
 
 export interface PlainSummaryOptions {
   /** ANSI colours; only when the output is a terminal that wants them. */
@@ -56,10 +56,10 @@ export function renderPlainSummary(result: RunResult, options: PlainSummaryOptio
   }
 
   // The promises the verdicts depend on: only those broken are worth a line here (the reports list them all).
-  const broken = result.health ? healthRows(result.health).filter((h) => !h.kept) : [];
+  const broken = result.health ? healthRows(result.health, breachesOf(result.verdicts)).filter((h) => !h.kept) : [];
   if (broken.length) {
     lines.push('', 'Harness health (promises broken):');
-    for (const h of broken) lines.push(paint('yellow', `  ${h.what}: ${h.figure} (limit ${h.limit})`));
+    for (const h of broken) lines.push(paint('yellow', `  ${h.what}: ${h.figure} (limit ${h.limit}) — ${healthCost(h)}`));
   }
 
   const held = result.verdicts.filter((v) => v.status === 'held').length;

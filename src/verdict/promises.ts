@@ -1,6 +1,6 @@
 import { PROMISE_THRESHOLDS, type PromiseThresholds } from '../contract/defaults.ts';
 import { hasIntendedTimes, loadShortfall } from '../contract/load-fidelity.ts';
-import type { FaultTiming, LoopDelay, RunHealth } from '../contract/run-health.ts';
+import type { FaultTiming, LoopDelay, PromiseKey, RunHealth } from '../contract/run-health.ts';
 import type { AnyExpectation, MetricName, Scenario, Window } from '../scenario/scenario.ts';
 import { formatDuration, formatPercent, plural } from '../util/format.ts';
 import { scheduledEnd } from './fault-times.ts';
@@ -98,8 +98,9 @@ function starvationCanFlip(v: Verdict): boolean {
 
 /**
 A failed upper latency bound that starvation cannot account for: the measured value exceeds the
-bound by more than every sidecar's stalls together (their p99, or their worst for `max`): more than
-starvation could have added to a request at that quantile, which waits at most once per sidecar. The verdict stands
+bound by more than every sidecar's and the load generator's stalls together (their p99, or their
+worst for `max`): more than starvation could have added to a request at that quantile, which waits
+at most once per process on its path. The verdict stands
 (`p99 < 1us` measured at 100 ms is failed on any machine). Not when the CPUs were short: that slows
 the apps and the load generator too, which no loop delay here measures.
 */
@@ -111,7 +112,9 @@ function beyondStarvation(v: Verdict, health: RunHealth, t: PromiseThresholds): 
   if (!isLatencyMetric(e.metric) || !(e.op === '<' || e.op === '<=') || !Number.isFinite(v.measured)) return false;
   // A quantile of the latency meets each sidecar's stalls at about the same quantile; `max` at their worst.
   const worst = e.metric === 'max';
-  const stalls = Object.values(health.sidecarLoops).reduce((sum, l) => sum + (l.samples > 0 ? (worst ? l.maxMs : l.p99Ms) : 0), 0);
+  // The load generator's loop is on every request's path too (it times the response).
+  const onPath = [...Object.values(health.sidecarLoops), ...(health.loadLoop ? [health.loadLoop] : [])];
+  const stalls = onPath.reduce((sum, l) => sum + (l.samples > 0 ? (worst ? l.maxMs : l.p99Ms) : 0), 0);
   return v.measured - e.value > stalls;
 }
 
@@ -139,17 +142,28 @@ reasons and the numbers, whatever the measurement said. Pure.
 export function checkPromises(verdict: Verdict, scenario: Scenario, health: RunHealth, thresholds: PromiseThresholds = PROMISE_THRESHOLDS): Verdict {
   if (verdict.status === 'inconclusive') return verdict;
   const needs = dependsOn(verdict.expectation);
-  const reasons: string[] = [];
+  const reasons = new Reasons();
   const figures: Record<string, number> = {};
   if (needs.load) loadPromise(health, thresholds, reasons, figures);
   if (needs.timing && starvationCanFlip(verdict) && !beyondStarvation(verdict, health, thresholds)) timingPromise(health, thresholds, needs.timing.boundMs, reasons, figures);
   if (needs.faults) faultPromise(health, scenario, thresholds, needs.faults, reasons, figures);
-  if (reasons.length === 0) return verdict;
-  const inconclusive: Inconclusive = { wouldBe: verdict.status, reasons, figures };
-  return { ...verdict, status: 'inconclusive', inconclusive, explanation: `inconclusive: ${reasons.join('; ')} (the measurement alone: ${verdict.explanation})` };
+  if (reasons.text.length === 0) return verdict;
+  const inconclusive: Inconclusive = { wouldBe: verdict.status, reasons: reasons.text, promises: [...reasons.keys], figures };
+  return { ...verdict, status: 'inconclusive', inconclusive, explanation: `inconclusive: ${reasons.text.join('; ')} (the measurement alone: ${verdict.explanation})` };
 }
 
-function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[], figures: Record<string, number>): void {
+/** The sentences of the broken promises, and which promises they are (the health section's rows). */
+class Reasons {
+  readonly text: string[] = [];
+  readonly keys = new Set<PromiseKey>();
+
+  push(key: PromiseKey, sentence: string): void {
+    this.text.push(sentence);
+    this.keys.add(key);
+  }
+}
+
+function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: Reasons, figures: Record<string, number>): void {
   const load = health.load;
   if (!load) return;
   const short = loadShortfall(load);
@@ -162,11 +176,11 @@ function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[],
     // Open loop: drops at the cap are the mesh's doing; what else is missing, the generator's.
     if (short > t.loadShortfall) {
       const late = load.droppedLate ? `, ${plural(load.droppedLate, 'request')} dropped for being late` : '';
-      reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${late} (${formatPercent(short)} short with connections to spare; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
+      reasons.push('load', `the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares${late} (${formatPercent(short)} short with connections to spare; at most ${formatPercent(t.loadShortfall)} may be), so what was measured is not the declared load`);
       said();
     }
     if (load.latenessP99Ms !== null && load.latenessP99Ms > t.loadLatenessP99Ms) {
-      reasons.push(`the load sent its requests late by ${formatDuration(load.latenessP99Ms)} at p99 (at most ${formatDuration(t.loadLatenessP99Ms)})`);
+      reasons.push('load', `the load sent its requests late by ${formatDuration(load.latenessP99Ms)} at p99 (at most ${formatDuration(t.loadLatenessP99Ms)})`);
       figures.load_lateness_p99_ms = load.latenessP99Ms;
     }
     return;
@@ -175,14 +189,14 @@ function loadPromise(health: RunHealth, t: PromiseThresholds, reasons: string[],
   // short too; on a starved machine, the generator is what could not keep up.
   const starved = starvedBy(health, t);
   if (short > t.loadShortfall && starved) {
-    reasons.push(`the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares (${formatPercent(short)} short; at most ${formatPercent(t.loadShortfall)} may be) while ${starved}, so what was measured is not the declared load`);
+    reasons.push('load', `the load sent ${load.sentRequests} of the ${load.declaredRequests} requests the scenario declares (${formatPercent(short)} short; at most ${formatPercent(t.loadShortfall)} may be) while ${starved}, so what was measured is not the declared load`);
     said();
   }
 }
 
 /** Why the machine could not keep up, in words, or null when it could: a loop or the CPU past its absolute limit. */
 function starvedBy(health: RunHealth, t: PromiseThresholds): string | null {
-  const loops = [health.harnessLoop, ...Object.values(health.sidecarLoops)].filter((l): l is LoopDelay => l !== null && l.samples > 0);
+  const loops = [health.harnessLoop, health.loadLoop, ...Object.values(health.sidecarLoops)].filter((l): l is LoopDelay => l !== null && l.samples > 0);
   const worst = loops.reduce((m, l) => Math.max(m, l.p99Ms), 0);
   if (health.cpu && health.cpu.busy > t.cpuBusy) return `the machine's CPUs were ${formatPercent(health.cpu.busy)} busy`;
   if (health.cpu && health.cpu.steal > t.cpuSteal) return `the hypervisor stole ${formatPercent(health.cpu.steal)} of the CPU time`;
@@ -190,7 +204,7 @@ function starvedBy(health: RunHealth, t: PromiseThresholds): string | null {
   return null;
 }
 
-function timingPromise(health: RunHealth, t: PromiseThresholds, boundMs: number | null, reasons: string[], figures: Record<string, number>): void {
+function timingPromise(health: RunHealth, t: PromiseThresholds, boundMs: number | null, reasons: Reasons, figures: Record<string, number>): void {
   const relative = boundMs === null ? null : Math.max(t.loopDelayFloorMs, boundMs * t.loopDelayShareOfBound);
   const limit = relative === null ? t.loopDelayP99Ms : Math.min(t.loopDelayP99Ms, relative);
   const limitText =
@@ -203,29 +217,36 @@ function timingPromise(health: RunHealth, t: PromiseThresholds, boundMs: number 
   // says the machine is starved, so it is held to the absolute limit only.
   const harness = health.harnessLoop;
   if (harness && harness.samples > 0 && harness.p99Ms > t.loopDelayP99Ms) {
-    reasons.push(`the harness's event loop was late by ${formatDuration(harness.p99Ms)} at p99 (max ${formatDuration(harness.maxMs)}; at most ${formatDuration(t.loopDelayP99Ms)})`);
+    reasons.push('harness-loop', `the harness's event loop was late by ${formatDuration(harness.p99Ms)} at p99 (max ${formatDuration(harness.maxMs)}; at most ${formatDuration(t.loopDelayP99Ms)})`);
     figures.harness_loop_p99_ms = harness.p99Ms;
   }
   const starved = Object.entries(health.sidecarLoops).filter(([, l]) => l.samples > 0 && l.p99Ms > limit);
   if (starved.length > 0) {
     const [instance, worst] = starved.reduce((a, b) => (b[1].p99Ms > a[1].p99Ms ? b : a));
     const others = starved.length > 1 ? ` and ${plural(starved.length - 1, 'other sidecar')}` : '';
-    reasons.push(`sidecar ${instance}${others}: event loop late by ${formatDuration(worst.p99Ms)} at p99 (max ${formatDuration(worst.maxMs)}; ${limitText}), which every request through it waits`);
+    reasons.push('sidecar-loops', `sidecar ${instance}${others}: event loop late by ${formatDuration(worst.p99Ms)} at p99 (max ${formatDuration(worst.maxMs)}; ${limitText}), which every request through it waits`);
     figures.sidecar_loop_p99_ms = worst.p99Ms;
     figures.sidecars_late = starved.length;
   }
+  // The load generator times every response in its own loop: a stall there is added to the latency it
+  // records (and sends late), as a sidecar's is; held to the same limit.
+  const load = health.loadLoop;
+  if (load && load.samples > 0 && load.p99Ms > limit) {
+    reasons.push('load-loop', `the load generator's event loop was late by ${formatDuration(load.p99Ms)} at p99 (max ${formatDuration(load.maxMs)}; ${limitText}), which every response it times waits`);
+    figures.load_loop_p99_ms = load.p99Ms;
+  }
   const cpu = health.cpu;
   if (cpu && cpu.busy > t.cpuBusy) {
-    reasons.push(`the machine's CPUs were ${formatPercent(cpu.busy)} busy over the load (at most ${formatPercent(t.cpuBusy)}): processes waited for a core`);
+    reasons.push('cpu', `the machine's CPUs were ${formatPercent(cpu.busy)} busy over the load (at most ${formatPercent(t.cpuBusy)}): processes waited for a core`);
     figures.cpu_busy = cpu.busy;
   }
   if (cpu && cpu.steal > t.cpuSteal) {
-    reasons.push(`the hypervisor stole ${formatPercent(cpu.steal)} of the CPU time (at most ${formatPercent(t.cpuSteal)})`);
+    reasons.push('cpu', `the hypervisor stole ${formatPercent(cpu.steal)} of the CPU time (at most ${formatPercent(t.cpuSteal)})`);
     figures.cpu_steal = cpu.steal;
   }
 }
 
-function faultPromise(health: RunHealth, scenario: Scenario, t: PromiseThresholds, needs: NonNullable<Depends['faults']>, reasons: string[], figures: Record<string, number>): void {
+function faultPromise(health: RunHealth, scenario: Scenario, t: PromiseThresholds, needs: NonNullable<Depends['faults']>, reasons: Reasons, figures: Record<string, number>): void {
   const timing = (fault: string, edge: 'start' | 'end') => health.faults.find((f) => f.fault === fault && f.edge === edge) ?? null;
   const late = (f: FaultTiming | null): f is FaultTiming => f !== null && Math.abs(f.lateMs) > t.faultLateMs;
   const say = (f: FaultTiming) => {
@@ -244,7 +265,8 @@ function faultPromise(health: RunHealth, scenario: Scenario, t: PromiseThreshold
       const shorter = start.lateMs - (end?.lateMs ?? 0);
       if (Math.abs(shorter) > t.faultLateMs) parts.push(`the window it judges was ${formatDuration(Math.abs(shorter))} ${shorter > 0 ? 'short' : 'long'}`);
     }
-    reasons.push(parts.join('; '));
+    reasons.push(`fault:${broken[0].fault}:${broken[0].edge}`, parts.join('; '));
+    for (const f of broken.slice(1)) reasons.keys.add(`fault:${f.fault}:${f.edge}`);
     return;
   }
   for (const f of scenario.faults ?? []) {
@@ -254,14 +276,17 @@ function faultPromise(health: RunHealth, scenario: Scenario, t: PromiseThreshold
       const plannedEnd = scheduledEnd(f) ?? Number.POSITIVE_INFINITY;
       if (f.atMs >= needs.toMs || plannedEnd < needs.fromMs) continue;
       const broken = [start, end].filter(late);
-      if (broken.length > 0) reasons.push(`${broken.map(say).join('; ')}, within the window it judges`);
+      if (broken.length > 0) {
+        reasons.push(`fault:${f.name}:${broken[0].edge}`, `${broken.map(say).join('; ')}, within the window it judges`);
+        for (const b of broken.slice(1)) reasons.keys.add(`fault:${f.name}:${b.edge}`);
+      }
     } else {
       // The whole run: a fault moved in time still holds as long; one in force longer or shorter does not.
       if (!start) continue;
       const longer = (end?.lateMs ?? 0) - start.lateMs;
       if (Math.abs(longer) > t.faultLateMs) {
         figures[`fault_length_change_ms.${f.name}`] = longer;
-        reasons.push(`${say(start)}, so it was in force ${formatDuration(Math.abs(longer))} ${longer > 0 ? 'longer' : 'shorter'} than planned`);
+        reasons.push(`fault:${f.name}:start`, `${say(start)}, so it was in force ${formatDuration(Math.abs(longer))} ${longer > 0 ? 'longer' : 'shorter'} than planned`);
       }
     }
   }

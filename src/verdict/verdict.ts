@@ -2,7 +2,7 @@ import type { AnyExpectation } from '../scenario/scenario.ts';
 import type { FaultRecord } from '../contract/fault-record.ts';
 import type { InstanceState, StateChange } from '../contract/state-change.ts';
 import type { MeshEvent } from '../contract/mesh-event.ts';
-import type { RunHealth } from '../contract/run-health.ts';
+import type { PromiseKey, RunHealth } from '../contract/run-health.ts';
 import type { TraceStore } from '../trace/trace-store.ts';
 
 /** The decision on one expectation, with the evidence that decided it. */
@@ -35,6 +35,8 @@ export interface Inconclusive {
   wouldBe: 'held' | 'failed' | 'no_data';
   /** One sentence per broken promise, e.g. "the load sent 560 of 800 requests (30% short; at most 5% may be)". */
   reasons: string[];
+  /** The promises broken, by name: what the health section and the run's health line say this expectation lost. */
+  promises: PromiseKey[];
   /** The numbers behind the reasons, flat (`fault_late_ms.p1`, `sidecar_loop_p99_ms`, `cpu_busy`, `load_sent`…). */
   figures: Record<string, number>;
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
-import { healthRows } from '../../src/contract/describe-run-health.ts';
+import { breachesOf, healthRows } from '../../src/contract/describe-run-health.ts';
 import { run, type RunEvent, type RunSummary } from '../../src/index.ts';
 
 const SCENARIO = `
@@ -65,8 +65,11 @@ describe('a fault the harness applied late', () => {
     assert.equal(r.outcome, 'inconclusive');
     assert.equal(summary.exitCode, 3);
     assert.equal(summary.passed, false);
-    // The health rows the reports show name the broken promise.
-    assert.ok(healthRows(health).some((h) => h.what === 'fault slow start' && !h.kept));
+    // The health rows the reports show name the broken promise, and what it made inconclusive.
+    assert.deepEqual(verdict.inconclusive!.promises, ['fault:slow:start']);
+    const row = healthRows(health, breachesOf([verdict])).find((h) => h.what === 'fault slow start');
+    assert.equal(row?.kept, false);
+    assert.deepEqual(row?.inconclusive, [verdict.expectation.text]);
   });
 
   test('with strict, inconclusive is a failure: exit code 1', { timeout: 90_000 }, async () => {
@@ -80,7 +83,7 @@ describe('a fault the harness applied late', () => {
   test('without the block, the fault is on time and nothing is inconclusive unless the machine broke a promise', { timeout: 90_000 }, async () => {
     const summary = await run('scenarios/late-fault.yaml', { cwd: project, reports: null, traces: false });
     const { verdict, health } = only(summary);
-    const broken = healthRows(health).filter((h) => !h.kept);
+    const broken = healthRows(health, breachesOf([verdict])).filter((h) => !h.kept);
     const start = health.faults.find((f) => f.fault === 'slow' && f.edge === 'start')!;
     // On a quiet machine every promise is kept and the verdict is the measurement's; on a busy one a
     // broken promise (named in the health rows) is the only way to be inconclusive.
@@ -94,6 +97,8 @@ describe('a fault the harness applied late', () => {
     }
     for (const loop of [health.harnessLoop!, ...Object.values(health.sidecarLoops)]) assert.ok(loop.samples > 0, 'each loop was measured');
     assert.deepEqual(Object.keys(health.sidecarLoops).sort(), ['front-0', 'ingress', 'store-0']);
+    // The load generator's process measures its own loop over the load, as the sidecars do.
+    assert.ok(health.loadLoop && health.loadLoop.samples > 0, `the load generator's loop was measured: ${JSON.stringify(health.loadLoop)}`);
     assert.equal(health.load?.declaredRequests, 200);
   });
 });

@@ -11,6 +11,7 @@ import { exampleResult } from './helpers.ts';
 
 const HEALTH: RunHealth = {
   harnessLoop: { p50Ms: 0.2, p99Ms: 2.5, maxMs: 9, samples: 900 },
+  loadLoop: null,
   sidecarLoops: { 'front-0': { p50Ms: 0.4, p99Ms: 3.1, maxMs: 11, samples: 900 } },
   cpu: { cores: 2, busy: 0.42, busyMax: 0.61, steal: 0.002, samples: 10 },
   faults: [
@@ -26,7 +27,7 @@ function inconclusiveResult(): RunResult {
   r.health = HEALTH;
   r.verdicts = r.verdicts.map((v, i) =>
     i === 0
-      ? { ...v, status: 'inconclusive', inconclusive: { wouldBe: 'failed', reasons: ['s1-slow planned to start at 4s took effect at 4.7s (700ms late; at most 250ms); the window it judges was 691ms short'], figures: { 'fault_late_ms.s1-slow.start': 700 } }, explanation: 'inconclusive: s1-slow planned to start at 4s took effect at 4.7s (700ms late; at most 250ms)' }
+      ? { ...v, status: 'inconclusive', inconclusive: { wouldBe: 'failed', reasons: ['s1-slow planned to start at 4s took effect at 4.7s (700ms late; at most 250ms); the window it judges was 691ms short'], promises: ['fault:s1-slow:start'], figures: { 'fault_late_ms.s1-slow.start': 700 } }, explanation: 'inconclusive: s1-slow planned to start at 4s took effect at 4.7s (700ms late; at most 250ms)' }
       : { ...v, status: 'held' },
   );
   r.passed = false;

@@ -68,6 +68,7 @@ describe('an inconclusive run in the live view', () => {
   const sc = outlierScenario();
   const health = {
     harnessLoop: { p50Ms: 0.2, p99Ms: 3, maxMs: 12, samples: 3000 },
+    loadLoop: null,
     sidecarLoops: { 'checkout-0': { p50Ms: 4, p99Ms: 83, maxMs: 240, samples: 2500 } },
     cpu: { cores: 2, busy: 0.99, busyMax: 1, steal: 0, samples: 30 },
     faults: [{ fault: 'p1-errors', edge: 'start' as const, plannedMs: 5000, beganMs: 5700, appliedMs: 5710, lateMs: 700 }],
@@ -76,7 +77,7 @@ describe('an inconclusive run in the live view', () => {
   function ended(): RunViewState {
     const end: RunEvent[] = [
       { type: 'load-finished', at: T0 + 30_500, requests: 6000, errors: 0, honesty: honestyOf({ rate: 200, seconds: 30, cap: 20 }) },
-      { type: 'harness-health', at: T0 + 30_600, health },
+      { type: 'harness-health', at: T0 + 30_600, health, breaches: [{ expectation: 'p99(client) < 250ms', promises: ['sidecar-loops', 'cpu'] }] },
     ];
     for (const e of sc.expect) {
       const inconclusive = e.text === 'p99(client) < 250ms';
@@ -90,7 +91,7 @@ describe('an inconclusive run in the live view', () => {
           window: { fromMs: 0, toMs: 30_000 },
           evidence: {},
           explanation: 'x',
-          ...(inconclusive ? { inconclusive: { wouldBe: 'held' as const, reasons: ['sidecar checkout-0: event loop late by 83ms at p99'], figures: { sidecar_loop_p99_ms: 83 } } } : {}),
+          ...(inconclusive ? { inconclusive: { wouldBe: 'held' as const, reasons: ['sidecar checkout-0: event loop late by 83ms at p99'], promises: ['sidecar-loops' as const], figures: { sidecar_loop_p99_ms: 83 } } } : {}),
         },
       });
     }
@@ -116,6 +117,8 @@ describe('an inconclusive run in the live view', () => {
     assert.ok(rows.some((r) => /^✔ harness event loop: p99 3ms/.test(r)));
     // The log ends with what the run came to.
     assert.match(s.log.at(-1)!.text, /^run inconclusive: \d+ held, 0 broken, 1 inconclusive/);
-    assert.ok(s.log.some((l) => /^harness health: CPU 99% busy/.test(l.text)));
+    assert.ok(s.log.some((l) => /^harness health: CPU 99% busy.* — made inconclusive: p99\(client\) < 250ms$/.test(l.text)));
+    // The late fault broke a promise no expectation here depends on: the log says what it cost.
+    assert.ok(s.log.some((l) => /^harness health: fault p1-errors start .* — broke none that matters/.test(l.text)));
   });
 });

@@ -47,6 +47,7 @@ const timeline = makeTimeline(10, steady(seriesKey.client(), 0, 10, { count: 100
 function kept(): RunHealth {
   return {
     harnessLoop: { p50Ms: 0.1, p99Ms: 2, maxMs: 8, samples: 1000 },
+    loadLoop: { p50Ms: 0.1, p99Ms: 2, maxMs: 6, samples: 1000 },
     sidecarLoops: { 'front-0': { p50Ms: 0.1, p99Ms: 3, maxMs: 9, samples: 1000 }, 'store-0': { p50Ms: 0.1, p99Ms: 1, maxMs: 4, samples: 1000 } },
     cpu: { cores: 2, busy: 0.4, busyMax: 0.6, steal: 0, samples: 10 },
     faults: [
@@ -208,5 +209,35 @@ describe('a closed-loop load short while the machine was starved', () => {
     const v = byText(evaluateExpectations(scenario(), timeline, facts(health)));
     assert.equal(v['rps(client) >= 90/s between 1s and 2s'].status, 'inconclusive');
     assert.match(v['rps(client) >= 90/s between 1s and 2s'].explanation, /sent 344 of the 500 requests the scenario declares \(31\.2% short; at most 5% may be\) while the machine's CPUs were 99\.8% busy/);
+  });
+});
+
+describe("the load generator's own event loop", () => {
+  test('is judged as a sidecar is: a stall that could have failed a latency bound makes it inconclusive, named; one past what stalls explain does not', () => {
+    const health = kept();
+    // 20 ms at p99: under the absolute limit, over a quarter of a 60 ms bound.
+    health.loadLoop = { p50Ms: 1, p99Ms: 20, maxMs: 45, samples: 500 };
+    const s = scenario();
+    s.expect = [{ ...(s.expect[1] as object), text: 'p99(client) < 60ms', value: 60 } as (typeof s.expect)[number]];
+    const slow = makeTimeline(10, steady(seriesKey.client(), 0, 10, { count: 100, latencyMs: 70 }));
+    const [v] = evaluateExpectations(s, slow, facts(health));
+    assert.equal(v.status, 'inconclusive');
+    assert.deepEqual(v.inconclusive?.promises, ['load-loop']);
+    assert.match(v.explanation, /the load generator's event loop was late by 20ms at p99 \(max 45ms; 25% of the 60ms it judges\), which every response it times waits/);
+    assert.equal(v.inconclusive?.figures.load_loop_p99_ms, 20);
+    // 300 ms measured: 240 ms over the bound is more than its stalls and the sidecars' could add.
+    const slower = makeTimeline(10, steady(seriesKey.client(), 0, 10, { count: 100, latencyMs: 300 }));
+    assert.equal(evaluateExpectations(s, slower, facts(health))[0].status, 'failed');
+    // A quiet load process (2 ms at p99) leaves the 70 ms verdict standing.
+    assert.equal(evaluateExpectations(s, slow, facts(kept()))[0].status, 'failed');
+  });
+
+  test('counts as starvation for a closed-loop load that fell short', () => {
+    const health = kept();
+    health.load = { ...health.load!, sentRequests: 344, declaredRequests: 500 };
+    health.loadLoop = { p50Ms: 20, p99Ms: 120, maxMs: 400, samples: 300 };
+    const v = byText(evaluateExpectations(scenario(), timeline, facts(health)));
+    assert.equal(v['rps(client) >= 90/s between 1s and 2s'].status, 'inconclusive');
+    assert.match(v['rps(client) >= 90/s between 1s and 2s'].explanation, /while an event loop was late by 120ms at p99/);
   });
 });

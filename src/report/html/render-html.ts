@@ -16,8 +16,8 @@ import { timeChart, type ChartSeries } from './time-chart.ts';
 import { tracesSection } from './traces-section.ts';
 import { securitySection } from './security-section.ts';
 import { topologySection } from './topology-section.ts';
-import { healthRows } from '../../contract/describe-run-health.ts';
-import type { RunHealth } from '../../contract/run-health.ts';
+import { breachesOf, healthCost, healthRows } from '../../contract/describe-run-health.ts';
+import type { PromiseBreach, RunHealth } from '../../contract/run-health.ts';
 
 /** Instances drawn one by one in a service's rps chart, at most (more would be a tangle). */
 const INSTANCE_LINES = 6;
@@ -61,7 +61,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
 
   body.push(`<section id="expectations"><h2>Expectations</h2>${expectationsTable(verdicts, scenario.source?.file ?? 'scenario', describe)}</section>`);
   body.push(topologySection(result));
-  if (result.health) body.push(healthSection(result.health));
+  if (result.health) body.push(healthSection(result.health, breachesOf(result.verdicts)));
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
   if (result.load.honesty) body.push(loadSection(result.load.honesty));
   body.push(chartsSection(result, scopes, bands, marks));
@@ -138,14 +138,14 @@ function loadSection(h: LoadHonesty): string {
 }
 
 /** The harness's promises as the run kept them: a broken one is what made a verdict inconclusive. */
-function healthSection(health: RunHealth): string {
-  const rows = healthRows(health)
-    .map((h) => `<tr class="${h.kept ? 'kept' : 'broken'}"><td class="status"><span class="pill ${h.kept ? 'held' : 'inconclusive'}">${h.kept ? '✔ kept' : '? broken'}</span></td><td>${escapeHtml(h.what)}</td><td>${escapeHtml(h.figure)}</td><td class="muted">${escapeHtml(h.limit)}</td></tr>`)
+function healthSection(health: RunHealth, breaches: PromiseBreach[]): string {
+  const rows = healthRows(health, breaches)
+    .map((h) => `<tr class="${h.kept ? 'kept' : 'broken'}"><td class="status"><span class="pill ${h.kept ? 'held' : 'inconclusive'}">${h.kept ? '✔ kept' : '? broken'}</span></td><td>${escapeHtml(h.what)}</td><td>${escapeHtml(h.figure)}</td><td class="muted">${escapeHtml(h.limit)}</td><td>${escapeHtml(healthCost(h))}</td></tr>`)
     .join('');
   return (
     `<section id="health"><h2>Harness health</h2><p class="muted">The promises the verdicts depend on: faults on time, event loops and CPU not starved, the declared load delivered. ` +
     `An expectation that depends on a broken one is inconclusive.</p>` +
-    `<table class="health"><thead><tr><th></th><th>Promise</th><th>Measured</th><th>Limit</th></tr></thead><tbody>${rows}</tbody></table></section>`
+    `<table class="health"><thead><tr><th></th><th>Promise</th><th>Measured</th><th>Limit</th><th>Cost</th></tr></thead><tbody>${rows}</tbody></table></section>`
   );
 }
 

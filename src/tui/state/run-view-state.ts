@@ -10,7 +10,7 @@ import { topologyEdges, topologyNodes } from '../../scenario/mesh-topology.ts';
 import { formatDuration } from '../../util/format.ts';
 import type { Verdict } from '../../verdict/verdict.ts';
 import { callersOf, scopeLabel } from '../../verdict/scope.ts';
-import { healthRows, type HealthRow } from '../../contract/describe-run-health.ts';
+import { healthLines, healthRows, type HealthRow } from '../../contract/describe-run-health.ts';
 
 /**
 The live view's model of a run: everything the screen shows, built only from the scenario (up front)
@@ -324,11 +324,9 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
       // When the sidecar saw it, on the run's clock: it reaches the harness up to a poll (or a busy machine's delay) later.
       return onMeshEvent(s, event.event.at, event.event, describe);
     case 'harness-health': {
-      const rows = healthRows(event.health);
-      const broken = rows.filter((r) => !r.kept);
-      if (broken.length === 0) return addLog({ ...s, health: rows }, event.at, `harness health: every promise kept (${rows.map((r) => r.what).join(', ')})`, 'dim');
+      const rows = healthRows(event.health, event.breaches);
       let next: RunViewState = { ...s, health: rows };
-      for (const r of broken) next = addLog(next, event.at, `harness health: ${r.what} ${r.figure} (limit ${r.limit})`, 'warn');
+      for (const line of healthLines(rows)) next = addLog(next, event.at, line.text, line.broken ? 'warn' : 'dim');
       return next;
     }
     case 'fault-started': {
