@@ -18,6 +18,7 @@ import { summariseTraces } from '../trace/trace-summary.ts';
 import { writeTraces } from '../trace/write-traces.ts';
 import { evaluateExpectations } from '../verdict/evaluate.ts';
 import type { RunFacts, Verdict } from '../verdict/verdict.ts';
+import { LOAD_DEFAULTS } from '../load/load-defaults.ts';
 import { measureRun, type Measured } from './measure-run.ts';
 import { runHealthOf } from './run-health-of.ts';
 import { startRunTelemetry, type RunTelemetry } from './run-telemetry.ts';
@@ -33,7 +34,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Gap between the last config push and the start of the load, so every sidecar has applied it. @default 200 */
   settleMs?: number;
-  /** Warm-up traffic before second 0 (not measured), so the first second is not a cold start. 0 = none. @default 1000 */
+  /** Warm-up traffic before second 0 (not measured), so the first second is not a cold start. 0 = none. @default LOAD_DEFAULTS.warmupMs (2000) */
   warmupMs?: number;
   /** Emit `live-stats` once a second (for a live view; costs one admin request per sidecar per second). @default false */
   liveStats?: boolean;
@@ -104,7 +105,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     tracing: tracing && { sampleRatio: tracing.sampleRatio ?? otel?.sampler?.ratio ?? 1, maxTracesPerSecond: tracing.maxTracesPerSecond ?? DEFAULT_MAX_TRACES_PER_SECOND, maxSpans: tracing.maxSpans },
     logsDir: reportDir ? join(reportDir, LOGS_DIR) : null,
     settleMs: options.settleMs ?? 200,
-    warmupMs: options.warmupMs ?? 1000,
+    warmupMs: options.warmupMs ?? LOAD_DEFAULTS.warmupMs,
     liveStats: options.liveStats ?? false,
   });
 

@@ -16,8 +16,17 @@ export const LOAD_DEFAULTS = {
   lateBudgetMs: 10,
   /** After the last intended send, how long the load waits for responses still in flight before it abandons them (counted as unfinished), ms. */
   drainMs: 2_000,
-  /** Rate of the warm-up before second 0: enough to open connections and exercise every hop, far below any scenario's own load. */
-  warmupRate: 20,
+  /**
+  How long the warm-up before second 0 lasts (recorded nowhere), ms. Node's JIT optimises a
+  process's hot code after a few hundred requests through it; a warm-up too short or too light left
+  that work, on every sidecar and app at once, to the first measured seconds (measured in
+  docs/load.md: 1 s at 20/s left the first seconds at p99 290-460 ms over a 260 ms steady state).
+  */
+  warmupMs: 2_000,
+  /** The warm-up's rate as a share of the load's first rate: enough to warm every hop, light enough to leave a policy's state (a bucket, a quota) near where a quiet mesh has it. */
+  warmupShareOfRate: 0.5,
+  /** The warm-up's rate at most, per second. */
+  warmupRate: 100,
   /**
   The warm-up ends this long before second 0, and the load process collects its garbage in between
   (a full collection: 20 ms on an idle machine). Measured at 2000/s: without it the first young-generation

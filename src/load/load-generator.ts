@@ -56,14 +56,15 @@ export class LoadGenerator {
   }
 
   /**
-  Sends warm-up traffic until `untilEpochMs` (evenly, at LOAD_DEFAULTS.warmupRate or the load's own
-  first rate if lower), recorded nowhere: it opens keep-alive connections and warms every process's JIT.
+  Sends warm-up traffic until `untilEpochMs` (evenly, at half the load's first rate, at most
+  LOAD_DEFAULTS.warmupRate), recorded nowhere: it opens keep-alive connections and warms every
+  process's JIT.
   */
   async warmUp(untilEpochMs: number): Promise<void> {
     const ms = untilEpochMs - Date.now();
     if (ms <= 0 || this.stopped) return;
     const first = this.o.plan.phases.find((p) => p.rate > 0)?.rate ?? LOAD_DEFAULTS.warmupRate;
-    const rate = Math.min(LOAD_DEFAULTS.warmupRate, first);
+    const rate = Math.max(1, Math.min(LOAD_DEFAULTS.warmupRate, first * LOAD_DEFAULTS.warmupShareOfRate));
     const load = new OpenLoopLoad({
       target: this.target,
       phases: [{ startMs: 0, durationMs: ms, rate }],
