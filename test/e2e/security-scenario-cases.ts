@@ -11,6 +11,11 @@ export interface Case {
   pod gets its new certificate first decides which edge breaks): either verdict is as documented.
   */
   mayFail?: string[];
+  /**
+  Compress the run (`--duration`): the policy's effect shows from the first request, so five
+  seconds decide it as the scenario's length does. Absent: full length (a rotation's own times).
+  */
+  duration?: string;
   /** What the run's events or reports must show. */
   check(result: RunResult, summary: string, html: string): void;
 }
@@ -18,6 +23,7 @@ export interface Case {
 export const SECURITY_CASES: Case[] = [
   {
     file: 'strict-mtls-refuses-a-plaintext-caller.yaml',
+    duration: '5s',
     code: 0,
     failing: [],
     check: (r, md) => {
@@ -29,12 +35,14 @@ export const SECURITY_CASES: Case[] = [
   },
   {
     file: 'strict-mtls-refuses-a-plaintext-caller--in-permissive-mode.yaml',
+    duration: '5s',
     code: 1,
     failing: ['requests(payments) == 0', 'handshake_errors(payments) > 0', 'success_rate(client) <= 1%'],
     check: (r) => assert.ok(!r.events.some((e) => e.type === 'handshake-failed')),
   },
   {
     file: 'an-authorization-policy-keeps-payments-private.yaml',
+    duration: '5s',
     code: 0,
     failing: [],
     check: (r, md, html) => {
@@ -51,6 +59,7 @@ export const SECURITY_CASES: Case[] = [
   },
   {
     file: 'an-authorization-policy-keeps-payments-private--without-authorization.yaml',
+    duration: '5s',
     code: 1,
     failing: ['denied(catalog -> payments) > 0'],
     check: (r) => assert.ok(!r.events.some((e) => e.type === 'authorization-denied')),
