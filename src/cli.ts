@@ -1,9 +1,14 @@
 // The process boundary of `meshproof`: the only place that calls process.exit.
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import { Interrupts } from './cli/interrupts.ts';
+import { compileCacheDir } from './process/child-process.ts';
 
 // The first instruction: SIGINT and SIGTERM are meshproof's from here on (exit 130, after cleaning
 // up whatever was started), including while the rest of the CLI loads, which takes a while.
 const interrupts = Interrupts.install(process);
+// The CLI's own modules from the cache its children use: a start takes about half the time
+// (0.5 s → 0.26–0.31 s for `validate` here) when it need not strip and compile them again.
+enableCompileCache(compileCacheDir());
 const { main, describeFailure } = await import('./cli/main.ts');
 
 let code: number;
@@ -21,4 +26,5 @@ await Promise.race([
   Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve())))),
   new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref()),
 ]);
+flushCompileCache();
 process.exit(code);

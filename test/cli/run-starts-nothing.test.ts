@@ -5,11 +5,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { extremeCorpus, oversizedText } from '../scenario/extreme-corpus.ts';
 import { CLI, ROOT } from '../helpers/cli.ts';
+import { compileCacheDir } from '../../src/process/child-process.ts';
 
 const RECORDER = fileURLToPath(new URL('../helpers/record-children.ts', import.meta.url));
 
@@ -53,7 +54,11 @@ async function observeRun(name: string, text: string, extra: string[] = []): Pro
       resolve(c);
     });
   });
-  const left = ['reports', 'state', 'tmp'].flatMap((d) => (existsSync(join(dir, d)) ? readdirSync(join(dir, d)).map((f) => `${d}/${f}`) : []));
+  // Node's compile cache (the CLI's own compiled modules, kept between starts) is not the run's.
+  const cache = relative(dir, compileCacheDir().replace(tmpdir(), join(dir, 'tmp')));
+  const left = ['reports', 'state', 'tmp', 'tmp/meshproof']
+    .flatMap((d) => (existsSync(join(dir, d)) ? readdirSync(join(dir, d)).map((f) => `${d}/${f}`) : []))
+    .filter((f) => f !== cache && !(f === 'tmp/meshproof' && readdirSync(join(dir, f)).every((g) => `${f}/${g}` === cache)));
   const children = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
   return { code, stderr, children, left };
 }

@@ -1,6 +1,6 @@
 /**
 Pod host process entry, spawned by the local runtime when pod hosting is on
-(src/runtime/local/pod-hosts.ts): many sidecars and built-in apps in one event loop, instead of
+(src/runtime/local/pod-host.ts): many sidecars and built-in apps in one event loop, instead of
 two Node processes per pod (~60 MB and ~80 ms of CPU each to boot).
 
 Each hosted sidecar is the same `Sidecar` a sidecar process runs, with its own listeners on
