@@ -70,8 +70,11 @@ describe('traces of a real run (sidecar processes, OTLP export, the harness rece
     const [cacheAtMost2, cacheUnder2, storeAtMost2] = out.result.verdicts;
     assert.equal(cacheAtMost2.status, 'held', cacheAtMost2.explanation);
     assert.equal(cacheAtMost2.measured, 2);
-    assert.equal(cacheUnder2.status, 'failed');
-    assert.match(cacheUnder2.explanation, /^attempts\(front -> cache\) was at most 2 attempts in one request, in trace [0-9a-f]{32} \(\d+ of \d+ traced requests on the edge retried\)/);
+    // More tries per request is what a starved mesh shows too: on a busy machine (a CPU past its
+    // limit, a late sidecar loop) the harness says inconclusive instead, and what it measured stands.
+    if (cacheUnder2.status === 'inconclusive') assert.equal(cacheUnder2.inconclusive?.wouldBe, 'failed', cacheUnder2.explanation);
+    else assert.equal(cacheUnder2.status, 'failed');
+    assert.match(cacheUnder2.explanation, /attempts\(front -> cache\) was at most 2 attempts in one request, in trace [0-9a-f]{32} \(\d+ of \d+ traced requests on the edge retried\)/);
     assert.equal(storeAtMost2.status, 'held', storeAtMost2.explanation);
 
     const file = JSON.parse(readFileSync(join(out.reportDir!, 'traces.json'), 'utf8')) as { format: number; summary: TraceSummary; spans: SpanRecord[] };
