@@ -44,8 +44,9 @@ The uniform 2000/s CV the sender reaches over the requests the machine let throu
 in 11 rounds (real-time priority, so the kernel held up under 4% of them; 0.37 in the one round
 before the load process collected its garbage between warm-up and load). The goal is 0.1. This bound
 guards against going back to bunching (timers: CV above 1), not the goal, which each run reports.
+Without real-time priority, in four fresh-clone CI runs: 0.21, 0.26, 0.30, 0.41 (0.4 failed one).
 */
-const CV_2000_MEASURED = 0.4;
+const CV_2000_MEASURED = 0.6;
 /** The share of gaps that must be judged for an attempt to count. */
 const MIN_COVERAGE = 0.8;
 /** Below this share, the machine is too busy for another attempt to fare better. */
