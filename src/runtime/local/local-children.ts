@@ -29,17 +29,12 @@ export class LocalChildren implements AsyncDisposable {
 
   /** Keeps a child that has reported ready; `graceMs` is how long it gets between SIGTERM and SIGKILL at the end. */
   track(instance: string, role: LocalRole, spawned: SpawnedChild, graceMs: number): void {
-    const { child } = spawned;
-    this.children.push({ child, graceMs });
-    this.registry.add(child.pid!);
     // A supervisor says how its program ended just before it exits; 'close' comes after that message.
     let program: { code: number | null; signal: string | null } | null = null;
-    child.on('message', (m: { type?: string; code?: number | null; signal?: string | null }) => {
+    spawned.child.on('message', (m: { type?: string; code?: number | null; signal?: string | null }) => {
       if (m?.type === 'exited') program = { code: m.code ?? null, signal: m.signal ?? null };
     });
-    child.once('close', (code, signal) => {
-      this.registry.remove(child.pid!);
-      if (this.stopping || this.expected.has(child)) return;
+    this.keep(spawned.child, graceMs, (code, signal) => {
       for (const l of this.listeners) l(instance, role, program?.code ?? code, program?.signal ?? signal);
     });
   }
@@ -49,13 +44,19 @@ export class LocalChildren implements AsyncDisposable {
   pod it holds (each reported as its app's, the part a caller notices missing first).
   */
   trackHost(host: { instances: readonly string[] }, spawned: SpawnedChild, graceMs: number): void {
-    const { child } = spawned;
+    this.keep(spawned.child, graceMs, (code, signal) => {
+      for (const instance of host.instances) for (const l of this.listeners) l(instance, 'app', code, signal);
+    });
+  }
+
+  /** Stopped at the end, in the run registry while it lives; `exited` is told of an exit nobody asked for. */
+  private keep(child: ChildProcess, graceMs: number, exited: (code: number | null, signal: NodeJS.Signals | null) => void): void {
     this.children.push({ child, graceMs });
     this.registry.add(child.pid!);
     child.once('close', (code, signal) => {
       this.registry.remove(child.pid!);
-      if (this.stopping) return;
-      for (const instance of host.instances) for (const l of this.listeners) l(instance, 'app', code, signal);
+      if (this.stopping || this.expected.has(child)) return;
+      exited(code, signal);
     });
   }
 
