@@ -54,13 +54,23 @@ async function observeRun(name: string, text: string, extra: string[] = []): Pro
       resolve(c);
     });
   });
-  // Node's compile cache (the CLI's own compiled modules, kept between starts) is not the run's.
-  const cache = relative(dir, compileCacheDir().replace(tmpdir(), join(dir, 'tmp')));
-  const left = ['reports', 'state', 'tmp', 'tmp/meshproof']
-    .flatMap((d) => (existsSync(join(dir, d)) ? readdirSync(join(dir, d)).map((f) => `${d}/${f}`) : []))
-    .filter((f) => f !== cache && !(f === 'tmp/meshproof' && readdirSync(join(dir, f)).every((g) => `${f}/${g}` === cache)));
+  const left = ['reports', 'state', 'tmp'].flatMap((d) => entriesOf(dir, d));
   const children = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
   return { code, stderr, children, left };
+}
+
+/**
+What a run left in `dir`/`folder`, as `folder/name`. Node's compile cache under the temporary folder
+(the CLI's own compiled modules, kept between starts, src/cli.ts) is not the run's: a folder holding
+nothing else is not counted.
+*/
+function entriesOf(dir: string, folder: string): string[] {
+  const cache = join('tmp', relative(tmpdir(), compileCacheDir()));
+  return existsSync(join(dir, folder))
+    ? readdirSync(join(dir, folder))
+        .map((f) => join(folder, f))
+        .filter((f) => !cache.startsWith(f) || (f !== cache && entriesOf(dir, f).length > 0))
+    : [];
 }
 
 /** `jobs` at a time, in order. */
