@@ -178,10 +178,15 @@ describe('latency from the intended send time', () => {
         const next = () => {
           const t = s.next();
           if (t === null) return onEnd();
-          setTimeout(() => {
+          // libuv's timers count whole milliseconds, so one may fire up to 1 ms before a fractional
+          // time: wait again until the time has really come.
+          const at = plan.startAt + t + LATE;
+          const wake = () => {
+            if (monotonicMs() < at) return void setTimeout(wake, at - monotonicMs());
             onDue(t);
             next();
-          }, Math.max(0, plan.startAt + t + LATE - monotonicMs()));
+          };
+          wake();
         };
         next();
       },
