@@ -18,6 +18,7 @@ import { buildReport, formatReport, type Machine, type PathMeasurement, type Pat
 import { sidecarPresent, sidecarScript, startSidecarPair } from './sidecar-pair.ts';
 import { parseTopologies, parseVariants, runScaleBench } from './scale.ts';
 import { runStartupBench } from './startup.ts';
+import { formatThreeHop, runThreeHopBench, THREE_HOP_DEFAULTS } from './three-hop.ts';
 import { CertificateAuthority } from '../src/security/certificate-authority.ts';
 import { measureHandshakes, type HandshakeFigures } from './handshake.ts';
 
@@ -49,10 +50,14 @@ scale: only the scale part (topologies started, local before vs now vs hosted, D
   --scale-docker M       Docker 10x2 when an engine answers (auto, the default), always (on), never (off)
   --scale-cold M         also the small topologies with an empty compile cache (on, the default; off)
   --scale-variants L     local cases, comma-separated: before (all booted at once), now (a process per
-                         sidecar and app), hosted (pod hosting on) (default before,now,hosted)`;
+                         sidecar and app), hosted (pod hosting on) (default before,now,hosted)
+       npm run bench -- three-hop [--three-hop-rates 250,500,1000,2000] [--three-hop-seconds S]
+three-hop: only a client → front → middle → back scenario at each rate (bench/three-hop.ts): writes reports/bench/three-hop.json
+  --three-hop-rates L    rates to try, requests a second, comma-separated (default 250,500,1000,2000)
+  --three-hop-seconds S  measured seconds at each rate (default 6)`;
 
 /** The parts of the bench named on the command line: none = the request path, the fault engine and start-up, as always. */
-const PARTS = ['scale'] as const;
+const PARTS = ['scale', 'three-hop'] as const;
 
 function parseSettings(argv: string[]): { settings: Settings; out: string; parts: string[] } {
   const { values, positionals } = parseArgs({
@@ -64,6 +69,8 @@ function parseSettings(argv: string[]): { settings: Settings; out: string; parts
       'scale-docker': { type: 'string' },
       'scale-cold': { type: 'string' },
       'scale-variants': { type: 'string' },
+      'three-hop-rates': { type: 'string' },
+      'three-hop-seconds': { type: 'string' },
       rounds: { type: 'string' },
       rate: { type: 'string' },
       seconds: { type: 'string' },
@@ -498,6 +505,29 @@ async function scale(): Promise<number> {
   }
 }
 
+/** `npm run bench -- three-hop`: the three-hop chain alone (bench/three-hop.ts). */
+async function threeHop(): Promise<number> {
+  // Each run tears its topology down itself on a signal (the API's abort), as `meshproof run` does.
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.off(sig, onSignal);
+    process.once(sig, () => stop.abort());
+  }
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, allowPositionals: true, options: { 'three-hop-rates': { type: 'string' }, 'three-hop-seconds': { type: 'string' } } });
+  try {
+    const rates = values['three-hop-rates'] === undefined ? THREE_HOP_DEFAULTS.rates : String(values['three-hop-rates']).split(',').map(Number);
+    if (rates.some((r) => !Number.isInteger(r) || r < 1)) throw new Error(`--three-hop-rates must be whole numbers ≥ 1, comma-separated, got "${values['three-hop-rates']}"`);
+    const seconds = values['three-hop-seconds'] === undefined ? THREE_HOP_DEFAULTS.seconds : Number(values['three-hop-seconds']);
+    if (!Number.isFinite(seconds) || seconds < 1) throw new Error(`--three-hop-seconds must be a number ≥ 1, got "${values['three-hop-seconds']}"`);
+    const rows = await runThreeHopBench({ ...THREE_HOP_DEFAULTS, rates, seconds }, fileURLToPath(new URL('../reports/bench/three-hop.json', import.meta.url)), stop.signal);
+    console.log(formatThreeHop(rows));
+    return stop.signal.aborted ? 130 : 0;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+    return 2;
+  }
+}
+
 let parts: string[];
 try {
   parts = parseSettings(process.argv.slice(2)).parts;
@@ -506,6 +536,7 @@ try {
   process.exit(2);
 }
 if (parts.includes('scale')) process.exit(await scale());
+if (parts.includes('three-hop')) process.exit(await threeHop());
 
 main(children, abort).then(
   async (code) => process.exit(interrupted ? 130 : Math.max(code, await startup())),
