@@ -4,6 +4,7 @@ import { runScenario, type RunOutcome } from '../engine/run-scenario.ts';
 import type { RunEvent } from '../events.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { checkLocalServices, LocalRuntime } from '../runtime/local/local-runtime.ts';
+import { podHostingSuggestion } from '../runtime/local/pod-hosting.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import type { RunOptions, RunPrintOptions, ScenarioRun } from './run.ts';
@@ -68,6 +69,8 @@ MESHPROOF_RUNTIME_UNAVAILABLE error says what to do.
 async function runtimeFor(name: 'local' | 'docker', scenario: Scenario, onNotice?: (message: string) => void, hostPods?: boolean): Promise<Runtime> {
   if (name === 'local') {
     checkLocalServices(scenario.services, `${scenario.source.file}: `);
+    const suggestion = podHostingSuggestion(scenario, hostPods);
+    if (suggestion) onNotice?.(suggestion);
     return new LocalRuntime({ hostPods });
   }
   const { DockerRuntime, refuseCommands } = await import('../runtime/docker/docker-runtime.ts');

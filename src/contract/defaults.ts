@@ -357,3 +357,9 @@ is how many hosts when the option does not say (0: one per core).
 */
 export const HOST_PODS_DEFAULT = false;
 export const POD_HOSTS_DEFAULT = 0;
+/**
+From this many pods a local run that did not say whether to host them suggests pod hosting: each pod
+is two Node processes of ~70-140 MB, and 30 services × 3 replicas took 16-21 s and ~13 GiB to start
+one process each against under 1 s and 0.5 GiB hosted (docs/benchmarks.md).
+*/
+export const HOST_PODS_SUGGESTED_FROM = 30;

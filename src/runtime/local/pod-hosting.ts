@@ -1,5 +1,6 @@
 import { podKind, type Plan } from '../../plan/plan-scenario.ts';
-import { runsOwnProgram } from '../../scenario/scenario.ts';
+import { HOST_PODS_SUGGESTED_FROM } from '../../contract/defaults.ts';
+import { runsOwnProgram, type Scenario } from '../../scenario/scenario.ts';
 
 /** Which pods of a plan run in pod hosts, and in which: `hostOf` maps each hosted instance to its host's index. */
 export interface PodHosting {
@@ -33,4 +34,16 @@ export function planPodHosting(plan: Plan, hosts: number): PodHosting {
   const hostOf = new Map<string, number>();
   candidates.forEach((p, i) => hostOf.set(p.instance, i % count));
   return { hosts: count, hostOf, ownProcess };
+}
+
+/**
+What a large local run that did not choose says about pod hosting: a topology of
+HOST_PODS_SUGGESTED_FROM pods or more pays two Node processes a pod. Null when the run chose
+(`hostPods` true or false) or is smaller.
+*/
+export function podHostingSuggestion(scenario: Pick<Scenario, 'name' | 'services'>, hostPods: boolean | undefined): string | null {
+  if (hostPods !== undefined) return null;
+  const pods = scenario.services.reduce((n, s) => n + s.replicas, 0);
+  if (pods < HOST_PODS_SUGGESTED_FROM) return null;
+  return `${scenario.name}: ${pods} pods start as ${2 * pods} Node processes (a sidecar and an app each); --host-pods (API: hostPods: true) runs the pods no process fault targets in a few processes, in a fraction of the start-up time and memory (docs/architecture.md, pod hosting)`;
 }

@@ -5,7 +5,7 @@ import { describe, expect, onTestFinished, test } from 'vitest';
 import { runScenario } from '../../../src/engine/run-scenario.ts';
 import { processesOfRun } from '../../../src/process/run-processes.ts';
 import { LocalRuntime } from '../../../src/runtime/local/local-runtime.ts';
-import { planPodHosting } from '../../../src/runtime/local/pod-hosting.ts';
+import { planPodHosting, podHostingSuggestion } from '../../../src/runtime/local/pod-hosting.ts';
 import { ControlPlane } from '../../../src/sim/control-plane/control-plane.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
@@ -36,6 +36,15 @@ describe('which pods a plan hosts', () => {
     expect(planPodHosting(plan, 10).hosts).toBe(3);
     expect(() => planPodHosting(plan, 0)).toThrow(/whole number of hosts ≥ 1, got 0/);
   });
+});
+
+test('a local run of 30 pods or more that did not choose is told about pod hosting; one that chose, or is smaller, is not', () => {
+  const services = (replicas: number[]) => replicas.map((r, i) => ({ replicas: r, name: `s${i}` })) as unknown as Parameters<typeof podHostingSuggestion>[0]['services'];
+  const big = { name: 'big', services: services([10, 10, 10]) };
+  expect(podHostingSuggestion(big, undefined)).toMatch(/^big: 30 pods start as 60 Node processes .*--host-pods/);
+  expect(podHostingSuggestion(big, false)).toBeNull();
+  expect(podHostingSuggestion(big, true)).toBeNull();
+  expect(podHostingSuggestion({ name: 'small', services: services([10, 10, 9]) }, undefined)).toBeNull();
 });
 
 describe('a hosted topology', () => {
