@@ -5,7 +5,8 @@ import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
 import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
-import { isConnectFailure, writeOrPause, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
+import { isConnectFailure, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
+import { ResponseRelay } from './response-relay.ts';
 import { classifyHandshakeError } from '../../security/handshake-failure.ts';
 
 export type TryFailure = 'reset' | 'connect-failure' | 'invalid';
@@ -40,7 +41,7 @@ accounting: the endpoint's active count (least_request), the cluster's try count
 sample in the `upstream:<from>-><instance>` series, recorded exactly once by `end`.
 
 It is the pool's dispatch handler: the response body is written straight to the caller's
-response (with back-pressure) or dropped, with no stream in between.
+response (with back-pressure, through a ResponseRelay) or dropped, with no stream in between.
 */
 export class UpstreamTry implements DispatchHandler {
   readonly endpoint: EndpointState;
@@ -58,7 +59,7 @@ export class UpstreamTry implements DispatchHandler {
   private readonly recorder: Recorder;
   private controller: DispatchController | null = null;
   /** Where the body goes once forwarded; null = dropped. */
-  private out: ServerResponse | null = null;
+  private relay: ResponseRelay | null = null;
   /** Called once when the body has ended (true) or the upstream cut it (false). */
   private onBodyEnd: ((complete: boolean) => void) | null = null;
   private ended = false;
@@ -99,12 +100,12 @@ export class UpstreamTry implements DispatchHandler {
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (this.out !== null) writeOrPause(this.out, controller, chunk);
+    if (this.relay !== null) this.relay.data(controller, chunk);
   }
 
   onResponseEnd(): void {
     if (this.aborted) return;
-    this.out?.end();
+    this.relay?.end();
     this.bodyEnded(true);
   }
 
@@ -116,18 +117,20 @@ export class UpstreamTry implements DispatchHandler {
       this.handler.onTryFailure(this, isConnectFailure(e) || (this.endpoint.tls && classifyHandshakeError(e) !== null) ? 'connect-failure' : 'reset', e);
       return;
     }
+    // What arrived before the cut goes out before the caller's stream is reset, as it always did.
+    this.relay?.flush(false);
     this.bodyEnded(false);
   }
 
   /** Sends the response body to `out` as it arrives; `onEnd(complete)` when it has ended or was cut. */
   forward(out: ServerResponse, onEnd: (complete: boolean) => void): void {
-    this.out = out;
+    this.relay = new ResponseRelay(out);
     this.onBodyEnd = onEnd;
   }
 
   /** Reads the body to its end and drops it, so the connection goes back to the pool. */
   discard(onEnd: (complete: boolean) => void): void {
-    this.out = null;
+    this.relay = null;
     this.onBodyEnd = onEnd;
   }
 
@@ -162,6 +165,8 @@ export class UpstreamTry implements DispatchHandler {
     if (this.aborted) return;
     this.aborted = true;
     this.onBodyEnd = null;
+    this.relay?.drop();
+    this.relay = null;
     // Before the request was written there is no controller yet: onRequestStart aborts it.
     this.controller?.abort(new Error('try aborted'));
   }

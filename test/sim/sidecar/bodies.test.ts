@@ -95,6 +95,37 @@ describe('request and response bodies through a sidecar pair', () => {
     assert.equal(r.headers['content-length'], String(big.length));
   });
 
+  it('a streamed response: each chunk reaches the caller while the app is still writing, through both sidecars', async (t) => {
+    // The app sends its second chunk only once the caller has read the first: a proxy that held a
+    // chunk back until the body ended (or until more data came) would never see the rest.
+    let firstSeen!: () => void;
+    const seen = new Promise<void>((r) => (firstSeen = r));
+    const app = closing(t, await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first;');
+      void seen.then(() => res.end('second'));
+    }));
+    const { caller } = await pair(t, app.port);
+    const r = await new Promise<{ status: number; body: string; chunked: boolean }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: caller.ports.outbound, path: '/stream', headers: { host: 'payments' }, agent: false });
+      const timer = setTimeout(() => req.destroy(new Error('the first chunk did not arrive before the app ended its body, within 5000ms')), 5000);
+      req.on('error', (e) => (clearTimeout(timer), reject(e)));
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+          if (body.startsWith('first;')) firstSeen();
+        });
+        res.on('end', () => (clearTimeout(timer), resolve({ status: res.statusCode ?? 0, body, chunked: res.headers['transfer-encoding'] === 'chunked' })));
+      });
+      req.end();
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'first;second');
+    assert.equal(r.chunked, true);
+  });
+
   it('an app that dies mid-body: both sidecars cut their callers off (UC), and the caller counts the reset', async (t) => {
     const app = closing(t, await startServer((_req, res) => {
       res.writeHead(200, { 'content-length': '1000' });
