@@ -4,8 +4,7 @@ import type { Handler } from './filter.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { copyRawHeaders, INBOUND_DEADLINE_OWN, INBOUND_REQUEST_OWN, RESPONSE_OWN } from './headers.ts';
 import type { ListenerStats } from './stats.ts';
-import { isConnectFailure, responseHeaders, tryErrorCode, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
-import { ResponseRelay } from './response-relay.ts';
+import { isConnectFailure, responseHeaders, tryErrorCode, writeOrPause, type DispatchController, type DispatchHandler, type UpstreamPool } from './upstream-pool.ts';
 import type { ResponseHeaders } from './upstream-try.ts';
 import type { Exchange } from './exchange.ts';
 
@@ -100,8 +99,6 @@ class AppCall implements DispatchHandler {
   private responded = false;
   private timer: TimerHandle | null = null;
   private clock: Clock | null = null;
-  /** The answer's body on its way to the caller, from its headers on. */
-  private relay: ResponseRelay | null = null;
 
   /**
   Ends the call when the request's deadline passes: the app's connection is cut (so an app that
@@ -147,26 +144,21 @@ class AppCall implements DispatchHandler {
     const out = responseHeaders(headers, RESPONSE_OWN);
     if (ex.flags !== 0) out.push('x-meshproof-flags', flagsToString(ex.flags));
     ex.res.writeHead(statusCode, out);
-    this.relay = new ResponseRelay(ex.res);
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (!this.aborted) this.relay!.data(controller, chunk);
+    if (!this.aborted) writeOrPause(this.ex.res, controller, chunk);
   }
 
   onResponseEnd(): void {
-    if (this.aborted) return;
-    // The relay is made with the headers, which undici always delivers first.
-    if (this.relay !== null) this.relay.end();
-    else this.ex.res.end();
+    if (!this.aborted) this.ex.res.end();
   }
 
   onResponseError(_controller: DispatchController | null, err: Error): void {
     if (this.aborted) return;
     const ex = this.ex;
     if (this.responded) {
-      // The app went away mid-body: the caller gets a cut response (after what had arrived, as always).
-      this.relay?.flush(false);
+      // The app went away mid-body: the caller gets a cut response.
       ex.resetDownstream(Flag.UC);
       return;
     }
@@ -179,7 +171,6 @@ class AppCall implements DispatchHandler {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.relay?.drop();
     this.clearTimer();
     this.controller?.abort(new Error('caller went away'));
   }

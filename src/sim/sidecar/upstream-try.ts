@@ -5,8 +5,7 @@ import type { ClusterState, EndpointState } from './cluster.ts';
 import { flagsToList } from './flags.ts';
 import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
-import { isConnectFailure, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
-import { ResponseRelay } from './response-relay.ts';
+import { isConnectFailure, writeOrPause, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
 import { classifyHandshakeError } from '../../security/handshake-failure.ts';
 
 export type TryFailure = 'reset' | 'connect-failure' | 'invalid';
@@ -41,7 +40,7 @@ accounting: the endpoint's active count (least_request), the cluster's try count
 sample in the `upstream:<from>-><instance>` series, recorded exactly once by `end`.
 
 It is the pool's dispatch handler: the response body is written straight to the caller's
-response (with back-pressure, through a ResponseRelay) or dropped, with no stream in between.
+response (with back-pressure) or dropped, with no stream in between.
 */
 export class UpstreamTry implements DispatchHandler {
   readonly endpoint: EndpointState;
@@ -59,7 +58,7 @@ export class UpstreamTry implements DispatchHandler {
   private readonly recorder: Recorder;
   private controller: DispatchController | null = null;
   /** Where the body goes once forwarded; null = dropped. */
-  private relay: ResponseRelay | null = null;
+  private out: ServerResponse | null = null;
   /** Called once when the body has ended (true) or the upstream cut it (false). */
   private onBodyEnd: ((complete: boolean) => void) | null = null;
   private ended = false;
@@ -100,12 +99,12 @@ export class UpstreamTry implements DispatchHandler {
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (this.relay !== null) this.relay.data(controller, chunk);
+    if (this.out !== null) writeOrPause(this.out, controller, chunk);
   }
 
   onResponseEnd(): void {
     if (this.aborted) return;
-    this.relay?.end();
+    this.out?.end();
     this.bodyEnded(true);
   }
 
@@ -117,20 +116,18 @@ export class UpstreamTry implements DispatchHandler {
       this.handler.onTryFailure(this, isConnectFailure(e) || (this.endpoint.tls && classifyHandshakeError(e) !== null) ? 'connect-failure' : 'reset', e);
       return;
     }
-    // What arrived before the cut goes out before the caller's stream is reset, as it always did.
-    this.relay?.flush(false);
     this.bodyEnded(false);
   }
 
   /** Sends the response body to `out` as it arrives; `onEnd(complete)` when it has ended or was cut. */
   forward(out: ServerResponse, onEnd: (complete: boolean) => void): void {
-    this.relay = new ResponseRelay(out);
+    this.out = out;
     this.onBodyEnd = onEnd;
   }
 
   /** Reads the body to its end and drops it, so the connection goes back to the pool. */
   discard(onEnd: (complete: boolean) => void): void {
-    this.relay = null;
+    this.out = null;
     this.onBodyEnd = onEnd;
   }
 
@@ -165,8 +162,6 @@ export class UpstreamTry implements DispatchHandler {
     if (this.aborted) return;
     this.aborted = true;
     this.onBodyEnd = null;
-    this.relay?.drop();
-    this.relay = null;
     // Before the request was written there is no controller yet: onRequestStart aborts it.
     this.controller?.abort(new Error('try aborted'));
   }
