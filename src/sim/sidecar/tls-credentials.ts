@@ -1,4 +1,4 @@
-import type { PeerCertificate, SecureContextOptions } from 'node:tls';
+import { createSecureContext, type PeerCertificate, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { formatDuration } from '../../util/format.ts';
 import { handshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
@@ -7,9 +7,8 @@ import type { SidecarSecurity, WorkloadIdentity } from '../../contract/sidecar-c
 
 /** TLS options an upstream connection is made with: Node's `tls.connect` options, as undici's connector passes them on. */
 export interface ClientTlsOptions {
-  cert: string;
-  key: string;
-  ca: string[];
+  /** The certificate, key and trust bundle, parsed once per change of credentials (without it Node parses them again for every connection). */
+  secureContext: SecureContext;
   servername: string;
   rejectUnauthorized: true;
   checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
@@ -43,6 +42,7 @@ export class TlsCredentials {
   skewMs = 0;
   generation = 0;
   private server: SecureContextOptions | null = null;
+  private client: SecureContext | null = null;
 
   /** Takes a pushed security block; says what changed. */
   apply(s: SidecarSecurity): CredentialChanges {
@@ -54,7 +54,11 @@ export class TlsCredentials {
     this.trustBundle = s.trustBundle;
     this.mode = s.mtls;
     this.skewMs = s.clockSkewMs;
-    if (identity || trust) this.server = s.identity ? { cert: s.identity.certChain, key: s.identity.key, ca: s.trustBundle } : null;
+    if (identity || trust) {
+      this.server = s.identity ? { cert: s.identity.certChain, key: s.identity.key, ca: s.trustBundle } : null;
+      // ~0.4 ms of parsing that every new upstream connection would otherwise pay again.
+      this.client = s.identity && s.trustBundle.length > 0 ? createSecureContext({ cert: s.identity.certChain, key: s.identity.key, ca: s.trustBundle }) : null;
+    }
     if (identity || trust || mode || skew) this.generation++;
     return { identity, trust, mode, skew };
   }
@@ -71,13 +75,11 @@ export class TlsCredentials {
 
   /** Connect options toward one destination whose endpoints must present `expected` (a SPIFFE ID); null when this pod cannot originate mTLS. */
   clientOptions(expected: string, destination: string): ClientTlsOptions | null {
-    const id = this.identity;
-    if (!id || this.trustBundle.length === 0) return null;
+    const context = this.client;
+    if (!context) return null;
     const skew = this.skewMs;
     return {
-      cert: id.certChain,
-      key: id.key,
-      ca: this.trustBundle,
+      secureContext: context,
       // Istio's SNI for a destination (the session cache is keyed on it too).
       servername: `outbound_.8080_._.${destination}.default.svc.cluster.local`,
       rejectUnauthorized: true,
