@@ -99,6 +99,8 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
   held.use(run.realEngine);
   try {
     const upStarted = performance.now();
+    // The load generator's process boots while the topology comes up (it learns its target at the start).
+    const load = prepareLoad(held, run);
     const receiver = startReceiver(held, run, measured);
     if (receiver) await receiver.start();
     const topology = await bringUp(held, run, measured);
@@ -117,7 +119,7 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
     });
     // The control plane is the mesh's CA: every pod has its certificate in the first push.
     await controlPlane.startSecurity();
-    const load = await prepareLoad(held, run, topology);
+    await load.ready;
     // Second 0 comes after the config push and a warm-up: cold connections and cold JIT are not measured.
     measured.t0 = Date.now() + run.settleMs + run.warmupMs;
     controlPlane.setT0(measured.t0);
@@ -126,7 +128,7 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
     if (run.signal?.aborted) throw new MeshproofError('MESHPROOF_INTERRUPTED', 'interrupted before the load started');
     watchSidecars(held, run, topology, measured);
     scheduleFaults(held, run, controlPlane, topology, wire, measured);
-    await driveLoad(run, load, measured);
+    await driveLoad(run, load.generator, loadUrl(run.plan, topology), measured);
   } catch (err) {
     measured.error = err instanceof Error ? err.message : String(err);
   } finally {
@@ -211,14 +213,20 @@ async function connectWire(held: ResourceStack, run: RunSetup, topology: Started
   return wire;
 }
 
-/** The load generator's process, started and ready to send; an abort stops its load. */
-async function prepareLoad(held: ResourceStack, run: RunSetup, topology: StartedTopology): Promise<RemoteLoadGenerator> {
-  const plan = run.plan;
-  // The load reaches its target on the ingress's listener for it (whatever Host it sends), else by Host.
+/** Where the load enters: the ingress's listener for its target (whatever Host it sends), else its outbound listener, by Host. */
+function loadUrl(plan: Plan, topology: StartedTopology): string {
   const entry = topology.ingress.upstreams?.[plan.load.target] ?? topology.ingress.outbound;
+  return `http://${entry.host}:${entry.port}`;
+}
+
+/**
+The load generator's process, started at once; `ready` settles once it can send (never rejecting
+unawaited: a run that fails before awaiting it kills the process with the rest). An abort stops its load.
+*/
+function prepareLoad(held: ResourceStack, run: RunSetup): { generator: RemoteLoadGenerator; ready: Promise<void> } {
+  const plan = run.plan;
   const load = held.use(
     new RemoteLoadGenerator({
-      url: `http://${entry.host}:${entry.port}`,
       plan: plan.load,
       env: { MESHPROOF_RUN_ID: plan.runId },
       onTick: (second, series, sent) => {
@@ -241,8 +249,9 @@ async function prepareLoad(held: ResourceStack, run: RunSetup, topology: Started
   const onAbort = () => load.stop();
   run.signal?.addEventListener('abort', onAbort, { once: true });
   held.defer(() => run.signal?.removeEventListener('abort', onAbort));
-  await load.prepare();
-  return load;
+  const ready = load.prepare();
+  ready.catch(() => {});
+  return { generator: load, ready };
 }
 
 /** Polls every sidecar's events (and, for a live view, its last second); at the end, reads its series. */
@@ -282,11 +291,11 @@ Sends the load from second 0 (warming up before it) and keeps what the client sa
 the harness watches its own promises: its event-loop delay and how busy the machine is (a timer
 every 10 ms and a read of /proc/stat a second; nothing on any request's path).
 */
-async function driveLoad(run: RunSetup, load: RemoteLoadGenerator, measured: Measured): Promise<void> {
+async function driveLoad(run: RunSetup, load: RemoteLoadGenerator, url: string, measured: Measured): Promise<void> {
   const plan = run.plan;
   const loop = new LoopDelayMonitor().start();
   const cpu = new CpuSampler();
-  const loading = load.run(measured.t0, { warmup: run.warmupMs > 0 });
+  const loading = load.run(measured.t0, { warmup: run.warmupMs > 0, url });
   await new Promise((r) => setTimeout(r, Math.max(0, measured.t0 - Date.now())));
   loop.reset();
   cpu.start();

@@ -1,6 +1,6 @@
 import type { Recorder } from '../contract/series.ts';
 import type { LoadPlan } from '../plan/plan-scenario.ts';
-import { ClosedLoopLoad } from './closed-loop-load.ts';
+import type { ClosedLoopLoad } from './closed-loop-load.ts';
 import { DiscardingRecorder } from './discarding-recorder.ts';
 import { HttpTarget } from './http-target.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
@@ -37,10 +37,13 @@ export class LoadGenerator {
   /** The measured load (not the warm-up), kept after it ends for its per-second figures. */
   private measured: OpenLoopLoad | ClosedLoopLoad | null = null;
   private stopped = false;
+  /** A closed loop's module, loading from the start (alongside the warm-up), so its load time is not part of the load. */
+  private readonly closedLoop: Promise<typeof import('./closed-loop-load.ts')> | null;
 
   constructor(options: LoadGeneratorOptions) {
     this.o = options;
     const { plan } = options;
+    this.closedLoop = plan.model === 'closed' ? import('./closed-loop-load.ts') : null;
     this.target = new HttpTarget({ url: options.url, host: plan.host, path: plan.path, connections: plan.connections, timeoutMs: this.timeoutMs });
     this.ownPacer = options.pacer ? null : new WorkerPacer();
     this.pacer = options.pacer ?? this.ownPacer!;
@@ -82,6 +85,7 @@ export class LoadGenerator {
   async run(t0: number): Promise<LoadSummary> {
     const { plan, recorder } = this.o;
     if (plan.model === 'closed') {
+      const { ClosedLoopLoad } = await this.closedLoop!;
       await new Promise((r) => setTimeout(r, Math.max(0, t0 - Date.now())));
       const load = new ClosedLoopLoad({ url: this.o.url, host: plan.host, path: plan.path, connections: plan.connections, durationMs: plan.durationMs, recorder, timeoutMs: this.timeoutMs, t0 });
       return this.play(load, () => load.run());

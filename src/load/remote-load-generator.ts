@@ -19,8 +19,11 @@ collects once between warm-up and load (LOAD_DEFAULTS.warmupGapMs).
 export const LOAD_NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16', '--expose-gc'];
 
 export interface RemoteLoadOptions {
-  /** Base URL of the ingress sidecar's outbound listener. */
-  url: string;
+  /**
+  Base URL of the ingress sidecar's outbound listener; or given to `run()`, when it is known only
+  after `prepare()` (the harness starts this process while the topology comes up).
+  */
+  url?: string;
   plan: LoadPlan;
   /** Called once per second with the client's buckets of the second that just ended, and the load's own figures for it. */
   onTick?: (second: number, series: SparseSeries, load: LoadSecond) => void;
@@ -81,10 +84,12 @@ export class RemoteLoadGenerator implements Disposable {
   }
 
   /** Sends the load (measured from `t0`, warming up before it) and resolves with what was measured. */
-  async run(t0: number, options: { warmup?: boolean } = {}): Promise<{ summary: LoadSummary; series: SparseSeries }> {
+  async run(t0: number, options: { warmup?: boolean; url?: string } = {}): Promise<{ summary: LoadSummary; series: SparseSeries }> {
     const o = this.options;
+    const url = options.url ?? o.url;
+    if (url === undefined) throw new MeshproofError('MESHPROOF_LOAD_FAILED', 'the load has no target: give its url to the RemoteLoadGenerator or to run()');
     if (!this.child) await this.prepare();
-    const cmd: LoadCommand = { type: 'start', url: o.url, plan: o.plan, t0, warmup: options.warmup ?? true, trace: o.trace };
+    const cmd: LoadCommand = { type: 'start', url, plan: o.plan, t0, warmup: options.warmup ?? true, trace: o.trace };
     this.child!.send(cmd);
     const { code, signal } = await this.exited!;
     this.child = null;
