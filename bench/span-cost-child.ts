@@ -11,8 +11,10 @@ making, batching, serialising and sending them. `none` runs the same pacing loop
 nothing: the baseline subtracted from the others.
 
 Variants:
-- `lean`: the sidecar's own path, OtelSpanSink (sdk-trace-base's BasicTracerProvider, a bounded
-  BatchSpanProcessor, the OTLP/HTTP JSON exporter);
+- `lean`: the sidecar's own path, OtlpSpanSink (src/trace/otlp-span-sink.ts: a bounded queue,
+  batches of 128 every 500 ms, OTLP/HTTP JSON written by hand, no SDK);
+- `sdk-base`: the sidecar's path before it (bench/otel-span-sink.ts: sdk-trace-base's
+  BasicTracerProvider, a bounded BatchSpanProcessor, the OTLP/HTTP JSON exporter);
 - `sdk-node`: a NodeSDK configured only from the environment (OTLP/HTTP protobuf, the SDK's default
   batch settings), spans made with the global tracer: what a sidecar would cost on sdk-node;
 - `sdk-node-json`: the same with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, to tell the encoding from
@@ -25,7 +27,7 @@ Variants:
   beforehand), converted and exported by SdkTraceExport over OTLP/HTTP protobuf.
 Reports {type:'result', …} over IPC and exits.
 */
-type Variant = 'none' | 'lean' | 'sdk-node' | 'sdk-node-json' | 'sdk-node-b128' | 'harness';
+type Variant = 'none' | 'lean' | 'sdk-base' | 'sdk-node' | 'sdk-node-json' | 'sdk-node-b128' | 'harness';
 
 const variant = process.argv[2] as Variant;
 const endpoint = process.env.MESHPROOF_BENCH_OTLP!;
@@ -60,12 +62,12 @@ const rssAfterSetup = process.memoryUsage().rss;
 
 async function setUp(v: Variant): Promise<Maker> {
   if (v === 'none') return { span: () => {}, close: async () => {}, dropped: () => 0 };
-  if (v === 'lean') {
-    const { OtelSpanSink } = await import('../src/trace/otel-span-sink.ts');
+  if (v === 'lean' || v === 'sdk-base') {
+    const Sink = v === 'lean' ? (await import('../src/trace/otlp-span-sink.ts')).OtlpSpanSink : (await import('./otel-span-sink.ts')).OtelSpanSink;
     const { seededRandom } = await import('../src/util/random.ts');
     const { newTraceId } = await import('../src/contract/trace-context.ts');
     const random = seededRandom(1);
-    const sink = new OtelSpanSink({ endpoint, service: 'front', instance: 'front-0', random, toEpochMs: (ms) => performance.timeOrigin + ms });
+    const sink = new Sink({ endpoint, service: 'front', instance: 'front-0', random, toEpochMs: (ms) => performance.timeOrigin + ms });
     let trace = '';
     return {
       span: (i, start, end) => {
@@ -109,7 +111,7 @@ async function setUp(v: Variant): Promise<Maker> {
 async function harness(): Promise<Maker> {
   const { SdkTraceExport } = await import('../src/trace/sdk-trace-export.ts');
   const { otelSettingsFromEnv } = await import('../src/trace/otel-settings.ts');
-  const { OtelSpanSink } = await import('../src/trace/otel-span-sink.ts');
+  const { OtlpSpanSink } = await import('../src/trace/otlp-span-sink.ts');
   const { seededRandom } = await import('../src/util/random.ts');
   const { newTraceId } = await import('../src/contract/trace-context.ts');
   // The exports a sidecar would send, captured from its own sink by a local receiver.
@@ -119,7 +121,7 @@ async function harness(): Promise<Maker> {
   const capture = new TraceReceiver({ store: new TraceStore({ maxSpans: 0 }), onExport: (r) => void requests.push(r) });
   await capture.start();
   const random = seededRandom(2);
-  const sink = new OtelSpanSink({ endpoint: capture.tracesUrl, service: 'front', instance: 'front-0', random, toEpochMs: (ms) => performance.timeOrigin + ms, maxQueueSize: 1e9, scheduledDelayMs: 60_000 });
+  const sink = new OtlpSpanSink({ endpoint: capture.tracesUrl, service: 'front', instance: 'front-0', random, toEpochMs: (ms) => performance.timeOrigin + ms, maxQueueSize: 1e9, scheduledDelayMs: 60_000 });
   const needed = total + Math.round(total / 10) + 128;
   for (let i = 0; i < needed; i++) {
     const now = performance.now();

@@ -20,7 +20,7 @@ reports/bench/span-cost.json. See docs/traces.md.
 const CHILD = fileURLToPath(new URL('./span-cost-child.ts', import.meta.url));
 const RECEIVER_MAIN = fileURLToPath(new URL('./trace-receiver.ts', import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL('../reports/bench/span-cost.json', import.meta.url));
-const VARIANTS = ['none', 'lean', 'sdk-node', 'sdk-node-json', 'sdk-node-b128', 'harness'] as const;
+const VARIANTS = ['none', 'lean', 'sdk-base', 'sdk-node', 'sdk-node-json', 'sdk-node-b128', 'harness'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface ChildResult {

@@ -1,7 +1,7 @@
 /**
 Where a sidecar's spans go. The sidecar builds plain span data on its request path and hands each
-finished span over here; the OpenTelemetry SDK behind it (src/trace/otel-span-sink.ts) is loaded
-only when tracing is on, so a sidecar without tracing pays nothing for it.
+finished span over here (src/trace/otlp-span-sink.ts batches and exports them to the harness), only
+when tracing is on, so a sidecar without tracing pays nothing for it.
 */
 export interface SpanSink {
   /** Head sampling for a trace that starts at this sidecar (no sampled parent): true = record it. */

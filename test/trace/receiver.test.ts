@@ -7,7 +7,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { OtlpTraceRequest } from '../../src/trace/otlp-request.ts';
 import { TraceReceiver } from '../../src/trace/receiver.ts';
-import { OtelSpanSink } from '../../src/trace/otel-span-sink.ts';
+import { OtlpSpanSink } from '../../src/trace/otlp-span-sink.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { bearerHeader, newRunCredential } from '../../src/auth/run-credential.ts';
 import { request } from 'node:http';
@@ -126,11 +126,11 @@ describe('OTLP receiver', () => {
     assert.equal(receiver.store.size, 6);
   });
 
-  it("the sidecar's OTel sink exports through the SDK to the receiver: ids and times as given, queue bounded and counted", async (t) => {
+  it("the sidecar's sink exports OTLP/HTTP JSON to the receiver: ids and times as given, queue bounded and counted", async (t) => {
     const receiver = new TraceReceiver();
     t.onTestFinished(() => receiver.close());
     await receiver.start();
-    const sink = new OtelSpanSink({ endpoint: receiver.tracesUrl, service: 'store', instance: 'store-2', random: seededRandom(1), toEpochMs: (ms) => 1_700_000_000_000 + ms, maxQueueSize: 3, scheduledDelayMs: 20 });
+    const sink = new OtlpSpanSink({ endpoint: receiver.tracesUrl, service: 'store', instance: 'store-2', random: seededRandom(1), toEpochMs: (ms) => 1_700_000_000_000 + ms, maxQueueSize: 3, scheduledDelayMs: 20 });
     const traceId = 'ab'.repeat(16);
     for (let i = 0; i < 5; i++) {
       sink.record({ traceId, spanId: (i + 1).toString(16).padStart(16, '0'), parentSpanId: i === 0 ? null : '0000000000000001', name: `s${i}`, kind: i === 0 ? 'server' : 'client', start: 10 + i, end: 20 + i, error: i === 4, attributes: { 'meshproof.attempt': i } });
@@ -148,6 +148,9 @@ describe('OTLP receiver', () => {
     assert.ok(spans.every((s) => s.traceId === traceId && s.service === 'store' && s.instance === 'store-2'));
     assert.equal(spans[1].startMs, 1_700_000_000_011);
     assert.equal(spans[1].durationMs, 10);
+    assert.deepEqual(spans.map((s) => s.kind), ['server', 'client', 'client']);
+    assert.deepEqual(spans[2].attributes, { 'meshproof.attempt': 2 });
+    assert.ok(spans.every((s) => !s.error));
   });
 
   it("with the run's credential: exports carrying it land, forged ones (none, another, a browser's, another Host) are refused and stored nowhere", async (t) => {
@@ -171,7 +174,7 @@ describe('OTLP receiver', () => {
     assert.equal(receiver.stats().exports, 0);
 
     // The sidecar's sink, given the credential, is let in (over protobuf or JSON alike).
-    const sink = new OtelSpanSink({ endpoint: receiver.tracesUrl, headers: bearerHeader(credential), service: 'store', instance: 'store-0', random: seededRandom(4), toEpochMs: (ms) => 1_700_000_000_000 + ms, scheduledDelayMs: 20 });
+    const sink = new OtlpSpanSink({ endpoint: receiver.tracesUrl, headers: bearerHeader(credential), service: 'store', instance: 'store-0', random: seededRandom(4), toEpochMs: (ms) => 1_700_000_000_000 + ms, scheduledDelayMs: 20 });
     sink.record({ traceId: 'cd'.repeat(16), spanId: '0000000000000001', parentSpanId: null, name: 'in', kind: 'server', start: 1, end: 2, error: false, attributes: {} });
     await sink.shutdown();
     assert.deepEqual(receiver.store.spans().map((s) => s.name), ['in']);
@@ -180,7 +183,7 @@ describe('OTLP receiver', () => {
   });
 
   it('the sink samples new traces by trace id at the given ratio', async () => {
-    const sink = new OtelSpanSink({ endpoint: 'http://127.0.0.1:9/v1/traces', service: 's', instance: 's-0', random: seededRandom(2), toEpochMs: (ms) => ms, sampleRatio: 0.25 });
+    const sink = new OtlpSpanSink({ endpoint: 'http://127.0.0.1:9/v1/traces', service: 's', instance: 's-0', random: seededRandom(2), toEpochMs: (ms) => ms, sampleRatio: 0.25 });
     const random = seededRandom(3);
     let kept = 0;
     const { newTraceId } = await import('../../src/contract/trace-context.ts');

@@ -7,7 +7,7 @@ import { startEchoServer, startServer, startSlowServer } from '../sim/helpers/se
 import { closing, startSidecar } from '../sim/helpers/sidecar.ts';
 import { MemorySink } from './helpers.ts';
 import type { FinishedSpan } from '../../src/contract/span-sink.ts';
-import { OtelSpanSink } from '../../src/trace/otel-span-sink.ts';
+import { OtlpSpanSink } from '../../src/trace/otlp-span-sink.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { refusedPort } from '../sim/helpers/servers.ts';
 
@@ -146,7 +146,7 @@ describe('sidecar spans', () => {
   it('a receiver that is not there breaks nothing: every request is answered, the lost spans are counted', async (t) => {
     const app = closing(t, await startEchoServer());
     const dead = await refusedPort();
-    const sink = new OtelSpanSink({ endpoint: `http://127.0.0.1:${dead}/v1/traces`, service: 'store', instance: 'store-0', random: seededRandom(3), toEpochMs: (ms) => performance.timeOrigin + ms, scheduledDelayMs: 20, exportTimeoutMs: 500 });
+    const sink = new OtlpSpanSink({ endpoint: `http://127.0.0.1:${dead}/v1/traces`, service: 'store', instance: 'store-0', random: seededRandom(3), toEpochMs: (ms) => performance.timeOrigin + ms, scheduledDelayMs: 20, exportTimeoutMs: 500 });
     const callee = await startSidecar(t, { instance: 'store-0', service: 'store', spans: sink });
     callee.sidecar.applyConfig(sidecarConfig({ service: 'store', instance: 'store-0', app: { host: '127.0.0.1', port: app.port }, clusters: {} }));
     for (let i = 0; i < 20; i++) {

@@ -13,9 +13,9 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { FinishedSpan, SpanSink, TracingStats } from '../contract/span-sink.ts';
-import { newSpanId, newTraceId } from '../contract/trace-context.ts';
-import type { Random } from '../util/random.ts';
+import type { FinishedSpan, SpanSink, TracingStats } from '../src/contract/span-sink.ts';
+import { newSpanId, newTraceId } from '../src/contract/trace-context.ts';
+import type { Random } from '../src/util/random.ts';
 import { RateLimitingSampler } from './rate-limiting-sampler.ts';
 
 type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
