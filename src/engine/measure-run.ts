@@ -101,6 +101,9 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
     const upStarted = performance.now();
     // The load generator's process boots while the topology comes up (it learns its target at the start).
     const load = prepareLoad(held, run);
+    // The mesh's CA and the pods' first certificates are made meanwhile too (from the plan).
+    const security = ControlPlane.prepareSecurity(run.plan);
+    security.catch(() => {});
     const receiver = startReceiver(held, run, measured);
     if (receiver) await receiver.start();
     const topology = await bringUp(held, run, measured);
@@ -118,7 +121,7 @@ export async function measureRun(run: RunSetup): Promise<Measured> {
       measured.configPushMs = controlPlane.lastPushMs;
     });
     // The control plane is the mesh's CA: every pod has its certificate in the first push.
-    await controlPlane.startSecurity();
+    await controlPlane.startSecurity(security);
     await load.ready;
     // Second 0 comes after the config push and a warm-up: cold connections and cold JIT are not measured.
     measured.t0 = Date.now() + run.settleMs + run.warmupMs;

@@ -6,8 +6,6 @@ import { dialedService, podKind, type Plan, type PodPlan } from '../../plan/plan
 import type { RunningExternal, RunningPod } from '../../contract/running-pod.ts';
 import { RATE_LIMIT_SERVICE_INSTANCE, type GlobalRateLimit, type RunningRateLimitService } from '../../contract/rate-limit-service.ts';
 import { externalsOf, gatewaysOf, type GatewaySpec } from '../../scenario/scenario.ts';
-import { SelfSignedIssuer } from './self-signed-issuer.ts';
-import { MeshCaGatewayIssuer } from './mesh-ca-gateway-issuer.ts';
 import { bearerHeader } from '../../auth/run-credential.ts';
 import { httpJson } from '../../util/http-json.ts';
 import type { HttpFault } from '../../contract/mesh-policy.ts';
@@ -15,7 +13,7 @@ import type { MtlsMode } from '../../contract/security-policy.ts';
 import { serviceNamed } from '../../scenario/scenario-index.ts';
 import { runsOwnProgram } from '../../scenario/scenario.ts';
 import type { ClusterConfig, Endpoint, GatewayConfig, SidecarConfig } from '../../contract/sidecar-config.ts';
-import { MeshSecurity } from './mesh-security.ts';
+import type { MeshSecurity } from './mesh-security.ts';
 
 export interface ControlPlaneOptions {
   /** The run's credential: every push carries it (`Authorization: Bearer`), and sidecars refuse a push without it. */
@@ -131,7 +129,9 @@ export class ControlPlane implements MeshControl {
     const tls = gatewaysOf(this.plan.scenario).filter((g) => g.tls && !this.certificates.has(g.name));
     if (tls.length === 0) return;
     // The mesh's CA when the scenario has one (istiod signs the gateway's credential); else a root of the run's own.
-    const issuer = (this.options.certificates ??= this.security ? new MeshCaGatewayIssuer(this.security.ca) : new SelfSignedIssuer());
+    const issuer = (this.options.certificates ??= this.security
+      ? new (await import('./mesh-ca-gateway-issuer.ts')).MeshCaGatewayIssuer(this.security.ca)
+      : new (await import('./self-signed-issuer.ts')).SelfSignedIssuer());
     for (const g of tls) this.certificates.set(g.name, await issuer.issue({ gateway: g.name, hosts: g.tls!.hosts }));
   }
 
@@ -195,12 +195,26 @@ export class ControlPlane implements MeshControl {
   first certificate, and renewals at `renewAt` of their life, each pushed over the config channel.
   Call before the first push.
   */
-  async startSecurity(): Promise<void> {
-    const spec = this.plan.scenario.security;
-    if (!spec || this.security) return;
-    this.security = await MeshSecurity.create(this.plan.scenario, spec, this.options.now);
-    await this.security.issueAll([this.ingress, ...this.pods]);
-    this.scheduleRenewal();
+  async startSecurity(prepared?: Promise<MeshSecurity | null>): Promise<void> {
+    if (this.security) return;
+    this.security = prepared ? await prepared : await ControlPlane.prepareSecurity(this.plan, this.options.now);
+    if (this.security) this.scheduleRenewal();
+  }
+
+  /**
+  The mesh's certificate authority and every pod's first certificate (null: the scenario has no
+  security), made from the plan alone, so that the harness can make them while the pods start
+  (their keys take a while), then hand them to `startSecurity`. The CA's modules (@peculiar/x509,
+  ~200 of them) are loaded here, not when the harness starts.
+  */
+  static async prepareSecurity(plan: Plan, now?: () => number): Promise<MeshSecurity | null> {
+    const spec = plan.scenario.security;
+    if (!spec) return null;
+    const { MeshSecurity } = await import('./mesh-security.ts');
+    const security = await MeshSecurity.create(plan.scenario, spec, now);
+    // Every pod that has a sidecar (gateways too), and the ingress: whom the first push configures.
+    await security.issueAll([plan.ingress, ...plan.pods.filter((p) => podKind(p) !== 'external')]);
+    return security;
   }
 
   /** Stops renewals and any rotation under way. */
