@@ -14,6 +14,7 @@ const modules = [
   '../../../observe/timeline.ts',
   '../../../sim/policy/route-table.ts',
   '../../../util/loop-delay-monitor.ts',
+  '../../../trace/span-sink-from-env.ts',
   '../../../sim/builtin/service.ts',
   '../../../sim/ratelimit/rate-limit-service.ts',
   '../../../process/child-lifecycle.ts',
