@@ -7,7 +7,7 @@ import { ROOT } from '../helpers/cli.ts';
 
 describe('bin/meshproof.js and the compile cache', () => {
   it("enables the children's compile cache before the CLI's entry loads, so the entry itself comes from it (no TypeScript stripping)", () => {
-    const env = { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
     delete env.NODE_COMPILE_CACHE;
     const run = () => spawnSync(process.execPath, [join(ROOT, 'bin/meshproof.js'), 'validate', join(ROOT, 'scenarios/quickstart.yaml')], { env, encoding: 'utf8', timeout: 30_000 });
     run(); // fills the cache when it was cold
