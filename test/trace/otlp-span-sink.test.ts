@@ -4,6 +4,7 @@ import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { OtlpSpanSink } from '../../src/trace/otlp-span-sink.ts';
 import { newTraceId } from '../../src/contract/trace-context.ts';
 import { seededRandom } from '../../src/util/random.ts';
+import { TraceReceiver } from '../../src/trace/receiver.ts';
 
 /** A sink that never exports (its queue is empty), for its sampling alone. */
 function sink(options: { sampleRatio?: number; maxTracesPerSecond?: number; now?: () => number }): OtlpSpanSink {
@@ -44,5 +45,29 @@ describe("the sidecar's span sink: head sampling at the ingress", () => {
       assert.equal(s.stats().traces_rate_limited, 0);
     }
     assert.equal(sink({}).sampleRoot('0'.repeat(32)), false, 'an invalid trace id is never sampled');
+  });
+});
+
+describe("the sidecar's span sink: export", () => {
+  it('sends the queue in batches of maxExportBatchSize, one request each, and counts what the receiver took', async (t) => {
+    const receiver = new TraceReceiver();
+    t.onTestFinished(() => receiver.close());
+    await receiver.start();
+    const s = new OtlpSpanSink({ endpoint: receiver.tracesUrl, service: 'store', instance: 'store-0', random: seededRandom(5), toEpochMs: (ms) => 1_700_000_000_000 + ms, maxExportBatchSize: 128, scheduledDelayMs: 20 });
+    const random = seededRandom(6);
+    for (let i = 0; i < 300; i++) s.record({ traceId: newTraceId(random), spanId: s.newSpanId(), parentSpanId: null, name: `s${i}`, kind: 'client', start: i, end: i + 1.5, error: i % 2 === 0, attributes: { n: i, ratio: 0.5, ok: true, tags: ['a', 'b'] } });
+    await s.shutdown();
+    assert.deepEqual(s.stats(), { spans_recorded: 300, spans_dropped: 0, spans_exported: 300, spans_export_failed: 0, traces_rate_limited: 0 });
+    assert.equal(receiver.stats().exports, 3, '128 + 128 + 44');
+    const spans = receiver.store.spans();
+    assert.equal(spans.length, 300);
+    const s7 = spans.find((x) => x.name === 's7')!;
+    assert.deepEqual(s7.attributes, { n: 7, ratio: 0.5, ok: true, tags: ['a', 'b'] });
+    assert.equal(s7.error, false);
+    assert.equal(spans.find((x) => x.name === 's8')!.error, true);
+    assert.equal(s7.startMs, 1_700_000_000_007);
+    assert.equal(s7.durationMs, 1.5);
+    s.record({ traceId: newTraceId(random), spanId: s.newSpanId(), parentSpanId: null, name: 'late', kind: 'client', start: 0, end: 1, error: false, attributes: {} });
+    assert.equal(s.stats().spans_dropped, 1, 'after shutdown, a span is dropped and counted');
   });
 });
