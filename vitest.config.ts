@@ -21,6 +21,60 @@ const COMPUTING = [
   'test/contract/describe-run-health.test.ts',
 ];
 
+/**
+System tests whose verdicts depend on no timing: status codes, API conformance, files written,
+processes reaped, image keys, refusals, parsing through the CLI, renders of scripted runs. They
+start real processes and sockets, but nothing they assert is a latency, a rate, a deadline or a
+scenario's verdict, so a second file on the other core cannot change their outcome: they run two
+files at a time, after the computing tests and before the timed ones. Each file was read to put it
+here; one that judges anything against a clock (a timeout answered 504, a redraw rate, a fault's
+due time, a scenario's held/failed) stays in "system", as does one that is unsure.
+*/
+const UNTIMED = [
+  'test/api/docs.test.ts',
+  'test/api/exit-code.test.ts',
+  'test/api/scenario-files.test.ts',
+  'test/api/step-summary.test.ts',
+  'test/auth/**/*.test.ts',
+  'test/bench/arrival-judgment.test.ts',
+  'test/bench/scale.test.ts',
+  'test/chaos/links/wire.test.ts',
+  'test/chaos/toxiproxy/api-conformance.test.ts',
+  'test/chaos/toxiproxy/api-lock.test.ts',
+  'test/chaos/toxiproxy/main.test.ts',
+  'test/cli/output-mode.test.ts',
+  'test/cli/strict.test.ts',
+  'test/contract/reworded-events.test.ts',
+  'test/e2e/cli.test.ts',
+  'test/e2e/report-command.test.ts',
+  'test/engine/run-health-of.test.ts',
+  'test/engine/run-spans.test.ts',
+  'test/engine/run-telemetry.test.ts',
+  'test/init/**/*.test.ts',
+  'test/k8s/**/*.test.ts',
+  'test/load/arrival-schedule.test.ts',
+  'test/process/**/*.test.ts',
+  'test/runtime/docker/dependency-tree.test.ts',
+  'test/runtime/docker/engine.test.ts',
+  'test/runtime/docker/otlp-relay.test.ts',
+  'test/runtime/docker/runtime-image-key.test.ts',
+  'test/runtime/local/own-program.test.ts',
+  'test/sim/admin-lock.test.ts',
+  'test/sim/sidecar/admin.test.ts',
+  'test/sim/sidecar/bodies.test.ts',
+  'test/sim/sidecar/locality-split.test.ts',
+  'test/sim/sidecar/parts.test.ts',
+  'test/trace/attempts-expectation.test.ts',
+  'test/trace/bench-report.test.ts',
+  'test/trace/otel-settings.test.ts',
+  'test/trace/otlp-to-readable-spans.test.ts',
+  'test/trace/receiver.test.ts',
+  'test/trace/trace-store.test.ts',
+  'test/tui/components.test.ts',
+  'test/tui/event-time.test.ts',
+  'test/tui/run-view-state.test.ts',
+];
+
 const shared = {
   pool: 'forks',
   // node:test, which these tests were written for, has no default timeout: a test that needs
@@ -33,9 +87,9 @@ const shared = {
 } as const;
 
 /**
-The test runner. Everything else runs one file at a time, after the computing tests: many tests
-start real processes, sockets and scenario runs whose timing a second file on the same two cores
-would disturb; tests inside a file run in order, as written. Each file gets its own process (forks),
+The test runner. Everything else runs one file at a time, after the untimed tests: these start
+real processes, sockets and scenario runs whose timing a second file on the same two cores would
+disturb; tests inside a file run in order, as written. Each file gets its own process (forks),
 so a test that changes process state (signals, cwd, env) cannot leak into another file.
 */
 export default defineConfig({
@@ -43,7 +97,9 @@ export default defineConfig({
     projects: [
       // One worker for all of them: nothing they do outlives a file (they were written for node:test's own process per file, and pass shared).
       { test: { ...shared, name: 'computing', include: COMPUTING, isolate: false, sequence: { groupOrder: 0 } } },
-      { test: { ...shared, name: 'system', include: ['test/**/*.test.ts'], exclude: COMPUTING, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      // Two workers: vitest's default on 2 cores is one (cores - 1).
+      { test: { ...shared, name: 'untimed', include: UNTIMED, maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      { test: { ...shared, name: 'system', include: ['test/**/*.test.ts'], exclude: [...COMPUTING, ...UNTIMED], fileParallelism: false, sequence: { groupOrder: 2 } } },
     ],
   },
 });
