@@ -7,6 +7,7 @@ import { starterScenario } from '../../src/init/starter-scenario.ts';
 // The package entry: what `import { run, validate } from 'meshproof'` loads (compiled, once installed).
 import { run, ScenarioInvalidError, validate, type RunEvent } from '../../src/index.ts';
 import { MeshproofError } from '../../src/errors.ts';
+import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
 
 // A project as `meshproof init` leaves it: scenarios/starter.yaml, plus its twin without the policies.
 const STARTER = starterScenario('../node_modules/meshproof/schema/scenario.schema.json');
@@ -56,14 +57,14 @@ describe('the programmatic API', () => {
       run('scenarios/starter--without-policies.yaml', { cwd: project, reports: null, duration: '4s', onEvent: (e) => events.push(e.type) }),
     );
     expect(text).toBe('');
-    expect(summary).toMatchObject({ passed: false, exitCode: 1 });
     const [r] = summary.runs;
-    expect(r).toMatchObject({ name: 'starter--without-policies', outcome: 'failed', error: null, reportDir: null });
+    // Without retries a quarter of the fault's requests fail; without ejection db-1 keeps getting
+    // them. On a machine too busy to judge, a verdict may be inconclusive (exit 3 when none failed),
+    // never the opposite.
+    assertDocumentedVerdicts(summary.exitCode, r.result, { code: 1, failing: ['success_rate(client) >= 99%', 'ejected(db-1) within 2s after db-1-fails.start', 'requests(api -> db-1) == 0 during db-1-fails from +2s'] }, '');
+    expect(summary).toMatchObject({ passed: false, exitCode: summary.exitCode === 3 ? 3 : 1 });
+    expect(r).toMatchObject({ name: 'starter--without-policies', outcome: summary.exitCode === 3 ? 'inconclusive' : 'failed', error: null, reportDir: null });
     expect(r.file).toBe(join(project, 'scenarios/starter--without-policies.yaml'));
-    // Without retries a quarter of the fault's requests fail; without ejection db-1 keeps getting them.
-    const byText = Object.fromEntries(r.verdicts.map((v) => [v.expectation.text, v]));
-    expect(byText['success_rate(client) >= 99%'].status).toBe('failed');
-    expect(byText['ejected(db-1) within 2s after db-1-fails.start'].status).toBe('failed');
     expect(r.result.scenario.durationMs).toBe(4000);
     expect(events).toContain('load-started');
     expect(events).toContain('expectation-settled');

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { processesOfRun, ROOT, runCli } from '../helpers/cli.ts';
+import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
 
 /**
 The examples under examples/, run for real by the CLI, as the shipped scenarios are: the polyglot
 shop (a Python storefront calling a Node payments service through PAYMENTS_URL) holds with its
-policies, exit 0, and its twin without them fails on the expectations they exist for, exit 1.
+policies, exit 0, and its twin without them fails on the expectations they exist for, exit 1
+(on a machine too busy to judge, inconclusive with reasons, never the opposite).
 Then what a user of their own services meets when one does not start: exit 2, the command and
 the end of its output, nothing left.
 */
@@ -48,11 +50,10 @@ describe('examples', () => {
       const dir = join(reports, c.file.replace(/\W+/g, '-'));
       const run = await runCli(['run', c.file, '--reports', dir, '--plain'], { timeoutMs: 150_000 });
       const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-      expect(run.code, `exit code${context}`).toBe(c.code);
       const folder = onlyFolder(dir);
       const result = JSON.parse(readFileSync(join(folder, 'result.json'), 'utf8')) as RunResult;
       expect(result.error, context).toBeNull();
-      expect(result.verdicts.filter((v) => v.status !== 'held').map((v) => v.expectation.text).sort()).toEqual([...c.failing].sort());
+      assertDocumentedVerdicts(run.code, result, c, context);
       // Each instance's output, in the report, named in the summary and linked from the page.
       const instances = ['storefront-0', 'payments-0', 'payments-1', 'payments-2'];
       expect(result.instances.filter((i) => i.log).map((i) => i.instance).sort()).toEqual([...instances].sort());

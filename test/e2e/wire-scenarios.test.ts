@@ -129,7 +129,7 @@ describe('chaos.engine: toxiproxy', () => {
     const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
     const result = readResult(dir, context);
     assert.equal(result.error, null, context);
-    assert.equal(run.code, 0, `exit code${context}`);
+    assertDocumentedVerdicts(run.code, result, { code: 0 }, context);
     assert.deepEqual([...seen].sort(), [`meshproof-${result.runId}-front-0__store-0`, `meshproof-${result.runId}-front-0__store-1`, `meshproof-${result.runId}-ingress__front-0`]);
     const slow = result.faults.find((f) => f.name === 'slow')!;
     assert.match(slow.detail, new RegExp(`latency toxic \\(downstream, latency=1000 jitter=0\\) on 2 link\\(s\\): front-0→store-0, front-0→store-1 \\(Toxiproxy 2\\.12\\.0-meshproof at ${address.replace(/\./g, '\\.')}\\)`));
