@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, test } from 'vitest';
-import type Docker from 'dockerode';
+import { afterAll, describe, test } from 'vitest';
 import type { MeshEventOf } from '../../src/contract/mesh-event.ts';
 import type { Bucket } from '../../src/contract/series.ts';
 import type { RunResult } from '../../src/report/run-result.ts';
-import { ensureRuntimeImage } from '../../src/runtime/docker/runtime-image.ts';
 import { processesOfRun, runCli } from '../helpers/cli.ts';
-import { assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from '../runtime/docker/helpers.ts';
+import { describeDockerRuns } from '../runtime/docker/helpers.ts';
 
 /**
 The certificate faults through the whole harness (issue 13): the control plane lets payments-1's
@@ -116,12 +114,7 @@ describe('certificate faults on the local runtime', () => {
   test('an expired certificate and a skewed clock break the handshakes of their windows only', { timeout: 240_000 }, () => runFixture('local'));
 });
 
-const engine = await dockerEngine();
-describeWithDocker('certificate faults on the Docker runtime', engine, (docker: Docker) => {
-  const runs = new Set<string>();
-  let baseline: Leftovers | undefined;
-  beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
-  beforeAll(async () => void (baseline = await leftovers(docker)));
-  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
+const runs = new Set<string>();
+await describeDockerRuns('certificate faults on the Docker runtime', runs, () => {
   test('the same on Docker', { timeout: 240_000 }, () => runFixture('docker', runs));
 });

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, test } from 'vitest';
+import { afterAll, describe, test } from 'vitest';
 import type Docker from 'dockerode';
 import type { RunResult } from '../../src/report/run-result.ts';
 import { SECURITY_CASES as cases, type Case } from './security-scenario-cases.ts';
-import { ensureRuntimeImage } from '../../src/runtime/docker/runtime-image.ts';
 import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
 import { processesOfRun, runCli } from '../helpers/cli.ts';
-import { assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from '../runtime/docker/helpers.ts';
+import { describeDockerRuns } from '../runtime/docker/helpers.ts';
 
 /**
 The shipped security pairs (issue 13), run for real by the CLI: both scenarios of each pair on the
@@ -39,13 +38,8 @@ describe('security scenarios on the local runtime', () => {
   for (const c of cases) test(`${c.file} exits ${c.code}, and its reports and events say why`, { timeout: 240_000 }, () => runCase(c, 'local'));
 });
 
-const engine = await dockerEngine();
-describeWithDocker('security scenarios on the Docker runtime', engine, (docker: Docker) => {
-  const runs = new Set<string>();
-  let baseline: Leftovers | undefined;
-  beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
-  beforeAll(async () => void (baseline = await leftovers(docker)));
-  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
+const runs = new Set<string>();
+await describeDockerRuns('security scenarios on the Docker runtime', runs, () => {
   // Each policy on Docker; its twin (the same scenario without it, the same sidecar code) runs locally above.
   for (const c of cases.filter((c) => c.code === 0)) test(`${c.file} exits ${c.code} on Docker, as on the local runtime`, { timeout: 240_000 }, () => runCase(c, 'docker', runs));
 });

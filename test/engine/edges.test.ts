@@ -7,7 +7,7 @@ import type { RunResult } from '../../src/report/run-result.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import { processesOfRun } from '../../src/process/run-processes.ts';
 import { parseScenario } from '../../src/scenario/parse-scenario.ts';
-import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
+import { assertAllHeld as allHeld } from '../helpers/documented-verdicts.ts';
 
 /**
 The edges of the mesh through real processes on the local runtime: gateways routing the load (by
@@ -29,14 +29,6 @@ async function run(yaml: string): Promise<RunResult> {
   return r;
 }
 
-/**
-Every expectation held — or, on a machine too busy to judge (the harness broke a promise a verdict
-depends on), inconclusive with its reasons, and never failed; the explanations say why.
-*/
-function allHeld(r: RunResult): void {
-  const code = r.passed ? 0 : r.verdicts.some((v) => v.status === 'failed') ? 1 : 3;
-  assertDocumentedVerdicts(code, r, { code: 0 }, '');
-}
 
 /** Requests of one series over the whole run. */
 function total(r: RunResult, key: string): number {

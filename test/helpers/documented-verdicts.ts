@@ -27,3 +27,13 @@ export function assertDocumentedVerdicts(code: number | null, result: RunResult,
   const anyFailed = result.verdicts.some((v) => v.status === 'failed');
   assert.equal(code, anyFailed ? 1 : 3, `exit code: 1 when one failed, else 3 for inconclusive\n${explain}`);
 }
+
+/**
+A run started in-process (no exit code) whose every expectation is documented to hold: each held,
+or, on a machine too busy to judge, is inconclusive with its reasons — none failed, none without data.
+*/
+export function assertAllHeld(result: RunResult, context = ''): void {
+  // The exit code the CLI would give it (src/api/run-one.ts): checked against the verdicts.
+  const code = result.passed ? 0 : result.verdicts.some((v) => v.status === 'failed') ? 1 : 3;
+  assertDocumentedVerdicts(code, result, { code: 0 }, context);
+}

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, test } from 'vitest';
+import { test } from 'vitest';
 import type Docker from 'dockerode';
 import type { RunEvent } from '../../../src/events.ts';
 import type { RunResult } from '../../../src/report/run-result.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
-import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { processesOfRun, runCli } from '../../helpers/cli.ts';
-import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
+import { assertNothingLeft, describeDockerRuns } from './helpers.ts';
 
 /**
 Scenarios run for real by the CLI on the Docker runtime: two shipped ones, one with a process fault
@@ -60,15 +59,7 @@ function verdictsOf(result: RunResult): Record<string, string> {
   return Object.fromEntries(result.verdicts.map((v) => [v.expectation.text, v.status]));
 }
 
-const engine = await dockerEngine();
-
-describeWithDocker('scenarios on the Docker runtime', engine, (docker: Docker) => {
-  // A cold build of the runtime image (Node, its libraries, the dependencies) takes ~45s on a
-  // 2-core machine; it happens once, here, and not inside a test's own time limit.
-  beforeAll(async () => void (await ensureRuntimeImage(docker)), 300_000);
-  let baseline: Leftovers | undefined;
-  beforeAll(async () => void (baseline = await leftovers(docker)));
-  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
+await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docker) => {
 
   test('failover-when-an-instance-is-killed.yaml: pods of two containers on the run network, ports on 127.0.0.1 only; the kill is a docker kill of the app container, and every expectation holds', { timeout: 180_000 }, async () => {
     let seen: Promise<Docker.ContainerInfo[]> | null = null;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'vitest';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type Docker from 'dockerode';
 import { checkEngine, dockerClient } from '../../../src/runtime/docker/docker-engine.ts';
 import { harnessAlive, LABEL } from '../../../src/runtime/docker/labels.ts';
+import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 
 /** Whether a Docker engine answers here; why not, when it does not. Checked once per test file. */
 export async function dockerEngine(): Promise<{ docker: Docker; why: null } | { docker: null; why: string }> {
@@ -29,6 +30,26 @@ export function describeWithDocker(name: string, engine: Awaited<ReturnType<type
     // A skipped test (not an empty skipped suite), so the reason shows in the report.
     test.skip(`${name} — no Docker engine here (set MESHPROOF_REQUIRE_DOCKER=1 to fail instead): ${engine.why}`, () => {});
   }
+}
+
+/**
+A suite of runs on Docker, as describeWithDocker (skipped with the reason, or failed under
+MESHPROOF_REQUIRE_DOCKER=1, without an engine); before its tests, the runtime image is built (a cold
+build takes ~45 s on a 2-core machine: here, not inside a test's own time limit) and what Docker
+already holds is noted; after them, nothing is left of the runs in `runs` (the suite adds the id of
+each run it starts) and no stray image appeared. `image()` is the runtime image's tag, once built.
+The suite's own before hooks run after these, its after hooks before the check.
+*/
+export async function describeDockerRuns(name: string, runs: Set<string>, fn: (docker: Docker, image: () => string) => void): Promise<void> {
+  const engine = await dockerEngine();
+  describeWithDocker(name, engine, (docker) => {
+    let image = '';
+    let baseline: Leftovers | undefined;
+    beforeAll(async () => void (image = (await ensureRuntimeImage(docker)).tag), 300_000);
+    beforeAll(async () => void (baseline = await leftovers(docker)));
+    afterAll(async () => assertRunsLeftNothing(docker, runs, baseline), 120_000);
+    fn(docker, () => image);
+  });
 }
 
 export interface Leftovers {

@@ -10,12 +10,11 @@ import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.ts';
 import type { DockerRunningPod } from '../../../src/runtime/docker/docker-topology.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { FAULT_ENGINE_API_PORT, POD_PORTS, SPAN_RELAY_PORT } from '../../../src/runtime/docker/pod-ports.ts';
-import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import type { StartedTopology } from '../../../src/runtime/runtime.ts';
 import type { SidecarConfig } from '../../../src/contract/sidecar-config.ts';
 import { TraceReceiver } from '../../../src/trace/receiver.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
-import { assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
+import { describeDockerRuns } from './helpers.ts';
 
 /**
 The Docker runtime's control plane is locked as the local one is: the run's credential reaches the
@@ -74,19 +73,14 @@ async function nodeIn(container: Docker.Container, script: string): Promise<stri
   return out.trim();
 }
 
-const engine = await dockerEngine();
-
-describeWithDocker('the locked control plane on the Docker runtime', engine, (docker: Docker) => {
+const runs = new Set<string>();
+await describeDockerRuns('the locked control plane on the Docker runtime', runs, (docker: Docker) => {
   const credential = newRunCredential();
-  const runs = new Set<string>();
-  let baseline: Leftovers | undefined;
   let topology: StartedTopology;
   let receiver: TraceReceiver;
   let relayPort: number;
 
   beforeAll(async () => {
-    await ensureRuntimeImage(docker);
-    baseline = await leftovers(docker);
     receiver = new TraceReceiver({ credential });
     await receiver.start();
     const scenario = await loadScenario('test/runtime/docker/fixtures/slow-link-and-crash.yaml');
@@ -99,7 +93,6 @@ describeWithDocker('the locked control plane on the Docker runtime', engine, (do
   afterAll(async () => {
     await topology?.stop();
     await receiver?.close();
-    await assertRunsLeftNothing(docker, runs, baseline);
   }, 120_000);
 
   test('the credential is in no container configuration, in the sidecar, engine and relay containers as a 0400 file of their user, and in no app container', { timeout: 60_000 }, async () => {

@@ -1,24 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, test } from 'vitest';
+import { test } from 'vitest';
 import type Docker from 'dockerode';
 import type { RunEvent } from '../../../src/events.ts';
 import { planScenario } from '../../../src/plan/plan-scenario.ts';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.ts';
 import { currentHarness, LABEL, runLabels } from '../../../src/runtime/docker/labels.ts';
 import { reapLeftovers, removeContainer, removeNetwork } from '../../../src/runtime/docker/reaper.ts';
-import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { loadScenario } from '../../../src/scenario/parse-scenario.ts';
 import { runCli, type CliRun } from '../../helpers/cli.ts';
-import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers, until } from './helpers.ts';
+import { assertNothingLeft, describeDockerRuns, until } from './helpers.ts';
 
 /**
 A run whose harness is stopped (SIGTERM) removes its containers and network before it exits. One
 whose harness dies without cleaning up (kill -9) leaves them behind; the next start of the Docker
 runtime removes them — and only them: a live run's are kept.
 */
-
-const engine = await dockerEngine();
 
 /** A pid no process has any more (a child that was started and killed). */
 async function deadPid(): Promise<number> {
@@ -34,13 +31,8 @@ const count = async (docker: Docker, runId: string) => ({
   networks: (await docker.listNetworks({ filters: { label: [`${LABEL.run}=${runId}`] } })).length,
 });
 
-describeWithDocker('stopping and reaping runs', engine, (docker: Docker) => {
-  let image = '';
-  beforeAll(async () => void (image = (await ensureRuntimeImage(docker)).tag), 300_000);
-  let baseline: Leftovers | undefined;
-  beforeAll(async () => void (baseline = await leftovers(docker)));
-  const runs = new Set(['reaper-test-dead', 'reaper-test-live', 'reaper-test-next']);
-  afterAll(async () => assertRunsLeftNothing(docker, runs, baseline));
+const runs = new Set(['reaper-test-dead', 'reaper-test-live', 'reaper-test-next']);
+await describeDockerRuns('stopping and reaping runs', runs, (docker: Docker, image: () => string) => {
 
   test('reapLeftovers removes the containers and network of a dead harness and keeps those of a live one', { timeout: 60_000 }, async () => {
     const dead = runLabels('reaper-test-dead', 'reaper-test', { pid: await deadPid(), start: '1', host: currentHarness().host });
@@ -52,7 +44,7 @@ describeWithDocker('stopping and reaping runs', engine, (docker: Docker) => {
         const net = await docker.createNetwork({ Name: name, Labels: { ...labels, [LABEL.role]: 'network' } });
         made.networks.push(net.id);
         const c = await docker.createContainer({
-          Image: image,
+          Image: image(),
           name,
           Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'],
           Labels: { ...labels, [LABEL.role]: 'sidecar' },

@@ -8,11 +8,11 @@ import { pack } from 'tar-fs';
 import { runScenario } from '../../../src/engine/run-scenario.ts';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
-import { ensureRuntimeImage } from '../../../src/runtime/docker/runtime-image.ts';
 import { seriesKey } from '../../../src/contract/series.ts';
 import { parseScenario } from '../../../src/scenario/parse-scenario.ts';
 import type { Scenario } from '../../../src/scenario/scenario.ts';
-import { assertNothingLeft, assertRunsLeftNothing, describeWithDocker, dockerEngine, leftovers, type Leftovers } from './helpers.ts';
+import { assertAllHeld } from '../../helpers/documented-verdicts.ts';
+import { assertNothingLeft, describeDockerRuns } from './helpers.ts';
 
 /**
 A user's own service as an image, with the contract of docs/own-services.md — the same as a local
@@ -22,7 +22,6 @@ dedicated listener), or through $MESHPROOF_SIDECAR with the Host header, or thro
 and one that does not start stops the run with the end of its output.
 */
 
-const engine = await dockerEngine();
 /** Its own tag per test process: two test suites on one engine must not share (and remove) one image. */
 const USER_IMAGE = `meshproof-test-user-app:${process.pid}`;
 const runs = new Set<string>();
@@ -130,14 +129,9 @@ async function buildUserImage(docker: Docker, base: string): Promise<void> {
   }
 }
 
-describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
-  let baseline: Leftovers | undefined;
-  beforeAll(async () => void (baseline = await leftovers(docker)));
-  beforeAll(async () => buildUserImage(docker, (await ensureRuntimeImage(docker)).tag), 300_000);
-  afterAll(async () => {
-    await docker.getImage(USER_IMAGE).remove({ force: true }).catch(() => {});
-    await assertRunsLeftNothing(docker, runs, baseline);
-  });
+await describeDockerRuns("a user's service as an image", runs, (docker: Docker, image: () => string) => {
+  beforeAll(async () => buildUserImage(docker, image()), 300_000);
+  afterAll(async () => void (await docker.getImage(USER_IMAGE).remove({ force: true }).catch(() => {})));
 
   test('the images get PORT, <NAME>_URL, MESHPROOF_SIDECAR and HTTP_PROXY, their readiness gates the load, every call goes through the mesh, and their output is in the report', { timeout: 240_000 }, async () => {
     const parsed = parseScenario(SCENARIO, 'user-image.yaml');
@@ -161,14 +155,9 @@ describeWithDocker("a user's service as an image", engine, (docker: Docker) => {
       },
     });
     assert.equal(outcome.result.error, null);
-    assert.deepEqual(
-      outcome.result.verdicts.map((v) => [v.expectation.text, v.status]),
-      [
-        ['success_rate(client) >= 99%', 'held'],
-        ['requests(store) > 0', 'held'],
-      ],
-      outcome.result.verdicts.map((v) => v.explanation).join('\n'),
-    );
+    assert.deepEqual(outcome.result.verdicts.map((v) => v.expectation.text), ['success_rate(client) >= 99%', 'requests(store) > 0']);
+    // Held; on a machine too busy to judge, inconclusive with reasons, never failed.
+    assertAllHeld(outcome.result);
     assert.ok(images, 'the load started');
     const byInstance = await (images as Promise<Record<string, string>>);
     assert.equal(byInstance['front-0'], USER_IMAGE, 'front-0 ran the user image');
