@@ -12,7 +12,7 @@ import { processesOfRun, runCli } from '../helpers/cli.ts';
 /**
 `meshproof prove` for real: the shipped scenarios whose twins take one policy out must show that
 policy carrying exactly the expectations the twin fails (shipped-scenarios.test.ts holds the twins
-to them) — two whose verdicts a busy machine does not flip (a-timeout-caps-a-slow-dependency's
+to them, but for these two pairs: the runs here are theirs, baseline and twin, at the same --duration) — two whose verdicts a busy machine does not flip (a-timeout-caps-a-slow-dependency's
 latency bounds fail on this two-core machine once its load average passes ~10, in
 shipped-scenarios.test.ts too; plan-prove.test.ts derives its twin) — and the API's prove on a fixture whose verdicts do not depend on the machine's speed.
 Each run's verdicts may be inconclusive on a starved machine, never the opposite (assertMatrix).
@@ -30,6 +30,13 @@ function proveFolder(dir: string): { dir: string; json: Omit<ProveSummary, 'runs
     .filter((e) => e.isDirectory())
     .map((e) => JSON.parse(readFileSync(join(path, e.name, 'result.json'), 'utf8')) as RunResult);
   return { dir: path, json: JSON.parse(readFileSync(join(path, 'prove.json'), 'utf8')), results };
+}
+
+/** A run of a proof: every expectation decided (a matrix counts no data as fails), nothing of it left running. */
+function assertDecidedAndLeftNothing(r: RunResult): void {
+  assert.equal(r.error, null, r.scenario.name);
+  for (const v of r.verdicts) assert.notEqual(v.status, 'no_data', `${r.scenario.name}: ${v.expectation.text} was decided: ${v.explanation}`);
+  assert.deepEqual(processesOfRun(r.runId), [], 'no process of the run is left');
 }
 
 interface Expected {
@@ -97,7 +104,7 @@ describe('meshproof prove', () => {
     const folder = proveFolder(dir);
     assert.deepEqual(folder.json.matrix, matrix);
     assert.deepEqual(folder.results.map((r) => r.scenario.name).sort(), ['retries-hide-a-flaky-dependency', 'retries-hide-a-flaky-dependency--without-mesh.store.retries']);
-    for (const r of folder.results) assert.deepEqual(processesOfRun(r.runId), [], 'no process of the run is left');
+    for (const r of folder.results) assertDecidedAndLeftNothing(r);
     if (matrix.rows[0].status === 'load-bearing') assert.match(readFileSync(join(folder.dir, 'summary.md'), 'utf8'), /mesh\.store\.retries carries \\\[2\\\] success_rate\(client\) >= 99\.5%/);
   });
 
@@ -106,7 +113,9 @@ describe('meshproof prove', () => {
     const run = await runCli(['prove', 'scenarios/a-canary-gets-ten-percent.yaml', '--duration', '6s', '--out', dir]);
     const context = `\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
     // Without the split, round robin gives v2 a third: the lower bound still holds, the upper does not.
-    const { json } = proveFolder(dir);
+    const { json, results } = proveFolder(dir);
+    assert.deepEqual(results.map((r) => r.scenario.name).sort(), ['a-canary-gets-ten-percent', 'a-canary-gets-ten-percent--without-mesh.reviews.split']);
+    for (const r of results) assertDecidedAndLeftNothing(r);
     assert.deepEqual(json.policies.map((p) => [p.key, p.declared, p.instead]), [['mesh.reviews.split', 'v1 90%, v2 10%', 'none, the envoy default']]);
     if (run.code === 0) {
       // The terminal's matrix: a row per run, a column per expectation; then the findings.
