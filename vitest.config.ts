@@ -67,6 +67,7 @@ const UNTIMED = [
   'test/sim/sidecar/parts.test.ts',
   'test/trace/attempts-expectation.test.ts',
   'test/trace/bench-report.test.ts',
+  'test/trace/cli-traces.test.ts',
   'test/trace/otel-settings.test.ts',
   'test/trace/otlp-to-readable-spans.test.ts',
   'test/trace/receiver.test.ts',

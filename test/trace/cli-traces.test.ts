@@ -13,7 +13,8 @@ describe('meshproof run: trace options', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--traces-per-second must be a whole number \(0 = every request\), got "5\/s"/);
     const off = await runCli(['run', 'scenarios/quickstart.yaml', '--duration', '2s', '--plain', '--no-traces', '--reports', dir], { timeoutMs: 120_000 });
-    assert.ok(off.code === 0 || off.code === 1, `exit ${off.code}\n${off.stdout}\n${off.stderr}`);
+    // Any verdict (3: inconclusive on a busy machine): what is judged here is the files written.
+    assert.ok(off.code === 0 || off.code === 1 || off.code === 3, `exit ${off.code}\n${off.stdout}\n${off.stderr}`);
     const [folder] = readdirSync(dir);
     assert.ok(existsSync(join(dir, folder, 'result.json')));
     assert.equal(existsSync(join(dir, folder, 'traces.json')), false);

@@ -53,7 +53,8 @@ async function run(env: Record<string, string>): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-otel-'));
   dirs.push(dir);
   const out = await runCli(['run', SCENARIO, '--duration', '2s', '--plain', '--reports', dir], { env: { ...CLEAN, ...env }, timeoutMs: 120_000 });
-  assert.ok(out.code === 0 || out.code === 1, `exit ${out.code}\n${out.stdout}\n${out.stderr}`);
+  // Any verdict (3: inconclusive on a busy machine): what is judged here is what was exported.
+  assert.ok(out.code === 0 || out.code === 1 || out.code === 3, `exit ${out.code}\n${out.stdout}\n${out.stderr}`);
   const [folder] = readdirSync(dir);
   const result = JSON.parse(readFileSync(join(dir, folder, 'result.json'), 'utf8')) as RunResult;
   assert.equal(result.error, null);
