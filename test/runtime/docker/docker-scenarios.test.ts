@@ -5,6 +5,7 @@ import type { RunEvent } from '../../../src/events.ts';
 import type { RunResult } from '../../../src/report/run-result.ts';
 import { LABEL } from '../../../src/runtime/docker/labels.ts';
 import { processesOfRun, runCli } from '../../helpers/cli.ts';
+import { assertDocumentedVerdicts } from '../../helpers/documented-verdicts.ts';
 import { assertNothingLeft, describeDockerRuns } from './helpers.ts';
 
 /**
@@ -12,7 +13,8 @@ Scenarios run for real by the CLI on the Docker runtime: two shipped ones, one w
 (an app container killed and started again) and one with a wire fault (a toxic through the fault
 engine's container); and a fixture with both, which also runs on the local runtime to check that
 the verdicts agree. Their expectations are about success rates and traffic, not tight latencies:
-they check the runtime, and must hold on a busy 2-core machine.
+they check the runtime, and must hold on a busy 2-core machine — or, when the machine is too busy
+for the harness to judge (a load that fell behind), be inconclusive with reasons, never the opposite.
 */
 
 const FIXTURE = 'test/runtime/docker/fixtures/slow-link-and-crash.yaml';
@@ -70,10 +72,10 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
       // Looked at while the load runs: what the run is made of in Docker.
       if (e.type === 'load-started') seen = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`] } });
     });
-    assert.equal(run.code, 0, `exit code; verdicts: ${run.result.verdicts.map((v) => v.explanation).join('\n')}${run.context}`);
     assert.equal(run.result.runtime, 'docker');
     assert.equal(run.result.error, null);
-    assert.ok(run.result.verdicts.length > 0 && run.result.verdicts.every((v) => v.status === 'held'));
+    assert.ok(run.result.verdicts.length > 0);
+    assertDocumentedVerdicts(run.code, run.result, { code: 0 }, run.context);
     const crash = run.events.find((e) => e.type === 'fault-started' && e.fault === 'p0-crash') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
     assert.match(crash?.detail ?? '', /SIGKILL sent to the app container of payments-0 \(docker kill [0-9a-f]{12}\)/);
 
@@ -106,7 +108,7 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
       if (e.type === 'run-starting') runId = e.runId;
       if (e.type === 'load-started') engines = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.role}=fault-engine`] } });
     });
-    assert.equal(run.code, 0, `exit code; verdicts: ${run.result.verdicts.map((v) => v.explanation).join('\n')}${run.context}`);
+    assertDocumentedVerdicts(run.code, run.result, { code: 0 }, run.context);
     assert.equal(run.result.runtime, 'docker');
     const resets = run.events.find((e) => e.type === 'fault-started' && e.fault === 'resets') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
     assert.match(resets?.detail ?? '', /reset_peer toxic \(downstream, timeout=0\) on 1 link\(s\): front-0→store-1/);
@@ -124,7 +126,7 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
       if (e.type === 'run-starting') runId = e.runId;
       if (e.type === 'load-started') seen = docker.listContainers({ filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.instance}=edge-0`] } });
     });
-    assert.equal(two.code, 0, `exit code; verdicts: ${two.result.verdicts.map((v) => v.explanation).join('\n')}${two.context}`);
+    assertDocumentedVerdicts(two.code, two.result, { code: 0 }, two.context);
     const crash = two.events.find((e) => e.type === 'fault-started' && e.fault === 'edge-crash') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
     assert.match(crash?.detail ?? '', /SIGKILL sent to the proxy container of gateway edge-0 \(docker kill [0-9a-f]{12}\)/);
     const containers = await (seen as unknown as Promise<Docker.ContainerInfo[]>);
@@ -136,12 +138,11 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
     await assertNothingLeft(docker, two.result.runId);
 
     const one = await runJson(['scenarios/two-gateway-replicas-survive-a-crash--with-one-replica.yaml', '--runtime', 'docker']);
-    assert.equal(one.code, 1, one.context);
     assert.equal(one.result.error, null, one.context);
-    assert.deepEqual(
-      one.result.verdicts.filter((v) => v.status !== 'held').map((v) => v.expectation.text),
-      ['success_rate(client) >= 99%', 'success_rate(client) >= 99% during edge-crash', 'requests(client -> edge-0) == 0 during edge-crash from +2s', 'rps(edge -> checkout) >= 80/s during edge-crash from +2s'],
-    );
+    assertDocumentedVerdicts(one.code, one.result, {
+      code: 1,
+      failing: ['success_rate(client) >= 99%', 'success_rate(client) >= 99% during edge-crash', 'requests(client -> edge-0) == 0 during edge-crash from +2s', 'rps(edge -> checkout) >= 80/s during edge-crash from +2s'],
+    }, one.context);
     await assertNothingLeft(docker, one.result.runId);
   });
 
@@ -152,12 +153,11 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
     await assertNothingLeft(docker, onDocker.result.runId);
     const onLocal = await runJson([EDGES, '--runtime', 'local']);
     assert.equal(onLocal.result.error, null, onLocal.context);
-    const explain = (r: JsonRun) => r.result.verdicts.map((v) => `  ${v.status} ${v.explanation}`).join('\n');
-    const expected = Object.fromEntries(onDocker.result.verdicts.map((v) => [v.expectation.text, v.expectation.text === 'p99(client) < 1ms' ? 'failed' : 'held']));
-    assert.deepEqual(verdictsOf(onDocker.result), expected, `on docker:\n${explain(onDocker)}`);
-    assert.deepEqual(verdictsOf(onLocal.result), expected, `local:\n${explain(onLocal)}`);
-    assert.equal(onDocker.code, 1);
-    assert.equal(onLocal.code, 1);
+    // The same verdicts on both: each its documented one (all held but the p99 bound no run can
+    // meet), or inconclusive on a busy machine, never the opposite.
+    assert.deepEqual(Object.keys(verdictsOf(onLocal.result)), Object.keys(verdictsOf(onDocker.result)));
+    assert.ok(Object.keys(verdictsOf(onDocker.result)).includes('p99(client) < 1ms'));
+    for (const r of [onDocker, onLocal]) assertDocumentedVerdicts(r.code, r.result, { code: 1, failing: ['p99(client) < 1ms'] }, `${r.result.runtime}${r.context}`);
     // Only through the egress gateway: checkout's sidecar never dialed card-api itself, on either runtime.
     for (const r of [onDocker, onLocal]) assert.equal(r.result.timeline.series['upstream:checkout->card-api-0'], undefined, r.result.runtime);
   });
@@ -181,12 +181,11 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
     const onLocal = await runJson([FIXTURE, '--runtime', 'local']);
     assert.equal(onLocal.result.error, null, onLocal.context);
     assert.equal(onLocal.result.runtime, 'local');
-    const expected = { 'success_rate(client) >= 90%': 'held', 'requests(payments-1) > 0': 'held', 'p99(client) < 80ms': 'failed' };
-    const explain = (r: JsonRun) => r.result.verdicts.map((v) => `  ${v.status} ${v.explanation}`).join('\n');
-    assert.deepEqual(verdictsOf(onDocker.result), expected, `on docker:\n${explain(onDocker)}`);
-    assert.deepEqual(verdictsOf(onLocal.result), verdictsOf(onDocker.result), `local:\n${explain(onLocal)}\ndocker:\n${explain(onDocker)}`);
-    assert.equal(onDocker.code, 1);
-    assert.equal(onLocal.code, 1);
+    // The same verdicts on both: each its documented one, or inconclusive on a busy machine, never the opposite.
+    for (const r of [onDocker, onLocal]) {
+      assert.deepEqual(Object.keys(verdictsOf(r.result)), ['success_rate(client) >= 90%', 'requests(payments-1) > 0', 'p99(client) < 80ms'], r.result.runtime);
+      assertDocumentedVerdicts(r.code, r.result, { code: 1, failing: ['p99(client) < 80ms'] }, `${r.result.runtime}${r.context}`);
+    }
     // Traces on both: on Docker the sidecars export to the run's span relay container, drained into the harness.
     for (const r of [onDocker, onLocal]) {
       const t = r.result.traces;
@@ -200,16 +199,16 @@ await describeDockerRuns('scenarios on the Docker runtime', runs, (docker: Docke
   test('global quotas on Docker: the rate-limit service container holds one quota for three replicas; killed with failureMode deny, requests are refused 500 RLSE until it is back', { timeout: 300_000 }, async () => {
     const shared = await runJson(['scenarios/a-global-quota-holds-across-replicas.yaml', '--runtime', 'docker']);
     assert.equal(shared.result.error, null, shared.context);
-    assert.deepEqual(Object.values(verdictsOf(shared.result)), ['held', 'held', 'held'], shared.result.verdicts.map((v) => v.explanation).join('\n'));
-    assert.equal(shared.code, 0);
+    assert.equal(shared.result.verdicts.length, 3);
+    assertDocumentedVerdicts(shared.code, shared.result, { code: 0 }, shared.context);
     await assertNothingLeft(docker, shared.result.runId);
 
     const killed = await runJson(['test/runtime/docker/fixtures/quota-service-killed.yaml']);
     assert.equal(killed.result.error, null, killed.context);
     const started = killed.events.find((e) => e.type === 'fault-started' && e.fault === 'rls-down') as Extract<RunEvent, { type: 'fault-started' }> | undefined;
     assert.match(started?.detail ?? '', /SIGKILL sent to the rate-limit service's container \(docker kill [0-9a-f]{12}\)/);
-    assert.deepEqual(Object.values(verdictsOf(killed.result)), ['held', 'held', 'held'], killed.result.verdicts.map((v) => v.explanation).join('\n'));
-    assert.equal(killed.code, 0);
+    assert.equal(killed.result.verdicts.length, 3);
+    assertDocumentedVerdicts(killed.code, killed.result, { code: 0 }, killed.context);
     await assertNothingLeft(docker, killed.result.runId);
   });
 });
