@@ -15,45 +15,14 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { FinishedSpan, SpanSink, TracingStats } from '../src/contract/span-sink.ts';
 import { newSpanId, newTraceId } from '../src/contract/trace-context.ts';
+import type { OtlpSpanSinkOptions } from '../src/trace/otlp-span-sink.ts';
 import type { Random } from '../src/util/random.ts';
 import { RateLimitingSampler } from './rate-limiting-sampler.ts';
 
 type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
 
-export interface OtelSpanSinkOptions {
-  /** Full URL of the OTLP/HTTP traces endpoint (the harness's receiver), e.g. `http://127.0.0.1:4318/v1/traces`. */
-  endpoint: string;
-  /** `service.name` of the spans (the sidecar's service). */
-  service: string;
-  /** `service.instance.id` (the instance name). */
-  instance: string;
-  /** Ids of the spans (seeded, so a replayed run has the same ids). */
-  random: Random;
-  /** Converts the sidecar's clock (monotonic ms) to epoch ms. */
-  toEpochMs: (clockMs: number) => number;
-  /** Share of the traces started at this sidecar that are recorded (head sampling, by trace id). @default 1 */
-  sampleRatio?: number;
-  /** Most traces started at this sidecar recorded per second (after the ratio); 0 = no limit. @default 0 */
-  maxTracesPerSecond?: number;
-  /**
-  Spans waiting for export at most; beyond, new spans are dropped (and counted) rather than
-  held: tracing must never grow a sidecar's memory or slow its request path.
-  @default 2048
-  */
-  maxQueueSize?: number;
-  /**
-  Largest export request, in spans. Serialising a batch blocks the sidecar's event loop (≈14 µs a
-  span), so batches stay small: 128 spans ≈ 2 ms, which the requests waiting behind it can bear.
-  @default 128
-  */
-  maxExportBatchSize?: number;
-  /** How often queued spans are exported. @default 500 */
-  scheduledDelayMs?: number;
-  /** Timeout of one export (and of the final flush at shutdown). @default 3000 */
-  exportTimeoutMs?: number;
-  /** Headers of every export request: the run's credential (`authorization`), which the receiver requires. @default none */
-  headers?: Record<string, string>;
-}
+/** The options of the sidecars' own sink (src/trace/otlp-span-sink.ts), which this one is the SDK-based reference for: the same settings, the same defaults. */
+export type OtelSpanSinkOptions = Omit<OtlpSpanSinkOptions, 'now'>;
 
 /**
 A SpanSink backed by the OpenTelemetry SDK: spans are made with the SDK's tracer (ids from the
