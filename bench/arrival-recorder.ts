@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { monotonicMs } from '../src/load/pacer.ts';
 import { RunqueueWait } from '../src/util/runqueue-wait.ts';
 
@@ -62,6 +64,37 @@ export async function startLeanRecorder(o: { waits?: boolean } = {}): Promise<Re
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 const RESPONSE = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=65\r\n\r\nok');
+
+/**
+A recorder whose stamps are the kernel's: when the segment carrying each request reached the socket
+(SO_TIMESTAMPNS), taken by a python3 process (bench/kernel-stamp-recorder.py). No thread of the
+receiving end, its pauses or its wait for a core, is in them, so the figures say what the sender and
+the kernel between them did. Its arrivals are filled in when it is closed.
+*/
+export async function startKernelStampRecorder(): Promise<RecordingServer> {
+  const arrivals: number[] = [];
+  const child = spawn('python3', [fileURLToPath(new URL('./kernel-stamp-recorder.py', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the kernel-stamp recorder exited with ${code} before listening`)));
+    const poll = () => (out.includes('\n') ? resolve(Number(out.slice(0, out.indexOf('\n')))) : setTimeout(poll, 5));
+    poll();
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    arrivals,
+    waits: [],
+    open: 0,
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      arrivals.push(...(JSON.parse(out.slice(out.indexOf('\n') + 1)) as number[]));
+    },
+  };
+}
 
 export async function startRecordingServer(o: { delayMs?: (arrival: number) => number; answer?: boolean } = {}): Promise<RecordingServer> {
   const arrivals: number[] = [];

@@ -9,7 +9,7 @@ import { LOAD_GOALS } from '../src/load/load-honesty.ts';
 import { monotonicMs } from '../src/load/pacer.ts';
 import { LOAD_NODE_OPTIONS } from '../src/load/remote-load-generator.ts';
 import type { Arrivals } from '../src/scenario/scenario.ts';
-import { arrivalStats, startLeanRecorder } from './arrival-recorder.ts';
+import { arrivalStats, startKernelStampRecorder, startLeanRecorder } from './arrival-recorder.ts';
 import { ClockProbe, worstLateness, type ClockProbeResult } from './clock-probe.ts';
 import type { Engine, EngineArgs, EngineResult } from './load-arrivals-engine.ts';
 import { CLOCK_TICKS, machineTicks } from './proc-stats.ts';
@@ -19,7 +19,8 @@ import { CLOCK_TICKS, machineTicks } from './proc-stats.ts';
 receiving end (a server recording arrival times on loopback), side by side in one run: the
 autocannon-based generator meshproof had before, an open loop paced by the main thread's timers, and
 the open loop as meshproof runs it (a pacer thread). Each engine runs in a process of its own, in
-rounds that alternate the order. Prints a Markdown table (docs/load.md quotes it) and writes
+rounds that alternate the order. `--recorder kernel` stamps arrivals with the kernel's receive
+time instead of the recording thread's (startKernelStampRecorder). Prints a Markdown table (docs/load.md quotes it) and writes
 reports/bench/load-arrivals.json.
 */
 
@@ -33,8 +34,11 @@ const { values } = parseArgs({
     engines: { type: 'string', default: 'autocannon,timer,worker' },
     cases: { type: 'string', default: 'uniform:100,uniform:2000,poisson:100,poisson:2000' },
     out: { type: 'string', default: DEFAULT_OUT },
+    /** `lean`: a Node server stamps each request as its thread reads it; `kernel`: the kernel's receive time (SO_TIMESTAMPNS, python3). */
+    recorder: { type: 'string', default: 'lean' },
   },
 });
+if (values.recorder !== 'lean' && values.recorder !== 'kernel') throw new Error(`--recorder: ${values.recorder} is not one of lean, kernel`);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;
 const engines = values.engines!.split(',') as Engine[];
@@ -109,7 +113,7 @@ function overCleanSeconds(got: number[], start: number, probe: ClockProbeResult,
 
 async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: number): Promise<Row | null> {
   if (engine === 'autocannon' && arrivals === 'poisson') return null;
-  const server = await startLeanRecorder();
+  const server = values.recorder === 'kernel' ? await startKernelStampRecorder() : await startLeanRecorder();
   // With the load process's own V8 options (every engine alike).
   const child = fork(ENGINE_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...LOAD_NODE_OPTIONS] });
   await new Promise((resolve) => child.once('message', resolve));
