@@ -38,6 +38,7 @@ const UNTIMED = [
   'test/api/step-summary.test.ts',
   'test/auth/**/*.test.ts',
   'test/bench/arrival-judgment.test.ts',
+  'test/bench/kernel-stamp-recorder.test.ts',
   'test/bench/scale.test.ts',
   'test/chaos/links/wire.test.ts',
   'test/chaos/toxiproxy/api-conformance.test.ts',
