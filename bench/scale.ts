@@ -25,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planScenario } from '../src/plan/plan-scenario.ts';
 import type { Runtime, StartedTopology } from '../src/runtime/runtime.ts';
+import { withLiveTopologies } from './live-topologies.ts';
 import { LocalRuntime, defaultBootConcurrency, type LocalRuntimeOptions } from '../src/runtime/local/local-runtime.ts';
 import { ControlPlane } from '../src/sim/control-plane/control-plane.ts';
 import { memory, withDescendants } from './proc-stats.ts';
@@ -241,22 +242,12 @@ export async function benchScale(options: { rounds: number; topologies: Topology
   const runtimes = new Map<string, Runtime>();
   for (const c of cases) runtimes.set(c.id, c.runtime === 'docker' ? docker! : new LocalRuntime(localOptions(c.variant)));
 
-  const live = new Set<StartedTopology>();
-  const onSignal = () => {
-    void Promise.all([...live].map((t) => t.stop())).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const rounds = new Map<string, ScaleRound[]>(cases.map((c) => [c.id, []]));
-  try {
+  await withLiveTopologies(async (live) => {
     for (let r = 0; r < options.rounds; r++) {
       for (const c of r % 2 === 0 ? cases : [...cases].reverse()) rounds.get(c.id)!.push(await measureOnce(c, runtimes.get(c.id)!, r + 1, live, options.log));
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.all([...live].map((t) => t.stop()));
-  }
+  });
   return {
     at: new Date().toISOString(),
     durationS: (performance.now() - t0) / 1000,

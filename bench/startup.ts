@@ -21,6 +21,7 @@ import { parseScenario } from '../src/scenario/parse-scenario.ts';
 import type { Scenario } from '../src/scenario/scenario.ts';
 import { LocalRuntime } from '../src/runtime/local/local-runtime.ts';
 import type { Runtime, StartedTopology } from '../src/runtime/runtime.ts';
+import { withLiveTopologies } from './live-topologies.ts';
 import { checkEngine, dockerClient } from '../src/runtime/docker/docker-engine.ts';
 import { DockerRuntime } from '../src/runtime/docker/docker-runtime.ts';
 import { ensureRuntimeImage } from '../src/runtime/docker/runtime-image.ts';
@@ -98,14 +99,8 @@ export async function benchStartup(options: { rounds: number; services: number; 
     }
   }
 
-  const live = new Set<StartedTopology>();
-  const onSignal = () => {
-    void Promise.all([...live].map((t) => t.stop())).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const rounds = new Map<string, { start: number[]; stop: number[]; pods: number }>();
-  try {
+  await withLiveTopologies(async (live) => {
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? runtimes : [...runtimes].reverse();
       for (const r of order) {
@@ -118,11 +113,7 @@ export async function benchStartup(options: { rounds: number; services: number; 
         log(`round ${round + 1}: ${r.name} ${m.pods} pods ready in ${Math.round(m.startMs)}ms (stopped in ${Math.round(m.stopMs)}ms)`);
       }
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.all([...live].map((t) => t.stop()));
-  }
+  });
   return {
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
