@@ -16,6 +16,12 @@ export interface Case {
   seconds decide it as the scenario's length does. Absent: full length (a rotation's own times).
   */
   duration?: string;
+  /**
+  Runs on the local runtime at the same time as the case next to it that is also marked (its twin):
+  only a pair light enough that the two together keep every promise of the harness (docs/ci.md has
+  the measurements). Absent: alone, as every other timed run.
+  */
+  sideBySide?: true;
   /** What the run's events or reports must show. */
   check(result: RunResult, summary: string, html: string): void;
 }
@@ -24,6 +30,7 @@ export const SECURITY_CASES: Case[] = [
   {
     file: 'strict-mtls-refuses-a-plaintext-caller.yaml',
     duration: '5s',
+    sideBySide: true,
     code: 0,
     failing: [],
     check: (r, md) => {
@@ -36,6 +43,7 @@ export const SECURITY_CASES: Case[] = [
   {
     file: 'strict-mtls-refuses-a-plaintext-caller--in-permissive-mode.yaml',
     duration: '5s',
+    sideBySide: true,
     code: 1,
     failing: ['requests(payments) == 0', 'handshake_errors(payments) > 0', 'success_rate(client) <= 1%'],
     check: (r) => assert.ok(!r.events.some((e) => e.type === 'handshake-failed')),

@@ -35,7 +35,8 @@ async function runCase(c: Case, runtime: 'local' | 'docker', runs?: Set<string>)
 }
 
 describe('security scenarios on the local runtime', () => {
-  for (const c of cases) test(`${c.file} exits ${c.code}, and its reports and events say why`, { timeout: 240_000 }, () => runCase(c, 'local'));
+  // vitest runs adjacent concurrent tests together: a pair marked sideBySide runs as one, its two runs started at once.
+  for (const c of cases) (c.sideBySide ? test.concurrent : test)(`${c.file} exits ${c.code}, and its reports and events say why`, { timeout: 240_000 }, () => runCase(c, 'local'));
 });
 
 const runs = new Set<string>();
