@@ -6,6 +6,7 @@ import { afterAll, describe, test } from 'vitest';
 import type { MeshEventOf } from '../../src/contract/mesh-event.ts';
 import type { Bucket } from '../../src/contract/series.ts';
 import type { RunResult } from '../../src/report/run-result.ts';
+import { assertDocumentedVerdicts } from '../helpers/documented-verdicts.ts';
 import { processesOfRun, runCli } from '../helpers/cli.ts';
 import { describeDockerRuns } from '../runtime/docker/helpers.ts';
 
@@ -105,7 +106,9 @@ async function runFixture(runtime: 'local' | 'docker', runs?: Set<string>): Prom
   const result = JSON.parse(readFileSync(join(dir, folder, 'result.json'), 'utf8')) as RunResult;
   runs?.add(result.runId);
   assert.equal(result.error, null, context);
-  assert.equal(run.code, 0, `exit code${context}`);
+  // Every expectation of the fixture holds; on a machine too busy to judge (its CPU over 97%), each
+  // is inconclusive with the reason instead, never failed. What check() reads is judged either way.
+  assertDocumentedVerdicts(run.code, result, { code: 0 }, context);
   check(result);
   assert.deepEqual(processesOfRun(result.runId), [], 'no process of the run is left');
 }
