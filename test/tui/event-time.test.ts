@@ -115,8 +115,12 @@ describe('an inconclusive run in the live view', () => {
     assert.ok(rows.some((r) => /^\? fault p1-errors start: planned 5s, took effect 5\.7s \(700ms late\)/.test(r)), rows.join('\n'));
     assert.ok(rows.some((r) => /^\? sidecars' event loops: worst checkout-0: p99 83ms/.test(r)));
     assert.ok(rows.some((r) => /^✔ harness event loop: p99 3ms/.test(r)));
-    // The log ends with what the run came to.
+    // The log ends with what the run came to, and the header says the same: not "failed" (exit 3, not 1).
     assert.match(s.log.at(-1)!.text, /^run inconclusive: \d+ held, 0 broken, 1 inconclusive/);
+    const { titleRow } = await import('../../src/tui/components/header.ts');
+    const top = titleRow({ state: s, width: 100, quitting: false, color: false }).map((seg) => seg.text).join('');
+    assert.match(top, /\? inconclusive/);
+    assert.doesNotMatch(top, /failed/);
     assert.ok(s.log.some((l) => /^harness health: CPU 99% busy.* — made inconclusive: p99\(client\) < 250ms$/.test(l.text)));
     // The late fault broke a promise no expectation here depends on: the log says what it cost.
     assert.ok(s.log.some((l) => /^harness health: fault p1-errors start .* — broke none that matters/.test(l.text)));

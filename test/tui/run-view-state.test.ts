@@ -69,7 +69,7 @@ describe('reduce', () => {
     assert.deepEqual(Object.values(s.instances).map((i) => i.status), ['healthy', 'healthy', 'healthy', 'healthy', 'healthy']);
     const end = run(scriptedEnd(outlierScenario()), s);
     assert.equal(end.phase, 'done');
-    assert.deepEqual(end.result, { passed: false, reportDir: 'reports/20260101-payments-outlier-ejection' });
+    assert.deepEqual(end.result, { passed: false, outcome: 'failed', reportDir: 'reports/20260101-payments-outlier-ejection' });
     assert.equal(end.stopped, 11);
   });
 

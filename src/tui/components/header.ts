@@ -59,10 +59,17 @@ export function titleRow(props: HeaderProps): Seg[] {
   return [];
 }
 
+/** The header's word once the run is over: an inconclusive run (exit 3) is not called failed. */
+const OUTCOME_BADGE: Record<'passed' | 'failed' | 'inconclusive', Seg> = {
+  passed: { text: '✔ passed', tone: 'ok', bold: true },
+  failed: { text: '✘ failed', tone: 'bad', bold: true },
+  inconclusive: { text: '? inconclusive', tone: 'warn', bold: true },
+};
+
 function phaseSegs(state: RunViewState, quitting: boolean): Seg[] {
   if (quitting && state.phase !== 'done') return [{ text: '■ stopping: cleaning up…', tone: 'warn', bold: true }];
   if (state.phase === 'done' && state.result) {
-    return state.result.passed ? [{ text: '✔ passed', tone: 'ok', bold: true }] : [{ text: '✘ failed', tone: 'bad', bold: true }];
+    return [OUTCOME_BADGE[state.result.outcome]];
   }
   const b = PHASE_BADGE[state.phase];
   return [{ text: `${b.mark} ${b.word}`, tone: b.tone, bold: state.phase === 'load' }];

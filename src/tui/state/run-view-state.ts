@@ -45,8 +45,8 @@ export interface RunViewState {
   readonly faults: readonly FaultView[];
   readonly checklist: readonly CheckItem[];
   readonly log: readonly LogLine[];
-  /** Set by `run-finished`. */
-  readonly result: { readonly passed: boolean; readonly reportDir: string | null } | null;
+  /** Set by `run-finished`; `outcome` is inconclusive when nothing failed and something could not be judged (exit 3). */
+  readonly result: { readonly passed: boolean; readonly outcome: 'passed' | 'failed' | 'inconclusive'; readonly reportDir: string | null } | null;
   /** Processes stopped at teardown (null: not torn down yet). */
   readonly stopped: number | null;
   /** The harness's promises as the run kept them, in words (from `harness-health`, once the load is over); null before. */
@@ -370,7 +370,7 @@ function reduceWith(state: RunViewState, event: RunEvent, describe: Describer): 
       const where = event.reportDir ? `; report in ${event.reportDir}` : '';
       const word = event.passed ? 'passed' : broken === 0 && inconclusive > 0 ? 'inconclusive' : 'failed';
       return addLog(
-        { ...s, phase: 'done', result: { passed: event.passed, reportDir: event.reportDir } },
+        { ...s, phase: 'done', result: { passed: event.passed, outcome: word, reportDir: event.reportDir } },
         event.at,
         `run ${word}: ${held} held, ${broken} broken${inconclusive ? `, ${inconclusive} inconclusive` : ''}${where}`,
         event.passed ? 'ok' : word === 'inconclusive' ? 'warn' : 'bad',
