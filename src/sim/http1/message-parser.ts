@@ -168,11 +168,11 @@ export class MessageParser {
             return;
           }
           if (end - pos > this.maxHeadBytes) throw new ParseError('HEADERS_TOO_LARGE', `the head is over ${this.maxHeadBytes} bytes`);
-          const head = this.parseHead(data.latin1Slice(pos, end));
+          const head = this.parseHead(data.toString('latin1', pos, end));
           pos = end + 4;
           if (head === null) continue; // an interim 1xx response: the real one follows
           this.events.onHead(head);
-          if (this.state === DEAD) return;
+          if ((this.state as number) === DEAD) return;
           if (!head.hasBody) {
             if (!this.complete()) {
               if (pos < len) this.pending = data.subarray(pos);
@@ -217,12 +217,12 @@ export class MessageParser {
         case TRAILERS: {
           const nl = data.indexOf(10, pos);
           if (nl === -1) {
-            this.line += data.latin1Slice(pos, len);
+            this.line += data.toString('latin1', pos, len);
             if (this.line.length > this.maxHeadBytes) throw new ParseError('INVALID_CHUNK', 'a chunk-size or trailer line is too long');
             pos = len;
             break;
           }
-          const line = this.line + data.latin1Slice(pos, nl);
+          const line = this.line + data.toString('latin1', pos, nl);
           this.line = '';
           pos = nl + 1;
           if (line.charCodeAt(line.length - 1) !== 13) throw new ParseError('INVALID_CHUNK', 'a chunk line does not end in CRLF');
