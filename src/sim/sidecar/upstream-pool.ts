@@ -1,75 +1,58 @@
-import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
+import type { TLSSocket } from 'node:tls';
+import { ClientPool, type RequestController, type ResponseHandler } from '../http1/client-pool.ts';
 import { handshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
 
 /**
 The sidecar's HTTP client for its upstreams (each endpoint, and the app behind the inbound
-listener): an undici connection pool per address, driven through `dispatch` with a handler, so a
-try is callbacks on one object instead of a ClientRequest, an Agent lookup, an IncomingMessage
-stream and a pipe. Measured with `npm run bench`: ~30% less CPU per request than `http.request`
-with a keep-alive Agent (see docs/benchmarks.md).
-
-Only the pool is loaded (not undici's fetch, cache and WebSocket code): a few MB instead of ~25.
+listener): meshproof's own HTTP/1.1 connection pool (src/sim/http1/) per address, driven through
+`dispatch` with a handler, so a try is callbacks on one object. It replaced undici's Pool, whose
+per-request work was half the upstream side's cost (see docs/benchmarks.md, "A request path that
+owns its framing").
 */
-const require = createRequire(import.meta.url);
-const PoolImpl = require('undici/lib/dispatcher/pool.js') as typeof Pool;
-const buildConnector = require('undici/lib/core/connect.js') as typeof import('undici').buildConnector;
-
-/** Envoy's and Istio's default `connect_timeout`. */
-const CONNECT_TIMEOUT_MS = 10_000;
-
-export type UpstreamPool = Pool;
-export type DispatchController = Dispatcher.DispatchController;
-export type DispatchHandler = Dispatcher.DispatchHandler;
+export type UpstreamPool = ClientPool;
+export type DispatchController = RequestController;
+export type DispatchHandler = ResponseHandler;
 
 /**
-A keep-alive pool to `host:port`, as the Agent it replaces was: as many connections as there are
-tries in flight (the circuit breakers limit them, not the pool), one request per connection at a
-time, the most recently used connection first. No headers or body timeout: the router's per-try
-and whole-request timeouts are the only ones, as in Envoy (whose route timeout is off unless set).
-Connecting gives up after 10 s, Envoy's and Istio's default `connect_timeout`, as a connect failure.
-`onConnect` is called for each connection the pool opens, as it starts to open it (the cluster's
-`upstream_cx_total`, which in Envoy counts failed connections too).
+A keep-alive pool to `host:port`: as many connections as there are tries in flight (the circuit
+breakers limit them, not the pool), one request per connection at a time, the most recently used
+connection first. No headers or body timeout: the router's per-try and whole-request timeouts are
+the only ones, as in Envoy (whose route timeout is off unless set). Connecting gives up after 10 s,
+Envoy's and Istio's default `connect_timeout`, as a connect failure. `onConnect` is called for each
+connection the pool opens, as it starts to open it (the cluster's `upstream_cx_total`, which in
+Envoy counts failed connections too).
 */
 export function createUpstreamPool(host: string, port: number, onConnect?: () => void, tls?: UpstreamTlsOptions | null): UpstreamPool {
-  const built = buildConnector(tls ? { timeout: CONNECT_TIMEOUT_MS, ...tls.options } : { timeout: CONNECT_TIMEOUT_MS });
-  // undici asks for the name in each request's Host header (its SNI); a destination with a name of
-  // its own (a gateway terminating TLS, whose certificate is for it) asks for that one.
-  const servername = tls?.servername;
-  const connector: typeof built = servername ? (options, callback) => built({ ...options, servername }, callback) : built;
-  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const connect: typeof connector = tls
-    ? (options, callback) => {
-        onConnect?.();
-        return connector(options, (err, socket) => {
-          if (err) {
-            tls.onHandshake(err);
-            return callback(err, null);
-          }
-          // Under TLS 1.3 a server that refuses this side's certificate says so after the client
-          // has finished its handshake: with an alert as the first read fails, or (Node's servers
-          // check the certificate once the handshake is done) by closing the connection before a
-          // word. Either is this connection's handshake failing, and the request on it fails with it.
-          const s = socket as unknown as { [RESPONDED]?: boolean } & NonNullable<typeof socket>;
-          s.once('data', () => void (s[RESPONDED] = true));
-          s.once('error', (e: Error) => {
-            if (!s[RESPONDED]) tls.onHandshake(e);
-          });
-          s.once('end', () => {
-            if (!s[RESPONDED]) s.destroy(handshakeError(CLOSED_AFTER_HANDSHAKE, 'ERR_SSL_PEER_CLOSED_AFTER_HANDSHAKE'));
-          });
-          tls.onHandshake(null);
-          callback(null, socket!);
-        });
-      }
-    : onConnect
-      ? (options, callback) => {
-          onConnect();
-          return connector(options, callback);
-        }
-      : connector;
-  return new PoolImpl(`${tls ? 'https' : 'http'}://${address}`, { connections: null, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connect });
+  if (!tls) return new ClientPool({ host, port, onConnect });
+  // A destination with a name of its own (a gateway terminating TLS, whose certificate is for it)
+  // asks for that one; otherwise the request's Host is the name asked for, as undici did.
+  const options = tls.servername ? { ...tls.options, servername: tls.servername } : tls.options;
+  return new ClientPool({
+    host,
+    port,
+    tls: options,
+    onConnect: (socket) => {
+      onConnect?.();
+      const s = socket as TLSSocket & { [RESPONDED]?: boolean };
+      let secure = false;
+      s.once('secureConnect', () => {
+        secure = true;
+        tls.onHandshake(null);
+      });
+      // Under TLS 1.3 a server that refuses this side's certificate says so after the client has
+      // finished its handshake: with an alert as the first read fails, or (Node's servers check the
+      // certificate once the handshake is done) by closing the connection before a word. Either is
+      // this connection's handshake failing, and the request on it fails with it.
+      s.once('data', () => void (s[RESPONDED] = true));
+      s.once('error', (e: Error) => {
+        if (!s[RESPONDED]) tls.onHandshake(e);
+      });
+      s.once('end', () => {
+        if (secure && !s[RESPONDED]) s.destroy(handshakeError(CLOSED_AFTER_HANDSHAKE, 'ERR_SSL_PEER_CLOSED_AFTER_HANDSHAKE'));
+      });
+    },
+  });
 }
 
 const RESPONDED = Symbol('meshproof.responded');
@@ -101,9 +84,9 @@ export function destroyPool(pool: UpstreamPool): void {
 }
 
 /**
-The error code a failed try is reported with. undici says `UND_ERR_SOCKET` ("other side closed")
+The error code a failed try is reported with. undici said `UND_ERR_SOCKET` ("other side closed")
 where Node's client said `ECONNRESET` ("socket hang up"): the same event, and the code the
-messages, flags and docs have always used.
+messages, flags and docs have always used (the pool says ECONNRESET itself).
 */
 export function tryErrorCode(err: NodeJS.ErrnoException): string {
   const code = err.code;
