@@ -109,6 +109,11 @@ export class MessageParser {
     return this.state === HEAD && this.pending === null;
   }
 
+  /** True when bytes that arrived are held unparsed (paused, or a partial head). */
+  get holding(): boolean {
+    return this.pending !== null;
+  }
+
   /** True when the current response is read until the connection closes. */
   get readsUntilClose(): boolean {
     return this.state === UNTIL_CLOSE;

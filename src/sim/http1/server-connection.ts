@@ -1,0 +1,164 @@
+import type { Socket } from 'node:net';
+import { DEFAULT_MAX_HEAD_BYTES, MessageParser, ParseError, type MessageHead } from './message-parser.ts';
+import { ServerRequest } from './server-request.ts';
+import { ServerResponse, type ResponseSink } from './server-response.ts';
+
+export type RequestHandler = (req: ServerRequest, res: ServerResponse) => void;
+
+export interface ServerConnectionOptions {
+  /** A request head over this many bytes is answered 431 and the connection closed. Default 16 KiB (node:http's `maxHeaderSize`). */
+  maxHeadBytes?: number;
+  /** A connection idle between requests this long is closed. Default 5000 ms (node:http's `keepAliveTimeout`). */
+  keepAliveTimeoutMs?: number;
+}
+
+/** node:http's `keepAliveTimeout`: what callers written against Node expect of a server. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+const CONNECTION = Symbol('meshproof.http1.connection');
+
+/**
+One HTTP/1.1 connection on the server side (a net.Socket, or a TLSSocket once its handshake is
+under way: the bytes are the same). Requests are handed to `handler` one at a time: a pipelined
+request waits, unparsed, until the response before it has been written, as Envoy's HTTP/1 codec
+does, so pipelining is handled, in order. An invalid request is answered 400 (431 for a head over
+the limit) and the connection closed; a caller that goes away mid-exchange aborts its request
+(its 'aborted' and 'error') and closes its response (its 'close', with `writableFinished` false).
+`Expect: 100-continue` is answered at once with a 100, as node:http does by default.
+*/
+export class ServerConnection implements ResponseSink {
+  readonly socket: Socket;
+  head = false;
+  http11 = true;
+  private readonly handler: RequestHandler;
+  private readonly parser: MessageParser;
+  private readonly keepAliveTimeoutMs: number;
+  private req: ServerRequest | null = null;
+  private res: ServerResponse | null = null;
+  private idleTimer = false;
+  private closed = false;
+
+  constructor(socket: Socket, handler: RequestHandler, options: ServerConnectionOptions = {}) {
+    this.socket = socket;
+    this.handler = handler;
+    this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+    (socket as Socket & { [CONNECTION]?: ServerConnection })[CONNECTION] = this;
+    socket.setNoDelay(true);
+    this.parser = new MessageParser('request', {
+      onHead: (h) => this.onHead(h),
+      onBody: (chunk) => this.req?.push(chunk),
+      onComplete: () => this.onRequestComplete(),
+    }, { passThrough: false, maxHeadBytes: options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES });
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', noop);
+    socket.on('timeout', () => this.onIdleTimeout());
+    socket.on('close', () => this.onClose());
+  }
+
+  /** The response being written on `socket` now, if it is a ServerConnection's; null otherwise. */
+  static responseOn(socket: Socket): ServerResponse | null {
+    return (socket as Socket & { [CONNECTION]?: ServerConnection })[CONNECTION]?.res ?? null;
+  }
+
+  private onData(d: Buffer): void {
+    if (this.idleTimer) {
+      this.idleTimer = false;
+      this.socket.setTimeout(0);
+    }
+    try {
+      this.parser.execute(d);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      this.refuse(err);
+    }
+  }
+
+  private onHead(h: MessageHead): void {
+    this.head = h.method === 'HEAD';
+    this.http11 = h.minor === 1;
+    const socket = this.socket;
+    const req = new ServerRequest(h, socket, this.flow);
+    const res = new ServerResponse(this);
+    if (!h.keepAlive) res.shouldKeepAlive = false;
+    this.req = req;
+    this.res = res;
+    if (h.expectContinue && h.minor === 1) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    this.handler(req, res);
+  }
+
+  private readonly flow = {
+    pause: (): void => void this.socket.pause(),
+    resume: (): void => void this.socket.resume(),
+  };
+
+  /** The request has arrived whole: the parser waits (pipelined bytes are held) until its response is written. */
+  private onRequestComplete(): boolean {
+    const req = this.req;
+    req?.finish();
+    return req === null;
+  }
+
+  /** ResponseSink: the response was written whole. */
+  done(keepAlive: boolean): void {
+    const req = this.req;
+    this.req = null;
+    this.res = null;
+    // A request whose body has not all arrived cannot be followed on this connection.
+    if (!keepAlive || req === null || !req.complete) {
+      this.socket.end();
+      return;
+    }
+    if (this.parser.holding) {
+      // A pipelined request is waiting: it starts after the code that ended this response has run on.
+      setImmediate(() => {
+        this.parser.resume();
+        if (this.req === null) this.armIdle();
+      });
+      return;
+    }
+    this.parser.resume();
+    this.armIdle();
+  }
+
+  /** ResponseSink: the response was cut. */
+  cut(): void {
+    this.socket.destroy();
+  }
+
+  private armIdle(): void {
+    if (this.closed || this.keepAliveTimeoutMs <= 0) return;
+    this.idleTimer = true;
+    this.socket.setTimeout(this.keepAliveTimeoutMs);
+  }
+
+  private onIdleTimeout(): void {
+    if (this.req === null) this.socket.destroy();
+  }
+
+  /** Answers a request that could not be read, and closes the connection. */
+  private refuse(err: ParseError): void {
+    const res = this.res;
+    if (res !== null && (res.headersSent || this.req?.complete)) {
+      // Mid-exchange (a body that went wrong): nothing sensible can be said on this connection.
+      this.req?.abort(err);
+      this.socket.destroy();
+      return;
+    }
+    this.req?.abort(err);
+    const status = err.code === 'HEADERS_TOO_LARGE' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = `${err.message}\n`;
+    this.socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    const req = this.req;
+    const res = this.res;
+    this.req = null;
+    this.res = null;
+    req?.abort(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    res?.connectionClosed();
+  }
+}
+
+function noop(): void {}
