@@ -1,6 +1,6 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { Readable } from 'node:stream';
+import type { Listener } from './downstream.ts';
 import { MessageParser, type MessageHead } from './message-parser.ts';
 
 /** Response headers: names lower-case, a repeated one as an array (undici's shape, which the sidecar's handlers read). */
@@ -26,6 +26,15 @@ export interface ResponseHandler {
   onResponseError?(controller: RequestController | null, err: Error): void;
 }
 
+/** A streamed request body: a Readable, or a downstream request (node:http's or meshproof's). Events: 'data', 'end', 'error', 'aborted'. */
+export interface BodySource {
+  on(event: string, fn: Listener): unknown;
+  once(event: string, fn: Listener): unknown;
+  off(event: string, fn: Listener): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
 export interface RequestOptions {
   method: string;
   /** Origin form: `/x?y`. */
@@ -33,7 +42,7 @@ export interface RequestOptions {
   /** Flat `[name, value, …]`; Host included (else the pool's address is sent). */
   headers: string[];
   /** A whole body, a stream (sent with its content-length header if it has one, else chunked), or none. */
-  body: Buffer | Readable | null;
+  body: Buffer | BodySource | null;
 }
 
 export interface ClientPoolOptions {
@@ -189,7 +198,7 @@ class Connection implements RequestController {
   private keepAlive = true;
   /** The request (its body included) has been written whole. */
   private requestSent = false;
-  private body: Readable | null = null;
+  private body: BodySource | null = null;
   private connectTimer: NodeJS.Timeout | null;
   private dead = false;
 
@@ -237,7 +246,7 @@ class Connection implements RequestController {
   }
 
   /** A streamed request body, with back-pressure from the socket. */
-  private stream(body: Readable, head: string, sized: boolean): void {
+  private stream(body: BodySource, head: string, sized: boolean): void {
     const s = this.socket;
     this.body = body;
     s.write(sized ? `${head}\r\n` : `${head}transfer-encoding: chunked\r\n\r\n`, 'latin1');

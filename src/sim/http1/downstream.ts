@@ -1,5 +1,9 @@
 import type { Socket } from 'node:net';
 
+/** An event listener, typed as loosely as node's own emitters take them, so their objects fit these types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Listener = (...args: any[]) => void;
+
 /**
 The request a listener hands to its handler, as the sidecar reads it: the subset of node:http's
 IncomingMessage it uses, so both node:http's objects and meshproof's own (server-connection.ts)
@@ -16,14 +20,12 @@ export interface DownstreamRequest {
   /** Lower-case names; repeated values joined with ', ' (set-cookie: an array), as node:http does. */
   readonly headers: Record<string, string | string[] | undefined>;
   readonly socket: Socket | null;
-  on(event: 'data', fn: (chunk: Buffer) => void): this;
-  on(event: 'end' | 'aborted', fn: () => void): this;
-  on(event: 'error', fn: (err: Error) => void): this;
-  once(event: 'end' | 'aborted', fn: () => void): this;
-  once(event: 'error', fn: (err: Error) => void): this;
-  off(event: string, fn: (...args: never[]) => void): this;
-  pause(): this;
-  resume(): this;
+  /** 'data' (a Buffer), 'end', 'error', 'aborted'. */
+  on(event: string, fn: Listener): unknown;
+  once(event: string, fn: Listener): unknown;
+  off(event: string, fn: Listener): unknown;
+  pause(): unknown;
+  resume(): unknown;
 }
 
 /**
@@ -39,13 +41,13 @@ export interface DownstreamResponse {
   /** false: the connection closes after this response (`Connection: close`). */
   shouldKeepAlive: boolean;
   /** Headers flat (`[name, value, …]`). */
-  writeHead(status: number, headers: string[]): this;
+  writeHead(status: number, headers: string[]): unknown;
   /** false when the connection's buffer is full: wait for 'drain'. */
   write(chunk: Buffer): boolean;
-  end(chunk?: Buffer | string): this;
+  end(chunk?: Buffer | string): unknown;
   /** Cuts the exchange (its connection closes). */
-  destroy(): this;
-  on(event: 'close' | 'drain', fn: () => void): this;
-  on(event: 'error', fn: (err: Error) => void): this;
-  once(event: 'close' | 'drain', fn: () => void): this;
+  destroy(): unknown;
+  /** 'close', 'drain', 'error'. */
+  on(event: string, fn: Listener): unknown;
+  once(event: string, fn: Listener): unknown;
 }

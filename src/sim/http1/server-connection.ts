@@ -80,6 +80,8 @@ export class ServerConnection implements ResponseSink {
     const req = new ServerRequest(h, socket, this.flow);
     const res = new ServerResponse(this);
     if (!h.keepAlive) res.shouldKeepAlive = false;
+    // Without a body the request is whole now: a handler may answer before the parser says so.
+    if (!h.hasBody) req.complete = true;
     this.req = req;
     this.res = res;
     if (h.expectContinue && h.minor === 1) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');

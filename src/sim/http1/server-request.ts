@@ -68,7 +68,8 @@ export class ServerRequest implements DownstreamRequest {
   /** @internal The body ended. */
   finish(): void {
     this.complete = true;
-    if (this.held !== null) return; // 'end' follows the held bytes once they are read
+    // Unread (held bytes, or nobody listening yet): 'end' follows once a listener reads it.
+    if (this.held !== null || (this.dataFns.length === 0 && this.endFns.length === 0)) return;
     this.emitEnd();
   }
 
@@ -88,10 +89,11 @@ export class ServerRequest implements DownstreamRequest {
 
   private flush(): void {
     const held = this.held;
-    if (held === null) return;
-    this.held = null;
-    for (const chunk of held) for (const fn of this.dataFns) fn(chunk);
-    if (this.complete) this.emitEnd();
+    if (held !== null && this.dataFns.length > 0) {
+      this.held = null;
+      for (const chunk of held) for (const fn of this.dataFns) fn(chunk);
+    }
+    if (this.complete && this.held === null) this.emitEnd();
   }
 
   on(event: string, fn: Fn): this {
@@ -99,11 +101,12 @@ export class ServerRequest implements DownstreamRequest {
       case 'data':
         this.dataFns.push(fn as (chunk: Buffer) => void);
         // As a stream starts flowing: what was held is delivered, after the caller has set up.
-        if (this.held !== null) queueMicrotask(() => this.flush());
+        if (this.held !== null || this.complete) queueMicrotask(() => this.flush());
         break;
       case 'end':
         if (this.ended) break;
         this.endFns.push(fn as () => void);
+        if (this.complete && this.held === null) queueMicrotask(() => this.flush());
         break;
       case 'error':
         this.errorFns.push(fn as (err: Error) => void);

@@ -96,7 +96,7 @@ export class ServerResponse implements DownstreamResponse {
   private headEnd(): string {
     const keep = this.shouldKeepAlive && !this.closeDelimited;
     this.shouldKeepAlive = keep;
-    return `date: ${httpDate()}\r\n${keep ? 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n' : 'connection: close\r\n'}\r\n`;
+    return `${this.chunked ? 'transfer-encoding: chunked\r\n' : ''}date: ${httpDate()}\r\n${keep ? 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n' : 'connection: close\r\n'}\r\n`;
   }
 
   write(chunk: Buffer): boolean {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DownstreamRequest, DownstreamResponse } from '../http1/downstream.ts';
 import type { ClusterState } from './cluster.ts';
 import { Flag, flagsToString } from './flags.ts';
 import { hostWithoutPort } from './headers.ts';
@@ -20,8 +20,8 @@ filters and the router share (Envoy's stream info). The headers the sidecar care
 one pass over the raw headers when it arrives.
 */
 export class Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   readonly direction: Direction;
   /** clock.now() at arrival, for the latency. */
   readonly start: number;
@@ -82,7 +82,7 @@ export class Exchange {
   private abortHandler: (() => void) | null = null;
   private resetByUs = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, direction: Direction, start: number) {
+  constructor(req: DownstreamRequest, res: DownstreamResponse, direction: Direction, start: number) {
     this.req = req;
     this.res = res;
     this.direction = direction;

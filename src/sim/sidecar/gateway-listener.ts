@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Http1Server } from '../http1/http1-server.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 
@@ -9,11 +9,11 @@ certificate comes with a config push, so the listener is bound before it is know
 connection takes the context in force when it arrives. A port is HTTPS or HTTP, not both, as an
 Istio Gateway server: a plaintext request to a TLS gateway fails its handshake and is closed.
 */
-export function gatewayListener(http: HttpServer, secureContext: () => SecureContext | null, onHandshakeError?: (err: Error) => void): Server {
+export function gatewayListener(http: Http1Server, secureContext: () => SecureContext | null, onHandshakeError?: (err: Error) => void): Server {
   return createServer((socket: Socket) => {
     const context = secureContext();
     if (context === null) {
-      http.emit('connection', socket);
+      http.accept(socket);
       return;
     }
     const tls = new TLSSocket(socket, { isServer: true, secureContext: context });
@@ -21,6 +21,6 @@ export function gatewayListener(http: HttpServer, secureContext: () => SecureCon
       onHandshakeError?.(err);
       tls.destroy();
     });
-    http.emit('connection', tls);
+    http.accept(tls);
   });
 }

@@ -1,7 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { DownstreamRequest } from '../http1/downstream.ts';
+import { Http1Server } from '../http1/http1-server.ts';
+import type { RequestHandler } from '../http1/server-connection.ts';
+import { ServerConnection } from '../http1/server-connection.ts';
 import { classifyHandshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
 import type { TlsCredentials } from './tls-credentials.ts';
 
@@ -37,22 +39,22 @@ in force, and no request races a connection closed under it.
 */
 export class InboundListener {
   readonly server: NetServer;
-  private readonly plain: HttpServer;
-  private secure: HttpsServer | null = null;
+  /** Serves HTTP/1.1 on every connection, plaintext or TLS (it never listens itself). */
+  private readonly plain: Http1Server;
+  /** Terminates TLS (it never listens either); the handshaken socket goes to `plain`. */
+  private secure: TlsServer | null = null;
   private readonly credentials: TlsCredentials;
   private readonly events: InboundListenerEvents;
-  private readonly handler: RequestListener;
   /**
-  Every open connection (the TLS socket once a handshake is done, else the raw one). The two HTTP
-  servers never listen themselves, so Node tracks no connections for them: the drain does it here.
+  Every open connection (the TLS socket once a handshake is done, else the raw one). The servers
+  above never listen themselves, so Node tracks no connections for them: the drain does it here.
   */
   private readonly open = new Set<Tagged>();
 
-  constructor(handler: RequestListener, credentials: TlsCredentials, events: InboundListenerEvents) {
-    this.handler = handler;
+  constructor(handler: RequestHandler, credentials: TlsCredentials, events: InboundListenerEvents) {
     this.credentials = credentials;
     this.events = events;
-    this.plain = createHttpServer(handler);
+    this.plain = new Http1Server(handler);
     this.server = createNetServer((socket) => this.accept(socket as Tagged));
   }
 
@@ -65,21 +67,21 @@ export class InboundListener {
   }
 
   /** Whether a request arrived on a connection accepted under older credentials or another mode (it is then answered with `Connection: close`). */
-  static stale(req: IncomingMessage, generation: number): boolean {
+  static stale(req: DownstreamRequest, generation: number): boolean {
     const g = (req.socket as Tagged)[GENERATION];
     return g !== undefined && g !== generation;
   }
 
   /** The caller's SPIFFE ID when the request came over mutual TLS, else null. */
-  static peerOf(req: IncomingMessage): string | null {
+  static peerOf(req: DownstreamRequest): string | null {
     return (req.socket as Tagged)[PEER] ?? null;
   }
 
-  private createSecure(): HttpsServer {
+  private createSecure(): TlsServer {
     const options = this.credentials.serverOptions()!;
     // OpenSSL verifies the client's chain; the verdict is read here (with rejectUnauthorized Node
     // would close a refused connection without a word to anyone, and nothing would be counted).
-    const server = createHttpsServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: false }, this.handler);
+    const server = createTlsServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: false });
     server.on('secureConnection', (socket: TLSSocket) => {
       const tagged = socket as unknown as Tagged;
       const raw = (socket as unknown as { _parent?: Tagged })._parent;
@@ -96,6 +98,7 @@ export class InboundListener {
       }
       tagged[PEER] = who.spiffeId;
       this.events.onHandshake();
+      this.plain.accept(socket);
     });
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       const code = (err as NodeJS.ErrnoException).code;
@@ -119,7 +122,7 @@ export class InboundListener {
     this.track(socket);
     const mode = this.credentials.mode;
     if (mode === 'DISABLE' || !this.credentials.canTls) {
-      this.plain.emit('connection', socket);
+      this.plain.accept(socket);
       return;
     }
     socket.once('data', (first: Buffer) => {
@@ -132,7 +135,7 @@ export class InboundListener {
         socket.resetAndDestroy();
         return;
       } else {
-        this.plain.emit('connection', socket);
+        this.plain.accept(socket);
       }
       process.nextTick(() => socket.resume());
     });
@@ -152,7 +155,7 @@ Drains a connection made under what is no longer in force: a response not yet be
 connection outright would race a request the caller is sending on it.
 */
 function drain(socket: Tagged): void {
-  const res = (socket as unknown as { _httpMessage?: ServerResponse | null })._httpMessage;
+  const res = ServerConnection.responseOn(socket);
   if (res && !res.headersSent) res.shouldKeepAlive = false;
 }
 

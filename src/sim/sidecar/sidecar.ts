@@ -1,4 +1,7 @@
-import { Agent, createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
+import type { DownstreamRequest, DownstreamResponse } from '../http1/downstream.ts';
+import { Http1Server } from '../http1/http1-server.ts';
+import type { RequestHandler } from '../http1/server-connection.ts';
 import { Agent as TlsAgent } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -425,14 +428,14 @@ export class Sidecar implements AdminTarget, RouterContext {
   An HTTP listener. `as`: a gateway's, which counts in its own stats and whose exchanges take the
   outbound's identity and spans (a trace continues through a gateway as through a caller's sidecar).
   */
-  private listener(direction: Direction, handler: Handler, as?: { stats: ListenerStats; exchange: Direction }): Server {
-    return createServer(this.requestListener(direction, handler, as));
+  private listener(direction: Direction, handler: Handler, as?: { stats: ListenerStats; exchange: Direction }): Http1Server {
+    return new Http1Server(this.requestListener(direction, handler, as));
   }
 
-  private requestListener(direction: Direction, handler: Handler, as?: { stats: ListenerStats; exchange: Direction }): RequestListener {
+  private requestListener(direction: Direction, handler: Handler, as?: { stats: ListenerStats; exchange: Direction }): RequestHandler & ((req: DownstreamRequest, res: DownstreamResponse) => void) {
     const stats = as?.stats ?? (direction === 'inbound' ? this.inboundStats : this.outboundStats);
     const exchangeDirection = as?.exchange ?? direction;
-    return (req: IncomingMessage, res: ServerResponse) => {
+    return (req: DownstreamRequest, res: DownstreamResponse) => {
       const ex = new Exchange(req, res, exchangeDirection, this.clock.now());
       if (direction === 'inbound') {
         // Health check probes are counted, but kept out of the instance's timeline: they are not traffic.

@@ -1,5 +1,5 @@
-import type { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { DownstreamResponse } from '../http1/downstream.ts';
 import { ClientPool, type RequestController, type ResponseHandler } from '../http1/client-pool.ts';
 import { handshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
 
@@ -116,7 +116,7 @@ export function isConnectFailure(err: NodeJS.ErrnoException): boolean {
 }
 
 /** Writes a response body chunk to the caller; when its buffer is full, pauses the upstream until it drains. */
-export function writeOrPause(out: Writable, controller: DispatchController, chunk: Buffer): void {
+export function writeOrPause(out: Pick<DownstreamResponse, 'write' | 'once'>, controller: DispatchController, chunk: Buffer): void {
   if (!out.write(chunk)) {
     controller.pause();
     out.once('drain', () => controller.resume());

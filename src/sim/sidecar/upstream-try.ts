@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { DownstreamResponse } from '../http1/downstream.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Recorder } from '../../contract/series.ts';
 import type { ClusterState, EndpointState } from './cluster.ts';
@@ -58,7 +58,7 @@ export class UpstreamTry implements DispatchHandler {
   private readonly recorder: Recorder;
   private controller: DispatchController | null = null;
   /** Where the body goes once forwarded; null = dropped. */
-  private out: ServerResponse | null = null;
+  private out: DownstreamResponse | null = null;
   /** Called once when the body has ended (true) or the upstream cut it (false). */
   private onBodyEnd: ((complete: boolean) => void) | null = null;
   private ended = false;
@@ -120,7 +120,7 @@ export class UpstreamTry implements DispatchHandler {
   }
 
   /** Sends the response body to `out` as it arrives; `onEnd(complete)` when it has ended or was cut. */
-  forward(out: ServerResponse, onEnd: (complete: boolean) => void): void {
+  forward(out: DownstreamResponse, onEnd: (complete: boolean) => void): void {
     this.out = out;
     this.onBodyEnd = onEnd;
   }
