@@ -15,6 +15,7 @@ const COMPUTING = [
   'test/scenario/**/*.test.ts',
   'test/sim/policy/**/*.test.ts',
   'test/sim/control-plane/**/*.test.ts',
+  'test/sim/http1/message-parser.test.ts',
   'test/plan/plan-*.test.ts',
   'test/util/code-layout.test.ts',
   'test/util/format.test.ts',

@@ -56,6 +56,8 @@ export class ServerResponse implements DownstreamResponse {
   private chunked = false;
   private bodyless = false;
   private hasLength = false;
+  /** The handler gave a Date (an upstream's, relayed): none is added. */
+  private hasDate = false;
   /** HTTP/1.0 caller, no length: the body ends when the connection closes. */
   private closeDelimited = false;
   /** @internal */
@@ -81,6 +83,8 @@ export class ServerResponse implements DownstreamResponse {
       } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
         // The body given is what goes on the wire: the caller frames it itself.
         framed = true;
+      } else if (name.length === 4 && name.toLowerCase() === 'date') {
+        this.hasDate = true;
       } else if (name.length === 10 && name.toLowerCase() === 'connection') {
         if (value.toLowerCase().includes('close')) this.shouldKeepAlive = false;
         continue;
@@ -96,7 +100,7 @@ export class ServerResponse implements DownstreamResponse {
   private headEnd(): string {
     const keep = this.shouldKeepAlive && !this.closeDelimited;
     this.shouldKeepAlive = keep;
-    return `${this.chunked ? 'transfer-encoding: chunked\r\n' : ''}date: ${httpDate()}\r\n${keep ? 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n' : 'connection: close\r\n'}\r\n`;
+    return `${this.chunked ? 'transfer-encoding: chunked\r\n' : ''}${this.hasDate ? '' : `date: ${httpDate()}\r\n`}${keep ? 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n' : 'connection: close\r\n'}\r\n`;
   }
 
   write(chunk: Buffer): boolean {

@@ -65,6 +65,18 @@ describe('ServerConnection: HTTP/1.1 on the server side', () => {
     await waitFor(() => (socket.destroyed ? true : undefined), { timeoutMs: 3000, describe: () => 'the idle connection closed by the server' });
   });
 
+  it('adds a Date unless the handler relays one, and drops a handler\'s Connection header for its own', async (t) => {
+    const port = await serve(t, (req, res) => {
+      res.writeHead(200, req.url === '/relayed' ? ['date', 'Tue, 01 Dec 2026 00:00:00 GMT', 'connection', 'keep-alive', 'content-length', '0'] : ['content-length', '0']);
+      res.end();
+    });
+    const { data } = await raw(port, 'GET /relayed HTTP/1.1\r\nHost: x\r\n\r\nGET /own HTTP/1.1\r\nHost: x\r\n\r\n', /(HTTP[\s\S]*){2}\r\n\r\n$/);
+    const [relayed, own] = data.split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(relayed.match(/^date: .*$/gim), ['date: Tue, 01 Dec 2026 00:00:00 GMT']);
+    assert.equal(relayed.match(/^connection: /gim)?.length, 1);
+    assert.equal(own.match(/^date: .*GMT$/gim)?.length, 1);
+  });
+
   it('handles pipelined requests in order, one at a time', async (t) => {
     const order: string[] = [];
     let inFlight = 0;
