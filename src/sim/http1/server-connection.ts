@@ -36,6 +36,10 @@ export class ServerConnection implements ResponseSink {
   private req: ServerRequest | null = null;
   private res: ServerResponse | null = null;
   private idleTimer = false;
+  /** The response was written before its request's body ended: that body is being read and dropped. */
+  private draining = false;
+  /** The connection closes after the response written: nothing more is served on it. */
+  private ending = false;
   private closed = false;
 
   constructor(socket: Socket, handler: RequestHandler, options: ServerConnectionOptions = {}) {
@@ -74,6 +78,8 @@ export class ServerConnection implements ResponseSink {
   }
 
   private onHead(h: MessageHead): void {
+    // A request pipelined behind one whose answer closed the connection is never served.
+    if (this.ending) return;
     this.head = h.method === 'HEAD';
     this.http11 = h.minor === 1;
     const socket = this.socket;
@@ -96,8 +102,15 @@ export class ServerConnection implements ResponseSink {
   /** The request has arrived whole: the parser waits (pipelined bytes are held) until its response is written. */
   private onRequestComplete(): boolean {
     const req = this.req;
-    req?.finish();
-    return req === null;
+    if (req !== null) {
+      req.finish();
+      return false;
+    }
+    if (this.draining) {
+      this.draining = false;
+      this.armIdle();
+    }
+    return true;
   }
 
   /** ResponseSink: the response was written whole. */
@@ -105,9 +118,15 @@ export class ServerConnection implements ResponseSink {
     const req = this.req;
     this.req = null;
     this.res = null;
-    // A request whose body has not all arrived cannot be followed on this connection.
-    if (!keepAlive || req === null || !req.complete) {
+    if (!keepAlive) {
+      this.ending = true;
       this.socket.end();
+      return;
+    }
+    // Answered before its body has all arrived (a local reply): the rest of the body is read and
+    // dropped, as node:http does, and the connection serves the next request after it.
+    if (req !== null && !req.complete) {
+      this.draining = true;
       return;
     }
     if (this.parser.holding) {

@@ -248,6 +248,29 @@ describe('ServerConnection: HTTP/1.1 on the server side', () => {
     assert.match(serverCloses.data, /connection: close\r\n\r\nx$/);
   });
 
+  it('answered before its body has all arrived, a request\'s remaining body is read and dropped, and the connection goes on', async (t) => {
+    const urls: string[] = [];
+    const port = await serve(t, (req, res) => {
+      urls.push(req.url);
+      res.writeHead(413, ['content-length', '0']);
+      res.end();
+    });
+    const { data, socket } = await raw(port, 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab', /\r\n\r\n$/);
+    assert.match(data, /^HTTP\/1\.1 413 Payload Too Large\r\n[\s\S]*connection: keep-alive\r\n/);
+    const next = new Promise<string>((resolve) => {
+      let got = '';
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+        if (got.split('HTTP/1.1 413').length - 1 === 2) resolve(got);
+      });
+    });
+    // The rest of /a's body, then two requests pipelined behind it.
+    socket.write('cdePOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: x\r\n\r\n');
+    await next;
+    assert.deepEqual(urls, ['/a', '/b', '/c']);
+    socket.destroy();
+  });
+
   it('serves HTTP/1.0 callers: closed after the answer unless keep-alive, a body of unknown length delimited by the close', async (t) => {
     const port = await serve(t, (req, res) => {
       res.writeHead(200, []);
