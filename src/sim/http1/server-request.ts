@@ -50,7 +50,7 @@ export class ServerRequest implements DownstreamRequest {
       if (name === 'set-cookie') map[name] = prev === undefined ? [v] : [...(prev as string[]), v];
       else if (prev === undefined) map[name] = v;
       // node:http keeps the first of a singleton header and joins the others.
-      else if (!SINGLE.has(name)) map[name] = `${prev as string}, ${v}`;
+      else if (!SINGLE.has(name)) map[name] = `${prev as string}${name === 'cookie' ? '; ' : ', '}${v}`;
     }
     return (this.headerMap = map);
   }

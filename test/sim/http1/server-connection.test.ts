@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import type { TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { request, Agent } from 'node:http';
+import { createServer, request, Agent } from 'node:http';
 import { Http1Server } from '../../../src/sim/http1/http1-server.ts';
 import type { RequestHandler, ServerConnectionOptions } from '../../../src/sim/http1/server-connection.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
@@ -75,6 +75,20 @@ describe('ServerConnection: HTTP/1.1 on the server side', () => {
     assert.deepEqual(relayed.match(/^date: .*$/gim), ['date: Tue, 01 Dec 2026 00:00:00 GMT']);
     assert.equal(relayed.match(/^connection: /gim)?.length, 1);
     assert.equal(own.match(/^date: .*GMT$/gim)?.length, 1);
+  });
+
+  it('gives the same request view as node:http: method, url, version, raw headers and the joined header map', async (t) => {
+    const text = 'POST /p?q=1 HTTP/1.1\r\nHost: a\r\nHost: b\r\nX-A: 1\r\nx-a: 2\r\nCookie: c=1\r\nCookie: d=2\r\nSet-Cookie: s=1\r\nSet-Cookie: s=2\r\nContent-Type: text/x\r\nContent-Length: 0\r\n\r\n';
+    const view = (req: { method?: string; url?: string; httpVersion: string; rawHeaders: string[]; headers: unknown }) => JSON.stringify([req.method, req.url, req.httpVersion, req.rawHeaders, req.headers]);
+    let ours = '';
+    const port = await serve(t, (req, res) => ((ours = view(req)), res.end()));
+    await raw(port, text, /\r\n\r\n$/).then((r) => r.socket.destroy());
+    let nodes = '';
+    const node = createServer((req, res) => ((nodes = view(req)), res.end()));
+    await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
+    t.onTestFinished(() => new Promise<void>((r) => (node.closeAllConnections(), node.close(() => r()))));
+    await raw((node.address() as AddressInfo).port, text, /\r\n\r\n$/).then((r) => r.socket.destroy());
+    assert.equal(ours, nodes);
   });
 
   it('handles pipelined requests in order, one at a time', async (t) => {
