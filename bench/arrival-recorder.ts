@@ -75,12 +75,14 @@ export async function startKernelStampRecorder(): Promise<RecordingServer> {
   const arrivals: number[] = [];
   const child = spawn('python3', [fileURLToPath(new URL('./kernel-stamp-recorder.py', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the kernel-stamp recorder exited with ${code} before listening`)));
-    const poll = () => (out.includes('\n') ? resolve(Number(out.slice(0, out.indexOf('\n')))) : setTimeout(poll, 5));
-    poll();
+    // Its first line is its port; the stamps follow at its end.
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('\n')) resolve(Number(out.slice(0, out.indexOf('\n'))));
+    });
   });
   return {
     url: `http://127.0.0.1:${port}`,
