@@ -252,7 +252,17 @@ class Connection implements RequestController {
     s.write(sized ? `${head}\r\n` : `${head}transfer-encoding: chunked\r\n\r\n`, 'latin1');
     const onData = (chunk: Buffer): void => {
       if (this.dead) return;
-      const ok = sized ? s.write(chunk) : s.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1', 0, chunk.length)}\r\n`, 'latin1');
+      let ok: boolean;
+      if (sized) ok = s.write(chunk);
+      else if (chunk.length === 0) return; // an empty chunk would read as the body's end
+      else {
+        // The chunk goes out as the Buffer it is, framed around it: corked, the three leave in one writev.
+        s.cork();
+        s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        s.write(chunk);
+        ok = s.write('\r\n', 'latin1');
+        s.uncork();
+      }
       if (!ok) {
         body.pause();
         s.once('drain', () => body.resume());

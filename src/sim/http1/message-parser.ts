@@ -114,6 +114,11 @@ export class MessageParser {
     return this.pending !== null;
   }
 
+  /** True when part of a head has arrived and the rest has not. */
+  get partialHead(): boolean {
+    return this.state === HEAD && this.pending !== null;
+  }
+
   /** True when the current response is read until the connection closes. */
   get readsUntilClose(): boolean {
     return this.state === UNTIL_CLOSE;

@@ -8,12 +8,39 @@ export type RequestHandler = (req: ServerRequest, res: ServerResponse) => void;
 export interface ServerConnectionOptions {
   /** A request head over this many bytes is answered 431 and the connection closed. Default 16 KiB (node:http's `maxHeaderSize`). */
   maxHeadBytes?: number;
-  /** A connection idle between requests this long is closed. Default 5000 ms (node:http's `keepAliveTimeout`). */
+  /**
+  A connection idle between requests this long is closed; its whole seconds (floored) are the
+  `Keep-Alive: timeout=` hint each response gives, none when 0. 0 = never. Default 5000 ms
+  (node:http's `keepAliveTimeout`).
+  */
   keepAliveTimeoutMs?: number;
+  /**
+  A request head must arrive whole within this long of its first byte (of the connection opening,
+  for its first request); else the connection is answered 408 if part of a head came, and closed.
+  0 = no limit. Default 60 000 ms (node:http's `headersTimeout`).
+  */
+  headersTimeoutMs?: number;
 }
 
 /** node:http's `keepAliveTimeout`: what callers written against Node expect of a server. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** node:http's `headersTimeout`: a caller that never finishes a head is not held until the sidecar stops. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+
+/** The response lines that say the connection stays open, by keep-alive timeout: one string per value, not one per response. */
+const keepAliveLinesByMs = new Map<number, string>();
+function keepAliveLines(ms: number): string {
+  let s = keepAliveLinesByMs.get(ms);
+  if (s === undefined) {
+    // As node:http: whole seconds, floored; no hint when the server never times an idle connection out.
+    s = ms > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(ms / 1000)}\r\n` : 'connection: keep-alive\r\n';
+    keepAliveLinesByMs.set(ms, s);
+  }
+  return s;
+}
+
+/** After a 408, how long the answer has to drain before the connection is cut. */
+const HEADERS_TIMEOUT_GRACE_MS = 1_000;
 
 const CONNECTION = Symbol('meshproof.http1.connection');
 
@@ -28,11 +55,15 @@ the limit) and the connection closed; a caller that goes away mid-exchange abort
 */
 export class ServerConnection implements ResponseSink {
   readonly socket: Socket;
+  readonly keepAliveLines: string;
   head = false;
   http11 = true;
   private readonly handler: RequestHandler;
   private readonly parser: MessageParser;
   private readonly keepAliveTimeoutMs: number;
+  private readonly headersTimeoutMs: number;
+  /** Armed only while a head is awaited past one read (and for the first request): none per request in the usual case. */
+  private headTimer: NodeJS.Timeout | null = null;
   private req: ServerRequest | null = null;
   private res: ServerResponse | null = null;
   private idleTimer = false;
@@ -46,6 +77,8 @@ export class ServerConnection implements ResponseSink {
     this.socket = socket;
     this.handler = handler;
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+    this.keepAliveLines = keepAliveLines(this.keepAliveTimeoutMs);
+    this.headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     (socket as Socket & { [CONNECTION]?: ServerConnection })[CONNECTION] = this;
     socket.setNoDelay(true);
     this.parser = new MessageParser('request', {
@@ -57,6 +90,8 @@ export class ServerConnection implements ResponseSink {
     socket.on('error', noop);
     socket.on('timeout', () => this.onIdleTimeout());
     socket.on('close', () => this.onClose());
+    // node:http counts the first head's time from the connection's start: one that never sends a byte is closed too.
+    this.armHeadTimer();
   }
 
   /** The response being written on `socket` now, if it is a ServerConnection's; null otherwise. */
@@ -74,12 +109,41 @@ export class ServerConnection implements ResponseSink {
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       this.refuse(err);
+      return;
     }
+    if (this.headTimer === null && this.parser.partialHead) this.armHeadTimer();
+  }
+
+  private armHeadTimer(): void {
+    if (this.headersTimeoutMs <= 0 || this.closed) return;
+    this.headTimer = setTimeout(() => this.onHeadersTimeout(), this.headersTimeoutMs);
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer === null) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = null;
+  }
+
+  /** A head did not arrive whole in time: 408 if part of one came (as node:http answers), and closed. */
+  private onHeadersTimeout(): void {
+    this.headTimer = null;
+    if (this.req !== null || this.closed) return;
+    if (!this.parser.partialHead) {
+      this.socket.destroy();
+      return;
+    }
+    this.ending = true;
+    const body = `no complete request head within ${this.headersTimeoutMs} ms\n`;
+    this.socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+    // A caller that does not read its answer does not keep the connection either.
+    this.socket.setTimeout(HEADERS_TIMEOUT_GRACE_MS);
   }
 
   private onHead(h: MessageHead): void {
     // A request pipelined behind one whose answer closed the connection is never served.
     if (this.ending) return;
+    if (this.headTimer !== null) this.clearHeadTimer();
     this.head = h.method === 'HEAD';
     this.http11 = h.minor === 1;
     const socket = this.socket;
@@ -173,6 +237,7 @@ export class ServerConnection implements ResponseSink {
 
   private onClose(): void {
     this.closed = true;
+    this.clearHeadTimer();
     const req = this.req;
     const res = this.res;
     this.req = null;

@@ -8,6 +8,8 @@ export interface ResponseSink {
   readonly head: boolean;
   /** The caller speaks HTTP/1.1 (chunked coding allowed). */
   readonly http11: boolean;
+  /** The head's lines for a connection that stays open (`Connection: keep-alive` and the server's `Keep-Alive` hint). */
+  readonly keepAliveLines: string;
   /** The response has been written whole; `keepAlive` false = close the connection after it. */
   done(keepAlive: boolean): void;
   /** The response was cut: close the connection now. */
@@ -100,7 +102,7 @@ export class ServerResponse implements DownstreamResponse {
   private headEnd(): string {
     const keep = this.shouldKeepAlive && !this.closeDelimited;
     this.shouldKeepAlive = keep;
-    return `${this.chunked ? 'transfer-encoding: chunked\r\n' : ''}${this.hasDate ? '' : `date: ${httpDate()}\r\n`}${keep ? 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n' : 'connection: close\r\n'}\r\n`;
+    return `${this.chunked ? 'transfer-encoding: chunked\r\n' : ''}${this.hasDate ? '' : `date: ${httpDate()}\r\n`}${keep ? this.sink.keepAliveLines : 'connection: close\r\n'}\r\n`;
   }
 
   write(chunk: Buffer): boolean {

@@ -171,6 +171,35 @@ describe('ClientPool: an HTTP/1.1 keep-alive pool with its own framing', () => {
     assert.equal((await pending).body.toString(), `${64 * 64 * 1024} chunked`);
   });
 
+  it('sends a streamed body chunked with its bytes as they are: every byte value, each chunk framed by its length', async (t) => {
+    // A raw upstream: what arrives on the wire, byte for byte, not what a parser makes of it.
+    let wire = Buffer.alloc(0);
+    const raw = createNetServer((s) => {
+      s.on('data', (d: Buffer) => {
+        wire = Buffer.concat([wire, d]);
+        if (wire.includes('0\r\n\r\n')) s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    t.onTestFinished(() => void raw.close());
+    const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    // Chunks of several sizes, each starting at another byte value, and one of 64 KiB.
+    const chunks = [every, every.subarray(128), Buffer.concat([every.subarray(200), every]), Buffer.concat(Array.from({ length: 256 }, () => every))];
+    const body = new PassThrough();
+    const pending = request(pool(t, (raw.address() as AddressInfo).port), { method: 'POST', path: '/bytes', body });
+    for (const c of chunks) {
+      body.write(c);
+      // One chunk at a time on the wire: the PassThrough would otherwise join what it holds.
+      await waitFor(() => (wire.includes(c) ? true : undefined), { timeoutMs: 2000, describe: () => `a ${c.length}-byte chunk sent` });
+    }
+    body.end();
+    assert.equal((await pending).body.toString(), 'ok');
+    const head = wire.indexOf('\r\n\r\n') + 4;
+    assert.match(wire.subarray(0, head).toString('latin1'), /^POST \/bytes HTTP\/1\.1\r\n[\s\S]*transfer-encoding: chunked\r\n/i);
+    const framed = Buffer.concat([...chunks.flatMap((c) => [Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')]), Buffer.from('0\r\n\r\n')]);
+    assert.ok(wire.subarray(head).equals(framed), 'the body on the wire is each chunk, as sent, framed by its length');
+  });
+
   it('a request aborted mid-response closes its connection: the upstream sees its response cut', async (t) => {
     let closedEarly = false;
     const up = await upstream(t, (_req, res) => {
