@@ -1,7 +1,10 @@
-import { Agent, request } from 'node:http';
 import type { FinishedSpan, SpanSink, TracingStats } from '../contract/span-sink.ts';
 import { newSpanId } from '../contract/trace-context.ts';
 import type { Random } from '../util/random.ts';
+
+// From the builtin's own exports, not an ESM import: importing node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 export interface OtlpSpanSinkOptions {
   /** Full URL of the OTLP/HTTP traces endpoint (the harness's receiver, or the Docker runtime's span relay), e.g. `http://127.0.0.1:4318/v1/traces`. */

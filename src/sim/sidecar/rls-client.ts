@@ -1,5 +1,8 @@
-import { Agent, request } from 'node:http';
 import type { RateLimitRequest, RateLimitServiceAddress } from '../../contract/rate-limit-service.ts';
+
+// From the builtin's own exports, not an ESM import: importing node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 /** What the rate-limit service said, or why it said nothing. */
 export type RlsAnswer = { kind: 'ok' } | { kind: 'over-limit' } | { kind: 'error'; why: string };

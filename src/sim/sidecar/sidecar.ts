@@ -1,8 +1,7 @@
-import { Agent, createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { DownstreamRequest, DownstreamResponse } from '../http1/downstream.ts';
 import { Http1Server } from '../http1/http1-server.ts';
 import type { RequestHandler } from '../http1/server-connection.ts';
-import { Agent as TlsAgent } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { seriesKey, type Recorder, type SparseSeries } from '../../contract/series.ts';
@@ -53,6 +52,11 @@ import { PASSTHROUGH_POLICY } from '../../contract/defaults.ts';
 import { RouteTable } from '../policy/route-table.ts';
 import { gatewayListener } from './gateway-listener.ts';
 import { gatewayRouteFilter } from './gateway-route-filter.ts';
+
+// From the builtin's own exports, not an ESM import: importing node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { Agent, createServer } = process.getBuiltinModule('node:http');
+const { Agent: TlsAgent } = process.getBuiltinModule('node:https');
 
 export interface SidecarOptions {
   /** This pod's instance name, e.g. `payments-1`. */
