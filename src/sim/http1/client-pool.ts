@@ -2,9 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Listener } from './downstream.ts';
 import { MessageParser, type MessageHead } from './message-parser.ts';
-
-/** Response headers: names lower-case, a repeated one as an array (undici's shape, which the sidecar's handlers read). */
-export type ResponseHeaderMap = Record<string, string | string[] | undefined>;
+import { ResponseHeaders, type ResponseHeaderMap } from './response-headers.ts';
 
 /** Steers one request in flight: back-pressure on the response body, or dropping the exchange. */
 export interface RequestController {
@@ -19,7 +17,7 @@ export interface RequestController {
 export interface ResponseHandler {
   /** The request is on a connection (called within `dispatch`). */
   onRequestStart?(controller: RequestController, context: unknown): void;
-  onResponseStart?(controller: RequestController, statusCode: number, headers: ResponseHeaderMap, statusMessage?: string): void;
+  onResponseStart?(controller: RequestController, statusCode: number, headers: ResponseHeaders, statusMessage?: string): void;
   onResponseData?(controller: RequestController, chunk: Buffer): void;
   onResponseEnd?(controller: RequestController, trailers: ResponseHeaderMap): void;
   /** The request failed: before any response (connect error, reset, refused), or mid-body. */
@@ -309,21 +307,15 @@ class Connection implements RequestController {
   private onHead(h: MessageHead): void {
     this.responded = true;
     this.keepAlive = h.keepAlive;
-    const headers: ResponseHeaderMap = {};
     const raw = h.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toLowerCase();
-      const v = raw[i + 1];
-      const prev = headers[name];
-      if (prev === undefined) headers[name] = v;
-      else if (typeof prev === 'string') headers[name] = [prev, v];
-      else prev.push(v);
-      if (name === 'keep-alive') {
-        const m = /timeout=(\d+)/i.exec(v);
+      const name = raw[i];
+      if (name.length === 10 && name.toLowerCase() === 'keep-alive') {
+        const m = /timeout=(\d+)/i.exec(raw[i + 1]);
         if (m) this.serverIdleMs = Math.max(0, Number(m[1]) * 1000 - 1000);
       }
     }
-    this.handler?.onResponseStart?.(this, h.status, headers, h.reason);
+    this.handler?.onResponseStart?.(this, h.status, new ResponseHeaders(raw), h.reason);
   }
 
   private onComplete(): boolean {
@@ -331,7 +323,7 @@ class Connection implements RequestController {
     this.handler = null;
     if (this.requestSent) this.finishExchange();
     // Last: the connection is back in the pool, so the handler may start the next request on it.
-    handler?.onResponseEnd?.(this, {});
+    handler?.onResponseEnd?.(this, NO_TRAILERS);
     return true;
   }
 
@@ -385,6 +377,9 @@ class Connection implements RequestController {
     this.connectTimer = null;
   }
 }
+
+/** Trailers are decoded and dropped (as the parser does): every response ends with none. */
+const NO_TRAILERS: ResponseHeaderMap = Object.freeze({});
 
 /** Whether the last head built carries a content-length (a second result of requestHead, without an object per request). */
 let headSized = false;

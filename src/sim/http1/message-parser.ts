@@ -290,9 +290,10 @@ export class MessageParser {
     // Tolerate CRLFs before a request line (RFC 9112 §2.2).
     let start = 0;
     while (text.charCodeAt(start) === 13 && text.charCodeAt(start + 1) === 10) start += 2;
-    const lines = (start === 0 ? text : text.slice(start)).split('\r\n');
+    // Lines are cut out of the head where they stand, without an array of them first.
+    let eol = text.indexOf('\r\n', start);
     const head: MessageHead = { method: '', target: '', status: 0, reason: '', minor: 1, rawHeaders: [], contentLength: -1, chunked: false, keepAlive: true, expectContinue: false, hasBody: false };
-    const first = lines[0];
+    const first = eol === -1 ? text.slice(start) : text.slice(start, eol);
     if (this.kind === 'request') {
       const m = REQUEST_LINE.exec(first);
       if (m === null) {
@@ -313,13 +314,15 @@ export class MessageParser {
     let connKeepAlive = false;
     let te: string | null = null;
     const raw = head.rawHeaders;
-    for (let i = 1; i < lines.length; i++) {
-      const l = lines[i];
-      const colon = l.indexOf(':');
-      if (colon <= 0) throw new ParseError('INVALID_HEADER', `not a header field: "${printable(l)}"`);
-      const name = l.slice(0, colon);
+    while (eol !== -1) {
+      const from = eol + 2;
+      eol = text.indexOf('\r\n', from);
+      const to = eol === -1 ? text.length : eol;
+      const colon = text.indexOf(':', from);
+      if (colon <= from || colon >= to) throw new ParseError('INVALID_HEADER', `not a header field: "${printable(text.slice(from, to))}"`);
+      const name = text.slice(from, colon);
       if (!TOKEN.test(name)) throw new ParseError('INVALID_HEADER', `invalid header name "${printable(name)}"`);
-      const value = l.slice(colon + 1).trim();
+      const value = text.slice(colon + 1, to).trim();
       if (BAD_VALUE.test(value)) throw new ParseError('INVALID_HEADER', `invalid character in the value of ${name}`);
       raw.push(name, value);
       switch (name.length) {

@@ -100,10 +100,6 @@ export class ServerConnection implements ResponseSink {
   }
 
   private onData(d: Buffer): void {
-    if (this.idleTimer) {
-      this.idleTimer = false;
-      this.socket.setTimeout(0);
-    }
     try {
       this.parser.execute(d);
     } catch (err) {
@@ -210,14 +206,20 @@ export class ServerConnection implements ResponseSink {
     this.socket.destroy();
   }
 
+  /**
+  Armed once, after the first response, and left armed: the socket restarts it on every read and
+  write, so it fires only after that long without a byte either way. A request in progress or a
+  head arriving when it fires is left alone (the headers timeout rules a head).
+  */
   private armIdle(): void {
-    if (this.closed || this.keepAliveTimeoutMs <= 0) return;
+    if (this.idleTimer || this.closed || this.keepAliveTimeoutMs <= 0) return;
     this.idleTimer = true;
     this.socket.setTimeout(this.keepAliveTimeoutMs);
   }
 
   private onIdleTimeout(): void {
-    if (this.req === null) this.socket.destroy();
+    // Ending (after a 408, or `Connection: close`): the caller has had its answer's time to read it.
+    if (this.ending || (this.req === null && !this.draining && !this.parser.partialHead)) this.socket.destroy();
   }
 
   /** Answers a request that could not be read, and closes the connection. */

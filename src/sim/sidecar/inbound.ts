@@ -141,7 +141,7 @@ class AppCall implements DispatchHandler {
     this.controller = controller;
     this.responded = true;
     const ex = this.ex;
-    const out = responseHeaders(headers, RESPONSE_OWN);
+    const out = responseHeaders(headers.raw, RESPONSE_OWN);
     if (ex.flags !== 0) out.push('x-meshproof-flags', flagsToString(ex.flags));
     ex.res.writeHead(statusCode, out);
   }

@@ -52,7 +52,7 @@ function attemptsText(n: number): string {
 
 /** True when the upstream marked its answer as one that must not be retried. */
 function neverRetry(headers: ResponseHeaders): boolean {
-  return headers['x-envoy-overloaded'] !== undefined || headers['x-envoy-ratelimited'] !== undefined;
+  return headers.get('x-envoy-overloaded') !== undefined || headers.get('x-envoy-ratelimited') !== undefined;
 }
 
 /**
@@ -295,7 +295,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     }
     if (decision === 'no-retry' && this.retriesDone > 0) this.cluster.stats.upstream_rq_retry_success++;
     // The callee's authorization refused it (its sidecar names the policy): counted on this edge as denied.
-    if (status === 403 && headers[DENIED_BY] !== undefined) {
+    if (status === 403 && headers.get(DENIED_BY) !== undefined) {
       this.ex.denied = true;
       this.ctx.recorder.count(t.endpoint.upstreamKey, 'denied');
     }
@@ -434,7 +434,7 @@ export class RoutedRequest implements TryHandler, PoolWaiter {
     this.committed = true;
     const ex = this.ex;
     ex.flags |= this.flags;
-    const headers = responseHeaders(upstreamHeaders, RESPONSE_OWN);
+    const headers = responseHeaders(upstreamHeaders.raw, RESPONSE_OWN);
     if (ex.flags !== 0) headers.push('x-meshproof-flags', flagsToString(ex.flags));
     headers.push('x-envoy-attempt-count', String(ex.attempts));
     ex.res.writeHead(status, headers);

@@ -124,16 +124,14 @@ export function writeOrPause(out: Pick<DownstreamResponse, 'write' | 'once'>, co
 }
 
 /**
-Response headers as undici parsed them (names lower-case; repeated ones as arrays) into Node's flat
-`[name, value, …]` form for `writeHead`, without the names in `drop`.
+Response headers as received (flat `[name, value, …]`) in the same form for `writeHead`, names
+lower-cased (Envoy's HTTP/1.1 codec sends them so), without the names in `drop`.
 */
-export function responseHeaders(headers: Record<string, string | string[] | undefined>, drop: ReadonlySet<string>): string[] {
+export function responseHeaders(raw: readonly string[], drop: ReadonlySet<string>): string[] {
   const out: string[] = [];
-  for (const name in headers) {
-    if (drop.has(name)) continue;
-    const v = headers[name];
-    if (typeof v === 'string') out.push(name, v);
-    else if (v !== undefined) for (const x of v) out.push(name, x);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (!drop.has(name)) out.push(name, raw[i + 1]);
   }
   return out;
 }

@@ -7,11 +7,11 @@ import type { SpanSink } from '../../contract/span-sink.ts';
 import { recordAttemptSpan, type TrySpan } from './spans.ts';
 import { isConnectFailure, writeOrPause, type DispatchController, type DispatchHandler } from './upstream-pool.ts';
 import { classifyHandshakeError } from '../../security/handshake-failure.ts';
+import type { ResponseHeaders } from '../http1/response-headers.ts';
 
 export type TryFailure = 'reset' | 'connect-failure' | 'invalid';
 
-/** Response headers as the pool parsed them: names lower-case, repeated ones as arrays. */
-export type ResponseHeaders = Record<string, string | string[] | undefined>;
+export type { ResponseHeaders };
 
 export interface TryHandler {
   /**

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { ClientPool, type RequestController, type ResponseHeaderMap } from '../../../src/sim/http1/client-pool.ts';
+import { ClientPool, type RequestController } from '../../../src/sim/http1/client-pool.ts';
+import type { ResponseHeaderMap } from '../../../src/sim/http1/response-headers.ts';
 import { waitFor } from '../../../src/util/http-json.ts';
 
 /** A node:http upstream that counts the connections it accepted and the ones still open. */
@@ -35,7 +36,7 @@ function request(pool: ClientPool, rq: Partial<Parameters<ClientPool['dispatch']
     let headers: ResponseHeaderMap = {};
     const chunks: Buffer[] = [];
     pool.dispatch({ method: 'GET', path: '/', headers: ['host', 'payments'], body: null, ...rq }, {
-      onResponseStart: (_c, s, h) => ((status = s), (headers = h)),
+      onResponseStart: (_c, s, h) => ((status = s), (headers = h.map)),
       onResponseData: (c, chunk) => (chunks.push(chunk), onData?.(c, chunk)),
       onResponseEnd: () => resolve({ status, headers, body: Buffer.concat(chunks) }),
       onResponseError: (_c, err) => reject(err),

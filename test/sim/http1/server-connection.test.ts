@@ -69,6 +69,16 @@ describe('ServerConnection: HTTP/1.1 on the server side', () => {
     assert.ok(performance.now() - started >= 1_900, `closed after ${performance.now() - started} ms, before the timeout`);
   });
 
+  it('the idle timeout never cuts a request in progress, however long its handler takes', async (t) => {
+    const port = await serve(t, (req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('late'), 700);
+      else res.end('now');
+    }, { keepAliveTimeoutMs: 300 });
+    const { data, closed } = await raw(port, 'GET /fast HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n', /late$/);
+    assert.equal(closed, false);
+    assert.deepEqual(data.match(/\r\n\r\n(now|late)/g), ['\r\n\r\nnow', '\r\n\r\nlate']);
+  });
+
   it('hints the keep-alive timeout it keeps, in whole seconds, and none when it keeps idle connections forever', async (t) => {
     const hint = async (options?: ServerConnectionOptions): Promise<string | undefined> => {
       const port = await serve(t, (_req, res) => res.end('x'), options);
