@@ -1,4 +1,4 @@
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sharedDefault } from '../../contract/defaults.ts';
 import type { ServiceSpec } from '../../scenario/scenario.ts';
@@ -10,6 +10,10 @@ import { ConcurrencyLimiter } from './concurrency-limiter.ts';
 import { callThroughSidecar, type CallResult } from './downstream-call.ts';
 import { latencySampler } from './latency-sampler.ts';
 import { WASTE_GRACE_MS, WORK_PATH, WorkLog } from './work-log.ts';
+
+// From the builtin's own exports, not an ESM import: importing node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { Agent, createServer } = process.getBuiltinModule('node:http');
 
 /** The path health checks probe by default: answered at once, without a concurrency slot. */
 const HEALTH_PATH = sharedDefault((p) => p.healthCheck.path);
