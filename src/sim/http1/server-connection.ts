@@ -113,6 +113,8 @@ export class ServerConnection implements ResponseSink {
   private armHeadTimer(): void {
     if (this.headersTimeoutMs <= 0 || this.closed) return;
     this.headTimer = setTimeout(() => this.onHeadersTimeout(), this.headersTimeoutMs);
+    // The socket keeps the process up while it is open; this timer alone must not.
+    this.headTimer.unref();
   }
 
   private clearHeadTimer(): void {
