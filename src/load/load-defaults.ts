@@ -34,4 +34,10 @@ export const LOAD_DEFAULTS = {
   5–7 ms each (a burst of 10–14 requests at the server); after it, about 1 ms. ms.
   */
   warmupGapMs: 100,
+  /**
+  How an open loop sends over plaintext HTTP: `socket`, a thread that paces and writes each request
+  itself (SocketSender); `undici`, a pacer thread that wakes the main thread, which sends through
+  undici (the way for an https target). Measured at the kernel in docs/load.md.
+  */
+  openLoopVia: 'socket' as 'socket' | 'undici',
 } as const;

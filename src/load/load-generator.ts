@@ -7,6 +7,7 @@ import { LOAD_DEFAULTS } from './load-defaults.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { OpenLoopLoad } from './open-loop-load.ts';
 import { monotonicMs, WorkerPacer, type Pacer } from './pacer.ts';
+import { SocketSender, type SocketTarget } from './socket-sender.ts';
 
 export interface LoadGeneratorOptions {
   /** Base URL of the ingress sidecar's outbound listener, e.g. http://127.0.0.1:40123 */
@@ -21,6 +22,10 @@ export interface LoadGeneratorOptions {
   pacer?: Pacer;
   /** Keep every request's times in the measured load's summary (`trace`). @default false */
   trace?: boolean;
+  /** How the open loop sends (plaintext targets; https always goes through undici). @default LOAD_DEFAULTS.openLoopVia */
+  via?: 'socket' | 'undici';
+  /** The thread that paces and writes the open loop's requests when it sends `via: 'socket'`; give one that is `ready()`. @default a SocketSender of its own */
+  sender?: SocketSender;
 }
 
 /**
@@ -30,9 +35,10 @@ can warm up at a low rate, on the same connections, so the first measured second
 */
 export class LoadGenerator {
   private readonly o: LoadGeneratorOptions;
-  private readonly target: HttpTarget;
-  private readonly pacer: Pacer;
+  private readonly target: HttpTarget | SocketTarget;
+  private readonly pacer: Pacer | null;
   private readonly ownPacer: WorkerPacer | null;
+  private readonly ownSender: SocketSender | null;
   private current: OpenLoopLoad | ClosedLoopLoad | null = null;
   /** The measured load (not the warm-up), kept after it ends for its per-second figures. */
   private measured: OpenLoopLoad | ClosedLoopLoad | null = null;
@@ -44,14 +50,20 @@ export class LoadGenerator {
     this.o = options;
     const { plan } = options;
     this.closedLoop = plan.model === 'closed' ? import('./closed-loop-load.ts') : null;
-    this.target = new HttpTarget({ url: options.url, host: plan.host, path: plan.path, connections: plan.connections, timeoutMs: this.timeoutMs });
-    this.ownPacer = options.pacer ? null : new WorkerPacer();
-    this.pacer = options.pacer ?? this.ownPacer!;
+    const url = new URL(options.url);
+    const socket = plan.model !== 'closed' && url.protocol === 'http:' && (options.via ?? LOAD_DEFAULTS.openLoopVia) === 'socket';
+    this.ownSender = socket && !options.sender ? new SocketSender() : null;
+    this.ownPacer = socket || options.pacer ? null : new WorkerPacer();
+    this.pacer = options.pacer ?? this.ownPacer;
+    this.target = socket
+      ? { sender: options.sender ?? this.ownSender!, target: { host: url.hostname, port: Number(url.port || 80), hostHeader: plan.host, path: plan.path, timeoutMs: this.timeoutMs } }
+      : new HttpTarget({ url: options.url, host: plan.host, path: plan.path, connections: plan.connections, timeoutMs: this.timeoutMs });
   }
 
   /** Resolves once the pacer can keep time (its thread has booted): await it before the warm-up or the load is due. */
   async ready(): Promise<void> {
     await this.ownPacer?.ready();
+    await this.ownSender?.ready();
   }
 
   private get timeoutMs(): number {
@@ -73,7 +85,7 @@ export class LoadGenerator {
       phases: [{ startMs: 0, durationMs: ms, rate }],
       cap: this.o.plan.connections,
       recorder: new DiscardingRecorder(),
-      pacer: this.pacer,
+      pacer: this.pacer ?? undefined,
       drainMs: 0,
     });
     this.current = load;
@@ -97,7 +109,7 @@ export class LoadGenerator {
       seed: plan.seed,
       cap: plan.connections,
       recorder,
-      pacer: this.pacer,
+      pacer: this.pacer ?? undefined,
       trace: this.o.trace,
     });
     // The schedule is absolute on the monotonic clock; t0 is wall time, so convert once.
@@ -118,8 +130,9 @@ export class LoadGenerator {
 
   /** Closes the connections (and the pacer's thread, when it is its own). */
   async close(): Promise<void> {
-    await this.target.destroy();
+    if ('destroy' in this.target) await this.target.destroy();
     await this.ownPacer?.close();
+    await this.ownSender?.close();
   }
 
   private async play(load: OpenLoopLoad | ClosedLoopLoad, run: () => Promise<LoadSummary>): Promise<LoadSummary> {

@@ -4,6 +4,7 @@ import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { LoadGenerator } from './load-generator.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { WorkerPacer } from './pacer.ts';
+import { SocketSender } from './socket-sender.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import { LoopDelayMonitor } from '../util/loop-delay-monitor.ts';
 
@@ -50,10 +51,14 @@ export type LoadMessage =
   | { type: 'done'; summary: LoadSummary; series: SparseSeries };
 
 if (process.send) {
-  // The pacer's thread boots before this process says it is ready, so the harness's own wait
-  // (prepare) covers it and the first intended send is never late for it.
-  const pacer = new WorkerPacer();
-  await pacer.ready();
+  // The pacing thread boots before this process says it is ready, so the harness's own wait
+  // (prepare) covers it and the first intended send is never late for it. Its argument says which
+  // (RemoteLoadOptions.via).
+  const via = process.argv[2] === 'undici' || process.argv[2] === 'socket' ? process.argv[2] : LOAD_DEFAULTS.openLoopVia;
+  const pacer = via === 'undici' ? new WorkerPacer() : null;
+  const sender = via === 'socket' ? new SocketSender() : null;
+  await pacer?.ready();
+  await sender?.ready();
   let generator: LoadGenerator | null = null;
   let stopped = false;
   const send = (m: LoadMessage) => process.send!(m);
@@ -65,7 +70,9 @@ if (process.send) {
     }
     if (m.type !== 'start' || generator) return;
     const recorder = new SeriesRecorder({ t0: m.t0 });
-    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer, trace: m.trace });
+    // An https target goes through undici, with a pacer thread of the generator's own.
+    generator = new LoadGenerator({ url: m.url, plan: m.plan, recorder, timeoutMs: m.timeoutMs, pacer: pacer ?? undefined, sender: sender ?? undefined, via, trace: m.trace });
+    await generator.ready();
     if (stopped) generator.stop();
     if (m.warmup) {
       await generator.warmUp(m.t0 - LOAD_DEFAULTS.warmupGapMs);
@@ -88,7 +95,8 @@ if (process.send) {
     summary.loopDelay = loop.read();
     clearInterval(ticker);
     await generator.close();
-    await pacer.close();
+    await pacer?.close();
+    await sender?.close();
     // Disconnect once the message is written: a large one (a trace) is still queued when send returns.
     process.send!({ type: 'done', summary, series: recorder.toJSON(0) } satisfies LoadMessage, () => process.disconnect());
   });

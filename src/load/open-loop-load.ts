@@ -7,10 +7,15 @@ import { RunqueueWait } from '../util/runqueue-wait.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import { LoadHonestyMeter, type LatencyFigures } from './load-honesty.ts';
 import type { LoadSummary, LoadTrace } from './load-summary.ts';
-import { monotonicMs, WorkerPacer, type Pacer } from './pacer.ts';
+import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from './pacer.ts';
+import type { SenderSink, SocketTarget } from './socket-sender.ts';
 
 export interface OpenLoopOptions {
-  target: HttpTarget;
+  /**
+  Where the requests go: an undici pool, the main thread sending at each wake-up of the pacer; or a
+  SocketSender's thread, which paces and writes the requests itself (plaintext only; `pacer` unused).
+  */
+  target: HttpTarget | SocketTarget;
   phases: LoadPhasePlan[];
   /** @default 'uniform' */
   arrivals?: Arrivals;
@@ -44,6 +49,7 @@ the request reached a socket into `client:sent`.
 export class OpenLoopLoad {
   private readonly o: OpenLoopOptions;
   private pacer: Pacer | null = null;
+  private sender: SocketTarget['sender'] | null = null;
   private stopped = false;
   private onIdle: (() => void) | null = null;
   /** What every request's handler shares: counters, histograms, the clock. */
@@ -75,36 +81,77 @@ export class OpenLoopLoad {
 
     const waits = o.trace ? RunqueueWait.open() : null;
     const trace: LoadTrace | undefined = o.trace ? { intendedMs: [], reachedMs: [], waitMs: waits ? [] : null, pacerLateMs: [], sentMs: [] } : undefined;
-    const dispatch = (intended: number) => {
-      const actual = t.now() - startAt;
-      if (trace) {
-        trace.intendedMs.push(intended);
-        trace.reachedMs.push(actual);
-        trace.waitMs?.push(waits!.ms());
-        trace.sentMs.push(null);
+    const plan: PacerPlan = { startAt, phases: o.phases, arrivals, seed: o.seed ?? 1, record: o.trace };
+    let started: number;
+    const target = o.target;
+    if ('sender' in target) {
+      waits?.close();
+      started = t.now();
+      // The sender's thread reaches, writes and stamps each request itself: no hand-off, so the
+      // trace has no pacer's share (0) and the wait for a core is that thread's.
+      const sink: SenderSink = {
+        sent: (intended, reached, wrote, _inFlight, waitMs) => {
+          if (trace) {
+            trace.intendedMs.push(intended);
+            trace.reachedMs.push(reached);
+            trace.waitMs?.push(waitMs);
+            trace.sentMs.push(wrote);
+          }
+          this.meter.sent(intended, reached);
+          t.inFlight++;
+          this.meter.inFlightNow(t.inFlight);
+        },
+        dropped: (intended, reached, reason, waitMs) => {
+          if (trace) {
+            trace.intendedMs.push(intended);
+            trace.reachedMs.push(reached);
+            trace.waitMs?.push(waitMs);
+            trace.sentMs.push(null);
+          }
+          this.meter.dropped(intended, reason);
+        },
+        done: (intended, wrote, doneAt, code, kind) => t.finish(code, kind, intended, wrote, doneAt),
+      };
+      if (!this.stopped) {
+        this.sender = target.sender;
+        await target.sender.play(target.target, plan, o.cap, budget, sink);
       }
-      if (actual - intended > budget) return this.meter.dropped(intended, 'late');
-      if (t.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
-      if (trace) trace.sentMs[trace.sentMs.length - 1] = actual;
-      this.meter.sent(intended, actual);
-      t.inFlight++;
-      this.meter.inFlightNow(t.inFlight);
-      o.target.send(new RequestHandler(t, intended, actual));
-    };
-
-    const own = o.pacer ? null : new WorkerPacer();
-    await own?.ready();
-    const started = t.now();
-    await new Promise<void>((resolve) => {
-      if (this.stopped) return resolve();
-      this.pacer = o.pacer ?? own!;
-      this.pacer.start({ startAt, phases: o.phases, arrivals, seed: o.seed ?? 1, record: o.trace }, dispatch, (wakeLateMs) => {
-        if (trace) trace.pacerLateMs = wakeLateMs ? wakeLateMs.slice(0, trace.intendedMs.length) : trace.intendedMs.map(() => null);
-        resolve();
+      if (trace) {
+        trace.pacerLateMs = trace.intendedMs.map(() => 0);
+        if (trace.waitMs?.some((w) => !Number.isFinite(w))) trace.waitMs = null;
+      }
+    } else {
+      const http = target;
+      const dispatch = (intended: number) => {
+        const actual = t.now() - startAt;
+        if (trace) {
+          trace.intendedMs.push(intended);
+          trace.reachedMs.push(actual);
+          trace.waitMs?.push(waits!.ms());
+          trace.sentMs.push(null);
+        }
+        if (actual - intended > budget) return this.meter.dropped(intended, 'late');
+        if (t.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
+        if (trace) trace.sentMs[trace.sentMs.length - 1] = actual;
+        this.meter.sent(intended, actual);
+        t.inFlight++;
+        this.meter.inFlightNow(t.inFlight);
+        http.send(new RequestHandler(t, intended, actual));
+      };
+      const own = o.pacer ? null : new WorkerPacer();
+      await own?.ready();
+      started = t.now();
+      await new Promise<void>((resolve) => {
+        if (this.stopped) return resolve();
+        this.pacer = o.pacer ?? own!;
+        this.pacer.start(plan, dispatch, (wakeLateMs) => {
+          if (trace) trace.pacerLateMs = wakeLateMs ? wakeLateMs.slice(0, trace.intendedMs.length) : trace.intendedMs.map(() => null);
+          resolve();
+        });
       });
-    });
-    await own?.close();
-    waits?.close();
+      await own?.close();
+      waits?.close();
+    }
     await this.drain(o.drainMs ?? LOAD_DEFAULTS.drainMs);
     const unfinished = t.inFlight;
     return {
@@ -129,6 +176,7 @@ export class OpenLoopLoad {
   stop(): void {
     this.stopped = true;
     this.pacer?.stop();
+    this.sender?.stop();
     this.onIdle?.();
   }
 
@@ -167,9 +215,9 @@ class Tally {
     this.idle = idle;
   }
 
-  /** A request ended: `code` its status (or 'error' with `kind`), times in ms from the start of the load. */
-  finish(code: number | 'error', kind: string | null, intended: number, wrote: number): void {
-    const done = this.now() - this.startAt;
+  /** A request ended (at `doneAt`, default now): `code` its status (or 'error' with `kind`), times in ms from the start of the load. */
+  finish(code: number | 'error', kind: string | null, intended: number, wrote: number, doneAt = this.now() - this.startAt): void {
+    const done = doneAt;
     this.inFlight--;
     this.requests++;
     this.status[code] = (this.status[code] ?? 0) + 1;

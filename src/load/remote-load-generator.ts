@@ -4,6 +4,7 @@ import type { SparseSeries } from '../contract/series.ts';
 import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { compileCacheDir } from '../process/child-process.ts';
 import { codeLayout } from '../util/code-layout.ts';
+import { LOAD_DEFAULTS } from './load-defaults.ts';
 import type { LoadSummary } from './load-summary.ts';
 import type { LoadCommand, LoadMessage, LoadSecond } from './load-process.ts';
 
@@ -33,6 +34,8 @@ export interface RemoteLoadOptions {
   env?: Record<string, string>;
   /** Keep every request's times in the summary (`trace`, LoadTrace): for the smoothness test and the bench. @default false */
   trace?: boolean;
+  /** How an open loop sends (LoadGeneratorOptions.via). @default LOAD_DEFAULTS.openLoopVia */
+  via?: 'socket' | 'undici';
 }
 
 /**
@@ -53,7 +56,7 @@ export class RemoteLoadGenerator implements Disposable {
   /** Starts the load process and resolves once it is ready to send (so its start-up is not part of the load). */
   prepare(timeoutMs = 15_000): Promise<void> {
     const o = this.options;
-    const child = spawn(process.execPath, [...LOAD_NODE_OPTIONS, LOAD_PROCESS], {
+    const child = spawn(process.execPath, [...LOAD_NODE_OPTIONS, LOAD_PROCESS, o.via ?? LOAD_DEFAULTS.openLoopVia], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { NODE_COMPILE_CACHE: compileCacheDir(), ...process.env, ...o.env },
     });
