@@ -3,6 +3,7 @@ import { ArrivalSchedule } from '../src/load/arrival-schedule.ts';
 import { HttpTarget } from '../src/load/http-target.ts';
 import { OpenLoopLoad } from '../src/load/open-loop-load.ts';
 import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../src/load/pacer.ts';
+import { SocketSender, type SocketTarget } from '../src/load/socket-sender.ts';
 import { SeriesRecorder } from '../src/observe/timeline.ts';
 import type { Arrivals } from '../src/scenario/scenario.ts';
 
@@ -16,9 +17,12 @@ Engines:
   autocannon instances started 100 ms apart, each with `overallRate` (autocannon paces per
   connection per one-second window);
 - `timer`: the open loop with a pacer on the main thread's timers (1 ms resolution);
-- `worker`: the open loop as meshproof runs it, paced by a worker thread.
+- `worker`: the open loop paced by a worker thread, sent by the main thread through undici (meshproof's
+  `via: undici`, the way for https targets);
+- `socket`: the open loop as meshproof runs it over plaintext, a thread that paces and writes each
+  request itself (SocketSender).
 */
-export type Engine = 'autocannon' | 'timer' | 'worker';
+export type Engine = 'autocannon' | 'timer' | 'worker' | 'socket';
 
 export interface EngineArgs {
   engine: Engine;
@@ -95,7 +99,7 @@ function autocannonSlices(a: EngineArgs, rate: number, durationMs: number, slice
   return Promise.all(runs).then(() => sent);
 }
 
-async function main(a: EngineArgs, thread: WorkerPacer): Promise<EngineResult> {
+async function main(a: EngineArgs, thread: WorkerPacer, sender: SocketSender): Promise<EngineResult> {
   const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - monotonicMs())));
   if (a.engine === 'autocannon') {
     await autocannonSlices(a, 20, Math.max(100, a.start - monotonicMs() - 100), 1);
@@ -105,7 +109,11 @@ async function main(a: EngineArgs, thread: WorkerPacer): Promise<EngineResult> {
     const used = process.cpuUsage(cpu);
     return { cores: (used.user + used.system) / 1000 / a.durationMs, sent, dropped: null, latenessP99: null, senderCv: null };
   }
-  const target = new HttpTarget({ url: a.url, host: 'bench', path: '/', connections: a.connections, timeoutMs: 10_000 });
+  const url = new URL(a.url);
+  const target =
+    a.engine === 'socket'
+      ? ({ sender, target: { host: url.hostname, port: Number(url.port), hostHeader: 'bench', path: '/', timeoutMs: 10_000 } } satisfies SocketTarget)
+      : new HttpTarget({ url: a.url, host: 'bench', path: '/', connections: a.connections, timeoutMs: 10_000 });
   const worker = a.engine === 'worker' ? thread : null;
   const pacer = () => worker ?? new TimerPacer();
   const warm = new OpenLoopLoad({ target, phases: [{ startMs: 0, durationMs: Math.max(100, a.start - monotonicMs() - 100), rate: 20 }], cap: a.connections, recorder: new SeriesRecorder(), pacer: pacer(), drainMs: 0 });
@@ -115,17 +123,20 @@ async function main(a: EngineArgs, thread: WorkerPacer): Promise<EngineResult> {
   const cpu = process.cpuUsage();
   const { honesty: h } = await load.run(a.start);
   const used = process.cpuUsage(cpu);
-  await target.destroy();
+  if ('destroy' in target) await target.destroy();
   return { cores: (used.user + used.system) / 1000 / a.durationMs, sent: h.sent, dropped: h.dropped.total, latenessP99: h.lateness?.p99 ?? null, senderCv: h.interArrivalCv };
 }
 
 if (process.send) {
   // The pacer thread boots before `ready`, as the load process's does.
   const thread = new WorkerPacer();
+  const sender = new SocketSender();
   await thread.ready();
+  await sender.ready();
   process.once('message', async (a: EngineArgs) => {
-    process.send!(await main(a, thread));
+    process.send!(await main(a, thread, sender));
     await thread.close();
+    await sender.close();
     process.disconnect();
   });
   process.on('disconnect', () => process.exit(0));

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { codeLayout } from '../util/code-layout.ts';
+import { LOAD_DEFAULTS } from './load-defaults.ts';
 import type { PacerPlan } from './pacer.ts';
 
 /** Where a SocketSender sends: a plaintext HTTP/1.1 listener on this machine, and the request it repeats. */
@@ -28,10 +29,12 @@ export interface SenderPlay {
   cap: number;
   /** A request reached later than this after its intended time is dropped, ms. */
   lateBudgetMs: number;
+  /** Idle connections kept open ahead of the requests: the peak rate's requests in this many ms (LOAD_DEFAULTS.spareConnectionsMs). */
+  spareMs: number;
 }
 
 export type SenderCommand = { type: 'play'; play: SenderPlay };
-export type SenderMessage = { type: 'ready' } | { type: 'records'; records: Float64Array; kinds: string[] } | { type: 'end'; play: number };
+export type SenderMessage = { type: 'ready'; priority: string | null } | { type: 'records'; records: Float64Array; kinds: string[] } | { type: 'end'; play: number };
 
 /**
 The layout of a record the sender thread posts (RECORD.size numbers: type, play, intended, t1, t2, v,
@@ -69,16 +72,26 @@ export class SocketSender {
   private ending: { id: number; resolve: () => void } | null = null;
   private lastId = 0;
   private closed = false;
+  /** What the kernel granted the thread when a real-time priority was asked for (`SCHED_FIFO 1`, or `refused: …`); null when none was. */
+  priority: string | null = null;
 
-  constructor() {
-    this.worker = new Worker(codeLayout.file('load/socket-sender-worker.ts'), { workerData: { control: this.control.buffer } });
+  /**
+  @param o.realtimePriority Run the sender's thread (only it) under SCHED_FIFO at this priority (1–99), so
+  the kernel wakes it on time whatever else runs; 0 leaves it to the normal scheduler. Needs root or
+  CAP_SYS_NICE: otherwise it runs as without, and `priority` says why. @default 0
+  */
+  constructor(o: { realtimePriority?: number } = {}) {
+    this.worker = new Worker(codeLayout.file('load/socket-sender-worker.ts'), { workerData: { control: this.control.buffer, realtimePriority: o.realtimePriority ?? 0 } });
     // Idle between plays, it must not keep the process alive.
     this.worker.unref();
     this.booted = new Promise((resolve, reject) => {
       this.worker.once('error', reject);
       this.worker.on('message', (m: SenderMessage) => {
         if (m.type === 'records') this.deliver(m.records, m.kinds);
-        else if (m.type === 'ready') resolve();
+        else if (m.type === 'ready') {
+          this.priority = m.priority;
+          resolve();
+        }
         else if (this.ending?.id === m.play) this.end();
       });
     });
@@ -101,7 +114,7 @@ export class SocketSender {
     Atomics.store(this.control, 0, 0);
     return new Promise((resolve) => {
       this.ending = { id, resolve };
-      this.worker.postMessage({ type: 'play', play: { id, plan, target, cap, lateBudgetMs } } satisfies SenderCommand);
+      this.worker.postMessage({ type: 'play', play: { id, plan, target, cap, lateBudgetMs, spareMs: LOAD_DEFAULTS.spareConnectionsMs } } satisfies SenderCommand);
     });
   }
 
