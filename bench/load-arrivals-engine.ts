@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { ArrivalSchedule } from '../src/load/arrival-schedule.ts';
 import { HttpTarget } from '../src/load/http-target.ts';
+import { LOAD_DEFAULTS } from '../src/load/load-defaults.ts';
 import { OpenLoopLoad } from '../src/load/open-loop-load.ts';
 import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../src/load/pacer.ts';
 import { SocketSender, type SocketTarget } from '../src/load/socket-sender.ts';
@@ -20,9 +21,10 @@ Engines:
 - `worker`: the open loop paced by a worker thread, sent by the main thread through undici (meshproof's
   `via: undici`, the way for https targets);
 - `socket`: the open loop as meshproof runs it over plaintext, a thread that paces and writes each
-  request itself (SocketSender).
+  request itself (SocketSender);
+- `socket-rt`: the same, its thread under SCHED_FIFO (MESHPROOF_LOAD_REALTIME=1).
 */
-export type Engine = 'autocannon' | 'timer' | 'worker' | 'socket';
+export type Engine = 'autocannon' | 'timer' | 'worker' | 'socket' | 'socket-rt';
 
 export interface EngineArgs {
   engine: Engine;
@@ -99,7 +101,7 @@ function autocannonSlices(a: EngineArgs, rate: number, durationMs: number, slice
   return Promise.all(runs).then(() => sent);
 }
 
-async function main(a: EngineArgs, thread: WorkerPacer, sender: SocketSender): Promise<EngineResult> {
+async function main(a: EngineArgs, thread: WorkerPacer, sender: SocketSender, rtSender: SocketSender): Promise<EngineResult> {
   const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - monotonicMs())));
   if (a.engine === 'autocannon') {
     await autocannonSlices(a, 20, Math.max(100, a.start - monotonicMs() - 100), 1);
@@ -111,8 +113,8 @@ async function main(a: EngineArgs, thread: WorkerPacer, sender: SocketSender): P
   }
   const url = new URL(a.url);
   const target =
-    a.engine === 'socket'
-      ? ({ sender, target: { host: url.hostname, port: Number(url.port), hostHeader: 'bench', path: '/', timeoutMs: 10_000 } } satisfies SocketTarget)
+    a.engine === 'socket' || a.engine === 'socket-rt'
+      ? ({ sender: a.engine === 'socket' ? sender : rtSender, target: { host: url.hostname, port: Number(url.port), hostHeader: 'bench', path: '/', timeoutMs: 10_000 } } satisfies SocketTarget)
       : new HttpTarget({ url: a.url, host: 'bench', path: '/', connections: a.connections, timeoutMs: 10_000 });
   const worker = a.engine === 'worker' ? thread : null;
   const pacer = () => worker ?? new TimerPacer();
@@ -131,12 +133,15 @@ if (process.send) {
   // The pacer thread boots before `ready`, as the load process's does.
   const thread = new WorkerPacer();
   const sender = new SocketSender();
+  const rtSender = new SocketSender({ realtimePriority: LOAD_DEFAULTS.realtimePriority });
   await thread.ready();
   await sender.ready();
+  await rtSender.ready();
   process.once('message', async (a: EngineArgs) => {
-    process.send!(await main(a, thread, sender));
+    process.send!(await main(a, thread, sender, rtSender));
     await thread.close();
     await sender.close();
+    await rtSender.close();
     process.disconnect();
   });
   process.on('disconnect', () => process.exit(0));

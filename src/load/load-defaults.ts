@@ -48,4 +48,10 @@ export const LOAD_DEFAULTS = {
   the kernel 2-5 ms late. ms.
   */
   spareConnectionsMs: 10,
+  /**
+  The SCHED_FIFO priority the socket sender's thread asks for when real-time pacing is asked for
+  (MESHPROOF_LOAD_REALTIME=1, RemoteLoadOptions.realtime): 2, above a whole harness run under
+  `chrt -f 1`, whose V8 helper threads would otherwise hold the sender's core at equal priority.
+  */
+  realtimePriority: 2,
 } as const;

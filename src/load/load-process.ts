@@ -56,7 +56,10 @@ if (process.send) {
   // (RemoteLoadOptions.via).
   const via = process.argv[2] === 'undici' || process.argv[2] === 'socket' ? process.argv[2] : LOAD_DEFAULTS.openLoopVia;
   const pacer = via === 'undici' ? new WorkerPacer() : null;
-  const sender = via === 'socket' ? new SocketSender() : null;
+  // Real-time pacing is asked for by the environment (documented in docs/load.md): a machine-wide
+  // choice, not a scenario's, and one that needs root or CAP_SYS_NICE.
+  const realtime = process.env.MESHPROOF_LOAD_REALTIME === '1';
+  const sender = via === 'socket' ? new SocketSender({ realtimePriority: realtime ? LOAD_DEFAULTS.realtimePriority : 0 }) : null;
   await pacer?.ready();
   await sender?.ready();
   let generator: LoadGenerator | null = null;
@@ -93,6 +96,7 @@ if (process.send) {
     clearTimeout(measuring);
     loop.stop();
     summary.loopDelay = loop.read();
+    summary.sender = { via, priority: sender?.priority ?? null };
     clearInterval(ticker);
     await generator.close();
     await pacer?.close();

@@ -16,6 +16,8 @@ export interface LoadSummary {
   honesty: LoadHonesty;
   /** The load process's own event-loop delay over the measured load (it sends every request and times every response); absent when the load ran in another process's loop. */
   loopDelay?: LoopDelay;
+  /** How the load process sent an open loop (LoadGeneratorOptions.via), and the real-time priority its sender's thread was granted (`SCHED_FIFO 2`, `refused: …`; null when none was asked for). */
+  sender?: { via: 'socket' | 'undici'; priority: string | null };
   /** Every request of an open-loop load, when it was asked for (`trace`): for finding where arrivals bunch. */
   trace?: LoadTrace;
 }

@@ -36,6 +36,8 @@ export interface RemoteLoadOptions {
   trace?: boolean;
   /** How an open loop sends (LoadGeneratorOptions.via). @default LOAD_DEFAULTS.openLoopVia */
   via?: 'socket' | 'undici';
+  /** Ask real-time priority for the socket sender's thread (as MESHPROOF_LOAD_REALTIME=1 does). @default from the environment */
+  realtime?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export class RemoteLoadGenerator implements Disposable {
     const o = this.options;
     const child = spawn(process.execPath, [...LOAD_NODE_OPTIONS, LOAD_PROCESS, o.via ?? LOAD_DEFAULTS.openLoopVia], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { NODE_COMPILE_CACHE: compileCacheDir(), ...process.env, ...o.env },
+      env: { NODE_COMPILE_CACHE: compileCacheDir(), ...process.env, ...o.env, ...(o.realtime === undefined ? {} : { MESHPROOF_LOAD_REALTIME: o.realtime ? '1' : '0' }) },
     });
     this.child = child;
     if (child.pid) o.onSpawn?.(child.pid);
