@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, test } from 'vitest';
+import { describe, test } from 'vitest';
 import { judgeArrivals, type ArrivalJudgment } from '../../bench/arrival-judgment.ts';
-import { startLeanRecorder, type RecordingServer } from '../../bench/arrival-recorder.ts';
+import { startKernelStampRecorder } from '../../bench/arrival-recorder.ts';
 import { LOAD_GOALS, loadShortfalls, type LoadHonesty } from '../../src/load/load-honesty.ts';
 import { monotonicMs } from '../../src/load/pacer.ts';
 import { RemoteLoadGenerator } from '../../src/load/remote-load-generator.ts';
@@ -12,13 +12,14 @@ import type { Arrivals } from '../../src/scenario/scenario.ts';
 The promises of an open-loop load, measured where the mesh would see them: the load generator's own
 process (as a run starts it) sends to a server on loopback that records when each request arrives.
 
-No sender is more punctual than the machine lets it be, and the machine is shared. So the goals are
-judged over the requests the machine let through on time (bench/arrival-judgment.ts): the load keeps
-a trace of every request (how late its pacer thread posted it, how long the kernel kept its sending
-thread waiting for a core), the recorder keeps the kernel's account of its own thread, and a request
-the kernel held up in any of the three is excused: the gaps and 10 ms windows touching it are left
-out. Nothing else is: a request posted on time and sent late while the sending thread ran (the
-hand-off, undici, a garbage collection), or dropped as late for that, counts against the load. The goals
+The server stamps each request with the kernel's receive time (SO_TIMESTAMPNS, a python3 process:
+bench/kernel-stamp-recorder.py), so no pause of a receiving thread is in the figures. No sender is
+more punctual than the machine lets it be, and the machine is shared. So the goals are judged over the
+requests the machine let through on time (bench/arrival-judgment.ts): the load keeps a trace of every
+request (how long the kernel kept the thread that writes it waiting for a core), and a request the
+kernel held up is excused: the gaps and 10 ms windows touching it are left out. Nothing else is: a
+request sent late while its thread ran (reading responses, a garbage collection) or overslept, or
+dropped as late for that, counts against the load. The goals
 (LOAD_GOALS) are then the assertions: uniform at 100/s and 2000/s with an inter-arrival CV of at
 most 0.1, no 10 ms window over twice the expected count, the requests sent within 1% of those
 scheduled; Poisson with a CV between 0.9 and 1.1.
@@ -30,23 +31,25 @@ is exact, its shortfalls name every late drop) and says, with the figures, that 
 judged (a warning, and the test's annotation).
 */
 
-let server: RecordingServer;
-beforeAll(async () => {
-  server = await startLeanRecorder({ waits: true });
-});
-afterAll(() => server.close());
 
 const ATTEMPTS = 2;
 /** A thread the kernel kept off a core (or woke) later than this while a request passed through it excuses the request, ms: at 2000/s, half a gap. */
 const SLACK_MS = 0.25;
 /**
-The uniform 2000/s CV the sender reaches over the requests the machine let through on time: 0.10–0.33
-in 11 rounds (real-time priority, so the kernel held up under 4% of them; 0.37 in the one round
-before the load process collected its garbage between warm-up and load). The goal is 0.1. This bound
-guards against going back to bunching (timers: CV above 1), not the goal, which each run reports.
-Without real-time priority, in four fresh-clone CI runs: 0.21, 0.26, 0.30, 0.41 (0.4 failed one).
+The uniform 2000/s CV the socket sender reaches without real-time priority, at the kernel (docs/load.md:
+0.12–0.29 on a quiet machine, where the undici path had 0.27–0.44; the undici path's CI runs gave
+0.21–0.41 judged). Its thread is woken up to a few ms late a few times a second while it was not
+waiting for a core, which the judgment cannot excuse. This bound guards against going back to
+bunching (timers: CV above 1), not the goal, which each run reports.
 */
 const CV_2000_MEASURED = 0.6;
+/**
+The same with the sender's thread at real-time priority: 0.03–0.17 on a quiet or lightly shared
+machine, 0.21–0.31 with both cores kept busy (docs/load.md). Its late wake-ups then come with no wait
+for a core at all (the thread was blocked, not preempted). The goal is 0.1; this bound is what was
+measured, and each run says its distance to the goal.
+*/
+const CV_2000_REALTIME_MEASURED = 0.35;
 /** The share of gaps that must be judged for an attempt to count. */
 const MIN_COVERAGE = 0.8;
 /** Below this share, the machine is too busy for another attempt to fare better. */
@@ -58,21 +61,25 @@ interface Attempt {
   arrived: number;
   expected: number;
   note: string;
+  /** What the kernel granted the sender's thread (LoadSummary.sender.priority). */
+  priority: string | null;
 }
 
-async function attempt(arrivals: Arrivals, rate: number, durationMs: number): Promise<Attempt> {
+async function attempt(arrivals: Arrivals, rate: number, durationMs: number, realtime = false): Promise<Attempt> {
+  // A recorder per attempt: it hands over its stamps when it stops.
+  const server = await startKernelStampRecorder();
   const load = new RemoteLoadGenerator({
     url: server.url,
     trace: true,
+    realtime,
     plan: { target: 'front', host: 'front', path: '/', model: 'open', arrivals, seed: 11, connections: Math.max(10, Math.ceil(rate / 10)), durationMs, phases: [{ startMs: 0, durationMs, rate }] },
   });
   await load.prepare();
   // A second of warm-up (as a run has) opens the connections; its requests arrive before `start`.
   const t0 = Date.now() + 1000;
   const start = monotonicMs() + (t0 - Date.now());
-  const from = server.arrivals.length;
-  const { summary } = await load.run(t0);
-  let first = from;
+  const { summary } = await load.run(t0).finally(() => server.close());
+  let first = 0;
   while (first < server.arrivals.length && server.arrivals[first] < start - 2) first++;
   const got = server.arrivals.slice(first).map((a) => a - start);
   const waits = server.waits.slice(first);
@@ -90,17 +97,18 @@ async function attempt(arrivals: Arrivals, rate: number, durationMs: number): Pr
   const note =
     `${arrivals} ${rate}/s: judged ${judged.gaps} gaps (${(judged.coverage * 100).toFixed(1)}%; the kernel held up ${judged.excused.pacer} requests in the pacer, ` +
     `${judged.excused.sender} in the sender, ${judged.excused.recorder} in the recorder): CV ${f(judged.cv)}, busiest 10 ms ${judged.busiest} where ${judged.expectedPerWindow} expected, ` +
-    `counted ${(judged.countedRatio * 100).toFixed(2)}% of ${expected}; the sending thread took the pacer's hand-off p50 ${f(judged.handOff.p50)} ms, p99 ${f(judged.handOff.p99)} ms, max ${f(judged.handOff.max)} ms, and delivery (send to stamp) took p50 ${f(judged.delivery.p50)} ms, p99 ${f(judged.delivery.p99)} ms, max ${f(judged.delivery.max)} ms; ` +
+    `counted ${(judged.countedRatio * 100).toFixed(2)}% of ${expected}; the sender reached each request p50 ${f(judged.handOff.p50)} ms, p99 ${f(judged.handOff.p99)} ms, max ${f(judged.handOff.max)} ms after its time, and delivery (send to stamp) took p50 ${f(judged.delivery.p50)} ms, p99 ${f(judged.delivery.p99)} ms, max ${f(judged.delivery.max)} ms; ` +
+    `sender ${JSON.stringify(summary.sender)}; ` +
     `the load said sent ${h.sent}, dropped ${JSON.stringify(h.dropped)}, CV ${h.interArrivalCv?.toFixed(2)}, lateness ${JSON.stringify(h.lateness)}; ` +
     `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`;
-  return { h, judged, arrived: got.length, expected, note };
+  return { h, judged, arrived: got.length, expected, note, priority: summary.sender?.priority ?? null };
 }
 
 /** Measures until an attempt is conclusive; returns it, or null (with every attempt) when none was. */
-async function measure(arrivals: Arrivals, rate: number, durationMs: number): Promise<{ ok: Attempt | null; all: Attempt[] }> {
+async function measure(arrivals: Arrivals, rate: number, durationMs: number, realtime = false): Promise<{ ok: Attempt | null; all: Attempt[] }> {
   const all: Attempt[] = [];
   for (let i = 0; i < ATTEMPTS; i++) {
-    const a = await attempt(arrivals, rate, durationMs);
+    const a = await attempt(arrivals, rate, durationMs, realtime);
     all.push(a);
     // Whatever the machine does, the load's account is exact (what it says it sent arrived: checked in attempt).
     assert.equal(a.h.intended, a.h.sent + a.h.dropped.total);
@@ -135,10 +143,9 @@ describe('uniform arrivals', () => {
       assert.ok(Math.abs(judged.countedRatio - 1) <= LOAD_GOALS.rateTolerance, `rate: ${note}`);
       assert.ok(judged.windowRatio <= LOAD_GOALS.maxWindowRatio, `busiest window: ${note}`);
       if (rate < 2000) return assert.ok(judged.cv <= LOAD_GOALS.uniformMaxCv, `CV: ${note}`);
-      // The CV goal is not met at 2000/s (docs/load.md): what is left are stalls of 1–10 ms a few times a
-      // second that no thread's wait for a core accounts for (young-generation collections in the sender
-      // among them; stamps late in the recorder's own process), each a burst of a few requests.
-      // Asserted: no worse than measured, and the distance to the goal said every time.
+      // Without real-time priority the CV goal is not met at 2000/s on a shared machine (docs/load.md):
+      // the sender's thread oversleeps 0.5–3 ms a few times a second. Asserted: no worse than measured,
+      // and the distance to the goal said every time.
       assert.ok(judged.cv <= CV_2000_MEASURED, `CV (${CV_2000_MEASURED} measured, ${LOAD_GOALS.uniformMaxCv} the goal): ${note}`);
       if (judged.cv > LOAD_GOALS.uniformMaxCv) {
         const open = `goal open: uniform 2000/s inter-arrival CV ${judged.cv.toFixed(2)} over the requests the machine let through on time, ${LOAD_GOALS.uniformMaxCv} the goal`;
@@ -147,6 +154,30 @@ describe('uniform arrivals', () => {
       }
     });
   }
+});
+
+describe('uniform arrivals, the sender at real-time priority (MESHPROOF_LOAD_REALTIME=1)', () => {
+  test('2000/s: evenly spaced at the kernel, at the declared rate, with no burst', { timeout: 60_000 }, async (ctx) => {
+    const { ok, all } = await measure('uniform', 2000, 4000, true);
+    // Where the kernel refuses the priority (no root, no CAP_SYS_NICE), the run says so; this test can then judge nothing the one above does not.
+    const refused = all.find((a) => !a.priority?.startsWith('SCHED_FIFO'));
+    if (refused) {
+      const why = `real-time priority not granted (${refused.priority}): the goal at 2000/s was not judged`;
+      console.warn(why);
+      return void ctx.annotate?.(why);
+    }
+    if (!ok) return inconclusive(ctx, all);
+    const { h, judged, note } = ok;
+    assert.equal(h.dropped.cap, 0, note);
+    assert.ok(Math.abs(judged.countedRatio - 1) <= LOAD_GOALS.rateTolerance, `rate: ${note}`);
+    assert.ok(judged.windowRatio <= LOAD_GOALS.maxWindowRatio, `busiest window: ${note}`);
+    assert.ok(judged.cv <= CV_2000_REALTIME_MEASURED, `CV (${CV_2000_REALTIME_MEASURED} measured, ${LOAD_GOALS.uniformMaxCv} the goal): ${note}`);
+    if (judged.cv > LOAD_GOALS.uniformMaxCv) {
+      const open = `goal open: uniform 2000/s at real-time priority, inter-arrival CV ${judged.cv.toFixed(2)} over the requests the machine let through on time, ${LOAD_GOALS.uniformMaxCv} the goal`;
+      console.warn(open);
+      void ctx.annotate?.(open);
+    }
+  });
 });
 
 describe('poisson arrivals', () => {
