@@ -210,6 +210,7 @@ function runResult(r: {
       targetRate: plan.load.model === 'closed' ? null : plan.load.phases.reduce((a, p) => a + p.rate * p.durationMs, 0) / Math.max(1, plan.load.durationMs),
       achievedRate: summary?.honesty.achievedRate ?? 0,
       honesty: summary?.honesty ?? null,
+      ...(summary?.sender && plan.load.model !== 'closed' ? { sender: summary.sender } : {}),
     },
     instances: measured.pods
       ? [

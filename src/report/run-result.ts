@@ -51,6 +51,13 @@ export interface RunResult {
     load never ran (the run failed before it), and absent in results written before it existed.
     */
     honesty?: LoadHonesty | null;
+    /**
+    How the load process sent an open loop (`socket`: its sender thread writes each request; `undici`)
+    and the real-time priority that thread was granted (MESHPROOF_LOAD_REALTIME=1: `SCHED_FIFO 2`, or
+    `refused: …`; null when none was asked for). Absent for a closed loop, a load that never ran, and
+    in results written before it existed.
+    */
+    sender?: { via: 'socket' | 'undici'; priority: string | null };
   };
   /**
   The instances that ran, with their ports, and for a user's own program the file its output went
