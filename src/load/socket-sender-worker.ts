@@ -124,6 +124,8 @@ function open(): Conn {
     else idle.push(c);
   });
   socket.on('data', (chunk: Buffer) => {
+    // Bytes with no request in flight are no answer to anything: the connection is not fit for the next one.
+    if (c.play < 0) return drop(c);
     let done: boolean;
     try {
       done = c.parser.feed(chunk);
@@ -235,7 +237,15 @@ function end(): void {
 }
 
 parentPort!.on('message', (m: SenderCommand) => {
-  if (m.type !== 'play') return;
+  if (m.type === 'stop') {
+    // The control word stops a wait on Atomics.wait; this, one on a timer (a long gap, a pause phase).
+    if (current && tickTimer) {
+      clearTimeout(tickTimer);
+      tickTimer = null;
+      end();
+    }
+    return;
+  }
   const { plan, target: t } = m.play;
   if (!target || target.host !== t.host || target.port !== t.port) {
     for (const c of [...all]) drop(c);

@@ -33,7 +33,7 @@ export interface SenderPlay {
   spareMs: number;
 }
 
-export type SenderCommand = { type: 'play'; play: SenderPlay };
+export type SenderCommand = { type: 'play'; play: SenderPlay } | { type: 'stop' };
 export type SenderMessage = { type: 'ready'; priority: string | null } | { type: 'records'; records: Float64Array; kinds: string[] } | { type: 'end'; play: number };
 
 /**
@@ -122,6 +122,7 @@ export class SocketSender {
   stop(): void {
     Atomics.store(this.control, 0, 1);
     Atomics.notify(this.control, 0);
+    if (this.ending && !this.closed) this.worker.postMessage({ type: 'stop' } satisfies SenderCommand);
   }
 
   /** Ends the thread and closes its connections (requests in flight get no answer). */

@@ -260,9 +260,10 @@ describe('the generator itself falls behind (undici: the main thread sends)', ()
 });
 
 describe('the main thread held up (socket: the sender thread writes)', () => {
-  test('sends go out on time while the main thread is blocked, and their responses are counted after it', async () => {
+  test('sends go out on time while the main thread is blocked, and their responses are counted after it', async (ctx) => {
     const server = await startRecordingServer();
-    const { load } = openLoop(server, { rate: 100, durationMs: 1000, cap: 20, via: 'socket', trace: true });
+    // The server (this thread) answers nothing for 200 ms: ~21 requests stay in flight, well under the cap.
+    const { load } = openLoop(server, { rate: 100, durationMs: 1000, cap: 40, via: 'socket', trace: true });
     const start = monotonicMs() + 50;
     // Block this thread (the main one: it reads the sender's records, and runs the server) for 200 ms from 300 ms.
     setTimeout(() => {
@@ -271,17 +272,40 @@ describe('the main thread held up (socket: the sender thread writes)', () => {
     }, Math.max(0, start + 300 - monotonicMs()));
     const { honesty: h, trace, requests } = await load.run(start);
     await server.close();
-    // The 20 requests due in the block were written by the sender's thread, on time: none was dropped
-    // as late, unlike the undici path above. (The other core runs the sender; a machine busy enough
-    // to hold it up 10 ms would drop some as late, and this says so.)
-    const inBlock = trace!.intendedMs.map((t, i) => ({ t, sent: trace!.sentMs[i] })).filter((r) => r.t >= 310 && r.t < 490);
-    assert.equal(inBlock.length, 18);
-    const late = inBlock.filter((r) => r.sent === null || r.sent - r.t > h.lateBudgetMs!);
-    assert.ok(late.length === 0, `${late.length} of the requests due while the main thread was blocked went out late or not at all: ${JSON.stringify(late)}`);
+    // What holds whatever the machine does: the account, and every request sent answered and counted
+    // (the server answers once this thread is free again).
     assert.equal(h.sent + h.dropped.total, 100);
     assert.equal(h.dropped.cap, 0);
-    // Every request sent was answered and counted (the server answers once this thread is free again).
     assert.equal(requests, h.sent);
     assert.equal(server.arrivals.filter((a) => a >= start - 5).length, h.sent);
+    // The 18 requests due well inside the block: the sender's thread reached each on time (the undici
+    // path drops most of them as late, above). One the kernel kept that thread off a core for is
+    // excused (its wait for a core covers the lateness); the undici path's are late with the sender
+    // running, blocked by this thread.
+    const w = trace!.waitMs;
+    const rows = trace!.intendedMs.map((t, i) => ({ t, late: trace!.reachedMs[i] - t, heldMs: w && i > 0 ? w[i] - w[i - 1] : 0 }));
+    const inBlock = rows.filter((r) => r.t >= 310 && r.t < 490);
+    assert.equal(inBlock.length, 18);
+    const lateRows = inBlock.filter((r) => r.late > h.lateBudgetMs!);
+    const excused = lateRows.filter((r) => r.heldMs >= r.late - 2);
+    const unexcused = lateRows.filter((r) => !excused.includes(r));
+    assert.deepEqual(unexcused, [], 'reached late with the kernel not holding the sender up');
+    if (excused.length > 3) ctx.skip(`timing not judged: the kernel held the sender's thread up for ${excused.length} of the 18 requests (${JSON.stringify(excused)}); the account was checked`);
+  });
+});
+
+describe.each(VIAS)('stop (%s)', (via) => {
+  test('a load stopped between two distant requests ends at once, not at the next intended time', async () => {
+    const server = await startRecordingServer();
+    // One request a second: after the first, the sender waits ~1 s for the next (on a timer, for the socket sender).
+    const { load, target } = openLoop(server, { rate: 1, durationMs: 10_000, cap: 2, via });
+    const start = monotonicMs();
+    setTimeout(() => load.stop(), 200);
+    const { honesty: h } = await load.run(start);
+    const took = monotonicMs() - start;
+    await target.destroy();
+    await server.close();
+    assert.equal(h.sent, 1);
+    assert.ok(took < 800, `run() resolved ${took.toFixed(0)} ms after the start; stopped at 200 ms, the next request was due at 1000 ms`);
   });
 });
