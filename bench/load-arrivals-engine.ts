@@ -3,6 +3,7 @@ import { ArrivalSchedule } from '../src/load/arrival-schedule.ts';
 import { HttpTarget } from '../src/load/http-target.ts';
 import { LOAD_DEFAULTS } from '../src/load/load-defaults.ts';
 import { OpenLoopLoad } from '../src/load/open-loop-load.ts';
+import { realTimePriority } from '../src/load/real-time-priority.ts';
 import { monotonicMs, WorkerPacer, type Pacer, type PacerPlan } from '../src/load/pacer.ts';
 import { SocketSender, type SocketTarget } from '../src/load/socket-sender.ts';
 import { SeriesRecorder } from '../src/observe/timeline.ts';
@@ -131,6 +132,8 @@ async function main(a: EngineArgs, thread: WorkerPacer, sender: SocketSender, rt
 
 if (process.send) {
   // The pacer thread boots before `ready`, as the load process's does.
+  // socket-rt: the process at real-time priority, its sender's thread one above, as the load process does with MESHPROOF_LOAD_REALTIME=1.
+  if (process.env.ENGINE_REALTIME === '1') realTimePriority(process.pid, LOAD_DEFAULTS.realtimePriority - 1, true);
   const thread = new WorkerPacer();
   const sender = new SocketSender();
   const rtSender = new SocketSender({ realtimePriority: LOAD_DEFAULTS.realtimePriority });

@@ -115,7 +115,11 @@ async function measure(engine: Engine, arrivals: Arrivals, rate: number, round: 
   if (engine === 'autocannon' && arrivals === 'poisson') return null;
   const server = values.recorder === 'kernel' ? await startKernelStampRecorder() : await startLeanRecorder();
   // With the load process's own V8 options (every engine alike).
-  const child = fork(ENGINE_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...LOAD_NODE_OPTIONS] });
+  const child = fork(ENGINE_MAIN, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...LOAD_NODE_OPTIONS],
+    env: { ...process.env, ENGINE_REALTIME: engine === 'socket-rt' ? '1' : '0' },
+  });
   await new Promise((resolve) => child.once('message', resolve));
   const start = monotonicMs() + 1500;
   const args: EngineArgs = { engine, url: server.url, arrivals, rate, durationMs, connections: Math.max(10, Math.ceil(rate / 10)), start };

@@ -50,8 +50,9 @@ export const LOAD_DEFAULTS = {
   spareConnectionsMs: 10,
   /**
   The SCHED_FIFO priority the socket sender's thread asks for when real-time pacing is asked for
-  (MESHPROOF_LOAD_REALTIME=1, RemoteLoadOptions.realtime): 2, above a whole harness run under
-  `chrt -f 1`, whose V8 helper threads would otherwise hold the sender's core at equal priority.
+  (MESHPROOF_LOAD_REALTIME=1, RemoteLoadOptions.realtime); the rest of the load process asks for one
+  less. 2: above the process's other threads (V8's helpers would otherwise hold the sender's core at
+  equal priority), and above a whole harness run under `chrt -f 1`.
   */
   realtimePriority: 2,
 } as const;

@@ -4,6 +4,7 @@ import type { LoadPlan } from '../plan/plan-scenario.ts';
 import { LoadGenerator } from './load-generator.ts';
 import type { LoadSummary } from './load-summary.ts';
 import { WorkerPacer } from './pacer.ts';
+import { realTimePriority } from './real-time-priority.ts';
 import { SocketSender } from './socket-sender.ts';
 import { LOAD_DEFAULTS } from './load-defaults.ts';
 import { LoopDelayMonitor } from '../util/loop-delay-monitor.ts';
@@ -58,7 +59,12 @@ if (process.send) {
   const pacer = via === 'undici' ? new WorkerPacer() : null;
   // Real-time pacing is asked for by the environment (documented in docs/load.md): a machine-wide
   // choice, not a scenario's, and one that needs root or CAP_SYS_NICE.
+  // The whole process first (every thread it has, and those it starts), then the sender's thread
+  // above it: a thread at real-time priority alone was still blocked for 10–40 ms at a time with both
+  // cores busy, waiting on locks it shares with the process's other threads while those were
+  // preempted (docs/load.md); with the rest of the process at the priority below, the holders run.
   const realtime = process.env.MESHPROOF_LOAD_REALTIME === '1';
+  const processPriority = realtime ? realTimePriority(process.pid, LOAD_DEFAULTS.realtimePriority - 1, true) : null;
   const sender = via === 'socket' ? new SocketSender({ realtimePriority: realtime ? LOAD_DEFAULTS.realtimePriority : 0 }) : null;
   await pacer?.ready();
   await sender?.ready();
@@ -96,7 +102,7 @@ if (process.send) {
     clearTimeout(measuring);
     loop.stop();
     summary.loopDelay = loop.read();
-    summary.sender = { via, priority: sender?.priority ?? null };
+    summary.sender = { via, priority: sender?.priority ? `${sender.priority} (the rest of the load process: ${processPriority})` : null };
     clearInterval(ticker);
     await generator.close();
     await pacer?.close();

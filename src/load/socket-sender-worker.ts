@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunqueueWait } from '../util/runqueue-wait.ts';
 import { ArrivalSchedule } from './arrival-schedule.ts';
 import { HttpResponseParser } from './http-response-parser.ts';
+import { realTimePriority } from './real-time-priority.ts';
 import { monotonicMs } from './pacer.ts';
 import { RECORD, type SenderCommand, type SenderMessage, type SenderPlay } from './socket-sender.ts';
 
@@ -272,21 +272,6 @@ parentPort!.on('message', (m: SenderCommand) => {
   topUp(current);
   tick();
 });
-/**
-Asks the kernel to run this thread (only this one) under SCHED_FIFO at `priority`: woken on time
-even when other threads of the machine, and of this process (V8's helpers, the main thread), want
-the cores. The thread sleeps between writes, so it takes a few percent of a core. Needs root or
-CAP_SYS_NICE, and util-linux's chrt; what the kernel said is reported, never thrown.
-*/
-function realtime(priority: number): string {
-  try {
-    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-    execFileSync('chrt', ['-f', '-p', String(priority), tid], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
-    return `SCHED_FIFO ${priority}`;
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    return `refused: ${(e.stderr?.toString().trim() || e.message).split('\n')[0]}`;
-  }
-}
-
-post({ type: 'ready', priority: data.realtimePriority > 0 ? realtime(data.realtimePriority) : null });
+// Only this thread: `/proc/thread-self` names its id.
+const priority = data.realtimePriority > 0 ? realTimePriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), data.realtimePriority) : null;
+post({ type: 'ready', priority });
