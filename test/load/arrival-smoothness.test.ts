@@ -44,12 +44,12 @@ bunching (timers: CV above 1), not the goal, which each run reports.
 */
 const CV_2000_MEASURED = 0.6;
 /**
-The same with the sender's thread at real-time priority: 0.03–0.17 on a quiet or lightly shared
-machine, 0.21–0.31 with both cores kept busy (docs/load.md). Its late wake-ups then come with no wait
-for a core at all (the thread was blocked, not preempted). The goal is 0.1; this bound is what was
+The same with real-time priority (the load process at SCHED_FIFO 1, its sender's thread at 2): at the
+kernel 0.09–0.11 with both cores kept busy and another session working (load 6–7), 0.03–0.1 on a
+quieter machine (docs/load.md). The goal is 0.1; this bound leaves room for a busier machine than
 measured, and each run says its distance to the goal.
 */
-const CV_2000_REALTIME_MEASURED = 0.35;
+const CV_2000_REALTIME_MEASURED = 0.2;
 /** The share of gaps that must be judged for an attempt to count. */
 const MIN_COVERAGE = 0.8;
 /** Below this share, the machine is too busy for another attempt to fare better. */
