@@ -122,7 +122,8 @@ async function main(a: EngineArgs, thread: WorkerPacer, sender: SocketSender, rt
   const warm = new OpenLoopLoad({ target, phases: [{ startMs: 0, durationMs: Math.max(100, a.start - monotonicMs() - 100), rate: 20 }], cap: a.connections, recorder: new SeriesRecorder(), pacer: pacer(), drainMs: 0 });
   await warm.run();
   const load = new OpenLoopLoad({ target, phases: [{ startMs: 0, durationMs: a.durationMs, rate: a.rate }], arrivals: a.arrivals, seed: 11, cap: a.connections, recorder: new SeriesRecorder(), pacer: pacer() });
-  await sleepUntil(a.start - 20);
+  // Played 50 ms ahead, as the load process's gap after its warm-up lets the sender's thread collect its garbage first.
+  await sleepUntil(a.start - 50);
   const cpu = process.cpuUsage();
   const { honesty: h } = await load.run(a.start);
   const used = process.cpuUsage(cpu);
