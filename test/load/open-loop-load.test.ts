@@ -177,12 +177,14 @@ describe.each(VIAS)('latency from the intended send time (%s)', (via) => {
     assert.ok(stalled >= 3, `${stalled} requests arrived during the stall`);
     // The first one held waited the longest: until 700 ms from its arrival (about 500 ms), plus its
     // send's lateness and the time this thread took to read the answer (each under KEPT_TIME_MS).
+    // The server answers on a libuv timer, which counts whole milliseconds and may fire up to 1 ms
+    // before a fractional time: the hold can be up to 1 ms shorter than planned (hence the - 2 below).
     const longest = stall.until - held[0];
-    assert.ok(intended.max >= longest - 1 && intended.max < longest + 2 * KEPT_TIME_MS, `intended max ${intended.max}, longest hold ${longest}`);
+    assert.ok(intended.max >= longest - 2 && intended.max < longest + 2 * KEPT_TIME_MS, `intended max ${intended.max}, longest hold ${longest}`);
     assert.ok(intended.quantile(1 - (stalled - 1) / intended.count) >= 400, `the ${stalled} stalled requests are the slowest`);
     // Sent on time (open loop: nothing waited for a connection), so the two series differ only by
     // each send's lateness, which is never more than the late budget.
-    assert.ok(sent.max >= longest - 1, `sent max ${sent.max}, longest hold ${longest}`);
+    assert.ok(sent.max >= longest - 2, `sent max ${sent.max}, longest hold ${longest}`);
     assert.ok(intended.max - sent.max <= h.lateBudgetMs!, `${intended.max} vs ${sent.max}`);
     assert.deepEqual([h.latency.intended?.max, h.latency.sent?.max], [intended.max, sent.max]);
   });
