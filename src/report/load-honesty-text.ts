@@ -1,4 +1,5 @@
 import { LOAD_GOALS, type LoadHonesty } from '../load/load-honesty.ts';
+import type { LoadSummary } from '../load/load-summary.ts';
 import { formatCount, formatLatency, formatPercent, formatRate, plural, trimmed } from '../util/format.ts';
 
 /** One figure of a load's honesty, in words; `ok` false when it misses its goal, null when it has none. */
@@ -10,9 +11,10 @@ export interface LoadFact {
 
 /**
 How faithfully a run delivered its declared load, as labelled figures with their goals: the
-Markdown summary, the HTML report and the live view show the same words.
+Markdown summary, the HTML report and the live view show the same words. `sender` (an open loop's)
+adds how it was sent and the real-time priority asked for.
 */
-export function loadFacts(h: LoadHonesty): LoadFact[] {
+export function loadFacts(h: LoadHonesty, sender?: LoadSummary['sender']): LoadFact[] {
   if (h.model === 'closed') {
     return [
       { label: 'load', value: `closed loop: ${plural(h.cap, 'request')} in flight, each sent as the previous one was answered`, ok: null },
@@ -27,6 +29,7 @@ export function loadFacts(h: LoadHonesty): LoadFact[] {
       value: `${formatRate(h.achievedRate)} of ${formatRate(h.targetRate ?? NaN)} · ${h.sent} of the ${h.intended} requests the schedule intended${h.rateRatio !== null ? ` (${formatPercent(h.rateRatio)})` : ''}`,
       ok: h.rateRatio === null ? null : Math.abs(h.rateRatio - 1) <= LOAD_GOALS.rateTolerance,
     },
+    ...(sender ? [senderFact(sender)] : []),
     {
       label: 'dropped',
       value: h.dropped.total === 0 ? 'none' : `${h.dropped.total}: ${h.dropped.cap} found ${h.cap} in flight, ${h.dropped.late} came up over ${formatLatency(h.lateBudgetMs ?? NaN)} late`,
@@ -58,6 +61,13 @@ export function loadFacts(h: LoadHonesty): LoadFact[] {
   facts.push(latencyFact(h));
   if (h.unfinished > 0) facts.push({ label: 'unfinished', value: `${plural(h.unfinished, 'request')} still without a response when the load stopped waiting`, ok: null });
   return facts;
+}
+
+function senderFact(sender: NonNullable<LoadSummary['sender']>): LoadFact {
+  const how = sender.via === 'socket' ? "the load process's sender thread, writing each request itself at its time" : "undici, from the load process's main thread";
+  // A priority asked for and refused is not a missed goal: the figures above say what it cost.
+  const priority = sender.priority === null ? '' : sender.priority.startsWith('refused') ? `; real-time priority asked for and ${sender.priority}` : `; real-time priority ${sender.priority}`;
+  return { label: 'sent by', value: how + priority, ok: null };
 }
 
 function latencyFact(h: LoadHonesty): LoadFact {

@@ -73,7 +73,7 @@ export function renderMarkdown(result: RunResult, options: ReportOptions = {}): 
       ` · ${errorsByKind(load)}`,
   );
   if (load.honesty) {
-    const facts = loadFacts(load.honesty);
+    const facts = loadFacts(load.honesty, load.sender);
     const short = facts.filter((f) => f.ok === false).length;
     out.push('', `| Load delivered${short ? ` (⚠️ ${plural(short, 'figure')} off its goal)` : ''} | |`, '| --- | --- |');
     for (const f of facts) out.push(row([f.ok === false ? `⚠️ ${f.label}` : f.label, inline(f.value)]));

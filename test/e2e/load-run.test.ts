@@ -54,6 +54,10 @@ test('an open-loop load with Poisson arrivals: its honesty is in result.json, su
   assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /\| Load delivered.* \| \|\n\| --- \| --- \|\n\| load \| open loop, Poisson arrivals, at most 10 in flight/);
   assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<section id="load"><h2>Load delivered<\/h2>/);
   assert.match(stdout, /\nLoad: [\d.]+\/s of 50\/s \(/);
+  // How it was sent: the sender thread (the default for a plaintext ingress), no priority asked for.
+  assert.deepEqual(result.load.sender, { via: 'socket', priority: null });
+  assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /\n\| sent by \| the load process's sender thread, writing each request itself at its time \|\n/);
+  assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<th scope="row" class="nowrap">sent by<\/th><td>the load process&#39;s sender thread/);
 });
 
 test('a closed-loop load (connections, no rate): as fast as the mesh answers', { timeout: 90_000 }, async () => {

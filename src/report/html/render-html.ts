@@ -63,7 +63,7 @@ export function renderHtml(result: RunResult, options: ReportOptions = {}): stri
   body.push(topologySection(result));
   if (result.health) body.push(healthSection(result.health, breachesOf(result.verdicts)));
   if ((scenario.faults ?? []).length) body.push(faultsSection(result, bands));
-  if (result.load.honesty) body.push(loadSection(result.load.honesty));
+  if (result.load.honesty) body.push(loadSection(result.load.honesty, result.load.sender));
   body.push(chartsSection(result, scopes, bands, marks));
   body.push(securitySection(result));
   body.push(tracesSection(result.traces));
@@ -127,8 +127,8 @@ function budgetsSection(result: RunResult): string {
 }
 
 /** How faithfully the declared load was delivered: each figure, with its goal missed marked. */
-function loadSection(h: LoadHonesty): string {
-  const rows = loadFacts(h).map(
+function loadSection(h: LoadHonesty, sender: RunResult['load']['sender']): string {
+  const rows = loadFacts(h, sender).map(
     (f) => `<tr${f.ok === false ? ' class="off"' : ''}><th scope="row" class="nowrap">${f.ok === false ? '✘ ' : ''}${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`,
   );
   return (
