@@ -281,6 +281,16 @@ parentPort!.on('message', (m: SenderCommand) => {
   if (collectGarbage && plan.startAt - now() > GC_BEFORE_PLAY_MS) collectGarbage();
   tick();
 });
-// Only this thread: `/proc/thread-self` names its id.
-const priority = data.realtimePriority > 0 ? realTimePriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), data.realtimePriority) : null;
+// Only this thread: `/proc/thread-self` names its id (Linux; elsewhere the priority is refused, and the load runs without it).
+const priority = data.realtimePriority > 0 ? priorityForThisThread(data.realtimePriority) : null;
 post({ type: 'ready', priority });
+
+function priorityForThisThread(priority: number): string {
+  let id: number;
+  try {
+    id = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch (err) {
+    return `refused: this thread's id is unknown (${(err as Error).message})`;
+  }
+  return realTimePriority(id, priority);
+}
