@@ -1,5 +1,8 @@
-import { request } from 'node:http';
 import { connect } from 'node:net';
+
+// From process.getBuiltinModule, not an ESM import: an ESM import of node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { request } = process.getBuiltinModule('node:http');
 
 /** One look at whether a program is ready: ok, or why not (for the message when it never is). */
 export interface ProbeResult {

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort } from './address.ts';
 import { ApiError, badRequestBody, internalError, missingField, objectBody } from './errors.ts';
@@ -13,6 +13,10 @@ import { Proxy } from './proxy.ts';
 import { SeedSource } from './seeds.ts';
 import { toxicJson } from './toxic-entry.ts';
 import { ENGINE_VERSION } from './version.ts';
+
+// From process.getBuiltinModule, not an ESM import: an ESM import of node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface ToxiproxyServerOptions {
   /**

@@ -1,9 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { guardControl } from '../../auth/control-guard.ts';
 import type { RateLimitRequest, RlsConfig } from '../../contract/rate-limit-service.ts';
 import type { Recorder, SparseSeries } from '../../contract/series.ts';
 import { RateLimiter, type RuleStats } from './rate-limiter.ts';
+
+// From process.getBuiltinModule, not an ESM import: an ESM import of node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface RateLimitServiceOptions {
   /** The run's credential: decisions (`POST /json`) and config pushes must carry it, as they change the run. */

@@ -1,6 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { OTLP_WRITES } from '../../../auth/browser-refusal.ts';
 import { guardControl } from '../../../auth/control-guard.ts';
+
+// From process.getBuiltinModule, not an ESM import: an ESM import of node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { createServer } = process.getBuiltinModule('node:http');
 
 /**
 The span relay of a Docker run, in the ingress pod. Sidecars in containers cannot reach the

@@ -1,5 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { probeHttp, probeTcp } from '../../ready-probe.ts';
+
+// From process.getBuiltinModule, not an ESM import: an ESM import of node:http builds its namespace, whose
+// lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
+const { createServer } = process.getBuiltinModule('node:http');
 
 /**
 The pod agent: a small HTTP server beside the sidecar, like Istio's pilot-agent health port, that
