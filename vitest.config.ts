@@ -61,6 +61,7 @@ const UNTIMED = [
   'test/runtime/docker/engine.test.ts',
   'test/runtime/docker/otlp-relay.test.ts',
   'test/runtime/docker/runtime-image-key.test.ts',
+  'test/runtime/local/lean-children.test.ts',
   'test/runtime/local/own-program.test.ts',
   'test/sim/admin-lock.test.ts',
   'test/sim/sidecar/admin.test.ts',

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { codeLayout } from '../../../src/util/code-layout.ts';
+
+/**
+What each process the local runtime starts loads of Node's own modules at start: its entry's static
+imports, imported in a fresh Node (an entry itself starts serving when imported). An ESM
+`import … from 'node:http'` loads undici (with http2, zlib and worker_threads: ~8 MB of RSS a
+process), and a static import of node:tls or node:https loads TLS into every sidecar of a plaintext
+mesh: these are the regressions this catches.
+*/
+const ENTRIES = ['sim/sidecar/main.ts', 'sim/builtin/main.ts', 'chaos/toxiproxy/engine-process.ts', 'sim/ratelimit/main.ts', 'sim/host/main.ts', 'runtime/local/command-supervisor.ts'];
+
+/** The specifiers an entry imports for their values (type-only imports are erased), resolved. */
+function staticImports(entry: string): string[] {
+  const file = codeLayout.file(entry);
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^import (?!type )[^;]*? from '([^']+)';/gms)].map((m) => (m[1].startsWith('.') ? new URL(m[1], pathToFileURL(file)).href : m[1]));
+}
+
+/** Modules none of these processes needs until it is asked for TLS (none is, in a plaintext mesh). */
+const UNNEEDED = ['internal/deps/undici/undici', 'http2', 'zlib', 'worker_threads', 'tls', 'https'];
+
+function loadedBuiltins(urls: string[]): Promise<string[]> {
+  const script = `for (const u of ${JSON.stringify(urls)}) await import(u);
+process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13))));`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`exit ${code}: ${err}`))));
+  });
+}
+
+describe('what the local runtime\'s processes load at start', () => {
+  for (const entry of ENTRIES) {
+    it(`${entry}: no undici, http2, zlib, worker_threads, tls or https`, async () => {
+      const imports = staticImports(entry);
+      expect(imports.length).toBeGreaterThan(1);
+      const loaded = await loadedBuiltins(imports);
+      // The probe reached the code: node:http is what every one of these serves or calls with.
+      expect(loaded).toContain('http');
+      expect(UNNEEDED.filter((m) => loaded.includes(m))).toEqual([]);
+    });
+  }
+
+  it('catches an ESM import of node:http (the probe can fail)', async () => {
+    expect(await loadedBuiltins([pathToFileURL(codeLayout.file('runtime/ready-probe.ts')).href])).not.toContain('internal/deps/undici/undici');
+    expect(await loadedBuiltins(['node:http'])).toContain('internal/deps/undici/undici');
+  });
+});
