@@ -1,5 +1,5 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Listener } from './downstream.ts';
 import { MessageParser, type MessageHead } from './message-parser.ts';
 import { ResponseHeaders, type ResponseHeaderMap } from './response-headers.ts';
@@ -133,8 +133,7 @@ export class ClientPool {
     let socket: Socket;
     if (o.tls) {
       const servername = (o.tls.servername as string | undefined) ?? sniFor(rq.headers, this.host);
-      // node:tls when first used: a plaintext pool never loads it.
-      socket = process.getBuiltinModule('node:tls').connect({ ...o.tls, host: this.host, port: this.port, servername });
+      socket = tlsConnect({ ...o.tls, host: this.host, port: this.port, servername });
     } else socket = netConnect({ host: this.host, port: this.port });
     // First, so its listeners run before the connection's own (a TLS hook turning a close into a handshake failure).
     o.onConnect?.(socket);

@@ -32,8 +32,7 @@ export interface ClusterEnv {
   emit(body: MeshEventBody): void;
   /** Keep-alive pools for active health check probes, plaintext and mutual TLS. */
   readonly hcAgent: Agent;
-  /** Made on first use: a plaintext mesh never loads node:https. */
-  readonly hcTlsAgent: () => TlsAgent;
+  readonly hcTlsAgent: TlsAgent;
   /**
   The mutual TLS an endpoint's pool is made with toward `cluster` (whose endpoints must present
   `mtls.spiffeId`), with its handshakes reported; null = plaintext (no mTLS asked, or this pod has no identity).

@@ -1,6 +1,6 @@
 import type { Http1Server } from '../http1/http1-server.ts';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import { TLSSocket, type SecureContext } from 'node:tls';
 
 /**
 A gateway's listener: a TCP server that hands each connection to the gateway's HTTP server, first
@@ -16,8 +16,7 @@ export function gatewayListener(http: Http1Server, secureContext: () => SecureCo
       http.accept(socket);
       return;
     }
-    // node:tls when first used: a gateway without a certificate never loads it.
-    const tls = new (process.getBuiltinModule('node:tls').TLSSocket)(socket, { isServer: true, secureContext: context });
+    const tls = new TLSSocket(socket, { isServer: true, secureContext: context });
     tls.on('error', (err: Error) => {
       onHandshakeError?.(err);
       tls.destroy();

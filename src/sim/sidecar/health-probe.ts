@@ -5,6 +5,7 @@ import type { Probe } from '../policy/health-checker.ts';
 // From the builtin's own exports, not an ESM import: importing node:http builds its namespace, whose
 // lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
 const { request } = process.getBuiltinModule('node:http');
+const { request: tlsRequest } = process.getBuiltinModule('node:https');
 
 /** The user agent of health check requests (Envoy's), by which the callee's inbound sidecar recognises them. */
 export const HEALTH_CHECK_USER_AGENT = 'Envoy/HC';
@@ -19,17 +20,16 @@ the probes are too (Envoy's health checks use the cluster's transport socket), s
 does not refuse them.
 */
 export function httpProbe(
-  agents: { plain: Agent; tls: () => TlsAgent },
+  agents: { plain: Agent; tls: TlsAgent },
   target: { host: string; port: number; tlsConnect: Record<string, unknown> | null },
   path: () => string,
   authority: string,
 ): Probe {
   return (done) => {
     const tls = target.tlsConnect;
-    // node:https only toward a destination reached over TLS: a plaintext mesh never loads it.
-    const req = (tls ? process.getBuiltinModule('node:https').request : request)({
+    const req = (tls ? tlsRequest : request)({
       ...tls,
-      agent: tls ? agents.tls() : agents.plain,
+      agent: tls ? agents.tls : agents.plain,
       host: target.host,
       port: target.port,
       method: 'GET',

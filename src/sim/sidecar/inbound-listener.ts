@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { DownstreamRequest } from '../http1/downstream.ts';
 import { Http1Server } from '../http1/http1-server.ts';
 import type { RequestHandler } from '../http1/server-connection.ts';
@@ -81,8 +81,7 @@ export class InboundListener {
     const options = this.credentials.serverOptions()!;
     // OpenSSL verifies the client's chain; the verdict is read here (with rejectUnauthorized Node
     // would close a refused connection without a word to anyone, and nothing would be counted).
-    // node:tls when first used: a pod without mutual TLS never loads it.
-    const server = process.getBuiltinModule('node:tls').createServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: false });
+    const server = createTlsServer({ ...tlsOptions(options), requestCert: true, rejectUnauthorized: false });
     server.on('secureConnection', (socket: TLSSocket) => {
       const tagged = socket as unknown as Tagged;
       const raw = (socket as unknown as { _parent?: Tagged })._parent;

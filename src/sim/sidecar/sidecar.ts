@@ -3,8 +3,7 @@ import type { DownstreamRequest, DownstreamResponse } from '../http1/downstream.
 import { Http1Server } from '../http1/http1-server.ts';
 import type { RequestHandler } from '../http1/server-connection.ts';
 import type { AddressInfo, Server as NetServer } from 'node:net';
-import type { SecureContext } from 'node:tls';
-import type { Agent as TlsAgent } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { seriesKey, type Recorder, type SparseSeries } from '../../contract/series.ts';
 import { AuthorizationEvaluator } from '../../security/authorization.ts';
 import { classifyHandshakeError, type HandshakeFailure } from '../../security/handshake-failure.ts';
@@ -57,6 +56,7 @@ import { gatewayRouteFilter } from './gateway-route-filter.ts';
 // From the builtin's own exports, not an ESM import: importing node:http builds its namespace, whose
 // lazy WebSocket getters load undici (with http2, zlib, worker_threads): ~8 MB of RSS in every process.
 const { Agent, createServer } = process.getBuiltinModule('node:http');
+const { Agent: TlsAgent } = process.getBuiltinModule('node:https');
 
 export interface SidecarOptions {
   /** This pod's instance name, e.g. `payments-1`. */
@@ -177,9 +177,7 @@ export class Sidecar implements AdminTarget, RouterContext {
   private readonly clusterEnv: ClusterEnv;
   /** Keep-alive pool of active health check probes (apart from the endpoints' pools). */
   private readonly hcAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
-  /** Its TLS twin, made when a health check first needs it: node:https and node:tls stay unloaded in a plaintext mesh. */
-  private hcTlsAgentMade: TlsAgent | null = null;
-  private readonly hcTlsAgent = (): TlsAgent => (this.hcTlsAgentMade ??= new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 }));
+  private readonly hcTlsAgent = new TlsAgent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
   /** This pod's certificate, trust bundle and inbound mode (Envoy's SDS secrets and PeerAuthentication). */
   private readonly credentials = new TlsCredentials();
   /** The inbound listener with its plaintext and mutual TLS filter chains. */
@@ -581,7 +579,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     if (routesChanged) this.routeTable = new RouteTable(g?.routes ?? []);
     const pem = g?.tls ? g.tls.certChain + g.tls.key : null;
     const tlsChanged = pem !== (this.gatewayTls?.pem ?? null);
-    if (tlsChanged) this.gatewayTls = g?.tls && pem ? { pem, context: process.getBuiltinModule('node:tls').createSecureContext({ cert: g.tls.certChain, key: g.tls.key }) } : null;
+    if (tlsChanged) this.gatewayTls = g?.tls && pem ? { pem, context: createSecureContext({ cert: g.tls.certChain, key: g.tls.key }) } : null;
     return prev !== null && (routesChanged || tlsChanged);
   }
 
@@ -922,7 +920,7 @@ export class Sidecar implements AdminTarget, RouterContext {
     for (const c of this.passthroughMap.values()) c.retire();
     if (this.appTarget) this.appTarget.pool.destroy().catch(() => {});
     this.hcAgent.destroy();
-    this.hcTlsAgentMade?.destroy();
+    this.hcTlsAgent.destroy();
     this.rls.close();
     // Last: the spans of the requests cut above are queued too.
     await this.spans?.shutdown();
