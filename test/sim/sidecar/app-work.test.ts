@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Recorder } from '../../../src/contract/series.ts';
+import { AppWorkReader } from '../../../src/sim/sidecar/app-work.ts';
+import { codeLayout } from '../../../src/util/code-layout.ts';
+
+/** Runs `script` (an ES module body) in a fresh Node and resolves with what it printed. */
+function runFresh(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+  });
+}
+
+const url = (srcPath: string) => pathToFileURL(codeLayout.file(srcPath)).href;
+
+describe('the sidecar reading its app\'s work log', () => {
+  it('reads a real built-in service\'s log over node:http, without loading undici (fetch would: ~8 MB in every sidecar)', async () => {
+    const out = await runFresh(`
+      const { BuiltinService } = await import(${JSON.stringify(url('sim/builtin/service.ts'))});
+      const { AppWorkReader } = await import(${JSON.stringify(url('sim/sidecar/app-work.ts'))});
+      const { serviceSpec } = await import(${JSON.stringify(pathToFileURL(new URL('../../helpers/scenario.ts', import.meta.url).pathname).href)});
+      const svc = new BuiltinService({ spec: serviceSpec('store'), instance: 'store-0', sidecar: null });
+      const port = await svc.start(0);
+      const reader = new AppWorkReader({ instance: 'store-0', recorder: { add() {} } });
+      await reader.read({ host: '127.0.0.1', port });
+      await svc.close();
+      process.stdout.write(JSON.stringify({ incarnation: reader.incarnation, undici: process.moduleLoadList.includes('NativeModule internal/deps/undici/undici') }));
+    `);
+    const r = JSON.parse(out) as { incarnation: string; undici: boolean };
+    // The read happened: the reader took the app's incarnation from its answer.
+    expect(r.incarnation).not.toBe('');
+    expect(r.undici).toBe(false);
+  });
+
+  it('an app that takes the connection and never answers: the read gives up within its bound and throws nothing', async () => {
+    const held: Socket[] = [];
+    // It reads (so it sees the caller close) and never answers.
+    const server = createServer((s) => void held.push(s.resume()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const recorded: unknown[] = [];
+      const reader = new AppWorkReader({ instance: 'store-0', recorder: { add: (...a: unknown[]) => void recorded.push(a) } as unknown as Recorder });
+      const started = performance.now();
+      await reader.read({ host: '127.0.0.1', port });
+      // The bound is 500 ms; a generous margin for a loaded machine, far below "never".
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(recorded).toEqual([]);
+      expect(held.length).toBe(1);
+      // The reader closed the connection it gave up on: nothing is left open toward a hung app.
+      await new Promise<void>((resolve) => (held[0].destroyed ? resolve() : held[0].once('close', () => resolve())));
+    } finally {
+      for (const s of held) s.destroy();
+      server.close();
+    }
+  });
+});
