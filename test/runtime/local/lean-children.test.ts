@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { codeLayout } from '../../../src/util/code-layout.ts';
+import { runInFreshNode } from '../../helpers/fresh-node.ts';
 
 /**
 What each process the local runtime starts loads of Node's own modules at start: its entry's static
@@ -23,18 +23,10 @@ function staticImports(entry: string): string[] {
 /** What an ESM import of node:http, or a call of fetch, brings along, and none of these processes uses. */
 const UNNEEDED = ['internal/deps/undici/undici', 'http2', 'zlib', 'worker_threads'];
 
-function loadedBuiltins(urls: string[]): Promise<string[]> {
+async function loadedBuiltins(urls: string[]): Promise<string[]> {
   const script = `for (const u of ${JSON.stringify(urls)}) await import(u);
 process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13))));`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`exit ${code}: ${err}`))));
-  });
+  return JSON.parse(await runInFreshNode(script)) as string[];
 }
 
 describe('what the local runtime\'s processes load at start', () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -6,25 +5,13 @@ import { describe, expect, it } from 'vitest';
 import type { Recorder } from '../../../src/contract/series.ts';
 import { AppWorkReader } from '../../../src/sim/sidecar/app-work.ts';
 import { codeLayout } from '../../../src/util/code-layout.ts';
-
-/** Runs `script` (an ES module body) in a fresh Node and resolves with what it printed. */
-function runFresh(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
-  });
-}
+import { runInFreshNode } from '../../helpers/fresh-node.ts';
 
 const url = (srcPath: string) => pathToFileURL(codeLayout.file(srcPath)).href;
 
 describe('the sidecar reading its app\'s work log', () => {
   it('reads a real built-in service\'s log over node:http, without loading undici (fetch would: ~8 MB in every sidecar)', async () => {
-    const out = await runFresh(`
+    const out = await runInFreshNode(`
       const { BuiltinService } = await import(${JSON.stringify(url('sim/builtin/service.ts'))});
       const { AppWorkReader } = await import(${JSON.stringify(url('sim/sidecar/app-work.ts'))});
       const { serviceSpec } = await import(${JSON.stringify(pathToFileURL(new URL('../../helpers/scenario.ts', import.meta.url).pathname).href)});
