@@ -82,6 +82,14 @@ export class OpenLoopLoad {
     const waits = o.trace ? RunqueueWait.open() : null;
     const trace: LoadTrace | undefined = o.trace ? { intendedMs: [], reachedMs: [], waitMs: waits ? [] : null, pacerLateMs: [], sentMs: [] } : undefined;
     const plan: PacerPlan = { startAt, phases: o.phases, arrivals, seed: o.seed ?? 1, record: o.trace };
+    /** One request's row of the trace (`sentMs` null: not sent yet, or dropped). */
+    const traceRow = (intended: number, reached: number, waitMs: number, sentMs: number | null) => {
+      if (!trace) return;
+      trace.intendedMs.push(intended);
+      trace.reachedMs.push(reached);
+      trace.waitMs?.push(waitMs);
+      trace.sentMs.push(sentMs);
+    };
     let started: number;
     const target = o.target;
     if ('sender' in target) {
@@ -91,23 +99,13 @@ export class OpenLoopLoad {
       // trace has no pacer's share (0) and the wait for a core is that thread's.
       const sink: SenderSink = {
         sent: (intended, reached, wrote, _inFlight, waitMs) => {
-          if (trace) {
-            trace.intendedMs.push(intended);
-            trace.reachedMs.push(reached);
-            trace.waitMs?.push(waitMs);
-            trace.sentMs.push(wrote);
-          }
+          traceRow(intended, reached, waitMs, wrote);
           this.meter.sent(intended, reached);
           t.inFlight++;
           this.meter.inFlightNow(t.inFlight);
         },
         dropped: (intended, reached, reason, waitMs) => {
-          if (trace) {
-            trace.intendedMs.push(intended);
-            trace.reachedMs.push(reached);
-            trace.waitMs?.push(waitMs);
-            trace.sentMs.push(null);
-          }
+          traceRow(intended, reached, waitMs, null);
           this.meter.dropped(intended, reason);
         },
         done: (intended, wrote, doneAt, code, kind) => t.finish(code, kind, intended, wrote, doneAt),
@@ -124,12 +122,7 @@ export class OpenLoopLoad {
       const http = target;
       const dispatch = (intended: number) => {
         const actual = t.now() - startAt;
-        if (trace) {
-          trace.intendedMs.push(intended);
-          trace.reachedMs.push(actual);
-          trace.waitMs?.push(waits!.ms());
-          trace.sentMs.push(null);
-        }
+        if (trace) traceRow(intended, actual, waits!.ms(), null);
         if (actual - intended > budget) return this.meter.dropped(intended, 'late');
         if (t.inFlight >= o.cap) return this.meter.dropped(intended, 'cap');
         if (trace) trace.sentMs[trace.sentMs.length - 1] = actual;
