@@ -7,7 +7,9 @@ smoothness goals on a machine that other work shares.
 Three threads stand between a request's intended time and its stamp at the server, and the kernel
 can keep any of them off a core: the pacer's (the load's trace says how late it posted each intended
 time: requests that fell due during a stall are posted together when it wakes), the sending thread
-(the trace has the kernel's account of how long it waited for a core, RunqueueWait) and the
+(the trace has how long the machine kept it from running: the kernel's account of its wait for a
+core, RunqueueWait, and on the socket sender's thread how late its waits for a due time returned
+beyond that) and the
 recorder's (its own account, as it stamped each arrival). A request one of them was kept waiting
 for is excused: the gaps and the 10 ms windows that touch it are left out. Nothing else is: a
 request posted on time and sent late while the sending thread ran (the hand-off, its event loop, a

@@ -27,12 +27,17 @@ Per request of the schedule, in schedule order, ms from the start of the load: w
 how late the pacer posted it (the kernel woke the pacer's thread late, or it caught up after a
 stall), when the sending thread reached it and whether it sent it. A request's lateness is the
 pacer's share plus the sending thread's (`reachedMs - intendedMs - pacerLateMs`: the hand-off and
-whatever the event loop was doing); `waitMs` says how much of the latter was the kernel's.
+whatever the event loop was doing); `waitMs` says how much of the latter was the machine's.
 */
 export interface LoadTrace {
   intendedMs: number[];
   reachedMs: number[];
-  /** The sending thread's total wait for a core when it reached each request (RunqueueWait), ms; null where the kernel keeps no such account. */
+  /**
+  The time the machine had kept the sending thread from running when it reached each request, ms, in
+  all: its wait for a core (RunqueueWait), and on the socket sender's thread also how much later than
+  its due time each wait for one returned beyond that wait (a timer fired late, a virtual CPU the host
+  ran late, which the guest's kernel does not count); null where the kernel keeps no such account.
+  */
   waitMs: number[] | null;
   /** null: the pacer kept no record (it was stopped or closed). */
   pacerLateMs: (number | null)[];

@@ -71,6 +71,13 @@ let current: {
   /** Idle connections to keep open ahead of the requests. */
   spare: number;
   waits: RunqueueWait | null;
+  /**
+  How long, in all, the thread's waits for a due time returned after it by more than its wait for a
+  core explains (ms; kept only while recording): a timer the kernel fired late, or a virtual CPU the
+  host ran late (the guest's kernel counts no wait for it). Like the wait for a core, the machine's
+  doing, not the sender's: it is added to the `wait` of each record.
+  */
+  overslept: number;
 } | null = null;
 let tickTimer: ReturnType<typeof setTimeout> | null = null;
 let immediate: ReturnType<typeof setImmediate> | null = null;
@@ -177,7 +184,7 @@ function sweep(): void {
 /** Writes one request now, or drops it; times in ms from the play's start. */
 function dispatch(p: NonNullable<typeof current>, intended: number): void {
   const reached = now() - p.startAt;
-  const wait = p.waits ? p.waits.ms() : NaN;
+  const wait = p.waits ? p.waits.ms() + p.overslept : NaN;
   if (reached - intended > p.lateBudgetMs) return record(RECORD.dropped, p.id, intended, reached, 0, 1, wait);
   if (inFlight >= p.cap) return record(RECORD.dropped, p.id, intended, reached, 0, 0, wait);
   // An idle connection, else a new one while fewer than the cap are open (its request goes out when it connects).
@@ -215,7 +222,15 @@ function tick(): void {
       return;
     }
     if (wait > 0) {
+      if (!p.waits) {
+        Atomics.wait(ctl, 0, 0, wait);
+        continue;
+      }
+      const due = p.startAt + p.next;
+      const before = p.waits.ms();
       Atomics.wait(ctl, 0, 0, wait);
+      const over = now() - due;
+      if (over > 0) p.overslept += Math.max(0, over - (p.waits.ms() - before));
       continue;
     }
     // Everything due now goes out; then the event loop reads what came in before the next one.
@@ -269,6 +284,7 @@ parentPort!.on('message', (m: SenderCommand) => {
     lateBudgetMs: m.play.lateBudgetMs,
     spare: Math.ceil((Math.max(0, ...plan.phases.map((ph) => ph.rate)) * m.play.spareMs) / 1000) + 1,
     waits: plan.record ? RunqueueWait.open() : null,
+    overslept: 0,
   };
   if (tickTimer) clearTimeout(tickTimer);
   if (immediate) clearImmediate(immediate);

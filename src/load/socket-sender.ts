@@ -40,7 +40,8 @@ export type SenderMessage = { type: 'ready'; priority: string | null } | { type:
 The layout of a record the sender thread posts (RECORD.size numbers: type, play, intended, t1, t2, v,
 wait; times in ms from the play's start):
 - sent: t1 when the thread reached the request, t2 when it wrote it, v requests in flight after it,
-  wait the thread's total wait for a core then (NaN unless recording);
+  wait the time the machine had kept the thread from running by then: its total wait for a core, and
+  how much later than their due time its waits for one returned beyond that (NaN unless recording);
 - dropped: t1 when reached, v 0 at the cap, 1 late; wait as above;
 - done: t1 when the request reached the socket, t2 when its response ended, v its status, or -(k+1)
   for an error of kind `kinds[k]` of the same batch.
