@@ -1,9 +1,6 @@
 import { seriesKey, type Recorder } from '../../contract/series.ts';
+import { httpJson } from '../../util/http-json.ts';
 import { WORK_PATH, type WorkReport } from '../builtin/work-log.ts';
-
-// node:http from process.getBuiltinModule and not fetch: fetch is undici, which would load undici, http2,
-// zlib and worker_threads (~8 MB of RSS) into every sidecar for this one read.
-const { get } = process.getBuiltinModule('node:http');
 
 /** How long one read of the app's work log may take: the app is on loopback, and a paused one must not hold up a timeline read. */
 const READ_TIMEOUT_MS = 500;
@@ -38,13 +35,17 @@ export class AppWorkReader {
   }
 
   private async readOnce(app: { host: string; port: number }): Promise<void> {
-    let report: WorkReport;
+    let report: WorkReport | undefined;
     try {
       const q = `since=${this.last}&incarnation=${encodeURIComponent(this.incarnation)}`;
-      report = await readJson<WorkReport>(app, `${WORK_PATH}?${q}`);
+      // A URL brackets an IPv6 address.
+      const host = app.host.includes(':') ? `[${app.host}]` : app.host;
+      report = await httpJson<WorkReport>(`http://${host}:${app.port}${WORK_PATH}?${q}`, { timeoutMs: READ_TIMEOUT_MS });
     } catch {
       return;
     }
+    // An empty answer: nothing to read, and nothing to throw over.
+    if (!report) return;
     if (report.incarnation !== this.incarnation) {
       // A restarted app: its log starts over, and it answered from the start.
       this.incarnation = report.incarnation;
@@ -57,28 +58,4 @@ export class AppWorkReader {
       this.last = r.seq;
     }
   }
-}
-
-/** One GET of JSON from the app, rejected on a status other than 200, a bad body or no whole answer within READ_TIMEOUT_MS. */
-function readJson<T>(app: { host: string; port: number }, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = get({ host: app.host, port: app.port, path, agent: false, timeout: READ_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`answered ${res.statusCode}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
-    // `timeout` is idle time on the socket; the whole read is bounded too, as fetch's signal bounded it.
-    const whole = setTimeout(() => req.destroy(new Error(`no answer within ${READ_TIMEOUT_MS}ms`)), READ_TIMEOUT_MS);
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${READ_TIMEOUT_MS}ms`)));
-    req.on('error', reject);
-    req.on('close', () => clearTimeout(whole));
-  });
 }

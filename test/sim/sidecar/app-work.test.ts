@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -47,6 +48,29 @@ describe('the sidecar reading its app\'s work log', () => {
       await new Promise<void>((resolve) => (held[0].destroyed ? resolve() : held[0].once('close', () => resolve())));
     } finally {
       for (const s of held) s.destroy();
+      server.close();
+    }
+  });
+
+  it('an app that answers an empty body, a body that is not JSON or an error status: nothing recorded, nothing thrown', async () => {
+    const answers = [{ status: 200, body: '' }, { status: 200, body: 'not json' }, { status: 200, body: 'null' }, { status: 503, body: '{}' }];
+    let served = 0;
+    const server = createHttpServer((_req, res) => {
+      const a = answers[served++];
+      res.statusCode = a.status;
+      res.end(a.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const recorded: unknown[] = [];
+      const reader = new AppWorkReader({ instance: 'store-0', recorder: { add: (...a: unknown[]) => void recorded.push(a) } as unknown as Recorder });
+      for (let i = 0; i < answers.length; i++) await reader.read({ host: '127.0.0.1', port });
+      // Each read reached the app.
+      expect(served).toBe(answers.length);
+      expect(recorded).toEqual([]);
+      expect(reader.dropped).toBe(0);
+    } finally {
       server.close();
     }
   });
