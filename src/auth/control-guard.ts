@@ -83,6 +83,29 @@ the answer rather than a reset.
 */
 export function sendRefusal(req: IncomingMessage, res: ServerResponse, refusal: Refusal & { challenge?: string }): void {
   req.resume();
+  // Answered before the body is all in, the close after the answer would find data unread, and the
+  // kernel would reset the connection under the client's write (EPIPE, seen with a 2 MB body): the
+  // answer waits for the body's end, at most REFUSAL_DRAIN_MS.
+  if (!req.complete) {
+    let sent = false;
+    const send = () => {
+      if (sent) return;
+      sent = true;
+      clearTimeout(bound);
+      answerRefusal(res, refusal);
+    };
+    const bound = setTimeout(send, REFUSAL_DRAIN_MS);
+    req.once('end', send);
+    req.once('close', send);
+    return;
+  }
+  answerRefusal(res, refusal);
+}
+
+/** How long a refusal waits for the rest of a request's body before it answers anyway, ms. */
+const REFUSAL_DRAIN_MS = 2000;
+
+function answerRefusal(res: ServerResponse, refusal: Refusal & { challenge?: string }): void {
   const body = JSON.stringify({ error: refusal.message, status: refusal.status });
   res.writeHead(refusal.status, {
     'content-type': 'application/json',
