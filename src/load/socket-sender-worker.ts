@@ -222,15 +222,11 @@ function tick(): void {
       return;
     }
     if (wait > 0) {
-      if (!p.waits) {
-        Atomics.wait(ctl, 0, 0, wait);
-        continue;
-      }
       const due = p.startAt + p.next;
-      const before = p.waits.ms();
+      const before = p.waits?.ms() ?? 0;
       Atomics.wait(ctl, 0, 0, wait);
-      const over = now() - due;
-      if (over > 0) p.overslept += Math.max(0, over - (p.waits.ms() - before));
+      const over = p.waits ? now() - due - (p.waits.ms() - before) : 0;
+      if (over > 0) p.overslept += over;
       continue;
     }
     // Everything due now goes out; then the event loop reads what came in before the next one.
